@@ -1,0 +1,40 @@
+package netfilter
+
+import "sort"
+
+// EvaluateHook runs p through every base chain on one hook, in priority order,
+// as the kernel does: an accept in one base chain only hands the packet to the
+// next one; a drop or reject anywhere is final. If an earlier chain was
+// uncertain and no later chain is definite, the result is uncertain.
+func EvaluateHook(chains []Chain, p Packet) Explanation {
+	sorted := append([]Chain(nil), chains...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return sorted[i].Ref().Priority < sorted[j].Ref().Priority
+	})
+	out := Explanation{Verdict: Accept}
+	var uncertainBy *Decider
+	for _, c := range sorted {
+		e := c.Evaluate(p)
+		out.Path = append(out.Path, e.Path...)
+		switch e.Verdict {
+		case Drop, Reject:
+			out.Verdict, out.DecidedBy = e.Verdict, e.DecidedBy
+			return out
+		case Uncertain:
+			if uncertainBy == nil {
+				uncertainBy = e.DecidedBy
+				if uncertainBy == nil {
+					r := c.Ref()
+					uncertainBy = &Decider{Table: r.Table, Chain: r.Name, Backend: r.Backend}
+				}
+			}
+		case Accept:
+			// The last accepting chain decides, unless something was uncertain.
+			out.DecidedBy = e.DecidedBy
+		}
+	}
+	if uncertainBy != nil {
+		out.Verdict, out.DecidedBy = Uncertain, uncertainBy
+	}
+	return out
+}

@@ -1,0 +1,249 @@
+// Package netfilter inspects the router's firewall (nftables and iptables) and
+// brings VPN passthrough rules to a desired state. It knows the kernel and
+// nothing of the agent: it returns wrapped errors and never logs.
+package netfilter
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Protocol is a VPN protocol whose passthrough vpnpass can toggle.
+type Protocol string
+
+// The protocols vpnpass toggles. OpenVPN and WireGuard are only observed.
+const (
+	PPTP  Protocol = "pptp"
+	L2TP  Protocol = "l2tp"
+	IPsec Protocol = "ipsec"
+)
+
+// Protocols lists the toggled protocols in their stable display order.
+var Protocols = []Protocol{PPTP, L2TP, IPsec}
+
+// ParseProtocol validates a protocol name; the error lists the valid ones.
+func ParseProtocol(s string) (Protocol, error) {
+	for _, p := range Protocols {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("unknown protocol %q: must be one of pptp, l2tp, ipsec", s)
+}
+
+// Mode is what vpnpass does for one protocol.
+type Mode string
+
+// Modes: allow (passthrough on), block (LAN→WAN footprint dropped) or default
+// (vpnpass owns nothing for the protocol; the firewall's own policy decides).
+const (
+	ModeAllow   Mode = "allow"
+	ModeBlock   Mode = "block"
+	ModeDefault Mode = "default"
+)
+
+// ParseMode validates a mode name; the error lists the valid ones.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case ModeAllow, ModeBlock, ModeDefault:
+		return Mode(s), nil
+	}
+	return "", fmt.Errorf("unknown mode %q: must be one of allow, block, default", s)
+}
+
+// Desired is the wanted mode per protocol. A missing protocol means default.
+type Desired map[Protocol]Mode
+
+// Mode returns the desired mode of p, default when unset.
+func (d Desired) Mode(p Protocol) Mode {
+	if m, ok := d[p]; ok && m != "" {
+		return m
+	}
+	return ModeDefault
+}
+
+// Kind names a firewall implementation, as INTERFACE.md spells it.
+type Kind string
+
+// Firewall kinds.
+const (
+	KindFW4            Kind = "fw4"
+	KindNftables       Kind = "nftables"
+	KindFW3            Kind = "fw3"
+	KindIptablesLegacy Kind = "iptables-legacy"
+	KindIptablesNft    Kind = "iptables-nft"
+	KindNone           Kind = "none"
+)
+
+// Verdict is what a packet gets from the firewall.
+type Verdict string
+
+// Verdicts. Uncertain means we met an expression we cannot evaluate: never a guess.
+const (
+	Accept    Verdict = "accept"
+	Drop      Verdict = "drop"
+	Reject    Verdict = "reject"
+	Uncertain Verdict = "uncertain"
+)
+
+// worseness orders verdicts for "the worst of its elements".
+var worseness = map[Verdict]int{Accept: 0, Uncertain: 1, Reject: 2, Drop: 3}
+
+// Worst returns the worse of two verdicts (drop > reject > uncertain > accept).
+func Worst(a, b Verdict) Verdict {
+	if a == "" {
+		return b
+	}
+	if worseness[b] > worseness[a] {
+		return b
+	}
+	return a
+}
+
+// Family is an address family as INTERFACE.md spells it.
+type Family string
+
+// Families.
+const (
+	IPv4 Family = "ipv4"
+	IPv6 Family = "ipv6"
+)
+
+// IP protocol numbers of the footprints.
+const (
+	ProtoTCP uint8 = 6
+	ProtoUDP uint8 = 17
+	ProtoGRE uint8 = 47
+	ProtoESP uint8 = 50
+	ProtoAH  uint8 = 51
+)
+
+// Element is one piece of a protocol's footprint in one family.
+type Element struct {
+	Family Family
+	L4     uint8  // IP protocol number
+	Port   uint16 // destination port for TCP/UDP, 0 otherwise
+}
+
+// Match renders the element as INTERFACE.md's "match" string: udp/500, gre, esp.
+func (e Element) Match() string {
+	switch e.L4 {
+	case ProtoTCP:
+		return fmt.Sprintf("tcp/%d", e.Port)
+	case ProtoUDP:
+		return fmt.Sprintf("udp/%d", e.Port)
+	case ProtoGRE:
+		return "gre"
+	case ProtoESP:
+		return "esp"
+	case ProtoAH:
+		return "ah"
+	}
+	return fmt.Sprintf("proto/%d", e.L4)
+}
+
+// Footprint returns the LAN→WAN footprint of p in both families. PPTP's helper
+// is IPv4 only (GRE through NAT); AH is IPv6 only, since it authenticates the
+// addresses and so can never cross an IPv4 NAT.
+func Footprint(p Protocol) []Element {
+	var out []Element
+	for _, f := range []Family{IPv4, IPv6} {
+		switch p {
+		case PPTP:
+			out = append(out, Element{f, ProtoTCP, 1723}, Element{f, ProtoGRE, 0})
+		case L2TP:
+			out = append(out, Element{f, ProtoUDP, 1701})
+		case IPsec:
+			out = append(out, Element{f, ProtoUDP, 500}, Element{f, ProtoUDP, 4500}, Element{f, ProtoESP, 0})
+			if f == IPv6 {
+				out = append(out, Element{f, ProtoAH, 0})
+			}
+		}
+	}
+	return out
+}
+
+// Tag is the comment every rule we put in a foreign chain carries.
+func Tag(p Protocol) string { return "vpnpass:" + string(p) }
+
+// TagPrefix starts every comment/tag of ours; TablePrefix every table, chain,
+// set and object we own.
+const (
+	TagPrefix   = "vpnpass:"
+	TablePrefix = "vpnpass"
+)
+
+// IsOurTag reports whether a rule comment marks the rule as ours.
+func IsOurTag(comment string) bool { return strings.HasPrefix(comment, TagPrefix) }
+
+// Change is one planned or applied change, for --dry-run and the `set` plan.
+type Change struct {
+	Action   string   `json:"action"` // "add" or "delete"
+	Backend  Kind     `json:"backend"`
+	Family   string   `json:"family"` // nft family (inet, ip, ip6) or iptables/ip6tables
+	Table    string   `json:"table"`
+	Chain    string   `json:"chain"`
+	Protocol Protocol `json:"protocol,omitempty"`
+	Rule     string   `json:"rule"` // human-readable, nft or iptables syntax
+}
+
+// Decider names what decided a verdict: a rule, or a chain's policy.
+type Decider struct {
+	Table   string `json:"table"`
+	Chain   string `json:"chain"`
+	Handle  uint64 `json:"handle,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	Policy  string `json:"policy,omitempty"`
+	Backend Kind   `json:"backend,omitempty"`
+}
+
+// ElementStatus is the verdict one footprint element gets, and why.
+type ElementStatus struct {
+	Match     string   `json:"match"`
+	Family    Family   `json:"family"`
+	Verdict   Verdict  `json:"verdict"`
+	DecidedBy *Decider `json:"decided_by,omitempty"`
+}
+
+// ProtoStatus is INTERFACE.md's Proto object.
+type ProtoStatus struct {
+	Mode     Mode            `json:"mode"`
+	Verdict  Verdict         `json:"verdict"`
+	Elements []ElementStatus `json:"elements"`
+	Drift    bool            `json:"drift"`
+}
+
+// Packet is a representative packet to evaluate against the ruleset.
+type Packet struct {
+	Family  Family
+	L4      uint8
+	SrcPort uint16
+	DstPort uint16
+	Src     netip.Addr
+	Dst     netip.Addr
+	InIf    string // input interface (the LAN device for LAN→WAN)
+	OutIf   string // output interface (the WAN device)
+	// CtState is the conntrack state bits as nftables names them:
+	// "new", "established", "related", "invalid", "untracked".
+	CtState string
+}
+
+// Step is one step of a verdict path, for `explain`.
+type Step struct {
+	Backend Kind    `json:"backend"`
+	Table   string  `json:"table"`
+	Chain   string  `json:"chain"`
+	Handle  uint64  `json:"handle,omitempty"`
+	Rule    string  `json:"rule,omitempty"` // readable summary
+	Comment string  `json:"comment,omitempty"`
+	Effect  string  `json:"effect"` // "match", "jump", "goto", "return", "accept", "drop", "reject", "policy", "uncertain"
+	Verdict Verdict `json:"verdict,omitempty"`
+}
+
+// Explanation is the verdict of one packet and the path that led to it.
+type Explanation struct {
+	Verdict   Verdict  `json:"verdict"`
+	DecidedBy *Decider `json:"decided_by,omitempty"`
+	Path      []Step   `json:"path"`
+}
