@@ -41,13 +41,13 @@ type Report struct {
 	GRE  Info `json:"gre"`
 }
 
-// Module and package names. kmod-nf-nathelper-extra ships nf_conntrack_pptp
+// Module and package names. kmod-nf-nathelper-extra ships nf_conntrack_pptp and GRE tracking
 // on OpenWrt 21.02 and later; older images split it into -pptp.
 const (
 	ModulePPTP  = "nf_conntrack_pptp"
 	ModuleGRE   = "nf_conntrack_proto_gre"
 	PackagePPTP = "kmod-nf-nathelper-extra"
-	PackageGRE  = "kmod-gre"
+	PackageGRE  = "kmod-nf-nathelper-extra"
 )
 
 // Options points the probe at a root prefix (tests) and the running kernel.

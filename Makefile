@@ -1,0 +1,46 @@
+# vpnpass — see README.md. `make demo` runs the lab with the agent inside it;
+# `make test` passes the tests (installs what it needs; run as root).
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+PKG := github.com/vpnpass/vpnpass/agent/cli
+LDFLAGS := -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT)
+export GOFLAGS ?= -mod=mod
+
+.PHONY: all build cross test test-go test-vm vet demo deps go123 clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/vpnpass ./cmd/vpnpass
+
+cross:
+	VERSION=$(VERSION) ./build/cross.sh
+
+deps:
+	./build/deps.sh
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# The OpenWrt 24.10 SDK builds with Go 1.23 and GOTOOLCHAIN=local.
+go123:
+	GOTOOLCHAIN=go1.23.12 $(GO) build ./...
+
+test-go: build
+	CI=$${CI:-} $(GO) test -count=1 -timeout 12m ./...
+
+test-vm:
+	./build/vm/test-vm.sh
+
+test: deps vet test-go go123 cross
+	./build/qemu-version.sh
+
+demo: deps build
+	$(GO) run ./test/demo --vpnpass "$(CURDIR)/bin/vpnpass"
+
+clean:
+	rm -rf bin dist

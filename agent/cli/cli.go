@@ -1,0 +1,218 @@
+// Package cli is vpnpass's command line: a thin client of the daemon's local
+// API that falls back to a direct one-off look for read-only commands.
+// Commands, flags, JSON and exit codes follow INTERFACE.md.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+)
+
+// Exit codes (INTERFACE.md).
+const (
+	ExitOK       = 0
+	ExitFailed   = 1
+	ExitUsage    = 2
+	ExitNoDaemon = 3
+)
+
+// Set at link time with -X.
+var (
+	version = "dev"
+	commit  = "unknown"
+	goarm   = ""
+	gomips  = ""
+)
+
+// Env is the process environment the CLI runs in; injectable for tests.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// opts are the common and per-command flags; they may stand anywhere.
+type opts struct {
+	json, direct, dryRun, probe bool
+	config, socket              string
+	proto, dst, src, host       string
+	dport, limit                int
+	since, kind, protocol       string
+	args                        []string
+}
+
+// usageError makes the CLI exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// exitError carries a specific exit code with its message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+// errorObject is the JSON error form printed with --json.
+type errorObject struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+type command struct {
+	run     func(ctx context.Context, o *opts, env Env) error
+	minArgs int
+	maxArgs int
+	usage   string
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"version": {run: runVersion, usage: "version"},
+		"status":  {run: runStatus, usage: "status [--json]"},
+	}
+}
+
+// Main runs one invocation and returns the process exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	o, name, err := parse(args, env)
+	if err == nil {
+		cmd := commands[name]
+		err = cmd.run(ctx, o, env)
+	}
+	if err == nil {
+		return ExitOK
+	}
+	code, kind := classify(err)
+	fmt.Fprintf(env.Stderr, "vpnpass: %s\n", oneLine(err.Error()))
+	if o != nil && o.json {
+		var eo errorObject
+		eo.Error.Code, eo.Error.Message = kind, oneLine(err.Error())
+		_ = json.NewEncoder(env.Stdout).Encode(eo)
+	}
+	return code
+}
+
+func classify(err error) (int, string) {
+	var ue usageError
+	var ee exitError
+	switch {
+	case errors.As(err, &ue):
+		return ExitUsage, "bad_params"
+	case errors.As(err, &ee):
+		if ee.code == ExitNoDaemon {
+			return ee.code, "not_available"
+		}
+		return ee.code, "failed"
+	}
+	return ExitFailed, "failed"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// parse accepts flags before and after the command and its arguments, as
+// people type them (`vpnpass enable ipsec --json`).
+func parse(args []string, env Env) (*opts, string, error) {
+	o := &opts{}
+	fs := flag.NewFlagSet("vpnpass", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.BoolVar(&o.direct, "direct", false, "")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.BoolVar(&o.probe, "probe", false, "")
+	fs.StringVar(&o.config, "config", "/etc/config/vpnpass", "")
+	def := env.Getenv("VPNPASS_SOCKET")
+	if def == "" {
+		def = "/var/run/vpnpass.sock"
+	}
+	fs.StringVar(&o.socket, "socket", def, "")
+	fs.StringVar(&o.proto, "proto", "", "")
+	fs.StringVar(&o.dst, "dst", "", "")
+	fs.StringVar(&o.src, "src", "", "")
+	fs.StringVar(&o.host, "host", "", "")
+	fs.IntVar(&o.dport, "dport", 0, "")
+	fs.IntVar(&o.limit, "limit", 50, "")
+	fs.StringVar(&o.since, "since", "", "")
+	fs.StringVar(&o.kind, "kind", "", "")
+	fs.StringVar(&o.protocol, "protocol", "", "")
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return o, "", usageError{fmt.Sprintf("%v (see 'vpnpass help')", err)}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) == 0 {
+		return o, "", usageError{"no command given: " + commandList()}
+	}
+	name := pos[0]
+	cmd, ok := commands[name]
+	if !ok {
+		return o, "", usageError{fmt.Sprintf("unknown command %q: %s", name, commandList())}
+	}
+	o.args = pos[1:]
+	if len(o.args) < cmd.minArgs || len(o.args) > cmd.maxArgs {
+		return o, name, usageError{"usage: vpnpass " + cmd.usage}
+	}
+	return o, name, nil
+}
+
+func commandList() string {
+	names := []string{"agent", "status", "enable", "block", "disable", "explain", "doctor", "probe", "nat", "history", "cleanup", "rpcd", "version"}
+	var have []string
+	for _, n := range names {
+		if _, ok := commands[n]; ok {
+			have = append(have, n)
+		}
+	}
+	return "commands are " + strings.Join(have, ", ")
+}
+
+func runVersion(_ context.Context, o *opts, env Env) error {
+	v := map[string]string{"version": version, "commit": commit, "goos": runtime.GOOS, "goarch": runtime.GOARCH}
+	if gomips != "" {
+		v["gomips"] = gomips
+	}
+	if goarm != "" {
+		v["goarm"] = goarm
+	}
+	if o.json {
+		return json.NewEncoder(env.Stdout).Encode(v)
+	}
+	extra := ""
+	if gomips != "" {
+		extra = " GOMIPS=" + gomips
+	}
+	if goarm != "" {
+		extra = " GOARM=" + goarm
+	}
+	_, err := fmt.Fprintf(env.Stdout, "vpnpass %s (commit %s) %s/%s%s\n", version, commit, runtime.GOOS, runtime.GOARCH, extra)
+	return err
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

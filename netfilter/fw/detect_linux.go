@@ -1,0 +1,244 @@
+package fw
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/coreos/go-iptables/iptables"
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Detect probes the kernel of the calling thread's network namespace for the
+// firewalls hooking forward: nftables tables over netlink (fw4's `inet fw4`,
+// iptables-nft's xtables tables, any other table), and iptables-legacy tables
+// registered in this namespace.
+func Detect() (Detection, error) {
+	var d Detection
+	hs, nftOK, err := nftHookers()
+	if err != nil {
+		return d, err
+	}
+	d.NFTables = nftOK
+	d.Hookers = append(d.Hookers, hs...)
+	lh, legacy, err := legacyHookers()
+	if err != nil {
+		return d, err
+	}
+	d.Legacy = legacy
+	d.Hookers = append(d.Hookers, lh...)
+	d.InCharge, d.Also = decide(d.Hookers)
+	return d, nil
+}
+
+func nftHookers() ([]Hooker, bool, error) {
+	conn, err := nftables.New()
+	if err != nil {
+		return nil, false, fmt.Errorf("detect firewall: open nftables netlink: %w", err)
+	}
+	chains, err := conn.ListChains()
+	if err != nil {
+		if errors.Is(err, unix.EPROTONOSUPPORT) || errors.Is(err, unix.ENOENT) {
+			return nil, false, nil // no nf_tables in this kernel
+		}
+		if errors.Is(err, unix.EPERM) {
+			return nil, false, fmt.Errorf("detect firewall: list nftables chains: no permission (run as root): %w", err)
+		}
+		return nil, false, fmt.Errorf("detect firewall: list nftables chains: %w", err)
+	}
+	byTable := map[string][]*nftables.Chain{}
+	var order []string
+	for _, c := range chains {
+		k := tableKey(c.Table)
+		if _, seen := byTable[k]; !seen {
+			order = append(order, k)
+		}
+		byTable[k] = append(byTable[k], c)
+	}
+	var out []Hooker
+	for _, k := range order {
+		h, ok, err := nftTableHooker(conn, byTable[k])
+		if err != nil {
+			return nil, true, err
+		}
+		if ok {
+			out = append(out, h)
+		}
+	}
+	return out, true, nil
+}
+
+func tableKey(t *nftables.Table) string { return familyName(t.Family) + " " + t.Name }
+
+func familyName(f nftables.TableFamily) string {
+	switch f {
+	case nftables.TableFamilyINet:
+		return "inet"
+	case nftables.TableFamilyIPv4:
+		return "ip"
+	case nftables.TableFamilyIPv6:
+		return "ip6"
+	case nftables.TableFamilyBridge:
+		return "bridge"
+	case nftables.TableFamilyARP:
+		return "arp"
+	case nftables.TableFamilyNetdev:
+		return "netdev"
+	}
+	return fmt.Sprintf("family%d", f)
+}
+
+// nftTableHooker classifies one table if it has a filter base chain on the
+// forward hook. Our own tables never count as a foreign firewall.
+func nftTableHooker(conn *nftables.Conn, chains []*nftables.Chain) (Hooker, bool, error) {
+	t := chains[0].Table
+	if strings.HasPrefix(t.Name, netfilter.TablePrefix) {
+		return Hooker{}, false, nil
+	}
+	var fwd *nftables.Chain
+	names := map[string]bool{}
+	for _, c := range chains {
+		names[c.Name] = true
+		if c.Hooknum != nil && *c.Hooknum == *nftables.ChainHookForward && c.Type == nftables.ChainTypeFilter &&
+			(t.Family == nftables.TableFamilyINet || t.Family == nftables.TableFamilyIPv4 || t.Family == nftables.TableFamilyIPv6) {
+			fwd = c
+		}
+	}
+	if fwd == nil {
+		return Hooker{}, false, nil
+	}
+	h := Hooker{Table: tableKey(t), Kind: netfilter.KindNftables}
+	switch {
+	case t.Family == nftables.TableFamilyINet && t.Name == "fw4":
+		h.Kind = netfilter.KindFW4
+	case fwd.Name == "FORWARD" && names["forwarding_rule"]:
+		h.Kind = netfilter.KindFW3 // fw3 on iptables-nft (OpenWrt 22.03 with fw3)
+	case isXtables(t, fwd):
+		h.Kind = netfilter.KindIptablesNft
+	}
+	drops, err := tableCanDrop(conn, fwd, chains)
+	if err != nil {
+		return Hooker{}, false, err
+	}
+	h.Drops = drops
+	return h, true, nil
+}
+
+// isXtables recognises tables that iptables-nft manages: ip/ip6 tables with
+// the classic names and upper-case built-in chains.
+func isXtables(t *nftables.Table, fwd *nftables.Chain) bool {
+	if t.Family != nftables.TableFamilyIPv4 && t.Family != nftables.TableFamilyIPv6 {
+		return false
+	}
+	switch t.Name {
+	case "filter", "mangle", "raw", "security", "nat":
+		return fwd.Name == "FORWARD"
+	}
+	return false
+}
+
+// tableCanDrop: a drop policy on the forward chain, or any drop/reject rule in
+// the table (reachable or not: a conservative "could drop").
+func tableCanDrop(conn *nftables.Conn, fwd *nftables.Chain, chains []*nftables.Chain) (bool, error) {
+	if fwd.Policy != nil && *fwd.Policy == nftables.ChainPolicyDrop {
+		return true, nil
+	}
+	for _, c := range chains {
+		rules, err := conn.GetRules(c.Table, c)
+		if err != nil {
+			return false, fmt.Errorf("detect firewall: read rules of %s %s: %w", tableKey(c.Table), c.Name, err)
+		}
+		for _, r := range rules {
+			for _, e := range r.Exprs {
+				switch v := e.(type) {
+				case *expr.Reject:
+					return true, nil
+				case *expr.Verdict:
+					if v.Kind == expr.VerdictDrop {
+						return true, nil
+					}
+				case *expr.Target:
+					if v.Name == "REJECT" {
+						return true, nil
+					}
+				}
+			}
+		}
+	}
+	return false, nil
+}
+
+// legacyHookers looks at iptables-legacy. Its tables appear in
+// /proc/net/ip_tables_names of this namespace only once used here, so a
+// missing name means "not in use" without running any binary.
+func legacyHookers() ([]Hooker, bool, error) {
+	var out []Hooker
+	used := false
+	for _, fam := range []struct {
+		names string
+		proto iptables.Protocol
+		bin   string
+	}{
+		{"/proc/net/ip_tables_names", iptables.ProtocolIPv4, "iptables-legacy"},
+		{"/proc/net/ip6_tables_names", iptables.ProtocolIPv6, "ip6tables-legacy"},
+	} {
+		b, err := os.ReadFile(fam.names)
+		if err != nil || !hasLine(string(b), "filter") {
+			continue
+		}
+		used = true
+		h, err := legacyFilterHooker(fam.proto, fam.bin)
+		if err != nil {
+			return nil, used, err
+		}
+		out = append(out, h)
+	}
+	return out, used, nil
+}
+
+func hasLine(s, want string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == want {
+			return true
+		}
+	}
+	return false
+}
+
+func legacyFilterHooker(proto iptables.Protocol, bin string) (Hooker, error) {
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		// Tables exist but the tool is gone: still a firewall, of unknown shape.
+		return Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Drops: true}, nil
+	}
+	ipt, err := iptables.New(iptables.IPFamily(proto), iptables.Path(path))
+	if err != nil {
+		return Hooker{}, fmt.Errorf("detect firewall: %s: %w", bin, err)
+	}
+	chains, err := ipt.ListChains("filter")
+	if err != nil {
+		return Hooker{}, fmt.Errorf("detect firewall: %s list chains: %w", bin, err)
+	}
+	h := Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter"}
+	for _, c := range chains {
+		if c == "forwarding_rule" {
+			h.Kind = netfilter.KindFW3
+		}
+		rules, err := ipt.List("filter", c)
+		if err != nil {
+			return Hooker{}, fmt.Errorf("detect firewall: %s list %s: %w", bin, c, err)
+		}
+		for _, r := range rules {
+			if (c == "FORWARD" && r == "-P FORWARD DROP") || strings.HasSuffix(r, " -j DROP") || strings.Contains(r, " -j REJECT") {
+				h.Drops = true
+			}
+		}
+	}
+	return h, nil
+}
