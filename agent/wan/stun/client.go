@@ -1,0 +1,166 @@
+package stun
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// DefaultPort is the STUN port used when the server string has none.
+const DefaultPort = "3478"
+
+// Options tune a query. Zero values take the defaults.
+type Options struct {
+	// Timeout bounds the whole query (default 3 s). The context may end it sooner.
+	Timeout time.Duration
+	// RTO is the first retransmission interval, doubled after each send
+	// (RFC 5389 7.2.1; default 500 ms).
+	RTO time.Duration
+	// Attempts is how many requests are sent at most (default 3).
+	Attempts int
+	// Fingerprint adds a FINGERPRINT attribute to the request.
+	Fingerprint bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = 3 * time.Second
+	}
+	if o.RTO <= 0 {
+		o.RTO = 500 * time.Millisecond
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 3
+	}
+	return o
+}
+
+// Result is a successful Binding exchange.
+type Result struct {
+	Server netip.AddrPort // the address the request went to
+	Local  netip.AddrPort // the local address it left from
+	Mapped netip.AddrPort // the address the server saw it coming from
+	RTT    time.Duration
+}
+
+// Query sends a Binding request over UDP/IPv4 to server ("host" or
+// "host:port") and returns the mapped address. Answers that do not decode
+// (wrong transaction ID, truncated, not STUN) are ignored while waiting; if
+// nothing valid arrives the error says what was seen instead.
+func Query(ctx context.Context, server string, opt Options) (Result, error) {
+	opt = opt.withDefaults()
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	if _, _, err := net.SplitHostPort(server); err != nil {
+		server = net.JoinHostPort(server, DefaultPort)
+	}
+	if host, _, _ := net.SplitHostPort(server); host == "" {
+		return Result{}, fmt.Errorf("stun: server %q has no host", server)
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "udp4", server)
+	if err != nil {
+		return Result{}, fmt.Errorf("stun: dial %s: %w", server, err)
+	}
+	defer c.Close()
+	// Unblock a pending read when the context ends early.
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	defer stop()
+	res, err := exchange(ctx, c, opt)
+	if err != nil {
+		return Result{}, fmt.Errorf("stun: %s: %w", server, err)
+	}
+	return res, nil
+}
+
+// exchange runs the retransmission loop on a connected UDP socket.
+func exchange(ctx context.Context, c net.Conn, opt Options) (Result, error) {
+	var id TxID
+	if _, err := rand.Read(id[:]); err != nil {
+		return Result{}, fmt.Errorf("transaction ID: %w", err)
+	}
+	req := BindingRequest(id, opt.Fingerprint)
+	buf := make([]byte, 1500)
+	rto := opt.RTO
+	var ignored error
+	start := time.Now()
+	for attempt := 0; attempt < opt.Attempts; attempt++ {
+		if _, err := c.Write(req); err != nil {
+			return Result{}, fmt.Errorf("send: %w", err)
+		}
+		wait := time.Now().Add(rto)
+		if attempt == opt.Attempts-1 {
+			wait = time.Now().Add(opt.Timeout) // the context bounds the last wait
+		}
+		for {
+			if ctx.Err() != nil {
+				return Result{}, timeoutError(ctx, ignored)
+			}
+			_ = c.SetReadDeadline(wait)
+			n, err := c.Read(buf)
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					break // retransmit
+				}
+				// ICMP port unreachable surfaces here as "connection refused".
+				return Result{}, fmt.Errorf("receive: %w", err)
+			}
+			mapped, err := Decode(buf[:n], id)
+			var er *ErrorResponse
+			if errors.As(err, &er) {
+				return Result{}, err
+			}
+			if err != nil {
+				ignored = err
+				continue
+			}
+			return Result{
+				Server: addrPort(c.RemoteAddr()),
+				Local:  addrPort(c.LocalAddr()),
+				Mapped: mapped,
+				RTT:    time.Since(start),
+			}, nil
+		}
+		rto *= 2
+	}
+	return Result{}, timeoutError(ctx, ignored)
+}
+
+// TimeoutError means no valid answer arrived in time.
+type TimeoutError struct {
+	// Ignored is the last invalid answer seen, nil if the server was silent.
+	Ignored error
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Ignored != nil {
+		return "no valid answer in time; ignored an answer: " + e.Ignored.Error()
+	}
+	return "no answer in time"
+}
+
+func (e *TimeoutError) Unwrap() error { return e.Ignored }
+
+// Timeout reports true so callers can treat it like a net.Error timeout.
+func (e *TimeoutError) Timeout() bool { return true }
+
+// timeoutError reports a cancelled caller as such, anything else as a timeout.
+func timeoutError(ctx context.Context, ignored error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return ctx.Err()
+	}
+	return &TimeoutError{Ignored: ignored}
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if u, ok := a.(*net.UDPAddr); ok {
+		ap := u.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
+}
