@@ -1,0 +1,213 @@
+package lab
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const exchangeTimeout = 2 * time.Second
+
+// TestTopologiesNAT: a LAN host reaches both servers through each topology,
+// and the server sees the NATed source the topology implies.
+func TestTopologiesNAT(t *testing.T) {
+	Require(t)
+	tests := []struct {
+		topo       Topology
+		wantPublic netip.Addr
+		wantISP    bool
+	}{
+		{Single, UpstreamWAN.Addr(), false},
+		{Double, UpstreamWAN.Addr(), true},
+		{CGNAT, UpstreamWAN.Addr(), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.topo.String(), func(t *testing.T) {
+			l := New(t, Config{Topology: tt.topo, IPv6: true})
+			if (l.ISP != nil) != tt.wantISP {
+				t.Fatalf("ISP node present = %v, want %v", l.ISP != nil, tt.wantISP)
+			}
+			if l.PublicAddr != tt.wantPublic {
+				t.Errorf("PublicAddr = %s, want %s", l.PublicAddr, tt.wantPublic)
+			}
+			for _, srv := range []netip.Addr{Server, Server2, Server6} {
+				mustServeUDP(t, l.Inet, netip.AddrPortFrom(srv, 7))
+			}
+			mustServeTCP(t, l.Inet, netip.AddrPortFrom(Server, 7))
+			for _, from := range []*Node{l.LAN, l.LAN2} {
+				for _, srv := range []netip.Addr{Server, Server2} {
+					assertSeen(t, from, netip.AddrPortFrom(srv, 7), tt.wantPublic)
+				}
+			}
+			reply, seen, err := TCPExchange(l.LAN, netip.AddrPortFrom(Server, 7), []byte("tcp"), exchangeTimeout)
+			if err != nil || string(reply) != "tcp" || seen.Addr() != tt.wantPublic {
+				t.Errorf("TCP: reply %q seen %s err %v, want %q from %s", reply, seen, err, "tcp", tt.wantPublic)
+			}
+			// IPv6 is routed, never NATed: the server sees the LAN host.
+			assertSeen(t, l.LAN, netip.AddrPortFrom(Server6, 7), LANHost6)
+		})
+	}
+}
+
+// TestInetDoesNotRouteToPrivate: without NAT nothing comes back, which is
+// what makes the router's (and the isp's) masquerade necessary.
+func TestInetDoesNotRouteToPrivate(t *testing.T) {
+	l := New(t, Config{Topology: Double})
+	routes, err := l.Inet.Netlink().RouteList(nil, syscall.AF_INET)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes {
+		if r.Dst == nil {
+			t.Errorf("inet has a default route: %v", r)
+			continue
+		}
+		p, _ := netip.AddrFromSlice(r.Dst.IP)
+		for _, private := range []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("100.64.0.0/10")} {
+			if private.Contains(p.Unmap()) {
+				t.Errorf("inet routes to %v", r.Dst)
+			}
+		}
+	}
+}
+
+func mustServeUDP(t *testing.T, n *Node, ap netip.AddrPort) {
+	t.Helper()
+	if _, err := n.ServeUDPEcho(ap); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustServeTCP(t *testing.T, n *Node, ap netip.AddrPort) {
+	t.Helper()
+	if _, err := n.ServeTCPEcho(ap); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func assertSeen(t *testing.T, from *Node, dst netip.AddrPort, want netip.Addr) {
+	t.Helper()
+	payload := []byte("hello from " + from.Role)
+	reply, seen, err := UDPExchange(from, dst, payload, exchangeTimeout)
+	if err != nil {
+		t.Errorf("%s -> %s: %v", from.Role, dst, err)
+		return
+	}
+	if string(reply) != string(payload) {
+		t.Errorf("%s -> %s: reply %q, want %q", from.Role, dst, reply, payload)
+	}
+	if seen.Addr() != want {
+		t.Errorf("%s -> %s: server saw %s, want %s", from.Role, dst, seen, want)
+	}
+}
+
+// outcome of a LAN→WAN UDP exchange.
+type outcome string
+
+const (
+	passes   outcome = "passes"   // echo comes back
+	rejected outcome = "rejected" // ICMP port unreachable: connection refused
+	dropped  outcome = "dropped"  // silence: timeout
+)
+
+func classify(err error) outcome {
+	switch {
+	case err == nil:
+		return passes
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return rejected
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return dropped
+	}
+	return outcome("error: " + err.Error())
+}
+
+// TestFirewalls: every firewall option loads, leaves the tables it should,
+// masquerades through the expected owner, and gives LAN→WAN UDP 500 the
+// verdict it models.
+func TestFirewalls(t *testing.T) {
+	Require(t)
+	tests := []struct {
+		fws        []Firewall
+		want       outcome
+		masq       string
+		tables     []string // nft tables that must exist in the router
+		iptChains  map[string][]string
+		notInTable []string
+	}{
+		{nil, passes, MasqLabNAT, []string{"ip lab_nat"}, nil, []string{"inet fw4"}},
+		{[]Firewall{FW4}, passes, MasqFW4, []string{"inet fw4"}, nil, []string{"ip lab_nat"}},
+		{[]Firewall{FW4Locked}, rejected, MasqFW4, []string{"inet fw4"}, nil, []string{"ip lab_nat"}},
+		{[]Firewall{NftablesDrop}, dropped, MasqLabNAT, []string{"inet filter", "ip lab_nat"}, nil, nil},
+		{[]Firewall{IptablesLegacyDrop}, dropped, MasqIptablesLegacy, nil,
+			map[string][]string{"legacy": {"-P FORWARD DROP", "-A FORWARD -p icmp -j ACCEPT"}}, []string{"ip lab_nat", "ip filter"}},
+		{[]Firewall{IptablesNftDrop}, dropped, MasqIptablesNft, []string{"ip filter", "ip nat", "ip6 filter"},
+			map[string][]string{"nft": {"-P FORWARD DROP"}}, []string{"ip lab_nat"}},
+		{[]Firewall{FW3}, passes, MasqFW3, nil,
+			map[string][]string{"legacy": {"-N zone_wan_dest_ACCEPT", "-j zone_wan_dest_ACCEPT"}}, []string{"ip lab_nat"}},
+		{[]Firewall{FW3Locked}, rejected, MasqFW3, nil,
+			map[string][]string{"legacy": {"-N zone_wan_dest_REJECT", "-P FORWARD DROP"}}, nil},
+		// Several firewalls hook forward: the iptables-nft drop is final
+		// whatever fw4 accepts.
+		{[]Firewall{FW4, IptablesNftDrop}, dropped, MasqFW4, []string{"inet fw4", "ip filter"}, nil, []string{"ip lab_nat"}},
+	}
+	for _, tt := range tests {
+		name := "none"
+		if len(tt.fws) > 0 {
+			var s []string
+			for _, f := range tt.fws {
+				s = append(s, string(f))
+			}
+			name = strings.Join(s, "+")
+		}
+		t.Run(name, func(t *testing.T) {
+			l := New(t, Config{Topology: Single, Firewalls: tt.fws})
+			if got := l.MasqueradeBy(); got != tt.masq {
+				t.Errorf("MasqueradeBy = %s, want %s", got, tt.masq)
+			}
+			assertTables(t, l.Router, tt.tables, tt.notInTable)
+			for variant, wants := range tt.iptChains {
+				out, err := l.Iptables(variant, "-S")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, w := range wants {
+					if !strings.Contains(string(out), w) {
+						t.Errorf("iptables-%s -S lacks %q:\n%s", variant, w, out)
+					}
+				}
+			}
+			mustServeUDP(t, l.Inet, netip.AddrPortFrom(Server, 500))
+			_, _, err := UDPExchange(l.LAN, netip.AddrPortFrom(Server, 500), []byte("ike"), exchangeTimeout)
+			if got := classify(err); got != tt.want {
+				t.Errorf("LAN -> %s:500 %s (%v), want %s", Server, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func assertTables(t *testing.T, n *Node, want, notWant []string) {
+	t.Helper()
+	tables, err := n.NftTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, tb := range tables {
+		have[tb] = true
+	}
+	for _, w := range want {
+		if !have[w] {
+			t.Errorf("table %s missing in %s (have %v)", w, n.Role, tables)
+		}
+	}
+	for _, w := range notWant {
+		if have[w] {
+			t.Errorf("unexpected table %s in %s", w, n.Role)
+		}
+	}
+}
