@@ -1,0 +1,240 @@
+package nft
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/google/nftables"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Backend is the fw4 / plain nftables netfilter.Backend.
+type Backend struct {
+	mu      sync.Mutex
+	cfg     config
+	conn    *nftables.Conn
+	ownConn bool
+}
+
+var _ netfilter.Backend = (*Backend)(nil)
+
+// New validates opts and returns a Backend. It changes nothing.
+func New(opts Options) (*Backend, error) {
+	cfg, err := opts.validate()
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{cfg: cfg, conn: opts.Conn}
+	if b.conn == nil {
+		if b.conn, err = nftables.New(nftables.AsLasting()); err != nil {
+			return nil, fmt.Errorf("open nftables netlink: %w", err)
+		}
+		b.ownConn = true
+	}
+	return b, nil
+}
+
+// Close releases the netlink connection New opened (not one passed in).
+func (b *Backend) Close() error {
+	if b.ownConn {
+		return b.conn.CloseLasting()
+	}
+	return nil
+}
+
+// Kind names the firewall this backend writes to.
+func (b *Backend) Kind() netfilter.Kind { return b.cfg.kind }
+
+// Persistent reports whether our allow rules come back by themselves after
+// the firewall re-renders its ruleset: true only for fw4 with auto_includes,
+// where fw4 includes our file. Otherwise (auto_includes 0, or a plain
+// nftables ruleset reloaded by its owner) only a netlink repair after the
+// reload restores them, so the agent must watch for ruleset changes.
+func (b *Backend) Persistent() bool { return b.cfg.usesInclude() }
+
+func validDesired(d netfilter.Desired) error {
+	for p, m := range d {
+		if _, err := netfilter.ParseProtocol(string(p)); err != nil {
+			return err
+		}
+		if m == "" {
+			continue
+		}
+		if _, err := netfilter.ParseMode(string(m)); err != nil {
+			return fmt.Errorf("protocol %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// makePlan reads the kernel (and the include file) and plans d.
+func (b *Backend) makePlan(d netfilter.Desired) (*plan, error) {
+	if err := validDesired(d); err != nil {
+		return nil, err
+	}
+	s, err := readSnapshot(b.conn)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{kind: b.cfg.kind}
+	if err := b.planOurs(s, b.cfg.ours(d), p); err != nil {
+		return nil, err
+	}
+	if err := b.planForeign(s, d, p); err != nil {
+		return nil, err
+	}
+	if b.cfg.kind == netfilter.KindFW4 {
+		if err := b.planInclude(d, p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Plan returns the changes Apply(d) would make now; empty means no drift.
+func (b *Backend) Plan(d netfilter.Desired) ([]netfilter.Change, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p, err := b.makePlan(d)
+	if err != nil {
+		return nil, err
+	}
+	return p.changes(), nil
+}
+
+// Apply brings the kernel to d in one netlink batch, then updates the fw4
+// include file. If the batch fails because the ruleset changed under us
+// (a firewall reload between reading and writing), it re-plans once.
+func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var p *plan
+	var err error
+	for try := 0; try < 2; try++ {
+		if p, err = b.makePlan(d); err != nil {
+			return nil, err
+		}
+		if err = b.execute(p); err == nil || !errors.Is(err, errBatch) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.changes(), b.executeFiles(p)
+}
+
+var errBatch = errors.New("nftables batch failed")
+
+// execute queues the kernel ops of p in batch order and flushes them at once.
+func (b *Backend) execute(p *plan) error {
+	n := 0
+	for _, o := range p.sorted() {
+		if o.queue == nil {
+			continue
+		}
+		if err := o.queue(b.conn); err != nil {
+			b.discard()
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := b.conn.Flush(); err != nil {
+		return fmt.Errorf("%w (%d operations): %w", errBatch, n, err)
+	}
+	return nil
+}
+
+// discard empties the connection's queue after a queue function failed
+// midway. The library cannot drop queued messages, so the batch is sent with
+// a deletion of a table we never create appended: the kernel rejects the
+// whole transaction (ENOENT) and nothing of it is applied.
+func (b *Backend) discard() {
+	b.conn.DelTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: abortTable})
+	_ = b.conn.Flush()
+}
+
+// abortTable is never created by anyone: our names start with "vpnpass"
+// and this one is reserved for discard.
+const abortTable = OurTable + "_abort_batch"
+
+func (b *Backend) executeFiles(p *plan) error {
+	for _, o := range p.sorted() {
+		if o.file != nil {
+			if err := o.file(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// planInclude plans the fw4 include file: the allow rules of d while fw4
+// reads includes, no file otherwise.
+func (b *Backend) planInclude(d netfilter.Desired, p *plan) error {
+	want := ""
+	if b.cfg.usesInclude() {
+		want = b.cfg.includeText(d)
+	}
+	write, remove, link, err := b.cfg.includeState(want)
+	if err != nil {
+		return err
+	}
+	fileChange := func(action, path, what string) netfilter.Change {
+		return netfilter.Change{Action: action, Backend: b.cfg.kind, Family: "file", Table: path, Rule: what}
+	}
+	n := len(b.cfg.foreignSpecs(d, famInet))
+	if write {
+		p.ops = append(p.ops, op{phase: phaseFile,
+			change: fileChange("add", b.cfg.includeFile(), "fw4 include, "+strconv.Itoa(n)+" rules"),
+			file:   func() error { return b.cfg.writeInclude(want) }})
+	}
+	if remove {
+		p.ops = append(p.ops, op{phase: phaseFile,
+			change: fileChange("delete", b.cfg.includeFile(), "fw4 include"),
+			file:   b.cfg.removeInclude})
+	}
+	if link {
+		p.ops = append(p.ops, op{phase: phaseFile,
+			change: fileChange("add", b.cfg.includeSymlink(), "symlink to "+b.cfg.includeFile()),
+			file:   b.cfg.ensureSymlink})
+	}
+	return nil
+}
+
+// Cleanup removes our table, every rule tagged vpnpass:* in any writable
+// table (whatever LAN devices or protocols it was made for), and the fw4
+// include file, in one batch.
+func (b *Backend) Cleanup() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var err error
+	for try := 0; try < 2; try++ {
+		var s *snapshot
+		if s, err = readSnapshot(b.conn); err != nil {
+			return err
+		}
+		p := &plan{kind: b.cfg.kind}
+		if t := s.table(nftables.TableFamilyINet, OurTable); t != nil {
+			if err = p.delOurTable(s, t); err != nil {
+				return err
+			}
+		}
+		if err = b.planCleanupForeign(s, p); err != nil {
+			return err
+		}
+		if err = b.execute(p); err == nil || !errors.Is(err, errBatch) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("cleanup: %w", err)
+	}
+	return b.cfg.removeInclude()
+}

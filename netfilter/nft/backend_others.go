@@ -1,0 +1,42 @@
+//go:build !linux
+
+package nft
+
+import (
+	"errors"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Options configures a Backend (only usable on Linux).
+type Options struct {
+	Kind         netfilter.Kind
+	LANDevices   []string
+	WANDevice    string
+	Root         string
+	AutoIncludes bool
+}
+
+// Backend is unavailable off Linux.
+type Backend struct{}
+
+var _ netfilter.Backend = (*Backend)(nil)
+
+var errNotLinux = errors.New("nftables backend: only available on Linux")
+
+// New validates opts, then reports that nftables needs Linux.
+func New(opts Options) (*Backend, error) {
+	if _, err := validate(opts.Kind, opts.LANDevices, opts.WANDevice, opts.Root, opts.AutoIncludes); err != nil {
+		return nil, err
+	}
+	return nil, errNotLinux
+}
+
+func (b *Backend) Close() error                                       { return nil }
+func (b *Backend) Kind() netfilter.Kind                               { return "" }
+func (b *Backend) Persistent() bool                                   { return false }
+func (b *Backend) Plan(netfilter.Desired) ([]netfilter.Change, error) { return nil, errNotLinux }
+func (b *Backend) Apply(netfilter.Desired) ([]netfilter.Change, error) {
+	return nil, errNotLinux
+}
+func (b *Backend) Cleanup() error { return errNotLinux }

@@ -1,0 +1,147 @@
+package nft
+
+import (
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Values fixed by the kernel ABI that x/sys/unix does not name.
+const (
+	ctDirReply = 1 // IP_CT_DIR_REPLY
+	reg1       = unix.NFT_REG_1
+)
+
+// lookupFunc returns the expression matching register 1 against a set of
+// interface names (creating the anonymous set when building a batch).
+type lookupFunc func(names []string) expr.Any
+
+// ifnameBytes pads a name to IFNAMSIZ: nft compares all 16 bytes for an
+// exact (non-wildcard) interface name.
+func ifnameBytes(s string) []byte {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, s)
+	return b
+}
+
+func cmpEq(data []byte) expr.Any {
+	return &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: data}
+}
+
+func meta(k expr.MetaKey) expr.Any { return &expr.Meta{Key: k, Register: reg1} }
+
+func ifnameExprs(k expr.MetaKey, names []string, lookup lookupFunc) []expr.Any {
+	if len(names) == 1 {
+		return []expr.Any{meta(k), cmpEq(ifnameBytes(names[0]))}
+	}
+	return []expr.Any{meta(k), lookup(names)}
+}
+
+// ctStateExprs matches `ct state <mask>`. The state bitmask is a host-endian
+// u32 in the kernel, so it is encoded in native byte order (big-endian MIPS).
+func ctStateExprs(mask uint32) []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: reg1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(mask), Xor: binaryutil.NativeEndian.PutUint32(0)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: reg1, Data: binaryutil.NativeEndian.PutUint32(0)},
+	}
+}
+
+// exprs renders the rule as netlink expressions, in the order of text().
+func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
+	var out []expr.Any
+	add := func(e ...expr.Any) { out = append(out, e...) }
+	switch r.kind {
+	case kindReply:
+		if r.wan != "" {
+			add(ifnameExprs(expr.MetaKeyIIFNAME, []string{r.wan}, lookup)...)
+		}
+		add(ifnameExprs(expr.MetaKeyOIFNAME, r.lan, lookup)...)
+	case kindHelperOut:
+	default:
+		add(ifnameExprs(expr.MetaKeyIIFNAME, r.lan, lookup)...)
+		if r.wan != "" && (r.kind == kindAllow || r.kind == kindBlock) {
+			add(ifnameExprs(expr.MetaKeyOIFNAME, []string{r.wan}, lookup)...)
+		}
+	}
+	if r.nfproto != nfprotoAny {
+		add(meta(expr.MetaKeyNFPROTO), cmpEq([]byte{r.nfproto}))
+	}
+	add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{r.l4}))
+	hasPort := r.l4 == netfilter.ProtoTCP || r.l4 == netfilter.ProtoUDP
+	port := binaryutil.BigEndian.PutUint16(r.port)
+	switch {
+	case r.kind == kindReply && hasPort:
+		add(&expr.Ct{Register: reg1, Key: expr.CtKeyDIRECTION}, cmpEq([]byte{ctDirReply}))
+		add(&expr.Ct{Register: reg1, Key: expr.CtKeyPROTODST, Direction: 0}, cmpEq(port))
+		add(ctStateExprs(expr.CtStateBitESTABLISHED)...)
+	case r.kind == kindReply:
+		mask := expr.CtStateBitESTABLISHED
+		if r.replyStates() != "established" {
+			mask |= expr.CtStateBitRELATED
+		}
+		add(ctStateExprs(mask)...)
+	case hasPort:
+		add(&expr.Payload{DestRegister: reg1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2}, cmpEq(port))
+	}
+	switch r.kind {
+	case kindAllow, kindReply:
+		add(&expr.Verdict{Kind: expr.VerdictAccept})
+	case kindBlock:
+		add(&expr.Verdict{Kind: expr.VerdictDrop})
+	default:
+		add(&expr.Objref{Type: int(nftables.ObjTypeCtHelper), Name: HelperObject})
+	}
+	return out
+}
+
+// tagUserData is the rule comment as nft stores it (a TLV the `nft list`
+// command shows as `comment "..."`).
+func tagUserData(p netfilter.Protocol) []byte {
+	return userdata.AppendString(nil, userdata.TypeComment, netfilter.Tag(p))
+}
+
+// ruleComment reads the comment TLV of a rule's user data. It parses
+// defensively: foreign rules may carry anything.
+func ruleComment(ud []byte) string {
+	for len(ud) >= 2 {
+		typ, n := ud[0], int(ud[1])
+		if len(ud) < 2+n {
+			return ""
+		}
+		if userdata.Type(typ) == userdata.TypeComment {
+			v := ud[2 : 2+n]
+			for len(v) > 0 && v[len(v)-1] == 0 {
+				v = v[:len(v)-1]
+			}
+			return string(v)
+		}
+		ud = ud[2+n:]
+	}
+	return ""
+}
+
+// ruleProto returns the protocol a tagged rule belongs to ("" if untagged,
+// or tagged with a protocol we do not know).
+func ruleProto(r *nftables.Rule) (netfilter.Protocol, bool) {
+	c := ruleComment(r.UserData)
+	if !netfilter.IsOurTag(c) {
+		return "", false
+	}
+	p, err := netfilter.ParseProtocol(c[len(netfilter.TagPrefix):])
+	if err != nil {
+		return "", true
+	}
+	return p, true
+}
+
+// helperObj is our ct helper object: type "pptp", tcp, IPv4.
+func helperObj(t *nftables.Table) *nftables.NamedObj {
+	return &nftables.NamedObj{Table: t, Name: HelperObject, Type: nftables.ObjTypeCtHelper,
+		Obj: &expr.CtHelper{Name: "pptp", L3Proto: unix.NFPROTO_IPV4, L4Proto: unix.IPPROTO_TCP}}
+}

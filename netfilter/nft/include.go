@@ -1,0 +1,162 @@
+package nft
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// includeHeader opens the fw4 include file. fw4 pastes the file inside its
+// `chain forward { ... }`, so the file holds rules only.
+const includeHeader = "# Written by vpnpass: LAN->WAN VPN passthrough, ahead of fw4's forward rules.\n" +
+	"# Regenerated on every change; edits are lost. Remove with `vpnpass cleanup`.\n"
+
+// includeText renders the allow rules of d for fw4's forward chain (inet).
+// It returns "" when d allows nothing: then no file is needed.
+func (c config) includeText(d netfilter.Desired) string {
+	specs := c.foreignSpecs(d, famInet)
+	if len(specs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(includeHeader)
+	for _, s := range specs {
+		b.WriteString(s.text())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// usesInclude tells whether fw4 will render our include on its reloads.
+func (c config) usesInclude() bool {
+	return c.kind == netfilter.KindFW4 && c.autoIncludes
+}
+
+// includeState compares the include file and its symlink with want ("" =
+// no file). It reports what must change, without changing anything.
+func (c config) includeState(want string) (writeFile, removeFile, fixLink bool, err error) {
+	got, err := os.ReadFile(c.includeFile())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		got, err = nil, nil
+		writeFile = want != ""
+	case err != nil:
+		return false, false, false, fmt.Errorf("read %s: %w", c.includeFile(), err)
+	case want == "":
+		removeFile = true
+	default:
+		writeFile = !bytes.Equal(got, []byte(want))
+	}
+	if want != "" {
+		target, lerr := os.Readlink(c.includeSymlink())
+		fixLink = lerr != nil || target != c.includeFile()
+	}
+	return writeFile, removeFile, fixLink, nil
+}
+
+// nftBinary is the nft used to check include text; "" when none is
+// installed (then the typed rendering alone vouches for the text).
+var nftBinary = func() string {
+	p, err := exec.LookPath("nft")
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// checkInclude asks `nft -c` whether path is a valid chain body, by including
+// it from a throw-away table that is never committed. Only the exit status
+// is used.
+func checkInclude(path string) error {
+	bin := nftBinary()
+	if bin == "" {
+		return nil
+	}
+	wrapper := path + ".check"
+	text := fmt.Sprintf("table inet %s_check {\n\tchain forward {\n\t\ttype filter hook forward priority 0;\n\t\tinclude %q\n\t}\n}\n",
+		netfilter.TablePrefix, path)
+	if err := os.WriteFile(wrapper, []byte(text), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", wrapper, err)
+	}
+	defer os.Remove(wrapper)
+	cmd := exec.Command(bin, "-c", "-f", wrapper)
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("nft -c rejects the include text: %w", err)
+	}
+	return nil
+}
+
+// writeInclude validates text and puts it in place atomically: a temp file
+// in the same directory, checked, synced, then renamed over the old one. A
+// file nft rejects is never put in place (it would abort fw4's whole render).
+func (c config) writeInclude(text string) error {
+	dst := c.includeFile()
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".fw4-forward-*.nft")
+	if err != nil {
+		return fmt.Errorf("create temp include: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	_, werr := f.WriteString(text)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("write temp include %s: %w", tmp, werr)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := checkInclude(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp, dst, err)
+	}
+	return nil
+}
+
+// ensureSymlink points the package's symlink at the include file, replacing
+// whatever else is there (the path is ours: 10-vpnpass.nft).
+func (c config) ensureSymlink() error {
+	link := c.includeSymlink()
+	if target, err := os.Readlink(link); err == nil && target == c.includeFile() {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(link), err)
+	}
+	tmp := link + ".tmp"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(c.includeFile(), tmp); err != nil {
+		return fmt.Errorf("symlink %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("rename %s to %s: %w", tmp, link, err)
+	}
+	return nil
+}
+
+// removeInclude deletes the include file; the symlink stays (it belongs to
+// the package, and fw4 skips it while it dangles).
+func (c config) removeInclude() error {
+	if err := os.Remove(c.includeFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", c.includeFile(), err)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package nft
+
+import (
+	"fmt"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+var ourTableRef = &nftables.Table{Family: nftables.TableFamilyINet, Name: OurTable}
+
+var hooks = map[string]*nftables.ChainHook{
+	"prerouting": nftables.ChainHookPrerouting,
+	"output":     nftables.ChainHookOutput,
+	"forward":    nftables.ChainHookForward,
+}
+
+func (c chainSpec) chain(t *nftables.Table) *nftables.Chain {
+	accept := nftables.ChainPolicyAccept
+	return &nftables.Chain{Name: c.name, Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: hooks[c.hook], Priority: nftables.ChainPriorityRef(nftables.ChainPriority(c.prio)), Policy: &accept}
+}
+
+// matches reports whether a chain read back is this base chain.
+func (c chainSpec) matches(got *nftables.Chain) bool {
+	return got.Type == nftables.ChainTypeFilter && got.Hooknum != nil && *got.Hooknum == *hooks[c.hook] &&
+		got.Priority != nil && int32(*got.Priority) == c.prio &&
+		got.Policy != nil && *got.Policy == nftables.ChainPolicyAccept
+}
+
+func isOurHelper(o nftables.Obj) bool {
+	n, ok := o.(*nftables.NamedObj)
+	if !ok || n.Name != HelperObject || n.Type != nftables.ObjTypeCtHelper {
+		return false
+	}
+	h, ok := n.Obj.(*expr.CtHelper)
+	return ok && h.Name == "pptp" && h.L3Proto == unix.NFPROTO_IPV4 && h.L4Proto == unix.IPPROTO_TCP
+}
+
+func objName(o nftables.Obj) string {
+	if n, ok := o.(*nftables.NamedObj); ok {
+		return n.Name
+	}
+	return ""
+}
+
+// planOurs brings table inet vpnpass to want: created when needed, removed
+// when empty, otherwise changed rule by rule. A chain or object of ours with
+// the wrong definition cannot be altered in place: then the table is
+// recreated, still within the one batch.
+func (b *Backend) planOurs(s *snapshot, want ourState, p *plan) error {
+	t := s.table(nftables.TableFamilyINet, OurTable)
+	switch {
+	case t == nil && want.empty():
+		return nil
+	case t == nil:
+		p.addOurTable(want)
+		return nil
+	case want.empty():
+		return p.delOurTable(s, t)
+	}
+	objs, err := s.conn.GetNamedObjects(t)
+	if err != nil {
+		return fmt.Errorf("list objects of table inet %s: %w", OurTable, err)
+	}
+	if !structureOK(s, t, objs, want) {
+		if err := p.delOurTable(s, t); err != nil {
+			return err
+		}
+		p.addOurTable(want)
+		return nil
+	}
+	p.planOurObjects(t, objs, want)
+	return p.planOurChains(s, t, want)
+}
+
+// structureOK: every wanted chain or object that exists has the wanted form.
+func structureOK(s *snapshot, t *nftables.Table, objs []nftables.Obj, want ourState) bool {
+	for _, c := range want.chains {
+		if got := s.chain(t, c.name); got != nil && !c.matches(got) {
+			return false
+		}
+	}
+	for _, o := range objs {
+		if objName(o) == HelperObject && !isOurHelper(o) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *plan) planOurObjects(t *nftables.Table, objs []nftables.Obj, want ourState) {
+	have := false
+	for _, o := range objs {
+		if objName(o) == HelperObject && want.helper {
+			have = true
+			continue
+		}
+		obj := o
+		p.add(phaseDelObj, change("delete", t, "", "", "object "+objName(o)), func(c *nftables.Conn) error {
+			c.DeleteObject(obj)
+			return nil
+		})
+	}
+	if want.helper && !have {
+		p.addHelper(t)
+	}
+}
+
+func (p *plan) addHelper(t *nftables.Table) {
+	p.add(phaseAddObj, change("add", t, "", "pptp", helperObjectText()), func(c *nftables.Conn) error {
+		c.AddObj(helperObj(t))
+		return nil
+	})
+}
+
+func (p *plan) planOurChains(s *snapshot, t *nftables.Table, want ourState) error {
+	wanted := map[string]bool{}
+	for _, c := range want.chains {
+		wanted[c.name] = true
+		if s.chain(t, c.name) == nil {
+			p.addOurChain(t, c, want.rules[c.name])
+			continue
+		}
+		have, _, err := s.readOurs(t, c.name, true)
+		if err != nil {
+			return err
+		}
+		keep, missing := diffRules(t.Family, want.rules[c.name], have, func(int) bool { return true })
+		for i, h := range have {
+			if !keep[i] {
+				p.delRule(t, c.name, h)
+			}
+		}
+		for _, r := range missing {
+			p.appendRule(t, c.name, r)
+		}
+	}
+	for _, c := range s.chains[keyOf(t)] {
+		if !wanted[c.Name] {
+			if err := p.delOurChain(s, t, c.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *plan) appendRule(t *nftables.Table, chain string, r ruleSpec) {
+	p.add(phaseAddRule, change("add", t, chain, r.proto, r.text()), func(c *nftables.Conn) error {
+		return queueRule(c, t, chain, r, false)
+	})
+}
+
+func (p *plan) addOurChain(t *nftables.Table, c chainSpec, rules []ruleSpec) {
+	p.add(phaseAddChain, change("add", t, c.name, "", c.text()), func(conn *nftables.Conn) error {
+		conn.AddChain(c.chain(t))
+		return nil
+	})
+	for _, r := range rules {
+		p.appendRule(t, c.name, r)
+	}
+}
+
+// delOurChain removes a chain of ours, reporting each rule it held.
+func (p *plan) delOurChain(s *snapshot, t *nftables.Table, name string) error {
+	have, _, err := s.readOurs(t, name, true)
+	if err != nil {
+		return err
+	}
+	for _, h := range have {
+		p.add(phaseDelRule, change("delete", t, name, h.proto, h.text), nil)
+	}
+	ch := &nftables.Chain{Name: name, Table: t}
+	p.add(phaseDelChain, change("delete", t, name, "", "chain "+name), func(c *nftables.Conn) error {
+		c.FlushChain(ch)
+		c.DelChain(ch)
+		return nil
+	})
+	return nil
+}
+
+func (p *plan) addOurTable(want ourState) {
+	t := ourTableRef
+	p.add(phaseAddTable, change("add", t, "", "", "table inet "+OurTable), func(c *nftables.Conn) error {
+		c.AddTable(t)
+		return nil
+	})
+	if want.helper {
+		p.addHelper(t)
+	}
+	for _, c := range want.chains {
+		p.addOurChain(t, c, want.rules[c.name])
+	}
+}
+
+// delOurTable removes table inet vpnpass with everything in it, reporting
+// each rule so a dry run shows what stops.
+func (p *plan) delOurTable(s *snapshot, t *nftables.Table) error {
+	for _, c := range s.chains[keyOf(t)] {
+		have, _, err := s.readOurs(t, c.Name, true)
+		if err != nil {
+			return err
+		}
+		for _, h := range have {
+			p.add(phaseDelRule, change("delete", t, c.Name, h.proto, h.text), nil)
+		}
+	}
+	p.add(phaseDelTable, change("delete", t, "", "", "table inet "+OurTable), func(c *nftables.Conn) error {
+		c.DelTable(t)
+		return nil
+	})
+	return nil
+}

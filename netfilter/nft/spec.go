@@ -1,0 +1,311 @@
+package nft
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Names in our own table. The ct helper object must live in the table whose
+// rules reference it: helper objects are table-scoped.
+const (
+	OurTable     = netfilter.TablePrefix // table inet vpnpass
+	HelperObject = netfilter.TablePrefix + "_pptp"
+)
+
+// Base chains of our table. Priorities:
+//   - prerouting/output at -150 (mangle): after conntrack (-200) has created
+//     the unconfirmed entry a helper can be attached to, and ahead of fw4's
+//     own helper chain at priority filter (0); the first assignment wins, so
+//     ours holds even when fw4 rendered no pptp rule because the module was
+//     loaded after its last render.
+//   - forward at +10: a drop is final wherever it sits, so the block chain
+//     runs after the filter (fw4's counters still see the packet) and after
+//     the observer table that counts attempts ahead of the filter.
+const (
+	chainPrerouting = "prerouting"
+	chainOutput     = "output"
+	chainForward    = "forward"
+
+	prioHelper = -150
+	prioBlock  = 10
+)
+
+// nfproto values (NFPROTO_*), fixed by the kernel ABI.
+const (
+	nfprotoAny  uint8 = 0
+	nfprotoIPv4 uint8 = 2
+	nfprotoIPv6 uint8 = 10
+)
+
+// family is an nft table family, named as nft names it.
+type family string
+
+const (
+	famInet family = "inet"
+	famIP   family = "ip"
+	famIP6  family = "ip6"
+)
+
+// ruleKind is the role of one rule we install.
+type ruleKind int
+
+const (
+	kindAllow     ruleKind = iota // LAN→WAN footprint accept, foreign forward chain
+	kindReply                     // WAN→LAN replies of the footprint, foreign forward chain
+	kindBlock                     // LAN→WAN footprint drop, our forward chain
+	kindHelper                    // ct helper set, our prerouting chain
+	kindHelperOut                 // ct helper set for router-originated PPTP, our output chain
+)
+
+// ruleSpec is one rule, built only from validated typed values. It is
+// rendered twice: to nft text (include file, dry-run) and to netlink
+// expressions; tests check both agree with what nft itself makes of the text.
+type ruleSpec struct {
+	proto   netfilter.Protocol
+	kind    ruleKind
+	nfproto uint8 // restrict to one address family in an inet table
+	l4      uint8
+	port    uint16   // destination port for tcp/udp
+	lan     []string // sorted; iifname (allow, block, helper) or oifname (reply)
+	wan     string   // oifname (allow, block) or iifname (reply); "" = any
+}
+
+// element is one (l4, port) of a footprint with the families it applies to.
+type element struct {
+	l4   uint8
+	port uint16
+	v4   bool
+	v6   bool
+}
+
+// elements folds netfilter.Footprint(p) into one entry per (l4, port), in
+// footprint order, remembering which families carry it.
+func elements(p netfilter.Protocol) []element {
+	var out []element
+	idx := map[[2]int]int{}
+	for _, e := range netfilter.Footprint(p) {
+		k := [2]int{int(e.L4), int(e.Port)}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, element{l4: e.L4, port: e.Port})
+		}
+		if e.Family == netfilter.IPv4 {
+			out[i].v4 = true
+		} else {
+			out[i].v6 = true
+		}
+	}
+	return out
+}
+
+// nfprotoFor says which nfproto restriction an element needs in a table of
+// family f, and whether the element applies to that family at all.
+func (e element) nfprotoFor(f family) (uint8, bool) {
+	switch f {
+	case famIP:
+		return nfprotoAny, e.v4
+	case famIP6:
+		return nfprotoAny, e.v6
+	}
+	switch {
+	case e.v4 && e.v6:
+		return nfprotoAny, true
+	case e.v4:
+		return nfprotoIPv4, true
+	case e.v6:
+		return nfprotoIPv6, true
+	}
+	return nfprotoAny, false
+}
+
+// allowSpecs are the rules an allow of p puts in a foreign forward chain of
+// a table of family f: the footprint out, and its replies back.
+func (c config) allowSpecs(p netfilter.Protocol, f family) []ruleSpec {
+	var out []ruleSpec
+	for _, e := range elements(p) {
+		nfp, ok := e.nfprotoFor(f)
+		if !ok {
+			continue
+		}
+		base := ruleSpec{proto: p, nfproto: nfp, l4: e.l4, port: e.port, lan: c.lan, wan: c.wan}
+		allow, reply := base, base
+		allow.kind, reply.kind = kindAllow, kindReply
+		out = append(out, allow, reply)
+	}
+	return out
+}
+
+// blockSpecs are the drop rules a block of p puts in our forward chain.
+func (c config) blockSpecs(p netfilter.Protocol) []ruleSpec {
+	var out []ruleSpec
+	for _, e := range elements(p) {
+		nfp, _ := e.nfprotoFor(famInet)
+		out = append(out, ruleSpec{proto: p, kind: kindBlock, nfproto: nfp, l4: e.l4, port: e.port, lan: c.lan, wan: c.wan})
+	}
+	return out
+}
+
+// helperSpecs assign the pptp helper to LAN-originated and router-originated
+// TCP 1723 (IPv4 only: the helper exists for IPv4 NAT).
+func (c config) helperSpecs() []ruleSpec {
+	base := ruleSpec{proto: netfilter.PPTP, nfproto: nfprotoIPv4, l4: netfilter.ProtoTCP, port: 1723}
+	pre, out := base, base
+	pre.kind, pre.lan = kindHelper, c.lan
+	out.kind = kindHelperOut
+	return []ruleSpec{pre, out}
+}
+
+var l4Names = map[uint8]string{
+	netfilter.ProtoTCP: "tcp", netfilter.ProtoUDP: "udp", netfilter.ProtoGRE: "gre",
+	netfilter.ProtoESP: "esp", netfilter.ProtoAH: "ah",
+}
+
+func l4Name(p uint8) string {
+	if n, ok := l4Names[p]; ok {
+		return n
+	}
+	return fmt.Sprint(p)
+}
+
+func nfprotoName(p uint8) string {
+	switch p {
+	case nfprotoIPv4:
+		return "ipv4"
+	case nfprotoIPv6:
+		return "ipv6"
+	}
+	return fmt.Sprint(p)
+}
+
+// ifnameMatch renders `iifname "x"` or `iifname { "x", "y" }`.
+func ifnameMatch(key string, names []string) string {
+	if len(names) == 1 {
+		return fmt.Sprintf("%s %q", key, names[0])
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return fmt.Sprintf("%s { %s }", key, strings.Join(q, ", "))
+}
+
+// text renders the rule in nft syntax, as it goes into the include file.
+// The order of the matches is the order of the netlink expressions.
+func (r ruleSpec) text() string {
+	var w []string
+	add := func(s ...string) { w = append(w, s...) }
+	switch r.kind {
+	case kindReply:
+		if r.wan != "" {
+			add(ifnameMatch("iifname", []string{r.wan}))
+		}
+		add(ifnameMatch("oifname", r.lan))
+	case kindHelperOut:
+	default:
+		add(ifnameMatch("iifname", r.lan))
+		if r.wan != "" && (r.kind == kindAllow || r.kind == kindBlock) {
+			add(ifnameMatch("oifname", []string{r.wan}))
+		}
+	}
+	if r.nfproto != nfprotoAny {
+		add("meta nfproto " + nfprotoName(r.nfproto))
+	}
+	hasPort := r.l4 == netfilter.ProtoTCP || r.l4 == netfilter.ProtoUDP
+	switch {
+	case r.kind == kindReply && hasPort:
+		add("meta l4proto "+l4Name(r.l4), "ct direction reply", fmt.Sprintf("ct original proto-dst %d", r.port), "ct state established")
+	case r.kind == kindReply:
+		add("meta l4proto "+l4Name(r.l4), "ct state "+r.replyStates())
+	case hasPort:
+		add(fmt.Sprintf("%s dport %d", l4Name(r.l4), r.port))
+	default:
+		add("meta l4proto " + l4Name(r.l4))
+	}
+	switch r.kind {
+	case kindAllow, kindReply:
+		add("accept")
+	case kindBlock:
+		add("drop")
+	default:
+		add(fmt.Sprintf("ct helper set %q", HelperObject))
+	}
+	add(fmt.Sprintf("comment %q", netfilter.Tag(r.proto)))
+	return strings.Join(w, " ")
+}
+
+// replyStates: GRE of a PPTP call arrives as related (the helper's
+// expectation) before it is established; everything else is answered only
+// within an established flow.
+func (r ruleSpec) replyStates() string {
+	if r.l4 == netfilter.ProtoGRE && r.proto == netfilter.PPTP {
+		return "established,related"
+	}
+	return "established"
+}
+
+// chainSpec is a base chain of our table.
+type chainSpec struct {
+	name string
+	hook string
+	prio int32
+}
+
+func (c chainSpec) text() string {
+	return fmt.Sprintf("chain %s { type filter hook %s priority %d; policy accept; }", c.name, c.hook, c.prio)
+}
+
+func helperObjectText() string {
+	return fmt.Sprintf("ct helper %s { type \"pptp\" protocol tcp; l3proto ip; }", HelperObject)
+}
+
+// ourState is what our own table must hold for a Desired.
+type ourState struct {
+	helper bool
+	chains []chainSpec
+	rules  map[string][]ruleSpec // by chain name
+}
+
+func (s ourState) empty() bool { return !s.helper && len(s.chains) == 0 }
+
+func (c config) ours(d netfilter.Desired) ourState {
+	s := ourState{rules: map[string][]ruleSpec{}}
+	if d.Mode(netfilter.PPTP) == netfilter.ModeAllow {
+		s.helper = true
+		h := c.helperSpecs()
+		s.rules[chainPrerouting] = h[:1]
+		s.rules[chainOutput] = h[1:]
+		s.chains = append(s.chains, chainSpec{chainPrerouting, "prerouting", prioHelper}, chainSpec{chainOutput, "output", prioHelper})
+	}
+	for _, p := range netfilter.Protocols {
+		if d.Mode(p) == netfilter.ModeBlock {
+			s.rules[chainForward] = append(s.rules[chainForward], c.blockSpecs(p)...)
+		}
+	}
+	if len(s.rules[chainForward]) > 0 {
+		s.chains = append(s.chains, chainSpec{chainForward, "forward", prioBlock})
+	}
+	return s
+}
+
+// foreignSpecs are the allow rules for a foreign forward chain of family f.
+func (c config) foreignSpecs(d netfilter.Desired, f family) []ruleSpec {
+	var out []ruleSpec
+	for _, p := range netfilter.Protocols {
+		if d.Mode(p) == netfilter.ModeAllow {
+			out = append(out, c.allowSpecs(p, f)...)
+		}
+	}
+	return out
+}
+
+// sortedCopy returns names sorted, for canonical forms.
+func sortedCopy(names []string) []string {
+	out := append([]string(nil), names...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,217 @@
+package nft
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// tableKey names a table: nft table names are unique per family.
+type tableKey struct {
+	fam  nftables.TableFamily
+	name string
+}
+
+type chainKey struct {
+	tableKey
+	chain string
+}
+
+// snapshot is one read of the ruleset over netlink. Rules and sets are read
+// lazily, each at most once per snapshot.
+type snapshot struct {
+	conn   *nftables.Conn
+	tables []*nftables.Table
+	chains map[tableKey][]*nftables.Chain
+	rules  map[chainKey][]*nftables.Rule
+	sets   map[tableKey]map[string]*nftables.Set
+	elems  map[tableKey]map[string][]string
+}
+
+func readSnapshot(conn *nftables.Conn) (*snapshot, error) {
+	tables, err := conn.ListTables()
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	chains, err := conn.ListChains()
+	if err != nil {
+		return nil, fmt.Errorf("list chains: %w", err)
+	}
+	s := &snapshot{conn: conn, tables: tables, chains: map[tableKey][]*nftables.Chain{},
+		rules: map[chainKey][]*nftables.Rule{}, sets: map[tableKey]map[string]*nftables.Set{},
+		elems: map[tableKey]map[string][]string{}}
+	for _, c := range chains {
+		k := keyOf(c.Table)
+		s.chains[k] = append(s.chains[k], c)
+	}
+	return s, nil
+}
+
+func keyOf(t *nftables.Table) tableKey { return tableKey{t.Family, t.Name} }
+
+func (s *snapshot) table(fam nftables.TableFamily, name string) *nftables.Table {
+	for _, t := range s.tables {
+		if t.Family == fam && t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// chain finds a chain of table t by name (nil if absent).
+func (s *snapshot) chain(t *nftables.Table, name string) *nftables.Chain {
+	for _, c := range s.chains[keyOf(t)] {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// chainRules returns the rules of a chain, in chain order.
+func (s *snapshot) chainRules(t *nftables.Table, chain string) ([]*nftables.Rule, error) {
+	k := chainKey{keyOf(t), chain}
+	if r, ok := s.rules[k]; ok {
+		return r, nil
+	}
+	r, err := s.conn.GetRules(t, &nftables.Chain{Name: chain, Table: t})
+	if err != nil {
+		return nil, fmt.Errorf("list rules of %s %s %s: %w", familyName(t.Family), t.Name, chain, err)
+	}
+	for _, x := range r {
+		x.Table = t
+	}
+	s.rules[k] = r
+	return r, nil
+}
+
+// resolver returns a setResolver for the lookups of rules in table t.
+func (s *snapshot) resolver(t *nftables.Table) setResolver {
+	return func(name string) ([]string, error) {
+		k := keyOf(t)
+		if names, ok := s.elems[k][name]; ok {
+			return names, nil
+		}
+		if s.sets[k] == nil {
+			sets, err := s.conn.GetSets(t)
+			if err != nil {
+				return nil, fmt.Errorf("list sets of %s %s: %w", familyName(t.Family), t.Name, err)
+			}
+			s.sets[k] = map[string]*nftables.Set{}
+			for _, set := range sets {
+				s.sets[k][set.Name] = set
+			}
+			s.elems[k] = map[string][]string{}
+		}
+		set := s.sets[k][name]
+		if set == nil {
+			return nil, fmt.Errorf("set %s not found in %s %s", name, familyName(t.Family), t.Name)
+		}
+		set.Table = t
+		els, err := s.conn.GetSetElements(set)
+		if err != nil {
+			return nil, fmt.Errorf("list elements of set %s in %s: %w", name, t.Name, err)
+		}
+		names := make([]string, 0, len(els))
+		for _, e := range els {
+			names = append(names, ifnameString(e.Key))
+		}
+		s.elems[k][name] = names
+		return names, nil
+	}
+}
+
+func familyName(f nftables.TableFamily) string {
+	switch f {
+	case nftables.TableFamilyINet:
+		return "inet"
+	case nftables.TableFamilyIPv4:
+		return "ip"
+	case nftables.TableFamilyIPv6:
+		return "ip6"
+	case nftables.TableFamilyARP:
+		return "arp"
+	case nftables.TableFamilyBridge:
+		return "bridge"
+	case nftables.TableFamilyNetdev:
+		return "netdev"
+	}
+	return fmt.Sprintf("family(%d)", f)
+}
+
+// tableOwnerFlag is NFT_TABLE_F_OWNER: the table belongs to the netlink
+// socket that created it and nobody else may change it.
+const tableOwnerFlag = 0x2
+
+// xtablesNames are the tables iptables-nft creates.
+var xtablesNames = map[string]bool{"filter": true, "nat": true, "mangle": true, "raw": true, "security": true}
+
+var xtablesChains = map[string]bool{"INPUT": true, "FORWARD": true, "OUTPUT": true, "PREROUTING": true, "POSTROUTING": true}
+
+// xtablesByName reports tables that iptables-nft manages, judged by their
+// names and their built-in chains. Such tables belong to the iptables
+// backend: we never edit them over raw netlink.
+func (s *snapshot) xtablesByName(t *nftables.Table) bool {
+	if !mayBeXtables(t) {
+		return false
+	}
+	for _, c := range s.chains[keyOf(t)] {
+		if xtablesChains[c.Name] {
+			return true
+		}
+	}
+	return false
+}
+
+func mayBeXtables(t *nftables.Table) bool {
+	switch t.Family {
+	case nftables.TableFamilyIPv4, nftables.TableFamilyIPv6, nftables.TableFamilyBridge, nftables.TableFamilyARP:
+		return xtablesNames[t.Name]
+	}
+	return false
+}
+
+// hasCompat reports rules using iptables' compat match/target expressions.
+func hasCompat(rules []*nftables.Rule) bool {
+	for _, r := range rules {
+		for _, e := range r.Exprs {
+			switch e.(type) {
+			case *expr.Match, *expr.Target:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// writable reports tables we may put rules into or remove ours from: not
+// ours (our table is handled on its own), not iptables-nft's, not owned by
+// another process, and of a family that routes.
+func (s *snapshot) writable(t *nftables.Table) bool {
+	if strings.HasPrefix(t.Name, OurTable) || t.Flags&tableOwnerFlag != 0 || s.xtablesByName(t) {
+		return false
+	}
+	switch t.Family {
+	case nftables.TableFamilyINet, nftables.TableFamilyIPv4, nftables.TableFamilyIPv6:
+		return true
+	}
+	return false
+}
+
+// isForwardBase reports a base chain on the forward hook.
+func isForwardBase(c *nftables.Chain) bool {
+	return c.Hooknum != nil && *c.Hooknum == unix.NF_INET_FORWARD && c.Type == nftables.ChainTypeFilter
+}
+
+func tableFamily(t *nftables.Table) family {
+	switch t.Family {
+	case nftables.TableFamilyIPv4:
+		return famIP
+	case nftables.TableFamilyIPv6:
+		return famIP6
+	}
+	return famInet
+}
