@@ -246,7 +246,7 @@ func (l *Lab) Describe() string {
 	}
 	parts := []string{
 		fmt.Sprintf("lan %s", LANHost),
-		fmt.Sprintf("router %s, WAN %s %s (%s)", RouterLAN, l.WANDevice, l.RouterWAN.Addr(), strings.Join(fws, " + ")),
+		fmt.Sprintf("router (%s; WAN %s %s)", strings.Join(fws, " + "), l.WANDevice, l.RouterWAN.Addr()),
 	}
 	switch l.Config.Topology {
 	case Double:
