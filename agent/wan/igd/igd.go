@@ -1,0 +1,247 @@
+// Package igd finds the UPnP Internet Gateway Device upstream (SSDP), reads
+// its description (model name) and asks it for its external IPv4 address
+// (GetExternalIPAddress). It speaks HTTP and XML through small hand-written
+// code instead of net/http and encoding/xml, which would cost megabytes on a
+// router; it talks only to the device that answered the search.
+package igd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// WAN connection services that carry GetExternalIPAddress, most preferred first.
+var connectionServices = []string{
+	"urn:schemas-upnp-org:service:WANIPConnection:2",
+	"urn:schemas-upnp-org:service:WANIPConnection:1",
+	"urn:schemas-upnp-org:service:WANPPPConnection:1",
+}
+
+// Device is what the description says about the gateway.
+type Device struct {
+	Location     string
+	DeviceType   string
+	FriendlyName string
+	Manufacturer string
+	ModelName    string
+	ModelNumber  string
+	// ServiceType and ControlURL of the chosen WAN connection service.
+	ServiceType string
+	ControlURL  string
+}
+
+// Model is the best short name for the box: model name, else friendly name.
+func (d Device) Model() string {
+	if d.ModelName != "" {
+		return d.ModelName
+	}
+	return d.FriendlyName
+}
+
+// Result is a completed probe.
+type Result struct {
+	Address  netip.Addr // the IGD's address (it answered SSDP from here)
+	Device   Device
+	External netip.Addr // its external IPv4 address
+}
+
+// ErrNotFound means no IGD answered the search.
+var ErrNotFound = errors.New("no UPnP gateway answered")
+
+// Options tune Probe. Zero values take the defaults.
+type Options struct {
+	Gateway netip.Addr    // preferred responder; also searched by unicast
+	Timeout time.Duration // whole probe, default 4 s
+	Search  time.Duration // SSDP answer window, default 1.5 s
+}
+
+// Probe discovers the gateway's IGD and asks it for its external address.
+// When the description was read but the SOAP call failed, the result keeps
+// the device with the error.
+func Probe(ctx context.Context, opt Options) (Result, error) {
+	if opt.Timeout <= 0 {
+		opt.Timeout = 4 * time.Second
+	}
+	if opt.Search <= 0 {
+		opt.Search = 1500 * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	sctx, scancel := context.WithTimeout(ctx, opt.Search)
+	found, err := Discover(sctx, opt.Gateway)
+	scancel()
+	if err != nil {
+		return Result{}, fmt.Errorf("igd: %w", err)
+	}
+	a, ok := choose(found, opt.Gateway)
+	if !ok {
+		return Result{}, fmt.Errorf("igd: %w", ErrNotFound)
+	}
+	res := Result{Address: a.From}
+	res.Device, err = Describe(ctx, a.Location, a.From)
+	if err != nil {
+		return res, fmt.Errorf("igd: %w", err)
+	}
+	res.External, err = ExternalIP(ctx, res.Device)
+	if err != nil {
+		return res, fmt.Errorf("igd: %w", err)
+	}
+	return res, nil
+}
+
+// choose prefers the answer from the gateway, else the first one.
+func choose(found []Announcement, gateway netip.Addr) (Announcement, bool) {
+	for _, a := range found {
+		if a.From == gateway {
+			return a, true
+		}
+	}
+	if len(found) > 0 {
+		return found[0], true
+	}
+	return Announcement{}, false
+}
+
+// Describe fetches and parses the device description at location. The URL
+// must point at from, the address that answered SSDP.
+func Describe(ctx context.Context, location string, from netip.Addr) (Device, error) {
+	u, err := parseURL(location)
+	if err != nil {
+		return Device{}, fmt.Errorf("description: %w", err)
+	}
+	if from.IsValid() && u.host.Addr() != from {
+		return Device{}, fmt.Errorf("description URL %s is not on %v, the device that answered", u, from)
+	}
+	resp, err := do(ctx, "GET", u, nil, "")
+	if err != nil {
+		return Device{}, fmt.Errorf("description: %w", err)
+	}
+	if resp.status != 200 {
+		return Device{}, fmt.Errorf("description: GET %s: HTTP status %d", u, resp.status)
+	}
+	d, err := parseDescription(resp.body, u)
+	if err != nil {
+		return Device{}, fmt.Errorf("description %s: %w", u, err)
+	}
+	d.Location = u.String()
+	return d, nil
+}
+
+// parseDescription reads the root device and the WAN connection service.
+func parseDescription(body string, loc httpURL) (Device, error) {
+	doc, err := parseXML(body)
+	if err != nil {
+		return Device{}, err
+	}
+	root := doc.child("root")
+	dev := root.child("device")
+	if dev == nil {
+		return Device{}, errors.New("no root device")
+	}
+	d := Device{
+		DeviceType:   dev.value("deviceType"),
+		FriendlyName: clean(dev.value("friendlyName")),
+		Manufacturer: clean(dev.value("manufacturer")),
+		ModelName:    clean(dev.value("modelName")),
+		ModelNumber:  clean(dev.value("modelNumber")),
+	}
+	base := loc
+	if b := root.value("URLBase"); b != "" {
+		if base, err = parseURL(b); err != nil {
+			return d, fmt.Errorf("URLBase: %w", err)
+		}
+	}
+	services := dev.find("service")
+	for _, want := range connectionServices {
+		for _, s := range services {
+			if s.value("serviceType") != want {
+				continue
+			}
+			ctl, err := base.resolve(s.value("controlURL"))
+			if err != nil {
+				return d, fmt.Errorf("controlURL: %w", err)
+			}
+			d.ServiceType, d.ControlURL = want, ctl.String()
+			return d, nil
+		}
+	}
+	return d, errors.New("no WANIPConnection or WANPPPConnection service")
+}
+
+// ExternalIP calls GetExternalIPAddress on the device's WAN connection
+// service. The control URL must be on the same host as the description.
+func ExternalIP(ctx context.Context, d Device) (netip.Addr, error) {
+	loc, err := parseURL(d.Location)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	ctl, err := parseURL(d.ControlURL)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if ctl.host.Addr() != loc.host.Addr() {
+		return netip.Addr{}, fmt.Errorf("control URL %s is not on the described device %v", ctl, loc.host.Addr())
+	}
+	// ServiceType is one of our constants (chosen by exact match), so it is
+	// safe to place in the header and the body.
+	body := `<?xml version="1.0"?>` + "\r\n" +
+		`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">` +
+		`<s:Body><u:GetExternalIPAddress xmlns:u="` + d.ServiceType + `"></u:GetExternalIPAddress></s:Body></s:Envelope>` + "\r\n"
+	headers := []string{
+		`Content-Type: text/xml; charset="utf-8"`,
+		`SOAPAction: "` + d.ServiceType + `#GetExternalIPAddress"`,
+	}
+	resp, err := do(ctx, "POST", ctl, headers, body)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: %w", err)
+	}
+	return parseExternalIP(resp)
+}
+
+// parseExternalIP reads the SOAP answer or fault.
+func parseExternalIP(resp response) (netip.Addr, error) {
+	doc, err := parseXML(resp.body)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: HTTP %d: %w", resp.status, err)
+	}
+	if resp.status != 200 {
+		if f := doc.find("UPnPError"); len(f) > 0 {
+			return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: UPnP error %s %s",
+				clean(f[0].value("errorCode")), clean(f[0].value("errorDescription")))
+		}
+		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: HTTP status %d", resp.status)
+	}
+	el := doc.find("NewExternalIPAddress")
+	if len(el) == 0 {
+		return netip.Addr{}, errors.New("GetExternalIPAddress: no NewExternalIPAddress in the answer")
+	}
+	s := strings.TrimSpace(el[0].text.String())
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: %q is not an IPv4 address", clip(s))
+	}
+	if a.IsUnspecified() {
+		return netip.Addr{}, errors.New("GetExternalIPAddress: the gateway reports 0.0.0.0 (it has no usable external address)")
+	}
+	return a, nil
+}
+
+// clean bounds device-supplied text and drops control characters, so a
+// model name is safe to show in messages and logs.
+func clean(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= 96 {
+			break
+		}
+		if r < 0x20 || r == 0x7f {
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}

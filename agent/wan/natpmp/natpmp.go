@@ -1,0 +1,151 @@
+// Package natpmp asks a gateway for its external IPv4 address with NAT-PMP
+// (RFC 6886). Only the external address request is implemented: vpnpass
+// wants to know whether the box upstream does NAT and under which address,
+// never to open ports.
+package natpmp
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Port is the NAT-PMP server port on the gateway.
+const Port = 5351
+
+const (
+	opExternalAddress = 0
+	opReply           = 128
+	replyLen          = 12
+)
+
+// Options tune a request. Zero values take the defaults.
+type Options struct {
+	// Timeout bounds the whole request (default 2 s). RFC 6886 retries for
+	// up to 64 s; a diagnostic tool must answer sooner.
+	Timeout time.Duration
+	// RTO is the first retransmission interval, doubled after each send
+	// (RFC 6886 3.1: 250 ms).
+	RTO time.Duration
+}
+
+// Result is the gateway's answer.
+type Result struct {
+	Gateway  netip.Addr
+	External netip.Addr
+	// Epoch is the seconds since the gateway's mapping table was reset.
+	Epoch uint32
+}
+
+// ResultError is a non-zero result code from the gateway.
+type ResultError struct{ Code uint16 }
+
+func (e *ResultError) Error() string {
+	names := map[uint16]string{1: "unsupported version", 2: "not authorized or refused",
+		3: "network failure (the gateway has no external address)", 4: "out of resources",
+		5: "unsupported opcode"}
+	if s, ok := names[e.Code]; ok {
+		return fmt.Sprintf("NAT-PMP result %d: %s", e.Code, s)
+	}
+	return fmt.Sprintf("NAT-PMP result %d", e.Code)
+}
+
+// ErrTimeout means the gateway did not answer in time (most routers have no
+// NAT-PMP server; that is not a fault).
+var ErrTimeout = errors.New("no NAT-PMP answer in time")
+
+// ExternalAddress asks gateway for its external IPv4 address.
+func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Result, error) {
+	if opt.Timeout <= 0 {
+		opt.Timeout = 2 * time.Second
+	}
+	if opt.RTO <= 0 {
+		opt.RTO = 250 * time.Millisecond
+	}
+	if !gateway.Is4() {
+		return Result{}, fmt.Errorf("natpmp: gateway %v is not an IPv4 address", gateway)
+	}
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	var d net.Dialer
+	// A connected socket only receives from the gateway's address and port,
+	// which RFC 6886 3.1 requires the client to check anyway.
+	c, err := d.DialContext(ctx, "udp4", netip.AddrPortFrom(gateway, Port).String())
+	if err != nil {
+		return Result{}, fmt.Errorf("natpmp: dial %v: %w", gateway, err)
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	defer stop()
+	res, err := exchange(ctx, c, opt.RTO)
+	if err != nil {
+		return Result{}, fmt.Errorf("natpmp: %v: %w", gateway, err)
+	}
+	res.Gateway = gateway
+	return res, nil
+}
+
+func exchange(ctx context.Context, c net.Conn, rto time.Duration) (Result, error) {
+	req := []byte{0, opExternalAddress}
+	buf := make([]byte, 64)
+	var ignored error
+	for {
+		if _, err := c.Write(req); err != nil {
+			return Result{}, fmt.Errorf("send: %w", err)
+		}
+		wait := time.Now().Add(rto)
+		if dl, ok := ctx.Deadline(); ok && dl.Before(wait) {
+			wait = dl
+		}
+		for {
+			if err := ctx.Err(); err != nil {
+				if errors.Is(err, context.Canceled) {
+					return Result{}, err
+				}
+				if ignored != nil {
+					return Result{}, fmt.Errorf("%w (ignored an answer: %v)", ErrTimeout, ignored)
+				}
+				return Result{}, ErrTimeout
+			}
+			_ = c.SetReadDeadline(wait)
+			n, err := c.Read(buf)
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					break
+				}
+				return Result{}, fmt.Errorf("receive: %w", err)
+			}
+			res, err := Decode(buf[:n])
+			var re *ResultError
+			if err == nil || errors.As(err, &re) {
+				return res, err
+			}
+			ignored = err
+		}
+		rto *= 2
+	}
+}
+
+// Decode parses an external address response (RFC 6886 3.2).
+func Decode(b []byte) (Result, error) {
+	if len(b) < replyLen {
+		return Result{}, fmt.Errorf("answer of %d bytes, want %d", len(b), replyLen)
+	}
+	if b[0] != 0 {
+		return Result{}, fmt.Errorf("answer has version %d, want 0 (a PCP-only server?)", b[0])
+	}
+	if b[1] != opReply+opExternalAddress {
+		return Result{}, fmt.Errorf("answer has opcode %d, want %d", b[1], opReply+opExternalAddress)
+	}
+	res := Result{Epoch: binary.BigEndian.Uint32(b[4:8])}
+	if code := binary.BigEndian.Uint16(b[2:4]); code != 0 {
+		return res, &ResultError{Code: code}
+	}
+	res.External = netip.AddrFrom4([4]byte(b[8:12]))
+	return res, nil
+}
