@@ -1,0 +1,73 @@
+package ipt
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Apply makes exactly the changes Plan(d) returns, then reads back. iptables
+// cannot change several rules atomically, so on a failed step or a read-back
+// that still differs from d, every step done is undone in reverse order and
+// the state before is checked to be back.
+func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ops, before, err := b.plan(d)
+	if err != nil {
+		return nil, err
+	}
+	if len(ops) == 0 {
+		return []netfilter.Change{}, nil
+	}
+	var done []op
+	for i, o := range ops {
+		err := o.run(b.family(o.fam).run)
+		if err == nil {
+			done = append(done, o)
+			if b.afterOp != nil {
+				err = b.afterOp(i, o)
+			}
+		}
+		if err != nil {
+			return nil, b.rollback(done, before, fmt.Errorf("%s: apply: %w", b.Kind(), err))
+		}
+	}
+	left, _, err := b.plan(d)
+	if err != nil {
+		return nil, b.rollback(done, before, fmt.Errorf("%s: read back: %w", b.Kind(), err))
+	}
+	if len(left) > 0 {
+		c := left[0].change(b.Kind())
+		return nil, b.rollback(done, before, fmt.Errorf("%s: read back: %d change(s) still differ, first: %s %s %s %s",
+			b.Kind(), len(left), c.Action, c.Family, c.Table, c.Rule))
+	}
+	return b.changes(ops), nil
+}
+
+// rollback undoes done (newest first) and checks our share of the ruleset is
+// as it was. It returns cause, wrapped with what the rollback achieved.
+func (b *Backend) rollback(done []op, before map[string]famState, cause error) error {
+	var errs []error
+	for i := len(done) - 1; i >= 0; i-- {
+		inv := done[i].inverse()
+		if err := inv.run(b.family(inv.fam).run); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, f := range b.fams {
+		st, err := f.read()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ownView(st) != ownView(before[f.name]) {
+			errs = append(errs, fmt.Errorf("%s: our rules differ from before the apply", f.name))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w; rollback incomplete: %w", cause, errors.Join(errs...))
+	}
+	return fmt.Errorf("%w; rolled back", cause)
+}

@@ -1,0 +1,153 @@
+package ipt
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+var _ netfilter.Backend = (*Backend)(nil)
+
+// Backend is the netfilter.Backend for one iptables variant, IPv4 and IPv6.
+type Backend struct {
+	opts Options
+	fams []*family
+
+	mu sync.Mutex
+	// afterOp, when set (tests only), runs after each op of Apply; an error
+	// makes Apply fail there and roll back.
+	afterOp func(i int, o op) error
+}
+
+// family is one address family of the variant.
+type family struct {
+	fam  netfilter.Family
+	name string // "iptables" / "ip6tables"
+	run  runner
+	// tables says which tables exist; nil means "list freely" (nft, where
+	// listing a missing table creates nothing).
+	tables func() (map[string]bool, error)
+}
+
+// New opens the variant's iptables and ip6tables. IPv6 is left out when
+// ip6tables of the variant is not installed (or, for legacy, the kernel has
+// no ip6_tables): IPv4 alone is still served.
+func New(opts Options) (*Backend, error) {
+	if err := checkVariant(opts.Variant); err != nil {
+		return nil, err
+	}
+	b := &Backend{opts: opts}
+	for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+		fm, err := openFamily(opts.Variant, f, opts.wait())
+		if err != nil {
+			if f == netfilter.IPv6 {
+				continue
+			}
+			return nil, fmt.Errorf("iptables backend (%s): %w", opts.Variant, err)
+		}
+		b.fams = append(b.fams, fm)
+	}
+	return b, nil
+}
+
+func openFamily(variant string, f netfilter.Family, wait int) (*family, error) {
+	if variant == VariantLegacy {
+		if _, ok, err := legacyTables(f); err != nil || !ok {
+			return nil, fmt.Errorf("%s-legacy: kernel has no x_tables for %s", famName(f), f)
+		}
+	}
+	ipt, err := newIPT(variant, f, wait)
+	if err != nil {
+		return nil, err
+	}
+	fm := &family{fam: f, name: famName(f), run: ipt}
+	if variant == VariantLegacy {
+		fm.tables = func() (map[string]bool, error) {
+			t, _, err := legacyTables(f)
+			return t, err
+		}
+	}
+	return fm, nil
+}
+
+// Kind returns fw3, iptables-legacy or iptables-nft.
+func (b *Backend) Kind() netfilter.Kind { return b.opts.kind() }
+
+// Families lists the families this backend serves.
+func (b *Backend) Families() []netfilter.Family {
+	out := make([]netfilter.Family, len(b.fams))
+	for i, f := range b.fams {
+		out[i] = f.fam
+	}
+	return out
+}
+
+// Plan reads the installed state and returns the changes Apply(d) would make.
+func (b *Backend) Plan(d netfilter.Desired) ([]netfilter.Change, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ops, _, err := b.plan(d)
+	if err != nil {
+		return nil, err
+	}
+	return b.changes(ops), nil
+}
+
+func (b *Backend) changes(ops []op) []netfilter.Change {
+	out := make([]netfilter.Change, 0, len(ops))
+	for _, o := range ops {
+		out = append(out, o.change(b.Kind()))
+	}
+	return out
+}
+
+// plan returns the ops for d and the state they were computed from.
+func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
+	states := map[string]famState{}
+	var ops []op
+	for _, f := range b.fams {
+		st, err := f.read()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: read %s: %w", b.Kind(), f.name, err)
+		}
+		states[f.name] = st
+		l := desiredLayout(d, f.fam, b.opts.LANDevices, b.opts.WANDevice)
+		ops = append(ops, diffFamily(f.name, st, l, b.opts.FW3)...)
+	}
+	return ops, states, nil
+}
+
+// read reads the tables we write in this family: filter, and raw for IPv4
+// (the pptp helper is IPv4 only).
+func (f *family) read() (famState, error) {
+	var exist map[string]bool
+	if f.tables != nil {
+		var err error
+		if exist, err = f.tables(); err != nil {
+			return nil, err
+		}
+	}
+	st := famState{}
+	tables := []string{tableFilter}
+	if f.fam == netfilter.IPv4 {
+		tables = append(tables, tableRaw)
+	}
+	for _, t := range tables {
+		ts, err := readTable(f.run, t, exist == nil || exist[t])
+		if err != nil {
+			return nil, err
+		}
+		st[t] = ts
+	}
+	return st, nil
+}
+
+func (b *Backend) family(name string) *family {
+	for _, f := range b.fams {
+		if f.name == name {
+			return f
+		}
+	}
+	return nil
+}

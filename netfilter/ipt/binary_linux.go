@@ -1,0 +1,131 @@
+package ipt
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/coreos/go-iptables/iptables"
+	"github.com/google/nftables"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// binaryPath finds the iptables binary of a variant and family:
+// iptables-legacy / ip6tables-nft etc. when installed under that name (Debian,
+// newer OpenWrt), else plain iptables / ip6tables when it is a link to the
+// variant's multi-call binary (OpenWrt's fw3 images: iptables ->
+// xtables-legacy-multi).
+func binaryPath(variant string, fam netfilter.Family) (string, error) {
+	base := famName(fam)
+	if p, err := exec.LookPath(base + "-" + variant); err == nil {
+		return p, nil
+	}
+	p, err := exec.LookPath(base)
+	if err != nil {
+		return "", fmt.Errorf("find %s-%s: not installed", base, variant)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("find %s-%s: resolve %s: %w", base, variant, p, err)
+	}
+	if multiVariant(filepath.Base(real)) != variant {
+		return "", fmt.Errorf("find %s-%s: not installed (%s is %s)", base, variant, p, filepath.Base(real))
+	}
+	return p, nil
+}
+
+// multiVariant names the variant of a multi-call binary, "" when unknown.
+func multiVariant(name string) string {
+	switch name {
+	case "xtables-legacy-multi", "xtables-multi", "iptables-multi", "ip6tables-multi",
+		"iptables-legacy", "ip6tables-legacy":
+		return VariantLegacy
+	case "xtables-nft-multi", "iptables-nft", "ip6tables-nft":
+		return VariantNft
+	}
+	return ""
+}
+
+// newIPT opens go-iptables on the variant's binary for one family.
+func newIPT(variant string, fam netfilter.Family, wait int) (*iptables.IPTables, error) {
+	path, err := binaryPath(variant, fam)
+	if err != nil {
+		return nil, err
+	}
+	proto := iptables.ProtocolIPv4
+	if fam == netfilter.IPv6 {
+		proto = iptables.ProtocolIPv6
+	}
+	ipt, err := iptables.New(iptables.IPFamily(proto), iptables.Path(path), iptables.Timeout(wait))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return ipt, nil
+}
+
+// legacyNamesFile lists the x_tables tables instantiated in the calling
+// thread's network namespace (thread-self: tests run in a namespace entered by
+// one locked thread only).
+func legacyNamesFile(fam netfilter.Family) string {
+	name := "ip_tables_names"
+	if fam == netfilter.IPv6 {
+		name = "ip6_tables_names"
+	}
+	if _, err := os.Stat("/proc/thread-self/net"); err == nil {
+		return "/proc/thread-self/net/" + name
+	}
+	return "/proc/self/net/" + name
+}
+
+// legacyTables returns the legacy tables that exist. Listing a legacy table
+// with iptables-legacy instantiates it (registering its hooks), so we look
+// here first and never list a table that is not there. ok is false when the
+// kernel has no x_tables for the family at all.
+func legacyTables(fam netfilter.Family) (tables map[string]bool, ok bool, err error) {
+	f, err := os.Open(legacyNamesFile(fam))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]bool{}, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read legacy tables: %w", err)
+	}
+	defer f.Close()
+	tables = map[string]bool{}
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if t := strings.TrimSpace(s.Text()); t != "" {
+			tables[t] = true
+		}
+	}
+	if err := s.Err(); err != nil {
+		return nil, false, fmt.Errorf("read legacy tables: %w", err)
+	}
+	return tables, true, nil
+}
+
+// Available reports whether a variant can be used here: its IPv4 binary is
+// installed and the kernel answers (x_tables present for legacy, nf_tables
+// for nft). It changes nothing in the kernel.
+func Available(variant string) bool {
+	if checkVariant(variant) != nil {
+		return false
+	}
+	if _, err := binaryPath(variant, netfilter.IPv4); err != nil {
+		return false
+	}
+	if variant == VariantLegacy {
+		_, ok, err := legacyTables(netfilter.IPv4)
+		return ok && err == nil
+	}
+	c, err := nftables.New()
+	if err != nil {
+		return false
+	}
+	_, err = c.ListTablesOfFamily(nftables.TableFamilyIPv4)
+	return err == nil
+}

@@ -1,0 +1,139 @@
+package ipt
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+	"golang.org/x/sys/unix"
+)
+
+// cleanupTables are the tables this package ever writes to.
+var cleanupTables = []string{tableFilter, tableRaw}
+
+// Cleanup removes everything of ours in both variants and both families,
+// whatever backend or process put it there.
+func (b *Backend) Cleanup() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return Cleanup()
+}
+
+// Cleanup removes our chains (vpnpass*) and every rule tagged vpnpass:* in
+// the filter and raw tables of iptables-legacy and iptables-nft, IPv4 and
+// IPv6, wherever they exist. Untagged rules are never touched: one that
+// still jumps to our chain makes removing that chain fail, and the error
+// says so. A variant that is not installed is skipped.
+func Cleanup() error {
+	var errs []error
+	for _, v := range Variants {
+		for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+			if err := cleanupFamily(v, f); err != nil {
+				errs = append(errs, fmt.Errorf("cleanup %s-%s: %w", famName(f), v, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func cleanupFamily(variant string, f netfilter.Family) error {
+	tables, err := tablesToClean(variant, f)
+	if err != nil || len(tables) == 0 {
+		return err
+	}
+	ipt, err := newIPT(variant, f, Options{}.wait())
+	if err != nil {
+		// Our rules exist but the tool to remove them is gone.
+		return err
+	}
+	for _, t := range tables {
+		if err := cleanTable(ipt, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tablesToClean returns the tables that may hold something of ours without
+// creating any: legacy from /proc, nft from netlink (only those that do).
+func tablesToClean(variant string, f netfilter.Family) ([]string, error) {
+	var out []string
+	if variant == VariantLegacy {
+		if _, err := binaryPath(variant, f); err != nil {
+			return nil, nil
+		}
+		exist, _, err := legacyTables(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range cleanupTables {
+			if exist[t] {
+				out = append(out, t)
+			}
+		}
+		return out, nil
+	}
+	if _, err := binaryPath(variant, f); err != nil {
+		return nil, nil
+	}
+	nt, err := nftXtables(f, true)
+	if errors.Is(err, unix.EPROTONOSUPPORT) {
+		return nil, nil // no nf_tables in this kernel: nothing of ours there
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range cleanupTables {
+		if nt[t] != nil && nt[t].ours {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// cleanTable deletes tagged rules from every chain, then empties and
+// deletes our chains.
+func cleanTable(r cleaner, table string) error {
+	names, err := r.ListChains(table)
+	if err != nil {
+		return fmt.Errorf("list chains of %s: %w", table, err)
+	}
+	sort.Strings(names)
+	var ours []string
+	for _, n := range names {
+		if isOurChain(n) {
+			ours = append(ours, n)
+			continue
+		}
+		c, err := readChain(r, table, n)
+		if err != nil {
+			return err
+		}
+		for _, rule := range c.Rules {
+			if !netfilter.IsOurTag(rule.Comment) {
+				continue
+			}
+			if err := r.Delete(table, n, rule.Args...); err != nil {
+				return fmt.Errorf("delete %s from %s %s: %w", rule, table, n, err)
+			}
+		}
+	}
+	for _, n := range ours {
+		if err := r.ClearChain(table, n); err != nil {
+			return fmt.Errorf("flush %s %s: %w", table, n, err)
+		}
+	}
+	for _, n := range ours {
+		if err := r.DeleteChain(table, n); err != nil {
+			return fmt.Errorf("delete chain %s %s (an untagged rule may still jump to it): %w", table, n, err)
+		}
+	}
+	return nil
+}
+
+// cleaner is a runner that can also flush a chain.
+type cleaner interface {
+	runner
+	ClearChain(table, chain string) error
+}

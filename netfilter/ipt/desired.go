@@ -1,0 +1,161 @@
+package ipt
+
+import (
+	"strconv"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Names of what we own in iptables.
+const (
+	ChainFwd    = "vpnpass_fwd"    // filter: allow/block rules
+	ChainHelper = "vpnpass_helper" // raw: CT --helper pptp
+	TagJump     = "vpnpass:jump"   // comment of our jumps into those chains
+)
+
+const (
+	tableFilter = "filter"
+	tableRaw    = "raw"
+	chainFW3    = "forwarding_rule" // fw3's custom forward chain, reached first from FORWARD
+)
+
+// spec is one rule we want: its chain and its spec words in the order
+// `iptables -S` prints them (-s -d -i -o -p, matches, comment, target), so
+// that what we write reads back word for word.
+type spec struct {
+	table, chain string
+	proto        netfilter.Protocol // "" for jumps
+	args         []string
+}
+
+func (s spec) rule() *Rule { return parseRule(s.chain, s.args) }
+
+// layout is what we want in one family: our chains' rules and the jumps.
+type layout struct {
+	fwd, helper []spec
+}
+
+// desiredLayout renders d for one family. lans may be empty (rules then
+// match any input interface); wan may be "" (any output interface).
+func desiredLayout(d netfilter.Desired, fam netfilter.Family, lans []string, wan string) layout {
+	if len(lans) == 0 {
+		lans = []string{""}
+	}
+	var l layout
+	for _, p := range netfilter.Protocols {
+		mode := d.Mode(p)
+		if mode == netfilter.ModeDefault {
+			continue
+		}
+		for _, lan := range lans {
+			for _, e := range netfilter.Footprint(p) {
+				if e.Family != fam {
+					continue
+				}
+				l.fwd = append(l.fwd, fwdSpecs(p, mode, e, lan, wan)...)
+			}
+		}
+		if p == netfilter.PPTP && mode == netfilter.ModeAllow && fam == netfilter.IPv4 {
+			l.helper = helperSpecs(lans, wan)
+		}
+	}
+	l.fwd, l.helper = dedupe(l.fwd), dedupe(l.helper)
+	return l
+}
+
+// fwdSpecs renders one footprint element: LAN→WAN accept plus its narrow
+// replies (allow), or LAN→WAN drop whatever the ct state (block).
+func fwdSpecs(p netfilter.Protocol, mode netfilter.Mode, e netfilter.Element, lan, wan string) []spec {
+	tag := []string{"-m", "comment", "--comment", netfilter.Tag(p)}
+	out := spec{table: tableFilter, chain: ChainFwd, proto: p}
+	out.args = concat(ifaces(lan, wan), elemMatch(e, false), tag)
+	if mode == netfilter.ModeBlock {
+		out.args = append(out.args, "-j", "DROP")
+		return []spec{out}
+	}
+	out.args = append(out.args, "-j", "ACCEPT")
+	state := "ESTABLISHED"
+	if e.L4 == netfilter.ProtoGRE {
+		// GRE of a PPTP call arrives through the helper's expectation: RELATED first.
+		state = "RELATED,ESTABLISHED"
+	}
+	back := spec{table: tableFilter, chain: ChainFwd, proto: p}
+	back.args = concat(ifaces(wan, lan), elemMatch(e, true),
+		[]string{"-m", "conntrack", "--ctstate", state}, tag, []string{"-j", "ACCEPT"})
+	return []spec{out, back}
+}
+
+// helperSpecs assigns the pptp helper to TCP 1723 from each LAN device
+// (PREROUTING) and, through the OUTPUT jump, to the router's own PPTP
+// towards the WAN. A packet in PREROUTING has no output device, and one in
+// OUTPUT no input device, so each rule only ever matches on its own hook.
+func helperSpecs(lans []string, wan string) []spec {
+	var out []spec
+	tail := []string{"-p", "tcp", "-m", "tcp", "--dport", "1723",
+		"-m", "comment", "--comment", netfilter.Tag(netfilter.PPTP), "-j", "CT", "--helper", "pptp"}
+	for _, lan := range lans {
+		out = append(out, spec{tableRaw, ChainHelper, netfilter.PPTP, concat(ifaces(lan, ""), tail)})
+	}
+	out = append(out, spec{tableRaw, ChainHelper, netfilter.PPTP, concat(ifaces("", wan), tail)})
+	return out
+}
+
+func jumpSpec(table, parent, target string) spec {
+	return spec{table: table, chain: parent,
+		args: []string{"-m", "comment", "--comment", TagJump, "-j", target}}
+}
+
+func ifaces(in, out string) []string {
+	var a []string
+	if in != "" {
+		a = append(a, "-i", in)
+	}
+	if out != "" {
+		a = append(a, "-o", out)
+	}
+	return a
+}
+
+// elemMatch matches one element; reply swaps the port to the source side.
+func elemMatch(e netfilter.Element, reply bool) []string {
+	switch e.L4 {
+	case netfilter.ProtoTCP, netfilter.ProtoUDP:
+		name := "udp"
+		if e.L4 == netfilter.ProtoTCP {
+			name = "tcp"
+		}
+		dir := "--dport"
+		if reply {
+			dir = "--sport"
+		}
+		return []string{"-p", name, "-m", name, dir, strconv.Itoa(int(e.Port))}
+	case netfilter.ProtoAH:
+		if e.Family == netfilter.IPv6 {
+			// In IPv6, AH is an extension header: -p 51 never matches,
+			// the ah match finds the header.
+			return []string{"-m", "ah"}
+		}
+	}
+	return []string{"-p", strconv.Itoa(int(e.L4))}
+}
+
+func concat(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func dedupe(in []spec) []spec {
+	seen := map[string]bool{}
+	var out []spec
+	for _, s := range in {
+		k := s.rule().Key()
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

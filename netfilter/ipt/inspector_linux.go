@@ -1,0 +1,169 @@
+package ipt
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/coreos/go-iptables/iptables"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Inspector reads one iptables variant's rules for evaluation. It never
+// creates a table: legacy tables that are not instantiated and nf_tables
+// tables that do not exist are simply not there.
+type Inspector struct {
+	// Kind is what decisions are attributed to; KindOf(variant) by default,
+	// set it to fw3 when fw3 manages these tables.
+	Kind    netfilter.Kind
+	variant string
+
+	mu   sync.Mutex
+	ipts map[netfilter.Family]*iptables.IPTables
+}
+
+var _ netfilter.Inspector = (*Inspector)(nil)
+
+// NewInspector returns an Inspector for VariantLegacy or VariantNft.
+func NewInspector(variant string) (*Inspector, error) {
+	if err := checkVariant(variant); err != nil {
+		return nil, err
+	}
+	return &Inspector{Kind: KindOf(variant), variant: variant, ipts: map[netfilter.Family]*iptables.IPTables{}}, nil
+}
+
+// hookTables maps a hook to its tables' base chains and priorities.
+var hookTables = map[string][]struct {
+	table    string
+	priority int32
+}{
+	"forward": {{"mangle", -150}, {tableFilter, 0}},
+	"input":   {{"mangle", -150}, {tableFilter, 0}},
+	"output":  {{"mangle", -150}, {tableFilter, 0}},
+}
+
+var baseNames = map[string]string{"forward": "FORWARD", "input": "INPUT", "output": "OUTPUT"}
+
+// Chains returns the base chains of this variant on hook for fam: filter's,
+// and mangle's when it holds rules (mangle usually only clamps MSS). Hooks
+// other than forward, input and output are not inspected here.
+func (in *Inspector) Chains(hook string, fam netfilter.Family) ([]netfilter.Chain, error) {
+	tabs, ok := hookTables[hook]
+	if !ok {
+		return nil, fmt.Errorf("%s inspector: hook %q is not inspected (only forward, input, output)", in.Kind, hook)
+	}
+	base := baseNames[hook]
+	var out []netfilter.Chain
+	for _, t := range tabs {
+		snap, err := in.snapshot(fam, t.table, base)
+		if err != nil {
+			return nil, err
+		}
+		c := snap.chains[base]
+		if c == nil || (t.table != tableFilter && len(c.Rules) == 0 && c.Policy != "DROP") {
+			continue
+		}
+		out = append(out, &baseChain{snap: snap, ref: netfilter.ChainRef{
+			Backend: in.Kind, Family: famName(fam), Table: t.table, Name: base, Hook: hook,
+			Priority: t.priority, Policy: policyVerdict(c.Policy),
+		}})
+	}
+	return out, nil
+}
+
+func policyVerdict(p string) netfilter.Verdict {
+	if p == "DROP" {
+		return netfilter.Drop
+	}
+	return netfilter.Accept
+}
+
+// HelperAssignments lists the `-j CT --helper` rules reachable from raw
+// PREROUTING and OUTPUT (IPv4: the pptp helper is IPv4 only), with who owns
+// each: "vpnpass", "fw3" (its zone_*_helper chains), or this variant.
+func (in *Inspector) HelperAssignments() ([]HelperAssignment, error) {
+	snap, err := in.snapshot(netfilter.IPv4, tableRaw, "PREROUTING", "OUTPUT")
+	if err != nil {
+		return nil, err
+	}
+	return snap.helperAssignments(), nil
+}
+
+// Masquerade says whether some path through IPv4 nat POSTROUTING can reach
+// MASQUERADE or SNAT for a packet leaving through wan. Rules it cannot
+// evaluate (a source range, say) count as possibly taken.
+func (in *Inspector) Masquerade(wan string) (bool, error) {
+	snap, err := in.snapshot(netfilter.IPv4, "nat", "POSTROUTING")
+	if err != nil {
+		return false, err
+	}
+	p := netfilter.Packet{Family: netfilter.IPv4, OutIf: wan, CtState: "new"}
+	found, _ := snap.mayMasquerade("POSTROUTING", p, 0)
+	return found, nil
+}
+
+// snapshot reads the chains of table reachable from bases; an absent table
+// gives an empty snapshot.
+func (in *Inspector) snapshot(fam netfilter.Family, table string, bases ...string) (*tableSnap, error) {
+	snap := &tableSnap{kind: in.Kind, family: famName(fam), table: table, chains: map[string]*ChainRules{}}
+	present, err := in.tablePresent(fam, table)
+	if err != nil || !present {
+		return snap, err
+	}
+	r, err := in.runner(fam)
+	if err != nil {
+		return nil, err
+	}
+	names, err := r.ListChains(table)
+	if err != nil {
+		return nil, fmt.Errorf("%s inspector: list chains of %s %s: %w", in.Kind, famName(fam), table, err)
+	}
+	exists := map[string]bool{}
+	for _, n := range names {
+		exists[n] = true
+	}
+	queue := append([]string(nil), bases...)
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if snap.chains[n] != nil || !exists[n] {
+			continue
+		}
+		c, err := readChain(r, table, n)
+		if err != nil {
+			return nil, fmt.Errorf("%s inspector: %s: %w", in.Kind, famName(fam), err)
+		}
+		snap.chains[n] = c
+		for _, rule := range c.Rules {
+			if exists[rule.Target] {
+				queue = append(queue, rule.Target)
+			}
+		}
+	}
+	return snap, nil
+}
+
+func (in *Inspector) tablePresent(fam netfilter.Family, table string) (bool, error) {
+	if in.variant == VariantLegacy {
+		t, _, err := legacyTables(fam)
+		return t[table], err
+	}
+	nt, err := nftXtables(fam, false)
+	if err != nil {
+		return false, err
+	}
+	return nt[table] != nil, nil
+}
+
+func (in *Inspector) runner(fam netfilter.Family) (runner, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if r := in.ipts[fam]; r != nil {
+		return r, nil
+	}
+	r, err := newIPT(in.variant, fam, Options{}.wait())
+	if err != nil {
+		return nil, fmt.Errorf("%s inspector: %w", in.Kind, err)
+	}
+	in.ipts[fam] = r
+	return r, nil
+}

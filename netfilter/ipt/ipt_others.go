@@ -1,0 +1,59 @@
+//go:build !linux
+
+package ipt
+
+import (
+	"errors"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+var errNotLinux = errors.New("iptables: only on Linux")
+
+// Backend is the iptables backend; on this OS it cannot be opened.
+type Backend struct{}
+
+var _ netfilter.Backend = (*Backend)(nil)
+
+// New fails: iptables exists only on Linux.
+func New(Options) (*Backend, error) { return nil, errNotLinux }
+
+// Kind names the backend.
+func (b *Backend) Kind() netfilter.Kind { return netfilter.KindIptablesLegacy }
+
+// Families lists nothing here.
+func (b *Backend) Families() []netfilter.Family { return nil }
+
+// Plan fails off Linux.
+func (b *Backend) Plan(netfilter.Desired) ([]netfilter.Change, error) { return nil, errNotLinux }
+
+// Apply fails off Linux.
+func (b *Backend) Apply(netfilter.Desired) ([]netfilter.Change, error) { return nil, errNotLinux }
+
+// Cleanup has nothing to do off Linux.
+func (b *Backend) Cleanup() error { return nil }
+
+// Cleanup has nothing to do off Linux.
+func Cleanup() error { return nil }
+
+// Available is false off Linux.
+func Available(string) bool { return false }
+
+// Inspector reads iptables rules; on this OS it cannot be opened.
+type Inspector struct{ Kind netfilter.Kind }
+
+var _ netfilter.Inspector = (*Inspector)(nil)
+
+// NewInspector fails off Linux.
+func NewInspector(string) (*Inspector, error) { return nil, errNotLinux }
+
+// Chains fails off Linux.
+func (in *Inspector) Chains(string, netfilter.Family) ([]netfilter.Chain, error) {
+	return nil, errNotLinux
+}
+
+// HelperAssignments fails off Linux.
+func (in *Inspector) HelperAssignments() ([]HelperAssignment, error) { return nil, errNotLinux }
+
+// Masquerade fails off Linux.
+func (in *Inspector) Masquerade(string) (bool, error) { return false, errNotLinux }

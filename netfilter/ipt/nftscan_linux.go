@@ -1,0 +1,78 @@
+package ipt
+
+import (
+	"fmt"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/xt"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// nftTable is what netlink tells of an xtables-managed nf_tables table.
+type nftTable struct {
+	chains map[string]bool // chain name → is a base chain
+	ours   bool            // holds a vpnpass chain or a vpnpass-tagged rule
+}
+
+// nftXtables reads the ip/ip6 tables that iptables-nft would use, over
+// netlink (typed, no tool output), so iptables-nft is only run on tables
+// that exist, and Cleanup only on tables holding something of ours. Rules
+// are read only when scan is set (to fill ours).
+func nftXtables(fam netfilter.Family, scan bool) (map[string]*nftTable, error) {
+	tf := nftables.TableFamilyIPv4
+	if fam == netfilter.IPv6 {
+		tf = nftables.TableFamilyIPv6
+	}
+	c, err := nftables.New()
+	if err != nil {
+		return nil, fmt.Errorf("open nftables netlink: %w", err)
+	}
+	chains, err := c.ListChainsOfTableFamily(tf)
+	if err != nil {
+		return nil, fmt.Errorf("list %s chains over netlink: %w", famName(fam), err)
+	}
+	out := map[string]*nftTable{}
+	for _, ch := range chains {
+		t := out[ch.Table.Name]
+		if t == nil {
+			t = &nftTable{chains: map[string]bool{}}
+			out[ch.Table.Name] = t
+		}
+		t.chains[ch.Name] = ch.Hooknum != nil
+		if isOurChain(ch.Name) {
+			t.ours = true
+			continue
+		}
+		if t.ours || !scan {
+			continue
+		}
+		rules, err := c.GetRules(ch.Table, ch)
+		if err != nil {
+			return nil, fmt.Errorf("list rules of %s %s over netlink: %w", ch.Table.Name, ch.Name, err)
+		}
+		for _, r := range rules {
+			if nftRuleIsOurs(r) {
+				t.ours = true
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// nftRuleIsOurs finds our tag in the xt comment match iptables-nft writes.
+// A native nft rule tagged in its user data belongs to the nft backend,
+// which cleans it itself: iptables-nft must not be pointed at it.
+func nftRuleIsOurs(r *nftables.Rule) bool {
+	for _, e := range r.Exprs {
+		m, ok := e.(*expr.Match)
+		if !ok || m.Name != "comment" {
+			continue
+		}
+		if c, ok := m.Info.(*xt.Comment); ok && netfilter.IsOurTag(string(*c)) {
+			return true
+		}
+	}
+	return false
+}

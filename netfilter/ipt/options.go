@@ -1,0 +1,69 @@
+package ipt
+
+import (
+	"fmt"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Variants of iptables: which binaries (and so which kernel API) to use.
+const (
+	VariantLegacy = "legacy" // iptables-legacy: x_tables
+	VariantNft    = "nft"    // iptables-nft: nf_tables through the xtables compat layer
+)
+
+// Variants lists both, in the order Cleanup visits them.
+var Variants = []string{VariantLegacy, VariantNft}
+
+// Options configures a Backend.
+type Options struct {
+	// Variant is VariantLegacy or VariantNft.
+	Variant string
+	// FW3 says OpenWrt's fw3 ruleset is present: our filter jump then sits
+	// first in fw3's forwarding_rule (which FORWARD reaches first) instead of
+	// FORWARD, where fw3 would flush it.
+	FW3 bool
+	// LANDevices are the devices LAN traffic comes in on; none means any.
+	LANDevices []string
+	// WANDevice is the device towards the internet; "" means any.
+	WANDevice string
+	// WaitSeconds bounds the wait for the xtables lock (-w); 0 means 10.
+	WaitSeconds int
+}
+
+func (o Options) kind() netfilter.Kind {
+	switch {
+	case o.FW3:
+		return netfilter.KindFW3
+	case o.Variant == VariantNft:
+		return netfilter.KindIptablesNft
+	}
+	return netfilter.KindIptablesLegacy
+}
+
+func (o Options) wait() int {
+	if o.WaitSeconds > 0 {
+		return o.WaitSeconds
+	}
+	return 10
+}
+
+func checkVariant(v string) error {
+	if v != VariantLegacy && v != VariantNft {
+		return fmt.Errorf("unknown iptables variant %q: must be legacy or nft", v)
+	}
+	return nil
+}
+
+// KindOf returns the firewall kind of a variant (fw3 aside).
+func KindOf(variant string) netfilter.Kind {
+	return Options{Variant: variant}.kind()
+}
+
+// famName is how a Change names an iptables family.
+func famName(f netfilter.Family) string {
+	if f == netfilter.IPv6 {
+		return "ip6tables"
+	}
+	return "iptables"
+}

@@ -1,0 +1,201 @@
+package ipt
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// ChainRules is one chain as `iptables -t T -S C` lists it.
+type ChainRules struct {
+	Name string
+	// Policy is ACCEPT or DROP for a built-in chain, "" for a user chain.
+	Policy string
+	Rules  []*Rule
+}
+
+// parseChain parses the lines go-iptables List returns for one chain: a
+// "-P name POLICY" or "-N name" line, then "-A name ..." lines.
+func parseChain(name string, lines []string) (*ChainRules, error) {
+	c := &ChainRules{Name: name}
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		toks, err := tokenize(l)
+		if err != nil {
+			return nil, fmt.Errorf("chain %s: %w", name, err)
+		}
+		switch {
+		case len(toks) == 3 && toks[0] == "-P":
+			c.Policy = toks[2]
+		case len(toks) == 2 && toks[0] == "-N":
+		case len(toks) >= 2 && toks[0] == "-A":
+			c.Rules = append(c.Rules, parseRule(toks[1], toks[2:]))
+		default:
+			return nil, fmt.Errorf("chain %s: unexpected line %q", name, l)
+		}
+	}
+	return c, nil
+}
+
+// parseRule parses the spec of one rule (the words after "-A chain").
+func parseRule(chain string, toks []string) *Rule {
+	r := &Rule{Chain: chain}
+	var cur *match
+	neg := false
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t == "-c" && i+2 < len(toks) { // counters: not part of the spec
+			i += 2
+			continue
+		}
+		r.Args = append(r.Args, t)
+		if t == "!" {
+			neg = true
+			continue
+		}
+		val := func() (string, bool) {
+			if i+1 >= len(toks) {
+				r.Bad = "missing value after " + t
+				return "", false
+			}
+			i++
+			r.Args = append(r.Args, toks[i])
+			return toks[i], true
+		}
+		switch t {
+		case "-s", "--source", "-d", "--destination":
+			v, ok := val()
+			if !ok {
+				return r
+			}
+			a := parseAddr(v, neg)
+			if !a.Set {
+				r.Bad = "address " + v
+			}
+			if t == "-s" || t == "--source" {
+				r.Src = a
+			} else {
+				r.Dst = a
+			}
+		case "-i", "--in-interface", "-o", "--out-interface":
+			v, ok := val()
+			if !ok {
+				return r
+			}
+			m := ifMatch{Set: true, Neg: neg, Name: v}
+			if t[1] == 'i' || t == "--in-interface" {
+				r.In = m
+			} else {
+				r.Out = m
+			}
+		case "-p", "--protocol":
+			v, ok := val()
+			if !ok {
+				return r
+			}
+			r.Proto = protoMatch{Set: true, Neg: neg, Num: parseProto(v), Raw: v}
+		case "-f", "--fragment":
+			f := !neg
+			r.Frag = &f
+		case "-m", "--match":
+			v, ok := val()
+			if !ok {
+				return r
+			}
+			r.Matches = append(r.Matches, match{Module: v})
+			cur = &r.Matches[len(r.Matches)-1]
+		case "-j", "--jump", "-g", "--goto":
+			v, ok := val()
+			if !ok {
+				return r
+			}
+			r.Target, r.Goto = v, t == "-g" || t == "--goto"
+			r.TargetArgs = targetArgs(toks[i+1:])
+			r.Args = append(r.Args, r.TargetArgs...)
+			return r
+		default:
+			if !strings.HasPrefix(t, "--") || cur == nil {
+				r.Bad = "unexpected word " + t
+				return r
+			}
+			o := option{Neg: neg, Name: strings.TrimPrefix(t, "--")}
+			for i+1 < len(toks) && !isFlag(toks[i+1]) {
+				i++
+				r.Args = append(r.Args, toks[i])
+				o.Vals = append(o.Vals, toks[i])
+			}
+			cur.Opts = append(cur.Opts, o)
+			if cur.Module == "comment" && o.Name == "comment" && len(o.Vals) == 1 {
+				r.Comment = o.Vals[0]
+			}
+		}
+		neg = false
+	}
+	return r
+}
+
+// targetArgs returns the target's options, without trailing counters.
+func targetArgs(toks []string) []string {
+	var out []string
+	for i := 0; i < len(toks); i++ {
+		if toks[i] == "-c" && i+2 < len(toks) {
+			i += 2
+			continue
+		}
+		out = append(out, toks[i])
+	}
+	return out
+}
+
+// isFlag tells an option name ("-x", "--xx", "!") from a value.
+func isFlag(s string) bool {
+	if s == "!" {
+		return true
+	}
+	if len(s) < 2 || s[0] != '-' {
+		return false
+	}
+	// Negative numbers are values.
+	return !(s[1] >= '0' && s[1] <= '9')
+}
+
+func parseAddr(v string, neg bool) addrMatch {
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return addrMatch{Set: true, Neg: neg, Prefix: p.Masked()}
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		return addrMatch{Set: true, Neg: neg, Prefix: netip.PrefixFrom(a, a.BitLen())}
+	}
+	if i := strings.IndexByte(v, '/'); i > 0 { // dotted mask: 10.0.0.0/255.0.0.0
+		a, err1 := netip.ParseAddr(v[:i])
+		m, err2 := netip.ParseAddr(v[i+1:])
+		if err1 == nil && err2 == nil {
+			if bits, ok := maskBits(m); ok {
+				return addrMatch{Set: true, Neg: neg, Prefix: netip.PrefixFrom(a, bits).Masked()}
+			}
+		}
+	}
+	return addrMatch{}
+}
+
+// maskBits returns the prefix length of a contiguous mask.
+func maskBits(m netip.Addr) (int, bool) {
+	bits, done := 0, false
+	for _, b := range m.AsSlice() {
+		for i := 7; i >= 0; i-- {
+			one := b&(1<<i) != 0
+			if one && done {
+				return 0, false
+			}
+			if one {
+				bits++
+			} else {
+				done = true
+			}
+		}
+	}
+	return bits, true
+}

@@ -1,0 +1,187 @@
+package ipt
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// runner is the part of go-iptables' *IPTables this package uses, so the
+// plan logic is testable without a kernel.
+type runner interface {
+	ListChains(table string) ([]string, error)
+	List(table, chain string) ([]string, error)
+	NewChain(table, chain string) error
+	DeleteChain(table, chain string) error
+	Append(table, chain string, rulespec ...string) error
+	Insert(table, chain string, pos int, rulespec ...string) error
+	Delete(table, chain string, rulespec ...string) error
+}
+
+type opKind int
+
+const (
+	opNewChain opKind = iota
+	opDelChain
+	opAppend
+	opInsert
+	opDelete
+)
+
+// op is one iptables call of a plan. For opInsert and opDelete, pos is the
+// 1-based position the rule takes / had when the op runs in plan order: a
+// delete is undone by inserting the rule back there.
+type op struct {
+	kind         opKind
+	fam          string // "iptables" or "ip6tables"
+	table, chain string
+	pos          int
+	args         []string
+	proto        netfilter.Protocol
+}
+
+func (o op) change(k netfilter.Kind) netfilter.Change {
+	c := netfilter.Change{Action: "add", Backend: k, Family: o.fam, Table: o.table, Chain: o.chain, Protocol: o.proto}
+	switch o.kind {
+	case opNewChain:
+		c.Rule = "-N " + o.chain
+	case opDelChain:
+		c.Action, c.Rule = "delete", "-X "+o.chain
+	case opAppend:
+		c.Rule = "-A " + o.chain + " " + joinArgs(o.args)
+	case opInsert:
+		c.Rule = "-I " + o.chain + " " + strconv.Itoa(o.pos) + " " + joinArgs(o.args)
+	case opDelete:
+		c.Action, c.Rule = "delete", "-A "+o.chain+" "+joinArgs(o.args)
+	}
+	return c
+}
+
+// inverse is the op that undoes o (for rollback).
+func (o op) inverse() op {
+	inv := o
+	switch o.kind {
+	case opNewChain:
+		inv.kind = opDelChain
+	case opDelChain:
+		inv.kind = opNewChain
+	case opAppend, opInsert:
+		inv.kind = opDelete
+	case opDelete:
+		inv.kind = opInsert
+	}
+	return inv
+}
+
+func (o op) run(r runner) error {
+	var err error
+	switch o.kind {
+	case opNewChain:
+		err = r.NewChain(o.table, o.chain)
+	case opDelChain:
+		err = r.DeleteChain(o.table, o.chain)
+	case opAppend:
+		err = r.Append(o.table, o.chain, o.args...)
+	case opInsert:
+		err = r.Insert(o.table, o.chain, o.pos, o.args...)
+	case opDelete:
+		err = r.Delete(o.table, o.chain, o.args...)
+	}
+	if err != nil {
+		c := o.change("")
+		return fmt.Errorf("%s %s: %s %s: %w", o.fam, o.table, c.Action, c.Rule, err)
+	}
+	return nil
+}
+
+// tableState is what we read of one table: which chains exist and the
+// rules of those that matter to us (parents of our jumps, our own chains).
+type tableState struct {
+	present bool                   // false: a legacy table not instantiated
+	names   map[string]bool        // every chain of the table
+	chains  map[string]*ChainRules // chains read
+}
+
+// famState is the state of one family, by table.
+type famState map[string]*tableState
+
+// parentsOf lists the chains where our jumps can sit, per table.
+var parentsOf = map[string][]string{
+	tableFilter: {"FORWARD", chainFW3},
+	tableRaw:    {"PREROUTING", "OUTPUT"},
+}
+
+func isOurChain(name string) bool { return strings.HasPrefix(name, netfilter.TablePrefix) }
+
+// readTable reads one table's chains that matter to us.
+func readTable(r runner, table string, present bool) (*tableState, error) {
+	ts := &tableState{present: present, names: map[string]bool{}, chains: map[string]*ChainRules{}}
+	if !present {
+		return ts, nil
+	}
+	names, err := r.ListChains(table)
+	if err != nil {
+		return nil, fmt.Errorf("list chains of %s: %w", table, err)
+	}
+	for _, n := range names {
+		ts.names[n] = true
+	}
+	for _, n := range names {
+		if !isOurChain(n) && !contains(parentsOf[table], n) {
+			continue
+		}
+		c, err := readChain(r, table, n)
+		if err != nil {
+			return nil, err
+		}
+		ts.chains[n] = c
+	}
+	return ts, nil
+}
+
+func readChain(r runner, table, chain string) (*ChainRules, error) {
+	lines, err := r.List(table, chain)
+	if err != nil {
+		return nil, fmt.Errorf("list %s %s: %w", table, chain, err)
+	}
+	c, err := parseChain(chain, lines)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", table, chain, err)
+	}
+	return c, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ownView is a canonical text of our share of a family's state: our chains
+// with their rules, and our tagged rules in other chains with their
+// positions. Rollback compares it before and after.
+func ownView(st famState) string {
+	var lines []string
+	for table, ts := range st {
+		for n := range ts.names {
+			if isOurChain(n) {
+				lines = append(lines, table+" chain "+n)
+			}
+		}
+		for n, c := range ts.chains {
+			for i, r := range c.Rules {
+				if isOurChain(n) || netfilter.IsOurTag(r.Comment) {
+					lines = append(lines, fmt.Sprintf("%s %s %d %s", table, n, i+1, r.Key()))
+				}
+			}
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
