@@ -1,0 +1,122 @@
+// Package config reads and writes vpnpass's UCI configuration
+// (/etc/config/vpnpass, or --config PATH off OpenWrt): the agent 'main'
+// options and one `passthrough '<protocol>'` section per protocol.
+//
+// Loading never fails on a bad value: each invalid value is reported as a
+// Problem and the option keeps the last good value (or the safe default), so
+// a typo cannot turn the daemon off or flip a firewall verdict.
+package config
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/openwrt/uci"
+)
+
+// DefaultPath is the config file on OpenWrt.
+const DefaultPath = "/etc/config/vpnpass"
+
+// Backend selects the firewall implementation; auto detects it.
+type Backend string
+
+// Backends accepted by `option backend`.
+const (
+	BackendAuto     Backend = "auto"
+	BackendFW4      Backend = "fw4"
+	BackendNftables Backend = "nftables"
+	BackendFW3      Backend = "fw3"
+	BackendIptables Backend = "iptables"
+)
+
+// Backends lists the valid backends in documentation order.
+var Backends = []Backend{BackendAuto, BackendFW4, BackendNftables, BackendFW3, BackendIptables}
+
+// Config is the agent's configuration. JSON names are the UCI option names.
+type Config struct {
+	Enabled        bool              `json:"enabled"`
+	Backend        Backend           `json:"backend"`
+	LANDevices     []string          `json:"lan_device"` // empty: from network config / netlink
+	WANDevice      string            `json:"wan_device"` // "": default route's device
+	HistoryPath    string            `json:"history_path"`
+	HistoryMaxKB   int               `json:"history_max_kb"`
+	HistoryMaxDays int               `json:"history_max_days"`
+	STUNServer     string            `json:"stun_server"` // host:port, "" = no STUN probe
+	UPnPProbe      bool              `json:"upnp_probe"`
+	Observe        bool              `json:"observe"`
+	Accounting     bool              `json:"accounting"`
+	PublicRanges   []netip.Prefix    `json:"public_range"`
+	Modes          netfilter.Desired `json:"modes"`
+}
+
+// Defaults returns the documented defaults (DESIGN.md "Configuration"): every
+// protocol `default`, the observer and conntrack accounting on, history on
+// tmpfs bounded to 512 KiB and 30 days, no active probes.
+func Defaults() Config {
+	return Config{
+		Enabled:        true,
+		Backend:        BackendAuto,
+		HistoryPath:    "/var/lib/vpnpass/history.db",
+		HistoryMaxKB:   512,
+		HistoryMaxDays: 30,
+		Observe:        true,
+		Accounting:     true,
+		Modes: netfilter.Desired{
+			netfilter.PPTP:  netfilter.ModeDefault,
+			netfilter.L2TP:  netfilter.ModeDefault,
+			netfilter.IPsec: netfilter.ModeDefault,
+		},
+	}
+}
+
+// Desired returns the per-protocol modes for the netfilter backends.
+func (c Config) Desired() netfilter.Desired {
+	d := netfilter.Desired{}
+	for _, p := range netfilter.Protocols {
+		d[p] = c.Modes.Mode(p)
+	}
+	return d
+}
+
+// clone copies c so that edits of slices and maps do not alias.
+func (c Config) clone() Config {
+	c.LANDevices = append([]string(nil), c.LANDevices...)
+	c.PublicRanges = append([]netip.Prefix(nil), c.PublicRanges...)
+	m := netfilter.Desired{}
+	for k, v := range c.Modes {
+		m[k] = v
+	}
+	c.Modes = m
+	return c
+}
+
+// Problem is one invalid or unknown entry of the config file.
+type Problem struct {
+	File    string  `json:"file"`
+	Line    int     `json:"line"`
+	Section string  `json:"section"`          // section name, or @type[index] when anonymous
+	Option  string  `json:"option,omitempty"` // "" for a problem with the section itself
+	Value   string  `json:"value"`
+	Valid   string  `json:"valid"`          // the valid values, for the message
+	Kept    *string `json:"kept,omitempty"` // the value used instead; nil when the entry is ignored
+	Message string  `json:"message"`
+}
+
+func (p Problem) Error() string { return p.String() }
+
+// String renders the problem as one line a person can act on.
+func (p Problem) String() string {
+	where := "vpnpass." + p.Section
+	if p.Option != "" {
+		where += "." + p.Option
+	}
+	s := fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, where, p.Message)
+	if p.Valid != "" {
+		s += "; valid: " + p.Valid
+	}
+	if p.Kept != nil {
+		s += " (using " + uci.Quote(*p.Kept) + ")"
+	}
+	return s
+}
