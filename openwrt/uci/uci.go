@@ -1,7 +1,7 @@
 // Package uci reads and writes OpenWrt UCI configuration files the way libuci
 // does: `package`, `config <type> ['name']`, `option <name> <value>`,
 // `list <name> <value>`, comments, unquoted, single- and double-quoted values,
-// adjacent quoted parts ('it'\''s'), backslash escapes and line continuations.
+// adjacent quoted parts ('it'\”s'), backslash escapes and line continuations.
 //
 // Parse applies libuci's semantics (strict mode, the default of the uci
 // command): a named section that appears twice is one section, a repeated
@@ -194,7 +194,7 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-// Quote renders s as one single-quoted UCI word: 'it'\''s'.
+// Quote renders s as one single-quoted UCI word: 'it'\”s'.
 func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
