@@ -15,7 +15,7 @@ import (
 // Two deliberate differences keep Parse(Render(f)) equal to f: a section type
 // holding a quote, backslash, '#' or ';' is quoted (libuci writes it bare and
 // cannot read it back), and a plain option with an empty value is left out
-// (libuci would read `option x ”` as "delete x").
+// (libuci reads an option with an empty value as "delete it").
 func Render(f *File) []byte {
 	var b bytes.Buffer
 	if f.Package != "" {

@@ -1,12 +1,13 @@
 // Package uci reads and writes OpenWrt UCI configuration files the way libuci
 // does: `package`, `config <type> ['name']`, `option <name> <value>`,
 // `list <name> <value>`, comments, unquoted, single- and double-quoted values,
-// adjacent quoted parts ('it'\”s'), backslash escapes and line continuations.
+// adjacent quoted parts (the quote join written by uci export), backslash
+// escapes and line continuations.
 //
 // Parse applies libuci's semantics (strict mode, the default of the uci
 // command): a named section that appears twice is one section, a repeated
 // option replaces its value in place, a `list` after an `option` of the same
-// name turns it into a list, and an option set to ” is removed. Render writes
+// name turns it into a list, and an option set to an empty value is removed. Render writes
 // a File back as `uci export` does, so Parse(Render(f)) gives f again.
 package uci
 
@@ -194,7 +195,8 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-// Quote renders s as one single-quoted UCI word: 'it'\”s'.
+// Quote renders s as one single-quoted UCI word; a quote inside becomes
+// quote, backslash, quote, quote (the join uci export writes).
 func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
