@@ -1,0 +1,69 @@
+package conntrack
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/vpnpass/vpnpass/helpers"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// NAT codes of the WAN watch (INTERFACE.md Nat.code).
+const (
+	NATOk       = "nat-ok"
+	NATDouble   = "double-nat"
+	NATCGNAT    = "cgnat"
+	NATSharing4 = "ipv4-sharing"
+)
+
+// NATVerdict is the WAN watch's verdict, as far as the diagnosis needs it.
+type NATVerdict struct {
+	Code    string // nat-ok, double-nat, cgnat, ipv4-sharing; "" unknown
+	Class   string // public, private, cgnat, map-e, ds-lite, ...
+	Device  string // WAN device
+	Address string // the router's WAN IPv4 address
+	// Upstream names the box to bridge or configure, when UPnP found it.
+	Upstream string
+}
+
+// DropRule says that this router's own firewall drops (or rejects) one
+// footprint element going from the LAN to the WAN, and which rule decides.
+// It comes from inspection of the ruleset.
+type DropRule struct {
+	Element   netfilter.Element
+	Verdict   netfilter.Verdict // drop or reject
+	DecidedBy netfilter.Decider
+}
+
+// ESPClient is a LAN host sending raw ESP to a server.
+type ESPClient struct {
+	Host     netip.Addr
+	Answered bool
+}
+
+// Context is everything besides the session that the diagnosis reads. The
+// agent fills the facts it knows; the Tracker fills the cross-session fields.
+type Context struct {
+	Now time.Time
+	// NAT is the WAN watch's verdict.
+	NAT NATVerdict
+	// RouterNATs is true when this router masquerades (or SNATs) LAN
+	// traffic to the WAN. Flows that show a rewritten source prove it too.
+	RouterNATs bool
+	// Drops lists the footprint elements this router's firewall drops.
+	Drops []DropRule
+	// PPTPHelper is the kernel's PPTP helper state; "" when unknown.
+	PPTPHelper helpers.State
+	// PPTPAssigned is true when some rule assigns the pptp helper to TCP
+	// 1723 from the LAN (vpnpass, fw4, ...).
+	PPTPAssigned bool
+	// HostInfo names a LAN host and its MAC (from DHCP leases, neighbours).
+	HostInfo func(netip.Addr) (name, mac string)
+
+	// ESPClients lists, per server, the LAN hosts sending raw ESP to it.
+	// The Tracker fills it from all sessions.
+	ESPClients map[netip.Addr][]ESPClient
+	// IPsecPairs holds the (host, server) pairs with an IPsec session, for
+	// L2TP-without-IPsec. The Tracker fills it.
+	IPsecPairs map[[2]netip.Addr]bool
+}

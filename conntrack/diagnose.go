@@ -1,0 +1,298 @@
+package conntrack
+
+import (
+	"net/netip"
+	"sort"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// candidate is one cause a rule found, before precedence picks the finding.
+type candidate struct {
+	code     Code
+	severity Severity
+	params   map[string]any
+	evidence []Evidence
+}
+
+// facts are the session's flows sorted by kind, plus derived booleans, so
+// rules stay one screen each.
+type facts struct {
+	s          *Session
+	ctx        Context
+	v4         bool
+	nat        bool // this router rewrites the session's source address
+	quietOrEnd bool // the session ended or has been quiet for QuietAfter
+	ike        []*SessionFlow
+	natt       []*SessionFlow
+	esp        []*SessionFlow
+	ah         []*SessionFlow
+	gre        []*SessionFlow
+	ctl        []*SessionFlow // the protocol's control flows (IKE for IPsec)
+}
+
+func newFacts(s *Session, ctx Context) facts {
+	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4()}
+	f.quietOrEnd = s.Ended() || ctx.Now.Sub(s.LastSeen) >= QuietAfter
+	f.ike, f.natt = s.FlowsOf(KindIKE), s.FlowsOf(KindNATT)
+	f.esp, f.ah, f.gre = s.FlowsOf(KindESP), s.FlowsOf(KindAH), s.FlowsOf(KindGRE)
+	switch s.Key.Protocol {
+	case netfilter.IPsec:
+		f.ctl = f.ike
+		if len(f.ike) == 0 {
+			f.ctl = f.natt // a client that starts on 4500
+		}
+	case netfilter.PPTP:
+		f.ctl = s.FlowsOf(KindPPTP)
+	default:
+		for _, fl := range s.Flows {
+			if isControl(s.Key.Protocol, fl.Kind) {
+				f.ctl = append(f.ctl, fl)
+			}
+		}
+	}
+	f.nat = f.v4 && !s.Router && ctx.RouterNATs
+	for _, fl := range s.Flows {
+		if fl.Flow.SrcNATed() {
+			f.nat = true
+		}
+	}
+	return f
+}
+
+// anyAnswered reports whether any of the flows saw a reply.
+func anyAnswered(fs []*SessionFlow) bool {
+	for _, f := range fs {
+		if f.Answered() {
+			return true
+		}
+	}
+	return false
+}
+
+// unanswered reports whether there are flows, none answered, and the first
+// request is older than AnswerWithin.
+func (f facts) unanswered(fs []*SessionFlow) bool {
+	if len(fs) == 0 || anyAnswered(fs) {
+		return false
+	}
+	return fs[0].Unanswered(f.ctx.Now)
+}
+
+// rules in precedence order; Diagnose keeps every match and lets rank pick.
+var rules = []func(facts) (candidate, bool){
+	ruleFirewallDrops,
+	ruleHelperUnavailable,
+	rulePPTPNoHelper,
+	ruleAHThroughNAT,
+	ruleControlUnanswered,
+	ruleNATTBlocked,
+	ruleESPBlocked,
+	ruleGREBlocked,
+	// Within the last tier the clash between hosts is the more specific
+	// cause: list it first (ties keep rule order).
+	ruleESPMultipleClients,
+	ruleIKEAuthFailed,
+	ruleNATTNotNegotiated,
+	ruleL2TPWithoutIPsec,
+}
+
+// Diagnose judges one session: at most one cause (the most specific by
+// INTERFACE.md's precedence, with the others' facts as evidence), plus
+// vpn-behind-double-nat or ipv4-sharing beside a failure, or vpn-ok when the
+// session is healthy. An inconclusive session gives nothing.
+func Diagnose(s *Session, ctx Context) []Finding {
+	f := newFacts(s, ctx)
+	var cands []candidate
+	for _, r := range rules {
+		if c, ok := r(f); ok {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 0 {
+		if c, ok := ruleHealthy(f); ok {
+			return []Finding{f.finding(c)}
+		}
+		return nil
+	}
+	sortCandidates(cands)
+	main := outrank(cands)
+	out := []Finding{f.finding(main)}
+	if c, ok := natBeside(f, main); ok {
+		out = append(out, f.finding(c))
+	}
+	return out
+}
+
+// sortCandidates orders causes by precedence, keeping rule order in a tier.
+func sortCandidates(cands []candidate) {
+	sort.SliceStable(cands, func(i, j int) bool { return rank[cands[i].code] < rank[cands[j].code] })
+}
+
+// outrank returns the first (most specific) candidate carrying the others:
+// their codes in params "also", and their evidence, tagged with their code,
+// unless the same fact is already there.
+func outrank(cands []candidate) candidate {
+	main := cands[0]
+	if len(cands) == 1 {
+		return main
+	}
+	params := map[string]any{}
+	for k, v := range main.params {
+		params[k] = v
+	}
+	var also []string
+	for _, other := range cands[1:] {
+		also = append(also, string(other.code))
+		for _, e := range other.evidence {
+			if !hasEvidence(main.evidence, e) {
+				e.Code = other.code
+				main.evidence = append(main.evidence, e)
+			}
+		}
+	}
+	params["also"] = also
+	main.params = params
+	return main
+}
+
+func hasEvidence(list []Evidence, e Evidence) bool {
+	for _, x := range list {
+		x.Code = e.Code
+		if x == e {
+			return true
+		}
+	}
+	return false
+}
+
+// finding builds the Finding of a candidate: message and advice from the
+// code and params, identity and times from the session.
+func (f facts) finding(c candidate) Finding {
+	s := f.s
+	params := f.baseParams()
+	for k, v := range c.params {
+		params[k] = v
+	}
+	out := Finding{
+		Code: c.code, Severity: c.severity, Protocol: s.Key.Protocol,
+		Host: s.Key.Host.String(), Peer: s.Key.Peer.String(),
+		FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
+		Params: params, Evidence: c.evidence,
+	}
+	if f.ctx.HostInfo != nil && !s.Router {
+		out.HostName, out.HostMAC = f.ctx.HostInfo(s.Key.Host)
+	}
+	out.Message, out.Advice = describe(out.Code, params, hostLabel(s, out.HostName))
+	return out
+}
+
+func (f facts) baseParams() map[string]any {
+	return map[string]any{
+		"host":     f.s.Key.Host.String(),
+		"peer":     f.s.Key.Peer.String(),
+		"protocol": string(f.s.Key.Protocol),
+		"router":   f.s.Router,
+	}
+}
+
+// natBeside adds vpn-behind-double-nat or ipv4-sharing next to a failure
+// when the WAN watch says the router's IPv4 sits behind another NAT.
+func natBeside(f facts, main candidate) (candidate, bool) {
+	if !f.v4 || main.severity == SeverityOK {
+		return candidate{}, false
+	}
+	n := f.ctx.NAT
+	ev := []Evidence{{Kind: "address", Address: n.Address, Class: n.Class, Device: n.Device}}
+	params := map[string]any{"wan_address": n.Address, "class": n.Class, "upstream": n.Upstream}
+	switch n.Code {
+	case NATDouble, NATCGNAT:
+		params["nat"] = n.Code
+		return candidate{CodeDoubleNAT, SeverityWarning, params, ev}, true
+	case NATSharing4:
+		sev := SeverityWarning
+		if f.s.Key.Protocol == netfilter.PPTP || len(f.esp) > 0 || len(f.ah) > 0 {
+			sev = SeverityError // GRE and raw ESP/AH cannot cross a shared address at all
+		}
+		return candidate{CodeIPv4Sharing, sev, params, ev}, true
+	}
+	return candidate{}, false
+}
+
+// hostLabel is how messages name the host.
+func hostLabel(s *Session, name string) string {
+	switch {
+	case s.Router:
+		return "This router (" + s.Key.Host.String() + ")"
+	case name != "":
+		return "Your device " + name + " (" + s.Key.Host.String() + ")"
+	}
+	return "Your device " + s.Key.Host.String()
+}
+
+// flowEvidence renders a session flow as evidence.
+func flowEvidence(sf *SessionFlow) Evidence {
+	fl := sf.Flow
+	e := Evidence{Kind: "flow", Proto: l4Name(fl.L4), Src: addrString(fl.Orig.Src), Dst: addrString(fl.Orig.Dst),
+		Helper: fl.Helper, Packets: fl.CounterOrig.Packets, Bytes: fl.CounterOrig.Bytes,
+		RPackets: fl.CounterReply.Packets, RBytes: fl.CounterReply.Bytes}
+	switch fl.L4 {
+	case netfilter.ProtoTCP, netfilter.ProtoUDP:
+		e.SrcPort, e.DstPort = fl.Orig.SrcPort, fl.Orig.DstPort
+	case netfilter.ProtoGRE:
+		e.SrcKey, e.DstKey = fl.Orig.SrcPort, fl.Orig.DstPort
+	}
+	if fl.SrcNATed() {
+		e.NATSrc = fl.Reply.Dst.String()
+	}
+	e.State = flowState(sf)
+	e.FirstSeen, e.LastSeen = rfc3339(sf.FirstSeen), rfc3339(sf.LastSeen)
+	return e
+}
+
+func flowState(sf *SessionFlow) string {
+	switch {
+	case !sf.EndedAt.IsZero() && !sf.Answered():
+		return "unreplied, destroyed"
+	case !sf.EndedAt.IsZero():
+		return "destroyed"
+	case !sf.AssuredAt.IsZero():
+		return "assured"
+	case sf.Answered():
+		return "replied"
+	}
+	return "unreplied"
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func flowsEvidence(fs ...[]*SessionFlow) []Evidence {
+	var out []Evidence
+	for _, group := range fs {
+		for _, sf := range group {
+			out = append(out, flowEvidence(sf))
+		}
+	}
+	return out
+}
+
+func observedEvidence(s *Session, o *ObservedCount) Evidence {
+	e := Evidence{Kind: "observer", Match: string(o.Element), Direction: string(o.Direction),
+		Packets: o.Packets, Bytes: o.Bytes, Src: s.Key.Host.String(), Dst: s.Key.Peer.String(),
+		FirstSeen: rfc3339(o.FirstSeen), LastSeen: rfc3339(o.LastSeen)}
+	if o.Direction == DirIn {
+		e.Src, e.Dst = e.Dst, e.Src
+	}
+	return e
+}
+
+func ruleEvidence(d DropRule) Evidence {
+	return Evidence{Kind: "rule", Match: d.Element.Match(), Verdict: d.Verdict,
+		Table: d.DecidedBy.Table, Chain: d.DecidedBy.Chain, Handle: d.DecidedBy.Handle,
+		Comment: d.DecidedBy.Comment, Backend: d.DecidedBy.Backend}
+}

@@ -1,0 +1,253 @@
+package conntrack
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpnpass/vpnpass/helpers"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+type scenario struct {
+	name    string
+	steps   [][]step
+	obs     []obsSnap
+	ctx     Context
+	judgeAt time.Duration
+	want    []string // "host code" in the order Findings returns them
+}
+
+func natCtx() Context { return Context{RouterNATs: true, PPTPHelper: helpers.Builtin} }
+
+func withCtx(c Context, fn func(*Context)) Context { fn(&c); return c }
+
+var (
+	ike   = func(id uint32, h ...any) Flow { return udpFlow(id, hostA, PortIKE) }
+	nattA = udpFlow(2, hostA, PortNATT)
+	espA  = fl(3, netfilter.ProtoESP, hostA, 0, server, 0, true)
+	espB  = fl(13, netfilter.ProtoESP, hostB, 0, server, 0, true)
+	pptpA = fl(4, netfilter.ProtoTCP, hostA, 50000, server, PortPPTP, true)
+	// GRE with the PPTP helper: both call IDs known. Without: srckey 0.
+	greKeyed   = fl(5, netfilter.ProtoGRE, hostA, 0x1234, server, 0x4321, true)
+	greKeyless = fl(5, netfilter.ProtoGRE, hostA, 0, server, 0x4321, true)
+	greBack    = fl(6, netfilter.ProtoGRE, server, 0, wanIP, 0x1234, false)
+	l2tpA      = udpFlow(7, hostA, PortL2TP)
+)
+
+func drop(l4 uint8, port uint16) DropRule {
+	return DropRule{Element: netfilter.Element{Family: netfilter.IPv4, L4: l4, Port: port}, Verdict: netfilter.Drop,
+		DecidedBy: netfilter.Decider{Table: "fw4", Chain: "forward_lan", Handle: 42, Comment: "!fw4: reject lan to wan", Backend: netfilter.KindFW4}}
+}
+
+func scenarios() []scenario {
+	s := []scenario{
+		{name: "ipsec-ok-natt", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(nattA, sec(0.05), sec(0.06), sec(3), never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
+		{name: "ipsec-ok-raw-esp-public-lan", steps: [][]step{
+			lifecycle(fl(1, netfilter.ProtoUDP, hostA, 500, server, 500, false), 0, sec(0.02), never, never),
+			lifecycle(fl(3, netfilter.ProtoESP, hostA, 0, server, 0, false), sec(0.1), sec(0.2), never, never),
+		}, ctx: Context{}, judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
+		{name: "ike-unanswered", steps: [][]step{
+			lifecycle(ike(1), 0, never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(31), want: []string{"192.168.1.10 ike-unanswered"}},
+		{name: "natt-blocked", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(nattA, sec(0.05), never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 natt-blocked"}},
+		{name: "natt-not-negotiated", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 natt-not-negotiated"}},
+		{name: "natt-not-negotiated-raw-esp-works", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(espA, sec(0.1), sec(0.15), never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 natt-not-negotiated"}},
+		{name: "esp-blocked", steps: [][]step{
+			lifecycle(fl(1, netfilter.ProtoUDP, hostA, 500, server, 500, false), 0, sec(0.02), never, never),
+			lifecycle(fl(3, netfilter.ProtoESP, hostA, 0, server, 0, false), sec(0.1), never, never, never),
+		}, ctx: Context{}, judgeAt: sec(40), want: []string{"192.168.1.10 esp-blocked"}},
+		{name: "esp-multiple-clients", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(espA, sec(0.1), sec(0.15), never, never),
+			lifecycle(udpFlow(11, hostB, PortIKE), sec(1), sec(1.02), never, never),
+			lifecycle(espB, sec(1.1), never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 natt-not-negotiated", "192.168.1.11 esp-multiple-clients"}},
+		{name: "ike-auth-failed", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, sec(35)),
+			lifecycle(nattA, sec(0.05), sec(0.06), never, sec(35)),
+		}, ctx: natCtx(), judgeAt: sec(35), want: []string{"192.168.1.10 ike-auth-failed"}},
+		{name: "gre-blocked", steps: [][]step{
+			lifecycle(withHelper(pptpA, "pptp"), 0, sec(0.01), sec(0.02), never),
+			lifecycle(greKeyed, sec(0.5), never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 gre-blocked"}},
+		{name: "pptp-no-helper", steps: [][]step{
+			lifecycle(pptpA, 0, sec(0.01), sec(0.02), never),
+			lifecycle(greKeyless, sec(0.5), never, never, never),
+			lifecycle(greBack, sec(0.55), never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 pptp-no-helper"}},
+		{name: "helper-unavailable", steps: [][]step{
+			lifecycle(pptpA, 0, sec(0.01), sec(0.02), never),
+			lifecycle(greKeyless, sec(0.5), never, never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.PPTPHelper = helpers.Absent }), judgeAt: sec(40),
+			want: []string{"192.168.1.10 helper-unavailable"}},
+		{name: "pptp-unanswered", steps: [][]step{
+			lifecycle(pptpA, 0, never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 pptp-unanswered"}},
+		{name: "pptp-ok", steps: [][]step{
+			lifecycle(withHelper(pptpA, "pptp"), 0, sec(0.01), sec(0.02), never),
+			lifecycle(withStatus(greKeyed, StatusExpected), sec(0.5), sec(0.51), sec(3), never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
+		{name: "l2tp-unanswered", steps: [][]step{
+			lifecycle(l2tpA, 0, never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 l2tp-unanswered"}},
+		{name: "l2tp-without-ipsec", steps: [][]step{
+			lifecycle(l2tpA, 0, sec(0.02), never, sec(32)),
+		}, ctx: natCtx(), judgeAt: sec(32), want: []string{"192.168.1.10 l2tp-without-ipsec"}},
+		{name: "l2tp-ok", steps: [][]step{
+			lifecycle(l2tpA, 0, sec(0.02), sec(2.5), never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
+		{name: "openvpn-unanswered", steps: [][]step{
+			lifecycle(udpFlow(8, hostA, PortOpenVPN), 0, never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 openvpn-unanswered"}},
+		{name: "wireguard-ok", steps: [][]step{
+			lifecycle(udpFlow(9, hostA, PortWireGuard), 0, sec(0.01), sec(2.1), never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
+		{name: "wireguard-unanswered", steps: [][]step{
+			lifecycle(udpFlow(9, hostA, PortWireGuard), 0, never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 wireguard-unanswered"}},
+		{name: "ah-through-nat", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(fl(10, netfilter.ProtoAH, hostA, 0, server, 0, true), sec(0.1), never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 ah-through-nat"}},
+	}
+	return append(s, precedenceScenarios()...)
+}
+
+// precedenceScenarios combine causes; the most specific must win and the
+// others must appear as tagged evidence.
+func precedenceScenarios() []scenario {
+	return []scenario{
+		{name: "firewall-drops-observer", obs: []obsSnap{
+			{0, nil},
+			{sec(5), []ObserverEntry{obs(hostA, ObsIKE, DirOut, 4)}},
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{drop(netfilter.ProtoUDP, 500)} }),
+			judgeAt: sec(40), want: []string{"192.168.1.10 firewall-drops"}},
+		{name: "firewall-drops-natt-by-inspection", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{drop(netfilter.ProtoUDP, 4500)} }),
+			judgeAt: sec(40), want: []string{"192.168.1.10 firewall-drops"}},
+		{name: "firewall-drops-natt-by-observer", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+		}, obs: []obsSnap{{0, nil}, {sec(2), []ObserverEntry{obs(hostA, ObsIKE, DirOut, 2), obs(hostA, ObsIKE4500, DirOut, 3)}}},
+			ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 firewall-drops"}},
+		{name: "natt-blocked-double-nat", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(nattA, sec(0.05), never, never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) {
+			c.NAT = NATVerdict{Code: NATDouble, Class: "private", Device: "eth1", Address: "192.168.0.2"}
+		}), judgeAt: sec(40), want: []string{"192.168.1.10 natt-blocked", "192.168.1.10 vpn-behind-double-nat"}},
+		{name: "gre-blocked-ipv4-sharing", steps: [][]step{
+			lifecycle(withHelper(pptpA, "pptp"), 0, sec(0.01), sec(0.02), never),
+			lifecycle(greKeyed, sec(0.5), never, never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) {
+			c.NAT = NATVerdict{Code: NATSharing4, Class: "map-e", Device: "map-wan6", Address: "192.0.0.2"}
+		}), judgeAt: sec(40), want: []string{"192.168.1.10 gre-blocked", "192.168.1.10 ipv4-sharing"}},
+		{name: "ok-behind-cgnat-adds-nothing", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(nattA, sec(0.05), sec(0.06), sec(3), never),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.NAT = NATVerdict{Code: NATCGNAT, Address: "100.64.0.2"} }),
+			judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
+		{name: "router-own-ike-unanswered", steps: [][]step{
+			lifecycle(fl(1, netfilter.ProtoUDP, wanIP, 500, server, 500, false), 0, never, never, never),
+		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"198.51.100.2 ike-unanswered"}},
+		{name: "ipv6-esp-blocked-no-nat-findings", steps: [][]step{
+			lifecycle(fl(1, netfilter.ProtoUDP, host6, 500, server6, 500, false), 0, sec(0.02), never, never),
+			lifecycle(fl(3, netfilter.ProtoESP, host6, 0, server6, 0, false), sec(0.1), never, never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.NAT = NATVerdict{Code: NATDouble} }),
+			judgeAt: sec(40), want: []string{"2001:db8:1::10 esp-blocked"}},
+	}
+}
+
+// run feeds a scenario into a tracker and judges it.
+func (sc scenario) run() (*Tracker, []Finding) {
+	tr := NewTracker(testNet)
+	type item struct {
+		at  time.Duration
+		ev  *Event
+		obs []ObserverEntry
+	}
+	var items []item
+	for _, group := range sc.steps {
+		for _, st := range group {
+			ev := Event{Type: st.typ, Flow: st.flow, Time: t0.Add(st.at)}
+			items = append(items, item{at: st.at, ev: &ev})
+		}
+	}
+	for _, o := range sc.obs {
+		items = append(items, item{at: o.at, obs: append([]ObserverEntry{}, o.entries...)})
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].at < items[j].at })
+	for _, it := range items {
+		if it.ev != nil {
+			tr.Apply(*it.ev)
+		} else {
+			tr.Observe(it.obs, t0.Add(it.at))
+		}
+	}
+	ctx := sc.ctx
+	ctx.Now = t0.Add(sc.judgeAt)
+	tr.Judge(ctx)
+	return tr, tr.Findings()
+}
+
+func TestDiagnoseScenarios(t *testing.T) {
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			_, got := sc.run()
+			var codes []string
+			for _, f := range got {
+				codes = append(codes, f.Host+" "+string(f.Code))
+			}
+			if strings.Join(codes, "|") != strings.Join(sc.want, "|") {
+				t.Fatalf("findings = %q, want %q", codes, sc.want)
+			}
+			golden(t, filepath.Join("testdata", "findings", sc.name+".json"), got)
+		})
+	}
+}
+
+// golden compares v's indented JSON with a file under testdata (-update
+// rewrites it).
+func golden(t *testing.T, path string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; got:\n%s", path, got)
+	}
+}

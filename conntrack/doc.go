@@ -1,0 +1,15 @@
+// Package conntrack watches the kernel's connection tracking for VPN flows,
+// groups them into sessions per (LAN host, server, protocol) and diagnoses
+// why a VPN through this router works or fails.
+//
+// The pure part (Flow, Classifier, Tracker, Diagnose, Finding) builds on every
+// platform and is fed by tests with synthetic events. The Linux part talks to
+// the kernel: Watch (conntrack events over netlink with a kernel-side BPF
+// filter, resynchronised from a dump after an overrun), EnableAccounting,
+// DeleteFootprint, and the observer table `inet vpnpass_watch` that counts
+// VPN packets ahead of the firewall's own filter, so attempts the filter drops
+// (which never get a conntrack entry) are still seen.
+//
+// Like the other kernel-facing packages it returns wrapped errors naming the
+// failed step and never logs.
+package conntrack

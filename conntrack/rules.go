@@ -1,0 +1,261 @@
+package conntrack
+
+import (
+	"net/netip"
+
+	"github.com/vpnpass/vpnpass/helpers"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// ruleFirewallDrops: this router drops the footprint itself. Two proofs: the
+// observer counted packets of an element for which conntrack never confirmed
+// an entry (the filter dropped them before confirmation), or inspection says
+// the firewall drops the element the session needed next and it never
+// appeared in conntrack.
+func ruleFirewallDrops(f facts) (candidate, bool) {
+	var ev []Evidence
+	var matches []string
+	seen := map[string]bool{}
+	add := func(m string) {
+		if !seen[m] {
+			seen[m] = true
+			matches = append(matches, m)
+		}
+	}
+	for _, o := range f.s.Observed {
+		if o.Direction != DirOut || o.Packets == 0 || len(f.s.FlowsOf(o.Element.Kind())) > 0 {
+			continue
+		}
+		ev = append(ev, observedEvidence(f.s, o))
+		add(elementMatch(o.Element.Kind()))
+	}
+	for _, d := range f.dropsOfSession() {
+		k := KindOf(d.Element.L4, d.Element.Port)
+		if len(f.s.FlowsOf(k)) > 0 || !(seen[d.Element.Match()] || f.expects(k)) {
+			continue
+		}
+		ev = append(ev, ruleEvidence(d))
+		add(d.Element.Match())
+	}
+	if len(ev) == 0 {
+		return candidate{}, false
+	}
+	return candidate{CodeFirewallDrops, SeverityError, map[string]any{"matches": matches, "what": describeMatches(matches)}, ev}, true
+}
+
+// dropsOfSession returns the inspection's drops for the session's protocol
+// and address family.
+func (f facts) dropsOfSession() []DropRule {
+	fam := netfilter.IPv6
+	if f.v4 {
+		fam = netfilter.IPv4
+	}
+	var out []DropRule
+	for _, d := range f.ctx.Drops {
+		if d.Element.Family == fam && KindOf(d.Element.L4, d.Element.Port).Protocol() == f.s.Key.Protocol {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// expects reports whether the session's progress says the element of kind k
+// should have come next: NAT-T after answered IKE behind NAT, ESP after
+// answered IKE without NAT, GRE after an answered PPTP control connection.
+func (f facts) expects(k VPNKind) bool {
+	switch k {
+	case KindNATT:
+		return anyAnswered(f.ike) && f.nat
+	case KindESP:
+		return anyAnswered(f.ike) && !f.nat && len(f.natt) == 0
+	case KindGRE:
+		return anyAnswered(f.ctl) && f.s.Key.Protocol == netfilter.PPTP
+	}
+	return false
+}
+
+// pptpStuck: the PPTP control connection is up, the router NATs, and GRE has
+// not come back (none sent yet after a quiet spell, or sent and unanswered,
+// or the server's GRE came back to the router itself).
+func (f facts) pptpStuck() bool {
+	if f.s.Key.Protocol != netfilter.PPTP || !anyAnswered(f.ctl) || !f.nat || anyAnswered(f.gre) {
+		return false
+	}
+	return len(f.s.Inbound) > 0 || f.unanswered(f.gre) || (len(f.gre) == 0 && f.quietOrEnd)
+}
+
+// ruleHelperUnavailable: PPTP through NAT needs the kernel's PPTP helper and
+// this kernel has none.
+func ruleHelperUnavailable(f facts) (candidate, bool) {
+	if f.ctx.PPTPHelper != helpers.Absent || !f.pptpStuck() {
+		return candidate{}, false
+	}
+	params := map[string]any{"helper": "pptp", "package": helpers.PackagePPTP, "alt_package": "kmod-nf-nathelper-pptp"}
+	return candidate{CodeHelperUnavailable, SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
+}
+
+// rulePPTPNoHelper: the control connection carries no PPTP helper, so the
+// NAT cannot map the server's GRE back to the LAN host.
+func rulePPTPNoHelper(f facts) (candidate, bool) {
+	if !f.pptpStuck() {
+		return candidate{}, false
+	}
+	for _, c := range f.ctl {
+		if c.Flow.Helper != "" {
+			return candidate{}, false
+		}
+	}
+	params := map[string]any{"helper_state": string(f.ctx.PPTPHelper), "assigned": f.ctx.PPTPAssigned}
+	return candidate{CodePPTPNoHelper, SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
+}
+
+// ruleAHThroughNAT: AH authenticates the addresses NAT rewrites.
+func ruleAHThroughNAT(f facts) (candidate, bool) {
+	if len(f.ah) == 0 || !f.nat {
+		return candidate{}, false
+	}
+	return candidate{CodeAHThroughNAT, SeverityError, nil, flowsEvidence(f.ah)}, true
+}
+
+var unansweredCode = map[netfilter.Protocol]Code{
+	netfilter.IPsec: CodeIKEUnanswered,
+	netfilter.L2TP:  CodeL2TPUnanswered,
+	netfilter.PPTP:  CodePPTPUnanswered,
+	OpenVPN:         CodeOpenVPNUnanswered,
+	WireGuard:       CodeWireGuardUnanswered,
+}
+
+// ruleControlUnanswered: the first request of the protocol got no reply.
+func ruleControlUnanswered(f facts) (candidate, bool) {
+	if !f.unanswered(f.ctl) || (f.s.Key.Protocol == netfilter.IPsec && anyAnswered(f.natt)) {
+		return candidate{}, false
+	}
+	c := f.ctl[0]
+	params := map[string]any{"port": c.Flow.Orig.DstPort, "transport": l4Name(c.Flow.L4)}
+	return candidate{unansweredCode[f.s.Key.Protocol], SeverityError, params, flowsEvidence(f.ctl)}, true
+}
+
+// ruleNATTBlocked: IKE answered on UDP 500, the switch to UDP 4500 was never
+// answered: something beyond this router blocks UDP 4500.
+func ruleNATTBlocked(f facts) (candidate, bool) {
+	if !anyAnswered(f.ike) || !f.unanswered(f.natt) {
+		return candidate{}, false
+	}
+	params := map[string]any{"port": PortNATT, "transport": "udp"}
+	return candidate{CodeNATTBlocked, SeverityError, params, flowsEvidence(f.natt, f.ike)}, true
+}
+
+// espClash reports whether another LAN host's raw ESP to the same server
+// is answered: then this host's silence is the NAT clash, not a block.
+func (f facts) espClash() bool {
+	for _, c := range f.ctx.ESPClients[f.s.Key.Peer] {
+		if c.Host != f.s.Key.Host && c.Answered {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleESPBlocked: raw ESP sent, never answered, and not explained by another
+// host holding the server's ESP mapping on this NAT.
+func ruleESPBlocked(f facts) (candidate, bool) {
+	if !f.unanswered(f.esp) || (f.nat && f.espClash()) {
+		return candidate{}, false
+	}
+	return candidate{CodeESPBlocked, SeverityError, nil, flowsEvidence(f.esp, f.ike)}, true
+}
+
+// ruleGREBlocked: the control connection is up and has its helper (or no NAT
+// needs one), GRE was sent and never answered: blocked beyond this router.
+func ruleGREBlocked(f facts) (candidate, bool) {
+	if f.s.Key.Protocol != netfilter.PPTP || !anyAnswered(f.ctl) || !f.unanswered(f.gre) {
+		return candidate{}, false
+	}
+	helped := false
+	for _, c := range f.ctl {
+		helped = helped || c.Flow.Helper != ""
+	}
+	if f.nat && !helped {
+		return candidate{}, false // pptp-no-helper explains it
+	}
+	return candidate{CodeGREBlocked, SeverityError, nil, flowsEvidence(f.ctl, f.gre)}, true
+}
+
+// ruleIKEAuthFailed: IKE was answered where the exchange finishes (UDP 4500
+// after the NAT-T switch, UDP 500 without NAT) and the session ended or fell
+// quiet before any data: the path works, the login did not.
+func ruleIKEAuthFailed(f facts) (candidate, bool) {
+	if f.s.Key.Protocol != netfilter.IPsec || !f.quietOrEnd || !f.s.DataAnswered.IsZero() || anyAnswered(f.esp) {
+		return candidate{}, false
+	}
+	switch {
+	case len(f.natt) > 0 && anyAnswered(f.natt) && (len(f.ike) == 0 || anyAnswered(f.ike)):
+		return candidate{CodeIKEAuthFailed, SeverityError, map[string]any{"port": PortNATT}, flowsEvidence(f.ike, f.natt)}, true
+	case len(f.natt) == 0 && !f.nat && anyAnswered(f.ike) && f.s.ObservedOf(ObsIKE4500, DirOut) == nil:
+		return candidate{CodeIKEAuthFailed, SeverityError, map[string]any{"port": PortIKE}, flowsEvidence(f.ike)}, true
+	}
+	return candidate{}, false
+}
+
+// ruleNATTNotNegotiated: IKE answered on UDP 500 behind this router's NAT but
+// never moved to UDP 4500. Raw ESP may work for one host; it is fragile.
+func ruleNATTNotNegotiated(f facts) (candidate, bool) {
+	if f.s.Key.Protocol != netfilter.IPsec || !f.nat || !anyAnswered(f.ike) || len(f.natt) > 0 || !f.quietOrEnd {
+		return candidate{}, false
+	}
+	if f.s.ObservedOf(ObsIKE4500, DirOut) != nil || f.s.ObservedOf(ObsESPInUDP, DirOut) != nil {
+		return candidate{}, false // 4500 was tried: firewall-drops explains it
+	}
+	sev := SeverityError
+	if anyAnswered(f.esp) {
+		sev = SeverityWarning
+	}
+	return candidate{CodeNATTNotNegotiated, sev, map[string]any{"raw_esp": len(f.esp) > 0}, flowsEvidence(f.ike, f.esp)}, true
+}
+
+// ruleL2TPWithoutIPsec: L2TP in the clear with no IPsec to the same server,
+// and it never carried data: most servers refuse L2TP without IPsec.
+func ruleL2TPWithoutIPsec(f facts) (candidate, bool) {
+	if f.s.Key.Protocol != netfilter.L2TP || len(f.ctl) == 0 || !f.s.DataAnswered.IsZero() || !f.quietOrEnd {
+		return candidate{}, false
+	}
+	if f.ctx.IPsecPairs[[2]netip.Addr{f.s.Key.Host, f.s.Key.Peer}] {
+		return candidate{}, false
+	}
+	return candidate{CodeL2TPWithoutIPsec, SeverityError, nil, flowsEvidence(f.ctl)}, true
+}
+
+// ruleESPMultipleClients: several LAN hosts send raw ESP to one server
+// through this NAT; only one can hold the mapping.
+func ruleESPMultipleClients(f facts) (candidate, bool) {
+	if len(f.esp) == 0 || anyAnswered(f.esp) || !f.nat {
+		return candidate{}, false
+	}
+	var others []string
+	for _, c := range f.ctx.ESPClients[f.s.Key.Peer] {
+		if c.Host != f.s.Key.Host {
+			others = append(others, c.Host.String())
+		}
+	}
+	if len(others) == 0 {
+		return candidate{}, false
+	}
+	return candidate{CodeESPMultipleClients, SeverityError, map[string]any{"others": others}, flowsEvidence(f.esp)}, true
+}
+
+// ruleHealthy: the server answered and, where the protocol has a data plane,
+// data flowed both ways.
+func ruleHealthy(f facts) (candidate, bool) {
+	if len(f.ctl) == 0 && len(f.natt) == 0 {
+		return candidate{}, false
+	}
+	ok := !f.s.DataAnswered.IsZero()
+	if singleFlow(f.s.Key.Protocol) {
+		ok = anyAnswered(f.ctl)
+	}
+	if !ok {
+		return candidate{}, false
+	}
+	params := map[string]any{"natt": len(f.natt) > 0, "nat": f.nat}
+	return candidate{CodeOK, SeverityOK, params, flowsEvidence(f.s.Flows)}, true
+}

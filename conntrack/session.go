@@ -1,0 +1,263 @@
+package conntrack
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Timing rules of INTERFACE.md: a session is judged once it has been quiet
+// for QuietAfter or has ended; a request is "never answered" when no reply
+// came within AnswerWithin of the first request.
+const (
+	QuietAfter   = 30 * time.Second
+	AnswerWithin = 10 * time.Second
+)
+
+// SessionKey identifies a session: one LAN host (or the router itself) talking
+// one VPN protocol to one server.
+type SessionKey struct {
+	Host     netip.Addr
+	Peer     netip.Addr
+	Protocol netfilter.Protocol
+}
+
+// Phase is how far a session got, in the order a VPN connection progresses.
+type Phase uint8
+
+// Phases. Control is IKE (UDP 500, or 4500 when a client starts there), TCP
+// 1723, UDP 1701, OpenVPN or WireGuard's port; the NAT-T switch is IKE moving
+// to UDP 4500; data is ESP, ESP in UDP 4500 or GRE, or for single-flow
+// protocols the control flow carrying traffic both ways for a while.
+const (
+	PhaseNone Phase = iota
+	PhaseControlSeen
+	PhaseControlAnswered
+	PhaseNATTSeen
+	PhaseDataSeen
+	PhaseDataAnswered
+	PhaseEnded
+)
+
+var phaseNames = [...]string{"none", "control-seen", "control-answered", "natt-seen", "data-seen", "data-answered", "ended"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "unknown"
+}
+
+// Milestones records when a session first reached each phase. Once set, a
+// milestone never moves: the state machine only goes forward. A session that
+// ended before data keeps DataAnswered zero, which is what the diagnosis asks.
+type Milestones struct {
+	ControlSeen     time.Time
+	ControlAnswered time.Time
+	NATTSeen        time.Time
+	DataSeen        time.Time
+	DataAnswered    time.Time
+	Ended           time.Time
+}
+
+// Phase returns the furthest phase reached.
+func (m Milestones) Phase() Phase {
+	marks := []time.Time{m.ControlSeen, m.ControlAnswered, m.NATTSeen, m.DataSeen, m.DataAnswered, m.Ended}
+	p := PhaseNone
+	for i, t := range marks {
+		if !t.IsZero() {
+			p = Phase(i + 1)
+		}
+	}
+	return p
+}
+
+// reach sets a milestone the first time.
+func reach(m *time.Time, at time.Time) {
+	if m.IsZero() && !at.IsZero() {
+		*m = at
+	}
+}
+
+// SessionFlow is one conntrack flow of a session with the times vpnpass saw
+// it change.
+type SessionFlow struct {
+	Flow       Flow
+	Kind       VPNKind
+	Role       Role
+	FirstSeen  time.Time // first event (or the kernel's start timestamp)
+	LastSeen   time.Time // last event
+	AnsweredAt time.Time // first event showing a reply; zero if never
+	AssuredAt  time.Time // first event showing ASSURED; zero if never
+	EndedAt    time.Time // DESTROY (or gone from a resync dump); zero while alive
+	gen        uint64    // resync generation that last confirmed the flow
+}
+
+// Answered reports whether a reply was ever seen.
+func (f *SessionFlow) Answered() bool { return !f.AnsweredAt.IsZero() }
+
+// Unanswered reports whether the flow has waited for a reply longer than
+// AnswerWithin at now and none came.
+func (f *SessionFlow) Unanswered(now time.Time) bool {
+	return f.AnsweredAt.IsZero() && now.Sub(f.FirstSeen) >= AnswerWithin
+}
+
+// ObservedCount is what the observer counted for one element and direction
+// of a session, and when the count last grew.
+type ObservedCount struct {
+	Element   ObserverElement
+	Direction Direction
+	Packets   uint64
+	Bytes     uint64
+	FirstSeen time.Time // first growth seen by the tracker
+	LastSeen  time.Time // last growth
+}
+
+// Session is what the tracker knows about one SessionKey.
+type Session struct {
+	Key       SessionKey
+	Router    bool // the router's own connection (Host is one of its addresses)
+	FirstSeen time.Time
+	LastSeen  time.Time
+	Milestones
+	Flows    []*SessionFlow // LAN or router flows of the protocol, in arrival order
+	Inbound  []*SessionFlow // flows from the peer to the router (PPTP GRE without helper)
+	Observed []*ObservedCount
+
+	judged     bool
+	judgedAt   time.Time
+	dirty      bool
+	findings   []Finding
+	codes      string // the codes of findings, to tell a changed judgement
+	lastChange time.Time
+}
+
+// Ended reports whether every flow of the session is gone and the observer
+// saw nothing since.
+func (s *Session) Ended() bool { return !s.Milestones.Ended.IsZero() }
+
+// FlowsOf returns the session's flows of one kind.
+func (s *Session) FlowsOf(k VPNKind) []*SessionFlow {
+	var out []*SessionFlow
+	for _, f := range s.Flows {
+		if f.Kind == k {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Observed returns the observer's count of one element and direction, or nil.
+func (s *Session) ObservedOf(e ObserverElement, d Direction) *ObservedCount {
+	for _, o := range s.Observed {
+		if o.Element == e && o.Direction == d {
+			return o
+		}
+	}
+	return nil
+}
+
+// Due reports whether the session should be judged at now: it changed since
+// the last judgement and is either ended or quiet for QuietAfter.
+func (s *Session) Due(now time.Time) bool {
+	return s.dirty && (s.Ended() || now.Sub(s.LastSeen) >= QuietAfter)
+}
+
+// update recomputes the milestones after a change at time at. It is the
+// session's state machine: flows feed it, milestones only move forward.
+func (s *Session) update(at time.Time) {
+	s.dirty = true
+	if at.After(s.LastSeen) {
+		s.LastSeen = at
+	}
+	for _, f := range s.Flows {
+		s.advance(f)
+	}
+	for _, o := range s.Observed {
+		s.advanceObserved(o)
+	}
+	s.Milestones.Ended = time.Time{}
+	if end := s.endTime(); !end.IsZero() {
+		s.Milestones.Ended = end
+	}
+}
+
+func (s *Session) advance(f *SessionFlow) {
+	switch {
+	case isControl(s.Key.Protocol, f.Kind):
+		reach(&s.ControlSeen, f.FirstSeen)
+		reach(&s.ControlAnswered, f.AnsweredAt)
+		if f.Kind == KindNATT {
+			reach(&s.NATTSeen, f.FirstSeen)
+		}
+		if singleFlow(s.Key.Protocol) || f.Kind == KindNATT {
+			// The flow itself carries the data: traffic both ways for a
+			// while (ASSURED) is the best conntrack can tell without counters.
+			reach(&s.DataSeen, f.AssuredAt)
+			reach(&s.DataAnswered, f.AssuredAt)
+		}
+	default: // ESP, AH, GRE
+		reach(&s.DataSeen, f.FirstSeen)
+		reach(&s.DataAnswered, f.AnsweredAt)
+	}
+}
+
+func (s *Session) advanceObserved(o *ObservedCount) {
+	switch o.Element {
+	case ObsESPInUDP:
+		reach(&s.NATTSeen, o.FirstSeen)
+		if o.Direction == DirOut {
+			reach(&s.DataSeen, o.FirstSeen)
+		} else {
+			reach(&s.DataAnswered, o.FirstSeen)
+		}
+	case ObsESP, ObsAH, ObsGRE:
+		if o.Direction == DirOut {
+			reach(&s.DataSeen, o.FirstSeen)
+		}
+	case ObsIKE4500:
+		reach(&s.NATTSeen, o.FirstSeen)
+	}
+	if o.Direction == DirOut && o.Element.Kind().Protocol() == s.Key.Protocol {
+		reach(&s.ControlSeen, o.FirstSeen)
+	}
+}
+
+// endTime is when the last flow ended, if every flow has ended and the
+// observer saw nothing after that; zero otherwise.
+func (s *Session) endTime() time.Time {
+	if len(s.Flows) == 0 {
+		return time.Time{}
+	}
+	var end time.Time
+	for _, f := range s.Flows {
+		if f.EndedAt.IsZero() {
+			return time.Time{}
+		}
+		if f.EndedAt.After(end) {
+			end = f.EndedAt
+		}
+	}
+	for _, o := range s.Observed {
+		if o.LastSeen.After(end) {
+			return time.Time{}
+		}
+	}
+	return end
+}
+
+// isControl reports whether a kind is the protocol's control channel. For
+// IPsec both IKE ports are control: NAT-T carries IKE after the switch.
+func isControl(p netfilter.Protocol, k VPNKind) bool {
+	switch k {
+	case KindIKE, KindNATT, KindPPTP, KindL2TP, KindOpenVPN, KindWireGuard:
+		return k.Protocol() == p
+	}
+	return false
+}
+
+// singleFlow protocols carry control and data in one flow.
+func singleFlow(p netfilter.Protocol) bool {
+	return p == netfilter.L2TP || p == OpenVPN || p == WireGuard
+}
