@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
+
+	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // setResolver returns the interface names held by the set a lookup names.
@@ -141,13 +143,17 @@ func (d *describer) meta(m *expr.Meta) (string, int) {
 }
 
 // l4 renders `meta l4proto x`, folding a following destination-port match
-// into `tcp dport N` as nft does.
+// into `tcp dport N` or `udp sport N` as nft does.
 func (d *describer) l4(p uint8) (string, int) {
 	pl, ok1 := d.peek(2).(*expr.Payload)
 	c, ok2 := d.peek(3).(*expr.Cmp)
-	if ok1 && ok2 && pl.Base == expr.PayloadBaseTransportHeader && pl.Offset == 2 && pl.Len == 2 &&
-		c.Op == expr.CmpOpEq && len(c.Data) == 2 {
-		return fmt.Sprintf("%s dport %d", l4Name(p), uint16(c.Data[0])<<8|uint16(c.Data[1])), 4
+	if ok1 && ok2 && pl.Base == expr.PayloadBaseTransportHeader && (pl.Offset == 0 || pl.Offset == 2) && pl.Len == 2 &&
+		c.Op == expr.CmpOpEq && len(c.Data) == 2 && (p == netfilter.ProtoTCP || p == netfilter.ProtoUDP) {
+		dir := "dport"
+		if pl.Offset == 0 {
+			dir = "sport"
+		}
+		return fmt.Sprintf("%s %s %d", l4Name(p), dir, uint16(c.Data[0])<<8|uint16(c.Data[1])), 4
 	}
 	return "meta l4proto " + l4Name(p), 2
 }

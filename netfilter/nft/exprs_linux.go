@@ -77,8 +77,8 @@ func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
 	port := binaryutil.BigEndian.PutUint16(r.port)
 	switch {
 	case r.kind == kindReply && hasPort:
+		add(&expr.Payload{DestRegister: reg1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2}, cmpEq(port))
 		add(&expr.Ct{Register: reg1, Key: expr.CtKeyDIRECTION}, cmpEq([]byte{ctDirReply}))
-		add(&expr.Ct{Register: reg1, Key: expr.CtKeyPROTODST, Direction: 0}, cmpEq(port))
 		add(ctStateExprs(expr.CtStateBitESTABLISHED)...)
 	case r.kind == kindReply:
 		mask := expr.CtStateBitESTABLISHED

@@ -218,7 +218,10 @@ func (r ruleSpec) text() string {
 	hasPort := r.l4 == netfilter.ProtoTCP || r.l4 == netfilter.ProtoUDP
 	switch {
 	case r.kind == kindReply && hasPort:
-		add("meta l4proto "+l4Name(r.l4), "ct direction reply", fmt.Sprintf("ct original proto-dst %d", r.port), "ct state established")
+		// The source port of a reply is the destination port of the flow.
+		// (Not `ct original proto-dst`: google/nftables v0.3.0 cannot read
+		// back the ct direction attribute the kernel sends with it.)
+		add(fmt.Sprintf("%s sport %d", l4Name(r.l4), r.port), "ct direction reply", "ct state established")
 	case r.kind == kindReply:
 		add("meta l4proto "+l4Name(r.l4), "ct state "+r.replyStates())
 	case hasPort:
