@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"runtime"
@@ -144,6 +145,22 @@ func (l *Lab) addNodes() error {
 			return err
 		}
 		*r.dst = n
+		if err := noDAD(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noDAD turns off IPv6 duplicate address detection for every link created
+// later in the namespace. The lab's global addresses carry nodad, but link-
+// local ones would stay tentative for a second or more, and until then
+// neighbour discovery on a fresh link can lose the first packets.
+func noDAD(n *Node) error {
+	for _, k := range []string{"net/ipv6/conf/default/accept_dad", "net/ipv6/conf/all/accept_dad"} {
+		if err := n.Sysctl(k, "0"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	return nil
 }

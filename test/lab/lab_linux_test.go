@@ -118,7 +118,7 @@ func classify(err error) outcome {
 	switch {
 	case err == nil:
 		return passes
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, ErrUnreachable):
 		return rejected
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return dropped
@@ -127,67 +127,78 @@ func classify(err error) outcome {
 }
 
 // TestFirewalls: every firewall option loads, leaves the tables it should,
-// masquerades through the expected owner, and gives LAN→WAN UDP 500 the
-// verdict it models.
+// masquerades through the expected owner, and gives LAN→WAN UDP 500 (IPv4
+// and IPv6) and ping the verdicts it models.
 func TestFirewalls(t *testing.T) {
 	Require(t)
 	tests := []struct {
 		fws        []Firewall
-		want       outcome
+		udp, ping  outcome
 		masq       string
 		tables     []string // nft tables that must exist in the router
-		iptChains  map[string][]string
+		iptRules   map[string][]string
 		notInTable []string
 	}{
-		{nil, passes, MasqLabNAT, []string{"ip lab_nat"}, nil, []string{"inet fw4"}},
-		{[]Firewall{FW4}, passes, MasqFW4, []string{"inet fw4"}, nil, []string{"ip lab_nat"}},
-		{[]Firewall{FW4Locked}, rejected, MasqFW4, []string{"inet fw4"}, nil, []string{"ip lab_nat"}},
-		{[]Firewall{NftablesDrop}, dropped, MasqLabNAT, []string{"inet filter", "ip lab_nat"}, nil, nil},
-		{[]Firewall{IptablesLegacyDrop}, dropped, MasqIptablesLegacy, nil,
-			map[string][]string{"legacy": {"-P FORWARD DROP", "-A FORWARD -p icmp -j ACCEPT"}}, []string{"ip lab_nat", "ip filter"}},
-		{[]Firewall{IptablesNftDrop}, dropped, MasqIptablesNft, []string{"ip filter", "ip nat", "ip6 filter"},
+		{nil, passes, passes, MasqLabNAT, []string{"ip lab_nat"}, nil, []string{"inet fw4"}},
+		{[]Firewall{FW4}, passes, passes, MasqFW4, []string{"inet fw4"}, nil, []string{"ip lab_nat"}},
+		{[]Firewall{FW4Locked}, rejected, rejected, MasqFW4, []string{"inet fw4"}, nil, []string{"ip lab_nat"}},
+		{[]Firewall{NftablesDrop}, dropped, passes, MasqLabNAT, []string{"inet filter", "ip lab_nat"}, nil, nil},
+		{[]Firewall{IptablesLegacyDrop}, dropped, passes, MasqIptablesLegacy, nil,
+			map[string][]string{"legacy": {"-P FORWARD DROP", "-A FORWARD -p icmp -j ACCEPT"},
+				"ip6tables-legacy": {"-P FORWARD DROP"}}, []string{"ip lab_nat", "ip filter"}},
+		{[]Firewall{IptablesNftDrop}, dropped, passes, MasqIptablesNft, []string{"ip filter", "ip nat", "ip6 filter"},
 			map[string][]string{"nft": {"-P FORWARD DROP"}}, []string{"ip lab_nat"}},
-		{[]Firewall{FW3}, passes, MasqFW3, nil,
-			map[string][]string{"legacy": {"-N zone_wan_dest_ACCEPT", "-j zone_wan_dest_ACCEPT"}}, []string{"ip lab_nat"}},
-		{[]Firewall{FW3Locked}, rejected, MasqFW3, nil,
+		{[]Firewall{FW3}, passes, passes, MasqFW3, nil,
+			map[string][]string{"legacy": {"-N zone_wan_dest_ACCEPT", fw3LanToWAN[:len(fw3LanToWAN)-len(" -j zone_wan_dest_ACCEPT")]}}, []string{"ip lab_nat"}},
+		{[]Firewall{FW3Locked}, rejected, rejected, MasqFW3, nil,
 			map[string][]string{"legacy": {"-N zone_wan_dest_REJECT", "-P FORWARD DROP"}}, nil},
 		// Several firewalls hook forward: the iptables-nft drop is final
 		// whatever fw4 accepts.
-		{[]Firewall{FW4, IptablesNftDrop}, dropped, MasqFW4, []string{"inet fw4", "ip filter"}, nil, []string{"ip lab_nat"}},
+		{[]Firewall{FW4, IptablesNftDrop}, dropped, passes, MasqFW4, []string{"inet fw4", "ip filter"}, nil, []string{"ip lab_nat"}},
 	}
 	for _, tt := range tests {
-		name := "none"
-		if len(tt.fws) > 0 {
-			var s []string
-			for _, f := range tt.fws {
-				s = append(s, string(f))
-			}
-			name = strings.Join(s, "+")
-		}
-		t.Run(name, func(t *testing.T) {
-			l := New(t, Config{Topology: Single, Firewalls: tt.fws})
+		t.Run(firewallsName(tt.fws), func(t *testing.T) {
+			l := New(t, Config{Topology: Single, Firewalls: tt.fws, IPv6: true})
 			if got := l.MasqueradeBy(); got != tt.masq {
 				t.Errorf("MasqueradeBy = %s, want %s", got, tt.masq)
 			}
 			assertTables(t, l.Router, tt.tables, tt.notInTable)
-			for variant, wants := range tt.iptChains {
+			for variant, wants := range tt.iptRules {
 				out, err := l.Iptables(variant, "-S")
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, w := range wants {
 					if !strings.Contains(string(out), w) {
-						t.Errorf("iptables-%s -S lacks %q:\n%s", variant, w, out)
+						t.Errorf("%s -S lacks %q:\n%s", variant, w, out)
 					}
 				}
 			}
-			mustServeUDP(t, l.Inet, netip.AddrPortFrom(Server, 500))
-			_, _, err := UDPExchange(l.LAN, netip.AddrPortFrom(Server, 500), []byte("ike"), exchangeTimeout)
-			if got := classify(err); got != tt.want {
-				t.Errorf("LAN -> %s:500 %s (%v), want %s", Server, got, err, tt.want)
+			for _, srv := range []netip.Addr{Server, Server6} {
+				dst := netip.AddrPortFrom(srv, 500)
+				mustServeUDP(t, l.Inet, dst)
+				_, _, err := UDPExchange(l.LAN, dst, []byte("ike"), exchangeTimeout)
+				if got := classify(err); got != tt.udp {
+					t.Errorf("LAN -> %s %s (%v), want %s", dst, got, err, tt.udp)
+				}
+				err = Ping(l.LAN, srv, exchangeTimeout)
+				if got := classify(err); got != tt.ping {
+					t.Errorf("LAN ping %s %s (%v), want %s", srv, got, err, tt.ping)
+				}
 			}
 		})
 	}
+}
+
+func firewallsName(fws []Firewall) string {
+	if len(fws) == 0 {
+		return string(FirewallNone)
+	}
+	var s []string
+	for _, f := range fws {
+		s = append(s, string(f))
+	}
+	return strings.Join(s, "+")
 }
 
 func assertTables(t *testing.T, n *Node, want, notWant []string) {
