@@ -135,12 +135,13 @@ func (r *Rule) String() string {
 	return "-A " + r.Chain + " " + joinArgs(r.Args)
 }
 
-// joinArgs quotes arguments that need it, as iptables -S does.
+// joinArgs renders words as iptables -S does: comments always in double
+// quotes, other words only when they hold blanks or quotes.
 func joinArgs(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\"\\'") {
-			a = strconv.Quote(a)
+		if (i > 0 && args[i-1] == "--comment") || a == "" || strings.ContainsAny(a, " \t\"\\'") {
+			a = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(a) + `"`
 		}
 		out[i] = a
 	}
