@@ -1,0 +1,155 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// MaxLine is the longest request line the server reads (without its newline).
+const MaxLine = 64 << 10
+
+// Request is one request line. ID is any JSON value, echoed verbatim; nil
+// when the request has none.
+type Request struct {
+	ID     json.RawMessage `json:"id,omitempty"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params,omitempty"`
+}
+
+// Response is one response line: exactly one of Result and Error is set.
+type Response struct {
+	ID     json.RawMessage `json:"id,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
+}
+
+// DecodeRequest parses one request line. On error the returned Request still
+// carries the id when the line was a JSON object, so the error can echo it.
+func DecodeRequest(line []byte) (Request, *Error) {
+	var req Request
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(line, &m); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return req, Errorf(CodeBadRequest, "not JSON: %v", se)
+		}
+		return req, Errorf(CodeBadRequest, "a request is a JSON object: {\"id\": 1, \"method\": \"status\"}")
+	}
+	if m == nil {
+		return req, Errorf(CodeBadRequest, "a request is a JSON object, not null")
+	}
+	req.ID = m["id"]
+	var unknown []string
+	for k := range m {
+		if k != "id" && k != "method" && k != "params" {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return req, Errorf(CodeBadRequest, "unknown request field %q (fields: id, method, params)", unknown[0])
+	}
+	raw, ok := m["method"]
+	if !ok {
+		return req, Errorf(CodeBadRequest, "the request has no method")
+	}
+	if err := json.Unmarshal(raw, &req.Method); err != nil || req.Method == "" {
+		return req, Errorf(CodeBadRequest, "method must be a non-empty string")
+	}
+	if p, ok := m["params"]; ok && string(p) != "null" {
+		if p = bytes.TrimSpace(p); len(p) == 0 || p[0] != '{' {
+			return req, BadParams("params must be an object")
+		}
+		req.Params = p
+	}
+	return req, nil
+}
+
+// DecodeParams decodes a request's params into v (a pointer to a struct with
+// json tags). Absent or null params leave v as it is. Unknown fields and
+// values of the wrong type are bad_params errors naming the field.
+func DecodeParams(raw json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return paramsError(err)
+	}
+	if dec.More() {
+		return BadParams("params must be one JSON object")
+	}
+	return nil
+}
+
+func paramsError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	var ie *json.InvalidUnmarshalError
+	switch {
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return BadParams("params must be an object")
+		}
+		return BadParams("%s must be %s, not %s", te.Field, kindName(te.Type), te.Value)
+	case errors.As(err, &se):
+		return BadParams("params are not valid JSON: %v", se)
+	case errors.As(err, &ie):
+		return Failed("internal error decoding params: %v", err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return BadParams("unknown parameter %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return BadParams("bad params: %v", err)
+}
+
+// kindName describes a Go type the way a JSON user thinks of it.
+func kindName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		return fmt.Sprintf("an integer of %d bits", t.Bits())
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
+		return fmt.Sprintf("an integer from 0 to %d", uint64(1)<<t.Bits()-1)
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+// encodeResponse renders one response line (with its newline). A result that
+// cannot be encoded becomes a `failed` error; a nil result is {}.
+func encodeResponse(id json.RawMessage, result any, e *Error) []byte {
+	type wire struct {
+		ID     json.RawMessage `json:"id,omitempty"`
+		Result any             `json:"result,omitempty"`
+		Error  *Error          `json:"error,omitempty"`
+	}
+	w := wire{ID: id, Error: e}
+	if e == nil {
+		w.Result = result
+		if result == nil {
+			w.Result = struct{}{}
+		}
+	}
+	b, err := json.Marshal(w)
+	if err != nil {
+		b, _ = json.Marshal(wire{ID: id, Error: Failed("cannot encode the result: %v", err)})
+	}
+	return append(b, '\n')
+}

@@ -1,0 +1,279 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Handler serves one method. params is the request's params object (nil when
+// absent); decode it with DecodeParams. The result is encoded as the
+// response's result; an error becomes the error object (see Error).
+type Handler func(ctx context.Context, params json.RawMessage) (any, error)
+
+// Defaults of Server's limits.
+const (
+	DefaultIdleTimeout  = 5 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxConns     = 16
+)
+
+// Server serves the API. Set the exported fields before Serve.
+type Server struct {
+	IdleTimeout  time.Duration // connection closed after this long without a request; 0 = 5 s
+	WriteTimeout time.Duration // a response must be taken within this; 0 = 10 s
+	MaxConns     int           // connections served at once; more get an error; 0 = 16
+	Logger       *slog.Logger  // nil: slog.Default()
+
+	mu        sync.Mutex
+	handlers  map[string]Handler
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{}
+	closed    bool
+	wg        sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
+}
+
+// NewServer returns a server with no methods.
+func NewServer() *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		handlers:  map[string]Handler{},
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[net.Conn]struct{}{},
+		ctx:       ctx,
+		cancel:    cancel,
+	}
+}
+
+// Handle registers h for method, replacing any previous handler.
+func (s *Server) Handle(method string, h Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers[method] = h
+}
+
+// ErrServerClosed is returned by Serve after Close.
+var ErrServerClosed = errors.New("api: server closed")
+
+// Serve accepts connections on ln until Close (ErrServerClosed) or until ln
+// fails. It closes ln when it returns.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+		ln.Close()
+	}()
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		if !s.track(c) {
+			s.wg.Add(1)
+			go s.refuse(c)
+			continue
+		}
+		go s.serveConn(c)
+	}
+}
+
+// track registers c, reporting false when the server is full or closed.
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	limit := s.MaxConns
+	if limit <= 0 {
+		limit = DefaultMaxConns
+	}
+	if s.closed || len(s.conns) >= limit {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	c.Close()
+	s.wg.Done()
+}
+
+// refuse answers a connection over the limit with one error line.
+func (s *Server) refuse(c net.Conn) {
+	defer s.wg.Done()
+	defer c.Close()
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	c.Write(encodeResponse(nil, nil, Failed("server busy: too many API connections; try again")))
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Close stops all listeners, closes every connection and waits for running
+// handlers to return (their context is cancelled).
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func durationOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// serveConn reads requests one line at a time and answers each in order.
+func (s *Server) serveConn(c net.Conn) {
+	defer s.untrack(c)
+	r := bufio.NewReaderSize(c, 4096)
+	idle := durationOr(s.IdleTimeout, DefaultIdleTimeout)
+	for {
+		c.SetReadDeadline(time.Now().Add(idle))
+		line, err := readLine(r, MaxLine)
+		if errors.Is(err, errLineTooLong) {
+			s.write(c, encodeResponse(nil, nil, Errorf(CodeBadRequest, "request line over 64 KiB")))
+			return
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return // idle timeout, or closed by Close: a partial line is dropped
+		}
+		if len(bytes.TrimSpace(line)) > 0 && !s.write(c, s.dispatch(line)) {
+			return
+		}
+		if err != nil { // EOF after a last line without newline
+			return
+		}
+	}
+}
+
+func (s *Server) write(c net.Conn, b []byte) bool {
+	c.SetWriteDeadline(time.Now().Add(durationOr(s.WriteTimeout, DefaultWriteTimeout)))
+	_, err := c.Write(b)
+	return err == nil
+}
+
+// dispatch answers one request line.
+func (s *Server) dispatch(line []byte) []byte {
+	req, perr := DecodeRequest(line)
+	if perr != nil {
+		return encodeResponse(req.ID, nil, perr)
+	}
+	s.mu.Lock()
+	h, ok := s.handlers[req.Method]
+	s.mu.Unlock()
+	if !ok {
+		return encodeResponse(req.ID, nil, Errorf(CodeUnknownMethod,
+			"unknown method %q; methods: %s", req.Method, strings.Join(s.methods(), ", ")))
+	}
+	result, err := s.call(h, req)
+	if err != nil {
+		return encodeResponse(req.ID, nil, asError(err))
+	}
+	return encodeResponse(req.ID, result, nil)
+}
+
+// call runs a handler; a panic becomes a `failed` error and is logged.
+func (s *Server) call(h Handler, req Request) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.logger().Error("api handler panicked", "method", req.Method, "panic", p, "stack", string(debug.Stack()))
+			result, err = nil, Failed("internal error in %s: %v", req.Method, p)
+		}
+	}()
+	return h(s.ctx, req.Params)
+}
+
+func (s *Server) methods() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m []string
+	for k := range s.handlers {
+		m = append(m, k)
+	}
+	sort.Strings(m)
+	return m
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// errTooManyFiles is Accept's error when the process is out of descriptors:
+// retried after a pause rather than ending Serve.
+var errTooManyFiles = syscall.EMFILE
+
+// readLine returns the next line without its newline. A last line without a
+// newline is returned with the read error (io.EOF).
+func readLine(r *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > limit+1 || len(line) == limit+1 && line[limit] != '\n' {
+			return nil, errLineTooLong
+		}
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return line, err
+		}
+	}
+}
