@@ -50,10 +50,15 @@ func boolTri(b bool) tri {
 var ipv6ExtHeaders = map[int]bool{0: true, 43: true, 44: true, 51: true, 60: true}
 
 // l4 returns the packet's upper-layer protocol as -p sees it; false when it
-// is unknown (not given, or hidden behind an IPv6 AH header).
+// is not given. An IPv6 AH packet is taken in tunnel mode, as a VPN sends
+// it: AH is an extension header, and what -p sees after it is the inner
+// IPv6 header (41).
 func l4(p netfilter.Packet) (int, bool) {
-	if p.L4 == 0 || (p.Family == netfilter.IPv6 && p.L4 == netfilter.ProtoAH) {
+	switch {
+	case p.L4 == 0:
 		return 0, false
+	case p.Family == netfilter.IPv6 && p.L4 == netfilter.ProtoAH:
+		return 41, true
 	}
 	return int(p.L4), true
 }
