@@ -236,5 +236,8 @@ func (b *Backend) Cleanup() error {
 	if err != nil {
 		return fmt.Errorf("cleanup: %w", err)
 	}
+	if err := b.cfg.removeTemps(); err != nil {
+		return err
+	}
 	return b.cfg.removeInclude()
 }

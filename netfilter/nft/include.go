@@ -152,6 +152,24 @@ func (c config) ensureSymlink() error {
 	return nil
 }
 
+// tempPattern matches the temp files of writeInclude (and their `.check`
+// wrappers) that a process killed midway leaves behind.
+const tempPattern = ".fw4-forward-*.nft*"
+
+// removeTemps deletes leftovers of an interrupted writeInclude.
+func (c config) removeTemps() error {
+	left, err := filepath.Glob(filepath.Join(filepath.Dir(c.includeFile()), tempPattern))
+	if err != nil {
+		return fmt.Errorf("list include temp files: %w", err)
+	}
+	for _, f := range left {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
 // removeInclude deletes the include file; the symlink stays (it belongs to
 // the package, and fw4 skips it while it dangles).
 func (c config) removeInclude() error {
