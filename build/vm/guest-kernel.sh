@@ -73,6 +73,7 @@ unpack_xz_modules() {
 # OpenWrt does not load it, and it would send bridged LAN traffic through the
 # IP hooks.
 GUEST_MODULE_GLOBS=(
+	'kernel/lib/ts_kmp.ko' 'kernel/lib/ts_bm.ko' # string search for the amanda/sip helpers
 	'kernel/net/netfilter/nf_*.ko' 'kernel/net/netfilter/nft_*.ko'
 	'kernel/net/netfilter/nfnetlink*.ko' 'kernel/net/netfilter/nf_tables.ko'
 	'kernel/net/ipv4/netfilter/nf_*.ko' 'kernel/net/ipv4/netfilter/nft_*.ko'

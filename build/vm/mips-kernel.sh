@@ -52,6 +52,8 @@ build="$VM_CACHE/mips/build-$(fragment_hash)"
 kmake=(make -s -C "$src" O="$build" ARCH=mips CROSS_COMPILE=mips-linux-gnu-)
 log "building big-endian MIPS Malta kernel in $build (first run only, several minutes)"
 start=$(date +%s)
+# A build dir of another fragment is the debris of an interrupted or failed run.
+find "$VM_CACHE/mips" -maxdepth 1 -name 'build-*' ! -path "$build" -exec rm -rf {} +
 mkdir -p "$build"
 "${kmake[@]}" KCONFIG_ALLCONFIG="$VM_DIR/mips-malta.config" allnoconfig
 check_config "$build/.config"

@@ -14,6 +14,7 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/test/lab"
 )
@@ -130,7 +131,9 @@ func ctStateCounter(bit uint32, wrong bool) []expr.Any {
 }
 
 func loopbackUp(ns netns.NsHandle) error {
-	h, err := netlink.NewHandleAt(ns)
+	// Route family only: the default set includes XFRM, which a router
+	// without IPsec modules (and Debian's guest kernels) does not have.
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("netlink handle: %w", err)
 	}

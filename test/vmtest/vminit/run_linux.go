@@ -41,6 +41,8 @@ func testEnv(cfg config) []string {
 		"HOME=/root",
 		"TMPDIR=/tmp",
 		"VPNPASS_VM=1",
+		// Shared fixtures, for test/lab.ReadTestdata.
+		"VPNPASS_TESTDATA=/src/test/testdata",
 	}
 	return append(env, cfg.env...)
 }
