@@ -1,0 +1,341 @@
+package nfteval
+
+import (
+	"fmt"
+
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+)
+
+// action is what a rule does to the packet, as far as we can tell.
+type action int
+
+const (
+	actNone      action = iota // no match (or a doubtful match with no effect on the verdict)
+	actMatch                   // matched; side effects only (counter, log, ct helper set)
+	actAccept                  // accept (also NAT statements, which accept in their chain)
+	actDrop                    //
+	actReject                  //
+	actJump                    //
+	actGoto                    //
+	actReturn                  //
+	actUncertain               // the outcome depends on something we cannot evaluate
+)
+
+// result of one rule.
+type result struct {
+	act    action
+	target string // jump/goto
+	why    string // actUncertain
+	el     *Element
+}
+
+// stepKind is what one expression does to the rule's evaluation.
+type stepKind int
+
+const (
+	stCont     stepKind = iota // go on with the next expression
+	stFalse                    // the rule does not match (NFT_BREAK)
+	stMaybe                    // a condition we cannot decide; go on as if it held
+	stTerminal                 // a verdict
+	stUnknown                  // an expression whose effect we cannot know
+)
+
+type step struct {
+	kind stepKind
+	res  result
+	why  string
+}
+
+var cont = step{}
+
+// evaluator runs rules of one table over one packet; regs persist across
+// the rules and chains of one base chain, as in nft_do_chain.
+type evaluator struct {
+	t    *Table
+	k    *pkt
+	regs regFile
+	// src remembers which expression last loaded each 32-bit register, to
+	// say what an undecidable comparison depended on.
+	src [regBytes / 4]expr.Any
+}
+
+// rule evaluates one rule. A doubtful condition (stMaybe) is carried on: if
+// a later condition fails for sure, the rule does not match whatever the
+// doubt; if the rule then reaches a verdict, the outcome is uncertain; if it
+// ends with side effects only, the doubt does not matter.
+func (ev *evaluator) rule(r *Rule) result {
+	doubt := ""
+	for _, e := range r.Exprs {
+		s := ev.expr(e)
+		switch s.kind {
+		case stFalse:
+			return result{act: actNone}
+		case stMaybe:
+			if doubt == "" {
+				doubt = s.why
+			}
+		case stTerminal:
+			if doubt != "" {
+				return result{act: actUncertain, why: doubt}
+			}
+			return s.res
+		case stUnknown:
+			return result{act: actUncertain, why: s.why}
+		}
+	}
+	if doubt != "" {
+		return result{act: actNone}
+	}
+	return result{act: actMatch}
+}
+
+func (ev *evaluator) expr(e expr.Any) step {
+	switch x := e.(type) {
+	case *expr.Meta, *expr.Payload, *expr.Ct, *expr.Bitwise, *expr.Byteorder, *expr.Immediate,
+		*expr.Numgen, *expr.Hash, *expr.Fib, *expr.Rt, *expr.Socket, *expr.Exthdr:
+		ev.load(e)
+		return cont
+	case *expr.Cmp:
+		return ev.cond(x.Register, cmpTri(x.Op, ev.regs.read(x.Register, len(x.Data)), x.Data))
+	case *expr.Range:
+		in := ev.regs.read(x.Register, len(x.FromData)).inRange(x.FromData, x.ToData)
+		if x.Op == expr.CmpOpNeq {
+			in = in.not()
+		}
+		return ev.cond(x.Register, in)
+	case *expr.Lookup:
+		return ev.lookup(x)
+	case *expr.Verdict:
+		return verdictStep(x)
+	}
+	return ev.statement(e)
+}
+
+// statement handles expressions that neither load nor compare.
+func (ev *evaluator) statement(e expr.Any) step {
+	switch x := e.(type) {
+	case *expr.Reject:
+		return step{kind: stTerminal, res: result{act: actReject}}
+	case *expr.Masq, *expr.NAT, *expr.Redir:
+		// nft_nat_eval sets the verdict to NF_ACCEPT.
+		return step{kind: stTerminal, res: result{act: actAccept}}
+	case *expr.Counter, *expr.Log, *expr.Notrack, *expr.Dup, *expr.FlowOffload:
+		return cont
+	case *expr.Limit:
+		return step{kind: stMaybe, why: "limit depends on the packet rate"}
+	case *expr.Quota:
+		return step{kind: stMaybe, why: "quota depends on the traffic so far"}
+	case *expr.Connlimit:
+		return step{kind: stMaybe, why: "ct count depends on the connections open"}
+	case *expr.Dynset:
+		if len(x.Exprs) > 0 {
+			return step{kind: stMaybe, why: "set update with a stateful expression"}
+		}
+		return cont
+	case *expr.Objref:
+		return objrefStep(x)
+	case *Opaque:
+		if x.Dreg != 0 {
+			ev.put(x.Dreg, e, kbytes{}, false, true)
+			return cont
+		}
+		if x.Name == "last" {
+			return cont
+		}
+		return step{kind: stUnknown, why: "expression " + x.Name + " is not decoded"}
+	}
+	return step{kind: stUnknown, why: fmt.Sprintf("expression %s is not evaluated", exprName(e))}
+}
+
+// load runs an expression that writes a register.
+func (ev *evaluator) load(e expr.Any) {
+	switch x := e.(type) {
+	case *expr.Meta:
+		if x.SourceRegister {
+			return // meta set: a side effect
+		}
+		v, ok := ev.k.meta(x.Key)
+		ev.put(x.Register, e, v, ok, true)
+	case *expr.Payload:
+		if x.OperationType == expr.PayloadWrite {
+			ev.k.forget(x)
+			return
+		}
+		v, ok := ev.k.payload(x)
+		ev.put(x.DestRegister, e, v, ok, true)
+	case *expr.Ct:
+		if x.SourceRegister {
+			return // ct set: a side effect
+		}
+		v, ok := ev.k.ct(x)
+		ev.put(x.Register, e, v, ok, true)
+	case *expr.Bitwise:
+		ev.put(x.DestRegister, ev.src1(x.SourceRegister), bitwise(ev.regs.read(x.SourceRegister, int(x.Len)), x.Mask, x.Xor), true, false)
+	case *expr.Byteorder:
+		ev.put(x.DestRegister, ev.src1(x.SourceRegister), swapChunks(ev.regs.read(x.SourceRegister, int(x.Len)), int(x.Size), bigEndianHost), true, false)
+	case *expr.Immediate:
+		ev.put(x.Register, e, knownBytes(x.Data), true, true)
+	default:
+		ev.put(loadReg(e), e, kbytes{}, false, true)
+	}
+}
+
+// put writes a register, or forgets it when the value is unknown.
+func (ev *evaluator) put(reg uint32, src expr.Any, v kbytes, ok, pad bool) {
+	if !ok {
+		ev.regs.taint(reg, 0)
+	} else {
+		ev.regs.load(reg, v, pad)
+	}
+	if off, valid := regOffset(reg); valid {
+		ev.src[off/4] = src
+	}
+}
+
+func (ev *evaluator) src1(reg uint32) expr.Any {
+	if off, ok := regOffset(reg); ok {
+		return ev.src[off/4]
+	}
+	return nil
+}
+
+// loadReg is the destination of loads whose value we never know.
+func loadReg(e expr.Any) uint32 {
+	switch x := e.(type) {
+	case *expr.Numgen:
+		return x.Register
+	case *expr.Hash:
+		return x.DestRegister
+	case *expr.Fib:
+		return x.Register
+	case *expr.Rt:
+		return x.Register
+	case *expr.Socket:
+		return x.Register
+	case *expr.Exthdr:
+		return x.DestRegister
+	}
+	return 0
+}
+
+var bigEndianHost = binaryutil.NativeEndian.PutUint16(1)[0] == 0
+
+// cond turns a comparison's truth into a step, naming what an undecidable
+// one depended on.
+func (ev *evaluator) cond(reg uint32, t tri) step {
+	switch t {
+	case no:
+		return step{kind: stFalse}
+	case maybe:
+		return step{kind: stMaybe, why: ev.unknownWhy(reg)}
+	}
+	return cont
+}
+
+func (ev *evaluator) unknownWhy(reg uint32) string {
+	if src := ev.src1(reg); src != nil {
+		return loadName(src, ev.t.Family) + " is not known for this packet"
+	}
+	return "a value not known for this packet"
+}
+
+// cmpTri applies a cmp operator (memcmp semantics over len(data) bytes).
+func cmpTri(op expr.CmpOp, v kbytes, data []byte) tri {
+	switch op {
+	case expr.CmpOpEq:
+		return v.eq(data)
+	case expr.CmpOpNeq:
+		return v.eq(data).not()
+	}
+	sign, sure := v.order(data)
+	if !sure {
+		return maybe
+	}
+	switch op {
+	case expr.CmpOpLt:
+		return triOf(sign < 0)
+	case expr.CmpOpLte:
+		return triOf(sign <= 0)
+	case expr.CmpOpGt:
+		return triOf(sign > 0)
+	case expr.CmpOpGte:
+		return triOf(sign >= 0)
+	}
+	return maybe
+}
+
+// lookup runs a set, map or verdict map lookup.
+func (ev *evaluator) lookup(x *expr.Lookup) step {
+	set := ev.t.Set(x.SetName)
+	if set == nil {
+		return step{kind: stUnknown, why: "set " + x.SetName + " not found"}
+	}
+	found, el := set.match(ev.regs.read(x.SourceRegister, int(set.KeyLen)))
+	if x.Invert {
+		found, el = found.not(), nil
+	}
+	if found == no {
+		return step{kind: stFalse}
+	}
+	why := ev.unknownWhy(x.SourceRegister)
+	switch {
+	case !x.IsDestRegSet:
+		return ev.cond(x.SourceRegister, found)
+	case x.DestRegister == 0: // verdict map
+		if found == maybe || el.Verdict == nil {
+			return step{kind: stUnknown, why: why}
+		}
+		s := verdictStep(el.Verdict)
+		s.res.el = el
+		return s
+	case found == maybe:
+		ev.regs.taint(x.DestRegister, int(set.DataLen))
+		return step{kind: stMaybe, why: why}
+	}
+	ev.put(x.DestRegister, x, knownBytes(el.Data), true, true)
+	return cont
+}
+
+func verdictStep(v *expr.Verdict) step {
+	term := func(a action) step { return step{kind: stTerminal, res: result{act: a, target: v.Chain}} }
+	switch v.Kind {
+	case expr.VerdictAccept:
+		return term(actAccept)
+	case expr.VerdictDrop:
+		return term(actDrop)
+	case expr.VerdictJump:
+		return term(actJump)
+	case expr.VerdictGoto:
+		return term(actGoto)
+	case expr.VerdictReturn:
+		return term(actReturn)
+	case expr.VerdictContinue:
+		return cont
+	case expr.VerdictBreak:
+		return step{kind: stFalse}
+	}
+	return step{kind: stUnknown, why: fmt.Sprintf("verdict %d (queue, stolen, ...) is not evaluated", v.Kind)}
+}
+
+// objrefStep: named counters and ct helper/timeout/expectation/secmark
+// assignments are side effects; named limits, quotas and connlimits are
+// conditions we cannot decide.
+func objrefStep(x *expr.Objref) step {
+	switch x.Type {
+	case 1, 3, 7, 8, 9: // counter, ct helper, ct timeout, secmark, ct expectation
+		return cont
+	case 2, 4, 5: // quota, limit, connlimit
+		return step{kind: stMaybe, why: "named " + objTypeName(x.Type) + " " + x.Name + " depends on traffic"}
+	}
+	return step{kind: stUnknown, why: "object " + objTypeName(x.Type) + " " + x.Name + " is not evaluated"}
+}
+
+func objTypeName(t int) string {
+	names := map[int]string{1: "counter", 2: "quota", 3: "ct helper", 4: "limit", 5: "ct count",
+		6: "tunnel", 7: "ct timeout", 8: "secmark", 9: "ct expectation", 10: "synproxy"}
+	if n, ok := names[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("object type %d", t)
+}

@@ -1,0 +1,424 @@
+package nfteval
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+)
+
+// statement renders expressions that do something rather than match.
+func (rd *renderer) statement(e expr.Any) {
+	switch x := e.(type) {
+	case *expr.Verdict:
+		rd.emit(verdictString(x))
+	case *expr.Counter:
+		rd.emit("counter")
+	case *expr.Log:
+		if len(x.Data) > 0 {
+			rd.emit("log prefix " + strconv.Quote(string(x.Data)))
+		} else {
+			rd.emit("log")
+		}
+	case *expr.Limit:
+		rd.emit(limitString(x))
+	case *expr.Quota:
+		rd.emit(join("quota", overWord(x.Over), fmt.Sprintf("%d bytes", x.Bytes)))
+	case *expr.Connlimit:
+		rd.emit(join("ct count", overWord(x.Flags&1 != 0), strconv.Itoa(int(x.Count))))
+	case *expr.Reject:
+		switch x.Type {
+		case 1: // NFT_REJECT_TCP_RST
+			rd.emit("reject with tcp reset")
+		case 2: // NFT_REJECT_ICMPX_UNREACH
+			rd.emit("reject with icmpx")
+		default:
+			rd.emit("reject")
+		}
+	case *expr.Masq:
+		rd.emit("masquerade")
+	case *expr.NAT:
+		rd.emit(natString(rd, x))
+	case *expr.Redir:
+		rd.emit("redirect")
+	case *expr.FlowOffload:
+		rd.emit("flow add @" + x.Name)
+	case *expr.Objref:
+		rd.emit(objrefString(x))
+	case *expr.Dynset:
+		ops := []string{"add", "update", "delete"}
+		op := "update"
+		if int(x.Operation) < len(ops) {
+			op = ops[x.Operation]
+		}
+		rd.emit(op + " @" + x.SetName)
+	case *expr.Numgen:
+		mode := map[uint32]string{0: "inc", 1: "random"}[x.Type]
+		rd.set(x.Register, desc{field: field{join("numgen", mode, "mod", strconv.Itoa(int(x.Modulus))), kDec}})
+	case *expr.Exthdr:
+		if x.SourceRegister != 0 {
+			rd.emit("exthdr set " + rd.get(x.SourceRegister).name)
+			return
+		}
+		rd.set(x.DestRegister, desc{field: field{"exthdr", kHex}})
+	case *Opaque:
+		if x.Dreg != 0 {
+			rd.set(x.Dreg, desc{field: field{"[" + x.Name + "]", kHex}})
+			return
+		}
+		rd.emit("[" + x.Name + "]")
+	default:
+		if reg := loadReg(e); reg != 0 {
+			rd.set(reg, desc{field: field{exprName(e), kHex}})
+			return
+		}
+		rd.emit(exprName(e))
+	}
+}
+
+func overWord(over bool) string {
+	if over {
+		return "over"
+	}
+	return ""
+}
+
+func verdictString(v *expr.Verdict) string {
+	switch v.Kind {
+	case expr.VerdictAccept:
+		return "accept"
+	case expr.VerdictDrop:
+		return "drop"
+	case expr.VerdictJump:
+		return "jump " + v.Chain
+	case expr.VerdictGoto:
+		return "goto " + v.Chain
+	case expr.VerdictReturn:
+		return "return"
+	case expr.VerdictContinue:
+		return "continue"
+	case expr.VerdictQueue:
+		return "queue"
+	}
+	return fmt.Sprintf("verdict %d", v.Kind)
+}
+
+func limitString(l *expr.Limit) string {
+	units := map[expr.LimitTime]string{expr.LimitTimeSecond: "second", expr.LimitTimeMinute: "minute",
+		expr.LimitTimeHour: "hour", expr.LimitTimeDay: "day", expr.LimitTimeWeek: "week"}
+	unit := units[l.Unit]
+	if unit == "" {
+		unit = fmt.Sprintf("%ds", l.Unit)
+	}
+	rate := fmt.Sprintf("%d/%s", l.Rate, unit)
+	if l.Type == expr.LimitTypePktBytes {
+		rate = fmt.Sprintf("%d bytes/%s", l.Rate, unit)
+	}
+	return join("limit rate", overWord(l.Over), rate)
+}
+
+func natString(rd *renderer, n *expr.NAT) string {
+	s := "snat"
+	if n.Type == expr.NATTypeDestNAT {
+		s = "dnat"
+	}
+	if n.RegAddrMin != 0 {
+		s += " to " + rd.get(n.RegAddrMin).name
+	}
+	return s
+}
+
+func objrefString(x *expr.Objref) string {
+	switch x.Type {
+	case 3:
+		return "ct helper set " + strconv.Quote(x.Name)
+	case 7:
+		return "ct timeout set " + strconv.Quote(x.Name)
+	case 9:
+		return "ct expectation set " + strconv.Quote(x.Name)
+	case 8:
+		return "meta secmark set " + strconv.Quote(x.Name)
+	}
+	return objTypeName(x.Type) + " name " + strconv.Quote(x.Name)
+}
+
+// value prints a field's value as nft would.
+func (rd *renderer) value(d desc, b []byte) string {
+	switch d.kind {
+	case kIfname:
+		return ifnameString(b)
+	case kIfindex:
+		return rd.ifindexString(b)
+	case kProto:
+		return protoName(b)
+	case kNfproto:
+		return lookupName(b, map[uint64]string{2: "ipv4", 10: "ipv6"})
+	case kEther:
+		return lookupName(b, map[uint64]string{0x0800: "ip", 0x86dd: "ip6", 0x0806: "arp"})
+	case kPort, kDec:
+		return new(big.Int).SetBytes(b).String()
+	case kAddr:
+		return addrString(d.name, b)
+	case kCtState:
+		return ctStateString(b)
+	case kCtDir:
+		return lookupName(b, map[uint64]string{0: "original", 1: "reply"})
+	case kHostInt:
+		return hostIntString(b)
+	case kTCPFlags:
+		return tcpFlagsString(b)
+	case kPkttype:
+		return lookupName(b, map[uint64]string{0: "host", 1: "broadcast", 2: "multicast", 3: "other"})
+	}
+	return fmt.Sprintf("0x%x", b)
+}
+
+func lookupName(b []byte, names map[uint64]string) string {
+	v := new(big.Int).SetBytes(b).Uint64()
+	if n, ok := names[v]; ok {
+		return n
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+func protoName(b []byte) string {
+	return lookupName(b, map[uint64]string{1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 47: "gre", 50: "esp",
+		51: "ah", 58: "icmpv6", 132: "sctp", 136: "udplite"})
+}
+
+// ifnameString prints a device name; a name without its terminating NUL
+// is nft's wildcard prefix ("eth*").
+func ifnameString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return strconv.Quote(string(b[:i]))
+	}
+	return strconv.Quote(string(b) + "*")
+}
+
+func (rd *renderer) ifindexString(b []byte) string {
+	if len(b) != 4 {
+		return fmt.Sprintf("0x%x", b)
+	}
+	i := binaryutil.NativeEndian.Uint32(b)
+	if rd.t.rs != nil {
+		for name, idx := range rd.t.rs.Ifindex {
+			if idx == i {
+				return strconv.Quote(name)
+			}
+		}
+	}
+	return strconv.FormatUint(uint64(i), 10)
+}
+
+// addrString prints an address; a shorter one is a prefix match on whole
+// bytes, as nft encodes `ip daddr 10.1.0.0/16`.
+func addrString(name string, b []byte) string {
+	full := 4
+	if strings.HasPrefix(name, "ip6") || len(b) > 4 {
+		full = 16
+	}
+	if len(b) > full {
+		return fmt.Sprintf("0x%x", b)
+	}
+	buf := make([]byte, full)
+	copy(buf, b)
+	a, _ := netip.AddrFromSlice(buf)
+	if len(b) < full {
+		return fmt.Sprintf("%s/%d", a, len(b)*8)
+	}
+	return a.String()
+}
+
+var ctStateNames = []string{"invalid", "established", "related", "new", "", "", "untracked"}
+
+func ctStateString(b []byte) string {
+	if len(b) != 4 {
+		return fmt.Sprintf("0x%x", b)
+	}
+	return bitNames(binaryutil.NativeEndian.Uint32(b), ctStateNames)
+}
+
+func tcpFlagsString(b []byte) string {
+	if len(b) != 1 {
+		return fmt.Sprintf("0x%x", b)
+	}
+	return bitNames(uint32(b[0]), []string{"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"})
+}
+
+func bitNames(v uint32, names []string) string {
+	var out []string
+	for i, n := range names {
+		if v&(1<<i) != 0 && n != "" {
+			out = append(out, n)
+			v &^= 1 << i
+		}
+	}
+	if v != 0 || len(out) == 0 {
+		out = append(out, fmt.Sprintf("0x%x", v))
+	}
+	return strings.Join(out, ",")
+}
+
+func hostIntString(b []byte) string {
+	switch len(b) {
+	case 2:
+		return fmt.Sprintf("0x%x", binaryutil.NativeEndian.Uint16(b))
+	case 4:
+		return fmt.Sprintf("0x%x", binaryutil.NativeEndian.Uint32(b))
+	case 8:
+		return fmt.Sprintf("0x%x", binaryutil.NativeEndian.Uint64(b))
+	}
+	return fmt.Sprintf("0x%x", b)
+}
+
+// prefixLen returns n when mask is n one bits followed by zeros.
+func prefixLen(mask []byte) (int, bool) {
+	n, ended := 0, false
+	for _, m := range mask {
+		for bit := 7; bit >= 0; bit-- {
+			one := m&(1<<bit) != 0
+			switch {
+			case one && ended:
+				return 0, false
+			case one:
+				n++
+			default:
+				ended = true
+			}
+		}
+	}
+	return n, true
+}
+
+// maxShown bounds how many set elements a summary lists.
+const maxShown = 10
+
+// elements prints an anonymous set's elements: `{ 500, 4500 }`,
+// `{ established : accept, related : accept }`.
+func (rd *renderer) elements(s *Set, parts []desc) string {
+	var items []string
+	if s.Interval() && !s.hasKeyEnd() {
+		items = rd.intervals(s, parts[0])
+	} else {
+		for _, e := range s.Elements {
+			items = append(items, rd.element(s, parts, e))
+		}
+	}
+	if len(items) > maxShown {
+		items = append(items[:maxShown], "…")
+	}
+	return "{ " + strings.Join(items, ", ") + " }"
+}
+
+func (rd *renderer) element(s *Set, parts []desc, e Element) string {
+	fields := []uint32{uint32(len(e.Key))}
+	if len(parts) > 1 {
+		fields = fields[:0]
+		for _, p := range parts {
+			fields = append(fields, uint32(p.size))
+		}
+	}
+	var out []string
+	off := 0
+	for i, n := range fields {
+		d := parts[0]
+		if i < len(parts) {
+			d = parts[i]
+		}
+		if off+int(n) > len(e.Key) {
+			break
+		}
+		v := rd.value(d, e.Key[off:off+int(n)])
+		if e.KeyEnd != nil && off+int(n) <= len(e.KeyEnd) && !bytes.Equal(e.Key[off:off+int(n)], e.KeyEnd[off:off+int(n)]) {
+			v += "-" + rd.value(d, e.KeyEnd[off:off+int(n)])
+		}
+		out = append(out, v)
+		off += (int(n) + 3) &^ 3
+	}
+	return strings.Join(out, " . ") + rd.data(s, e)
+}
+
+func (rd *renderer) data(s *Set, e Element) string {
+	switch {
+	case e.Verdict != nil:
+		return " : " + verdictString(e.Verdict)
+	case s.IsMap():
+		return fmt.Sprintf(" : 0x%x", e.Data)
+	}
+	return ""
+}
+
+// intervals turns rbtree boundaries back into ranges.
+func (rd *renderer) intervals(s *Set, d desc) []string {
+	els := append([]Element(nil), s.Elements...)
+	sort.SliceStable(els, func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 })
+	var out []string
+	for i, e := range els {
+		if e.IntervalEnd {
+			continue
+		}
+		last := bytes.Repeat([]byte{0xff}, len(e.Key))
+		if i+1 < len(els) && els[i+1].IntervalEnd {
+			last = minusOne(els[i+1].Key)
+		}
+		out = append(out, rd.rangeString(d, e.Key, last)+rd.data(s, e))
+	}
+	return out
+}
+
+func (rd *renderer) rangeString(d desc, first, last []byte) string {
+	switch {
+	case bytes.Equal(first, last):
+		return rd.value(d, first)
+	case d.kind == kIfname:
+		n := 0
+		for n < len(first) && first[n] == last[n] && first[n] != 0 {
+			n++
+		}
+		return strconv.Quote(string(first[:n]) + "*")
+	case d.kind == kAddr:
+		if n, ok := cidrLen(first, last); ok {
+			return fmt.Sprintf("%s/%d", rd.value(d, first), n)
+		}
+	}
+	return rd.value(d, first) + "-" + rd.value(d, last)
+}
+
+// cidrLen returns n when first..last is exactly the prefix first/n.
+func cidrLen(first, last []byte) (int, bool) {
+	mask := make([]byte, len(first))
+	for i := range first {
+		if first[i]&^last[i] != 0 {
+			return 0, false
+		}
+		mask[i] = ^(first[i] ^ last[i])
+	}
+	n, ok := prefixLen(mask)
+	if !ok {
+		return 0, false
+	}
+	for i := range first {
+		if first[i]&^mask[i] != 0 || last[i]|mask[i] != 0xff {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// minusOne returns b-1 as a big-endian number.
+func minusOne(b []byte) []byte {
+	out := append([]byte(nil), b...)
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i]--
+		if out[i] != 0xff {
+			break
+		}
+	}
+	return out
+}

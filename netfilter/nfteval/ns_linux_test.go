@@ -1,0 +1,156 @@
+package nfteval
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/nftables"
+	"github.com/vishvananda/netns"
+)
+
+// testNS is a throw-away network namespace with an nftables connection into
+// it. (A stand-in for test/lab's nodes: these tests need no topology.)
+type testNS struct {
+	h    netns.NsHandle
+	conn *nftables.Conn
+}
+
+// requireRoot skips without root, but fails under CI, as lab.Require does.
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("kernel tests need root (CI=true)")
+	}
+	t.Skip("kernel tests need root")
+}
+
+func newNS(t testing.TB) *testNS {
+	t.Helper()
+	requireRoot(t)
+	var h netns.NsHandle
+	err := onThread(func(orig netns.NsHandle) error {
+		var err error
+		if h, err = netns.New(); err != nil { // switches this thread
+			return err
+		}
+		return netns.Set(orig)
+	})
+	if err != nil {
+		t.Fatalf("new netns: %v", err)
+	}
+	t.Cleanup(func() { h.Close() })
+	conn, err := nftables.New(nftables.WithNetNSFd(int(h)))
+	if err != nil {
+		t.Fatalf("nftables conn: %v", err)
+	}
+	return &testNS{h: h, conn: conn}
+}
+
+// onThread runs fn on a locked OS thread and gives it the thread's original
+// namespace; the thread is released only if fn left it there.
+func onThread(fn func(orig netns.NsHandle) error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer orig.Close()
+		err = fn(orig)
+		if cur, cerr := netns.Get(); cerr == nil {
+			if cur.Equal(orig) {
+				runtime.UnlockOSThread()
+			}
+			cur.Close()
+		}
+		done <- err
+	}()
+	return <-done
+}
+
+// nft runs the nft binary inside the namespace (fixtures only: product
+// code never runs nft).
+func (n *testNS) nft(t testing.TB, args ...string) string {
+	t.Helper()
+	var out []byte
+	err := onThread(func(orig netns.NsHandle) error {
+		if err := netns.Set(n.h); err != nil {
+			return err
+		}
+		var err error
+		out, err = exec.Command("nft", args...).CombinedOutput()
+		if serr := netns.Set(orig); serr != nil {
+			return serr
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("nft %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// load writes a ruleset to a file and loads it with nft -f.
+func (n *testNS) load(t testing.TB, ruleset string) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "ruleset.nft")
+	if err := os.WriteFile(f, []byte(ruleset), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.nft(t, "-f", f)
+}
+
+func (n *testNS) read(t testing.TB) *Ruleset {
+	t.Helper()
+	rs, err := Read(n.conn)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return rs
+}
+
+// fw4Ruleset is test/testdata/fw4-default.nft edited for this kernel as
+// /work/shared/fixtures/README.md says: no flowtable and `flow offload`
+// rule (no flowtable support here), no rtsp helper (out of tree), the
+// include pointed at an empty directory, the WAN device renamed to eth1.
+// locked also removes lan→wan forwarding.
+func fw4Ruleset(t testing.TB, locked bool) string {
+	t.Helper()
+	b, err := os.ReadFile("../../test/testdata/fw4-default.nft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := regexp.MustCompile(`(?s)\tflowtable ft \{.*?\n\t\}\n|\tct helper rtsp \{.*?\n\t\}\n`).ReplaceAllString(string(b), "")
+	drop := []string{"flow offload @ft", `ct helper set "rtsp"`}
+	if locked {
+		drop = append(drop, "jump accept_to_wan comment")
+	}
+	var keep []string
+	for _, line := range strings.Split(s, "\n") {
+		if !containsAny(line, drop) {
+			keep = append(keep, line)
+		}
+	}
+	s = strings.Join(keep, "\n")
+	s = strings.ReplaceAll(s, "/etc/nftables.d/*.nft", filepath.Join(t.TempDir(), "*.nft"))
+	return strings.ReplaceAll(s, "pppoe-wan", "eth1")
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

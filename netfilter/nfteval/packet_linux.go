@@ -1,0 +1,239 @@
+package nfteval
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// pkt is what the expressions can see of a representative packet on one
+// hook: header images with known and unknown bytes, interfaces, conntrack.
+type pkt struct {
+	nfproto byte
+	l4      kbytes // 1 byte
+	nh, th  kbytes // network and transport header images
+	iif     iface
+	oif     iface
+	ctState kbytes // 4 bytes, host order
+	tracked bool   // a conntrack entry exists (new, established, related)
+	ifindex map[string]uint32
+}
+
+// iface is one side's device: absent on that hook (known empty), named, or
+// not given (unknown).
+type iface struct {
+	name    string
+	absent  bool
+	unknown bool
+}
+
+// ct state bits as nft_ct stores them: NF_CT_STATE_BIT(ctinfo) and the
+// invalid/untracked bits.
+var ctStateBits = map[string]uint32{
+	"invalid": 1 << 0, "established": 1 << 1, "related": 1 << 2, "new": 1 << 3, "untracked": 1 << 6,
+}
+
+// newPkt builds the packet model of p as it appears on hook.
+func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
+	k := &pkt{ifindex: ifindex, l4: unknownBytes(1), ctState: unknownBytes(4)}
+	k.nfproto = unix.NFPROTO_IPV4
+	if p.Family == netfilter.IPv6 {
+		k.nfproto = unix.NFPROTO_IPV6
+	}
+	if p.L4 != 0 {
+		k.l4 = knownBytes([]byte{p.L4})
+	}
+	k.nh = networkHeader(p)
+	k.th = transportHeader(p)
+	k.iif, k.oif = ifaces(p, hook)
+	if bits, ok := ctStateBits[strings.TrimSpace(p.CtState)]; ok {
+		k.ctState = knownBytes(binaryutil.NativeEndian.PutUint32(bits))
+		k.tracked = bits&(ctStateBits["new"]|ctStateBits["established"]|ctStateBits["related"]) != 0
+	}
+	return k
+}
+
+// ifaces says which devices exist on a hook: no output device before
+// routing, no input device for locally generated packets.
+func ifaces(p netfilter.Packet, hook string) (in, out iface) {
+	in = iface{name: p.InIf, unknown: p.InIf == ""}
+	out = iface{name: p.OutIf, unknown: p.OutIf == ""}
+	switch hook {
+	case "prerouting", "input", "ingress":
+		out = iface{absent: true}
+	case "output", "postrouting":
+		in = iface{absent: true}
+	}
+	return in, out
+}
+
+// addr returns a's bytes for the family, or false when it is not given.
+func addr(a netip.Addr, fam netfilter.Family) ([]byte, bool) {
+	if !a.IsValid() || a.IsUnspecified() {
+		return nil, false
+	}
+	if fam == netfilter.IPv4 {
+		a = a.Unmap()
+		if !a.Is4() {
+			return nil, false
+		}
+		b := a.As4()
+		return b[:], true
+	}
+	b := a.As16()
+	return b[:], true
+}
+
+// networkHeader is the IPv4 (no options) or IPv6 (no extension headers)
+// header with what we know: version, protocol, addresses.
+func networkHeader(p netfilter.Packet) kbytes {
+	if p.Family == netfilter.IPv6 {
+		h := unknownBytes(40)
+		setKnown(h, 6, []byte{p.L4}, p.L4 != 0)
+		if b, ok := addr(p.Src, p.Family); ok {
+			setKnown(h, 8, b, true)
+		}
+		if b, ok := addr(p.Dst, p.Family); ok {
+			setKnown(h, 24, b, true)
+		}
+		return h
+	}
+	h := unknownBytes(20)
+	setKnown(h, 0, []byte{0x45}, true)
+	setKnown(h, 9, []byte{p.L4}, p.L4 != 0)
+	if b, ok := addr(p.Src, p.Family); ok {
+		setKnown(h, 12, b, true)
+	}
+	if b, ok := addr(p.Dst, p.Family); ok {
+		setKnown(h, 16, b, true)
+	}
+	return h
+}
+
+// transportHeader holds the ports of TCP and UDP, and the flags of a TCP
+// connection's first packet (a SYN): the packet that is "new".
+func transportHeader(p netfilter.Packet) kbytes {
+	switch p.L4 {
+	case netfilter.ProtoTCP, netfilter.ProtoUDP:
+	default:
+		return unknownBytes(8)
+	}
+	n := 8
+	if p.L4 == netfilter.ProtoTCP {
+		n = 20
+	}
+	h := unknownBytes(n)
+	setKnown(h, 0, binaryutil.BigEndian.PutUint16(p.SrcPort), p.SrcPort != 0)
+	setKnown(h, 2, binaryutil.BigEndian.PutUint16(p.DstPort), p.DstPort != 0)
+	if p.L4 == netfilter.ProtoTCP && strings.TrimSpace(p.CtState) == "new" {
+		setKnown(h, 13, []byte{0x02}, true) // SYN
+	}
+	return h
+}
+
+func setKnown(h kbytes, off int, b []byte, ok bool) {
+	if !ok {
+		return
+	}
+	for i, x := range b {
+		h.v[off+i], h.known[off+i] = x, true
+	}
+}
+
+// ifnameBytes is a device name as the kernel loads it: IFNAMSIZ bytes,
+// NUL padded (all zero when there is no device).
+func (f iface) nameBytes() kbytes {
+	if f.unknown {
+		return unknownBytes(unix.IFNAMSIZ)
+	}
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, f.name)
+	return knownBytes(b)
+}
+
+// indexBytes is the device index (host order), 0 when there is none.
+func (f iface) indexBytes(ifindex map[string]uint32) kbytes {
+	if f.absent {
+		return knownBytes(binaryutil.NativeEndian.PutUint32(0))
+	}
+	i, ok := ifindex[f.name]
+	if f.unknown || !ok {
+		return unknownBytes(4)
+	}
+	return knownBytes(binaryutil.NativeEndian.PutUint32(i))
+}
+
+// meta returns what `meta <key>` loads; ok is false for keys we do not
+// model (mark, priority, time, ...), whose length we may not know either.
+func (k *pkt) meta(key expr.MetaKey) (kbytes, bool) {
+	switch key {
+	case expr.MetaKeyNFPROTO:
+		return knownBytes([]byte{k.nfproto}), true
+	case expr.MetaKeyL4PROTO:
+		return k.l4, true
+	case expr.MetaKeyPROTOCOL:
+		if k.nfproto == unix.NFPROTO_IPV6 {
+			return knownBytes(binaryutil.BigEndian.PutUint16(unix.ETH_P_IPV6)), true
+		}
+		return knownBytes(binaryutil.BigEndian.PutUint16(unix.ETH_P_IP)), true
+	case expr.MetaKeyIIFNAME:
+		return k.iif.nameBytes(), true
+	case expr.MetaKeyOIFNAME:
+		return k.oif.nameBytes(), true
+	case expr.MetaKeyIIF:
+		return k.iif.indexBytes(k.ifindex), true
+	case expr.MetaKeyOIF:
+		return k.oif.indexBytes(k.ifindex), true
+	case expr.MetaKeyPKTTYPE:
+		// The representative packets are unicast to a host: PACKET_HOST.
+		return knownBytes([]byte{unix.PACKET_HOST}), true
+	}
+	return kbytes{}, false
+}
+
+// ct returns what `ct <key>` loads, for the keys we model.
+func (k *pkt) ct(e *expr.Ct) (kbytes, bool) {
+	switch e.Key {
+	case expr.CtKeySTATE:
+		return k.ctState, true
+	case expr.CtKeyL3PROTOCOL:
+		if k.tracked {
+			return knownBytes([]byte{k.nfproto}), true
+		}
+	case expr.CtKeyPROTOCOL:
+		if k.tracked {
+			return k.l4, true
+		}
+	}
+	return kbytes{}, false
+}
+
+// payload returns what a payload load reads, ok false for bases we do not
+// model (link layer, inner headers).
+func (k *pkt) payload(e *expr.Payload) (kbytes, bool) {
+	switch e.Base {
+	case expr.PayloadBaseNetworkHeader:
+		return k.nh.slice(int(e.Offset), int(e.Len)), true
+	case expr.PayloadBaseTransportHeader:
+		return k.th.slice(int(e.Offset), int(e.Len)), true
+	}
+	return unknownBytes(int(e.Len)), true
+}
+
+// forget makes a header range unknown after a payload write.
+func (k *pkt) forget(e *expr.Payload) {
+	h := k.th
+	if e.Base == expr.PayloadBaseNetworkHeader {
+		h = k.nh
+	} else if e.Base != expr.PayloadBaseTransportHeader {
+		return
+	}
+	for i := int(e.Offset); i < int(e.Offset+e.Len) && i < len(h.known); i++ {
+		h.known[i] = false
+	}
+}

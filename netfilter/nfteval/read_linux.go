@@ -1,0 +1,200 @@
+package nfteval
+
+import (
+	"fmt"
+
+	"github.com/google/nftables"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// maxReadTries bounds the retries when the ruleset changes under a read.
+const maxReadTries = 5
+
+// Read takes one consistent snapshot of the ruleset in conn's network
+// namespace: tables and chains through the library, rules, sets with their
+// elements, ct helper objects and flowtables through our own decoder. The
+// ruleset generation is compared before and after; a read that raced a
+// transaction is repeated.
+func Read(conn *nftables.Conn) (*Ruleset, error) {
+	w, err := openWire(conn.NetNS)
+	if err != nil {
+		return nil, fmt.Errorf("read nftables ruleset: open netlink: %w", err)
+	}
+	defer w.close()
+	for try := 0; try < maxReadTries; try++ {
+		before, err := w.generation()
+		if err != nil {
+			return nil, fmt.Errorf("read nftables ruleset: generation: %w", err)
+		}
+		rs, err := readOnce(conn, w)
+		if err != nil {
+			return nil, fmt.Errorf("read nftables ruleset: %w", err)
+		}
+		after, err := w.generation()
+		if err != nil {
+			return nil, fmt.Errorf("read nftables ruleset: generation: %w", err)
+		}
+		if before == after {
+			rs.Generation = after
+			rs.index()
+			return rs, nil
+		}
+	}
+	return nil, fmt.Errorf("read nftables ruleset: it changed during each of %d reads", maxReadTries)
+}
+
+func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
+	rs := &Ruleset{}
+	tables, err := readTables(conn)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tables.list {
+		rs.Tables = append(rs.Tables, t)
+	}
+	steps := []struct {
+		name string
+		fn   func(*wire, *tableIndex) error
+	}{
+		{"rules", addRules}, {"sets", addSets}, {"ct helpers", addHelpers}, {"flowtables", addFlowtables},
+	}
+	for _, s := range steps {
+		if err := s.fn(w, tables); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	if rs.Ifindex, err = links(conn.NetNS); err != nil {
+		return nil, fmt.Errorf("devices: %w", err)
+	}
+	return rs, nil
+}
+
+// tableIndex finds tables and chains by name while the snapshot is built.
+type tableIndex struct {
+	list   []*Table
+	tables map[tableKey]*Table
+	chains map[tableKey]map[string]*Chain
+}
+
+func readTables(conn *nftables.Conn) (*tableIndex, error) {
+	ts, err := conn.ListTables()
+	if err != nil {
+		return nil, fmt.Errorf("tables: %w", err)
+	}
+	ix := &tableIndex{tables: map[tableKey]*Table{}, chains: map[tableKey]map[string]*Chain{}}
+	for _, t := range ts {
+		k := tableKey{familyName(byte(t.Family)), t.Name}
+		tb := &Table{Family: k.fam, Name: t.Name, Flags: t.Flags}
+		ix.list = append(ix.list, tb)
+		ix.tables[k] = tb
+		ix.chains[k] = map[string]*Chain{}
+	}
+	cs, err := conn.ListChains()
+	if err != nil {
+		return nil, fmt.Errorf("chains: %w", err)
+	}
+	for _, c := range cs {
+		k := tableKey{familyName(byte(c.Table.Family)), c.Table.Name}
+		t := ix.tables[k]
+		if t == nil {
+			continue // table created after we listed tables: the generation check repeats the read
+		}
+		ch := chainFrom(k.fam, c)
+		ch.Table = t
+		t.Chains = append(t.Chains, ch)
+		ix.chains[k][ch.Name] = ch
+	}
+	return ix, nil
+}
+
+func chainFrom(fam string, c *nftables.Chain) *Chain {
+	ch := &Chain{Name: c.Name, Type: string(c.Type)}
+	if c.Hooknum == nil {
+		return ch
+	}
+	ch.Hook = hookName(fam, uint32(*c.Hooknum))
+	if c.Priority != nil {
+		ch.Priority = int32(*c.Priority)
+	}
+	ch.Policy = netfilter.Accept
+	if c.Policy != nil && *c.Policy == nftables.ChainPolicyDrop {
+		ch.Policy = netfilter.Drop
+	}
+	return ch
+}
+
+// hookName names a hook number, which depends on the family.
+func hookName(fam string, n uint32) string {
+	var names []string
+	switch fam {
+	case "netdev":
+		names = []string{"ingress", "egress"}
+	case "arp":
+		names = []string{"input", "output", "forward"}
+	default: // inet, ip, ip6, bridge
+		names = []string{"prerouting", "input", "forward", "output", "postrouting", "ingress"}
+	}
+	if int(n) < len(names) {
+		return names[n]
+	}
+	return fmt.Sprintf("hook%d", n)
+}
+
+func addRules(w *wire, ix *tableIndex) error {
+	rules, err := w.rules()
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if c := ix.chains[r.table][r.chain]; c != nil {
+			r.rule.Chain = c
+			c.Rules = append(c.Rules, r.rule)
+		}
+	}
+	return nil
+}
+
+func addSets(w *wire, ix *tableIndex) error {
+	sets, err := w.sets()
+	if err != nil {
+		return err
+	}
+	for _, so := range sets {
+		t := ix.tables[so.table]
+		if t == nil {
+			continue
+		}
+		so.set.Table = t
+		if so.set.Elements, err = w.elements(so.fam, so.table.name, so.set.Name); err != nil {
+			return fmt.Errorf("elements of %s %s @%s: %w", so.table.fam, so.table.name, so.set.Name, err)
+		}
+		t.Sets = append(t.Sets, so.set)
+	}
+	return nil
+}
+
+func addHelpers(w *wire, ix *tableIndex) error {
+	hs, err := w.helpers()
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if t := ix.tables[h.table]; t != nil {
+			t.Helpers = append(t.Helpers, h.helper)
+		}
+	}
+	return nil
+}
+
+func addFlowtables(w *wire, ix *tableIndex) error {
+	fts, err := w.flowtables()
+	if err != nil {
+		return err
+	}
+	for _, f := range fts {
+		if t := ix.tables[f.table]; t != nil {
+			t.Flowtables = append(t.Flowtables, f.ft)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package nfteval
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// Summary renders a rule in nft-like syntax for explanations:
+// `iifname "br-lan" jump forward_lan`, `udp dport { 500, 4500 } accept`.
+// It is meant for people, not for nft: protocol dependencies nft adds
+// (`meta l4proto udp` before `udp dport`) are left out as nft's listing does.
+func Summary(r *Rule) string {
+	rd := renderer{t: r.Chain.Table, nfproto: tableNfproto(r.Chain.Table.Family)}
+	for i, e := range r.Exprs {
+		var next expr.Any
+		if i+1 < len(r.Exprs) {
+			next = r.Exprs[i+1]
+		}
+		rd.expr(e, next)
+	}
+	return strings.Join(rd.out, " ")
+}
+
+// desc is what a register holds: a named field of size bytes, maybe masked.
+type desc struct {
+	field
+	size int
+	mask []byte
+	ok   bool
+}
+
+type renderer struct {
+	t       *Table
+	regs    [regBytes / 4]desc
+	nfproto byte
+	l4      byte
+	out     []string
+}
+
+// set records what reg now holds; the other 32-bit registers a long value
+// spans forget what they held, so concatenations are read back right.
+func (rd *renderer) set(reg uint32, d desc) {
+	off, ok := regOffset(reg)
+	if !ok {
+		return
+	}
+	d.ok = true
+	rd.regs[off/4] = d
+	for i := off/4 + 1; i < off/4+(d.size+3)/4 && i < len(rd.regs); i++ {
+		rd.regs[i] = desc{}
+	}
+}
+
+func (rd *renderer) get(reg uint32) desc {
+	if off, ok := regOffset(reg); ok && rd.regs[off/4].ok {
+		return rd.regs[off/4]
+	}
+	return desc{field: field{fmt.Sprintf("reg %d", reg), kHex}}
+}
+
+func (rd *renderer) emit(s ...string) { rd.out = append(rd.out, s...) }
+
+func (rd *renderer) expr(e, next expr.Any) {
+	switch x := e.(type) {
+	case *expr.Meta:
+		if x.SourceRegister {
+			rd.emit(metaField(x.Key).name, "set", rd.get(x.Register).name)
+			return
+		}
+		rd.set(x.Register, desc{field: metaField(x.Key), size: metaLen(x.Key)})
+	case *expr.Payload:
+		f := payloadField(x, rd.nfproto, rd.l4)
+		if x.OperationType == expr.PayloadWrite {
+			rd.emit(f.name, "set", rd.get(x.SourceRegister).name)
+			return
+		}
+		rd.set(x.DestRegister, desc{field: f, size: int(x.Len)})
+	case *expr.Ct:
+		if x.SourceRegister {
+			rd.emit(ctField(x).name, "set", rd.get(x.Register).name)
+			return
+		}
+		rd.set(x.Register, desc{field: ctField(x), size: ctLen(x.Key)})
+	case *expr.Bitwise:
+		d := rd.get(x.SourceRegister)
+		d.mask, d.size = x.Mask, int(x.Len)
+		rd.set(x.DestRegister, d)
+	case *expr.Byteorder:
+		d := rd.get(x.SourceRegister)
+		d.kind = kHex
+		rd.set(x.DestRegister, d)
+	case *expr.Immediate:
+		rd.set(x.Register, desc{field: field{"0x" + fmt.Sprintf("%x", x.Data), kHex}, size: len(x.Data)})
+	case *expr.Cmp:
+		rd.cmp(x, next)
+	case *expr.Range:
+		d := rd.get(x.Register)
+		op := ""
+		if x.Op == expr.CmpOpNeq {
+			op = "!="
+		}
+		rd.emit(join(d.name, op, rd.value(d, x.FromData)+"-"+rd.value(d, x.ToData)))
+	case *expr.Lookup:
+		rd.lookup(x)
+	default:
+		rd.statement(e)
+	}
+}
+
+var cmpOps = map[expr.CmpOp]string{expr.CmpOpEq: "", expr.CmpOpNeq: "!=", expr.CmpOpLt: "<",
+	expr.CmpOpLte: "<=", expr.CmpOpGt: ">", expr.CmpOpGte: ">="}
+
+func (rd *renderer) cmp(x *expr.Cmp, next expr.Any) {
+	d := rd.get(x.Register)
+	if x.Op == expr.CmpOpEq && len(x.Data) == 1 && d.mask == nil && rd.dependency(d, x.Data[0], next) {
+		return
+	}
+	if d.mask != nil {
+		rd.emit(rd.masked(d, x))
+		return
+	}
+	rd.emit(join(d.name, cmpOps[x.Op], rd.value(d, x.Data)))
+}
+
+// dependency records the protocol context a `meta nfproto`/`meta l4proto`
+// match sets, and reports whether it is only the dependency of the next
+// header match (which nft's listing hides).
+func (rd *renderer) dependency(d desc, v byte, next expr.Any) bool {
+	p, isPayload := next.(*expr.Payload)
+	switch d.name {
+	case "meta nfproto":
+		rd.nfproto = v
+		return isPayload && p.Base == expr.PayloadBaseNetworkHeader
+	case "meta l4proto", "ip protocol", "ip6 nexthdr":
+		rd.l4 = v
+		_, named := transportField(2, 2, v)
+		return isPayload && p.Base == expr.PayloadBaseTransportHeader && named && v != 0 &&
+			(v == unix.IPPROTO_TCP || v == unix.IPPROTO_UDP || v == unix.IPPROTO_ICMP || v == unix.IPPROTO_ICMPV6)
+	}
+	return false
+}
+
+// masked renders `ct state established,related`, `ip saddr 10.0.0.0/8`,
+// or generically `name & mask == value`.
+func (rd *renderer) masked(d desc, x *expr.Cmp) string {
+	zero := allZero(x.Data)
+	switch {
+	case d.kind == kCtState && zero && x.Op == expr.CmpOpNeq:
+		return d.name + " " + rd.value(d, d.mask)
+	case d.kind == kCtState && zero && x.Op == expr.CmpOpEq:
+		return d.name + " != " + rd.value(d, d.mask)
+	case d.kind == kAddr && x.Op == expr.CmpOpEq:
+		if n, ok := prefixLen(d.mask); ok {
+			return fmt.Sprintf("%s %s/%d", d.name, rd.value(desc{field: d.field}, x.Data), n)
+		}
+	}
+	op := cmpOps[x.Op]
+	if op == "" {
+		op = "=="
+	}
+	return fmt.Sprintf("%s & %s %s %s", d.name, rd.value(desc{field: d.field}, d.mask), op, rd.value(desc{field: d.field}, x.Data))
+}
+
+func (rd *renderer) lookup(x *expr.Lookup) {
+	set := rd.t.Set(x.SetName)
+	key, parts := rd.keyDesc(x.SourceRegister, set)
+	op := ""
+	if x.Invert {
+		op = "!="
+	}
+	var what string
+	switch {
+	case set == nil:
+		what = "@" + x.SetName
+	case set.Anonymous():
+		what = rd.elements(set, parts)
+	default:
+		what = "@" + set.Name
+	}
+	switch {
+	case x.IsDestRegSet && x.DestRegister == 0:
+		rd.emit(key.name, "vmap", what)
+	case x.IsDestRegSet:
+		rd.set(x.DestRegister, desc{field: field{key.name + " map " + what, kHex}})
+	default:
+		rd.emit(join(key.name, op, what))
+	}
+}
+
+// keyDesc names a lookup key: one field, or a concatenation `a . b` whose
+// fields sit in consecutive registers, each padded to 32 bits. The parts'
+// sizes are the field lengths (the kernel describes them only for interval
+// sets).
+func (rd *renderer) keyDesc(reg uint32, set *Set) (desc, []desc) {
+	d := rd.get(reg)
+	off, ok := regOffset(reg)
+	if set == nil || !ok || int(set.KeyLen) <= (d.size+3)&^3 {
+		return d, []desc{d}
+	}
+	var names []string
+	var parts []desc
+	for end := off + int(set.KeyLen); off < end; {
+		p := desc{field: field{"?", kHex}, size: 4}
+		if i := len(parts); i < len(set.FieldLen) {
+			p.size = int(set.FieldLen[i])
+		}
+		if off/4 < len(rd.regs) && rd.regs[off/4].ok {
+			p = rd.regs[off/4]
+		}
+		names, parts = append(names, p.name), append(parts, p)
+		off += (p.size + 3) &^ 3
+	}
+	return desc{field: field{strings.Join(names, " . "), kHex}, size: int(set.KeyLen)}, parts
+}
+
+func join(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}

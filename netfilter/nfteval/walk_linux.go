@@ -1,0 +1,181 @@
+package nfteval
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+var _ netfilter.Inspector = (*Ruleset)(nil)
+var _ netfilter.Chain = (*Chain)(nil)
+
+// maxDepth is the kernel's jump stack size (NFT_JUMP_STACK_SIZE).
+const maxDepth = 16
+
+var hooks = map[string]bool{"prerouting": true, "input": true, "forward": true, "output": true, "postrouting": true}
+
+// Chains returns the base chains on hook that see packets of family, in
+// priority order: inet tables for both families, ip for IPv4, ip6 for IPv6.
+// Dormant tables and tables iptables-nft manages (XtablesTables) are left
+// out. The error is for a hook or family we do not know.
+func (rs *Ruleset) Chains(hook string, fam netfilter.Family) ([]netfilter.Chain, error) {
+	if !hooks[hook] {
+		return nil, fmt.Errorf("nftables chains: unknown hook %q", hook)
+	}
+	if fam != netfilter.IPv4 && fam != netfilter.IPv6 {
+		return nil, fmt.Errorf("nftables chains: unknown family %q", fam)
+	}
+	var out []*Chain
+	for _, t := range rs.Tables {
+		if t.Xtables || t.Dormant() || !familyApplies(t.Family, fam) {
+			continue
+		}
+		for _, c := range t.Chains {
+			if c.Hook == hook {
+				out = append(out, c)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
+	chains := make([]netfilter.Chain, len(out))
+	for i, c := range out {
+		chains[i] = c
+	}
+	return chains, nil
+}
+
+func familyApplies(tableFam string, fam netfilter.Family) bool {
+	switch tableFam {
+	case "inet":
+		return true
+	case "ip":
+		return fam == netfilter.IPv4
+	case "ip6":
+		return fam == netfilter.IPv6
+	}
+	return false
+}
+
+// Ref describes the chain for netfilter.EvaluateHook.
+func (c *Chain) Ref() netfilter.ChainRef {
+	return netfilter.ChainRef{Backend: c.Table.Kind(), Family: c.Table.Family, Table: c.Table.Name,
+		Name: c.Name, Hook: c.Hook, Priority: c.Priority, Policy: c.Policy}
+}
+
+// Evaluate runs p through this base chain as the kernel would and explains
+// the outcome: Accept lets the packet on to the next base chain, Drop or
+// Reject end it, Uncertain names the rule whose effect we cannot know.
+func (c *Chain) Evaluate(p netfilter.Packet) netfilter.Explanation {
+	t := c.Table
+	if c.Hook == "" {
+		return netfilter.Explanation{Verdict: netfilter.Uncertain, Path: []netfilter.Step{
+			{Backend: t.Kind(), Table: t.Name, Chain: c.Name, Effect: "uncertain", Rule: "not a base chain"}}}
+	}
+	if !familyApplies(t.Family, p.Family) {
+		return netfilter.Explanation{Verdict: netfilter.Accept, Path: []netfilter.Step{}}
+	}
+	// NAT chains see only a connection's first packet.
+	if c.Type == "nat" && p.CtState != "" && strings.TrimSpace(p.CtState) != "new" {
+		return netfilter.Explanation{Verdict: netfilter.Accept, Path: []netfilter.Step{}}
+	}
+	w := &walker{ev: evaluator{t: t, k: newPkt(p, c.Hook, t.rs.Ifindex)}, base: c}
+	return w.run()
+}
+
+type frame struct {
+	c *Chain
+	i int
+}
+
+type walker struct {
+	ev   evaluator
+	base *Chain
+	path []netfilter.Step
+}
+
+func (w *walker) run() netfilter.Explanation {
+	cur := frame{c: w.base}
+	var stack []frame
+	for {
+		if cur.i >= len(cur.c.Rules) {
+			if len(stack) == 0 {
+				return w.policy()
+			}
+			w.add(nil, cur.c, "return", "", "end of chain")
+			cur, stack = stack[len(stack)-1], stack[:len(stack)-1]
+			continue
+		}
+		r := cur.c.Rules[cur.i]
+		cur.i++
+		res := w.ev.rule(r)
+		switch res.act {
+		case actNone:
+			continue
+		case actMatch:
+			w.add(r, cur.c, "match", "", "")
+		case actAccept, actDrop, actReject:
+			v := verdictOf[res.act]
+			w.add(r, cur.c, string(v), v, "")
+			return w.decided(v, r)
+		case actUncertain:
+			return w.uncertain(r, res.why)
+		case actReturn:
+			w.add(r, cur.c, "return", "", "")
+			if len(stack) == 0 {
+				return w.policy()
+			}
+			cur, stack = stack[len(stack)-1], stack[:len(stack)-1]
+		case actJump, actGoto:
+			target := w.ev.t.Chain(res.target)
+			if target == nil || len(stack) >= maxDepth {
+				return w.uncertain(r, "cannot follow to chain "+res.target)
+			}
+			effect := "jump"
+			if res.act == actGoto {
+				effect = "goto"
+			} else {
+				stack = append(stack, cur)
+			}
+			w.add(r, cur.c, effect, "", "")
+			cur = frame{c: target}
+		}
+	}
+}
+
+var verdictOf = map[action]netfilter.Verdict{actAccept: netfilter.Accept, actDrop: netfilter.Drop, actReject: netfilter.Reject}
+
+// add records a step; r is nil for an implicit return at a chain's end.
+func (w *walker) add(r *Rule, c *Chain, effect string, v netfilter.Verdict, note string) {
+	s := netfilter.Step{Backend: c.Table.Kind(), Table: c.Table.Name, Chain: c.Name, Effect: effect, Verdict: v}
+	if r != nil {
+		s.Handle, s.Comment, s.Rule = r.Handle, r.Comment, Summary(r)
+	}
+	if note != "" {
+		if s.Rule != "" {
+			s.Rule += " "
+		}
+		s.Rule += "(" + note + ")"
+	}
+	w.path = append(w.path, s)
+}
+
+func (w *walker) decided(v netfilter.Verdict, r *Rule) netfilter.Explanation {
+	t := r.Chain.Table
+	return netfilter.Explanation{Verdict: v, Path: w.path, DecidedBy: &netfilter.Decider{
+		Table: t.Name, Chain: r.Chain.Name, Handle: r.Handle, Comment: r.Comment, Backend: t.Kind()}}
+}
+
+func (w *walker) uncertain(r *Rule, why string) netfilter.Explanation {
+	w.add(r, r.Chain, "uncertain", netfilter.Uncertain, why)
+	return w.decided(netfilter.Uncertain, r)
+}
+
+func (w *walker) policy() netfilter.Explanation {
+	c, t := w.base, w.base.Table
+	w.path = append(w.path, netfilter.Step{Backend: t.Kind(), Table: t.Name, Chain: c.Name,
+		Rule: "policy " + string(c.Policy), Effect: "policy", Verdict: c.Policy})
+	return netfilter.Explanation{Verdict: c.Policy, Path: w.path, DecidedBy: &netfilter.Decider{
+		Table: t.Name, Chain: c.Name, Policy: string(c.Policy), Backend: t.Kind()}}
+}
