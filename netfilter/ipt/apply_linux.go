@@ -47,13 +47,15 @@ func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 }
 
 // rollback undoes done (newest first) and checks our share of the ruleset is
-// as it was. It returns cause, wrapped with what the rollback achieved.
+// as it was. A step of the undo may fail because the apply's own step is
+// what went missing (a concurrent change): the comparison with the state
+// before decides. It returns cause, wrapped with what the rollback achieved.
 func (b *Backend) rollback(done []op, before map[string]famState, cause error) error {
-	var errs []error
+	var stepErrs, errs []error
 	for i := len(done) - 1; i >= 0; i-- {
 		inv := done[i].inverse()
 		if err := inv.run(b.family(inv.fam).run); err != nil {
-			errs = append(errs, err)
+			stepErrs = append(stepErrs, err)
 		}
 	}
 	for _, f := range b.fams {
@@ -67,7 +69,7 @@ func (b *Backend) rollback(done []op, before map[string]famState, cause error) e
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w; rollback incomplete: %w", cause, errors.Join(errs...))
+		return fmt.Errorf("%w; rollback incomplete: %w", cause, errors.Join(append(errs, stepErrs...)...))
 	}
 	return fmt.Errorf("%w; rolled back", cause)
 }
