@@ -1,0 +1,107 @@
+package wan
+
+import (
+	"slices"
+	"strings"
+)
+
+// Event kinds (INTERFACE.md) and the change words of DESIGN.md carried in
+// Details["change"] of a nat.changed event.
+const (
+	KindWANChanged = "wan.changed"
+	KindNATChanged = "nat.changed"
+
+	ChangeDouble  = "nat.double"
+	ChangeCGNAT   = "nat.cgnat"
+	ChangeSharing = "nat.ipv4_sharing"
+	ChangeCleared = "nat.cleared" // the verdict is back to nat-ok
+	ChangeUnknown = "nat.unknown" // no IPv4 on the WAN any more
+)
+
+// Event is a change worth recording; the agent maps it to a history event.
+type Event struct {
+	Kind     string         `json:"kind"`
+	Severity string         `json:"severity"` // "info" or "warning"
+	Message  string         `json:"message"`
+	Details  map[string]any `json:"details"`
+}
+
+// Diff lists the events between two verdicts. prev nil means the first look
+// after start: then only a NAT problem is reported (a nat.changed with the
+// problem's change word), since agent.started already marks the moment.
+func Diff(prev *Nat, next Nat) []Event {
+	var out []Event
+	if prev != nil && wanMoved(*prev, next) {
+		out = append(out, Event{
+			Kind:     KindWANChanged,
+			Severity: "info",
+			Message:  "WAN changed: " + describeWAN(*prev) + " → " + describeWAN(next) + ".",
+			Details: map[string]any{
+				"wan_device": next.WANDevice, "addresses": nonNil(next.Addresses), "gateway": next.Gateway,
+				"previous_wan_device": prev.WANDevice, "previous_addresses": nonNil(prev.Addresses),
+				"previous_gateway": prev.Gateway,
+			},
+		})
+	}
+	prevCode := Code("")
+	if prev != nil {
+		prevCode = prev.Code
+	}
+	if prevCode == next.Code || (prev == nil && (next.Code == CodeNATOK || next.Code == "")) {
+		return out
+	}
+	change, severity := changeWord(next.Code)
+	details := map[string]any{
+		"change": change, "code": string(next.Code), "class": string(next.Class),
+		"previous_code": string(prevCode), "confirmed_by": nonNil(next.ConfirmedBy),
+		"public_address": next.PublicAddress, "upstream_address": next.Upstream.Address,
+		"upstream_model": next.Upstream.Model, "wan_device": next.WANDevice,
+	}
+	if prev != nil {
+		details["previous_class"] = string(prev.Class)
+	}
+	msg := next.Message
+	if change == ChangeCleared {
+		msg = "NAT problem cleared: " + msg
+	}
+	return append(out, Event{Kind: KindNATChanged, Severity: severity, Message: msg, Details: details})
+}
+
+func changeWord(c Code) (string, string) {
+	switch c {
+	case CodeDoubleNAT:
+		return ChangeDouble, "warning"
+	case CodeCGNAT:
+		return ChangeCGNAT, "warning"
+	case CodeIPv4Sharing:
+		return ChangeSharing, "warning"
+	case CodeNATOK:
+		return ChangeCleared, "info"
+	}
+	return ChangeUnknown, "info"
+}
+
+func wanMoved(a, b Nat) bool {
+	return a.WANDevice != b.WANDevice || a.Gateway != b.Gateway || !slices.Equal(a.Addresses, b.Addresses)
+}
+
+func describeWAN(n Nat) string {
+	if n.WANDevice == "" {
+		return "none"
+	}
+	s := n.WANDevice
+	if len(n.Addresses) > 0 {
+		s += " " + strings.Join(n.Addresses, ", ")
+	}
+	if n.Gateway != "" {
+		s += " via " + n.Gateway
+	}
+	return s
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
