@@ -1,8 +1,12 @@
 package agent
 
 import (
+	"context"
 	"fmt"
+	"slices"
 
+	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/agent/wan"
 	"github.com/vpnpass/vpnpass/helpers"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
@@ -21,38 +25,63 @@ type Status struct {
 	Protocols   map[netfilter.Protocol]netfilter.ProtoStatus `json:"protocols"`
 	Masquerade  bool                                         `json:"masquerade"`
 	FlowOffload string                                       `json:"flow_offload"`
-	WAN         *NatSummary                                  `json:"wan"`
+	WAN         wan.Nat                                      `json:"wan"`
 }
 
-// NatSummary is the WAN part of the status (INTERFACE.md's Nat object).
-type NatSummary = map[string]any
-
-// StatusSources are the probes a status is built from; injectable for tests.
-type StatusSources struct {
-	Detect  func() (fw.Detection, error)
+// Sources are the probes a status is built from; injectable for tests.
+type Sources struct {
+	Inspect func(fw.InspectOptions) (fw.Inspection, error)
 	Helpers func() (helpers.Report, error)
+	WAN     func(ctx context.Context, probe bool) (wan.Nat, error)
 }
 
-// DefaultSources probe the live kernel of the calling thread's namespace.
-func DefaultSources() StatusSources {
-	return StatusSources{
-		Detect:  fw.Detect,
+// LiveSources probe the kernel of the calling thread's network namespace.
+func LiveSources(cfg config.Config, networkConfig string) Sources {
+	src := &wan.Netlink{Device: cfg.WANDevice}
+	wcfg := wan.Config{PublicRanges: cfg.PublicRanges, NetworkConfig: networkConfig,
+		Probe: wan.ProbeConfig{STUNServer: cfg.STUNServer, IGD: cfg.UPnPProbe, NATPMP: cfg.UPnPProbe}}
+	return Sources{
+		Inspect: fw.Inspect,
 		Helpers: func() (helpers.Report, error) { return helpers.Probe(helpers.Options{}) },
+		WAN: func(ctx context.Context, probe bool) (wan.Nat, error) {
+			return wan.Evaluate(ctx, src, wcfg, probe)
+		},
 	}
 }
 
-// CollectStatus builds a Status from the live kernel.
-func CollectStatus(src StatusSources) (Status, error) {
-	st := Status{Helpers: map[string]helpers.Info{}, Protocols: map[netfilter.Protocol]netfilter.ProtoStatus{}, FlowOffload: "none"}
-	det, err := src.Detect()
+// StatusInput is what a status is computed for.
+type StatusInput struct {
+	LANDevices []string
+	Desired    netfilter.Desired
+	Drift      map[netfilter.Protocol]bool
+}
+
+// CollectStatus builds a Status: WAN first (the inspection needs its device),
+// then the firewalls, then the helpers.
+func CollectStatus(ctx context.Context, src Sources, in StatusInput) (Status, error) {
+	st := Status{Helpers: map[string]helpers.Info{}, FlowOffload: "none"}
+	nat, err := src.WAN(ctx, false)
+	if err != nil {
+		return st, fmt.Errorf("status: WAN: %w", err)
+	}
+	st.WAN = nat
+	ins, err := src.Inspect(fw.InspectOptions{LANDevices: in.LANDevices, WANDevice: nat.WANDevice,
+		Desired: in.Desired, Drift: in.Drift})
 	if err != nil {
 		return st, fmt.Errorf("status: %w", err)
 	}
-	st.Backend = BackendStatus{Kind: det.InCharge, Also: det.Also}
+	also := ins.Detection.Also
+	if also == nil {
+		also = []netfilter.Kind{}
+	}
+	st.Backend = BackendStatus{Kind: ins.Detection.InCharge, Also: also}
+	st.Protocols, st.Masquerade, st.FlowOffload = ins.Protocols, ins.Masquerade, ins.FlowOffload
 	rep, err := src.Helpers()
 	if err != nil {
 		return st, fmt.Errorf("status: %w", err)
 	}
+	rep.PPTP.AssignedBy = append(rep.PPTP.AssignedBy, ins.PPTPAssignedBy...)
+	slices.Sort(rep.PPTP.AssignedBy)
 	st.Helpers["pptp"], st.Helpers["gre"] = rep.PPTP, rep.GRE
 	return st, nil
 }

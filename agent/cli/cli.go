@@ -12,6 +12,8 @@ import (
 	"io"
 	"runtime"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Exit codes (INTERFACE.md).
@@ -82,6 +84,11 @@ func init() {
 	commands = map[string]command{
 		"version": {run: runVersion, usage: "version"},
 		"status":  {run: runStatus, usage: "status [--json]"},
+		"enable":  {run: modeCommand(netfilter.ModeAllow), minArgs: 1, maxArgs: 1, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+		"block":   {run: modeCommand(netfilter.ModeBlock), minArgs: 1, maxArgs: 1, usage: "block pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+		"disable": {run: modeCommand(netfilter.ModeDefault), minArgs: 1, maxArgs: 1, usage: "disable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+		"cleanup": {run: runCleanup, usage: "cleanup"},
+		"explain": {run: runExplain, usage: "explain --proto udp|tcp|gre|esp|ah --dst IP [--dport N] [--src IP]"},
 	}
 }
 

@@ -8,12 +8,23 @@ import (
 	"strings"
 
 	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/netfilter"
 )
 
-func runStatus(_ context.Context, o *opts, env Env) error {
-	st, err := agent.CollectStatus(agent.DefaultSources())
+func runStatus(ctx context.Context, o *opts, env Env) error {
+	var st agent.Status
+	ok, err := callDaemon(ctx, o, "status", struct{}{}, &st)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		d, err := loadDirect(o, env)
+		if err != nil {
+			return err
+		}
+		if st, err = d.status(ctx); err != nil {
+			return err
+		}
 	}
 	if o.json {
 		return printJSON(env.Stdout, st)
@@ -31,7 +42,37 @@ func printStatus(w io.Writer, st agent.Status) error {
 		}
 		also = " (also hooking forward: " + strings.Join(parts, ", ") + ")"
 	}
-	fmt.Fprintf(b, "Firewall:     %s%s\n", st.Backend.Kind, also)
+	fmt.Fprintf(b, "Firewall:    %s%s\n", st.Backend.Kind, also)
+	fmt.Fprintf(b, "WAN:         %s %s", orDash(st.WAN.WANDevice), strings.Join(st.WAN.Addresses, " "))
+	if st.WAN.Gateway != "" {
+		fmt.Fprintf(b, " via %s", st.WAN.Gateway)
+	}
+	fmt.Fprintf(b, "\nNAT:         %s (%s)", orDash(string(st.WAN.Code)), orDash(string(st.WAN.Class)))
+	if st.Masquerade {
+		b.WriteString(", this router masquerades")
+	}
+	b.WriteString("\n")
+	if st.WAN.Message != "" {
+		fmt.Fprintf(b, "             %s\n", st.WAN.Message)
+	}
+	printHelpers(b, st)
+	b.WriteString("\nProtocol  Mode     LAN→WAN verdict  Decided by\n")
+	for _, p := range netfilter.Protocols {
+		ps, ok := st.Protocols[p]
+		if !ok {
+			continue
+		}
+		drift := ""
+		if ps.Drift {
+			drift = "  (rules not as configured: drift)"
+		}
+		fmt.Fprintf(b, "%-9s %-8s %-16s %s%s\n", p, ps.Mode, ps.Verdict, worstDecider(ps), drift)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func printHelpers(b *strings.Builder, st agent.Status) {
 	names := make([]string, 0, len(st.Helpers))
 	for n := range st.Helpers {
 		names = append(names, n)
@@ -39,7 +80,7 @@ func printStatus(w io.Writer, st agent.Status) error {
 	sort.Strings(names)
 	for _, n := range names {
 		h := st.Helpers[n]
-		line := fmt.Sprintf("Helper %-5s  %s", n+":", h.State)
+		line := fmt.Sprintf("Helper %-5s %s", n+":", h.State)
 		if !h.Usable() && h.Package != "" {
 			line += " (install " + h.Package + ")"
 		}
@@ -48,6 +89,21 @@ func printStatus(w io.Writer, st agent.Status) error {
 		}
 		fmt.Fprintln(b, line)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+}
+
+// worstDecider names what decides the protocol's (worst IPv4) verdict.
+func worstDecider(ps netfilter.ProtoStatus) string {
+	for _, e := range ps.Elements {
+		if e.Family == netfilter.IPv4 && e.Verdict == ps.Verdict && e.DecidedBy != nil {
+			return e.Match + ":" + decider(e.DecidedBy)
+		}
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -18,6 +18,9 @@ type Hooker struct {
 	// Drops is true when its forward chain can drop (drop policy or a
 	// drop/reject rule): those are the chains an allow must be placed in.
 	Drops bool
+	// Variant is "legacy" or "nft" for iptables-managed kinds (fw3 runs on
+	// either), "" for nftables.
+	Variant string
 }
 
 // Detection says which firewalls hook forward and which one is in charge.

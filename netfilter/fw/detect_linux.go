@@ -118,9 +118,9 @@ func nftTableHooker(conn *nftables.Conn, chains []*nftables.Chain) (Hooker, bool
 	case t.Family == nftables.TableFamilyINet && t.Name == "fw4":
 		h.Kind = netfilter.KindFW4
 	case fwd.Name == "FORWARD" && names["forwarding_rule"]:
-		h.Kind = netfilter.KindFW3 // fw3 on iptables-nft (OpenWrt 22.03 with fw3)
+		h.Kind, h.Variant = netfilter.KindFW3, "nft" // fw3 on iptables-nft (OpenWrt 22.03 with fw3)
 	case isXtables(t, fwd):
-		h.Kind = netfilter.KindIptablesNft
+		h.Kind, h.Variant = netfilter.KindIptablesNft, "nft"
 	}
 	drops, err := tableCanDrop(conn, fwd, chains)
 	if err != nil {
@@ -215,7 +215,7 @@ func legacyFilterHooker(proto iptables.Protocol, bin string) (Hooker, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		// Tables exist but the tool is gone: still a firewall, of unknown shape.
-		return Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Drops: true}, nil
+		return Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Drops: true, Variant: "legacy"}, nil
 	}
 	ipt, err := iptables.New(iptables.IPFamily(proto), iptables.Path(path))
 	if err != nil {
@@ -225,7 +225,7 @@ func legacyFilterHooker(proto iptables.Protocol, bin string) (Hooker, error) {
 	if err != nil {
 		return Hooker{}, fmt.Errorf("detect firewall: %s list chains: %w", bin, err)
 	}
-	h := Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter"}
+	h := Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Variant: "legacy"}
 	for _, c := range chains {
 		if c == "forwarding_rule" {
 			h.Kind = netfilter.KindFW3

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/api"
+	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/fw"
+)
+
+// errNeedDaemon is what a write command says without a daemon.
+var errNeedDaemon = exitError{code: ExitNoDaemon, err: errors.New(
+	"the vpnpass daemon is not running: start it (/etc/init.d/vpnpass start, or `vpnpass agent`) or add --direct to act without it")}
+
+// callDaemon calls the daemon; ok is false when no daemon listens.
+func callDaemon(ctx context.Context, o *opts, method string, params, result any) (ok bool, err error) {
+	if o.direct {
+		return false, nil
+	}
+	c, err := api.Dial(o.socket)
+	if errors.Is(err, api.ErrNoDaemon) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	err = c.Call(ctx, method, params, result)
+	if errors.Is(err, api.ErrNoDaemon) {
+		return false, nil
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) && ae.Code == "bad_params" {
+		return true, usageError{ae.Message}
+	}
+	return true, err
+}
+
+// direct is a one-off look at (or change of) the router without a daemon.
+type direct struct {
+	cfg    config.Config
+	paths  agent.Paths
+	router agent.Router
+}
+
+func loadDirect(o *opts, env Env) (*direct, error) {
+	cfg, problems, err := config.Load(o.config)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(env.Stderr, "vpnpass: config: %s\n", p)
+	}
+	d := &direct{cfg: cfg, paths: agent.DefaultPaths()}
+	d.router, err = agent.ResolveRouter(cfg, d.paths)
+	return d, err
+}
+
+func (d *direct) manager() (*fw.Manager, error) {
+	m, _, err := fw.Open(agent.FirewallOptions(d.cfg, d.router, d.paths, agent.ForgetFlows))
+	return m, err
+}
+
+// status is the direct status, with drift measured against the config.
+func (d *direct) status(ctx context.Context) (agent.Status, error) {
+	desired := d.cfg.Desired()
+	drift := map[netfilter.Protocol]bool{}
+	if m, err := d.manager(); err == nil {
+		if ch, err := m.Plan(desired); err == nil {
+			for _, c := range ch {
+				drift[c.Protocol] = true
+			}
+		}
+	}
+	in := agent.StatusInput{LANDevices: d.router.LANDevices, Desired: desired, Drift: drift}
+	return agent.CollectStatus(ctx, agent.LiveSources(d.cfg, d.paths.Network), in)
+}

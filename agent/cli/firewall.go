@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/fw"
+)
+
+// SetResult is the API's `set` result.
+type SetResult struct {
+	Changed bool               `json:"changed"`
+	Plan    []netfilter.Change `json:"plan"`
+	Status  *agent.Status      `json:"status,omitempty"`
+}
+
+type setParams struct {
+	Protocol string `json:"protocol"`
+	Mode     string `json:"mode"`
+	DryRun   bool   `json:"dry_run"`
+}
+
+func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
+	return func(ctx context.Context, o *opts, env Env) error {
+		p, err := netfilter.ParseProtocol(o.args[0])
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		var res SetResult
+		ok, err := callDaemon(ctx, o, "set", setParams{string(p), string(mode), o.dryRun}, &res)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if !o.direct && !o.dryRun {
+				return errNeedDaemon
+			}
+			if res, err = setDirect(ctx, o, env, p, mode); err != nil {
+				return err
+			}
+		}
+		if o.json {
+			return printJSON(env.Stdout, res)
+		}
+		return printSet(env.Stdout, p, mode, o.dryRun, res)
+	}
+}
+
+// setDirect changes one protocol's mode without a daemon: apply, then
+// persist so a daemon started later keeps it.
+func setDirect(ctx context.Context, o *opts, env Env, p netfilter.Protocol, mode netfilter.Mode) (SetResult, error) {
+	d, err := loadDirect(o, env)
+	if err != nil {
+		return SetResult{}, err
+	}
+	m, err := d.manager()
+	if err != nil {
+		return SetResult{}, err
+	}
+	desired := d.cfg.Desired()
+	desired[p] = mode
+	var res SetResult
+	if o.dryRun {
+		res.Plan, err = m.Plan(desired)
+		res.Changed = len(res.Plan) > 0
+		return res, err
+	}
+	if res.Plan, err = m.Apply(desired); err != nil {
+		return res, err
+	}
+	res.Changed = len(res.Plan) > 0
+	if err := config.SetMode(o.config, p, mode); err != nil {
+		return res, fmt.Errorf("applied, but could not save the mode in %s: %w", o.config, err)
+	}
+	d.cfg.Modes[p] = mode
+	st, err := d.status(ctx)
+	res.Status = &st
+	return res, err
+}
+
+func printSet(w io.Writer, p netfilter.Protocol, mode netfilter.Mode, dry bool, res SetResult) error {
+	b := &strings.Builder{}
+	switch {
+	case dry && len(res.Plan) == 0:
+		fmt.Fprintf(b, "%s is already %s: nothing would change.\n", p, mode)
+	case dry:
+		fmt.Fprintf(b, "Setting %s to %s would make these changes:\n", p, mode)
+	case !res.Changed:
+		fmt.Fprintf(b, "%s was already %s: nothing changed.\n", p, mode)
+	default:
+		fmt.Fprintf(b, "%s is now %s.\n", p, mode)
+	}
+	if dry {
+		for _, c := range res.Plan {
+			fmt.Fprintf(b, "  %-6s %s %s %s/%s: %s\n", c.Action, c.Backend, c.Family, c.Table, c.Chain, c.Rule)
+		}
+	}
+	if res.Status != nil {
+		if ps, ok := res.Status.Protocols[p]; ok {
+			fmt.Fprintf(b, "A new %s connection from the LAN now gets: %s\n", p, ps.Verdict)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func runCleanup(_ context.Context, o *opts, env Env) error {
+	if err := fw.CleanupAll("/"); err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(env.Stdout, map[string]bool{"cleaned": true})
+	}
+	_, err := fmt.Fprintln(env.Stdout, "Removed every rule, chain and table vpnpass had added.")
+	return err
+}
+
+type explainParams struct {
+	Proto string `json:"proto"`
+	Dst   string `json:"dst"`
+	Dport int    `json:"dport,omitempty"`
+	Src   string `json:"src,omitempty"`
+}
+
+func runExplain(ctx context.Context, o *opts, env Env) error {
+	pk, err := explainPacket(o.proto, o.dst, o.src, o.dport)
+	if err != nil {
+		return err
+	}
+	var ex netfilter.Explanation
+	ok, err := callDaemon(ctx, o, "explain", explainParams{o.proto, o.dst, o.dport, o.src}, &ex)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		d, err := loadDirect(o, env)
+		if err != nil {
+			return err
+		}
+		pk.OutIf = d.router.WANDevice
+		if len(d.router.LANDevices) > 0 {
+			pk.InIf = d.router.LANDevices[0]
+		}
+		if ex, err = fw.Explain(pk); err != nil {
+			return err
+		}
+	}
+	if o.json {
+		return printJSON(env.Stdout, ex)
+	}
+	return printExplain(env.Stdout, ex)
+}
+
+// explainPacket validates explain's flags into a LAN→WAN packet.
+func explainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) {
+	var pk netfilter.Packet
+	l4 := map[string]uint8{"udp": netfilter.ProtoUDP, "tcp": netfilter.ProtoTCP, "gre": netfilter.ProtoGRE, "esp": netfilter.ProtoESP, "ah": netfilter.ProtoAH}
+	var ok bool
+	if pk.L4, ok = l4[proto]; !ok {
+		return pk, usageError{fmt.Sprintf("--proto %q: must be one of udp, tcp, gre, esp, ah", proto)}
+	}
+	a, err := netip.ParseAddr(dst)
+	if err != nil {
+		return pk, usageError{fmt.Sprintf("--dst %q: must be an IP address", dst)}
+	}
+	pk.Dst, pk.Family = a.Unmap(), netfilter.IPv4
+	if a.Is6() && !a.Is4In6() {
+		pk.Family = netfilter.IPv6
+	}
+	if src != "" {
+		s, err := netip.ParseAddr(src)
+		if err != nil {
+			return pk, usageError{fmt.Sprintf("--src %q: must be an IP address", src)}
+		}
+		pk.Src = s.Unmap()
+	}
+	if (pk.L4 == netfilter.ProtoUDP || pk.L4 == netfilter.ProtoTCP) && (dport < 1 || dport > 65535) {
+		return pk, usageError{"--dport: a port from 1 to 65535 is needed for udp and tcp"}
+	}
+	pk.DstPort, pk.SrcPort, pk.CtState = uint16(dport), 40000, "new"
+	return pk, nil
+}
+
+func printExplain(w io.Writer, ex netfilter.Explanation) error {
+	b := &strings.Builder{}
+	for _, s := range ex.Path {
+		fmt.Fprintf(b, "  %-9s %s %s/%s", s.Effect, s.Backend, s.Table, s.Chain)
+		if s.Handle != 0 {
+			fmt.Fprintf(b, " #%d", s.Handle)
+		}
+		if s.Rule != "" {
+			fmt.Fprintf(b, ": %s", s.Rule)
+		}
+		if s.Comment != "" {
+			fmt.Fprintf(b, "  (%s)", s.Comment)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(b, "Verdict: %s%s\n", ex.Verdict, decider(ex.DecidedBy))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func decider(d *netfilter.Decider) string {
+	if d == nil {
+		return ""
+	}
+	if d.Policy != "" {
+		return fmt.Sprintf(" (policy %s of %s %s)", d.Policy, d.Table, d.Chain)
+	}
+	s := fmt.Sprintf(" (rule #%d in %s %s", d.Handle, d.Table, d.Chain)
+	if d.Comment != "" {
+		s += ": " + d.Comment
+	}
+	return s + ")"
+}

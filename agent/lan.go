@@ -1,0 +1,83 @@
+package agent
+
+import (
+	"errors"
+	"io/fs"
+	"net"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/openwrt/uci"
+)
+
+// DefaultNetworkConfig is OpenWrt's network configuration.
+const DefaultNetworkConfig = "/etc/config/network"
+
+// LANDevices resolves the router's LAN devices: the configured list; else
+// OpenWrt's `network.lan` device; else br-lan if it exists; else every up,
+// non-loopback interface with a private IPv4 address other than the WAN.
+func LANDevices(configured []string, networkConfig, wanDevice string, links func() ([]net.Interface, error)) ([]string, error) {
+	if len(configured) > 0 {
+		return configured, nil
+	}
+	if dev, err := openwrtLANDevice(networkConfig); err != nil {
+		return nil, err
+	} else if dev != "" {
+		return []string{dev}, nil
+	}
+	ifs, err := links()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range ifs {
+		if i.Name == "br-lan" {
+			return []string{"br-lan"}, nil
+		}
+	}
+	var out []string
+	for _, i := range ifs {
+		if i.Flags&net.FlagLoopback != 0 || i.Flags&net.FlagUp == 0 || i.Name == wanDevice {
+			continue
+		}
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && ipn.IP.IsPrivate() {
+				out = append(out, i.Name)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no LAN device found: set `list lan_device` in the vpnpass config")
+	}
+	return out, nil
+}
+
+// openwrtLANDevice reads `config interface 'lan'`: `option device` on 21.02
+// and later; before that `option ifname` with `option type 'bridge'` meant
+// the bridge br-lan.
+func openwrtLANDevice(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	f, err := uci.ParseFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	s := f.Section("lan")
+	if s == nil || s.Type != "interface" {
+		return "", nil
+	}
+	if dev, ok := s.Get("device"); ok && dev != "" {
+		return dev, nil
+	}
+	if typ, _ := s.Get("type"); typ == "bridge" {
+		return "br-lan", nil
+	}
+	if ifn, ok := s.Get("ifname"); ok {
+		return strings.Fields(ifn + " ")[0], nil
+	}
+	return "", nil
+}

@@ -1,0 +1,58 @@
+package fw
+
+import (
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// InspectOptions describe the router for an inspection.
+type InspectOptions struct {
+	LANDevices []string
+	WANDevice  string
+	// Desired and Drift fill each protocol's mode and drift flag.
+	Desired netfilter.Desired
+	Drift   map[netfilter.Protocol]bool
+}
+
+// Inspection is the firewall part of the status.
+type Inspection struct {
+	Detection   Detection
+	Protocols   map[netfilter.Protocol]netfilter.ProtoStatus
+	Masquerade  bool
+	FlowOffload string
+	// PPTPAssignedBy names who assigns the pptp helper ("vpnpass", "fw4", ...).
+	PPTPAssignedBy []string
+}
+
+// lanToWAN is the representative first packet of a footprint element: from
+// the LAN device out of the WAN device, conntrack state new. Addresses stay
+// unknown, so a rule that matches on them makes the verdict uncertain.
+func lanToWAN(e netfilter.Element, o InspectOptions) netfilter.Packet {
+	p := netfilter.Packet{Family: e.Family, L4: e.L4, DstPort: e.Port, SrcPort: 40000, CtState: "new", OutIf: o.WANDevice}
+	if e.L4 == netfilter.ProtoUDP && (e.Port == 500 || e.Port == 4500 || e.Port == 1701) {
+		p.SrcPort = e.Port // IKE, NAT-T and L2TP clients use the well-known port as source too
+	}
+	if len(o.LANDevices) > 0 {
+		p.InIf = o.LANDevices[0]
+	}
+	return p
+}
+
+// evaluateProtocols runs every footprint element of every protocol through
+// the forward chains of all firewalls (pure given the chains; tested).
+func evaluateProtocols(chains map[netfilter.Family][]netfilter.Chain, o InspectOptions) map[netfilter.Protocol]netfilter.ProtoStatus {
+	out := map[netfilter.Protocol]netfilter.ProtoStatus{}
+	for _, p := range netfilter.Protocols {
+		ps := netfilter.ProtoStatus{Mode: o.Desired.Mode(p), Drift: o.Drift[p], Elements: []netfilter.ElementStatus{}}
+		for _, e := range netfilter.Footprint(p) {
+			ex := netfilter.EvaluateHook(chains[e.Family], lanToWAN(e, o))
+			ps.Elements = append(ps.Elements, netfilter.ElementStatus{
+				Match: e.Match(), Family: e.Family, Verdict: ex.Verdict, DecidedBy: ex.DecidedBy,
+			})
+			if e.Family == netfilter.IPv4 {
+				ps.Verdict = netfilter.Worst(ps.Verdict, ex.Verdict)
+			}
+		}
+		out[p] = ps
+	}
+	return out
+}

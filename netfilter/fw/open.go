@@ -1,0 +1,37 @@
+package fw
+
+import "github.com/vpnpass/vpnpass/netfilter"
+
+// Options configure the composed firewall backend.
+type Options struct {
+	// Backend is the configured backend: "" or "auto" detects, else one of
+	// fw4, nftables, fw3, iptables (or iptables-legacy / iptables-nft).
+	Backend netfilter.Kind
+	// LANDevices are the router's LAN devices (br-lan); at least one.
+	LANDevices []string
+	// WANDevice is the WAN device when known.
+	WANDevice string
+	// Root prefixes the fw4 include paths ("" = /); tests point it at a temp dir.
+	Root string
+	// AutoIncludes mirrors fw4's `auto_includes` (true unless set to 0).
+	AutoIncludes bool
+	// Forget deletes conntrack entries of a protocol's footprint after a
+	// mode change; nil skips it.
+	Forget func(netfilter.Protocol) error
+}
+
+// variantOf returns the iptables variant that carries a kind in d.
+func variantOf(d Detection, k netfilter.Kind) string {
+	for _, h := range d.Hookers {
+		if h.Kind == k && h.Variant != "" {
+			return h.Variant
+		}
+	}
+	switch {
+	case k == netfilter.KindIptablesNft:
+		return "nft"
+	case k == netfilter.KindFW3 && !d.Legacy && d.NFTables:
+		return "nft"
+	}
+	return "legacy"
+}

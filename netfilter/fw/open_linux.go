@@ -1,0 +1,76 @@
+package fw
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/ipt"
+	"github.com/vpnpass/vpnpass/netfilter/nft"
+)
+
+// Open detects the firewalls of the calling thread's network namespace and
+// builds the composed backend: the firewall in charge plus every other one
+// whose forward chain could drop an allowed footprint.
+func Open(o Options) (*Manager, Detection, error) {
+	det, err := Detect()
+	if err != nil {
+		return nil, det, err
+	}
+	specs, err := Plan(det, o.Backend)
+	if err != nil {
+		return nil, det, err
+	}
+	subs := make([]Sub, 0, len(specs))
+	for _, s := range specs {
+		b, err := build(s.Kind, det, o)
+		if err != nil {
+			return nil, det, fmt.Errorf("open %s backend: %w", s.Kind, err)
+		}
+		subs = append(subs, Sub{Role: s.Role, Backend: b})
+	}
+	m, err := NewManager(subs, o.Forget)
+	return m, det, err
+}
+
+func build(k netfilter.Kind, det Detection, o Options) (netfilter.Backend, error) {
+	switch k {
+	case netfilter.KindFW4, netfilter.KindNftables:
+		return nft.New(nft.Options{Kind: k, LANDevices: o.LANDevices, WANDevice: o.WANDevice,
+			Root: o.Root, AutoIncludes: o.AutoIncludes})
+	case netfilter.KindFW3, netfilter.KindIptablesLegacy, netfilter.KindIptablesNft:
+		v := variantOf(det, k)
+		if k == netfilter.KindIptablesLegacy {
+			v = ipt.VariantLegacy
+		}
+		return ipt.New(ipt.Options{Variant: v, FW3: k == netfilter.KindFW3,
+			LANDevices: o.LANDevices, WANDevice: o.WANDevice})
+	}
+	return nil, fmt.Errorf("no backend for firewall kind %q", k)
+}
+
+// CleanupAll removes everything vpnpass ever added, on every backend, without
+// needing the configuration: our nftables tables and tagged rules, the fw4
+// include, and our iptables chains and tagged rules in both variants and
+// families. It works after a crash or a backend switch.
+func CleanupAll(root string) error {
+	var errs []error
+	det, err := Detect()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if det.NFTables || err != nil {
+		// Cleanup ignores LAN devices: it removes whatever carries our tag.
+		b, err := nft.New(nft.Options{Kind: netfilter.KindNftables, LANDevices: []string{"lo"}, Root: root})
+		if err == nil {
+			err = b.Cleanup()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+		}
+	}
+	if err := ipt.Cleanup(); err != nil {
+		errs = append(errs, fmt.Errorf("cleanup iptables: %w", err))
+	}
+	return errors.Join(errs...)
+}
