@@ -48,7 +48,9 @@ type direct struct {
 	router agent.Router
 }
 
-func loadDirect(o *opts, env Env) (*direct, error) {
+// loadDirect reads the config and finds the router's devices. A missing LAN
+// device only stops commands that change rules (needLAN); a look goes on.
+func loadDirect(o *opts, env Env, needLAN bool) (*direct, error) {
 	cfg, problems, err := config.Load(o.config)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -58,6 +60,10 @@ func loadDirect(o *opts, env Env) (*direct, error) {
 	}
 	d := &direct{cfg: cfg, paths: agent.DefaultPaths()}
 	d.router, err = agent.ResolveRouter(cfg, d.paths)
+	if err != nil && !needLAN && len(d.router.LANDevices) == 0 {
+		fmt.Fprintf(env.Stderr, "vpnpass: %v; verdicts assume traffic from any interface\n", err)
+		err = nil
+	}
 	return d, err
 }
 

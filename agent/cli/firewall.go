@@ -55,7 +55,7 @@ func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
 // setDirect changes one protocol's mode without a daemon: apply, then
 // persist so a daemon started later keeps it.
 func setDirect(ctx context.Context, o *opts, env Env, p netfilter.Protocol, mode netfilter.Mode) (SetResult, error) {
-	d, err := loadDirect(o, env)
+	d, err := loadDirect(o, env, true)
 	if err != nil {
 		return SetResult{}, err
 	}
@@ -139,7 +139,7 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 		return err
 	}
 	if !ok {
-		d, err := loadDirect(o, env)
+		d, err := loadDirect(o, env, false)
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ func runStatus(ctx context.Context, o *opts, env Env) error {
 		return err
 	}
 	if !ok {
-		d, err := loadDirect(o, env)
+		d, err := loadDirect(o, env, false)
 		if err != nil {
 			return err
 		}
