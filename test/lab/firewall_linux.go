@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -128,29 +127,6 @@ func (l *Lab) Iptables(variant string, args ...string) ([]byte, error) {
 // Nft runs the nft binary in the router.
 func (l *Lab) Nft(args ...string) ([]byte, error) {
 	return l.Router.Run("nft", args...)
-}
-
-// fw3LanToWAN is the rule fw3-locked removes: fw3 renders lan→wan
-// forwarding (config forwarding src lan dest wan) as this jump.
-const fw3LanToWAN = `-A zone_lan_forward -m comment --comment "!fw3: Zone lan to wan forwarding policy" -j zone_wan_dest_ACCEPT`
-
-var fw3WANDev = regexp.MustCompile(`(-[io]) eth1\b`)
-
-// renderFW3 adapts the fw3 fixture (IPv4 and IPv6 parts separated by a
-// line "# ip6tables") to the lab's WAN device and the locked variant.
-func renderFW3(fixture, wan string, locked bool) (v4, v6 string, err error) {
-	text := fw3WANDev.ReplaceAllString(fixture, "$1 "+wan)
-	if locked {
-		if strings.Count(text, fw3LanToWAN) != 2 {
-			return "", "", fmt.Errorf("fw3 fixture has changed: want the lan→wan rule once per family")
-		}
-		text = strings.ReplaceAll(text, fw3LanToWAN+"\n", "")
-	}
-	parts := strings.SplitN(text, "\n# ip6tables\n", 2)
-	if len(parts) != 2 {
-		return "", "", fmt.Errorf("fw3 fixture has no \"# ip6tables\" separator")
-	}
-	return parts[0] + "\n", parts[1], nil
 }
 
 func (l *Lab) loadFW3(locked bool) error {

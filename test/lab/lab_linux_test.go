@@ -190,17 +190,6 @@ func TestFirewalls(t *testing.T) {
 	}
 }
 
-func firewallsName(fws []Firewall) string {
-	if len(fws) == 0 {
-		return string(FirewallNone)
-	}
-	var s []string
-	for _, f := range fws {
-		s = append(s, string(f))
-	}
-	return strings.Join(s, "+")
-}
-
 func assertTables(t *testing.T, n *Node, want, notWant []string) {
 	t.Helper()
 	tables, err := n.NftTables()
@@ -221,4 +210,40 @@ func assertTables(t *testing.T, n *Node, want, notWant []string) {
 			t.Errorf("unexpected table %s in %s", w, n.Role)
 		}
 	}
+}
+
+// TestFW4IncludeAndReload: a chain-pre include opens UDP 500 in a locked
+// fw4; a rule inserted by hand vanishes on ReloadFW4 (what `fw4 reload`
+// does) while the include's rule comes back with the render.
+func TestFW4IncludeAndReload(t *testing.T) {
+	dir := t.TempDir()
+	rule := `iifname "br-lan" udp dport 500 accept comment "lab: include test"` + "\n"
+	if err := os.WriteFile(dir+"/allow.nft", []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := New(t, Config{Topology: Double, Firewalls: []Firewall{FW4Locked}, FW4IncludeDir: dir})
+	ike, natt := netip.AddrPortFrom(Server, 500), netip.AddrPortFrom(Server, 4500)
+	mustServeUDP(t, l.Inet, ike)
+	mustServeUDP(t, l.Inet, natt)
+	expect := func(stage string, dst netip.AddrPort, want outcome) {
+		t.Helper()
+		_, seen, err := UDPExchange(l.LAN, dst, []byte("x"), exchangeTimeout)
+		if got := classify(err); got != want {
+			t.Errorf("%s: LAN -> %s %s (%v), want %s", stage, dst, got, err, want)
+		}
+		if err == nil && seen.Addr() != l.PublicAddr {
+			t.Errorf("%s: server saw %s, want %s", stage, seen, l.PublicAddr)
+		}
+	}
+	expect("include", ike, passes)
+	expect("include", natt, rejected)
+	if _, err := l.Nft("insert", "rule", "inet", "fw4", "forward", "udp", "dport", "4500", "accept"); err != nil {
+		t.Fatal(err)
+	}
+	expect("hand rule", natt, passes)
+	if err := l.ReloadFW4(); err != nil {
+		t.Fatal(err)
+	}
+	expect("after reload", natt, rejected)
+	expect("after reload", ike, passes)
 }

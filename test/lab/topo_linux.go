@@ -238,9 +238,22 @@ func (l *Lab) forwarding() error {
 	return nil
 }
 
+// vethIndex numbers the near ends of veth pairs. Each namespace numbers
+// its links from 1 (lo), so both ends of a pair would often get index 2; the
+// kernel then takes the pair for a device without a lower link and delays
+// its carrier-up handling by up to a second (linkwatch treats only
+// stacked-device events as urgent). Distinct indexes make it immediate.
+var vethIndex = map[string]int{RouterLANPort1: 101, RouterLANPort2: 102, ISPOuterDevice + "@isp": 104}
+
 func veth(a *Node, aName string, b *Node, bName string) error {
+	idx := vethIndex[aName]
+	if a.Role == RoleISP {
+		idx = vethIndex[aName+"@isp"]
+	} else if a.Role == RoleRouter && idx == 0 {
+		idx = 103 // the WAN device, whatever its name
+	}
 	v := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: aName},
+		LinkAttrs:     netlink.LinkAttrs{Name: aName, Index: idx},
 		PeerName:      bName,
 		PeerNamespace: netlink.NsFd(b.handle),
 	}
