@@ -13,7 +13,7 @@ import (
 
 // snapFromSave reads one table of one family from iptables-save text. The
 // fw3 fixture holds the IPv4 part, a "# ip6tables" line, then IPv6.
-func snapFromSave(t *testing.T, text, table string, fam netfilter.Family) *tableSnap {
+func snapFromSave(t testing.TB, text, table string, fam netfilter.Family) *tableSnap {
 	t.Helper()
 	if v4, v6, ok := strings.Cut(text, "\n# ip6tables\n"); ok {
 		text = v4
@@ -47,7 +47,7 @@ func snapFromSave(t *testing.T, text, table string, fam netfilter.Family) *table
 	return s
 }
 
-func fixture(t *testing.T, name string) string {
+func fixture(t testing.TB, name string) string {
 	t.Helper()
 	if strings.HasPrefix(name, "shared:") {
 		b, err := lab.ReadTestdata(strings.TrimPrefix(name, "shared:"))
@@ -185,6 +185,19 @@ func TestMasquerade(t *testing.T) {
 		p := netfilter.Packet{Family: netfilter.IPv4, OutIf: tt.wan, CtState: "new"}
 		if got, _ := s.mayMasquerade("POSTROUTING", p, 0); got != tt.want {
 			t.Errorf("masquerade on %s = %v, want %v", tt.wan, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkEvaluateFW3: one packet through fw3's FORWARD (snapshot in memory).
+func BenchmarkEvaluateFW3(b *testing.B) {
+	s := snapFromSave(b, fixture(b, "shared:fw3-default.rules"), "filter", netfilter.IPv4)
+	c := &baseChain{snap: s, ref: netfilter.ChainRef{Backend: s.kind, Table: "filter", Name: "FORWARD"}}
+	p := out(17, 1701)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if e := c.Evaluate(p); e.Verdict != netfilter.Accept {
+			b.Fatal(e.Verdict)
 		}
 	}
 }

@@ -108,7 +108,7 @@ func TestKeyNormalizes(t *testing.T) {
 	}
 }
 
-func mustRule(t *testing.T, line string) *Rule {
+func mustRule(t testing.TB, line string) *Rule {
 	t.Helper()
 	toks, err := tokenize(line)
 	if err != nil {
