@@ -150,3 +150,41 @@ func lineDiff(a, b string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestAllowInEveryDroppingChain: on a plain nftables router the allow goes
+// into every forward base chain that can drop (by policy, or through a jump
+// to a reject), with the rules of that table's family only (no AH in an ip
+// table, only IPv6 elements in an ip6 one), and into none that cannot.
+func TestAllowInEveryDroppingChain(t *testing.T) {
+	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}}, kind: netfilter.KindNftables})
+	for _, cmd := range [][]string{
+		{"add", "table", "ip6", "extra"},
+		{"add", "chain", "ip6", "extra", "sub"},
+		{"add", "rule", "ip6", "extra", "sub", "meta l4proto esp reject"},
+		{"add", "chain", "ip6", "extra", "fw", "{ type filter hook forward priority 5; policy accept; }"},
+		{"add", "rule", "ip6", "extra", "fw", "jump sub"},
+		{"add", "table", "ip", "open4"},
+		{"add", "chain", "ip", "open4", "fw", "{ type filter hook forward priority 5; policy accept; }"},
+		{"add", "rule", "ip", "open4", "fw", "counter"},
+	} {
+		r.nft(cmd...)
+	}
+	d := netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow}
+	r.apply(d)
+	if ch := r.plan(d); len(ch) != 0 {
+		t.Fatalf("drift:\n%s", changesText(ch))
+	}
+	got := r.tagged()
+	want := map[string]int{
+		"inet filter forward": len(r.b.cfg.allowSpecs(netfilter.IPsec, famInet)),
+		"ip6 extra fw":        len(r.b.cfg.allowSpecs(netfilter.IPsec, famIP6)),
+	}
+	if len(got) != len(want) || got["inet filter forward"] != want["inet filter forward"] || got["ip6 extra fw"] != want["ip6 extra fw"] {
+		t.Errorf("tagged rules %v, want %v", got, want)
+	}
+	if ip6 := r.nft("list", "chain", "ip6", "extra", "fw"); !strings.Contains(ip6, "meta l4proto ah") {
+		t.Errorf("ip6 table lacks the AH allow:\n%s", ip6)
+	}
+	r.cleanup(r.b)
+	r.assertNothingOfOurs()
+}

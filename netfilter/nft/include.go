@@ -2,6 +2,7 @@ package nft
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -71,6 +73,11 @@ var nftBinary = func() string {
 	return p
 }
 
+// checked remembers texts `nft -c` accepted in this process, so toggling
+// between states already seen does not run nft again (a fork and exec costs
+// more than the whole netlink transaction).
+var checked sync.Map // sha256 of the text -> struct{}
+
 // checkInclude asks `nft -c` whether path is a valid chain body, by including
 // it from a throw-away table that is never committed. Only the exit status
 // is used.
@@ -79,10 +86,18 @@ func checkInclude(path string) error {
 	if bin == "" {
 		return nil
 	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	sum := sha256.Sum256(text)
+	if _, ok := checked.Load(sum); ok {
+		return nil
+	}
 	wrapper := path + ".check"
-	text := fmt.Sprintf("table inet %s_check {\n\tchain forward {\n\t\ttype filter hook forward priority 0;\n\t\tinclude %q\n\t}\n}\n",
+	wrap := fmt.Sprintf("table inet %s_check {\n\tchain forward {\n\t\ttype filter hook forward priority 0;\n\t\tinclude %q\n\t}\n}\n",
 		netfilter.TablePrefix, path)
-	if err := os.WriteFile(wrapper, []byte(text), 0o600); err != nil {
+	if err := os.WriteFile(wrapper, []byte(wrap), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", wrapper, err)
 	}
 	defer os.Remove(wrapper)
@@ -90,6 +105,7 @@ func checkInclude(path string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("nft -c rejects the include text: %w", err)
 	}
+	checked.Store(sum, struct{}{})
 	return nil
 }
 

@@ -27,11 +27,27 @@ type rigConfig struct {
 	autoIncludes bool
 	include      bool // render fw4's chain-pre include of our symlink directory
 	lan          []string
+	// tmpfsRoot puts Root on tmpfs, as /var/run is on OpenWrt (fsync on
+	// the test machine's disk would dominate timings).
+	tmpfsRoot bool
+}
+
+func tmpfsDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "vpnpass-nft-")
+	if err != nil {
+		t.Skipf("no tmpfs at /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }
 
 func newRig(t testing.TB, rc rigConfig) *rig {
 	t.Helper()
 	root := t.TempDir()
+	if rc.tmpfsRoot {
+		root = tmpfsDir(t)
+	}
 	if rc.include {
 		dir := filepath.Dir(filepath.Join(root, IncludeSymlink))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
