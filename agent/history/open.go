@@ -1,0 +1,157 @@
+package history
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// corruptError marks a file that is not a sound history: Open moves it aside.
+type corruptError struct{ err error }
+
+func (e *corruptError) Error() string { return e.err.Error() }
+func (e *corruptError) Unwrap() error { return e.err }
+
+func corrupt(format string, args ...any) error {
+	return &corruptError{fmt.Errorf(format, args...)}
+}
+
+func isCorruption(err error) bool {
+	var ce *corruptError
+	return errors.As(err, &ce)
+}
+
+// environmental errors say nothing about the file's content: moving the file
+// aside would lose history for nothing.
+func environmental(err error) bool {
+	for _, target := range []error{
+		fs.ErrPermission, fs.ErrNotExist, syscall.ENOSPC, syscall.EROFS, syscall.EMFILE,
+		syscall.ENFILE, syscall.ENOMEM, syscall.EISDIR, syscall.ENOTDIR, syscall.EINTR,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// openChecked opens the bbolt file and reads every record once, so that a
+// damaged file is found now (and moved aside) rather than crashing the daemon
+// later. It returns the bytes the records take.
+func openChecked(path string, opts Options, readOnly bool) (*bolt.DB, int64, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
+		return nil, 0, corrupt("the file is empty (0 bytes)")
+	}
+	db, err := openBolt(path, opts, readOnly)
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err := check(db)
+	if err != nil {
+		closeQuietly(db)
+		return nil, 0, corrupt("%v", err)
+	}
+	return db, data, nil
+}
+
+func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, err error) {
+	// bbolt reads the file through mmap: a truncated file faults (SIGBUS), and
+	// a damaged page makes bbolt panic. Both become errors here.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			db, err = nil, corrupt("bbolt failed reading the file: %v", p)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: readOnly})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	case environmental(err):
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	return nil, corrupt("%v", err)
+}
+
+// check walks every record: the file must hold every page bbolt's meta page
+// claims, and every record must have our header.
+func check(db *bolt.DB) (data int64, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("bbolt failed reading the file: %v", p)
+		}
+	}()
+	fi, err := os.Stat(db.Path())
+	if err != nil {
+		return 0, err
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		if tx.Size() > fi.Size() {
+			return fmt.Errorf("the file is truncated: its pages need %d bytes, it has %d", tx.Size(), fi.Size())
+		}
+		b := tx.Bucket(bucketName)
+		if b == nil {
+			return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+				return fmt.Errorf("not a vpnpass history file (bucket %q)", name)
+			})
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if _, _, _, herr := recordHeader(v); herr != nil || len(k) != 8 {
+				return fmt.Errorf("record %x is malformed", k)
+			}
+			data += recordCost(k, v)
+		}
+		return nil
+	})
+	return data, err
+}
+
+func closeQuietly(db *bolt.DB) {
+	defer func() { recover() }()
+	db.Close()
+}
+
+// keepCorrupt is how many moved-aside files are kept (the default path is
+// on tmpfs, i.e. RAM).
+const keepCorrupt = 3
+
+// moveAside renames a corrupt file to <path>.corrupt-<UTC time> and removes
+// all but the newest few such files.
+func moveAside(path string, now time.Time) (string, error) {
+	base := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
+	name := base
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	if err := os.Rename(path, name); err != nil {
+		return "", err
+	}
+	syncDir(path)
+	old, _ := filepath.Glob(path + ".corrupt-*")
+	sort.Strings(old) // the names sort by the time they were moved aside
+	for len(old) > keepCorrupt {
+		if old[0] != name {
+			os.Remove(old[0])
+		}
+		old = old[1:]
+	}
+	return name, nil
+}
+
+func dirOf(path string) string { return filepath.Dir(path) }
