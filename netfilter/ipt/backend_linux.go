@@ -104,6 +104,9 @@ func (b *Backend) changes(ops []op) []netfilter.Change {
 
 // plan returns the ops for d and the state they were computed from.
 func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
+	if err := checkDesired(d); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", b.Kind(), err)
+	}
 	states := map[string]famState{}
 	var ops []op
 	for _, f := range b.fams {

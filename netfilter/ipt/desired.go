@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -37,6 +38,16 @@ type layout struct {
 
 // desiredLayout renders d for one family. lans may be empty (rules then
 // match any input interface); wan may be "" (any output interface).
+// checkDesired refuses modes other than allow, block and default.
+func checkDesired(d netfilter.Desired) error {
+	for p := range d {
+		if _, err := netfilter.ParseMode(string(d.Mode(p))); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 func desiredLayout(d netfilter.Desired, fam netfilter.Family, lans []string, wan string) layout {
 	if len(lans) == 0 {
 		lans = []string{""}
@@ -89,6 +100,8 @@ func fwdSpecs(p netfilter.Protocol, mode netfilter.Mode, e netfilter.Element, la
 // (PREROUTING) and, through the OUTPUT jump, to the router's own PPTP
 // towards the WAN. A packet in PREROUTING has no output device, and one in
 // OUTPUT no input device, so each rule only ever matches on its own hook.
+// Without a known WAN device the router's rule has no -o and so also
+// assigns the helper to TCP 1723 arriving from any side in PREROUTING.
 func helperSpecs(lans []string, wan string) []spec {
 	var out []spec
 	tail := []string{"-p", "tcp", "-m", "tcp", "--dport", "1723",

@@ -79,3 +79,12 @@ func TestLayoutInvariants(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckDesired(t *testing.T) {
+	if err := checkDesired(netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: ""}); err != nil {
+		t.Errorf("valid desired refused: %v", err)
+	}
+	if err := checkDesired(netfilter.Desired{netfilter.PPTP: "open"}); err == nil {
+		t.Error("mode \"open\" accepted")
+	}
+}

@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,8 +33,23 @@ func inRouter[T any](t *testing.T, l *lab.Lab, fn func() (T, error)) T {
 
 func routerDo(l *lab.Lab, fn func() error) error { return l.Router.Do(fn) }
 
+// requireVariant skips (fails under CI=true, as the lab does) when the
+// variant's iptables binaries are missing, e.g. in a busybox VM.
+func requireVariant(t testing.TB, v string) {
+	t.Helper()
+	for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+		if _, err := binaryPath(v, f); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatal(err)
+			}
+			t.Skip(err)
+		}
+	}
+}
+
 func newBackend(t *testing.T, l *lab.Lab, o Options) *Backend {
 	t.Helper()
+	requireVariant(t, o.Variant)
 	if len(o.LANDevices) == 0 {
 		o.LANDevices = []string{lab.LANDevice}
 	}
