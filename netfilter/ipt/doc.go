@@ -12,4 +12,13 @@
 // reached by one jump tagged vpnpass:jump; every rule carries the comment
 // vpnpass:<protocol>. Plan, Apply and Cleanup find ours by these names and
 // tags only and never touch anything else.
+//
+// Evaluation (Inspector) understands -s/-d, -i/-o (with + and !), -p, -f,
+// -m tcp/udp (--sport/--dport, ranges), multiport, conntrack --ctstate,
+// state, comment, ah/esp, and the targets ACCEPT, DROP, REJECT, RETURN,
+// user chains (-j and -g) and targets that only continue (LOG, MARK,
+// TCPMSS...). Anything else on a packet's path makes the verdict Uncertain.
+// Two assumptions about the representative packets are built in: they are
+// not destination-NATed (ctstate DNAT is false; SNAT is unknown), and an
+// IPv6 AH packet is in tunnel mode (what -p sees after AH is IPv6, 41).
 package ipt

@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,9 @@ func TestBlockEndToEnd(t *testing.T) {
 // rule) and a real TCP connection to port 1723 gets helper=pptp in
 // conntrack. The inspector also sees the lab's masquerade.
 func TestPPTPHelper(t *testing.T) {
+	if _, err := exec.LookPath("conntrack"); err != nil {
+		skipOrFail(t, err)
+	}
 	for _, v := range Variants {
 		t.Run(v, func(t *testing.T) {
 			l := lab.New(t, lab.Config{Firewalls: []lab.Firewall{dropFirewall(v)}})

@@ -39,12 +39,17 @@ func requireVariant(t testing.TB, v string) {
 	t.Helper()
 	for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
 		if _, err := binaryPath(v, f); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal(err)
-			}
-			t.Skip(err)
+			skipOrFail(t, err)
 		}
 	}
+}
+
+func skipOrFail(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(err)
+	}
+	t.Skip(err)
 }
 
 func newBackend(t *testing.T, l *lab.Lab, o Options) *Backend {
