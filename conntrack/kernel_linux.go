@@ -1,0 +1,70 @@
+package conntrack
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	ct "github.com/ti-mo/conntrack"
+	"golang.org/x/sys/unix"
+)
+
+// accountingSysctl turns per-flow packet and byte counters on. It is per
+// network namespace: /proc/sys/net resolves to the namespace of the thread
+// that opens it.
+const accountingSysctl = "/proc/sys/net/netfilter/nf_conntrack_acct"
+
+// EnableAccounting turns on conntrack accounting (net.netfilter.
+// nf_conntrack_acct) in the calling thread's network namespace and reports
+// whether it was off before. Only flows created afterwards are counted.
+func EnableAccounting() (changed bool, err error) {
+	b, err := os.ReadFile(accountingSysctl)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", accountingSysctl, err)
+	}
+	if strings.TrimSpace(string(b)) == "1" {
+		return false, nil
+	}
+	if err := os.WriteFile(accountingSysctl, []byte("1"), 0o644); err != nil {
+		return false, fmt.Errorf("write 1 to %s: %w", accountingSysctl, err)
+	}
+	return true, nil
+}
+
+// DeleteFootprint deletes the conntrack entries of one footprint element in
+// the calling thread's network namespace: IP protocol l4 and, for TCP and
+// UDP, original destination port (0 matches every port, and is the only
+// choice for GRE, ESP and AH). It returns how many entries it deleted. A
+// mode change calls it so existing flows meet the new rules: a helper only
+// attaches to new connections, a block must hit established flows, and
+// offloaded flows skip the forward chain until their entry goes.
+func DeleteFootprint(l4 uint8, port uint16) (int, error) {
+	c, err := ct.Dial(nil)
+	if err != nil {
+		return 0, fmt.Errorf("open conntrack socket: %w", err)
+	}
+	defer c.Close()
+	flows, err := c.Dump(nil)
+	if err != nil {
+		return 0, fmt.Errorf("dump conntrack table: %w", err)
+	}
+	n := 0
+	for i := range flows {
+		f := &flows[i]
+		if f.TupleOrig.Proto.Protocol != l4 || (port != 0 && f.TupleOrig.Proto.DestinationPort != port) {
+			continue
+		}
+		// Only the identity: the tuple (with its zone) and the ID, so the
+		// kernel deletes exactly this entry and nothing else is re-sent.
+		del := ct.Flow{ID: f.ID, TupleOrig: f.TupleOrig, Zone: f.Zone}
+		if err := c.Delete(del); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue // expired meanwhile
+			}
+			return n, fmt.Errorf("delete conntrack entry %s: %w", f.TupleOrig, err)
+		}
+		n++
+	}
+	return n, nil
+}

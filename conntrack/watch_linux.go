@@ -1,0 +1,274 @@
+package conntrack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mdlayher/netlink"
+	ct "github.com/ti-mo/conntrack"
+	nf "github.com/ti-mo/netfilter"
+	"golang.org/x/sys/unix"
+)
+
+// Watch runs a Watcher until ctx is done; see Watcher.Run.
+func Watch(ctx context.Context, cfg WatchConfig, events chan<- Event) error {
+	return NewWatcher(cfg).Run(ctx, events)
+}
+
+// Run subscribes to conntrack NEW/UPDATE/DESTROY events, then dumps the
+// table (flows older than the subscription send no events: the kernel only
+// reports flows created while a listener existed), delivering the footprint
+// flows as EventDump followed by EventSyncDone, then delivers events until
+// ctx is done (it then returns nil). When the kernel drops events because
+// the socket overflowed (ENOBUFS), Run counts the overrun, dumps again so
+// the consumer can resynchronise, calls OnOverrun and keeps going.
+func (w *Watcher) Run(ctx context.Context, events chan<- Event) error {
+	sub, err := w.subscribe()
+	if err != nil {
+		return err
+	}
+	defer sub.c.Close()
+	query, err := ct.Dial(&netlink.Config{NetNS: w.cfg.NetNS})
+	if err != nil {
+		return fmt.Errorf("open conntrack query socket: %w", err)
+	}
+	defer query.Close()
+	stop := context.AfterFunc(ctx, sub.stop)
+	defer stop()
+
+	if err := w.sync(ctx, query, events, nil); err != nil {
+		return ctxOr(ctx, err)
+	}
+	for {
+		msgs, err := sub.c.Receive()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, unix.ENOBUFS):
+			if err := w.overrun(ctx, sub, query, events); err != nil {
+				return ctxOr(ctx, err)
+			}
+			continue
+		case err != nil:
+			return fmt.Errorf("receive conntrack events: %w", err)
+		}
+		for _, m := range msgs {
+			if err := w.deliverMessage(ctx, m, events); err != nil {
+				return nil // ctx done while delivering
+			}
+		}
+	}
+}
+
+// ctxOr hides errors caused by the cancellation itself.
+func ctxOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// subscription is the event socket. stop (on cancel) and the drain after an
+// overrun both move its read deadline; the mutex keeps a drain from undoing
+// a stop.
+type subscription struct {
+	c       *netlink.Conn
+	mu      sync.Mutex
+	stopped bool
+}
+
+func (s *subscription) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	_ = s.c.SetReadDeadline(time.Unix(1, 0))
+}
+
+func (s *subscription) setDeadline(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		_ = s.c.SetReadDeadline(t)
+	}
+}
+
+// drain reads and discards what is queued. After an overrun the kernel marks
+// the socket congested and silently drops every further event until a read
+// finds the queue empty; only then can a dump be trusted to cover the gap.
+func (s *subscription) drain() (n uint64) {
+	// Bounded: under an endless burst the queue never empties; then the
+	// dump below still runs and a later overrun repeats the cycle.
+	for end := time.Now().Add(drainLimit); time.Now().Before(end); {
+		s.setDeadline(time.Now().Add(drainWait))
+		msgs, err := s.c.Receive()
+		if err != nil && !errors.Is(err, unix.ENOBUFS) {
+			break // the deadline: the queue is empty
+		}
+		n += uint64(len(msgs))
+	}
+	s.setDeadline(time.Time{})
+	return n
+}
+
+// drainWait is how long drain waits for more queued events before it
+// considers the queue empty; drainLimit bounds the whole drain.
+const (
+	drainWait  = 20 * time.Millisecond
+	drainLimit = time.Second
+)
+
+// subscribe opens the event socket: the three flow event groups, the
+// footprint filter in the kernel, and the receive buffer.
+func (w *Watcher) subscribe() (*subscription, error) {
+	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: w.cfg.NetNS})
+	if err != nil {
+		return nil, fmt.Errorf("open conntrack event socket: %w", err)
+	}
+	if err := w.setup(c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &subscription{c: c}, nil
+}
+
+func (w *Watcher) setup(c *netlink.Conn) error {
+	size := w.cfg.ReadBuffer
+	if size <= 0 {
+		size = DefaultReadBuffer
+	}
+	if err := setReadBuffer(c, size); err != nil {
+		return err
+	}
+	if !w.cfg.AllFlows {
+		prog, err := footprintFilter()
+		if err != nil {
+			return fmt.Errorf("build conntrack event filter: %w", err)
+		}
+		if err := c.SetBPF(prog); err != nil {
+			return fmt.Errorf("attach conntrack event filter: %w", err)
+		}
+		w.count(func(s *WatchStats) { s.KernelFilter = true })
+	}
+	for _, g := range []nf.NetlinkGroup{nf.GroupCTNew, nf.GroupCTUpdate, nf.GroupCTDestroy} {
+		if err := c.JoinGroup(uint32(g)); err != nil {
+			return fmt.Errorf("join conntrack event group %d: %w", g, err)
+		}
+	}
+	return nil
+}
+
+// setReadBuffer forces the size as root (beyond net.core.rmem_max) and
+// falls back to the ordinary, capped option.
+func setReadBuffer(c *netlink.Conn, size int) error {
+	rc, err := c.SyscallConn()
+	if err == nil {
+		var serr error
+		err = rc.Control(func(fd uintptr) {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size)
+		})
+		if err == nil && serr == nil {
+			return nil
+		}
+	}
+	if err := c.SetReadBuffer(size); err != nil {
+		return fmt.Errorf("set conntrack event socket buffer to %d bytes: %w", size, err)
+	}
+	return nil
+}
+
+func (w *Watcher) overrun(ctx context.Context, sub *subscription, query *ct.Conn, events chan<- Event) error {
+	at := w.cfg.now()
+	stale := sub.drain()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	w.count(func(s *WatchStats) { s.Overruns++; s.Resyncs++; s.LastOverrun = at; s.Discarded += stale })
+	return w.sync(ctx, query, events, func() {
+		if w.cfg.OnOverrun != nil {
+			w.cfg.OnOverrun(w.Stats())
+		}
+	})
+}
+
+// sync dumps the table and delivers its footprint flows, then calls
+// beforeDone (if any) and delivers EventSyncDone.
+func (w *Watcher) sync(ctx context.Context, query *ct.Conn, events chan<- Event, beforeDone func()) error {
+	flows, err := query.Dump(nil)
+	if err != nil {
+		return fmt.Errorf("dump conntrack table: %w", err)
+	}
+	at := w.cfg.now()
+	for i := range flows {
+		if !w.cfg.AllFlows && !isFootprint(&flows[i]) {
+			w.count(func(s *WatchStats) { s.Ignored++ })
+			continue
+		}
+		if err := w.send(ctx, events, Event{Type: EventDump, Flow: fromKernel(&flows[i]), Time: at}); err != nil {
+			return err
+		}
+	}
+	if beforeDone != nil {
+		beforeDone()
+	}
+	return w.send(ctx, events, Event{Type: EventSyncDone, Time: at})
+}
+
+func (w *Watcher) deliverMessage(ctx context.Context, m netlink.Message, events chan<- Event) error {
+	w.count(func(s *WatchStats) { s.Received++ })
+	var ev ct.Event
+	if err := ev.Unmarshal(m); err != nil || ev.Flow == nil {
+		w.count(func(s *WatchStats) { s.DecodeErrors++ })
+		return nil
+	}
+	if !w.cfg.AllFlows && !isFootprint(ev.Flow) {
+		w.count(func(s *WatchStats) { s.Ignored++ })
+		return nil
+	}
+	var t EventType
+	switch ev.Type {
+	case ct.EventNew:
+		t = EventNew
+	case ct.EventUpdate:
+		t = EventUpdate
+	case ct.EventDestroy:
+		t = EventDestroy
+	default:
+		return nil
+	}
+	return w.send(ctx, events, Event{Type: t, Flow: fromKernel(ev.Flow), Time: w.cfg.now()})
+}
+
+func (w *Watcher) send(ctx context.Context, events chan<- Event, ev Event) error {
+	select {
+	case events <- ev:
+		w.count(func(s *WatchStats) { s.Delivered++ })
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// DumpFootprint returns the footprint flows in the conntrack table of the
+// namespace netns (0: the calling thread's), for a one-off diagnosis
+// without a running watch.
+func DumpFootprint(netns int) ([]Flow, error) {
+	c, err := ct.Dial(&netlink.Config{NetNS: netns})
+	if err != nil {
+		return nil, fmt.Errorf("open conntrack socket: %w", err)
+	}
+	defer c.Close()
+	flows, err := c.Dump(nil)
+	if err != nil {
+		return nil, fmt.Errorf("dump conntrack table: %w", err)
+	}
+	var out []Flow
+	for i := range flows {
+		if isFootprint(&flows[i]) {
+			out = append(out, fromKernel(&flows[i]))
+		}
+	}
+	return out, nil
+}
