@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
@@ -184,6 +186,33 @@ func TestAllowInEveryDroppingChain(t *testing.T) {
 	}
 	if ip6 := r.nft("list", "chain", "ip6", "extra", "fw"); !strings.Contains(ip6, "meta l4proto ah") {
 		t.Errorf("ip6 table lacks the AH allow:\n%s", ip6)
+	}
+	r.cleanup(r.b)
+	r.assertNothingOfOurs()
+}
+
+// TestForeignCtDirectionRules: google/nftables v0.3.0 cannot read rules with
+// `ct original ...` (it decodes the direction attribute with the wrong
+// size); our own decoder takes over, so such a foreign chain is handled, and
+// a rule of ours altered with such a match is seen as drift.
+func TestForeignCtDirectionRules(t *testing.T) {
+	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}}, kind: netfilter.KindNftables})
+	r.nft("add", "rule", "inet", lab.NftablesDropTable, "forward", "ct original ip saddr 192.0.2.1 drop")
+	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}
+	r.apply(d)
+	if ch := r.plan(d); len(ch) != 0 {
+		t.Fatalf("drift:\n%s", changesText(ch))
+	}
+	tab := &nftables.Table{Family: nftables.TableFamilyINet, Name: lab.NftablesDropTable}
+	h := r.taggedHandles(tab, "forward")[0]
+	r.nft("replace", "rule", "inet", lab.NftablesDropTable, "forward", "handle", h,
+		`iifname "br-lan" oifname "eth1" ct original ip daddr 203.0.113.10 udp dport 1701 accept comment "vpnpass:l2tp"`)
+	if ch := r.plan(d); len(ch) != 2 {
+		t.Fatalf("altered rule: plan\n%s, want a delete and an add", changesText(ch))
+	}
+	r.apply(d)
+	if ch := r.plan(d); len(ch) != 0 {
+		t.Fatalf("drift after repair:\n%s", changesText(ch))
 	}
 	r.cleanup(r.b)
 	r.assertNothingOfOurs()

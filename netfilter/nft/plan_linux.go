@@ -83,7 +83,7 @@ func (s *snapshot) readOurs(t *nftables.Table, chain string, all bool) ([]existi
 			continue
 		}
 		canon, cerr := canonical(byte(t.Family), r.Exprs, res)
-		if cerr != nil {
+		if cerr != nil || s.incomplete[r] {
 			canon = ""
 		}
 		out = append(out, existing{rule: r, proto: p, canon: canon, text: describe(r.Exprs, ruleComment(r.UserData), res)})

@@ -119,7 +119,11 @@ func TestDriftDetected(t *testing.T) {
 // taggedHandles returns the handles of our rules in a chain, as strings.
 func (r *rig) taggedHandles(t *nftables.Table, chain string) []string {
 	r.t.Helper()
-	rules, err := r.conn.GetRules(t, &nftables.Chain{Name: chain, Table: t})
+	s, err := readSnapshot(r.conn)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	rules, err := s.chainRules(t, chain)
 	if err != nil {
 		r.t.Fatal(err)
 	}

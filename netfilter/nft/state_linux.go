@@ -29,6 +29,8 @@ type snapshot struct {
 	rules  map[chainKey][]*nftables.Rule
 	sets   map[tableKey]map[string]*nftables.Set
 	elems  map[tableKey]map[string][]string
+	// incomplete marks rules read back with an expression left out.
+	incomplete map[*nftables.Rule]bool
 }
 
 func readSnapshot(conn *nftables.Conn) (*snapshot, error) {
@@ -42,7 +44,7 @@ func readSnapshot(conn *nftables.Conn) (*snapshot, error) {
 	}
 	s := &snapshot{conn: conn, tables: tables, chains: map[tableKey][]*nftables.Chain{},
 		rules: map[chainKey][]*nftables.Rule{}, sets: map[tableKey]map[string]*nftables.Set{},
-		elems: map[tableKey]map[string][]string{}}
+		elems: map[tableKey]map[string][]string{}, incomplete: map[*nftables.Rule]bool{}}
 	for _, c := range chains {
 		k := keyOf(c.Table)
 		s.chains[k] = append(s.chains[k], c)
@@ -79,7 +81,14 @@ func (s *snapshot) chainRules(t *nftables.Table, chain string) ([]*nftables.Rule
 	}
 	r, err := s.conn.GetRules(t, &nftables.Chain{Name: chain, Table: t})
 	if err != nil {
-		return nil, fmt.Errorf("list rules of %s %s %s: %w", familyName(t.Family), t.Name, chain, err)
+		var incomplete map[*nftables.Rule]bool
+		r, incomplete, err = dumpRules(s.conn.NetNS, t, chain)
+		if err != nil {
+			return nil, fmt.Errorf("list rules of %s %s %s: %w", familyName(t.Family), t.Name, chain, err)
+		}
+		for x := range incomplete {
+			s.incomplete[x] = true
+		}
 	}
 	for _, x := range r {
 		x.Table = t
