@@ -235,7 +235,7 @@ func (ev *evaluator) cond(reg uint32, t tri) step {
 
 func (ev *evaluator) unknownWhy(reg uint32) string {
 	if src := ev.src1(reg); src != nil {
-		return loadName(src, ev.t.Family) + " is not known for this packet"
+		return loadName(src, ev.k.nfproto, ev.k.l4.v[0]) + " is not known for this packet"
 	}
 	return "a value not known for this packet"
 }

@@ -137,15 +137,16 @@ func transportField(off, n uint32, l4 byte) (field, bool) {
 	return field{}, false
 }
 
-// loadName says what an expression loaded, for "X is not known" reasons.
-func loadName(e expr.Any, tableFam string) string {
+// loadName says what an expression loaded, for "X is not known" reasons;
+// nfproto and l4 are the packet's.
+func loadName(e expr.Any, nfproto, l4 byte) string {
 	switch x := e.(type) {
 	case *expr.Meta:
 		return metaField(x.Key).name
 	case *expr.Ct:
 		return ctField(x).name
 	case *expr.Payload:
-		return payloadField(x, tableNfproto(tableFam), 0).name
+		return payloadField(x, nfproto, l4).name
 	}
 	return exprName(e)
 }

@@ -15,11 +15,7 @@ import (
 func Summary(r *Rule) string {
 	rd := renderer{t: r.Chain.Table, nfproto: tableNfproto(r.Chain.Table.Family)}
 	for i, e := range r.Exprs {
-		var next expr.Any
-		if i+1 < len(r.Exprs) {
-			next = r.Exprs[i+1]
-		}
-		rd.expr(e, next)
+		rd.expr(e, r.Exprs[i+1:])
 	}
 	return strings.Join(rd.out, " ")
 }
@@ -63,7 +59,7 @@ func (rd *renderer) get(reg uint32) desc {
 
 func (rd *renderer) emit(s ...string) { rd.out = append(rd.out, s...) }
 
-func (rd *renderer) expr(e, next expr.Any) {
+func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 	switch x := e.(type) {
 	case *expr.Meta:
 		if x.SourceRegister {
@@ -95,7 +91,7 @@ func (rd *renderer) expr(e, next expr.Any) {
 	case *expr.Immediate:
 		rd.set(x.Register, desc{field: field{"0x" + fmt.Sprintf("%x", x.Data), kHex}, size: len(x.Data)})
 	case *expr.Cmp:
-		rd.cmp(x, next)
+		rd.cmp(x, rest)
 	case *expr.Range:
 		d := rd.get(x.Register)
 		op := ""
@@ -113,9 +109,9 @@ func (rd *renderer) expr(e, next expr.Any) {
 var cmpOps = map[expr.CmpOp]string{expr.CmpOpEq: "", expr.CmpOpNeq: "!=", expr.CmpOpLt: "<",
 	expr.CmpOpLte: "<=", expr.CmpOpGt: ">", expr.CmpOpGte: ">="}
 
-func (rd *renderer) cmp(x *expr.Cmp, next expr.Any) {
+func (rd *renderer) cmp(x *expr.Cmp, rest []expr.Any) {
 	d := rd.get(x.Register)
-	if x.Op == expr.CmpOpEq && len(x.Data) == 1 && d.mask == nil && rd.dependency(d, x.Data[0], next) {
+	if x.Op == expr.CmpOpEq && len(x.Data) == 1 && d.mask == nil && rd.dependency(d, x.Data[0], rest) {
 		return
 	}
 	if d.mask != nil {
@@ -126,19 +122,26 @@ func (rd *renderer) cmp(x *expr.Cmp, next expr.Any) {
 }
 
 // dependency records the protocol context a `meta nfproto`/`meta l4proto`
-// match sets, and reports whether it is only the dependency of the next
-// header match (which nft's listing hides).
-func (rd *renderer) dependency(d desc, v byte, next expr.Any) bool {
-	p, isPayload := next.(*expr.Payload)
+// match sets, and reports whether it only is the dependency of a later
+// header match in the rule (which nft's listing hides as well).
+func (rd *renderer) dependency(d desc, v byte, rest []expr.Any) bool {
 	switch d.name {
 	case "meta nfproto":
 		rd.nfproto = v
-		return isPayload && p.Base == expr.PayloadBaseNetworkHeader
+		return loadsPayload(rest, expr.PayloadBaseNetworkHeader)
 	case "meta l4proto", "ip protocol", "ip6 nexthdr":
 		rd.l4 = v
-		_, named := transportField(2, 2, v)
-		return isPayload && p.Base == expr.PayloadBaseTransportHeader && named && v != 0 &&
-			(v == unix.IPPROTO_TCP || v == unix.IPPROTO_UDP || v == unix.IPPROTO_ICMP || v == unix.IPPROTO_ICMPV6)
+		named := v == unix.IPPROTO_TCP || v == unix.IPPROTO_UDP || v == unix.IPPROTO_ICMP || v == unix.IPPROTO_ICMPV6
+		return named && loadsPayload(rest, expr.PayloadBaseTransportHeader)
+	}
+	return false
+}
+
+func loadsPayload(exprs []expr.Any, b expr.PayloadBase) bool {
+	for _, e := range exprs {
+		if p, ok := e.(*expr.Payload); ok && p.Base == b && p.OperationType == expr.PayloadLoad {
+			return true
+		}
 	}
 	return false
 }
