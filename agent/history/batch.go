@@ -110,6 +110,7 @@ func (s *Store) commit(batch []Event) {
 	}
 	s.dataBytes = data
 	s.stats.committed.Add(added)
+	s.stats.commits.Add(1)
 	s.stats.pruned.Add(pruned)
 	if err := s.maybeCompact(); err != nil {
 		s.setErr(err)

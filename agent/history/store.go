@@ -92,7 +92,7 @@ type Store struct {
 	compactedHWM int64 // bbolt's high-water mark right after the last compaction
 
 	reset *Reset
-	stats struct{ committed, pruned, compactions, dropped atomic.Int64 }
+	stats struct{ committed, commits, pruned, compactions, dropped atomic.Int64 }
 }
 
 // Reset describes a corrupt file that Open moved aside.
@@ -104,6 +104,7 @@ type Reset struct {
 // Stats counts what the store did since Open.
 type Stats struct {
 	Committed   int64 // events written
+	Commits     int64 // transactions (fsyncs) that wrote them
 	Pruned      int64 // events dropped for age or size
 	Compactions int64 // file rewrites to give space back
 	Dropped     int64 // events lost to a failed commit
@@ -181,7 +182,7 @@ func (s *Store) Reset() *Reset { return s.reset }
 // Stats returns counters and the file's current size.
 func (s *Store) Stats() Stats {
 	st := Stats{
-		Committed: s.stats.committed.Load(), Pruned: s.stats.pruned.Load(),
+		Committed: s.stats.committed.Load(), Commits: s.stats.commits.Load(), Pruned: s.stats.pruned.Load(),
 		Compactions: s.stats.compactions.Load(), Dropped: s.stats.dropped.Load(),
 	}
 	if fi, err := os.Stat(s.path); err == nil {

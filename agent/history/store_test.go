@@ -299,3 +299,24 @@ func TestMissingDirectoryCreated(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestQueryJSONMatchesQuery: the raw JSON the API serves is the encoding of
+// the events Query decodes.
+func TestQueryJSONMatchesQuery(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "h.db"), Options{})
+	fill(t, s, 300, 50)
+	evs, err := s.Query(Filter{Kind: "vpn.", Limit: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws, err := s.QueryJSON(Filter{Kind: "vpn.", Limit: 120})
+	if err != nil || len(raws) != len(evs) || len(evs) != 120 {
+		t.Fatalf("%d vs %d (%v)", len(raws), len(evs), err)
+	}
+	for i := range evs {
+		want, _ := json.Marshal(evs[i])
+		if string(raws[i]) != string(want) {
+			t.Fatalf("event %d:\n%s\n%s", i, raws[i], want)
+		}
+	}
+}
