@@ -83,6 +83,9 @@ var commands map[string]command
 func init() {
 	commands = map[string]command{
 		"version": {run: runVersion, usage: "version"},
+		"agent":   {run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
+		"history": {run: runHistory, usage: "history [--since T] [--kind K] [--limit N] [--json]"},
+		"nat":     {run: runNat, usage: "nat [--probe] [--json]"},
 		"status":  {run: runStatus, usage: "status [--json]"},
 		"enable":  {run: modeCommand(netfilter.ModeAllow), minArgs: 1, maxArgs: 1, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
 		"block":   {run: modeCommand(netfilter.ModeBlock), minArgs: 1, maxArgs: 1, usage: "block pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
 
 	"github.com/vpnpass/vpnpass/agent"
@@ -129,9 +128,9 @@ type explainParams struct {
 }
 
 func runExplain(ctx context.Context, o *opts, env Env) error {
-	pk, err := explainPacket(o.proto, o.dst, o.src, o.dport)
+	pk, err := agent.ExplainPacket(o.proto, o.dst, o.src, o.dport)
 	if err != nil {
-		return err
+		return usageError{err.Error()}
 	}
 	var ex netfilter.Explanation
 	ok, err := callDaemon(ctx, o, "explain", explainParams{o.proto, o.dst, o.dport, o.src}, &ex)
@@ -155,36 +154,6 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 		return printJSON(env.Stdout, ex)
 	}
 	return printExplain(env.Stdout, ex)
-}
-
-// explainPacket validates explain's flags into a LAN→WAN packet.
-func explainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) {
-	var pk netfilter.Packet
-	l4 := map[string]uint8{"udp": netfilter.ProtoUDP, "tcp": netfilter.ProtoTCP, "gre": netfilter.ProtoGRE, "esp": netfilter.ProtoESP, "ah": netfilter.ProtoAH}
-	var ok bool
-	if pk.L4, ok = l4[proto]; !ok {
-		return pk, usageError{fmt.Sprintf("--proto %q: must be one of udp, tcp, gre, esp, ah", proto)}
-	}
-	a, err := netip.ParseAddr(dst)
-	if err != nil {
-		return pk, usageError{fmt.Sprintf("--dst %q: must be an IP address", dst)}
-	}
-	pk.Dst, pk.Family = a.Unmap(), netfilter.IPv4
-	if a.Is6() && !a.Is4In6() {
-		pk.Family = netfilter.IPv6
-	}
-	if src != "" {
-		s, err := netip.ParseAddr(src)
-		if err != nil {
-			return pk, usageError{fmt.Sprintf("--src %q: must be an IP address", src)}
-		}
-		pk.Src = s.Unmap()
-	}
-	if (pk.L4 == netfilter.ProtoUDP || pk.L4 == netfilter.ProtoTCP) && (dport < 1 || dport > 65535) {
-		return pk, usageError{"--dport: a port from 1 to 65535 is needed for udp and tcp"}
-	}
-	pk.DstPort, pk.SrcPort, pk.CtState = uint16(dport), 40000, "new"
-	return pk, nil
 }
 
 func printExplain(w io.Writer, ex netfilter.Explanation) error {

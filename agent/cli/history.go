@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/agent/wan"
+)
+
+type historyResult struct {
+	Events []history.Event `json:"events"`
+}
+
+type historyParams struct {
+	Since string `json:"since,omitempty"`
+	Kind  string `json:"kind,omitempty"`
+	Limit int    `json:"limit,omitempty"`
+}
+
+// runHistory prints events newest first. Without a daemon it opens the file
+// read-only (the daemon holds bbolt's lock while it runs).
+func runHistory(ctx context.Context, o *opts, env Env) error {
+	f, err := agent.HistoryFilter(o.since, o.kind, o.limit)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	var res historyResult
+	ok, err := callDaemon(ctx, o, "history", historyParams{o.since, o.kind, o.limit}, &res)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		cfg, _, _ := config.Load(o.config)
+		s, err := history.OpenReadOnly(cfg.HistoryPath)
+		if err != nil {
+			return fmt.Errorf("read history %s: %w", cfg.HistoryPath, err)
+		}
+		defer s.Close()
+		if res.Events, err = s.Query(f); err != nil {
+			return err
+		}
+	}
+	if res.Events == nil {
+		res.Events = []history.Event{}
+	}
+	if o.json {
+		return printJSON(env.Stdout, res)
+	}
+	return printHistory(env.Stdout, res.Events)
+}
+
+func printHistory(w io.Writer, evs []history.Event) error {
+	b := &strings.Builder{}
+	if len(evs) == 0 {
+		b.WriteString("No events.\n")
+	}
+	for _, e := range evs {
+		who := ""
+		if e.Protocol != "" {
+			who += " [" + e.Protocol + "]"
+		}
+		if e.Host != "" {
+			who += " " + e.Host
+		}
+		if e.Peer != "" {
+			who += " → " + e.Peer
+		}
+		fmt.Fprintf(b, "%s  %-8s %-26s%s  %s\n", e.Time.Local().Format(time.DateTime), e.Severity, e.Kind, who, e.Message)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// runNat prints the WAN / double-NAT verdict.
+func runNat(ctx context.Context, o *opts, env Env) error {
+	var n wan.Nat
+	ok, err := callDaemon(ctx, o, "nat", map[string]bool{"probe": o.probe}, &n)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		d, err := loadDirect(o, env, false)
+		if err != nil {
+			return err
+		}
+		if n, err = agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe); err != nil {
+			return err
+		}
+	}
+	if o.json {
+		return printJSON(env.Stdout, n)
+	}
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "WAN:      %s %s", orDash(n.WANDevice), strings.Join(n.Addresses, " "))
+	if n.Gateway != "" {
+		fmt.Fprintf(b, " via %s", n.Gateway)
+	}
+	fmt.Fprintf(b, "\nVerdict:  %s (%s)", orDash(string(n.Code)), orDash(string(n.Class)))
+	if len(n.ConfirmedBy) > 0 {
+		fmt.Fprintf(b, ", confirmed by %s", strings.Join(n.ConfirmedBy, ", "))
+	}
+	b.WriteString("\n")
+	if n.PublicAddress != "" {
+		fmt.Fprintf(b, "Public:   %s\n", n.PublicAddress)
+	}
+	if n.Upstream.Address != "" || n.Upstream.Model != "" {
+		fmt.Fprintf(b, "Upstream: %s %s\n", n.Upstream.Model, n.Upstream.Address)
+	}
+	fmt.Fprintf(b, "\n%s\n", n.Message)
+	if n.Advice != "" {
+		fmt.Fprintf(b, "What to do: %s\n", n.Advice)
+	}
+	_, err = io.WriteString(env.Stdout, b.String())
+	return err
+}

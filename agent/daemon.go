@@ -1,0 +1,169 @@
+// Package agent is the vpnpass daemon as a library: it composes the kernel
+// packages (netfilter, conntrack, helpers) with the config, the history and
+// the local API, and keeps the firewall as configured.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/vpnpass/vpnpass/agent/api"
+	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/agent/wan"
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/fw"
+)
+
+// Options configure a daemon.
+type Options struct {
+	ConfigPath string
+	SocketPath string
+	Paths      Paths
+	Logger     *slog.Logger
+	// PollInterval is how often iptables backends are checked for drift
+	// (nftables changes arrive as monitor events); 0 = 1 s.
+	PollInterval time.Duration
+	// Hup delivers SIGHUP (config reload); nil = none.
+	Hup <-chan struct{}
+}
+
+// Daemon is a running agent.
+type Daemon struct {
+	opts  Options
+	log   *slog.Logger
+	limit *logLimiter
+
+	mu      sync.Mutex // guards everything below and serialises firewall changes
+	cfg     config.Config
+	router  Router
+	mgr     *fw.Manager
+	store   *history.Store
+	watcher *wan.Watcher
+
+	kick  chan struct{} // asks the reconcile loop to look now
+	ready bool          // the first setup is done (guarded by mu)
+}
+
+// Run starts the daemon and blocks until ctx ends; then it removes what it
+// added and returns. It only fails when it cannot start at all (no
+// permission, socket in use); later failures are logged and recorded.
+func Run(ctx context.Context, o Options) error {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Paths == (Paths{}) {
+		o.Paths = DefaultPaths()
+	}
+	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1)}
+	d.cfg = d.loadConfig(config.Defaults(), true)
+	d.openHistory()
+	defer d.closeHistory()
+	d.record(history.Event{Kind: history.KindAgentStarted, Severity: history.SeverityInfo, Message: "vpnpass agent started"})
+
+	ln, err := api.ListenUnix(o.SocketPath)
+	if err != nil {
+		return fmt.Errorf("local API on %s: %w", o.SocketPath, err)
+	}
+	var wg sync.WaitGroup
+	d.startWAN(ctx, &wg)
+	srv := d.server()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
+
+	if err := fw.CleanupAll(o.Paths.Root); err != nil {
+		d.fail("cleanup of an earlier run", err)
+	}
+	d.mu.Lock()
+	d.setupLocked()
+	d.ready = true
+	d.mu.Unlock()
+	d.reconcileLoop(ctx)
+
+	srv.Close()
+	wg.Wait()
+	d.shutdown()
+	return nil
+}
+
+// setupLocked resolves the router, opens the firewall and applies the modes.
+func (d *Daemon) setupLocked() {
+	r, err := ResolveRouter(d.cfg, d.opts.Paths)
+	if err != nil {
+		d.fail("find the router's devices", err)
+	}
+	d.router = r
+	m, det, err := fw.Open(FirewallOptions(d.cfg, r, d.opts.Paths, ForgetFlows))
+	if err != nil {
+		d.mgr = nil
+		d.fail("open the firewall", err)
+		return
+	}
+	d.mgr = m
+	d.log.Info("firewall", "in_charge", det.InCharge, "also", det.Also, "lan", r.LANDevices, "wan", r.WANDevice)
+	d.applyLocked("start")
+}
+
+// applyLocked brings the firewall to the configured modes.
+func (d *Daemon) applyLocked(why string) []netfilter.Change {
+	if d.mgr == nil {
+		return nil
+	}
+	ch, err := d.mgr.Apply(d.cfg.Desired())
+	if err != nil {
+		d.fail("apply passthrough modes ("+why+")", err)
+	}
+	return ch
+}
+
+// shutdown removes everything we added and records the stop.
+func (d *Daemon) shutdown() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mgr != nil {
+		if err := d.mgr.Cleanup(); err != nil {
+			d.fail("remove our rules at stop", err)
+		}
+	}
+	if err := fw.CleanupAll(d.opts.Paths.Root); err != nil {
+		d.fail("final cleanup", err)
+	}
+	d.record(history.Event{Kind: history.KindAgentStopped, Severity: history.SeverityInfo, Message: "vpnpass agent stopped; its rules were removed"})
+}
+
+// loadConfig reads the config; bad values are logged with their line and
+// recorded, keeping last's value (the safe defaults at start).
+func (d *Daemon) loadConfig(last config.Config, first bool) config.Config {
+	cfg, problems, err := config.Reload(d.opts.ConfigPath, last)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && first {
+			d.log.Warn("no config file: using the defaults (every protocol default)", "path", d.opts.ConfigPath)
+			return cfg
+		}
+		d.fail("read the config (keeping the last good one)", err)
+		return cfg
+	}
+	for _, p := range problems {
+		d.log.Warn("config problem", "problem", p.String())
+		d.record(history.Event{Kind: history.KindConfigInvalid, Severity: history.SeverityWarning,
+			Message: p.String(), Details: map[string]any{"file": p.File, "line": p.Line, "option": p.Option, "value": p.Value}})
+	}
+	return cfg
+}
+
+// fail logs (rate-limited per step) and records an error event.
+func (d *Daemon) fail(step string, err error) {
+	if d.limit.allow(step) {
+		d.log.Error(step, "err", err)
+	}
+	d.record(history.Event{Kind: history.KindError, Severity: history.SeverityError,
+		Message: "could not " + step + ": " + err.Error()})
+}

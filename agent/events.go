@@ -1,0 +1,56 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/agent/wan"
+)
+
+// openHistory opens the event store. A corrupt file has been moved aside by
+// the store; we say so in the log (the store records history.reset). If the
+// store cannot be opened at all the daemon runs on without history.
+func (d *Daemon) openHistory() {
+	opts := history.Options{MaxBytes: int64(d.cfg.HistoryMaxKB) << 10,
+		MaxAge: time.Duration(d.cfg.HistoryMaxDays) * 24 * time.Hour}
+	s, err := history.Open(d.cfg.HistoryPath, opts)
+	if err != nil {
+		d.log.Error("history unavailable: events are not kept", "path", d.cfg.HistoryPath, "err", err)
+		return
+	}
+	if r := s.Reset(); r != nil {
+		d.log.Error("history file was corrupt: moved aside, a fresh one started", "moved_to", r.MovedTo, "reason", r.Reason)
+	}
+	d.store = s
+}
+
+func (d *Daemon) closeHistory() {
+	if d.store != nil {
+		_ = d.store.Close()
+	}
+}
+
+// record appends an event; history problems never stop the daemon.
+func (d *Daemon) record(ev history.Event) {
+	if d.store == nil {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now().UTC()
+	}
+	if err := d.store.Append(ev); err != nil && d.limit.allow("history") {
+		d.log.Error("history append failed", "err", err)
+	}
+}
+
+// recordWAN maps the WAN watch's change events into the history.
+func (d *Daemon) recordWAN(evs []wan.Event) {
+	for _, e := range evs {
+		sev := e.Severity
+		if sev == "" {
+			sev = history.SeverityInfo
+		}
+		d.log.Info(e.Message, "kind", e.Kind)
+		d.record(history.Event{Kind: e.Kind, Severity: sev, Message: e.Message, Details: e.Details})
+	}
+}

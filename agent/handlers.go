@@ -1,0 +1,244 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/vpnpass/vpnpass/agent/api"
+	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/agent/wan"
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/fw"
+)
+
+// SetResult is the result of the API method `set`.
+type SetResult struct {
+	Changed bool               `json:"changed"`
+	Plan    []netfilter.Change `json:"plan"`
+	Status  *Status            `json:"status,omitempty"`
+}
+
+// server registers the API methods of INTERFACE.md.
+func (d *Daemon) server() *api.Server {
+	s := api.NewServer()
+	s.Logger = d.log
+	s.Handle("status", d.handleStatus)
+	s.Handle("set", d.handleSet)
+	s.Handle("explain", d.handleExplain)
+	s.Handle("nat", d.handleNat)
+	s.Handle("history", d.handleHistory)
+	s.Handle("reload", d.handleReload)
+	for _, m := range []string{"doctor", "probe"} {
+		s.Handle(m, func(context.Context, json.RawMessage) (any, error) {
+			return nil, api.NotAvailable("%s is not available in this build yet", m)
+		})
+	}
+	return s
+}
+
+func (d *Daemon) handleStatus(ctx context.Context, _ json.RawMessage) (any, error) {
+	st, err := d.status(ctx)
+	if err != nil {
+		return nil, api.Failed("%v", err)
+	}
+	return st, nil
+}
+
+// status builds the live status with the drift of our rules.
+func (d *Daemon) status(ctx context.Context) (Status, error) {
+	d.mu.Lock()
+	cfg, router, mgr := d.cfg, d.router, d.mgr
+	drift := map[netfilter.Protocol]bool{}
+	if mgr != nil {
+		if ch, err := mgr.Plan(cfg.Desired()); err == nil {
+			for _, c := range ch {
+				drift[c.Protocol] = true
+			}
+		}
+	}
+	d.mu.Unlock()
+	src := LiveSources(cfg, d.opts.Paths.Network)
+	if d.watcher != nil {
+		src.WAN = func(ctx context.Context, probe bool) (wan.Nat, error) {
+			if n, ok := d.watcher.Current(); ok && !probe {
+				return n, nil
+			}
+			return d.watcher.Refresh(ctx, probe)
+		}
+	}
+	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, Desired: cfg.Desired(), Drift: drift})
+}
+
+type setParams struct {
+	Protocol string `json:"protocol"`
+	Mode     string `json:"mode"`
+	DryRun   bool   `json:"dry_run"`
+}
+
+func (d *Daemon) handleSet(ctx context.Context, raw json.RawMessage) (any, error) {
+	var p setParams
+	if err := api.DecodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	proto, err := netfilter.ParseProtocol(p.Protocol)
+	if err != nil {
+		return nil, api.BadParams("%v", err)
+	}
+	mode, err := netfilter.ParseMode(p.Mode)
+	if err != nil {
+		return nil, api.BadParams("%v", err)
+	}
+	res, err := d.set(proto, mode, p.DryRun)
+	if err != nil {
+		return nil, api.Failed("%v", err)
+	}
+	if !p.DryRun {
+		st, err := d.status(ctx)
+		if err == nil {
+			res.Status = &st
+		}
+	}
+	return res, nil
+}
+
+// set changes one protocol's mode: apply, persist, record.
+func (d *Daemon) set(p netfilter.Protocol, mode netfilter.Mode, dry bool) (SetResult, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mgr == nil {
+		return SetResult{}, errNoFirewall
+	}
+	desired := d.cfg.Desired()
+	old := desired.Mode(p)
+	desired[p] = mode
+	res := SetResult{Plan: []netfilter.Change{}}
+	var err error
+	if dry {
+		res.Plan, err = d.mgr.Plan(desired)
+		res.Changed = len(res.Plan) > 0
+		return res, err
+	}
+	if err := config.SetMode(d.opts.ConfigPath, p, mode); err != nil {
+		return res, err
+	}
+	d.cfg.Modes = desired
+	ch, err := d.mgr.Apply(desired)
+	if ch != nil {
+		res.Plan = ch
+	}
+	res.Changed = len(ch) > 0 || old != mode
+	if old != mode {
+		d.recordModeChange(p, old, mode, "api")
+	}
+	return res, err
+}
+
+type explainParams struct {
+	Proto string `json:"proto"`
+	Dst   string `json:"dst"`
+	Dport int    `json:"dport"`
+	Src   string `json:"src"`
+}
+
+func (d *Daemon) handleExplain(_ context.Context, raw json.RawMessage) (any, error) {
+	var p explainParams
+	if err := api.DecodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	pk, err := ExplainPacket(p.Proto, p.Dst, p.Src, p.Dport)
+	if err != nil {
+		return nil, api.BadParams("%v", err)
+	}
+	d.mu.Lock()
+	pk.OutIf = d.router.WANDevice
+	if len(d.router.LANDevices) > 0 {
+		pk.InIf = d.router.LANDevices[0]
+	}
+	d.mu.Unlock()
+	ex, err := fw.Explain(pk)
+	if err != nil {
+		return nil, api.Failed("%v", err)
+	}
+	return ex, nil
+}
+
+func (d *Daemon) handleNat(ctx context.Context, raw json.RawMessage) (any, error) {
+	var p struct {
+		Probe bool `json:"probe"`
+	}
+	if err := api.DecodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	if d.watcher == nil {
+		return nil, api.NotAvailable("the WAN watch is not running")
+	}
+	n, err := d.watcher.Refresh(ctx, p.Probe)
+	if err != nil {
+		return nil, api.Failed("%v", err)
+	}
+	return n, nil
+}
+
+func (d *Daemon) handleHistory(_ context.Context, raw json.RawMessage) (any, error) {
+	var p struct {
+		Since string `json:"since"`
+		Kind  string `json:"kind"`
+		Limit int    `json:"limit"`
+	}
+	if err := api.DecodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	f, err := HistoryFilter(p.Since, p.Kind, p.Limit)
+	if err != nil {
+		return nil, api.BadParams("%v", err)
+	}
+	if d.store == nil {
+		return nil, api.NotAvailable("the history could not be opened: see the agent's log")
+	}
+	if err := d.store.Flush(); err != nil {
+		return nil, api.Failed("%v", err)
+	}
+	evs, err := d.store.Query(f)
+	if err != nil {
+		return nil, api.Failed("%v", err)
+	}
+	if evs == nil {
+		evs = []history.Event{}
+	}
+	return map[string]any{"events": evs}, nil
+}
+
+// HistoryFilter validates the history parameters (API and CLI).
+func HistoryFilter(since, kind string, limit int) (history.Filter, error) {
+	f := history.Filter{Kind: kind, Limit: limit}
+	if since != "" {
+		t, err := parseSince(since)
+		if err != nil {
+			return f, err
+		}
+		f.Since = t
+	}
+	if limit < 0 {
+		return f, errBadLimit
+	}
+	return f, nil
+}
+
+func (d *Daemon) handleReload(_ context.Context, _ json.RawMessage) (any, error) {
+	d.reload()
+	return map[string]bool{"reloaded": true}, nil
+}
+
+// parseSince takes RFC 3339 or a Go duration back from now ("1h", "30m").
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur < 0 {
+		return time.Time{}, errBadSince
+	}
+	return time.Now().Add(-dur).UTC(), nil
+}

@@ -1,0 +1,160 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// reconcileLoop repairs drift whenever the ruleset may have changed: on
+// nftables monitor events, on a short poll when iptables is involved, on
+// SIGHUP (config reload) and when asked (kick). It returns when ctx ends.
+func (d *Daemon) reconcileLoop(ctx context.Context) {
+	changes := d.watchRuleset(ctx)
+	poll := time.NewTicker(d.opts.PollInterval)
+	defer poll.Stop()
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.opts.Hup:
+			d.reload()
+		case <-changes:
+			debounce.Reset(50 * time.Millisecond) // a reload is a burst of events
+		case <-d.kick:
+			d.repair()
+		case <-debounce.C:
+			d.repair()
+		case <-poll.C:
+			if d.needsPoll() {
+				d.repair()
+			}
+		}
+	}
+}
+
+// repair compares installed with desired and re-applies on drift.
+func (d *Daemon) repair() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mgr == nil {
+		return
+	}
+	plan, err := d.mgr.Plan(d.cfg.Desired())
+	if err != nil {
+		d.fail("check our rules for drift", err)
+		return
+	}
+	if len(plan) == 0 {
+		return
+	}
+	done := d.applyLocked("repair")
+	if len(done) == 0 {
+		return
+	}
+	protos := protocolsOf(done)
+	if d.limit.allow("drift") {
+		d.log.Info("repaired firewall drift", "changes", len(done), "protocols", protos)
+	}
+	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: history.SeverityWarning,
+		Message: "Someone changed the firewall (e.g. a firewall reload) and removed vpnpass rules; they were put back.",
+		Details: map[string]any{"changes": len(done), "protocols": protos}})
+}
+
+// reload re-reads the config (SIGHUP) and applies what changed.
+func (d *Daemon) reload() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old := d.cfg
+	d.cfg = d.loadConfig(old, false)
+	d.log.Info("config reloaded", "modes", d.cfg.Desired())
+	if d.cfg.Backend != old.Backend || !sameStrings(d.cfg.LANDevices, old.LANDevices) || d.cfg.WANDevice != old.WANDevice || d.mgr == nil {
+		if d.mgr != nil {
+			if err := d.mgr.Cleanup(); err != nil {
+				d.fail("remove rules before a backend change", err)
+			}
+		}
+		d.setupLocked()
+	} else {
+		d.applyLocked("reload")
+	}
+	for _, p := range netfilter.Protocols {
+		if old.Desired().Mode(p) != d.cfg.Desired().Mode(p) {
+			d.recordModeChange(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), "config reload")
+		}
+	}
+}
+
+func (d *Daemon) recordModeChange(p netfilter.Protocol, from, to netfilter.Mode, by string) {
+	d.record(history.Event{Kind: history.KindPassthroughChanged, Severity: history.SeverityInfo, Protocol: string(p),
+		Message: string(p) + " passthrough: " + string(from) + " → " + string(to) + " (" + by + ")",
+		Details: map[string]any{"from": string(from), "to": string(to), "by": by}})
+}
+
+// needsPoll: iptables has no change events, so its backends are polled.
+func (d *Daemon) needsPoll() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mgr == nil {
+		return false
+	}
+	for _, s := range d.mgr.Subs() {
+		switch s.Backend.Kind() {
+		case netfilter.KindFW3, netfilter.KindIptablesLegacy, netfilter.KindIptablesNft:
+			return true
+		}
+	}
+	return false
+}
+
+func protocolsOf(ch []netfilter.Change) []string {
+	seen := map[netfilter.Protocol]bool{}
+	out := []string{}
+	for _, c := range ch {
+		if c.Protocol != "" && !seen[c.Protocol] {
+			seen[c.Protocol] = true
+			out = append(out, string(c.Protocol))
+		}
+	}
+	return out
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// logLimiter lets one log line per key through per interval: drift that
+// someone keeps causing must not flood logd.
+type logLimiter struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  map[string]time.Time
+}
+
+func newLogLimiter(every time.Duration) *logLimiter {
+	return &logLimiter{every: every, last: map[string]time.Time{}}
+}
+
+func (l *logLimiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
+		return false
+	}
+	l.last[key] = now
+	return true
+}

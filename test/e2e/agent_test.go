@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vpnpass/vpnpass/test/lab"
+)
+
+// agentRun is a vpnpass agent running in a lab router.
+type agentRun struct {
+	l      *lab.Lab
+	dir    string
+	config string
+	socket string
+	cmd    *exec.Cmd
+	log    *lab.Buffer
+}
+
+const agentConfig = `config agent 'main'
+	option enabled '1'
+	option backend 'auto'
+	list lan_device 'br-lan'
+	option history_path '%s/history.db'
+	option history_max_kb '512'
+	option observe '0'
+	option accounting '0'
+
+config passthrough 'pptp'
+	option mode '%s'
+
+config passthrough 'l2tp'
+	option mode '%s'
+
+config passthrough 'ipsec'
+	option mode '%s'
+`
+
+// startAgent writes a config with the given modes (pptp, l2tp, ipsec) and
+// starts `vpnpass agent` in the router, waiting until its socket answers.
+func startAgent(t *testing.T, l *lab.Lab, modes ...string) *agentRun {
+	t.Helper()
+	a := &agentRun{l: l, dir: t.TempDir(), log: &lab.Buffer{}}
+	a.config = filepath.Join(a.dir, "vpnpass")
+	a.socket = filepath.Join(a.dir, "vpnpass.sock")
+	a.writeConfig(t, modes...)
+	a.start(t)
+	return a
+}
+
+func (a *agentRun) writeConfig(t *testing.T, modes ...string) {
+	t.Helper()
+	m := append(append([]string{}, modes...), "default", "default", "default")
+	text := fmt.Sprintf(agentConfig, a.dir, m[0], m[1], m[2])
+	if err := os.WriteFile(a.config, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (a *agentRun) start(t *testing.T) {
+	t.Helper()
+	cmd := a.l.Router.Command(vpnpassBin, "agent", "--config", a.config, "--socket", a.socket)
+	cmd.Stdout, cmd.Stderr = a.log, a.log
+	if err := a.l.Router.StartCmd(cmd); err != nil {
+		t.Fatal(err)
+	}
+	a.cmd = cmd
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("agent log:\n%s", a.log.String())
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := a.cli("status", "--json"); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("agent did not answer on %s within 10 s\n%s", a.socket, a.log.String())
+}
+
+// cli runs a vpnpass client command against this agent, inside the router.
+func (a *agentRun) cli(args ...string) ([]byte, error) {
+	args = append(args, "--socket", a.socket, "--config", a.config)
+	return a.l.Router.Run(vpnpassBin, args...)
+}
+
+// stop sends SIGTERM and waits for the agent to exit.
+func (a *agentRun) stop(t *testing.T) {
+	t.Helper()
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("agent exited with %v\n%s", err, a.log.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("agent did not stop within 10 s of SIGTERM\n%s", a.log.String())
+	}
+}
+
+// udpPasses reports whether a LAN client's UDP to the server's port is echoed.
+func udpPasses(t *testing.T, l *lab.Lab, port uint16) bool {
+	t.Helper()
+	_, _, err := lab.UDPExchange(l.LAN, netip.AddrPortFrom(lab.Server, port), []byte("ike?"), 700*time.Millisecond)
+	return err == nil
+}
+
+func serveUDP(t *testing.T, l *lab.Lab, ports ...uint16) {
+	t.Helper()
+	for _, p := range ports {
+		c, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+}
+
+type historyJSON struct {
+	Events []struct {
+		Kind     string `json:"kind"`
+		Protocol string `json:"protocol"`
+		Message  string `json:"message"`
+	} `json:"events"`
+}
+
+func (a *agentRun) history(t *testing.T, kind string) historyJSON {
+	t.Helper()
+	out, err := a.cli("history", "--kind", kind, "--json")
+	if err != nil {
+		t.Fatalf("history: %v\n%s", err, out)
+	}
+	var h historyJSON
+	if err := json.Unmarshal(out, &h); err != nil {
+		t.Fatalf("history JSON: %v\n%s", err, out)
+	}
+	return h
+}
+
+// taggedRules counts rules carrying our tag in the router, by nft and by
+// both iptables variants (test code may read the tools' output).
+func taggedRules(t *testing.T, l *lab.Lab) int {
+	t.Helper()
+	n := 0
+	if out, err := l.Nft("list", "ruleset"); err == nil {
+		n += strings.Count(string(out), "vpnpass")
+	}
+	for _, v := range []string{"legacy", "nft"} {
+		for _, tool := range []string{"iptables", "ip6tables"} {
+			for _, table := range []string{"filter", "raw"} {
+				out, _ := l.Router.Run(tool+"-"+v+"-save", "-t", table)
+				n += strings.Count(string(out), "vpnpass")
+			}
+		}
+	}
+	return n
+}
+
+var syscallHUP = syscall.SIGHUP
