@@ -146,9 +146,21 @@ func (b *Backend) execute(p *plan) error {
 		return nil
 	}
 	if err := b.conn.Flush(); err != nil {
+		if p.addsHelper() {
+			err = fmt.Errorf("%w (creating ct helper %s needs the kernel's pptp conntrack helper: nf_conntrack_pptp)", err, HelperObject)
+		}
 		return fmt.Errorf("%w (%d operations): %w", errBatch, n, err)
 	}
 	return nil
+}
+
+func (p *plan) addsHelper() bool {
+	for _, o := range p.ops {
+		if o.phase == phaseAddObj {
+			return true
+		}
+	}
+	return false
 }
 
 // discard empties the connection's queue after a queue function failed

@@ -1,18 +1,3 @@
-// Package nft is the nftables backend of vpnpass: OpenWrt's fw4 and any
-// plain nftables ruleset, driven over netlink with google/nftables.
-//
-// What it owns (DESIGN.md "Firewall: where our rules must live"):
-//   - the table `inet vpnpass`: the pptp conntrack helper object and its
-//     assignment rules (prerouting and output), and the block rules (a drop
-//     in any base chain is final, so one place is enough, and our own table
-//     survives foreign reloads);
-//   - allow rules (the LAN→WAN footprint and its replies) inserted at the
-//     head of every foreign forward base chain that could drop them, each
-//     tagged with the comment `vpnpass:<protocol>`;
-//   - on fw4, the include file that makes fw4 render the same allow rules
-//     into its forward chain on every reload.
-//
-// Everything is brought to the desired state by one netlink batch.
 package nft
 
 import (
