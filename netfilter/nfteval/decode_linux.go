@@ -132,7 +132,7 @@ func decodeExprs(fam byte, b []byte) (exprs []expr.Any, compat bool, err error) 
 // *Opaque.
 func decodeExpr(fam byte, name string, data []byte) expr.Any {
 	switch name {
-	case "byteorder", "rt":
+	case "byteorder", "rt", "xfrm":
 		return decodeUnimplemented(name, data)
 	}
 	e := newExpr(name)
@@ -179,11 +179,13 @@ func fixup(name string, data []byte, e expr.Any) expr.Any {
 }
 
 // decodeUnimplemented decodes the expressions whose unmarshal v0.3.0 leaves
-// "not yet implemented".
+// "not yet implemented" (byteorder, rt) or lacks (xfrm).
 func decodeUnimplemented(name string, data []byte) expr.Any {
 	a := rawAttrs(data)
-	if name == "rt" {
-		// NFTA_RT_DREG: a routing property we do not model.
+	switch name {
+	case "rt", "xfrm":
+		// NFTA_RT_DREG, NFTA_XFRM_DREG: a route or IPsec state property
+		// we do not model, loaded into a register.
 		return &Opaque{Name: name, Dreg: be32(a[1])}
 	}
 	// NFTA_BYTEORDER_SREG, _DREG, _OP, _LEN, _SIZE

@@ -69,7 +69,7 @@ func (rd *renderer) statement(e expr.Any) {
 		rd.set(x.DestRegister, desc{field: field{"exthdr", kHex}})
 	case *Opaque:
 		if x.Dreg != 0 {
-			rd.set(x.Dreg, desc{field: field{"[" + x.Name + "]", kHex}})
+			rd.set(x.Dreg, desc{field: field{"[" + x.Name + "]", kHostInt}}) // rt and xfrm keys are host-order integers
 			return
 		}
 		rd.emit("[" + x.Name + "]")

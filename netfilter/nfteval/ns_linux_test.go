@@ -82,20 +82,26 @@ func onThread(fn func(orig netns.NsHandle) error) error {
 // code never runs nft).
 func (n *testNS) nft(t testing.TB, args ...string) string {
 	t.Helper()
+	return n.run(t, "nft", args...)
+}
+
+// run runs a command inside the namespace and fails the test on error.
+func (n *testNS) run(t testing.TB, name string, args ...string) string {
+	t.Helper()
 	var out []byte
 	err := onThread(func(orig netns.NsHandle) error {
 		if err := netns.Set(n.h); err != nil {
 			return err
 		}
 		var err error
-		out, err = exec.Command("nft", args...).CombinedOutput()
+		out, err = exec.Command(name, args...).CombinedOutput()
 		if serr := netns.Set(orig); serr != nil {
 			return serr
 		}
 		return err
 	})
 	if err != nil {
-		t.Fatalf("nft %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
 }

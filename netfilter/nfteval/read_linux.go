@@ -11,8 +11,9 @@ import (
 const maxReadTries = 5
 
 // Read takes one consistent snapshot of the ruleset in conn's network
-// namespace: tables and chains through the library, rules, sets with their
-// elements, ct helper objects and flowtables through our own decoder. The
+// namespace: chains through the library; tables, rules, sets with their
+// elements, ct helper objects and flowtables through our own decoder, which
+// keeps what the library would drop or misread. The
 // ruleset generation is compared before and after; a read that raced a
 // transaction is repeated.
 func Read(conn *nftables.Conn) (*Ruleset, error) {
@@ -45,7 +46,7 @@ func Read(conn *nftables.Conn) (*Ruleset, error) {
 
 func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
 	rs := &Ruleset{}
-	tables, err := readTables(conn)
+	tables, err := readTables(conn, w)
 	if err != nil {
 		return nil, err
 	}
@@ -76,17 +77,15 @@ type tableIndex struct {
 	chains map[tableKey]map[string]*Chain
 }
 
-func readTables(conn *nftables.Conn) (*tableIndex, error) {
-	ts, err := conn.ListTables()
+func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
+	ts, err := w.tables()
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
 	}
-	ix := &tableIndex{tables: map[tableKey]*Table{}, chains: map[tableKey]map[string]*Chain{}}
+	ix := &tableIndex{list: ts, tables: map[tableKey]*Table{}, chains: map[tableKey]map[string]*Chain{}}
 	for _, t := range ts {
-		k := tableKey{familyName(byte(t.Family)), t.Name}
-		tb := &Table{Family: k.fam, Name: t.Name, Flags: t.Flags}
-		ix.list = append(ix.list, tb)
-		ix.tables[k] = tb
+		k := tableKey{t.Family, t.Name}
+		ix.tables[k] = t
 		ix.chains[k] = map[string]*Chain{}
 	}
 	cs, err := conn.ListChains()

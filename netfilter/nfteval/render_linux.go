@@ -86,7 +86,10 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		rd.set(x.DestRegister, d)
 	case *expr.Byteorder:
 		d := rd.get(x.SourceRegister)
-		d.kind = kHex
+		d.kind = kHostInt
+		if x.Op == expr.ByteorderHton {
+			d.kind = kDec // now a big-endian number
+		}
 		rd.set(x.DestRegister, d)
 	case *expr.Immediate:
 		rd.set(x.Register, desc{field: field{"0x" + fmt.Sprintf("%x", x.Data), kHex}, size: len(x.Data)})

@@ -83,6 +83,37 @@ func (w *wire) generation() (uint32, error) {
 	return 0, fmt.Errorf("no generation in reply")
 }
 
+// tables dumps the tables of every family. (The library's table decoding
+// reads NFTA_TABLE_FLAGS in host byte order, so dormant tables would not
+// show on little-endian hosts.)
+func (w *wire) tables() ([]*Table, error) {
+	msgs, err := w.request(unix.NFT_MSG_GETTABLE, unix.AF_UNSPEC, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Table, 0, len(msgs))
+	for _, m := range msgs {
+		ad, fam, err := decoder(m)
+		if err != nil {
+			return nil, err
+		}
+		t := &Table{Family: familyName(fam)}
+		for ad.Next() {
+			switch ad.Type() {
+			case unix.NFTA_TABLE_NAME:
+				t.Name = ad.String()
+			case unix.NFTA_TABLE_FLAGS:
+				t.Flags = ad.Uint32()
+			}
+		}
+		if err := ad.Err(); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
 // tableKey identifies a table across families.
 type tableKey struct{ fam, name string }
 
