@@ -178,10 +178,11 @@ func TestApplyAllThenChange(t *testing.T) {
 // and changes nothing.
 func TestPlanIsDryRun(t *testing.T) {
 	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.FW4}}, kind: netfilter.KindFW4, autoIncludes: true})
-	before := r.nft("list", "ruleset")
-	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}
+	before := r.nft("-s", "list", "ruleset")
+	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow, netfilter.PPTP: netfilter.ModeBlock}
 	ch := r.plan(d)
-	if after := r.nft("list", "ruleset"); after != before {
+	t.Logf("dry run of %v:\n%s", d, changesText(ch))
+	if after := r.nft("-s", "list", "ruleset"); after != before {
 		t.Fatalf("Plan changed the ruleset")
 	}
 	want := map[string]bool{}

@@ -21,7 +21,8 @@ type Options struct {
 	// include: rules are repaired over netlink only (see Persistent).
 	AutoIncludes bool
 	// Conn is the netlink connection to use; nil opens a lasting one in the
-	// caller's network namespace.
+	// caller's network namespace. Apply flushes the Conn's batch: do not
+	// share it with code that queues messages of its own concurrently.
 	Conn *nftables.Conn
 }
 
