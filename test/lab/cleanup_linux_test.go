@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -39,6 +40,9 @@ func oursIP(t *testing.T, labName string) []string {
 	var left []string
 	if _, err := exec.LookPath("ip"); err == nil {
 		out, err := exec.Command("ip", "netns", "list").CombinedOutput()
+		if strings.Contains(string(out), "BusyBox") {
+			return nil // busybox ip has no netns command
+		}
 		if err != nil {
 			t.Fatalf("ip netns list: %v: %s", err, out)
 		}
@@ -58,7 +62,7 @@ func TestCloseRemovesEverything(t *testing.T) {
 	for _, topo := range []Topology{Single, Double, CGNAT} {
 		t.Run(topo.String(), func(t *testing.T) {
 			before := rootLinks(t)
-			l, err := Build(Config{Topology: topo, Firewalls: []Firewall{FW4}, IPv6: true})
+			l, err := Build(Config{Topology: topo, Firewalls: []Firewall{NftablesDrop}, IPv6: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,8 +78,8 @@ func TestCloseRemovesEverything(t *testing.T) {
 					t.Errorf("root namespace gained link %s", name)
 				}
 			}
-			cmd, err := l.Router.Start("sleep", "600")
-			if err != nil {
+			cmd := child(l.Router, "sleep")
+			if err := l.Router.StartCmd(cmd); err != nil {
 				t.Fatal(err)
 			}
 			if err := l.Close(); err != nil {
@@ -144,9 +148,9 @@ func TestHelperFailMidway(t *testing.T) {
 	if os.Getenv("LAB_HELPER_FAIL_MIDWAY") != "1" {
 		t.Skip("run by TestFailingTestCleansUp")
 	}
-	l := New(t, Config{Topology: Double, Firewalls: []Firewall{FW4Locked}})
-	cmd, err := l.Router.Start("sleep", "600")
-	if err != nil {
+	l := New(t, Config{Topology: Double, Firewalls: []Firewall{NftablesDrop}})
+	cmd := child(l.Router, "sleep")
+	if err := l.Router.StartCmd(cmd); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("lab-name: %s sleep-pid: %d\n", l.Name, cmd.Process.Pid)
@@ -167,7 +171,7 @@ func TestSweep(t *testing.T) {
 	defer n.handle.Close()
 	defer n.nl.Close()
 	t.Cleanup(func() { _ = netns.DeleteNamed(name) })
-	orphan := n.Command("sleep", "600")
+	orphan := child(n, "sleep")
 	if err := n.startCmd(orphan); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +203,8 @@ func TestSweep(t *testing.T) {
 // deadPid returns the pid of a process that has exited.
 func deadPid(t *testing.T) int {
 	t.Helper()
-	cmd := exec.Command("true")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=exit")
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -247,12 +252,14 @@ func TestDoRestoresThread(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-		out, err := n.Run("readlink", "/proc/self/ns/net")
-		if err != nil {
+		var out bytes.Buffer
+		cmd := child(n, "netns")
+		cmd.Stdout = &out
+		if err := n.RunCmd(cmd); err != nil {
 			t.Fatal(err)
 		}
 		ino := want.Sys().(*syscall.Stat_t).Ino
-		if got := strings.TrimSpace(string(out)); got != fmt.Sprintf("net:[%d]", ino) {
+		if got := strings.TrimSpace(out.String()); got != fmt.Sprintf("net:[%d]", ino) {
 			t.Errorf("process in %s runs in %s, want net:[%d]", n.NS, got, ino)
 		}
 		after, err := os.Stat("/proc/thread-self/ns/net")

@@ -101,7 +101,7 @@ func (l *Lab) iptablesDrop(variant string) error {
 		{"ip6tables-" + variant, "-A", "FORWARD", "-p", "ipv6-icmp", "-j", "ACCEPT"},
 	}
 	for _, c := range cmds {
-		if _, err := l.Router.Run(c[0], c[1:]...); err != nil {
+		if _, err := l.Iptables(c[0], c[1:]...); err != nil {
 			return err
 		}
 	}
@@ -109,19 +109,30 @@ func (l *Lab) iptablesDrop(variant string) error {
 }
 
 func (l *Lab) iptablesMasq(variant string) error {
-	_, err := l.Router.Run("iptables-"+variant, "-t", "nat", "-A", "POSTROUTING", "-o", l.WANDevice, "-j", "MASQUERADE")
+	_, err := l.Iptables(variant, "-t", "nat", "-A", "POSTROUTING", "-o", l.WANDevice, "-j", "MASQUERADE")
 	return err
 }
 
 // Iptables runs an iptables binary in the router. variant is "legacy" or
 // "nft" (iptables-legacy, iptables-nft) or a full binary name such as
-// "ip6tables-nft".
+// "ip6tables-nft". Unless args has a wait flag, "-w 10" is added: the
+// xtables lock is one file for all namespaces of the machine, and legacy
+// iptables fails at once when a parallel test holds it.
 func (l *Lab) Iptables(variant string, args ...string) ([]byte, error) {
 	bin := variant
 	if !strings.HasPrefix(variant, "ip") {
 		bin = "iptables-" + variant
 	}
-	return l.Router.Run(bin, args...)
+	return l.Router.Run(bin, withWait(args)...)
+}
+
+func withWait(args []string) []string {
+	for _, a := range args {
+		if a == "-w" || a == "--wait" || strings.HasPrefix(a, "--wait=") {
+			return args
+		}
+	}
+	return append([]string{"-w", "10"}, args...)
 }
 
 // Nft runs the nft binary in the router.
@@ -146,7 +157,7 @@ func (l *Lab) loadFW3(locked bool) error {
 		if err := os.WriteFile(p, []byte(r.text), 0o644); err != nil {
 			return err
 		}
-		if _, err := l.Router.Run(r.bin, p); err != nil {
+		if _, err := l.Router.Run(r.bin, "-w", "10", p); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Lab is one built topology. Close (registered with t.Cleanup by New)
@@ -208,7 +209,9 @@ func newNode(name, role string) (*Node, error) {
 		return nil, r.err
 	}
 	n := &Node{Role: role, NS: name, handle: r.h}
-	nl, err := netlink.NewHandleAt(r.h)
+	// Route family only: a kernel without XFRM (minimal VMs) would refuse
+	// the default set of netlink families.
+	nl, err := netlink.NewHandleAt(r.h, unix.NETLINK_ROUTE)
 	if err != nil {
 		r.h.Close()
 		_ = netns.DeleteNamed(name)
