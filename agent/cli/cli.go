@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sort"
 	"strings"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -83,9 +84,11 @@ var commands map[string]command
 func init() {
 	commands = map[string]command{
 		"version": {run: runVersion, usage: "version"},
+		"help":    {run: runHelp, usage: "help"},
 		"agent":   {run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
 		"history": {run: runHistory, usage: "history [--since T] [--kind K] [--limit N] [--json]"},
 		"nat":     {run: runNat, usage: "nat [--probe] [--json]"},
+		"rpcd":    {run: runRPCD, minArgs: 1, maxArgs: 2, usage: "rpcd list | rpcd call METHOD"},
 		"status":  {run: runStatus, usage: "status [--json]"},
 		"enable":  {run: modeCommand(netfilter.ModeAllow), minArgs: 1, maxArgs: 1, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
 		"block":   {run: modeCommand(netfilter.ModeBlock), minArgs: 1, maxArgs: 1, usage: "block pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
@@ -197,6 +200,22 @@ func commandList() string {
 		}
 	}
 	return "commands are " + strings.Join(have, ", ")
+}
+
+func runHelp(_ context.Context, _ *opts, env Env) error {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	b := &strings.Builder{}
+	b.WriteString("usage: vpnpass [--json] [--config PATH] [--socket PATH] [--direct] COMMAND [ARGS]\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(b, "  vpnpass %s\n", commands[n].usage)
+	}
+	b.WriteString("\nFlags may stand before or after the command. Exit codes: 0 ok, 1 failed, 2 usage, 3 daemon needed.\n")
+	_, err := io.WriteString(env.Stdout, b.String())
+	return err
 }
 
 func runVersion(_ context.Context, o *opts, env Env) error {
