@@ -139,3 +139,14 @@ func TestListenUnix(t *testing.T) {
 		t.Fatal("regular file touched")
 	}
 }
+
+func TestOneOf(t *testing.T) {
+	if err := OneOf("protocol", "l2tp", "pptp", "l2tp", "ipsec"); err != nil {
+		t.Fatal(err)
+	}
+	err := OneOf("protocol", "gre", "pptp", "l2tp", "ipsec")
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeBadParams || e.Message != "protocol must be one of pptp, l2tp, ipsec" {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -153,3 +153,14 @@ func encodeResponse(id json.RawMessage, result any, e *Error) []byte {
 	}
 	return append(b, '\n')
 }
+
+// OneOf checks an enum parameter: nil when value is one of valid, else
+// bad_params "<field> must be one of a, b, c".
+func OneOf(field, value string, valid ...string) error {
+	for _, v := range valid {
+		if v == value {
+			return nil
+		}
+	}
+	return BadParams("%s must be one of %s", field, strings.Join(valid, ", "))
+}
