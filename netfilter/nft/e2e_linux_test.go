@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
@@ -119,5 +121,43 @@ func TestE2EHelperAssigned(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "helper=pptp") {
 		t.Errorf("no pptp helper on the flow:\n%s", out)
+	}
+}
+
+// TestE2ENetlinkOnly needs no nft binary (it also runs in the big-endian
+// VMs): behind a forward chain that drops everything, including replies,
+// only our allow and reply rules can let L2TP through, so an answered
+// exchange proves their encoding (ct state mask, ct direction, ports,
+// interface names) on this kernel's byte order.
+func TestE2ENetlinkOnly(t *testing.T) {
+	r := newRig(t, rigConfig{lab: lab.Config{}, kind: netfilter.KindNftables})
+	strict := r.conn.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "strict"})
+	drop := nftables.ChainPolicyDrop
+	r.conn.AddChain(&nftables.Chain{Name: "forward", Table: strict, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &drop})
+	if err := r.conn.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	srv := netip.AddrPortFrom(lab.Server, 1701)
+	if _, err := r.l.Inet.ServeUDPEcho(srv); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := lab.UDPExchange(r.l.LAN, srv, []byte("l2tp"), e2eTimeout); err == nil {
+		t.Fatal("strict table let UDP 1701 through before Apply")
+	}
+	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow, netfilter.PPTP: netfilter.ModeAllow}
+	r.apply(d)
+	if ch := r.plan(d); len(ch) != 0 {
+		t.Fatalf("drift:\n%s", changesText(ch))
+	}
+	if got, _, err := lab.UDPExchange(r.l.LAN, srv, []byte("l2tp"), e2eTimeout); err != nil || string(got) != "l2tp" {
+		t.Fatalf("after allow: %q, %v", got, err)
+	}
+	r.cleanup(r.b)
+	if r.hasOurTable() || len(r.tagged()) != 0 {
+		t.Fatalf("left after cleanup: table %v, tagged %v", r.hasOurTable(), r.tagged())
+	}
+	if _, _, err := lab.UDPExchange(r.l.LAN, srv, []byte("l2tp"), e2eTimeout); err == nil {
+		t.Error("UDP 1701 still passes after cleanup")
 	}
 }

@@ -145,3 +145,53 @@ func (r *rig) delTagged(t *nftables.Table, chain string, n int) {
 		r.nft("delete", "rule", "inet", t.Name, chain, "handle", h)
 	}
 }
+
+// TestOurTableRepaired: whatever someone did to table inet vpnpass (a chain
+// of ours with another priority, a chain and a counter we never made, a
+// helper object of another type), one Apply makes it what we want.
+func TestOurTableRepaired(t *testing.T) {
+	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}}, kind: netfilter.KindNftables})
+	d := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeBlock}
+	for _, tc := range []struct {
+		name string
+		cmds [][]string
+	}{
+		{"wrong priority", [][]string{
+			{"add", "table", "inet", OurTable},
+			{"add", "chain", "inet", OurTable, chainForward, "{ type filter hook forward priority 50; policy accept; }"},
+			{"add", "rule", "inet", OurTable, chainForward, "udp dport 1701 drop"},
+		}},
+		{"strangers", [][]string{
+			{"add", "chain", "inet", OurTable, "junk", "{ type filter hook input priority 0; policy accept; }"},
+			{"add", "counter", "inet", OurTable, "cnt"},
+			{"add", "rule", "inet", OurTable, chainPrerouting, "counter"},
+		}},
+		{"wrong helper", [][]string{
+			{"delete", "table", "inet", OurTable},
+			{"add", "table", "inet", OurTable},
+			{"add", "ct", "helper", "inet", OurTable, HelperObject, `{ type "ftp" protocol tcp; }`},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r.t = t
+			if tc.name == "strangers" {
+				r.apply(d)
+			}
+			for _, c := range tc.cmds {
+				r.nft(c...)
+			}
+			if ch := r.plan(d); len(ch) == 0 {
+				t.Fatal("no drift reported")
+			}
+			r.apply(d)
+			if ch := r.plan(d); len(ch) != 0 {
+				t.Fatalf("drift after repair:\n%s", changesText(ch))
+			}
+			ours := r.listTable("inet", OurTable)
+			if strings.Contains(ours, "junk") || strings.Contains(ours, "priority 50") || strings.Contains(ours, `"ftp"`) ||
+				strings.Contains(ours, "counter") {
+				t.Errorf("stranger left in our table:\n%s", ours)
+			}
+		})
+	}
+}
