@@ -24,3 +24,24 @@ func EnableAccounting() (bool, error) { return false, errNotLinux }
 
 // DeleteFootprint is only available on Linux.
 func DeleteFootprint(l4 uint8, port uint16) (int, error) { return 0, errNotLinux }
+
+// Observer manages the observer table; only available on Linux.
+type Observer struct{ NetNS int }
+
+// Ensure is only available on Linux.
+func (o Observer) Ensure(lanDevices []string) error { return errNotLinux }
+
+// Read is only available on Linux.
+func (o Observer) Read() ([]ObserverEntry, error) { return nil, errNotLinux }
+
+// Remove is only available on Linux.
+func (o Observer) Remove() error { return errNotLinux }
+
+// EnsureObserver is only available on Linux.
+func EnsureObserver(lanDevices []string) error { return errNotLinux }
+
+// ReadObserver is only available on Linux.
+func ReadObserver() ([]ObserverEntry, error) { return nil, errNotLinux }
+
+// RemoveObserver is only available on Linux.
+func RemoveObserver() error { return errNotLinux }

@@ -1,0 +1,238 @@
+package conntrack
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// Observer manages the observer table `inet vpnpass_watch` in one network
+// namespace. The zero value works in the calling thread's namespace.
+type Observer struct {
+	NetNS int // namespace file descriptor; 0: the calling thread's
+}
+
+// EnsureObserver installs or repairs the observer in the calling thread's
+// namespace; see Observer.Ensure.
+func EnsureObserver(lanDevices []string) error { return Observer{}.Ensure(lanDevices) }
+
+// ReadObserver reads the observer's counters; see Observer.Read.
+func ReadObserver() ([]ObserverEntry, error) { return Observer{}.Read() }
+
+// RemoveObserver removes the observer table; see Observer.Remove.
+func RemoveObserver() error { return Observer{}.Remove() }
+
+func (o Observer) conn() (*nftables.Conn, error) {
+	c, err := nftables.New(nftables.WithNetNSFd(o.NetNS))
+	if err != nil {
+		return nil, fmt.Errorf("open nftables connection: %w", err)
+	}
+	return c, nil
+}
+
+var obsTable = &nftables.Table{Family: nftables.TableFamilyINet, Name: ObserverTable}
+
+// Ensure makes the observer match: counting chains hooked at forward and
+// output (priority -10, never a verdict), the four counting sets, and the
+// set of LAN devices. If the table is intact only the LAN devices are
+// replaced, so counters survive; otherwise the table is rebuilt. Either way
+// in one atomic batch.
+func (o Observer) Ensure(lanDevices []string) error {
+	c, err := o.conn()
+	if err != nil {
+		return err
+	}
+	intact, err := o.intact(c)
+	if err != nil {
+		return err
+	}
+	if intact {
+		lan := &nftables.Set{Table: obsTable, Name: obsSetLAN, KeyType: nftables.TypeIFName}
+		c.FlushSet(lan)
+		if err := c.SetAddElements(lan, lanElements(lanDevices)); err != nil {
+			return fmt.Errorf("set LAN devices of %s: %w", ObserverTable, err)
+		}
+	} else if err := build(c, lanDevices); err != nil {
+		return err
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("install table inet %s: %w", ObserverTable, err)
+	}
+	return nil
+}
+
+// intact reports whether the table exists with every chain, set and rule.
+func (o Observer) intact(c *nftables.Conn) (bool, error) {
+	t, err := c.ListTableOfFamily(ObserverTable, nftables.TableFamilyINet)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOENT) {
+			return false, nil
+		}
+		return false, fmt.Errorf("look up table inet %s: %w", ObserverTable, err)
+	}
+	sets, err := c.GetSets(t)
+	if err != nil {
+		return false, fmt.Errorf("list sets of %s: %w", ObserverTable, err)
+	}
+	want := map[string]bool{obsSetLAN: true}
+	for _, f := range obsFamilies {
+		want[f.outName], want[f.inName] = true, true
+	}
+	for _, s := range sets {
+		delete(want, s.Name)
+	}
+	if len(want) > 0 {
+		return false, nil
+	}
+	rules := map[string]int{obsChainForward: 2, obsChainOutput: 1, obsChainOut: 8, obsChainIn: 8}
+	for name, n := range rules {
+		got, err := c.GetRules(t, &nftables.Chain{Name: name, Table: t})
+		if err != nil || len(got) != n {
+			return false, nil // missing chain or edited rules: rebuild
+		}
+	}
+	return true, nil
+}
+
+// build queues the whole table: add, delete (drops any damaged leftover),
+// add again, then everything inside.
+func build(c *nftables.Conn, lanDevices []string) error {
+	c.AddTable(obsTable)
+	c.DelTable(obsTable)
+	t := c.AddTable(obsTable)
+	// Interface names are strings, which nft keeps in host byte order: say
+	// so, or `nft list` shows them reversed (empty).
+	lan := &nftables.Set{Table: t, Name: obsSetLAN, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian}
+	if err := c.AddSet(lan, lanElements(lanDevices)); err != nil {
+		return fmt.Errorf("add set %s: %w", obsSetLAN, err)
+	}
+	out := c.AddChain(&nftables.Chain{Name: obsChainOut, Table: t})
+	in := c.AddChain(&nftables.Chain{Name: obsChainIn, Table: t})
+	for _, d := range obsDirs {
+		for _, f := range obsFamilies {
+			if err := addCountRules(c, t, f, d); err != nil {
+				return err
+			}
+		}
+	}
+	prio := nftables.ChainPriority(obsPriority)
+	accept := nftables.ChainPolicyAccept
+	fwd := c.AddChain(&nftables.Chain{Name: obsChainForward, Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookForward, Priority: &prio, Policy: &accept})
+	output := c.AddChain(&nftables.Chain{Name: obsChainOutput, Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookOutput, Priority: &prio, Policy: &accept})
+	jump := func(ch *nftables.Chain, key expr.MetaKey, invert bool, to *nftables.Chain) {
+		c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
+			&expr.Meta{Key: key, Register: 1},
+			&expr.Lookup{SourceRegister: 1, SetName: lan.Name, SetID: lan.ID, Invert: invert},
+			&expr.Verdict{Kind: expr.VerdictJump, Chain: to.Name},
+		}})
+	}
+	jump(fwd, expr.MetaKeyIIFNAME, false, out) // from the LAN: the host's requests
+	jump(fwd, expr.MetaKeyOIFNAME, false, in)  // to the LAN: the servers' answers
+	jump(output, expr.MetaKeyOIFNAME, true, out)
+	return nil
+}
+
+func addCountRules(c *nftables.Conn, t *nftables.Table, f obsFamily, d obsDir) error {
+	set := &nftables.Set{Table: t, Name: d.setName(f), KeyType: f.keyType, Concatenation: true,
+		Dynamic: true, HasTimeout: true, Timeout: ObserverTimeout * time.Second, Counter: true, Size: ObserverSetSize}
+	if err := c.AddSet(set, nil); err != nil {
+		return fmt.Errorf("add set %s: %w", set.Name, err)
+	}
+	portSet := &nftables.Set{Table: t, Anonymous: true, Constant: true, Concatenation: true,
+		KeyType: nftables.MustConcatSetType(nftables.TypeInetProto, nftables.TypeInetService)}
+	if err := c.AddSet(portSet, portElements()); err != nil {
+		return fmt.Errorf("add port set for %s: %w", set.Name, err)
+	}
+	protoSet := &nftables.Set{Table: t, Anonymous: true, Constant: true, KeyType: nftables.TypeInetProto}
+	if err := c.AddSet(protoSet, protoElements()); err != nil {
+		return fmt.Errorf("add protocol set for %s: %w", set.Name, err)
+	}
+	chain := &nftables.Chain{Name: d.chain, Table: t}
+	for _, exprs := range countRules(f, d, portSet, protoSet, set) {
+		c.AddRule(&nftables.Rule{Table: t, Chain: chain, Exprs: exprs})
+	}
+	return nil
+}
+
+func lanElements(devices []string) []nftables.SetElement {
+	out := make([]nftables.SetElement, 0, len(devices))
+	for _, d := range devices {
+		out = append(out, nftables.SetElement{Key: ifnameKey(d)})
+	}
+	return out
+}
+
+// Remove deletes the observer table; a missing table is not an error.
+func (o Observer) Remove() error {
+	c, err := o.conn()
+	if err != nil {
+		return err
+	}
+	c.AddTable(obsTable)
+	c.DelTable(obsTable)
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("remove table inet %s: %w", ObserverTable, err)
+	}
+	return nil
+}
+
+// Read returns every counter of the observer. A missing table reads as no
+// entries with an error, so the agent can repair it.
+func (o Observer) Read() ([]ObserverEntry, error) {
+	c, err := o.conn()
+	if err != nil {
+		return nil, err
+	}
+	var out []ObserverEntry
+	for _, f := range obsFamilies {
+		for _, d := range obsDirs {
+			set, err := c.GetSetByName(obsTable, d.setName(f))
+			if err != nil {
+				return nil, fmt.Errorf("look up set %s of %s: %w", d.setName(f), ObserverTable, err)
+			}
+			elems, err := c.GetSetElements(set)
+			if err != nil {
+				return nil, fmt.Errorf("read set %s of %s: %w", set.Name, ObserverTable, err)
+			}
+			for _, e := range elems {
+				if entry, ok := parseEntry(f, d, e); ok {
+					out = append(out, entry)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// parseEntry decodes a key host . peer . proto . port (each field padded to
+// 4 bytes). Addresses and ports are big-endian, as on the wire.
+func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (ObserverEntry, bool) {
+	if len(e.Key) < f.keyLen {
+		return ObserverEntry{}, false
+	}
+	n := int(f.addrLen)
+	host, _ := netip.AddrFromSlice(e.Key[:n])
+	peer, _ := netip.AddrFromSlice(e.Key[n : 2*n])
+	port := uint16(e.Key[f.protoOff+4])<<8 | uint16(e.Key[f.protoOff+5])
+	el, ok := elementOf(e.Key[f.protoOff], port)
+	if !ok {
+		return ObserverEntry{}, false
+	}
+	entry := ObserverEntry{Host: host, Peer: peer, Element: el, Direction: DirOut, Expires: e.Expires}
+	if d.chain == obsChainIn {
+		entry.Direction = DirIn
+	}
+	if e.Counter != nil {
+		entry.Packets, entry.Bytes = e.Counter.Packets, e.Counter.Bytes
+	}
+	return entry, true
+}

@@ -1,0 +1,173 @@
+package conntrack
+
+import (
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Names inside the observer table.
+const (
+	obsChainForward = "forward"
+	obsChainOutput  = "output"
+	obsChainOut     = "count_out"
+	obsChainIn      = "count_in"
+	obsSetLAN       = "lan"
+	// obsPriority runs the observer ahead of the filter (0) on forward and
+	// output: a packet the filter drops still passes here first, before
+	// conntrack would confirm its entry.
+	obsPriority = -10
+	// Entries live ObserverTimeout after their last packet; a set holds at
+	// most ObserverSetSize (host, server, element) entries.
+	ObserverTimeout = 10 * 60 // seconds
+	ObserverSetSize = 4096
+)
+
+// Registers: NFT_REG_1 (16 bytes) holds the first key field; 32-bit
+// registers follow. IPv4 keys: host reg32 0, peer reg32 1, proto reg32 2,
+// port reg32 3. IPv6 keys: host NFT_REG_1, peer NFT_REG_2, proto and port
+// in reg32 8 and 9. Every field is padded to 4 bytes, as in a concatenation.
+const (
+	regKey   = unix.NFT_REG_1
+	reg32_01 = unix.NFT_REG32_01
+	reg32_02 = unix.NFT_REG32_02
+	reg32_03 = unix.NFT_REG32_03
+	reg32_08 = unix.NFT_REG32_08
+	reg32_09 = unix.NFT_REG32_09
+)
+
+// family describes one address family's part of the observer.
+type obsFamily struct {
+	nfproto          byte
+	addrLen          uint32
+	srcOff, dstOff   uint32
+	peerReg          uint32
+	protoReg         uint32
+	portReg          uint32
+	keyType          nftables.SetDatatype
+	outName, inName  string
+	keyLen, protoOff int // for parsing keys read back
+}
+
+var obsFamilies = []obsFamily{
+	{nfproto: unix.NFPROTO_IPV4, addrLen: 4, srcOff: 12, dstOff: 16, peerReg: reg32_01, protoReg: reg32_02, portReg: reg32_03,
+		keyType: nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService),
+		outName: "out4", inName: "in4", keyLen: 16, protoOff: 8},
+	{nfproto: unix.NFPROTO_IPV6, addrLen: 16, srcOff: 8, dstOff: 24, peerReg: unix.NFT_REG_2, protoReg: reg32_08, portReg: reg32_09,
+		keyType: nftables.MustConcatSetType(nftables.TypeIP6Addr, nftables.TypeIP6Addr, nftables.TypeInetProto, nftables.TypeInetService),
+		outName: "out6", inName: "in6", keyLen: 40, protoOff: 32},
+}
+
+// dir is one direction's view: which address is the host, which port
+// field carries the well-known port, which set counts it.
+type obsDir struct {
+	chain    string
+	hostOff  uint32
+	peerOff  uint32
+	portOff  uint32 // transport header offset of the well-known port
+	setName  func(obsFamily) string
+	dispatch expr.MetaKey // iifname (out) or oifname (in) matched against @lan
+}
+
+var obsDirs = []obsDir{
+	{chain: obsChainOut, portOff: 2, setName: func(f obsFamily) string { return f.outName }, dispatch: expr.MetaKeyIIFNAME},
+	{chain: obsChainIn, portOff: 0, setName: func(f obsFamily) string { return f.inName }, dispatch: expr.MetaKeyOIFNAME},
+}
+
+func (d obsDir) offsets(f obsFamily) (host, peer uint32) {
+	if d.chain == obsChainOut {
+		return f.srcOff, f.dstOff
+	}
+	return f.dstOff, f.srcOff
+}
+
+func be16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
+
+// pad4 pads a key field to a register, as concatenations store them.
+func pad4(b []byte) []byte { return append(b, make([]byte, (4-len(b)%4)%4)...) }
+
+// countRules returns the rules of one direction and family:
+//
+//	meta l4proto . th dport { udp . 500, udp . 1701, tcp . 1723 } update @set { host . peer . l4proto . port }
+//	udp dport 4500 @th,64,32 0      update @set { host . peer . udp . 4500 }  (IKE: non-ESP marker)
+//	udp dport 4500 @th,64,32 != 0   update @set { host . peer . esp . 4500 }  (ESP in UDP)
+//	meta l4proto { esp, ah, gre }   update @set { host . peer . l4proto . 0 }
+//
+// A NAT keepalive (one byte of payload) is too short for the 4-byte load
+// and matches neither 4500 rule.
+func countRules(f obsFamily, d obsDir, portSet, protoSet *nftables.Set, set *nftables.Set) [][]expr.Any {
+	head := []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{f.nfproto}},
+	}
+	hostOff, peerOff := d.offsets(f)
+	key := func(proto, port expr.Any) []expr.Any {
+		return []expr.Any{
+			&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseNetworkHeader, Offset: hostOff, Len: f.addrLen},
+			&expr.Payload{DestRegister: f.peerReg, Base: expr.PayloadBaseNetworkHeader, Offset: peerOff, Len: f.addrLen},
+			proto, port,
+			&expr.Dynset{SrcRegKey: regKey, SetName: set.Name, SetID: set.ID, Operation: unix.NFT_DYNSET_OP_UPDATE},
+		}
+	}
+	metaProto := &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: f.protoReg}
+	port := &expr.Payload{DestRegister: f.portReg, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2}
+	// Immediates carry the field's own length (1 byte protocol, 2 byte
+	// port): the kernel zeroes the rest of the register, and nft can
+	// display the rule.
+	imm := func(reg uint32, b []byte) expr.Any { return &expr.Immediate{Register: reg, Data: b} }
+	natt := func(op expr.CmpOp, proto byte) []expr.Any {
+		r := append(clone(head),
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(PortNATT)},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 4},
+			&expr.Cmp{Op: op, Register: 1, Data: []byte{0, 0, 0, 0}},
+		)
+		return append(r, key(imm(f.protoReg, []byte{proto}), imm(f.portReg, be16(PortNATT)))...)
+	}
+	ports := append(clone(head),
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Payload{DestRegister: reg32_01, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2},
+		&expr.Lookup{SourceRegister: 1, SetName: portSet.Name, SetID: portSet.ID},
+	)
+	protos := append(clone(head),
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Lookup{SourceRegister: 1, SetName: protoSet.Name, SetID: protoSet.ID},
+	)
+	return [][]expr.Any{
+		append(ports, key(metaProto, port)...),
+		natt(expr.CmpOpEq, unix.IPPROTO_UDP),
+		natt(expr.CmpOpNeq, unix.IPPROTO_ESP),
+		append(protos, key(metaProto, imm(f.portReg, []byte{0, 0}))...),
+	}
+}
+
+func clone(e []expr.Any) []expr.Any { return append([]expr.Any(nil), e...) }
+
+// portElements are the (protocol . port) pairs counted by port.
+func portElements() []nftables.SetElement {
+	pairs := []struct {
+		l4   byte
+		port uint16
+	}{{unix.IPPROTO_UDP, PortIKE}, {unix.IPPROTO_UDP, PortL2TP}, {unix.IPPROTO_TCP, PortPPTP}}
+	out := make([]nftables.SetElement, len(pairs))
+	for i, p := range pairs {
+		out[i] = nftables.SetElement{Key: append(pad4([]byte{p.l4}), pad4(be16(p.port))...)}
+	}
+	return out
+}
+
+func protoElements() []nftables.SetElement {
+	return []nftables.SetElement{{Key: []byte{netfilter.ProtoESP}}, {Key: []byte{netfilter.ProtoAH}}, {Key: []byte{netfilter.ProtoGRE}}}
+}
+
+// ifnameKey is an interface name as the kernel compares it: 16 bytes,
+// zero-padded.
+func ifnameKey(name string) []byte {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, name)
+	return b
+}
