@@ -57,6 +57,10 @@ type Context struct {
 	// PPTPAssigned is true when some rule assigns the pptp helper to TCP
 	// 1723 from the LAN (vpnpass, fw4, ...).
 	PPTPAssigned bool
+	// Observing is true when the observer table is installed and read: its
+	// ESP-in-UDP counts then decide whether data flowed on UDP 4500, instead
+	// of the ASSURED bit (which IKE alone sets after two seconds).
+	Observing bool
 	// HostInfo names a LAN host and its MAC (from DHCP leases, neighbours).
 	HostInfo func(netip.Addr) (name, mac string)
 

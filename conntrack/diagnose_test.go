@@ -167,6 +167,19 @@ func precedenceScenarios() []scenario {
 			lifecycle(nattA, sec(0.05), sec(0.06), sec(3), never),
 		}, ctx: withCtx(natCtx(), func(c *Context) { c.NAT = NATVerdict{Code: NATCGNAT, Address: "100.64.0.2"} }),
 			judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
+		{name: "ike-auth-failed-slow-login-observed", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(nattA, sec(0.05), sec(0.06), sec(2.5), never), // EAP took 2.5 s: ASSURED without data
+		}, obs: []obsSnap{{0, nil}, {sec(3), []ObserverEntry{obs(hostA, ObsIKE4500, DirOut, 6), obs(hostA, ObsIKE4500, DirIn, 6)}}},
+			ctx: withCtx(natCtx(), func(c *Context) { c.Observing = true }), judgeAt: sec(40),
+			want: []string{"192.168.1.10 ike-auth-failed"}},
+		{name: "ipsec-ok-observed", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+			lifecycle(nattA, sec(0.05), sec(0.06), sec(2.5), never),
+		}, obs: []obsSnap{{0, nil}, {sec(3), []ObserverEntry{obs(hostA, ObsIKE4500, DirOut, 3), obs(hostA, ObsIKE4500, DirIn, 3),
+			obs(hostA, ObsESPInUDP, DirOut, 40), obs(hostA, ObsESPInUDP, DirIn, 38)}}},
+			ctx: withCtx(natCtx(), func(c *Context) { c.Observing = true }), judgeAt: sec(40),
+			want: []string{"192.168.1.10 vpn-ok"}},
 		{name: "router-own-ike-unanswered", steps: [][]step{
 			lifecycle(fl(1, netfilter.ProtoUDP, wanIP, 500, server, 500, false), 0, never, never, never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"198.51.100.2 ike-unanswered"}},

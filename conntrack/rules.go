@@ -185,7 +185,7 @@ func ruleGREBlocked(f facts) (candidate, bool) {
 // after the NAT-T switch, UDP 500 without NAT) and the session ended or fell
 // quiet before any data: the path works, the login did not.
 func ruleIKEAuthFailed(f facts) (candidate, bool) {
-	if f.s.Key.Protocol != netfilter.IPsec || !f.quietOrEnd || !f.s.DataAnswered.IsZero() || anyAnswered(f.esp) {
+	if f.s.Key.Protocol != netfilter.IPsec || !f.quietOrEnd || f.dataAnswered() {
 		return candidate{}, false
 	}
 	switch {
@@ -243,17 +243,35 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 	return candidate{CodeESPMultipleClients, SeverityError, map[string]any{"others": others}, flowsEvidence(f.esp)}, true
 }
 
+// dataAnswered reports whether data came back: raw ESP or GRE answered,
+// ESP in UDP counted from the server, or (without the observer) the UDP
+// 4500 flow assured; for single-flow protocols an answered control flow.
+func (f facts) dataAnswered() bool {
+	switch {
+	case singleFlow(f.s.Key.Protocol):
+		return anyAnswered(f.ctl)
+	case f.s.Key.Protocol == netfilter.PPTP:
+		return anyAnswered(f.gre)
+	case anyAnswered(f.esp) || f.s.ObservedOf(ObsESPInUDP, DirIn) != nil:
+		return true
+	case f.ctx.Observing:
+		return false // the observer is authoritative for ESP in UDP
+	}
+	for _, n := range f.natt {
+		if !n.AssuredAt.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 // ruleHealthy: the server answered and, where the protocol has a data plane,
 // data flowed both ways.
 func ruleHealthy(f facts) (candidate, bool) {
 	if len(f.ctl) == 0 && len(f.natt) == 0 {
 		return candidate{}, false
 	}
-	ok := !f.s.DataAnswered.IsZero()
-	if singleFlow(f.s.Key.Protocol) {
-		ok = anyAnswered(f.ctl)
-	}
-	if !ok {
+	if !f.dataAnswered() {
 		return candidate{}, false
 	}
 	params := map[string]any{"natt": len(f.natt) > 0, "nat": f.nat}
