@@ -34,6 +34,7 @@ type options struct {
 	ipv6      bool
 	config    string
 	only      string
+	keep      bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -48,6 +49,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.ipv6, "ipv6", false, "add the documentation IPv6 addresses")
 	fs.StringVar(&o.config, "config", "", "vpnpass config file (passed as --config); default: vpnpass's own default")
 	fs.StringVar(&o.only, "steps", "", "comma-separated step names to run (default: all); see --list")
+	fs.BoolVar(&o.keep, "keep", false, "keep the lab after the steps until Ctrl-C (to look around with ip netns exec)")
 	list := fs.Bool("list", false, "list the steps and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -102,6 +104,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	d := &Demo{Lab: l, Opts: o, Out: stdout, ctx: ctx}
 	code := d.runSteps()
+	if o.keep && ctx.Err() == nil {
+		header(stdout, "Lab kept: press Ctrl-C to remove it")
+		<-ctx.Done()
+	}
 	header(stdout, "Removing the lab")
 	if err := l.Close(); err != nil {
 		fmt.Fprintln(stderr, "demo: remove lab:", err)
@@ -109,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintf(stdout, "removed namespaces %s\n", strings.Join(l.Namespaces(), ", "))
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !o.keep {
 		fmt.Fprintln(stderr, "demo: interrupted")
 		return 130
 	}

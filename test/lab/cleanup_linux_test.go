@@ -91,8 +91,8 @@ func TestCloseRemovesEverything(t *testing.T) {
 			if _, err := os.Stat(l.tmpDir); !os.IsNotExist(err) {
 				t.Errorf("temp dir %s still there (%v)", l.tmpDir, err)
 			}
-			if cmd.ProcessState == nil || cmd.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-				t.Errorf("started process not killed: %v", cmd.ProcessState)
+			if pidAlive(cmd.Process.Pid) {
+				t.Errorf("started process %d still there after Close", cmd.Process.Pid)
 			}
 			if err := l.Close(); err != nil {
 				t.Errorf("second Close: %v", err)
@@ -286,5 +286,33 @@ func TestSysctlPerNamespace(t *testing.T) {
 		if v, err := n.ReadSysctl("net.ipv4.ip_forward"); err != nil || v != want {
 			t.Errorf("%s ip_forward = %q (%v), want %s", n.Role, v, err, want)
 		}
+	}
+}
+
+// TestCloseWhileCallerWaits: a test waiting for its own process does not
+// race with Close killing it (run with -race).
+func TestCloseWhileCallerWaits(t *testing.T) {
+	Require(t)
+	l, err := Build(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cmd := child(l.LAN, "sleep")
+	if err := l.LAN.StartCmd(cmd); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-waited:
+		if err == nil {
+			t.Error("killed process reported success")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("caller's Wait did not return after Close")
 	}
 }

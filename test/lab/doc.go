@@ -28,6 +28,21 @@
 // 2001:db8:fe::/64, upstream–inet 2001:db8:ff::/64, servers 2001:db8:100::10
 // and ::20. IPv6 is routed without NAT.
 //
+// Use:
+//
+//	l := lab.New(t, lab.Config{Topology: lab.Double, Firewalls: []lab.Firewall{lab.FW4Locked}})
+//	l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server, 500))
+//	_, seen, err := lab.UDPExchange(l.LAN, netip.AddrPortFrom(lab.Server, 500), []byte("x"), time.Second)
+//	// err is "connection refused" (fw4's reject); with lab.FW4 seen.Addr() == l.PublicAddr
+//	l.Router.Do(func() error { ... })    // code on a thread inside the router's namespace
+//	l.Router.Run("nft", "list", "ruleset") // processes inside it; Start/StartCmd are killed at Close
+//
+// New skips the test when not root (fails under CI=true) and registers
+// Close with t.Cleanup; Build is the same without testing.TB (the demo).
+// Firewall options that need nft or iptables binaries skip where those are
+// missing (a busybox VM); FirewallNone and NftablesDrop are built over
+// netlink and work everywhere.
+//
 // Namespaces are named "vp<pid>-<hex>-<role>" (roles lan, lan2, rtr, isp,
 // inet) and are visible to `ip netns exec` while the lab lives. Sweep removes
 // the namespaces of labs whose creating process has died.

@@ -201,9 +201,9 @@ func (n *Node) killAll() (logs []string, errs []error) {
 		}
 	}
 	for _, p := range procs {
-		if p.cmd.ProcessState == nil && p.cmd.Process != nil {
+		if p.cmd.Process != nil {
 			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-			waitBriefly(p.cmd)
+			reap(p.cmd.Process)
 		}
 		if p.out != nil && p.out.Len() > 0 {
 			logs = append(logs, fmt.Sprintf("%s in %s:\n%s", strings.Join(p.cmd.Args, " "), n.NS, p.out.String()))
@@ -212,11 +212,12 @@ func (n *Node) killAll() (logs []string, errs []error) {
 	return logs, errs
 }
 
-// waitBriefly reaps a killed process; a test may already be waiting for it
-// (then Wait returns at once with an error), so never block for long.
-func waitBriefly(cmd *exec.Cmd) {
+// reap collects a killed process. It uses os.Process.Wait, not Cmd.Wait:
+// the test may be in cmd.Wait itself (then this returns at once), and two
+// Cmd.Waits would race on the Cmd's fields. Never block for long.
+func reap(p *os.Process) {
 	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
+	go func() { _, _ = p.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
