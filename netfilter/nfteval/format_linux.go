@@ -306,7 +306,7 @@ func (rd *renderer) elements(s *Set, parts []desc) string {
 	if s.Interval() && !s.hasKeyEnd() {
 		items = rd.intervals(s, parts[0])
 	} else {
-		for _, e := range s.Elements {
+		for _, e := range sortedElements(s.Elements, parts[0].kind) {
 			items = append(items, rd.element(s, parts, e))
 		}
 	}
@@ -352,6 +352,26 @@ func (rd *renderer) data(s *Set, e Element) string {
 		return fmt.Sprintf(" : 0x%x", e.Data)
 	}
 	return ""
+}
+
+// sortedElements orders elements by value (the kernel dumps hash sets in
+// hash order): big-endian keys by bytes, host-order keys as numbers, so the
+// order is the same on every architecture.
+func sortedElements(els []Element, k kind) []Element {
+	out := append([]Element(nil), els...)
+	hostOrder := k == kCtState || k == kHostInt || k == kIfindex
+	key := func(b []byte) []byte {
+		if !hostOrder || bigEndianHost {
+			return b
+		}
+		r := make([]byte, len(b))
+		for i := range b {
+			r[i] = b[len(b)-1-i]
+		}
+		return r
+	}
+	sort.SliceStable(out, func(i, j int) bool { return bytes.Compare(key(out[i].Key), key(out[j].Key)) < 0 })
+	return out
 }
 
 // intervals turns rbtree boundaries back into ranges.
