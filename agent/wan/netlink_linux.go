@@ -144,8 +144,8 @@ func addresses(h *netlink.Handle, link netlink.Link) ([]netip.Prefix, error) {
 var errSubscriptionClosed = errors.New("netlink subscription closed")
 
 // Subscribe implements ChangeSource: address, route and link changes in
-// Namespace. After an overrun it subscribes again and notifies once, since
-// changes may have been lost.
+// Namespace. It notifies once as soon as it listens (whatever changed before
+// that was not seen), and subscribes again after an overrun.
 func (n *Netlink) Subscribe(ctx context.Context, notify func()) error {
 	failures := 0
 	for ctx.Err() == nil {
@@ -160,7 +160,6 @@ func (n *Netlink) Subscribe(ctx context.Context, notify func()) error {
 		} else {
 			failures = 0
 		}
-		notify()
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Duration(failures) * 200 * time.Millisecond):
@@ -203,6 +202,7 @@ func (n *Netlink) subscribeOnce(ctx context.Context, notify func()) error {
 		}
 		return fmt.Errorf("links: %w", err)
 	}
+	notify()
 	for {
 		var ok bool
 		select {

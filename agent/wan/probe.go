@@ -82,7 +82,13 @@ func runNATPMP(ctx context.Context, info Info, cfg ProbeConfig, out *ExternalRes
 	out.External, out.Err = res.External, err
 }
 
+// runIGD searches only where there is an IPv4 gateway: without one (PPP,
+// tunnels) there is no upstream LAN box to ask, and no search is sent.
 func runIGD(ctx context.Context, info Info, cfg ProbeConfig, out *ExternalResult) {
+	if !info.Gateway.Is4() {
+		out.Err = errNoGateway
+		return
+	}
 	res, err := igd.Probe(ctx, igd.Options{Gateway: info.Gateway, Timeout: cfg.Timeout})
 	out.Gateway, out.External, out.Model, out.Err = res.Address, res.External, res.Device.Model(), err
 }

@@ -24,8 +24,10 @@ type Config struct {
 }
 
 // ChangeSource tells when the WAN may have changed. Subscribe blocks until
-// ctx ends, calling notify on every change; it resubscribes by itself after
-// a recoverable failure and returns an error only when it cannot go on.
+// ctx ends, calling notify on every change and once whenever it starts
+// listening (changes before that moment were not seen); it resubscribes by
+// itself after a recoverable failure and returns an error only when it
+// cannot go on.
 type ChangeSource interface {
 	Subscribe(ctx context.Context, notify func()) error
 }

@@ -61,8 +61,10 @@ func FuzzParseXML(f *testing.F) {
 	for _, s := range []string{`<a><b>x</b></a>`, `<a x="1>2"/>`, `<![CDATA[`, `&#x10ffff;`, `<a><b></a>`} {
 		f.Add(s)
 	}
-	if b, err := os.ReadFile("testdata/pppoe-router-desc.xml"); err == nil {
-		f.Add(string(b))
+	for _, name := range []string{"pppoe-router-desc.xml", "miniupnpd-2.3.1-rootDesc.xml"} {
+		if b, err := os.ReadFile("testdata/" + name); err == nil {
+			f.Add(string(b))
+		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		doc, err := parseXML(s)
@@ -100,6 +102,24 @@ func TestParseDescription(t *testing.T) {
 	}
 	if _, err := parseDescription(`<root></root>`, loc); err == nil {
 		t.Error("a description without a device gave no error")
+	}
+}
+
+// The description Debian's miniupnpd 2.3.1 served in the lab (IGDv2; the
+// model fields come from the test's config).
+func TestParseMiniupnpdDescription(t *testing.T) {
+	b, err := os.ReadFile("testdata/miniupnpd-2.3.1-rootDesc.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := parseURL("http://192.168.0.1:5000/rootDesc.xml")
+	d, err := parseDescription(string(b), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ModelName != "LabBox 9000" || d.FriendlyName != "vpnpass lab ISP router" || d.Manufacturer != "vpnpass lab" ||
+		d.ServiceType != "urn:schemas-upnp-org:service:WANIPConnection:2" || d.ControlURL != "http://192.168.0.1:5000/ctl/IPConn" {
+		t.Fatalf("got %+v", d)
 	}
 }
 

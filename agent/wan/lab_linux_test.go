@@ -1,0 +1,370 @@
+package wan
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+
+	"github.com/vpnpass/vpnpass/test/lab"
+)
+
+// The lab's "internet" uses documentation ranges; this is the one
+// public_range the product is told about, as a real config would.
+var labConfig = Config{PublicRanges: pfx("198.51.100.0/24", "203.0.113.0/24")}
+
+// requireBinary skips (fails under CI=true) when a real peer is missing.
+func requireBinary(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found (Debian package %s): %v", name, pkg, err)
+		}
+		t.Skipf("%s not found (Debian package %s)", name, pkg)
+	}
+	return p
+}
+
+// routerSource discovers the lab router's WAN through a netlink handle of
+// its own (the lab's handle may be in use by the test at the same time).
+func routerSource(t *testing.T, l *lab.Lab) *Netlink {
+	t.Helper()
+	ns := netns.NsHandle(l.Router.Fd())
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return &Netlink{Handle: h, Namespace: &ns}
+}
+
+func TestLabPassiveVerdict(t *testing.T) {
+	tests := []struct {
+		topo     lab.Topology
+		class    Class
+		code     Code
+		upstream string
+	}{
+		{lab.Single, ClassPublic, CodeNATOK, ""},
+		{lab.Double, ClassPrivate, CodeDoubleNAT, "192.168.0.1"},
+		{lab.CGNAT, ClassCGNAT, CodeCGNAT, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.topo.String(), func(t *testing.T) {
+			l := lab.New(t, lab.Config{Topology: tc.topo, IPv6: true})
+			n, err := Evaluate(context.Background(), routerSource(t, l), labConfig, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %s | %s", tc.topo, n.Message, n.Advice)
+			if n.WANDevice != l.WANDevice || n.Gateway != l.Gateway.String() || !slices.Contains(n.Addresses, l.RouterWAN.Addr().String()) {
+				t.Errorf("discovered %s %v via %s, want %s %s via %s", n.WANDevice, n.Addresses, n.Gateway, l.WANDevice, l.RouterWAN.Addr(), l.Gateway)
+			}
+			if n.Class != tc.class || n.Code != tc.code || n.Upstream.Address != tc.upstream {
+				t.Errorf("verdict %s/%s upstream %q, want %s/%s upstream %q", n.Class, n.Code, n.Upstream.Address, tc.class, tc.code, tc.upstream)
+			}
+			if tc.upstream != "" && !strings.Contains(n.Advice, tc.upstream) {
+				t.Errorf("advice does not name the upstream router %s: %s", tc.upstream, n.Advice)
+			}
+			// The lab's IPv6 is documentation space: not global unless listed.
+			if n.IPv6Global {
+				t.Error("documentation IPv6 reported as global")
+			}
+			cfg := labConfig
+			cfg.PublicRanges = append(pfx("2001:db8::/32"), cfg.PublicRanges...)
+			if n, _ := Evaluate(context.Background(), routerSource(t, l), cfg, false); !n.IPv6Global {
+				t.Error("IPv6 in public_range not reported as global")
+			}
+		})
+	}
+}
+
+// The configured wan_device wins over the default route.
+func TestLabDeviceOverride(t *testing.T) {
+	l := lab.New(t, lab.Config{Topology: lab.Double})
+	src := routerSource(t, l)
+	src.Device = lab.LANDevice
+	n, err := Evaluate(context.Background(), src, labConfig, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.WANDevice != lab.LANDevice || n.Gateway != "" || !slices.Contains(n.Addresses, lab.RouterLAN.String()) {
+		t.Errorf("override gave %+v", n)
+	}
+	src.Device = "nonexistent0"
+	if _, err := Evaluate(context.Background(), src, labConfig, false); err == nil {
+		t.Error("a missing override device gave no error")
+	}
+}
+
+// startCoturn runs Debian's coturn as a STUN-only server on lab.Server.
+func startCoturn(t *testing.T, l *lab.Lab) string {
+	t.Helper()
+	bin := requireBinary(t, "turnserver", "coturn")
+	dir := t.TempDir()
+	// -n: ignore /etc/turnserver.conf; everything that would touch the
+	// host's files (log, pid, user db) points into the test's temp dir.
+	_, err := l.Inet.Start(bin, "-n", "--stun-only", "--no-cli", "--no-tls", "--no-dtls",
+		"--listening-ip", lab.Server.String(), "--listening-port", "3478",
+		"--log-file", "stdout", "--simple-log", "--pidfile", filepath.Join(dir, "turnserver.pid"),
+		"--userdb", filepath.Join(dir, "turndb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.AddrPortFrom(lab.Server, 3478)
+	waitUDP(t, l.Inet, addr)
+	return addr.String()
+}
+
+// waitUDP waits until something listens on addr inside node.
+func waitUDP(t *testing.T, node *lab.Node, addr netip.AddrPort) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		err := node.Do(func() error {
+			c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(addr))
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err != nil { // address in use: the server is up
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %v in %s", addr, node)
+}
+
+func TestLabSTUNWithCoturn(t *testing.T) {
+	tests := []struct {
+		topo      lab.Topology
+		code      Code
+		confirmed []string
+	}{
+		{lab.Single, CodeNATOK, []string{"address", "stun"}},
+		{lab.Double, CodeDoubleNAT, []string{"address", "stun"}},
+		{lab.CGNAT, CodeCGNAT, []string{"address", "stun"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.topo.String(), func(t *testing.T) {
+			l := lab.New(t, lab.Config{Topology: tc.topo})
+			server := startCoturn(t, l)
+			cfg := labConfig
+			cfg.Probe = ProbeConfig{STUNServer: server, Exec: l.Router.Do}
+			n, err := Evaluate(context.Background(), routerSource(t, l), cfg, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := n.Probes.STUN
+			if s == nil || s.Err != nil {
+				t.Fatalf("STUN probe: %+v", s)
+			}
+			t.Logf("%s: local %v mapped %v: %s", tc.topo, s.Local, s.Mapped, n.Message)
+			if s.Mapped.Addr() != l.PublicAddr || n.PublicAddress != l.PublicAddr.String() {
+				t.Errorf("mapped %v, public_address %q; want %v (the outer address)", s.Mapped, n.PublicAddress, l.PublicAddr)
+			}
+			if n.Code != tc.code || !slices.Equal(n.ConfirmedBy, tc.confirmed) {
+				t.Errorf("verdict %s confirmed by %v, want %s by %v", n.Code, n.ConfirmedBy, tc.code, tc.confirmed)
+			}
+		})
+	}
+}
+
+// STUN servers that refuse (ICMP port unreachable) or stay silent (a socket
+// that reads and never answers): an error in the probe results and the
+// message, never a crash or a hang.
+func TestLabSTUNRefusedAndSilent(t *testing.T) {
+	l := lab.New(t, lab.Config{Topology: lab.Double})
+	silent := netip.AddrPortFrom(lab.Server2, 3478)
+	err := l.Inet.Do(func() error {
+		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(silent))
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for server, want := range map[string]string{
+		netip.AddrPortFrom(lab.Server, 3478).String(): "connection refused",
+		silent.String(): "no answer in time",
+	} {
+		cfg := labConfig
+		cfg.Probe = ProbeConfig{STUNServer: server, Timeout: time.Second, Exec: l.Router.Do}
+		n, err := Evaluate(context.Background(), routerSource(t, l), cfg, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Probes.STUN == nil || n.Probes.STUN.Err == nil || !strings.Contains(n.Probes.STUN.Err.Error(), want) {
+			t.Errorf("%s: STUN result %+v, want an error with %q", server, n.Probes.STUN, want)
+			continue
+		}
+		if n.Code != CodeDoubleNAT || !slices.Equal(n.ConfirmedBy, []string{"address"}) || !strings.Contains(n.Message, "STUN:") {
+			t.Errorf("%s: verdict %s confirmed by %v, message %q", server, n.Code, n.ConfirmedBy, n.Message)
+		}
+	}
+}
+
+const miniupnpdConf = `# vpnpass lab: the isp namespace as a home router with UPnP and NAT-PMP.
+ext_ifname=eth1
+# The lab's outer address is a documentation range, which miniupnpd treats
+# as reserved: it answers 0.0.0.0 for it and refuses it as ext_ip= too.
+# Its STUN mode learns the external address from coturn in inet instead,
+# as a box behind a 1:1 NAT would.
+ext_perform_stun=yes
+ext_stun_host=STUNHOST
+ext_stun_port=3478
+listening_ip=eth0
+http_port=5000
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+friendly_name=vpnpass lab ISP router
+manufacturer_name=vpnpass lab
+model_name=LabBox 9000
+model_number=1
+uuid=3b7d3b4c-6a2a-4f0e-9a55-6c1f2a9e0b11
+lease_file=LEASES
+allow 1024-65535 192.168.0.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+`
+
+func startMiniupnpd(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	bin := requireBinary(t, "miniupnpd", "miniupnpd")
+	stunServer := startCoturn(t, l)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "miniupnpd.conf")
+	text := strings.Replace(miniupnpdConf, "LEASES", filepath.Join(dir, "upnp.leases"), 1)
+	text = strings.Replace(text, "STUNHOST", netip.MustParseAddrPort(stunServer).Addr().String(), 1)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// -d: foreground with debug log; -P: pid file away from /var/run.
+	if _, err := l.ISP.Start(bin, "-f", conf, "-d", "-P", filepath.Join(dir, "miniupnpd.pid")); err != nil {
+		t.Fatal(err)
+	}
+	waitUDP(t, l.ISP, netip.AddrPortFrom(lab.DoubleISPInner, 5351))
+}
+
+func TestLabMiniupnpd(t *testing.T) {
+	l := lab.New(t, lab.Config{Topology: lab.Double})
+	startMiniupnpd(t, l)
+	cfg := labConfig
+	cfg.Probe = ProbeConfig{NATPMP: true, IGD: true, Exec: l.Router.Do}
+	n, err := Evaluate(context.Background(), routerSource(t, l), cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := n.Probes
+	t.Logf("NAT-PMP %+v; IGD %+v; %s | %s", p.NATPMP, p.IGD, n.Message, n.Advice)
+	if p.NATPMP == nil || p.NATPMP.Err != nil || p.NATPMP.External != l.PublicAddr {
+		t.Errorf("NAT-PMP: %+v, want external %v", p.NATPMP, l.PublicAddr)
+	}
+	if p.IGD == nil || p.IGD.Err != nil || p.IGD.External != l.PublicAddr || p.IGD.Model != "LabBox 9000" {
+		t.Errorf("IGD: %+v, want external %v and model LabBox 9000", p.IGD, l.PublicAddr)
+	}
+	want := Upstream{Address: lab.DoubleISPInner.String(), Model: "LabBox 9000"}
+	if n.Code != CodeDoubleNAT || n.Upstream != want || !slices.Equal(n.ConfirmedBy, []string{"address", "nat-pmp", "igd"}) {
+		t.Errorf("verdict %s upstream %+v confirmed by %v", n.Code, n.Upstream, n.ConfirmedBy)
+	}
+	if !strings.Contains(n.Advice, "LabBox 9000 at 192.168.0.1") {
+		t.Errorf("advice does not name the box: %s", n.Advice)
+	}
+}
+
+// waitEvents collects events until one satisfies done or the wait ends.
+func waitEvents(t *testing.T, ch <-chan []Event, done func([]Event) bool) []Event {
+	t.Helper()
+	var all []Event
+	timeout := time.After(10 * time.Second)
+	for !done(all) {
+		select {
+		case evs := <-ch:
+			all = append(all, evs...)
+		case <-timeout:
+			t.Fatalf("events so far: %+v", all)
+		}
+	}
+	return all
+}
+
+func hasChange(evs []Event, kind, change string) bool {
+	for _, e := range evs {
+		if e.Kind == kind && (change == "" || e.Details["change"] == change) {
+			return true
+		}
+	}
+	return false
+}
+
+// bridgeUpstream turns the router's WAN from the private 192.168.0.2 into
+// the public 198.51.100.7, as when the upstream box goes into bridge mode.
+func bridgeUpstream(l *lab.Lab) error {
+	h := l.Router.Netlink()
+	link, err := h.LinkByName(l.WANDevice)
+	if err != nil {
+		return err
+	}
+	pub := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP("198.51.100.7").To4(), Mask: net.CIDRMask(24, 32)}}
+	if err := h.AddrAdd(link, pub); err != nil {
+		return err
+	}
+	old := &netlink.Addr{IPNet: &net.IPNet{IP: l.RouterWAN.Addr().AsSlice(), Mask: net.CIDRMask(l.RouterWAN.Bits(), 32)}}
+	if err := h.AddrDel(link, old); err != nil {
+		return err
+	}
+	// Deleting the address took the default route with it.
+	return h.RouteReplace(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.ParseIP("198.51.100.1").To4(),
+		Dst: &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}})
+}
+
+func TestLabWatchFlip(t *testing.T) {
+	l := lab.New(t, lab.Config{Topology: lab.Double})
+	events := make(chan []Event, 16)
+	w := &Watcher{Source: routerSource(t, l), Changes: routerSource(t, l), Config: labConfig,
+		OnEvents: func(e []Event) { events <- e }, OnError: func(err error) { t.Logf("watch: %v", err) }}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-runErr; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			cur, ok := w.Current()
+			t.Logf("current verdict (%v): %+v", ok, cur)
+		}
+	})
+	first := waitEvents(t, events, func(e []Event) bool { return hasChange(e, KindNATChanged, ChangeDouble) })
+	if hasChange(first, KindWANChanged, "") {
+		t.Errorf("wan.changed on the first look: %+v", first)
+	}
+	start := time.Now()
+	if err := bridgeUpstream(l); err != nil {
+		t.Fatal(err)
+	}
+	evs := waitEvents(t, events, func(e []Event) bool {
+		return hasChange(e, KindWANChanged, "") && hasChange(e, KindNATChanged, ChangeCleared)
+	})
+	t.Logf("verdict flipped %v after the address change (DESIGN target: 2 s): %+v", time.Since(start), evs)
+	if cur, ok := w.Current(); !ok || cur.Code != CodeNATOK || !slices.Contains(cur.Addresses, "198.51.100.7") {
+		t.Errorf("current verdict %+v", cur)
+	}
+}
