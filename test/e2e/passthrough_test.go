@@ -262,7 +262,6 @@ func writeDirectConfig(t *testing.T) string {
 	return a.config
 }
 
-
 // chainCounters are iptables-save's policy counters, [packets:bytes].
 var chainCounters = regexp.MustCompile(`\[\d+:\d+\]`)
 
