@@ -2,6 +2,8 @@ package fw
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/nftables"
 
@@ -20,30 +22,50 @@ func Inspect(o InspectOptions) (Inspection, error) {
 		return in, err
 	}
 	in.Detection = det
-	chains, err := forwardChains(det)
+	src, err := readFirewalls(det)
+	if err != nil {
+		return in, err
+	}
+	chains, err := src.forward()
 	if err != nil {
 		return in, err
 	}
 	in.Protocols = evaluateProtocols(chains, o)
-	in.FlowOffload = "none"
-	return in, nil
+	return in, src.facts(&in, o.WANDevice)
 }
 
-// forwardChains gathers the forward base chains of every firewall, per family.
-func forwardChains(det Detection) (map[netfilter.Family][]netfilter.Chain, error) {
-	var inspectors []netfilter.Inspector
+// firewalls is one read of every firewall of the namespace.
+type firewalls struct {
+	rs  *nfteval.Ruleset // nil without nf_tables
+	ipt []*ipt.Inspector
+}
+
+// inspectors lists everything that can hand out base chains.
+func (f firewalls) inspectors() []netfilter.Inspector {
+	var out []netfilter.Inspector
+	if f.rs != nil {
+		out = append(out, f.rs)
+	}
+	for _, i := range f.ipt {
+		out = append(out, i)
+	}
+	return out
+}
+
+// readFirewalls reads nftables over netlink and prepares an iptables
+// inspector for each variant in use.
+func readFirewalls(det Detection) (firewalls, error) {
+	var f firewalls
 	xtables := false
 	if det.NFTables {
 		conn, err := nftables.New()
 		if err != nil {
-			return nil, fmt.Errorf("inspect: open nftables netlink: %w", err)
+			return f, fmt.Errorf("inspect: open nftables netlink: %w", err)
 		}
-		rs, err := nfteval.Read(conn)
-		if err != nil {
-			return nil, fmt.Errorf("inspect: %w", err)
+		if f.rs, err = nfteval.Read(conn); err != nil {
+			return f, fmt.Errorf("inspect: %w", err)
 		}
-		inspectors = append(inspectors, rs)
-		xtables = len(rs.XtablesTables()) > 0
+		xtables = len(f.rs.XtablesTables()) > 0
 	}
 	variants := []string{}
 	if det.Legacy {
@@ -58,13 +80,30 @@ func forwardChains(det Detection) (map[netfilter.Family][]netfilter.Chain, error
 		}
 		ins, err := ipt.NewInspector(v)
 		if err != nil {
-			return nil, fmt.Errorf("inspect iptables-%s: %w", v, err)
+			return f, fmt.Errorf("inspect iptables-%s: %w", v, err)
 		}
-		inspectors = append(inspectors, ins)
+		if variantOf(det, netfilter.KindFW3) == v && hasKind(det, netfilter.KindFW3) {
+			ins.Kind = netfilter.KindFW3
+		}
+		f.ipt = append(f.ipt, ins)
 	}
+	return f, nil
+}
+
+func hasKind(det Detection, k netfilter.Kind) bool {
+	for _, h := range det.Hookers {
+		if h.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// forward gathers the forward base chains of every firewall, per family.
+func (f firewalls) forward() (map[netfilter.Family][]netfilter.Chain, error) {
 	out := map[netfilter.Family][]netfilter.Chain{}
 	for _, fam := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
-		for _, ins := range inspectors {
+		for _, ins := range f.inspectors() {
 			cs, err := ins.Chains("forward", fam)
 			if err != nil {
 				return nil, fmt.Errorf("inspect forward chains (%s): %w", fam, err)
@@ -81,9 +120,60 @@ func Explain(p netfilter.Packet) (netfilter.Explanation, error) {
 	if err != nil {
 		return netfilter.Explanation{}, err
 	}
-	chains, err := forwardChains(det)
+	src, err := readFirewalls(det)
+	if err != nil {
+		return netfilter.Explanation{}, err
+	}
+	chains, err := src.forward()
 	if err != nil {
 		return netfilter.Explanation{}, err
 	}
 	return netfilter.EvaluateHook(chains[p.Family], p), nil
+}
+
+// facts fills masquerade, flow offload and who assigns the pptp helper.
+func (f firewalls) facts(in *Inspection, wan string) error {
+	in.FlowOffload = "none"
+	owners := map[string]bool{}
+	if f.rs != nil {
+		in.Masquerade = f.rs.Masquerade(wan)
+		in.FlowOffload = f.rs.FlowOffload()
+		for _, a := range f.rs.HelperAssignments("pptp") {
+			if len(a.Hooks) > 0 && (len(a.Ports) == 0 || slices.Contains(a.Ports, 1723)) {
+				owners[nftOwner(a.Table)] = true
+			}
+		}
+	}
+	for _, i := range f.ipt {
+		m, err := i.Masquerade(wan)
+		if err != nil {
+			return fmt.Errorf("inspect masquerade: %w", err)
+		}
+		in.Masquerade = in.Masquerade || m
+		as, err := i.HelperAssignments()
+		if err != nil {
+			return fmt.Errorf("inspect helper assignments: %w", err)
+		}
+		for _, a := range as {
+			if a.Helper == "pptp" {
+				owners[a.Owner] = true
+			}
+		}
+	}
+	for o := range owners {
+		in.PPTPAssignedBy = append(in.PPTPAssignedBy, o)
+	}
+	slices.Sort(in.PPTPAssignedBy)
+	return nil
+}
+
+// nftOwner names who owns a table for "assigned_by": vpnpass, fw4, or the table.
+func nftOwner(table string) string {
+	switch {
+	case strings.HasPrefix(table, netfilter.TablePrefix):
+		return "vpnpass"
+	case table == "fw4":
+		return "fw4"
+	}
+	return "nftables:" + table
 }

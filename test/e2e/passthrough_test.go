@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +214,13 @@ func TestPPTPThroughNAT(t *testing.T) {
 				t.Fatalf("PPTP passed with mode default on a drop-policy firewall (%d GRE replies)", got)
 			}
 			direct(t, l, cfg, "enable", "pptp")
+			var st statusJSON
+			if err := json.Unmarshal(direct(t, l, cfg, "status", "--json"), &st); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(st.Helpers["pptp"].AssignedBy, "vpnpass") {
+				t.Errorf("after enable pptp, assigned_by = %v, want vpnpass among them", st.Helpers["pptp"].AssignedBy)
+			}
 			got, err := pptpCall(l, 0x2345)
 			if err != nil {
 				t.Fatal(err)

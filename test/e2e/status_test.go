@@ -13,7 +13,9 @@ type statusJSON struct {
 		Kind string   `json:"kind"`
 		Also []string `json:"also"`
 	} `json:"backend"`
-	Helpers map[string]struct {
+	Masquerade  bool   `json:"masquerade"`
+	FlowOffload string `json:"flow_offload"`
+	Helpers     map[string]struct {
 		State      string   `json:"state"`
 		AssignedBy []string `json:"assigned_by"`
 	} `json:"helpers"`
@@ -69,6 +71,19 @@ func TestStatusTellsTheTruth(t *testing.T) {
 			}
 			if !slices.Contains(st.WAN.Addresses, tc.wantAddr) {
 				t.Errorf("wan addresses = %v, want %s among them", st.WAN.Addresses, tc.wantAddr)
+			}
+			if !st.Masquerade {
+				t.Errorf("masquerade = false; the lab router masquerades on %s (by %s)", l.WANDevice, l.MasqueradeBy())
+			}
+			if st.FlowOffload != "none" {
+				t.Errorf("flow_offload = %q, want none (this kernel has no flowtables)", st.FlowOffload)
+			}
+			wantAssign := []string{}
+			if tc.backend == "fw4" {
+				wantAssign = []string{"fw4"} // fw4's helper_lan assigns pptp to TCP 1723
+			}
+			if got := st.Helpers["pptp"].AssignedBy; !slices.Equal(got, wantAssign) {
+				t.Errorf("pptp assigned_by = %v, want %v", got, wantAssign)
 			}
 			if st.WAN.Gateway != l.Gateway.String() {
 				t.Errorf("gateway = %q, want %s", st.WAN.Gateway, l.Gateway)
