@@ -35,6 +35,7 @@ type options struct {
 	config    string
 	only      string
 	keep      bool
+	ispPPTP   bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -49,6 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.ipv6, "ipv6", false, "add the documentation IPv6 addresses")
 	fs.StringVar(&o.config, "config", "", "vpnpass config file (passed as --config); default: vpnpass's own default")
 	fs.StringVar(&o.only, "steps", "", "comma-separated step names to run (default: all); see --list")
+	fs.BoolVar(&o.ispPPTP, "isp-pptp", false, "give the upstream NAT PPTP passthrough (pptp helper)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the lab after the steps until Ctrl-C (to look around with ip netns exec)")
 	list := fs.Bool("list", false, "list the steps and exit")
 	if err := fs.Parse(args); err != nil {
@@ -97,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if removed, err := lab.Sweep(); err != nil || len(removed) > 0 {
 		fmt.Fprintf(stderr, "demo: removed leftovers of earlier labs %v (%v)\n", removed, err)
 	}
-	l, err := lab.Build(lab.Config{Topology: o.topology, Firewalls: o.firewalls, WANDevice: o.wan, IPv6: o.ipv6})
+	l, err := lab.Build(lab.Config{Topology: o.topology, Firewalls: o.firewalls, WANDevice: o.wan, IPv6: o.ipv6, ISPPPTPHelper: o.ispPPTP})
 	if err != nil {
 		fmt.Fprintln(stderr, "demo: build lab:", err)
 		return 1

@@ -125,6 +125,10 @@ type Config struct {
 	WANDevice string
 	// IPv6 adds the documentation IPv6 addresses and routes (no NAT).
 	IPv6 bool
+	// ISPPPTPHelper gives the isp (Double, CGNAT) PPTP passthrough: the
+	// pptp conntrack helper on TCP 1723 at its NAT. Off, PPTP's GRE cannot
+	// cross the isp, as behind an upstream box without passthrough.
+	ISPPPTPHelper bool
 	// FW4IncludeDir, when set, renders `include "<dir>/*.nft"` as the first
 	// statement of fw4's chain forward, as fw4 renders chain-pre includes.
 	FW4IncludeDir string

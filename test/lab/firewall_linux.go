@@ -39,6 +39,11 @@ func (l *Lab) loadFirewalls() error {
 		if err := addLabNAT(l.ISP, ISPOuterDevice); err != nil {
 			return err
 		}
+		if l.Config.ISPPPTPHelper {
+			if err := addPPTPHelper(l.ISP); err != nil {
+				return err
+			}
+		}
 	}
 	for _, f := range l.Config.Firewalls {
 		if err := l.loadFirewall(f); err != nil {

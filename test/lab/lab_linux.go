@@ -48,14 +48,23 @@ type Lab struct {
 	logs      []string
 }
 
+var sweepOnce sync.Once
+
 // New builds the lab for a test: it skips (or fails under CI=true) when
 // namespaces or the tools a firewall option needs are unavailable, fails
 // the test if building fails, and registers Close with t.Cleanup, so a test
-// that fails midway still removes everything.
+// that fails midway still removes everything. The first New of a process
+// also sweeps away what dead labs left (Sweep).
 func New(t testing.TB, cfg Config) *Lab {
 	t.Helper()
 	Require(t)
 	RequireTools(t, cfg.Firewalls...)
+	sweepOnce.Do(func() {
+		// Leftovers of test binaries killed by a timeout or a signal.
+		if removed, err := Sweep(); len(removed) > 0 || err != nil {
+			t.Logf("lab: removed namespaces of dead labs %v (%v)", removed, err)
+		}
+	})
 	l, err := Build(cfg)
 	if err != nil {
 		t.Fatalf("build lab: %v", err)

@@ -50,6 +50,36 @@ func addLabNAT(n *Node, dev string) error {
 	return nil
 }
 
+// addPPTPHelper makes the isp a PPTP-passthrough box, as most home routers
+// are: in its lab_nat table a `ct helper "pptp"` object (helper objects are
+// table-scoped) and `tcp dport 1723 ct helper set "pptp"` in a prerouting
+// chain after conntrack (priority 0 > -200). Without it GRE cannot cross
+// the isp's NAT: the helper is needed on every NAT on the path.
+func addPPTPHelper(n *Node) error {
+	c, err := n.nftConn()
+	if err != nil {
+		return err
+	}
+	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: LabNATTable})
+	c.AddObj(&nftables.NamedObj{Table: t, Name: "pptp", Type: nftables.ObjTypeCtHelper,
+		Obj: &expr.CtHelper{Name: "pptp", L3Proto: unix.NFPROTO_IPV4, L4Proto: unix.IPPROTO_TCP}})
+	ch := c.AddChain(&nftables.Chain{
+		Name: "helper", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityFilter,
+	})
+	c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(1723)},
+		&expr.Objref{Type: unix.NFT_OBJECT_CT_HELPER, Name: "pptp"},
+	}})
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("add pptp helper to %s in %s: %w", LabNATTable, n.NS, err)
+	}
+	return nil
+}
+
 // addNftablesDrop creates what a distribution's /etc/nftables.conf with a
 // closed forward chain looks like:
 //
