@@ -26,7 +26,10 @@ func pptpCall(t *testing.T, e *e2e, n int) int {
 	}
 	t.Cleanup(srv.Close)
 	var cli *pptppeer.Client
-	if err := e.l.LAN.Do(func() (err error) { cli, err = pptppeer.Dial(lab.LANHost, lab.Server, 0x1234, 2*time.Second); return err }); err != nil {
+	if err := e.l.LAN.Do(func() (err error) {
+		cli, err = pptppeer.Dial(lab.LANHost, lab.Server, 0x1234, 2*time.Second)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cli.Close)
