@@ -2,6 +2,7 @@ package lab
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"strings"
@@ -246,4 +247,24 @@ func TestFW4IncludeAndReload(t *testing.T) {
 	}
 	expect("after reload", natt, rejected)
 	expect("after reload", ike, passes)
+}
+
+// TestParallelLabs: labs built at the same time in one process do not
+// collide (names, links, servers on the same addresses).
+func TestParallelLabs(t *testing.T) {
+	Require(t)
+	for i, topo := range []Topology{Single, Double, CGNAT, Double} {
+		t.Run(fmt.Sprintf("%d-%s", i, topo), func(t *testing.T) {
+			t.Parallel()
+			l := New(t, Config{Topology: topo, Firewalls: []Firewall{NftablesDrop}})
+			mustServeTCP(t, l.Inet, netip.AddrPortFrom(Server2, 443))
+			_, seen, err := TCPExchange(l.LAN2, netip.AddrPortFrom(Server2, 443), []byte("x"), exchangeTimeout)
+			if err == nil {
+				t.Errorf("TCP through nftables-drop passed (seen %s)", seen)
+			}
+			if err := Ping(l.LAN2, Server2, exchangeTimeout); err != nil {
+				t.Errorf("ping through nftables-drop: %v", err)
+			}
+		})
+	}
 }
