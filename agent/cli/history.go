@@ -110,7 +110,7 @@ func runNat(ctx context.Context, o *opts, env Env) error {
 		fmt.Fprintf(b, "Public:   %s\n", n.PublicAddress)
 	}
 	if n.Upstream.Address != "" || n.Upstream.Model != "" {
-		fmt.Fprintf(b, "Upstream: %s %s\n", n.Upstream.Model, n.Upstream.Address)
+		fmt.Fprintf(b, "Upstream: %s\n", strings.TrimSpace(n.Upstream.Model+" "+n.Upstream.Address))
 	}
 	fmt.Fprintf(b, "\n%s\n", n.Message)
 	if n.Advice != "" {

@@ -106,6 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	d := &Demo{Lab: l, Opts: o, Out: stdout, ctx: ctx}
 	code := d.runSteps()
+	defer d.cleanup()
 	if o.keep && ctx.Err() == nil {
 		header(stdout, "Lab kept: press Ctrl-C to remove it")
 		<-ctx.Done()

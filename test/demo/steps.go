@@ -31,6 +31,14 @@ var steps = []Step{
 	{Name: "lab", Title: "The lab", Run: stepLab},
 	{Name: "udp500", Title: "Does IKE (UDP 500) from the LAN reach the VPN server?", Run: stepUDP500},
 	{Name: "status", Title: "vpnpass status (in the router)", Run: stepStatus},
+	{Name: "agent", Title: "Start the vpnpass agent in the router", Run: stepAgent},
+	{Name: "enable", Title: "vpnpass enable ipsec (through the agent's socket)", Run: stepEnable},
+	{Name: "udp500-after", Title: "Does IKE (UDP 500) pass now?", Run: stepUDP500},
+	{Name: "status-after", Title: "vpnpass status (after enable)", Run: stepStatus},
+	{Name: "explain", Title: "vpnpass explain: the path of one IKE packet", Run: stepExplain},
+	{Name: "nat", Title: "vpnpass nat: why VPNs fail behind this router's upstream box", Run: stepNat},
+	{Name: "history", Title: "vpnpass history", Run: stepHistory},
+	{Name: "stop", Title: "Stop the agent (SIGTERM): it removes every rule it added", Run: stepStop},
 }
 
 // Demo is what steps work with.
@@ -39,6 +47,16 @@ type Demo struct {
 	Opts options
 	Out  io.Writer
 	ctx  context.Context
+
+	agent    *exec.Cmd  // the agent started by stepAgent
+	agentLog lab.Buffer // its log, shown when it misbehaves
+	tmpDirs  []string   // removed at the end
+}
+
+func (d *Demo) cleanup() {
+	for _, dir := range d.tmpDirs {
+		os.RemoveAll(dir)
+	}
 }
 
 func (d *Demo) runSteps() int {
