@@ -192,12 +192,14 @@ func legacyHookers() ([]Hooker, bool, error) {
 		if err != nil || !hasLine(string(b), "filter") {
 			continue
 		}
-		used = true
-		h, err := legacyFilterHooker(fam.proto, fam.bin)
+		h, inUse, err := legacyFilterHooker(fam.proto, fam.bin)
 		if err != nil {
-			return nil, used, err
+			return nil, true, err
 		}
-		out = append(out, h)
+		if inUse {
+			used = true
+			out = append(out, h)
+		}
 	}
 	return out, used, nil
 }
@@ -211,34 +213,40 @@ func hasLine(s, want string) bool {
 	return false
 }
 
-func legacyFilterHooker(proto iptables.Protocol, bin string) (Hooker, error) {
+func legacyFilterHooker(proto iptables.Protocol, bin string) (Hooker, bool, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		// Tables exist but the tool is gone: still a firewall, of unknown shape.
-		return Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Drops: true, Variant: "legacy"}, nil
+		return Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Drops: true, Variant: "legacy"}, true, nil
 	}
 	ipt, err := iptables.New(iptables.IPFamily(proto), iptables.Path(path))
 	if err != nil {
-		return Hooker{}, fmt.Errorf("detect firewall: %s: %w", bin, err)
+		return Hooker{}, false, fmt.Errorf("detect firewall: %s: %w", bin, err)
 	}
 	chains, err := ipt.ListChains("filter")
 	if err != nil {
-		return Hooker{}, fmt.Errorf("detect firewall: %s list chains: %w", bin, err)
+		return Hooker{}, false, fmt.Errorf("detect firewall: %s list chains: %w", bin, err)
 	}
 	h := Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Variant: "legacy"}
+	// Merely listing a legacy table registers it: a filter table with no
+	// rule and ACCEPT policies filters nothing and is not a firewall.
+	used := false
 	for _, c := range chains {
 		if c == "forwarding_rule" {
 			h.Kind = netfilter.KindFW3
 		}
 		rules, err := ipt.List("filter", c)
 		if err != nil {
-			return Hooker{}, fmt.Errorf("detect firewall: %s list %s: %w", bin, c, err)
+			return Hooker{}, false, fmt.Errorf("detect firewall: %s list %s: %w", bin, c, err)
 		}
 		for _, r := range rules {
 			if (c == "FORWARD" && r == "-P FORWARD DROP") || strings.HasSuffix(r, " -j DROP") || strings.Contains(r, " -j REJECT") {
 				h.Drops = true
 			}
+			if strings.HasPrefix(r, "-A ") || (strings.HasPrefix(r, "-P ") && !strings.HasSuffix(r, " ACCEPT")) {
+				used = true
+			}
 		}
 	}
-	return h, nil
+	return h, used, nil
 }

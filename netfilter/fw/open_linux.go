@@ -23,7 +23,7 @@ func Open(o Options) (*Manager, Detection, error) {
 	}
 	subs := make([]Sub, 0, len(specs))
 	for _, s := range specs {
-		b, err := build(s.Kind, det, o)
+		b, err := build(s, det, o)
 		if err != nil {
 			return nil, det, fmt.Errorf("open %s backend: %w", s.Kind, err)
 		}
@@ -33,7 +33,8 @@ func Open(o Options) (*Manager, Detection, error) {
 	return m, det, err
 }
 
-func build(k netfilter.Kind, det Detection, o Options) (netfilter.Backend, error) {
+func build(s Spec, det Detection, o Options) (netfilter.Backend, error) {
+	k := s.Kind
 	switch k {
 	case netfilter.KindFW4, netfilter.KindNftables:
 		return nft.New(nft.Options{Kind: k, LANDevices: o.LANDevices, WANDevice: o.WANDevice,
@@ -44,7 +45,7 @@ func build(k netfilter.Kind, det Detection, o Options) (netfilter.Backend, error
 			v = ipt.VariantLegacy
 		}
 		return ipt.New(ipt.Options{Variant: v, FW3: k == netfilter.KindFW3,
-			LANDevices: o.LANDevices, WANDevice: o.WANDevice})
+			LANDevices: o.LANDevices, WANDevice: o.WANDevice, NoHelper: s.Role == Extra})
 	}
 	return nil, fmt.Errorf("no backend for firewall kind %q", k)
 }

@@ -116,6 +116,9 @@ func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
 		}
 		states[f.name] = st
 		l := desiredLayout(d, f.fam, b.opts.LANDevices, b.opts.WANDevice)
+		if b.opts.NoHelper {
+			l.helper = nil
+		}
 		ops = append(ops, diffFamily(f.name, st, l, b.opts.FW3)...)
 	}
 	return ops, states, nil

@@ -29,6 +29,10 @@ type Options struct {
 	WANDevice string
 	// WaitSeconds bounds the wait for the xtables lock (-w); 0 means 10.
 	WaitSeconds int
+	// NoHelper leaves the pptp helper assignment (raw table) to another
+	// backend: set when this one only carries forward allows beside the
+	// firewall in charge, so no raw table is created just for us.
+	NoHelper bool
 }
 
 func (o Options) kind() netfilter.Kind {

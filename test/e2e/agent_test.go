@@ -23,6 +23,10 @@ type agentRun struct {
 	socket string
 	cmd    *exec.Cmd
 	log    *lab.Buffer
+	bin    string   // the binary to run; "" = vpnpassBin
+	env    []string // added to the agent's environment
+	maxKB  int      // option history_max_kb; 0 = 512
+	logged bool     // the log is printed on failure (registered once)
 }
 
 const agentConfig = `config agent 'main'
@@ -30,7 +34,7 @@ const agentConfig = `config agent 'main'
 	option backend 'auto'
 	list lan_device 'br-lan'
 	option history_path '%s/history.db'
-	option history_max_kb '512'
+	option history_max_kb '%d'
 	option observe '0'
 	option accounting '0'
 
@@ -48,18 +52,29 @@ config passthrough 'ipsec'
 // starts `vpnpass agent` in the router, waiting until its socket answers.
 func startAgent(t *testing.T, l *lab.Lab, modes ...string) *agentRun {
 	t.Helper()
+	a := newAgent(t, l)
+	a.writeConfig(t, modes...)
+	a.start(t)
+	return a
+}
+
+// newAgent prepares an agent's directory (config, socket, history) without
+// writing the config or starting it.
+func newAgent(t *testing.T, l *lab.Lab) *agentRun {
 	a := &agentRun{l: l, dir: t.TempDir(), log: &lab.Buffer{}}
 	a.config = filepath.Join(a.dir, "vpnpass")
 	a.socket = filepath.Join(a.dir, "vpnpass.sock")
-	a.writeConfig(t, modes...)
-	a.start(t)
 	return a
 }
 
 func (a *agentRun) writeConfig(t *testing.T, modes ...string) {
 	t.Helper()
 	m := append(append([]string{}, modes...), "default", "default", "default")
-	text := fmt.Sprintf(agentConfig, a.dir, m[0], m[1], m[2])
+	kb := a.maxKB
+	if kb == 0 {
+		kb = 512
+	}
+	text := fmt.Sprintf(agentConfig, a.dir, kb, m[0], m[1], m[2])
 	if err := os.WriteFile(a.config, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -67,17 +82,25 @@ func (a *agentRun) writeConfig(t *testing.T, modes ...string) {
 
 func (a *agentRun) start(t *testing.T) {
 	t.Helper()
-	cmd := a.l.Router.Command(vpnpassBin, "agent", "--config", a.config, "--socket", a.socket)
+	bin := a.bin
+	if bin == "" {
+		bin = vpnpassBin
+	}
+	cmd := a.l.Router.Command(bin, "agent", "--config", a.config, "--socket", a.socket)
 	cmd.Stdout, cmd.Stderr = a.log, a.log
+	cmd.Env = append(os.Environ(), a.env...)
 	if err := a.l.Router.StartCmd(cmd); err != nil {
 		t.Fatal(err)
 	}
 	a.cmd = cmd
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("agent log:\n%s", a.log.String())
-		}
-	})
+	if !a.logged {
+		a.logged = true
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("agent log:\n%s", a.log.String())
+			}
+		})
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if _, err := a.cli("status", "--json"); err == nil {
