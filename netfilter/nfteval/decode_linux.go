@@ -1,8 +1,11 @@
 package nfteval
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -98,25 +101,18 @@ const (
 // decodeExprs decodes NFTA_RULE_EXPRESSIONS. compat reports xtables
 // match/target expressions.
 func decodeExprs(fam byte, b []byte) (exprs []expr.Any, compat bool, err error) {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return nil, false, err
-	}
-	ad.ByteOrder = binary.BigEndian
-	for ad.Next() {
-		if ad.Type() != unix.NFTA_LIST_ELEM {
-			continue
+	err = eachAttr(b, func(typ uint16, elem []byte) error {
+		if typ != unix.NFTA_LIST_ELEM {
+			return nil
 		}
 		var name string
 		var data []byte
-		ad.Nested(func(nad *netlink.AttributeDecoder) error {
-			for nad.Next() {
-				switch nad.Type() {
-				case unix.NFTA_EXPR_NAME:
-					name = nad.String()
-				case unix.NFTA_EXPR_DATA:
-					data = nad.Bytes()
-				}
+		err := eachAttr(elem, func(typ uint16, v []byte) error {
+			switch typ {
+			case unix.NFTA_EXPR_NAME:
+				name = exprNameString(v)
+			case unix.NFTA_EXPR_DATA:
+				data = v
 			}
 			return nil
 		})
@@ -124,13 +120,68 @@ func decodeExprs(fam byte, b []byte) (exprs []expr.Any, compat bool, err error) 
 			compat = true
 		}
 		exprs = append(exprs, decodeExpr(fam, name, data))
+		return err
+	})
+	return exprs, compat, err
+}
+
+// knownNames turns expression names read from the wire into the string
+// constants above without allocating (map lookups by string(b) do not).
+var knownNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"bitwise", "byteorder", "cmp", "connlimit", "counter", "ct", "dup", "dynset",
+		"exthdr", "fib", "flow_offload", "hash", "immediate", "limit", "log", "lookup", "masq", "match", "meta",
+		"nat", "notrack", "numgen", "objref", "payload", "queue", "quota", "range", "redir", "reject", "rt",
+		"socket", "synproxy", "target", "tproxy", "xfrm", "last"} {
+		m[n] = n
 	}
-	return exprs, compat, ad.Err()
+	return m
+}()
+
+func exprNameString(b []byte) string {
+	b = bytes.TrimRight(b, "\x00")
+	if n, ok := knownNames[string(b)]; ok {
+		return n
+	}
+	return string(b)
+}
+
+// errAttr reports a malformed attribute stream.
+var errAttr = errors.New("malformed netlink attribute")
+
+// eachAttr walks a netlink attribute stream (host-order headers, 4-byte
+// aligned) without copying: fn gets views into b, which it must copy to
+// keep. The library's decoders copy every value; on a 10k-rule dump that
+// was most of the garbage.
+func eachAttr(b []byte, fn func(typ uint16, data []byte) error) error {
+	for len(b) >= 4 {
+		n := int(binaryutil.NativeEndian.Uint16(b[0:2]))
+		typ := binaryutil.NativeEndian.Uint16(b[2:4]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
+		if n < 4 || n > len(b) {
+			return errAttr
+		}
+		if err := fn(typ, b[4:n]); err != nil {
+			return err
+		}
+		if n = (n + 3) &^ 3; n > len(b) {
+			n = len(b)
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // decodeExpr decodes one expression; unknown or undecodable ones become
 // *Opaque.
 func decodeExpr(fam byte, name string, data []byte) expr.Any {
+	if e, ok := fastDecode(name, data); ok {
+		return e
+	}
+	return slowDecode(fam, name, data)
+}
+
+// slowDecode decodes through the library (expr.Unmarshal), with repairs.
+func slowDecode(fam byte, name string, data []byte) expr.Any {
 	switch name {
 	case "byteorder", "rt", "xfrm":
 		return decodeUnimplemented(name, data)

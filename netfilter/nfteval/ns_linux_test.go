@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netns"
@@ -88,13 +89,31 @@ func (n *testNS) nft(t testing.TB, args ...string) string {
 // run runs a command inside the namespace and fails the test on error.
 func (n *testNS) run(t testing.TB, name string, args ...string) string {
 	t.Helper()
+	out, _ := n.runCPU(t, name, args...)
+	return out
+}
+
+// nftCPU runs nft in the namespace and returns the CPU time it used.
+func (n *testNS) nftCPU(t testing.TB, args ...string) time.Duration {
+	t.Helper()
+	_, cpu := n.runCPU(t, "nft", args...)
+	return cpu
+}
+
+func (n *testNS) runCPU(t testing.TB, name string, args ...string) (string, time.Duration) {
+	t.Helper()
 	var out []byte
+	var cpu time.Duration
 	err := onThread(func(orig netns.NsHandle) error {
 		if err := netns.Set(n.h); err != nil {
 			return err
 		}
 		var err error
-		out, err = exec.Command(name, args...).CombinedOutput()
+		cmd := exec.Command(name, args...)
+		out, err = cmd.CombinedOutput()
+		if cmd.ProcessState != nil {
+			cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
 		if serr := netns.Set(orig); serr != nil {
 			return serr
 		}
@@ -103,7 +122,7 @@ func (n *testNS) run(t testing.TB, name string, args ...string) string {
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	return string(out), cpu
 }
 
 // load writes a ruleset to a file and loads it with nft -f.

@@ -22,6 +22,8 @@ type pkt struct {
 	ctState kbytes // 4 bytes, host order
 	tracked bool   // a conntrack entry exists (new, established, related)
 	ifindex map[string]uint32
+	// metas holds what the meta keys we model load, computed once.
+	metas map[expr.MetaKey]kbytes
 }
 
 // iface is one side's device: absent on that hook (known empty), named, or
@@ -51,6 +53,7 @@ func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
 	k.nh = networkHeader(p)
 	k.th = transportHeader(p)
 	k.iif, k.oif = ifaces(p, hook)
+	k.metas = k.metaValues()
 	if bits, ok := ctStateBits[strings.TrimSpace(p.CtState)]; ok {
 		k.ctState = knownBytes(binaryutil.NativeEndian.PutUint32(bits))
 		k.tracked = bits&(ctStateBits["new"]|ctStateBits["established"]|ctStateBits["related"]) != 0
@@ -145,7 +148,7 @@ func setKnown(h kbytes, off int, b []byte, ok bool) {
 	}
 }
 
-// ifnameBytes is a device name as the kernel loads it: IFNAMSIZ bytes,
+// nameBytes is a device name as the kernel loads it: IFNAMSIZ bytes,
 // NUL padded (all zero when there is no device).
 func (f iface) nameBytes() kbytes {
 	if f.unknown {
@@ -171,29 +174,26 @@ func (f iface) indexBytes(ifindex map[string]uint32) kbytes {
 // meta returns what `meta <key>` loads; ok is false for keys we do not
 // model (mark, priority, time, ...), whose length we may not know either.
 func (k *pkt) meta(key expr.MetaKey) (kbytes, bool) {
-	switch key {
-	case expr.MetaKeyNFPROTO:
-		return knownBytes([]byte{k.nfproto}), true
-	case expr.MetaKeyL4PROTO:
-		return k.l4, true
-	case expr.MetaKeyPROTOCOL:
-		if k.nfproto == unix.NFPROTO_IPV6 {
-			return knownBytes(binaryutil.BigEndian.PutUint16(unix.ETH_P_IPV6)), true
-		}
-		return knownBytes(binaryutil.BigEndian.PutUint16(unix.ETH_P_IP)), true
-	case expr.MetaKeyIIFNAME:
-		return k.iif.nameBytes(), true
-	case expr.MetaKeyOIFNAME:
-		return k.oif.nameBytes(), true
-	case expr.MetaKeyIIF:
-		return k.iif.indexBytes(k.ifindex), true
-	case expr.MetaKeyOIF:
-		return k.oif.indexBytes(k.ifindex), true
-	case expr.MetaKeyPKTTYPE:
-		// The representative packets are unicast to a host: PACKET_HOST.
-		return knownBytes([]byte{unix.PACKET_HOST}), true
+	v, ok := k.metas[key]
+	return v, ok
+}
+
+func (k *pkt) metaValues() map[expr.MetaKey]kbytes {
+	proto := uint16(unix.ETH_P_IP)
+	if k.nfproto == unix.NFPROTO_IPV6 {
+		proto = unix.ETH_P_IPV6
 	}
-	return kbytes{}, false
+	return map[expr.MetaKey]kbytes{
+		expr.MetaKeyNFPROTO:  knownBytes([]byte{k.nfproto}),
+		expr.MetaKeyL4PROTO:  k.l4,
+		expr.MetaKeyPROTOCOL: knownBytes(binaryutil.BigEndian.PutUint16(proto)),
+		expr.MetaKeyIIFNAME:  k.iif.nameBytes(),
+		expr.MetaKeyOIFNAME:  k.oif.nameBytes(),
+		expr.MetaKeyIIF:      k.iif.indexBytes(k.ifindex),
+		expr.MetaKeyOIF:      k.oif.indexBytes(k.ifindex),
+		// The representative packets are unicast to a host: PACKET_HOST.
+		expr.MetaKeyPKTTYPE: knownBytes([]byte{unix.PACKET_HOST}),
+	}
 }
 
 // ct returns what `ct <key>` loads, for the keys we model.

@@ -133,6 +133,9 @@ func (b kbytes) inRange(from, to []byte) tri {
 
 // slice returns bytes [off, off+n), unknown where b is too short.
 func (b kbytes) slice(off, n int) kbytes {
+	if off+n <= len(b.v) {
+		return kbytes{v: b.v[off : off+n], known: b.known[off : off+n]}
+	}
 	out := unknownBytes(n)
 	for i := 0; i < n; i++ {
 		if j := off + i; j < len(b.v) {
@@ -200,13 +203,14 @@ func (r *regFile) taint(reg uint32, n int) {
 	}
 }
 
-// read returns n bytes from reg.
+// read returns n bytes from reg: a view into the file, valid until the
+// next write.
 func (r *regFile) read(reg uint32, n int) kbytes {
 	off, ok := regOffset(reg)
 	if !ok || off+n > regBytes {
 		return unknownBytes(n)
 	}
-	return kbytes{v: append([]byte(nil), r.v[off:off+n]...), known: append([]bool(nil), r.known[off:off+n]...)}
+	return kbytes{v: r.v[off : off+n], known: r.known[off : off+n]}
 }
 
 // bitwise computes (src & mask) ^ xor, as nft_bitwise does for whole 32-bit

@@ -1,0 +1,156 @@
+package nfteval
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// maxShown bounds how many set elements a summary lists.
+const maxShown = 10
+
+// elements prints an anonymous set's elements: `{ 500, 4500 }`,
+// `{ established : accept, related : accept }`.
+func (rd *renderer) elements(s *Set, parts []desc) string {
+	var items []string
+	if s.Interval() && !s.hasKeyEnd() {
+		items = rd.intervals(s, parts[0])
+	} else {
+		for _, e := range sortedElements(s.Elements, parts[0].kind) {
+			items = append(items, rd.element(s, parts, e))
+		}
+	}
+	if len(items) > maxShown {
+		items = append(items[:maxShown], "…")
+	}
+	return "{ " + strings.Join(items, ", ") + " }"
+}
+
+func (rd *renderer) element(s *Set, parts []desc, e Element) string {
+	fields := []uint32{uint32(len(e.Key))}
+	if len(parts) > 1 {
+		fields = fields[:0]
+		for _, p := range parts {
+			fields = append(fields, uint32(p.size))
+		}
+	}
+	var out []string
+	off := 0
+	for i, n := range fields {
+		d := parts[0]
+		if i < len(parts) {
+			d = parts[i]
+		}
+		if off+int(n) > len(e.Key) {
+			break
+		}
+		v := rd.value(d, e.Key[off:off+int(n)])
+		if e.KeyEnd != nil && off+int(n) <= len(e.KeyEnd) && !bytes.Equal(e.Key[off:off+int(n)], e.KeyEnd[off:off+int(n)]) {
+			v += "-" + rd.value(d, e.KeyEnd[off:off+int(n)])
+		}
+		out = append(out, v)
+		off += (int(n) + 3) &^ 3
+	}
+	return strings.Join(out, " . ") + rd.data(s, e)
+}
+
+func (rd *renderer) data(s *Set, e Element) string {
+	switch {
+	case e.Verdict != nil:
+		return " : " + verdictString(e.Verdict)
+	case s.IsMap():
+		return fmt.Sprintf(" : 0x%x", e.Data)
+	}
+	return ""
+}
+
+// sortedElements orders elements by value (the kernel dumps hash sets in
+// hash order): big-endian keys by bytes, host-order keys as numbers, so the
+// order is the same on every architecture.
+func sortedElements(els []Element, k kind) []Element {
+	out := append([]Element(nil), els...)
+	hostOrder := k == kCtState || k == kHostInt || k == kIfindex
+	key := func(b []byte) []byte {
+		if !hostOrder || bigEndianHost {
+			return b
+		}
+		r := make([]byte, len(b))
+		for i := range b {
+			r[i] = b[len(b)-1-i]
+		}
+		return r
+	}
+	sort.SliceStable(out, func(i, j int) bool { return bytes.Compare(key(out[i].Key), key(out[j].Key)) < 0 })
+	return out
+}
+
+// intervals turns rbtree boundaries back into ranges.
+func (rd *renderer) intervals(s *Set, d desc) []string {
+	els := append([]Element(nil), s.Elements...)
+	sort.SliceStable(els, func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 })
+	var out []string
+	for i, e := range els {
+		if e.IntervalEnd {
+			continue
+		}
+		last := bytes.Repeat([]byte{0xff}, len(e.Key))
+		if i+1 < len(els) && els[i+1].IntervalEnd {
+			last = minusOne(els[i+1].Key)
+		}
+		out = append(out, rd.rangeString(d, e.Key, last)+rd.data(s, e))
+	}
+	return out
+}
+
+func (rd *renderer) rangeString(d desc, first, last []byte) string {
+	switch {
+	case bytes.Equal(first, last):
+		return rd.value(d, first)
+	case d.kind == kIfname:
+		n := 0
+		for n < len(first) && first[n] == last[n] && first[n] != 0 {
+			n++
+		}
+		return strconv.Quote(string(first[:n]) + "*")
+	case d.kind == kAddr:
+		if n, ok := cidrLen(first, last); ok {
+			return fmt.Sprintf("%s/%d", rd.value(d, first), n)
+		}
+	}
+	return rd.value(d, first) + "-" + rd.value(d, last)
+}
+
+// cidrLen returns n when first..last is exactly the prefix first/n.
+func cidrLen(first, last []byte) (int, bool) {
+	mask := make([]byte, len(first))
+	for i := range first {
+		if first[i]&^last[i] != 0 {
+			return 0, false
+		}
+		mask[i] = ^(first[i] ^ last[i])
+	}
+	n, ok := prefixLen(mask)
+	if !ok {
+		return 0, false
+	}
+	for i := range first {
+		if first[i]&^mask[i] != 0 || last[i]|mask[i] != 0xff {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// minusOne returns b-1 as a big-endian number.
+func minusOne(b []byte) []byte {
+	out := append([]byte(nil), b...)
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i]--
+		if out[i] != 0xff {
+			break
+		}
+	}
+	return out
+}
