@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 
 	"github.com/vpnpass/vpnpass/test/lab"
 )
@@ -35,17 +34,9 @@ func requireBinary(t *testing.T, name, pkg string) string {
 	return p
 }
 
-// routerSource discovers the lab router's WAN through a netlink handle of
-// its own (the lab's handle may be in use by the test at the same time).
-func routerSource(t *testing.T, l *lab.Lab) *Netlink {
-	t.Helper()
-	ns := netns.NsHandle(l.Router.Fd())
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
-	return &Netlink{Handle: h, Namespace: &ns}
+// routerSource discovers the lab router's WAN from inside its namespace.
+func routerSource(_ *testing.T, l *lab.Lab) *Netlink {
+	return &Netlink{NetNS: l.Router.Fd()}
 }
 
 func TestLabPassiveVerdict(t *testing.T) {
@@ -380,13 +371,7 @@ func setWAN(l *lab.Lab, from, to netip.Prefix, gw netip.Addr) error {
 // 300 ms by default, is most of it).
 func BenchmarkLabWatchFlip(b *testing.B) {
 	l := lab.New(b, lab.Config{Topology: lab.Double})
-	ns := netns.NsHandle(l.Router.Fd())
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer h.Close()
-	src := &Netlink{Handle: h, Namespace: &ns}
+	src := &Netlink{NetNS: l.Router.Fd()}
 	events := make(chan []Event, 16)
 	w := &Watcher{Source: src, Changes: src, Config: labConfig, OnEvents: func(e []Event) { events <- e }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -419,5 +404,55 @@ func BenchmarkLabWatchFlip(b *testing.B) {
 			b.Fatal(err)
 		}
 		waitCode(code)
+	}
+}
+
+// MAP-E and DS-Lite as netifd names their tunnels: this kernel has no
+// ip6tnl, so the lab's WAN veth carries the tunnel's name instead, and the
+// OpenWrt network config fixture says what it is.
+func TestLabSharingDevice(t *testing.T) {
+	tests := []struct {
+		device, config string
+		class          Class
+	}{
+		{"map-wanmap", "mape", ClassMAPE},
+		{"ds-dslite", "dslite", ClassDSLite},
+	}
+	for _, tc := range tests {
+		t.Run(tc.device, func(t *testing.T) {
+			l := lab.New(t, lab.Config{Topology: lab.Single, WANDevice: tc.device})
+			cfg := labConfig
+			cfg.NetworkConfig = filepath.Join("testdata", "network", tc.config)
+			n, err := Evaluate(context.Background(), routerSource(t, l), cfg, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.WANDevice != tc.device || n.Class != tc.class || n.Code != CodeIPv4Sharing {
+				t.Fatalf("got %s %s/%s: %s", n.WANDevice, n.Class, n.Code, n.Message)
+			}
+			if !strings.Contains(n.Advice, "PPTP (GRE)") || !strings.Contains(n.Advice, "IPsec with NAT-T") {
+				t.Errorf("advice %q", n.Advice)
+			}
+		})
+	}
+}
+
+// The link kind comes from IFLA_INFO_KIND: the lab's WAN is a veth.
+func TestLabLinkKind(t *testing.T) {
+	l := lab.New(t, lab.Config{Topology: lab.Double, IPv6: true})
+	info, err := routerSource(t, l).WAN()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Kind != "veth" || info.Device != l.WANDevice || info.Gateway != l.Gateway {
+		t.Errorf("info %+v", info)
+	}
+	for _, p := range info.Addresses {
+		if p.Addr().IsLinkLocalUnicast() {
+			t.Errorf("link-local %v listed", p)
+		}
+	}
+	if !slices.Contains(info.Addresses, l.RouterWAN) || !slices.Contains(info.Addresses, l.RouterWAN6) {
+		t.Errorf("addresses %v, want %v and %v", info.Addresses, l.RouterWAN, l.RouterWAN6)
 	}
 }

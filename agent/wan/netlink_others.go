@@ -9,6 +9,8 @@ import (
 
 // Netlink discovers the WAN over rtnetlink; Linux only.
 type Netlink struct {
+	// NetNS is a network namespace file descriptor; unused here.
+	NetNS int
 	// Device overrides the default route's device (config wan_device).
 	Device string
 }
