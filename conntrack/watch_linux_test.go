@@ -161,7 +161,9 @@ func TestKernelFilter(t *testing.T) {
 			}
 		}
 		time.Sleep(200 * time.Millisecond) // let stray events arrive
-		if got := w.Stats().Received - base; got != want {
+		// Unfiltered, unrelated events (the lab's own flows ending) may
+		// add to the count; filtered, nothing else can pass.
+		if got := w.Stats().Received - base; got != want && !(all && got > want) {
 			t.Errorf("AllFlows=%v: received %d events, want %d", all, got, want)
 		}
 		if s := w.Stats(); s.KernelFilter == all {
