@@ -195,4 +195,3 @@ func TestLabMiniupnpd(t *testing.T) {
 		t.Errorf("advice does not name the box: %s", n.Advice)
 	}
 }
-
