@@ -27,7 +27,6 @@ type result struct {
 	act    action
 	target string // jump/goto
 	why    string // actUncertain
-	el     *Element
 }
 
 // stepKind is what one expression does to the rule's evaluation.
@@ -286,9 +285,7 @@ func (ev *evaluator) lookup(x *expr.Lookup) step {
 		if found == maybe || el.Verdict == nil {
 			return step{kind: stUnknown, why: why}
 		}
-		s := verdictStep(el.Verdict)
-		s.res.el = el
-		return s
+		return verdictStep(el.Verdict)
 	case found == maybe:
 		ev.regs.taint(x.DestRegister, int(set.DataLen))
 		return step{kind: stMaybe, why: why}

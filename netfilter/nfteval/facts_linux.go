@@ -149,7 +149,7 @@ func (rs *Ruleset) Masquerade(wanDevice string) bool {
 			if c.Hook != "postrouting" || c.Type != "nat" {
 				continue
 			}
-			ev := &evaluator{t: t, k: newPkt(p, c.Hook, rs.Ifindex)}
+			ev := &evaluator{t: t, k: newPkt(p, c.Hook, t.ifindex())}
 			if reach, _ := ev.mayReach(c, isMasq, 0); reach {
 				return true
 			}

@@ -12,30 +12,20 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netns"
+	"github.com/vpnpass/vpnpass/test/lab"
 )
 
 // testNS is a throw-away network namespace with an nftables connection into
-// it. (A stand-in for test/lab's nodes: these tests need no topology.)
+// it: most of these tests need a kernel ruleset but no topology, so they do
+// without a full lab.
 type testNS struct {
 	h    netns.NsHandle
 	conn *nftables.Conn
 }
 
-// requireRoot skips without root, but fails under CI, as lab.Require does.
-func requireRoot(t testing.TB) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("kernel tests need root (CI=true)")
-	}
-	t.Skip("kernel tests need root")
-}
-
 func newNS(t testing.TB) *testNS {
 	t.Helper()
-	requireRoot(t)
+	lab.Require(t)
 	var h netns.NsHandle
 	err := onThread(func(orig netns.NsHandle) error {
 		var err error

@@ -157,6 +157,15 @@ func (t *Table) Helper(name string) *Helper {
 	return nil
 }
 
+// ifindex is the device index map of the table's snapshot (nil for a
+// table not built by Read).
+func (t *Table) ifindex() map[string]uint32 {
+	if t.rs == nil {
+		return nil
+	}
+	return t.rs.Ifindex
+}
+
 // Kind names the firewall the table belongs to: fw4 for `inet fw4`,
 // iptables-nft for xtables tables, nftables otherwise.
 func (t *Table) Kind() netfilter.Kind {

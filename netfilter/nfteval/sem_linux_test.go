@@ -69,6 +69,8 @@ func TestSemantics(t *testing.T) {
 	ret := base("drop", `udp dport 500 return`, `accept comment "all"`)
 	ifset := base("drop", `iifname { "br-lan", "wl*" } accept comment "set"`)
 	prefix := base("drop", `ip saddr 192.168.1.0/24 accept comment "lan"`)
+	prefix20 := base("accept", `ip daddr 203.0.112.0/20 drop comment "p20"`)
+	iif := base("drop", `iif "lo" accept comment "lo"`)
 	cases := []semCase{
 		{name: "policy-drop", ruleset: policyDrop, p: udp(500), verdict: D, by: "policy", gold: true},
 		{name: "policy-drop-established", ruleset: policyDrop, p: udp(500), mod: state("established"), verdict: A, by: "est"},
@@ -106,6 +108,11 @@ func TestSemantics(t *testing.T) {
 		{name: "ifname-set-miss", ruleset: ifset, p: udp(500), mod: inIf("eth0"), verdict: D, by: "policy"},
 		{name: "prefix-known", ruleset: prefix, p: udp(500), verdict: A, by: "lan"},
 		{name: "prefix-src-unknown", ruleset: prefix, p: udp(500), mod: noSrc, verdict: U, by: "lan"},
+		{name: "prefix-bitwise-in", ruleset: prefix20, p: udp(500), verdict: D, by: "p20"},
+		{name: "prefix-bitwise-out", ruleset: prefix20, p: udp(500), mod: dst("203.0.128.1"), verdict: A, by: "policy"},
+		{name: "prefix-bitwise-unknown", ruleset: prefix20, p: udp(500), mod: noDst, verdict: U, by: "p20"},
+		{name: "iif-index", ruleset: iif, p: udp(500), mod: inIf("lo"), verdict: A, by: "lo"},
+		{name: "iif-device-not-here", ruleset: iif, p: udp(500), verdict: U, by: "lo"},
 	}
 	loaded := map[string]*Ruleset{}
 	for _, c := range cases {

@@ -80,7 +80,7 @@ func (c *Chain) Evaluate(p netfilter.Packet) netfilter.Explanation {
 	if c.Type == "nat" && p.CtState != "" && strings.TrimSpace(p.CtState) != "new" {
 		return netfilter.Explanation{Verdict: netfilter.Accept, Path: []netfilter.Step{}}
 	}
-	w := &walker{ev: evaluator{t: t, k: newPkt(p, c.Hook, t.rs.Ifindex)}, base: c}
+	w := &walker{ev: evaluator{t: t, k: newPkt(p, c.Hook, t.ifindex())}, base: c}
 	return w.run()
 }
 
