@@ -75,6 +75,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	var wg sync.WaitGroup
 	d.startWAN(ctx, &wg)
+	d.startTestHooks(ctx, &wg)
 	srv := d.server()
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
