@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
@@ -101,14 +103,30 @@ func (a *agentRun) start(t *testing.T) {
 			}
 		})
 	}
+	// Ask the socket itself: the CLI's status would also succeed without a
+	// daemon (it falls back to a direct look).
 	deadline := time.Now().Add(10 * time.Second)
+	var err error
 	for time.Now().Before(deadline) {
-		if _, err := a.cli("status", "--json"); err == nil {
+		if err = a.ping(); err == nil {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("agent did not answer on %s within 10 s\n%s", a.socket, a.log.String())
+	t.Fatalf("agent did not answer status on %s within 10 s: %v\n%s", a.socket, err, a.log.String())
+}
+
+// ping calls the API's status on the agent's socket (a unix socket is
+// reachable from any network namespace).
+func (a *agentRun) ping() error {
+	c, err := api.Dial(a.socket)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return c.Call(ctx, "status", nil, nil)
 }
 
 // cli runs a vpnpass client command against this agent, inside the router.
