@@ -11,6 +11,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/vpnpass/vpnpass/build/po2lmo/lmo"
 )
 
 func main() {
@@ -23,11 +25,11 @@ func main() {
 func run(args []string) error {
 	switch {
 	case len(args) >= 3 && args[0] == "-pot":
-		srcs, err := Scan(args[2:])
+		srcs, err := lmo.Scan(args[2:])
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(args[1], []byte(WritePOT(srcs)), 0o644)
+		return os.WriteFile(args[1], []byte(lmo.WritePOT(srcs)), 0o644)
 	case len(args) == 2:
 		return compile(args[0], args[1])
 	}
@@ -40,11 +42,11 @@ func compile(in, out string) error {
 		return err
 	}
 	defer f.Close()
-	entries, plural, err := ParsePO(f)
+	entries, plural, err := lmo.ParsePO(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	b, err := WriteLMO(entries, plural)
+	b, err := lmo.WriteLMO(entries, plural)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}

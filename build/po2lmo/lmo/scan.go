@@ -1,4 +1,4 @@
-package main
+package lmo
 
 import (
 	"encoding/json"
@@ -12,9 +12,9 @@ import (
 )
 
 // A source string to translate and where it was found.
-type source struct {
-	msgid string
-	refs  []string
+type Source struct {
+	MsgID string
+	Refs  []string
 }
 
 // jsCall finds the first string argument of _() and N_() calls (N_'s
@@ -24,18 +24,25 @@ var jsCall = regexp.MustCompile(`(?:^|[^\w.$])(_|N_)\(\s*(?:[^,()'"]*,\s*)?('(?:
 // Scan collects the translatable strings of JS views (_() and N_()) and of
 // LuCI menu.d JSON files ("title"), in the order LuCI's template lists
 // them: sorted by msgid.
-func Scan(paths []string) ([]source, error) {
-	found := map[string]*source{}
+func Scan(paths []string) ([]Source, error) {
+	found := map[string]*Source{}
+	var bad []string
 	add := func(msgid, ref string) {
 		if msgid == "" {
 			return
 		}
+		if msgid != trimws(msgid) {
+			// LuCI trims and collapses blanks before it hashes a lookup,
+			// po2lmo hashes the msgid as written: such a string would
+			// never be found in the catalog.
+			bad = append(bad, fmt.Sprintf("%s: %q has leading, trailing or repeated blanks", ref, msgid))
+		}
 		s := found[msgid]
 		if s == nil {
-			s = &source{msgid: msgid}
+			s = &Source{MsgID: msgid}
 			found[msgid] = s
 		}
-		s.refs = append(s.refs, ref)
+		s.Refs = append(s.Refs, ref)
 	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -52,11 +59,14 @@ func Scan(paths []string) ([]source, error) {
 			return nil, err
 		}
 	}
-	out := make([]source, 0, len(found))
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("untranslatable strings:\n%s", strings.Join(bad, "\n"))
+	}
+	out := make([]Source, 0, len(found))
 	for _, s := range found {
 		out = append(out, *s)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].msgid < out[j].msgid })
+	sort.Slice(out, func(i, j int) bool { return out[i].MsgID < out[j].MsgID })
 	return out, nil
 }
 
@@ -113,15 +123,15 @@ func poQuote(s string) string {
 }
 
 // WritePOT renders the template file for translators.
-func WritePOT(srcs []source) string {
+func WritePOT(srcs []Source) string {
 	var b strings.Builder
 	b.WriteString("msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\"\n")
 	for _, s := range srcs {
 		b.WriteString("\n")
-		for _, r := range s.refs {
+		for _, r := range s.Refs {
 			fmt.Fprintf(&b, "#: %s\n", r)
 		}
-		fmt.Fprintf(&b, "msgid %s\nmsgstr \"\"\n", poQuote(s.msgid))
+		fmt.Fprintf(&b, "msgid %s\nmsgstr \"\"\n", poQuote(s.MsgID))
 	}
 	return b.String()
 }

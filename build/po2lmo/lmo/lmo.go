@@ -1,4 +1,6 @@
-package main
+// Package lmo reads gettext .po files and writes and reads LuCI's .lmo
+// catalogs (the format of modules/luci-base/src/po2lmo.c and lib/lmo.c).
+package lmo
 
 import (
 	"encoding/binary"
@@ -8,11 +10,11 @@ import (
 	"strings"
 )
 
-// sfhHash is Paul Hsieh's SuperFastHash as LuCI's lmo.c implements it:
+// SFH is Paul Hsieh's SuperFastHash as LuCI's lmo.c implements it:
 // sfh_hash(data, len, init=len), little-endian 16-bit reads and, in the
 // tail, a *signed* char (bytes >= 0x80 sign-extend). LuCI's cbi.js computes
 // the same value in the browser to look up window.TR.
-func sfhHash(data []byte) uint32 {
+func SFH(data []byte) uint32 {
 	if len(data) == 0 {
 		return 0
 	}
@@ -85,7 +87,7 @@ func WriteLMO(entries []Entry, plural string) ([]byte, error) {
 		add(pluralKey, 0, plural)
 	}
 	for _, e := range entries {
-		k, v := sfhHash([]byte(e.Key)), sfhHash([]byte(e.Value))
+		k, v := SFH([]byte(e.Key)), SFH([]byte(e.Value))
 		if k == v {
 			continue
 		}
@@ -153,7 +155,7 @@ func Lookup(tr map[string]string, msgid, ctx string) string {
 	if ctx != "" {
 		k = trimws(ctx) + "\x01" + k
 	}
-	if v, ok := tr[fmt.Sprintf("%08x", sfhHash([]byte(k)))]; ok {
+	if v, ok := tr[fmt.Sprintf("%08x", SFH([]byte(k)))]; ok {
 		return v
 	}
 	return msgid

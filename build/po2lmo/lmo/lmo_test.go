@@ -1,4 +1,4 @@
-package main
+package lmo
 
 import (
 	"bufio"
@@ -31,7 +31,7 @@ func TestSFHMatchesLuCI(t *testing.T) {
 			t.Fatalf("bad vector line %q", line)
 		}
 		key = strings.NewReplacer(`\1`, "\x01", `\2`, "\x02").Replace(key)
-		if got := fmt.Sprintf("%08x", sfhHash([]byte(key))); got != want {
+		if got := fmt.Sprintf("%08x", SFH([]byte(key))); got != want {
 			t.Errorf("sfh(%q) = %s, LuCI says %s", key, got, want)
 		}
 		n++
@@ -78,7 +78,7 @@ func TestParsePOAndRoundTrip(t *testing.T) {
 			t.Errorf("Lookup(%q, %q) = %q, want %q", c.msgid, c.ctx, got, c.want)
 		}
 	}
-	if got := tr[fmt.Sprintf("%08x", sfhHash([]byte("%d event\x020")))]; got != "%d 件のイベント" {
+	if got := tr[fmt.Sprintf("%08x", SFH([]byte("%d event\x020")))]; got != "%d 件のイベント" {
 		t.Errorf("plural form 0 = %q", got)
 	}
 	if tr["00000000"] != plural {
@@ -117,6 +117,16 @@ func TestLayout(t *testing.T) {
 	}
 }
 
+func TestScanRefusesUntrimmed(t *testing.T) {
+	js := filepath.Join(t.TempDir(), "v.js")
+	if err := os.WriteFile(js, []byte("_(' and ')"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Scan([]string{js}); err == nil || !strings.Contains(err.Error(), "blanks") {
+		t.Errorf("Scan accepted a msgid LuCI can never look up: %v", err)
+	}
+}
+
 func TestEmptyCatalogRefused(t *testing.T) {
 	if _, err := WriteLMO([]Entry{{Key: "Same", Value: "Same"}}, ""); err == nil {
 		t.Error("an archive with nothing translated was written")
@@ -141,7 +151,7 @@ func TestScanAndPOT(t *testing.T) {
 	}
 	var got []string
 	for _, s := range srcs {
-		got = append(got, s.msgid)
+		got = append(got, s.MsgID)
 	}
 	want := []string{"%d event", "%d events", "It's %s", "Say 'hi'", "Status", "VPN Passthrough"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
