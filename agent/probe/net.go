@@ -1,0 +1,178 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+)
+
+// udpCheck is one UDP port's exchange: request builds the datagram once the
+// socket's addresses are known; match recognises an answer, describes it
+// and may return a datagram to send back (closing what the server opened).
+type udpCheck struct {
+	res     Result
+	request func(local, remote netip.AddrPort) []byte
+	match   func(b []byte) (detail string, bye []byte, ok bool)
+}
+
+// longAgo is a deadline in the past: it wakes a blocked read at once.
+var longAgo = time.Unix(1, 0)
+
+// dialUDP opens a connected UDP socket (on the calling thread). A failure
+// to connect is itself an outcome, e.g. no route: refused.
+func dialUDP(host netip.Addr, c udpCheck) (*net.UDPConn, Result, bool) {
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(host, uint16(c.res.Port))))
+	if err != nil {
+		res := c.res
+		res.Outcome, res.Detail = classify(err, "udp")
+		return nil, res, false
+	}
+	return conn, Result{}, true
+}
+
+// exchangeUDP sends the request, waits Timeout, resends with a doubled wait
+// up to Retries times, and returns at the first answer or ICMP error.
+// Datagrams that are not an answer (stray, wrong SPI) are ignored.
+func exchangeUDP(ctx context.Context, conn *net.UDPConn, c udpCheck, o Options) Result {
+	res := c.res
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(longAgo) })
+	defer stop()
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	remote := conn.RemoteAddr().(*net.UDPAddr).AddrPort()
+	req := c.request(netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), remote)
+	buf := make([]byte, 2048)
+	wait, ignored, sent := o.Timeout, 0, 0
+	for attempt := 0; attempt <= o.Retries; attempt++ {
+		start := time.Now()
+		if _, err := conn.Write(req); err != nil {
+			res.Outcome, res.Detail = classify(err, "udp")
+			res.RTTMs = ms(time.Since(start))
+			return res
+		}
+		sent++
+		_ = conn.SetReadDeadline(start.Add(wait))
+		if ctx.Err() != nil {
+			break
+		}
+		for {
+			n, err := conn.Read(buf)
+			if isTimeout(err) {
+				break
+			}
+			if err != nil {
+				res.Outcome, res.Detail = classify(err, "udp")
+				res.RTTMs = ms(time.Since(start))
+				return res
+			}
+			detail, bye, ok := c.match(buf[:n])
+			if !ok {
+				ignored++
+				continue
+			}
+			res.RTTMs = ms(time.Since(start))
+			res.Outcome, res.Detail = Answered, detail
+			if bye != nil {
+				_, _ = conn.Write(bye)
+			}
+			return res
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wait *= 2
+	}
+	res.Outcome, res.Detail = Silent, silentDetail(ctx, sent, ignored)
+	return res
+}
+
+func silentDetail(ctx context.Context, sent, ignored int) string {
+	s := fmt.Sprintf("no reply to %d requests", sent)
+	if sent == 1 {
+		s = "no reply to 1 request"
+	}
+	if ignored > 0 {
+		s += fmt.Sprintf(" (%d unrelated datagrams ignored)", ignored)
+	}
+	if ctx.Err() != nil {
+		s += "; probe cut short: " + ctx.Err().Error()
+	}
+	return s
+}
+
+// runPPTP connects to TCP port and runs Start-Control-Connection. The
+// socket is created on the calling goroutine (its thread's namespace).
+func runPPTP(ctx context.Context, host netip.Addr, port int, o Options) Result {
+	res := Result{Protocol: PPTP, Port: port, Transport: "tcp"}
+	ctx, cancel := context.WithTimeout(ctx, o.budget())
+	defer cancel()
+	var d net.Dialer
+	start := time.Now()
+	conn, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(host, uint16(port)).String())
+	if err != nil {
+		if isTimeout(err) || ctx.Err() != nil {
+			res.Outcome, res.Detail = Silent, "no answer to the TCP connection request (SYN)"
+			return res
+		}
+		res.Outcome, res.Detail = classify(err, "tcp")
+		res.RTTMs = ms(time.Since(start))
+		return res
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
+	defer stop()
+	handshake := ms(time.Since(start))
+	start = time.Now()
+	if _, err = conn.Write(encodePPTPSCCRQ()); err == nil {
+		var reply pptpReply
+		if reply, err = readPPTP(conn); err == nil {
+			res.Outcome, res.Detail, res.RTTMs = Answered, reply.describe(), ms(time.Since(start))
+			_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			_, _ = conn.Write(encodeStopCCRQ())
+			return res
+		}
+	}
+	connected := fmt.Sprintf("TCP connected in %.2f ms, then ", handshake)
+	switch {
+	case isTimeout(err) || ctx.Err() != nil:
+		res.Outcome, res.Detail = Silent, connected+"no reply to Start-Control-Connection-Request"
+	case errors.Is(err, errNotPPTP):
+		res.Outcome, res.Detail = Refused, connected+"a reply that is not PPTP: another service listens on the port"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		res.Outcome, res.Detail = Refused, connected+"the server closed the connection without a PPTP reply"
+	default:
+		res.Outcome, res.Detail = classify(err, "tcp")
+		res.Detail = connected + res.Detail
+	}
+	if res.Outcome != Silent {
+		res.RTTMs = ms(time.Since(start))
+	}
+	return res
+}
+
+func isTimeout(err error) bool {
+	return err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded))
+}
+
+// classify turns a socket error into an outcome and words. ICMP errors
+// reach a connected socket as these errnos (Linux icmp_err_convert).
+func classify(err error, transport string) (Outcome, string) {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED) && transport == "tcp":
+		return Refused, "TCP reset: nothing listens on the port, or a firewall rejects it"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused, "ICMP port unreachable: nothing listens on the port, or a firewall rejects it"
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return Refused, "host unreachable (ICMP host unreachable or administratively prohibited)"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return Refused, "network unreachable: no route from this router, or ICMP network unreachable"
+	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EACCES):
+		return Refused, "this router's own firewall (output) rejects the request"
+	}
+	return Silent, "error: " + err.Error()
+}

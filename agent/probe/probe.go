@@ -1,0 +1,280 @@
+// Package probe checks, from the router itself, whether a VPN server answers
+// on each port its protocol needs: an IKEv2 IKE_SA_INIT to UDP 500 and to
+// UDP 4500 (with the non-ESP marker), a TCP connection to 1723 with a PPTP
+// Start-Control-Connection-Request, and an L2TPv2 SCCRQ to UDP 1701. Each
+// port ends as answered (the protocol replied), refused (a TCP reset or an
+// ICMP error came back) or silent (nothing came back), which tells "server
+// down or blocked upstream" from "the client's settings".
+//
+// Every request is well formed, so a real server answers it as it would a
+// client: with its own proposal, NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD or
+// COOKIE for IKE (all "answered"), an SCCRP or StopCCN for L2TP, an SCCRP
+// for PPTP. The probe never completes a session: it closes the L2TP and
+// PPTP control connections it opened and leaves the server a half-open IKE
+// SA, which the server drops after its usual timeout (30 s in strongSwan).
+//
+// Run opens every socket on the calling goroutine, so a caller that has
+// entered a network namespace on a locked thread probes from there; the
+// exchanges then run in parallel. UDP sockets are connected, which is how
+// ICMP errors become "refused"; the flip side is that an L2TP server that
+// answers from a port other than 1701 (RFC 2661 allows it) is not heard,
+// as it would not be through most NATs either.
+//
+// strongSwan answers an IKE_SA_INIT sent straight to UDP 4500, as the lab
+// test shows: a server that answers on 500 and is silent on 4500 has
+// NAT-T blocked on the way (or disabled).
+package probe
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Protocol names, as in the API.
+const (
+	IPsec = "ipsec"
+	PPTP  = "pptp"
+	L2TP  = "l2tp"
+)
+
+// Outcome says how a port responded.
+type Outcome string
+
+const (
+	// Answered: the protocol replied (any valid reply, even a refusal
+	// such as NO_PROPOSAL_CHOSEN or StopCCN: the server is there).
+	Answered Outcome = "answered"
+	// Refused: a TCP reset or an ICMP error (port, host or network
+	// unreachable, administratively prohibited) came back, or this
+	// router's own output path rejected the request.
+	Refused Outcome = "refused"
+	// Silent: nothing came back before the retries ran out.
+	Silent Outcome = "silent"
+)
+
+// Result is one port's outcome; the JSON names are the API's.
+type Result struct {
+	Protocol  string  `json:"protocol"`
+	Port      int     `json:"port"`
+	Transport string  `json:"transport"` // "udp" or "tcp"
+	Outcome   Outcome `json:"outcome"`
+	// RTTMs is the time from the last request sent to the answer or the
+	// error, in milliseconds; 0 when silent.
+	RTTMs float64 `json:"rtt_ms"`
+	// Detail says what came back, e.g. "IKE_SA_INIT response,
+	// NO_PROPOSAL_CHOSEN: ..." or "ICMP port unreachable".
+	Detail string `json:"detail,omitempty"`
+}
+
+// Options tune the retries. Zero values take the defaults.
+type Options struct {
+	// Timeout is how long the first request waits for an answer (default
+	// 1 s); every retry waits twice as long as the one before.
+	Timeout time.Duration
+	// Retries is how many times an unanswered UDP request is sent again
+	// (default 2; negative means none). TCP leaves retransmission to the
+	// kernel within the same overall budget.
+	Retries int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = time.Second
+	}
+	if o.Retries == 0 {
+		o.Retries = 2
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	}
+	return o
+}
+
+// budget is the longest a port is waited for: Timeout·(2^(Retries+1)−1),
+// 7 s by default. The context may end it sooner.
+func (o Options) budget() time.Duration {
+	return o.Timeout * time.Duration(1<<(o.Retries+1)-1)
+}
+
+// ErrInvalid marks errors in Run's arguments (the API's bad_params).
+var ErrInvalid = errors.New("invalid probe parameters")
+
+type invalidError string
+
+func (e invalidError) Error() string        { return string(e) }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+
+// Ports probed, in the order results are reported.
+type ports struct{ ike, natt, pptp, l2tp int }
+
+var defaultPorts = ports{ike: 500, natt: 4500, pptp: 1723, l2tp: 1701}
+
+// Run probes host for the given protocols ("ipsec", "pptp", "l2tp"; none or
+// only empty strings means all) and returns one Result per port: ipsec UDP
+// 500 and 4500, pptp TCP 1723, l2tp UDP 1701, in that order. It returns an
+// error matching ErrInvalid for a bad host or protocol (nothing is sent),
+// and another error only if the system has no randomness. Run returns when
+// every port is decided, within Options' budget or when ctx ends (unfinished
+// ports are then silent).
+func Run(ctx context.Context, host netip.Addr, protocols []string, opts Options) ([]Result, error) {
+	want, err := validate(host, protocols)
+	if err != nil {
+		return nil, err
+	}
+	return run(ctx, host.Unmap(), want, defaultPorts, opts.withDefaults())
+}
+
+func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
+	h := host.Unmap()
+	switch {
+	case !h.IsValid():
+		return nil, invalidError("host must be an IP address")
+	case h.IsUnspecified(), h.IsMulticast(), h == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return nil, invalidError(fmt.Sprintf("host %s is not a unicast address", h))
+	}
+	want := map[string]bool{}
+	for _, p := range protocols {
+		switch p = strings.ToLower(strings.TrimSpace(p)); p {
+		case "":
+		case IPsec, PPTP, L2TP:
+			want[p] = true
+		default:
+			return nil, invalidError("protocol must be one of pptp, l2tp, ipsec")
+		}
+	}
+	if len(want) == 0 {
+		want = map[string]bool{IPsec: true, PPTP: true, L2TP: true}
+	}
+	return want, nil
+}
+
+// run builds the requests (all randomness first, so a failure sends
+// nothing), opens the UDP sockets here, runs their exchanges on
+// goroutines and PPTP on this goroutine, and waits for all.
+func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o Options) ([]Result, error) {
+	var checks []udpCheck
+	if want[IPsec] {
+		for _, c := range []struct {
+			port   int
+			marker bool
+		}{{p.ike, false}, {p.natt, true}} {
+			ike, err := newIKECheck(c.port, c.marker)
+			if err != nil {
+				return nil, err
+			}
+			checks = append(checks, ike)
+		}
+	}
+	if want[L2TP] {
+		l, err := newL2TPCheck(p.l2tp)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, l)
+	}
+	results := make([]Result, len(checks))
+	done := make(chan struct{}, len(checks))
+	for i, c := range checks {
+		conn, res, ok := dialUDP(host, c)
+		if !ok {
+			results[i] = res
+			done <- struct{}{}
+			continue
+		}
+		go func() {
+			defer func() { done <- struct{}{} }()
+			defer conn.Close()
+			results[i] = exchangeUDP(ctx, conn, c, o)
+		}()
+	}
+	var pptp []Result
+	if want[PPTP] {
+		pptp = append(pptp, runPPTP(ctx, host, p.pptp, o))
+	}
+	for range checks {
+		<-done
+	}
+	// Report order: ipsec, pptp, l2tp.
+	n := 0
+	if want[IPsec] {
+		n = 2
+	}
+	out := append(append(results[:n:n], pptp...), results[n:]...)
+	return out, nil
+}
+
+func newIKECheck(port int, marker bool) (udpCheck, error) {
+	var r ikeRequest
+	r.ke, r.nonce = make([]byte, 32), make([]byte, nonceLen)
+	if err := randomFill(r.spi[:4], r.spi[4:], r.ke, r.nonce); err != nil {
+		return udpCheck{}, err
+	}
+	// A u-coordinate with the top bit clear is canonical (RFC 7748 5);
+	// any such 32 bytes are a valid X25519 public value for a responder.
+	r.ke[31] &= 0x7F
+	c := udpCheck{res: Result{Protocol: IPsec, Port: port, Transport: "udp"}}
+	c.request = func(local, remote netip.AddrPort) []byte {
+		b := encodeIKE(r, local, remote)
+		if marker {
+			b = append(make([]byte, 4), b...) // non-ESP marker (RFC 3948 2.2)
+		}
+		return b
+	}
+	c.match = func(b []byte) (string, []byte, bool) {
+		if marker && len(b) >= 4 && be.Uint32(b) == 0 {
+			b = b[4:]
+		}
+		reply, err := decodeIKE(b, r.spi)
+		if err != nil {
+			return "", nil, false
+		}
+		return reply.describe(), nil, true
+	}
+	return c, nil
+}
+
+func newL2TPCheck(port int) (udpCheck, error) {
+	var id [2]byte
+	if err := randomFill(id[:]); err != nil {
+		return udpCheck{}, err
+	}
+	tunnel := be.Uint16(id[:])
+	c := udpCheck{res: Result{Protocol: L2TP, Port: port, Transport: "udp"}}
+	c.request = func(netip.AddrPort, netip.AddrPort) []byte { return encodeSCCRQ(tunnel) }
+	c.match = func(b []byte) (string, []byte, bool) {
+		reply, err := decodeL2TP(b, tunnel)
+		if err != nil {
+			return "", nil, false
+		}
+		var bye []byte
+		if reply.msgType == msgSCCRP && reply.tunnelID != 0 {
+			bye = encodeStopCCN(tunnel, reply.tunnelID)
+		}
+		return reply.describe(), bye, true
+	}
+	return c, nil
+}
+
+// randomFill fills each buffer with random bytes, none of them all zero
+// (a zero SPI or tunnel ID is invalid, and an SPI starting with four zero
+// bytes would look like the non-ESP marker).
+func randomFill(bufs ...[]byte) error {
+	for _, b := range bufs {
+		for zero := true; zero; {
+			if _, err := rand.Read(b); err != nil {
+				return fmt.Errorf("probe: read random bytes: %w", err)
+			}
+			zero = strings.Trim(string(b), "\x00") == ""
+		}
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
