@@ -65,14 +65,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1)}
 	d.cfg = d.loadConfig(config.Defaults(), true)
+	// The socket first: a second daemon must refuse before it touches the
+	// history (waiting for its lock, removing a compaction in progress).
+	ln, err := api.ListenUnix(o.SocketPath)
+	if err != nil {
+		return fmt.Errorf("local API: %w", err) // err names the socket
+	}
 	d.openHistory()
 	defer d.closeHistory()
 	d.record(history.Event{Kind: history.KindAgentStarted, Severity: history.SeverityInfo, Message: "vpnpass agent started"})
 
-	ln, err := api.ListenUnix(o.SocketPath)
-	if err != nil {
-		return fmt.Errorf("local API on %s: %w", o.SocketPath, err)
-	}
 	var wg sync.WaitGroup
 	d.startWAN(ctx, &wg)
 	d.startTestHooks(ctx, &wg)
