@@ -48,6 +48,11 @@ type Daemon struct {
 
 	kick  chan struct{} // asks the reconcile loop to look now
 	ready bool          // the first setup is done (guarded by mu)
+
+	// early holds events recorded before the history was opened (problems
+	// of the config that names the history); openHistory writes them.
+	early       []history.Event
+	historyOpen bool // openHistory has run (whether or not it succeeded)
 }
 
 // Run starts the daemon and blocks until ctx ends; then it removes what it

@@ -14,6 +14,9 @@ func (d *Daemon) openHistory() {
 	opts := history.Options{MaxBytes: int64(d.cfg.HistoryMaxKB) << 10,
 		MaxAge: time.Duration(d.cfg.HistoryMaxDays) * 24 * time.Hour}
 	s, err := history.Open(d.cfg.HistoryPath, opts)
+	d.historyOpen = true
+	early := d.early
+	d.early = nil
 	if err != nil {
 		d.log.Error("history unavailable: events are not kept", "path", d.cfg.HistoryPath, "err", err)
 		return
@@ -22,6 +25,9 @@ func (d *Daemon) openHistory() {
 		d.log.Error("history file was corrupt: moved aside, a fresh one started", "moved_to", r.MovedTo, "reason", r.Reason)
 	}
 	d.store = s
+	for _, ev := range early {
+		d.record(ev)
+	}
 }
 
 func (d *Daemon) closeHistory() {
@@ -32,11 +38,14 @@ func (d *Daemon) closeHistory() {
 
 // record appends an event; history problems never stop the daemon.
 func (d *Daemon) record(ev history.Event) {
-	if d.store == nil {
-		return
-	}
 	if ev.Time.IsZero() {
 		ev.Time = time.Now().UTC()
+	}
+	if d.store == nil {
+		if !d.historyOpen { // only Run's goroutine records this early
+			d.early = append(d.early, ev)
+		}
+		return
 	}
 	if err := d.store.Append(ev); err != nil && d.limit.allow("history") {
 		d.log.Error("history append failed", "err", err)
