@@ -36,9 +36,16 @@ func (c config) includeText(d netfilter.Desired) string {
 	return b.String()
 }
 
-// usesInclude tells whether fw4 will render our include on its reloads.
+// usesInclude tells whether fw4 will render our include on its reloads:
+// fw4 with auto_includes, installed as a package (its nftables.d directory
+// exists under Root). Without the package nothing would ever read the file,
+// so we write none: no files outside fw4's own tree on a plain distribution.
 func (c config) usesInclude() bool {
-	return c.kind == netfilter.KindFW4 && c.autoIncludes
+	if c.kind != netfilter.KindFW4 || !c.autoIncludes {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(c.root, NftablesDir))
+	return err == nil && fi.IsDir()
 }
 
 // includeState compares the include file and its symlink with want ("" =

@@ -82,6 +82,9 @@ func validate(kind netfilter.Kind, lanDevices []string, wan, root string, autoIn
 // chain and skips a dangling symlink, so the package ships the symlink and
 // the agent writes the file on tmpfs only after validating it.
 const (
+	// NftablesDir is created by the firewall4 package; its absence means
+	// fw4 is not installed and no include is written.
+	NftablesDir    = "usr/share/nftables.d"
 	IncludeFile    = "var/run/vpnpass/fw4-forward.nft"
 	IncludeSymlink = "usr/share/nftables.d/chain-pre/forward/10-vpnpass.nft"
 )

@@ -49,6 +49,10 @@ func newRig(t testing.TB, rc rigConfig) *rig {
 	if rc.tmpfsRoot {
 		root = tmpfsDir(t)
 	}
+	// The firewall4 package creates nftables.d: without it no include is written.
+	if err := os.MkdirAll(filepath.Join(root, NftablesDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if rc.include {
 		dir := filepath.Dir(filepath.Join(root, IncludeSymlink))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
