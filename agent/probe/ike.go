@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -326,7 +327,13 @@ func groupName(g uint16) string {
 	return fmt.Sprintf("%d", g)
 }
 
+// typeOrder sorts transforms as strongSwan writes them: encryption,
+// integrity, PRF, DH, whatever order the server sent them in.
+var typeOrder = map[uint8]int{trENCR: 0, trINTEG: 1, trPRF: 2, trDH: 3}
+
 func proposalName(ts []transform) string {
+	ts = slices.Clone(ts)
+	slices.SortStableFunc(ts, func(a, b transform) int { return typeOrder[a.typ] - typeOrder[b.typ] })
 	var parts []string
 	for _, t := range ts {
 		var n string

@@ -218,7 +218,7 @@ func TestDecodeIKE(t *testing.T) {
 		detail string // substring of describe()
 	}{
 		{"accepted", ikeResponse(testSPI, 0x20, 34, 0x20, chosenSA(), testPayload{34, make([]byte, 36)}, testPayload{40, make([]byte, 32)}),
-			true, "proposal accepted: aes256-prfsha256-sha256-x25519"},
+			true, "proposal accepted: aes256-sha256-prfsha256-x25519"},
 		{"no proposal chosen", ikeResponse(testSPI, 0x20, 34, 0x20, notifyPayload(14)), true, "NO_PROPOSAL_CHOSEN"},
 		{"invalid KE", ikeResponse(testSPI, 0x20, 34, 0x20, notifyPayload(17, 0, 14)), true, "INVALID_KE_PAYLOAD: the server wants DH group modp2048"},
 		{"cookie", ikeResponse(testSPI, 0x20, 34, 0x20, notifyPayload(16390, 1, 2, 3, 4)), true, "COOKIE"},
@@ -258,7 +258,7 @@ func TestProposalName(t *testing.T) {
 		ts   []transform
 		want string
 	}{
-		{[]transform{{trENCR, 20, 128}, {trPRF, 6, 0}, {trDH, 19, 0}}, "aes128gcm16-prfsha384-ecp256"},
+		{[]transform{{trDH, 19, 0}, {trENCR, 20, 128}, {trPRF, 6, 0}}, "aes128gcm16-prfsha384-ecp256"},
 		{[]transform{{trENCR, 3, 0}, {trINTEG, 2, 0}, {trDH, 2, 0}}, "3des-sha1-modp1024"},
 		{[]transform{{trENCR, 99, 0}, {trDH, 99, 0}}, "1:99-4:99"},
 	}
