@@ -83,10 +83,6 @@ func Run(ctx context.Context, o Options) error {
 	var wg sync.WaitGroup
 	d.startWAN(ctx, &wg)
 	d.startTestHooks(ctx, &wg)
-	srv := d.server()
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
-
 	if err := fw.CleanupAll(o.Paths.Root); err != nil {
 		d.fail("cleanup of an earlier run", err)
 	}
@@ -94,6 +90,11 @@ func Run(ctx context.Context, o Options) error {
 	d.setupLocked()
 	d.ready = true
 	d.mu.Unlock()
+	// Serve only now: a client that gets an answer sees the modes applied.
+	// (The socket exists already, so early clients wait in its backlog.)
+	srv := d.server()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
 	d.reconcileLoop(ctx)
 
 	srv.Close()

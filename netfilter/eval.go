@@ -29,8 +29,12 @@ func EvaluateHook(chains []Chain, p Packet) Explanation {
 				}
 			}
 		case Accept:
-			// The last accepting chain decides, unless something was uncertain.
-			out.DecidedBy = e.DecidedBy
+			// The last accepting chain that names a decider decides (a NAT
+			// chain skipped for non-new packets names none), unless
+			// something was uncertain.
+			if e.DecidedBy != nil {
+				out.DecidedBy = e.DecidedBy
+			}
 		}
 	}
 	if uncertainBy != nil {
