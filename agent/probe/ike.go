@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"crypto/sha1"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -125,12 +124,10 @@ func encodeSA(props [][]transform) []byte {
 
 // natHash is a NAT_DETECTION_*_IP value: SHA-1(SPIi | SPIr | IP | port).
 func natHash(spi [8]byte, ap netip.AddrPort) []byte {
-	h := sha1.New()
-	h.Write(spi[:])
-	h.Write(make([]byte, 8)) // SPIr is zero in the first message
-	h.Write(ap.Addr().Unmap().AsSlice())
-	h.Write(be.AppendUint16(nil, ap.Port()))
-	return h.Sum(nil)
+	b := append(spi[:], make([]byte, 8)...) // SPIr is zero in the first message
+	b = append(b, ap.Addr().Unmap().AsSlice()...)
+	sum := sha1Sum(be.AppendUint16(b, ap.Port()))
+	return sum[:]
 }
 
 func notifyBody(typ uint16, data []byte) []byte {

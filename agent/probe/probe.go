@@ -27,9 +27,9 @@ package probe
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
@@ -77,10 +77,12 @@ type Options struct {
 	// 1 s); every retry waits twice as long as the one before.
 	Timeout time.Duration
 	// Retries is how many times an unanswered UDP request is sent again
-	// (default 2; negative means none). TCP leaves retransmission to the
-	// kernel within the same overall budget.
+	// (default 2; negative means none; at most 8). TCP leaves
+	// retransmission to the kernel within the same overall budget.
 	Retries int
 }
+
+const maxRetries = 8
 
 func (o Options) withDefaults() Options {
 	if o.Timeout <= 0 {
@@ -89,9 +91,7 @@ func (o Options) withDefaults() Options {
 	if o.Retries == 0 {
 		o.Retries = 2
 	}
-	if o.Retries < 0 {
-		o.Retries = 0
-	}
+	o.Retries = min(max(o.Retries, 0), maxRetries)
 	return o
 }
 
@@ -117,8 +117,8 @@ var defaultPorts = ports{ike: 500, natt: 4500, pptp: 1723, l2tp: 1701}
 // Run probes host for the given protocols ("ipsec", "pptp", "l2tp"; none or
 // only empty strings means all) and returns one Result per port: ipsec UDP
 // 500 and 4500, pptp TCP 1723, l2tp UDP 1701, in that order. It returns an
-// error matching ErrInvalid for a bad host or protocol (nothing is sent),
-// and another error only if the system has no randomness. Run returns when
+// error matching ErrInvalid for a bad host or protocol (nothing is sent)
+// and no other. Run returns when
 // every port is decided, within Options' budget or when ctx ends (unfinished
 // ports are then silent).
 func Run(ctx context.Context, host netip.Addr, protocols []string, opts Options) ([]Result, error) {
@@ -126,7 +126,7 @@ func Run(ctx context.Context, host netip.Addr, protocols []string, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	return run(ctx, host.Unmap(), want, defaultPorts, opts.withDefaults())
+	return run(ctx, host.Unmap(), want, defaultPorts, opts.withDefaults()), nil
 }
 
 func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
@@ -153,29 +153,20 @@ func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
 	return want, nil
 }
 
-// run builds the requests (all randomness first, so a failure sends
-// nothing), opens the UDP sockets here, runs their exchanges on
+// run builds the requests, opens the UDP sockets here, runs their exchanges on
 // goroutines and PPTP on this goroutine, and waits for all.
-func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o Options) ([]Result, error) {
+func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o Options) []Result {
 	var checks []udpCheck
 	if want[IPsec] {
 		for _, c := range []struct {
 			port   int
 			marker bool
 		}{{p.ike, false}, {p.natt, true}} {
-			ike, err := newIKECheck(c.port, c.marker)
-			if err != nil {
-				return nil, err
-			}
-			checks = append(checks, ike)
+			checks = append(checks, newIKECheck(c.port, c.marker))
 		}
 	}
 	if want[L2TP] {
-		l, err := newL2TPCheck(p.l2tp)
-		if err != nil {
-			return nil, err
-		}
-		checks = append(checks, l)
+		checks = append(checks, newL2TPCheck(p.l2tp))
 	}
 	results := make([]Result, len(checks))
 	done := make(chan struct{}, len(checks))
@@ -204,16 +195,13 @@ func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o 
 	if want[IPsec] {
 		n = 2
 	}
-	out := append(append(results[:n:n], pptp...), results[n:]...)
-	return out, nil
+	return append(append(results[:n:n], pptp...), results[n:]...)
 }
 
-func newIKECheck(port int, marker bool) (udpCheck, error) {
+func newIKECheck(port int, marker bool) udpCheck {
 	var r ikeRequest
 	r.ke, r.nonce = make([]byte, 32), make([]byte, nonceLen)
-	if err := randomFill(r.spi[:4], r.spi[4:], r.ke, r.nonce); err != nil {
-		return udpCheck{}, err
-	}
+	randomFill(r.spi[:4], r.spi[4:], r.ke, r.nonce)
 	// A u-coordinate with the top bit clear is canonical (RFC 7748 5);
 	// any such 32 bytes are a valid X25519 public value for a responder.
 	r.ke[31] &= 0x7F
@@ -235,14 +223,12 @@ func newIKECheck(port int, marker bool) (udpCheck, error) {
 		}
 		return reply.describe(), nil, true
 	}
-	return c, nil
+	return c
 }
 
-func newL2TPCheck(port int) (udpCheck, error) {
+func newL2TPCheck(port int) udpCheck {
 	var id [2]byte
-	if err := randomFill(id[:]); err != nil {
-		return udpCheck{}, err
-	}
+	randomFill(id[:])
 	tunnel := be.Uint16(id[:])
 	c := udpCheck{res: Result{Protocol: L2TP, Port: port, Transport: "udp"}}
 	c.request = func(netip.AddrPort, netip.AddrPort) []byte { return encodeSCCRQ(tunnel) }
@@ -257,22 +243,26 @@ func newL2TPCheck(port int) (udpCheck, error) {
 		}
 		return reply.describe(), bye, true
 	}
-	return c, nil
+	return c
 }
 
 // randomFill fills each buffer with random bytes, none of them all zero
 // (a zero SPI or tunnel ID is invalid, and an SPI starting with four zero
-// bytes would look like the non-ESP marker).
-func randomFill(bufs ...[]byte) error {
+// bytes would look like the non-ESP marker). math/rand/v2's generator is
+// ChaCha8 seeded by the runtime from the OS: unguessable to an off-path
+// spoofer, without the ~190 KiB crypto/rand's FIPS DRBG adds on mips (as
+// agent/wan/stun does). Nothing here is a secret: the probe never
+// completes a key exchange.
+func randomFill(bufs ...[]byte) {
 	for _, b := range bufs {
-		for zero := true; zero; {
-			if _, err := rand.Read(b); err != nil {
-				return fmt.Errorf("probe: read random bytes: %w", err)
+		for zero := true; zero; zero = strings.Trim(string(b), "\x00") == "" {
+			for i := 0; i < len(b); i += 8 {
+				var w [8]byte
+				be.PutUint64(w[:], rand.Uint64())
+				copy(b[i:], w[:])
 			}
-			zero = strings.Trim(string(b), "\x00") == ""
 		}
 	}
-	return nil
 }
 
 func ms(d time.Duration) float64 {

@@ -164,10 +164,7 @@ func TestRunAnswered(t *testing.T) {
 	stopRQ := make(chan []byte, 1)
 	pptp := tcpServer(t, pptpAnswer(stopRQ))
 
-	res, err := run(context.Background(), loopback, all(), ports{ike.port, natt.port, pptp, l2tp.port}, fast)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := run(context.Background(), loopback, all(), ports{ike.port, natt.port, pptp, l2tp.port}, fast)
 	want := []struct {
 		proto, transport string
 		port             int
@@ -221,10 +218,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestRunRefused(t *testing.T) {
 	p := ports{closedPort(t, "udp"), closedPort(t, "udp"), closedPort(t, "tcp"), closedPort(t, "udp")}
-	res, err := run(context.Background(), loopback, all(), p, fast)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := run(context.Background(), loopback, all(), p, fast)
 	for _, r := range res {
 		want := "ICMP port unreachable"
 		if r.Transport == "tcp" {
@@ -245,10 +239,7 @@ func TestRunSilent(t *testing.T) {
 	ike, natt, l2tp := newUDPServer(t, stray), newUDPServer(t, func([]byte, int) [][]byte { return nil }), newUDPServer(t, stray)
 	pptp := tcpServer(t, drain)
 
-	res, err := run(context.Background(), loopback, all(), ports{ike.port, natt.port, pptp, l2tp.port}, fast)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := run(context.Background(), loopback, all(), ports{ike.port, natt.port, pptp, l2tp.port}, fast)
 	wantDetail := []string{"no reply to 3 requests (6 unrelated datagrams ignored)", "no reply to 3 requests",
 		"no reply to Start-Control-Connection-Request", "no reply to 3 requests (6 unrelated datagrams ignored)"}
 	for i, r := range res {
@@ -271,10 +262,7 @@ func TestRunRetransmitAnswered(t *testing.T) {
 		return ikeAnswer(req, n)
 	}
 	ike := newUDPServer(t, third)
-	res, err := run(context.Background(), loopback, map[string]bool{IPsec: true}, ports{ike: ike.port, natt: closedPort(t, "udp")}, fast)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := run(context.Background(), loopback, map[string]bool{IPsec: true}, ports{ike: ike.port, natt: closedPort(t, "udp")}, fast)
 	if len(res) != 2 || res[0].Outcome != Answered || res[1].Outcome != Refused {
 		t.Fatalf("results %+v, want UDP 500 answered after retries and 4500 refused", res)
 	}
@@ -292,10 +280,7 @@ func TestRunPPTPNotPPTP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			port := tcpServer(t, tt.handle)
-			res, err := run(context.Background(), loopback, map[string]bool{PPTP: true}, ports{pptp: port}, fast)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := run(context.Background(), loopback, map[string]bool{PPTP: true}, ports{pptp: port}, fast)
 			if len(res) != 1 || res[0].Outcome != Refused || !strings.Contains(res[0].Detail, tt.detail) {
 				t.Errorf("results %+v, want refused with %q", res, tt.detail)
 			}
@@ -318,10 +303,7 @@ func TestRunCanceled(t *testing.T) {
 		}
 		cancel()
 	}()
-	res, err := run(ctx, loopback, all(), ports{ike.port, natt.port, pptp, l2tp.port}, Options{Timeout: time.Hour, Retries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := run(ctx, loopback, all(), ports{ike.port, natt.port, pptp, l2tp.port}, Options{Timeout: time.Hour, Retries: 1})
 	for _, r := range res {
 		if r.Outcome != Silent {
 			t.Errorf("%+v, want silent", r)
@@ -391,6 +373,7 @@ func TestOptions(t *testing.T) {
 		{Options{}, 7 * time.Second},
 		{Options{Timeout: 500 * time.Millisecond, Retries: 3}, 7500 * time.Millisecond},
 		{Options{Timeout: time.Second, Retries: -1}, time.Second},
+		{Options{Timeout: time.Millisecond, Retries: 100}, 511 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		if got := tt.in.withDefaults().budget(); got != tt.budget {
