@@ -118,9 +118,9 @@ var defaultPorts = ports{ike: 500, natt: 4500, pptp: 1723, l2tp: 1701}
 // only empty strings means all) and returns one Result per port: ipsec UDP
 // 500 and 4500, pptp TCP 1723, l2tp UDP 1701, in that order. It returns an
 // error matching ErrInvalid for a bad host or protocol (nothing is sent)
-// and no other. Run returns when
-// every port is decided, within Options' budget or when ctx ends (unfinished
-// ports are then silent).
+// and no other. Run returns when every port is decided, within Options'
+// budget (7 s by default, the ports in parallel) or when ctx ends
+// (unfinished ports are then silent).
 func Run(ctx context.Context, host netip.Addr, protocols []string, opts Options) ([]Result, error) {
 	want, err := validate(host, protocols)
 	if err != nil {
