@@ -81,11 +81,11 @@ const NAT_CLASSES = {
  */
 const FINDING_TEXT = {
 	'firewall-drops': [
-		_('{who} sends {what} to {peer}, but this router\'s own firewall drops it, so the {proto} VPN cannot connect.'),
+		_('This router\'s own firewall drops the {what} that {who_lc} sends to {peer}, so the {proto} VPN cannot connect.'),
 		_('Set {proto} to "Allow passthrough" above. If you manage the firewall yourself, allow {what} from the LAN to the internet before the rule named in the details.')
 	],
 	'helper-unavailable': [
-		_('{who} reached the PPTP server {peer}, but this router has no PPTP helper, so the VPN data (GRE) cannot pass this router\'s address translation (NAT). Windows reports error 619 or 806.'),
+		_('{who} reached the PPTP server {peer}, but this router\'s system has no PPTP helper, so the VPN data (GRE) cannot pass this router\'s address translation (NAT). Windows reports error 619 or 806.'),
 		_('Install the package {package} on this router (some builds call it {alt_package}), then allow PPTP passthrough. Better: switch to a VPN that works through NAT (IKEv2/IPsec, OpenVPN or WireGuard); PPTP is not secure.')
 	],
 	'pptp-no-helper': [
@@ -158,8 +158,8 @@ const FINDING_TEXT = {
 	],
 	'vpn-ok': [
 		(p) => p.natt
-			? _('{who} reaches {peer} over {proto} through NAT-T (UDP 4500): the server answers and data flows both ways.')
-			: _('{who} reaches {peer} over {proto}: the server answers and data flows both ways.'),
+			? _('The {proto} VPN from {who_lc} to {peer} works: the server answers and data flows both ways (through NAT-T, UDP 4500).')
+			: _('The {proto} VPN from {who_lc} to {peer} works: the server answers and data flows both ways.'),
 		_('Nothing to do.')
 	]
 };
@@ -237,12 +237,15 @@ function whoText(f, p) {
 function findingVars(f) {
 	const p = L.isObject(f.params) ? f.params : {};
 	const matches = Array.isArray(p.matches) ? p.matches : [];
+	const who = whoText(f, p);
 	return Object.assign({}, p, {
-		who: whoText(f, p),
+		who: who,
+		/* English puts "your device" mid-sentence in lower case */
+		who_lc: who.charAt(0).toLowerCase() + who.slice(1),
 		peer: f.peer || p.peer,
 		proto: protoName(f.protocol || p.protocol),
 		what: matches.length ? matches.map((m) => MATCH_TEXT[m] || m).reduce((a, b) => _('%s and %s').format(a, b)) : null,
-		port: portText(p),
+		port: portText(p) || (p.port != null ? 'UDP %s'.format(p.port) : null),
 		others: Array.isArray(p.others) ? p.others.join(', ') : p.others
 	});
 }
@@ -328,7 +331,8 @@ function eventText(ev) {
 
 function timeText(t) {
 	const d = t ? new Date(t) : null;
-	return (d && !isNaN(d)) ? d.toLocaleString() : '-';
+	/* in the language of the page, as LuCI sets it on <html lang> */
+	return (d && !isNaN(d)) ? d.toLocaleString(document.documentElement.lang || undefined) : '-';
 }
 
 return view.extend({
@@ -498,7 +502,7 @@ return view.extend({
 			return E('div', { 'class': 'cbi-section-node vpnpass-finding', 'data-code': f.code }, [
 				E('p', {}, [ badge(s[0], s[1]), ' ', E('strong', {}, [ protoName(f.protocol) ]), ' · ', E('small', {}, [ timeText(f.last_seen) ]) ]),
 				E('p', { 'class': 'vpnpass-finding-message', 'title': f.message || '' }, [ t[0] ]),
-				t[1] ? E('p', { 'class': 'vpnpass-advice' }, [ E('strong', {}, [ _('What to do:') ]), ' ', t[1] ]) : E('span')
+				t[1] ? E('p', { 'class': 'vpnpass-advice' }, [ E('strong', {}, [ _('What to do:') ]), ' ', E('span', { 'class': 'vpnpass-advice-text', 'title': f.advice || '' }, [ t[1] ]) ]) : E('span')
 			]);
 		});
 	},

@@ -1,0 +1,206 @@
+package luci
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vpnpass/vpnpass/build/po2lmo/lmo"
+)
+
+// repo paths the pages are served from.
+var (
+	repoRoot  = filepath.Join("..", "..")
+	appDir    = filepath.Join(repoRoot, "openwrt", "luci-app-vpnpass")
+	viewDir   = filepath.Join(appDir, "htdocs", "luci-static", "resources", "view")
+	aclFile   = filepath.Join(appDir, "root", "usr", "share", "rpcd", "acl.d", "luci-app-vpnpass.json")
+	artifacts = filepath.Join(repoRoot, "test", "artifacts")
+)
+
+// ubusBackend answers one ubus call on the object vpnpass with the JSON
+// object `vpnpass rpcd call` would print.
+type ubusBackend func(method string, params json.RawMessage) (json.RawMessage, error)
+
+// server stands in for uhttpd + rpcd: static files, the translation table
+// LuCI would serve, and ubus JSON-RPC at /ubus, allowing exactly the
+// methods the app's rpcd ACL grants.
+type server struct {
+	t       *testing.T
+	backend ubusBackend
+	allowed map[string]bool
+	mu      sync.Mutex
+	calls   []string
+	url     string
+}
+
+const sessionID = "0123456789abcdef0123456789abcdef"
+
+var indexTmpl = template.Must(template.ParseFiles("standin/index.html"))
+
+// startServer serves on ln (a 127.0.0.1 listener, made where the browser
+// can reach it).
+func startServer(t *testing.T, ln net.Listener, backend ubusBackend) *server {
+	t.Helper()
+	s := &server{t: t, backend: backend, allowed: aclMethods(t)}
+	mux := http.NewServeMux()
+	mux.Handle("/standin/", http.StripPrefix("/standin/", http.FileServer(http.Dir("standin"))))
+	mux.Handle("/luci-static/resources/view/", http.StripPrefix("/luci-static/resources/view/", http.FileServer(http.Dir(viewDir))))
+	mux.HandleFunc("/i18n/", s.catalog)
+	mux.HandleFunc("/ubus", s.ubus)
+	mux.HandleFunc("/", s.index)
+	srv := &http.Server{Handler: mux}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	s.url = "http://" + ln.Addr().String()
+	return s
+}
+
+// aclMethods reads the read and write ubus grants of the app's ACL: the
+// LuCI admin session has both.
+func aclMethods(t *testing.T) map[string]bool {
+	t.Helper()
+	var acl map[string]struct {
+		Read, Write struct {
+			Ubus map[string][]string `json:"ubus"`
+		}
+	}
+	b, err := os.ReadFile(aclFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &acl); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	a := acl["luci-app-vpnpass"]
+	for _, m := range append(a.Read.Ubus["vpnpass"], a.Write.Ubus["vpnpass"]...) {
+		out[m] = true
+	}
+	return out
+}
+
+func (s *server) index(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	lang := r.URL.Query().Get("lang")
+	data := map[string]string{"Lang": "en", "Session": sessionID}
+	if lang != "" && lang != "en" {
+		data["Lang"], data["Catalog"] = lang, "/i18n/"+lang+".js"
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := indexTmpl.Execute(w, data); err != nil {
+		s.t.Errorf("index: %v", err)
+	}
+}
+
+// catalog serves window.TR as LuCI does (hash -> text) from the .lmo our
+// converter compiles from po/<lang>/vpnpass.po.
+func (s *server) catalog(w http.ResponseWriter, r *http.Request) {
+	lang := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/i18n/"), ".js")
+	tr, err := compileCatalog(lang)
+	if err != nil {
+		s.t.Errorf("catalog %s: %v", lang, err)
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	b, _ := json.Marshal(tr)
+	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+	fmt.Fprintf(w, "window.TR = %s;\n", b)
+}
+
+func compileCatalog(lang string) (map[string]string, error) {
+	f, err := os.Open(filepath.Join(appDir, "po", lang, "vpnpass.po"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, plural, err := lmo.ParsePO(f)
+	if err != nil {
+		return nil, err
+	}
+	b, err := lmo.WriteLMO(entries, plural)
+	if err != nil {
+		return nil, err
+	}
+	return lmo.ReadLMO(b)
+}
+
+type rpcRequest struct {
+	JSONRPC string            `json:"jsonrpc"`
+	ID      json.RawMessage   `json:"id"`
+	Method  string            `json:"method"`
+	Params  []json.RawMessage `json:"params"`
+}
+
+// ubus handles uhttpd-mod-ubus JSON-RPC: one request or a batch array;
+// "call" params are [session, object, method, args]; the result is
+// [status] or [0, data], status 6 being "permission denied".
+func (s *server) ubus(w http.ResponseWriter, r *http.Request) {
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(r.Body); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	raw := bytes.TrimSpace(body.Bytes())
+	var reqs []rpcRequest
+	batch := len(raw) > 0 && raw[0] == '['
+	if !batch {
+		raw = append(append([]byte{'['}, raw...), ']')
+	}
+	if err := json.Unmarshal(raw, &reqs); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	var replies []any
+	for _, q := range reqs {
+		replies = append(replies, map[string]any{"jsonrpc": "2.0", "id": q.ID, "result": s.call(q)})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if batch {
+		_ = json.NewEncoder(w).Encode(replies)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(replies[0])
+}
+
+func (s *server) call(q rpcRequest) []any {
+	var sid, object, method string
+	if q.Method != "call" || len(q.Params) != 4 || json.Unmarshal(q.Params[0], &sid) != nil ||
+		json.Unmarshal(q.Params[1], &object) != nil || json.Unmarshal(q.Params[2], &method) != nil {
+		return []any{2} // invalid argument
+	}
+	if sid != sessionID || object != "vpnpass" || !s.allowed[method] {
+		return []any{6}
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, method)
+	s.mu.Unlock()
+	out, err := s.backend(method, q.Params[3])
+	if err != nil {
+		s.t.Errorf("ubus vpnpass %s: %v", method, err)
+		return []any{9} // unspecified error
+	}
+	return []any{0, json.RawMessage(out)}
+}
+
+func (s *server) called(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if c == method {
+			n++
+		}
+	}
+	return n
+}
