@@ -59,19 +59,17 @@ func (s *Store) run() {
 	}
 }
 
-// drain takes every event already queued (all Appends that returned before
-// a Flush began are in the channel).
+// drain takes the events queued when a Flush arrives: every Append that
+// returned before the Flush began is among them (the channel is FIFO). Only
+// that many: events that keep arriving during a storm must not keep the
+// Flush from returning.
 func (s *Store) drain(add func(Event)) {
-	for {
-		select {
-		case ev, ok := <-s.in:
-			if !ok {
-				return
-			}
-			add(ev)
-		default:
+	for n := len(s.in); n > 0; n-- {
+		ev, ok := <-s.in
+		if !ok {
 			return
 		}
+		add(ev)
 	}
 }
 
