@@ -365,7 +365,8 @@ func shellcheck(t *testing.T, paths ...string) {
 func TestShellcheck(t *testing.T) {
 	root := repoRoot(t)
 	shellcheck(t, filepath.Join(root, "openwrt/files/etc/init.d/vpnpass"),
-		filepath.Join(root, "openwrt/files/usr/libexec/rpcd/vpnpass"))
+		filepath.Join(root, "openwrt/files/usr/libexec/rpcd/vpnpass"),
+		filepath.Join(root, "openwrt/examples/vpnpass-remote.sh"))
 	scripts, _ := filepath.Glob(filepath.Join(root, "build/ipk/*.post*"))
 	scripts = append(scripts, filepath.Join(root, "build/ipk/vpnpass.prerm"))
 	shellcheck(t, scripts...)

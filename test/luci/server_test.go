@@ -33,12 +33,20 @@ type ubusBackend func(method string, params json.RawMessage) (json.RawMessage, e
 // LuCI would serve, and ubus JSON-RPC at /ubus, allowing exactly the
 // methods the app's rpcd ACL grants.
 type server struct {
-	t       *testing.T
-	backend ubusBackend
-	allowed map[string]bool
-	mu      sync.Mutex
-	calls   []string
-	url     string
+	t        *testing.T
+	backend  ubusBackend
+	mu       sync.Mutex
+	sessions map[string]map[string]bool // session id -> vpnpass methods granted
+	logins   map[string]login           // rpcd "config login" entries
+	calls    []string
+	url      string
+}
+
+// login is an rpcd login: a password and the ACL groups it may use.
+type login struct {
+	password string
+	acl      string // file under acl.d granting the methods
+	group    string
 }
 
 const sessionID = "0123456789abcdef0123456789abcdef"
@@ -49,7 +57,8 @@ var indexTmpl = template.Must(template.ParseFiles("standin/index.html"))
 // can reach it).
 func startServer(t *testing.T, ln net.Listener, backend ubusBackend) *server {
 	t.Helper()
-	s := &server{t: t, backend: backend, allowed: aclMethods(t)}
+	s := &server{t: t, backend: backend, logins: map[string]login{},
+		sessions: map[string]map[string]bool{sessionID: aclMethods(t, aclFile, "luci-app-vpnpass")}}
 	mux := http.NewServeMux()
 	mux.Handle("/standin/", http.StripPrefix("/standin/", http.FileServer(http.Dir("standin"))))
 	mux.Handle("/luci-static/resources/view/", http.StripPrefix("/luci-static/resources/view/", http.FileServer(http.Dir(viewDir))))
@@ -63,16 +72,16 @@ func startServer(t *testing.T, ln net.Listener, backend ubusBackend) *server {
 	return s
 }
 
-// aclMethods reads the read and write ubus grants of the app's ACL: the
-// LuCI admin session has both.
-func aclMethods(t *testing.T) map[string]bool {
+// aclMethods reads the read and write grants of an rpcd ACL group on the
+// ubus object vpnpass (the LuCI admin session has both of the app's).
+func aclMethods(t *testing.T, file, group string) map[string]bool {
 	t.Helper()
 	var acl map[string]struct {
 		Read, Write struct {
 			Ubus map[string][]string `json:"ubus"`
 		}
 	}
-	b, err := os.ReadFile(aclFile)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +89,7 @@ func aclMethods(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	out := map[string]bool{}
-	a := acl["luci-app-vpnpass"]
+	a := acl[group]
 	for _, m := range append(a.Read.Ubus["vpnpass"], a.Write.Ubus["vpnpass"]...) {
 		out[m] = true
 	}
@@ -179,18 +188,41 @@ func (s *server) call(q rpcRequest) []any {
 		json.Unmarshal(q.Params[1], &object) != nil || json.Unmarshal(q.Params[2], &method) != nil {
 		return []any{2} // invalid argument
 	}
-	if sid != sessionID || object != "vpnpass" || !s.allowed[method] {
-		return []any{6}
+	if object == "session" && method == "login" {
+		return s.login(q.Params[3])
 	}
 	s.mu.Lock()
-	s.calls = append(s.calls, method)
+	allowed := s.sessions[sid][method] && object == "vpnpass"
+	if allowed {
+		s.calls = append(s.calls, method)
+	}
 	s.mu.Unlock()
+	if !allowed {
+		return []any{6}
+	}
 	out, err := s.backend(method, q.Params[3])
 	if err != nil {
 		s.t.Errorf("ubus vpnpass %s: %v", method, err)
 		return []any{9} // unspecified error
 	}
 	return []any{0, json.RawMessage(out)}
+}
+
+// login is rpcd's session.login: a new session holding the login's ACL.
+func (s *server) login(params json.RawMessage) []any {
+	var p struct{ Username, Password string }
+	if json.Unmarshal(params, &p) != nil {
+		return []any{2}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.logins[p.Username]
+	if !ok || l.password != p.Password {
+		return []any{6}
+	}
+	sid := fmt.Sprintf("%032x", len(s.sessions)+1)
+	s.sessions[sid] = aclMethods(s.t, l.acl, l.group)
+	return []any{0, map[string]any{"ubus_rpc_session": sid, "timeout": 300, "expires": 300}}
 }
 
 func (s *server) called(method string) int {
