@@ -37,8 +37,8 @@ const agentConfig = `config agent 'main'
 	list lan_device 'br-lan'
 	option history_path '%s/history.db'
 	option history_max_kb '%d'
-	option observe '0'
-	option accounting '0'
+	option observe '1'
+	option accounting '1'
 
 config passthrough 'pptp'
 	option mode '%s'
@@ -52,7 +52,7 @@ config passthrough 'ipsec'
 
 // startAgent writes a config with the given modes (pptp, l2tp, ipsec) and
 // starts `vpnpass agent` in the router, waiting until its socket answers.
-func startAgent(t *testing.T, l *lab.Lab, modes ...string) *agentRun {
+func startAgent(t testing.TB, l *lab.Lab, modes ...string) *agentRun {
 	t.Helper()
 	a := newAgent(t, l)
 	a.writeConfig(t, modes...)
@@ -62,14 +62,14 @@ func startAgent(t *testing.T, l *lab.Lab, modes ...string) *agentRun {
 
 // newAgent prepares an agent's directory (config, socket, history) without
 // writing the config or starting it.
-func newAgent(t *testing.T, l *lab.Lab) *agentRun {
+func newAgent(t testing.TB, l *lab.Lab) *agentRun {
 	a := &agentRun{l: l, dir: t.TempDir(), log: &lab.Buffer{}}
 	a.config = filepath.Join(a.dir, "vpnpass")
 	a.socket = filepath.Join(a.dir, "vpnpass.sock")
 	return a
 }
 
-func (a *agentRun) writeConfig(t *testing.T, modes ...string) {
+func (a *agentRun) writeConfig(t testing.TB, modes ...string) {
 	t.Helper()
 	m := append(append([]string{}, modes...), "default", "default", "default")
 	kb := a.maxKB
@@ -82,7 +82,7 @@ func (a *agentRun) writeConfig(t *testing.T, modes ...string) {
 	}
 }
 
-func (a *agentRun) start(t *testing.T) {
+func (a *agentRun) start(t testing.TB) {
 	t.Helper()
 	bin := a.bin
 	if bin == "" {
@@ -136,7 +136,7 @@ func (a *agentRun) cli(args ...string) ([]byte, error) {
 }
 
 // stop sends SIGTERM and waits for the agent to exit.
-func (a *agentRun) stop(t *testing.T) {
+func (a *agentRun) stop(t testing.TB) {
 	t.Helper()
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

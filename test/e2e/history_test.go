@@ -37,7 +37,7 @@ type historyParams struct {
 
 // events asks the agent's API for history, directly on its socket (a unix
 // socket is reachable from any network namespace).
-func (a *agentRun) events(t *testing.T, p historyParams) []apiEvent {
+func (a *agentRun) events(t testing.TB, p historyParams) []apiEvent {
 	t.Helper()
 	c, err := api.Dial(a.socket)
 	if err != nil {
@@ -56,7 +56,7 @@ func (a *agentRun) events(t *testing.T, p historyParams) []apiEvent {
 }
 
 // kill9 kills the agent with SIGKILL and reaps it.
-func (a *agentRun) kill9(t *testing.T) {
+func (a *agentRun) kill9(t testing.TB) {
 	t.Helper()
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

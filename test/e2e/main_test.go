@@ -17,31 +17,53 @@ var vpnpassBin string
 // binDir holds the binaries built for this run.
 var binDir string
 
-// testhooksBin is vpnpass built with the vpnpass_testhooks tag (the event
-// flood of agent/testhooks_flood.go), built on first use only.
-var testhooksBin struct {
-	once sync.Once
-	path string
-	err  error
+// variants are other builds of vpnpass, each built on first use only.
+var variants struct {
+	mu    sync.Mutex
+	built map[string]string
 }
 
-// floodBinary returns the path of the test-hooks build.
+// floodBinary returns vpnpass built with the vpnpass_testhooks tag (the
+// event flood of agent/testhooks_flood.go).
 func floodBinary(t testing.TB) string {
 	t.Helper()
-	testhooksBin.once.Do(func() {
-		path := filepath.Join(binDir, "vpnpass-testhooks")
-		out, err := exec.Command("go", "build", "-tags", "vpnpass_testhooks", "-o", path,
-			"github.com/vpnpass/vpnpass/cmd/vpnpass").CombinedOutput()
-		if err != nil {
-			testhooksBin.err = fmt.Errorf("build vpnpass -tags vpnpass_testhooks: %v\n%s", err, out)
-			return
-		}
-		testhooksBin.path = path
-	})
-	if testhooksBin.err != nil {
-		t.Fatal(testhooksBin.err)
+	return variant(t, "vpnpass-testhooks", nil, "-tags", "vpnpass_testhooks")
+}
+
+// releaseBinary returns vpnpass built as `make build` and the packages build
+// it (static, no cgo, stripped), for measurements of the shipped program;
+// with testhooks it also has the flood hook.
+func releaseBinary(t testing.TB, testhooks bool) string {
+	t.Helper()
+	args := []string{"-trimpath", "-ldflags", "-s -w"}
+	name := "vpnpass-release"
+	if testhooks {
+		args = append(args, "-tags", "vpnpass_testhooks")
+		name += "-testhooks"
 	}
-	return testhooksBin.path
+	return variant(t, name, []string{"CGO_ENABLED=0"}, args...)
+}
+
+// variant builds cmd/vpnpass once per run with extra environment and flags.
+func variant(t testing.TB, name string, env []string, flags ...string) string {
+	t.Helper()
+	variants.mu.Lock()
+	defer variants.mu.Unlock()
+	if p, ok := variants.built[name]; ok {
+		return p
+	}
+	path := filepath.Join(binDir, name)
+	args := append(append([]string{"build"}, flags...), "-o", path, "github.com/vpnpass/vpnpass/cmd/vpnpass")
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %v: %v\n%s", args, err, out)
+	}
+	if variants.built == nil {
+		variants.built = map[string]string{}
+	}
+	variants.built[name] = path
+	return path
 }
 
 func TestMain(m *testing.M) {
