@@ -14,6 +14,7 @@
 #   VPNPASS_VM_LOGDIR        where the guests' consoles go (default test/artifacts)
 #   VPNPASS_VM_REFRESH=1     fetch the newest Debian kernels again
 #   VPNPASS_WRONG_ENDIAN=1   passed on: the byte-order proof of test/vmtest
+#   GO                       the go command (default go)
 # Needs root (apt-get, mknod); installs its host packages when missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +32,7 @@ declare -A QEMU_ARGS=(
 declare -A CONSOLE_OF=([s390x]=ttysclp0 [mipsel]=ttyS0 [mips]=ttyS0)
 
 VM_RUN=${VPNPASS_VM_RUN:-}
+GO=${GO:-go}
 VM_TIMEOUT=${VPNPASS_VM_TIMEOUT:-900}
 VM_TEST_TIMEOUT=${VPNPASS_VM_TEST_TIMEOUT:-5m}
 VM_LOGDIR=${VPNPASS_VM_LOGDIR:-$REPO_ROOT/test/artifacts}
@@ -42,7 +44,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--run) VM_RUN=$2; shift 2 ;;
 	--run=*) VM_RUN=${1#--run=}; shift ;;
-	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,/^# Needs root/p' "$0"; exit 0 ;;
 	s390x | mipsel | mips) targets+=("$1"); shift ;;
 	*) die "unknown argument $1 (targets: ${ALL_TARGETS[*]})" ;;
 	esac
@@ -99,7 +101,7 @@ default_pkgs() {
 test_packages() {
 	local goarch=$1
 	# shellcheck disable=SC2046
-	(cd "$REPO_ROOT" && GOOS=linux GOARCH=$goarch go list -e \
+	(cd "$REPO_ROOT" && GOOS=linux GOARCH=$goarch "$GO" list -e \
 		-f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' \
 		${VPNPASS_VM_PKGS:-$(default_pkgs)} 2>/dev/null)
 }
@@ -114,12 +116,12 @@ build_tests() {
 	: >"$bindir/manifest"
 	: >"$bindir/build-failures"
 	export CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOMIPS=softfloat
-	(cd "$REPO_ROOT" && go build -o "$bindir/init" ./test/vmtest/vminit)
+	(cd "$REPO_ROOT" && "$GO" build -o "$bindir/init" ./test/vmtest/vminit)
 	while read -r ip dir; do
 		[ -n "$ip" ] || continue
 		rel=${dir#"$REPO_ROOT"/}
 		name="${rel//\//_}.test"
-		if (cd "$REPO_ROOT" && go test -c -ldflags='-s -w' -o "$bindir/$name" "$ip") >"$bindir/$name.log" 2>&1; then
+		if (cd "$REPO_ROOT" && "$GO" test -c -ldflags='-s -w' -o "$bindir/$name" "$ip") >"$bindir/$name.log" 2>&1; then
 			echo "$name $rel" >>"$bindir/manifest"
 		else
 			log "$target: $rel does not compile for $goarch:"
@@ -161,6 +163,7 @@ report() {
 		while read -r l; do
 			p=$((p + $(field "$l" passed))) f=$((f + $(field "$l" failed))) k=$((k + $(field "$l" skipped)))
 		done < <(grep -a '^VMTEST-PKG ' "$log" || true)
+		f=$((f + 1)) # the package that was running, or the boot itself
 	fi
 	if [ "$buildfail" -gt 0 ]; then
 		verdict=FAIL f=$((f + buildfail)) note="$note  ($buildfail package(s) did not compile)"
@@ -226,7 +229,6 @@ main() {
 	RESULTS=()
 	for t in "${targets[@]}"; do
 		run_target "$t" || rc=1
-		printf '%s\n' "${RESULTS[-1]}" >&2
 	done
 	echo
 	printf '%s\n' "${RESULTS[@]}"
