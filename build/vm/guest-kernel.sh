@@ -52,7 +52,7 @@ fetch_guest_kernel() {
 	done
 	kver=$(ls "$root/lib/modules" | head -n1)
 	kimage=$(ls "$root/boot/"vmlinu[xz]-"$kver" 2>/dev/null | head -n1)
-	[ -n "$kver" ] && [ -n "$kimage" ] || die "$target: no kernel image in $kpkg"
+	if [ -z "$kver" ] || [ -z "$kimage" ]; then die "$target: no kernel image in $kpkg"; fi
 	unpack_xz_modules "$root/lib/modules/$kver"
 	depmod -b "$root" "$kver"
 	rm -rf "$dir/debs"

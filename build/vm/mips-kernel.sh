@@ -44,7 +44,7 @@ check_config() {
 	lost=$(grep -E '^CONFIG_[A-Z0-9_]+=y$' "$VM_DIR/mips-malta.config" | while read -r line; do
 		grep -qxF "$line" "$cfg" || echo "${line%=y}"
 	done)
-	[ -z "$lost" ] || die "mips-malta.config: not enabled after allnoconfig: $(echo $lost)"
+	[ -z "$lost" ] || die "mips-malta.config: not enabled after allnoconfig: $(tr '\n' ' ' <<<"$lost")"
 }
 
 src=$(unpack_source)

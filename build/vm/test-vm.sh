@@ -59,11 +59,11 @@ flock -n 8 || { log "another test-vm run holds $VM_CACHE; waiting"; flock 8; }
 
 # host_packages lists what this run needs on the host.
 host_packages() {
-	local p=(cpio kmod xz-utils gzip)
-	has_target s390x && p+=(qemu-system-misc)
-	if has_target mipsel || has_target mips; then p+=(qemu-system-mips); fi
-	has_target mips && p+=(gcc-mips-linux-gnu "$(linux_source_pkg)" bc flex bison make gcc libc6-dev)
-	echo "${p[@]}"
+	local pkgs=(cpio kmod xz-utils gzip)
+	has_target s390x && pkgs+=(qemu-system-misc)
+	if has_target mipsel || has_target mips; then pkgs+=(qemu-system-mips); fi
+	has_target mips && pkgs+=(gcc-mips-linux-gnu "$(linux_source_pkg)" bc flex bison make gcc libc6-dev)
+	echo "${pkgs[@]}"
 }
 
 # start_mips_kernel builds the big-endian kernel in the background when it is
@@ -100,7 +100,7 @@ default_pkgs() {
 # test_packages prints "<import path> <dir>" for every package with tests.
 test_packages() {
 	local goarch=$1
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046,SC2086 # package patterns are words
 	(cd "$REPO_ROOT" && GOOS=linux GOARCH=$goarch "$GO" list -e \
 		-f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' \
 		${VPNPASS_VM_PKGS:-$(default_pkgs)} 2>/dev/null)
@@ -179,11 +179,12 @@ report() {
 # unpacked root and release that the modules come from.
 kernel_for() {
 	if [ "$1" = mips ]; then
-		echo "$(mips_vmlinux_path)"
+		mips_vmlinux_path
 		return
 	fi
 	# shellcheck disable=SC1090,SC1091
 	. "$VM_CACHE/$1/guest.env"
+	# shellcheck disable=SC2153 # set by guest.env
 	echo "$KIMAGE $GUEST_ROOT $KVER"
 }
 
@@ -212,6 +213,7 @@ total_line() {
 			f=$((f + 1)) # a target that could not even boot
 			continue
 		fi
+		# shellcheck disable=SC2086 # three numbers
 		set -- $n
 		p=$((p + $1)) f=$((f + $2)) k=$((k + $3))
 	done
