@@ -16,6 +16,7 @@ import (
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/agent/wan"
+	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
@@ -46,6 +47,7 @@ type Daemon struct {
 	store   *history.Store
 	watcher *wan.Watcher
 
+	doc   *doctor       // conntrack watch and diagnosis; nil until started
 	kick  chan struct{} // asks the reconcile loop to look now
 	ready bool          // the first setup is done (guarded by mu)
 
@@ -90,6 +92,7 @@ func Run(ctx context.Context, o Options) error {
 	d.setupLocked()
 	d.ready = true
 	d.mu.Unlock()
+	d.startDoctor(ctx, &wg)
 	// Serve only now: a client that gets an answer sees the modes applied.
 	// (The socket exists already, so early clients wait in its backlog.)
 	srv := d.server()
@@ -144,6 +147,9 @@ func (d *Daemon) shutdown() {
 	}
 	if err := fw.CleanupAll(d.opts.Paths.Root); err != nil {
 		d.fail("final cleanup", err)
+	}
+	if err := conntrack.RemoveObserver(); err != nil {
+		d.fail("remove the observer table", err)
 	}
 	d.record(history.Event{Kind: history.KindAgentStopped, Severity: history.SeverityInfo, Message: "vpnpass agent stopped; its rules were removed"})
 }

@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -30,11 +32,10 @@ func (d *Daemon) server() *api.Server {
 	s.Handle("nat", d.handleNat)
 	s.Handle("history", d.handleHistory)
 	s.Handle("reload", d.handleReload)
-	for _, m := range []string{"doctor", "probe"} {
-		s.Handle(m, func(context.Context, json.RawMessage) (any, error) {
-			return nil, api.NotAvailable("%s is not available in this build yet", m)
-		})
-	}
+	s.Handle("doctor", d.handleDoctor)
+	s.Handle("probe", func(context.Context, json.RawMessage) (any, error) {
+		return nil, api.NotAvailable("probe is not available in this build yet")
+	})
 	return s
 }
 
@@ -240,4 +241,37 @@ func parseSince(s string) (time.Time, error) {
 		return time.Time{}, errBadSince
 	}
 	return time.Now().Add(-dur).UTC(), nil
+}
+
+func (d *Daemon) handleDoctor(_ context.Context, raw json.RawMessage) (any, error) {
+	var p struct {
+		Host string `json:"host"`
+	}
+	if err := api.DecodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	host, err := parseHost(p.Host)
+	if err != nil {
+		return nil, api.BadParams("%v", err)
+	}
+	if d.doc == nil {
+		return nil, api.NotAvailable("the conntrack watch is not running: see the agent's log")
+	}
+	d.doc.mu.Lock()
+	defer d.doc.mu.Unlock()
+	res := doctorView(d.doc.tracker, host)
+	res.Source = "live"
+	return res, nil
+}
+
+// parseHost validates an optional host address.
+func parseHost(s string) (netip.Addr, error) {
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return a, fmt.Errorf("host %q: must be an IP address", s)
+	}
+	return a.Unmap(), nil
 }

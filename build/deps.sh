@@ -3,7 +3,7 @@
 # Usage: build/deps.sh [core|peers|all]   (default: all)
 set -euo pipefail
 core=(nftables iptables conntrack iproute2 xz-utils qemu-user-static)
-peers=(python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins
+peers=(python3-scapy xl2tpd strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-extra-plugins coturn miniupnpd shellcheck)
 case "${1:-all}" in
 core) want=("${core[@]}") ;;

@@ -88,6 +88,7 @@ func init() {
 		"agent":   {run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
 		"history": {run: runHistory, usage: "history [--since T] [--kind K] [--limit N] [--json]"},
 		"nat":     {run: runNat, usage: "nat [--probe] [--json]"},
+		"doctor":  {run: runDoctor, usage: "doctor [--host IP] [--json]"},
 		"rpcd":    {run: runRPCD, minArgs: 1, maxArgs: 2, usage: "rpcd list | rpcd call METHOD"},
 		"status":  {run: runStatus, usage: "status [--json]"},
 		"enable":  {run: modeCommand(netfilter.ModeAllow), minArgs: 1, maxArgs: 1, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
@@ -111,6 +112,9 @@ func printSet(w io.Writer, p netfilter.Protocol, mode netfilter.Mode, dry bool, 
 
 func runCleanup(_ context.Context, o *opts, env Env) error {
 	if err := fw.CleanupAll("/"); err != nil {
+		return err
+	}
+	if err := conntrack.RemoveObserver(); err != nil {
 		return err
 	}
 	if o.json {

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/agent"
+)
+
+// runDoctor prints the current findings, newest first: message, then advice.
+func runDoctor(ctx context.Context, o *opts, env Env) error {
+	var res agent.DoctorResult
+	ok, err := callDaemon(ctx, o, "doctor", map[string]string{"host": o.host}, &res)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		d, err := loadDirect(o, env, false)
+		if err != nil {
+			return err
+		}
+		if res, err = agent.DoctorSnapshot(ctx, d.cfg, d.router, d.paths, o.host); err != nil {
+			return err
+		}
+	}
+	if o.json {
+		return printJSON(env.Stdout, res)
+	}
+	return printDoctor(env.Stdout, res)
+}
+
+func printDoctor(w io.Writer, res agent.DoctorResult) error {
+	b := &strings.Builder{}
+	if res.Source == "snapshot" {
+		b.WriteString("(No vpnpass daemon running: judged from one look at the connection table right now.)\n\n")
+	}
+	if len(res.Findings) == 0 {
+		b.WriteString("No VPN connections seen from the LAN yet.\n")
+	}
+	for _, f := range res.Findings {
+		who := f.Host
+		if f.HostName != "" {
+			who = f.HostName + " (" + f.Host + ")"
+		}
+		fmt.Fprintf(b, "[%s] %s  %s → %s  %s\n", f.Severity, f.Code, who, f.Peer, f.LastSeen.Local().Format("15:04:05"))
+		fmt.Fprintf(b, "  %s\n", f.Message)
+		if f.Advice != "" {
+			fmt.Fprintf(b, "  What to do: %s\n", f.Advice)
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,257 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/helpers"
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/fw"
+)
+
+// How often the doctor judges sessions, reads the observer and refreshes its
+// view of the firewall (inspection is not free on a router).
+const (
+	judgeEvery = 2 * time.Second
+	factsEvery = 30 * time.Second
+)
+
+// doctor owns the conntrack tracker. The tracker is not safe for concurrent
+// use: the doctor goroutine feeds it and the API reads under mu.
+type doctor struct {
+	mu        sync.Mutex
+	tracker   *conntrack.Tracker
+	facts     conntrack.Context
+	factsAt   time.Time
+	observing bool
+	stats     func() conntrack.WatchStats
+}
+
+// startDoctor turns on accounting and the observer (as configured), then
+// watches conntrack and judges sessions until ctx ends.
+func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
+	d.mu.Lock()
+	cfg, router := d.cfg, d.router
+	d.mu.Unlock()
+	doc := &doctor{tracker: conntrack.NewTracker(classifier(router.LANDevices))}
+	if cfg.Accounting {
+		if changed, err := conntrack.EnableAccounting(); err != nil {
+			d.fail("turn on conntrack accounting", err)
+		} else if changed {
+			d.record(history.Event{Kind: history.KindConntrackAccountingOn, Severity: history.SeverityInfo,
+				Message: "Turned on conntrack accounting (net.netfilter.nf_conntrack_acct) so \"sent but never answered\" can be told from packet counts."})
+		}
+	}
+	if cfg.Observe && len(router.LANDevices) > 0 {
+		if err := conntrack.EnsureObserver(router.LANDevices); err != nil {
+			d.fail("install the observer table", err)
+		} else {
+			doc.observing = true
+			// The baseline now, before new traffic: the tracker's first
+			// snapshot only records what was counted before it existed.
+			if entries, err := conntrack.ReadObserver(); err == nil {
+				doc.tracker.Observe(entries, time.Now())
+			}
+		}
+	}
+	w := conntrack.NewWatcher(conntrack.WatchConfig{OnOverrun: func(st conntrack.WatchStats) {
+		d.record(history.Event{Kind: history.KindConntrackOverrun, Severity: history.SeverityWarning,
+			Message: "The kernel dropped conntrack events (too many connections at once); vpnpass re-read the table and carries on.",
+			Details: map[string]any{"overruns": st.Overruns, "resyncs": st.Resyncs}})
+	}})
+	doc.stats = w.Stats
+	d.doc = doc
+	events := make(chan conntrack.Event, 1024)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := w.Run(ctx, events); err != nil && ctx.Err() == nil {
+			d.fail("watch conntrack", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		d.doctorLoop(ctx, events)
+	}()
+}
+
+// classifier tells LAN hosts from the router's own addresses.
+func classifier(lans []string) conntrack.Classifier {
+	var c conntrack.Classifier
+	for _, name := range lans {
+		if ifc, err := net.InterfaceByName(name); err == nil {
+			addrs, _ := ifc.Addrs()
+			for _, a := range addrs {
+				if p, err := netip.ParsePrefix(a.String()); err == nil {
+					c.LAN = append(c.LAN, p.Masked())
+				}
+			}
+		}
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			c.Local = append(c.Local, p.Addr())
+		}
+	}
+	return c
+}
+
+func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) {
+	tick := time.NewTicker(judgeEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-events:
+			d.doc.mu.Lock()
+			d.doc.tracker.Apply(ev)
+			d.doc.mu.Unlock()
+		case now := <-tick.C:
+			d.judge(now)
+		}
+	}
+}
+
+// judge reads the observer, refreshes the firewall facts when stale, judges
+// due sessions and records changed findings as vpn.finding events.
+func (d *Daemon) judge(now time.Time) {
+	doc := d.doc
+	var entries []conntrack.ObserverEntry
+	if doc.observing {
+		var err error
+		if entries, err = conntrack.ReadObserver(); err != nil {
+			d.fail("read the observer", err)
+		}
+	}
+	facts := d.factsFor(now)
+	doc.mu.Lock()
+	if entries != nil {
+		doc.tracker.Observe(entries, now)
+	}
+	facts.Now = now
+	changed := doc.tracker.Judge(facts)
+	doc.tracker.Expire(now)
+	doc.mu.Unlock()
+	for _, f := range changed {
+		d.record(history.Event{Kind: history.KindVPNFinding, Severity: string(f.Severity), Protocol: string(f.Protocol),
+			Host: f.Host, Peer: f.Peer, Message: f.Message,
+			Details: map[string]any{"code": string(f.Code), "advice": f.Advice, "params": f.Params}})
+	}
+}
+
+// factsFor returns what the diagnosis needs to know about this router,
+// refreshed every factsEvery.
+func (d *Daemon) factsFor(now time.Time) conntrack.Context {
+	doc := d.doc
+	doc.mu.Lock()
+	fresh := now.Sub(doc.factsAt) < factsEvery
+	facts := doc.facts
+	doc.mu.Unlock()
+	if fresh {
+		return facts
+	}
+	d.mu.Lock()
+	router, desired := d.router, d.cfg.Desired()
+	d.mu.Unlock()
+	facts = conntrack.Context{Observing: doc.observing, HostInfo: hostNamer(DefaultLeases)}
+	if d.watcher != nil {
+		if n, ok := d.watcher.Current(); ok {
+			facts.NAT = conntrack.NATVerdict{Code: string(n.Code), Class: string(n.Class), Device: n.WANDevice,
+				Address: first(n.Addresses), Upstream: upstreamName(n.Upstream.Model, n.Upstream.Address)}
+		}
+	}
+	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: router.LANDevices, WANDevice: router.WANDevice, Desired: desired}); err == nil {
+		facts.RouterNATs = ins.Masquerade
+		facts.Drops = dropRules(ins.Protocols)
+		facts.PPTPAssigned = len(ins.PPTPAssignedBy) > 0
+	} else if d.limit.allow("doctor-inspect") {
+		d.log.Warn("doctor: inspection failed", "err", err)
+	}
+	if rep, err := helpers.Probe(helpers.Options{}); err == nil {
+		facts.PPTPHelper = rep.PPTP.State
+	}
+	doc.mu.Lock()
+	doc.facts, doc.factsAt = facts, now
+	doc.mu.Unlock()
+	return facts
+}
+
+// dropRules lists the footprint elements this router's firewall drops.
+func dropRules(ps map[netfilter.Protocol]netfilter.ProtoStatus) []conntrack.DropRule {
+	var out []conntrack.DropRule
+	for _, p := range netfilter.Protocols {
+		fp := netfilter.Footprint(p)
+		for i, e := range ps[p].Elements {
+			if (e.Verdict == netfilter.Drop || e.Verdict == netfilter.Reject) && i < len(fp) && e.DecidedBy != nil {
+				out = append(out, conntrack.DropRule{Element: fp[i], Verdict: e.Verdict, DecidedBy: *e.DecidedBy})
+			}
+		}
+	}
+	return out
+}
+
+// DoctorResult is the API's doctor result.
+type DoctorResult struct {
+	Findings []conntrack.Finding `json:"findings"`
+	Sessions []SessionView       `json:"sessions"`
+	// Source says where the findings come from: "live" (the daemon's
+	// watch) or "snapshot" (a one-off conntrack dump without a daemon).
+	Source string `json:"source"`
+}
+
+// SessionView is a session as the API shows it.
+type SessionView struct {
+	Protocol  netfilter.Protocol `json:"protocol"`
+	Host      string             `json:"host"`
+	Peer      string             `json:"peer"`
+	Router    bool               `json:"router"`
+	Phase     string             `json:"phase"`
+	FirstSeen time.Time          `json:"first_seen"`
+	LastSeen  time.Time          `json:"last_seen"`
+	Flows     int                `json:"flows"`
+}
+
+// doctorView returns the findings (newest first) and sessions, for one host or all.
+func doctorView(t *conntrack.Tracker, host netip.Addr) DoctorResult {
+	res := DoctorResult{Findings: []conntrack.Finding{}, Sessions: []SessionView{}}
+	for _, f := range t.Findings() {
+		if !host.IsValid() || f.Host == host.String() {
+			res.Findings = append(res.Findings, f)
+		}
+	}
+	sort.SliceStable(res.Findings, func(i, j int) bool { return res.Findings[i].LastSeen.After(res.Findings[j].LastSeen) })
+	for _, s := range t.Sessions() {
+		if host.IsValid() && s.Key.Host != host {
+			continue
+		}
+		res.Sessions = append(res.Sessions, SessionView{Protocol: s.Key.Protocol, Host: s.Key.Host.String(),
+			Peer: s.Key.Peer.String(), Router: s.Router, Phase: s.Phase().String(), FirstSeen: s.FirstSeen.UTC(),
+			LastSeen: s.LastSeen.UTC(), Flows: len(s.Flows)})
+	}
+	return res
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func upstreamName(model, addr string) string {
+	switch {
+	case model != "" && addr != "":
+		return model + " at " + addr
+	case model != "":
+		return model
+	}
+	return addr
+}

@@ -1,0 +1,44 @@
+package agent
+
+import (
+	"context"
+	"time"
+
+	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/netfilter/fw"
+)
+
+// DoctorSnapshot is `vpnpass doctor` without a daemon: one conntrack dump of
+// the VPN footprint, judged as it stands now. It cannot know what happened
+// before the dump or what the firewall dropped (no observer history), so the
+// result says source "snapshot".
+func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, host string) (DoctorResult, error) {
+	h, err := parseHost(host)
+	if err != nil {
+		return DoctorResult{}, err
+	}
+	flows, err := conntrack.DumpFootprint(0)
+	if err != nil {
+		return DoctorResult{}, err
+	}
+	t := conntrack.NewTracker(classifier(r.LANDevices))
+	now := time.Now()
+	for _, f := range flows {
+		t.Apply(conntrack.Event{Type: conntrack.EventDump, Flow: f, Time: now})
+	}
+	t.Apply(conntrack.Event{Type: conntrack.EventSyncDone, Time: now})
+	facts := conntrack.Context{HostInfo: hostNamer(DefaultLeases)}
+	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WANDevice, Desired: cfg.Desired()}); err == nil {
+		facts.RouterNATs, facts.Drops, facts.PPTPAssigned = ins.Masquerade, dropRules(ins.Protocols), len(ins.PPTPAssignedBy) > 0
+	}
+	if n, err := LiveSources(cfg, p.Network).WAN(ctx, false); err == nil {
+		facts.NAT = conntrack.NATVerdict{Code: string(n.Code), Class: string(n.Class), Device: n.WANDevice, Address: first(n.Addresses)}
+	}
+	// Judge everything as it stands: a snapshot has no later to wait for.
+	facts.Now = now.Add(conntrack.QuietAfter)
+	t.Judge(facts)
+	res := doctorView(t, h)
+	res.Source = "snapshot"
+	return res, nil
+}

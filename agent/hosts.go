@@ -1,0 +1,56 @@
+package agent
+
+import (
+	"bufio"
+	"net/netip"
+	"os"
+	"strings"
+)
+
+// DefaultLeases is dnsmasq's lease file on OpenWrt.
+const DefaultLeases = "/tmp/dhcp.leases"
+
+// hostNamer names LAN hosts for findings: the DHCP lease's hostname and MAC
+// (dnsmasq: "expiry mac ip hostname clientid"), else the MAC from the
+// kernel's neighbour table. Both files are read once per namer.
+func hostNamer(leases string) func(netip.Addr) (name, mac string) {
+	type host struct{ name, mac string }
+	known := map[netip.Addr]host{}
+	readFields(leases, func(f []string) {
+		if len(f) >= 4 {
+			if a, err := netip.ParseAddr(f[2]); err == nil {
+				name := f[3]
+				if name == "*" {
+					name = ""
+				}
+				known[a] = host{name, strings.ToLower(f[1])}
+			}
+		}
+	})
+	// /proc/net/arp: "IP address  HW type  Flags  HW address  Mask  Device".
+	readFields("/proc/net/arp", func(f []string) {
+		if len(f) >= 4 && f[3] != "00:00:00:00:00:00" {
+			if a, err := netip.ParseAddr(f[0]); err == nil {
+				if h, ok := known[a]; !ok || h.mac == "" {
+					known[a] = host{h.name, strings.ToLower(f[3])}
+				}
+			}
+		}
+	})
+	return func(a netip.Addr) (string, string) {
+		h := known[a.Unmap()]
+		return h.name, h.mac
+	}
+}
+
+func readFields(path string, fn func([]string)) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fn(strings.Fields(s.Text()))
+	}
+}
