@@ -8,7 +8,7 @@ PKG := github.com/vpnpass/vpnpass/agent/cli
 LDFLAGS := -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT)
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build cross test test-go test-vm vet demo deps go123 clean
+.PHONY: all build cross test test-go test-vm vet demo deps go123 ipk i18n clean
 
 all: build
 
@@ -41,6 +41,17 @@ test: deps vet test-go go123 cross
 
 demo: deps build
 	$(GO) run ./test/demo --vpnpass "$(CURDIR)/bin/vpnpass"
+
+# OpenWrt packages in dist/: vpnpass_<ver>_<arch>.ipk (mips_24kc, mipsel_24kc,
+# arm_cortex-a7_neon-vfpv4, aarch64_cortex-a53, x86_64), luci-app-vpnpass, luci-i18n-vpnpass-ja.
+ipk: cross
+	VERSION=$(VERSION) ./build/ipk/build.sh
+
+# Refresh the LuCI translation template after changing the view or the menu.
+i18n:
+	$(GO) run ./build/po2lmo -pot openwrt/luci-app-vpnpass/po/templates/vpnpass.pot \
+	  openwrt/luci-app-vpnpass/htdocs/luci-static/resources/view/vpnpass/overview.js \
+	  openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json
 
 clean:
 	rm -rf bin dist
