@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/agent/probe"
 	"github.com/vpnpass/vpnpass/agent/wan"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
@@ -33,9 +35,7 @@ func (d *Daemon) server() *api.Server {
 	s.Handle("history", d.handleHistory)
 	s.Handle("reload", d.handleReload)
 	s.Handle("doctor", d.handleDoctor)
-	s.Handle("probe", func(context.Context, json.RawMessage) (any, error) {
-		return nil, api.NotAvailable("probe is not available in this build yet")
-	})
+	s.Handle("probe", handleProbe)
 	return s
 }
 
@@ -274,4 +274,43 @@ func parseHost(s string) (netip.Addr, error) {
 		return a, fmt.Errorf("host %q: must be an IP address", s)
 	}
 	return a.Unmap(), nil
+}
+
+// ProbeParams are the API's probe parameters.
+type ProbeParams struct {
+	Host     string `json:"host"`
+	Protocol string `json:"protocol"`
+}
+
+func handleProbe(ctx context.Context, raw json.RawMessage) (any, error) {
+	var p ProbeParams
+	if err := api.DecodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	res, err := RunProbe(ctx, p)
+	if errors.Is(err, probe.ErrInvalid) {
+		return nil, api.BadParams("%v", err)
+	}
+	if err != nil {
+		return nil, api.Failed("%v", err)
+	}
+	return res, nil
+}
+
+// ProbeResult is the probe method's result.
+type ProbeResult struct {
+	Results []probe.Result `json:"results"`
+}
+
+// RunProbe checks a VPN server from the router itself (API and CLI).
+func RunProbe(ctx context.Context, p ProbeParams) (ProbeResult, error) {
+	host, err := netip.ParseAddr(p.Host)
+	if err != nil {
+		return ProbeResult{}, fmt.Errorf("%w: host %q must be an IP address", probe.ErrInvalid, p.Host)
+	}
+	res, err := probe.Run(ctx, host.Unmap(), []string{p.Protocol}, probe.Options{})
+	if res == nil {
+		res = []probe.Result{}
+	}
+	return ProbeResult{Results: res}, err
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/agent/probe"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -89,6 +90,7 @@ func init() {
 		"history": {run: runHistory, usage: "history [--since T] [--kind K] [--limit N] [--json]"},
 		"nat":     {run: runNat, usage: "nat [--probe] [--json]"},
 		"doctor":  {run: runDoctor, usage: "doctor [--host IP] [--json]"},
+		"probe":   {run: runProbe, minArgs: 1, maxArgs: 1, usage: "probe HOST [--protocol ipsec|pptp|l2tp] [--json]"},
 		"rpcd":    {run: runRPCD, minArgs: 1, maxArgs: 2, usage: "rpcd list | rpcd call METHOD"},
 		"status":  {run: runStatus, usage: "status [--json]"},
 		"enable":  {run: modeCommand(netfilter.ModeAllow), minArgs: 1, maxArgs: 1, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
@@ -245,4 +247,12 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// usageOr turns an invalid-parameter error into a usage error (exit 2).
+func usageOr(err error) error {
+	if errors.Is(err, probe.ErrInvalid) {
+		return usageError{err.Error()}
+	}
+	return err
 }

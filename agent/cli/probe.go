@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/agent"
+)
+
+// runProbe checks a VPN server from the router: the daemon does it when it
+// runs (same result), else this process does.
+func runProbe(ctx context.Context, o *opts, env Env) error {
+	p := agent.ProbeParams{Host: o.args[0], Protocol: o.protocol}
+	if p.Protocol == "" {
+		p.Protocol = o.proto
+	}
+	var res agent.ProbeResult
+	ok, err := callDaemon(ctx, o, "probe", p, &res)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if res, err = agent.RunProbe(ctx, p); err != nil {
+			return usageOr(err)
+		}
+	}
+	if o.json {
+		return printJSON(env.Stdout, res)
+	}
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "Probing %s from this router:\n", p.Host)
+	for _, r := range res.Results {
+		rtt := ""
+		if r.Outcome == "answered" || r.Outcome == "refused" {
+			rtt = fmt.Sprintf(" in %.1f ms", r.RTTMs)
+		}
+		fmt.Fprintf(b, "  %-6s %s/%-5d %-9s%s", r.Protocol, r.Transport, r.Port, r.Outcome, rtt)
+		if r.Detail != "" {
+			fmt.Fprintf(b, "  (%s)", r.Detail)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("answered: the server (or something in front of it) speaks the protocol; refused: an ICMP error or TCP reset came back;\nsilent: nothing came back — the server is down or something between here and there drops it.\n")
+	_, err = io.WriteString(env.Stdout, b.String())
+	return err
+}
