@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-	"time"
 )
 
 // ErrInUse is returned by ListenUnix when a live server already listens on
@@ -62,7 +61,7 @@ func clearStale(path string) error {
 	if fi.Mode()&os.ModeSocket == 0 {
 		return fmt.Errorf("%s exists and is not a socket; not removing it", path)
 	}
-	c, err := net.DialTimeout("unix", path, time.Second)
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"}) // typed: see Client.dial
 	if err == nil {
 		c.Close()
 		return fmt.Errorf("%s: %w", path, ErrInUse)

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/wan/netx"
 )
 
 // A minimal HTTP/1.1 client over net.Conn: one request per connection
@@ -97,8 +99,8 @@ type response struct {
 // do sends one request and reads the whole response. headers are written as
 // given (no user input reaches them unchecked).
 func do(ctx context.Context, method string, u httpURL, headers []string, body string) (response, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", u.host.String())
+	// netx, not net.Dialer: string addresses would link Go's DNS resolver.
+	c, err := netx.DialTCP(ctx, u.host)
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", method, u, err)
 	}

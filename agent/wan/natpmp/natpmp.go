@@ -71,10 +71,10 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Resu
 	}
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
-	var d net.Dialer
 	// A connected socket only receives from the gateway's address and port,
-	// which RFC 6886 3.1 requires the client to check anyway.
-	c, err := d.DialContext(ctx, "udp4", netip.AddrPortFrom(gateway, Port).String())
+	// which RFC 6886 3.1 requires the client to check anyway. A typed address:
+	// net.Dialer's string addresses would link Go's DNS resolver.
+	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(gateway, Port)))
 	if err != nil {
 		return Result{}, fmt.Errorf("natpmp: dial %v: %w", gateway, err)
 	}

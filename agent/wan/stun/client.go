@@ -8,7 +8,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"strconv"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/wan/netx"
 )
 
 // DefaultPort is the STUN port used when the server string has none.
@@ -59,11 +62,11 @@ func Query(ctx context.Context, server string, opt Options) (Result, error) {
 	if _, _, err := net.SplitHostPort(server); err != nil {
 		server = net.JoinHostPort(server, DefaultPort)
 	}
-	if host, _, _ := net.SplitHostPort(server); host == "" {
+	host, port, _ := net.SplitHostPort(server)
+	if host == "" {
 		return Result{}, fmt.Errorf("stun: server %q has no host", server)
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "udp4", server)
+	c, err := dial(ctx, host, port)
 	if err != nil {
 		return Result{}, fmt.Errorf("stun: dial %s: %w", server, err)
 	}
@@ -76,6 +79,21 @@ func Query(ctx context.Context, server string, opt Options) (Result, error) {
 		return Result{}, fmt.Errorf("stun: %s: %w", server, err)
 	}
 	return res, nil
+}
+
+// dial resolves host (an IPv4 literal, a hosts entry or a DNS name) with
+// netx rather than net.Dialer, whose string addresses link Go's resolver
+// (~210 KiB on mips), and connects a UDP socket to it.
+func dial(ctx context.Context, host, port string) (*net.UDPConn, error) {
+	pn, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || pn == 0 {
+		return nil, fmt.Errorf("bad port %q", port)
+	}
+	ip, err := netx.LookupIPv4(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(pn))))
 }
 
 // exchange runs the retransmission loop on a connected UDP socket.

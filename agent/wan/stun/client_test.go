@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/wan/netx"
 )
 
 // fakeServer answers each request on a loopback UDP socket with whatever
@@ -150,5 +152,24 @@ func TestQueryBadServer(t *testing.T) {
 		if _, err := Query(context.Background(), s, fast); err == nil {
 			t.Errorf("%q: no error", s)
 		}
+	}
+}
+
+// A server given by name is resolved (here through /etc/hosts).
+func TestQueryByName(t *testing.T) {
+	if a, err := netx.LookupIPv4(context.Background(), "localhost"); err != nil || a != netip.MustParseAddr("127.0.0.1") {
+		t.Skipf("localhost is %v, %v here", a, err)
+	}
+	srv, _ := fakeServer(t, func(req []byte, from netip.AddrPort, _ int) [][]byte { return [][]byte{success(req, from)} })
+	_, port, _ := net.SplitHostPort(srv)
+	res, err := Query(context.Background(), "localhost:"+port, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Server.String() != srv {
+		t.Errorf("server %v, want %s", res.Server, srv)
+	}
+	if _, err := Query(context.Background(), "localhost:0", fast); err == nil {
+		t.Error("port 0: no error")
 	}
 }
