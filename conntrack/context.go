@@ -39,6 +39,13 @@ type DropRule struct {
 type ESPClient struct {
 	Host     netip.Addr
 	Answered bool
+	// Confirmed is true when the kernel confirmed a conntrack entry for the
+	// host's ESP. Raw ESP has no ports: behind NAT only one host per server
+	// gets an entry, the others' packets clash with it and are dropped
+	// before confirmation, so only the observer counts them.
+	Confirmed bool
+	// NATed is true when the confirmed entry shows a rewritten source.
+	NATed bool
 }
 
 // Context is everything besides the session that the diagnosis reads. The

@@ -180,6 +180,16 @@ func precedenceScenarios() []scenario {
 			obs(hostA, ObsESPInUDP, DirOut, 40), obs(hostA, ObsESPInUDP, DirIn, 38)}}},
 			ctx: withCtx(natCtx(), func(c *Context) { c.Observing = true }), judgeAt: sec(40),
 			want: []string{"192.168.1.10 vpn-ok"}},
+		// The kernel refuses a second host's raw ESP to the same server at
+		// the NAT (no ports to tell them apart): no conntrack entry, only the
+		// observer's count. That is the clash, not this router's filter.
+		{name: "esp-multiple-clients-nat-clash", steps: [][]step{
+			lifecycle(espA, 0, sec(0.05), never, never),
+		}, obs: []obsSnap{{0, nil}, {sec(2), []ObserverEntry{obs(hostA, ObsESP, DirOut, 3), obs(hostA, ObsESP, DirIn, 3),
+			obs(hostB, ObsESP, DirOut, 3)}}},
+			ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.11 esp-multiple-clients"}},
+		{name: "firewall-drops-esp-no-other-host", obs: []obsSnap{{0, nil}, {sec(2), []ObserverEntry{obs(hostB, ObsESP, DirOut, 3)}}},
+			ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.11 firewall-drops"}},
 		{name: "router-own-ike-unanswered", steps: [][]step{
 			lifecycle(fl(1, netfilter.ProtoUDP, wanIP, 500, server, 500, false), 0, never, never, never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"198.51.100.2 ike-unanswered"}},

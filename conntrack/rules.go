@@ -26,6 +26,9 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 		if o.Direction != DirOut || o.Packets == 0 || len(f.s.FlowsOf(o.Element.Kind())) > 0 {
 			continue
 		}
+		if o.Element == ObsESP && f.espClashed() {
+			continue // the NAT refused it, not the filter: esp-multiple-clients
+		}
 		ev = append(ev, observedEvidence(f.s, o))
 		add(elementMatch(o.Element.Kind()))
 	}
@@ -225,10 +228,32 @@ func ruleL2TPWithoutIPsec(f facts) (candidate, bool) {
 	return candidate{CodeL2TPWithoutIPsec, SeverityError, nil, flowsEvidence(f.ctl)}, true
 }
 
+// espClashed reports whether this host's raw ESP left the LAN (the observer
+// counted it) without ever getting a conntrack entry while another LAN host
+// holds the NAT's one ESP mapping to the same server: the kernel dropped the
+// clashing packets before confirmation, as a filter drop would look.
+func (f facts) espClashed() bool {
+	if len(f.esp) > 0 {
+		return false
+	}
+	if o := f.s.ObservedOf(ObsESP, DirOut); o == nil || o.Packets == 0 {
+		return false
+	}
+	for _, c := range f.ctx.ESPClients[f.s.Key.Peer] {
+		if c.Host != f.s.Key.Host && c.Confirmed && (c.NATed || f.nat) {
+			return true
+		}
+	}
+	return false
+}
+
 // ruleESPMultipleClients: several LAN hosts send raw ESP to one server
-// through this NAT; only one can hold the mapping.
+// through this NAT; only one can hold the mapping. The others' ESP is
+// either unanswered in conntrack or, when it clashed at the NAT, only
+// counted by the observer.
 func ruleESPMultipleClients(f facts) (candidate, bool) {
-	if len(f.esp) == 0 || anyAnswered(f.esp) || !f.nat {
+	clashed := f.espClashed()
+	if !clashed && (len(f.esp) == 0 || anyAnswered(f.esp) || !f.nat) {
 		return candidate{}, false
 	}
 	var others []string
@@ -240,7 +265,11 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 	if len(others) == 0 {
 		return candidate{}, false
 	}
-	return candidate{CodeESPMultipleClients, SeverityError, map[string]any{"others": others}, flowsEvidence(f.esp)}, true
+	ev := flowsEvidence(f.esp)
+	if clashed {
+		ev = append(ev, observedEvidence(f.s, f.s.ObservedOf(ObsESP, DirOut)))
+	}
+	return candidate{CodeESPMultipleClients, SeverityError, map[string]any{"others": others}, ev}, true
 }
 
 // dataAnswered reports whether data came back: raw ESP or GRE answered,

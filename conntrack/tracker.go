@@ -320,8 +320,8 @@ func (t *Tracker) fillContext(ctx *Context) {
 	if ctx.ESPClients == nil {
 		ctx.ESPClients = map[netip.Addr][]ESPClient{}
 		for _, s := range t.sortedSessions() {
-			if esp := s.FlowsOf(KindESP); len(esp) > 0 && !s.Router {
-				ctx.ESPClients[s.Key.Peer] = append(ctx.ESPClients[s.Key.Peer], ESPClient{s.Key.Host, anyAnswered(esp)})
+			if c, ok := espClient(s); ok {
+				ctx.ESPClients[s.Key.Peer] = append(ctx.ESPClients[s.Key.Peer], c)
 			}
 		}
 	}
@@ -333,6 +333,26 @@ func (t *Tracker) fillContext(ctx *Context) {
 			}
 		}
 	}
+}
+
+// espClient describes a LAN session's raw ESP: from its conntrack flows, or
+// from the observer alone when the kernel confirmed none (a NAT clash or a
+// filter drop, which the diagnosis tells apart).
+func espClient(s *Session) (ESPClient, bool) {
+	if s.Router {
+		return ESPClient{}, false
+	}
+	if esp := s.FlowsOf(KindESP); len(esp) > 0 {
+		c := ESPClient{Host: s.Key.Host, Answered: anyAnswered(esp), Confirmed: true}
+		for _, f := range esp {
+			c.NATed = c.NATed || f.Flow.SrcNATed()
+		}
+		return c, true
+	}
+	if o := s.ObservedOf(ObsESP, DirOut); o != nil && o.Packets > 0 {
+		return ESPClient{Host: s.Key.Host, Answered: s.ObservedOf(ObsESP, DirIn) != nil}, true
+	}
+	return ESPClient{}, false
 }
 
 func (t *Tracker) sortedSessions() []*Session {
