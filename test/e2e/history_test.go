@@ -135,7 +135,7 @@ func TestKill9WhileFlooding(t *testing.T) {
 		// Everything since this run started (earlier runs were checked after
 		// their own kill; re-reading them each round only costs time).
 		before = a.events(t, historyParams{Since: starts[0].Time.Format(time.RFC3339Nano), Limit: 1 << 20})
-		rates = append(rates, floodRateOf(before))
+		rates = append(rates, appendRate(starts[0], before))
 		// Land the kill at a random point of the batch cycle (a commit every
 		// ~100 ms at this rate).
 		time.Sleep(time.Duration(rand.IntN(100)) * time.Millisecond)
@@ -173,24 +173,18 @@ func checkKept(t *testing.T, a *agentRun, before []apiEvent, round int) {
 	}
 }
 
-// floodRateOf estimates the rate at which test.flood events were committed,
-// from the seq and time of the newest ones (newest first).
-func floodRateOf(evs []apiEvent) float64 {
-	var flood []apiEvent
-	for _, e := range evs {
-		if e.Kind == "test.flood" {
-			flood = append(flood, e)
-		}
-	}
-	if len(flood) < 2 {
+// appendRate is the rate at which events were committed from a run's
+// agent.started event to the newest one (the flood starts just after it, so
+// this errs low, by at most the few ms between them).
+func appendRate(started apiEvent, evs []apiEvent) float64 {
+	if len(evs) == 0 {
 		return 0
 	}
-	newest, oldest := flood[0], flood[len(flood)-1]
-	el := newest.Time.Sub(oldest.Time).Seconds()
+	el := evs[0].Time.Sub(started.Time).Seconds()
 	if el <= 0 {
 		return 0
 	}
-	return float64(newest.Seq-oldest.Seq) / el
+	return float64(evs[0].Seq-started.Seq) / el
 }
 
 // TestFloodHookOnlyInTestBuild: the flood hook is compiled only with the
