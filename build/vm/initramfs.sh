@@ -75,6 +75,10 @@ write_config() {
 		echo "halt=poweroff"
 		echo "timeout=$VM_TEST_TIMEOUT"
 		[ -z "$VM_RUN" ] || echo "run=$VM_RUN"
+		# Routers raise the conntrack limit (OpenWrt: 16384 and up); a 256 MB
+		# guest would otherwise stop at ~4096 flows, and the VMs test byte
+		# order, not capacity.
+		echo "sysctl=net/netfilter/nf_conntrack_max=65536"
 		for kv in $VM_GUEST_ENV; do echo "env=$kv"; done
 	} >"$conf"
 }

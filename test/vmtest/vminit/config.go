@@ -16,6 +16,7 @@ import (
 //	timeout=<duration>     -test.timeout per package
 //	env=KEY=VALUE          added to the tests' environment (repeatable)
 //	module=<path>          module to load, relative to /lib/modules/<release> (repeatable, in order)
+//	sysctl=<key>=<value>   written under /proc/sys after the modules are loaded (repeatable)
 //	test=<binary> <dir>    test binary under /tests, run in /src/<dir> (repeatable, in order)
 type config struct {
 	halt    string
@@ -23,6 +24,7 @@ type config struct {
 	timeout time.Duration
 	env     []string
 	modules []string
+	sysctls []string
 	tests   []testBinary
 }
 
@@ -86,6 +88,11 @@ func (c *config) set(key, val string) error {
 		c.env = append(c.env, val)
 	case "module":
 		c.modules = append(c.modules, val)
+	case "sysctl":
+		if !strings.Contains(val, "=") {
+			return fmt.Errorf("sysctl must be KEY=VALUE, got %q", val)
+		}
+		c.sysctls = append(c.sysctls, val)
 	case "test":
 		name, dir, ok := strings.Cut(val, " ")
 		if !ok || name == "" || dir == "" {

@@ -15,6 +15,7 @@ timeout=90s
 env=VPNPASS_WRONG_ENDIAN=1
 module=kernel/net/netfilter/nf_tables.ko
 module=kernel/net/netfilter/nft_ct.ko
+sysctl=net/netfilter/nf_conntrack_max=65536
 test=netfilter_nft.test netfilter/nft
 test=vmtest.test test/vmtest
 `
@@ -28,6 +29,7 @@ test=vmtest.test test/vmtest
 		timeout: 90 * time.Second,
 		env:     []string{"VPNPASS_WRONG_ENDIAN=1"},
 		modules: []string{"kernel/net/netfilter/nf_tables.ko", "kernel/net/netfilter/nft_ct.ko"},
+		sysctls: []string{"net/netfilter/nf_conntrack_max=65536"},
 		tests: []testBinary{
 			{name: "netfilter_nft.test", dir: "netfilter/nft"},
 			{name: "vmtest.test", dir: "test/vmtest"},
@@ -54,6 +56,7 @@ func TestParseConfigErrors(t *testing.T) {
 		"halt=sleep",
 		"timeout=soon",
 		"env=NOVALUE",
+		"sysctl=net/netfilter/nf_conntrack_max",
 		"test=onlyname",
 		"colour=blue",
 	} {

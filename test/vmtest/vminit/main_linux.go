@@ -38,6 +38,7 @@ func main() {
 	}
 	fmt.Printf("VMTEST-BOOT kernel=%s tests=%d\n", kernelRelease(), len(cfg.tests))
 	loadModules(cfg.modules)
+	setSysctls(cfg.sysctls)
 	if err := loopbackUp(); err != nil {
 		fmt.Println("VMTEST-ERROR loopback:", err)
 	}

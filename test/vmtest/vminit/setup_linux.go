@@ -86,6 +86,18 @@ func loadModule(path string) error {
 	return nil
 }
 
+// setSysctls writes "key=value" settings of the guest's initial namespace
+// (the VM's own, never the host's). A failure is reported, not fatal.
+func setSysctls(kvs []string) {
+	for _, kv := range kvs {
+		key, val, _ := strings.Cut(kv, "=")
+		p := filepath.Join("/proc/sys", key)
+		if err := os.WriteFile(p, []byte(val), 0o644); err != nil {
+			fmt.Printf("VMTEST-ERROR sysctl %s: %v\n", key, err)
+		}
+	}
+}
+
 // loopbackUp sets IFF_UP on lo in the initial namespace.
 func loopbackUp() error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
