@@ -28,7 +28,10 @@ type agentRun struct {
 	bin    string   // the binary to run; "" = vpnpassBin
 	env    []string // added to the agent's environment
 	maxKB  int      // option history_max_kb; 0 = 512
-	logged bool     // the log is printed on failure (registered once)
+	// options are extra lines of the agent section, e.g.
+	// "list public_range '198.51.100.0/24'".
+	options []string
+	logged  bool // the log is printed on failure (registered once)
 }
 
 const agentConfig = `config agent 'main'
@@ -39,7 +42,7 @@ const agentConfig = `config agent 'main'
 	option history_max_kb '%d'
 	option observe '1'
 	option accounting '1'
-
+%s
 config passthrough 'pptp'
 	option mode '%s'
 
@@ -76,7 +79,11 @@ func (a *agentRun) writeConfig(t testing.TB, modes ...string) {
 	if kb == 0 {
 		kb = 512
 	}
-	text := fmt.Sprintf(agentConfig, a.dir, kb, m[0], m[1], m[2])
+	var extra strings.Builder
+	for _, o := range a.options {
+		extra.WriteString("\t" + o + "\n")
+	}
+	text := fmt.Sprintf(agentConfig, a.dir, kb, extra.String(), m[0], m[1], m[2])
 	if err := os.WriteFile(a.config, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -91,4 +91,16 @@ func nftIn(t testing.TB, node *lab.Node, script string) {
 	}
 }
 
+// startAgentPublic starts an agent that counts the lab's documentation
+// "internet" (198.51.100.0/24) as public, as a router with a real public
+// address sees it: a Single lab is then not double NAT.
+func startAgentPublic(t *testing.T, l *lab.Lab) *agentRun {
+	t.Helper()
+	a := newAgent(t, l)
+	a.options = []string{"list public_range '198.51.100.0/24'"}
+	a.writeConfig(t)
+	a.start(t)
+	return a
+}
+
 func key(host, peer, protocol string) string { return host + " " + peer + " " + protocol }
