@@ -104,6 +104,11 @@ var uciBools = map[string]bool{
 	"0": false, "no": false, "off": false, "false": false, "disabled": false,
 }
 
+// The field constructors are not inlined: inlined into the table's
+// initialisation, every call would compile its own copies of the closures
+// (~8 KiB on mips in all).
+//
+//go:noinline
 func boolField(ptr func(*Config) *bool) field {
 	return field{
 		valid: "1 or 0 (also yes/no, on/off, true/false, enabled/disabled)",
@@ -119,6 +124,7 @@ func boolField(ptr func(*Config) *bool) field {
 	}
 }
 
+//go:noinline
 func intField(valid string, lo, hi int, ptr func(*Config) *int) field {
 	return field{
 		valid: valid,
@@ -135,6 +141,7 @@ func intField(valid string, lo, hi int, ptr func(*Config) *int) field {
 	}
 }
 
+//go:noinline
 func stringField(valid string, check func(string) error, ptr func(*Config) *string) field {
 	return field{
 		valid: valid,
