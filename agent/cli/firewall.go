@@ -26,6 +26,10 @@ type setParams struct {
 	DryRun   bool   `json:"dry_run"`
 }
 
+// noinline: inlined into the command table, each call would get its own copy
+// of the closure (~1.2 KiB on mips each).
+//
+//go:noinline
 func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
 	return func(ctx context.Context, o *opts, env Env) error {
 		p, err := netfilter.ParseProtocol(o.args[0])
