@@ -3,7 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
-	"slices"
+	"sort"
 
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/wan"
@@ -81,7 +81,7 @@ func CollectStatus(ctx context.Context, src Sources, in StatusInput) (Status, er
 		return st, fmt.Errorf("status: %w", err)
 	}
 	rep.PPTP.AssignedBy = append(rep.PPTP.AssignedBy, ins.PPTPAssignedBy...)
-	slices.Sort(rep.PPTP.AssignedBy)
+	sort.StringSlice(rep.PPTP.AssignedBy).Sort()
 	st.Helpers["pptp"], st.Helpers["gre"] = rep.PPTP, rep.GRE
 	return st, nil
 }

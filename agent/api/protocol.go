@@ -51,7 +51,7 @@ func DecodeRequest(line []byte) (Request, *Error) {
 		}
 	}
 	if len(unknown) > 0 {
-		sort.Strings(unknown)
+		sort.StringSlice(unknown).Sort()
 		return req, Errorf(CodeBadRequest, "unknown request field %q (fields: id, method, params)", unknown[0])
 	}
 	raw, ok := m["method"]

@@ -247,7 +247,7 @@ func (s *Server) methods() []string {
 	for k := range s.handlers {
 		m = append(m, k)
 	}
-	sort.Strings(m)
+	sort.StringSlice(m).Sort()
 	return m
 }
 

@@ -210,7 +210,7 @@ func runHelp(_ context.Context, _ *opts, env Env) error {
 	for n := range commands {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sort.StringSlice(names).Sort()
 	b := &strings.Builder{}
 	b.WriteString("usage: vpnpass [--json] [--config PATH] [--socket PATH] [--direct] COMMAND [ARGS]\n\ncommands:\n")
 	for _, n := range names {

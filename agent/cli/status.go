@@ -77,7 +77,7 @@ func printHelpers(b *strings.Builder, st agent.Status) {
 	for n := range st.Helpers {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sort.StringSlice(names).Sort()
 	for _, n := range names {
 		h := st.Helpers[n]
 		line := fmt.Sprintf("Helper %-5s %s", n+":", h.State)

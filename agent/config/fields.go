@@ -94,7 +94,7 @@ func agentOptionNames() []string {
 	for n := range agentFields {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sort.StringSlice(names).Sort()
 	return names
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -143,8 +144,8 @@ func moveAside(path string, now time.Time) (string, error) {
 		return "", err
 	}
 	syncDir(path)
-	old, _ := filepath.Glob(path + ".corrupt-*")
-	sort.Strings(old) // the names sort by the time they were moved aside
+	old := withPrefix(path + ".corrupt-")
+	sort.StringSlice(old).Sort() // the names sort by the time they were moved aside
 	for len(old) > keepCorrupt {
 		if old[0] != name {
 			os.Remove(old[0])
@@ -155,3 +156,24 @@ func moveAside(path string, now time.Time) (string, error) {
 }
 
 func dirOf(path string) string { return filepath.Dir(path) }
+
+// withPrefix lists the files whose path starts with prefix. (Not
+// filepath.Glob: it would read prefix's metacharacters as a pattern, and its
+// generic sort costs ~12 KiB on mips; sort.StringSlice uses sort.Sort, which
+// the libraries link anyway.)
+func withPrefix(prefix string) []string {
+	dir, base := filepath.Split(prefix)
+	f, err := os.Open(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil
+	}
+	names, _ := f.Readdirnames(-1)
+	f.Close()
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, base) {
+			out = append(out, dir+n)
+		}
+	}
+	return out
+}

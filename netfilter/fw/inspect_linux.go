@@ -3,6 +3,7 @@ package fw
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/google/nftables"
@@ -163,7 +164,7 @@ func (f firewalls) facts(in *Inspection, wan string) error {
 	for o := range owners {
 		in.PPTPAssignedBy = append(in.PPTPAssignedBy, o)
 	}
-	slices.Sort(in.PPTPAssignedBy)
+	sort.StringSlice(in.PPTPAssignedBy).Sort()
 	return nil
 }
 

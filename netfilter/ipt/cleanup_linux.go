@@ -99,7 +99,7 @@ func cleanTable(r cleaner, table string) error {
 	if err != nil {
 		return fmt.Errorf("list chains of %s: %w", table, err)
 	}
-	sort.Strings(names)
+	sort.StringSlice(names).Sort()
 	var ours []string
 	for _, n := range names {
 		if isOurChain(n) {

@@ -79,7 +79,7 @@ func diffOwnChains(g *opGroups, fam string, ts *tableState, ot ownTable) {
 			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
+	sort.StringSlice(names).Sort()
 	for _, n := range names {
 		for _, r := range ts.chains[n].Rules {
 			g.chainDeletes = append(g.chainDeletes, delOp(fam, ot.table, r))

@@ -182,6 +182,6 @@ func ownView(st famState) string {
 			}
 		}
 	}
-	sort.Strings(lines)
+	sort.StringSlice(lines).Sort()
 	return strings.Join(lines, "\n")
 }

@@ -126,7 +126,7 @@ func sortedList(vals []string) []string {
 		return vals
 	}
 	parts := strings.Split(vals[0], ",")
-	sort.Strings(parts)
+	sort.StringSlice(parts).Sort()
 	return []string{strings.Join(parts, ",")}
 }
 

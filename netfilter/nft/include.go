@@ -181,11 +181,20 @@ const tempPattern = ".fw4-forward-*.nft*"
 
 // removeTemps deletes leftovers of an interrupted writeInclude.
 func (c config) removeTemps() error {
-	left, err := filepath.Glob(filepath.Join(filepath.Dir(c.includeFile()), tempPattern))
+	// Not filepath.Glob: its generic string sort costs ~12 KiB on mips. Like
+	// Glob, an unreadable directory lists nothing.
+	dir := filepath.Dir(c.includeFile())
+	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("list include temp files: %w", err)
+		return nil
 	}
-	for _, f := range left {
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	for _, n := range names {
+		if ok, _ := filepath.Match(tempPattern, n); !ok {
+			continue
+		}
+		f := filepath.Join(dir, n)
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove %s: %w", f, err)
 		}

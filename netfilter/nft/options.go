@@ -59,7 +59,7 @@ func validate(kind netfilter.Kind, lanDevices []string, wan, root string, autoIn
 			c.lan = append(c.lan, d)
 		}
 	}
-	sort.Strings(c.lan)
+	sort.StringSlice(c.lan).Sort()
 	if c.wan != "" {
 		if err := validIfname(c.wan); err != nil {
 			return c, fmt.Errorf("nft backend: WAN device: %w", err)

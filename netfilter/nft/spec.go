@@ -309,6 +309,6 @@ func (c config) foreignSpecs(d netfilter.Desired, f family) []ruleSpec {
 // sortedCopy returns names sorted, for canonical forms.
 func sortedCopy(names []string) []string {
 	out := append([]string(nil), names...)
-	sort.Strings(out)
+	sort.StringSlice(out).Sort()
 	return out
 }
