@@ -70,6 +70,7 @@ func TestPPTPNoHelper(t *testing.T) {
 // TestPPTPHelperGREBlocked: the helper maps the call, but GRE is dropped
 // beyond the router: gre-blocked.
 func TestPPTPHelperGREBlocked(t *testing.T) {
+	lab.RequireBinaries(t, "nft")
 	e := newE2E(t, lab.Config{})
 	if out, err := e.l.Router.Run("nft", pptpHelperRules); err != nil {
 		t.Fatalf("assign the pptp helper: %v: %s", err, out)
@@ -84,6 +85,7 @@ func TestPPTPHelperGREBlocked(t *testing.T) {
 
 // TestPPTPHelperOK: with the helper, GRE crosses the NAT both ways: vpn-ok.
 func TestPPTPHelperOK(t *testing.T) {
+	lab.RequireBinaries(t, "nft")
 	e := newE2E(t, lab.Config{})
 	if out, err := e.l.Router.Run("nft", pptpHelperRules); err != nil {
 		t.Fatalf("assign the pptp helper: %v: %s", err, out)
@@ -108,6 +110,7 @@ func TestPPTPHelperOK(t *testing.T) {
 // not. GRE dies at the upstream box: gre-blocked, and beside it
 // vpn-behind-double-nat names the box that needs passthrough.
 func TestPPTPDoubleNAT(t *testing.T) {
+	lab.RequireBinaries(t, "nft")
 	e := newE2E(t, lab.Config{Topology: lab.Double})
 	if out, err := e.l.Router.Run("nft", pptpHelperRules); err != nil {
 		t.Fatalf("assign the pptp helper: %v: %s", err, out)

@@ -147,6 +147,7 @@ func TestObserverCountsAnswers(t *testing.T) {
 // replaces the LAN devices (counters survive); a damaged table is rebuilt;
 // Remove removes it and is idempotent.
 func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
+	lab.RequireBinaries(t, "nft")
 	l := lab.New(t, lab.Config{})
 	serveUDP(t, l, PortIKE)
 	o := ensureObserver(t, l)

@@ -47,6 +47,9 @@ func storm(tb testing.TB, l *lab.Lab, n, every int) []netip.Addr {
 // bigger than the default.
 func TestStormKeepsVPNFlows(t *testing.T) {
 	if testing.Short() {
+		t.Skip("load test: skipped with -short (the VMs run short)")
+	}
+	if testing.Short() {
 		t.Skip("storm in -short mode")
 	}
 	l := lab.New(t, lab.Config{})

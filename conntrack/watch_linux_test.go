@@ -86,6 +86,7 @@ func serveUDP(t *testing.T, l *lab.Lab, ports ...uint16) {
 // makes the events of an IKE exchange answered on 500 and a NAT-T switch
 // that the "internet" drops; the tracker judges natt-blocked.
 func TestWatchSessionsThroughNAT(t *testing.T) {
+	lab.RequireBinaries(t, "nft")
 	l := lab.New(t, lab.Config{})
 	serveUDP(t, l, PortIKE, PortNATT)
 	if out, err := l.Inet.Run("nft", "add table inet beyond; add chain inet beyond in { type filter hook input priority 0; udp dport 4500 drop; }"); err != nil {

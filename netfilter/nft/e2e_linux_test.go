@@ -103,6 +103,7 @@ func exchange(c *net.UDPConn, payload string) error {
 // a plain nftables router gets the pptp conntrack helper from our table
 // (there is no fw4 helper rule here), and the connection passes.
 func TestE2EHelperAssigned(t *testing.T) {
+	lab.RequireBinaries(t, "conntrack")
 	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}}, kind: netfilter.KindNftables})
 	srv := netip.AddrPortFrom(lab.Server, 1723)
 	if _, err := r.l.Inet.ServeTCPEcho(srv); err != nil {

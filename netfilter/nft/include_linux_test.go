@@ -17,6 +17,7 @@ import (
 // netlink (same canonical form). Otherwise a fw4 reload that renders our
 // include would look like drift and be "repaired" forever.
 func TestGoldenIncludesAgreeWithNft(t *testing.T) {
+	lab.RequireBinaries(t, "nft")
 	r := newRig(t, rigConfig{lab: lab.Config{}, kind: netfilter.KindNftables})
 	for i, g := range goldenCases {
 		t.Run(g.file, func(t *testing.T) {
@@ -64,6 +65,7 @@ func TestGoldenIncludesAgreeWithNft(t *testing.T) {
 // TestWriteIncludeRefusesInvalidText: text nft rejects is never put in
 // place, and an earlier good file stays as it was.
 func TestWriteIncludeRefusesInvalidText(t *testing.T) {
+	lab.RequireBinaries(t, "nft")
 	r := newRig(t, rigConfig{lab: lab.Config{}, kind: netfilter.KindFW4, autoIncludes: true})
 	c := r.b.cfg
 	good := c.includeText(allAllow)

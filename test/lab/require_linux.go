@@ -39,3 +39,15 @@ func skipOrFail(t testing.TB, format string, args ...any) {
 	}
 	t.Skipf(format, args...)
 }
+
+// RequireBinaries skips the test (fails it under CI=true) unless every named
+// program is on PATH: tests that set up or cross-check with nft, conntrack
+// or iptables cannot run in the minimal VMs, which have none of them.
+func RequireBinaries(t testing.TB, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			skipOrFail(t, "lab: test needs %s: %v", n, err)
+		}
+	}
+}

@@ -16,3 +16,6 @@ func Require(t testing.TB) {
 	}
 	t.Skip("lab: network namespaces need Linux")
 }
+
+// RequireBinaries skips: the lab needs Linux.
+func RequireBinaries(t testing.TB, names ...string) { Require(t) }
