@@ -37,7 +37,7 @@ func sessionCodes(doc doctorJSON) map[string][]string {
 // waitDoctor polls the doctor until every session key in want (as
 // sessionCodes spells it) has findings, or judgedWithin passes; it returns
 // the last answer either way.
-func waitDoctor(t *testing.T, a *agentRun, want ...string) doctorJSON {
+func waitDoctor(t testing.TB, a *agentRun, want ...string) doctorJSON {
 	t.Helper()
 	var doc doctorJSON
 	for deadline := time.Now().Add(judgedWithin); ; time.Sleep(2 * time.Second) {
@@ -61,7 +61,7 @@ func waitDoctor(t *testing.T, a *agentRun, want ...string) doctorJSON {
 }
 
 // wantSession checks the codes of one session exactly (sorted).
-func wantSession(t *testing.T, doc doctorJSON, key string, codes ...string) {
+func wantSession(t testing.TB, doc doctorJSON, key string, codes ...string) {
 	t.Helper()
 	sort.Strings(codes)
 	got := sessionCodes(doc)[key]
@@ -72,7 +72,7 @@ func wantSession(t *testing.T, doc doctorJSON, key string, codes ...string) {
 
 // logFindings prints every finding as a person reads it, so the wording
 // can be reviewed from the test log (go test -v).
-func logFindings(t *testing.T, doc doctorJSON) {
+func logFindings(t testing.TB, doc doctorJSON) {
 	t.Helper()
 	for _, f := range doc.Findings {
 		t.Logf("%s %s → %s [%s, %s]\n  message: %s\n  advice:  %s", f.Code, f.Host, f.Peer, f.Protocol, f.Severity, f.Message, f.Advice)
@@ -94,7 +94,7 @@ func nftIn(t testing.TB, node *lab.Node, script string) {
 // startAgentPublic starts an agent that counts the lab's documentation
 // "internet" (198.51.100.0/24) as public, as a router with a real public
 // address sees it: a Single lab is then not double NAT.
-func startAgentPublic(t *testing.T, l *lab.Lab) *agentRun {
+func startAgentPublic(t testing.TB, l *lab.Lab) *agentRun {
 	t.Helper()
 	a := newAgent(t, l)
 	a.options = []string{"list public_range '198.51.100.0/24'"}
