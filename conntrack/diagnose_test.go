@@ -156,6 +156,12 @@ func precedenceScenarios() []scenario {
 		}, ctx: withCtx(natCtx(), func(c *Context) {
 			c.NAT = NATVerdict{Code: NATDouble, Class: "private", Device: "eth1", Address: "192.168.0.2"}
 		}), judgeAt: sec(40), want: []string{"192.168.1.10 natt-blocked", "192.168.1.10 vpn-behind-double-nat"}},
+		// UPnP named the upstream box: the advice says which one to change.
+		{name: "ike-unanswered-double-nat-upstream-known", steps: [][]step{
+			lifecycle(ike(1), 0, never, never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) {
+			c.NAT = NATVerdict{Code: NATDouble, Class: "private", Device: "eth1", Address: "192.168.0.2", Upstream: "FRITZ!Box 7590 at 192.168.0.1"}
+		}), judgeAt: sec(40), want: []string{"192.168.1.10 ike-unanswered", "192.168.1.10 vpn-behind-double-nat"}},
 		{name: "gre-blocked-ipv4-sharing", steps: [][]step{
 			lifecycle(withHelper(pptpA, "pptp"), 0, sec(0.01), sec(0.02), never),
 			lifecycle(greKeyed, sec(0.5), never, never, never),

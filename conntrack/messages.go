@@ -96,13 +96,13 @@ var texts = map[Code]text{
 		},
 		func(who, peer, proto string, p map[string]any) string {
 			return fmt.Sprintf("Turn on %s passthrough on this router (LuCI: Network → VPN passthrough, or `vpnpass enable %s`). "+
-				"If you manage the firewall yourself, allow %s from the LAN to the internet before the rule named in the evidence.",
+				"If you manage the firewall yourself, allow %s from the LAN to the internet ahead of the rule that drops it (`vpnpass status` names it).",
 				proto, p["protocol"], p["what"])
 		},
 	},
 	CodeHelperUnavailable: {
 		func(who, peer, proto string, p map[string]any) string {
-			return fmt.Sprintf("%s reached the PPTP server %s, but this router's system has no PPTP helper, so the VPN data (GRE) cannot pass this router's address translation (NAT). Windows reports error 619 or 806.", who, peer)
+			return fmt.Sprintf("%s reached the PPTP server %s, but this router's system lacks PPTP passthrough support (the kernel's PPTP helper module), so the VPN data (GRE) cannot pass this router's address translation (NAT). Windows reports error 619 or 806.", who, peer)
 		},
 		func(who, peer, proto string, p map[string]any) string {
 			return fmt.Sprintf("Install the package %s on this router (some builds call it %s), then turn on PPTP passthrough. Better: switch to a VPN that works through NAT (IKEv2/IPsec, OpenVPN or WireGuard); PPTP is not secure.", p["package"], p["alt_package"])
@@ -203,13 +203,18 @@ var texts = map[Code]text{
 			if p["nat"] == NATCGNAT {
 				return fmt.Sprintf("This router's internet address %v is in the carrier-grade NAT range (100.64.0.0/10): your internet provider translates addresses again, so the VPN crosses two NATs.", p["wan_address"])
 			}
-			return fmt.Sprintf("This router's internet address %v is private: another router (or modem) in front of it translates addresses again, so the VPN crosses two NATs and that device needs VPN passthrough too.", p["wan_address"])
+			// Not "private": the address may be reserved or link-local, or
+			// public while STUN sees another one.
+			return fmt.Sprintf("This router's internet-side address %v is not the one the internet sees: another router (or modem) in front of this one translates addresses again (double NAT), so that device needs VPN passthrough too.", p["wan_address"])
 		},
 		func(who, peer, proto string, p map[string]any) string {
 			if p["nat"] == NATCGNAT {
 				return "Use NAT-T (UDP 4500), OpenVPN or WireGuard, which cross carrier-grade NAT; for PPTP or raw ESP ask your internet provider for a public IPv4 address."
 			}
-			return "Turn on VPN passthrough (IPsec, PPTP) on the router or modem in front of this one, or put that device into bridge mode so this router gets a public address."
+			if up := fmt.Sprint(p["upstream"]); p["upstream"] != nil && up != "" {
+				return fmt.Sprintf("Turn on VPN passthrough (%s) on the router or modem in front of this one (%s), or put that device into bridge mode so this router gets a public address.", proto, up)
+			}
+			return fmt.Sprintf("Turn on VPN passthrough (%s) on the router or modem in front of this one, or put that device into bridge mode so this router gets a public address.", proto)
 		},
 	},
 	CodeIPv4Sharing: {
