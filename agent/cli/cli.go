@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -141,34 +140,13 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // parse accepts flags before and after the command and its arguments, as
 // people type them (`vpnpass enable ipsec --json`).
 func parse(args []string, env Env) (*opts, string, error) {
-	o := &opts{}
-	fs := flag.NewFlagSet("vpnpass", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.BoolVar(&o.json, "json", false, "")
-	fs.BoolVar(&o.direct, "direct", false, "")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "")
-	fs.BoolVar(&o.probe, "probe", false, "")
-	fs.StringVar(&o.config, "config", "/etc/config/vpnpass", "")
-	def := env.Getenv("VPNPASS_SOCKET")
-	if def == "" {
-		def = "/var/run/vpnpass.sock"
-	}
-	fs.StringVar(&o.socket, "socket", def, "")
-	fs.StringVar(&o.proto, "proto", "", "")
-	fs.StringVar(&o.dst, "dst", "", "")
-	fs.StringVar(&o.src, "src", "", "")
-	fs.StringVar(&o.host, "host", "", "")
-	fs.IntVar(&o.dport, "dport", 0, "")
-	fs.IntVar(&o.limit, "limit", 50, "")
-	fs.StringVar(&o.since, "since", "", "")
-	fs.StringVar(&o.kind, "kind", "", "")
-	fs.StringVar(&o.protocol, "protocol", "", "")
+	o, fs := newFlags(env)
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		var err error
+		if args, err = fs.parse(args); err != nil {
 			return o, "", usageError{fmt.Sprintf("%v (see 'vpnpass help')", err)}
 		}
-		args = fs.Args()
 		if len(args) == 0 {
 			break
 		}
@@ -192,6 +170,21 @@ func parse(args []string, env Env) (*opts, string, error) {
 		return o, name, usageError{"usage: vpnpass " + cmd.usage}
 	}
 	return o, name, nil
+}
+
+// newFlags returns the options with their defaults and the flags that set them.
+func newFlags(env Env) (*opts, flagSet) {
+	o := &opts{config: "/etc/config/vpnpass", socket: env.Getenv("VPNPASS_SOCKET"), limit: 50}
+	if o.socket == "" {
+		o.socket = "/var/run/vpnpass.sock"
+	}
+	return o, flagSet{
+		"json": {b: &o.json}, "direct": {b: &o.direct}, "dry-run": {b: &o.dryRun}, "probe": {b: &o.probe},
+		"config": {s: &o.config}, "socket": {s: &o.socket},
+		"proto": {s: &o.proto}, "dst": {s: &o.dst}, "src": {s: &o.src}, "host": {s: &o.host},
+		"dport": {i: &o.dport}, "limit": {i: &o.limit},
+		"since": {s: &o.since}, "kind": {s: &o.kind}, "protocol": {s: &o.protocol},
+	}
 }
 
 func commandList() string {
