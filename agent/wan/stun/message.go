@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"net/netip"
 )
 
@@ -70,7 +69,7 @@ func BindingRequest(id TxID, fingerprint bool) []byte {
 	if fingerprint {
 		binary.BigEndian.PutUint16(b[20:22], attrFingerprint)
 		binary.BigEndian.PutUint16(b[22:24], 4)
-		binary.BigEndian.PutUint32(b[24:28], crc32.ChecksumIEEE(b[:20])^fingerprintXOR)
+		binary.BigEndian.PutUint32(b[24:28], crc32IEEE(b[:20])^fingerprintXOR)
 	}
 	return b
 }
@@ -223,7 +222,7 @@ func checkFingerprint(b, v []byte, off int) error {
 	if len(v) != 4 || off+8 != len(b) {
 		return fmt.Errorf("%w: not a 4-byte last attribute", ErrFingerprint)
 	}
-	if binary.BigEndian.Uint32(v) != crc32.ChecksumIEEE(b[:off])^fingerprintXOR {
+	if binary.BigEndian.Uint32(v) != crc32IEEE(b[:off])^fingerprintXOR {
 		return ErrFingerprint
 	}
 	return nil
@@ -239,4 +238,19 @@ func printable(b []byte) string {
 		out = append(out, r)
 	}
 	return string(out)
+}
+
+// crc32IEEE is CRC-32 (IEEE, as hash/crc32.ChecksumIEEE), bit by bit: the
+// FINGERPRINT covers a few dozen bytes, and hash/crc32's tables and
+// per-architecture code cost ~5 KiB on mips. message_test checks it
+// against hash/crc32.
+func crc32IEEE(b []byte) uint32 {
+	crc := ^uint32(0)
+	for _, c := range b {
+		crc ^= uint32(c)
+		for i := 0; i < 8; i++ {
+			crc = crc>>1 ^ 0xedb88320&-(crc&1)
+		}
+	}
+	return ^crc
 }

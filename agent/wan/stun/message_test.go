@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash/crc32"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"strings"
@@ -226,4 +227,17 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("error %v with address %v", err, got)
 		}
 	})
+}
+
+func TestCRC32IEEE(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 300; n++ {
+		b := make([]byte, r.IntN(200))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		if got, want := crc32IEEE(b), crc32.ChecksumIEEE(b); got != want {
+			t.Fatalf("crc32IEEE(%x) = %08x, hash/crc32 says %08x", b, got, want)
+		}
+	}
 }
