@@ -51,3 +51,6 @@ echo
 build floor.sym local ./test/testdata/sizefloor
 build ours.sym local ./cmd/vpnpass
 "$dir/sizereport" -n "$rows" "$dir/ours.sym" "$dir/floor.sym"
+echo
+echo "avoidable stdlib parts:"
+"$dir/sizereport" -heavy "$dir/ours.sym"

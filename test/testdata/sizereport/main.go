@@ -12,7 +12,11 @@
 // are page aligned), which hides small savings; -content prints the bytes of
 // each binary's sections instead, a figure that moves byte by byte.
 //
-// Usage: sizereport [-n 25] ours floor | sizereport -content file...
+// -heavy lists stdlib parts that one careless call links and that vpnpass
+// has worked to keep out (see the comments at the calls that avoid them).
+//
+// Usage: sizereport [-n 25] ours floor | sizereport -content file... |
+// sizereport -heavy ours
 package main
 
 import (
@@ -34,7 +38,15 @@ type sizes struct {
 func main() {
 	n := flag.Int("n", 25, "rows to print")
 	content := flag.Bool("content", false, "print the section bytes of each file")
+	heavy := flag.Bool("heavy", false, "list avoidable heavy stdlib parts linked into the file")
 	flag.Parse()
+	if *heavy && flag.NArg() == 1 {
+		if err := reportHeavy(flag.Arg(0)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *content {
 		for _, path := range flag.Args() {
 			b, err := contentBytes(path)
@@ -173,4 +185,45 @@ func report(ours, floor sizes, n int) {
 
 func short(pkg string) string {
 	return strings.Replace(pkg, "github.com/vpnpass/vpnpass/", "./", 1)
+}
+
+// heavyParts are symbol name prefixes of stdlib code that a single call
+// drags in, with what usually links it.
+var heavyParts = []struct{ prefix, what string }{
+	{"net.(*Resolver).", "Go's DNS resolver (net.Dial/net.Dialer/net.Listen with string addresses; use typed calls or agent/wan/netx)"},
+	{"vendor/golang.org/x/net/dns/dnsmessage.", "DNS message codec (with the resolver)"},
+	{"crypto/internal/fips140", "the FIPS 140 crypto module (any crypto/* package, crypto/rand)"},
+	{"math/big.", "math/big"},
+	{"flag.", "the flag package"},
+	{"slices.pdqsortOrdered[go.shape.string]", "generic string sort (sort.Strings, slices.Sort, filepath.Glob; use sort.StringSlice.Sort)"},
+	{"strings.(*Replacer).", "strings.NewReplacer"},
+	{"path/filepath.walkDir", "filepath.WalkDir (sorts every directory)"},
+}
+
+func reportHeavy(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return fmt.Errorf("%s: %w (build without -s -w)", path, err)
+	}
+	for _, h := range heavyParts {
+		var n, bytes int
+		for _, s := range syms {
+			if strings.HasPrefix(s.Name, h.prefix) && s.Section > 0 && int(s.Section) < len(f.Sections) &&
+				f.Sections[s.Section].Type != elf.SHT_NOBITS {
+				n++
+				bytes += int(s.Size)
+			}
+		}
+		state := "not linked"
+		if n > 0 {
+			state = fmt.Sprintf("LINKED: %d symbols, %d bytes", n, bytes)
+		}
+		fmt.Printf("%-28s %s\n", state, h.what)
+	}
+	return nil
 }
