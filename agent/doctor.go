@@ -132,7 +132,15 @@ func (d *Daemon) judge(now time.Time) {
 		}
 	}
 	facts := d.factsFor(now)
+	d.mu.Lock()
+	lans := d.router.LANDevices
+	d.mu.Unlock()
+	// The router's addresses change under the agent (a PPPoE reconnect or
+	// DHCP renewal on the WAN, br-lan coming up after the agent at boot):
+	// new flows are classified with the addresses of now.
+	c := classifier(lans)
 	doc.mu.Lock()
+	doc.tracker.Classifier = c
 	if entries != nil {
 		doc.tracker.Observe(entries, now)
 	}
