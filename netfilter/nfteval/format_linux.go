@@ -3,7 +3,6 @@ package nfteval
 import (
 	"bytes"
 	"fmt"
-	"math/big"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -161,7 +160,10 @@ func (rd *renderer) value(d desc, b []byte) string {
 	case kEther:
 		return lookupName(b, map[uint64]string{0x0800: "ip", 0x86dd: "ip6", 0x0806: "arp"})
 	case kPort, kDec:
-		return new(big.Int).SetBytes(b).String()
+		if len(b) > 8 {
+			return fmt.Sprintf("0x%x", b) // wider than any field nft prints in decimal
+		}
+		return strconv.FormatUint(beUint(b), 10)
 	case kAddr:
 		return addrString(d.name, b)
 	case kCtState:
@@ -178,8 +180,21 @@ func (rd *renderer) value(d desc, b []byte) string {
 	return fmt.Sprintf("0x%x", b)
 }
 
+// beUint reads up to 8 big-endian bytes (the last 8 of a longer value, as
+// big.Int.Uint64 did) without linking math/big (~90 KB on mips).
+func beUint(b []byte) uint64 {
+	if len(b) > 8 {
+		b = b[len(b)-8:]
+	}
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
 func lookupName(b []byte, names map[uint64]string) string {
-	v := new(big.Int).SetBytes(b).Uint64()
+	v := beUint(b)
 	if n, ok := names[v]; ok {
 		return n
 	}
