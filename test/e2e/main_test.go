@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,7 +81,21 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build vpnpass:", err)
 		os.Exit(1)
 	}
+	parallelByDefault()
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// parallelByDefault lets up to 8 parallel tests run at once unless -parallel
+// was given: the doctor tests spend most of their ~35 s waiting for a
+// session to fall quiet, so GOMAXPROCS (the default) would serialise idle
+// waits on a small machine.
+func parallelByDefault() {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", "8")
+	}
 }
