@@ -223,7 +223,7 @@ func reportHeavy(path string) error {
 		if n > 0 {
 			state = fmt.Sprintf("LINKED: %d symbols, %d bytes", n, bytes)
 		}
-		fmt.Printf("%-28s %s\n", state, h.what)
+		fmt.Printf("%-34s %s\n", state, h.what)
 	}
 	return nil
 }
