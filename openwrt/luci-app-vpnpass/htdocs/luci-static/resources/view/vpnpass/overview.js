@@ -85,7 +85,7 @@ const FINDING_TEXT = {
 		_('Set {proto} to "Allow passthrough" above. If you manage the firewall yourself, allow {what} from the LAN to the internet before the rule named in the details.')
 	],
 	'helper-unavailable': [
-		_('{who} reached the PPTP server {peer}, but this router\'s system has no PPTP helper, so the VPN data (GRE) cannot pass this router\'s address translation (NAT). Windows reports error 619 or 806.'),
+		_('{who} reached the PPTP server {peer}, but this router\'s system lacks PPTP passthrough support (the kernel\'s PPTP helper module), so the VPN data (GRE) cannot pass this router\'s address translation (NAT). Windows reports error 619 or 806.'),
 		_('Install the package {package} on this router (some builds call it {alt_package}), then allow PPTP passthrough. Better: switch to a VPN that works through NAT (IKEv2/IPsec, OpenVPN or WireGuard); PPTP is not secure.')
 	],
 	'pptp-no-helper': [
@@ -147,10 +147,12 @@ const FINDING_TEXT = {
 	'vpn-behind-double-nat': [
 		(p) => (p.nat == 'cgnat')
 			? _('This router\'s internet address {wan_address} is in the carrier-grade NAT range (100.64.0.0/10): your internet provider translates addresses again, so the VPN crosses two NATs.')
-			: _('This router\'s internet address {wan_address} is private: another router (or modem) in front of it translates addresses again, so the VPN crosses two NATs and that device needs VPN passthrough too.'),
+			: _('This router\'s internet-side address {wan_address} is not the one the internet sees: another router (or modem) in front of this one translates addresses again (double NAT), so that device needs VPN passthrough too.'),
 		(p) => (p.nat == 'cgnat')
 			? _('Use NAT-T (UDP 4500), OpenVPN or WireGuard, which cross carrier-grade NAT; for PPTP or raw ESP ask your internet provider for a public IPv4 address.')
-			: _('Turn on VPN passthrough (IPsec, PPTP) on the router or modem in front of this one, or put that device into bridge mode so this router gets a public address.')
+			: (p.upstream
+				? _('Turn on VPN passthrough ({proto}) on the router or modem in front of this one ({upstream}), or put that device into bridge mode so this router gets a public address.')
+				: _('Turn on VPN passthrough ({proto}) on the router or modem in front of this one, or put that device into bridge mode so this router gets a public address.'))
 	],
 	'ipv4-sharing': [
 		_('This internet line shares its IPv4 address with other customers (MAP-E or DS-Lite): only TCP, UDP and ping on a limited range of ports get through, so PPTP (GRE) and IPsec without NAT-T (raw ESP) cannot work at all.'),
