@@ -45,7 +45,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 			d.fail("turn on conntrack accounting", err)
 		} else if changed {
 			d.record(history.Event{Kind: history.KindConntrackAccountingOn, Severity: history.SeverityInfo,
-				Message: "Turned on conntrack accounting (net.netfilter.nf_conntrack_acct) so \"sent but never answered\" can be told from packet counts."})
+				Message: "Turned on packet counting per connection (net.netfilter.nf_conntrack_acct), so vpnpass can tell \"sent but never answered\" from the counts."})
 		}
 	}
 	if cfg.Observe && len(router.LANDevices) > 0 {
@@ -62,7 +62,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	w := conntrack.NewWatcher(conntrack.WatchConfig{OnOverrun: func(st conntrack.WatchStats) {
 		d.record(history.Event{Kind: history.KindConntrackOverrun, Severity: history.SeverityWarning,
-			Message: "The kernel dropped conntrack events (too many connections at once); vpnpass re-read the table and carries on.",
+			Message: "Too many new connections at once: some connection notifications were lost; vpnpass re-read the connection table and carries on.",
 			Details: map[string]any{"overruns": st.Overruns, "resyncs": st.Resyncs}})
 	}})
 	doc.stats = w.Stats

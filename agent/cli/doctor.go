@@ -36,7 +36,7 @@ func printDoctor(w io.Writer, res agent.DoctorResult) error {
 	if res.Source == "snapshot" {
 		b.WriteString("(No vpnpass daemon running: judged from one look at the connection table right now.)\n\n")
 	}
-	if len(res.Findings) == 0 {
+	if len(res.Findings) == 0 && len(res.Sessions) == 0 {
 		b.WriteString("No VPN connections seen from the LAN yet.\n")
 	}
 	for _, f := range res.Findings {
@@ -51,6 +51,27 @@ func printDoctor(w io.Writer, res agent.DoctorResult) error {
 		}
 		b.WriteString("\n")
 	}
+	printInProgress(b, res)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// printInProgress lists sessions not judged yet: a connection in use is
+// judged once it has been quiet for 30 s or has ended.
+func printInProgress(b *strings.Builder, res agent.DoctorResult) {
+	judged := map[string]bool{}
+	for _, f := range res.Findings {
+		judged[string(f.Protocol)+" "+f.Host+" "+f.Peer] = true
+	}
+	first := true
+	for _, s := range res.Sessions {
+		if judged[string(s.Protocol)+" "+s.Host+" "+s.Peer] {
+			continue
+		}
+		if first {
+			b.WriteString("In progress (judged once quiet for 30 s or ended):\n")
+			first = false
+		}
+		fmt.Fprintf(b, "  %s  %s → %s  %s, since %s\n", s.Protocol, s.Host, s.Peer, s.Phase, s.FirstSeen.Local().Format("15:04:05"))
+	}
 }
