@@ -6,7 +6,6 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PKG := github.com/vpnpass/vpnpass/agent/cli
 LDFLAGS := -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT)
-export GOFLAGS ?= -mod=mod
 
 .PHONY: all build cross test test-go test-vm vet demo deps go123 ipk i18n clean
 
