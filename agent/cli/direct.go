@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 
 	"github.com/vpnpass/vpnpass/agent"
@@ -85,4 +86,27 @@ func (d *direct) status(ctx context.Context) (agent.Status, error) {
 	}
 	in := agent.StatusInput{LANDevices: d.router.LANDevices, Desired: desired, Drift: drift}
 	return agent.CollectStatus(ctx, agent.LiveSources(d.cfg, d.paths.Network), in)
+}
+
+// lookup asks the daemon and, when none runs (or --direct), makes the same
+// read-only look in this process.
+func lookup[T any](ctx context.Context, o *opts, env Env, method string, params any, look func(*direct) (T, error)) (T, error) {
+	var res T
+	ok, err := callDaemon(ctx, o, method, params, &res)
+	if err != nil || ok {
+		return res, err
+	}
+	d, err := loadDirect(o, env, false)
+	if err != nil {
+		return res, err
+	}
+	return look(d)
+}
+
+// show prints a result as JSON (--json) or for people.
+func show[T any](o *opts, env Env, v T, human func(io.Writer, T) error) error {
+	if o.json {
+		return printJSON(env.Stdout, v)
+	}
+	return human(env.Stdout, v)
 }

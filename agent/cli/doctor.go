@@ -11,24 +11,13 @@ import (
 
 // runDoctor prints the current findings, newest first: message, then advice.
 func runDoctor(ctx context.Context, o *opts, env Env) error {
-	var res agent.DoctorResult
-	ok, err := callDaemon(ctx, o, "doctor", map[string]string{"host": o.host}, &res)
+	res, err := lookup(ctx, o, env, "doctor", map[string]string{"host": o.host}, func(d *direct) (agent.DoctorResult, error) {
+		return agent.DoctorSnapshot(ctx, d.cfg, d.router, d.paths, o.host)
+	})
 	if err != nil {
 		return err
 	}
-	if !ok {
-		d, err := loadDirect(o, env, false)
-		if err != nil {
-			return err
-		}
-		if res, err = agent.DoctorSnapshot(ctx, d.cfg, d.router, d.paths, o.host); err != nil {
-			return err
-		}
-	}
-	if o.json {
-		return printJSON(env.Stdout, res)
-	}
-	return printDoctor(env.Stdout, res)
+	return show(o, env, res, printDoctor)
 }
 
 func printDoctor(w io.Writer, res agent.DoctorResult) error {

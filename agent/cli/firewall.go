@@ -140,28 +140,17 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	var ex netfilter.Explanation
-	ok, err := callDaemon(ctx, o, "explain", explainParams{o.proto, o.dst, o.dport, o.src}, &ex)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		d, err := loadDirect(o, env, false)
-		if err != nil {
-			return err
-		}
+	ex, err := lookup(ctx, o, env, "explain", explainParams{o.proto, o.dst, o.dport, o.src}, func(d *direct) (netfilter.Explanation, error) {
 		pk.OutIf = d.router.WANDevice
 		if len(d.router.LANDevices) > 0 {
 			pk.InIf = d.router.LANDevices[0]
 		}
-		if ex, err = fw.Explain(pk); err != nil {
-			return err
-		}
+		return fw.Explain(pk)
+	})
+	if err != nil {
+		return err
 	}
-	if o.json {
-		return printJSON(env.Stdout, ex)
-	}
-	return printExplain(env.Stdout, ex)
+	return show(o, env, ex, printExplain)
 }
 
 func printExplain(w io.Writer, ex netfilter.Explanation) error {

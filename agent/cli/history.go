@@ -79,23 +79,16 @@ func printHistory(w io.Writer, evs []history.Event) error {
 
 // runNat prints the WAN / double-NAT verdict.
 func runNat(ctx context.Context, o *opts, env Env) error {
-	var n wan.Nat
-	ok, err := callDaemon(ctx, o, "nat", map[string]bool{"probe": o.probe}, &n)
+	n, err := lookup(ctx, o, env, "nat", map[string]bool{"probe": o.probe}, func(d *direct) (wan.Nat, error) {
+		return agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
+	})
 	if err != nil {
 		return err
 	}
-	if !ok {
-		d, err := loadDirect(o, env, false)
-		if err != nil {
-			return err
-		}
-		if n, err = agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe); err != nil {
-			return err
-		}
-	}
-	if o.json {
-		return printJSON(env.Stdout, n)
-	}
+	return show(o, env, n, printNat)
+}
+
+func printNat(w io.Writer, n wan.Nat) error {
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "WAN:      %s %s", orDash(n.WANDevice), strings.Join(n.Addresses, " "))
 	if n.Gateway != "" {
@@ -116,6 +109,6 @@ func runNat(ctx context.Context, o *opts, env Env) error {
 	if n.Advice != "" {
 		fmt.Fprintf(b, "What to do: %s\n", n.Advice)
 	}
-	_, err = io.WriteString(env.Stdout, b.String())
+	_, err := io.WriteString(w, b.String())
 	return err
 }

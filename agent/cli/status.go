@@ -12,24 +12,13 @@ import (
 )
 
 func runStatus(ctx context.Context, o *opts, env Env) error {
-	var st agent.Status
-	ok, err := callDaemon(ctx, o, "status", struct{}{}, &st)
+	st, err := lookup(ctx, o, env, "status", struct{}{}, func(d *direct) (agent.Status, error) {
+		return d.status(ctx)
+	})
 	if err != nil {
 		return err
 	}
-	if !ok {
-		d, err := loadDirect(o, env, false)
-		if err != nil {
-			return err
-		}
-		if st, err = d.status(ctx); err != nil {
-			return err
-		}
-	}
-	if o.json {
-		return printJSON(env.Stdout, st)
-	}
-	return printStatus(env.Stdout, st)
+	return show(o, env, st, printStatus)
 }
 
 func printStatus(w io.Writer, st agent.Status) error {
