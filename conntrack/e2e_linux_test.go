@@ -2,11 +2,11 @@ package conntrack
 
 import (
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/vpnpass/vpnpass/test/lab"
+	"github.com/vpnpass/vpnpass/test/peers/swan"
 )
 
 // e2e couples a lab router with a watch, the observer and a tracker fed by
@@ -95,12 +95,11 @@ func dropBeyond(t *testing.T, l *lab.Lab, match string) {
 // reaches a real responder; IKE floats from UDP 500 to 4500, the CHILD_SA
 // carries pings as ESP in UDP, and the session is judged vpn-ok.
 func TestStrongSwanThroughNAT(t *testing.T) {
-	requireStrongSwan(t)
 	e := newE2E(t, lab.Config{})
-	startCharon(t, e.l.Inet, serverConf())
-	cli := startCharon(t, e.l.LAN, clientConf())
-	if out, err := cli.run("--initiate", "--child", "net", "--timeout", "10"); err != nil {
-		t.Fatalf("initiate: %v\n%s", err, out)
+	swan.Start(t, e.l.Inet, swan.Config{Role: swan.Responder})
+	cli := swan.Start(t, e.l.LAN, swan.Config{Role: swan.Initiator})
+	if err := cli.Initiate(10 * time.Second); err != nil {
+		t.Fatalf("initiate: %v", err)
 	}
 	for i := 0; i < 3; i++ {
 		if err := lab.Ping(e.l.LAN, lab.Server2, 2*time.Second); err != nil {
@@ -126,13 +125,12 @@ func TestStrongSwanThroughNAT(t *testing.T) {
 // TestStrongSwanNATTBlocked: UDP 4500 is dropped beyond the router. IKE is
 // answered on 500, the switch to 4500 never is: natt-blocked.
 func TestStrongSwanNATTBlocked(t *testing.T) {
-	requireStrongSwan(t)
 	e := newE2E(t, lab.Config{})
 	dropBeyond(t, e.l, "udp dport 4500")
-	startCharon(t, e.l.Inet, serverConf())
-	cli := startCharon(t, e.l.LAN, clientConf())
-	if out, err := cli.run("--initiate", "--child", "net", "--timeout", "2"); err == nil {
-		t.Fatalf("initiate succeeded although UDP 4500 is dropped:\n%s", out)
+	swan.Start(t, e.l.Inet, swan.Config{Role: swan.Responder})
+	cli := swan.Start(t, e.l.LAN, swan.Config{Role: swan.Initiator})
+	if err := cli.Initiate(2 * time.Second); err == nil {
+		t.Fatal("initiate succeeded although UDP 4500 is dropped")
 	}
 	e.wait(t, "NAT-T request", 5*time.Second, func(ev Event) bool { return ev.Flow.Orig.DstPort == PortNATT })
 	wantCodes(t, e.judge(t, Context{}), CodeNATTBlocked)
@@ -142,12 +140,11 @@ func TestStrongSwanNATTBlocked(t *testing.T) {
 // UDP 500 and, after the switch, on 4500, then refuses the login: no ESP
 // ever flows, and the diagnosis says ike-auth-failed, not a network block.
 func TestStrongSwanAuthFailed(t *testing.T) {
-	requireStrongSwan(t)
 	e := newE2E(t, lab.Config{})
-	startCharon(t, e.l.Inet, serverConf())
-	cli := startCharon(t, e.l.LAN, strings.Replace(clientConf(), vpnSecret, "wrong-secret", 1))
-	if out, err := cli.run("--initiate", "--child", "net", "--timeout", "5"); err == nil {
-		t.Fatalf("initiate succeeded with a wrong key:\n%s", out)
+	swan.Start(t, e.l.Inet, swan.Config{Role: swan.Responder})
+	cli := swan.Start(t, e.l.LAN, swan.Config{Role: swan.Initiator, PSK: "wrong-secret"})
+	if err := cli.Initiate(5 * time.Second); err == nil {
+		t.Fatal("initiate succeeded with a wrong key")
 	}
 	e.wait(t, "NAT-T answered", 5*time.Second, func(ev Event) bool {
 		return ev.Flow.Orig.DstPort == PortNATT && ev.Flow.Status.SeenReply()
