@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExitCodes: INTERFACE.md's exit codes and error forms, for the paths
+// that need no kernel (usage errors, a missing daemon, version, help).
+func TestExitCodes(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "none.sock")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"version", []string{"version"}, ExitOK, ""},
+		{"help", []string{"help"}, ExitOK, ""},
+		{"no command", nil, ExitUsage, "no command given"},
+		{"unknown command", []string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`},
+		{"unknown protocol lists the valid ones", []string{"enable", "sstp"}, ExitUsage, "must be one of pptp, l2tp, ipsec"},
+		{"unknown flag", []string{"status", "--bogus"}, ExitUsage, "-bogus"},
+		{"missing argument", []string{"enable"}, ExitUsage, "usage: vpnpass enable"},
+		{"write without daemon", []string{"enable", "ipsec", "--socket", sock}, ExitNoDaemon, "--direct"},
+		{"flags before the command", []string{"--socket", sock, "block", "pptp"}, ExitNoDaemon, "daemon is not running"},
+		{"bad explain proto", []string{"explain", "--proto", "icmp", "--dst", "192.0.2.1"}, ExitUsage, "must be one of udp, tcp, gre, esp, ah"},
+		{"bad history since", []string{"history", "--since", "yesterday", "--socket", sock}, ExitUsage, "RFC 3339"},
+		{"probe of a name", []string{"probe", "vpn.example", "--socket", sock}, ExitUsage, "must be an IP address"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+			code := Main(context.Background(), tc.args, env)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out.String(), errb.String())
+			}
+			if !strings.Contains(errb.String(), tc.stderr) {
+				t.Errorf("stderr %q lacks %q", errb.String(), tc.stderr)
+			}
+			if tc.code != ExitOK && strings.Count(strings.TrimSpace(errb.String()), "\n") != 0 {
+				t.Errorf("error is not one line: %q", errb.String())
+			}
+		})
+	}
+}
+
+func TestJSONErrorObject(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	code := Main(context.Background(), []string{"enable", "sstp", "--json"}, env)
+	var eo struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if code != ExitUsage || json.Unmarshal(out.Bytes(), &eo) != nil || eo.Error.Code != "bad_params" || eo.Error.Message == "" {
+		t.Fatalf("exit %d, stdout %q: want exit 2 and the error object", code, out.String())
+	}
+}
