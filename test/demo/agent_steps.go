@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/vpnpass/vpnpass/test/lab"
+	"github.com/vpnpass/vpnpass/test/peers/pptppeer"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +65,17 @@ func stepExplain(d *Demo) error {
 }
 
 func stepNat(d *Demo) error { return d.Vpnpass(d.Lab.Router, "nat") }
+
+// stepProbe runs a PPTP test server on the internet host, then lets the
+// router probe every VPN port of it.
+func stepProbe(d *Demo) error {
+	var srv *pptppeer.Server
+	if err := d.Lab.Inet.Do(func() (err error) { srv, err = pptppeer.Listen(lab.Server); return }); err != nil {
+		return err
+	}
+	defer srv.Close()
+	return d.Vpnpass(d.Lab.Router, "probe", lab.Server.String())
+}
 
 func stepHistory(d *Demo) error { return d.Vpnpass(d.Lab.Router, "history", "--limit", "10") }
 

@@ -37,6 +37,7 @@ var steps = []Step{
 	{Name: "status-after", Title: "vpnpass status (after enable)", Run: stepStatus},
 	{Name: "explain", Title: "vpnpass explain: the path of one IKE packet", Run: stepExplain},
 	{Name: "nat", Title: "vpnpass nat: why VPNs fail behind this router's upstream box", Run: stepNat},
+	{Name: "probe", Title: "vpnpass probe: the router itself checks the VPN server (a PPTP server runs there; nothing on IKE or L2TP)", Run: stepProbe},
 	{Name: "history", Title: "vpnpass history", Run: stepHistory},
 	{Name: "stop", Title: "Stop the agent (SIGTERM): it removes every rule it added", Run: stepStop},
 }
