@@ -204,6 +204,10 @@ type ElementStatus struct {
 	Family    Family   `json:"family"`
 	Verdict   Verdict  `json:"verdict"`
 	DecidedBy *Decider `json:"decided_by,omitempty"`
+	// Replies is the verdict the server's answer gets on its way back
+	// (WAN→LAN, established; GRE of a PPTP call as related). An addition to
+	// INTERFACE.md's Proto element: a VPN also fails when answers are dropped.
+	Replies Verdict `json:"replies,omitempty"`
 }
 
 // ProtoStatus is INTERFACE.md's Proto object.
@@ -227,6 +231,9 @@ type Packet struct {
 	// CtState is the conntrack state bits as nftables names them:
 	// "new", "established", "related", "invalid", "untracked".
 	CtState string
+	// CtDirection is "original" or "reply" (`ct direction`); "" means
+	// original for a new packet and unknown otherwise.
+	CtDirection string
 }
 
 // Step is one step of a verdict path, for `explain`.

@@ -37,6 +37,22 @@ func lanToWAN(e netfilter.Element, o InspectOptions) netfilter.Packet {
 	return p
 }
 
+// wanToLAN is the server's answer to lanToWAN: into the WAN device, out of
+// the LAN device, an established flow (GRE of a PPTP call arrives related,
+// through the helper's expectation).
+func wanToLAN(e netfilter.Element, o InspectOptions) netfilter.Packet {
+	p := lanToWAN(e, o)
+	p.InIf, p.OutIf = o.WANDevice, p.InIf
+	p.SrcPort, p.DstPort = p.DstPort, p.SrcPort
+	p.CtState, p.CtDirection = "established", "reply"
+	if e.L4 == netfilter.ProtoGRE {
+		// The first GRE of the call starts the expected connection: related,
+		// and its direction depends on which side the expectation matched.
+		p.CtState, p.CtDirection = "related", ""
+	}
+	return p
+}
+
 // evaluateProtocols runs every footprint element of every protocol through
 // the forward chains of all firewalls (pure given the chains; tested).
 func evaluateProtocols(chains map[netfilter.Family][]netfilter.Chain, o InspectOptions) map[netfilter.Protocol]netfilter.ProtoStatus {
@@ -45,8 +61,9 @@ func evaluateProtocols(chains map[netfilter.Family][]netfilter.Chain, o InspectO
 		ps := netfilter.ProtoStatus{Mode: o.Desired.Mode(p), Drift: o.Drift[p], Elements: []netfilter.ElementStatus{}}
 		for _, e := range netfilter.Footprint(p) {
 			ex := netfilter.EvaluateHook(chains[e.Family], lanToWAN(e, o))
+			back := netfilter.EvaluateHook(chains[e.Family], wanToLAN(e, o))
 			ps.Elements = append(ps.Elements, netfilter.ElementStatus{
-				Match: e.Match(), Family: e.Family, Verdict: ex.Verdict, DecidedBy: ex.DecidedBy,
+				Match: e.Match(), Family: e.Family, Verdict: ex.Verdict, DecidedBy: ex.DecidedBy, Replies: back.Verdict,
 			})
 			if e.Family == netfilter.IPv4 {
 				ps.Verdict = netfilter.Worst(ps.Verdict, ex.Verdict)

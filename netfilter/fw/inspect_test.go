@@ -55,8 +55,22 @@ func TestEvaluateProtocols(t *testing.T) {
 		t.Errorf("l2tp IPv6 element not reported as dropped by v6: %+v", l2tp.Elements)
 	}
 	for _, p := range v4.seen {
-		if p.InIf != "br-lan" || p.OutIf != "eth1" || p.CtState != "new" || p.Family != nf.IPv4 {
-			t.Fatalf("packet %+v: want new br-lan → eth1 IPv4", p)
+		out := p.InIf == "br-lan" && p.OutIf == "eth1" && p.CtState == "new"
+		back := p.InIf == "eth1" && p.OutIf == "br-lan" && (p.CtState == "established" || p.CtState == "related")
+		if !(out || back) || p.Family != nf.IPv4 {
+			t.Fatalf("packet %+v: want new br-lan → eth1, or its established answer eth1 → br-lan", p)
+		}
+	}
+	// Answers swap the ports: NAT-T clients send from 4500 too, so the
+	// answer to udp/4500 goes to port 4500 and meets the fake's drop, while
+	// ESP (no ports) comes back.
+	for _, e := range ipsec.Elements {
+		want := nf.Accept
+		if e.Family == nf.IPv4 && e.Match == "udp/4500" {
+			want = nf.Drop
+		}
+		if e.Replies != want {
+			t.Errorf("%s %s replies %s, want %s", e.Family, e.Match, e.Replies, want)
 		}
 	}
 	if n := len(got[nf.PPTP].Elements); n != 4 {

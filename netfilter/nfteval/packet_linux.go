@@ -20,6 +20,7 @@ type pkt struct {
 	iif     iface
 	oif     iface
 	ctState kbytes // 4 bytes, host order
+	ctDir   kbytes // 1 byte: IP_CT_DIR_ORIGINAL 0, IP_CT_DIR_REPLY 1
 	tracked bool   // a conntrack entry exists (new, established, related)
 	ifindex map[string]uint32
 	// metas holds what the meta keys we model load, computed once.
@@ -42,7 +43,7 @@ var ctStateBits = map[string]uint32{
 
 // newPkt builds the packet model of p as it appears on hook.
 func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
-	k := &pkt{ifindex: ifindex, l4: unknownBytes(1), ctState: unknownBytes(4)}
+	k := &pkt{ifindex: ifindex, l4: unknownBytes(1), ctState: unknownBytes(4), ctDir: unknownBytes(1)}
 	k.nfproto = unix.NFPROTO_IPV4
 	if p.Family == netfilter.IPv6 {
 		k.nfproto = unix.NFPROTO_IPV6
@@ -57,6 +58,12 @@ func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
 	if bits, ok := ctStateBits[strings.TrimSpace(p.CtState)]; ok {
 		k.ctState = knownBytes(binaryutil.NativeEndian.PutUint32(bits))
 		k.tracked = bits&(ctStateBits["new"]|ctStateBits["established"]|ctStateBits["related"]) != 0
+	}
+	switch {
+	case p.CtDirection == "reply":
+		k.ctDir = knownBytes([]byte{1})
+	case p.CtDirection == "original", p.CtDirection == "" && strings.TrimSpace(p.CtState) == "new":
+		k.ctDir = knownBytes([]byte{0})
 	}
 	return k
 }
@@ -201,6 +208,10 @@ func (k *pkt) ct(e *expr.Ct) (kbytes, bool) {
 	switch e.Key {
 	case expr.CtKeySTATE:
 		return k.ctState, true
+	case expr.CtKeyDIRECTION:
+		if k.tracked {
+			return k.ctDir, true
+		}
 	case expr.CtKeyL3PROTOCOL:
 		if k.tracked {
 			return knownBytes([]byte{k.nfproto}), true

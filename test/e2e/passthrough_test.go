@@ -20,6 +20,7 @@ type protoJSON struct {
 		Match     string `json:"match"`
 		Family    string `json:"family"`
 		Verdict   string `json:"verdict"`
+		Replies   string `json:"replies"`
 		DecidedBy struct {
 			Table   string `json:"table"`
 			Chain   string `json:"chain"`
@@ -137,6 +138,11 @@ func TestPassthroughPerFirewall(t *testing.T) {
 			for _, p := range []string{"ipsec", "l2tp"} {
 				if ps := st.Protocols[p]; ps.Verdict != "accept" || ps.Mode != "allow" || ps.Drift {
 					t.Errorf("%s after enable: mode %s verdict %s drift %v; want allow/accept/no drift", p, ps.Mode, ps.Verdict, ps.Drift)
+				}
+			}
+			for _, e := range st.Protocols["ipsec"].Elements {
+				if e.Family == "ipv4" && e.Replies != "accept" {
+					t.Errorf("ipsec %s after enable: answers get %q, want accept", e.Match, e.Replies)
 				}
 			}
 
