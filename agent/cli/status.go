@@ -45,7 +45,7 @@ func printStatus(w io.Writer, st agent.Status) error {
 		fmt.Fprintf(b, "             %s\n", st.WAN.Message)
 	}
 	printHelpers(b, st)
-	b.WriteString("\nProtocol  Mode     LAN→WAN verdict  Decided by\n")
+	b.WriteString("\nProtocol  Mode     LAN→WAN   Answers   Decided by\n")
 	for _, p := range netfilter.Protocols {
 		ps, ok := st.Protocols[p]
 		if !ok {
@@ -55,7 +55,7 @@ func printStatus(w io.Writer, st agent.Status) error {
 		if ps.Drift {
 			drift = "  (rules not as configured: drift)"
 		}
-		fmt.Fprintf(b, "%-9s %-8s %-16s %s%s\n", p, ps.Mode, ps.Verdict, worstDecider(ps), drift)
+		fmt.Fprintf(b, "%-9s %-8s %-9s %-9s %s%s\n", p, ps.Mode, ps.Verdict, orDash(string(worstReplies(ps))), worstDecider(ps), drift)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -88,6 +88,17 @@ func worstDecider(ps netfilter.ProtoStatus) string {
 		}
 	}
 	return ""
+}
+
+// worstReplies is the worst verdict the server's answers get (IPv4).
+func worstReplies(ps netfilter.ProtoStatus) netfilter.Verdict {
+	var v netfilter.Verdict
+	for _, e := range ps.Elements {
+		if e.Family == netfilter.IPv4 && e.Replies != "" {
+			v = netfilter.Worst(v, e.Replies)
+		}
+	}
+	return v
 }
 
 func orDash(s string) string {
