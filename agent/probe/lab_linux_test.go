@@ -2,16 +2,14 @@ package probe_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/probe"
 	"github.com/vpnpass/vpnpass/test/lab"
+	"github.com/vpnpass/vpnpass/test/peers/lns"
 	"github.com/vpnpass/vpnpass/test/peers/pptppeer"
 	"github.com/vpnpass/vpnpass/test/peers/swan"
 )
@@ -136,36 +134,6 @@ func TestLabIKEDroppedUpstream(t *testing.T) {
 // TestLabL2TPServer: a real LNS (xl2tpd) answers the SCCRQ with an SCCRP.
 func TestLabL2TPServer(t *testing.T) {
 	l := lab.New(t, lab.Config{Topology: lab.Single})
-	startXL2TPD(t, l.Inet)
+	lns.Start(t, l.Inet, lab.Server)
 	check(t, probeFrom(t, l.Router, probe.L2TP), want{1701, probe.Answered, "SCCRP from host lab-lns (vendor xelerance.com)"})
-}
-
-func startXL2TPD(t *testing.T, node *lab.Node) {
-	t.Helper()
-	if _, err := exec.LookPath("xl2tpd"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs xl2tpd (Debian package xl2tpd)")
-		}
-		t.Skip("needs xl2tpd (Debian package xl2tpd)")
-	}
-	dir := t.TempDir()
-	conf := fmt.Sprintf("[global]\nlisten-addr = %s\nport = 1701\n\n[lns default]\nip range = 10.98.0.2-10.98.0.20\n"+
-		"local ip = 10.98.0.1\nrequire authentication = no\nhostname = lab-lns\n", lab.Server)
-	path := filepath.Join(dir, "xl2tpd.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd, err := node.Start("xl2tpd", "-D", "-c", path, "-p", filepath.Join(dir, "pid"), "-C", filepath.Join(dir, "control"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Wait until it listens: its control pipe appears after the socket.
-	for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(dir, "control")); err == nil {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("xl2tpd did not start: %s", cmd.Stdout)
-		}
-	}
 }

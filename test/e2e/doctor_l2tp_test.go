@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/vpnpass/vpnpass/agent/probe"
 	"github.com/vpnpass/vpnpass/test/lab"
+	"github.com/vpnpass/vpnpass/test/peers/lns"
 )
 
 // TestDoctorL2TP: a LAN client speaks plain L2TP (an SCCRQ, as a client
@@ -23,7 +20,7 @@ import (
 func TestDoctorL2TP(t *testing.T) {
 	t.Parallel()
 	l := lab.New(t, lab.Config{})
-	startXL2TPD(t, l.Inet, lab.Server2)
+	lns.Start(t, l.Inet, lab.Server2)
 	nftIn(t, l.Inet, fmt.Sprintf("add table inet server; add chain inet server input_drop { type filter hook input priority 0; ip daddr %s udp dport 1701 drop; }", lab.Server))
 	a := startAgentPublic(t, l)
 	for _, c := range []struct {
@@ -56,35 +53,4 @@ func l2tpFromLAN(t *testing.T, l *lab.Lab, server netip.Addr) probe.Result {
 		t.Fatalf("L2TP from the LAN to %s: %v %+v", server, err, res)
 	}
 	return res[0]
-}
-
-// startXL2TPD runs a real L2TP server (xl2tpd) on addr:1701 in node.
-func startXL2TPD(t *testing.T, node *lab.Node, addr netip.Addr) {
-	t.Helper()
-	if _, err := exec.LookPath("xl2tpd"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs xl2tpd (Debian package xl2tpd)")
-		}
-		t.Skip("needs xl2tpd (Debian package xl2tpd)")
-	}
-	dir := t.TempDir()
-	conf := fmt.Sprintf("[global]\nlisten-addr = %s\nport = 1701\n\n[lns default]\nip range = 10.98.0.2-10.98.0.20\n"+
-		"local ip = 10.98.0.1\nrequire authentication = no\nhostname = lab-lns\n", addr)
-	path := filepath.Join(dir, "xl2tpd.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd, err := node.Start("xl2tpd", "-D", "-c", path, "-p", filepath.Join(dir, "pid"), "-C", filepath.Join(dir, "control"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// It listens before it creates its control pipe.
-	for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(dir, "control")); err == nil {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("xl2tpd did not start: %s", cmd.Stdout)
-		}
-	}
 }
