@@ -95,6 +95,7 @@ func dropBeyond(t *testing.T, l *lab.Lab, match string) {
 // reaches a real responder; IKE floats from UDP 500 to 4500, the CHILD_SA
 // carries pings as ESP in UDP, and the session is judged vpn-ok.
 func TestStrongSwanThroughNAT(t *testing.T) {
+	swan.Require(t)
 	e := newE2E(t, lab.Config{})
 	swan.Start(t, e.l.Inet, swan.Config{Role: swan.Responder})
 	cli := swan.Start(t, e.l.LAN, swan.Config{Role: swan.Initiator})
@@ -125,6 +126,7 @@ func TestStrongSwanThroughNAT(t *testing.T) {
 // TestStrongSwanNATTBlocked: UDP 4500 is dropped beyond the router. IKE is
 // answered on 500, the switch to 4500 never is: natt-blocked.
 func TestStrongSwanNATTBlocked(t *testing.T) {
+	swan.Require(t)
 	e := newE2E(t, lab.Config{})
 	dropBeyond(t, e.l, "udp dport 4500")
 	swan.Start(t, e.l.Inet, swan.Config{Role: swan.Responder})
@@ -140,6 +142,7 @@ func TestStrongSwanNATTBlocked(t *testing.T) {
 // UDP 500 and, after the switch, on 4500, then refuses the login: no ESP
 // ever flows, and the diagnosis says ike-auth-failed, not a network block.
 func TestStrongSwanAuthFailed(t *testing.T) {
+	swan.Require(t)
 	e := newE2E(t, lab.Config{})
 	swan.Start(t, e.l.Inet, swan.Config{Role: swan.Responder})
 	cli := swan.Start(t, e.l.LAN, swan.Config{Role: swan.Initiator, PSK: "wrong-secret"})
