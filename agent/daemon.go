@@ -48,6 +48,7 @@ type Daemon struct {
 	watcher *wan.Watcher
 
 	doc   *doctor       // conntrack watch and diagnosis; nil until started
+	helps *helperCache  // helper probes, reused for a few minutes
 	kick  chan struct{} // asks the reconcile loop to look now
 	ready bool          // the first setup is done (guarded by mu)
 
@@ -70,7 +71,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.Paths == (Paths{}) {
 		o.Paths = DefaultPaths()
 	}
-	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1)}
+	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1), helps: newHelperCache()}
 	d.cfg = d.loadConfig(config.Defaults(), true)
 	// The socket first: a second daemon must refuse before it touches the
 	// history (waiting for its lock, removing a compaction in progress).

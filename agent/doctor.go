@@ -10,7 +10,6 @@ import (
 
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/conntrack"
-	"github.com/vpnpass/vpnpass/helpers"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
@@ -183,7 +182,7 @@ func (d *Daemon) factsFor(now time.Time) conntrack.Context {
 	} else if d.limit.allow("doctor-inspect") {
 		d.log.Warn("doctor: inspection failed", "err", err)
 	}
-	if rep, err := helpers.Probe(helpers.Options{}); err == nil {
+	if rep, err := d.helps.get(); err == nil {
 		facts.PPTPHelper = rep.PPTP.State
 	}
 	doc.mu.Lock()

@@ -61,6 +61,7 @@ func (d *Daemon) status(ctx context.Context) (Status, error) {
 	}
 	d.mu.Unlock()
 	src := LiveSources(cfg, d.opts.Paths.Network)
+	src.Helpers = d.helps.get
 	if d.watcher != nil {
 		src.WAN = func(ctx context.Context, probe bool) (wan.Nat, error) {
 			if n, ok := d.watcher.Current(); ok && !probe {

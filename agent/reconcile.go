@@ -72,6 +72,7 @@ func (d *Daemon) reload() {
 	defer d.mu.Unlock()
 	old := d.cfg
 	d.cfg = d.loadConfig(old, false)
+	d.helps.forget()
 	d.log.Info("config reloaded", "modes", d.cfg.Desired())
 	if d.cfg.Backend != old.Backend || !sameStrings(d.cfg.LANDevices, old.LANDevices) || d.cfg.WANDevice != old.WANDevice || d.mgr == nil {
 		if d.mgr != nil {
