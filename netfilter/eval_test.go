@@ -56,6 +56,11 @@ func TestWorstAndParse(t *testing.T) {
 	if _, err := ParseMode("on"); err == nil {
 		t.Fatal("mode on accepted")
 	}
+	for f, want := range map[uint8]string{1: "inet", 2: "ip", 10: "ip6", 7: "bridge", 99: "family99"} {
+		if got := NFTFamilyName(f); got != want {
+			t.Errorf("NFTFamilyName(%d) = %q, want %q", f, got, want)
+		}
+	}
 	if n := len(Footprint(IPsec)); n != 7 {
 		t.Fatalf("ipsec footprint has %d elements, want 7 (AH for IPv6 only)", n)
 	}

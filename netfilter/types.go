@@ -254,3 +254,23 @@ type Explanation struct {
 	DecidedBy *Decider `json:"decided_by,omitempty"`
 	Path      []Step   `json:"path"`
 }
+
+// NFTFamilyName spells an nftables table family (its NFPROTO number, as
+// google/nftables' TableFamily carries it) the way nft does.
+func NFTFamilyName(f uint8) string {
+	switch f {
+	case 1: // NFPROTO_INET
+		return "inet"
+	case 2: // NFPROTO_IPV4
+		return "ip"
+	case 3: // NFPROTO_ARP
+		return "arp"
+	case 5: // NFPROTO_NETDEV
+		return "netdev"
+	case 7: // NFPROTO_BRIDGE
+		return "bridge"
+	case 10: // NFPROTO_IPV6
+		return "ip6"
+	}
+	return fmt.Sprintf("family%d", f)
+}

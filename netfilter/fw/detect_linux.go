@@ -76,23 +76,8 @@ func nftHookers() ([]Hooker, bool, error) {
 
 func tableKey(t *nftables.Table) string { return familyName(t.Family) + " " + t.Name }
 
-func familyName(f nftables.TableFamily) string {
-	switch f {
-	case nftables.TableFamilyINet:
-		return "inet"
-	case nftables.TableFamilyIPv4:
-		return "ip"
-	case nftables.TableFamilyIPv6:
-		return "ip6"
-	case nftables.TableFamilyBridge:
-		return "bridge"
-	case nftables.TableFamilyARP:
-		return "arp"
-	case nftables.TableFamilyNetdev:
-		return "netdev"
-	}
-	return fmt.Sprintf("family%d", f)
-}
+// familyName spells a table family as nft does.
+func familyName(f nftables.TableFamily) string { return netfilter.NFTFamilyName(uint8(f)) }
 
 // nftTableHooker classifies one table if it has a filter base chain on the
 // forward hook. Our own tables never count as a foreign firewall.

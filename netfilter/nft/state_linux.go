@@ -1,6 +1,8 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter"
+
 	"fmt"
 	"strings"
 
@@ -133,23 +135,8 @@ func (s *snapshot) resolver(t *nftables.Table) setResolver {
 	}
 }
 
-func familyName(f nftables.TableFamily) string {
-	switch f {
-	case nftables.TableFamilyINet:
-		return "inet"
-	case nftables.TableFamilyIPv4:
-		return "ip"
-	case nftables.TableFamilyIPv6:
-		return "ip6"
-	case nftables.TableFamilyARP:
-		return "arp"
-	case nftables.TableFamilyBridge:
-		return "bridge"
-	case nftables.TableFamilyNetdev:
-		return "netdev"
-	}
-	return fmt.Sprintf("family(%d)", f)
-}
+// familyName spells a table family as nft does.
+func familyName(f nftables.TableFamily) string { return netfilter.NFTFamilyName(uint8(f)) }
 
 // tableOwnerFlag is NFT_TABLE_F_OWNER: the table belongs to the netlink
 // socket that created it and nobody else may change it.

@@ -1,6 +1,8 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter"
+
 	"encoding/binary"
 	"fmt"
 	"syscall"
@@ -203,21 +205,5 @@ func links(netns int) (map[string]uint32, error) {
 	return out, nil
 }
 
-// familyName spells an nfproto family as nft does.
-func familyName(f byte) string {
-	switch f {
-	case unix.NFPROTO_INET:
-		return "inet"
-	case unix.NFPROTO_IPV4:
-		return "ip"
-	case unix.NFPROTO_IPV6:
-		return "ip6"
-	case unix.NFPROTO_ARP:
-		return "arp"
-	case unix.NFPROTO_BRIDGE:
-		return "bridge"
-	case unix.NFPROTO_NETDEV:
-		return "netdev"
-	}
-	return fmt.Sprintf("family%d", f)
-}
+// familyName spells a table family as nft does.
+func familyName(f byte) string { return netfilter.NFTFamilyName(uint8(f)) }

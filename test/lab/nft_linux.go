@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter"
+
 	"fmt"
 
 	"github.com/google/nftables"
@@ -169,20 +171,5 @@ func (n *Node) NftTables() ([]string, error) {
 	return out, nil
 }
 
-func familyName(f nftables.TableFamily) string {
-	switch f {
-	case nftables.TableFamilyINet:
-		return "inet"
-	case nftables.TableFamilyIPv4:
-		return "ip"
-	case nftables.TableFamilyIPv6:
-		return "ip6"
-	case nftables.TableFamilyARP:
-		return "arp"
-	case nftables.TableFamilyNetdev:
-		return "netdev"
-	case nftables.TableFamilyBridge:
-		return "bridge"
-	}
-	return fmt.Sprintf("family%d", f)
-}
+// familyName spells a table family as nft does.
+func familyName(f nftables.TableFamily) string { return netfilter.NFTFamilyName(uint8(f)) }
