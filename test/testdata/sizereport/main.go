@@ -26,6 +26,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/build/sizerules"
 )
 
 type sizes struct {
@@ -187,43 +189,27 @@ func short(pkg string) string {
 	return strings.Replace(pkg, "github.com/vpnpass/vpnpass/", "./", 1)
 }
 
-// heavyParts are symbol name prefixes of stdlib code that a single call
-// drags in, with what usually links it.
-var heavyParts = []struct{ prefix, what string }{
-	{"net.(*Resolver).", "Go's DNS resolver (net.Dial/net.Dialer/net.Listen with string addresses; use typed calls or agent/wan/netx)"},
-	{"vendor/golang.org/x/net/dns/dnsmessage.", "DNS message codec (with the resolver)"},
-	{"crypto/internal/fips140", "the FIPS 140 crypto module (any crypto/* package, crypto/rand)"},
-	{"math/big.", "math/big"},
-	{"flag.", "the flag package"},
-	{"slices.pdqsortOrdered[go.shape.string]", "generic string sort (sort.Strings, slices.Sort, filepath.Glob; use sort.StringSlice.Sort)"},
-	{"strings.(*Replacer).", "strings.NewReplacer"},
-	{"path/filepath.walkDir", "filepath.WalkDir (sorts every directory)"},
-}
-
+// reportHeavy prints, for every symbol rule of build/sizerules (the one list
+// of what the release binary must not link), whether the binary links it.
 func reportHeavy(path string) error {
 	f, err := elf.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		return fmt.Errorf("%s: %w (build without -s -w)", path, err)
-	}
-	for _, h := range heavyParts {
-		var n, bytes int
-		for _, s := range syms {
-			if strings.HasPrefix(s.Name, h.prefix) && s.Section > 0 && int(s.Section) < len(f.Sections) &&
-				f.Sections[s.Section].Type != elf.SHT_NOBITS {
-				n++
-				bytes += int(s.Size)
-			}
+	for _, r := range sizerules.Rules {
+		if r.Symbol == "" {
+			continue
+		}
+		n, bytes, err := sizerules.Linked(f, r.Symbol)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		state := "not linked"
 		if n > 0 {
 			state = fmt.Sprintf("LINKED: %d symbols, %d bytes", n, bytes)
 		}
-		fmt.Printf("%-34s %s\n", state, h.what)
+		fmt.Printf("%-34s %s (cost %s; use %s)\n", state, r.Why, r.Cost, r.Fix)
 	}
 	return nil
 }

@@ -1,0 +1,116 @@
+// Package sizerules is the one list of what the release binary must not
+// link, with why and what it cost when it was linked. A router has 16 MB of
+// flash or less; every rule below was paid for once and measured on
+// linux/mips softfloat. `make test` fails when one is broken
+// (sizerules_test.go); test/testdata/sizereport prints the same table for a
+// binary.
+package sizerules
+
+import (
+	"debug/elf"
+	"fmt"
+	"strings"
+)
+
+// Rule forbids a package (Package, matched as an import path or, ending in
+// "/", as a prefix) or a stretch of linked code (Symbol, a symbol-name
+// prefix: some costs come from one function of an allowed package).
+type Rule struct {
+	Package string
+	Symbol  string
+	Why     string // what it is and what usually links it
+	Cost    string // measured on linux/mips softfloat when it was removed
+	Fix     string // what to use instead
+}
+
+// Rules: costs are "content" bytes (section bytes) unless said otherwise.
+var Rules = []Rule{
+	{Package: "flag", Why: "the flag package (its usage printer and generic sort are always linked)",
+		Cost: "33,293 B", Fix: "agent/cli's small flag parser"},
+	{Package: "math/big", Symbol: "math/big.", Why: "math/big", Cost: "~90 KB",
+		Fix: "print and compare numbers with uint64 arithmetic (netfilter/nfteval/format_linux.go)"},
+	{Package: "crypto/", Symbol: "crypto/internal/fips140", Why: "any crypto/* package links Go's FIPS 140 module",
+		Cost: "141,940 B (196,608 B stripped)", Fix: "agent/probe/sha1.go for IKE NAT detection; compare texts, not hashes"},
+	{Package: "net/http", Why: "net/http with crypto/tls", Cost: "4.85 MB in isolation (a hello-world grows from 1.64 to 6.49 MB)",
+		Fix: "agent/wan/igd's small HTTP/1.1 client"},
+	{Package: "encoding/xml", Why: "encoding/xml", Cost: "393 KB in isolation",
+		Fix: "agent/wan/igd/xml.go's element scanner"},
+	{Package: "hash/crc32", Why: "hash/crc32's tables and per-arch code", Cost: "6,013 B",
+		Fix: "a bitwise CRC-32 (agent/wan/stun)"},
+	{Symbol: "net.(*Resolver).", Why: "Go's DNS resolver (net.Dial/Dialer/Listen with string addresses)",
+		Cost: "~220 KB", Fix: "typed dials (net.DialUDP/DialTCP with addresses) or agent/wan/netx"},
+	{Symbol: "slices.pdqsortOrdered[go.shape.string]", Why: "the generic string sort (sort.Strings, slices.Sort, filepath.Glob)",
+		Cost: "~12 KB", Fix: "sort.Sort(sort.StringSlice(s))"},
+	{Symbol: "strings.(*Replacer).", Why: "strings.NewReplacer's machinery", Cost: "19,492 B",
+		Fix: "strings.ReplaceAll"},
+	{Symbol: "path/filepath.walkDir", Why: "filepath.WalkDir (sorts every directory)", Cost: "18,174 B",
+		Fix: "an unsorted os.ReadDir walk (helpers/helpers.go)"},
+	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
+		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
+}
+
+// Violation is a broken rule: the rule and what showed it.
+type Violation struct {
+	Rule
+	Found string // the package, or "<n> symbols, <b> bytes"
+}
+
+func (v Violation) Error() string {
+	subject := v.Package
+	if subject == "" {
+		subject = v.Symbol
+	}
+	return fmt.Sprintf("%s is linked (%s): %s; it cost %s on mips; use %s", subject, v.Found, v.Why, v.Cost, v.Fix)
+}
+
+// CheckPackages reports the rules the dependency list (go list -deps) breaks.
+func CheckPackages(deps []string) []Violation {
+	var out []Violation
+	for _, r := range Rules {
+		if r.Package == "" {
+			continue
+		}
+		for _, d := range deps {
+			if d == r.Package || strings.HasSuffix(r.Package, "/") && strings.HasPrefix(d, r.Package) {
+				out = append(out, Violation{Rule: r, Found: d})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Linked sums the defined symbols of an unstripped ELF binary whose names
+// start with prefix.
+func Linked(f *elf.File, prefix string) (n, bytes int, err error) {
+	syms, err := f.Symbols()
+	if err != nil {
+		return 0, 0, fmt.Errorf("read symbols (build without -s -w): %w", err)
+	}
+	for _, s := range syms {
+		if strings.HasPrefix(s.Name, prefix) && s.Section > 0 && int(s.Section) < len(f.Sections) &&
+			f.Sections[s.Section].Type != elf.SHT_NOBITS {
+			n++
+			bytes += int(s.Size)
+		}
+	}
+	return n, bytes, nil
+}
+
+// CheckSymbols reports the rules an unstripped binary's symbol table breaks.
+func CheckSymbols(f *elf.File) ([]Violation, error) {
+	var out []Violation
+	for _, r := range Rules {
+		if r.Symbol == "" {
+			continue
+		}
+		n, b, err := Linked(f, r.Symbol)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out = append(out, Violation{Rule: r, Found: fmt.Sprintf("%d symbols, %d bytes", n, b)})
+		}
+	}
+	return out, nil
+}

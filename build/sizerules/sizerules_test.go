@@ -1,0 +1,114 @@
+package sizerules
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// release is the environment of the release build (build/cross.sh): the
+// router case, where every byte counts.
+var release = []string{"GOOS=linux", "GOARCH=mips", "GOMIPS=softfloat", "CGO_ENABLED=0"}
+
+const mainPkg = "github.com/vpnpass/vpnpass/cmd/vpnpass"
+
+func goCmd(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	c := exec.Command("go", args...)
+	c.Env = append(os.Environ(), release...)
+	return c
+}
+
+func TestReleaseDependencies(t *testing.T) {
+	out, err := goCmd(t, "list", "-deps", mainPkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, v := range CheckPackages(strings.Fields(string(out))) {
+		t.Error(v.Error())
+	}
+}
+
+func TestReleaseSymbols(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the mips binary")
+	}
+	bin := filepath.Join(t.TempDir(), "vpnpass")
+	// Unstripped (the symbol table is what is read), flags otherwise as released.
+	if out, err := goCmd(t, "build", "-trimpath", "-gcflags=all=-l", "-o", bin, mainPkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	vs, err := CheckSymbols(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Error(v.Error())
+	}
+}
+
+// The rules must catch what they claim to: a program that links each
+// forbidden thing breaks exactly its rule.
+func TestRulesCatchViolations(t *testing.T) {
+	deps := []string{"fmt", "flag", "crypto/sha256", "net/http", "encoding/xml", "hash/crc32", "math/big"}
+	got := map[string]bool{}
+	for _, v := range CheckPackages(deps) {
+		got[v.Package] = true
+	}
+	for _, want := range []string{"flag", "crypto/", "net/http", "encoding/xml", "hash/crc32", "math/big"} {
+		if !got[want] {
+			t.Errorf("dependency %q not caught", want)
+		}
+	}
+	if vs := CheckPackages([]string{"fmt", "cryptography", "net", "sort"}); len(vs) != 0 {
+		t.Errorf("false positives: %v", vs)
+	}
+}
+
+func TestSymbolRuleCatchesResolver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a mips program")
+	}
+	dir := t.TempDir()
+	src := "package main\nimport (\"net\";\"os\";\"strings\")\n" +
+		"func main(){ c, _ := net.Dial(\"udp\", os.Args[1]); _ = c; os.Stdout.WriteString(strings.NewReplacer(\"a\",\"b\").Replace(os.Args[0])) }\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module bad\ngo 1.23\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "bad")
+	c := goCmd(t, "build", "-o", bin, ".")
+	c.Dir = dir
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	vs, err := CheckSymbols(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, v := range vs {
+		got[v.Symbol] = true
+	}
+	if !got["net.(*Resolver)."] || !got["strings.(*Replacer)."] {
+		t.Errorf("resolver or replacer not caught: %v", vs)
+	}
+}
