@@ -70,17 +70,23 @@ const findingsJS = `Array.from(document.querySelectorAll('.vpnpass-finding')).ma
 // select above instead of the CLI and menu path the agent names.
 var pageAdvice = map[string]bool{"firewall-drops": true, "pptp-no-helper": true, "helper-unavailable": true}
 
-func openPage(t *testing.T, lang string, backend ubusBackend, listen func() (net.Listener, error), start func(*exec.Cmd) error) (*browser, *server) {
+func openPage(t *testing.T, lang string, backend ubusBackend, listen func() (net.Listener, error), start func(*exec.Cmd) error) (*browser, *front) {
 	t.Helper()
 	ln, err := listen()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t, ln, backend)
+	f := startFront(t, ln, backend, "")
 	b := startBrowser(t, lang, start)
-	b.navigate(srv.url + "/?lang=" + lang)
+	b.open(f.url + "/?lang=" + lang)
+	return b, f
+}
+
+// open loads the page and waits for the view to be rendered.
+func (b *browser) open(url string) {
+	b.t.Helper()
+	b.navigate(url)
 	b.waitFor("the rendered view", `document.body.dataset.viewReady == '1'`, 20*time.Second)
-	return b, srv
 }
 
 func localListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
@@ -118,7 +124,8 @@ func TestFindingsRenderFromCode(t *testing.T) {
 	if len(history) != 3 || !strings.Contains(history[0], "PPTP passthrough: Firewall decides (default) → Allow passthrough") {
 		t.Errorf("history rows: %q", history)
 	}
-	b.screenshot(filepath.Join(artifacts, "luci-findings-en.png"))
+	b.screenshot(filepath.Join(artifacts, "luci-findings-en.png"), 1200)
+	b.screenshot(filepath.Join(artifacts, "luci-findings-en-phone.png"), 390)
 
 	j, _ := openPage(t, "ja", backend, localListen, (*exec.Cmd).Start)
 	var untranslated map[string]bool
@@ -141,7 +148,8 @@ func TestFindingsRenderFromCode(t *testing.T) {
 	if title != "VPN パススルー" {
 		t.Errorf("title %q", title)
 	}
-	j.screenshot(filepath.Join(artifacts, "luci-findings-ja.png"))
+	j.screenshot(filepath.Join(artifacts, "luci-findings-ja.png"), 1200)
+	j.screenshot(filepath.Join(artifacts, "luci-findings-ja-phone.png"), 390)
 }
 
 // sameInJapanese lists the msgids whose Japanese text is the msgid itself.
@@ -165,14 +173,22 @@ func sameInJapanese(t *testing.T) []string {
 	return out
 }
 
-// checkCommon: no script errors, and the page polls no more often than
-// every 5 s (each ubus call starts a process on the router).
+// checkCommon: no script errors, no "null"/"undefined" printed (LuCI's
+// dom.append prints them for missing items), and the page polls no more
+// often than every 5 s (each ubus call starts a process on the router).
 func checkCommon(t *testing.T, b *browser) {
 	t.Helper()
 	var errs []string
 	b.mustEval("window.__errors", &errs)
 	if len(errs) > 0 {
 		t.Errorf("page errors: %q", errs)
+	}
+	var printed bool
+	b.mustEval(`/\b(null|undefined|NaN)\b/.test(document.getElementById('view').innerText)`, &printed)
+	if printed {
+		var text string
+		b.mustEval(`document.getElementById('view').innerText`, &text)
+		t.Errorf("the page prints null, undefined or NaN:\n%s", text)
 	}
 	var intervals []float64
 	b.mustEval("window.__pollIntervals", &intervals)
