@@ -348,3 +348,44 @@ func (m *memListener) Accept() (net.Conn, error) {
 
 func (m *memListener) Close() error   { m.once.Do(func() { close(m.done) }); return nil }
 func (m *memListener) Addr() net.Addr { return &net.UnixAddr{Name: "standin", Net: "memory"} }
+
+// login is rpcd's session.login through the page's /ubus; the new
+// session may write uci vpnpass when its ACL grants the app's write half.
+func (f *front) login(t *testing.T, user, password string) string {
+	t.Helper()
+	body := fmt.Sprintf(`[{"jsonrpc":"2.0","id":1,"method":"call","params":["00000000000000000000000000000000","session","login",{"username":%q,"password":%q}]}]`, user, password)
+	res, err := http.Post(f.url+"/ubus/", "application/json", bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out []struct{ Result []json.RawMessage }
+	var s struct {
+		Session string `json:"ubus_rpc_session"`
+	}
+	if json.NewDecoder(res.Body).Decode(&out) != nil || len(out) != 1 || len(out[0].Result) != 2 || json.Unmarshal(out[0].Result[1], &s) != nil {
+		t.Fatalf("login %s failed: %+v", user, out)
+	}
+	l := f.srv.logins[user]
+	f.mu.Lock()
+	f.writers[s.Session] = len(aclWrites(t, l.acl, l.group)) > 0
+	f.mu.Unlock()
+	return s.Session
+}
+
+// aclWrites is what the write half of an ACL group grants.
+func aclWrites(t *testing.T, file, group string) []string {
+	t.Helper()
+	var acl map[string]struct {
+		Write map[string]json.RawMessage `json:"write"`
+	}
+	b, err := os.ReadFile(file)
+	if err != nil || json.Unmarshal(b, &acl) != nil {
+		t.Fatalf("ACL %s: %v", file, err)
+	}
+	var out []string
+	for k := range acl[group].Write {
+		out = append(out, k)
+	}
+	return out
+}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,4 +201,154 @@ func checkCommon(t *testing.T, b *browser) {
 			t.Errorf("poll interval %v s, want >= 5", i)
 		}
 	}
+}
+
+// TestPollKeepsFormControls: the 10 s poll repaints the live status only.
+// A mode dropdown the user is changing keeps its element, its focus and
+// the value not yet saved; each poll is one ubus call (status), and the
+// page's opening calls go out as one batched request.
+func TestPollKeepsFormControls(t *testing.T) {
+	findChromium(t)
+	backend, _ := fixtureBackend(t)
+	b, f := openPage(t, "en", backend, localListen, (*exec.Cmd).Start)
+	var first []string
+	b.mustEval(`window.__rpcBatches[0]`, &first)
+	if strings.Join(first, " ") != "vpnpass.status vpnpass.doctor vpnpass.history" {
+		t.Errorf("first request batches %q, want status, doctor and history together", first)
+	}
+	const sel = `document.getElementById('widget.cbid.vpnpass.main.mode_pptp')`
+	b.mustEval(`(() => { const s = `+sel+`; s.focus(); s.value = 'block'; s.__mark = 'mine';
+		s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, nil)
+	status, doctor, history := f.count("vpnpass.status"), f.count("vpnpass.doctor"), f.count("vpnpass.history")
+	b.mustEval(`window.__pollNow().then(() => window.__pollNow()).then(() => true)`, nil)
+	var after struct {
+		Same, Focused bool
+		Value         string
+	}
+	b.mustEval(`(() => { const s = `+sel+`; return { Same: !!s && s.__mark == 'mine',
+		Focused: document.activeElement === s, Value: s ? s.value : '' }; })()`, &after)
+	if !after.Same || !after.Focused || after.Value != "block" {
+		t.Errorf("after two polls the PPTP dropdown is %+v, want the same element, focused, still 'block'", after)
+	}
+	if n := f.count("vpnpass.status") - status; n != 2 {
+		t.Errorf("two polls made %d status calls", n)
+	}
+	if f.count("vpnpass.doctor") != doctor || f.count("vpnpass.history") != history {
+		t.Error("the poll asked the doctor or the history (each call starts a process on the router)")
+	}
+	checkCommon(t, b)
+}
+
+// TestReadOnlyLogin: a login holding only the read half of the app's ACL
+// sees the status and every control disabled (form.Map asks rpcd's
+// session access; the footer follows the map), and the page never tries a
+// write.
+func TestReadOnlyLogin(t *testing.T) {
+	findChromium(t)
+	backend, _ := fixtureBackend(t)
+	ln, err := localListen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := startFront(t, ln, backend, "")
+	acl := filepath.Join(t.TempDir(), "viewer.json")
+	var full map[string]map[string]json.RawMessage
+	raw, err := os.ReadFile(aclFile)
+	if err != nil || json.Unmarshal(raw, &full) != nil {
+		t.Fatalf("ACL: %v", err)
+	}
+	viewer, _ := json.Marshal(map[string]any{"luci-app-vpnpass": map[string]any{"read": full["luci-app-vpnpass"]["read"]}})
+	if err := os.WriteFile(acl, viewer, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.logins["viewer"] = login{password: "pw", acl: acl, group: "luci-app-vpnpass"}
+	sid := f.login(t, "viewer", "pw")
+
+	b := startBrowser(t, "en", (*exec.Cmd).Start)
+	b.open(f.url + "/?lang=en&sid=" + sid)
+	checkVerdicts(t, b, fixtureStatus(t))
+	var controls struct{ All, Disabled, Buttons, ButtonsDisabled int }
+	b.mustEval(`(() => { const c = Array.from(document.querySelectorAll('#cbi-vpnpass select, #cbi-vpnpass input'));
+		const btn = Array.from(document.querySelectorAll('.cbi-page-actions button'));
+		return { All: c.length, Disabled: c.filter((e) => e.disabled).length,
+			Buttons: btn.length, ButtonsDisabled: btn.filter((e) => e.disabled).length }; })()`, &controls)
+	if controls.All < 8 || controls.Disabled != controls.All || controls.Buttons == 0 || controls.ButtonsDisabled != controls.Buttons {
+		t.Errorf("read-only login: %+v, want every control and button disabled", controls)
+	}
+	if f.count("vpnpass.set")+f.count("uci.set") > 0 {
+		t.Error("the read-only page tried to write")
+	}
+	checkCommon(t, b)
+}
+
+// TestFailuresNamed: a missing plugin, a denied call, a call that never
+// answers and a stopped service each read differently, in English and
+// Japanese; the page keeps working.
+func TestFailuresNamed(t *testing.T) {
+	findChromium(t)
+	fixture, _ := fixtureBackend(t)
+	var stopped bool
+	var mu sync.Mutex
+	backend := func(method string, params json.RawMessage) (json.RawMessage, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return json.RawMessage(`{"error":{"code":"not_available","message":"the vpnpass daemon is not running"}}`), nil
+		}
+		return fixture(method, params)
+	}
+	ln, err := localListen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := startFront(t, ln, backend, "")
+	texts := map[string]map[string]string{}
+	for _, lang := range []string{"en", "ja"} {
+		b := startBrowser(t, lang, (*exec.Cmd).Start)
+		texts[lang] = map[string]string{}
+		for _, kind := range []string{"missing", "denied", "hang", "stopped"} {
+			mu.Lock()
+			stopped = kind == "stopped"
+			mu.Unlock()
+			fault := kind
+			if kind == "stopped" {
+				fault = "" // the plugin answers: the agent is down
+			}
+			f.setFault(fault)
+			b.open(f.url + "/?rpctimeout=2&lang=" + lang)
+			want := map[string]string{"hang": "timeout"}[kind]
+			if want == "" {
+				want = kind
+			}
+			b.waitFor(kind+" named", `!!document.querySelector('#vpnpass-notice [data-failure=`+want+`]')`, 10*time.Second)
+			var text string
+			b.mustEval(`document.querySelector('#vpnpass-notice strong').textContent`, &text)
+			texts[lang][kind] = text
+			checkCommon(t, b)
+		}
+		f.setFault("")
+	}
+	for _, lang := range []string{"en", "ja"} {
+		seen := map[string]string{}
+		for kind, text := range texts[lang] {
+			if other, dup := seen[text]; dup {
+				t.Errorf("%s: %s and %s read the same: %q", lang, kind, other, text)
+			}
+			seen[text] = kind
+			if lang == "ja" && text == texts["en"][kind] {
+				t.Errorf("%s is not translated: %q", kind, text)
+			}
+		}
+	}
+}
+
+// fixtureStatus is the recorded status the fixture backend answers.
+func fixtureStatus(t *testing.T) statusJSON {
+	t.Helper()
+	var st statusJSON
+	b, err := os.ReadFile(filepath.Join("testdata", "status-fw4-locked.json"))
+	if err != nil || json.Unmarshal(b, &st) != nil {
+		t.Fatalf("status fixture: %v", err)
+	}
+	return st
 }
