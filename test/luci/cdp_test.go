@@ -233,13 +233,16 @@ func (b *browser) navigate(url string) {
 	b.call(b.session, "Page.navigate", map[string]any{"url": url}, nil)
 }
 
-// screenshot saves the whole page as a PNG.
-func (b *browser) screenshot(path string) {
+// screenshot saves the whole page, laid out width CSS pixels wide (390:
+// a phone), as a PNG.
+func (b *browser) screenshot(path string, width int) {
 	b.t.Helper()
+	metrics := map[string]any{"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600}
+	b.call(b.session, "Emulation.setDeviceMetricsOverride", metrics, nil)
 	var height float64
 	b.mustEval("Math.ceil(document.documentElement.scrollHeight)", &height)
-	b.call(b.session, "Emulation.setDeviceMetricsOverride", map[string]any{
-		"width": 1200, "height": int(height), "deviceScaleFactor": 1, "mobile": false}, nil)
+	metrics["height"] = int(height)
+	b.call(b.session, "Emulation.setDeviceMetricsOverride", metrics, nil)
 	var shot struct{ Data string }
 	b.call(b.session, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
 	png, err := base64.StdEncoding.DecodeString(shot.Data)

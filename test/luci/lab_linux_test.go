@@ -172,26 +172,50 @@ func TestLuCIOnLabRouter(t *testing.T) {
 		return ln, err
 	}
 
-	b, srv := openPage(t, "en", a.rpcdCall, listen, l.LAN.StartCmd)
+	ln, err := listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := startFront(t, ln, a.rpcdCall, a.conf)
+	// rpcd's uci apply ends in procd's reload trigger: reload_service HUPs the agent
+	f.onApply = func() {
+		if err := a.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Errorf("SIGHUP: %v", err)
+		}
+	}
+	b := startBrowser(t, "en", l.LAN.StartCmd)
+	b.open(f.url + "/?lang=en")
 	before := a.status(t)
 	checkVerdicts(t, b, before)
 	checkDoctor(t, b, a)
 	checkCommon(t, b)
 
-	b.mustEval(`(() => { const s = document.getElementById('vpnpass-mode-ipsec'); s.value = 'allow';
-		s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, nil)
-	b.waitFor("IPsec passing after the switch", `document.querySelector('[data-protocol=ipsec] .vpnpass-verdict').dataset.verdict == 'accept'`, 20*time.Second)
-	if n := srv.called("set"); n != 1 {
-		t.Errorf("page called set %d times", n)
+	// Save & Apply with rollback: the form writes the UCI package, apply
+	// commits it, the agent's reload applies it, the page reloads.
+	b.mustEval(`(() => { const s = document.getElementById('widget.cbid.vpnpass.main.mode_ipsec'); s.value = 'allow';
+		s.dispatchEvent(new Event('change', { bubbles: true }));
+		document.querySelector('.cbi-page-actions .cbi-button-apply').click(); return true; })()`, nil)
+	b.waitFor("IPsec passing after Save & Apply", `document.body.dataset.viewReady == '1' &&
+		(document.querySelector('[data-protocol=ipsec] .vpnpass-verdict') || {dataset: {}}).dataset.verdict == 'accept'`, 30*time.Second)
+	if got := f.committed("ipsec", "mode"); got != "allow" {
+		t.Errorf("config file: ipsec mode %q after Save & Apply", got)
+	}
+	if n := f.count("vpnpass.set"); n != 0 {
+		t.Errorf("the page called ubus set %d times; modes go through Save & Apply", n)
 	}
 	after := a.status(t)
 	if p := after.Protocols["ipsec"]; p.Mode != "allow" || p.Verdict != "accept" {
-		t.Errorf("agent says ipsec %+v after the page switched it", p)
+		t.Errorf("agent says ipsec %+v after Save & Apply", p)
 	}
 	if !ikePasses(l) {
 		t.Error("a LAN client's IKE (UDP 500 to 203.0.113.10) does not pass after allowing IPsec in the page")
 	}
 	checkVerdicts(t, b, after)
+	var sel string
+	b.mustEval(`document.getElementById('widget.cbid.vpnpass.main.mode_ipsec').value`, &sel)
+	if sel != "allow" {
+		t.Errorf("the reloaded form shows ipsec %q", sel)
+	}
 
 	b.mustEval(`(() => { const s = document.getElementById('vpnpass-history-kind'); s.value = 'passthrough.';
 		s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, nil)
@@ -202,23 +226,24 @@ func TestLuCIOnLabRouter(t *testing.T) {
 	if !strings.Contains(row, "IPsec passthrough: Firewall decides (default) → Allow passthrough") {
 		t.Errorf("newest passthrough event reads %q", row)
 	}
-	b.screenshot(filepath.Join(artifacts, "luci-lab-en.png"))
+	b.screenshot(filepath.Join(artifacts, "luci-lab-en.png"), 1200)
 
-	j, _ := openPage(t, "ja", a.rpcdCall, listen, l.LAN.StartCmd)
+	j := startBrowser(t, "ja", l.LAN.StartCmd)
+	j.open(f.url + "/?lang=ja")
 	checkVerdicts(t, j, after)
 	var ja struct{ Title, Verdict, Mode string }
 	j.mustEval(`({ Title: document.querySelector('#vpnpass h2').textContent,
 		Verdict: document.querySelector('[data-protocol=ipsec] .vpnpass-verdict').textContent,
-		Mode: (() => { const s = document.getElementById('vpnpass-mode-ipsec'); return s.options[s.selectedIndex].textContent; })() })`, &ja)
+		Mode: (() => { const s = document.getElementById('widget.cbid.vpnpass.main.mode_ipsec'); return s.options[s.selectedIndex].textContent; })() })`, &ja)
 	if ja.Title != "VPN パススルー" || ja.Verdict != "通過" || ja.Mode != "パススルーを許可" {
 		t.Errorf("Japanese page: %+v", ja)
 	}
-	j.screenshot(filepath.Join(artifacts, "luci-lab-ja.png"))
+	j.screenshot(filepath.Join(artifacts, "luci-lab-ja.png"), 1200)
 
 	stopAgent(t, a)
-	b.navigate(srv.url + "/?lang=en")
+	b.navigate(f.url + "/?lang=en")
 	b.waitFor("the daemon-down notice", `document.body.dataset.viewReady == '1' &&
-		(document.querySelector('#vpnpass-notice') || {}).textContent.includes('not running')`, 20*time.Second)
+		!!document.querySelector('#vpnpass-notice [data-failure=stopped]')`, 20*time.Second)
 	checkCommon(t, b)
 }
 

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,17 +71,23 @@ const findingsJS = `Array.from(document.querySelectorAll('.vpnpass-finding')).ma
 // select above instead of the CLI and menu path the agent names.
 var pageAdvice = map[string]bool{"firewall-drops": true, "pptp-no-helper": true, "helper-unavailable": true}
 
-func openPage(t *testing.T, lang string, backend ubusBackend, listen func() (net.Listener, error), start func(*exec.Cmd) error) (*browser, *server) {
+func openPage(t *testing.T, lang string, backend ubusBackend, listen func() (net.Listener, error), start func(*exec.Cmd) error) (*browser, *front) {
 	t.Helper()
 	ln, err := listen()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t, ln, backend)
+	f := startFront(t, ln, backend, "")
 	b := startBrowser(t, lang, start)
-	b.navigate(srv.url + "/?lang=" + lang)
+	b.open(f.url + "/?lang=" + lang)
+	return b, f
+}
+
+// open loads the page and waits for the view to be rendered.
+func (b *browser) open(url string) {
+	b.t.Helper()
+	b.navigate(url)
 	b.waitFor("the rendered view", `document.body.dataset.viewReady == '1'`, 20*time.Second)
-	return b, srv
 }
 
 func localListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
@@ -118,7 +125,8 @@ func TestFindingsRenderFromCode(t *testing.T) {
 	if len(history) != 3 || !strings.Contains(history[0], "PPTP passthrough: Firewall decides (default) → Allow passthrough") {
 		t.Errorf("history rows: %q", history)
 	}
-	b.screenshot(filepath.Join(artifacts, "luci-findings-en.png"))
+	b.screenshot(filepath.Join(artifacts, "luci-findings-en.png"), 1200)
+	b.screenshot(filepath.Join(artifacts, "luci-findings-en-phone.png"), 390)
 
 	j, _ := openPage(t, "ja", backend, localListen, (*exec.Cmd).Start)
 	var untranslated map[string]bool
@@ -141,7 +149,8 @@ func TestFindingsRenderFromCode(t *testing.T) {
 	if title != "VPN パススルー" {
 		t.Errorf("title %q", title)
 	}
-	j.screenshot(filepath.Join(artifacts, "luci-findings-ja.png"))
+	j.screenshot(filepath.Join(artifacts, "luci-findings-ja.png"), 1200)
+	j.screenshot(filepath.Join(artifacts, "luci-findings-ja-phone.png"), 390)
 }
 
 // sameInJapanese lists the msgids whose Japanese text is the msgid itself.
@@ -165,14 +174,22 @@ func sameInJapanese(t *testing.T) []string {
 	return out
 }
 
-// checkCommon: no script errors, and the page polls no more often than
-// every 5 s (each ubus call starts a process on the router).
+// checkCommon: no script errors, no "null"/"undefined" printed (LuCI's
+// dom.append prints them for missing items), and the page polls no more
+// often than every 5 s (each ubus call starts a process on the router).
 func checkCommon(t *testing.T, b *browser) {
 	t.Helper()
 	var errs []string
 	b.mustEval("window.__errors", &errs)
 	if len(errs) > 0 {
 		t.Errorf("page errors: %q", errs)
+	}
+	var printed bool
+	b.mustEval(`/\b(null|undefined|NaN)\b/.test(document.getElementById('view').innerText)`, &printed)
+	if printed {
+		var text string
+		b.mustEval(`document.getElementById('view').innerText`, &text)
+		t.Errorf("the page prints null, undefined or NaN:\n%s", text)
 	}
 	var intervals []float64
 	b.mustEval("window.__pollIntervals", &intervals)
@@ -184,4 +201,154 @@ func checkCommon(t *testing.T, b *browser) {
 			t.Errorf("poll interval %v s, want >= 5", i)
 		}
 	}
+}
+
+// TestPollKeepsFormControls: the 10 s poll repaints the live status only.
+// A mode dropdown the user is changing keeps its element, its focus and
+// the value not yet saved; each poll is one ubus call (status), and the
+// page's opening calls go out as one batched request.
+func TestPollKeepsFormControls(t *testing.T) {
+	findChromium(t)
+	backend, _ := fixtureBackend(t)
+	b, f := openPage(t, "en", backend, localListen, (*exec.Cmd).Start)
+	var first []string
+	b.mustEval(`window.__rpcBatches[0]`, &first)
+	if strings.Join(first, " ") != "vpnpass.status vpnpass.doctor vpnpass.history" {
+		t.Errorf("first request batches %q, want status, doctor and history together", first)
+	}
+	const sel = `document.getElementById('widget.cbid.vpnpass.main.mode_pptp')`
+	b.mustEval(`(() => { const s = `+sel+`; s.focus(); s.value = 'block'; s.__mark = 'mine';
+		s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, nil)
+	status, doctor, history := f.count("vpnpass.status"), f.count("vpnpass.doctor"), f.count("vpnpass.history")
+	b.mustEval(`window.__pollNow().then(() => window.__pollNow()).then(() => true)`, nil)
+	var after struct {
+		Same, Focused bool
+		Value         string
+	}
+	b.mustEval(`(() => { const s = `+sel+`; return { Same: !!s && s.__mark == 'mine',
+		Focused: document.activeElement === s, Value: s ? s.value : '' }; })()`, &after)
+	if !after.Same || !after.Focused || after.Value != "block" {
+		t.Errorf("after two polls the PPTP dropdown is %+v, want the same element, focused, still 'block'", after)
+	}
+	if n := f.count("vpnpass.status") - status; n != 2 {
+		t.Errorf("two polls made %d status calls", n)
+	}
+	if f.count("vpnpass.doctor") != doctor || f.count("vpnpass.history") != history {
+		t.Error("the poll asked the doctor or the history (each call starts a process on the router)")
+	}
+	checkCommon(t, b)
+}
+
+// TestReadOnlyLogin: a login holding only the read half of the app's ACL
+// sees the status and every control disabled (form.Map asks rpcd's
+// session access; the footer follows the map), and the page never tries a
+// write.
+func TestReadOnlyLogin(t *testing.T) {
+	findChromium(t)
+	backend, _ := fixtureBackend(t)
+	ln, err := localListen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := startFront(t, ln, backend, "")
+	acl := filepath.Join(t.TempDir(), "viewer.json")
+	var full map[string]map[string]json.RawMessage
+	raw, err := os.ReadFile(aclFile)
+	if err != nil || json.Unmarshal(raw, &full) != nil {
+		t.Fatalf("ACL: %v", err)
+	}
+	viewer, _ := json.Marshal(map[string]any{"luci-app-vpnpass": map[string]any{"read": full["luci-app-vpnpass"]["read"]}})
+	if err := os.WriteFile(acl, viewer, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.logins["viewer"] = login{password: "pw", acl: acl, group: "luci-app-vpnpass"}
+	sid := f.login(t, "viewer", "pw")
+
+	b := startBrowser(t, "en", (*exec.Cmd).Start)
+	b.open(f.url + "/?lang=en&sid=" + sid)
+	checkVerdicts(t, b, fixtureStatus(t))
+	var controls struct{ All, Disabled, Buttons, ButtonsDisabled int }
+	b.mustEval(`(() => { const c = Array.from(document.querySelectorAll('#cbi-vpnpass select, #cbi-vpnpass input'));
+		const btn = Array.from(document.querySelectorAll('.cbi-page-actions button'));
+		return { All: c.length, Disabled: c.filter((e) => e.disabled).length,
+			Buttons: btn.length, ButtonsDisabled: btn.filter((e) => e.disabled).length }; })()`, &controls)
+	if controls.All < 8 || controls.Disabled != controls.All || controls.Buttons == 0 || controls.ButtonsDisabled != controls.Buttons {
+		t.Errorf("read-only login: %+v, want every control and button disabled", controls)
+	}
+	if f.count("vpnpass.set")+f.count("uci.set") > 0 {
+		t.Error("the read-only page tried to write")
+	}
+	checkCommon(t, b)
+}
+
+// TestFailuresNamed: a missing plugin, a denied call, a call that never
+// answers and a stopped service each read differently, in English and
+// Japanese; the page keeps working.
+func TestFailuresNamed(t *testing.T) {
+	findChromium(t)
+	fixture, _ := fixtureBackend(t)
+	var stopped bool
+	var mu sync.Mutex
+	backend := func(method string, params json.RawMessage) (json.RawMessage, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return json.RawMessage(`{"error":{"code":"not_available","message":"the vpnpass daemon is not running"}}`), nil
+		}
+		return fixture(method, params)
+	}
+	ln, err := localListen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := startFront(t, ln, backend, "")
+	texts := map[string]map[string]string{}
+	for _, lang := range []string{"en", "ja"} {
+		b := startBrowser(t, lang, (*exec.Cmd).Start)
+		texts[lang] = map[string]string{}
+		for _, kind := range []string{"missing", "denied", "hang", "stopped"} {
+			mu.Lock()
+			stopped = kind == "stopped"
+			mu.Unlock()
+			fault := kind
+			if kind == "stopped" {
+				fault = "" // the plugin answers: the agent is down
+			}
+			f.setFault(fault)
+			b.open(f.url + "/?rpctimeout=2&lang=" + lang)
+			want := map[string]string{"hang": "timeout"}[kind]
+			if want == "" {
+				want = kind
+			}
+			b.waitFor(kind+" named", `!!document.querySelector('#vpnpass-notice [data-failure=`+want+`]')`, 10*time.Second)
+			var text string
+			b.mustEval(`document.querySelector('#vpnpass-notice strong').textContent`, &text)
+			texts[lang][kind] = text
+			checkCommon(t, b)
+		}
+		f.setFault("")
+	}
+	for _, lang := range []string{"en", "ja"} {
+		seen := map[string]string{}
+		for kind, text := range texts[lang] {
+			if other, dup := seen[text]; dup {
+				t.Errorf("%s: %s and %s read the same: %q", lang, kind, other, text)
+			}
+			seen[text] = kind
+			if lang == "ja" && text == texts["en"][kind] {
+				t.Errorf("%s is not translated: %q", kind, text)
+			}
+		}
+	}
+}
+
+// fixtureStatus is the recorded status the fixture backend answers.
+func fixtureStatus(t *testing.T) statusJSON {
+	t.Helper()
+	var st statusJSON
+	b, err := os.ReadFile(filepath.Join("testdata", "status-fw4-locked.json"))
+	if err != nil || json.Unmarshal(b, &st) != nil {
+		t.Fatalf("status fixture: %v", err)
+	}
+	return st
 }

@@ -1,12 +1,29 @@
 /*
  * A small stand-in for LuCI's client runtime (luci.js, cbi.js, rpc.js,
- * ui.js, dom), written for vpnpass's tests from LuCI's documented
- * behaviour: enough to load a view that uses 'require view', 'rpc', 'ui',
- * 'poll', 'dom', run its load()/render() and talk ubus JSON-RPC to /ubus.
- * Where LuCI has a sharp edge the view must respect, this behaves the same:
- * a bare string given to E() or dom.content() becomes innerHTML, strings
- * inside an array become text nodes; _() trims and collapses blanks, hashes
- * with sfh and looks up window.TR.
+ * ui.js, uci.js, form.js), written for vpnpass's tests from LuCI's sources
+ * (openwrt/luci, modules/luci-base/htdocs/luci-static/resources): enough to
+ * load a view that uses 'require view', 'form', 'rpc', 'ui', 'poll', 'dom',
+ * run it as View.__init__ does (load, render, footer) and talk ubus JSON-RPC
+ * to the server. Where LuCI has a sharp edge the view must respect, this
+ * behaves the same:
+ *  - dom.append: a bare string becomes innerHTML; in an array, every item
+ *    that is not a Node becomes a text node, null and undefined included
+ *    (they print "null"/"undefined": luci.js tests the array, not the item);
+ *  - rpc.js queues every call issued in one frame into one batched JSON-RPC
+ *    array posted to the ubus path; a JSON-RPC error rejects with
+ *    "RPC call to O/M failed with error C: MSG"; a numeric ubus status is the
+ *    result unless `reject`; `expect` replaces a result of the wrong type
+ *    (a status number too) by its default; a request past L.env.rpctimeout
+ *    rejects with "XHR request aborted by browser";
+ *  - form.Map asks `session access` (uci, config, write) and renders every
+ *    widget disabled when it is denied; the footer's buttons follow the maps;
+ *  - Save & Apply: Map.save (uci set/delete over ubus, reload, re-render),
+ *    then ui.changes.apply: POST admin/uci/apply_rollback, POST
+ *    admin/uci/confirm with the token it returned, then a page reload;
+ *  - _() trims and collapses blanks, hashes with sfh and looks up window.TR.
+ * Where it is simpler than LuCI (no tabs, dependencies, validation of
+ * datatypes, no rollback countdown, poll runs by setInterval): see
+ * form.js and the notes there.
  */
 (function(window, document) {
 	'use strict';
@@ -57,10 +74,13 @@
 	const trimws = (s) => String(s).trim().replace(/[ \t\n]+/g, ' ');
 	window.sfh = sfh;
 	window.__untranslated = {};
+	// LuCI's own strings (buttons, apply status) come from luci-base's
+	// catalog, which the stand-in does not have: looked up, never recorded.
+	window.__runtimeStrings = {};
 	window._ = function(s, c) {
 		const k = (c != null ? trimws(c) + '\u0001' : '') + trimws(s);
 		const v = window.TR && window.TR[sfh(k)];
-		if (!v)
+		if (!v && !window.__runtimeStrings[s])
 			window.__untranslated[s] = true;
 		return v || s;
 	};
@@ -81,9 +101,10 @@
 		});
 	};
 
-	/* --- dom --------------------------------------------------------------- */
+	/* --- dom (luci.js LuCI.dom) ------------------------------------------- */
 
 	const isElem = (e) => e != null && typeof(e) == 'object' && 'nodeType' in e;
+	const registry = {};
 	const dom = {
 		elem: isElem,
 		attr: function(node, key, val) {
@@ -95,40 +116,74 @@
 				node.setAttribute(key, typeof(val) == 'object' ? JSON.stringify(val) : val);
 		},
 		append: function(node, children) {
+			if (!isElem(node))
+				return null;
 			if (Array.isArray(children)) {
-				children.forEach((c) => {
-					if (isElem(c))
-						node.appendChild(c);
-					else if (c != null)
-						node.appendChild(document.createTextNode(String(c)));
-				});
+				for (let i = 0; i < children.length; i++)
+					if (isElem(children[i]))
+						node.appendChild(children[i]);
+					else if (children !== null && children !== undefined) // sic: luci.js
+						node.appendChild(document.createTextNode('' + children[i]));
+				return node.lastChild;
 			}
-			else if (typeof(children) == 'function') {
-				this.append(node, children(node));
+			if (typeof(children) == 'function')
+				return this.append(node, children(node));
+			if (isElem(children))
+				return node.appendChild(children);
+			if (children !== null && children !== undefined) {
+				node.innerHTML = '' + children;
+				return node.lastChild;
 			}
-			else if (isElem(children)) {
-				node.appendChild(children);
-			}
-			else if (children != null) {
-				node.innerHTML = String(children);
-			}
-			return node.lastChild;
+			return null;
 		},
 		content: function(node, children) {
+			if (!isElem(node))
+				return null;
 			while (node.firstChild)
 				node.removeChild(node.firstChild);
 			return this.append(node, children);
 		},
-		create: function(tag, attrs, data) {
-			const node = document.createElement(tag);
-			if (!(attrs != null && typeof(attrs) == 'object' && !Array.isArray(attrs) && !isElem(attrs))) {
-				data = attrs;
-				attrs = null;
+		create: function(html, attr, data) {
+			if (!(attr instanceof Object) || Array.isArray(attr))
+				data = attr, attr = null;
+			let elem;
+			if (Array.isArray(html)) {
+				elem = document.createDocumentFragment();
+				html.forEach((h) => elem.appendChild(this.create(h)));
 			}
-			for (const k in (attrs || {}))
-				this.attr(node, k, attrs[k]);
-			this.append(node, data);
-			return node;
+			else if (isElem(html))
+				elem = html;
+			else
+				elem = document.createElement(html);
+			for (const k in (attr || {}))
+				this.attr(elem, k, attr[k]);
+			this.append(elem, data);
+			return elem;
+		},
+		data: function(node, key, val) {
+			let id = node.getAttribute && node.getAttribute('data-idref');
+			if (arguments.length > 2) {
+				if (id == null) {
+					id = Math.floor(Math.random() * 0xffffffff).toString(16);
+					node.setAttribute('data-idref', id);
+					registry[id] = {};
+				}
+				return (registry[id][key] = val);
+			}
+			return (id != null && registry[id]) ? registry[id][key] : null;
+		},
+		bindClassInstance: function(node, inst) { return this.data(node, '_class', inst); },
+		findClassInstance: function(node) {
+			let inst = null;
+			do {
+				inst = this.data(node, '_class');
+				node = node.parentNode;
+			} while (inst == null && node != null && node.getAttribute);
+			return inst;
+		},
+		callClassMethod: function(node, method, ...args) {
+			const inst = this.findClassInstance(node);
+			return (inst && typeof(inst[method]) == 'function') ? inst[method](...args) : null;
 		}
 	};
 	window.E = function() { return dom.create.apply(dom, arguments); };
@@ -136,56 +191,104 @@
 	/* --- L ------------------------------------------------------------------ */
 
 	const L = window.L = {
-		env: window.STANDIN || {},
+		env: Object.assign({ ubuspath: '/ubus/', rpctimeout: 20, nodespec: { satisfied: true, readonly: false } }, window.STANDIN || {}),
 		isObject: (v) => v != null && typeof(v) == 'object',
 		bind: (fn, self, ...args) => fn.bind(self, ...args),
 		resolveDefault: (p, def) => Promise.resolve(p).catch(() => def),
+		hasViewPermission: function() {
+			const ns = L.env.nodespec;
+			return (L.isObject(ns) && ns.satisfied) ? !ns.readonly : null;
+		},
+		url: (...parts) => '/cgi-bin/luci/' + parts.join('/'),
+		raise: function(type, fmt, ...args) {
+			const e = new Error(fmt ? String(fmt).format(...args) : 'Unspecified error');
+			e.name = type || 'Error';
+			throw e;
+		},
 		error: (e) => { console.error(e); window.__errors.push(String(e && e.stack || e)); }
 	};
 	window.__errors = [];
 	window.addEventListener('error', (ev) => window.__errors.push(String(ev.message)));
 	window.addEventListener('unhandledrejection', (ev) => window.__errors.push(String(ev.reason && ev.reason.stack || ev.reason)));
 
-	/* --- rpc (rpc.js) ------------------------------------------------------- */
+	/* --- rpc (rpc.js, luci.js request queue) ------------------------------- */
 
 	let rpcID = 1;
+	let queue = [];
+	window.__rpcBatches = [];
+
+	// flush posts every call queued in this frame as one JSON-RPC array, as
+	// luci.js's flushRequestQueue does (also a single call: an array of one).
+	function flush() {
+		const batch = queue;
+		queue = [];
+		if (!batch.length)
+			return;
+		window.__rpcBatches.push(batch.map((q) => q.msg.params[1] + '.' + q.msg.params[2]));
+		const ctl = new AbortController();
+		const timer = setTimeout(() => ctl.abort(), L.env.rpctimeout * 1000);
+		fetch(L.env.ubuspath + '?' + Date.now(), { method: 'POST', signal: ctl.signal,
+			headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch.map((q) => q.msg)) })
+			.then((res) => {
+				if (!res.ok)
+					throw new Error('RPC call failed with HTTP error ' + res.status);
+				return res.json();
+			})
+			.then((json) => batch.forEach((q) => (Array.isArray(json) && json.length)
+				? q.handle(json.shift()) : q.reject(new Error('No related RPC reply'))))
+			.catch((e) => batch.forEach((q) => q.reject(e.name == 'AbortError' ? new Error('XHR request aborted by browser') : e)))
+			.finally(() => clearTimeout(timer));
+	}
+
+	// handleCallReply as rpc.js has it.
+	function handleReply(options, params, resolve, reject, msg) {
+		const t = Object.prototype.toString;
+		if (!L.isObject(msg) || msg.jsonrpc != '2.0')
+			return reject(new Error('RPC call to %s/%s returned invalid message frame'.format(options.object, options.method)));
+		if (L.isObject(msg.error) && msg.error.code && msg.error.message)
+			return reject(Object.assign(new Error('RPC call to %s/%s failed with error %d: %s'.format(
+				options.object, options.method, msg.error.code, msg.error.message)), { name: 'RPCError' }));
+		let ret = null;
+		if (Array.isArray(msg.result)) {
+			if (options.reject && msg.result[0] !== 0)
+				return reject(Object.assign(new Error('RPC call to %s/%s failed with ubus code %d'.format(
+					options.object, options.method, msg.result[0])), { name: 'RPCError' }));
+			ret = (msg.result.length > 1) ? msg.result[1] : msg.result[0];
+		}
+		for (const key in (options.expect || {})) {
+			if (ret != null && key != '')
+				ret = ret[key];
+			if (ret == null || t.call(ret) != t.call(options.expect[key]))
+				ret = options.expect[key];
+			break;
+		}
+		resolve((typeof(options.filter) == 'function') ? options.filter(ret, params) : ret);
+	}
+
 	const rpc = {
 		declare: function(options) {
-			return function() {
-				const args = Array.prototype.slice.call(arguments);
+			return function(...args) {
 				const params = {};
 				(options.params || []).forEach((name, i) => { params[name] = args[i]; });
-				const msg = { jsonrpc: '2.0', id: rpcID++, method: 'call',
-					params: [ L.env.sessionid || '00000000000000000000000000000000', options.object, options.method, params ] };
-				return fetch(L.env.ubus || '/ubus', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(msg) })
-					.then((res) => { if (!res.ok) throw new Error('HTTP ' + res.status); return res.json(); })
-					.then((reply) => {
-						if (!L.isObject(reply) || reply.jsonrpc != '2.0')
-							throw new Error('invalid message frame');
-						if (L.isObject(reply.error))
-							throw new Error('RPC error ' + reply.error.code + ': ' + reply.error.message);
-						let ret = Array.isArray(reply.result) ? (reply.result.length > 1 ? reply.result[1] : reply.result[0]) : reply.result;
-						if (options.reject && reply.result[0] !== 0)
-							throw new Error('ubus code ' + reply.result[0]);
-						for (const key in (options.expect || {})) {
-							if (ret != null && key != '')
-								ret = ret[key];
-							const t = Object.prototype.toString;
-							if (ret == null || t.call(ret) != t.call(options.expect[key]))
-								ret = options.expect[key];
-							break;
-						}
-						return (typeof(options.filter) == 'function') ? options.filter(ret, params) : ret;
-					});
+				return new Promise((resolve, reject) => {
+					const msg = { jsonrpc: '2.0', id: rpcID++, method: 'call',
+						params: [ L.env.sessionid || '00000000000000000000000000000000', options.object, options.method, params ] };
+					queue.push({ msg: msg, reject: reject, handle: handleReply.bind(null, options, params, resolve, reject) });
+					requestAnimationFrame(flush);
+				});
 			};
-		}
+		},
+		getStatusText: (code) => 'ubus code ' + code
 	};
 
-	/* --- ui, poll ------------------------------------------------------------ */
+	/* --- ui, poll (ui.js, luci.js Poll) ------------------------------------ */
+
+	[ 'Save & Apply', 'Save', 'Reset', 'Starting configuration apply…', 'There are no changes to apply',
+	  'Configuration changes applied.' ].forEach((s) => { window.__runtimeStrings[s] = true; });
 
 	const ui = {
 		addNotification: function(title, children, cls) {
-			const n = E('div', { 'class': 'alert-message ' + (cls || 'notice') }, [ title ? E('h4', {}, [ title ]) : '', children ]);
+			const n = E('div', { 'class': 'alert-message ' + (cls || 'notice') }, [ title ? E('h4', {}, [ title ]) : E('span'), children ]);
 			document.getElementById('notifications').appendChild(n);
 			return n;
 		},
@@ -201,25 +304,67 @@
 				}
 				return r;
 			};
+		},
+		tabs: { initTabGroup: function() {}, updateTabs: function() {} },
+		showModal: function(title, children) {
+			const m = E('div', { 'class': 'modal', 'id': 'modal' }, [ E('h4', {}, [ title ]), E('div', {}, children) ]);
+			document.body.appendChild(m);
+			return m;
+		},
+		hideModal: function() { const m = document.getElementById('modal'); if (m) m.remove(); },
+		// changes.apply is ui.js's: the dispatcher's apply_rollback answers
+		// 200 and a confirm token (204: nothing to apply); confirm answers
+		// 204 once the settings took effect; then the page reloads.
+		changes: {
+			displayStatus: function(cls, content) {
+				let s = document.getElementById('applyreboot-section');
+				if (!cls) {
+					if (s) s.remove();
+					return;
+				}
+				if (!s)
+					s = document.body.appendChild(E('div', { 'id': 'applyreboot-section' }));
+				s.className = 'alert-message ' + cls;
+				dom.content(s, content);
+			},
+			apply: function(checked) {
+				const post = (path, q) => fetch(L.url('admin/uci', path) + '?' + new URLSearchParams(q), { method: 'POST' });
+				this.displayStatus('notice spinning', E('p', {}, [ _('Starting configuration apply…') ]));
+				return post(checked ? 'apply_rollback' : 'apply_unchecked', { sid: L.env.sessionid, token: L.env.token || '' })
+					.then((r) => {
+						if (r.status == 204)
+							return this.displayStatus('notice', E('p', {}, [ _('There are no changes to apply') ]));
+						if (r.status != 200)
+							return this.displayStatus('warning', E('p', {}, [ 'Apply request failed with status ' + r.status ]));
+						return r.json().then((tok) => post('confirm', tok)).then((c) => {
+							if (c.status != 204)
+								return this.displayStatus('warning', E('p', {}, [ 'Confirm failed with status ' + c.status ]));
+							this.displayStatus('notice', E('p', {}, [ _('Configuration changes applied.') ]));
+							window.__applied = (window.__applied || 0) + 1;
+							setTimeout(() => { window.location = window.location.href.split('#')[0]; }, 500);
+						});
+					});
+			}
 		}
 	};
 
+	// poll runs every function at its interval; tests may run them at once
+	// with window.__pollNow() instead of waiting (LuCI's Poll ticks each
+	// second and skips a function whose last run has not finished).
 	window.__pollIntervals = [];
+	const pollFns = [];
+	window.__pollNow = () => Promise.all(pollFns.map((p) => p.run()));
 	const poll = {
 		add: function(fn, interval) {
 			window.__pollIntervals.push(interval);
-			let running = false;
-			setInterval(() => {
-				if (running)
-					return;
-				running = true;
-				Promise.resolve(fn()).finally(() => { running = false; });
-			}, interval * 1000);
+			const p = { busy: null, run: () => p.busy || (p.busy = Promise.resolve(fn()).finally(() => { p.busy = null; })) };
+			pollFns.push(p);
+			setInterval(p.run, interval * 1000);
 			return true;
 		}
 	};
 
-	/* --- view and the module loader ------------------------------------------ */
+	/* --- view (luci.js View) and the module loader ----------------------------- */
 
 	const view = {
 		extend: function(props) {
@@ -227,16 +372,52 @@
 			V.prototype = Object.assign({
 				load: function() {},
 				render: function() {},
-				handleSave: null, handleSaveApply: null, handleReset: null
+				handleSave: function() {
+					return Promise.all(Array.from(document.getElementById('maincontent').querySelectorAll('.cbi-map'))
+						.map((m) => dom.callClassMethod(m, 'save')));
+				},
+				handleSaveApply: function(ev, mode) {
+					return this.handleSave(ev).then(() => { ui.changes.apply(mode != '1'); });
+				},
+				handleReset: function() {
+					return Promise.all(Array.from(document.getElementById('maincontent').querySelectorAll('.cbi-map'))
+						.map((m) => dom.callClassMethod(m, 'reset')));
+				},
+				// addFooter as luci.js: read-only when every form map is (or,
+				// without maps, when the view permission is read-only).
+				addFooter: function() {
+					let hasmap = false, readonly = true;
+					document.getElementById('view').querySelectorAll('.cbi-map').forEach((map) => {
+						const m = dom.findClassInstance(map);
+						if (m) {
+							hasmap = true;
+							if (!m.readonly)
+								readonly = false;
+						}
+					});
+					if (!hasmap)
+						readonly = !L.hasViewPermission();
+					const btn = (cls, fn, label) => this[fn] ? E('button', { 'class': 'cbi-button ' + cls,
+						'click': ui.createHandlerFn(this, fn), 'disabled': readonly || null }, [ label ]) : E([]);
+					if (!(this.handleSaveApply || this.handleSave || this.handleReset))
+						return E([]);
+					return E('div', { 'class': 'cbi-page-actions' }, [
+						btn('cbi-button-apply important', 'handleSaveApply', _('Save & Apply')), ' ',
+						btn('cbi-button-save', 'handleSave', _('Save')), ' ',
+						btn('cbi-button-reset', 'handleReset', _('Reset'))
+					]);
+				}
 			}, props);
 			return V;
 		}
 	};
 
 	const modules = { view: view, rpc: rpc, ui: ui, poll: poll, dom: dom };
+	window.LuCIStandin = { L: L, dom: dom, rpc: rpc, ui: ui, modules: modules };
 
 	// loadView fetches a view, hands it the modules its 'require' lines ask
-	// for, and mounts what render() returns into #view, as LuCI does.
+	// for, and mounts it as View.__init__ does: render() into #view, then
+	// the footer.
 	window.loadView = function(path) {
 		return fetch('/luci-static/resources/view/' + path + '.js').then((r) => r.text()).then((src) => {
 			const names = [];
@@ -251,7 +432,9 @@
 			const V = factory(window, document, L, ...names.map((n) => n[1]));
 			const v = new V();
 			return Promise.resolve(v.load()).then((data) => v.render(data)).then((node) => {
-				dom.content(document.getElementById('view'), node);
+				const vp = document.getElementById('view');
+				dom.content(vp, node);
+				dom.append(vp, v.addFooter());
 				document.body.setAttribute('data-view-ready', '1');
 			});
 		}).catch(L.error);

@@ -1,5 +1,6 @@
 'use strict';
 'require view';
+'require form';
 'require rpc';
 'require ui';
 'require poll';
@@ -10,8 +11,16 @@
  * verdict, the doctor's findings and the history, from the ubus object
  * "vpnpass" (the rpcd exec plugin /usr/libexec/rpcd/vpnpass).
  *
- * Every ubus call starts a process on the router, so the page refreshes
- * every POLL_SECONDS, never faster than 5 s.
+ * Every ubus call starts a process on the router: the page polls one call
+ * (status) every POLL_SECONDS, and asks the doctor and the history only
+ * when the page opens (batched with status into one request) and when the
+ * user asks again. The poll repaints the live parts only, never a form
+ * control, so an open dropdown or a half-typed value survives it.
+ *
+ * The modes and the service settings are a form over the UCI package
+ * vpnpass: Save & Apply goes through LuCI's apply with rollback, and the
+ * service's reload trigger (procd) applies them. ubus "set" stays for the
+ * CLI and remote management.
  *
  * Messages are built here from the finding or verdict code and its params
  * through translatable templates with named placeholders ({peer}), so a
@@ -23,10 +32,14 @@ const POLL_SECONDS = 10;
 const HISTORY_LIMIT = 50;
 const PROTOCOLS = [ 'pptp', 'l2tp', 'ipsec' ];
 
-const callStatus = rpc.declare({ object: 'vpnpass', method: 'status', expect: { '': {} } });
-const callSet = rpc.declare({ object: 'vpnpass', method: 'set', params: [ 'protocol', 'mode' ], expect: { '': {} } });
-const callDoctor = rpc.declare({ object: 'vpnpass', method: 'doctor', expect: { '': {} } });
-const callHistory = rpc.declare({ object: 'vpnpass', method: 'history', params: [ 'kind', 'limit' ], expect: { '': {} } });
+/*
+ * No `expect`: with it rpc.js turns a numeric ubus status (4: the object
+ * vpnpass does not exist, 6, 7) into {}, and a missing plugin would read
+ * as an empty answer. answerOf() tells the cases apart.
+ */
+const callStatus = rpc.declare({ object: 'vpnpass', method: 'status' });
+const callDoctor = rpc.declare({ object: 'vpnpass', method: 'doctor' });
+const callHistory = rpc.declare({ object: 'vpnpass', method: 'history', params: [ 'kind', 'limit' ] });
 
 const PROTOCOL_NAMES = { pptp: 'PPTP', l2tp: 'L2TP', ipsec: 'IPsec', openvpn: 'OpenVPN', wireguard: 'WireGuard' };
 
@@ -215,8 +228,54 @@ function badge(text, cls) {
 	return E('span', { 'class': 'label ' + (cls || 'notice') }, [ text ]);
 }
 
-function errorOf(res) {
-	return (L.isObject(res) && L.isObject(res.error)) ? res.error : null;
+/*
+ * answerOf settles a call into { result } or { failure: { kind, detail } }.
+ * The kinds a user can act on differently:
+ *   missing: no ubus object vpnpass (plugin not installed, rpcd not
+ *            restarted): ubus status 3/4 through LuCI's endpoint,
+ *            JSON-RPC -32000 through uhttpd's /ubus;
+ *   denied:  the login lacks the ACL: JSON-RPC -32002 (status 6 on old
+ *            endpoints);
+ *   timeout: no answer in time: ubus status 7, -32003, or the browser
+ *            gave up (rpc.js rejects with a plain Error: aborted/timeout);
+ *   stopped: the plugin answered that the agent is not running;
+ *   failed:  the agent answered with another error.
+ */
+const UBUS_FAILURES = { 3: 'missing', 4: 'missing', 6: 'denied', 7: 'timeout' };
+const JSONRPC_FAILURES = { '-32000': 'missing', '-32601': 'missing', '-32002': 'denied', '-32003': 'timeout' };
+
+function answerOf(promise) {
+	return Promise.resolve(promise).then((res) => {
+		if (typeof(res) == 'number')
+			return { failure: { kind: UBUS_FAILURES[res] || 'failed', detail: _('ubus status %d').format(res) } };
+		if (!L.isObject(res))
+			return { failure: { kind: 'failed', detail: String(res) } };
+		if (L.isObject(res.error))
+			return { failure: { kind: (res.error.code == 'not_available') ? 'stopped' : 'failed',
+				detail: res.error.message || res.error.code || '' } };
+		return { result: res };
+	}, (err) => {
+		const msg = String((err && err.message) || err).split('\n')[0];
+		const m = /failed with error (-?\d+)/.exec(msg);
+		if (m)
+			return { failure: { kind: JSONRPC_FAILURES[m[1]] || 'failed', detail: msg } };
+		return { failure: { kind: 'timeout', detail: msg } };
+	});
+}
+
+const FAILURE_TEXT = {
+	missing: _('The router has no vpnpass service to ask (the ubus object "vpnpass" is missing): install the vpnpass package, or restart rpcd (/etc/init.d/rpcd restart) if it was just installed.'),
+	denied: _('Access denied: this login may not read the VPN passthrough status. Ask the administrator for the luci-app-vpnpass permission.'),
+	timeout: _('The router did not answer in time: the vpnpass service or rpcd is busy or hung. The page asks again in a few seconds.'),
+	stopped: _('The vpnpass service is not running. Start it under System → Startup, or run /etc/init.d/vpnpass start.'),
+	failed: _('The vpnpass service reported an error.')
+};
+
+function renderFailure(f) {
+	return E('div', { 'class': 'alert-message warning vpnpass-failure', 'data-failure': f.kind }, [
+		E('p', {}, [ E('strong', {}, [ FAILURE_TEXT[f.kind] || FAILURE_TEXT.failed ]) ]),
+		f.detail ? E('p', {}, [ E('small', {}, [ f.detail ]) ]) : E('span')
+	]);
 }
 
 function protoName(p) {
@@ -339,16 +398,16 @@ function timeText(t) {
 
 return view.extend({
 	load: function() {
+		/* issued in one tick: rpc.js sends the three as one batched request */
 		return Promise.all([
-			L.resolveDefault(callStatus(), {}),
-			L.resolveDefault(callDoctor(), {}),
-			L.resolveDefault(callHistory('', HISTORY_LIMIT), {})
+			answerOf(callStatus()),
+			answerOf(callDoctor()),
+			answerOf(callHistory('', HISTORY_LIMIT))
 		]);
 	},
 
 	render: function(data) {
 		this.kind = '';
-		this.busy = {};
 		this.nodes = {
 			notice: E('div', { 'id': 'vpnpass-notice' }),
 			protocols: E('div', { 'id': 'vpnpass-protocols' }),
@@ -356,57 +415,95 @@ return view.extend({
 			findings: E('div', { 'id': 'vpnpass-findings' }),
 			history: E('div', { 'id': 'vpnpass-history' })
 		};
+		this.updateStatus(data[0]);
+		this.updateFindings(data[1]);
+		this.updateHistory(data[2]);
 
-		const kindSelect = E('select', {
-			'id': 'vpnpass-history-kind',
-			'class': 'cbi-input-select',
-			'change': ui.createHandlerFn(this, 'handleKind')
-		}, HISTORY_KINDS.map((k) => E('option', { 'value': k[0] }, [ k[1] ])));
-
-		const page = E('div', { 'class': 'cbi-map', 'id': 'vpnpass' }, [
-			E('h2', {}, [ _('VPN Passthrough') ]),
-			E('div', { 'class': 'cbi-map-descr' }, [ _('Lets VPN connections from devices on your network (PPTP, L2TP, IPsec) pass through this router, and explains why a VPN does not connect.') ]),
-			this.nodes.notice,
-			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Passthrough') ]), this.nodes.protocols ]),
-			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Internet connection') ]), this.nodes.nat ]),
-			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Diagnosis') ]), this.nodes.findings ]),
-			E('div', { 'class': 'cbi-section' }, [
-				E('h3', {}, [ _('History') ]),
-				E('div', { 'class': 'cbi-value' }, [ E('label', { 'class': 'cbi-value-title', 'for': 'vpnpass-history-kind' }, [ _('Show') ]), E('div', { 'class': 'cbi-value-field' }, [ kindSelect ]) ]),
-				this.nodes.history
-			])
-		]);
-
-		this.update(data[0], data[1], data[2]);
-		poll.add(L.bind(this.refresh, this), POLL_SECONDS);
-		return page;
+		return this.settingsMap().render().then(L.bind(function(form) {
+			poll.add(L.bind(this.refreshStatus, this), POLL_SECONDS);
+			return E('div', { 'id': 'vpnpass' }, [
+				E('h2', {}, [ _('VPN Passthrough') ]),
+				E('div', { 'class': 'cbi-map-descr' }, [ _('Lets VPN connections from devices on your network (PPTP, L2TP, IPsec) pass through this router, and explains why a VPN does not connect.') ]),
+				this.nodes.notice,
+				E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Passthrough now') ]), this.nodes.protocols ]),
+				E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Internet connection') ]), this.nodes.nat ]),
+				form,
+				this.renderDiagnosis(),
+				this.renderHistorySection()
+			]);
+		}, this));
 	},
 
-	refresh: function() {
-		return Promise.all([
-			L.resolveDefault(callStatus(), {}),
-			L.resolveDefault(callDoctor(), {}),
-			L.resolveDefault(callHistory(this.kind, HISTORY_LIMIT), {})
-		]).then(L.bind(function(res) { this.update(res[0], res[1], res[2]) }, this));
+	/*
+	 * settingsMap is the form over /etc/config/vpnpass. form.Map asks rpcd
+	 * (session access uci vpnpass write) and renders every control disabled
+	 * for a read-only login, and the page footer's buttons with them.
+	 */
+	settingsMap: function() {
+		const m = new form.Map('vpnpass');
+		const s = m.section(form.NamedSection, 'main', 'agent', _('Settings'),
+			_('Changes take effect with Save & Apply; if the router stops answering, LuCI rolls them back.'));
+		s.addremove = false;
+
+		PROTOCOLS.forEach(function(name) {
+			const o = s.option(form.ListValue, 'mode_' + name, _('%s passthrough').format(protoName(name)));
+			o.ucisection = name;
+			o.ucioption = 'mode';
+			Object.keys(MODE_CHOICES).forEach((k) => o.value(k, MODE_CHOICES[k]));
+			o['default'] = 'default';
+			o.rmempty = false;
+		});
+
+		let o = s.option(form.Flag, 'enabled', _('Service enabled'), _('Off: vpnpass removes its rules and the firewall alone decides.'));
+		o['default'] = '1';
+		o.rmempty = false;
+		o = s.option(form.Flag, 'observe', _('Watch VPN connections'), _('Needed for the diagnosis.'));
+		o['default'] = '1';
+		o.rmempty = false;
+		o = s.option(form.Flag, 'accounting', _('Count VPN traffic'));
+		o['default'] = '1';
+		o.rmempty = false;
+		o = s.option(form.Value, 'stun_server', _('STUN server'), _('host:port asked for the address the internet sees; empty: none.'));
+		o.placeholder = 'stun.example.net:3478';
+		o.rmempty = false;
+		o = s.option(form.Flag, 'upnp_probe', _('Ask the upstream router (UPnP)'), _('Names the router in front of this one when there is double NAT.'));
+		o['default'] = '0';
+		o.rmempty = false;
+		o = s.option(form.Value, 'history_max_kb', _('History size (KiB)'));
+		o.datatype = 'range(64,65536)';
+		o.placeholder = '512';
+		o = s.option(form.Value, 'history_max_days', _('Keep history (days)'));
+		o.datatype = 'range(1,3650)';
+		o.placeholder = '30';
+		o = s.option(form.Value, 'history_persist_hours', _('Save history to flash every (hours)'), _('The history lives in RAM; it is written to flash at a clean stop and at most this often, to spare the flash.'));
+		o.datatype = 'uinteger';
+		o.placeholder = '6';
+		o = s.option(form.Value, 'history_persist_path', _('History copy on flash'));
+		o.placeholder = '/etc/vpnpass/history.db';
+		return m;
 	},
 
-	update: function(status, doctor, history) {
-		const err = errorOf(status) || (L.isObject(status) && status.protocols ? null : { code: 'failed', message: _('No answer from the vpnpass service.') });
-		dom.content(this.nodes.notice, err ? this.renderError(err) : []);
-		dom.content(this.nodes.protocols, err ? [] : this.renderProtocols(status));
-		dom.content(this.nodes.nat, err ? [] : this.renderNat(status.wan));
-		dom.content(this.nodes.findings, this.renderFindings(doctor));
-		dom.content(this.nodes.history, this.renderHistory(history));
+	/* refreshStatus is the poll: one ubus call, live parts only. */
+	refreshStatus: function() {
+		return answerOf(callStatus()).then(L.bind(this.updateStatus, this));
 	},
 
-	renderError: function(err) {
-		const msg = (err.code == 'not_available')
-			? _('The vpnpass service is not running. Start it under System → Startup, or run /etc/init.d/vpnpass start.')
-			: _('The vpnpass service reported an error.');
-		return E('div', { 'class': 'alert-message warning' }, [
-			E('p', {}, [ E('strong', {}, [ msg ]) ]),
-			E('p', {}, [ err.message || err.code ])
-		]);
+	updateStatus: function(a) {
+		const status = a.result;
+		let failure = a.failure;
+		if (!failure && !L.isObject(status.protocols))
+			failure = { kind: 'failed', detail: _('The answer has no protocols.') };
+		dom.content(this.nodes.notice, failure ? renderFailure(failure) : []);
+		dom.content(this.nodes.protocols, failure ? [] : this.renderProtocols(status));
+		dom.content(this.nodes.nat, failure ? [] : this.renderNat(status.wan));
+	},
+
+	updateFindings: function(a) {
+		dom.content(this.nodes.findings, a.failure ? renderFailure(a.failure) : this.renderFindings(a.result));
+	},
+
+	updateHistory: function(a) {
+		dom.content(this.nodes.history, a.failure ? renderFailure(a.failure) : this.renderHistory(a.result));
 	},
 
 	renderProtocols: function(status) {
@@ -418,17 +515,17 @@ return view.extend({
 				E('th', { 'class': 'th' }, [ _('Decided by') ])
 			])
 		];
-		PROTOCOLS.forEach(L.bind(function(name) {
-			const p = (status.protocols || {})[name];
+		PROTOCOLS.forEach(function(name) {
+			const p = status.protocols[name];
 			if (!L.isObject(p))
 				return;
-			const v = VERDICT_LABELS[p.verdict] || [ p.verdict, 'notice' ];
+			const v = VERDICT_LABELS[p.verdict] || [ String(p.verdict), 'notice' ];
 			const el = decidingElement(p);
 			const details = (p.elements || []).filter((e) => e.family == 'ipv4')
 				.map((e) => '%s: %s'.format(MATCH_TEXT[e.match] || e.match, (VERDICT_LABELS[e.verdict] || [ e.verdict ])[0]));
 			rows.push(E('tr', { 'class': 'tr', 'data-protocol': name }, [
 				E('td', { 'class': 'td', 'data-title': _('Protocol') }, [ E('strong', {}, [ protoName(name) ]) ]),
-				E('td', { 'class': 'td', 'data-title': _('Mode') }, [ this.renderModeSelect(name, p.mode) ]),
+				E('td', { 'class': 'td vpnpass-mode', 'data-title': _('Mode'), 'data-mode': p.mode || '' }, [ MODE_CHOICES[p.mode] || String(p.mode || '-') ]),
 				E('td', { 'class': 'td', 'data-title': _('Verdict now') }, [
 					E('span', { 'class': 'vpnpass-verdict', 'data-verdict': p.verdict }, [ badge(v[0], v[1]) ]),
 					p.drift ? E('div', {}, [ badge(_('being repaired'), 'warning') ]) : E('span')
@@ -438,7 +535,7 @@ return view.extend({
 					E('small', {}, [ details.join('; ') ])
 				])
 			]));
-		}, this));
+		});
 		const helper = (status.helpers || {}).pptp;
 		const out = [ E('table', { 'class': 'table' }, rows) ];
 		if (L.isObject(helper) && helper.state == 'absent')
@@ -447,34 +544,6 @@ return view.extend({
 			out.push(E('p', {}, [ _('Flow offloading is on (%s): the verdicts apply to new connections.').format(status.flow_offload) ]));
 		out.push(E('p', { 'class': 'cbi-value-description' }, [ _('Firewall: %s').format((status.backend || {}).kind || '?') ]));
 		return out;
-	},
-
-	renderModeSelect: function(name, mode) {
-		return E('select', {
-			'class': 'cbi-input-select',
-			'name': 'mode-' + name,
-			'id': 'vpnpass-mode-' + name,
-			'disabled': this.busy[name] ? '' : null,
-			'change': ui.createHandlerFn(this, 'handleMode', name)
-		}, Object.keys(MODE_CHOICES).map((m) => E('option', { 'value': m, 'selected': (m == mode) ? '' : null }, [ MODE_CHOICES[m] ])));
-	},
-
-	handleMode: function(name, ev) {
-		const mode = ev.target.value;
-		this.busy[name] = true;
-		ev.target.disabled = true;
-		return callSet(name, mode).then(L.bind(function(res) {
-			const err = errorOf(res);
-			if (err)
-				ui.addNotification(null, E('p', {}, [ _('Could not change %s: %s').format(protoName(name), err.message || err.code) ]), 'danger');
-			else if (!L.isObject(res) || !('changed' in res))
-				ui.addNotification(null, E('p', {}, [ _('Could not change %s: no permission, or no answer from the router.').format(protoName(name)) ]), 'danger');
-		}, this)).catch(function(e) {
-			ui.addNotification(null, E('p', {}, [ _('Could not change %s: %s').format(protoName(name), e.message) ]), 'danger');
-		}).then(L.bind(function() {
-			this.busy[name] = false;
-			return this.refresh();
-		}, this));
 	},
 
 	renderNat: function(n) {
@@ -488,19 +557,29 @@ return view.extend({
 		]);
 	},
 
+	renderDiagnosis: function() {
+		return E('div', { 'class': 'cbi-section' }, [
+			E('h3', {}, [ _('Diagnosis') ]),
+			E('div', { 'class': 'cbi-section-actions' }, [
+				E('button', { 'class': 'cbi-button cbi-button-action', 'id': 'vpnpass-diagnose',
+					'click': ui.createHandlerFn(this, 'handleDiagnose') }, [ _('Diagnose again') ])
+			]),
+			this.nodes.findings
+		]);
+	},
+
+	handleDiagnose: function() {
+		return answerOf(callDoctor()).then(L.bind(this.updateFindings, this));
+	},
+
 	renderFindings: function(doctor) {
-		const err = errorOf(doctor);
-		if (err && err.code == 'not_available')
-			return E('p', { 'class': 'vpnpass-doctor-missing' }, [ _('Diagnosis is not available from this vpnpass service yet.') ]);
-		if (err)
-			return E('p', {}, [ _('Diagnosis failed: %s').format(err.message || err.code) ]);
-		const list = (L.isObject(doctor) && Array.isArray(doctor.findings)) ? doctor.findings.slice() : [];
+		const list = Array.isArray(doctor.findings) ? doctor.findings.slice() : [];
 		if (!list.length)
-			return E('p', {}, [ _('No VPN connection seen yet. Start the VPN on a device in your network, then look here again.') ]);
+			return E('p', {}, [ _('No VPN connection seen yet. Start the VPN on a device in your network, then press "Diagnose again".') ]);
 		list.sort((a, b) => String(b.last_seen || '').localeCompare(String(a.last_seen || '')));
 		return list.map((f) => {
 			const t = findingText(f);
-			const s = SEVERITY_LABELS[f.severity] || [ f.severity, 'notice' ];
+			const s = SEVERITY_LABELS[f.severity] || [ String(f.severity), 'notice' ];
 			return E('div', { 'class': 'cbi-section-node vpnpass-finding', 'data-code': f.code }, [
 				E('p', {}, [ badge(s[0], s[1]), ' ', E('strong', {}, [ protoName(f.protocol) ]), ' · ', E('small', {}, [ timeText(f.last_seen) ]) ]),
 				E('p', { 'class': 'vpnpass-finding-message', 'title': f.message || '' }, [ t[0] ]),
@@ -509,11 +588,26 @@ return view.extend({
 		});
 	},
 
+	renderHistorySection: function() {
+		const kindSelect = E('select', {
+			'id': 'vpnpass-history-kind',
+			'class': 'cbi-input-select',
+			'change': ui.createHandlerFn(this, 'handleKind')
+		}, HISTORY_KINDS.map((k) => E('option', { 'value': k[0] }, [ k[1] ])));
+		return E('div', { 'class': 'cbi-section' }, [
+			E('h3', {}, [ _('History') ]),
+			E('div', { 'class': 'cbi-value' }, [
+				E('label', { 'class': 'cbi-value-title', 'for': 'vpnpass-history-kind' }, [ _('Show') ]),
+				E('div', { 'class': 'cbi-value-field' }, [ kindSelect, ' ',
+					E('button', { 'class': 'cbi-button cbi-button-action', 'id': 'vpnpass-history-refresh',
+						'click': ui.createHandlerFn(this, 'handleKind') }, [ _('Refresh') ]) ])
+			]),
+			this.nodes.history
+		]);
+	},
+
 	renderHistory: function(history) {
-		const err = errorOf(history);
-		if (err)
-			return E('p', {}, [ err.message || err.code ]);
-		const events = (L.isObject(history) && Array.isArray(history.events)) ? history.events : [];
+		const events = Array.isArray(history.events) ? history.events : [];
 		if (!events.length)
 			return E('p', {}, [ _('No events.') ]);
 		return E('table', { 'class': 'table', 'id': 'vpnpass-history-table' }, [
@@ -525,20 +619,14 @@ return view.extend({
 			])
 		].concat(events.map((ev) => E('tr', { 'class': 'tr', 'data-kind': ev.kind }, [
 			E('td', { 'class': 'td' }, [ timeText(ev.time) ]),
-			E('td', { 'class': 'td' }, [ ev.kind ]),
+			E('td', { 'class': 'td' }, [ String(ev.kind) ]),
 			E('td', { 'class': 'td' }, [ ev.protocol ? protoName(ev.protocol) : '' ]),
-			E('td', { 'class': 'td', 'title': ev.message || '' }, [ eventText(ev) ])
+			E('td', { 'class': 'td', 'title': ev.message || '' }, [ String(eventText(ev)) ])
 		]))));
 	},
 
-	handleKind: function(ev) {
-		this.kind = ev.target.value;
-		return L.resolveDefault(callHistory(this.kind, HISTORY_LIMIT), {}).then(L.bind(function(h) {
-			dom.content(this.nodes.history, this.renderHistory(h));
-		}, this));
-	},
-
-	handleSave: null,
-	handleSaveApply: null,
-	handleReset: null
+	handleKind: function() {
+		this.kind = document.getElementById('vpnpass-history-kind').value;
+		return answerOf(callHistory(this.kind, HISTORY_LIMIT)).then(L.bind(this.updateHistory, this));
+	}
 });
