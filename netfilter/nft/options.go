@@ -34,7 +34,7 @@ func validIfname(s string) error {
 // config is the validated form of Options.
 type config struct {
 	kind         netfilter.Kind
-	lan          []string // sorted, unique
+	lan          []string      // sorted, unique
 	wan          netfilter.WAN // per family sorted, unique; a family without devices gets no rules
 	root         string
 	autoIncludes bool
