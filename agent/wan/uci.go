@@ -89,12 +89,12 @@ func ReadNetworkConfig(path string) ([]NetInterface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network config: %w", err)
 	}
-	return NetworkInterfaces(f), nil
+	return networkInterfaces(f), nil
 }
 
-// NetworkInterfaces returns the interface sections of a parsed network
+// networkInterfaces returns the interface sections of a parsed network
 // config, in file order.
-func NetworkInterfaces(f *uci.File) []NetInterface {
+func networkInterfaces(f *uci.File) []NetInterface {
 	var out []NetInterface
 	for _, s := range f.SectionsOfType("interface") {
 		out = append(out, netInterface(s))
