@@ -121,7 +121,7 @@ func (d *Daemon) setupLocked() {
 		return
 	}
 	d.mgr = m
-	d.log.Info("firewall", "in_charge", det.InCharge, "also", det.Also, "lan", r.LANDevices, "wan", r.WANDevice)
+	d.log.Info("firewall", "in_charge", det.InCharge, "also", det.Also, "lan", r.LANDevices, "wan", r.WAN, "unresolved", r.Unresolved)
 	d.applyLocked("start")
 }
 

@@ -175,7 +175,7 @@ func (d *Daemon) factsFor(now time.Time) conntrack.Context {
 				Address: first(n.Addresses), Upstream: upstreamName(n.Upstream.Model, n.Upstream.Address)}
 		}
 	}
-	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: router.LANDevices, WANDevice: router.WANDevice, Desired: desired}); err == nil {
+	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: router.LANDevices, WANDevice: router.WAN.Primary(netfilter.IPv4), Desired: desired}); err == nil {
 		facts.RouterNATs = ins.Masquerade
 		facts.Drops = dropRules(ins.Protocols)
 		facts.PPTPAssigned = len(ins.PPTPAssignedBy) > 0

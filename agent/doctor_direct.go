@@ -6,6 +6,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
@@ -29,7 +30,7 @@ func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, h
 	}
 	t.Apply(conntrack.Event{Type: conntrack.EventSyncDone, Time: now})
 	facts := conntrack.Context{HostInfo: hostNamer(DefaultLeases)}
-	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WANDevice, Desired: cfg.Desired()}); err == nil {
+	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WAN.Primary(netfilter.IPv4), Desired: cfg.Desired()}); err == nil {
 		facts.RouterNATs, facts.Drops, facts.PPTPAssigned = ins.Masquerade, dropRules(ins.Protocols), len(ins.PPTPAssignedBy) > 0
 	}
 	if n, err := LiveSources(cfg, p.Network).WAN(ctx, false); err == nil {

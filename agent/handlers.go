@@ -154,7 +154,7 @@ func (d *Daemon) handleExplain(_ context.Context, raw json.RawMessage) (any, err
 		return nil, api.BadParams("%v", err)
 	}
 	d.mu.Lock()
-	pk.OutIf = d.router.WANDevice
+	pk.OutIf = d.router.WAN.Primary(pk.Family)
 	if len(d.router.LANDevices) > 0 {
 		pk.InIf = d.router.LANDevices[0]
 	}

@@ -74,7 +74,7 @@ func (d *Daemon) reload() {
 	d.cfg = d.loadConfig(old, false)
 	d.helps.forget()
 	d.log.Info("config reloaded", "modes", d.cfg.Desired())
-	if d.cfg.Backend != old.Backend || !sameStrings(d.cfg.LANDevices, old.LANDevices) || d.cfg.WANDevice != old.WANDevice || d.mgr == nil {
+	if d.cfg.Backend != old.Backend || !sameStrings(d.cfg.LANDevices, old.LANDevices) || d.cfg.WANDevice != old.WANDevice || d.mgr == nil || d.routerMoved() {
 		if d.mgr != nil {
 			if err := d.mgr.Cleanup(); err != nil {
 				d.fail("remove rules before a backend change", err)

@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"net"
+	"slices"
 
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/wan"
@@ -17,7 +18,10 @@ const DefaultFirewallConfig = "/etc/config/firewall"
 // Router is what the agent needs to know about the box it runs on.
 type Router struct {
 	LANDevices []string
-	WANDevice  string
+	// WAN are the devices LAN→WAN traffic leaves by, per family.
+	WAN netfilter.WAN
+	// Unresolved names LAN or WAN interfaces whose device is unknown.
+	Unresolved []string
 	// AutoIncludes is fw4's `auto_includes` (on unless the firewall config
 	// sets it to 0); without it fw4 never reads our include.
 	AutoIncludes bool
@@ -36,19 +40,46 @@ func DefaultPaths() Paths {
 }
 
 // ResolveRouter finds the LAN and WAN devices for cfg in the calling thread's
-// network namespace.
+// network namespace. Configured devices win; else OpenWrt's firewall zones
+// (ZoneSides) decide, joined on the WAN side by the IPv4 default route's
+// device (a Wi-Fi uplink named only at run time); without a firewall
+// config the WAN is the default route's device and the LAN `lan`.
 func ResolveRouter(cfg config.Config, p Paths) (Router, error) {
-	r := Router{WANDevice: cfg.WANDevice, AutoIncludes: autoIncludes(p.Firewall)}
-	if r.WANDevice == "" {
+	r := Router{AutoIncludes: autoIncludes(p.Firewall)}
+	sides, zoned, err := ZoneSides(p.Firewall, p.Network)
+	if err != nil {
+		return r, err
+	}
+	r.Unresolved = sides.Unresolved
+	switch {
+	case cfg.WANDevice != "":
+		r.WAN = netfilter.OneWAN(cfg.WANDevice)
+	default:
 		info, err := (&wan.Netlink{}).WAN()
 		if err != nil && !errors.Is(err, wan.ErrNoWAN) {
 			return r, err
 		}
-		r.WANDevice = info.Device
+		r.WAN = joinDefaultRoute(sides, zoned, info.Device)
 	}
-	lan, err := LANDevices(cfg.LANDevices, p.Network, r.WANDevice, net.Interfaces)
-	r.LANDevices = lan
+	if len(cfg.LANDevices) == 0 && len(sides.LAN) > 0 {
+		r.LANDevices = sides.LAN
+		return r, nil
+	}
+	r.LANDevices, err = LANDevices(cfg.LANDevices, p.Network, r.WAN.Primary(netfilter.IPv4), net.Interfaces)
 	return r, err
+}
+
+// joinDefaultRoute adds the IPv4 default route's device to the zones' WAN
+// (unless the zones call it LAN); without zones it is the whole WAN.
+func joinDefaultRoute(s Sides, zoned bool, dev string) netfilter.WAN {
+	if !zoned {
+		return netfilter.OneWAN(dev)
+	}
+	w := s.WAN
+	if dev != "" && !slices.Contains(s.LAN, dev) {
+		w.IPv4 = netfilter.SortedUnique(append(append([]string(nil), w.IPv4...), dev))
+	}
+	return w
 }
 
 // FirewallOptions builds the composed backend's options.
@@ -57,7 +88,7 @@ func FirewallOptions(cfg config.Config, r Router, p Paths, forget func(netfilter
 	if cfg.Backend == config.BackendAuto {
 		b = ""
 	}
-	return fw.Options{Backend: b, LANDevices: r.LANDevices, WANDevice: r.WANDevice,
+	return fw.Options{Backend: b, LANDevices: r.LANDevices, WAN: r.WAN,
 		Root: p.Root, AutoIncludes: r.AutoIncludes, Forget: forget}
 }
 
@@ -74,4 +105,12 @@ func autoIncludes(path string) bool {
 		}
 	}
 	return true
+}
+
+// routerMoved reports whether the firewall, network or wireless config now
+// draws other LAN or WAN devices than the rules were placed for (a guest
+// zone added, a WAN joined the wan zone): a reload then re-places them.
+func (d *Daemon) routerMoved() bool {
+	r, err := ResolveRouter(d.cfg, d.opts.Paths)
+	return err == nil && (!slices.Equal(r.LANDevices, d.router.LANDevices) || !r.WAN.Equal(d.router.WAN))
 }

@@ -46,10 +46,10 @@ func (d *Daemon) startWAN(ctx context.Context, wg *sync.WaitGroup) {
 func (d *Daemon) wanMoved(dev string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.ready || dev == "" || dev == d.router.WANDevice || d.cfg.WANDevice != "" {
+	if !d.ready || dev == "" || d.router.WAN.Has(dev) || d.cfg.WANDevice != "" {
 		return
 	}
-	d.log.Info("WAN device changed: re-placing our rules", "from", d.router.WANDevice, "to", dev)
+	d.log.Info("WAN device changed: re-placing our rules", "from", d.router.WAN, "to", dev)
 	if d.mgr != nil {
 		if err := d.mgr.Cleanup(); err != nil {
 			d.fail("remove rules for the old WAN device", err)

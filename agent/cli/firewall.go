@@ -141,7 +141,7 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 		return usageError{err.Error()}
 	}
 	ex, err := lookup(ctx, o, env, "explain", explainParams{o.proto, o.dst, o.dport, o.src}, func(d *direct) (netfilter.Explanation, error) {
-		pk.OutIf = d.router.WANDevice
+		pk.OutIf = d.router.WAN.Primary(pk.Family)
 		if len(d.router.LANDevices) > 0 {
 			pk.InIf = d.router.LANDevices[0]
 		}

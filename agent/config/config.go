@@ -37,8 +37,8 @@ var Backends = []Backend{BackendAuto, BackendFW4, BackendNftables, BackendFW3, B
 type Config struct {
 	Enabled        bool              `json:"enabled"`
 	Backend        Backend           `json:"backend"`
-	LANDevices     []string          `json:"lan_device"` // empty: from network config / netlink
-	WANDevice      string            `json:"wan_device"` // "": default route's device
+	LANDevices     []string          `json:"lan_device"` // empty: every firewall zone forwarding to wan, else network.lan / netlink
+	WANDevice      string            `json:"wan_device"` // "": the wan zone's devices and the default route's
 	HistoryPath    string            `json:"history_path"`
 	HistoryMaxKB   int               `json:"history_max_kb"`
 	HistoryMaxDays int               `json:"history_max_days"`

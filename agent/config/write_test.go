@@ -11,8 +11,7 @@ import (
 	"github.com/vpnpass/vpnpass/openwrt/uci"
 )
 
-// TestSetModeRewrite covers the file rewrite used where uci is absent: the
-// result must equal the golden file, and everything but the changed mode must
+// TestSetModeRewrite: the result must equal the golden file, and everything but the changed mode must
 // be semantically identical to the input.
 func TestSetModeRewrite(t *testing.T) {
 	tests := []struct {
@@ -42,7 +41,7 @@ func TestSetModeRewrite(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := (Writer{NoUCI: true}).SetMode(path, tt.proto, tt.mode); err != nil {
+			if err := SetMode(path, tt.proto, tt.mode); err != nil {
 				t.Fatal(err)
 			}
 			out, err := os.ReadFile(path)
@@ -109,8 +108,7 @@ func TestSetModeRefuses(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			w := Writer{UCI: filepath.Join(dir, "must-not-run")}
-			err := w.SetMode(path, tt.proto, tt.mode)
+			err := SetMode(path, tt.proto, tt.mode)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("got %v, want %q", err, tt.wantErr)
 			}
@@ -118,77 +116,5 @@ func TestSetModeRefuses(t *testing.T) {
 				t.Fatalf("file changed: %q", got)
 			}
 		})
-	}
-}
-
-// fakeUCI writes a script that logs its arguments, one invocation a line.
-func fakeUCI(t *testing.T, exit int) (bin, log string) {
-	dir := t.TempDir()
-	bin, log = filepath.Join(dir, "uci"), filepath.Join(dir, "log")
-	script := "#!/bin/sh\necho \"$*\" >> " + log + "\necho 'uci: Invalid argument' >&2\nexit " +
-		map[bool]string{true: "0", false: "1"}[exit == 0] + "\n"
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin, log
-}
-
-func TestSetModeViaUCI(t *testing.T) {
-	tests := []struct {
-		name, content string
-		proto         netfilter.Protocol
-		want          []string
-	}{
-		{"existing section", "config passthrough 'pptp'\n\toption mode 'default'\n", netfilter.PPTP,
-			[]string{"-c DIR set vpnpass.pptp.mode=allow", "-c DIR commit vpnpass"}},
-		{"missing section", "config agent 'main'\n", netfilter.IPsec,
-			[]string{"-c DIR set vpnpass.ipsec=passthrough", "-c DIR set vpnpass.ipsec.mode=allow", "-c DIR commit vpnpass"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			bin, log := fakeUCI(t, 0)
-			dir := t.TempDir()
-			path := filepath.Join(dir, "vpnpass")
-			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := (Writer{UCI: bin}).SetMode(path, tt.proto, netfilter.ModeAllow); err != nil {
-				t.Fatal(err)
-			}
-			got, _ := os.ReadFile(log)
-			want := strings.ReplaceAll(strings.Join(tt.want, "\n")+"\n", "DIR", dir)
-			if string(got) != want {
-				t.Fatalf("uci calls:\n%s\nwant:\n%s", got, want)
-			}
-			if b, _ := os.ReadFile(path); string(b) != tt.content {
-				t.Fatal("the file must be left to uci")
-			}
-		})
-	}
-}
-
-func TestSetModeUCIFailure(t *testing.T) {
-	bin, _ := fakeUCI(t, 1)
-	path := filepath.Join(t.TempDir(), "vpnpass")
-	err := (Writer{UCI: bin}).SetMode(path, netfilter.L2TP, netfilter.ModeBlock)
-	if err == nil || !strings.Contains(err.Error(), "uci: Invalid argument") {
-		t.Fatalf("got %v", err)
-	}
-}
-
-// A config path whose name is not a valid uci package (vpnpass.conf) cannot
-// be addressed by uci, so the file is rewritten instead.
-func TestSetModeNonPackageNameRewrites(t *testing.T) {
-	bin, log := fakeUCI(t, 0)
-	path := filepath.Join(t.TempDir(), "vpnpass.conf")
-	if err := (Writer{UCI: bin}).SetMode(path, netfilter.PPTP, netfilter.ModeBlock); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(log); err == nil {
-		t.Fatal("uci must not run")
-	}
-	cfg, _, err := Load(path)
-	if err != nil || cfg.Modes[netfilter.PPTP] != netfilter.ModeBlock {
-		t.Fatal(err, cfg.Modes)
 	}
 }

@@ -114,11 +114,14 @@ func TestParseNetworkConfig(t *testing.T) {
 		file string
 		want []NetInterface
 	}{
-		{"mape", []NetInterface{{Name: "loopback", Proto: "static"}, {Name: "lan", Proto: "static"},
-			{Name: "wan", Proto: "dhcp"}, {Name: "wan6", Proto: "dhcpv6"}, {Name: "wanmap", Proto: "map", Type: "map-e"}}},
-		{"dslite", []NetInterface{{Name: "lan", Proto: "static"}, {Name: "wan6", Proto: "dhcpv6"}, {Name: "dslite", Proto: "dslite"}}},
-		{"pppoe-and-disabled-map", []NetInterface{{Name: "wan", Proto: "pppoe"}, {Name: "wanmap", Proto: "map", Disabled: true},
-			{Name: "broken", Proto: "static"}}},
+		{"mape", []NetInterface{{Name: "loopback", Proto: "static", Device: "lo", IPv4: true},
+			{Name: "lan", Proto: "static", Device: "br-lan", IPv4: true},
+			{Name: "wan", Proto: "dhcp", Device: "wan"}, {Name: "wan6", Proto: "dhcpv6", Device: "wan"},
+			{Name: "wanmap", Proto: "map", Type: "map-e", IPv4: true}}},
+		{"dslite", []NetInterface{{Name: "lan", Proto: "static", Device: "br-lan", IPv4: true},
+			{Name: "wan6", Proto: "dhcpv6", Device: "wan"}, {Name: "dslite", Proto: "dslite"}}},
+		{"pppoe-and-disabled-map", []NetInterface{{Name: "wan", Proto: "pppoe", Device: "wan", IPv6: true},
+			{Name: "wanmap", Proto: "map", Disabled: true}}},
 	}
 	for _, tc := range tests {
 		got, err := ReadNetworkConfig(filepath.Join("testdata", "network", tc.file))
@@ -167,28 +170,5 @@ func TestSharingFromFixtures(t *testing.T) {
 				t.Errorf("%s: advice lacks %q: %s", tc.file, s, n.Advice)
 			}
 		}
-	}
-}
-
-func TestUCIWords(t *testing.T) {
-	tests := []struct {
-		line string
-		want []string
-	}{
-		{"\toption proto 'map' # comment", []string{"option", "proto", "map"}},
-		{`config interface "wan 6"`, []string{"config", "interface", "wan 6"}},
-		{"  list ports lan1", []string{"list", "ports", "lan1"}},
-		{"option password 'a#b'", []string{"option", "password", "a#b"}},
-		{"# only a comment", nil},
-		{"", nil},
-	}
-	for _, tc := range tests {
-		got, err := uciWords(tc.line)
-		if err != nil || !slices.Equal(got, tc.want) {
-			t.Errorf("%q: got %q, %v; want %q", tc.line, got, err, tc.want)
-		}
-	}
-	if _, err := uciWords("option proto 'map"); err == nil {
-		t.Error("unterminated quote gave no error")
 	}
 }

@@ -1,22 +1,25 @@
 package wan
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/openwrt/uci"
 )
 
 // NetInterface is one `config interface` section of OpenWrt's
-// /etc/config/network, reduced to what tells IPv4 sharing apart.
+// /etc/config/network, reduced to what tells the WAN and LAN sides and
+// IPv4 sharing apart.
 type NetInterface struct {
 	Name     string // section name, e.g. "wanmap"
-	Proto    string // "dhcp", "pppoe", "map", "dslite", "ipip6", ...
-	Type     string // proto map's `option type`: "map-e" (default), "map-t", "lw4o6"
+	Proto    string // "dhcp", "pppoe", "map", "dslite", "ipip6", "dhcpv6", "464xlat", ...
+	Type     string // proto map's `option type`: "map-e" (default), "map-t", "lw4o6"; legacy "bridge"
+	Device   string // `option device` (21.02+) or the first word of the legacy `option ifname`
 	Disabled bool
+	IPv4     bool // static: has `ipaddr`
+	IPv6     bool // static: has `ip6addr`; ppp: `ipv6` not '0'
 }
 
 // TunnelDevice is the device netifd creates for a tunnel protocol
@@ -33,97 +36,93 @@ func (n NetInterface) TunnelDevice() string {
 	return ""
 }
 
+// l3Prefix is the prefix of the device netifd creates for a protocol whose
+// traffic does not leave by `option device` (ppp and tunnels): <prefix>-<name>.
+var l3Prefix = map[string]string{
+	"pppoe": "pppoe", "pppoa": "pppoa", "ppp": "ppp", "3g": "3g", "l2tp": "l2tp", "pptp": "pptp",
+	"map": "map", "dslite": "ds", "ipip6": "ipip6", "464xlat": "464",
+	"6in4": "6in4", "6rd": "6rd", "6to4": "6to4", "gre": "gre4", "grev6": "gre6",
+}
+
+// L3Device is the device the interface's traffic leaves by, as netifd names
+// it, or "" when only the running system knows it (a Wi-Fi uplink without
+// a fixed ifname). A device "@other" is an alias: resolve it with Resolve.
+func (n NetInterface) L3Device() string {
+	if p, ok := l3Prefix[n.Proto]; ok {
+		return p + "-" + n.Name
+	}
+	if n.Proto == "wireguard" {
+		return n.Name
+	}
+	if n.Type == "bridge" && !strings.HasPrefix(n.Device, "@") {
+		return "br-" + n.Name // before 21.02 the interface itself made br-<name>
+	}
+	return n.Device
+}
+
+// Families tells which address families the interface carries to the
+// internet: IPv6-only protocols (wan6, 6in4) carry no IPv4, and IPv4 over
+// IPv6 (MAP-E, DS-Lite, 464xlat) carries IPv4 on its tunnel device only.
+func (n NetInterface) Families() (v4, v6 bool) {
+	switch n.Proto {
+	case "dhcpv6", "6in4", "6rd", "6to4", "grev6":
+		return false, true
+	case "dhcp", "map", "dslite", "ipip6", "464xlat", "gre":
+		return true, false
+	case "static":
+		return n.IPv4 || !n.IPv6, n.IPv6
+	case "pppoe", "pppoa", "ppp", "3g", "l2tp", "pptp":
+		return true, n.IPv6
+	case "none", "":
+		return false, false
+	}
+	return true, true // qmi, mbim, ncm, wwan, wireguard, ...: both
+}
+
 // ReadNetworkConfig parses an OpenWrt network config file; a missing file
 // is no error (not OpenWrt) and yields nothing.
 func ReadNetworkConfig(path string) ([]NetInterface, error) {
-	f, err := os.Open(path)
+	f, err := uci.ParseFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("network config: %w", err)
 	}
-	defer f.Close()
-	ifaces, err := ParseNetworkConfig(f)
-	if err != nil {
-		return nil, fmt.Errorf("network config %s: %w", path, err)
-	}
-	return ifaces, nil
+	return networkInterfaces(f), nil
 }
 
-// ParseNetworkConfig reads UCI syntax (config/option/list lines, quoted or
-// bare words, comments) and returns the interface sections. It reads only
-// what it needs and skips lines it does not understand, so an unusual file
-// still yields its interfaces.
-func ParseNetworkConfig(r io.Reader) ([]NetInterface, error) {
+// networkInterfaces returns the interface sections of a parsed network
+// config, in file order.
+func networkInterfaces(f *uci.File) []NetInterface {
 	var out []NetInterface
-	var cur *NetInterface
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		words, err := uciWords(sc.Text())
-		if err != nil || len(words) == 0 {
-			continue
-		}
-		switch words[0] {
-		case "config":
-			cur = nil
-			if len(words) >= 2 && words[1] == "interface" {
-				out = append(out, NetInterface{})
-				cur = &out[len(out)-1]
-				if len(words) >= 3 {
-					cur.Name = words[2]
-				}
-			}
-		case "option":
-			if cur != nil && len(words) >= 3 {
-				setOption(cur, words[1], words[2])
-			}
-		}
+	for _, s := range f.SectionsOfType("interface") {
+		out = append(out, netInterface(s))
 	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out
 }
 
-func setOption(n *NetInterface, key, value string) {
-	switch key {
-	case "proto":
-		n.Proto = value
-	case "type":
-		n.Type = value
-	case "disabled":
-		n.Disabled = value == "1" || value == "yes" || value == "on" || value == "true"
-	}
-}
-
-// uciWords splits a UCI line into words: 'single' and "double" quoted
-// strings, bare words, and a # comment to the end of the line.
-func uciWords(line string) ([]string, error) {
-	var words []string
-	for i := 0; i < len(line); {
-		c := line[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r':
-			i++
-		case c == '#':
-			return words, nil
-		case c == '\'' || c == '"':
-			j := strings.IndexByte(line[i+1:], c)
-			if j < 0 {
-				return nil, fmt.Errorf("unterminated quote in %q", line)
-			}
-			words = append(words, line[i+1:i+1+j])
-			i += j + 2
-		default:
-			j := i
-			for j < len(line) && !strings.ContainsRune(" \t\r#", rune(line[j])) {
-				j++
-			}
-			words = append(words, line[i:j])
-			i = j
+func netInterface(s *uci.Section) NetInterface {
+	get := func(k string) string { v, _ := s.Get(k); return v }
+	n := NetInterface{Name: s.Name, Proto: get("proto"), Type: get("type"), Device: get("device"),
+		Disabled: UCIBool(get("disabled")), IPv4: get("ipaddr") != "", IPv6: get("ip6addr") != ""}
+	if n.Device == "" {
+		if f := strings.Fields(get("ifname")); len(f) > 0 {
+			n.Device = f[0]
 		}
 	}
-	return words, nil
+	switch n.Proto {
+	case "pppoe", "pppoa", "ppp", "3g", "l2tp", "pptp":
+		n.IPv6 = get("ipv6") != "0" // 'auto' (the default since 18.06) or '1'
+	}
+	return n
+}
+
+// UCIBool reads a UCI boolean as libuci's users do ('1', 'on', 'true', 'yes', 'enabled').
+func UCIBool(v string) bool {
+	switch v {
+	case "1", "on", "true", "yes", "enabled":
+		return true
+	}
+	return false
 }

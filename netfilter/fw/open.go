@@ -9,8 +9,9 @@ type Options struct {
 	Backend netfilter.Kind
 	// LANDevices are the router's LAN devices (br-lan); at least one.
 	LANDevices []string
-	// WANDevice is the WAN device when known.
-	WANDevice string
+	// WAN are the WAN devices per family; a family without devices gets no
+	// forward rules.
+	WAN netfilter.WAN
 	// Root prefixes the fw4 include paths ("" = /); tests point it at a temp dir.
 	Root string
 	// AutoIncludes mirrors fw4's `auto_includes` (true unless set to 0).

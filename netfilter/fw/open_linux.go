@@ -37,7 +37,7 @@ func build(s Spec, det Detection, o Options) (netfilter.Backend, error) {
 	k := s.Kind
 	switch k {
 	case netfilter.KindFW4, netfilter.KindNftables:
-		return nft.New(nft.Options{Kind: k, LANDevices: o.LANDevices, WANDevice: o.WANDevice,
+		return nft.New(nft.Options{Kind: k, LANDevices: o.LANDevices, WAN: o.WAN,
 			Root: o.Root, AutoIncludes: o.AutoIncludes})
 	case netfilter.KindFW3, netfilter.KindIptablesLegacy, netfilter.KindIptablesNft:
 		v := variantOf(det, k)
@@ -45,7 +45,7 @@ func build(s Spec, det Detection, o Options) (netfilter.Backend, error) {
 			v = ipt.VariantLegacy
 		}
 		return ipt.New(ipt.Options{Variant: v, FW3: k == netfilter.KindFW3,
-			LANDevices: o.LANDevices, WANDevice: o.WANDevice, NoHelper: s.Role == Extra})
+			LANDevices: o.LANDevices, WAN: o.WAN, NoHelper: s.Role == Extra})
 	}
 	return nil, fmt.Errorf("no backend for firewall kind %q", k)
 }

@@ -115,7 +115,7 @@ func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
 			return nil, nil, fmt.Errorf("%s: read %s: %w", b.Kind(), f.name, err)
 		}
 		states[f.name] = st
-		l := desiredLayout(d, f.fam, b.opts.LANDevices, b.opts.WANDevice)
+		l := desiredLayout(d, f.fam, b.opts.LANDevices, b.opts.WAN.Devices(f.fam))
 		if b.opts.NoHelper {
 			l.helper = nil
 		}

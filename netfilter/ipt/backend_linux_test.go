@@ -56,7 +56,7 @@ func checkApplied(t *testing.T, l *lab.Lab, b *Backend, variant string, d netfil
 	dump := save(t, l, variant)
 	for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
 		bin := famName(f) + "-" + variant + "-save"
-		lay := desiredLayout(d, f, []string{lab.LANDevice}, l.WANDevice)
+		lay := desiredLayout(d, f, []string{lab.LANDevice}, []string{l.WANDevice})
 		if got := rulesOf(dump, bin, ChainFwd); len(got) != len(lay.fwd) {
 			t.Errorf("%v %s: %d rules in %s, want %d:\n%s", d, f, len(got), ChainFwd, len(lay.fwd), strings.Join(got, "\n"))
 		}

@@ -15,7 +15,7 @@ func BenchmarkPlan(b *testing.B) {
 			l := lab.New(b, lab.Config{Firewalls: []lab.Firewall{dropFirewall(v)}, IPv6: true})
 			all := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeAllow}
 			err := l.Router.Do(func() error {
-				be, err := New(Options{Variant: v, LANDevices: []string{lab.LANDevice}, WANDevice: l.WANDevice})
+				be, err := New(Options{Variant: v, LANDevices: []string{lab.LANDevice}, WAN: netfilter.OneWAN(l.WANDevice)})
 				if err != nil {
 					return err
 				}
@@ -44,7 +44,7 @@ func BenchmarkToggle(b *testing.B) {
 		b.Run(v, func(b *testing.B) {
 			l := lab.New(b, lab.Config{Firewalls: []lab.Firewall{dropFirewall(v)}, IPv6: true})
 			err := l.Router.Do(func() error {
-				be, err := New(Options{Variant: v, LANDevices: []string{lab.LANDevice}, WANDevice: l.WANDevice})
+				be, err := New(Options{Variant: v, LANDevices: []string{lab.LANDevice}, WAN: netfilter.OneWAN(l.WANDevice)})
 				if err != nil {
 					return err
 				}

@@ -36,8 +36,6 @@ type layout struct {
 	fwd, helper []spec
 }
 
-// desiredLayout renders d for one family. lans may be empty (rules then
-// match any input interface); wan may be "" (any output interface).
 // checkDesired refuses modes other than allow, block and default.
 func checkDesired(d netfilter.Desired) error {
 	for p := range d {
@@ -48,7 +46,11 @@ func checkDesired(d netfilter.Desired) error {
 	return nil
 }
 
-func desiredLayout(d netfilter.Desired, fam netfilter.Family, lans []string, wan string) layout {
+// desiredLayout renders d for one family. lans may be empty (rules then
+// match any input interface). wans are the family's WAN devices: none means
+// no forward rules at all, never rules for any output interface (an IPv6-only
+// uplink must not turn an IPv4 allow into "accept to everywhere").
+func desiredLayout(d netfilter.Desired, fam netfilter.Family, lans, wans []string) layout {
 	if len(lans) == 0 {
 		lans = []string{""}
 	}
@@ -59,15 +61,16 @@ func desiredLayout(d netfilter.Desired, fam netfilter.Family, lans []string, wan
 			continue
 		}
 		for _, lan := range lans {
-			for _, e := range netfilter.Footprint(p) {
-				if e.Family != fam {
-					continue
+			for _, wan := range wans {
+				for _, e := range netfilter.Footprint(p) {
+					if e.Family == fam {
+						l.fwd = append(l.fwd, fwdSpecs(p, mode, e, lan, wan)...)
+					}
 				}
-				l.fwd = append(l.fwd, fwdSpecs(p, mode, e, lan, wan)...)
 			}
 		}
 		if p == netfilter.PPTP && mode == netfilter.ModeAllow && fam == netfilter.IPv4 {
-			l.helper = helperSpecs(lans, wan)
+			l.helper = helperSpecs(lans, wans)
 		}
 	}
 	l.fwd, l.helper = dedupe(l.fwd), dedupe(l.helper)
@@ -98,18 +101,20 @@ func fwdSpecs(p netfilter.Protocol, mode netfilter.Mode, e netfilter.Element, la
 
 // helperSpecs assigns the pptp helper to TCP 1723 from each LAN device
 // (PREROUTING) and, through the OUTPUT jump, to the router's own PPTP
-// towards the WAN. A packet in PREROUTING has no output device, and one in
-// OUTPUT no input device, so each rule only ever matches on its own hook.
-// Without a known WAN device the router's rule has no -o and so also
-// assigns the helper to TCP 1723 arriving from any side in PREROUTING.
-func helperSpecs(lans []string, wan string) []spec {
+// towards each IPv4 WAN device. A packet in PREROUTING has no output device,
+// and one in OUTPUT no input device, so each rule only ever matches on its
+// own hook. Without a WAN device there is no router rule: one without -o
+// would also assign the helper to TCP 1723 arriving from any side.
+func helperSpecs(lans, wans []string) []spec {
 	var out []spec
 	tail := []string{"-p", "tcp", "-m", "tcp", "--dport", "1723",
 		"-m", "comment", "--comment", netfilter.Tag(netfilter.PPTP), "-j", "CT", "--helper", "pptp"}
 	for _, lan := range lans {
 		out = append(out, spec{tableRaw, ChainHelper, netfilter.PPTP, concat(ifaces(lan, ""), tail)})
 	}
-	out = append(out, spec{tableRaw, ChainHelper, netfilter.PPTP, concat(ifaces("", wan), tail)})
+	for _, wan := range wans {
+		out = append(out, spec{tableRaw, ChainHelper, netfilter.PPTP, concat(ifaces("", wan), tail)})
+	}
 	return out
 }
 

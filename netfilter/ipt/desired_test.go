@@ -37,7 +37,7 @@ func TestLayoutGolden(t *testing.T) {
 	for _, p := range netfilter.Protocols {
 		for _, m := range []netfilter.Mode{netfilter.ModeAllow, netfilter.ModeBlock} {
 			for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
-				l := desiredLayout(netfilter.Desired{p: m}, f, []string{"br-lan"}, "eth1")
+				l := desiredLayout(netfilter.Desired{p: m}, f, []string{"br-lan"}, []string{"eth1"})
 				fmt.Fprintf(&b, "# %s %s %s\n", p, m, f)
 				for _, s := range append(l.fwd, l.helper...) {
 					fmt.Fprintf(&b, "-t %s %s\n", s.table, s.rule())
@@ -55,19 +55,23 @@ func TestLayoutInvariants(t *testing.T) {
 		d         netfilter.Desired
 		fam       netfilter.Family
 		lans      []string
-		wan       string
+		wans      []string
 		fwd, help int
 	}{
-		{"default owns nothing", netfilter.Desired{}, netfilter.IPv4, []string{"br-lan"}, "eth1", 0, 0},
-		{"mixed v4", all, netfilter.IPv4, []string{"br-lan"}, "eth1", 2*2 + 1 + 3*2, 2},
+		{"default owns nothing", netfilter.Desired{}, netfilter.IPv4, []string{"br-lan"}, []string{"eth1"}, 0, 0},
+		{"mixed v4", all, netfilter.IPv4, []string{"br-lan"}, []string{"eth1"}, 2*2 + 1 + 3*2, 2},
 		// AH is IPv6 only; the helper is IPv4 only.
-		{"mixed v6", all, netfilter.IPv6, []string{"br-lan"}, "eth1", 2*2 + 1 + 4*2, 0},
-		{"two lans", all, netfilter.IPv4, []string{"br-lan", "br-guest"}, "eth1", 2 * (2*2 + 1 + 3*2), 3},
-		// Without devices the helper's LAN and router rules coincide.
-		{"no devices", all, netfilter.IPv4, nil, "", 2*2 + 1 + 3*2, 1},
+		{"mixed v6", all, netfilter.IPv6, []string{"br-lan"}, []string{"eth1"}, 2*2 + 1 + 4*2, 0},
+		{"two lans", all, netfilter.IPv4, []string{"br-lan", "br-guest"}, []string{"eth1"}, 2 * (2*2 + 1 + 3*2), 3},
+		// mwan3: every rule once per WAN device, the router's helper rule too.
+		{"two wans", all, netfilter.IPv4, []string{"br-lan"}, []string{"eth1", "wwan0"}, 2 * (2*2 + 1 + 3*2), 3},
+		// An IPv6-only uplink: no IPv4 WAN device, so no rule at all (never one without -o).
+		{"no wan device", all, netfilter.IPv4, []string{"br-lan"}, nil, 0, 1},
+		// Without any device: no forward rules; the helper's LAN rule only.
+		{"no devices", all, netfilter.IPv4, nil, nil, 0, 1},
 	}
 	for _, tt := range tests {
-		l := desiredLayout(tt.d, tt.fam, tt.lans, tt.wan)
+		l := desiredLayout(tt.d, tt.fam, tt.lans, tt.wans)
 		if len(l.fwd) != tt.fwd || len(l.helper) != tt.help {
 			t.Errorf("%s: %d fwd, %d helper rules; want %d, %d", tt.name, len(l.fwd), len(l.helper), tt.fwd, tt.help)
 		}
@@ -77,7 +81,26 @@ func TestLayoutInvariants(t *testing.T) {
 				t.Errorf("%s: rule %s: bad=%q comment=%q", tt.name, r, r.Bad, r.Comment)
 			}
 		}
+		for _, s := range l.fwd {
+			if !bindsWAN(s.args, tt.wans) {
+				t.Errorf("%s: forward rule %v is bound to no WAN device", tt.name, s.args)
+			}
+		}
 	}
+}
+
+// bindsWAN: the rule names one of wans with -o (LAN→WAN) or -i (replies).
+func bindsWAN(args, wans []string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-o" || args[i] == "-i" {
+			for _, w := range wans {
+				if args[i+1] == w {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func TestCheckDesired(t *testing.T) {

@@ -43,7 +43,7 @@ func readFake(t *testing.T, f *fakeIPT) famState {
 
 func planFake(t *testing.T, f *fakeIPT, d netfilter.Desired, fw3 bool) []op {
 	t.Helper()
-	return diffFamily("iptables", readFake(t, f), desiredLayout(d, netfilter.IPv4, []string{"br-lan"}, "eth1"), fw3)
+	return diffFamily("iptables", readFake(t, f), desiredLayout(d, netfilter.IPv4, []string{"br-lan"}, []string{"eth1"}), fw3)
 }
 
 // applyFake runs ops and checks each delete's recorded position is where
@@ -207,7 +207,7 @@ func TestOwnViewIgnoresForeign(t *testing.T) {
 	if ownView(readFake(t, f)) != before {
 		t.Error("a foreign rule appended after ours changed our view")
 	}
-	if err := f.Delete(tableFilter, ChainFwd, desiredLayout(allowL2TP, netfilter.IPv4, []string{"br-lan"}, "eth1").fwd[0].args...); err != nil {
+	if err := f.Delete(tableFilter, ChainFwd, desiredLayout(allowL2TP, netfilter.IPv4, []string{"br-lan"}, []string{"eth1"}).fwd[0].args...); err != nil {
 		t.Fatal(err)
 	}
 	if ownView(readFake(t, f)) == before {

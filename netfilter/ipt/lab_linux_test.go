@@ -58,8 +58,8 @@ func newBackend(t *testing.T, l *lab.Lab, o Options) *Backend {
 	if len(o.LANDevices) == 0 {
 		o.LANDevices = []string{lab.LANDevice}
 	}
-	if o.WANDevice == "" {
-		o.WANDevice = l.WANDevice
+	if o.WAN.Empty() {
+		o.WAN = netfilter.OneWAN(l.WANDevice)
 	}
 	return inRouter(t, l, func() (*Backend, error) { return New(o) })
 }

@@ -25,8 +25,9 @@ type Options struct {
 	FW3 bool
 	// LANDevices are the devices LAN traffic comes in on; none means any.
 	LANDevices []string
-	// WANDevice is the device towards the internet; "" means any.
-	WANDevice string
+	// WAN are the devices towards the internet, per family; a family
+	// without devices gets no forward rules (never rules for any -o).
+	WAN netfilter.WAN
 	// WaitSeconds bounds the wait for the xtables lock (-w); 0 means 10.
 	WaitSeconds int
 	// NoHelper leaves the pptp helper assignment (raw table) to another

@@ -12,7 +12,7 @@ import (
 type Options struct {
 	Kind         netfilter.Kind
 	LANDevices   []string
-	WANDevice    string
+	WAN          netfilter.WAN
 	Root         string
 	AutoIncludes bool
 }
@@ -26,7 +26,7 @@ var errNotLinux = errors.New("nftables backend: only available on Linux")
 
 // New validates opts, then reports that nftables needs Linux.
 func New(opts Options) (*Backend, error) {
-	if _, err := validate(opts.Kind, opts.LANDevices, opts.WANDevice, opts.Root, opts.AutoIncludes); err != nil {
+	if _, err := validate(opts.Kind, opts.LANDevices, opts.WAN, opts.Root, opts.AutoIncludes); err != nil {
 		return nil, err
 	}
 	return nil, errNotLinux

@@ -78,7 +78,7 @@ func TestKilledChild(t *testing.T) {
 	if root == "" {
 		t.Skip("child of TestCleanupAfterKill only")
 	}
-	b, err := New(Options{Kind: netfilter.KindFW4, LANDevices: []string{"br-lan", "br-guest"}, WANDevice: "eth1",
+	b, err := New(Options{Kind: netfilter.KindFW4, LANDevices: []string{"br-lan", "br-guest"}, WAN: netfilter.OneWAN("eth1"),
 		Root: root, AutoIncludes: true})
 	if err != nil {
 		t.Fatal(err)

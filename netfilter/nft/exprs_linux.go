@@ -58,15 +58,13 @@ func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
 	add := func(e ...expr.Any) { out = append(out, e...) }
 	switch r.kind {
 	case kindReply:
-		if r.wan != "" {
-			add(ifnameExprs(expr.MetaKeyIIFNAME, []string{r.wan}, lookup)...)
-		}
+		add(ifnameExprs(expr.MetaKeyIIFNAME, r.wan, lookup)...)
 		add(ifnameExprs(expr.MetaKeyOIFNAME, r.lan, lookup)...)
 	case kindHelperOut:
 	default:
 		add(ifnameExprs(expr.MetaKeyIIFNAME, r.lan, lookup)...)
-		if r.wan != "" && (r.kind == kindAllow || r.kind == kindBlock) {
-			add(ifnameExprs(expr.MetaKeyOIFNAME, []string{r.wan}, lookup)...)
+		if r.kind == kindAllow || r.kind == kindBlock {
+			add(ifnameExprs(expr.MetaKeyOIFNAME, r.wan, lookup)...)
 		}
 	}
 	if r.nfproto != nfprotoAny {

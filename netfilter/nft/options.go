@@ -34,15 +34,16 @@ func validIfname(s string) error {
 // config is the validated form of Options.
 type config struct {
 	kind         netfilter.Kind
-	lan          []string // sorted, unique
-	wan          string
+	lan          []string      // sorted, unique
+	wan          netfilter.WAN // per family sorted, unique; a family without devices gets no rules
 	root         string
 	autoIncludes bool
 }
 
 // validate checks the portable part of Options (shared by every build).
-func validate(kind netfilter.Kind, lanDevices []string, wan, root string, autoIncludes bool) (config, error) {
-	c := config{kind: kind, wan: wan, root: root, autoIncludes: autoIncludes}
+func validate(kind netfilter.Kind, lanDevices []string, wan netfilter.WAN, root string, autoIncludes bool) (config, error) {
+	c := config{kind: kind, root: root, autoIncludes: autoIncludes,
+		wan: netfilter.WAN{IPv4: netfilter.SortedUnique(wan.IPv4), IPv6: netfilter.SortedUnique(wan.IPv6)}}
 	if c.kind != netfilter.KindFW4 && c.kind != netfilter.KindNftables {
 		return c, fmt.Errorf("nft backend: kind %q: must be %s or %s", kind, netfilter.KindFW4, netfilter.KindNftables)
 	}
@@ -60,12 +61,12 @@ func validate(kind netfilter.Kind, lanDevices []string, wan, root string, autoIn
 		}
 	}
 	sort.StringSlice(c.lan).Sort()
-	if c.wan != "" {
-		if err := validIfname(c.wan); err != nil {
+	for _, w := range c.wan.All() {
+		if err := validIfname(w); err != nil {
 			return c, fmt.Errorf("nft backend: WAN device: %w", err)
 		}
-		if seen[c.wan] {
-			return c, fmt.Errorf("nft backend: %q is both a LAN and the WAN device", c.wan)
+		if seen[w] {
+			return c, fmt.Errorf("nft backend: %q is both a LAN and a WAN device", w)
 		}
 	}
 	if c.root == "" {

@@ -12,8 +12,9 @@ type Options struct {
 	Kind netfilter.Kind
 	// LANDevices are matched with `iifname` for LAN→WAN traffic; at least one.
 	LANDevices []string
-	// WANDevice, when known, is matched with `oifname` for LAN→WAN traffic.
-	WANDevice string
+	// WAN are the devices matched with `oifname` for LAN→WAN traffic, per
+	// family; a family without devices gets no forward rules.
+	WAN netfilter.WAN
 	// Root prefixes the paths of the fw4 include file and its symlink ("" = /).
 	Root string
 	// AutoIncludes is fw4's `auto_includes` option. fw4's default is on, so
@@ -27,5 +28,5 @@ type Options struct {
 }
 
 func (o Options) validate() (config, error) {
-	return validate(o.Kind, o.LANDevices, o.WANDevice, o.Root, o.AutoIncludes)
+	return validate(o.Kind, o.LANDevices, o.WAN, o.Root, o.AutoIncludes)
 }

@@ -44,7 +44,7 @@ func TestValidate(t *testing.T) {
 		{"wan is lan", netfilter.KindFW4, []string{"br-lan"}, "br-lan", "", "both"},
 		{"relative root", netfilter.KindFW4, []string{"br-lan"}, "", "tmp", "absolute"},
 	} {
-		c, err := validate(tc.kind, tc.lan, tc.wan, tc.root, true)
+		c, err := validate(tc.kind, tc.lan, netfilter.OneWAN(tc.wan), tc.root, true)
 		if tc.wantErr == "" {
 			if err != nil {
 				t.Errorf("%s: %v", tc.what, err)
@@ -60,7 +60,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateSortsAndDedupesLAN(t *testing.T) {
-	c, err := validate(netfilter.KindNftables, []string{"lan2", "br-lan", "lan2"}, "", "", false)
+	c, err := validate(netfilter.KindNftables, []string{"lan2", "br-lan", "lan2"}, netfilter.WAN{}, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}

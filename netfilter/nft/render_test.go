@@ -15,20 +15,24 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 type goldenCase struct {
 	file    string
 	lan     []string
-	wan     string
+	wan     netfilter.WAN
 	desired netfilter.Desired
 }
 
 var allAllow = netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeAllow}
 
 var goldenCases = []goldenCase{
-	{"include-pptp.nft", []string{"br-lan"}, "eth1", netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow}},
-	{"include-l2tp.nft", []string{"br-lan"}, "eth1", netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}},
-	{"include-ipsec.nft", []string{"br-lan"}, "eth1", netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow}},
-	{"include-all.nft", []string{"br-lan"}, "eth1", allAllow},
-	{"include-multi-lan-no-wan.nft", []string{"br-lan", "br-guest"}, "", allAllow},
+	{"include-pptp.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow}},
+	{"include-l2tp.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}},
+	{"include-ipsec.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow}},
+	{"include-all.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), allAllow},
+	{"include-multi-lan-multi-wan.nft", []string{"br-lan", "br-guest"}, netfilter.WAN{IPv4: []string{"eth1", "wwan0"}, IPv6: []string{"eth1", "wwan0"}}, allAllow},
+	// wan6 on its own device: IPv4 and IPv6 leave by different devices.
+	{"include-split-families.nft", []string{"br-lan"}, netfilter.WAN{IPv4: []string{"pppoe-wan"}, IPv6: []string{"eth1"}}, allAllow},
+	// Only an IPv6 WAN (wan6, 464xlat): IPv4 elements get no rule at all.
+	{"include-ipv6-only.nft", []string{"br-lan"}, netfilter.WAN{IPv6: []string{"eth1"}}, allAllow},
 	// Blocks live in our own table, never in the include.
-	{"include-allow-and-block.nft", []string{"br-lan"}, "pppoe-wan",
+	{"include-allow-and-block.nft", []string{"br-lan"}, netfilter.OneWAN("pppoe-wan"),
 		netfilter.Desired{netfilter.PPTP: netfilter.ModeBlock, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeDefault}},
 }
 

@@ -2,6 +2,7 @@ package nft
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -70,7 +71,7 @@ type ruleSpec struct {
 	l4      uint8
 	port    uint16   // destination port for tcp/udp
 	lan     []string // sorted; iifname (allow, block, helper) or oifname (reply)
-	wan     string   // oifname (allow, block) or iifname (reply); "" = any
+	wan     []string // sorted, never empty for allow/reply/block; oifname (allow, block) or iifname (reply)
 }
 
 // element is one (l4, port) of a footprint with the families it applies to.
@@ -127,12 +128,7 @@ func (e element) nfprotoFor(f family) (uint8, bool) {
 // a table of family f: the footprint out, and its replies back.
 func (c config) allowSpecs(p netfilter.Protocol, f family) []ruleSpec {
 	var out []ruleSpec
-	for _, e := range elements(p) {
-		nfp, ok := e.nfprotoFor(f)
-		if !ok {
-			continue
-		}
-		base := ruleSpec{proto: p, nfproto: nfp, l4: e.l4, port: e.port, lan: c.lan, wan: c.wan}
+	for _, base := range c.forwardSpecs(p, f) {
 		allow, reply := base, base
 		allow.kind, reply.kind = kindAllow, kindReply
 		out = append(out, allow, reply)
@@ -142,12 +138,48 @@ func (c config) allowSpecs(p netfilter.Protocol, f family) []ruleSpec {
 
 // blockSpecs are the drop rules a block of p puts in our forward chain.
 func (c config) blockSpecs(p netfilter.Protocol) []ruleSpec {
-	var out []ruleSpec
-	for _, e := range elements(p) {
-		nfp, _ := e.nfprotoFor(famInet)
-		out = append(out, ruleSpec{proto: p, kind: kindBlock, nfproto: nfp, l4: e.l4, port: e.port, lan: c.lan, wan: c.wan})
+	out := c.forwardSpecs(p, famInet)
+	for i := range out {
+		out[i].kind = kindBlock
 	}
 	return out
+}
+
+// forwardSpecs binds each footprint element of p to the WAN devices of its
+// families. In an inet table an element of both families stays one rule
+// when both families leave by the same devices, else it splits per family;
+// a family without WAN devices gets no rule (never one for any egress).
+func (c config) forwardSpecs(p netfilter.Protocol, f family) []ruleSpec {
+	var out []ruleSpec
+	for _, e := range elements(p) {
+		nfp, ok := e.nfprotoFor(f)
+		if !ok {
+			continue
+		}
+		base := ruleSpec{proto: p, l4: e.l4, port: e.port, lan: c.lan}
+		v4, v6 := c.wan.IPv4, c.wan.IPv6
+		switch {
+		case f == famIP || nfp == nfprotoIPv4:
+			out = appendBound(out, base, nfp, v4)
+		case f == famIP6 || nfp == nfprotoIPv6:
+			out = appendBound(out, base, nfp, v6)
+		case slices.Equal(v4, v6):
+			out = appendBound(out, base, nfprotoAny, v4)
+		default:
+			out = appendBound(out, base, nfprotoIPv4, v4)
+			out = appendBound(out, base, nfprotoIPv6, v6)
+		}
+	}
+	return out
+}
+
+// appendBound appends base restricted to nfp and bound to wan, unless wan is empty.
+func appendBound(out []ruleSpec, base ruleSpec, nfp uint8, wan []string) []ruleSpec {
+	if len(wan) == 0 {
+		return out
+	}
+	base.nfproto, base.wan = nfp, wan
+	return append(out, base)
 }
 
 // helperSpecs assign the pptp helper to LAN-originated and router-originated
@@ -201,15 +233,13 @@ func (r ruleSpec) text() string {
 	add := func(s ...string) { w = append(w, s...) }
 	switch r.kind {
 	case kindReply:
-		if r.wan != "" {
-			add(ifnameMatch("iifname", []string{r.wan}))
-		}
+		add(ifnameMatch("iifname", r.wan))
 		add(ifnameMatch("oifname", r.lan))
 	case kindHelperOut:
 	default:
 		add(ifnameMatch("iifname", r.lan))
-		if r.wan != "" && (r.kind == kindAllow || r.kind == kindBlock) {
-			add(ifnameMatch("oifname", []string{r.wan}))
+		if r.kind == kindAllow || r.kind == kindBlock {
+			add(ifnameMatch("oifname", r.wan))
 		}
 	}
 	if r.nfproto != nfprotoAny {

@@ -132,6 +132,9 @@ type Config struct {
 	// FW4IncludeDir, when set, renders `include "<dir>/*.nft"` as the first
 	// statement of fw4's chain forward, as fw4 renders chain-pre includes.
 	FW4IncludeDir string
+	// Guest puts lan2 on a second bridge, br-guest (192.168.3.0/24), as an
+	// OpenWrt guest network: a LAN-side zone other than `lan`. IPv4 only.
+	Guest bool
 }
 
 func (c Config) wanDevice() string {
@@ -161,6 +164,9 @@ func (c Config) validate() error {
 		if !knownFirewall(f) {
 			return fmt.Errorf("unknown firewall %q", f)
 		}
+	}
+	if c.Guest && c.IPv6 {
+		return fmt.Errorf("the guest network is IPv4 only")
 	}
 	if c.has(FW4) && c.has(FW4Locked) || c.has(FW3) && c.has(FW3Locked) {
 		return fmt.Errorf("firewalls %v: a default and a locked variant of the same firewall exclude each other", c.Firewalls)

@@ -66,6 +66,8 @@ const (
 	// to br-lan, toward lan and lan2.
 	RouterLANPort1 = "lan1"
 	RouterLANPort2 = "lan2"
+	// GuestDevice is the router's guest bridge (Config.Guest), holding lan2's port.
+	GuestDevice = "br-guest"
 )
 
 // Namespace roles, the last part of every namespace name.
@@ -89,6 +91,10 @@ var (
 	Server      = netip.MustParseAddr("203.0.113.10")
 	Server2     = netip.MustParseAddr("203.0.113.20")
 	InetGateway = netip.MustParseAddr("198.51.100.1")
+	// With Config.Guest, lan2 sits on br-guest: GuestHost behind RouterGuest.
+	GuestPrefix = netip.MustParsePrefix("192.168.3.0/24")
+	GuestHost   = netip.MustParseAddr("192.168.3.11")
+	RouterGuest = netip.MustParseAddr("192.168.3.1")
 	// UpstreamWAN is the address on the inet side's link of whichever box
 	// faces inet: the router in Single, the isp in Double and CGNAT.
 	UpstreamWAN = netip.MustParsePrefix("198.51.100.2/24")

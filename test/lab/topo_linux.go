@@ -80,7 +80,7 @@ func (l *Lab) links() error {
 	if err := veth(l.Router, RouterLANPort2, l.LAN2, HostDevice); err != nil {
 		return err
 	}
-	if err := bridge(l.Router, LANDevice, RouterLANPort1, RouterLANPort2); err != nil {
+	if err := l.bridges(); err != nil {
 		return err
 	}
 	if l.ISP == nil {
@@ -90,6 +90,26 @@ func (l *Lab) links() error {
 		return err
 	}
 	return veth(l.ISP, ISPOuterDevice, l.Inet, HostDevice)
+}
+
+// bridges makes br-lan of both LAN ports, or with Config.Guest br-lan of
+// lan1 and br-guest of lan2.
+func (l *Lab) bridges() error {
+	if !l.Config.Guest {
+		return bridge(l.Router, LANDevice, RouterLANPort1, RouterLANPort2)
+	}
+	if err := bridge(l.Router, LANDevice, RouterLANPort1); err != nil {
+		return err
+	}
+	return bridge(l.Router, GuestDevice, RouterLANPort2)
+}
+
+// lan2Side is lan2's address and gateway: on br-lan, or on br-guest.
+func (l *Lab) lan2Side() (host netip.Prefix, routerDev string, router netip.Prefix) {
+	if l.Config.Guest {
+		return netip.PrefixFrom(GuestHost, GuestPrefix.Bits()), GuestDevice, netip.PrefixFrom(RouterGuest, GuestPrefix.Bits())
+	}
+	return netip.PrefixFrom(LANHost2, LANPrefix.Bits()), "", netip.Prefix{}
 }
 
 func (l *Lab) addresses4() error {
@@ -102,13 +122,19 @@ func (l *Lab) addresses4() error {
 		l.RouterWAN, l.Gateway, l.PublicAddr = CGNATRouterWAN, CGNATISPInner, UpstreamWAN.Addr()
 	}
 	bits := LANPrefix.Bits()
+	lan2, guestDev, guestRouter := l.lan2Side()
+	if guestDev != "" {
+		if err := addAddr(l.Router, guestDev, guestRouter); err != nil {
+			return err
+		}
+	}
 	as := []struct {
 		n   *Node
 		dev string
 		p   netip.Prefix
 	}{
 		{l.LAN, HostDevice, netip.PrefixFrom(LANHost, bits)},
-		{l.LAN2, HostDevice, netip.PrefixFrom(LANHost2, bits)},
+		{l.LAN2, HostDevice, lan2},
 		{l.Router, LANDevice, netip.PrefixFrom(RouterLAN, bits)},
 		{l.Router, l.WANDevice, l.RouterWAN},
 		{l.Inet, HostDevice, netip.PrefixFrom(InetGateway, UpstreamWAN.Bits())},
@@ -133,10 +159,15 @@ func (l *Lab) addresses4() error {
 // none: it reaches only its directly connected public link, so anything
 // not NATed to that link's addresses cannot be answered.
 func (l *Lab) routes4() error {
-	for _, n := range []*Node{l.LAN, l.LAN2} {
-		if err := addDefault(n, RouterLAN); err != nil {
-			return err
-		}
+	if err := addDefault(l.LAN, RouterLAN); err != nil {
+		return err
+	}
+	lan2GW := RouterLAN
+	if l.Config.Guest {
+		lan2GW = RouterGuest
+	}
+	if err := addDefault(l.LAN2, lan2GW); err != nil {
+		return err
 	}
 	if err := addDefault(l.Router, l.Gateway); err != nil {
 		return err
