@@ -209,4 +209,3 @@ func TestRPCDAnswersInTime(t *testing.T) {
 		})
 	}
 }
-
