@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"unicode"
+	"strconv"
 )
 
 // Origins of a request: who asked the daemon (INTERFACE.md,
@@ -74,7 +74,7 @@ func CheckUser(u string) error {
 		return fmt.Errorf("longer than %d bytes", maxUserLen)
 	}
 	for _, r := range u {
-		if !unicode.IsPrint(r) {
+		if !strconv.IsPrint(r) {
 			return fmt.Errorf("%q has unprintable characters", u)
 		}
 	}

@@ -104,8 +104,9 @@ func sessionUser(ctx context.Context, sid string) string {
 	secs := fmt.Sprint(int(sessionLookupTimeout / time.Second))
 	cmd := exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", string(arg))
 	cmd.WaitDelay = 100 * time.Millisecond // a stuck grandchild holding stdout must not hold us
-	out, err := cmd.Output()
-	if err != nil {
+	var out bytes.Buffer                    // not Output(): its stderr capture costs flash
+	cmd.Stdout = &out
+	if cmd.Run() != nil {
 		return ""
 	}
 	var reply struct {
@@ -113,7 +114,7 @@ func sessionUser(ctx context.Context, sid string) string {
 			Username string `json:"username"`
 		} `json:"values"`
 	}
-	if json.Unmarshal(out, &reply) != nil || api.CheckUser(reply.Values.Username) != nil {
+	if json.Unmarshal(out.Bytes(), &reply) != nil || api.CheckUser(reply.Values.Username) != nil {
 		return ""
 	}
 	return reply.Values.Username
