@@ -104,7 +104,7 @@ func sessionUser(ctx context.Context, sid string) string {
 	secs := fmt.Sprint(int(sessionLookupTimeout / time.Second))
 	cmd := exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", string(arg))
 	cmd.WaitDelay = 100 * time.Millisecond // a stuck grandchild holding stdout must not hold us
-	var out bytes.Buffer                    // not Output(): its stderr capture costs flash
+	var out bytes.Buffer                   // not Output(): its stderr capture costs flash
 	cmd.Stdout = &out
 	if cmd.Run() != nil {
 		return ""
