@@ -92,7 +92,7 @@ func (d *Daemon) handleSet(ctx context.Context, raw json.RawMessage) (any, error
 	if err != nil {
 		return nil, api.BadParams("%v", err)
 	}
-	res, err := d.set(proto, mode, p.DryRun)
+	res, err := d.set(proto, mode, p.DryRun, api.CallerFrom(ctx))
 	if err != nil {
 		return nil, api.Failed("%v", err)
 	}
@@ -105,8 +105,8 @@ func (d *Daemon) handleSet(ctx context.Context, raw json.RawMessage) (any, error
 	return res, nil
 }
 
-// set changes one protocol's mode: apply, persist, record.
-func (d *Daemon) set(p netfilter.Protocol, mode netfilter.Mode, dry bool) (SetResult, error) {
+// set changes one protocol's mode: apply, persist, record who asked.
+func (d *Daemon) set(p netfilter.Protocol, mode netfilter.Mode, dry bool, by api.Caller) (SetResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.mgr == nil {
@@ -132,7 +132,7 @@ func (d *Daemon) set(p netfilter.Protocol, mode netfilter.Mode, dry bool) (SetRe
 	}
 	res.Changed = len(ch) > 0 || old != mode
 	if old != mode {
-		d.recordModeChange(p, old, mode, "api")
+		d.recordModeChange(p, old, mode, by.Details(), by.String())
 	}
 	return res, err
 }

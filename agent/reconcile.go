@@ -86,15 +86,26 @@ func (d *Daemon) reload() {
 	}
 	for _, p := range netfilter.Protocols {
 		if old.Desired().Mode(p) != d.cfg.Desired().Mode(p) {
-			d.recordModeChange(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), "config reload")
+			d.recordModeChange(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), map[string]any{"origin": originConfig}, "config reload")
 		}
 	}
 }
 
-func (d *Daemon) recordModeChange(p netfilter.Protocol, from, to netfilter.Mode, by string) {
+// originConfig is the origin of a mode change that came with a config
+// reload (uci commit + reload, LuCI's Save & Apply): no login is known.
+const originConfig = "config"
+
+// recordModeChange records passthrough.changed; details are from, to and
+// who (origin, and user when known: an audit trail for routers an ISP also
+// manages), byText says who for people.
+func (d *Daemon) recordModeChange(p netfilter.Protocol, from, to netfilter.Mode, who map[string]any, byText string) {
+	details := map[string]any{"from": string(from), "to": string(to)}
+	for k, v := range who {
+		details[k] = v
+	}
 	d.record(history.Event{Kind: history.KindPassthroughChanged, Severity: history.SeverityInfo, Protocol: string(p),
-		Message: string(p) + " passthrough: " + string(from) + " → " + string(to) + " (" + by + ")",
-		Details: map[string]any{"from": string(from), "to": string(to), "by": by}})
+		Message: string(p) + " passthrough: " + string(from) + " → " + string(to) + " (" + byText + ")",
+		Details: details})
 }
 
 // needsPoll: iptables has no change events, so its backends are polled.

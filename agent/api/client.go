@@ -23,6 +23,9 @@ type Client struct {
 	RedialAfter time.Duration
 	// Timeout bounds a call whose context has no deadline. 0 means 60 s.
 	Timeout time.Duration
+	// Caller goes with every request (the envelope's "caller"): who asks,
+	// for the daemon's audit trail. nil sends none (the daemon assumes cli).
+	Caller *Caller
 
 	path     string
 	mu       sync.Mutex
@@ -116,10 +119,11 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 func (c *Client) roundTrip(ctx context.Context, method string, params any) (*Response, error) {
 	c.id++
 	req := struct {
-		ID     int64  `json:"id"`
-		Method string `json:"method"`
-		Params any    `json:"params,omitempty"`
-	}{c.id, method, params}
+		ID     int64   `json:"id"`
+		Method string  `json:"method"`
+		Params any     `json:"params,omitempty"`
+		Caller *Caller `json:"caller,omitempty"`
+	}{c.id, method, params, c.Caller}
 	line, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode params: %w", err)

@@ -16,6 +16,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"method":"history","params":{"since":"2024-01-01T00:00:00Z","kind":"vpn.","limit":50}}`,
 		`{"id":null,"method":"nat","params":null}`,
 		`{"id":[1,{"a":2}],"method":"doctor"}`,
+		`{"id":2,"method":"set","caller":{"origin":"rpcd","user":"isp"}}`, `{"method":"set","caller":{"origin":"x"}}`,
 		`[1]`, `null`, `{`, `{"method":5}`, `{"id":1,"params":[]}`, `{"x":1}`, "\"\\ud800\"",
 	} {
 		f.Add([]byte(s))

@@ -19,6 +19,9 @@ type Request struct {
 	ID     json.RawMessage `json:"id,omitempty"`
 	Method string          `json:"method"`
 	Params json.RawMessage `json:"params,omitempty"`
+	// Caller says who asked (envelope, not a parameter); nil: a local
+	// client that does not say (CallerFrom: cli).
+	Caller *Caller `json:"caller,omitempty"`
 }
 
 // Response is one response line: exactly one of Result and Error is set.
@@ -46,13 +49,13 @@ func DecodeRequest(line []byte) (Request, *Error) {
 	req.ID = m["id"]
 	var unknown []string
 	for k := range m {
-		if k != "id" && k != "method" && k != "params" {
+		if k != "id" && k != "method" && k != "params" && k != "caller" {
 			unknown = append(unknown, k)
 		}
 	}
 	if len(unknown) > 0 {
 		sort.StringSlice(unknown).Sort()
-		return req, Errorf(CodeBadRequest, "unknown request field %q (fields: id, method, params)", unknown[0])
+		return req, Errorf(CodeBadRequest, "unknown request field %q (fields: id, method, params, caller)", unknown[0])
 	}
 	raw, ok := m["method"]
 	if !ok {
@@ -60,6 +63,12 @@ func DecodeRequest(line []byte) (Request, *Error) {
 	}
 	if err := json.Unmarshal(raw, &req.Method); err != nil || req.Method == "" {
 		return req, Errorf(CodeBadRequest, "method must be a non-empty string")
+	}
+	if raw, ok := m["caller"]; ok {
+		var e *Error
+		if req.Caller, e = decodeCaller(raw); e != nil {
+			return req, e
+		}
 	}
 	if p, ok := m["params"]; ok && string(p) != "null" {
 		if p = bytes.TrimSpace(p); len(p) == 0 || p[0] != '{' {

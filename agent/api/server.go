@@ -237,7 +237,7 @@ func (s *Server) call(h Handler, req Request) (result any, err error) {
 			result, err = nil, Failed("internal error in %s: %v", req.Method, p)
 		}
 	}()
-	return h(s.ctx, req.Params)
+	return h(withCaller(s.ctx, req.Caller), req.Params)
 }
 
 func (s *Server) methods() []string {

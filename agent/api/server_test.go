@@ -141,7 +141,7 @@ func TestProtocol(t *testing.T) {
 		{"array", `[1,2]`, `{"error":{"code":"bad_request","message":"a request is a JSON object: {\"id\": 1, \"method\": \"status\"}"}}`},
 		{"json null", `null`, `{"error":{"code":"bad_request","message":"a request is a JSON object, not null"}}`},
 		{"two objects", `{"method":"nil"} {"method":"nil"}`, `{"error":{"code":"bad_request","message":"not JSON: invalid character '{' after top-level value"}}`},
-		{"unknown field", `{"id":2,"method":"nil","param":{}}`, `{"id":2,"error":{"code":"bad_request","message":"unknown request field \"param\" (fields: id, method, params)"}}`},
+		{"unknown field", `{"id":2,"method":"nil","param":{}}`, `{"id":2,"error":{"code":"bad_request","message":"unknown request field \"param\" (fields: id, method, params, caller)"}}`},
 		{"no method", `{"id":3}`, `{"id":3,"error":{"code":"bad_request","message":"the request has no method"}}`},
 		{"method not string", `{"id":3,"method":5}`, `{"id":3,"error":{"code":"bad_request","message":"method must be a non-empty string"}}`},
 		{"params not object", `{"id":4,"method":"set","params":[1]}`, `{"id":4,"error":{"code":"bad_params","message":"params must be an object"}}`},

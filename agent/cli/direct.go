@@ -31,6 +31,7 @@ func callDaemon(ctx context.Context, o *opts, method string, params, result any)
 		return false, err
 	}
 	defer c.Close()
+	c.Caller = &api.Caller{Origin: api.OriginCLI}
 	err = c.Call(ctx, method, params, result)
 	if errors.Is(err, api.ErrNoDaemon) {
 		return false, nil

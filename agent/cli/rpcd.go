@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 )
@@ -20,6 +22,13 @@ const rpcdSignatures = `{"status":{},"set":{"protocol":"str","mode":"str","dry_r
 // rpcdMaxInput bounds what `call` reads from rpcd (the API's own limit).
 const rpcdMaxInput = 64 << 10
 
+// rpcdBudget is how long a `call` may take in all (INTERFACE.md: an answer
+// within 10 s, because LuCI gives up at 20 s and OpenWrt's rpcd -t 30
+// SIGKILLs the plugin, which reaches the caller as a bare ubus status).
+// The last second of the 10 is left for starting and ending the process on
+// a slow router. A probe of a silent host (7 s) fits.
+const rpcdBudget = 9 * time.Second
+
 // runRPCD is the rpcd exec plugin behind /usr/libexec/rpcd/vpnpass. rpcd
 // ignores exit codes and rejects anything but a JSON object, so every answer
 // is one object and the exit code is 0, errors included.
@@ -32,6 +41,8 @@ func runRPCD(ctx context.Context, o *opts, env Env) error {
 		if len(o.args) != 2 {
 			return usageError{"usage: vpnpass rpcd call METHOD (params on stdin)"}
 		}
+		ctx, cancel := context.WithTimeout(ctx, rpcdBudget)
+		defer cancel()
 		return rpcdCall(ctx, o, env, o.args[1])
 	}
 	return usageError{fmt.Sprintf("rpcd %q: must be list or call", o.args[0])}
@@ -43,7 +54,7 @@ func rpcdCall(ctx context.Context, o *opts, env Env, method string) error {
 	if _, ok := sig[method]; !ok {
 		return rpcdError(env, "unknown_method", fmt.Sprintf("unknown method %q", method))
 	}
-	params, err := readParams(env.Stdin)
+	in, err := readParams(ctx, env.Stdin)
 	if err != nil {
 		return rpcdError(env, "bad_request", err.Error())
 	}
@@ -52,8 +63,13 @@ func rpcdCall(ctx context.Context, o *opts, env Env, method string) error {
 		return rpcdDaemonError(env, err)
 	}
 	defer c.Close()
+	c.Caller = rpcdCaller(ctx, method, in)
 	var result json.RawMessage
-	if err := c.Call(ctx, method, params, &result); err != nil {
+	if err := c.Call(ctx, method, in.params, &result); err != nil {
+		// The connection's deadline is the context's: either may fire first.
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+			return rpcdTimeout(env, method)
+		}
 		return rpcdDaemonError(env, err)
 	}
 	if len(result) == 0 || result[0] != '{' {
@@ -64,33 +80,27 @@ func rpcdCall(ctx context.Context, o *opts, env Env, method string) error {
 	return err
 }
 
-// readParams reads the params object rpcd writes on stdin; empty means {}.
-func readParams(r io.Reader) (json.RawMessage, error) {
-	if r == nil {
-		return json.RawMessage("{}"), nil
+// rpcdCaller says who calls: rpcd with the session's login (looked up for
+// `set` only, the one method whose origin is recorded: every other call
+// saves the extra process), or ubus from a shell when there is no session.
+func rpcdCaller(ctx context.Context, method string, in rpcdInput) *api.Caller {
+	if !in.session {
+		return &api.Caller{Origin: api.OriginUbus}
 	}
-	b, err := io.ReadAll(io.LimitReader(r, rpcdMaxInput+1))
-	if err != nil {
-		return nil, fmt.Errorf("read params: %w", err)
+	c := &api.Caller{Origin: api.OriginRPCD}
+	if method == "set" {
+		c.User = sessionUser(ctx, in.sid)
 	}
-	if len(b) > rpcdMaxInput {
-		return nil, errors.New("params over 64 KiB")
-	}
-	var v map[string]json.RawMessage
-	if len(bytesTrim(b)) == 0 {
-		return json.RawMessage("{}"), nil
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("params must be one JSON object: %v", err)
-	}
-	return json.RawMessage(b), nil
+	return c
 }
 
-func bytesTrim(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\t' || b[0] == '\r') {
-		b = b[1:]
+func rpcdTimeout(env Env, method string) error {
+	msg := fmt.Sprintf("the vpnpass daemon did not answer %s within %d s: it may be hung or busy "+
+		"(restart it with /etc/init.d/vpnpass restart)", method, int(rpcdBudget/time.Second))
+	if method == "set" {
+		msg += "; whether the change was made is unknown: check the status"
 	}
-	return b
+	return rpcdError(env, "failed", msg)
 }
 
 func rpcdDaemonError(env Env, err error) error {

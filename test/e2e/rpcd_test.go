@@ -3,9 +3,11 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vpnpass/vpnpass/test/lab"
 )
@@ -14,18 +16,30 @@ import (
 // with the params on stdin, no other arguments than the socket.
 func (a *agentRun) rpcdCall(t *testing.T, method, params string) map[string]any {
 	t.Helper()
-	cmd := a.l.Router.Command(vpnpassBin, "rpcd", "call", method, "--socket", a.socket)
+	v, _ := rpcdPlugin(t, a.l.Router, a.socket, nil, method, params)
+	return v
+}
+
+// rpcdPlugin runs the plugin in node with extra environment (e.g. a PATH
+// holding a stand-in ubus CLI) and says how long it took to answer.
+func rpcdPlugin(t *testing.T, node *lab.Node, socket string, env []string, method, params string) (map[string]any, time.Duration) {
+	t.Helper()
+	cmd := node.Command(vpnpassBin, "rpcd", "call", method, "--socket", socket)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(params)
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	if err := a.l.Router.RunCmd(cmd); err != nil {
+	start := time.Now()
+	err := node.RunCmd(cmd)
+	took := time.Since(start)
+	if err != nil {
 		t.Fatalf("rpcd call %s: exit %v (rpcd ignores exit codes; ours must be 0)\n%s", method, err, out.String())
 	}
 	var v map[string]any
 	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
 		t.Fatalf("rpcd call %s printed no JSON object: %v\n%s", method, err, out.String())
 	}
-	return v
+	return v, took
 }
 
 func (a *agentRun) cliJSON(t *testing.T, args ...string) map[string]any {

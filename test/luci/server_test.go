@@ -151,9 +151,33 @@ type rpcRequest struct {
 	Params  []json.RawMessage `json:"params"`
 }
 
-// ubus handles uhttpd-mod-ubus JSON-RPC: one request or a batch array;
-// "call" params are [session, object, method, args]; the result is
-// [status] or [0, data], status 6 being "permission denied".
+// JSON-RPC errors of uhttpd's /ubus (uhttpd ubus.c, json_errors): HTTP 200
+// with {"jsonrpc":"2.0","id":..,"error":{"code":..,"message":..}}.
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+var (
+	errParse         = &rpcError{-32700, "Parse error"}
+	errMethod        = &rpcError{-32601, "Method not found"}
+	errParams        = &rpcError{-32602, "Invalid parameters"}
+	errObject        = &rpcError{-32000, "Object not found"}
+	errAccess        = &rpcError{-32002, "Access denied"}
+	anonymousSession = strings.Repeat("0", 32)
+)
+
+// sessionArg is what uhttpd adds to every call's arguments (and refuses
+// from the client).
+const sessionArg = "ubus_rpc_session"
+
+// ubus handles uhttpd-mod-ubus JSON-RPC as uhttpd does: one request, or a
+// batch array (LuCI's rpc.js sends the calls issued together as one)
+// answered by an array in the same order. "call" params are [session,
+// object, method, args]; a call's outcome is {"result": [status]} or
+// {"result": [0, data]}; an unknown object, a denied call (no such session,
+// or its ACL does not grant the method) or a bad request is an "error"
+// object instead. Only session.login answers the status 6 (wrong login).
 func (s *server) ubus(w http.ResponseWriter, r *http.Request) {
 	var body bytes.Buffer
 	if _, err := body.ReadFrom(r.Body); err != nil {
@@ -161,20 +185,26 @@ func (s *server) ubus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw := bytes.TrimSpace(body.Bytes())
-	var reqs []rpcRequest
+	var reqs []json.RawMessage
 	batch := len(raw) > 0 && raw[0] == '['
 	if !batch {
 		raw = append(append([]byte{'['}, raw...), ']')
 	}
-	if err := json.Unmarshal(raw, &reqs); err != nil {
-		http.Error(w, err.Error(), 400)
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.Unmarshal(raw, &reqs); err != nil || len(reqs) == 0 {
+		_ = json.NewEncoder(w).Encode(reply(nil, nil, errParse))
 		return
 	}
 	var replies []any
-	for _, q := range reqs {
-		replies = append(replies, map[string]any{"jsonrpc": "2.0", "id": q.ID, "result": s.call(q)})
+	for _, one := range reqs {
+		var q rpcRequest
+		if err := json.Unmarshal(one, &q); err != nil {
+			replies = append(replies, reply(nil, nil, errParse))
+			continue
+		}
+		result, e := s.call(q)
+		replies = append(replies, reply(q.ID, result, e))
 	}
-	w.Header().Set("Content-Type", "application/json")
 	if batch {
 		_ = json.NewEncoder(w).Encode(replies)
 		return
@@ -182,14 +212,31 @@ func (s *server) ubus(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(replies[0])
 }
 
-func (s *server) call(q rpcRequest) []any {
-	var sid, object, method string
-	if q.Method != "call" || len(q.Params) != 4 || json.Unmarshal(q.Params[0], &sid) != nil ||
-		json.Unmarshal(q.Params[1], &object) != nil || json.Unmarshal(q.Params[2], &method) != nil {
-		return []any{2} // invalid argument
+func reply(id json.RawMessage, result []any, e *rpcError) map[string]any {
+	m := map[string]any{"jsonrpc": "2.0", "id": id}
+	if e != nil {
+		m["error"] = e
+	} else {
+		m["result"] = result
 	}
-	if object == "session" && method == "login" {
-		return s.login(q.Params[3])
+	return m
+}
+
+func (s *server) call(q rpcRequest) ([]any, *rpcError) {
+	if q.Method != "call" {
+		return nil, errMethod
+	}
+	var sid, object, method string
+	var args map[string]json.RawMessage
+	if len(q.Params) != 4 || json.Unmarshal(q.Params[0], &sid) != nil || json.Unmarshal(q.Params[1], &object) != nil ||
+		json.Unmarshal(q.Params[2], &method) != nil || json.Unmarshal(q.Params[3], &args) != nil || args == nil {
+		return nil, errParse
+	}
+	if object != "vpnpass" && object != "session" {
+		return nil, errObject
+	}
+	if object == "session" && method == "login" && sid == anonymousSession {
+		return s.login(q.Params[3]), nil // the "unauthenticated" ACL grants it
 	}
 	s.mu.Lock()
 	allowed := s.sessions[sid][method] && object == "vpnpass"
@@ -198,14 +245,29 @@ func (s *server) call(q rpcRequest) []any {
 	}
 	s.mu.Unlock()
 	if !allowed {
-		return []any{6}
+		return nil, errAccess
 	}
-	out, err := s.backend(method, q.Params[3])
+	if _, ok := args[sessionArg]; ok {
+		return nil, errParams
+	}
+	out, err := s.backend(method, withSession(q.Params[3], sid))
 	if err != nil {
 		s.t.Errorf("ubus vpnpass %s: %v", method, err)
-		return []any{9} // unspecified error
+		return []any{9}, nil // unspecified error
 	}
-	return []any{0, json.RawMessage(out)}
+	return []any{0, json.RawMessage(out)}, nil
+}
+
+// withSession is the arguments as rpcd hands them to an exec plugin: the
+// client's, compact and in order, then the session key uhttpd appended.
+func withSession(args json.RawMessage, sid string) json.RawMessage {
+	var b bytes.Buffer
+	_ = json.Compact(&b, args)
+	obj := bytes.TrimSuffix(b.Bytes(), []byte("}"))
+	if len(obj) > 1 {
+		obj = append(obj, ',')
+	}
+	return json.RawMessage(fmt.Sprintf(`%s"%s":"%s"}`, obj, sessionArg, sid))
 }
 
 // login is rpcd's session.login: a new session holding the login's ACL.
