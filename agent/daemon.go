@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -59,6 +60,8 @@ type Daemon struct {
 	historyOpen bool // openHistory has run (whether or not it succeeded)
 	// persister copies the history to flash (nil without a history)
 	persister *history.Persister
+	// noCtNetlink: the missing kmod-nf-conntrack-netlink was reported
+	noCtNetlink atomic.Bool
 }
 
 // Run starts the daemon and blocks until ctx ends; then it removes what it
@@ -129,7 +132,7 @@ func (d *Daemon) setupLocked() {
 		d.fail("find the router's devices", err)
 	}
 	d.router = r
-	m, det, err := fw.Open(FirewallOptions(d.cfg, r, d.opts.Paths, ForgetFlows))
+	m, det, err := fw.Open(FirewallOptions(d.cfg, r, d.opts.Paths, d.tolerateNoCtNetlink(ForgetFlows)))
 	if err != nil {
 		d.mgr = nil
 		d.fail("open the firewall", err)
