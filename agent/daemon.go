@@ -10,11 +10,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/agent/runlock"
 	"github.com/vpnpass/vpnpass/agent/wan"
 	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -56,6 +58,10 @@ type Daemon struct {
 	// of the config that names the history); openHistory writes them.
 	early       []history.Event
 	historyOpen bool // openHistory has run (whether or not it succeeded)
+	// persister copies the history to flash (nil without a history)
+	persister *history.Persister
+	// noCtNetlink: the missing kmod-nf-conntrack-netlink was reported
+	noCtNetlink atomic.Bool
 }
 
 // Run starts the daemon and blocks until ctx ends; then it removes what it
@@ -79,12 +85,24 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("local API: %w", err) // err names the socket
 	}
+	// The run lock before anything else of ours: an old agent still shutting
+	// down (rc.common's stop does not wait) or a running cleanup would
+	// otherwise remove what we install, and hold the history's file lock.
+	lock, err := runlock.Acquire(runlock.PathFor(o.SocketPath), RunLockWait)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("wait for the previous agent to exit: %w", err)
+	}
+	defer lock.Release()
+	d.restoreHistory()
 	d.openHistory()
 	defer d.closeHistory()
+	defer d.persistHistory()
 	d.record(history.Event{Kind: history.KindAgentStarted, Severity: history.SeverityInfo, Message: "vpnpass agent started"})
 
 	var wg sync.WaitGroup
 	d.startWAN(ctx, &wg)
+	d.startPersist(ctx, &wg)
 	d.startTestHooks(ctx, &wg)
 	if err := fw.CleanupAll(o.Paths.Root); err != nil {
 		d.fail("cleanup of an earlier run", err)
@@ -114,7 +132,7 @@ func (d *Daemon) setupLocked() {
 		d.fail("find the router's devices", err)
 	}
 	d.router = r
-	m, det, err := fw.Open(FirewallOptions(d.cfg, r, d.opts.Paths, ForgetFlows))
+	m, det, err := fw.Open(FirewallOptions(d.cfg, r, d.opts.Paths, d.tolerateNoCtNetlink(ForgetFlows)))
 	if err != nil {
 		d.mgr = nil
 		d.fail("open the firewall", err)

@@ -71,7 +71,11 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	go func() {
 		defer wg.Done()
 		if err := w.Run(ctx, events); err != nil && ctx.Err() == nil {
-			d.fail("watch conntrack", err)
+			if ctNetlinkMissing(err) {
+				d.noteNoCtNetlink() // one message naming the package
+			} else {
+				d.fail("watch conntrack", err)
+			}
 		}
 	}()
 	go func() {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/agent/runlock"
 	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
@@ -115,6 +116,14 @@ func printSet(w io.Writer, p netfilter.Protocol, mode netfilter.Mode, dry bool, 
 }
 
 func runCleanup(_ context.Context, o *opts, env Env) error {
+	// Wait for an agent that is shutting down (rc.common's stop does not
+	// wait for it): cleaning up under it races its shutdown, and a running
+	// agent would put back what we remove. A new agent waits for us in turn.
+	lock, err := runlock.AcquireIfExists(runlock.PathFor(o.socket), agent.RunLockWait)
+	if err != nil {
+		return fmt.Errorf("cleanup refused: a vpnpass agent is running and keeps its rules (stop it first: /etc/init.d/vpnpass stop): %w", err)
+	}
+	defer lock.Release()
 	if err := fw.CleanupAll("/"); err != nil {
 		return err
 	}
@@ -124,7 +133,7 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 	if o.json {
 		return printJSON(env.Stdout, map[string]bool{"cleaned": true})
 	}
-	_, err := fmt.Fprintln(env.Stdout, "Removed every rule, chain and table vpnpass had added.")
+	_, err = fmt.Fprintln(env.Stdout, "Removed every rule, chain and table vpnpass had added.")
 	return err
 }
 

@@ -35,19 +35,23 @@ var Backends = []Backend{BackendAuto, BackendFW4, BackendNftables, BackendFW3, B
 
 // Config is the agent's configuration. JSON names are the UCI option names.
 type Config struct {
-	Enabled        bool              `json:"enabled"`
-	Backend        Backend           `json:"backend"`
-	LANDevices     []string          `json:"lan_device"` // empty: every firewall zone forwarding to wan, else network.lan / netlink
-	WANDevice      string            `json:"wan_device"` // "": the wan zone's devices and the default route's
-	HistoryPath    string            `json:"history_path"`
-	HistoryMaxKB   int               `json:"history_max_kb"`
-	HistoryMaxDays int               `json:"history_max_days"`
-	STUNServer     string            `json:"stun_server"` // host:port, "" = no STUN probe
-	UPnPProbe      bool              `json:"upnp_probe"`
-	Observe        bool              `json:"observe"`
-	Accounting     bool              `json:"accounting"`
-	PublicRanges   []netip.Prefix    `json:"public_range"`
-	Modes          netfilter.Desired `json:"modes"`
+	Enabled        bool     `json:"enabled"`
+	Backend        Backend  `json:"backend"`
+	LANDevices     []string `json:"lan_device"` // empty: every firewall zone forwarding to wan, else network.lan / netlink
+	WANDevice      string   `json:"wan_device"` // "": the wan zone's devices and the default route's
+	HistoryPath    string   `json:"history_path"`
+	HistoryMaxKB   int      `json:"history_max_kb"`
+	HistoryMaxDays int      `json:"history_max_days"`
+	// The live history sits on tmpfs (lost at reboot); a copy is kept on
+	// flash at a clean stop and at most every HistoryPersistHours (0 = never).
+	HistoryPersistHours int               `json:"history_persist_hours"`
+	HistoryPersistPath  string            `json:"history_persist_path"`
+	STUNServer          string            `json:"stun_server"` // host:port, "" = no STUN probe
+	UPnPProbe           bool              `json:"upnp_probe"`
+	Observe             bool              `json:"observe"`
+	Accounting          bool              `json:"accounting"`
+	PublicRanges        []netip.Prefix    `json:"public_range"`
+	Modes               netfilter.Desired `json:"modes"`
 }
 
 // Defaults returns the documented defaults (DESIGN.md "Configuration"): every
@@ -60,8 +64,11 @@ func Defaults() Config {
 		HistoryPath:    "/var/lib/vpnpass/history.db",
 		HistoryMaxKB:   512,
 		HistoryMaxDays: 30,
-		Observe:        true,
-		Accounting:     true,
+		// Every 6 h: at most 4 writes of history_max_kb a day to flash.
+		HistoryPersistHours: 6,
+		HistoryPersistPath:  "/etc/vpnpass/history.db",
+		Observe:             true,
+		Accounting:          true,
 		Modes: netfilter.Desired{
 			netfilter.PPTP:  netfilter.ModeDefault,
 			netfilter.L2TP:  netfilter.ModeDefault,

@@ -27,6 +27,8 @@ const (
 	MinHistoryKB   = 64
 	MaxHistoryKB   = 65536
 	MaxHistoryDays = 3650
+	// MaxPersistHours: a week; rarer saves lose more at a power cut.
+	MaxPersistHours = 168
 )
 
 var agentFields = map[string]field{
@@ -63,6 +65,10 @@ var agentFields = map[string]field{
 		MinHistoryKB, MaxHistoryKB, func(c *Config) *int { return &c.HistoryMaxKB }),
 	"history_max_days": intField(fmt.Sprintf("an integer from 1 to %d", MaxHistoryDays),
 		1, MaxHistoryDays, func(c *Config) *int { return &c.HistoryMaxDays }),
+	"history_persist_hours": intField(fmt.Sprintf("an integer from 0 (never keep a copy on flash) to %d", MaxPersistHours),
+		0, MaxPersistHours, func(c *Config) *int { return &c.HistoryPersistHours }),
+	"history_persist_path": stringField("an absolute file path on flash, e.g. under /etc (tmpfs paths such as /tmp or /var do not survive a reboot)", checkAbsPath,
+		func(c *Config) *string { return &c.HistoryPersistPath }),
 	"public_range": {
 		valid: "CIDR prefixes such as 203.0.113.0/24 or 2001:db8::/32",
 		list:  true,

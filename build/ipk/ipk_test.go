@@ -193,16 +193,17 @@ func checkAgentPackage(t *testing.T, root, ipk, arch string, machine elf.Machine
 	dir := unpack(t, ipk)
 	got := tree(t, filepath.Join(dir, "data"))
 	want := map[string]string{
-		"/usr/sbin/vpnpass":         "-rwxr-xr-x",
-		"/etc/init.d/vpnpass":       "-rwxr-xr-x",
-		"/etc/config/vpnpass":       "-rw-------",
-		"/usr/libexec/rpcd/vpnpass": "-rwxr-xr-x",
+		"/usr/sbin/vpnpass":                                      "-rwxr-xr-x",
+		"/etc/init.d/vpnpass":                                    "-rwxr-xr-x",
+		"/etc/config/vpnpass":                                    "-rw-------",
+		"/usr/libexec/rpcd/vpnpass":                              "-rwxr-xr-x",
+		"/lib/upgrade/keep.d/vpnpass":                            "-rw-r--r--",
 		"/usr/share/nftables.d/chain-pre/forward/10-vpnpass.nft": "-> /var/run/vpnpass/fw4-forward.nft",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("data tree:\n got %v\nwant %v", got, want)
 	}
-	for _, f := range []string{"etc/init.d/vpnpass", "etc/config/vpnpass", "usr/libexec/rpcd/vpnpass"} {
+	for _, f := range []string{"etc/init.d/vpnpass", "etc/config/vpnpass", "usr/libexec/rpcd/vpnpass", "lib/upgrade/keep.d/vpnpass"} {
 		a, _ := os.ReadFile(filepath.Join(dir, "data", f))
 		b, _ := os.ReadFile(filepath.Join(root, "openwrt/files", f))
 		if !bytes.Equal(a, b) || len(a) == 0 {
@@ -220,8 +221,10 @@ func checkAgentPackage(t *testing.T, root, ipk, arch string, machine elf.Machine
 	c := controlFields(t, filepath.Join(dir, "control/control"))
 	fields := map[string]string{
 		"Package": "vpnpass", "Version": version, "Architecture": arch, "Section": "net",
-		"Depends":    "libc, kmod-nft-core | iptables",
-		"Recommends": "kmod-nf-nathelper-extra", "SourceDateEpoch": epoch,
+		// conntrack netlink is not in default images; no firewall package
+		// (fw4 routers must not get iptables).
+		"Depends":  "libc, kmod-nf-conntrack-netlink",
+		"Suggests": "kmod-nf-nathelper-extra", "Recommends": "", "SourceDateEpoch": epoch,
 	}
 	for k, v := range fields {
 		if c[k] != v {
@@ -233,18 +236,66 @@ func checkAgentPackage(t *testing.T, root, ipk, arch string, machine elf.Machine
 			t.Errorf("control %s is empty", k)
 		}
 	}
+	for _, helper := range []string{"sip", "h323", "auto_helper"} {
+		if !strings.Contains(c["Description"], helper) {
+			t.Errorf("description does not say that the PPTP helper package also loads %s", helper)
+		}
+	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "control/conffiles")); string(b) != "/etc/config/vpnpass\n" {
 		t.Errorf("conffiles = %q", b)
 	}
-	checkScripts(t, dir, "postinst", "prerm", "postrm")
-	if b, _ := os.ReadFile(filepath.Join(dir, "control/postinst")); !bytes.Contains(b, []byte("IPKG_INSTROOT")) ||
-		!bytes.Contains(b, []byte("rpcd reload")) || !bytes.Contains(b, []byte("vpnpass start")) {
-		t.Errorf("postinst does not start the service, reload rpcd and respect IPKG_INSTROOT:\n%s", b)
+	checkScripts(t, dir, "postinst", "prerm", "postinst-pkg", "prerm-pkg", "postrm")
+	checkDefaultScripts(t, dir)
+	// The same maintainer scripts as the feed Makefile's.
+	for _, n := range []string{"postinst", "prerm"} {
+		got, _ := os.ReadFile(filepath.Join(dir, "control", n+"-pkg"))
+		if want := makefileDefine(t, root, "Package/vpnpass/"+n); string(got) != want {
+			t.Errorf("%s-pkg differs from openwrt/Makefile's Package/vpnpass/%s:\n%s\n---\n%s", n, n, got, want)
+		}
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "control/prerm")); !bytes.Contains(b, []byte("vpnpass stop")) ||
-		!bytes.Contains(b, []byte("vpnpass cleanup")) {
-		t.Errorf("prerm does not stop the service and clean up:\n%s", b)
+}
+
+// checkDefaultScripts: postinst and prerm are what OpenWrt's package-pack.mk
+// writes: default_postinst / default_prerm, which enable only on a fresh
+// install and source our -pkg scripts.
+func checkDefaultScripts(t *testing.T, dir string) {
+	t.Helper()
+	for n, call := range map[string]string{"postinst": "default_postinst \"$0\" \"$@\"", "prerm": "default_prerm \"$0\" \"$@\""} {
+		b, _ := os.ReadFile(filepath.Join(dir, "control", n))
+		if !bytes.Contains(b, []byte(". \"${IPKG_INSTROOT}/lib/functions.sh\"")) || !bytes.Contains(b, []byte(call)) {
+			t.Errorf("%s does not run OpenWrt's %s:\n%s", n, call, b)
+		}
 	}
+	post, _ := os.ReadFile(filepath.Join(dir, "control/postinst-pkg"))
+	pre, _ := os.ReadFile(filepath.Join(dir, "control/prerm-pkg"))
+	for _, bad := range []string{" enable", "vpnpass start"} {
+		if bytes.Contains(post, []byte(bad)) {
+			t.Errorf("postinst-pkg runs %q: default_postinst does it, and only on a fresh install", bad)
+		}
+	}
+	if !bytes.Contains(post, []byte("PKG_UPGRADE")) || !bytes.Contains(post, []byte("vpnpass restart")) {
+		t.Errorf("postinst-pkg does not restart an upgraded agent:\n%s", post)
+	}
+	stop, clean := bytes.Index(pre, []byte("/etc/init.d/vpnpass stop")), bytes.Index(pre, []byte("/usr/sbin/vpnpass cleanup"))
+	if stop < 0 || clean < stop || !bytes.Contains(pre, []byte("PKG_UPGRADE")) {
+		t.Errorf("prerm-pkg must stop the agent before cleanup and leave an upgrade alone:\n%s", pre)
+	}
+}
+
+// makefileDefine returns a `define NAME ... endef` block of openwrt/Makefile
+// as the shell sees it ($$ is make's $).
+func makefileDefine(t *testing.T, root, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "openwrt/Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "define "+name+"\n")
+	body, _, ok2 := strings.Cut(rest, "\nendef")
+	if !ok || !ok2 {
+		t.Fatalf("openwrt/Makefile has no define %s", name)
+	}
+	return strings.ReplaceAll(body, "$$", "$") + "\n"
 }
 
 // checkScripts: the maintainer scripts are executable and shellcheck-clean.
@@ -328,8 +379,18 @@ func checkACL(t *testing.T, path string) {
 func checkI18nPackage(t *testing.T, ipk string) {
 	dir := unpack(t, ipk)
 	got := tree(t, filepath.Join(dir, "data"))
-	if want := map[string]string{"/usr/lib/lua/luci/i18n/vpnpass.ja.lmo": "-rw-r--r--"}; !reflect.DeepEqual(got, want) {
+	if want := map[string]string{"/usr/lib/lua/luci/i18n/vpnpass.ja.lmo": "-rw-r--r--",
+		"/etc/uci-defaults/luci-i18n-vpnpass-ja": "-rw-r--r--"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("data tree %v, want %v", got, want)
+	}
+	// As luci.mk's translation packages: LuCI offers the language.
+	if b, _ := os.ReadFile(filepath.Join(dir, "data/etc/uci-defaults/luci-i18n-vpnpass-ja")); string(b) !=
+		"uci set luci.languages.ja='日本語 (Japanese)'; uci commit luci\n" {
+		t.Errorf("uci-defaults = %q", b)
+	}
+	checkScripts(t, dir, "postinst")
+	if b, _ := os.ReadFile(filepath.Join(dir, "control/postinst")); !bytes.Contains(b, []byte(". /etc/uci-defaults/luci-i18n-vpnpass-ja")) {
+		t.Errorf("postinst does not apply the uci-defaults on a live router:\n%s", b)
 	}
 	c := controlFields(t, filepath.Join(dir, "control/control"))
 	if c["Package"] != "luci-i18n-vpnpass-ja" || c["Architecture"] != "all" || c["Depends"] != "libc, luci-app-vpnpass" {
@@ -368,9 +429,94 @@ func TestShellcheck(t *testing.T) {
 		filepath.Join(root, "openwrt/files/usr/libexec/rpcd/vpnpass"),
 		filepath.Join(root, "openwrt/examples/vpnpass-remote.sh"))
 	scripts, _ := filepath.Glob(filepath.Join(root, "build/ipk/*.post*"))
-	scripts = append(scripts, filepath.Join(root, "build/ipk/vpnpass.prerm"))
+	scripts = append(scripts, filepath.Join(root, "build/ipk/vpnpass.prerm-pkg"))
 	shellcheck(t, scripts...)
 	if out, err := exec.Command("shellcheck", filepath.Join(root, "build/ipk/build.sh")).CombinedOutput(); err != nil {
 		t.Errorf("shellcheck build.sh:\n%s", out)
+	}
+}
+
+// TestArchTable: build.sh packs the binary each OpenWrt arch can run. Go's
+// GOARM=7 uses VFP instructions, so FPU-less ARM targets get GOARM=5.
+func TestArchTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "build/ipk/build.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"mips_24kc": "mips-softfloat", "mipsel_24kc": "mipsle-softfloat", "mipsel_74kc": "mipsle-softfloat",
+		"arm_arm926ej-s": "armv5", "arm_xscale": "armv5", "arm_cortex-a9": "armv5",
+		"arm_cortex-a9_vfpv3-d16": "armv7", "arm_cortex-a7_neon-vfpv4": "armv7", "arm_cortex-a15_neon-vfpv4": "armv7",
+		"aarch64_generic": "arm64", "aarch64_cortex-a53": "arm64", "aarch64_cortex-a72": "arm64", "x86_64": "amd64",
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if k, v, ok := strings.Cut(line, "]=vpnpass-linux-"); ok && strings.HasPrefix(k, "[") {
+			got[k[1:]] = v
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("arch table\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestFeedMakefile checks openwrt/Makefile against OpenWrt's packaging rules
+// (no SDK here: a real SDK build is the final proof).
+func TestFeedMakefile(t *testing.T) {
+	root := repoRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, "openwrt/Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := string(b)
+	for _, want := range []string{
+		"PKG_LICENSE:=Apache-2.0", "PKG_LICENSE_FILES:=LICENSE",
+		"+kmod-nf-conntrack-netlink",
+		// golang-package.mk hard-codes CGO_ENABLED=1 and -linkmode external.
+		"GO_PKG_TARGET_VARS:=$(filter-out CGO_ENABLED=%,$(GO_PKG_TARGET_VARS)) CGO_ENABLED=0",
+		"-linkmode internal",
+		"/lib/upgrade/keep.d/vpnpass",
+	} {
+		if !strings.Contains(mk, want) {
+			t.Errorf("openwrt/Makefile lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"PKG_HASH:=skip", "PACKAGE_firewall", "+iptables", "Recommends"} {
+		if strings.Contains(mk, bad) {
+			t.Errorf("openwrt/Makefile has %q", bad)
+		}
+	}
+	if i, j := strings.Index(mk, "include ../../lang/golang/golang-package.mk"), strings.Index(mk, "CGO_ENABLED=0"); i < 0 || j < i {
+		t.Error("the CGO override must come after golang-package.mk (which sets the variable)")
+	}
+	lic, err := os.ReadFile(filepath.Join(root, "LICENSE"))
+	if err != nil || !bytes.Contains(lic, []byte("Apache License")) || !bytes.Contains(lic, []byte("Version 2.0, January 2004")) {
+		t.Errorf("LICENSE is not the Apache-2.0 text (%v)", err)
+	}
+	keep, _ := os.ReadFile(filepath.Join(root, "openwrt/files/lib/upgrade/keep.d/vpnpass"))
+	cfg, _ := os.ReadFile(filepath.Join(root, "openwrt/files/etc/config/vpnpass"))
+	for _, path := range strings.Fields(string(keep)) {
+		if !bytes.Contains(cfg, []byte("option history_persist_path '"+path+"'")) {
+			t.Errorf("keep.d keeps %s, which the shipped config does not save the history to", path)
+		}
+	}
+}
+
+// TestMenuOrder: our LuCI entry must not share Firewall's order (60) under
+// Network, or the two swap places at random.
+func TestMenuOrder(t *testing.T) {
+	var menu map[string]struct{ Order int }
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &menu); err != nil {
+		t.Fatal(err)
+	}
+	// luci-app-firewall's admin/network/firewall order.
+	const firewallOrder = 60
+	if o := menu["admin/network/vpnpass"].Order; o == firewallOrder || o == 0 {
+		t.Errorf("menu order %d collides with Firewall (%d) or is unset", o, firewallOrder)
 	}
 }
