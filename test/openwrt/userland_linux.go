@@ -17,6 +17,8 @@ var required = []string{
 	"usr/sbin/ubusd", "usr/bin/ubus", "usr/sbin/rpcd", "usr/sbin/uhttpd", "usr/bin/uci",
 	"usr/lib/libubox.so", "usr/lib/libubus.so", "usr/lib/libuci.so", "usr/lib/uhttpd_ubus.so",
 	"usr/lib/libustream-ssl.so", "usr/share/rpcd/acl.d/unauthenticated.json",
+	"sbin/fw4", "usr/share/firewall4/main.uc", "usr/share/ucode/fw4.uc", "usr/bin/utpl",
+	"www/luci-static/resources/luci.js", "www/luci-static/resources/rpc.js",
 }
 
 // Userland returns the OpenWrt root and the vpnpass binary. It skips the test
