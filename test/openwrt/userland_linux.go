@@ -3,6 +3,7 @@ package openwrt
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,6 +29,9 @@ func Userland(t *testing.T) (root, bin string) {
 	root = os.Getenv(rootEnv)
 	if root == "" {
 		t.Skipf("%s is unset: the real OpenWrt userland tests run under `make test-openwrt` (docs/openwrt-testing.md)", rootEnv)
+	}
+	if abs, err := filepath.Abs(root); err == nil && (abs == "/tmp" || strings.HasPrefix(abs, "/tmp/")) {
+		t.Fatalf("%s=%s: the root must not be under /tmp (a test router's /tmp is its own)", rootEnv, root)
 	}
 	for _, p := range required {
 		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
