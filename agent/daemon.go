@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -90,7 +91,7 @@ func Run(ctx context.Context, o Options) error {
 		d.fail("cleanup of an earlier run", err)
 	}
 	d.mu.Lock()
-	d.setupLocked()
+	d.setupLocked(nil) // nothing of ours in force: configured modes are changes
 	d.ready = true
 	d.mu.Unlock()
 	d.startDoctor(ctx, &wg)
@@ -108,18 +109,23 @@ func Run(ctx context.Context, o Options) error {
 }
 
 // setupLocked resolves the router, opens the firewall and applies the modes.
-func (d *Daemon) setupLocked() {
+// baseline is the modes in force before (nil: none of ours); only protocols
+// whose configured mode differs from it have their conntrack entries cleared.
+func (d *Daemon) setupLocked(baseline netfilter.Desired) {
 	r, err := ResolveRouter(d.cfg, d.opts.Paths)
 	if err != nil {
 		d.fail("find the router's devices", err)
 	}
 	d.router = r
-	m, det, err := fw.Open(FirewallOptions(d.cfg, r, d.opts.Paths, ForgetFlows))
+	o := FirewallOptions(d.cfg, r, d.opts.Paths, ForgetFlows)
+	o.Baseline = baseline
+	m, det, err := fw.Open(o)
 	if err != nil {
-		d.mgr = nil
+		d.closeManager()
 		d.fail("open the firewall", err)
 		return
 	}
+	d.closeManager()
 	d.mgr = m
 	d.log.Info("firewall", "in_charge", det.InCharge, "also", det.Also, "lan", r.LANDevices, "wan", r.WANDevice)
 	d.applyLocked("start")
@@ -175,11 +181,29 @@ func (d *Daemon) loadConfig(last config.Config, first bool) config.Config {
 	return cfg
 }
 
-// fail logs (rate-limited per step) and records an error event.
+// fail logs and records an error event, both rate-limited per step: a
+// failure that repeats every few seconds (a blind observer, a firewall that
+// rejects us) must not push the real events out of the history. The first
+// event after a quiet interval says how many were suppressed.
 func (d *Daemon) fail(step string, err error) {
-	if d.limit.allow(step) {
-		d.log.Error(step, "err", err)
+	ok, suppressed := d.limit.pass(step)
+	if !ok {
+		return
 	}
-	d.record(history.Event{Kind: history.KindError, Severity: history.SeverityError,
-		Message: "could not " + step + ": " + err.Error()})
+	d.log.Error(step, "err", err, "suppressed", suppressed)
+	ev := history.Event{Kind: history.KindError, Severity: history.SeverityError,
+		Message: "could not " + step + ": " + err.Error()}
+	if suppressed > 0 {
+		ev.Message += " (" + strconv.Itoa(suppressed) + " more like it in the last " + d.limit.every.String() + ")"
+		ev.Details = map[string]any{"suppressed": suppressed}
+	}
+	d.record(ev)
+}
+
+// closeManager releases the current manager's netlink sockets (not its rules).
+func (d *Daemon) closeManager() {
+	if d.mgr != nil {
+		d.mgr.Close()
+		d.mgr = nil
+	}
 }

@@ -52,7 +52,7 @@ func ResolveRouter(cfg config.Config, p Paths) (Router, error) {
 }
 
 // FirewallOptions builds the composed backend's options.
-func FirewallOptions(cfg config.Config, r Router, p Paths, forget func(netfilter.Protocol) error) fw.Options {
+func FirewallOptions(cfg config.Config, r Router, p Paths, forget func([]netfilter.Protocol) error) fw.Options {
 	b := netfilter.Kind(cfg.Backend)
 	if cfg.Backend == config.BackendAuto {
 		b = ""
