@@ -72,6 +72,9 @@ func Run(ctx context.Context, o Options) error {
 	if o.Paths == (Paths{}) {
 		o.Paths = DefaultPaths()
 	}
+	for _, f := range testPaths {
+		f(&o.Paths)
+	}
 	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1), helps: newHelperCache()}
 	d.cfg = d.loadConfig(config.Defaults(), true)
 	// The socket first: a second daemon must refuse before it touches the

@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vpnpass/vpnpass/netfilter/nft"
+	"github.com/vpnpass/vpnpass/test/lab"
+)
+
+// includeTree makes a temp root with fw4's include directory (what the
+// firewall4 package installs) and returns it with the directory that the
+// lab's fw4 ruleset must include, as fw4 renders chain-pre includes.
+func includeTree(t *testing.T) (root, dir string) {
+	t.Helper()
+	root = t.TempDir()
+	dir = filepath.Dir(filepath.Join(root, nft.IncludeSymlink))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return root, dir
+}
+
+// includeAgent starts the test build of the agent with its fw4 include tree
+// under root (VPNPASS_TEST_ROOT), modes as startAgent's.
+func includeAgent(t *testing.T, l *lab.Lab, root string, modes ...string) *agentRun {
+	t.Helper()
+	a := newAgent(t, l)
+	a.bin = floodBinary(t)
+	a.env = []string{"VPNPASS_TEST_ROOT=" + root}
+	a.writeConfig(t, modes...)
+	a.start(t)
+	return a
+}
+
+// waitFile waits until path exists (the agent wrote fw4's include).
+func waitFile(t *testing.T, path string, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return time.Since(start)
+		}
+		if time.Since(start) > within {
+			t.Fatalf("%s not written within %v", path, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+const reloads = 50
+
+// TestFW4ReloadNoGap: with an agent that allows IPsec on a locked-down fw4
+// router, 50 `fw4 reload`s (nft -f of the rendered ruleset: flush and
+// re-render of table inet fw4 in one transaction) while new IKE and NAT-T
+// flows keep starting lose no probe: the include renders our allows inside
+// the same transaction. This holds for an agent started after fw4 and for one
+// started before fw4 existed, which must adopt fw4 (write the include) when
+// fw4 appears.
+func TestFW4ReloadNoGap(t *testing.T) {
+	for _, before := range []bool{false, true} {
+		name := map[bool]string{false: "agent after fw4", true: "agent before fw4"}[before]
+		t.Run(name, func(t *testing.T) {
+			root, dir := includeTree(t)
+			cfg := lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4Locked}, FW4IncludeDir: dir}
+			if before {
+				cfg.Firewalls = []lab.Firewall{lab.FirewallNone}
+			}
+			l := lab.New(t, cfg)
+			serveUDP(t, l, 500, 4500)
+			a := includeAgent(t, l, root, "default", "default", "allow")
+			if before {
+				if err := l.StartFW4(true); err != nil {
+					t.Fatal(err)
+				}
+				took := waitFile(t, filepath.Join(root, nft.IncludeFile), 3*time.Second)
+				t.Logf("fw4 adopted (include written) %v after fw4 appeared", took)
+			}
+			if !udpPasses(t, l, 500) || !udpPasses(t, l, 4500) {
+				t.Fatal("IKE / NAT-T do not pass before the reloads")
+			}
+			res := reloadUnderStream(t, l)
+			t.Logf("%s: %d reloads, %d of %d new-flow probes lost, %d gaps, longest %v",
+				name, reloads, res.lost, res.sent, len(res.gaps), res.longest())
+			if res.lost != 0 {
+				t.Errorf("%d probes lost during %d fw4 reloads (gaps %v), want 0", res.lost, reloads, res.gaps)
+			}
+			if h := a.history(t, "error"); len(h.Events) != 0 {
+				t.Errorf("error events: %+v", h.Events)
+			}
+		})
+	}
+}
+
+// reloadUnderStream reloads fw4 `reloads` times while a stream of new UDP
+// 500 and 4500 flows runs, and returns the stream's result.
+func reloadUnderStream(t *testing.T, l *lab.Lab) streamResult {
+	t.Helper()
+	stop := make(chan struct{})
+	done := make(chan streamResult, 1)
+	go func() { done <- newFlowStream(t, l, []uint16{500, 4500}, 2*time.Millisecond, stop) }()
+	time.Sleep(100 * time.Millisecond)
+	for i := 0; i < reloads; i++ {
+		if err := l.ReloadFW4(); err != nil {
+			close(stop)
+			<-done
+			t.Fatalf("reload %d: %v", i, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // let the last repair land
+	close(stop)
+	return <-done
+}
