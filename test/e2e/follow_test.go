@@ -3,6 +3,8 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +115,93 @@ func reloadUnderStream(t *testing.T, l *lab.Lab) streamResult {
 	time.Sleep(500 * time.Millisecond) // let the last repair land
 	close(stop)
 	return <-done
+}
+
+// ourTables lists the nftables tables of ours in the router.
+func ourTables(t *testing.T, l *lab.Lab) []string {
+	t.Helper()
+	out, err := l.Nft("list", "tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "table inet vpnpass") {
+			tables = append(tables, strings.TrimSpace(line))
+		}
+	}
+	return tables
+}
+
+// waitTables waits until the router holds want (our tables) again and
+// returns how long that took.
+func waitTables(t *testing.T, l *lab.Lab, want []string, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		got := ourTables(t, l)
+		if slices.Equal(got, want) {
+			return time.Since(start)
+		}
+		if time.Since(start) > within {
+			t.Fatalf("our tables %v, not back to %v within %v", got, want, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func hasLine(s, want string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// TestForeignFlushRecreatesOurs: `fw4 flush` (nft flush ruleset, what
+// `/etc/init.d/firewall stop` runs) deletes every table, ours and the
+// observer's too. Within 1 s both are back, the observer counts again (the
+// doctor is not blind), the include file is untouched, and the history does
+// not fill with error events.
+func TestForeignFlushRecreatesOurs(t *testing.T) {
+	root, dir := includeTree(t)
+	l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4Locked}, FW4IncludeDir: dir})
+	serveUDP(t, l, 500)
+	a := includeAgent(t, l, root, "allow", "default", "allow")
+	waitFile(t, filepath.Join(root, nft.IncludeFile), time.Second)
+	tables := ourTables(t, l)
+	if len(tables) != 2 {
+		t.Fatalf("our tables before the flush: %v, want ours and the observer's", tables)
+	}
+	flushed := time.Now()
+	if _, err := l.Nft("flush", "ruleset"); err != nil {
+		t.Fatal(err)
+	}
+	took := waitTables(t, l, tables, time.Second)
+	t.Logf("our tables back %v after the flush", took)
+	if _, err := os.Stat(filepath.Join(root, nft.IncludeFile)); err != nil {
+		t.Errorf("include file gone after a flush: %v", err)
+	}
+	// No fw4 (and so no masquerade) now: the probe goes unanswered, but the
+	// observer must count it.
+	udpPasses(t, l, 500)
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		out, _ := l.Nft("list", "table", "inet", "vpnpass_watch")
+		if strings.Contains(string(out), lab.LANHost.String()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the observer counts nothing from %s after the flush:\n%s", lab.LANHost, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out, err := a.cli("doctor", "--json"); err != nil || !strings.Contains(string(out), `"source": "live"`) && !strings.Contains(string(out), `"source":"live"`) {
+		t.Errorf("doctor after the flush: %v\n%s", err, out)
+	}
+	time.Sleep(10*time.Second - time.Since(flushed))
+	if h := a.history(t, "error"); len(h.Events) > 1 {
+		t.Errorf("%d error events within 10 s of a flush, want at most 1: %+v", len(h.Events), h.Events)
+	}
 }
