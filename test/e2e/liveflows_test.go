@@ -114,13 +114,19 @@ func TestRepairsKeepLiveVPNFlows(t *testing.T) {
 		t.Fatalf("conntrack entries of the live flows: %v, want natt, esp, pptp-control and gre", ids)
 	}
 	const n = 5
+	var cut []int // entries of the live flows replaced per repair
+	prev := ids
 	for i := 1; i <= n; i++ {
 		if err := l.ReloadFW4(); err != nil {
 			t.Fatal(err)
 		}
 		a.waitEvents(t, "firewall.drift_repaired", i)
 		f.exchange(t, "after a repair")
+		now := flowIDs(t, l)
+		cut = append(cut, replaced(prev, now))
+		prev = now
 	}
+	t.Logf("live-flow conntrack entries destroyed per repair: %v", cut)
 	// A flush removes fw4's masquerade too (the kernel stops translating
 	// without a nat chain): the flows cannot pass, but their entries must
 	// stay for when the firewall starts again.
@@ -145,4 +151,15 @@ func TestRepairsKeepLiveVPNFlows(t *testing.T) {
 	if changed["natt"] != ids["natt"] || changed["esp"] != ids["esp"] {
 		t.Errorf("pptp mode change cut IPsec flows: before %v, after %v", ids, changed)
 	}
+}
+
+// replaced counts the kinds whose entry is gone or has another ID.
+func replaced(before, after map[string]uint32) int {
+	n := 0
+	for k, id := range before {
+		if after[k] != id {
+			n++
+		}
+	}
+	return n
 }
