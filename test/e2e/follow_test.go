@@ -130,6 +130,7 @@ func ourTables(t *testing.T, l *lab.Lab) []string {
 			tables = append(tables, strings.TrimSpace(line))
 		}
 	}
+	slices.Sort(tables)
 	return tables
 }
 

@@ -3,6 +3,9 @@ package e2e
 import (
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,13 +103,66 @@ func flowIDs(t *testing.T, l *lab.Lab) map[string]uint32 {
 	return out
 }
 
-// TestRepairsKeepLiveVPNFlows: drift repairs after fw4 reloads (no include,
-// so every reload removes our allows) and after a foreign `nft flush
+// foreignReload is what a firewall's own reload does to the router: our
+// rules in its chains vanish and the agent repairs them.
+type foreignReload struct {
+	fw     lab.Firewall
+	reload func(t *testing.T, l *lab.Lab)
+}
+
+var foreignReloads = []foreignReload{
+	// fw4 reload without the include: flush and re-render table inet fw4.
+	{lab.FW4Locked, func(t *testing.T, l *lab.Lab) {
+		if err := l.ReloadFW4(); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	// a plain nftables ruleset reloaded by its owner (`nft -f` with a flush).
+	{lab.NftablesDrop, func(t *testing.T, l *lab.Lab) {
+		text, err := l.Nft("list", "table", "inet", lab.NftablesDropTable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var own []string // the table as its owner wrote it: without our rules
+		for _, line := range strings.Split(string(text), "\n") {
+			if !strings.Contains(line, "vpnpass") {
+				own = append(own, line)
+			}
+		}
+		file := filepath.Join(t.TempDir(), "ruleset.nft")
+		body := "flush table inet " + lab.NftablesDropTable + "\n" + strings.Join(own, "\n")
+		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Nft("-f", file); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	// an iptables script re-run (fw3 reload): flush FORWARD, add its rules.
+	{lab.IptablesLegacyDrop, func(t *testing.T, l *lab.Lab) {
+		for _, c := range [][]string{{"-F", "FORWARD"},
+			{"-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"},
+			{"-A", "FORWARD", "-p", "icmp", "-j", "ACCEPT"}} {
+			if _, err := l.Iptables("legacy", c...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}},
+}
+
+// TestRepairsKeepLiveVPNFlows: drift repairs after firewall reloads (fw4
+// without include, plain nftables, iptables) and after a foreign `nft flush
 // ruleset` must not delete conntrack entries: a running NAT-T, ESP and PPTP
 // session keeps its entries (same IDs) and keeps passing. A mode change
 // still clears the entries of that protocol, and only those.
 func TestRepairsKeepLiveVPNFlows(t *testing.T) {
-	l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4Locked}})
+	for _, fr := range foreignReloads {
+		t.Run(string(fr.fw), func(t *testing.T) { liveFlowsThroughRepairs(t, fr) })
+	}
+}
+
+func liveFlowsThroughRepairs(t *testing.T, fr foreignReload) {
+	l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{fr.fw}})
 	a := startAgent(t, l, "allow", "default", "allow")
 	f := startLiveFlows(t, l)
 	ids := flowIDs(t, l)
@@ -117,19 +173,17 @@ func TestRepairsKeepLiveVPNFlows(t *testing.T) {
 	var cut []int // entries of the live flows replaced per repair
 	prev := ids
 	for i := 1; i <= n; i++ {
-		if err := l.ReloadFW4(); err != nil {
-			t.Fatal(err)
-		}
+		fr.reload(t, l)
 		a.waitEvents(t, "firewall.drift_repaired", i)
 		f.exchange(t, "after a repair")
 		now := flowIDs(t, l)
 		cut = append(cut, replaced(prev, now))
 		prev = now
 	}
-	t.Logf("live-flow conntrack entries destroyed per repair: %v", cut)
-	// A flush removes fw4's masquerade too (the kernel stops translating
-	// without a nat chain): the flows cannot pass, but their entries must
-	// stay for when the firewall starts again.
+	t.Logf("%s: live-flow conntrack entries destroyed per repair: %v", fr.fw, cut)
+	// A flush removes an nftables masquerade too (the kernel stops
+	// translating without a nat chain): the flows may not pass, but their
+	// entries must stay for when the firewall starts again.
 	tables := ourTables(t, l)
 	if _, err := l.Nft("flush", "ruleset"); err != nil {
 		t.Fatal(err)
