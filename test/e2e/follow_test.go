@@ -59,8 +59,8 @@ const reloads = 50
 // re-render of table inet fw4 in one transaction) while new IKE and NAT-T
 // flows keep starting lose no probe: the include renders our allows inside
 // the same transaction. This holds for an agent started after fw4 and for one
-// started before fw4 existed, which must adopt fw4 (write the include) when
-// fw4 appears.
+// started before fw4 existed (boot order, `firewall start` after a stop),
+// where fw4's start itself must not interrupt passthrough either.
 func TestFW4ReloadNoGap(t *testing.T) {
 	for _, before := range []bool{false, true} {
 		name := map[bool]string{false: "agent after fw4", true: "agent before fw4"}[before]
@@ -73,17 +73,16 @@ func TestFW4ReloadNoGap(t *testing.T) {
 			l := lab.New(t, cfg)
 			serveUDP(t, l, 500, 4500)
 			a := includeAgent(t, l, root, "default", "default", "allow")
-			if before {
-				if err := l.StartFW4(true); err != nil {
-					t.Fatal(err)
-				}
-				took := waitFile(t, filepath.Join(root, nft.IncludeFile), 3*time.Second)
-				t.Logf("fw4 adopted (include written) %v after fw4 appeared", took)
-			}
+			// fw4 is installed: the include is ready before fw4 runs.
+			waitFile(t, filepath.Join(root, nft.IncludeFile), time.Second)
 			if !udpPasses(t, l, 500) || !udpPasses(t, l, 4500) {
 				t.Fatal("IKE / NAT-T do not pass before the reloads")
 			}
-			res := reloadUnderStream(t, l)
+			var first func() error
+			if before {
+				first = func() error { return l.StartFW4(true) }
+			}
+			res := reloadUnderStream(t, l, first)
 			t.Logf("%s: %d reloads, %d of %d new-flow probes lost, %d gaps, longest %v",
 				name, reloads, res.lost, res.sent, len(res.gaps), res.longest())
 			if res.lost != 0 {
@@ -92,20 +91,42 @@ func TestFW4ReloadNoGap(t *testing.T) {
 			if h := a.history(t, "error"); len(h.Events) != 0 {
 				t.Errorf("error events: %+v", h.Events)
 			}
+			if before && !switchedTo(t, a, "fw4") {
+				t.Error("the agent did not take fw4 in charge after fw4 started")
+			}
 		})
 	}
 }
 
-// reloadUnderStream reloads fw4 `reloads` times while a stream of new UDP
-// 500 and 4500 flows runs, and returns the stream's result.
-func reloadUnderStream(t *testing.T, l *lab.Lab) streamResult {
+// switchedTo reports whether the agent recorded moving its rules to kind.
+func switchedTo(t *testing.T, a *agentRun, kind string) bool {
+	t.Helper()
+	for _, ev := range a.events(t, historyParams{Kind: "firewall."}) {
+		if ev.Details["firewall_to"] == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// reloadUnderStream runs first (when set: fw4 starting), then reloads fw4
+// `reloads` times, while a stream of new UDP 500 and 4500 flows runs, and
+// returns the stream's result.
+func reloadUnderStream(t *testing.T, l *lab.Lab, first func() error) streamResult {
 	t.Helper()
 	stop := make(chan struct{})
 	done := make(chan streamResult, 1)
 	go func() { done <- newFlowStream(t, l, []uint16{500, 4500}, 2*time.Millisecond, stop) }()
 	time.Sleep(100 * time.Millisecond)
-	for i := 0; i < reloads; i++ {
-		if err := l.ReloadFW4(); err != nil {
+	for i := -1; i < reloads; i++ {
+		var err error
+		switch {
+		case i >= 0:
+			err = l.ReloadFW4()
+		case first != nil:
+			err = first()
+		}
+		if err != nil {
 			close(stop)
 			<-done
 			t.Fatalf("reload %d: %v", i, err)
