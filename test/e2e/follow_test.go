@@ -55,7 +55,7 @@ func waitFile(t *testing.T, path string, within time.Duration) time.Duration {
 const reloads = 50
 
 // TestFW4ReloadNoGap: with an agent that allows IPsec on a locked-down fw4
-// router, 50 `fw4 reload`s (nft -f of the rendered ruleset: flush and
+// router, 50 `fw4 reload`s and restarts (nft -f of the rendered ruleset: flush and
 // re-render of table inet fw4 in one transaction) while new IKE and NAT-T
 // flows keep starting lose no probe: the include renders our allows inside
 // the same transaction. This holds for an agent started after fw4 and for one
@@ -110,7 +110,7 @@ func switchedTo(t *testing.T, a *agentRun, kind string) bool {
 }
 
 // reloadUnderStream runs first (when set: fw4 starting), then reloads fw4
-// `reloads` times, while a stream of new UDP 500 and 4500 flows runs, and
+// `reloads` times (with first, every tenth a restart), while a stream of new UDP 500 and 4500 flows runs, and
 // returns the stream's result.
 func reloadUnderStream(t *testing.T, l *lab.Lab, first func() error) streamResult {
 	t.Helper()
@@ -121,6 +121,13 @@ func reloadUnderStream(t *testing.T, l *lab.Lab, first func() error) streamResul
 	for i := -1; i < reloads; i++ {
 		var err error
 		switch {
+		case first != nil && i%10 == 9:
+			// `fw4 restart`: the table deleted, then rendered anew. Only
+			// where the lab masquerades itself: a restart also deletes
+			// fw4's masquerade, and new flows go untranslated meanwhile.
+			if _, err = l.Nft("delete", "table", "inet", "fw4"); err == nil {
+				err = l.ReloadFW4()
+			}
 		case i >= 0:
 			err = l.ReloadFW4()
 		case first != nil:
