@@ -29,9 +29,9 @@ const ctNetlinkMessage = "The kernel's connection-tracking interface is missing:
 // tolerateNoCtNetlink wraps the flow-forgetting step of mode changes: without
 // conntrack netlink a mode change must not fail (the rules are in place;
 // only old flows live on), and the cause is said once, naming the package.
-func (d *Daemon) tolerateNoCtNetlink(forget func(netfilter.Protocol) error) func(netfilter.Protocol) error {
-	return func(p netfilter.Protocol) error {
-		err := forget(p)
+func (d *Daemon) tolerateNoCtNetlink(forget func([]netfilter.Protocol) error) func([]netfilter.Protocol) error {
+	return func(ps []netfilter.Protocol) error {
+		err := forget(ps)
 		if err != nil && ctNetlinkMissing(err) {
 			d.noteNoCtNetlink()
 			return nil

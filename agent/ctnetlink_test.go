@@ -19,20 +19,20 @@ import (
 // Other errors still fail the step.
 func TestModeChangeWithoutCtNetlink(t *testing.T) {
 	d := &Daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), limit: newLogLimiter(time.Minute)}
-	einval := func(netfilter.Protocol) error {
+	einval := func([]netfilter.Protocol) error {
 		return fmt.Errorf("forget udp dport 500 flows: %w", fmt.Errorf("netlink receive: %w", syscall.EINVAL))
 	}
 	forget := d.tolerateNoCtNetlink(einval)
 	for _, p := range []netfilter.Protocol{netfilter.IPsec, netfilter.PPTP, netfilter.IPsec} {
-		if err := forget(p); err != nil {
+		if err := forget([]netfilter.Protocol{p}); err != nil {
 			t.Fatalf("mode change of %s fails without conntrack netlink: %v", p, err)
 		}
 	}
 	if len(d.early) != 1 || !strings.Contains(d.early[0].Message, CtNetlinkPackage) {
 		t.Fatalf("events %+v, want exactly one naming %s", d.early, CtNetlinkPackage)
 	}
-	perm := d.tolerateNoCtNetlink(func(netfilter.Protocol) error { return fmt.Errorf("forget: %w", syscall.EPERM) })
-	if err := perm(netfilter.L2TP); !errors.Is(err, syscall.EPERM) {
+	perm := d.tolerateNoCtNetlink(func([]netfilter.Protocol) error { return fmt.Errorf("forget: %w", syscall.EPERM) })
+	if err := perm([]netfilter.Protocol{netfilter.L2TP}); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("another error was swallowed: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,6 +78,9 @@ func Run(ctx context.Context, o Options) error {
 	if o.Paths == (Paths{}) {
 		o.Paths = DefaultPaths()
 	}
+	for _, f := range testPaths {
+		f(&o.Paths)
+	}
 	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1), helps: newHelperCache()}
 	d.cfg = d.loadConfig(config.Defaults(), true)
 	// The socket first: a second daemon must refuse before it touches the
@@ -108,7 +112,12 @@ func Run(ctx context.Context, o Options) error {
 		d.fail("cleanup of an earlier run", err)
 	}
 	d.mu.Lock()
-	d.setupLocked()
+	// The configured modes count as in force: at boot there are no flows to
+	// judge again, and at a restart (upgrade, rc.common restart) the flows
+	// were set up under these same modes, so clearing them would only cut
+	// live VPN sessions. A mode changed while no agent ran is the exception:
+	// its old flows live on until they end.
+	d.setupLocked(d.cfg.Desired())
 	d.ready = true
 	d.mu.Unlock()
 	d.startDoctor(ctx, &wg)
@@ -126,18 +135,23 @@ func Run(ctx context.Context, o Options) error {
 }
 
 // setupLocked resolves the router, opens the firewall and applies the modes.
-func (d *Daemon) setupLocked() {
+// baseline is the modes in force before (nil: none of ours); only protocols
+// whose configured mode differs from it have their conntrack entries cleared.
+func (d *Daemon) setupLocked(baseline netfilter.Desired) {
 	r, err := ResolveRouter(d.cfg, d.opts.Paths)
 	if err != nil {
 		d.fail("find the router's devices", err)
 	}
 	d.router = r
-	m, det, err := fw.Open(FirewallOptions(d.cfg, r, d.opts.Paths, d.tolerateNoCtNetlink(ForgetFlows)))
+	o := FirewallOptions(d.cfg, r, d.opts.Paths, d.tolerateNoCtNetlink(ForgetFlows))
+	o.Baseline = baseline
+	m, det, err := fw.Open(o)
 	if err != nil {
-		d.mgr = nil
+		d.closeManager()
 		d.fail("open the firewall", err)
 		return
 	}
+	d.closeManager()
 	d.mgr = m
 	d.log.Info("firewall", "in_charge", det.InCharge, "also", det.Also, "lan", r.LANDevices, "wan", r.WAN, "unresolved", r.Unresolved)
 	d.applyLocked("start")
@@ -193,11 +207,29 @@ func (d *Daemon) loadConfig(last config.Config, first bool) config.Config {
 	return cfg
 }
 
-// fail logs (rate-limited per step) and records an error event.
+// fail logs and records an error event, both rate-limited per step: a
+// failure that repeats every few seconds (a blind observer, a firewall that
+// rejects us) must not push the real events out of the history. The first
+// event after a quiet interval says how many were suppressed.
 func (d *Daemon) fail(step string, err error) {
-	if d.limit.allow(step) {
-		d.log.Error(step, "err", err)
+	ok, suppressed := d.limit.pass(step)
+	if !ok {
+		return
 	}
-	d.record(history.Event{Kind: history.KindError, Severity: history.SeverityError,
-		Message: "could not " + step + ": " + err.Error()})
+	d.log.Error(step, "err", err, "suppressed", suppressed)
+	ev := history.Event{Kind: history.KindError, Severity: history.SeverityError,
+		Message: "could not " + step + ": " + err.Error()}
+	if suppressed > 0 {
+		ev.Message += " (" + strconv.Itoa(suppressed) + " more like it in the last " + d.limit.every.String() + ")"
+		ev.Details = map[string]any{"suppressed": suppressed}
+	}
+	d.record(ev)
+}
+
+// closeManager releases the current manager's netlink sockets (not its rules).
+func (d *Daemon) closeManager() {
+	if d.mgr != nil {
+		d.mgr.Close()
+		d.mgr = nil
+	}
 }

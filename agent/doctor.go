@@ -127,13 +127,7 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 // due sessions and records changed findings as vpn.finding events.
 func (d *Daemon) judge(now time.Time) {
 	doc := d.doc
-	var entries []conntrack.ObserverEntry
-	if doc.observing {
-		var err error
-		if entries, err = conntrack.ReadObserver(); err != nil {
-			d.fail("read the observer", err)
-		}
-	}
+	entries := d.readObserver()
 	facts := d.factsFor(now)
 	d.mu.Lock()
 	lans := d.router.LANDevices
@@ -158,6 +152,30 @@ func (d *Daemon) judge(now time.Time) {
 	}
 }
 
+// readObserver reads the observer's counters (nil when not observing). A
+// table someone removed is put back once and read again; the monitor's repair
+// usually got there first.
+func (d *Daemon) readObserver() []conntrack.ObserverEntry {
+	doc := d.doc
+	doc.mu.Lock()
+	observing := doc.observing
+	doc.mu.Unlock()
+	if !observing {
+		return nil
+	}
+	entries, err := conntrack.ReadObserver()
+	if err == nil {
+		return entries
+	}
+	d.mu.Lock()
+	d.ensureObserverLocked()
+	d.mu.Unlock()
+	if entries, err = conntrack.ReadObserver(); err != nil {
+		d.fail("read the observer", err)
+	}
+	return entries
+}
+
 // factsFor returns what the diagnosis needs to know about this router,
 // refreshed every factsEvery.
 func (d *Daemon) factsFor(now time.Time) conntrack.Context {
@@ -172,7 +190,10 @@ func (d *Daemon) factsFor(now time.Time) conntrack.Context {
 	d.mu.Lock()
 	router, desired := d.router, d.cfg.Desired()
 	d.mu.Unlock()
-	facts = conntrack.Context{Observing: doc.observing, HostInfo: hostNamer(DefaultLeases)}
+	doc.mu.Lock()
+	observing := doc.observing
+	doc.mu.Unlock()
+	facts = conntrack.Context{Observing: observing, HostInfo: hostNamer(DefaultLeases)}
 	if d.watcher != nil {
 		if n, ok := d.watcher.Current(); ok {
 			facts.NAT = conntrack.NATVerdict{Code: string(n.Code), Class: string(n.Class), Device: n.WANDevice,

@@ -27,21 +27,29 @@ func (d *Daemon) reconcileLoop(ctx context.Context) {
 		case <-changes:
 			debounce.Reset(50 * time.Millisecond) // a reload is a burst of events
 		case <-d.kick:
-			d.repair()
+			d.repair(true)
 		case <-debounce.C:
-			d.repair()
+			d.repair(true)
 		case <-poll.C:
 			if d.needsPoll() {
-				d.repair()
+				d.repair(false)
 			}
 		}
 	}
 }
 
-// repair compares installed with desired and re-applies on drift.
-func (d *Daemon) repair() {
+// repair compares installed with desired and re-applies on drift. After a
+// ruleset change (follow) it first re-detects the firewall in charge and
+// puts back the observer: a foreign flush (`fw4 flush`) removes every table.
+// Re-applying the same modes never clears conntrack entries: live VPN
+// sessions survive any number of reloads.
+func (d *Daemon) repair(follow bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if follow {
+		d.followLocked()
+		d.ensureObserverLocked()
+	}
 	if d.mgr == nil {
 		return
 	}
@@ -75,12 +83,14 @@ func (d *Daemon) reload() {
 	d.helps.forget()
 	d.log.Info("config reloaded", "modes", d.cfg.Desired())
 	if d.cfg.Backend != old.Backend || !sameStrings(d.cfg.LANDevices, old.LANDevices) || d.cfg.WANDevice != old.WANDevice || d.mgr == nil || d.routerMoved() {
+		var inForce netfilter.Desired
 		if d.mgr != nil {
+			inForce = d.mgr.Applied()
 			if err := d.mgr.Cleanup(); err != nil {
 				d.fail("remove rules before a backend change", err)
 			}
 		}
-		d.setupLocked()
+		d.setupLocked(inForce)
 	} else {
 		d.applyLocked("reload")
 	}
@@ -148,25 +158,38 @@ func sameStrings(a, b []string) bool {
 	return true
 }
 
-// logLimiter lets one log line per key through per interval: drift that
-// someone keeps causing must not flood logd.
+// logLimiter lets one log line (or error event) per key through per
+// interval: drift that someone keeps causing must not flood logd or the
+// history. It counts what it held back.
 type logLimiter struct {
-	every time.Duration
-	mu    sync.Mutex
-	last  map[string]time.Time
+	every      time.Duration
+	mu         sync.Mutex
+	last       map[string]time.Time
+	suppressed map[string]int
+	now        func() time.Time // tests
 }
 
 func newLogLimiter(every time.Duration) *logLimiter {
-	return &logLimiter{every: every, last: map[string]time.Time{}}
+	return &logLimiter{every: every, last: map[string]time.Time{}, suppressed: map[string]int{}, now: time.Now}
 }
 
 func (l *logLimiter) allow(key string) bool {
+	ok, _ := l.pass(key)
+	return ok
+}
+
+// pass reports whether key may go through now and, if so, how many times
+// it was held back since it last went through.
+func (l *logLimiter) pass(key string) (bool, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
+	now := l.now()
 	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
-		return false
+		l.suppressed[key]++
+		return false, 0
 	}
+	n := l.suppressed[key]
+	delete(l.suppressed, key)
 	l.last[key] = now
-	return true
+	return true, n
 }

@@ -83,7 +83,7 @@ func joinDefaultRoute(s Sides, zoned bool, dev string) netfilter.WAN {
 }
 
 // FirewallOptions builds the composed backend's options.
-func FirewallOptions(cfg config.Config, r Router, p Paths, forget func(netfilter.Protocol) error) fw.Options {
+func FirewallOptions(cfg config.Config, r Router, p Paths, forget func([]netfilter.Protocol) error) fw.Options {
 	b := netfilter.Kind(cfg.Backend)
 	if cfg.Backend == config.BackendAuto {
 		b = ""

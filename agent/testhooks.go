@@ -11,6 +11,10 @@ import (
 // no API method exists for it.
 var testHooks []func(ctx context.Context, d *Daemon)
 
+// testPaths adjust the daemon's paths before it starts (test builds only:
+// testhooks_root.go), so a test can give fw4's include tree a temp root.
+var testPaths []func(p *Paths)
+
 // startTestHooks starts every registered hook on wg, so Run waits for them
 // before it closes the history they write to.
 func (d *Daemon) startTestHooks(ctx context.Context, wg *sync.WaitGroup) {

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/vpnpass/vpnpass/agent/wan"
+	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // startWAN runs the WAN watch: it keeps the NAT verdict current, records
@@ -50,10 +51,12 @@ func (d *Daemon) wanMoved(dev string) {
 		return
 	}
 	d.log.Info("WAN device changed: re-placing our rules", "from", d.router.WAN, "to", dev)
+	var inForce netfilter.Desired
 	if d.mgr != nil {
+		inForce = d.mgr.Applied()
 		if err := d.mgr.Cleanup(); err != nil {
 			d.fail("remove rules for the old WAN device", err)
 		}
 	}
-	d.setupLocked()
+	d.setupLocked(inForce)
 }

@@ -6,7 +6,7 @@
 // platform and is fed by tests with synthetic events. The Linux part talks to
 // the kernel: Watch (conntrack events over netlink with a kernel-side BPF
 // filter, resynchronised from a dump after an overrun), EnableAccounting,
-// DeleteFootprint, and the observer table `inet vpnpass_watch` that counts
+// DeleteFootprints, and the observer table `inet vpnpass_watch` that counts
 // VPN packets ahead of the firewall's own filter, so attempts the filter drops
 // (which never get a conntrack entry) are still seen.
 //

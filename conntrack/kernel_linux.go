@@ -32,14 +32,19 @@ func EnableAccounting() (changed bool, err error) {
 	return true, nil
 }
 
-// DeleteFootprint deletes the conntrack entries of one footprint element in
-// the calling thread's network namespace: IP protocol l4 and, for TCP and
-// UDP, original destination port (0 matches every port, and is the only
-// choice for GRE, ESP and AH). It returns how many entries it deleted. A
-// mode change calls it so existing flows meet the new rules: a helper only
-// attaches to new connections, a block must hit established flows, and
-// offloaded flows skip the forward chain until their entry goes.
-func DeleteFootprint(l4 uint8, port uint16) (int, error) {
+// DeleteFootprints deletes the conntrack entries of the footprint elements
+// in match from the calling thread's network namespace, in one dump of the
+// table (ti-mo's kernel-side dump filters know marks, zones and status, not
+// protocols or ports, so the elements are matched in one pass here). It
+// returns how many entries it deleted. Only a mode change calls it, so that
+// existing flows meet the new rules: a helper only attaches to new
+// connections, a block must hit established flows, and offloaded flows skip
+// the forward chain until their entry goes. Drift repairs never call it: a
+// repair restores the same verdicts, and deleting would cut live sessions.
+func DeleteFootprints(match []FlowMatch) (int, error) {
+	if len(match) == 0 {
+		return 0, nil
+	}
 	c, err := ct.Dial(nil)
 	if err != nil {
 		return 0, fmt.Errorf("open conntrack socket: %w", err)
@@ -52,7 +57,7 @@ func DeleteFootprint(l4 uint8, port uint16) (int, error) {
 	n := 0
 	for i := range flows {
 		f := &flows[i]
-		if f.TupleOrig.Proto.Protocol != l4 || (port != 0 && f.TupleOrig.Proto.DestinationPort != port) {
+		if !matchesAny(match, f.TupleOrig.Proto.Protocol, f.TupleOrig.Proto.DestinationPort) {
 			continue
 		}
 		// Only the identity: the tuple (with its zone) and the ID, so the
@@ -60,7 +65,7 @@ func DeleteFootprint(l4 uint8, port uint16) (int, error) {
 		del := ct.Flow{ID: f.ID, TupleOrig: f.TupleOrig, Zone: f.Zone}
 		if err := c.Delete(del); err != nil {
 			if errors.Is(err, unix.ENOENT) {
-				continue // expired meanwhile
+				continue // expired meanwhile (or went with its PPTP master)
 			}
 			return n, fmt.Errorf("delete conntrack entry %s: %w", f.TupleOrig, err)
 		}

@@ -22,8 +22,8 @@ func DumpFootprint(netns int) ([]Flow, error) { return nil, errNotLinux }
 // EnableAccounting is only available on Linux.
 func EnableAccounting() (bool, error) { return false, errNotLinux }
 
-// DeleteFootprint is only available on Linux.
-func DeleteFootprint(l4 uint8, port uint16) (int, error) { return 0, errNotLinux }
+// DeleteFootprints is only available on Linux.
+func DeleteFootprints(match []FlowMatch) (int, error) { return 0, errNotLinux }
 
 // Observer manages the observer table; only available on Linux.
 type Observer struct{ NetNS int }

@@ -238,8 +238,8 @@ func TestWatchSurvivesOverrun(t *testing.T) {
 	next(t, events, 5*time.Second, "event after the overrun", func(ev Event) bool { return ev.Type == EventNew && toServer(PortNATT)(ev) })
 }
 
-// TestDeleteFootprint deletes only the entries of the footprint asked for.
-func TestDeleteFootprint(t *testing.T) {
+// TestDeleteFootprints deletes only the entries of the footprint asked for.
+func TestDeleteFootprints(t *testing.T) {
 	l := lab.New(t, lab.Config{})
 	serveUDP(t, l, PortIKE, PortNATT, PortL2TP)
 	for _, p := range []uint16{PortIKE, PortNATT, PortL2TP} {
@@ -263,19 +263,16 @@ func TestDeleteFootprint(t *testing.T) {
 	if before[KindIKE] != 1 || before[KindNATT] != 1 || before[KindL2TP] != 1 || before[KindESP] != 1 {
 		t.Fatalf("before: %v, want one flow each of ike, natt, l2tp, esp", before)
 	}
-	del := func(l4 uint8, port uint16) int {
-		var n int
-		err := l.Router.Do(func() (err error) { n, err = DeleteFootprint(l4, port); return err })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
+	var n int
+	err := l.Router.Do(func() (err error) {
+		n, err = DeleteFootprints([]FlowMatch{{netfilter.ProtoUDP, PortNATT}, {netfilter.ProtoESP, 0}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := del(netfilter.ProtoUDP, PortNATT); n != 1 {
-		t.Fatalf("deleted %d udp/4500 entries, want 1", n)
-	}
-	if n := del(netfilter.ProtoESP, 0); n != 1 {
-		t.Fatalf("deleted %d esp entries, want 1", n)
+	if n != 2 {
+		t.Fatalf("deleted %d entries, want the udp/4500 and the esp one", n)
 	}
 	after := count()
 	if after[KindNATT] != 0 || after[KindESP] != 0 || after[KindIKE] != 1 || after[KindL2TP] != 1 {

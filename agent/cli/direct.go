@@ -69,8 +69,12 @@ func loadDirect(o *opts, env Env, needLAN bool) (*direct, error) {
 	return d, err
 }
 
+// manager opens the firewall with the config's modes as the ones in force:
+// a direct set clears the conntrack entries of the changed protocol only.
 func (d *direct) manager() (*fw.Manager, error) {
-	m, _, err := fw.Open(agent.FirewallOptions(d.cfg, d.router, d.paths, agent.ForgetFlows))
+	o := agent.FirewallOptions(d.cfg, d.router, d.paths, agent.ForgetFlows)
+	o.Baseline = d.cfg.Desired()
+	m, _, err := fw.Open(o)
 	return m, err
 }
 

@@ -16,22 +16,33 @@ type Sub struct {
 // Manager drives every firewall of the router as one netfilter.Backend.
 type Manager struct {
 	subs []Sub
-	// forget deletes the conntrack entries of a protocol's footprint after
-	// its mode changed, so existing flows are re-evaluated: a helper only
+	// forget deletes the conntrack entries of the footprints of protocols
+	// whose mode changed, so existing flows are re-evaluated: a helper only
 	// attaches to new connections, a block must hit established flows, and
 	// offloaded flows skip the forward chain until their entry goes.
-	forget func(netfilter.Protocol) error
+	forget func([]netfilter.Protocol) error
+	// applied holds the modes in force: those of the last Apply, or the
+	// baseline given at construction. Only a difference from it is a mode
+	// change; re-adding rules a firewall reload removed is not, and must
+	// not cut live sessions.
+	applied netfilter.Desired
 }
 
 var _ netfilter.Backend = (*Manager)(nil)
 
-// NewManager composes built sub-backends; the first Primary one is in charge.
-func NewManager(subs []Sub, forget func(netfilter.Protocol) error) (*Manager, error) {
+// NewManager composes built sub-backends; the first Primary one is in
+// charge. baseline is the modes already in force (nil: none of ours, every
+// protocol default); forget is called after an Apply with the protocols
+// whose mode differs from the modes in force before it.
+func NewManager(subs []Sub, baseline netfilter.Desired, forget func([]netfilter.Protocol) error) (*Manager, error) {
 	if len(subs) == 0 || subs[0].Role != Primary {
 		return nil, errors.New("firewall manager: the first backend must be the primary one")
 	}
-	return &Manager{subs: subs, forget: forget}, nil
+	return &Manager{subs: subs, forget: forget, applied: copyDesired(baseline)}, nil
 }
+
+// Applied returns the modes in force (the last Apply's, or the baseline).
+func (m *Manager) Applied() netfilter.Desired { return copyDesired(m.applied) }
 
 // Kind is the kind of the firewall in charge.
 func (m *Manager) Kind() netfilter.Kind { return m.subs[0].Backend.Kind() }
@@ -60,7 +71,8 @@ func (m *Manager) Plan(d netfilter.Desired) ([]netfilter.Change, error) {
 }
 
 // Apply brings every firewall to d, primary first, then forgets the
-// conntrack entries of each protocol whose rules changed.
+// conntrack entries of the protocols whose mode changed, in one call. A
+// drift repair (same modes, rules put back) forgets nothing.
 func (m *Manager) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 	var all []netfilter.Change
 	var errs []error
@@ -71,11 +83,11 @@ func (m *Manager) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 			errs = append(errs, fmt.Errorf("apply %s: %w", s.Backend.Kind(), err))
 		}
 	}
-	if m.forget != nil {
-		for _, p := range changedProtocols(all) {
-			if err := m.forget(p); err != nil {
-				errs = append(errs, fmt.Errorf("forget %s flows: %w", p, err))
-			}
+	changed := modeChanges(m.applied, d)
+	m.applied = copyDesired(d)
+	if m.forget != nil && len(changed) > 0 {
+		if err := m.forget(changed); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return all, errors.Join(errs...)
@@ -92,14 +104,21 @@ func (m *Manager) Cleanup() error {
 	return errors.Join(errs...)
 }
 
-func changedProtocols(ch []netfilter.Change) []netfilter.Protocol {
-	seen := map[netfilter.Protocol]bool{}
+// modeChanges lists the protocols whose mode differs between from and to.
+func modeChanges(from, to netfilter.Desired) []netfilter.Protocol {
 	var out []netfilter.Protocol
-	for _, c := range ch {
-		if c.Protocol != "" && !seen[c.Protocol] {
-			seen[c.Protocol] = true
-			out = append(out, c.Protocol)
+	for _, p := range netfilter.Protocols {
+		if from.Mode(p) != to.Mode(p) {
+			out = append(out, p)
 		}
+	}
+	return out
+}
+
+func copyDesired(d netfilter.Desired) netfilter.Desired {
+	out := netfilter.Desired{}
+	for p, m := range d {
+		out[p] = m
 	}
 	return out
 }

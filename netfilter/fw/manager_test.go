@@ -50,7 +50,7 @@ var _ nf.Backend = (*fakeBackend)(nil)
 func TestManagerRoutesBlocksToPrimaryOnly(t *testing.T) {
 	p, x := &fakeBackend{kind: nf.KindFW4}, &fakeBackend{kind: nf.KindIptablesNft}
 	var forgotten []nf.Protocol
-	m, err := NewManager([]Sub{{Primary, p}, {Extra, x}}, func(pr nf.Protocol) error { forgotten = append(forgotten, pr); return nil })
+	m, err := NewManager([]Sub{{Primary, p}, {Extra, x}}, nil, func(ps []nf.Protocol) error { forgotten = append(forgotten, ps...); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestManagerRoutesBlocksToPrimaryOnly(t *testing.T) {
 
 func TestManagerReportsFailuresButAppliesTheRest(t *testing.T) {
 	p, x := &fakeBackend{kind: nf.KindFW4, failApply: true}, &fakeBackend{kind: nf.KindIptablesNft}
-	m, _ := NewManager([]Sub{{Primary, p}, {Extra, x}}, nil)
+	m, _ := NewManager([]Sub{{Primary, p}, {Extra, x}}, nil, nil)
 	if _, err := m.Apply(nf.Desired{nf.L2TP: nf.ModeAllow}); err == nil {
 		t.Fatal("Apply hid the primary's failure")
 	}
@@ -91,7 +91,97 @@ func TestManagerReportsFailuresButAppliesTheRest(t *testing.T) {
 }
 
 func TestNewManagerNeedsPrimaryFirst(t *testing.T) {
-	if _, err := NewManager([]Sub{{Extra, &fakeBackend{}}}, nil); err == nil {
+	if _, err := NewManager([]Sub{{Extra, &fakeBackend{}}}, nil, nil); err == nil {
 		t.Fatal("accepted a manager without a primary")
+	}
+}
+
+// TestManagerForgetsOnModeChangesOnly: re-adding rules a firewall reload
+// removed (drift repair) must not delete conntrack entries, or live VPN
+// sessions are cut; a mode change forgets that protocol alone, in one call.
+func TestManagerForgetsOnModeChangesOnly(t *testing.T) {
+	d := nf.Desired{nf.IPsec: nf.ModeAllow, nf.PPTP: nf.ModeAllow}
+	for _, tc := range []struct {
+		name     string
+		baseline nf.Desired
+		steps    func(m *Manager, p *fakeBackend)
+		want     [][]nf.Protocol
+	}{
+		{"start from nothing forgets the non-default modes", nil,
+			func(m *Manager, p *fakeBackend) { m.Apply(d) }, [][]nf.Protocol{{nf.PPTP, nf.IPsec}}},
+		{"repairs after reloads forget nothing", d, func(m *Manager, p *fakeBackend) {
+			for i := 0; i < 5; i++ {
+				p.installed = nf.Desired{} // a reload removed our rules
+				if ch, _ := m.Apply(d); len(ch) == 0 {
+					panic("fake: no repair")
+				}
+			}
+		}, nil},
+		{"a mode change forgets that protocol only", d, func(m *Manager, p *fakeBackend) {
+			m.Apply(nf.Desired{nf.IPsec: nf.ModeAllow, nf.PPTP: nf.ModeBlock})
+			m.Apply(nf.Desired{nf.IPsec: nf.ModeAllow, nf.PPTP: nf.ModeBlock})
+		}, [][]nf.Protocol{{nf.PPTP}}},
+		{"several changes at once: one call", d, func(m *Manager, p *fakeBackend) {
+			m.Apply(nf.Desired{nf.L2TP: nf.ModeBlock})
+		}, [][]nf.Protocol{{nf.PPTP, nf.L2TP, nf.IPsec}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &fakeBackend{kind: nf.KindNftables, installed: nf.Desired{}}
+			var calls [][]nf.Protocol
+			m, err := NewManager([]Sub{{Primary, p}}, tc.baseline, func(ps []nf.Protocol) error { calls = append(calls, ps); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.steps(m, p)
+			if !reflect.DeepEqual(calls, tc.want) {
+				t.Errorf("forget calls %v, want %v", calls, tc.want)
+			}
+		})
+	}
+}
+
+// TestRetireKeepsSharedTools: a switch between nft kinds (nftables to fw4)
+// must not run the old backend's Cleanup (it would delete the new one's
+// table and rules); a tool the new manager no longer uses is cleaned.
+func TestRetireKeepsSharedTools(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		old, next []nf.Kind
+		cleaned   []bool
+	}{
+		{"nftables to fw4", []nf.Kind{nf.KindNftables}, []nf.Kind{nf.KindFW4}, []bool{false}},
+		{"fw4 to nothing (nftables)", []nf.Kind{nf.KindFW4}, []nf.Kind{nf.KindNftables}, []bool{false}},
+		{"fw3 to fw4", []nf.Kind{nf.KindFW3, nf.KindNftables}, []nf.Kind{nf.KindFW4}, []bool{true, false}},
+		{"fw4 with iptables-nft extra to fw4", []nf.Kind{nf.KindFW4, nf.KindIptablesNft}, []nf.Kind{nf.KindFW4}, []bool{false, true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mk := func(kinds []nf.Kind) (*Manager, []*fakeBackend) {
+				var subs []Sub
+				var fakes []*fakeBackend
+				for i, k := range kinds {
+					f := &fakeBackend{kind: k}
+					r := Extra
+					if i == 0 {
+						r = Primary
+					}
+					subs, fakes = append(subs, Sub{r, f}), append(fakes, f)
+				}
+				m, err := NewManager(subs, nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return m, fakes
+			}
+			old, fakes := mk(tc.old)
+			next, _ := mk(tc.next)
+			if err := old.Retire(next); err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range fakes {
+				if f.cleaned != tc.cleaned[i] {
+					t.Errorf("%s cleaned = %v, want %v", f.kind, f.cleaned, tc.cleaned[i])
+				}
+			}
+		})
 	}
 }

@@ -16,9 +16,13 @@ type Options struct {
 	Root string
 	// AutoIncludes mirrors fw4's `auto_includes` (true unless set to 0).
 	AutoIncludes bool
-	// Forget deletes conntrack entries of a protocol's footprint after a
-	// mode change; nil skips it.
-	Forget func(netfilter.Protocol) error
+	// Forget deletes the conntrack entries of the footprints of protocols
+	// whose mode changed; nil skips it. Drift repairs never call it.
+	Forget func([]netfilter.Protocol) error
+	// Baseline is the modes already in force when the manager is built
+	// (nil: none of ours): a re-open after a firewall or WAN change keeps
+	// the modes, so its first Apply forgets nothing.
+	Baseline netfilter.Desired
 }
 
 // variantOf returns the iptables variant that carries a kind in d.

@@ -21,16 +21,22 @@ func Open(o Options) (*Manager, Detection, error) {
 	if err != nil {
 		return nil, det, err
 	}
+	m, err := OpenSpecs(specs, det, o)
+	return m, det, err
+}
+
+// OpenSpecs builds the composed backend for specs chosen from det (Plan).
+// It changes nothing in the kernel.
+func OpenSpecs(specs []Spec, det Detection, o Options) (*Manager, error) {
 	subs := make([]Sub, 0, len(specs))
 	for _, s := range specs {
 		b, err := build(s, det, o)
 		if err != nil {
-			return nil, det, fmt.Errorf("open %s backend: %w", s.Kind, err)
+			return nil, fmt.Errorf("open %s backend: %w", s.Kind, err)
 		}
 		subs = append(subs, Sub{Role: s.Role, Backend: b})
 	}
-	m, err := NewManager(subs, o.Forget)
-	return m, det, err
+	return NewManager(subs, o.Baseline, o.Forget)
 }
 
 func build(s Spec, det Detection, o Options) (netfilter.Backend, error) {

@@ -13,6 +13,11 @@ func Open(o Options) (*Manager, Detection, error) {
 	return nil, Detection{}, errors.New("open firewall: netfilter exists only on Linux")
 }
 
+// OpenSpecs needs Linux netfilter.
+func OpenSpecs(specs []Spec, det Detection, o Options) (*Manager, error) {
+	return nil, errors.New("open firewall: netfilter exists only on Linux")
+}
+
 // CleanupAll needs Linux netfilter.
 func CleanupAll(root string) error { return errors.New("cleanup: netfilter exists only on Linux") }
 

@@ -53,7 +53,9 @@ func (b *Backend) Kind() netfilter.Kind { return b.cfg.kind }
 // where fw4 includes our file. Otherwise (auto_includes 0, or a plain
 // nftables ruleset reloaded by its owner) only a netlink repair after the
 // reload restores them, so the agent must watch for ruleset changes.
-func (b *Backend) Persistent() bool { return b.cfg.usesInclude() }
+func (b *Backend) Persistent() bool {
+	return b.cfg.kind == netfilter.KindFW4 && b.cfg.usesInclude()
+}
 
 func validDesired(d netfilter.Desired) error {
 	for p, m := range d {
@@ -86,10 +88,8 @@ func (b *Backend) makePlan(d netfilter.Desired) (*plan, error) {
 	if err := b.planForeign(s, d, p); err != nil {
 		return nil, err
 	}
-	if b.cfg.kind == netfilter.KindFW4 {
-		if err := b.planInclude(d, p); err != nil {
-			return nil, err
-		}
+	if err := b.planInclude(d, p); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -35,12 +35,15 @@ func (c config) includeText(d netfilter.Desired) string {
 	return b.String()
 }
 
-// usesInclude tells whether fw4 will render our include on its reloads:
+// usesInclude tells whether fw4 will render our include when it (re)loads:
 // fw4 with auto_includes, installed as a package (its nftables.d directory
-// exists under Root). Without the package nothing would ever read the file,
-// so we write none: no files outside fw4's own tree on a plain distribution.
+// exists under Root). That holds also while fw4 is not running (kind
+// nftables: the firewall starts after us at boot, or was stopped): the
+// include is kept current so fw4's first render already carries our allows.
+// Without the package nothing would ever read the file, so we write none:
+// no files outside fw4's own tree on a plain distribution.
 func (c config) usesInclude() bool {
-	if c.kind != netfilter.KindFW4 || !c.autoIncludes {
+	if (c.kind != netfilter.KindFW4 && c.kind != netfilter.KindNftables) || !c.autoIncludes {
 		return false
 	}
 	fi, err := os.Stat(filepath.Join(c.root, NftablesDir))
