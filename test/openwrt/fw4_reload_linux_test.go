@@ -8,13 +8,15 @@ import (
 )
 
 // fw4Op is one firewall operation of a run and what the traffic saw from
-// its start to the start of the next one.
+// its start to the start of the next one (lost packets are counted by
+// send time).
 type fw4Op struct {
 	op        string
 	start     time.Time
 	took      time.Duration
 	gap       time.Duration
-	lost      int
+	lost      int // new flows
+	longLost  int // packets of the long-lived flows
 	destroyed int
 }
 
@@ -31,6 +33,9 @@ func TestFW4ReloadKeepsVPN(t *testing.T) {
 			r := newFW4Rig(t, "allow", "default", "allow")
 			if order == "agent-after-fw4" {
 				r.fw4("start")
+				if r.udpPasses(500) {
+					t.Fatal("the locked-down fw4 lets new IKE flows through without the agent: the test proves nothing")
+				}
 				r.startAgent()
 			} else {
 				r.startAgent()
@@ -83,6 +88,7 @@ func runReloads(t *testing.T, r *fw4Rig, reloads, restarts int) {
 			to = ops[i+1].start
 		}
 		ops[i].lost, ops[i].gap = s.lostBetween(ops[i].start, to)
+		ops[i].longLost = s.longLostBetween(ops[i].start, to)
 		ops[i].destroyed = countBetween(evs, ops[i].start, to)
 	}
 	tot := s.totals()
@@ -92,8 +98,21 @@ func runReloads(t *testing.T, r *fw4Rig, reloads, restarts int) {
 	if tot.freshSent == 0 {
 		t.Fatal("the stream sent nothing: the test proves nothing")
 	}
-	if tot.freshLost != 0 {
-		t.Errorf("%d new IKE/NAT-T flows from the LAN were rejected during fw4 reloads/restarts (target 0 with the include)", tot.freshLost)
+	// A reload is one nft transaction (flush table inet fw4 + the new
+	// ruleset with our include): nothing may be lost. A restart deletes
+	// table inet fw4 before rendering anew (0.3-2 s of ucode here): while
+	// it is gone nothing masquerades and, with no nat chain left, the
+	// kernel stops translating even established flows. Every LAN flow
+	// loses that window, VPN or not; it is printed, not judged.
+	var lost, longLost int
+	for _, o := range ops {
+		if o.op == "reload" {
+			lost += o.lost
+			longLost += o.longLost
+		}
+	}
+	if lost != 0 || longLost != 0 {
+		t.Errorf("during fw4 reloads %d new IKE/NAT-T flows from the LAN were rejected and %d packets of live flows lost (target 0 with the include)", lost, longLost)
 	}
 	if len(evs) != 0 {
 		var b strings.Builder
@@ -111,19 +130,20 @@ func runReloads(t *testing.T, r *fw4Rig, reloads, restarts int) {
 // measurement the issue asks for.
 func opsTable(ops []fw4Op) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "  %-3s %-8s %8s %8s %6s %10s\n", "#", "op", "fw4 ms", "gap ms", "lost", "ct destr.")
+	fmt.Fprintf(&b, "  %-3s %-8s %8s %8s %9s %9s %10s\n", "#", "op", "fw4 ms", "gap ms", "lost new", "lost long", "ct destr.")
 	var took, gap time.Duration
-	lost, destroyed := 0, 0
+	lost, longLost, destroyed := 0, 0, 0
 	for i, o := range ops {
-		fmt.Fprintf(&b, "  %-3d %-8s %8.1f %8.1f %6d %10d\n", i+1, o.op, ms(o.took), ms(o.gap), o.lost, o.destroyed)
+		fmt.Fprintf(&b, "  %-3d %-8s %8.1f %8.1f %9d %9d %10d\n", i+1, o.op, ms(o.took), ms(o.gap), o.lost, o.longLost, o.destroyed)
 		took += o.took
 		gap += o.gap
 		lost += o.lost
+		longLost += o.longLost
 		destroyed += o.destroyed
 	}
 	if n := len(ops); n > 0 {
-		fmt.Fprintf(&b, "  all %-8d %8.1f %8.1f %6d %10d   (fw4 ms and gap ms: mean)\n", n,
-			ms(took)/float64(n), ms(gap)/float64(n), lost, destroyed)
+		fmt.Fprintf(&b, "  all %-8d %8.1f %8.1f %9d %9d %10d   (fw4 ms and gap ms: mean)\n", n,
+			ms(took)/float64(n), ms(gap)/float64(n), lost, longLost, destroyed)
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package openwrt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -52,6 +53,10 @@ type longFlow struct {
 	local netip.AddrPort
 	sent  atomic.Uint64
 	got   atomic.Uint64
+
+	mu     sync.Mutex
+	sentAt map[uint32]time.Time // by sequence number
+	echoed map[uint32]bool
 }
 
 // freshPortBase is the first source port of the new flows; each
@@ -66,7 +71,7 @@ const (
 func startUDPStream(l *lab.Lab, interval time.Duration, ports ...uint16) (*udpStream, error) {
 	s := &udpStream{interval: interval, ports: ports, stop: make(chan struct{}), done: make(chan struct{})}
 	for _, p := range ports {
-		f := &longFlow{port: p}
+		f := &longFlow{port: p, sentAt: map[uint32]time.Time{}, echoed: map[uint32]bool{}}
 		if err := l.LAN.Do(func() (err error) {
 			f.conn, err = net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(lab.Server, p)))
 			return err
@@ -107,6 +112,9 @@ func (s *udpStream) send() error {
 		for i, p := range s.ports {
 			s.sendFresh(p, uint16(freshPortBase+i*freshPortBlock+n))
 			f := s.long[i]
+			f.mu.Lock()
+			f.sentAt[seq] = time.Now()
+			f.mu.Unlock()
 			if _, err := f.conn.Write(binary.BigEndian.AppendUint32(nil, seq)); err == nil {
 				f.sent.Add(1)
 			}
@@ -152,14 +160,34 @@ func (s *udpStream) sendFresh(dport, sport uint16) {
 func (f *longFlow) read() {
 	buf := make([]byte, 512)
 	for {
-		if _, err := f.conn.Read(buf); err != nil {
+		n, err := f.conn.Read(buf)
+		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue // ECONNREFUSED of a rejected packet: the flow goes on
 		}
 		f.got.Add(1)
+		// The echo is "<address seen>\n" and our payload: the sequence.
+		if _, payload, ok := bytes.Cut(buf[:n], []byte("\n")); ok && len(payload) == 4 {
+			f.mu.Lock()
+			f.echoed[binary.BigEndian.Uint32(payload)] = true
+			f.mu.Unlock()
+		}
 	}
+}
+
+// lostBetween counts the flow's unanswered packets sent in [from, to).
+func (f *longFlow) lostBetween(from, to time.Time) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for seq, at := range f.sentAt {
+		if !f.echoed[seq] && !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
 }
 
 // Stop ends the stream, waits for the answers still on their way and
@@ -179,6 +207,16 @@ func (s *udpStream) closeLong() {
 	for _, f := range s.long {
 		f.conn.Close()
 	}
+}
+
+// longLostBetween counts unanswered packets of the long-lived flows sent
+// in [from, to).
+func (s *udpStream) longLostBetween(from, to time.Time) int {
+	n := 0
+	for _, f := range s.long {
+		n += f.lostBetween(from, to)
+	}
+	return n
 }
 
 // lostBetween counts unanswered new-flow packets sent in [from, to) and the
