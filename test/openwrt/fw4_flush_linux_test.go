@@ -2,6 +2,7 @@ package openwrt
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ func TestFW4StopFlushStart(t *testing.T) {
 		t.Run(op, func(t *testing.T) {
 			r := newFW4Rig(t, "allow", "default", "allow")
 			r.fw4("start")
+			r.requireLocked()
 			r.startAgent()
 			if _, ok := r.waitPasses(500, 3*time.Second); !ok {
 				t.Fatalf("IKE rejected with ipsec allow before the test starts\n%s", r.forwardChain())
@@ -115,27 +117,45 @@ func (r *fw4Rig) doctorSeesRejectedL2TP(t *testing.T) {
 	t.Errorf("the doctor never saw the LAN host's rejected L2TP attempts (observer gone?)\ndoctor: %s\nobserver:\n%s", last, obs)
 }
 
+// event is one history event.
+type event struct {
+	Time    time.Time `json:"time"`
+	Kind    string    `json:"kind"`
+	Message string    `json:"message"`
+}
+
+// events returns the history events of kind recorded at or after t0.
+func (r *fw4Rig) events(kind string, t0 time.Time) ([]event, error) {
+	// --since has a resolution of seconds: filter exactly here.
+	out, err := r.vpnpass("history", "--kind", kind, "--since", t0.UTC().Format(time.RFC3339), "--limit", "1000", "--json")
+	if err != nil {
+		return nil, fmt.Errorf("history: %w: %s", err, out)
+	}
+	var h struct {
+		Events []event `json:"events"`
+	}
+	if err := json.Unmarshal(out, &h); err != nil {
+		return nil, fmt.Errorf("history JSON: %w: %s", err, out)
+	}
+	var evs []event
+	for _, e := range h.Events {
+		if e.Kind == kind && !e.Time.Before(t0) {
+			evs = append(evs, e)
+		}
+	}
+	return evs, nil
+}
+
 // errorEvents returns the messages of `error` events recorded since t0.
 func (r *fw4Rig) errorEvents(t0 time.Time) []string {
 	r.t.Helper()
-	out, err := r.vpnpass("history", "--kind", "error", "--since", t0.UTC().Format(time.RFC3339), "--limit", "1000", "--json")
+	evs, err := r.events("error", t0)
 	if err != nil {
-		r.t.Fatalf("history: %v\n%s", err, out)
-	}
-	var h struct {
-		Events []struct {
-			Kind    string `json:"kind"`
-			Message string `json:"message"`
-		} `json:"events"`
-	}
-	if err := json.Unmarshal(out, &h); err != nil {
-		r.t.Fatalf("history JSON: %v\n%s", err, out)
+		r.t.Fatal(err)
 	}
 	var msgs []string
-	for _, e := range h.Events {
-		if e.Kind == "error" {
-			msgs = append(msgs, e.Message)
-		}
+	for _, e := range evs {
+		msgs = append(msgs, e.Message)
 	}
 	return msgs
 }

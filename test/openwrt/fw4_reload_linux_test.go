@@ -33,9 +33,7 @@ func TestFW4ReloadKeepsVPN(t *testing.T) {
 			r := newFW4Rig(t, "allow", "default", "allow")
 			if order == "agent-after-fw4" {
 				r.fw4("start")
-				if r.udpPasses(500) {
-					t.Fatal("the locked-down fw4 lets new IKE flows through without the agent: the test proves nothing")
-				}
+				r.requireLocked()
 				r.startAgent()
 			} else {
 				r.startAgent()
@@ -116,7 +114,11 @@ func runReloads(t *testing.T, r *fw4Rig, reloads, restarts int) {
 	}
 	if len(evs) != 0 {
 		var b strings.Builder
-		for _, e := range evs {
+		for i, e := range evs {
+			if i == 8 {
+				fmt.Fprintf(&b, "  ... %d more\n", len(evs)-i)
+				break
+			}
 			fmt.Fprintf(&b, "  %s: %s\n", e.flow, e.line)
 		}
 		t.Errorf("fw4 reloads destroyed %d live VPN conntrack entries:\n%s", len(evs), b.String())

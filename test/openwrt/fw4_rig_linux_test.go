@@ -225,6 +225,16 @@ func (r *fw4Rig) udpPasses(port uint16) bool {
 	return err == nil
 }
 
+// requireLocked fails the test when fw4's locked-down policy lets a new
+// IKE flow through without the agent: then nothing here would prove that
+// our rules are what passes VPN traffic.
+func (r *fw4Rig) requireLocked() {
+	r.t.Helper()
+	if r.udpPasses(500) {
+		r.t.Fatalf("fw4 lets new IKE flows from the LAN through without the agent: the test proves nothing\n%s", r.forwardChain())
+	}
+}
+
 // waitPasses polls udpPasses until it holds or within has passed.
 func (r *fw4Rig) waitPasses(port uint16, within time.Duration) (time.Duration, bool) {
 	start := time.Now()
