@@ -48,7 +48,7 @@ func TestFW4StopFlushStart(t *testing.T) {
 			// each time. Give it 10 s after the start.
 			time.Sleep(10*time.Second - time.Since(started))
 			errs := r.errorEvents(since)
-			t.Logf("error events since fw4 %s: %d records %v", op, len(errs), errs)
+			t.Logf("error events within ~10 s of fw4 %s + start: %d%s", op, len(errs), firstOf(errs))
 			if len(errs) > 2 {
 				t.Errorf("%d error events recorded within ~10 s of fw4 %s + start (want at most 2: one per cause, counted)", len(errs), op)
 			}
@@ -158,4 +158,12 @@ func (r *fw4Rig) errorEvents(t0 time.Time) []string {
 		msgs = append(msgs, e.Message)
 	}
 	return msgs
+}
+
+// firstOf quotes the first message, for a short log line.
+func firstOf(msgs []string) string {
+	if len(msgs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (first: %q)", msgs[0])
 }

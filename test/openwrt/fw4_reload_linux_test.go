@@ -40,9 +40,11 @@ func TestFW4ReloadKeepsVPN(t *testing.T) {
 				time.Sleep(time.Second) // settled on a router without fw4
 				r.fw4("start")
 			}
-			if took, ok := r.waitPasses(500, 3*time.Second); !ok {
+			took, ok := r.waitPasses(500, 3*time.Second)
+			if !ok {
 				t.Fatalf("%s: IKE from the LAN is still rejected %s after fw4 start\n%s", order, took.Round(time.Millisecond), r.forwardChain())
 			}
+			t.Logf("%s: new IKE flows pass %s after fw4 start and the agent are both up", order, took.Round(time.Millisecond))
 			if r.includeInView() == "" {
 				t.Errorf("no include at %s after start: fw4 reloads will drop our rules", includeTarget)
 			}
