@@ -66,6 +66,12 @@ ln -sf ` + includeTarget + ` ` + includeLink + `
 // newFW4Rig builds the lab and the router; modes are pptp, l2tp, ipsec.
 func newFW4Rig(t *testing.T, modes ...string) *fw4Rig {
 	t.Helper()
+	root, _ := userland(t) // skips without VPNPASS_OPENWRT_ROOT, before any lab is built
+	for _, p := range []string{"sbin/fw4", "usr/share/firewall4/main.uc", "usr/share/ucode/fw4.uc", "usr/bin/utpl"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Fatalf("the userland at %s has no firewall4 (ucode's utpl, fw4 and its ucode files): %v", root, err)
+		}
+	}
 	lab.RequireBinaries(t, "nft", "conntrack", "busybox", "unshare", "nsenter")
 	l := lab.New(t, lab.Config{Topology: lab.Single})
 	// The lab's own masquerade is not on a real router, and would hide
