@@ -45,8 +45,8 @@ func TestFW4ReloadKeepsVPN(t *testing.T) {
 				t.Fatalf("%s: IKE from the LAN is still rejected %s after fw4 start\n%s", order, took.Round(time.Millisecond), r.forwardChain())
 			}
 			t.Logf("%s: new IKE flows pass %s after fw4 start and the agent are both up", order, took.Round(time.Millisecond))
-			if r.includeInView() == "" {
-				t.Errorf("no include at %s after start: fw4 reloads will drop our rules", includeTarget)
+			if !r.waitInclude(time.Second) {
+				t.Errorf("no include at %s 1 s after fw4 and the agent are up: fw4 reloads will drop our rules", includeTarget)
 			}
 			runReloads(t, r, 50, 5)
 		})

@@ -325,6 +325,18 @@ func (r *fw4Rig) includeInView() string {
 	return string(b)
 }
 
+// waitInclude polls for our include, up to within.
+func (r *fw4Rig) waitInclude(within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for r.includeInView() == "" {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
