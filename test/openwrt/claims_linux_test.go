@@ -48,14 +48,14 @@ func decode(t *testing.T, b []byte) any {
 // makes about the real thing: the exact answers are logged for
 // docs/openwrt-testing.md.
 func TestStandInClaims(t *testing.T) {
-	l, r := openWrt(t)
-	w := r.startUhttpd(l)
-	sid := w.login(t, "luci", ispPassword)
+	_, r := openWrt(t)
+	w := r.StartUhttpd()
+	sid := w.Login(t, "luci", ispPassword)
 	req := func(id int, sid, object, method, args string) string {
 		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"call","params":[%q,%q,%q,%s]}`, id, sid, object, method, args)
 	}
 	post := func(name, body string) any {
-		b, err := w.post(body)
+		b, err := w.Post(body)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -82,7 +82,7 @@ func TestStandInClaims(t *testing.T) {
 	}
 
 	// Claim 3: a failed login is the ubus status 6 as a result, not an error.
-	got = post("failed login", req(3, anonSession, "session", "login", `{"username":"luci","password":"wrong"}`))
+	got = post("failed login", req(3, AnonSession, "session", "login", `{"username":"luci","password":"wrong"}`))
 	if want := map[string]any{"jsonrpc": "2.0", "id": 3.0, "result": []any{6.0}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("failed login: got %v, want %v", got, want)
 	}

@@ -16,9 +16,9 @@ const timingRuns = 20
 // the router pays it) and HTTPS /ubus from the LAN host (one kept-alive
 // connection, as LuCI's browser has). Printed, never asserted.
 func TestTimings(t *testing.T) {
-	l, r := openWrt(t)
-	w := r.startUhttpd(l)
-	sid := w.login(t, "isp", ispPassword)
+	_, r := openWrt(t)
+	w := r.StartUhttpd()
+	sid := w.Login(t, "isp", ispPassword)
 	modes := []string{"allow", "default"}
 	methods := []struct {
 		name string
@@ -41,11 +41,11 @@ func TestTimings(t *testing.T) {
 				cliFail++
 			}
 			start := time.Now()
-			rep, err := w.call(sid, "vpnpass", m.name, m.args(i))
+			rep, err := w.Call(sid, "vpnpass", m.name, m.args(i))
 			web = append(web, time.Since(start))
 			if err == nil {
 				var obj map[string]any
-				if obj, err = rep.object(); err == nil && obj["error"] != nil {
+				if obj, err = rep.Object(); err == nil && obj["error"] != nil {
 					err = fmt.Errorf("%v", obj["error"])
 				}
 			}
