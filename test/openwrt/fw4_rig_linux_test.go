@@ -30,7 +30,7 @@ import (
 type fw4Rig struct {
 	t     *testing.T
 	l     *lab.Lab
-	rt    *router // the harness's mount namespace in the lab router
+	rt    *Router // the harness's mount namespace in the lab router
 	agent *agentProc
 }
 
@@ -48,30 +48,10 @@ const (
 	includeTarget = "/var/run/vpnpass/fw4-forward.nft"
 )
 
-// fw4Install puts firewall4 where its package installs it, from the
-// userland root ($1), and our package's include symlink. OpenWrt's /bin/sh
-// is busybox ash: fw4 is `#!/bin/sh` with `set -o pipefail`, which Debian's
-// dash rejects. It runs inside the router's mount namespace (/usr is an
-// overlay there).
-const fw4Install = `set -eu
-R=$1
-ln -sf /usr/bin/busybox /usr/bin/sh
-ln -sf "$R/sbin/fw4" /usr/sbin/fw4
-ln -sfn "$R/usr/share/firewall4" /usr/share/firewall4
-ln -sf "$R/usr/bin/utpl" /usr/bin/utpl
-mkdir -p /usr/share/nftables.d/chain-pre/forward
-ln -sf ` + includeTarget + ` ` + includeLink + `
-`
-
 // newFW4Rig builds the lab and the router; modes are pptp, l2tp, ipsec.
 func newFW4Rig(t *testing.T, modes ...string) *fw4Rig {
 	t.Helper()
-	root, _ := userland(t) // skips without VPNPASS_OPENWRT_ROOT, before any lab is built
-	for _, p := range []string{"sbin/fw4", "usr/share/firewall4/main.uc", "usr/share/ucode/fw4.uc", "usr/bin/utpl"} {
-		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
-			t.Fatalf("the userland at %s has no firewall4 (ucode's utpl, fw4 and its ucode files): %v", root, err)
-		}
-	}
+	Userland(t) // skips without VPNPASS_OPENWRT_ROOT, before any lab is built
 	lab.RequireBinaries(t, "nft", "conntrack", "busybox", "unshare", "nsenter")
 	l := lab.New(t, lab.Config{Topology: lab.Single})
 	// The lab's own masquerade is not on a real router, and would hide
@@ -79,20 +59,19 @@ func newFW4Rig(t *testing.T, modes ...string) *fw4Rig {
 	if out, err := l.Nft("delete", "table", "ip", "lab_nat"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	files := map[string]string{"etc/config/vpnpass": agentConfig(t, modes...)}
-	for _, name := range []string{"firewall", "network"} {
+	config := func(name string) string {
 		text, err := os.ReadFile(filepath.Join("testdata", "fw4", name))
 		must(t, err)
-		files["etc/config/"+name] = strings.ReplaceAll(string(text), "@WAN@", l.WANDevice)
+		return strings.ReplaceAll(string(text), "@WAN@", l.WANDevice)
 	}
-	r := &fw4Rig{t: t, l: l, rt: newRouter(t, l, files)}
-	if out, err := r.run("/bin/dash", "-c", fw4Install, "fw4-install", r.rt.root); err != nil {
-		t.Fatalf("install fw4: %v\n%s", err, out)
+	files := map[string]string{"etc/config/vpnpass": agentConfig(t, modes...), "etc/config/network": config("network")}
+	r := &fw4Rig{t: t, l: l, rt: NewRouter(t, l, files)}
+	r.rt.StartUbus()
+	r.rt.InstallFW4(config("firewall"))
+	// Our package's symlink, dangling until the agent writes the file.
+	if out, err := r.rt.Run("", "ln", "-sf", includeTarget, includeLink); err != nil {
+		t.Fatalf("include symlink: %v\n%s", err, out)
 	}
-	// fw4 asks ubus for netifd's interfaces and procd's firewall data; a
-	// router has ubusd even when nothing answers those.
-	r.rt.daemon("ubusd")
-	r.rt.waitFile(r.rt.hostPath("/run/ubus/ubus.sock"), 5*time.Second)
 	for _, p := range []uint16{500, 4500} {
 		c, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server, p))
 		must(t, err)
@@ -104,7 +83,7 @@ func newFW4Rig(t *testing.T, modes ...string) *fw4Rig {
 
 // agentConfig is the config the package ships with the given modes.
 func agentConfig(t *testing.T, modes ...string) string {
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "openwrt/files/etc/config/vpnpass"))
+	b, err := os.ReadFile(filepath.Join(RepoRoot(t), "openwrt/files/etc/config/vpnpass"))
 	must(t, err)
 	text := string(b)
 	for i, p := range []string{"pptp", "l2tp", "ipsec"} {
@@ -120,7 +99,7 @@ func agentConfig(t *testing.T, modes ...string) string {
 func (r *fw4Rig) fw4(op string) time.Duration {
 	r.t.Helper()
 	start := time.Now()
-	out, err := r.run("fw4", "-q", op)
+	out, err := r.rt.FW4("-q", op)
 	took := time.Since(start)
 	if err != nil {
 		r.t.Fatalf("fw4 %s: %v\n%s", op, err, out)
@@ -130,7 +109,7 @@ func (r *fw4Rig) fw4(op string) time.Duration {
 
 // run runs a command in the router's namespaces; the output is combined.
 func (r *fw4Rig) run(name string, args ...string) ([]byte, error) {
-	cmd := r.rt.command(name, args...)
+	cmd := r.rt.Command(name, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := r.l.Router.RunCmd(cmd)
@@ -142,7 +121,7 @@ func (r *fw4Rig) vpnpass(args ...string) ([]byte, error) {
 	return r.run("vpnpass", args...)
 }
 
-func (r *fw4Rig) socket() string { return r.rt.hostPath("/run/vpnpass.sock") }
+func (r *fw4Rig) socket() string { return r.rt.HostPath("/run/vpnpass.sock") }
 
 // startAgent starts `vpnpass agent` as procd does (default paths) and
 // waits until its socket answers.
@@ -160,7 +139,7 @@ func (r *fw4Rig) startAgent() *agentProc {
 func (r *fw4Rig) spawnAgent() *agentProc {
 	r.t.Helper()
 	a := &agentProc{log: &lab.Buffer{}, exited: make(chan struct{})}
-	a.cmd = r.rt.command("vpnpass", "agent")
+	a.cmd = r.rt.Command("vpnpass", "agent")
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	if err := r.l.Router.StartCmd(a.cmd); err != nil {
 		r.t.Fatal(err)
@@ -318,7 +297,7 @@ func (r *fw4Rig) verdictsRight(allowed ...string) error {
 // includeInView reads our include through the package's symlink, as fw4
 // reads it.
 func (r *fw4Rig) includeInView() string {
-	b, err := os.ReadFile(r.rt.hostPath(includeTarget))
+	b, err := os.ReadFile(r.rt.HostPath(includeTarget))
 	if err != nil {
 		return ""
 	}
