@@ -74,7 +74,7 @@ func SortedUnique(names []string) []string {
 			out = append(out, n)
 		}
 	}
-	sort.Strings(out)
+	sort.Sort(sort.StringSlice(out)) // not sort.Strings: see build/sizerules
 	return out
 }
 
