@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PKG := github.com/vpnpass/vpnpass/agent/cli
 LDFLAGS := -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT)
 
-.PHONY: all build cross test test-go test-vm vet demo deps go123 ipk i18n clean
+.PHONY: all build cross test test-go test-vm test-openwrt vet demo deps go123 ipk i18n clean
 
 all: build
 
@@ -38,6 +38,18 @@ VM_RUN ?=
 # full-system qemu (build/vm/README.md says what a pass proves).
 test-vm:
 	VPNPASS_VM_RUN="$(VM_RUN)" ./build/vm/test-vm.sh $(VM_TARGETS)
+
+# vpnpass against the real OpenWrt userland (ubusd, rpcd, uhttpd, uci, ucode,
+# firewall4) built from upstream into VPNPASS_OPENWRT_ROOT, outside this
+# repository: docs/openwrt-testing.md lists the components and commits.
+VPNPASS_OPENWRT_ROOT ?= /var/cache/vpnpass-openwrt/root
+test-openwrt: build
+	@test -x "$(VPNPASS_OPENWRT_ROOT)/usr/sbin/rpcd" || { echo "test-openwrt: no built OpenWrt userland at" \
+	  "VPNPASS_OPENWRT_ROOT=$(VPNPASS_OPENWRT_ROOT) (needs usr/sbin/{ubusd,rpcd,uhttpd}, usr/bin/{ubus,uci,ucode}," \
+	  "usr/lib/{libubox,libubus,libuci,libustream-ssl,uhttpd_ubus}.so, usr/share/firewall4);" \
+	  "see docs/openwrt-testing.md" >&2; exit 1; }
+	VPNPASS_OPENWRT_ROOT="$(VPNPASS_OPENWRT_ROOT)" VPNPASS_BIN="$(CURDIR)/bin/vpnpass" \
+	  $(GO) test -count=1 -v -timeout 20m ./test/openwrt/...
 
 test: deps vet test-go go123 cross test-vm
 	./build/qemu-version.sh

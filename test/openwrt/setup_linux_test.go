@@ -49,12 +49,12 @@ config login
 // openWrt is a lab with fw4's default ruleset and the userland running in
 // its router: ubusd, rpcd with our plugin, ACLs and the ISP login, and the
 // agent with the config the package ships.
-func openWrt(t *testing.T) (*lab.Lab, *router) {
+func openWrt(t *testing.T) (*lab.Lab, *Router) {
 	t.Helper()
-	root, _ := userland(t)
+	root, _ := Userland(t)
 	l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4}})
 	hash := passwordHash(t, root, ispPassword)
-	login, err := os.ReadFile(filepath.Join(repoRoot(t), "openwrt/examples/rpcd-login.conf"))
+	login, err := os.ReadFile(filepath.Join(RepoRoot(t), "openwrt/examples/rpcd-login.conf"))
 	must(t, err)
 	if !strings.Contains(string(login), placeholder) {
 		t.Fatalf("openwrt/examples/rpcd-login.conf lost the line to replace (%s)", placeholder)
@@ -62,16 +62,16 @@ func openWrt(t *testing.T) (*lab.Lab, *router) {
 	rpcdConf := "config rpcd\n\toption socket /var/run/ubus/ubus.sock\n\toption timeout 30\n\n" +
 		strings.Replace(string(login), placeholder, hash, 1) +
 		strings.Replace(luciLogin, "%s", hash, 1)
-	shipped, err := os.ReadFile(filepath.Join(repoRoot(t), "openwrt/files/etc/config/vpnpass"))
+	shipped, err := os.ReadFile(filepath.Join(RepoRoot(t), "openwrt/files/etc/config/vpnpass"))
 	must(t, err)
-	r := newRouter(t, l, map[string]string{
+	r := NewRouter(t, l, map[string]string{
 		"etc/config/rpcd":                       rpcdConf,
 		"etc/config/vpnpass":                    string(shipped),
 		"usr/libexec/rpcd/echo":                 echoPlugin,
 		"usr/share/rpcd/acl.d/owrt-claims.json": claimsACL,
 	})
-	r.startUbus()
-	r.startAgent()
+	r.StartUbus()
+	r.StartAgent()
 	return l, r
 }
 

@@ -28,7 +28,7 @@ var interfaceSignature = map[string]map[string]string{
 // and argument types from our plugin's `list`.
 func TestUbusListSignature(t *testing.T) {
 	_, r := openWrt(t)
-	out, err := r.run("", "ubus", "-v", "list", "vpnpass")
+	out, err := r.Run("", "ubus", "-v", "list", "vpnpass")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +49,9 @@ func TestUbusListSignature(t *testing.T) {
 // ubusCall runs `ubus call vpnpass M ARGS` (the shell's origin: no session)
 // and decodes the object it prints. The CLI waits 40 s, beyond rpcd's 30 s,
 // so a slow answer shows as slow rather than as the CLI's own timeout.
-func (r *router) ubusCall(method, args string) (map[string]any, time.Duration, error) {
+func (r *Router) ubusCall(method, args string) (map[string]any, time.Duration, error) {
 	start := time.Now()
-	out, err := r.run("", "ubus", "-t", "40", "call", "vpnpass", method, args)
+	out, err := r.Run("", "ubus", "-t", "40", "call", "vpnpass", method, args)
 	took := time.Since(start)
 	if err != nil {
 		return nil, took, err
@@ -112,7 +112,7 @@ func TestUbusCallEveryMethod(t *testing.T) {
 
 // lastChange returns the details of the newest passthrough.changed event
 // (nil, and the test marked failed, when there is none).
-func lastChange(t *testing.T, r *router) map[string]any {
+func lastChange(t *testing.T, r *Router) map[string]any {
 	t.Helper()
 	v, _, err := r.ubusCall("history", `{"kind":"passthrough.changed","limit":1}`)
 	if err != nil {
@@ -150,7 +150,7 @@ func assertError(t *testing.T, what string, v map[string]any, code string) {
 // within 10 s, not rpcd's status 7 after 30 s.
 func TestUbusAgentDown(t *testing.T) {
 	_, r := openWrt(t)
-	r.stopAgent()
+	r.StopAgent()
 	check := func(state string) {
 		for _, m := range []string{"status", "doctor", "history"} {
 			v, took, err := r.ubusCall(m, `{}`)
@@ -172,7 +172,7 @@ func TestUbusAgentDown(t *testing.T) {
 	}
 	check("agent stopped")
 
-	ln, err := net.Listen("unix", r.hostPath("/run/vpnpass.sock"))
+	ln, err := net.Listen("unix", r.HostPath("/run/vpnpass.sock"))
 	must(t, err)
 	defer ln.Close()
 	go func() {

@@ -19,9 +19,9 @@ var required = []string{
 	"usr/lib/libustream-ssl.so", "usr/share/rpcd/acl.d/unauthenticated.json",
 }
 
-// userland returns the OpenWrt root and the vpnpass binary. It skips the test
+// Userland returns the OpenWrt root and the vpnpass binary. It skips the test
 // when VPNPASS_OPENWRT_ROOT is unset and fails it when the root lacks a part.
-func userland(t *testing.T) (root, bin string) {
+func Userland(t *testing.T) (root, bin string) {
 	t.Helper()
 	root = os.Getenv(rootEnv)
 	if root == "" {
@@ -36,7 +36,7 @@ func userland(t *testing.T) (root, bin string) {
 	}
 	bin = os.Getenv(binEnv)
 	if bin == "" {
-		bin = filepath.Join("..", "..", "bin", "vpnpass")
+		bin = filepath.Join(RepoRoot(t), "bin", "vpnpass")
 	}
 	abs, err := filepath.Abs(bin)
 	if err != nil {

@@ -15,11 +15,11 @@ import (
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
-// router is the real OpenWrt userland running in a lab router: one mount
+// Router is the real OpenWrt userland running in a lab router: one mount
 // namespace (inside the router's network namespace) where /usr, /etc and /var are
 // overlays whose upper layers live in work, and /run and /tmp are work/run
 // and work/tmp. The host reads the router's /run and /tmp through those.
-type router struct {
+type Router struct {
 	t      *testing.T
 	l      *lab.Lab
 	root   string // VPNPASS_OPENWRT_ROOT
@@ -48,13 +48,13 @@ mount --bind "$W/tmp" /tmp
 exec sleep 2147483647
 `
 
-// newRouter stages the userland, our plugin, ACLs and configs, and starts the
+// NewRouter stages the userland, our plugin, ACLs and configs, and starts the
 // namespace holder. Files maps paths under / to contents (e.g.
 // "etc/config/rpcd").
-func newRouter(t *testing.T, l *lab.Lab, files map[string]string) *router {
+func NewRouter(t *testing.T, l *lab.Lab, files map[string]string) *Router {
 	t.Helper()
-	root, bin := userland(t)
-	r := &router{t: t, l: l, root: root, bin: bin, work: t.TempDir(), logs: map[string]*lab.Buffer{}}
+	root, bin := Userland(t)
+	r := &Router{t: t, l: l, root: root, bin: bin, work: t.TempDir(), logs: map[string]*lab.Buffer{}}
 	stage := filepath.Join(r.work, "stage")
 	r.stage(stage, files)
 	script := filepath.Join(r.work, "setup.sh")
@@ -62,7 +62,7 @@ func newRouter(t *testing.T, l *lab.Lab, files map[string]string) *router {
 	cmd := l.Router.Command("unshare", "--mount", "--propagation", "private", "/bin/sh", script, r.work, stage)
 	r.startLogged(t, "holder", cmd)
 	r.holder = cmd.Process.Pid
-	r.waitFile(filepath.Join(r.work, "run", "ns-ready"), 5*time.Second)
+	r.WaitFile(filepath.Join(r.work, "run", "ns-ready"), 5*time.Second)
 	t.Cleanup(func() {
 		if t.Failed() {
 			for name, b := range r.logs {
@@ -77,7 +77,7 @@ func newRouter(t *testing.T, l *lab.Lab, files map[string]string) *router {
 // links into the root (where OpenWrt installs them; /sbin is /usr/sbin on
 // Debian), vpnpass and its rpcd plugin as the package installs them, the ACL
 // files, and the given files.
-func (r *router) stage(dir string, files map[string]string) {
+func (r *Router) stage(dir string, files map[string]string) {
 	links := map[string]string{
 		"usr/sbin/vpnpass": r.bin,
 		"usr/sbin/uci":     filepath.Join(r.root, "usr/bin/uci"),
@@ -91,7 +91,7 @@ func (r *router) stage(dir string, files map[string]string) {
 		mkdirFor(r.t, dir, p)
 		must(r.t, os.Symlink(target, filepath.Join(dir, p)))
 	}
-	repo := repoRoot(r.t)
+	repo := RepoRoot(r.t)
 	copies := map[string]string{
 		"usr/libexec/rpcd/vpnpass":                   "openwrt/files/usr/libexec/rpcd/vpnpass",
 		"usr/share/rpcd/acl.d/luci-app-vpnpass.json": "openwrt/luci-app-vpnpass/root/usr/share/rpcd/acl.d/luci-app-vpnpass.json",
@@ -114,9 +114,9 @@ func (r *router) stage(dir string, files map[string]string) {
 	mkdirFor(r.t, dir, "etc/config/.keep")
 }
 
-// command prepares name args to run inside the router's mount and network
+// Command prepares name args to run inside the router's mount and network
 // namespaces with the userland's libraries.
-func (r *router) command(name string, args ...string) *exec.Cmd {
+func (r *Router) Command(name string, args ...string) *exec.Cmd {
 	nsArgs := append([]string{"-t", strconv.Itoa(r.holder), "-m", "--", name}, args...)
 	cmd := r.l.Router.Command("nsenter", nsArgs...)
 	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+filepath.Join(r.root, "usr/lib"),
@@ -124,9 +124,9 @@ func (r *router) command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// run runs a command in the router and returns stdout; stderr goes to err.
-func (r *router) run(stdin string, name string, args ...string) ([]byte, error) {
-	cmd := r.command(name, args...)
+// Run runs a command in the router and returns stdout; stderr goes to err.
+func (r *Router) Run(stdin string, name string, args ...string) ([]byte, error) {
+	cmd := r.Command(name, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != "" {
@@ -138,14 +138,14 @@ func (r *router) run(stdin string, name string, args ...string) ([]byte, error) 
 	return out.Bytes(), nil
 }
 
-// daemon starts a long-running program in the router; the lab kills it.
-func (r *router) daemon(name string, args ...string) *exec.Cmd {
-	cmd := r.command(name, args...)
+// Daemon starts a long-running program in the router; the lab kills it.
+func (r *Router) Daemon(name string, args ...string) *exec.Cmd {
+	cmd := r.Command(name, args...)
 	r.startLogged(r.t, name, cmd)
 	return cmd
 }
 
-func (r *router) startLogged(t *testing.T, name string, cmd *exec.Cmd) {
+func (r *Router) startLogged(t *testing.T, name string, cmd *exec.Cmd) {
 	t.Helper()
 	b := &lab.Buffer{}
 	cmd.Stdout, cmd.Stderr = b, b
@@ -155,18 +155,19 @@ func (r *router) startLogged(t *testing.T, name string, cmd *exec.Cmd) {
 	r.logs[name] = b
 }
 
-// hostPath is where the host sees a path under the router's /run or /tmp.
-func (r *router) hostPath(p string) string {
+// HostPath is where the host sees a path under the router's /run or /tmp.
+func (r *Router) HostPath(p string) string {
 	p = strings.TrimPrefix(p, "/var")
 	return filepath.Join(r.work, p)
 }
 
-// etcPath is where the host reads a file the router changed under /etc.
-func (r *router) etcPath(p string) string {
+// EtcPath is where the host reads a file the router changed under /etc.
+func (r *Router) EtcPath(p string) string {
 	return filepath.Join(r.work, "etc-up", strings.TrimPrefix(p, "/etc/"))
 }
 
-func (r *router) waitFile(p string, within time.Duration) {
+// WaitFile waits until a file (a host path) exists.
+func (r *Router) WaitFile(p string, within time.Duration) {
 	r.t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
@@ -178,8 +179,8 @@ func (r *router) waitFile(p string, within time.Duration) {
 	r.t.Fatalf("%s did not appear within %v", p, within)
 }
 
-// waitFor polls fn until it succeeds.
-func (r *router) waitFor(what string, within time.Duration, fn func() error) {
+// WaitFor polls fn until it succeeds.
+func (r *Router) WaitFor(what string, within time.Duration, fn func() error) {
 	r.t.Helper()
 	deadline := time.Now().Add(within)
 	var err error
@@ -192,32 +193,32 @@ func (r *router) waitFor(what string, within time.Duration, fn func() error) {
 	r.t.Fatalf("%s not ready within %v: %v", what, within, err)
 }
 
-// startUbus starts ubusd and rpcd as OpenWrt's init scripts do (rpcd -t 30).
-func (r *router) startUbus() {
-	r.daemon("ubusd")
-	r.waitFile(r.hostPath("/run/ubus/ubus.sock"), 5*time.Second)
-	r.daemon("rpcd", "-t", "30")
-	r.waitFor("rpcd", 5*time.Second, func() error {
-		_, err := r.run("", "ubus", "list", "session")
+// StartUbus starts ubusd and rpcd as OpenWrt's init scripts do (rpcd -t 30).
+func (r *Router) StartUbus() {
+	r.Daemon("ubusd")
+	r.WaitFile(r.HostPath("/run/ubus/ubus.sock"), 5*time.Second)
+	r.Daemon("rpcd", "-t", "30")
+	r.WaitFor("rpcd", 5*time.Second, func() error {
+		_, err := r.Run("", "ubus", "list", "session")
 		return err
 	})
 }
 
-// startAgent starts `vpnpass agent` with its default paths
+// StartAgent starts `vpnpass agent` with its default paths
 // (/etc/config/vpnpass, /var/run/vpnpass.sock), as procd runs it.
-func (r *router) startAgent() {
-	r.agent = r.daemon("vpnpass", "agent")
-	r.waitFor("vpnpass agent", 10*time.Second, func() error {
-		_, err := r.run("", "vpnpass", "status", "--json")
+func (r *Router) StartAgent() {
+	r.agent = r.Daemon("vpnpass", "agent")
+	r.WaitFor("vpnpass agent", 10*time.Second, func() error {
+		_, err := r.Run("", "vpnpass", "status", "--json")
 		if err == nil {
-			_, err = os.Stat(r.hostPath("/run/vpnpass.sock"))
+			_, err = os.Stat(r.HostPath("/run/vpnpass.sock"))
 		}
 		return err
 	})
 }
 
-// stopAgent sends SIGTERM (as procd) and waits for the exit.
-func (r *router) stopAgent() {
+// StopAgent sends SIGTERM (as procd) and waits for the exit.
+func (r *Router) StopAgent() {
 	r.t.Helper()
 	must(r.t, r.agent.Process.Signal(syscall.SIGTERM))
 	done := make(chan error, 1)
@@ -229,10 +230,22 @@ func (r *router) stopAgent() {
 	}
 }
 
-func repoRoot(t *testing.T) string {
-	abs, err := filepath.Abs(filepath.Join("..", ".."))
+// RepoRoot is the repository's top directory (where go.mod is), found from
+// the test's working directory.
+func RepoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
 	must(t, err)
-	return abs
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
 
 func mkdirFor(t *testing.T, dir, p string) {
