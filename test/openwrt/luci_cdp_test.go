@@ -20,12 +20,13 @@ import (
 )
 
 // chromiumFlags keep the headless browser off the network: no background
-// services, and every host name but 127.0.0.1 resolves to nothing.
+// services, and every host name but the lab router's LAN address resolves
+// to nothing.
 var chromiumFlags = []string{
 	"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 	"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
 	"--disable-extensions", "--disable-domain-reliability", "--no-pings", "--disable-breakpad",
-	"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+	"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 192.168.1.1",
 	"--ignore-certificate-errors", "--remote-debugging-pipe", "--window-size=1200,900", "about:blank",
 }
 

@@ -87,6 +87,7 @@ func luciWrt(t *testing.T, o luciOpts) (*lab.Lab, *Router, *Web) {
 	for dst, src := range map[string]string{
 		"etc/config/vpnpass":                          filepath.Join(repo, "openwrt/files/etc/config/vpnpass"),
 		"etc/config/luci":                             filepath.Join(repo, "test/openwrt/testdata/luci/luci.config"),
+		"usr/libexec/rpcd/luci":                       filepath.Join(repo, "test/openwrt/testdata/luci/rpcd-luci"),
 		"usr/share/rpcd/acl.d/luci-base.json":         filepath.Join(lroot, "usr/share/rpcd/acl.d/luci-base.json"),
 		"usr/share/luci/menu.d/luci-base.json":        filepath.Join(lroot, "usr/share/luci/menu.d/luci-base.json"),
 		"usr/share/luci/menu.d/luci-app-vpnpass.json": filepath.Join(repo, "openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json"),
@@ -96,6 +97,7 @@ func luciWrt(t *testing.T, o luciOpts) (*lab.Lab, *Router, *Web) {
 		files[dst] = string(b)
 	}
 	r := NewRouter(t, l, files)
+	r.luciFiles(lroot)
 	if o.noPlugin {
 		if _, err := r.Run("", "rm", "/usr/libexec/rpcd/vpnpass"); err != nil {
 			t.Fatal(err)
@@ -108,44 +110,46 @@ func luciWrt(t *testing.T, o luciOpts) (*lab.Lab, *Router, *Web) {
 		r.writeAgentPid()
 	}
 	w := r.StartUhttpd()
-	r.luciDocroot(lroot)
+	r.luciWWW(lroot)
 	return l, r, w
 }
 
-// luciDocroot fills the router's /tmp/www (uhttpd's docroot) with LuCI's
-// static files and our view, and /tmp/luci with the dispatcher stand-in,
-// LuCI's controllers and the compiled translations.
-func (r *Router) luciDocroot(lroot string) {
+// luciWWW fills the router's /tmp/www (uhttpd's docroot) with LuCI's
+// static files, our view and the CGI running the dispatcher stand-in.
+func (r *Router) luciWWW(lroot string) {
 	r.t.Helper()
-	repo := RepoRoot(r.t)
 	www := filepath.Join(r.work, "tmp", "www")
-	luci := filepath.Join(r.work, "tmp", "luci")
 	// StartUhttpd staged the root's www: this test serves one LuCI, whole
 	must(r.t, os.RemoveAll(filepath.Join(www, "luci-static")))
-	for _, d := range []string{www, filepath.Join(luci, "ucode"), filepath.Join(luci, "i18n")} {
-		must(r.t, os.MkdirAll(d, 0o755))
-	}
-	copies := [][2]string{
-		{filepath.Join(lroot, "www/luci-static"), www},
-		{filepath.Join(repo, "openwrt/luci-app-vpnpass/htdocs/luci-static"), www},
-		{filepath.Join(lroot, "usr/share/ucode/luci"), filepath.Join(luci, "ucode")},
-	}
-	for _, c := range copies {
-		if out, err := exec.Command("cp", "-a", c[0], c[1]).CombinedOutput(); err != nil {
-			r.t.Fatalf("cp %s: %v %s", c[0], err, out)
-		}
-	}
+	copyTree(r.t, filepath.Join(lroot, "www/luci-static"), www)
+	copyTree(r.t, filepath.Join(RepoRoot(r.t), "openwrt/luci-app-vpnpass/htdocs/luci-static"), www)
+	// uhttpd clears the environment of a CGI: the wrapper names the libraries.
+	cgi := fmt.Sprintf("#!/bin/sh\nLD_LIBRARY_PATH=%s exec /usr/bin/ucode -L '/tmp/luci/ucode/*.uc' /tmp/luci/luci.uc\n",
+		filepath.Join(r.root, "usr/lib"))
+	writeFile(r.t, www, "cgi-bin/luci", cgi, 0o755)
+}
+
+// luciFiles fills the router's /tmp/luci with the dispatcher and procd
+// stand-ins, LuCI's controllers and the compiled translations.
+func (r *Router) luciFiles(lroot string) {
+	r.t.Helper()
+	repo := RepoRoot(r.t)
+	luci := filepath.Join(r.work, "tmp", "luci")
+	must(r.t, os.MkdirAll(filepath.Join(luci, "ucode"), 0o755))
+	copyTree(r.t, filepath.Join(lroot, "usr/share/ucode/luci"), filepath.Join(luci, "ucode"))
 	for _, f := range []string{"luci.uc", "view.ut", "login.ut", "procd.uc"} {
 		b, err := os.ReadFile(filepath.Join(repo, "test/openwrt/testdata/luci", f))
 		must(r.t, err)
 		writeFile(r.t, luci, f, string(b), 0o644)
 	}
-	// uhttpd clears the environment of a CGI: the wrapper names the libraries.
-	cgi := fmt.Sprintf("#!/bin/sh\nLD_LIBRARY_PATH=%s exec /usr/bin/ucode -L '/tmp/luci/ucode/*.uc' /tmp/luci/luci.uc\n",
-		filepath.Join(r.root, "usr/lib"))
-	writeFile(r.t, www, "cgi-bin/luci", cgi, 0o755)
 	for _, lang := range []string{"ja"} {
 		writeFile(r.t, luci, "i18n/"+lang+".js", translations(r.t, lang), 0o644)
+	}
+}
+
+func copyTree(t *testing.T, src, dstDir string) {
+	if out, err := exec.Command("cp", "-a", src, dstDir).CombinedOutput(); err != nil {
+		t.Fatalf("cp %s: %v %s", src, err, out)
 	}
 }
 

@@ -32,6 +32,10 @@ func artifactsDir(t *testing.T) string {
 func openPage(t *testing.T, l *lab.Lab, w *Web, user, password, lang string) *browser {
 	t.Helper()
 	b := startBrowser(t, lang, l.LAN.StartCmd)
+	// headless Chromium does not take Accept-Language from --lang
+	var v struct{ UserAgent string }
+	b.call("", "Browser.getVersion", nil, &v)
+	b.call(b.session, "Network.setUserAgentOverride", map[string]any{"userAgent": v.UserAgent, "acceptLanguage": lang}, nil)
 	b.navigate(w.url + pagePath)
 	b.waitFor("the login form", `!!document.getElementById('luci_username')`, 20*time.Second)
 	b.mustEval(`(() => { document.getElementById('luci_username').value = `+jsString(user)+`;

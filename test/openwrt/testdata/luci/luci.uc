@@ -79,10 +79,7 @@ function build_url(...path) {
 }
 
 function randomid(n) {
-	let b = [];
-	while (n-- > 0)
-		push(b, sprintf('%02x', rand() % 256));
-	return join('', b);
+	return hexenc(readfile('/dev/urandom', n));
 }
 
 /* dispatcher.uc build_pagetree, without the Lua controllers and the cache */
@@ -186,14 +183,16 @@ function request_language() {
 	return (lang == 'auto') ? 'en' : lang;
 }
 
-function render(file, scope) {
-	call(loadfile(`/tmp/luci/${file}`, { raw_mode: false }), null, scope);
+/* a template's output, captured (ucode's render) */
+function page(file, scope) {
+	push(out_body, render(`/tmp/luci/${file}`, scope));
 }
 
 function login_form(path) {
 	http.status(403, 'Forbidden');
 	http.header('X-LuCI-Login-Required', 'yes');
-	render('login.ut', { action: build_url(...path), http, _: (s) => s });
+	http.prepare_content('text/html; charset=UTF-8');
+	page('login.ut', { action: build_url(...path), http, _: (s) => s });
 }
 
 function dispatch() {
@@ -253,7 +252,7 @@ function dispatch() {
 
 	if (action?.type == 'view') {
 		http.prepare_content('text/html; charset=UTF-8');
-		return render('view.ut', {
+		return page('view.ut', {
 			http, ctx, lang, node, config, view: action.path, rollback: rollback_pending(),
 			build_url, json_text: (v) => replace(sprintf('%J', v), '/', '\\/')
 		});

@@ -16,7 +16,7 @@ conn.publish('service', {
 		args: { type: '', data: {} },
 		call: function(req) {
 			const pkg = req.args?.data?.package;
-			printf('service event %s %s\n', req.args?.type, pkg);
+			warn(sprintf('service event %s %s\n', req.args?.type, pkg));
 			if (req.args?.type == 'config.change' && pkg == 'vpnpass') {
 				const pid = +trim(readfile('/tmp/vpnpass-agent.pid') ?? '0');
 				if (pid > 0)
