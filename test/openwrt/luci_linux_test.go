@@ -31,7 +31,10 @@ var luciRequired = []string{
 }
 
 // The logins of the LuCI tests: admin as OpenWrt's root login (every ACL
-// group), viewer with the read half of LuCI's base and of our app.
+// group), viewer with the read half of LuCI's base and of our app. A
+// logged-in session gets rpcd's "unauthenticated" group only when its login
+// lists it, and LuCI needs it (session access, luci getFeatures): without
+// it luci.js reports "Login session is expired" at the first denial.
 const (
 	adminPassword  = "admin-secret"
 	viewerPassword = "viewer-secret"
@@ -45,6 +48,7 @@ config login
 config login
 	option username 'viewer'
 	option password '%[2]s'
+	list read 'unauthenticated'
 	list read 'luci-base'
 	list read 'luci-app-vpnpass'
 `

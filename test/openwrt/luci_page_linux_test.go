@@ -201,3 +201,82 @@ func rollbackDone(r *Router) error {
 	}
 	return nil
 }
+
+// TestLuCIRealReadOnly: a login with only the read half of LuCI's base and
+// of our app sees the live status, every settings control disabled (form.js
+// from the dispatcher's nodespec.readonly and rpcd's uci ACL), no usable
+// Save & Apply, and its write attempts through /ubus are denied (-32002).
+func TestLuCIRealReadOnly(t *testing.T) {
+	findChromium(t)
+	l, r, w := luciWrt(t, luciOpts{})
+	b := openPage(t, l, w, "viewer", viewerPassword, "en")
+	checkClean(t, b)
+	checkVerdicts(t, b, r.status(t))
+	var ro struct {
+		Readonly                 bool
+		Controls, Enabled, Apply int // Apply: usable Save & Apply and Save buttons
+	}
+	b.mustEval(`({ Readonly: !!L.env.nodespec.readonly,
+		Controls: document.querySelectorAll('.cbi-map select, .cbi-map input').length,
+		Enabled: Array.from(document.querySelectorAll('.cbi-map select, .cbi-map input')).filter((e) => !e.disabled).length,
+		Apply: Array.from(document.querySelectorAll('.cbi-page-actions .cbi-button-apply, .cbi-page-actions .cbi-button-save'))
+			.filter((e) => !e.disabled && !e.hasAttribute('disabled')).length })`, &ro)
+	if !ro.Readonly || ro.Controls == 0 || ro.Enabled != 0 || ro.Apply != 0 {
+		t.Errorf("read-only login: %+v, want readonly, every control disabled and no usable Save & Apply", ro)
+	}
+	for _, call := range []string{
+		`rpc.declare({ object: 'uci', method: 'set', params: [ 'config', 'section', 'values' ] })('vpnpass', 'ipsec', { mode: 'allow' })`,
+		`rpc.declare({ object: 'vpnpass', method: 'set', params: [ 'protocol', 'mode' ] })('ipsec', 'allow')`,
+	} {
+		var got string
+		b.mustEval(`L.require('rpc').then((rpc) => `+call+`).then((r) => 'answered ' + JSON.stringify(r), (e) => String(e.message))`, &got)
+		if !strings.Contains(got, "-32002") {
+			t.Errorf("read-only %s: %s, want JSON-RPC error -32002", call, got)
+		}
+	}
+	if st := r.status(t); st.Protocols["ipsec"].Mode != "default" {
+		t.Errorf("a read-only login changed ipsec to %q", st.Protocols["ipsec"].Mode)
+	}
+	checkClean(t, b)
+}
+
+// TestLuCIRealFailures: each failure the page can meet on a real router is
+// named as what it is, with nothing printed as null or undefined.
+func TestLuCIRealFailures(t *testing.T) {
+	findChromium(t)
+	for _, c := range []struct {
+		kind string
+		opts luciOpts
+		// before runs after the login, then the page is loaded again
+		before func(t *testing.T, r *Router, b *browser)
+	}{
+		{"stopped", luciOpts{}, func(t *testing.T, r *Router, b *browser) { r.StopAgent() }},
+		{"missing", luciOpts{noPlugin: true}, nil},
+		{"denied", luciOpts{}, func(t *testing.T, r *Router, b *browser) {
+			// rpcd's own revoke takes vpnpass.status from this login's session
+			var sid string
+			b.mustEval(`L.env.sessionid`, &sid)
+			if _, err := r.Run("", "ubus", "call", "session", "revoke",
+				`{"ubus_rpc_session":"`+sid+`","scope":"ubus","objects":[["vpnpass","status"]]}`); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			l, r, w := luciWrt(t, c.opts)
+			b := openPage(t, l, w, "admin", adminPassword, "en")
+			if c.before != nil {
+				c.before(t, r, b)
+				b.navigate(w.url + pagePath)
+				waitView(b)
+			}
+			var got struct{ Kind, Text string }
+			b.mustEval(`(() => { const f = document.querySelector('#vpnpass-notice [data-failure]');
+				return f ? { Kind: f.dataset.failure, Text: f.innerText } : { Kind: '', Text: '' }; })()`, &got)
+			if got.Kind != c.kind {
+				t.Errorf("page names failure %q (%q), want %q", got.Kind, got.Text, c.kind)
+			}
+			checkClean(t, b)
+		})
+	}
+}
