@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/vpnpass/vpnpass/build/po2lmo/lmo"
@@ -179,7 +178,8 @@ func translations(t *testing.T, lang string) string {
 func (r *Router) writeAgentPid() {
 	writeFile(r.t, r.work, "tmp/vpnpass-agent.pid", strconv.Itoa(r.agent.Process.Pid)+"\n", 0o644)
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", r.agent.Process.Pid))
-	if err != nil || !strings.HasSuffix(exe, "vpnpass") {
-		r.t.Fatalf("agent pid %d runs %q (%v), want vpnpass", r.agent.Process.Pid, exe, err)
+	bin, _ := filepath.EvalSymlinks(r.bin)
+	if err != nil || exe != bin {
+		r.t.Fatalf("agent pid %d runs %q (%v), want %s", r.agent.Process.Pid, exe, err, bin)
 	}
 }

@@ -79,6 +79,17 @@ func checkClean(t *testing.T, b *browser) {
 	}
 }
 
+// checkAnswered: the doctor and the history answered through uhttpd's
+// /ubus (calls with parameters: issue 11 item 1, the session key uhttpd adds).
+func checkAnswered(t *testing.T, b *browser) {
+	t.Helper()
+	var failed []string
+	b.mustEval(`Array.from(document.querySelectorAll('#vpnpass-findings [data-failure], #vpnpass-history [data-failure]')).map((e) => e.innerText)`, &failed)
+	if len(failed) > 0 {
+		t.Errorf("the doctor or the history failed on real uhttpd/rpcd: %q", failed)
+	}
+}
+
 // agentStatus is `ubus call vpnpass status` in the router.
 type agentStatus struct {
 	Protocols map[string]struct{ Mode, Verdict string }
@@ -143,6 +154,7 @@ func TestLuCIRealSaveApply(t *testing.T) {
 	b := openPage(t, l, w, "admin", adminPassword, "en")
 	checkClean(t, b)
 	checkVerdicts(t, b, r.status(t))
+	checkAnswered(t, b)
 	var disabled bool
 	b.mustEval(modeSelect+`.disabled`, &disabled)
 	if disabled {
@@ -212,6 +224,7 @@ func TestLuCIRealReadOnly(t *testing.T) {
 	b := openPage(t, l, w, "viewer", viewerPassword, "en")
 	checkClean(t, b)
 	checkVerdicts(t, b, r.status(t))
+	checkAnswered(t, b)
 	var ro struct {
 		Readonly                 bool
 		Controls, Enabled, Apply int // Apply: usable Save & Apply and Save buttons
