@@ -78,10 +78,14 @@ func NewRouter(t *testing.T, l *lab.Lab, files map[string]string) *Router {
 // Debian), vpnpass and its rpcd plugin as the package installs them, the ACL
 // files, and the given files.
 func (r *Router) stage(dir string, files map[string]string) {
+	// A copy, not a link: the binary may sit under /tmp (go test builds
+	// there), which the router's own /tmp hides.
+	b, err := os.ReadFile(r.bin)
+	must(r.t, err)
+	writeFile(r.t, dir, "usr/sbin/vpnpass", string(b), 0o755)
 	links := map[string]string{
-		"usr/sbin/vpnpass": r.bin,
-		"usr/sbin/uci":     filepath.Join(r.root, "usr/bin/uci"),
-		"usr/lib/rpcd":     filepath.Join(r.root, "usr/lib/rpcd"),
+		"usr/sbin/uci": filepath.Join(r.root, "usr/bin/uci"),
+		"usr/lib/rpcd": filepath.Join(r.root, "usr/lib/rpcd"),
 	}
 	for _, p := range []string{"usr/sbin/ubusd", "usr/bin/ubus", "usr/sbin/rpcd", "usr/sbin/uhttpd",
 		"usr/bin/uci", "usr/bin/ucode", "usr/lib/ucode", "usr/share/ucode"} {

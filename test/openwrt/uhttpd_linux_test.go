@@ -92,3 +92,16 @@ func TestRemoteScript(t *testing.T) {
 		}
 	}
 }
+
+// TestLuCIRuntimeServed: real uhttpd serves LuCI's JavaScript runtime from
+// the root and our view beside it, where LuCI's loader looks for them.
+func TestLuCIRuntimeServed(t *testing.T) {
+	_, r := openWrt(t)
+	w := r.StartUhttpd()
+	for _, p := range []string{"luci.js", "rpc.js", "ui.js", "form.js", "uci.js", "fs.js", "view/vpnpass/overview.js"} {
+		b, err := w.Get("/luci-static/resources/" + p)
+		if err != nil || !bytes.Contains(b, []byte("use strict")) {
+			t.Errorf("%s: %v (%d bytes)", p, err, len(b))
+		}
+	}
+}

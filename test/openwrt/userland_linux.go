@@ -3,6 +3,7 @@ package openwrt
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,8 @@ var required = []string{
 	"usr/sbin/ubusd", "usr/bin/ubus", "usr/sbin/rpcd", "usr/sbin/uhttpd", "usr/bin/uci",
 	"usr/lib/libubox.so", "usr/lib/libubus.so", "usr/lib/libuci.so", "usr/lib/uhttpd_ubus.so",
 	"usr/lib/libustream-ssl.so", "usr/share/rpcd/acl.d/unauthenticated.json",
+	"sbin/fw4", "usr/share/firewall4/main.uc", "usr/share/ucode/fw4.uc", "usr/bin/utpl",
+	"www/luci-static/resources/luci.js", "www/luci-static/resources/rpc.js",
 }
 
 // Userland returns the OpenWrt root and the vpnpass binary. It skips the test
@@ -26,6 +29,9 @@ func Userland(t *testing.T) (root, bin string) {
 	root = os.Getenv(rootEnv)
 	if root == "" {
 		t.Skipf("%s is unset: the real OpenWrt userland tests run under `make test-openwrt` (docs/openwrt-testing.md)", rootEnv)
+	}
+	if abs, err := filepath.Abs(root); err == nil && (abs == "/tmp" || strings.HasPrefix(abs, "/tmp/")) {
+		t.Fatalf("%s=%s: the root must not be under /tmp (a test router's /tmp is its own)", rootEnv, root)
 	}
 	for _, p := range required {
 		if _, err := os.Stat(filepath.Join(root, p)); err != nil {

@@ -100,6 +100,20 @@ func (w *Web) Post(body string) ([]byte, error) {
 	return b, err
 }
 
+// Get fetches a path (e.g. "/luci-static/resources/luci.js") from uhttpd.
+func (w *Web) Get(path string) ([]byte, error) {
+	resp, err := w.client.Get(w.url + path)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: HTTP %s", path, resp.Status)
+	}
+	return b, err
+}
+
 // Reply is one JSON-RPC answer of uhttpd's /ubus.
 type Reply struct {
 	ID     json.RawMessage `json:"id"`
