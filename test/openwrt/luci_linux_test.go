@@ -13,6 +13,18 @@ import (
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
+// The LuCI tests run our view on LuCI's real JavaScript runtime (luci.js,
+// rpc.js, ui.js, form.js, uci.js, validation.js, cbi.js, menu-bootstrap.js,
+// minified as OpenWrt 25.12.0-rc5 ships them; /var/cache/vpnpass-openwrt/
+// COMMITS names the build and blobs) in headless Chromium, against real
+// uhttpd (/ubus over HTTPS), rpcd (session, uci apply with rollback, ACLs)
+// and the agent. Ours are only: the dispatcher's page bootstrap and URLs
+// (testdata/luci/luci.uc, view.ut, login.ut: ucode run by uhttpd as CGI,
+// running LuCI's real controller luci.controller.admin.uci for apply and
+// confirm), procd's "service" object (procd.uc: config.change -> SIGHUP, as
+// our init script's reload trigger asks), and luci-base's rpcd "luci"
+// plugin's getFeatures (rpcd-luci; this rpcd has no ucode plugins).
+
 // luciEnv names LuCI as a router ships it: www/luci-static (luci-base's
 // JavaScript runtime and the bootstrap theme), usr/share/ucode/luci (the
 // dispatcher's templates and controllers), usr/share/luci/menu.d and

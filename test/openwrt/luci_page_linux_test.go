@@ -161,10 +161,12 @@ func TestLuCIRealSaveApply(t *testing.T) {
 		t.Fatal("admin sees a disabled IPsec mode control")
 	}
 
+	start := time.Now()
 	b.mustEval(`(() => { const s = `+modeSelect+`; s.value = 'allow';
 		s.dispatchEvent(new Event('change', { bubbles: true }));
 		document.querySelector('.cbi-page-actions .cbi-button-apply').click(); return true; })()`, nil)
 	b.waitFor("IPsec passing after Save & Apply", `(document.querySelector('[data-protocol=ipsec] .vpnpass-verdict') || { dataset: {} }).dataset.verdict == 'accept'`, 60*time.Second)
+	t.Logf("Save & Apply: click to IPsec accept in the page in %v", time.Since(start).Round(100*time.Millisecond))
 	r.WaitFor("the confirm of the apply", 30*time.Second, func() error { return rollbackDone(r) })
 	if out, err := r.Run("", "uci", "get", "vpnpass.ipsec.mode"); err != nil || strings.TrimSpace(string(out)) != "allow" {
 		t.Errorf("/etc/config/vpnpass: ipsec mode %q (%v) after Save & Apply", out, err)
