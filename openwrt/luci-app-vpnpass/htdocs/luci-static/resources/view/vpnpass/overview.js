@@ -465,7 +465,9 @@ return view.extend({
 		o.rmempty = false;
 		o = s.option(form.Value, 'stun_server', _('STUN server'), _('host:port asked for the address the internet sees; empty: none.'));
 		o.placeholder = 'stun.example.net:3478';
-		o.rmempty = false;
+		/* not rmempty = false: LuCI's form rejects an empty mandatory value,
+		 * and empty (the shipped default) means no STUN; an empty field
+		 * removes the option, which the agent reads as "" */
 		o = s.option(form.Flag, 'upnp_probe', _('Ask the upstream router (UPnP)'), _('Names the router in front of this one when there is double NAT.'));
 		o['default'] = '0';
 		o.rmempty = false;
