@@ -108,8 +108,13 @@ func Run(ctx context.Context, o Options) error {
 	d.startWAN(ctx, &wg)
 	d.startPersist(ctx, &wg)
 	d.startTestHooks(ctx, &wg)
-	if err := fw.CleanupAll(o.Paths.Root); err != nil {
-		d.fail("cleanup of an earlier run", err)
+	// A restart hands the rules over (runlock.Handover): adopt them as they
+	// are. Otherwise remove whatever an earlier run left (a crash).
+	adopt := runlock.HandingOver(o.SocketPath)
+	if !adopt {
+		if err := fw.CleanupAll(o.Paths.Root); err != nil {
+			d.fail("cleanup of an earlier run", err)
+		}
 	}
 	d.mu.Lock()
 	// The configured modes count as in force: at boot there are no flows to
@@ -120,6 +125,12 @@ func Run(ctx context.Context, o Options) error {
 	d.setupLocked(d.cfg.Desired())
 	d.ready = true
 	d.mu.Unlock()
+	if adopt {
+		if err := runlock.EndHandover(o.SocketPath); err != nil {
+			d.fail("end the restart handover", err)
+		}
+		d.log.Info("adopted the rules of the agent before (restart)")
+	}
 	d.startDoctor(ctx, &wg)
 	// Serve only now: a client that gets an answer sees the modes applied.
 	// (The socket exists already, so early clients wait in its backlog.)
@@ -173,6 +184,12 @@ func (d *Daemon) applyLocked(why string) []netfilter.Change {
 func (d *Daemon) shutdown() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if runlock.HandingOver(d.opts.SocketPath) {
+		d.closeManager()
+		d.record(history.Event{Kind: history.KindAgentStopped, Severity: history.SeverityInfo,
+			Message: "vpnpass agent stopped for a restart; its rules stay for the next agent"})
+		return
+	}
 	if d.mgr != nil {
 		if err := d.mgr.Cleanup(); err != nil {
 			d.fail("remove our rules at stop", err)

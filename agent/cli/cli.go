@@ -83,20 +83,21 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"version": {run: runVersion, usage: "version"},
-		"help":    {run: runHelp, usage: "help"},
-		"agent":   {run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
-		"history": {run: runHistory, usage: "history [--since T] [--kind K] [--limit N] [--json]"},
-		"nat":     {run: runNat, usage: "nat [--probe] [--json]"},
-		"doctor":  {run: runDoctor, usage: "doctor [--host IP] [--json]"},
-		"probe":   {run: runProbe, minArgs: 1, maxArgs: 1, usage: "probe HOST [--protocol ipsec|pptp|l2tp] [--json]"},
-		"rpcd":    {run: runRPCD, minArgs: 1, maxArgs: 2, usage: "rpcd list | rpcd call METHOD"},
-		"status":  {run: runStatus, usage: "status [--json]"},
-		"enable":  {run: modeCommand(netfilter.ModeAllow), minArgs: 1, maxArgs: 1, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
-		"block":   {run: modeCommand(netfilter.ModeBlock), minArgs: 1, maxArgs: 1, usage: "block pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
-		"disable": {run: modeCommand(netfilter.ModeDefault), minArgs: 1, maxArgs: 1, usage: "disable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
-		"cleanup": {run: runCleanup, usage: "cleanup"},
-		"explain": {run: runExplain, usage: "explain --proto udp|tcp|gre|esp|ah --dst IP [--dport N] [--src IP]"},
+		"version":  {run: runVersion, usage: "version"},
+		"help":     {run: runHelp, usage: "help"},
+		"agent":    {run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
+		"history":  {run: runHistory, usage: "history [--since T] [--kind K] [--limit N] [--json]"},
+		"nat":      {run: runNat, usage: "nat [--probe] [--json]"},
+		"doctor":   {run: runDoctor, usage: "doctor [--host IP] [--json]"},
+		"probe":    {run: runProbe, minArgs: 1, maxArgs: 1, usage: "probe HOST [--protocol ipsec|pptp|l2tp] [--json]"},
+		"rpcd":     {run: runRPCD, minArgs: 1, maxArgs: 2, usage: "rpcd list | rpcd call METHOD"},
+		"status":   {run: runStatus, usage: "status [--json]"},
+		"enable":   {run: modeCommand(netfilter.ModeAllow), minArgs: 1, maxArgs: 1, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+		"block":    {run: modeCommand(netfilter.ModeBlock), minArgs: 1, maxArgs: 1, usage: "block pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+		"disable":  {run: modeCommand(netfilter.ModeDefault), minArgs: 1, maxArgs: 1, usage: "disable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+		"cleanup":  {run: runCleanup, usage: "cleanup"},
+		"handover": {run: runHandover, usage: "handover"},
+		"explain":  {run: runExplain, usage: "explain --proto udp|tcp|gre|esp|ah --dst IP [--dport N] [--src IP]"},
 	}
 }
 
@@ -188,7 +189,7 @@ func newFlags(env Env) (*opts, flagSet) {
 }
 
 func commandList() string {
-	names := []string{"agent", "status", "enable", "block", "disable", "explain", "doctor", "probe", "nat", "history", "cleanup", "rpcd", "version"}
+	names := []string{"agent", "status", "enable", "block", "disable", "explain", "doctor", "probe", "nat", "history", "cleanup", "handover", "rpcd", "version"}
 	var have []string
 	for _, n := range names {
 		if _, ok := commands[n]; ok {

@@ -124,6 +124,13 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 		return fmt.Errorf("cleanup refused: a vpnpass agent is running and keeps its rules (stop it first: /etc/init.d/vpnpass stop): %w", err)
 	}
 	defer lock.Release()
+	if runlock.HandingOver(o.socket) {
+		// service_stopped during a restart: the old agent is gone (we waited
+		// for it, so the new one can take the socket), and the new agent
+		// adopts the rules.
+		_, err := fmt.Fprintln(env.Stdout, "A restart is handing the rules over to the next agent: nothing removed.")
+		return err
+	}
 	if err := fw.CleanupAll("/"); err != nil {
 		return err
 	}
@@ -134,6 +141,16 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 		return printJSON(env.Stdout, map[string]bool{"cleaned": true})
 	}
 	_, err = fmt.Fprintln(env.Stdout, "Removed every rule, chain and table vpnpass had added.")
+	return err
+}
+
+// runHandover is the init script's restart: the stopping agent leaves its
+// rules and the next one adopts them (runlock.Handover).
+func runHandover(_ context.Context, o *opts, env Env) error {
+	if err := runlock.Handover(o.socket); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(env.Stdout, "The next stop keeps the rules for the agent that starts after it (restart).")
 	return err
 }
 

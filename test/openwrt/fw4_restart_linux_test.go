@@ -21,7 +21,15 @@ const procdRespawn = 5 * time.Second
 // times; after each, once the old agent has exited, our rules must be
 // there: tables, the include fw4 reads, new IKE flows accepted, and still
 // after a `fw4 reload`.
-func TestRCRestartKeepsRules(t *testing.T) {
+func TestRCRestartKeepsRules(t *testing.T) { testRCRestart(t, false) }
+
+// TestRCRestartHandsOver: our init script's restart() runs `vpnpass
+// handover` before rc.common's stop and start. The stopping agent and
+// service_stopped's cleanup then leave the rules in place and the new agent
+// adopts them: no new IKE flow may be rejected during any restart.
+func TestRCRestartHandsOver(t *testing.T) { testRCRestart(t, true) }
+
+func testRCRestart(t *testing.T, handover bool) {
 	r := newFW4Rig(t, "allow", "default", "allow")
 	r.fw4("start")
 	r.requireLocked()
@@ -39,7 +47,7 @@ func TestRCRestartKeepsRules(t *testing.T) {
 		// pace (a MIPS 24Kc runs Go 10-40 times slower than this machine,
 		// more when busy): its shutdown then overlaps the new agent's start.
 		slow := []int{1, 10, 40, 100, 200}[i%5]
-		row, next := r.rcRestart(old, slow)
+		row, next := r.rcRestart(old, slow, handover)
 		old = next
 		rows = append(rows, row)
 		if row.problem != "" {
@@ -56,8 +64,15 @@ func TestRCRestartKeepsRules(t *testing.T) {
 			to = rows[i+1].start
 		}
 		rows[i].lost, rows[i].gap = s.lostBetween(rows[i].start, to)
+		if handover && rows[i].lost != 0 {
+			t.Errorf("restart %d with handover: %d new IKE flows rejected (gap %v): the router was without our rules", i+1, rows[i].lost, rows[i].gap)
+		}
 	}
-	t.Logf("rc.common restart (SIGTERM, no wait, cleanup, start) against fw4 %s:\n%s", fw4Commit(r), restartTable(rows))
+	how := "SIGTERM, no wait, cleanup, start"
+	if handover {
+		how = "init script restart(): handover, SIGTERM, no wait, cleanup, start"
+	}
+	t.Logf("rc.common restart (%s) against fw4 %s:\n%s", how, fw4Commit(r), restartTable(rows))
 }
 
 type restartRow struct {
@@ -74,10 +89,15 @@ type restartRow struct {
 
 // rcRestart restarts old as rc.common + procd would and checks the
 // router afterwards. It returns the new agent.
-func (r *fw4Rig) rcRestart(old *agentProc, slow int) (restartRow, *agentProc) {
+func (r *fw4Rig) rcRestart(old *agentProc, slow int, handover bool) (restartRow, *agentProc) {
 	r.t.Helper()
 	t0 := time.Now()
 	row := restartRow{slow: slow, start: t0}
+	if handover {
+		if out, err := r.run("vpnpass", "handover"); err != nil {
+			r.t.Fatalf("vpnpass handover: %v: %s", err, out)
+		}
+	}
 	old.term()
 	if slow > 1 {
 		go old.throttle(slow)
