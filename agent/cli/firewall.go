@@ -9,7 +9,6 @@ import (
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/runlock"
-	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
@@ -125,9 +124,6 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 	}
 	defer lock.Release()
 	if err := fw.CleanupAll("/"); err != nil {
-		return err
-	}
-	if err := conntrack.RemoveObserver(); err != nil {
 		return err
 	}
 	if o.json {
