@@ -19,7 +19,6 @@ import (
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/agent/runlock"
 	"github.com/vpnpass/vpnpass/agent/wan"
-	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
@@ -197,9 +196,6 @@ func (d *Daemon) shutdown() {
 	}
 	if err := fw.CleanupAll(d.opts.Paths.Root); err != nil {
 		d.fail("final cleanup", err)
-	}
-	if err := conntrack.RemoveObserver(); err != nil {
-		d.fail("remove the observer table", err)
 	}
 	d.record(history.Event{Kind: history.KindAgentStopped, Severity: history.SeverityInfo, Message: "vpnpass agent stopped; its rules were removed"})
 }

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/observer"
+
 	"context"
 	"net"
 	"net/netip"
@@ -48,13 +50,13 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 		}
 	}
 	if cfg.Observe && len(router.LANDevices) > 0 {
-		if err := conntrack.EnsureObserver(router.LANDevices); err != nil {
+		if err := observer.Ensure(router.LANDevices); err != nil {
 			d.fail("install the observer table", err)
 		} else {
 			doc.observing = true
 			// The baseline now, before new traffic: the tracker's first
 			// snapshot only records what was counted before it existed.
-			if entries, err := conntrack.ReadObserver(); err == nil {
+			if entries, err := readObserverCounts(); err == nil {
 				doc.tracker.Observe(entries, time.Now())
 			}
 		}
@@ -163,14 +165,14 @@ func (d *Daemon) readObserver() []conntrack.ObserverEntry {
 	if !observing {
 		return nil
 	}
-	entries, err := conntrack.ReadObserver()
+	entries, err := readObserverCounts()
 	if err == nil {
 		return entries
 	}
 	d.mu.Lock()
 	d.ensureObserverLocked()
 	d.mu.Unlock()
-	if entries, err = conntrack.ReadObserver(); err != nil {
+	if entries, err = readObserverCounts(); err != nil {
 		d.fail("read the observer", err)
 	}
 	return entries

@@ -1,8 +1,9 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/observer"
+
 	"github.com/vpnpass/vpnpass/agent/history"
-	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
@@ -56,7 +57,7 @@ func (d *Daemon) ensureObserverLocked() {
 	if doc == nil || !d.cfg.Observe || len(d.router.LANDevices) == 0 {
 		return
 	}
-	if err := conntrack.EnsureObserver(d.router.LANDevices); err != nil {
+	if err := observer.Ensure(d.router.LANDevices); err != nil {
 		d.fail("install the observer table", err)
 		return
 	}

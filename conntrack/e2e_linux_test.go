@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/netfilter/observer"
 	"github.com/vpnpass/vpnpass/test/lab"
 	"github.com/vpnpass/vpnpass/test/peers/swan"
 )
@@ -13,9 +14,20 @@ import (
 // both, as the agent will.
 type e2e struct {
 	l      *lab.Lab
-	obs    Observer
+	obs    observer.Table
 	events chan Event
 	tr     *Tracker
+}
+
+// ensureObserver installs the observer table (netfilter/observer) in the
+// lab's router.
+func ensureObserver(t *testing.T, l *lab.Lab) observer.Table {
+	t.Helper()
+	o := observer.Table{NetNS: l.Router.Fd()}
+	if err := o.Ensure([]string{lab.LANDevice}); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 func newE2E(t *testing.T, cfg lab.Config) *e2e {
@@ -49,9 +61,20 @@ func (e *e2e) drain() {
 
 func (e *e2e) observe(t *testing.T) {
 	t.Helper()
-	entries, err := e.obs.Read()
+	counts, err := e.obs.Read()
 	if err != nil {
 		t.Fatal(err)
+	}
+	var entries []ObserverEntry
+	for _, c := range counts {
+		if el, ok := ObserverElementOf(c.Proto, c.Port); ok {
+			dir := DirOut
+			if c.Answer {
+				dir = DirIn
+			}
+			entries = append(entries, ObserverEntry{Host: c.Host, Peer: c.Peer, Element: el, Direction: dir,
+				Packets: c.Packets, Bytes: c.Bytes, Expires: c.Expires})
+		}
 	}
 	e.tr.Observe(entries, time.Now())
 }

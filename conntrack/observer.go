@@ -7,10 +7,8 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
-// ObserverTable is the nftables table (family inet) of the observer.
-const ObserverTable = "vpnpass_watch"
-
-// ObserverElement is one piece of footprint the observer counts.
+// ObserverElement is one piece of footprint the observer (the nftables
+// table of netfilter/observer) counts.
 type ObserverElement string
 
 // Observer elements. UDP 4500 is split by its first four payload bytes: zero
@@ -70,7 +68,8 @@ var observerKeys = map[observerKey]ObserverElement{
 	{netfilter.ProtoUDP, PortL2TP}: ObsL2TP,
 }
 
-func elementOf(l4 uint8, port uint16) (ObserverElement, bool) {
+// ObserverElementOf names the element of an observer counter's key.
+func ObserverElementOf(l4 uint8, port uint16) (ObserverElement, bool) {
 	e, ok := observerKeys[observerKey{l4, port}]
 	return e, ok
 }

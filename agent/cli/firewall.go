@@ -9,7 +9,6 @@ import (
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/runlock"
-	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
@@ -132,9 +131,6 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 		return err
 	}
 	if err := fw.CleanupAll("/"); err != nil {
-		return err
-	}
-	if err := conntrack.RemoveObserver(); err != nil {
 		return err
 	}
 	if o.json {

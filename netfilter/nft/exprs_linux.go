@@ -1,6 +1,8 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
@@ -20,14 +22,6 @@ const (
 // interface names (creating the anonymous set when building a batch).
 type lookupFunc func(names []string) expr.Any
 
-// ifnameBytes pads a name to IFNAMSIZ: nft compares all 16 bytes for an
-// exact (non-wildcard) interface name.
-func ifnameBytes(s string) []byte {
-	b := make([]byte, unix.IFNAMSIZ)
-	copy(b, s)
-	return b
-}
-
 func cmpEq(data []byte) expr.Any {
 	return &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: data}
 }
@@ -36,7 +30,7 @@ func meta(k expr.MetaKey) expr.Any { return &expr.Meta{Key: k, Register: reg1} }
 
 func ifnameExprs(k expr.MetaKey, names []string, lookup lookupFunc) []expr.Any {
 	if len(names) == 1 {
-		return []expr.Any{meta(k), cmpEq(ifnameBytes(names[0]))}
+		return []expr.Any{meta(k), cmpEq(nftwire.IfnameBytes(names[0]))}
 	}
 	return []expr.Any{meta(k), lookup(names)}
 }

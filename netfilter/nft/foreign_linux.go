@@ -1,6 +1,8 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"fmt"
 
 	"github.com/google/nftables"
@@ -17,7 +19,7 @@ func setMaker(conn *nftables.Conn, t *nftables.Table, errp *error) lookupFunc {
 		set := &nftables.Set{Table: t, Anonymous: true, Constant: true, KeyType: nftables.TypeIFName}
 		els := make([]nftables.SetElement, len(names))
 		for i, n := range names {
-			els[i] = nftables.SetElement{Key: ifnameBytes(n)}
+			els[i] = nftables.SetElement{Key: nftwire.IfnameBytes(n)}
 		}
 		if err := conn.AddSet(set, els); err != nil && *errp == nil {
 			*errp = fmt.Errorf("add interface set to %s: %w", t.Name, err)

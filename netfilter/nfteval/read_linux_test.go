@@ -1,6 +1,8 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"os/exec"
 	"testing"
 
@@ -115,7 +117,7 @@ func checkExprs(t *testing.T, pre *Chain) {
 		}
 	}
 	for _, e := range pre.Rules[2].Exprs {
-		if o, ok := e.(*Opaque); ok && o.Name == "xfrm" {
+		if o, ok := e.(*nftwire.Opaque); ok && o.Name == "xfrm" {
 			opaque = true
 		}
 	}

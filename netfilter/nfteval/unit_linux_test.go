@@ -1,6 +1,8 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"testing"
 
 	"github.com/google/nftables/binaryutil"
@@ -54,9 +56,9 @@ func TestUnitRules(t *testing.T) {
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(500)},
 	}
-	opaque := append(append([]expr.Any{}, udp500...), &Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
+	opaque := append(append([]expr.Any{}, udp500...), &nftwire.Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
 	wrongPort := append(append([]expr.Any{}, udp500[:3]...), &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(9)},
-		&Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
+		&nftwire.Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
 	states := ctStateBits["new"] | ctStateBits["established"]
 	p := lanToWAN(netfilter.IPv4, netfilter.ProtoUDP, 500, "new")
 	cases := []struct {

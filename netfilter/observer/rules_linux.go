@@ -1,4 +1,4 @@
-package conntrack
+package observer
 
 import (
 	"github.com/google/nftables"
@@ -6,6 +6,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// The well-known ports the observer counts by.
+const (
+	portIKE  = 500
+	portNATT = 4500
+	portL2TP = 1701
+	portPPTP = 1723
 )
 
 // Names inside the observer table.
@@ -19,10 +27,10 @@ const (
 	// output: a packet the filter drops still passes here first, before
 	// conntrack would confirm its entry.
 	obsPriority = -10
-	// Entries live ObserverTimeout after their last packet; a set holds at
-	// most ObserverSetSize (host, server, element) entries.
-	ObserverTimeout = 10 * 60 // seconds
-	ObserverSetSize = 4096
+	// Entries live Timeout after their last packet; a set holds at most
+	// SetSize (host, server, element) entries.
+	Timeout = 10 * 60 // seconds
+	SetSize = 4096
 )
 
 // Registers: NFT_REG_1 (16 bytes) holds the first key field; 32-bit
@@ -122,11 +130,11 @@ func countRules(f obsFamily, d obsDir, portSet, protoSet *nftables.Set, set *nft
 			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(PortNATT)},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(portNATT)},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 4},
 			&expr.Cmp{Op: op, Register: 1, Data: []byte{0, 0, 0, 0}},
 		)
-		return append(r, key(imm(f.protoReg, []byte{proto}), imm(f.portReg, be16(PortNATT)))...)
+		return append(r, key(imm(f.protoReg, []byte{proto}), imm(f.portReg, be16(portNATT)))...)
 	}
 	ports := append(clone(head),
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
@@ -152,7 +160,7 @@ func portElements() []nftables.SetElement {
 	pairs := []struct {
 		l4   byte
 		port uint16
-	}{{unix.IPPROTO_UDP, PortIKE}, {unix.IPPROTO_UDP, PortL2TP}, {unix.IPPROTO_TCP, PortPPTP}}
+	}{{unix.IPPROTO_UDP, portIKE}, {unix.IPPROTO_UDP, portL2TP}, {unix.IPPROTO_TCP, portPPTP}}
 	out := make([]nftables.SetElement, len(pairs))
 	for i, p := range pairs {
 		out[i] = nftables.SetElement{Key: append(pad4([]byte{p.l4}), pad4(be16(p.port))...)}
@@ -162,12 +170,4 @@ func portElements() []nftables.SetElement {
 
 func protoElements() []nftables.SetElement {
 	return []nftables.SetElement{{Key: []byte{netfilter.ProtoESP}}, {Key: []byte{netfilter.ProtoAH}}, {Key: []byte{netfilter.ProtoGRE}}}
-}
-
-// ifnameKey is an interface name as the kernel compares it: 16 bytes,
-// zero-padded.
-func ifnameKey(name string) []byte {
-	b := make([]byte, unix.IFNAMSIZ)
-	copy(b, name)
-	return b
 }
