@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -57,8 +58,8 @@ func footprintFilter() ([]bpf.RawInstruction, error) {
 		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_TCP}, to: "tcp"},
 		op{in: bpf.Jump{}, to: "drop"},
 	)
-	p = append(p, portBranch("udp", PortIKE, PortNATT, PortL2TP, PortOpenVPN, PortWireGuard)...)
-	p = append(p, portBranch("tcp", PortPPTP, PortOpenVPN)...)
+	p = append(p, portBranch("udp", vpn.PortIKE, vpn.PortNATT, vpn.PortL2TP, vpn.PortOpenVPN, vpn.PortWireGuard)...)
+	p = append(p, portBranch("tcp", vpn.PortPPTP, vpn.PortOpenVPN)...)
 	p = append(p,
 		op{label: "drop", in: bpf.RetConstant{Val: 0}},
 		op{label: "accept", in: bpf.RetConstant{Val: 0xffffffff}},

@@ -5,6 +5,7 @@ package conntrack
 import (
 	"context"
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // errNotLinux is returned by every kernel-facing function off Linux.
@@ -32,7 +33,7 @@ type Observer struct{ NetNS int }
 func (o Observer) Ensure(lanDevices []string) error { return errNotLinux }
 
 // Read is only available on Linux.
-func (o Observer) Read() ([]ObserverEntry, error) { return nil, errNotLinux }
+func (o Observer) Read() ([]vpn.ObserverEntry, error) { return nil, errNotLinux }
 
 // Remove is only available on Linux.
 func (o Observer) Remove() error { return errNotLinux }
@@ -41,7 +42,7 @@ func (o Observer) Remove() error { return errNotLinux }
 func EnsureObserver(lanDevices []string) error { return errNotLinux }
 
 // ReadObserver is only available on Linux.
-func ReadObserver() ([]ObserverEntry, error) { return nil, errNotLinux }
+func ReadObserver() ([]vpn.ObserverEntry, error) { return nil, errNotLinux }
 
 // RemoveObserver is only available on Linux.
 func RemoveObserver() error { return errNotLinux }

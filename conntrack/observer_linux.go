@@ -3,6 +3,7 @@ package conntrack
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"os"
 	"time"
@@ -24,7 +25,7 @@ type Observer struct {
 func EnsureObserver(lanDevices []string) error { return Observer{}.Ensure(lanDevices) }
 
 // ReadObserver reads the observer's counters; see Observer.Read.
-func ReadObserver() ([]ObserverEntry, error) { return Observer{}.Read() }
+func ReadObserver() ([]vpn.ObserverEntry, error) { return Observer{}.Read() }
 
 // RemoveObserver removes the observer table; see Observer.Remove.
 func RemoveObserver() error { return Observer{}.Remove() }
@@ -187,12 +188,12 @@ func (o Observer) Remove() error {
 
 // Read returns every counter of the observer. A missing table reads as no
 // entries with an error, so the agent can repair it.
-func (o Observer) Read() ([]ObserverEntry, error) {
+func (o Observer) Read() ([]vpn.ObserverEntry, error) {
 	c, err := o.conn()
 	if err != nil {
 		return nil, err
 	}
-	var out []ObserverEntry
+	var out []vpn.ObserverEntry
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
 			set, err := c.GetSetByName(obsTable, d.setName(f))
@@ -215,21 +216,21 @@ func (o Observer) Read() ([]ObserverEntry, error) {
 
 // parseEntry decodes a key host . peer . proto . port (each field padded to
 // 4 bytes). Addresses and ports are big-endian, as on the wire.
-func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (ObserverEntry, bool) {
+func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (vpn.ObserverEntry, bool) {
 	if len(e.Key) < f.keyLen {
-		return ObserverEntry{}, false
+		return vpn.ObserverEntry{}, false
 	}
 	n := int(f.addrLen)
 	host, _ := netip.AddrFromSlice(e.Key[:n])
 	peer, _ := netip.AddrFromSlice(e.Key[n : 2*n])
 	port := uint16(e.Key[f.protoOff+4])<<8 | uint16(e.Key[f.protoOff+5])
-	el, ok := elementOf(e.Key[f.protoOff], port)
+	el, ok := vpn.ObserverElementOf(e.Key[f.protoOff], port)
 	if !ok {
-		return ObserverEntry{}, false
+		return vpn.ObserverEntry{}, false
 	}
-	entry := ObserverEntry{Host: host, Peer: peer, Element: el, Direction: DirOut, Expires: e.Expires}
+	entry := vpn.ObserverEntry{Host: host, Peer: peer, Element: el, Direction: vpn.DirOut, Expires: e.Expires}
 	if d.chain == obsChainIn {
-		entry.Direction = DirIn
+		entry.Direction = vpn.DirIn
 	}
 	if e.Counter != nil {
 		entry.Packets, entry.Bytes = e.Counter.Packets, e.Counter.Bytes

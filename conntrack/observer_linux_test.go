@@ -1,6 +1,9 @@
-package conntrack
+package conntrack_test
 
 import (
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"strings"
@@ -33,16 +36,16 @@ var (
 	keepalive       = []byte{0xff}
 )
 
-func ensureObserver(t *testing.T, l *lab.Lab) Observer {
+func ensureObserver(t *testing.T, l *lab.Lab) conntrack.Observer {
 	t.Helper()
-	o := Observer{NetNS: l.Router.Fd()}
+	o := conntrack.Observer{NetNS: l.Router.Fd()}
 	if err := o.Ensure([]string{lab.LANDevice}); err != nil {
 		t.Fatal(err)
 	}
 	return o
 }
 
-func readObserver(t *testing.T, o Observer) map[string]uint64 {
+func readObserver(t *testing.T, o conntrack.Observer) map[string]uint64 {
 	t.Helper()
 	entries, err := o.Read()
 	if err != nil {
@@ -61,28 +64,28 @@ func readObserver(t *testing.T, o Observer) map[string]uint64 {
 // the tracker turns that into firewall-drops.
 func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 	l := lab.New(t, lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}})
-	serveUDP(t, l, PortIKE, PortNATT)
+	serveUDP(t, l, vpn.PortIKE, vpn.PortNATT)
 	o := ensureObserver(t, l)
-	_, events := watching(t, l, WatchConfig{}, 64)
+	_, events := watching(t, l, conntrack.WatchConfig{}, 64)
 	next(t, events, 5*time.Second, "initial sync", isSyncDone)
-	tr := NewTracker(Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
+	tr := diagnose.NewTracker(diagnose.Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
 	base, err := o.Read()
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr.Observe(base, time.Now())
 
-	if exchange(t, l, l.LAN, PortIKE) {
+	if exchange(t, l, l.LAN, vpn.PortIKE) {
 		t.Fatal("UDP 500 passed a forward chain that drops it")
 	}
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, PortNATT), ikePayload)
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, PortNATT), espInUDPPayload)
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, PortNATT), keepalive)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), ikePayload)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), espInUDPPayload)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), keepalive)
 	sendESP(t, l)
 
 	got := readObserver(t, o)
 	prefix := lab.LANHost.String() + " " + lab.Server.String() + " "
-	for _, el := range []ObserverElement{ObsIKE, ObsIKE4500, ObsESPInUDP, ObsESP} {
+	for _, el := range []vpn.ObserverElement{vpn.ObsIKE, vpn.ObsIKE4500, vpn.ObsESPInUDP, vpn.ObsESP} {
 		if got[prefix+string(el)+" out"] != 1 {
 			t.Errorf("%s out: %d packets, want 1 (all: %v)", el, got[prefix+string(el)+" out"], got)
 		}
@@ -92,7 +95,7 @@ func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 			t.Errorf("an answer was counted although nothing passed: %s", k)
 		}
 	}
-	if flows, err := DumpFootprint(l.Router.Fd()); err != nil || len(flows) != 0 {
+	if flows, err := conntrack.DumpFootprint(l.Router.Fd()); err != nil || len(flows) != 0 {
 		t.Fatalf("conntrack holds %v (%v), want no confirmed entry", flows, err)
 	}
 	select {
@@ -102,8 +105,8 @@ func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 	}
 	entries, _ := o.Read()
 	tr.Observe(entries, time.Now())
-	fs := tr.Judge(Context{Now: time.Now().Add(QuietAfter + time.Second), RouterNATs: true})
-	if len(fs) != 1 || fs[0].Code != CodeFirewallDrops {
+	fs := tr.Judge(diagnose.Context{Now: time.Now().Add(diagnose.QuietAfter + time.Second), RouterNATs: true})
+	if len(fs) != 1 || fs[0].Code != diagnose.CodeFirewallDrops {
 		t.Fatalf("findings %+v, want firewall-drops", fs)
 	}
 }
@@ -112,15 +115,15 @@ func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 // IPv4 and IPv6, and the conntrack entry exists beside the IPv4 counter.
 func TestObserverCountsAnswers(t *testing.T) {
 	l := lab.New(t, lab.Config{IPv6: true})
-	serveUDP(t, l, PortIKE)
-	if _, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server6, PortL2TP)); err != nil {
+	serveUDP(t, l, vpn.PortIKE)
+	if _, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server6, vpn.PortL2TP)); err != nil {
 		t.Fatal(err)
 	}
 	o := ensureObserver(t, l)
-	if !exchange(t, l, l.LAN, PortIKE) {
+	if !exchange(t, l, l.LAN, vpn.PortIKE) {
 		t.Fatal("UDP 500 exchange failed")
 	}
-	if _, _, err := lab.UDPExchange(l.LAN, netip.AddrPortFrom(lab.Server6, PortL2TP), []byte("x"), time.Second); err != nil {
+	if _, _, err := lab.UDPExchange(l.LAN, netip.AddrPortFrom(lab.Server6, vpn.PortL2TP), []byte("x"), time.Second); err != nil {
 		t.Fatalf("IPv6 UDP 1701 exchange: %v", err)
 	}
 	got := readObserver(t, o)
@@ -138,7 +141,7 @@ func TestObserverCountsAnswers(t *testing.T) {
 	// Only IPv4 is tracked here: the lab's only conntrack user is its IPv4
 	// NAT table (the kernel registers conntrack per family on demand), and
 	// the observer deliberately uses no ct expression.
-	if flows, err := DumpFootprint(l.Router.Fd()); err != nil || len(flows) != 1 || flows[0].Orig.Src != lab.LANHost {
+	if flows, err := conntrack.DumpFootprint(l.Router.Fd()); err != nil || len(flows) != 1 || flows[0].Orig.Src != lab.LANHost {
 		t.Fatalf("conntrack: %v %v, want the IPv4 flow", flows, err)
 	}
 }
@@ -149,9 +152,9 @@ func TestObserverCountsAnswers(t *testing.T) {
 func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
 	lab.RequireBinaries(t, "nft")
 	l := lab.New(t, lab.Config{})
-	serveUDP(t, l, PortIKE)
+	serveUDP(t, l, vpn.PortIKE)
 	o := ensureObserver(t, l)
-	exchange(t, l, l.LAN, PortIKE)
+	exchange(t, l, l.LAN, vpn.PortIKE)
 	key := lab.LANHost.String() + " " + lab.Server.String() + " udp/500 out"
 	if err := o.Ensure([]string{lab.LANDevice, "lan9"}); err != nil {
 		t.Fatal(err)
@@ -159,17 +162,17 @@ func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
 	if got := readObserver(t, o); got[key] != 1 {
 		t.Fatalf("after a second Ensure: %v, want the counter kept", got)
 	}
-	out, err := l.Router.Run("nft", "list", "set", "inet", ObserverTable, obsSetLAN)
+	out, err := l.Router.Run("nft", "list", "set", "inet", conntrack.ObserverTable, conntrack.ObsSetLAN)
 	if err != nil || !strings.Contains(string(out), `"lan9"`) {
 		t.Fatalf("LAN devices not updated: %s %v", out, err)
 	}
-	if out, err := l.Router.Run("nft", "delete", "chain", "inet", ObserverTable, obsChainOutput); err != nil {
+	if out, err := l.Router.Run("nft", "delete", "chain", "inet", conntrack.ObserverTable, conntrack.ObsChainOutput); err != nil {
 		t.Fatalf("damage the table: %v %s", err, out)
 	}
 	if err := o.Ensure([]string{lab.LANDevice}); err != nil {
 		t.Fatal(err)
 	}
-	out, err = l.Router.Run("nft", "list", "chain", "inet", ObserverTable, obsChainOutput)
+	out, err = l.Router.Run("nft", "list", "chain", "inet", conntrack.ObserverTable, conntrack.ObsChainOutput)
 	if err != nil || !strings.Contains(string(out), "hook output priority filter - 10") {
 		t.Fatalf("output chain not rebuilt: %s %v", out, err)
 	}
@@ -181,7 +184,7 @@ func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
 	if _, err := o.Read(); err == nil {
 		t.Fatal("Read after Remove succeeded")
 	}
-	if out, _ := l.Router.Run("nft", "list", "tables"); strings.Contains(string(out), ObserverTable) {
+	if out, _ := l.Router.Run("nft", "list", "tables"); strings.Contains(string(out), conntrack.ObserverTable) {
 		t.Fatalf("table still there: %s", out)
 	}
 }

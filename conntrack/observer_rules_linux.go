@@ -3,9 +3,8 @@ package conntrack
 import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/vpnpass/vpnpass/vpn"
 	"golang.org/x/sys/unix"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Names inside the observer table.
@@ -122,11 +121,11 @@ func countRules(f obsFamily, d obsDir, portSet, protoSet *nftables.Set, set *nft
 			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(PortNATT)},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(vpn.PortNATT)},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 4},
 			&expr.Cmp{Op: op, Register: 1, Data: []byte{0, 0, 0, 0}},
 		)
-		return append(r, key(imm(f.protoReg, []byte{proto}), imm(f.portReg, be16(PortNATT)))...)
+		return append(r, key(imm(f.protoReg, []byte{proto}), imm(f.portReg, be16(vpn.PortNATT)))...)
 	}
 	ports := append(clone(head),
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
@@ -152,7 +151,7 @@ func portElements() []nftables.SetElement {
 	pairs := []struct {
 		l4   byte
 		port uint16
-	}{{unix.IPPROTO_UDP, PortIKE}, {unix.IPPROTO_UDP, PortL2TP}, {unix.IPPROTO_TCP, PortPPTP}}
+	}{{unix.IPPROTO_UDP, vpn.PortIKE}, {unix.IPPROTO_UDP, vpn.PortL2TP}, {unix.IPPROTO_TCP, vpn.PortPPTP}}
 	out := make([]nftables.SetElement, len(pairs))
 	for i, p := range pairs {
 		out[i] = nftables.SetElement{Key: append(pad4([]byte{p.l4}), pad4(be16(p.port))...)}
@@ -161,7 +160,7 @@ func portElements() []nftables.SetElement {
 }
 
 func protoElements() []nftables.SetElement {
-	return []nftables.SetElement{{Key: []byte{netfilter.ProtoESP}}, {Key: []byte{netfilter.ProtoAH}}, {Key: []byte{netfilter.ProtoGRE}}}
+	return []nftables.SetElement{{Key: []byte{vpn.ProtoESP}}, {Key: []byte{vpn.ProtoAH}}, {Key: []byte{vpn.ProtoGRE}}}
 }
 
 // ifnameKey is an interface name as the kernel compares it: 16 bytes,

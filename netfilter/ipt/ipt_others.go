@@ -4,6 +4,7 @@ package ipt
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -22,7 +23,7 @@ func New(Options) (*Backend, error) { return nil, errNotLinux }
 func (b *Backend) Kind() netfilter.Kind { return netfilter.KindIptablesLegacy }
 
 // Families lists nothing here.
-func (b *Backend) Families() []netfilter.Family { return nil }
+func (b *Backend) Families() []vpn.Family { return nil }
 
 // Plan fails off Linux.
 func (b *Backend) Plan(netfilter.Desired) ([]netfilter.Change, error) { return nil, errNotLinux }
@@ -48,7 +49,7 @@ var _ netfilter.Inspector = (*Inspector)(nil)
 func NewInspector(string) (*Inspector, error) { return nil, errNotLinux }
 
 // Chains fails off Linux.
-func (in *Inspector) Chains(string, netfilter.Family) ([]netfilter.Chain, error) {
+func (in *Inspector) Chains(string, vpn.Family) ([]netfilter.Chain, error) {
 	return nil, errNotLinux
 }
 

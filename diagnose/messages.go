@@ -1,36 +1,10 @@
-package conntrack
+package diagnose
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
-
-// elementMatch is INTERFACE.md's match string of a footprint piece.
-func elementMatch(k VPNKind) string {
-	switch k {
-	case KindIKE:
-		return "udp/500"
-	case KindNATT:
-		return "udp/4500"
-	case KindESP:
-		return "esp"
-	case KindAH:
-		return "ah"
-	case KindGRE:
-		return "gre"
-	case KindPPTP:
-		return "tcp/1723"
-	case KindL2TP:
-		return "udp/1701"
-	case KindOpenVPN:
-		return "udp/1194"
-	case KindWireGuard:
-		return "udp/51820"
-	}
-	return string(k)
-}
 
 // plainMatch says what a match string is, for people who never heard of it.
 var plainMatch = map[string]string{
@@ -57,17 +31,12 @@ func describeMatches(ms []string) string {
 	return strings.Join(parts, " and ")
 }
 
-var protocolName = map[netfilter.Protocol]string{
-	netfilter.IPsec: "IPsec", netfilter.L2TP: "L2TP", netfilter.PPTP: "PPTP",
-	OpenVPN: "OpenVPN", WireGuard: "WireGuard",
-}
-
 // describe renders message and advice of a code from its params. who is
 // "Your device 192.168.1.10" or "This router (…)"; every value used here is
 // also in params so LuCI can build its own translation from the code.
 func describe(code Code, p map[string]any, who string) (string, string) {
 	peer := fmt.Sprint(p["peer"])
-	proto := protocolName[netfilter.Protocol(fmt.Sprint(p["protocol"]))]
+	proto := vpn.Protocol(fmt.Sprint(p["protocol"])).Name()
 	t, ok := texts[code]
 	if !ok {
 		return string(code), ""
@@ -200,7 +169,7 @@ var texts = map[Code]text{
 	},
 	CodeDoubleNAT: {
 		func(who, peer, proto string, p map[string]any) string {
-			if p["nat"] == NATCGNAT {
+			if p["nat"] == vpn.NATCGNAT {
 				return fmt.Sprintf("This router's internet address %v is in the carrier-grade NAT range (100.64.0.0/10): your internet provider translates addresses again, so the VPN crosses two NATs.", p["wan_address"])
 			}
 			// Not "private": the address may be reserved or link-local, or
@@ -208,7 +177,7 @@ var texts = map[Code]text{
 			return fmt.Sprintf("This router's internet-side address %v is not the one the internet sees: another router (or modem) in front of this one translates addresses again (double NAT), so that device needs VPN passthrough too.", p["wan_address"])
 		},
 		func(who, peer, proto string, p map[string]any) string {
-			if p["nat"] == NATCGNAT {
+			if p["nat"] == vpn.NATCGNAT {
 				return "Use NAT-T (UDP 4500), OpenVPN or WireGuard, which cross carrier-grade NAT; for PPTP or raw ESP ask your internet provider for a public IPv4 address."
 			}
 			if up := fmt.Sprint(p["upstream"]); p["upstream"] != nil && up != "" {
