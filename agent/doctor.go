@@ -222,10 +222,9 @@ func (d *Daemon) factsFor(now time.Time) diagnose.Context {
 func dropRules(ps map[vpn.Protocol]netfilter.ProtoStatus) []diagnose.DropRule {
 	var out []diagnose.DropRule
 	for _, p := range vpn.Toggled {
-		fp := vpn.Footprint(p)
-		for i, e := range ps[p].Elements {
-			if (e.Verdict == netfilter.Drop || e.Verdict == netfilter.Reject) && i < len(fp) && e.DecidedBy != nil {
-				out = append(out, diagnose.DropRule{Element: fp[i], Verdict: e.Verdict, DecidedBy: *e.DecidedBy})
+		for _, e := range ps[p].Elements {
+			if (e.Verdict == netfilter.Drop || e.Verdict == netfilter.Reject) && e.DecidedBy != nil {
+				out = append(out, diagnose.DropRule{Element: e.Element, Verdict: e.Verdict, DecidedBy: *e.DecidedBy})
 			}
 		}
 	}

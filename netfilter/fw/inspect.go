@@ -64,7 +64,7 @@ func evaluateProtocols(chains map[vpn.Family][]netfilter.Chain, o InspectOptions
 			ex := netfilter.EvaluateHook(chains[e.Family], lanToWAN(e, o))
 			back := netfilter.EvaluateHook(chains[e.Family], wanToLAN(e, o))
 			ps.Elements = append(ps.Elements, netfilter.ElementStatus{
-				Match: e.Match(), Family: e.Family, Verdict: ex.Verdict, DecidedBy: ex.DecidedBy, Replies: back.Verdict,
+				Element: e, Match: e.Match(), Family: e.Family, Verdict: ex.Verdict, DecidedBy: ex.DecidedBy, Replies: back.Verdict,
 			})
 			if e.Family == vpn.IPv4 {
 				ps.Verdict = netfilter.Worst(ps.Verdict, ex.Verdict)
