@@ -148,19 +148,20 @@ func clone(e []expr.Any) []expr.Any { return append([]expr.Any(nil), e...) }
 
 // portElements are the (protocol . port) pairs counted by port.
 func portElements() []nftables.SetElement {
-	pairs := []struct {
-		l4   byte
-		port uint16
-	}{{unix.IPPROTO_UDP, vpn.PortIKE}, {unix.IPPROTO_UDP, vpn.PortL2TP}, {unix.IPPROTO_TCP, vpn.PortPPTP}}
-	out := make([]nftables.SetElement, len(pairs))
-	for i, p := range pairs {
-		out[i] = nftables.SetElement{Key: append(pad4([]byte{p.l4}), pad4(be16(p.port))...)}
+	var out []nftables.SetElement
+	for _, p := range vpn.ObservedPorts() {
+		out = append(out, nftables.SetElement{Key: append(pad4([]byte{byte(p[0])}), pad4(be16(p[1]))...)})
 	}
 	return out
 }
 
+// protoElements are the IP protocols counted without a port.
 func protoElements() []nftables.SetElement {
-	return []nftables.SetElement{{Key: []byte{vpn.ProtoESP}}, {Key: []byte{vpn.ProtoAH}}, {Key: []byte{vpn.ProtoGRE}}}
+	var out []nftables.SetElement
+	for _, l4 := range vpn.ObservedL4() {
+		out = append(out, nftables.SetElement{Key: []byte{l4}})
+	}
+	return out
 }
 
 // ifnameKey is an interface name as the kernel compares it: 16 bytes,

@@ -79,15 +79,18 @@ type part struct {
 	// toggles; v6only: only in IPv6 (AH authenticates the addresses and so
 	// can never cross an IPv4 NAT).
 	footprint, v6only bool
+	// symmetric: clients send from the well-known port too (IKE, NAT-T,
+	// L2TP).
+	symmetric bool
 }
 
 // parts is the footprint table, per protocol in footprint order.
 var parts = []part{
 	{kind: KindPPTP, proto: PPTP, l4: ProtoTCP, port: PortPPTP, control: true, footprint: true},
 	{kind: KindGRE, proto: PPTP, l4: ProtoGRE, footprint: true},
-	{kind: KindL2TP, proto: L2TP, l4: ProtoUDP, port: PortL2TP, control: true, footprint: true},
-	{kind: KindIKE, proto: IPsec, l4: ProtoUDP, port: PortIKE, control: true, footprint: true},
-	{kind: KindNATT, proto: IPsec, l4: ProtoUDP, port: PortNATT, control: true, footprint: true},
+	{kind: KindL2TP, proto: L2TP, l4: ProtoUDP, port: PortL2TP, control: true, footprint: true, symmetric: true},
+	{kind: KindIKE, proto: IPsec, l4: ProtoUDP, port: PortIKE, control: true, footprint: true, symmetric: true},
+	{kind: KindNATT, proto: IPsec, l4: ProtoUDP, port: PortNATT, control: true, footprint: true, symmetric: true},
 	{kind: KindESP, proto: IPsec, l4: ProtoESP, footprint: true},
 	{kind: KindAH, proto: IPsec, l4: ProtoAH, footprint: true, v6only: true},
 	{kind: KindOpenVPN, proto: OpenVPN, l4: ProtoUDP, port: PortOpenVPN, control: true},
@@ -121,6 +124,17 @@ func (k Kind) Control() bool {
 	for _, p := range parts {
 		if p.kind == k {
 			return p.control
+		}
+	}
+	return false
+}
+
+// Symmetric reports whether clients of the part send from its well-known
+// port too (IKE, NAT-T and L2TP do).
+func (k Kind) Symmetric() bool {
+	for _, p := range parts {
+		if p.kind == k {
+			return p.symmetric
 		}
 	}
 	return false

@@ -29,7 +29,7 @@ type Inspection struct {
 // unknown, so a rule that matches on them makes the verdict uncertain.
 func lanToWAN(e vpn.Element, o InspectOptions) netfilter.Packet {
 	p := netfilter.Packet{Family: e.Family, L4: e.L4, DstPort: e.Port, SrcPort: 40000, CtState: "new", OutIf: o.WANDevice}
-	if e.L4 == vpn.ProtoUDP && (e.Port == 500 || e.Port == 4500 || e.Port == 1701) {
+	if e.Kind().Symmetric() {
 		p.SrcPort = e.Port // IKE, NAT-T and L2TP clients use the well-known port as source too
 	}
 	if len(o.LANDevices) > 0 {

@@ -108,7 +108,7 @@ func fwdSpecs(p vpn.Protocol, mode netfilter.Mode, e vpn.Element, lan, wan strin
 // would also assign the helper to TCP 1723 arriving from any side.
 func helperSpecs(lans, wans []string) []spec {
 	var out []spec
-	tail := []string{"-p", "tcp", "-m", "tcp", "--dport", "1723",
+	tail := []string{"-p", "tcp", "-m", "tcp", "--dport", strconv.Itoa(vpn.PortPPTP),
 		"-m", "comment", "--comment", netfilter.Tag(vpn.PPTP), "-j", "CT", "--helper", "pptp"}
 	for _, lan := range lans {
 		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, concat(ifaces(lan, ""), tail)})

@@ -186,7 +186,7 @@ func appendBound(out []ruleSpec, base ruleSpec, nfp uint8, wan []string) []ruleS
 // helperSpecs assign the pptp helper to LAN-originated and router-originated
 // TCP 1723 (IPv4 only: the helper exists for IPv4 NAT).
 func (c config) helperSpecs() []ruleSpec {
-	base := ruleSpec{proto: vpn.PPTP, nfproto: nfprotoIPv4, l4: vpn.ProtoTCP, port: 1723}
+	base := ruleSpec{proto: vpn.PPTP, nfproto: nfprotoIPv4, l4: vpn.ProtoTCP, port: vpn.PortPPTP}
 	pre, out := base, base
 	pre.kind, pre.lan = kindHelper, c.lan
 	out.kind = kindHelperOut
