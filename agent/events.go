@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -57,7 +58,7 @@ func (d *Daemon) recordWAN(evs []wan.Event) {
 	for _, e := range evs {
 		sev := e.Severity
 		if sev == "" {
-			sev = history.SeverityInfo
+			sev = vpn.SeverityInfo
 		}
 		d.log.Info(e.Message, "kind", e.Kind)
 		d.record(history.Event{Kind: e.Kind, Severity: sev, Message: e.Message, Details: e.Details})

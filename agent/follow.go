@@ -5,6 +5,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // followLocked re-detects the firewalls after a ruleset change and moves our
@@ -44,7 +45,7 @@ func (d *Daemon) followLocked() {
 	}
 	old.Close()
 	d.log.Info("firewall in charge changed: rules moved", "from", from, "to", next.Kind(), "also", det.Also)
-	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: history.SeverityInfo,
+	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityInfo,
 		Message: "The firewall in charge changed (" + string(from) + " → " + string(next.Kind()) + "); vpnpass moved its rules without interrupting connections.",
 		Details: map[string]any{"firewall_from": string(from), "firewall_to": string(next.Kind())}})
 }

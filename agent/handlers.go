@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"time"
 
@@ -51,7 +52,7 @@ func (d *Daemon) handleStatus(ctx context.Context, _ json.RawMessage) (any, erro
 func (d *Daemon) status(ctx context.Context) (Status, error) {
 	d.mu.Lock()
 	cfg, router, mgr := d.cfg, d.router, d.mgr
-	drift := map[netfilter.Protocol]bool{}
+	drift := map[vpn.Protocol]bool{}
 	if mgr != nil {
 		if ch, err := mgr.Plan(cfg.Desired()); err == nil {
 			for _, c := range ch {
@@ -84,7 +85,7 @@ func (d *Daemon) handleSet(ctx context.Context, raw json.RawMessage) (any, error
 	if err := api.DecodeParams(raw, &p); err != nil {
 		return nil, err
 	}
-	proto, err := netfilter.ParseProtocol(p.Protocol)
+	proto, err := vpn.ParseProtocol(p.Protocol)
 	if err != nil {
 		return nil, api.BadParams("%v", err)
 	}
@@ -106,7 +107,7 @@ func (d *Daemon) handleSet(ctx context.Context, raw json.RawMessage) (any, error
 }
 
 // set changes one protocol's mode: apply, persist, record who asked.
-func (d *Daemon) set(p netfilter.Protocol, mode netfilter.Mode, dry bool, by api.Caller) (SetResult, error) {
+func (d *Daemon) set(p vpn.Protocol, mode netfilter.Mode, dry bool, by api.Caller) (SetResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.mgr == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/vpnpass/vpnpass/vpn"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -34,13 +35,13 @@ func TestHistoryHandlerShape(t *testing.T) {
 		{Kind: history.KindAgentStarted, Message: "vpnpass agent started"},
 		{Kind: history.KindPassthroughChanged, Protocol: "ipsec", Message: "ipsec passthrough: default → allow (api)",
 			Details: map[string]any{"from": "default", "to": "allow", "by": "api"}},
-		{Kind: history.KindVPNFinding, Severity: history.SeverityWarning, Protocol: "pptp", Host: "192.168.1.10",
+		{Kind: history.KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "pptp", Host: "192.168.1.10",
 			Peer: "203.0.113.10", Message: "GRE never answered <check> the \"upstream\" & retry\nline two\ttab",
 			Details: map[string]any{"code": "gre-blocked", "count": 3, "ratio": 0.25, "ok": false, "none": nil,
 				"list": []any{"a", 1.5, map[string]any{"z": 1, "a": "<>"}}, "nested": map[string]any{"b": []any{}, "a": map[string]any{}}}},
-		{Kind: history.KindConfigInvalid, Severity: history.SeverityWarning, Message: "日本語のメッセージ \u2028 \U0001F600",
+		{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning, Message: "日本語のメッセージ \u2028 \U0001F600",
 			Details: map[string]any{"file": "/etc/config/vpnpass", "line": 12, "option": "mode", "value": "sometimes"}},
-		{Kind: history.KindError, Severity: history.SeverityError, Message: strings.Repeat("too long ", 4000)}, // truncated by the store
+		{Kind: history.KindError, Severity: vpn.SeverityError, Message: strings.Repeat("too long ", 4000)}, // truncated by the store
 		{Kind: history.KindWANChanged, Message: "empty details", Details: map[string]any{}},
 		{Kind: history.KindNATChanged, Message: "invalid UTF-8 \xff\xfe kept as replacement"},
 	} {
@@ -89,7 +90,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 func BenchmarkHistoryHandlerLast100(b *testing.B) {
 	d, s := historyDaemon(b)
 	for i := 0; i < 5000; i++ {
-		s.Append(history.Event{Kind: history.KindVPNFinding, Severity: history.SeverityWarning, Protocol: "ipsec",
+		s.Append(history.Event{Kind: history.KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "ipsec",
 			Host: "192.168.1.10", Peer: "203.0.113.10",
 			Message: "UDP 4500 never answered: NAT-T is blocked between this router and the server",
 			Details: map[string]any{"code": "natt-blocked", "n": i}})

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 
 	"github.com/vpnpass/vpnpass/agent/config"
@@ -20,12 +21,12 @@ type BackendStatus struct {
 
 // Status is INTERFACE.md's Status object.
 type Status struct {
-	Backend     BackendStatus                                `json:"backend"`
-	Helpers     map[string]helpers.Info                      `json:"helpers"`
-	Protocols   map[netfilter.Protocol]netfilter.ProtoStatus `json:"protocols"`
-	Masquerade  bool                                         `json:"masquerade"`
-	FlowOffload string                                       `json:"flow_offload"`
-	WAN         wan.Nat                                      `json:"wan"`
+	Backend     BackendStatus                          `json:"backend"`
+	Helpers     map[string]helpers.Info                `json:"helpers"`
+	Protocols   map[vpn.Protocol]netfilter.ProtoStatus `json:"protocols"`
+	Masquerade  bool                                   `json:"masquerade"`
+	FlowOffload string                                 `json:"flow_offload"`
+	WAN         wan.Nat                                `json:"wan"`
 }
 
 // Sources are the probes a status is built from; injectable for tests.
@@ -53,7 +54,7 @@ func LiveSources(cfg config.Config, networkConfig string) Sources {
 type StatusInput struct {
 	LANDevices []string
 	Desired    netfilter.Desired
-	Drift      map[netfilter.Protocol]bool
+	Drift      map[vpn.Protocol]bool
 }
 
 // CollectStatus builds a Status: WAN first (the inspection needs its device),

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"io/fs"
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
-	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
@@ -81,7 +81,7 @@ func (d *direct) manager() (*fw.Manager, error) {
 // status is the direct status, with drift measured against the config.
 func (d *direct) status(ctx context.Context) (agent.Status, error) {
 	desired := d.cfg.Desired()
-	drift := map[netfilter.Protocol]bool{}
+	drift := map[vpn.Protocol]bool{}
 	if m, err := d.manager(); err == nil {
 		if ch, err := m.Plan(desired); err == nil {
 			for _, c := range ch {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"strings"
 
@@ -32,7 +33,7 @@ type setParams struct {
 //go:noinline
 func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
 	return func(ctx context.Context, o *opts, env Env) error {
-		p, err := netfilter.ParseProtocol(o.args[0])
+		p, err := vpn.ParseProtocol(o.args[0])
 		if err != nil {
 			return usageError{err.Error()}
 		}
@@ -58,7 +59,7 @@ func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
 
 // setDirect changes one protocol's mode without a daemon: apply, then
 // persist so a daemon started later keeps it.
-func setDirect(ctx context.Context, o *opts, env Env, p netfilter.Protocol, mode netfilter.Mode) (SetResult, error) {
+func setDirect(ctx context.Context, o *opts, env Env, p vpn.Protocol, mode netfilter.Mode) (SetResult, error) {
 	d, err := loadDirect(o, env, true)
 	if err != nil {
 		return SetResult{}, err
@@ -88,7 +89,7 @@ func setDirect(ctx context.Context, o *opts, env Env, p netfilter.Protocol, mode
 	return res, err
 }
 
-func printSet(w io.Writer, p netfilter.Protocol, mode netfilter.Mode, dry bool, res SetResult) error {
+func printSet(w io.Writer, p vpn.Protocol, mode netfilter.Mode, dry bool, res SetResult) error {
 	b := &strings.Builder{}
 	switch {
 	case dry && len(res.Plan) == 0:

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"sort"
 	"strings"
@@ -46,7 +47,7 @@ func printStatus(w io.Writer, st agent.Status) error {
 	}
 	printHelpers(b, st)
 	b.WriteString("\nProtocol  Mode     LAN→WAN   Answers   Decided by\n")
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		ps, ok := st.Protocols[p]
 		if !ok {
 			continue
@@ -83,7 +84,7 @@ func printHelpers(b *strings.Builder, st agent.Status) {
 // worstDecider names what decides the protocol's (worst IPv4) verdict.
 func worstDecider(ps netfilter.ProtoStatus) string {
 	for _, e := range ps.Elements {
-		if e.Family == netfilter.IPv4 && e.Verdict == ps.Verdict && e.DecidedBy != nil {
+		if e.Family == vpn.IPv4 && e.Verdict == ps.Verdict && e.DecidedBy != nil {
 			return e.Match + ":" + decider(e.DecidedBy)
 		}
 	}
@@ -94,7 +95,7 @@ func worstDecider(ps netfilter.ProtoStatus) string {
 func worstReplies(ps netfilter.ProtoStatus) netfilter.Verdict {
 	var v netfilter.Verdict
 	for _, e := range ps.Elements {
-		if e.Family == netfilter.IPv4 && e.Replies != "" {
+		if e.Family == vpn.IPv4 && e.Replies != "" {
 			v = netfilter.Worst(v, e.Replies)
 		}
 	}

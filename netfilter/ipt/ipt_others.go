@@ -5,6 +5,7 @@ package ipt
 import (
 	"github.com/vpnpass/vpnpass/internal/platform"
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // Backend is the iptables backend; on this OS it cannot be opened.
@@ -19,7 +20,7 @@ func New(Options) (*Backend, error) { return nil, platform.ErrNotLinux }
 func (b *Backend) Kind() netfilter.Kind { return netfilter.KindIptablesLegacy }
 
 // Families lists nothing here.
-func (b *Backend) Families() []netfilter.Family { return nil }
+func (b *Backend) Families() []vpn.Family { return nil }
 
 // Plan fails off Linux.
 func (b *Backend) Plan(netfilter.Desired) ([]netfilter.Change, error) {
@@ -49,7 +50,7 @@ var _ netfilter.Inspector = (*Inspector)(nil)
 func NewInspector(string) (*Inspector, error) { return nil, platform.ErrNotLinux }
 
 // Chains fails off Linux.
-func (in *Inspector) Chains(string, netfilter.Family) ([]netfilter.Chain, error) {
+func (in *Inspector) Chains(string, vpn.Family) ([]netfilter.Chain, error) {
 	return nil, platform.ErrNotLinux
 }
 

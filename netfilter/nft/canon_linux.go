@@ -2,13 +2,13 @@ package nft
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
 	"strings"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 
-	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
@@ -140,7 +140,7 @@ func (d *describer) l4(p uint8) (string, int) {
 	pl, ok1 := d.peek(2).(*expr.Payload)
 	c, ok2 := d.peek(3).(*expr.Cmp)
 	if ok1 && ok2 && pl.Base == expr.PayloadBaseTransportHeader && (pl.Offset == 0 || pl.Offset == 2) && pl.Len == 2 &&
-		c.Op == expr.CmpOpEq && len(c.Data) == 2 && (p == netfilter.ProtoTCP || p == netfilter.ProtoUDP) {
+		c.Op == expr.CmpOpEq && len(c.Data) == 2 && (p == vpn.ProtoTCP || p == vpn.ProtoUDP) {
 		dir := "dport"
 		if pl.Offset == 0 {
 			dir = "sport"

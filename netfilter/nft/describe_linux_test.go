@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"testing"
 
 	"github.com/google/nftables"
@@ -13,7 +14,7 @@ import (
 // allSpecs lists every rule a config can produce, in every table family.
 func allSpecs(c config) []ruleSpec {
 	var out []ruleSpec
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		for _, f := range []family{famInet, famIP, famIP6} {
 			out = append(out, c.allowSpecs(p, f)...)
 		}
@@ -83,7 +84,7 @@ func TestRuleComment(t *testing.T) {
 		ud   []byte
 		want string
 	}{
-		{tagUserData(netfilter.PPTP), "vpnpass:pptp"},
+		{tagUserData(vpn.PPTP), "vpnpass:pptp"},
 		{nil, ""},
 		{[]byte{0}, ""},
 		{[]byte{0, 200, 'x'}, ""}, // length beyond the data: ignored, no panic

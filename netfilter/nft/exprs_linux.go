@@ -7,6 +7,7 @@ import (
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/vpnpass/vpnpass/vpn"
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -65,7 +66,7 @@ func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
 		add(meta(expr.MetaKeyNFPROTO), cmpEq([]byte{r.nfproto}))
 	}
 	add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{r.l4}))
-	hasPort := r.l4 == netfilter.ProtoTCP || r.l4 == netfilter.ProtoUDP
+	hasPort := r.l4 == vpn.ProtoTCP || r.l4 == vpn.ProtoUDP
 	port := binaryutil.BigEndian.PutUint16(r.port)
 	switch {
 	case r.kind == kindReply && hasPort:
@@ -94,7 +95,7 @@ func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
 
 // tagUserData is the rule comment as nft stores it (a TLV the `nft list`
 // command shows as `comment "..."`).
-func tagUserData(p netfilter.Protocol) []byte {
+func tagUserData(p vpn.Protocol) []byte {
 	return userdata.AppendString(nil, userdata.TypeComment, netfilter.Tag(p))
 }
 
@@ -120,12 +121,12 @@ func ruleComment(ud []byte) string {
 
 // ruleProto returns the protocol a tagged rule belongs to ("" if untagged,
 // or tagged with a protocol we do not know).
-func ruleProto(r *nftables.Rule) (netfilter.Protocol, bool) {
+func ruleProto(r *nftables.Rule) (vpn.Protocol, bool) {
 	c := ruleComment(r.UserData)
 	if !netfilter.IsOurTag(c) {
 		return "", false
 	}
-	p, err := netfilter.ParseProtocol(c[len(netfilter.TagPrefix):])
+	p, err := vpn.ParseProtocol(c[len(netfilter.TagPrefix):])
 	if err != nil {
 		return "", true
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -44,7 +45,7 @@ func queueRule(conn *nftables.Conn, t *nftables.Table, chain string, r ruleSpec,
 	return nil
 }
 
-func change(action string, t *nftables.Table, chain string, p netfilter.Protocol, rule string) netfilter.Change {
+func change(action string, t *nftables.Table, chain string, p vpn.Protocol, rule string) netfilter.Change {
 	return netfilter.Change{Action: action, Family: familyName(t.Family), Table: t.Name, Chain: chain, Protocol: p, Rule: rule}
 }
 

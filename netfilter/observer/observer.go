@@ -7,25 +7,8 @@
 // of ours.
 package observer
 
-import (
-	"net/netip"
-	"time"
-)
-
 // TableName is the nftables table (family inet) of the observer.
 const TableName = "vpnpass_watch"
 
-// Count is one counter of the observer: packets between one LAN host and one
-// server, keyed by IP protocol and well-known port, since the entry was
-// created; the kernel forgets the entry after Expires without packets.
-// ESP in UDP is counted as (esp, 4500): ESP carried on port 4500, apart
-// from IKE on 4500 (udp, 4500); ESP, AH and GRE have port 0.
-type Count struct {
-	Host, Peer netip.Addr
-	Proto      uint8
-	Port       uint16
-	Answer     bool // the server's answer on its way to the LAN host
-	Packets    uint64
-	Bytes      uint64
-	Expires    time.Duration
-}
+// The counters are vpn.ObserverEntry: the kernel set's key (IP protocol and
+// well-known port) is named by vpn.ObserverElementOf when it is read.

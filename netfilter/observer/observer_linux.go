@@ -3,6 +3,7 @@ package observer
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"os"
 	"time"
@@ -27,7 +28,7 @@ func Ensure(lanDevices []string) error { return Table{}.Ensure(lanDevices) }
 
 // Read reads the observer's counters in the calling thread's namespace; see
 // Table.Read.
-func Read() ([]Count, error) { return Table{}.Read() }
+func Read() ([]vpn.ObserverEntry, error) { return Table{}.Read() }
 
 // Remove removes the observer table of the calling thread's namespace (what
 // netfilter/fw.CleanupAll does); see Table.Remove.
@@ -191,12 +192,12 @@ func (o Table) Remove() error {
 
 // Read returns every counter of the observer. A missing table reads as no
 // entries with an error, so the agent can repair it.
-func (o Table) Read() ([]Count, error) {
+func (o Table) Read() ([]vpn.ObserverEntry, error) {
 	c, err := o.conn()
 	if err != nil {
 		return nil, err
 	}
-	var out []Count
+	var out []vpn.ObserverEntry
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
 			set, err := c.GetSetByName(obsTable, d.setName(f))
@@ -219,17 +220,24 @@ func (o Table) Read() ([]Count, error) {
 
 // parseEntry decodes a key host . peer . proto . port (each field padded to
 // 4 bytes). Addresses and ports are big-endian, as on the wire.
-func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (Count, bool) {
+func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (vpn.ObserverEntry, bool) {
 	if len(e.Key) < f.keyLen {
-		return Count{}, false
+		return vpn.ObserverEntry{}, false
 	}
 	n := int(f.addrLen)
 	host, _ := netip.AddrFromSlice(e.Key[:n])
 	peer, _ := netip.AddrFromSlice(e.Key[n : 2*n])
-	c := Count{Host: host, Peer: peer, Proto: e.Key[f.protoOff], Port: uint16(e.Key[f.protoOff+4])<<8 | uint16(e.Key[f.protoOff+5]),
-		Answer: d.chain == obsChainIn, Expires: e.Expires}
-	if e.Counter != nil {
-		c.Packets, c.Bytes = e.Counter.Packets, e.Counter.Bytes
+	port := uint16(e.Key[f.protoOff+4])<<8 | uint16(e.Key[f.protoOff+5])
+	el, ok := vpn.ObserverElementOf(e.Key[f.protoOff], port)
+	if !ok {
+		return vpn.ObserverEntry{}, false
 	}
-	return c, true
+	entry := vpn.ObserverEntry{Host: host, Peer: peer, Element: el, Direction: vpn.DirOut, Expires: e.Expires}
+	if d.chain == obsChainIn {
+		entry.Direction = vpn.DirIn
+	}
+	if e.Counter != nil {
+		entry.Packets, entry.Bytes = e.Counter.Packets, e.Counter.Bytes
+	}
+	return entry, true
 }

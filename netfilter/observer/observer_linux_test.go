@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/diagnose"
 	"github.com/vpnpass/vpnpass/test/lab"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // The lab helpers below are conntrack's own test helpers (watch_linux_test.go),
@@ -116,23 +118,11 @@ func ensureObserver(t *testing.T, l *lab.Lab) Table {
 }
 
 // entries reads the counters as the diagnosis gets them.
-func entries(t *testing.T, o Table) []conntrack.ObserverEntry {
+func entries(t *testing.T, o Table) []vpn.ObserverEntry {
 	t.Helper()
-	counts, err := o.Read()
+	out, err := o.Read()
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []conntrack.ObserverEntry
-	for _, c := range counts {
-		el, ok := conntrack.ObserverElementOf(c.Proto, c.Port)
-		if !ok {
-			t.Fatalf("counter of an unknown key %+v", c)
-		}
-		dir := conntrack.DirOut
-		if c.Answer {
-			dir = conntrack.DirIn
-		}
-		out = append(out, conntrack.ObserverEntry{Host: c.Host, Peer: c.Peer, Element: el, Direction: dir, Packets: c.Packets})
 	}
 	return out
 }
@@ -152,24 +142,24 @@ func readObserver(t *testing.T, o Table) map[string]uint64 {
 // the tracker turns that into firewall-drops.
 func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 	l := lab.New(t, lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}})
-	serveUDP(t, l, conntrack.PortIKE, conntrack.PortNATT)
+	serveUDP(t, l, vpn.PortIKE, vpn.PortNATT)
 	o := ensureObserver(t, l)
 	events := watching(t, l)
 	waitSync(t, events)
-	tr := conntrack.NewTracker(conntrack.Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
+	tr := diagnose.NewTracker(diagnose.Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
 	tr.Observe(entries(t, o), time.Now())
 
-	if exchange(t, l, l.LAN, conntrack.PortIKE) {
+	if exchange(t, l, l.LAN, vpn.PortIKE) {
 		t.Fatal("UDP 500 passed a forward chain that drops it")
 	}
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, conntrack.PortNATT), ikePayload)
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, conntrack.PortNATT), espInUDPPayload)
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, conntrack.PortNATT), keepalive)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), ikePayload)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), espInUDPPayload)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), keepalive)
 	sendESP(t, l)
 
 	got := readObserver(t, o)
 	prefix := lab.LANHost.String() + " " + lab.Server.String() + " "
-	for _, el := range []conntrack.ObserverElement{conntrack.ObsIKE, conntrack.ObsIKE4500, conntrack.ObsESPInUDP, conntrack.ObsESP} {
+	for _, el := range []vpn.ObserverElement{vpn.ObsIKE, vpn.ObsIKE4500, vpn.ObsESPInUDP, vpn.ObsESP} {
 		if got[prefix+string(el)+" out"] != 1 {
 			t.Errorf("%s out: %d packets, want 1 (all: %v)", el, got[prefix+string(el)+" out"], got)
 		}
@@ -188,8 +178,8 @@ func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	tr.Observe(entries(t, o), time.Now())
-	fs := tr.Judge(conntrack.Context{Now: time.Now().Add(conntrack.QuietAfter + time.Second), RouterNATs: true})
-	if len(fs) != 1 || fs[0].Code != conntrack.CodeFirewallDrops {
+	fs := tr.Judge(diagnose.Context{Now: time.Now().Add(diagnose.QuietAfter + time.Second), RouterNATs: true})
+	if len(fs) != 1 || fs[0].Code != diagnose.CodeFirewallDrops {
 		t.Fatalf("findings %+v, want firewall-drops", fs)
 	}
 }
@@ -198,15 +188,15 @@ func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 // IPv4 and IPv6, and the conntrack entry exists beside the IPv4 counter.
 func TestObserverCountsAnswers(t *testing.T) {
 	l := lab.New(t, lab.Config{IPv6: true})
-	serveUDP(t, l, conntrack.PortIKE)
-	if _, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server6, conntrack.PortL2TP)); err != nil {
+	serveUDP(t, l, vpn.PortIKE)
+	if _, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server6, vpn.PortL2TP)); err != nil {
 		t.Fatal(err)
 	}
 	o := ensureObserver(t, l)
-	if !exchange(t, l, l.LAN, conntrack.PortIKE) {
+	if !exchange(t, l, l.LAN, vpn.PortIKE) {
 		t.Fatal("UDP 500 exchange failed")
 	}
-	if _, _, err := lab.UDPExchange(l.LAN, netip.AddrPortFrom(lab.Server6, conntrack.PortL2TP), []byte("x"), time.Second); err != nil {
+	if _, _, err := lab.UDPExchange(l.LAN, netip.AddrPortFrom(lab.Server6, vpn.PortL2TP), []byte("x"), time.Second); err != nil {
 		t.Fatalf("IPv6 UDP 1701 exchange: %v", err)
 	}
 	got := readObserver(t, o)
@@ -235,9 +225,9 @@ func TestObserverCountsAnswers(t *testing.T) {
 func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
 	lab.RequireBinaries(t, "nft")
 	l := lab.New(t, lab.Config{})
-	serveUDP(t, l, conntrack.PortIKE)
+	serveUDP(t, l, vpn.PortIKE)
 	o := ensureObserver(t, l)
-	exchange(t, l, l.LAN, conntrack.PortIKE)
+	exchange(t, l, l.LAN, vpn.PortIKE)
 	key := lab.LANHost.String() + " " + lab.Server.String() + " udp/500 out"
 	if err := o.Ensure([]string{lab.LANDevice, "lan9"}); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ package observer
 
 import (
 	"github.com/vpnpass/vpnpass/internal/platform"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // Table manages the observer table; only available on Linux.
@@ -13,7 +14,7 @@ type Table struct{ NetNS int }
 func (o Table) Ensure(lanDevices []string) error { return platform.ErrNotLinux }
 
 // Read is only available on Linux.
-func (o Table) Read() ([]Count, error) { return nil, platform.ErrNotLinux }
+func (o Table) Read() ([]vpn.ObserverEntry, error) { return nil, platform.ErrNotLinux }
 
 // Remove is only available on Linux.
 func (o Table) Remove() error { return platform.ErrNotLinux }
@@ -22,7 +23,7 @@ func (o Table) Remove() error { return platform.ErrNotLinux }
 func Ensure(lanDevices []string) error { return platform.ErrNotLinux }
 
 // Read is only available on Linux.
-func Read() ([]Count, error) { return nil, platform.ErrNotLinux }
+func Read() ([]vpn.ObserverEntry, error) { return nil, platform.ErrNotLinux }
 
 // Remove is only available on Linux.
 func Remove() error { return platform.ErrNotLinux }
