@@ -18,29 +18,30 @@ import (
 var errNeedDaemon = exitError{code: ExitNoDaemon, err: errors.New(
 	"the vpnpass daemon is not running: start it (/etc/init.d/vpnpass start, or `vpnpass agent`) or add --direct to act without it")}
 
-// callDaemon calls the daemon; ok is false when no daemon listens.
-func callDaemon(ctx context.Context, o *opts, method string, params, result any) (ok bool, err error) {
+// callDaemon calls method m of the daemon; ok is false when no daemon
+// listens (or --direct).
+func callDaemon[P, R any](ctx context.Context, o *opts, m api.Method[P, R], p P) (res R, ok bool, err error) {
 	if o.direct {
-		return false, nil
+		return res, false, nil
 	}
 	c, err := api.Dial(o.socket)
 	if errors.Is(err, api.ErrNoDaemon) {
-		return false, nil
+		return res, false, nil
 	}
 	if err != nil {
-		return false, err
+		return res, false, err
 	}
 	defer c.Close()
 	c.Caller = &api.Caller{Origin: api.OriginCLI}
-	err = c.Call(ctx, method, params, result)
+	res, err = m.Call(ctx, c, p)
 	if errors.Is(err, api.ErrNoDaemon) {
-		return false, nil
+		return res, false, nil
 	}
 	var ae *api.Error
-	if errors.As(err, &ae) && ae.Code == "bad_params" {
-		return true, usageError{ae.Message}
+	if errors.As(err, &ae) && ae.Code == api.CodeBadParams {
+		return res, true, usageError{ae.Message}
 	}
-	return true, err
+	return res, true, err
 }
 
 // direct is a one-off look at (or change of) the router without a daemon.
@@ -79,7 +80,7 @@ func (d *direct) manager() (*fw.Manager, error) {
 }
 
 // status is the direct status, with drift measured against the config.
-func (d *direct) status(ctx context.Context) (agent.Status, error) {
+func (d *direct) status(ctx context.Context) (api.Status, error) {
 	desired := d.cfg.Desired()
 	drift := map[netfilter.Protocol]bool{}
 	if m, err := d.manager(); err == nil {
@@ -95,9 +96,8 @@ func (d *direct) status(ctx context.Context) (agent.Status, error) {
 
 // lookup asks the daemon and, when none runs (or --direct), makes the same
 // read-only look in this process.
-func lookup[T any](ctx context.Context, o *opts, env Env, method string, params any, look func(*direct) (T, error)) (T, error) {
-	var res T
-	ok, err := callDaemon(ctx, o, method, params, &res)
+func lookup[P, R any](ctx context.Context, o *opts, env Env, m api.Method[P, R], p P, look func(*direct) (R, error)) (R, error) {
+	res, ok, err := callDaemon(ctx, o, m, p)
 	if err != nil || ok {
 		return res, err
 	}

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/agent/wan"
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// Access is the rpcd ACL half a method belongs to: read methods only look,
+// write methods change the router (openwrt/.../acl.d/*.json grant them so).
+type Access string
+
+// Accesses.
+const (
+	Read  Access = "read"
+	Write Access = "write"
+)
+
+// Method is one API method of the contract: its name and access, and as
+// type parameters its params P and result R. The daemon serves it with
+// Handle, the CLI calls it with Call: both sides are checked by the
+// compiler against the same types.
+type Method[P, R any] struct {
+	Name   string
+	Access Access
+}
+
+// NoParams are the params of a method that takes none. Such a method
+// ignores what it is given (as it always has): there is nothing to check.
+type NoParams struct{}
+
+// The methods, in INTERFACE.md's order. Adding one means a line here, its
+// entry in Methods, its params and result types, and its handler; the rpcd
+// signatures and the ACL test follow from Methods.
+var (
+	MethodStatus  = Method[NoParams, Status]{"status", Read}
+	MethodSet     = Method[SetParams, SetResult]{"set", Write}
+	MethodExplain = Method[ExplainParams, netfilter.Explanation]{"explain", Read}
+	MethodDoctor  = Method[DoctorParams, DoctorResult]{"doctor", Read}
+	MethodProbe   = Method[ProbeParams, ProbeResult]{"probe", Read}
+	MethodNat     = Method[NatParams, wan.Nat]{"nat", Read}
+	MethodHistory = Method[HistoryParams, HistoryResult]{"history", Read}
+	MethodReload  = Method[NoParams, ReloadResult]{"reload", Write}
+)
+
+// Spec is a method as the contract table lists it, without its types.
+type Spec struct {
+	Name   string
+	Access Access
+	params reflect.Type
+}
+
+// Methods is the contract: every method the daemon serves, in INTERFACE.md's
+// order. INTERFACE.md also lists `metrics` (result {"text": ...}); it is not
+// implemented yet, and is added here, with its handler, when it is.
+var Methods = []Spec{
+	MethodStatus.Spec(), MethodSet.Spec(), MethodExplain.Spec(), MethodDoctor.Spec(),
+	MethodProbe.Spec(), MethodNat.Spec(), MethodHistory.Spec(), MethodReload.Spec(),
+}
+
+// Spec is the method's entry in the contract table.
+func (m Method[P, R]) Spec() Spec {
+	return Spec{Name: m.Name, Access: m.Access, params: reflect.TypeFor[P]()}
+}
+
+// Lookup finds a method of the contract by name.
+func Lookup(name string) (Spec, bool) {
+	for _, s := range Methods {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
+
+// Call calls the method through c: params encoded from P, the result
+// decoded into R.
+func (m Method[P, R]) Call(ctx context.Context, c *Client, p P) (R, error) {
+	var r R
+	err := c.Call(ctx, m.Name, p, &r)
+	return r, err
+}
+
+// Handle serves the method on s with h, which gets the decoded params.
+func (m Method[P, R]) Handle(s *Server, h func(context.Context, P) (R, error)) {
+	m.HandleEncoded(s, func(ctx context.Context, p P) (any, error) { return h(ctx, p) })
+}
+
+// HandleEncoded is Handle for a handler that returns its result already in
+// R's JSON shape (e.g. stored events as raw JSON): nothing is re-encoded.
+// A test of that handler must show the shape is R's.
+func (m Method[P, R]) HandleEncoded(s *Server, h func(context.Context, P) (any, error)) {
+	s.Handle(m.Name, func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var p P
+		if _, none := any(p).(NoParams); !none {
+			if err := DecodeParams(raw, &p); err != nil {
+				return nil, err
+			}
+		}
+		return h(ctx, p)
+	})
+}
+
+// RPCDSignatures is what the rpcd exec plugin's `list` prints: every method
+// with its params as examples of their types ("str", 32, true), in the
+// order of Methods and of the params' fields (INTERFACE.md).
+func RPCDSignatures() string {
+	b := &strings.Builder{}
+	b.WriteByte('{')
+	for i, s := range Methods {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + s.Name + `":{`)
+		for j := 0; j < s.params.NumField(); j++ {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			f := s.params.Field(j)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			b.WriteString(`"` + name + `":` + rpcdExample(f.Type))
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// rpcdExample is rpcd's way of typing a parameter: an example value. Params
+// types hold strings, booleans and integers only (TestRPCDSignatures).
+func rpcdExample(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return `"str"`
+	case reflect.Bool:
+		return "true"
+	}
+	return "32"
+}
