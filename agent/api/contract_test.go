@@ -57,7 +57,7 @@ func TestACLFilesMatchContract(t *testing.T) {
 	}
 	files := map[string]string{
 		"../../openwrt/luci-app-vpnpass/root/usr/share/rpcd/acl.d/luci-app-vpnpass.json": "luci-app-vpnpass",
-		"../../openwrt/examples/acl.d/vpnpass-remote.json":                                "vpnpass-remote",
+		"../../openwrt/examples/acl.d/vpnpass-remote.json":                               "vpnpass-remote",
 	}
 	for file, group := range files {
 		b, err := os.ReadFile(file)
