@@ -30,12 +30,12 @@ func (d *Daemon) server() *api.Server {
 	return s
 }
 
-func (d *Daemon) handleStatus(ctx context.Context, _ api.NoParams) (api.Status, error) {
+func (d *Daemon) handleStatus(ctx context.Context, _ *api.NoParams) (*api.Status, error) {
 	st, err := d.status(ctx)
 	if err != nil {
-		return st, api.Failed("%v", err)
+		return nil, api.Failed("%v", err)
 	}
-	return st, nil
+	return &st, nil
 }
 
 // status builds the live status with the drift of our rules.
@@ -64,16 +64,17 @@ func (d *Daemon) status(ctx context.Context) (api.Status, error) {
 	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, Desired: cfg.Desired(), Drift: drift})
 }
 
-func (d *Daemon) handleSet(ctx context.Context, p api.SetParams) (api.SetResult, error) {
-	s, err := ParseSetting(p, api.CallerFrom(ctx))
+func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResult, error) {
+	s, err := ParseSetting(*p, api.CallerFrom(ctx))
 	if err != nil {
-		return api.SetResult{}, api.BadParams("%v", err)
+		return nil, api.BadParams("%v", err)
 	}
 	res, err := d.set(s)
 	if err != nil {
-		return res, api.Failed("%v", err)
+		return nil, api.Failed("%v", err)
 	}
-	return WithStatus(ctx, res, s, d.status), nil
+	res = WithStatus(ctx, res, s, d.status)
+	return &res, nil
 }
 
 // set is Set on the daemon's firewall and config, under its lock.
@@ -86,10 +87,10 @@ func (d *Daemon) set(s Setting) (api.SetResult, error) {
 	return Set(SetTarget{Firewall: d.mgr, Config: &d.cfg, ConfigPath: d.opts.ConfigPath, Record: d.record}, s)
 }
 
-func (d *Daemon) handleExplain(_ context.Context, p api.ExplainParams) (netfilter.Explanation, error) {
+func (d *Daemon) handleExplain(_ context.Context, p *api.ExplainParams) (*netfilter.Explanation, error) {
 	pk, err := ExplainPacket(p.Proto, p.Dst, p.Src, p.Dport)
 	if err != nil {
-		return netfilter.Explanation{}, api.BadParams("%v", err)
+		return nil, api.BadParams("%v", err)
 	}
 	d.mu.Lock()
 	pk.OutIf = d.router.WAN.Primary(pk.Family)
@@ -99,26 +100,26 @@ func (d *Daemon) handleExplain(_ context.Context, p api.ExplainParams) (netfilte
 	d.mu.Unlock()
 	ex, err := fw.Explain(pk)
 	if err != nil {
-		return ex, api.Failed("%v", err)
+		return nil, api.Failed("%v", err)
 	}
-	return ex, nil
+	return &ex, nil
 }
 
-func (d *Daemon) handleNat(ctx context.Context, p api.NatParams) (wan.Nat, error) {
+func (d *Daemon) handleNat(ctx context.Context, p *api.NatParams) (*wan.Nat, error) {
 	if d.watcher == nil {
-		return wan.Nat{}, api.NotAvailable("the WAN watch is not running")
+		return nil, api.NotAvailable("the WAN watch is not running")
 	}
 	n, err := d.watcher.Refresh(ctx, p.Probe)
 	if err != nil {
-		return n, api.Failed("%v", err)
+		return nil, api.Failed("%v", err)
 	}
-	return n, nil
+	return &n, nil
 }
 
 // handleHistory answers the stored JSON of the events, which is the Event
 // shape already (TestHistoryHandlerShape): no decoding and re-encoding.
-func (d *Daemon) handleHistory(_ context.Context, p api.HistoryParams) (any, error) {
-	f, err := HistoryFilter(p)
+func (d *Daemon) handleHistory(_ context.Context, p *api.HistoryParams) (any, error) {
+	f, err := HistoryFilter(*p)
 	if err != nil {
 		return nil, api.BadParams("%v", err)
 	}
@@ -151,9 +152,9 @@ func HistoryFilter(p api.HistoryParams) (history.Filter, error) {
 	return f, nil
 }
 
-func (d *Daemon) handleReload(context.Context, api.NoParams) (api.ReloadResult, error) {
+func (d *Daemon) handleReload(context.Context, *api.NoParams) (*api.ReloadResult, error) {
 	d.reload()
-	return api.ReloadResult{Reloaded: true}, nil
+	return &api.ReloadResult{Reloaded: true}, nil
 }
 
 // parseSince takes RFC 3339 or a Go duration back from now ("1h", "30m").
@@ -168,19 +169,19 @@ func parseSince(s string) (time.Time, error) {
 	return time.Now().Add(-dur).UTC(), nil
 }
 
-func (d *Daemon) handleDoctor(_ context.Context, p api.DoctorParams) (api.DoctorResult, error) {
+func (d *Daemon) handleDoctor(_ context.Context, p *api.DoctorParams) (*api.DoctorResult, error) {
 	host, err := parseHost(p.Host)
 	if err != nil {
-		return api.DoctorResult{}, api.BadParams("%v", err)
+		return nil, api.BadParams("%v", err)
 	}
 	if d.doc == nil {
-		return api.DoctorResult{}, api.NotAvailable("the conntrack watch is not running: see the agent's log")
+		return nil, api.NotAvailable("the conntrack watch is not running: see the agent's log")
 	}
 	d.doc.mu.Lock()
 	defer d.doc.mu.Unlock()
 	res := doctorView(d.doc.tracker, host)
 	res.Source = "live"
-	return res, nil
+	return &res, nil
 }
 
 // parseHost validates an optional host address.
@@ -195,15 +196,15 @@ func parseHost(s string) (netip.Addr, error) {
 	return a.Unmap(), nil
 }
 
-func handleProbe(ctx context.Context, p api.ProbeParams) (api.ProbeResult, error) {
-	res, err := RunProbe(ctx, p)
+func handleProbe(ctx context.Context, p *api.ProbeParams) (*api.ProbeResult, error) {
+	res, err := RunProbe(ctx, *p)
 	if errors.Is(err, probe.ErrInvalid) {
-		return res, api.BadParams("%v", err)
+		return nil, api.BadParams("%v", err)
 	}
 	if err != nil {
-		return res, api.Failed("%v", err)
+		return nil, api.Failed("%v", err)
 	}
-	return res, nil
+	return &res, nil
 }
 
 // RunProbe checks a VPN server from the router itself (API and CLI).

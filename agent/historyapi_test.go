@@ -57,7 +57,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 		if err := api.DecodeParams(json.RawMessage(params), &p); err != nil {
 			t.Fatal(err)
 		}
-		got, err := d.handleHistory(context.Background(), p)
+		got, err := d.handleHistory(context.Background(), &p)
 		if err != nil {
 			t.Fatalf("%s: %v", params, err)
 		}
@@ -97,7 +97,7 @@ func BenchmarkHistoryHandlerLast100(b *testing.B) {
 	params := api.HistoryParams{Limit: 100}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := d.handleHistory(context.Background(), params)
+		res, err := d.handleHistory(context.Background(), &params)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,30 +18,30 @@ import (
 var errNeedDaemon = exitError{code: ExitNoDaemon, err: errors.New(
 	"the vpnpass daemon is not running: start it (/etc/init.d/vpnpass start, or `vpnpass agent`) or add --direct to act without it")}
 
-// callDaemon calls method m of the daemon; ok is false when no daemon
-// listens (or --direct).
-func callDaemon[P, R any](ctx context.Context, o *opts, m api.Method[P, R], p P) (res R, ok bool, err error) {
+// callDaemon makes a call of the daemon (typed: an api.Method's Call); ok
+// is false when no daemon listens (or --direct).
+func callDaemon(ctx context.Context, o *opts, call func(*api.Client) error) (ok bool, err error) {
 	if o.direct {
-		return res, false, nil
+		return false, nil
 	}
 	c, err := api.Dial(o.socket)
 	if errors.Is(err, api.ErrNoDaemon) {
-		return res, false, nil
+		return false, nil
 	}
 	if err != nil {
-		return res, false, err
+		return false, err
 	}
 	defer c.Close()
 	c.Caller = &api.Caller{Origin: api.OriginCLI}
-	res, err = m.Call(ctx, c, p)
+	err = call(c)
 	if errors.Is(err, api.ErrNoDaemon) {
-		return res, false, nil
+		return false, nil
 	}
 	var ae *api.Error
 	if errors.As(err, &ae) && ae.Code == api.CodeBadParams {
-		return res, true, usageError{ae.Message}
+		return true, usageError{ae.Message}
 	}
-	return res, true, err
+	return true, err
 }
 
 // direct is a one-off look at (or change of) the router without a daemon.
@@ -96,14 +96,14 @@ func (d *direct) status(ctx context.Context) (api.Status, error) {
 
 // lookup asks the daemon and, when none runs (or --direct), makes the same
 // read-only look in this process.
-func lookup[P, R any](ctx context.Context, o *opts, env Env, m api.Method[P, R], p P, look func(*direct) (R, error)) (R, error) {
-	res, ok, err := callDaemon(ctx, o, m, p)
+func lookup(ctx context.Context, o *opts, env Env, call func(*api.Client) error, look func(*direct) error) error {
+	ok, err := callDaemon(ctx, o, call)
 	if err != nil || ok {
-		return res, err
+		return err
 	}
 	d, err := loadDirect(o, env, false)
 	if err != nil {
-		return res, err
+		return err
 	}
 	return look(d)
 }

@@ -26,7 +26,8 @@ func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
 			return usageError{err.Error()}
 		}
 		params := api.SetParams{Protocol: string(p), Mode: string(mode), DryRun: o.dryRun}
-		res, ok, err := callDaemon(ctx, o, api.MethodSet, params)
+		var res api.SetResult
+		ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodSet.Call(ctx, c, &params, &res) })
 		if err != nil {
 			return err
 		}
@@ -138,12 +139,15 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	ex, err := lookup(ctx, o, env, api.MethodExplain, api.ExplainParams{Proto: o.proto, Dst: o.dst, Dport: o.dport, Src: o.src}, func(d *direct) (netfilter.Explanation, error) {
+	var ex netfilter.Explanation
+	p := api.ExplainParams{Proto: o.proto, Dst: o.dst, Dport: o.dport, Src: o.src}
+	err = lookup(ctx, o, env, func(c *api.Client) error { return api.MethodExplain.Call(ctx, c, &p, &ex) }, func(d *direct) (err error) {
 		pk.OutIf = d.router.WAN.Primary(pk.Family)
 		if len(d.router.LANDevices) > 0 {
 			pk.InIf = d.router.LANDevices[0]
 		}
-		return fw.Explain(pk)
+		ex, err = fw.Explain(pk)
+		return err
 	})
 	if err != nil {
 		return err

@@ -22,7 +22,8 @@ func runHistory(ctx context.Context, o *opts, env Env) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	res, ok, err := callDaemon(ctx, o, api.MethodHistory, p)
+	var res api.HistoryResult
+	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodHistory.Call(ctx, c, &p, &res) })
 	if err != nil {
 		return err
 	}
@@ -70,8 +71,12 @@ func printHistory(w io.Writer, evs []history.Event) error {
 
 // runNat prints the WAN / double-NAT verdict.
 func runNat(ctx context.Context, o *opts, env Env) error {
-	n, err := lookup(ctx, o, env, api.MethodNat, api.NatParams{Probe: o.probe}, func(d *direct) (wan.Nat, error) {
-		return agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
+	var n wan.Nat
+	err := lookup(ctx, o, env, func(c *api.Client) error {
+		return api.MethodNat.Call(ctx, c, &api.NatParams{Probe: o.probe}, &n)
+	}, func(d *direct) (err error) {
+		n, err = agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
+		return err
 	})
 	if err != nil {
 		return err

@@ -17,7 +17,8 @@ func runProbe(ctx context.Context, o *opts, env Env) error {
 	if p.Protocol == "" {
 		p.Protocol = o.proto
 	}
-	res, ok, err := callDaemon(ctx, o, api.MethodProbe, p)
+	var res api.ProbeResult
+	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodProbe.Call(ctx, c, &p, &res) })
 	if err != nil {
 		return err
 	}

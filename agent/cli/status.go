@@ -12,8 +12,12 @@ import (
 )
 
 func runStatus(ctx context.Context, o *opts, env Env) error {
-	st, err := lookup(ctx, o, env, api.MethodStatus, api.NoParams{}, func(d *direct) (api.Status, error) {
-		return d.status(ctx)
+	var st api.Status
+	err := lookup(ctx, o, env, func(c *api.Client) error {
+		return api.MethodStatus.Call(ctx, c, &api.NoParams{}, &st)
+	}, func(d *direct) (err error) {
+		st, err = d.status(ctx)
+		return err
 	})
 	if err != nil {
 		return err
