@@ -62,12 +62,12 @@ type Spec struct {
 // order. INTERFACE.md also lists `metrics` (result {"text": ...}); it is not
 // implemented yet, and is added here, with its handler, when it is.
 var Methods = []Spec{
-	MethodStatus.Spec(), MethodSet.Spec(), MethodExplain.Spec(), MethodDoctor.Spec(),
-	MethodProbe.Spec(), MethodNat.Spec(), MethodHistory.Spec(), MethodReload.Spec(),
+	MethodStatus.spec(), MethodSet.spec(), MethodExplain.spec(), MethodDoctor.spec(),
+	MethodProbe.spec(), MethodNat.spec(), MethodHistory.spec(), MethodReload.spec(),
 }
 
-// Spec is the method's entry in the contract table.
-func (m Method[P, R]) Spec() Spec {
+// spec is the method's entry in the contract table.
+func (m Method[P, R]) spec() Spec {
 	return Spec{Name: m.Name, Access: m.Access, params: reflect.TypeFor[P]().Elem()}
 }
 
