@@ -69,7 +69,7 @@ func setDirect(ctx context.Context, o *opts, env Env, p api.SetParams) (api.SetR
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
 		} else {
-			defer store.Close()
+			defer closeHistory(env, store)
 			t.Record = func(ev history.Event) { recordDirect(env, store, ev) }
 		}
 	}
@@ -82,6 +82,14 @@ func setDirect(ctx context.Context, o *opts, env Env, p api.SetParams) (api.SetR
 
 func recordDirect(env Env, store *history.Store, ev history.Event) {
 	if err := store.Append(ev); err != nil {
+		fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
+	}
+}
+
+// closeHistory writes what was appended (the store batches): a failure
+// shows only here.
+func closeHistory(env Env, store *history.Store) {
+	if err := store.Close(); err != nil {
 		fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
 	}
 }
