@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -100,6 +101,41 @@ func TestLookup(t *testing.T) {
 	for _, name := range []string{"metrics", "frobnicate", "", "STATUS"} {
 		if _, ok := Lookup(name); ok {
 			t.Errorf("Lookup(%q) found a method", name)
+		}
+	}
+}
+
+// rpcDeclare matches the LuCI view's rpc.declare of a vpnpass method and
+// the params it passes.
+var rpcDeclare = regexp.MustCompile(`rpc\.declare\(\{\s*object:\s*'vpnpass',\s*method:\s*'([^']*)'(?:,\s*params:\s*\[([^\]]*)\])?`)
+
+// TestLuCIViewCallsContract: every method the LuCI view declares is in the
+// contract, with params the method has, so a change of the contract cannot
+// leave the page calling what the daemon no longer serves.
+func TestLuCIViewCallsContract(t *testing.T) {
+	b, err := os.ReadFile("../../openwrt/luci-app-vpnpass/htdocs/luci-static/resources/view/vpnpass/overview.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decls := rpcDeclare.FindAllStringSubmatch(string(b), -1)
+	if len(decls) == 0 {
+		t.Fatal("no rpc.declare of a vpnpass method found: has the view's form changed?")
+	}
+	for _, d := range decls {
+		spec, ok := Lookup(d[1])
+		if !ok {
+			t.Errorf("the view declares %q, which the contract does not have", d[1])
+			continue
+		}
+		have := map[string]bool{}
+		for i := 0; i < spec.params.NumField(); i++ {
+			name, _, _ := strings.Cut(spec.params.Field(i).Tag.Get("json"), ",")
+			have[name] = true
+		}
+		for _, p := range strings.Split(d[2], ",") {
+			if p = strings.Trim(strings.TrimSpace(p), "'"); p != "" && !have[p] {
+				t.Errorf("the view passes %q to %s, which has no such param", p, d[1])
+			}
 		}
 	}
 }
