@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -233,30 +234,9 @@ func dropRules(ps map[vpn.Protocol]netfilter.ProtoStatus) []diagnose.DropRule {
 	return out
 }
 
-// DoctorResult is the API's doctor result.
-type DoctorResult struct {
-	Findings []diagnose.Finding `json:"findings"`
-	Sessions []SessionView      `json:"sessions"`
-	// Source says where the findings come from: "live" (the daemon's
-	// watch) or "snapshot" (a one-off conntrack dump without a daemon).
-	Source string `json:"source"`
-}
-
-// SessionView is a session as the API shows it.
-type SessionView struct {
-	Protocol  vpn.Protocol `json:"protocol"`
-	Host      string       `json:"host"`
-	Peer      string       `json:"peer"`
-	Router    bool         `json:"router"`
-	Phase     string       `json:"phase"`
-	FirstSeen time.Time    `json:"first_seen"`
-	LastSeen  time.Time    `json:"last_seen"`
-	Flows     int          `json:"flows"`
-}
-
 // doctorView returns the findings (newest first) and sessions, for one host or all.
-func doctorView(t *diagnose.Tracker, host netip.Addr) DoctorResult {
-	res := DoctorResult{Findings: []diagnose.Finding{}, Sessions: []SessionView{}}
+func doctorView(t *diagnose.Tracker, host netip.Addr) api.DoctorResult {
+	res := api.DoctorResult{Findings: []diagnose.Finding{}, Sessions: []api.SessionView{}}
 	for _, f := range t.Findings() {
 		if !host.IsValid() || f.Host == host.String() {
 			res.Findings = append(res.Findings, f)
@@ -267,7 +247,7 @@ func doctorView(t *diagnose.Tracker, host netip.Addr) DoctorResult {
 		if host.IsValid() && s.Key.Host != host {
 			continue
 		}
-		res.Sessions = append(res.Sessions, SessionView{Protocol: s.Key.Protocol, Host: s.Key.Host.String(),
+		res.Sessions = append(res.Sessions, api.SessionView{Protocol: s.Key.Protocol, Host: s.Key.Host.String(),
 			Peer: s.Key.Peer.String(), Router: s.Router, Phase: s.Phase().String(), FirstSeen: s.FirstSeen.UTC(),
 			LastSeen: s.LastSeen.UTC(), Flows: len(s.Flows)})
 	}

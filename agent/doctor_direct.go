@@ -6,6 +6,7 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 	"time"
 
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
@@ -15,14 +16,14 @@ import (
 // the VPN footprint, judged as it stands now. It cannot know what happened
 // before the dump or what the firewall dropped (no observer history), so the
 // result says source "snapshot".
-func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, host string) (DoctorResult, error) {
+func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, host string) (api.DoctorResult, error) {
 	h, err := parseHost(host)
 	if err != nil {
-		return DoctorResult{}, err
+		return api.DoctorResult{}, err
 	}
 	flows, err := conntrack.DumpFootprint(0)
 	if err != nil {
-		return DoctorResult{}, err
+		return api.DoctorResult{}, err
 	}
 	t := diagnose.NewTracker(classifier(r.LANDevices))
 	now := time.Now()

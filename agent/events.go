@@ -12,9 +12,7 @@ import (
 // the store; we say so in the log (the store records history.reset). If the
 // store cannot be opened at all the daemon runs on without history.
 func (d *Daemon) openHistory() {
-	opts := history.Options{MaxBytes: int64(d.cfg.HistoryMaxKB) << 10,
-		MaxAge: time.Duration(d.cfg.HistoryMaxDays) * 24 * time.Hour}
-	s, err := history.Open(d.cfg.HistoryPath, opts)
+	s, err := history.Open(d.cfg.HistoryPath, historyOptions(d.cfg))
 	d.historyOpen = true
 	early := d.early
 	d.early = nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/history"
 )
 
@@ -25,7 +26,7 @@ func historyDaemon(t testing.TB) (*Daemon, *history.Store) {
 }
 
 // TestHistoryHandlerShape: the history method's result is byte for byte
-// what encoding the decoded events (Store.Query) gives, for every kind of
+// what encoding the decoded events (Store.Query) as api.HistoryResult gives, for every kind of
 // content an event carries, so serving the stored JSON (QueryJSON) changes
 // nothing a client sees.
 func TestHistoryHandlerShape(t *testing.T) {
@@ -53,7 +54,11 @@ func TestHistoryHandlerShape(t *testing.T) {
 	for _, params := range []string{
 		`{}`, `{"limit": 3}`, `{"kind": "vpn."}`, `{"kind": "error"}`, `{"since": "2026-01-02T03:04:07Z"}`, `{"kind": "nothing"}`,
 	} {
-		got, err := d.handleHistory(context.Background(), json.RawMessage(params))
+		var p api.HistoryParams
+		if err := api.DecodeParams(json.RawMessage(params), &p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.handleHistory(context.Background(), &p)
 		if err != nil {
 			t.Fatalf("%s: %v", params, err)
 		}
@@ -61,12 +66,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p struct {
-			Since, Kind string
-			Limit       int
-		}
-		json.Unmarshal([]byte(params), &p)
-		f, err := HistoryFilter(p.Since, p.Kind, p.Limit)
+		f, err := HistoryFilter(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantJSON, _ := json.Marshal(map[string]any{"events": evs})
+		wantJSON, _ := json.Marshal(api.HistoryResult{Events: evs}) // the contract's result type
 		if !bytes.Equal(gotJSON, wantJSON) {
 			t.Errorf("%s:\n got %s\nwant %s", params, gotJSON, wantJSON)
 		}
@@ -95,10 +95,10 @@ func BenchmarkHistoryHandlerLast100(b *testing.B) {
 			Message: "UDP 4500 never answered: NAT-T is blocked between this router and the server",
 			Details: map[string]any{"code": "natt-blocked", "n": i}})
 	}
-	params := json.RawMessage(`{"limit": 100}`)
+	params := api.HistoryParams{Limit: 100}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := d.handleHistory(context.Background(), params)
+		res, err := d.handleHistory(context.Background(), &params)
 		if err != nil {
 			b.Fatal(err)
 		}

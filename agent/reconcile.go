@@ -97,7 +97,7 @@ func (d *Daemon) reload() {
 	}
 	for _, p := range vpn.Toggled {
 		if old.Desired().Mode(p) != d.cfg.Desired().Mode(p) {
-			d.recordModeChange(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), map[string]any{"origin": originConfig}, "config reload")
+			d.record(modeChangeEvent(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), map[string]any{"origin": originConfig}, "config reload"))
 		}
 	}
 }
@@ -105,19 +105,6 @@ func (d *Daemon) reload() {
 // originConfig is the origin of a mode change that came with a config
 // reload (uci commit + reload, LuCI's Save & Apply): no login is known.
 const originConfig = "config"
-
-// recordModeChange records passthrough.changed; details are from, to and
-// who (origin, and user when known: an audit trail for routers an ISP also
-// manages), byText says who for people.
-func (d *Daemon) recordModeChange(p vpn.Protocol, from, to netfilter.Mode, who map[string]any, byText string) {
-	details := map[string]any{"from": string(from), "to": string(to)}
-	for k, v := range who {
-		details[k] = v
-	}
-	d.record(history.Event{Kind: history.KindPassthroughChanged, Severity: vpn.SeverityInfo, Protocol: string(p),
-		Message: string(p) + " passthrough: " + string(from) + " → " + string(to) + " (" + byText + ")",
-		Details: details})
-}
 
 // needsPoll: iptables has no change events, so its backends are polled.
 func (d *Daemon) needsPoll() bool {

@@ -8,13 +8,17 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 func runStatus(ctx context.Context, o *opts, env Env) error {
-	st, err := lookup(ctx, o, env, "status", struct{}{}, func(d *direct) (agent.Status, error) {
-		return d.status(ctx)
+	var st api.Status
+	err := lookup(ctx, o, env, func(c *api.Client) error {
+		return api.MethodStatus.Call(ctx, c, &api.NoParams{}, &st)
+	}, func(d *direct) (err error) {
+		st, err = d.status(ctx)
+		return err
 	})
 	if err != nil {
 		return err
@@ -22,7 +26,7 @@ func runStatus(ctx context.Context, o *opts, env Env) error {
 	return show(o, env, st, printStatus)
 }
 
-func printStatus(w io.Writer, st agent.Status) error {
+func printStatus(w io.Writer, st api.Status) error {
 	b := &strings.Builder{}
 	also := ""
 	if len(st.Backend.Also) > 0 {
@@ -62,7 +66,7 @@ func printStatus(w io.Writer, st agent.Status) error {
 	return err
 }
 
-func printHelpers(b *strings.Builder, st agent.Status) {
+func printHelpers(b *strings.Builder, st api.Status) {
 	names := make([]string, 0, len(st.Helpers))
 	for n := range st.Helpers {
 		names = append(names, n)
