@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/config"
 )
 
 // vpnpassBin is the binary under test, built once per run.
@@ -96,8 +98,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// hostFlashPath is config.Defaults().HistoryPersistPath on the host.
-const hostFlashPath = "/etc/vpnpass/history.db"
+// hostFlashPath is where an agent with the default config keeps its flash
+// copy: on this host, /etc.
+var hostFlashPath = config.Defaults().HistoryPersistPath
 
 // hostFlashCopy names the state of the host's flash copy: absent, or its
 // size and modification time.
