@@ -25,7 +25,7 @@ type SetResult struct {
 	Status  *Status            `json:"status,omitempty"`
 }
 
-// server registers the API methods of INTERFACE.md.
+// server registers the API methods (docs/interface.md#local-api).
 func (d *Daemon) server() *api.Server {
 	s := api.NewServer()
 	s.Logger = d.log

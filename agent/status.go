@@ -19,7 +19,7 @@ type BackendStatus struct {
 	Also []netfilter.Kind `json:"also"`
 }
 
-// Status is INTERFACE.md's Status object.
+// Status is the API's Status object (docs/interface.md#status).
 type Status struct {
 	Backend     BackendStatus                          `json:"backend"`
 	Helpers     map[string]helpers.Info                `json:"helpers"`

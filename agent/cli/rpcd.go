@@ -13,7 +13,8 @@ import (
 )
 
 // rpcdSignatures is what `list` prints: rpcd's exec-plugin protocol, one
-// entry per API method with example-typed parameters (INTERFACE.md).
+// entry per API method with example-typed parameters
+// (docs/interface.md#rpcd-plugin-and-ubus).
 const rpcdSignatures = `{"status":{},"set":{"protocol":"str","mode":"str","dry_run":true},` +
 	`"explain":{"proto":"str","dst":"str","dport":32,"src":"str"},"doctor":{"host":"str"},` +
 	`"probe":{"host":"str","protocol":"str"},"nat":{"probe":true},` +
@@ -22,9 +23,10 @@ const rpcdSignatures = `{"status":{},"set":{"protocol":"str","mode":"str","dry_r
 // rpcdMaxInput bounds what `call` reads from rpcd (the API's own limit).
 const rpcdMaxInput = 64 << 10
 
-// rpcdBudget is how long a `call` may take in all (INTERFACE.md: an answer
-// within 10 s, because LuCI gives up at 20 s and OpenWrt's rpcd -t 30
-// SIGKILLs the plugin, which reaches the caller as a bare ubus status).
+// rpcdBudget is how long a `call` may take in all (an answer within 10 s,
+// docs/interface.md#rpcd-plugin-and-ubus, because LuCI gives up at 20 s
+// and OpenWrt's rpcd -t 30 SIGKILLs the plugin, which reaches the caller
+// as a bare ubus status).
 // The last second of the 10 is left for starting and ending the process on
 // a slow router. A probe of a silent host (7 s) fits.
 const rpcdBudget = 9 * time.Second
