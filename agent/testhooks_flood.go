@@ -19,7 +19,7 @@ import (
 const (
 	floodRateEnv = "VPNPASS_TEST_EVENT_RATE"
 	// kindTestFlood exists only in test builds; the event is otherwise
-	// INTERFACE.md's Event (seq, time, kind, severity, message, details).
+	// the API's Event (seq, time, kind, severity, message, details).
 	kindTestFlood = "test.flood"
 	floodTick     = 10 * time.Millisecond
 )

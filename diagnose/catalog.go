@@ -25,7 +25,7 @@ type Entry struct {
 
 func one(s string) Text { return Text{{Text: s}} }
 
-// Catalog lists every finding code's texts in INTERFACE.md's order.
+// Catalog lists every finding code's texts in the precedence order (docs/interface.md#doctor).
 var Catalog = []Entry{
 	{Code: CodeFirewallDrops,
 		Message:    one("This router's own firewall drops the {what} that {who_lc} sends to {peer}, so the {proto} VPN cannot connect."),

@@ -97,7 +97,7 @@ var rules = []func(facts) (candidate, bool){
 }
 
 // Diagnose judges one session: at most one cause (the most specific by
-// INTERFACE.md's precedence, with the others' facts as evidence), plus
+// the precedence of docs/design.md#the-doctor, with the others' facts as evidence), plus
 // vpn-behind-double-nat or ipv4-sharing beside a failure, or vpn-ok when the
 // session is healthy. An inconclusive session gives nothing.
 func Diagnose(s *Session, ctx Context) []Finding {

@@ -11,7 +11,7 @@ import (
 // Code names a finding; LuCI translates messages by code and params.
 type Code string
 
-// Finding codes (INTERFACE.md "Findings: codes and precedence"). Codes after
+// Finding codes (docs/interface.md#doctor). Codes after
 // CodeOK extend the list where the footprint allows a precise diagnosis.
 const (
 	CodeFirewallDrops      Code = "firewall-drops"
@@ -99,7 +99,7 @@ type Evidence struct {
 	Device  string `json:"device,omitempty"`
 }
 
-// Finding is INTERFACE.md's Finding object.
+// Finding is the API's Finding object (docs/interface.md#doctor).
 type Finding struct {
 	Code      Code
 	Severity  vpn.Severity
@@ -116,7 +116,7 @@ type Finding struct {
 	Evidence  []Evidence
 }
 
-// findingJSON fixes the field names and order of INTERFACE.md; times are
+// findingJSON fixes the field names and order of docs/interface.md#doctor; times are
 // RFC 3339 in UTC.
 type findingJSON struct {
 	Code      Code           `json:"code"`
@@ -134,7 +134,7 @@ type findingJSON struct {
 	Evidence  []Evidence     `json:"evidence"`
 }
 
-// MarshalJSON writes the INTERFACE.md shape.
+// MarshalJSON writes the API's shape.
 func (f Finding) MarshalJSON() ([]byte, error) {
 	j := findingJSON{
 		Code: f.Code, Severity: f.Severity, Protocol: f.Protocol,

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Timing rules of INTERFACE.md: a session is judged once it has been quiet
+// Timing rules (docs/design.md#the-doctor): a session is judged once it has been quiet
 // for QuietAfter or has ended; a request is "never answered" when no reply
 // came within AnswerWithin of the first request.
 const (

@@ -46,7 +46,7 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-// TestPrecedence pins INTERFACE.md's order: firewall-drops > helper-unavailable
+// TestPrecedence pins the order of docs/interface.md#doctor: firewall-drops > helper-unavailable
 // > pptp-no-helper > blocked beyond this router > the rest.
 func TestPrecedence(t *testing.T) {
 	tiers := [][]Code{
@@ -255,7 +255,7 @@ func TestFindingJSONRoundTrip(t *testing.T) {
 		}
 	}
 	if len(keys) != 13 {
-		t.Errorf("%d fields, INTERFACE.md has 13", len(keys))
+		t.Errorf("%d fields, docs/interface.md#doctor has 13", len(keys))
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// State is INTERFACE.md's helper state.
+// State is a helper's state in status (docs/interface.md#status).
 type State string
 
 // Helper states.

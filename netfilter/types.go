@@ -41,7 +41,8 @@ func (d Desired) Mode(p vpn.Protocol) Mode {
 	return ModeDefault
 }
 
-// Kind names a firewall implementation, as INTERFACE.md spells it.
+// Kind names a firewall implementation, as the API spells it
+// (docs/interface.md#status).
 type Kind string
 
 // Firewall kinds.
@@ -124,11 +125,12 @@ type ElementStatus struct {
 	DecidedBy *Decider    `json:"decided_by,omitempty"`
 	// Replies is the verdict the server's answer gets on its way back
 	// (WAN→LAN, established; GRE of a PPTP call as related). An addition to
-	// INTERFACE.md's Proto element: a VPN also fails when answers are dropped.
+	// the normative Proto element (docs/interface.md#status): a VPN also
+	// fails when answers are dropped.
 	Replies Verdict `json:"replies,omitempty"`
 }
 
-// ProtoStatus is INTERFACE.md's Proto object.
+// ProtoStatus is the API's Proto object (docs/interface.md#status).
 type ProtoStatus struct {
 	Mode     Mode            `json:"mode"`
 	Verdict  Verdict         `json:"verdict"`

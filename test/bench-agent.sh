@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures the running agent against DESIGN.md's budgets and prints a table
+# Measures the running agent against docs/design.md#budgets and prints a table
 # (benchmarks only; nothing here asserts a time):
 #  - idle RSS: VmRSS from /proc/<pid>/status of `vpnpass agent` in a lab fw4
 #    router, 5 s after its start, for the host build made like the package's
@@ -45,7 +45,7 @@ awk '
 		printf "%-58s %12s %s\n", what, sprintf(fmt, v) " " unit, budget
 	}
 	END {
-		printf "%-58s %12s %s\n", "measurement (amd64 host)", "measured", "budget (DESIGN.md)"
+		printf "%-58s %12s %s\n", "measurement (amd64 host)", "measured", "budget (docs/design.md)"
 		row("idle RSS, no GOMEMLIMIT", "BenchmarkAgentIdleRSS/no-GOMEMLIMIT|RSS-MiB", 1, "MiB", "%.1f", "<= 12 MiB")
 		row("idle RSS, GOMEMLIMIT=8MiB", "BenchmarkAgentIdleRSS/GOMEMLIMIT=8MiB|RSS-MiB", 1, "MiB", "%.1f", "<= 12 MiB")
 		row("append through the daemon, as fast as it goes", "BenchmarkAgentHistoryAppend/max|events/s", 1, "ev/s", "%.0f", ">= 10000 ev/s")

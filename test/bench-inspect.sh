@@ -3,7 +3,7 @@
 # evaluation of every footprint packet of pptp, l2tp and ipsec, against
 # `nft -j list ruleset` of the same ruleset, in the same namespace and the
 # same benchmark run. Prints wall and CPU time of both with their ratio.
-# DESIGN.md budget: ours <= 0.5 x nft. CPU time (user+system; ours includes
+# docs/design.md#budgets: ours <= 0.5 x nft. CPU time (user+system; ours includes
 # the Go runtime's GC threads) is the steadier figure on a busy machine.
 # Needs root (network namespaces). Usage: test/bench-inspect.sh [benchtime]
 set -euo pipefail

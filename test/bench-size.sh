@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Size of the linux/mips softfloat binary against DESIGN.md's budget (stripped
+# Size of the linux/mips softfloat binary against docs/design.md#budgets (stripped
 # <= 4.5 MiB, xz -9e <= 1.2 MiB), next to the floor: test/testdata/sizefloor,
 # a main that links only the libraries (nftables, go-iptables,
 # mdlayher/netlink, ti-mo/conntrack, bbolt). Builds with the installed Go and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Conntrack storm benchmark (DESIGN.md budgets; a measurement, nothing here
+# Conntrack storm benchmark (docs/design.md#budgets; a measurement, nothing here
 # asserts a time). In one lab run (test/e2e BenchmarkStorm):
 #  - a raw-socket generator inside the LAN namespace sends N new non-VPN UDP
 #    flows per second through the lab router for S seconds (each packet a
@@ -41,7 +41,7 @@ printf '%s\n' "$out" | awk '
 	}
 	END {
 		print ""
-		printf "%-40s %14s  %s\n", "measurement (this host)", "measured", "budget (DESIGN.md)"
+		printf "%-40s %14s  %s\n", "measurement (this host)", "measured", "budget (docs/design.md)"
 		row("new flows through the router", "flows/s", "%.0f", "/s", "10k/s (issue 5), 20k/s (DESIGN)")
 		row("conntrack events (NEW + DESTROY)", "events/s", "%.0f", "/s", "")
 		row("agent CPU (utime+stime)", "agent-CPU-ms", "%.0f", "ms", "")

@@ -2,7 +2,7 @@
 # Times a protocol toggle (one netfilter/nft Apply on the fw4 fixture, in a
 # lab router namespace) against `nft -f` of the same fw4 ruleset in the same
 # kind of namespace (what a fw4 reload does to the kernel), and prints both
-# with their ratio. DESIGN.md budget: toggle <= 10 ms and >= 5x faster.
+# with their ratio. docs/design.md#budgets: toggle <= 10 ms and >= 5x faster.
 # Needs root (network namespaces). Usage: test/bench-toggle.sh [benchtime]
 set -euo pipefail
 cd "$(dirname "$0")/.."

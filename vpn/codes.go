@@ -1,6 +1,7 @@
 package vpn
 
-// Severity of a finding or a history event, as INTERFACE.md spells it.
+// Severity of a finding or a history event, as the API spells it
+// (docs/interface.md#doctor).
 type Severity string
 
 // Severities.
@@ -11,7 +12,7 @@ const (
 	SeverityError   Severity = "error"
 )
 
-// NATCode is the WAN watch's verdict (INTERFACE.md Nat.code); "" when
+// NATCode is the WAN watch's verdict (Nat.code, docs/interface.md#nat); "" when
 // unknown (no IPv4 on the WAN).
 type NATCode string
 

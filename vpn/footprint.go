@@ -2,7 +2,7 @@ package vpn
 
 import "fmt"
 
-// Family is an address family as INTERFACE.md spells it.
+// Family is an address family as the API spells it (docs/interface.md#status).
 type Family string
 
 // Families.
@@ -140,7 +140,7 @@ func (k Kind) Symmetric() bool {
 	return false
 }
 
-// Match is INTERFACE.md's match string of the part (its first entry for a
+// Match is the API's match string of the part (its first entry for a
 // part on several transports): udp/500, esp.
 func (k Kind) Match() string {
 	for _, p := range parts {
@@ -183,7 +183,8 @@ type Element struct {
 	Port   uint16 // destination port for TCP/UDP, 0 otherwise
 }
 
-// Match renders the element as INTERFACE.md's "match" string: udp/500, gre, esp.
+// Match renders the element as the API's "match" string: udp/500, gre,
+// esp (docs/interface.md#status).
 func (e Element) Match() string {
 	switch e.L4 {
 	case ProtoTCP, ProtoUDP:

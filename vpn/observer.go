@@ -6,7 +6,7 @@ import (
 )
 
 // ObserverElement is one piece of footprint the observer table counts
-// (INTERFACE.md's observer evidence "match").
+// (the observer evidence's "match", docs/interface.md#doctor).
 type ObserverElement string
 
 // Observer elements. UDP 4500 is split by its first four payload bytes: zero

@@ -1,7 +1,7 @@
 // Package vpn is the vocabulary of the domain, defined once: the VPN
 // protocols (toggled and observed-only), the pieces of their footprints with
 // IP protocols, ports and match strings, display names, and the NAT and
-// severity codes of INTERFACE.md. It imports nothing of ours, so the
+// severity codes of docs/interface.md. It imports nothing of ours, so the
 // firewall (netfilter), the kernel's flow watch (conntrack), the diagnosis
 // and the agent all speak it. Adding a protocol starts with one entry in
 // protocols and its parts in parts (footprint.go).
@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Protocol is a VPN protocol, as INTERFACE.md spells it.
+// Protocol is a VPN protocol, as the API spells it (docs/interface.md).
 type Protocol string
 
 // The protocols. OpenVPN and WireGuard are only observed: vpnpass diagnoses

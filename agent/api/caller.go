@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// Origins of a request: who asked the daemon (INTERFACE.md,
+// Origins of a request: who asked the daemon (docs/interface.md#local-api,
 // passthrough.changed details). The socket is root-only, so a caller's word
 // is trusted; it is an audit trail, not an authorization.
 const (

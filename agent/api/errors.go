@@ -1,5 +1,5 @@
 // Package api is vpnpass's local API: newline-delimited JSON over a unix
-// socket (INTERFACE.md "Local API"). One JSON object per line, request then
+// socket (docs/interface.md#local-api). One JSON object per line, request then
 // response, several per connection:
 //
 //	{"id": 7, "method": "set", "params": {"protocol": "pptp", "mode": "allow"}}
@@ -16,7 +16,7 @@ import (
 	"fmt"
 )
 
-// Error codes, as INTERFACE.md fixes them.
+// Error codes (docs/interface.md#local-api).
 const (
 	CodeBadRequest    = "bad_request"    // not JSON, not a request, or a line over 64 KiB
 	CodeUnknownMethod = "unknown_method" // no such method

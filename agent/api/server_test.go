@@ -242,7 +242,7 @@ func TestIdleConnectionClosed(t *testing.T) {
 
 func TestDefaultIdleTimeoutIsFiveSeconds(t *testing.T) {
 	if DefaultIdleTimeout != 5*time.Second || durationOr(NewServer().IdleTimeout, DefaultIdleTimeout) != 5*time.Second {
-		t.Fatal("INTERFACE.md: idle connections close after 5 s")
+		t.Fatal("docs/interface.md#local-api: idle connections close after 5 s")
 	}
 }
 

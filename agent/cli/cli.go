@@ -1,6 +1,6 @@
 // Package cli is vpnpass's command line: a thin client of the daemon's local
 // API that falls back to a direct one-off look for read-only commands.
-// Commands, flags, JSON and exit codes follow INTERFACE.md.
+// Commands, flags, JSON and exit codes: docs/interface.md#cli.
 package cli
 
 import (
@@ -17,7 +17,7 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
-// Exit codes (INTERFACE.md).
+// Exit codes (docs/interface.md#cli).
 const (
 	ExitOK       = 0
 	ExitFailed   = 1

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestExitCodes: INTERFACE.md's exit codes and error forms, for the paths
+// TestExitCodes: the exit codes (docs/interface.md#cli) and error forms, for the paths
 // that need no kernel (usage errors, a missing daemon, version, help).
 func TestExitCodes(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "none.sock")

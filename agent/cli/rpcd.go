@@ -15,9 +15,10 @@ import (
 // rpcdMaxInput bounds what `call` reads from rpcd (the API's own limit).
 const rpcdMaxInput = 64 << 10
 
-// rpcdBudget is how long a `call` may take in all (INTERFACE.md: an answer
-// within 10 s, because LuCI gives up at 20 s and OpenWrt's rpcd -t 30
-// SIGKILLs the plugin, which reaches the caller as a bare ubus status).
+// rpcdBudget is how long a `call` may take in all (an answer within 10 s,
+// docs/interface.md#rpcd-plugin-and-ubus, because LuCI gives up at 20 s
+// and OpenWrt's rpcd -t 30 SIGKILLs the plugin, which reaches the caller
+// as a bare ubus status).
 // The last second of the 10 is left for starting and ending the process on
 // a slow router. A probe of a silent host (7 s) fits.
 const rpcdBudget = 9 * time.Second

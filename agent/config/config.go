@@ -55,7 +55,7 @@ type Config struct {
 	Modes               netfilter.Desired `json:"modes"`
 }
 
-// Defaults returns the documented defaults (DESIGN.md "Configuration"): every
+// Defaults returns the documented defaults (docs/interface.md#configuration): every
 // protocol `default`, the observer and conntrack accounting on, history on
 // tmpfs bounded to 512 KiB and 30 days, no active probes.
 func Defaults() Config {

@@ -79,7 +79,7 @@ func TestLoadGolden(t *testing.T) {
 	}
 }
 
-// TestDefaults pins every default of DESIGN.md "Configuration".
+// TestDefaults pins every default of docs/interface.md#configuration.
 func TestDefaults(t *testing.T) {
 	d := Defaults()
 	checks := []struct {
@@ -109,7 +109,8 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%s: default mode %q", p, d.Modes[p])
 		}
 	}
-	// The shipped file (DESIGN.md's example) must load to the defaults plus br-lan.
+	// The normative example configuration (testdata/design.uci, with its
+	// lan_device br-lan) must load to the defaults plus br-lan.
 	cfg, probs, err := Load("testdata/design.uci")
 	if err != nil || len(probs) != 0 {
 		t.Fatalf("design.uci: %v %v", err, probs)

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// Event kinds (INTERFACE.md).
+// Event kinds (docs/interface.md#history).
 const (
 	KindAgentStarted          = "agent.started"
 	KindAgentStopped          = "agent.stopped"
@@ -41,7 +41,7 @@ var Kinds = []string{
 	KindVPNFinding, KindHistoryReset, KindError,
 }
 
-// Event is one immutable history record, in INTERFACE.md's JSON shape.
+// Event is one immutable history record, in the API's JSON shape (docs/interface.md#history).
 // Seq is assigned when the event is committed; Time is UTC.
 type Event struct {
 	Seq      uint64         `json:"seq"`

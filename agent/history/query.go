@@ -10,7 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// DefaultLimit is Query's limit when Filter.Limit is 0 (INTERFACE.md).
+// DefaultLimit is Query's limit when Filter.Limit is 0 (docs/interface.md#history).
 const DefaultLimit = 50
 
 // Filter selects events. Zero fields do not filter.
@@ -39,7 +39,7 @@ func (s *Store) Query(f Filter) ([]Event, error) {
 }
 
 // QueryJSON is Query for the API: each event's JSON exactly as stored (the
-// Event shape of INTERFACE.md, seq included), without decoding it. It is
+// Event shape of docs/interface.md#history, seq included), without decoding it. It is
 // several times faster than Query.
 func (s *Store) QueryJSON(f Filter) ([]json.RawMessage, error) {
 	out := []json.RawMessage{}

@@ -116,7 +116,7 @@ func TestDefaultLimit(t *testing.T) {
 	}
 }
 
-// TestEventJSON pins the JSON shape of INTERFACE.md's Event.
+// TestEventJSON pins the JSON shape of the Event (docs/interface.md#history).
 func TestEventJSON(t *testing.T) {
 	clk := &clock{t: time.Date(2025, 3, 1, 21, 4, 5, 0, time.FixedZone("JST", 9*3600))}
 	s := openT(t, filepath.Join(t.TempDir(), "h.db"), Options{Now: clk.Now})

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Event kinds (INTERFACE.md) and the change words of DESIGN.md carried in
+// Event kinds (docs/interface.md#history) and the change words carried in
 // Details["change"] of a nat.changed event.
 const (
 	KindWANChanged = "wan.changed"

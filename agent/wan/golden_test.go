@@ -13,7 +13,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // TestGoldenJSON pins the JSON of representative verdicts (field names and
-// shapes from INTERFACE.md's Nat, and the wording of messages and advice).
+// shapes of docs/interface.md#nat, and the wording of messages and advice).
 func TestGoldenJSON(t *testing.T) {
 	cases := map[string]Input{
 		"single-nat": {Info: wan("198.51.100.2/24", "198.51.100.1"), PublicRanges: labPublic,
@@ -59,7 +59,7 @@ func TestGoldenJSON(t *testing.T) {
 	}
 }
 
-// TestNatFields checks the JSON keys against INTERFACE.md's Nat object.
+// TestNatFields checks the JSON keys against the Nat object (docs/interface.md#nat).
 func TestNatFields(t *testing.T) {
 	b, err := json.Marshal(Classify(Input{}))
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"slices"
 )
 
-// Class is the kind of the WAN's IPv4 addressing (INTERFACE.md Nat.class).
+// Class is the kind of the WAN's IPv4 addressing (Nat.class, docs/interface.md#nat).
 type Class string
 
 // Classes.
@@ -34,7 +34,7 @@ const (
 	confirmedIGD     = "igd"
 )
 
-// Nat is INTERFACE.md's Nat object. Class and Code are empty when the WAN has
+// Nat is the API's Nat object (docs/interface.md#nat). Class and Code are empty when the WAN has
 // no IPv4 address (down, or IPv6 only without MAP-E/DS-Lite); Message says so.
 type Nat struct {
 	WANDevice     string      `json:"wan_device"`

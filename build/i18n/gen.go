@@ -47,7 +47,7 @@ func region() string {
 		b.WriteString(line(i, len(diagnose.MatchText), "\t"+js(m.Match)+": "+tr(m.Text)))
 	}
 	b.WriteString("};\n\n/*\n * English templates of the doctor's findings, keyed by finding code\n" +
-		" * (INTERFACE.md). Each entry is [ message, advice ]; a text with variants\n" +
+		" * (docs/interface.md#doctor). Each entry is [ message, advice ]; a text with variants\n" +
 		" * is a list of [ param, value, text ], the first that holds wins (value\n * null: the param is set).\n */\nconst FINDING_TEXT = {\n")
 	for i, e := range diagnose.Catalog {
 		advice := e.Advice

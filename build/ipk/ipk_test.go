@@ -348,7 +348,7 @@ func checkLuCIPackage(t *testing.T, root, ipk string) {
 	}
 }
 
-// checkACL: read and write stay apart, as the rpcd ACL of INTERFACE.md says.
+// checkACL: read and write stay apart, as docs/interface.md#rpcd-plugin-and-ubus says.
 func checkACL(t *testing.T, path string) {
 	t.Helper()
 	var acl map[string]struct {

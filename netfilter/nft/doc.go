@@ -1,7 +1,7 @@
 // Package nft is the nftables backend of vpnpass: OpenWrt's fw4 and any
 // plain nftables ruleset, driven over netlink with google/nftables.
 //
-// What it owns (DESIGN.md "Firewall: where our rules must live"):
+// What it owns (docs/design.md#backends):
 //   - the table `inet vpnpass`: the ct helper object `vpnpass_pptp` and its
 //     assignment rules (base chains prerouting and output at priority -150),
 //     and the block rules (base chain forward at +10: a drop in any base

@@ -11,7 +11,7 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
-// benchRules is the size of the synthetic ruleset (DESIGN.md budget:
+// benchRules is the size of the synthetic ruleset (docs/design.md#budgets:
 // inspecting 10k rules takes at most half the time of `nft -j list ruleset`).
 const benchRules = 10000
 

@@ -1,7 +1,7 @@
 package e2e
 
-// Measurements of the running agent in a lab router, against DESIGN.md's
-// budgets (idle RSS <= 12 MiB; >= 10k events/s appended; the last 100
+// Measurements of the running agent in a lab router, against the budgets of
+// docs/design.md#budgets (idle RSS <= 12 MiB; >= 10k events/s appended; the last 100
 // events read in <= 1 ms). They are benchmarks, never assertions: run them
 // with test/bench-agent.sh, which prints the table. Each measures the
 // release build (static, stripped), except where the flood hook is needed.

@@ -15,7 +15,7 @@ import (
 )
 
 // stormOpts shape one storm run. Rate and length come from the
-// environment so test/bench-storm.sh can ask for more (DESIGN.md's budget
+// environment so test/bench-storm.sh can ask for more (docs/design.md#budgets
 // speaks of 20k flows/s): VPNPASS_STORM_RATE (new flows per second,
 // default 10000) and VPNPASS_STORM_SECONDS (default 10).
 type stormOpts struct {
@@ -213,7 +213,7 @@ func TestDoctorUnderStorm(t *testing.T) {
 
 // BenchmarkStorm: one storm, measured against `conntrack -E` consuming it
 // (output to /dev/null) in the same run: the agent's CPU time and RSS, the
-// ratio to conntrack -E (DESIGN.md: agent <= half), and whether the VPN
+// ratio to conntrack -E (docs/design.md#budgets: agent <= half), and whether the VPN
 // session was still diagnosed (vpn-ok = 1). The release build is measured.
 // test/bench-storm.sh prints the table.
 func BenchmarkStorm(b *testing.B) {

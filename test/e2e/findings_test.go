@@ -13,7 +13,7 @@ import (
 // Helpers for the agent-level doctor tests: they ask `vpnpass doctor
 // --json` in the router, as a user (or LuCI through rpcd) would, until the
 // sessions they expect are judged. A session is judged once it has been
-// quiet for 30 s (INTERFACE.md), so these tests take 35-50 s each and run in
+// quiet for 30 s (docs/design.md#the-doctor), so these tests take 35-50 s each and run in
 // parallel.
 
 // judgedWithin is how long a test waits for the agent's judgement after its

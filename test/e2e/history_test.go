@@ -19,7 +19,7 @@ import (
 // floodRate is the synthetic event rate of the kill test (issue 4: 10k/s).
 const floodRate = 10000
 
-// apiEvent is the part of INTERFACE.md's Event the history tests compare.
+// apiEvent is the part of the API's Event the history tests compare.
 type apiEvent struct {
 	Seq      uint64         `json:"seq"`
 	Time     time.Time      `json:"time"`

@@ -14,7 +14,7 @@ import (
 var examples = filepath.Join(repoRoot, "openwrt", "examples")
 
 // TestRemoteACLExample: the ACL shipped for ISPs grants the vpnpass
-// methods (all of INTERFACE.md's, reads apart from writes) and nothing
+// methods (all of the contract's, reads apart from writes) and nothing
 // else: no other ubus object, no uci, no file access.
 func TestRemoteACLExample(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(examples, "acl.d", "vpnpass-remote.json"))

@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// interfaceSignature is INTERFACE.md's `rpcd list`, as the ubus CLI shows a
+// interfaceSignature is the normative `rpcd list`
+// (docs/interface.md#rpcd-plugin-and-ubus), as the ubus CLI shows a
 // signature: "str" is a String, 32 an Integer, true a Boolean.
 var interfaceSignature = map[string]map[string]string{
 	"status":  {},
@@ -21,11 +22,11 @@ var interfaceSignature = map[string]map[string]string{
 	"nat":     {"probe": "Boolean"},
 	"history": {"since": "String", "kind": "String", "limit": "Integer"},
 	"reload":  {},
-	// "metrics": {} is INTERFACE.md's too, but not built yet: it comes with
+	// "metrics": {} is normative too, but not built yet: it comes with
 	// the fleet work (issue 17), which adds it here and to the calls below.
 }
 
-// TestUbusListSignature: real rpcd registers exactly INTERFACE.md's methods
+// TestUbusListSignature: real rpcd registers exactly the contract's methods
 // and argument types from our plugin's `list`.
 func TestUbusListSignature(t *testing.T) {
 	_, r := openWrt(t)
@@ -43,7 +44,7 @@ func TestUbusListSignature(t *testing.T) {
 		got[strings.Trim(name, `"`)] = args
 	}
 	if !reflect.DeepEqual(got, interfaceSignature) {
-		t.Errorf("ubus -v list vpnpass:\n got %v\nwant %v (INTERFACE.md)\n%s", got, interfaceSignature, out)
+		t.Errorf("ubus -v list vpnpass:\n got %v\nwant %v (docs/interface.md)\n%s", got, interfaceSignature, out)
 	}
 }
 
@@ -93,7 +94,7 @@ func TestUbusCallEveryMethod(t *testing.T) {
 		}
 	}
 	if d := lastChange(t, r); d != nil && d["origin"] != "ubus" {
-		t.Errorf("set by `ubus call` recorded details %v, want origin ubus (INTERFACE.md)", d)
+		t.Errorf("set by `ubus call` recorded details %v, want origin ubus (docs/interface.md)", d)
 	}
 	bad := []string{
 		`{"protocol":"bogus","mode":"allow"}`,
@@ -129,7 +130,7 @@ func lastChange(t *testing.T, r *Router) map[string]any {
 	return d
 }
 
-// assertError checks an INTERFACE.md error object (and its code, if given).
+// assertError checks an API error object (docs/interface.md#local-api) (and its code, if given).
 func assertError(t *testing.T, what string, v map[string]any, code string) {
 	t.Helper()
 	e, ok := v["error"].(map[string]any)

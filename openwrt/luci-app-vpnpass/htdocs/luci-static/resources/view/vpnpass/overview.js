@@ -91,7 +91,7 @@ const MATCH_TEXT = {
 
 /*
  * English templates of the doctor's findings, keyed by finding code
- * (INTERFACE.md). Each entry is [ message, advice ]; a text with variants
+ * (docs/interface.md#doctor). Each entry is [ message, advice ]; a text with variants
  * is a list of [ param, value, text ], the first that holds wins (value
  * null: the param is set).
  */
