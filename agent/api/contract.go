@@ -37,7 +37,7 @@ type Method[P, R any] struct {
 // ignores what it is given (as it always has): there is nothing to check.
 type NoParams struct{}
 
-// The methods, in INTERFACE.md's order. Adding one means a line here, its
+// The methods, in docs/interface.md's order. Adding one means a line here, its
 // entry in Methods, its params and result types, and its handler; the rpcd
 // signatures and the ACL test follow from Methods.
 var (
@@ -59,7 +59,7 @@ type Spec struct {
 }
 
 // Methods is the contract: every method the daemon serves, in INTERFACE.md's
-// order. INTERFACE.md also lists `metrics` (result {"text": ...}); it is not
+// order. the normative interface also lists `metrics` (result {"text": ...}); it is not
 // implemented yet, and is added here, with its handler, when it is.
 var Methods = []Spec{
 	MethodStatus.spec(), MethodSet.spec(), MethodExplain.spec(), MethodDoctor.spec(),
@@ -118,7 +118,7 @@ func decodeFor(raw json.RawMessage, p any) error {
 
 // RPCDSignatures is what the rpcd exec plugin's `list` prints: every method
 // with its params as examples of their types ("str", 32, true), in the
-// order of Methods and of the params' fields (INTERFACE.md).
+// order of Methods and of the params' fields (docs/interface.md#rpcd-plugin-and-ubus).
 func RPCDSignatures() string {
 	b := &strings.Builder{}
 	b.WriteByte('{')

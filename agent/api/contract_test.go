@@ -12,7 +12,7 @@ import (
 )
 
 // TestRPCDSignatures: the plugin's `list`, generated from the contract, is
-// byte for byte what it printed when it was written by hand (INTERFACE.md's
+// byte for byte what it printed when it was written by hand (docs/interface.md's
 // list without metrics, which is not implemented).
 func TestRPCDSignatures(t *testing.T) {
 	const want = `{"status":{},"set":{"protocol":"str","mode":"str","dry_run":true},` +

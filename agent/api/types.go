@@ -12,7 +12,7 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
-// The params and results of the methods in Methods, as INTERFACE.md's
+// The params and results of the methods in Methods, as docs/interface.md's
 // method table has them. Params fields are strings, booleans and integers
 // only (rpcd types them by example); a zero value means "not given".
 
@@ -57,7 +57,7 @@ type NatParams struct {
 	Probe bool `json:"probe"`
 }
 
-// HistoryParams filter the events (INTERFACE.md: since is RFC 3339 or a
+// HistoryParams filter the events (docs/interface.md#history: since is RFC 3339 or a
 // duration back from now, kind a kind or a prefix ending in ".").
 type HistoryParams struct {
 	Since string `json:"since"`
@@ -65,7 +65,7 @@ type HistoryParams struct {
 	Limit int    `json:"limit"`
 }
 
-// Status is INTERFACE.md's Status object.
+// Status is the API's Status object (docs/interface.md#status).
 type Status struct {
 	Backend     BackendStatus                          `json:"backend"`
 	Helpers     map[string]helpers.Info                `json:"helpers"`

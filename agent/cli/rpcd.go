@@ -30,7 +30,7 @@ func runRPCD(ctx context.Context, o *opts, env Env) error {
 	switch o.args[0] {
 	case "list":
 		// rpcd's exec-plugin protocol: one entry per method of the contract
-		// with example-typed parameters (INTERFACE.md).
+		// with example-typed parameters (docs/interface.md#rpcd-plugin-and-ubus).
 		_, err := io.WriteString(env.Stdout, api.RPCDSignatures()+"\n")
 		return err
 	case "call":
