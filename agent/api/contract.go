@@ -58,7 +58,7 @@ type Spec struct {
 	params reflect.Type // the struct P points to
 }
 
-// Methods is the contract: every method the daemon serves, in INTERFACE.md's
+// Methods is the contract: every method the daemon serves, in docs/interface.md's
 // order. the normative interface also lists `metrics` (result {"text": ...}); it is not
 // implemented yet, and is added here, with its handler, when it is.
 var Methods = []Spec{
