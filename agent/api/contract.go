@@ -59,7 +59,7 @@ type Spec struct {
 }
 
 // Methods is the contract: every method the daemon serves, in docs/interface.md's
-// order. the normative interface also lists `metrics` (result {"text": ...}); it is not
+// order. The normative interface also lists `metrics` (result {"text": ...}); it is not
 // implemented yet, and is added here, with its handler, when it is.
 var Methods = []Spec{
 	MethodStatus.spec(), MethodSet.spec(), MethodExplain.spec(), MethodDoctor.spec(),
