@@ -69,18 +69,7 @@ type Daemon struct {
 // added and returns. It only fails when it cannot start at all (no
 // permission, socket in use); later failures are logged and recorded.
 func Run(ctx context.Context, o Options) error {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = time.Second
-	}
-	if o.Paths == (Paths{}) {
-		o.Paths = DefaultPaths()
-	}
-	for _, f := range testPaths {
-		f(&o.Paths)
-	}
+	o = o.withDefaults()
 	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1), helps: newHelperCache()}
 	d.cfg = d.loadConfig(config.Defaults(), true)
 	// The socket first: a second daemon must refuse before it touches the
@@ -108,11 +97,45 @@ func Run(ctx context.Context, o Options) error {
 	d.startWAN(ctx, &wg)
 	d.startPersist(ctx, &wg)
 	d.startTestHooks(ctx, &wg)
+	d.installAtStart()
+	d.startDoctor(ctx, &wg)
+	// Serve only now: a client that gets an answer sees the modes applied.
+	// (The socket exists already, so early clients wait in its backlog.)
+	srv := d.server()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
+	d.reconcileLoop(ctx)
+
+	srv.Close()
+	wg.Wait()
+	d.shutdown()
+	return nil
+}
+
+// withDefaults fills what the caller left zero.
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Paths == (Paths{}) {
+		o.Paths = DefaultPaths()
+	}
+	for _, f := range testPaths {
+		f(&o.Paths)
+	}
+	return o
+}
+
+// installAtStart puts the configured modes in place before the API serves.
+func (d *Daemon) installAtStart() {
 	// A restart hands the rules over (runlock.Handover): adopt them as they
 	// are. Otherwise remove whatever an earlier run left (a crash).
-	adopt := runlock.HandingOver(o.SocketPath)
+	adopt := runlock.HandingOver(d.opts.SocketPath)
 	if !adopt {
-		if err := fw.CleanupAll(o.Paths.Root); err != nil {
+		if err := fw.CleanupAll(d.opts.Paths.Root); err != nil {
 			d.fail("cleanup of an earlier run", err)
 		}
 	}
@@ -126,23 +149,11 @@ func Run(ctx context.Context, o Options) error {
 	d.ready = true
 	d.mu.Unlock()
 	if adopt {
-		if err := runlock.EndHandover(o.SocketPath); err != nil {
+		if err := runlock.EndHandover(d.opts.SocketPath); err != nil {
 			d.fail("end the restart handover", err)
 		}
 		d.log.Info("adopted the rules of the agent before (restart)")
 	}
-	d.startDoctor(ctx, &wg)
-	// Serve only now: a client that gets an answer sees the modes applied.
-	// (The socket exists already, so early clients wait in its backlog.)
-	srv := d.server()
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
-	d.reconcileLoop(ctx)
-
-	srv.Close()
-	wg.Wait()
-	d.shutdown()
-	return nil
 }
 
 // setupLocked resolves the router, opens the firewall and applies the modes.
