@@ -177,7 +177,8 @@ func oversizedRequest(t *testing.T, a *agentRun) {
 	}
 }
 
-// badConfig has an invalid value on a known line in each of both sections.
+// badConfig has an invalid value on a known line in each of both sections
+// (history_max_kb on line 6, mode on line 11).
 const badConfig = `config agent 'main'
 	option enabled '1'
 	list lan_device 'br-lan'
@@ -199,7 +200,7 @@ func hupInvalidValue(t *testing.T, a *agentRun) {
 	writeFile(t, a.config, []byte(fmt.Sprintf(badConfig, a.dir)))
 	a.hup(t)
 	evs := a.waitEvents(t, "config.invalid", known+2)
-	want := map[string]int{"history_max_kb": 5, "mode": 10}
+	want := map[string]int{"history_max_kb": 6, "mode": 11}
 	for _, e := range evs[:2] {
 		opt, _ := e.Details["option"].(string)
 		line, _ := e.Details["line"].(float64)
@@ -349,8 +350,8 @@ func TestConfigProblemsAtStart(t *testing.T) {
 	if !got["history_max_kb"] || !got["mode"] {
 		t.Errorf("config.invalid events at start: %+v; want one for history_max_kb and one for mode", evs)
 	}
-	if !strings.Contains(a.log.String(), a.config+":10: vpnpass.ipsec.mode") {
-		t.Errorf("agent log does not name %s:10 vpnpass.ipsec.mode", a.config)
+	if !strings.Contains(a.log.String(), a.config+":11: vpnpass.ipsec.mode") {
+		t.Errorf("agent log does not name %s:11 vpnpass.ipsec.mode", a.config)
 	}
 	if m := a.mode(t, "ipsec"); m != "default" {
 		t.Errorf("ipsec mode %q with an invalid value at start, want the safe default", m)
