@@ -1,0 +1,35 @@
+package pollcost
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+
+	"github.com/vpnpass/vpnpass/agent/cli"
+)
+
+// asCLIEnv makes the test binary run as the vpnpass command (cmd/vpnpass's
+// main): the fallback when no release build of the target is in testdata.
+const asCLIEnv = "VPNPASS_POLLCOST_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCLIEnv) == "1" {
+		os.Exit(runCLI())
+	}
+	os.Exit(m.Run())
+}
+
+// runCLI is cmd/vpnpass's main: the agent must end cleanly on SIGTERM.
+func runCLI() int {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+	go func() { <-ch; cancel() }()
+	code := cli.Main(ctx, os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	cancel()
+	return code
+}
