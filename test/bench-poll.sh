@@ -22,8 +22,9 @@ targets=("$@")
 n=${VPNPASS_POLL_N:-30} interval=${VPNPASS_POLL_INTERVAL_MS:-500} settle=${VPNPASS_POLL_SETTLE_S:-5}
 knobs="VPNPASS_BENCH_POLL=1 VPNPASS_POLL_N=$n VPNPASS_POLL_INTERVAL_MS=$interval VPNPASS_POLL_SETTLE_S=$settle"
 tdir=test/pollcost/testdata
-raw=$(mktemp) logs=$(mktemp -d)
-trap 'rm -rf "$raw" "$logs" "$tdir"/vpnpass-linux-*' EXIT
+raw=$(mktemp) logs=test/artifacts/bench-poll # the full outputs are kept there
+mkdir -p "$logs"
+trap 'rm -rf "$raw" "$tdir"/vpnpass-linux-*' EXIT
 
 # release <goarch> cross-compiles the release build where TestPollCost finds it.
 release() {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 
@@ -22,8 +23,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// cpuProfileEnv names a file for a CPU profile of the CLI run (the agent's,
+// when the test binary is the agent): where its idle CPU goes.
+const cpuProfileEnv = "VPNPASS_POLLCOST_CPUPROFILE"
+
 // runCLI is cmd/vpnpass's main: the agent must end cleanly on SIGTERM.
 func runCLI() int {
+	if path := os.Getenv(cpuProfileEnv); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 1)

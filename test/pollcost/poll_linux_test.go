@@ -85,7 +85,8 @@ func envInt(t *testing.T, key string, def int) int {
 // TestPollCost: see the package comment. Knobs: VPNPASS_POLL_N (polls per
 // client, default 30), VPNPASS_POLL_INTERVAL_MS (between poll starts,
 // default 500), VPNPASS_POLL_SETTLE_S (after the agent's start, default 5),
-// VPNPASS_POLL_FIREWALLS (lab firewalls, default
+// VPNPASS_POLL_AGENT_CPUPROFILE (a file: the agent runs as the test binary
+// and writes its CPU profile there), VPNPASS_POLL_FIREWALLS (lab firewalls, default
 // nftables-drop, which the VMs can build without nft).
 func TestPollCost(t *testing.T) {
 	if os.Getenv("VPNPASS_BENCH_POLL") != "1" {
@@ -126,9 +127,15 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall) {
 		t.Fatal(err)
 	}
 	ag := p.clients[0] // the release build when there is one
+	env := append(os.Environ(), ag.env...)
+	if prof := os.Getenv("VPNPASS_POLL_AGENT_CPUPROFILE"); prof != "" {
+		// Only the test binary can write a profile.
+		ag = p.clients[len(p.clients)-1]
+		env = append(os.Environ(), append(ag.env, cpuProfileEnv+"="+prof)...)
+	}
 	cmd := l.Router.Command(ag.path, "agent", "--config", conf, "--socket", sock)
 	logs := &lab.Buffer{}
-	cmd.Stdout, cmd.Stderr, cmd.Env = logs, logs, append(os.Environ(), ag.env...)
+	cmd.Stdout, cmd.Stderr, cmd.Env = logs, logs, env
 	if err := l.Router.StartCmd(cmd); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +153,7 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall) {
 	idle := agentCPU(t, pid, func() { time.Sleep(time.Duration(p.n) * p.interval) })
 	for _, c := range p.clients {
 		var samples []sample
-		busy := agentCPU(t, pid, func() { samples = p.polls(t, c, sock) })
+		busy := agentCPU(t, pid, func() { samples = p.polls(t, c, sock, logs) })
 		// The idle rate over the same wall time is what the agent spends anyway.
 		idleShare := time.Duration(float64(idle.cpu) * busy.wall.Seconds() / idle.wall.Seconds())
 		perPoll := (busy.cpu - idleShare) / time.Duration(p.n)
@@ -162,7 +169,7 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall) {
 
 // polls runs n polls, one every interval (or back to back when a poll takes
 // longer), and returns their samples.
-func (p plan) polls(t *testing.T, c client, sock string) []sample {
+func (p plan) polls(t *testing.T, c client, sock string, logs *lab.Buffer) []sample {
 	out := make([]sample, 0, p.n)
 	start := time.Now()
 	for i := 0; i < p.n; i++ {
@@ -171,7 +178,12 @@ func (p plan) polls(t *testing.T, c client, sock string) []sample {
 		}
 		s, err := pollOnce(c, sock)
 		if err != nil {
-			t.Fatalf("poll %d with %s: %v", i, c.name, err)
+			walls := make([]string, len(out))
+			for j, s := range out {
+				walls[j] = fmt.Sprintf("%.0f", ms(s.wall))
+			}
+			t.Fatalf("poll %d with %s, %v after the first: %v\nearlier polls' wall ms: %s\nagent log:\n%s",
+				i, c.name, time.Since(start), err, strings.Join(walls, " "), logs.String())
 		}
 		out = append(out, s)
 	}
