@@ -62,11 +62,11 @@ demo: deps build
 ipk: cross
 	VERSION=$(VERSION) ./build/ipk/build.sh
 
-# Refresh the LuCI translation template after changing the view or the menu.
+# Regenerate the LuCI view's protocol names and finding texts from vpn/ and
+# diagnose/catalog.go, then the translation template from the view and the
+# menu (build/i18n's test fails when either is stale).
 i18n:
-	$(GO) run ./build/po2lmo -pot openwrt/luci-app-vpnpass/po/templates/vpnpass.pot \
-	  openwrt/luci-app-vpnpass/htdocs/luci-static/resources/view/vpnpass/overview.js \
-	  openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json
+	$(GO) run ./build/i18n
 
 clean:
 	rm -rf bin dist

@@ -2,10 +2,10 @@ package agent
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"syscall"
 
 	"github.com/vpnpass/vpnpass/agent/history"
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // CtNetlinkPackage is the OpenWrt package with the kernel's conntrack
@@ -29,8 +29,8 @@ const ctNetlinkMessage = "The kernel's connection-tracking interface is missing:
 // tolerateNoCtNetlink wraps the flow-forgetting step of mode changes: without
 // conntrack netlink a mode change must not fail (the rules are in place;
 // only old flows live on), and the cause is said once, naming the package.
-func (d *Daemon) tolerateNoCtNetlink(forget func([]netfilter.Protocol) error) func([]netfilter.Protocol) error {
-	return func(ps []netfilter.Protocol) error {
+func (d *Daemon) tolerateNoCtNetlink(forget func([]vpn.Protocol) error) func([]vpn.Protocol) error {
+	return func(ps []vpn.Protocol) error {
 		err := forget(ps)
 		if err != nil && ctNetlinkMissing(err) {
 			d.noteNoCtNetlink()
@@ -46,6 +46,6 @@ func (d *Daemon) noteNoCtNetlink() {
 		return
 	}
 	d.log.Error(ctNetlinkMessage, "package", CtNetlinkPackage)
-	d.record(history.Event{Kind: history.KindError, Severity: history.SeverityError,
+	d.record(history.Event{Kind: history.KindError, Severity: vpn.SeverityError,
 		Message: ctNetlinkMessage, Details: map[string]any{"package": CtNetlinkPackage}})
 }

@@ -3,14 +3,13 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"log/slog"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // TestModeChangeWithoutCtNetlink: without kmod-nf-conntrack-netlink the
@@ -19,20 +18,20 @@ import (
 // Other errors still fail the step.
 func TestModeChangeWithoutCtNetlink(t *testing.T) {
 	d := &Daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), limit: newLogLimiter(time.Minute)}
-	einval := func([]netfilter.Protocol) error {
+	einval := func([]vpn.Protocol) error {
 		return fmt.Errorf("forget udp dport 500 flows: %w", fmt.Errorf("netlink receive: %w", syscall.EINVAL))
 	}
 	forget := d.tolerateNoCtNetlink(einval)
-	for _, p := range []netfilter.Protocol{netfilter.IPsec, netfilter.PPTP, netfilter.IPsec} {
-		if err := forget([]netfilter.Protocol{p}); err != nil {
+	for _, p := range []vpn.Protocol{vpn.IPsec, vpn.PPTP, vpn.IPsec} {
+		if err := forget([]vpn.Protocol{p}); err != nil {
 			t.Fatalf("mode change of %s fails without conntrack netlink: %v", p, err)
 		}
 	}
 	if len(d.early) != 1 || !strings.Contains(d.early[0].Message, CtNetlinkPackage) {
 		t.Fatalf("events %+v, want exactly one naming %s", d.early, CtNetlinkPackage)
 	}
-	perm := d.tolerateNoCtNetlink(func([]netfilter.Protocol) error { return fmt.Errorf("forget: %w", syscall.EPERM) })
-	if err := perm([]netfilter.Protocol{netfilter.L2TP}); !errors.Is(err, syscall.EPERM) {
+	perm := d.tolerateNoCtNetlink(func([]vpn.Protocol) error { return fmt.Errorf("forget: %w", syscall.EPERM) })
+	if err := perm([]vpn.Protocol{vpn.L2TP}); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("another error was swallowed: %v", err)
 	}
 }

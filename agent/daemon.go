@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"log/slog"
 	"strconv"
@@ -19,7 +20,6 @@ import (
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/agent/runlock"
 	"github.com/vpnpass/vpnpass/agent/wan"
-	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
@@ -102,7 +102,7 @@ func Run(ctx context.Context, o Options) error {
 	d.openHistory()
 	defer d.closeHistory()
 	defer d.persistHistory()
-	d.record(history.Event{Kind: history.KindAgentStarted, Severity: history.SeverityInfo, Message: "vpnpass agent started"})
+	d.record(history.Event{Kind: history.KindAgentStarted, Severity: vpn.SeverityInfo, Message: "vpnpass agent started"})
 
 	var wg sync.WaitGroup
 	d.startWAN(ctx, &wg)
@@ -186,7 +186,7 @@ func (d *Daemon) shutdown() {
 	defer d.mu.Unlock()
 	if runlock.HandingOver(d.opts.SocketPath) {
 		d.closeManager()
-		d.record(history.Event{Kind: history.KindAgentStopped, Severity: history.SeverityInfo,
+		d.record(history.Event{Kind: history.KindAgentStopped, Severity: vpn.SeverityInfo,
 			Message: "vpnpass agent stopped for a restart; its rules stay for the next agent"})
 		return
 	}
@@ -198,10 +198,7 @@ func (d *Daemon) shutdown() {
 	if err := fw.CleanupAll(d.opts.Paths.Root); err != nil {
 		d.fail("final cleanup", err)
 	}
-	if err := conntrack.RemoveObserver(); err != nil {
-		d.fail("remove the observer table", err)
-	}
-	d.record(history.Event{Kind: history.KindAgentStopped, Severity: history.SeverityInfo, Message: "vpnpass agent stopped; its rules were removed"})
+	d.record(history.Event{Kind: history.KindAgentStopped, Severity: vpn.SeverityInfo, Message: "vpnpass agent stopped; its rules were removed"})
 }
 
 // loadConfig reads the config; bad values are logged with their line and
@@ -218,7 +215,7 @@ func (d *Daemon) loadConfig(last config.Config, first bool) config.Config {
 	}
 	for _, p := range problems {
 		d.log.Warn("config problem", "problem", p.String())
-		d.record(history.Event{Kind: history.KindConfigInvalid, Severity: history.SeverityWarning,
+		d.record(history.Event{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning,
 			Message: p.String(), Details: map[string]any{"file": p.File, "line": p.Line, "option": p.Option, "value": p.Value}})
 	}
 	return cfg
@@ -234,7 +231,7 @@ func (d *Daemon) fail(step string, err error) {
 		return
 	}
 	d.log.Error(step, "err", err, "suppressed", suppressed)
-	ev := history.Event{Kind: history.KindError, Severity: history.SeverityError,
+	ev := history.Event{Kind: history.KindError, Severity: vpn.SeverityError,
 		Message: "could not " + step + ": " + err.Error()}
 	if suppressed > 0 {
 		ev.Message += " (" + strconv.Itoa(suppressed) + " more like it in the last " + d.limit.every.String() + ")"

@@ -1,13 +1,18 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/observer"
+
 	"context"
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -25,8 +30,8 @@ const (
 // use: the doctor goroutine feeds it and the API reads under mu.
 type doctor struct {
 	mu        sync.Mutex
-	tracker   *conntrack.Tracker
-	facts     conntrack.Context
+	tracker   *diagnose.Tracker
+	facts     diagnose.Context
 	factsAt   time.Time
 	observing bool
 	stats     func() conntrack.WatchStats
@@ -38,29 +43,29 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	d.mu.Lock()
 	cfg, router := d.cfg, d.router
 	d.mu.Unlock()
-	doc := &doctor{tracker: conntrack.NewTracker(classifier(router.LANDevices))}
+	doc := &doctor{tracker: diagnose.NewTracker(classifier(router.LANDevices))}
 	if cfg.Accounting {
 		if changed, err := conntrack.EnableAccounting(); err != nil {
 			d.fail("turn on conntrack accounting", err)
 		} else if changed {
-			d.record(history.Event{Kind: history.KindConntrackAccountingOn, Severity: history.SeverityInfo,
+			d.record(history.Event{Kind: history.KindConntrackAccountingOn, Severity: vpn.SeverityInfo,
 				Message: "Turned on packet counting per connection (net.netfilter.nf_conntrack_acct), so vpnpass can tell \"sent but never answered\" from the counts."})
 		}
 	}
 	if cfg.Observe && len(router.LANDevices) > 0 {
-		if err := conntrack.EnsureObserver(router.LANDevices); err != nil {
+		if err := observer.Ensure(router.LANDevices); err != nil {
 			d.fail("install the observer table", err)
 		} else {
 			doc.observing = true
 			// The baseline now, before new traffic: the tracker's first
 			// snapshot only records what was counted before it existed.
-			if entries, err := conntrack.ReadObserver(); err == nil {
+			if entries, err := readObserverCounts(); err == nil {
 				doc.tracker.Observe(entries, time.Now())
 			}
 		}
 	}
 	w := conntrack.NewWatcher(conntrack.WatchConfig{OnOverrun: func(st conntrack.WatchStats) {
-		d.record(history.Event{Kind: history.KindConntrackOverrun, Severity: history.SeverityWarning,
+		d.record(history.Event{Kind: history.KindConntrackOverrun, Severity: vpn.SeverityWarning,
 			Message: "Too many new connections at once: some connection notifications were lost; vpnpass re-read the connection table and carries on.",
 			Details: map[string]any{"overruns": st.Overruns, "resyncs": st.Resyncs}})
 	}})
@@ -85,8 +90,8 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 }
 
 // classifier tells LAN hosts from the router's own addresses.
-func classifier(lans []string) conntrack.Classifier {
-	var c conntrack.Classifier
+func classifier(lans []string) diagnose.Classifier {
+	var c diagnose.Classifier
 	for _, name := range lans {
 		if ifc, err := net.InterfaceByName(name); err == nil {
 			addrs, _ := ifc.Addrs()
@@ -146,7 +151,7 @@ func (d *Daemon) judge(now time.Time) {
 	doc.tracker.Expire(now)
 	doc.mu.Unlock()
 	for _, f := range changed {
-		d.record(history.Event{Kind: history.KindVPNFinding, Severity: string(f.Severity), Protocol: string(f.Protocol),
+		d.record(history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
 			Details: map[string]any{"code": string(f.Code), "advice": f.Advice, "params": f.Params}})
 	}
@@ -155,7 +160,7 @@ func (d *Daemon) judge(now time.Time) {
 // readObserver reads the observer's counters (nil when not observing). A
 // table someone removed is put back once and read again; the monitor's repair
 // usually got there first.
-func (d *Daemon) readObserver() []conntrack.ObserverEntry {
+func (d *Daemon) readObserver() []vpn.ObserverEntry {
 	doc := d.doc
 	doc.mu.Lock()
 	observing := doc.observing
@@ -163,14 +168,14 @@ func (d *Daemon) readObserver() []conntrack.ObserverEntry {
 	if !observing {
 		return nil
 	}
-	entries, err := conntrack.ReadObserver()
+	entries, err := readObserverCounts()
 	if err == nil {
 		return entries
 	}
 	d.mu.Lock()
 	d.ensureObserverLocked()
 	d.mu.Unlock()
-	if entries, err = conntrack.ReadObserver(); err != nil {
+	if entries, err = readObserverCounts(); err != nil {
 		d.fail("read the observer", err)
 	}
 	return entries
@@ -178,7 +183,7 @@ func (d *Daemon) readObserver() []conntrack.ObserverEntry {
 
 // factsFor returns what the diagnosis needs to know about this router,
 // refreshed every factsEvery.
-func (d *Daemon) factsFor(now time.Time) conntrack.Context {
+func (d *Daemon) factsFor(now time.Time) diagnose.Context {
 	doc := d.doc
 	doc.mu.Lock()
 	fresh := now.Sub(doc.factsAt) < factsEvery
@@ -193,14 +198,14 @@ func (d *Daemon) factsFor(now time.Time) conntrack.Context {
 	doc.mu.Lock()
 	observing := doc.observing
 	doc.mu.Unlock()
-	facts = conntrack.Context{Observing: observing, HostInfo: hostNamer(DefaultLeases)}
+	facts = diagnose.Context{Observing: observing, HostInfo: hostNamer(DefaultLeases)}
 	if d.watcher != nil {
 		if n, ok := d.watcher.Current(); ok {
-			facts.NAT = conntrack.NATVerdict{Code: string(n.Code), Class: string(n.Class), Device: n.WANDevice,
+			facts.NAT = diagnose.NATVerdict{Code: n.Code, Class: string(n.Class), Device: n.WANDevice,
 				Address: first(n.Addresses), Upstream: upstreamName(n.Upstream.Model, n.Upstream.Address)}
 		}
 	}
-	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: router.LANDevices, WANDevice: router.WAN.Primary(netfilter.IPv4), Desired: desired}); err == nil {
+	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: router.LANDevices, WANDevice: router.WAN.Primary(vpn.IPv4), Desired: desired}); err == nil {
 		facts.RouterNATs = ins.Masquerade
 		facts.Drops = dropRules(ins.Protocols)
 		facts.PPTPAssigned = len(ins.PPTPAssignedBy) > 0
@@ -217,43 +222,21 @@ func (d *Daemon) factsFor(now time.Time) conntrack.Context {
 }
 
 // dropRules lists the footprint elements this router's firewall drops.
-func dropRules(ps map[netfilter.Protocol]netfilter.ProtoStatus) []conntrack.DropRule {
-	var out []conntrack.DropRule
-	for _, p := range netfilter.Protocols {
-		fp := netfilter.Footprint(p)
-		for i, e := range ps[p].Elements {
-			if (e.Verdict == netfilter.Drop || e.Verdict == netfilter.Reject) && i < len(fp) && e.DecidedBy != nil {
-				out = append(out, conntrack.DropRule{Element: fp[i], Verdict: e.Verdict, DecidedBy: *e.DecidedBy})
+func dropRules(ps map[vpn.Protocol]netfilter.ProtoStatus) []diagnose.DropRule {
+	var out []diagnose.DropRule
+	for _, p := range vpn.Toggled {
+		for _, e := range ps[p].Elements {
+			if (e.Verdict == netfilter.Drop || e.Verdict == netfilter.Reject) && e.DecidedBy != nil {
+				out = append(out, diagnose.DropRule{Element: e.Element, Verdict: e.Verdict, DecidedBy: *e.DecidedBy})
 			}
 		}
 	}
 	return out
 }
 
-// DoctorResult is the API's doctor result.
-type DoctorResult struct {
-	Findings []conntrack.Finding `json:"findings"`
-	Sessions []SessionView       `json:"sessions"`
-	// Source says where the findings come from: "live" (the daemon's
-	// watch) or "snapshot" (a one-off conntrack dump without a daemon).
-	Source string `json:"source"`
-}
-
-// SessionView is a session as the API shows it.
-type SessionView struct {
-	Protocol  netfilter.Protocol `json:"protocol"`
-	Host      string             `json:"host"`
-	Peer      string             `json:"peer"`
-	Router    bool               `json:"router"`
-	Phase     string             `json:"phase"`
-	FirstSeen time.Time          `json:"first_seen"`
-	LastSeen  time.Time          `json:"last_seen"`
-	Flows     int                `json:"flows"`
-}
-
 // doctorView returns the findings (newest first) and sessions, for one host or all.
-func doctorView(t *conntrack.Tracker, host netip.Addr) DoctorResult {
-	res := DoctorResult{Findings: []conntrack.Finding{}, Sessions: []SessionView{}}
+func doctorView(t *diagnose.Tracker, host netip.Addr) api.DoctorResult {
+	res := api.DoctorResult{Findings: []diagnose.Finding{}, Sessions: []api.SessionView{}}
 	for _, f := range t.Findings() {
 		if !host.IsValid() || f.Host == host.String() {
 			res.Findings = append(res.Findings, f)
@@ -264,7 +247,7 @@ func doctorView(t *conntrack.Tracker, host netip.Addr) DoctorResult {
 		if host.IsValid() && s.Key.Host != host {
 			continue
 		}
-		res.Sessions = append(res.Sessions, SessionView{Protocol: s.Key.Protocol, Host: s.Key.Host.String(),
+		res.Sessions = append(res.Sessions, api.SessionView{Protocol: s.Key.Protocol, Host: s.Key.Host.String(),
 			Peer: s.Key.Peer.String(), Router: s.Router, Phase: s.Phase().String(), FirstSeen: s.FirstSeen.UTC(),
 			LastSeen: s.LastSeen.UTC(), Flows: len(s.Flows)})
 	}

@@ -2,11 +2,13 @@ package agent
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/vpn"
 	"time"
 
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/conntrack"
-	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
@@ -14,30 +16,30 @@ import (
 // the VPN footprint, judged as it stands now. It cannot know what happened
 // before the dump or what the firewall dropped (no observer history), so the
 // result says source "snapshot".
-func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, host string) (DoctorResult, error) {
+func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, host string) (api.DoctorResult, error) {
 	h, err := parseHost(host)
 	if err != nil {
-		return DoctorResult{}, err
+		return api.DoctorResult{}, err
 	}
 	flows, err := conntrack.DumpFootprint(0)
 	if err != nil {
-		return DoctorResult{}, err
+		return api.DoctorResult{}, err
 	}
-	t := conntrack.NewTracker(classifier(r.LANDevices))
+	t := diagnose.NewTracker(classifier(r.LANDevices))
 	now := time.Now()
 	for _, f := range flows {
 		t.Apply(conntrack.Event{Type: conntrack.EventDump, Flow: f, Time: now})
 	}
 	t.Apply(conntrack.Event{Type: conntrack.EventSyncDone, Time: now})
-	facts := conntrack.Context{HostInfo: hostNamer(DefaultLeases)}
-	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WAN.Primary(netfilter.IPv4), Desired: cfg.Desired()}); err == nil {
+	facts := diagnose.Context{HostInfo: hostNamer(DefaultLeases)}
+	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WAN.Primary(vpn.IPv4), Desired: cfg.Desired()}); err == nil {
 		facts.RouterNATs, facts.Drops, facts.PPTPAssigned = ins.Masquerade, dropRules(ins.Protocols), len(ins.PPTPAssignedBy) > 0
 	}
 	if n, err := LiveSources(cfg, p.Network).WAN(ctx, false); err == nil {
-		facts.NAT = conntrack.NATVerdict{Code: string(n.Code), Class: string(n.Class), Device: n.WANDevice, Address: first(n.Addresses)}
+		facts.NAT = diagnose.NATVerdict{Code: n.Code, Class: string(n.Class), Device: n.WANDevice, Address: first(n.Addresses)}
 	}
 	// Judge everything as it stands: a snapshot has no later to wait for.
-	facts.Now = now.Add(conntrack.QuietAfter)
+	facts.Now = now.Add(diagnose.QuietAfter)
 	t.Judge(facts)
 	res := doctorView(t, h)
 	res.Source = "snapshot"

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -11,9 +12,7 @@ import (
 // the store; we say so in the log (the store records history.reset). If the
 // store cannot be opened at all the daemon runs on without history.
 func (d *Daemon) openHistory() {
-	opts := history.Options{MaxBytes: int64(d.cfg.HistoryMaxKB) << 10,
-		MaxAge: time.Duration(d.cfg.HistoryMaxDays) * 24 * time.Hour}
-	s, err := history.Open(d.cfg.HistoryPath, opts)
+	s, err := history.Open(d.cfg.HistoryPath, historyOptions(d.cfg))
 	d.historyOpen = true
 	early := d.early
 	d.early = nil
@@ -57,7 +56,7 @@ func (d *Daemon) recordWAN(evs []wan.Event) {
 	for _, e := range evs {
 		sev := e.Severity
 		if sev == "" {
-			sev = history.SeverityInfo
+			sev = vpn.SeverityInfo
 		}
 		d.log.Info(e.Message, "kind", e.Kind)
 		d.record(history.Event{Kind: e.Kind, Severity: sev, Message: e.Message, Details: e.Details})

@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -11,7 +12,7 @@ import (
 // ExplainPacket validates explain's flags into a LAN→WAN packet.
 func ExplainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) {
 	var pk netfilter.Packet
-	l4 := map[string]uint8{"udp": netfilter.ProtoUDP, "tcp": netfilter.ProtoTCP, "gre": netfilter.ProtoGRE, "esp": netfilter.ProtoESP, "ah": netfilter.ProtoAH}
+	l4 := map[string]uint8{"udp": vpn.ProtoUDP, "tcp": vpn.ProtoTCP, "gre": vpn.ProtoGRE, "esp": vpn.ProtoESP, "ah": vpn.ProtoAH}
 	var ok bool
 	if pk.L4, ok = l4[proto]; !ok {
 		return pk, fmt.Errorf("proto %q: must be one of udp, tcp, gre, esp, ah", proto)
@@ -20,9 +21,9 @@ func ExplainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) 
 	if err != nil {
 		return pk, fmt.Errorf("dst %q: must be an IP address", dst)
 	}
-	pk.Dst, pk.Family = a.Unmap(), netfilter.IPv4
+	pk.Dst, pk.Family = a.Unmap(), vpn.IPv4
 	if a.Is6() && !a.Is4In6() {
-		pk.Family = netfilter.IPv6
+		pk.Family = vpn.IPv6
 	}
 	if src != "" {
 		s, err := netip.ParseAddr(src)
@@ -31,7 +32,7 @@ func ExplainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) 
 		}
 		pk.Src = s.Unmap()
 	}
-	if (pk.L4 == netfilter.ProtoUDP || pk.L4 == netfilter.ProtoTCP) && (dport < 1 || dport > 65535) {
+	if (pk.L4 == vpn.ProtoUDP || pk.L4 == vpn.ProtoTCP) && (dport < 1 || dport > 65535) {
 		return pk, errors.New("dport: a port from 1 to 65535 is needed for udp and tcp")
 	}
 	pk.DstPort, pk.SrcPort, pk.CtState = uint16(dport), 40000, "new"

@@ -2,16 +2,16 @@ package agent
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/conntrack"
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // ForgetFlows deletes the conntrack entries of the footprints of ps, whose
 // modes changed, in one pass over the table, so existing flows are judged
 // again by the new rules (a helper only attaches to new connections; a block
 // must also hit established flows). Other protocols' flows stay.
-func ForgetFlows(ps []netfilter.Protocol) error {
+func ForgetFlows(ps []vpn.Protocol) error {
 	if _, err := conntrack.DeleteFootprints(conntrack.FootprintMatches(ps)); err != nil {
 		return fmt.Errorf("forget the flows of %v: %w", ps, err)
 	}

@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/observer"
+
 	"github.com/vpnpass/vpnpass/agent/history"
-	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // followLocked re-detects the firewalls after a ruleset change and moves our
@@ -43,7 +45,7 @@ func (d *Daemon) followLocked() {
 	}
 	old.Close()
 	d.log.Info("firewall in charge changed: rules moved", "from", from, "to", next.Kind(), "also", det.Also)
-	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: history.SeverityInfo,
+	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityInfo,
 		Message: "The firewall in charge changed (" + string(from) + " → " + string(next.Kind()) + "); vpnpass moved its rules without interrupting connections.",
 		Details: map[string]any{"firewall_from": string(from), "firewall_to": string(next.Kind())}})
 }
@@ -56,7 +58,7 @@ func (d *Daemon) ensureObserverLocked() {
 	if doc == nil || !d.cfg.Observe || len(d.router.LANDevices) == 0 {
 		return
 	}
-	if err := conntrack.EnsureObserver(d.router.LANDevices); err != nil {
+	if err := observer.Ensure(d.router.LANDevices); err != nil {
 		d.fail("install the observer table", err)
 		return
 	}

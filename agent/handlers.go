@@ -2,14 +2,13 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/api"
-	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/agent/probe"
 	"github.com/vpnpass/vpnpass/agent/wan"
@@ -17,41 +16,34 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
-// SetResult is the result of the API method `set`.
-type SetResult struct {
-	Changed bool               `json:"changed"`
-	Plan    []netfilter.Change `json:"plan"`
-	Status  *Status            `json:"status,omitempty"`
-}
-
-// server registers the API methods of INTERFACE.md.
+// server registers the API methods of the contract (api.Methods).
 func (d *Daemon) server() *api.Server {
 	s := api.NewServer()
 	s.Logger = d.log
-	s.Handle("status", d.handleStatus)
-	s.Handle("set", d.handleSet)
-	s.Handle("explain", d.handleExplain)
-	s.Handle("nat", d.handleNat)
-	s.Handle("history", d.handleHistory)
-	s.Handle("reload", d.handleReload)
-	s.Handle("doctor", d.handleDoctor)
-	s.Handle("probe", handleProbe)
+	api.MethodStatus.Handle(s, d.handleStatus)
+	api.MethodSet.Handle(s, d.handleSet)
+	api.MethodExplain.Handle(s, d.handleExplain)
+	api.MethodNat.Handle(s, d.handleNat)
+	api.MethodHistory.HandleEncoded(s, d.handleHistory)
+	api.MethodReload.Handle(s, d.handleReload)
+	api.MethodDoctor.Handle(s, d.handleDoctor)
+	api.MethodProbe.Handle(s, handleProbe)
 	return s
 }
 
-func (d *Daemon) handleStatus(ctx context.Context, _ json.RawMessage) (any, error) {
+func (d *Daemon) handleStatus(ctx context.Context, _ *api.NoParams) (*api.Status, error) {
 	st, err := d.status(ctx)
 	if err != nil {
 		return nil, api.Failed("%v", err)
 	}
-	return st, nil
+	return &st, nil
 }
 
 // status builds the live status with the drift of our rules.
-func (d *Daemon) status(ctx context.Context) (Status, error) {
+func (d *Daemon) status(ctx context.Context) (api.Status, error) {
 	d.mu.Lock()
 	cfg, router, mgr := d.cfg, d.router, d.mgr
-	drift := map[netfilter.Protocol]bool{}
+	drift := map[vpn.Protocol]bool{}
 	if mgr != nil {
 		if ch, err := mgr.Plan(cfg.Desired()); err == nil {
 			for _, c := range ch {
@@ -73,82 +65,30 @@ func (d *Daemon) status(ctx context.Context) (Status, error) {
 	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, Desired: cfg.Desired(), Drift: drift})
 }
 
-type setParams struct {
-	Protocol string `json:"protocol"`
-	Mode     string `json:"mode"`
-	DryRun   bool   `json:"dry_run"`
-}
-
-func (d *Daemon) handleSet(ctx context.Context, raw json.RawMessage) (any, error) {
-	var p setParams
-	if err := api.DecodeParams(raw, &p); err != nil {
-		return nil, err
-	}
-	proto, err := netfilter.ParseProtocol(p.Protocol)
+func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResult, error) {
+	s, err := ParseSetting(*p, api.CallerFrom(ctx))
 	if err != nil {
 		return nil, api.BadParams("%v", err)
 	}
-	mode, err := netfilter.ParseMode(p.Mode)
-	if err != nil {
-		return nil, api.BadParams("%v", err)
-	}
-	res, err := d.set(proto, mode, p.DryRun, api.CallerFrom(ctx))
+	res, err := d.set(s)
 	if err != nil {
 		return nil, api.Failed("%v", err)
 	}
-	if !p.DryRun {
-		st, err := d.status(ctx)
-		if err == nil {
-			res.Status = &st
-		}
-	}
-	return res, nil
+	res = WithStatus(ctx, res, s, d.status)
+	return &res, nil
 }
 
-// set changes one protocol's mode: apply, persist, record who asked.
-func (d *Daemon) set(p netfilter.Protocol, mode netfilter.Mode, dry bool, by api.Caller) (SetResult, error) {
+// set is Set on the daemon's firewall and config, under its lock.
+func (d *Daemon) set(s Setting) (api.SetResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.mgr == nil {
-		return SetResult{}, errNoFirewall
+		return api.SetResult{}, errNoFirewall
 	}
-	desired := d.cfg.Desired()
-	old := desired.Mode(p)
-	desired[p] = mode
-	res := SetResult{Plan: []netfilter.Change{}}
-	var err error
-	if dry {
-		res.Plan, err = d.mgr.Plan(desired)
-		res.Changed = len(res.Plan) > 0
-		return res, err
-	}
-	if err := config.SetMode(d.opts.ConfigPath, p, mode); err != nil {
-		return res, err
-	}
-	d.cfg.Modes = desired
-	ch, err := d.mgr.Apply(desired)
-	if ch != nil {
-		res.Plan = ch
-	}
-	res.Changed = len(ch) > 0 || old != mode
-	if old != mode {
-		d.recordModeChange(p, old, mode, by.Details(), by.String())
-	}
-	return res, err
+	return Set(SetTarget{Firewall: d.mgr, Config: &d.cfg, ConfigPath: d.opts.ConfigPath, Record: d.record}, s)
 }
 
-type explainParams struct {
-	Proto string `json:"proto"`
-	Dst   string `json:"dst"`
-	Dport int    `json:"dport"`
-	Src   string `json:"src"`
-}
-
-func (d *Daemon) handleExplain(_ context.Context, raw json.RawMessage) (any, error) {
-	var p explainParams
-	if err := api.DecodeParams(raw, &p); err != nil {
-		return nil, err
-	}
+func (d *Daemon) handleExplain(_ context.Context, p *api.ExplainParams) (*netfilter.Explanation, error) {
 	pk, err := ExplainPacket(p.Proto, p.Dst, p.Src, p.Dport)
 	if err != nil {
 		return nil, api.BadParams("%v", err)
@@ -163,16 +103,10 @@ func (d *Daemon) handleExplain(_ context.Context, raw json.RawMessage) (any, err
 	if err != nil {
 		return nil, api.Failed("%v", err)
 	}
-	return ex, nil
+	return &ex, nil
 }
 
-func (d *Daemon) handleNat(ctx context.Context, raw json.RawMessage) (any, error) {
-	var p struct {
-		Probe bool `json:"probe"`
-	}
-	if err := api.DecodeParams(raw, &p); err != nil {
-		return nil, err
-	}
+func (d *Daemon) handleNat(ctx context.Context, p *api.NatParams) (*wan.Nat, error) {
 	if d.watcher == nil {
 		return nil, api.NotAvailable("the WAN watch is not running")
 	}
@@ -180,19 +114,13 @@ func (d *Daemon) handleNat(ctx context.Context, raw json.RawMessage) (any, error
 	if err != nil {
 		return nil, api.Failed("%v", err)
 	}
-	return n, nil
+	return &n, nil
 }
 
-func (d *Daemon) handleHistory(_ context.Context, raw json.RawMessage) (any, error) {
-	var p struct {
-		Since string `json:"since"`
-		Kind  string `json:"kind"`
-		Limit int    `json:"limit"`
-	}
-	if err := api.DecodeParams(raw, &p); err != nil {
-		return nil, err
-	}
-	f, err := HistoryFilter(p.Since, p.Kind, p.Limit)
+// handleHistory answers the stored JSON of the events, which is the Event
+// shape already (TestHistoryHandlerShape): no decoding and re-encoding.
+func (d *Daemon) handleHistory(_ context.Context, p *api.HistoryParams) (any, error) {
+	f, err := HistoryFilter(*p)
 	if err != nil {
 		return nil, api.BadParams("%v", err)
 	}
@@ -202,8 +130,6 @@ func (d *Daemon) handleHistory(_ context.Context, raw json.RawMessage) (any, err
 	if err := d.store.Flush(); err != nil {
 		return nil, api.Failed("%v", err)
 	}
-	// The stored JSON is the Event shape already (TestHistoryHandlerShape):
-	// no decoding and re-encoding of every event.
 	evs, err := d.store.QueryJSON(f)
 	if err != nil {
 		return nil, api.Failed("%v", err)
@@ -212,24 +138,24 @@ func (d *Daemon) handleHistory(_ context.Context, raw json.RawMessage) (any, err
 }
 
 // HistoryFilter validates the history parameters (API and CLI).
-func HistoryFilter(since, kind string, limit int) (history.Filter, error) {
-	f := history.Filter{Kind: kind, Limit: limit}
-	if since != "" {
-		t, err := parseSince(since)
+func HistoryFilter(p api.HistoryParams) (history.Filter, error) {
+	f := history.Filter{Kind: p.Kind, Limit: p.Limit}
+	if p.Since != "" {
+		t, err := parseSince(p.Since)
 		if err != nil {
 			return f, err
 		}
 		f.Since = t
 	}
-	if limit < 0 {
+	if p.Limit < 0 {
 		return f, errBadLimit
 	}
 	return f, nil
 }
 
-func (d *Daemon) handleReload(_ context.Context, _ json.RawMessage) (any, error) {
+func (d *Daemon) handleReload(context.Context, *api.NoParams) (*api.ReloadResult, error) {
 	d.reload()
-	return map[string]bool{"reloaded": true}, nil
+	return &api.ReloadResult{Reloaded: true}, nil
 }
 
 // parseSince takes RFC 3339 or a Go duration back from now ("1h", "30m").
@@ -244,13 +170,7 @@ func parseSince(s string) (time.Time, error) {
 	return time.Now().Add(-dur).UTC(), nil
 }
 
-func (d *Daemon) handleDoctor(_ context.Context, raw json.RawMessage) (any, error) {
-	var p struct {
-		Host string `json:"host"`
-	}
-	if err := api.DecodeParams(raw, &p); err != nil {
-		return nil, err
-	}
+func (d *Daemon) handleDoctor(_ context.Context, p *api.DoctorParams) (*api.DoctorResult, error) {
 	host, err := parseHost(p.Host)
 	if err != nil {
 		return nil, api.BadParams("%v", err)
@@ -262,7 +182,7 @@ func (d *Daemon) handleDoctor(_ context.Context, raw json.RawMessage) (any, erro
 	defer d.doc.mu.Unlock()
 	res := doctorView(d.doc.tracker, host)
 	res.Source = "live"
-	return res, nil
+	return &res, nil
 }
 
 // parseHost validates an optional host address.
@@ -277,41 +197,26 @@ func parseHost(s string) (netip.Addr, error) {
 	return a.Unmap(), nil
 }
 
-// ProbeParams are the API's probe parameters.
-type ProbeParams struct {
-	Host     string `json:"host"`
-	Protocol string `json:"protocol"`
-}
-
-func handleProbe(ctx context.Context, raw json.RawMessage) (any, error) {
-	var p ProbeParams
-	if err := api.DecodeParams(raw, &p); err != nil {
-		return nil, err
-	}
-	res, err := RunProbe(ctx, p)
+func handleProbe(ctx context.Context, p *api.ProbeParams) (*api.ProbeResult, error) {
+	res, err := RunProbe(ctx, *p)
 	if errors.Is(err, probe.ErrInvalid) {
 		return nil, api.BadParams("%v", err)
 	}
 	if err != nil {
 		return nil, api.Failed("%v", err)
 	}
-	return res, nil
-}
-
-// ProbeResult is the probe method's result.
-type ProbeResult struct {
-	Results []probe.Result `json:"results"`
+	return &res, nil
 }
 
 // RunProbe checks a VPN server from the router itself (API and CLI).
-func RunProbe(ctx context.Context, p ProbeParams) (ProbeResult, error) {
+func RunProbe(ctx context.Context, p api.ProbeParams) (api.ProbeResult, error) {
 	host, err := netip.ParseAddr(p.Host)
 	if err != nil {
-		return ProbeResult{}, fmt.Errorf("%w: host %q must be an IP address", probe.ErrInvalid, p.Host)
+		return api.ProbeResult{}, fmt.Errorf("%w: host %q must be an IP address", probe.ErrInvalid, p.Host)
 	}
 	res, err := probe.Run(ctx, host.Unmap(), []string{p.Protocol}, probe.Options{})
 	if res == nil {
 		res = []probe.Result{}
 	}
-	return ProbeResult{Results: res}, err
+	return api.ProbeResult{Results: res}, err
 }

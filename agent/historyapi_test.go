@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/vpnpass/vpnpass/vpn"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/history"
 )
 
@@ -24,7 +26,7 @@ func historyDaemon(t testing.TB) (*Daemon, *history.Store) {
 }
 
 // TestHistoryHandlerShape: the history method's result is byte for byte
-// what encoding the decoded events (Store.Query) gives, for every kind of
+// what encoding the decoded events (Store.Query) as api.HistoryResult gives, for every kind of
 // content an event carries, so serving the stored JSON (QueryJSON) changes
 // nothing a client sees.
 func TestHistoryHandlerShape(t *testing.T) {
@@ -34,13 +36,13 @@ func TestHistoryHandlerShape(t *testing.T) {
 		{Kind: history.KindAgentStarted, Message: "vpnpass agent started"},
 		{Kind: history.KindPassthroughChanged, Protocol: "ipsec", Message: "ipsec passthrough: default → allow (api)",
 			Details: map[string]any{"from": "default", "to": "allow", "by": "api"}},
-		{Kind: history.KindVPNFinding, Severity: history.SeverityWarning, Protocol: "pptp", Host: "192.168.1.10",
+		{Kind: history.KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "pptp", Host: "192.168.1.10",
 			Peer: "203.0.113.10", Message: "GRE never answered <check> the \"upstream\" & retry\nline two\ttab",
 			Details: map[string]any{"code": "gre-blocked", "count": 3, "ratio": 0.25, "ok": false, "none": nil,
 				"list": []any{"a", 1.5, map[string]any{"z": 1, "a": "<>"}}, "nested": map[string]any{"b": []any{}, "a": map[string]any{}}}},
-		{Kind: history.KindConfigInvalid, Severity: history.SeverityWarning, Message: "日本語のメッセージ \u2028 \U0001F600",
+		{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning, Message: "日本語のメッセージ \u2028 \U0001F600",
 			Details: map[string]any{"file": "/etc/config/vpnpass", "line": 12, "option": "mode", "value": "sometimes"}},
-		{Kind: history.KindError, Severity: history.SeverityError, Message: strings.Repeat("too long ", 4000)}, // truncated by the store
+		{Kind: history.KindError, Severity: vpn.SeverityError, Message: strings.Repeat("too long ", 4000)}, // truncated by the store
 		{Kind: history.KindWANChanged, Message: "empty details", Details: map[string]any{}},
 		{Kind: history.KindNATChanged, Message: "invalid UTF-8 \xff\xfe kept as replacement"},
 	} {
@@ -52,7 +54,11 @@ func TestHistoryHandlerShape(t *testing.T) {
 	for _, params := range []string{
 		`{}`, `{"limit": 3}`, `{"kind": "vpn."}`, `{"kind": "error"}`, `{"since": "2026-01-02T03:04:07Z"}`, `{"kind": "nothing"}`,
 	} {
-		got, err := d.handleHistory(context.Background(), json.RawMessage(params))
+		var p api.HistoryParams
+		if err := api.DecodeParams(json.RawMessage(params), &p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.handleHistory(context.Background(), &p)
 		if err != nil {
 			t.Fatalf("%s: %v", params, err)
 		}
@@ -60,12 +66,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p struct {
-			Since, Kind string
-			Limit       int
-		}
-		json.Unmarshal([]byte(params), &p)
-		f, err := HistoryFilter(p.Since, p.Kind, p.Limit)
+		f, err := HistoryFilter(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantJSON, _ := json.Marshal(map[string]any{"events": evs})
+		wantJSON, _ := json.Marshal(api.HistoryResult{Events: evs}) // the contract's result type
 		if !bytes.Equal(gotJSON, wantJSON) {
 			t.Errorf("%s:\n got %s\nwant %s", params, gotJSON, wantJSON)
 		}
@@ -89,15 +90,15 @@ func TestHistoryHandlerShape(t *testing.T) {
 func BenchmarkHistoryHandlerLast100(b *testing.B) {
 	d, s := historyDaemon(b)
 	for i := 0; i < 5000; i++ {
-		s.Append(history.Event{Kind: history.KindVPNFinding, Severity: history.SeverityWarning, Protocol: "ipsec",
+		s.Append(history.Event{Kind: history.KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "ipsec",
 			Host: "192.168.1.10", Peer: "203.0.113.10",
 			Message: "UDP 4500 never answered: NAT-T is blocked between this router and the server",
 			Details: map[string]any{"code": "natt-blocked", "n": i}})
 	}
-	params := json.RawMessage(`{"limit": 100}`)
+	params := api.HistoryParams{Limit: 100}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := d.handleHistory(context.Background(), params)
+		res, err := d.handleHistory(context.Background(), &params)
 		if err != nil {
 			b.Fatal(err)
 		}

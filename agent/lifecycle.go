@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sync"
 	"time"
 
@@ -36,7 +37,7 @@ func (d *Daemon) restoreHistory() {
 		d.fail("restore the history saved on flash", err)
 	case r.Reset != nil:
 		d.log.Error("saved history was corrupt: moved aside, history starts empty", "moved_to", r.Reset.MovedTo, "reason", r.Reset.Reason)
-		d.record(history.Event{Kind: history.KindHistoryReset, Severity: history.SeverityWarning,
+		d.record(history.Event{Kind: history.KindHistoryReset, Severity: vpn.SeverityWarning,
 			Message: "The history saved on flash was damaged (" + r.Reset.Reason + "); it was moved to " + r.Reset.MovedTo + " and the history starts empty.",
 			Details: map[string]any{"moved_to": r.Reset.MovedTo, "reason": r.Reset.Reason}})
 	case r.From != "":

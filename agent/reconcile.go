@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sync"
 	"time"
 
@@ -69,7 +70,7 @@ func (d *Daemon) repair(follow bool) {
 	if d.limit.allow("drift") {
 		d.log.Info("repaired firewall drift", "changes", len(done), "protocols", protos)
 	}
-	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: history.SeverityWarning,
+	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityWarning,
 		Message: "Someone changed the firewall (e.g. a firewall reload) and removed vpnpass rules; they were put back.",
 		Details: map[string]any{"changes": len(done), "protocols": protos}})
 }
@@ -94,9 +95,9 @@ func (d *Daemon) reload() {
 	} else {
 		d.applyLocked("reload")
 	}
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		if old.Desired().Mode(p) != d.cfg.Desired().Mode(p) {
-			d.recordModeChange(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), map[string]any{"origin": originConfig}, "config reload")
+			d.record(modeChangeEvent(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), map[string]any{"origin": originConfig}, "config reload"))
 		}
 	}
 }
@@ -104,19 +105,6 @@ func (d *Daemon) reload() {
 // originConfig is the origin of a mode change that came with a config
 // reload (uci commit + reload, LuCI's Save & Apply): no login is known.
 const originConfig = "config"
-
-// recordModeChange records passthrough.changed; details are from, to and
-// who (origin, and user when known: an audit trail for routers an ISP also
-// manages), byText says who for people.
-func (d *Daemon) recordModeChange(p netfilter.Protocol, from, to netfilter.Mode, who map[string]any, byText string) {
-	details := map[string]any{"from": string(from), "to": string(to)}
-	for k, v := range who {
-		details[k] = v
-	}
-	d.record(history.Event{Kind: history.KindPassthroughChanged, Severity: history.SeverityInfo, Protocol: string(p),
-		Message: string(p) + " passthrough: " + string(from) + " → " + string(to) + " (" + byText + ")",
-		Details: details})
-}
 
 // needsPoll: iptables has no change events, so its backends are polled.
 func (d *Daemon) needsPoll() bool {
@@ -135,7 +123,7 @@ func (d *Daemon) needsPoll() bool {
 }
 
 func protocolsOf(ch []netfilter.Change) []string {
-	seen := map[netfilter.Protocol]bool{}
+	seen := map[vpn.Protocol]bool{}
 	out := []string{}
 	for _, c := range ch {
 		if c.Protocol != "" && !seen[c.Protocol] {

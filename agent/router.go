@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"slices"
 
@@ -65,7 +66,7 @@ func ResolveRouter(cfg config.Config, p Paths) (Router, error) {
 		r.LANDevices = sides.LAN
 		return r, nil
 	}
-	r.LANDevices, err = LANDevices(cfg.LANDevices, p.Network, r.WAN.Primary(netfilter.IPv4), net.Interfaces)
+	r.LANDevices, err = LANDevices(cfg.LANDevices, p.Network, r.WAN.Primary(vpn.IPv4), net.Interfaces)
 	return r, err
 }
 
@@ -83,7 +84,7 @@ func joinDefaultRoute(s Sides, zoned bool, dev string) netfilter.WAN {
 }
 
 // FirewallOptions builds the composed backend's options.
-func FirewallOptions(cfg config.Config, r Router, p Paths, forget func([]netfilter.Protocol) error) fw.Options {
+func FirewallOptions(cfg config.Config, r Router, p Paths, forget func([]vpn.Protocol) error) fw.Options {
 	b := netfilter.Kind(cfg.Backend)
 	if cfg.Backend == config.BackendAuto {
 		b = ""

@@ -3,30 +3,16 @@ package agent
 import (
 	"context"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/wan"
 	"github.com/vpnpass/vpnpass/helpers"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
-
-// BackendStatus names the firewall in charge and the others hooking forward.
-type BackendStatus struct {
-	Kind netfilter.Kind   `json:"kind"`
-	Also []netfilter.Kind `json:"also"`
-}
-
-// Status is INTERFACE.md's Status object.
-type Status struct {
-	Backend     BackendStatus                                `json:"backend"`
-	Helpers     map[string]helpers.Info                      `json:"helpers"`
-	Protocols   map[netfilter.Protocol]netfilter.ProtoStatus `json:"protocols"`
-	Masquerade  bool                                         `json:"masquerade"`
-	FlowOffload string                                       `json:"flow_offload"`
-	WAN         wan.Nat                                      `json:"wan"`
-}
 
 // Sources are the probes a status is built from; injectable for tests.
 type Sources struct {
@@ -53,13 +39,13 @@ func LiveSources(cfg config.Config, networkConfig string) Sources {
 type StatusInput struct {
 	LANDevices []string
 	Desired    netfilter.Desired
-	Drift      map[netfilter.Protocol]bool
+	Drift      map[vpn.Protocol]bool
 }
 
 // CollectStatus builds a Status: WAN first (the inspection needs its device),
 // then the firewalls, then the helpers.
-func CollectStatus(ctx context.Context, src Sources, in StatusInput) (Status, error) {
-	st := Status{Helpers: map[string]helpers.Info{}, FlowOffload: "none"}
+func CollectStatus(ctx context.Context, src Sources, in StatusInput) (api.Status, error) {
+	st := api.Status{Helpers: map[string]helpers.Info{}, FlowOffload: "none"}
 	nat, err := src.WAN(ctx, false)
 	if err != nil {
 		return st, fmt.Errorf("status: WAN: %w", err)
@@ -74,7 +60,7 @@ func CollectStatus(ctx context.Context, src Sources, in StatusInput) (Status, er
 	if also == nil {
 		also = []netfilter.Kind{}
 	}
-	st.Backend = BackendStatus{Kind: ins.Detection.InCharge, Also: also}
+	st.Backend = api.BackendStatus{Kind: ins.Detection.InCharge, Also: also}
 	st.Protocols, st.Masquerade, st.FlowOffload = ins.Protocols, ins.Masquerade, ins.FlowOffload
 	rep, err := src.Helpers()
 	if err != nil {

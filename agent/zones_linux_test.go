@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
@@ -56,7 +57,7 @@ func openAndAllow(t *testing.T, l *lab.Lab, p Paths) Router {
 		if m, _, err = fw.Open(FirewallOptions(config.Config{}, r, p, nil)); err != nil {
 			return err
 		}
-		_, err = m.Apply(netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow})
+		_, err = m.Apply(netfilter.Desired{vpn.IPsec: netfilter.ModeAllow})
 		return err
 	})
 	if err != nil {

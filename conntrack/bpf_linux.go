@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -50,15 +51,17 @@ func footprintFilter() ([]bpf.RawInstruction, error) {
 	p = append(p, op{in: bpf.TAX{}})
 	p = append(p,
 		op{in: bpf.LoadIndirect{Off: unix.NLA_HDRLEN, Size: 1}},
-		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_ESP}, to: "accept"},
-		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_AH}, to: "accept"},
-		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_GRE}, to: "accept"},
+	)
+	for _, l4 := range vpn.PortlessL4() { // ESP, AH, GRE
+		p = append(p, op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(l4)}, to: "accept"})
+	}
+	p = append(p,
 		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_UDP}, to: "udp"},
 		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_TCP}, to: "tcp"},
 		op{in: bpf.Jump{}, to: "drop"},
 	)
-	p = append(p, portBranch("udp", PortIKE, PortNATT, PortL2TP, PortOpenVPN, PortWireGuard)...)
-	p = append(p, portBranch("tcp", PortPPTP, PortOpenVPN)...)
+	p = append(p, portBranch("udp", vpn.Ports(vpn.ProtoUDP))...)
+	p = append(p, portBranch("tcp", vpn.Ports(vpn.ProtoTCP))...)
 	p = append(p,
 		op{label: "drop", in: bpf.RetConstant{Val: 0}},
 		op{label: "accept", in: bpf.RetConstant{Val: 0xffffffff}},
@@ -69,7 +72,7 @@ func footprintFilter() ([]bpf.RawInstruction, error) {
 // portBranch loads the destination port and accepts it if listed. Ports are
 // big-endian in the attribute and BPF half-word loads read network order, so
 // this holds on big-endian routers too.
-func portBranch(label string, ports ...uint32) []op {
+func portBranch(label string, ports []uint16) []op {
 	p := []op{{label: label, in: bpf.LoadScratch{Dst: bpf.RegA, N: 0}}}
 	p = append(p,
 		op{in: bpf.LoadConstant{Dst: bpf.RegX, Val: ctaProtoDstPort}},
@@ -79,7 +82,7 @@ func portBranch(label string, ports ...uint32) []op {
 		op{in: bpf.LoadIndirect{Off: unix.NLA_HDRLEN, Size: 2}},
 	)
 	for _, port := range ports {
-		p = append(p, op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: port}, to: "accept"})
+		p = append(p, op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(port)}, to: "accept"})
 	}
 	return append(p, op{in: bpf.Jump{}, to: "drop"})
 }

@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	ct "github.com/ti-mo/conntrack"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // fromKernel converts ti-mo's flow into ours, keeping only what the
@@ -39,5 +40,5 @@ func tupleOf(t ct.Tuple) Tuple {
 // isFootprint is the userspace half of the filter: cheap, on the raw tuple,
 // before any conversion.
 func isFootprint(k *ct.Flow) bool {
-	return KindOf(k.TupleOrig.Proto.Protocol, k.TupleOrig.Proto.DestinationPort) != KindNone
+	return vpn.KindOf(k.TupleOrig.Proto.Protocol, k.TupleOrig.Proto.DestinationPort) != vpn.KindNone
 }

@@ -6,9 +6,10 @@
 // platform and is fed by tests with synthetic events. The Linux part talks to
 // the kernel: Watch (conntrack events over netlink with a kernel-side BPF
 // filter, resynchronised from a dump after an overrun), EnableAccounting,
-// DeleteFootprints, and the observer table `inet vpnpass_watch` that counts
-// VPN packets ahead of the firewall's own filter, so attempts the filter drops
-// (which never get a conntrack entry) are still seen.
+// DeleteFootprints. The observer table `inet vpnpass_watch`, which counts VPN
+// packets ahead of the firewall's own filter so attempts the filter drops
+// (which never get a conntrack entry) are still seen, is nftables code and
+// lives in netfilter/observer; its counts arrive here as ObserverEntry.
 //
 // Like the other kernel-facing packages it returns wrapped errors naming the
 // failed step and never logs.

@@ -1,10 +1,14 @@
-package conntrack
+package conntrack_test
 
 import (
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/netfilter/observer"
 	"github.com/vpnpass/vpnpass/test/lab"
 	"github.com/vpnpass/vpnpass/test/peers/swan"
 )
@@ -13,26 +17,37 @@ import (
 // both, as the agent will.
 type e2e struct {
 	l      *lab.Lab
-	obs    Observer
-	events chan Event
-	tr     *Tracker
+	obs    observer.Table
+	events chan conntrack.Event
+	tr     *diagnose.Tracker
+}
+
+// ensureObserver installs the observer table (netfilter/observer) in the
+// lab's router.
+func ensureObserver(t *testing.T, l *lab.Lab) observer.Table {
+	t.Helper()
+	o := observer.Table{NetNS: l.Router.Fd()}
+	if err := o.Ensure([]string{lab.LANDevice}); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 func newE2E(t *testing.T, cfg lab.Config) *e2e {
 	t.Helper()
 	l := lab.New(t, cfg)
 	e := &e2e{l: l, obs: ensureObserver(t, l)}
-	_, e.events = watching(t, l, WatchConfig{}, 1024)
-	e.tr = NewTracker(Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
-	next(t, e.events, 5*time.Second, "initial sync", func(ev Event) bool { e.tr.Apply(ev); return isSyncDone(ev) })
+	_, e.events = watching(t, l, conntrack.WatchConfig{}, 1024)
+	e.tr = diagnose.NewTracker(diagnose.Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
+	next(t, e.events, 5*time.Second, "initial sync", func(ev conntrack.Event) bool { e.tr.Apply(ev); return isSyncDone(ev) })
 	e.observe(t)
 	return e
 }
 
 // wait feeds events to the tracker until one matches.
-func (e *e2e) wait(t *testing.T, what string, timeout time.Duration, pred func(Event) bool) {
+func (e *e2e) wait(t *testing.T, what string, timeout time.Duration, pred func(conntrack.Event) bool) {
 	t.Helper()
-	next(t, e.events, timeout, what, func(ev Event) bool { e.tr.Apply(ev); return pred(ev) })
+	next(t, e.events, timeout, what, func(ev conntrack.Event) bool { e.tr.Apply(ev); return pred(ev) })
 }
 
 // drain feeds whatever events are pending.
@@ -57,18 +72,18 @@ func (e *e2e) observe(t *testing.T) {
 }
 
 // judge judges as if the session had been quiet for QuietAfter.
-func (e *e2e) judge(t *testing.T, ctx Context) []Finding {
+func (e *e2e) judge(t *testing.T, ctx diagnose.Context) []diagnose.Finding {
 	t.Helper()
 	e.drain()
 	e.observe(t)
-	ctx.Now = time.Now().Add(QuietAfter + time.Second)
+	ctx.Now = time.Now().Add(diagnose.QuietAfter + time.Second)
 	ctx.RouterNATs, ctx.Observing = true, true
 	return e.tr.Judge(ctx)
 }
 
-func wantCodes(t *testing.T, got []Finding, want ...Code) {
+func wantCodes(t *testing.T, got []diagnose.Finding, want ...diagnose.Code) {
 	t.Helper()
-	var codes []Code
+	var codes []diagnose.Code
 	for _, f := range got {
 		codes = append(codes, f.Code)
 	}
@@ -107,13 +122,13 @@ func TestStrongSwanThroughNAT(t *testing.T) {
 			t.Fatalf("ping through the tunnel: %v", err)
 		}
 	}
-	e.wait(t, "NAT-T answered", 5*time.Second, func(ev Event) bool {
-		return ev.Flow.Orig.DstPort == PortNATT && ev.Flow.Status.SeenReply()
+	e.wait(t, "NAT-T answered", 5*time.Second, func(ev conntrack.Event) bool {
+		return ev.Flow.Orig.DstPort == vpn.PortNATT && ev.Flow.Status.SeenReply()
 	})
-	got := e.judge(t, Context{})
-	wantCodes(t, got, CodeOK)
+	got := e.judge(t, diagnose.Context{})
+	wantCodes(t, got, diagnose.CodeOK)
 	for _, s := range e.tr.Sessions() {
-		if s.ObservedOf(ObsESPInUDP, DirIn) == nil || s.ObservedOf(ObsIKE4500, DirOut) == nil {
+		if s.ObservedOf(vpn.ObsESPInUDP, vpn.DirIn) == nil || s.ObservedOf(vpn.ObsIKE4500, vpn.DirOut) == nil {
 			t.Errorf("session %v: the observer saw no IKE or ESP on UDP 4500: %+v", s.Key, s.Observed)
 		}
 	}
@@ -134,8 +149,8 @@ func TestStrongSwanNATTBlocked(t *testing.T) {
 	if err := cli.Initiate(2 * time.Second); err == nil {
 		t.Fatal("initiate succeeded although UDP 4500 is dropped")
 	}
-	e.wait(t, "NAT-T request", 5*time.Second, func(ev Event) bool { return ev.Flow.Orig.DstPort == PortNATT })
-	wantCodes(t, e.judge(t, Context{}), CodeNATTBlocked)
+	e.wait(t, "NAT-T request", 5*time.Second, func(ev conntrack.Event) bool { return ev.Flow.Orig.DstPort == vpn.PortNATT })
+	wantCodes(t, e.judge(t, diagnose.Context{}), diagnose.CodeNATTBlocked)
 }
 
 // TestStrongSwanAuthFailed: a wrong pre-shared key. The server answers on
@@ -149,15 +164,15 @@ func TestStrongSwanAuthFailed(t *testing.T) {
 	if err := cli.Initiate(5 * time.Second); err == nil {
 		t.Fatal("initiate succeeded with a wrong key")
 	}
-	e.wait(t, "NAT-T answered", 5*time.Second, func(ev Event) bool {
-		return ev.Flow.Orig.DstPort == PortNATT && ev.Flow.Status.SeenReply()
+	e.wait(t, "NAT-T answered", 5*time.Second, func(ev conntrack.Event) bool {
+		return ev.Flow.Orig.DstPort == vpn.PortNATT && ev.Flow.Status.SeenReply()
 	})
-	wantCodes(t, e.judge(t, Context{}), CodeIKEAuthFailed)
+	wantCodes(t, e.judge(t, diagnose.Context{}), diagnose.CodeIKEAuthFailed)
 }
 
 // codeLines renders findings as "host code" lines: the stable part of an
 // end-to-end run (ports and times vary).
-func codeLines(fs []Finding) []string {
+func codeLines(fs []diagnose.Finding) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {
 		out[i] = f.Host + " " + f.Peer + " " + string(f.Protocol) + " " + string(f.Code)

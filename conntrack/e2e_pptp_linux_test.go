@@ -1,10 +1,12 @@
-package conntrack
+package conntrack_test
 
 import (
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/vpn"
 	"testing"
 	"time"
 
-	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
 	"github.com/vpnpass/vpnpass/test/peers/pptppeer"
 )
@@ -43,7 +45,7 @@ func pptpCall(t *testing.T, e *e2e, n int) int {
 	return got
 }
 
-func isGRE(ev Event) bool { return ev.Flow.L4 == netfilter.ProtoGRE }
+func isGRE(ev conntrack.Event) bool { return ev.Flow.L4 == vpn.ProtoGRE }
 
 // TestPPTPNoHelper: no helper on the control connection. The call is set
 // up over TCP 1723, but the server's GRE comes back to the router itself
@@ -53,11 +55,11 @@ func TestPPTPNoHelper(t *testing.T) {
 	if got := pptpCall(t, e, 3); got != 0 {
 		t.Fatalf("%d GRE echoes came back without a helper", got)
 	}
-	e.wait(t, "GRE back to the router", 5*time.Second, func(ev Event) bool {
+	e.wait(t, "GRE back to the router", 5*time.Second, func(ev conntrack.Event) bool {
 		return isGRE(ev) && ev.Flow.Orig.Src == lab.Server
 	})
-	got := e.judge(t, Context{PPTPHelper: "builtin"})
-	wantCodes(t, got, CodePPTPNoHelper)
+	got := e.judge(t, diagnose.Context{PPTPHelper: "builtin"})
+	wantCodes(t, got, diagnose.CodePPTPNoHelper)
 	inbound := false
 	for _, ev := range got[0].Evidence {
 		inbound = inbound || (ev.Proto == "gre" && ev.Src == lab.Server.String())
@@ -80,7 +82,7 @@ func TestPPTPHelperGREBlocked(t *testing.T) {
 		t.Fatalf("%d GRE echoes came back although GRE is dropped", got)
 	}
 	e.wait(t, "GRE flow", 5*time.Second, isGRE)
-	wantCodes(t, e.judge(t, Context{PPTPHelper: "builtin", PPTPAssigned: true}), CodeGREBlocked)
+	wantCodes(t, e.judge(t, diagnose.Context{PPTPHelper: "builtin", PPTPAssigned: true}), diagnose.CodeGREBlocked)
 }
 
 // TestPPTPHelperOK: with the helper, GRE crosses the NAT both ways: vpn-ok.
@@ -93,9 +95,9 @@ func TestPPTPHelperOK(t *testing.T) {
 	if got := pptpCall(t, e, 3); got != 3 {
 		t.Fatalf("%d of 3 GRE echoes came back through the helper", got)
 	}
-	e.wait(t, "answered GRE", 5*time.Second, func(ev Event) bool { return isGRE(ev) && ev.Flow.Status.SeenReply() })
-	got := e.judge(t, Context{PPTPHelper: "builtin", PPTPAssigned: true})
-	wantCodes(t, got, CodeOK)
+	e.wait(t, "answered GRE", 5*time.Second, func(ev conntrack.Event) bool { return isGRE(ev) && ev.Flow.Status.SeenReply() })
+	got := e.judge(t, diagnose.Context{PPTPHelper: "builtin", PPTPAssigned: true})
+	wantCodes(t, got, diagnose.CodeOK)
 	for _, ev := range got[0].Evidence {
 		if ev.Proto == "gre" && (ev.SrcKey == 0 || ev.DstKey == 0) {
 			t.Errorf("GRE evidence without both call IDs: %+v", ev)
@@ -119,8 +121,8 @@ func TestPPTPDoubleNAT(t *testing.T) {
 		t.Fatalf("%d GRE echoes crossed an upstream NAT without a helper", got)
 	}
 	e.wait(t, "GRE flow", 5*time.Second, isGRE)
-	nat := NATVerdict{Code: NATDouble, Class: "private", Device: e.l.WANDevice, Address: e.l.RouterWAN.Addr().String()}
-	got := e.judge(t, Context{PPTPHelper: "builtin", PPTPAssigned: true, NAT: nat})
-	wantCodes(t, got, CodeGREBlocked, CodeDoubleNAT)
+	nat := diagnose.NATVerdict{Code: vpn.NATDouble, Class: "private", Device: e.l.WANDevice, Address: e.l.RouterWAN.Addr().String()}
+	got := e.judge(t, diagnose.Context{PPTPHelper: "builtin", PPTPAssigned: true, NAT: nat})
+	wantCodes(t, got, diagnose.CodeGREBlocked, diagnose.CodeDoubleNAT)
 	golden(t, "testdata/e2e/pptp-double-nat.json", codeLines(got))
 }

@@ -1,6 +1,7 @@
-package conntrack
+package conntrack_test
 
 import (
+	"github.com/vpnpass/vpnpass/diagnose"
 	"testing"
 	"time"
 
@@ -25,12 +26,12 @@ func TestESPMultipleClients(t *testing.T) {
 	if got := esppeer.Send(t, b, lab.Server, 0xb0001, 3, 300*time.Millisecond); got != 0 {
 		t.Fatalf("%d ESP packets of the second host answered through the same NAT", got)
 	}
-	got := e.judge(t, Context{})
+	got := e.judge(t, diagnose.Context{})
 	for _, f := range got {
 		t.Logf("%s %s: %s\n  advice: %s", f.Host, f.Code, f.Message, f.Advice)
 	}
 	// The first host sent ESP only (no IKE): nothing to judge there.
-	wantCodes(t, got, CodeESPMultipleClients)
+	wantCodes(t, got, diagnose.CodeESPMultipleClients)
 	f := got[0]
 	if f.Host != lab.LANHost2.String() || f.Peer != lab.Server.String() {
 		t.Errorf("finding names %s → %s, want %s → %s", f.Host, f.Peer, lab.LANHost2, lab.Server)

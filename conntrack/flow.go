@@ -2,10 +2,9 @@ package conntrack
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"time"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Tuple is one direction of a conntrack entry. For TCP and UDP the ports are
@@ -80,45 +79,19 @@ func (f Flow) SrcNATed() bool {
 // (conntrack shows srckey=0x0): the reply cannot be matched to the flow and,
 // behind NAT, is delivered to the router itself.
 func (f Flow) GREKeyed() bool {
-	return f.L4 == netfilter.ProtoGRE && f.Orig.SrcPort != 0
+	return f.L4 == vpn.ProtoGRE && f.Orig.SrcPort != 0
 }
-
-// key identifies a flow across events. The kernel's ID is unique while the
-// entry lives; the original tuple disambiguates IDs reused later.
-type flowKey struct {
-	id   uint32
-	l4   uint8
-	orig Tuple
-}
-
-func (f Flow) key() flowKey { return flowKey{f.ID, f.L4, f.Orig} }
 
 // String renders the flow for evidence and test failures.
 func (f Flow) String() string {
-	return fmt.Sprintf("%s %s -> %s", l4Name(f.L4), hostPort(f.Orig.Src, f.Orig.SrcPort, f.L4), hostPort(f.Orig.Dst, f.Orig.DstPort, f.L4))
+	return fmt.Sprintf("%s %s -> %s", vpn.L4Name(f.L4), hostPort(f.Orig.Src, f.Orig.SrcPort, f.L4), hostPort(f.Orig.Dst, f.Orig.DstPort, f.L4))
 }
 
 func hostPort(a netip.Addr, port uint16, l4 uint8) string {
-	if l4 != netfilter.ProtoTCP && l4 != netfilter.ProtoUDP {
+	if l4 != vpn.ProtoTCP && l4 != vpn.ProtoUDP {
 		return a.String()
 	}
 	return netip.AddrPortFrom(a, port).String()
-}
-
-func l4Name(l4 uint8) string {
-	switch l4 {
-	case netfilter.ProtoTCP:
-		return "tcp"
-	case netfilter.ProtoUDP:
-		return "udp"
-	case netfilter.ProtoGRE:
-		return "gre"
-	case netfilter.ProtoESP:
-		return "esp"
-	case netfilter.ProtoAH:
-		return "ah"
-	}
-	return fmt.Sprintf("proto-%d", l4)
 }
 
 // EventType says what happened to a flow.

@@ -1,6 +1,6 @@
 package conntrack
 
-import "github.com/vpnpass/vpnpass/netfilter"
+import "github.com/vpnpass/vpnpass/vpn"
 
 // FlowMatch selects conntrack entries by their original tuple: IP protocol
 // and, for TCP and UDP, destination port (0 matches every port, and is the
@@ -12,11 +12,11 @@ type FlowMatch struct {
 
 // FootprintMatches returns the matches of the protocols' footprints, each
 // once (a footprint lists every element per address family).
-func FootprintMatches(ps []netfilter.Protocol) []FlowMatch {
+func FootprintMatches(ps []vpn.Protocol) []FlowMatch {
 	var out []FlowMatch
 	seen := map[FlowMatch]bool{}
 	for _, p := range ps {
-		for _, e := range netfilter.Footprint(p) {
+		for _, e := range vpn.Footprint(p) {
 			m := FlowMatch{L4: e.L4, Port: e.Port}
 			if !seen[m] {
 				seen[m] = true

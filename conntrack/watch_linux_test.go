@@ -1,7 +1,10 @@
-package conntrack
+package conntrack_test
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
@@ -13,17 +16,16 @@ import (
 	"github.com/mdlayher/netlink"
 	ct "github.com/ti-mo/conntrack"
 
-	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
 // watching starts a watcher in the router of l and returns its events. The
 // watcher stops at test cleanup.
-func watching(t *testing.T, l *lab.Lab, cfg WatchConfig, buffer int) (*Watcher, chan Event) {
+func watching(t *testing.T, l *lab.Lab, cfg conntrack.WatchConfig, buffer int) (*conntrack.Watcher, chan conntrack.Event) {
 	t.Helper()
 	cfg.NetNS = l.Router.Fd()
-	w := NewWatcher(cfg)
-	events := make(chan Event, buffer)
+	w := conntrack.NewWatcher(cfg)
+	events := make(chan conntrack.Event, buffer)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx, events) }()
@@ -42,7 +44,7 @@ func watching(t *testing.T, l *lab.Lab, cfg WatchConfig, buffer int) (*Watcher, 
 }
 
 // next returns the first event matching pred, failing after timeout.
-func next(t *testing.T, events <-chan Event, timeout time.Duration, what string, pred func(Event) bool) Event {
+func next(t *testing.T, events <-chan conntrack.Event, timeout time.Duration, what string, pred func(conntrack.Event) bool) conntrack.Event {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
@@ -57,10 +59,10 @@ func next(t *testing.T, events <-chan Event, timeout time.Duration, what string,
 	}
 }
 
-func isSyncDone(ev Event) bool { return ev.Type == EventSyncDone }
+func isSyncDone(ev conntrack.Event) bool { return ev.Type == conntrack.EventSyncDone }
 
-func toServer(port uint16) func(Event) bool {
-	return func(ev Event) bool {
+func toServer(port uint16) func(conntrack.Event) bool {
+	return func(ev conntrack.Event) bool {
 		return ev.Flow.Orig.Dst == lab.Server && ev.Flow.Orig.DstPort == port
 	}
 }
@@ -88,34 +90,34 @@ func serveUDP(t *testing.T, l *lab.Lab, ports ...uint16) {
 func TestWatchSessionsThroughNAT(t *testing.T) {
 	lab.RequireBinaries(t, "nft")
 	l := lab.New(t, lab.Config{})
-	serveUDP(t, l, PortIKE, PortNATT)
+	serveUDP(t, l, vpn.PortIKE, vpn.PortNATT)
 	if out, err := l.Inet.Run("nft", "add table inet beyond; add chain inet beyond in { type filter hook input priority 0; udp dport 4500 drop; }"); err != nil {
 		t.Fatalf("drop 4500 beyond the router: %v: %s", err, out)
 	}
-	_, events := watching(t, l, WatchConfig{}, 64)
+	_, events := watching(t, l, conntrack.WatchConfig{}, 64)
 	next(t, events, 5*time.Second, "initial sync", isSyncDone)
 
-	if !exchange(t, l, l.LAN, PortIKE) {
+	if !exchange(t, l, l.LAN, vpn.PortIKE) {
 		t.Fatal("UDP 500 exchange through the router failed")
 	}
-	if exchange(t, l, l.LAN, PortNATT) {
+	if exchange(t, l, l.LAN, vpn.PortNATT) {
 		t.Fatal("UDP 4500 came back although the inet namespace drops it")
 	}
-	tr := NewTracker(Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
-	ike := next(t, events, 5*time.Second, "IKE reply", func(ev Event) bool {
+	tr := diagnose.NewTracker(diagnose.Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
+	ike := next(t, events, 5*time.Second, "IKE reply", func(ev conntrack.Event) bool {
 		tr.Apply(ev)
-		return toServer(PortIKE)(ev) && ev.Flow.Status.SeenReply()
+		return toServer(vpn.PortIKE)(ev) && ev.Flow.Status.SeenReply()
 	})
-	natt := next(t, events, 5*time.Second, "NAT-T flow", func(ev Event) bool { tr.Apply(ev); return toServer(PortNATT)(ev) })
+	natt := next(t, events, 5*time.Second, "NAT-T flow", func(ev conntrack.Event) bool { tr.Apply(ev); return toServer(vpn.PortNATT)(ev) })
 
 	if ike.Flow.Orig.Src != lab.LANHost || ike.Flow.Reply.Dst != l.RouterWAN.Addr() || !ike.Flow.SrcNATed() {
 		t.Errorf("IKE flow %v reply %v: want %s masqueraded to %s", ike.Flow, ike.Flow.Reply, lab.LANHost, l.RouterWAN.Addr())
 	}
-	if natt.Type != EventNew || natt.Flow.Status.SeenReply() {
+	if natt.Type != conntrack.EventNew || natt.Flow.Status.SeenReply() {
 		t.Errorf("NAT-T event %s status %#x: want an unreplied NEW", natt.Type, natt.Flow.Status)
 	}
-	got := tr.Judge(Context{Now: time.Now().Add(QuietAfter + time.Second), RouterNATs: true})
-	if len(got) != 1 || got[0].Code != CodeNATTBlocked || got[0].Host != lab.LANHost.String() {
+	got := tr.Judge(diagnose.Context{Now: time.Now().Add(diagnose.QuietAfter + time.Second), RouterNATs: true})
+	if len(got) != 1 || got[0].Code != diagnose.CodeNATTBlocked || got[0].Host != lab.LANHost.String() {
 		t.Fatalf("findings %+v, want natt-blocked for %s", got, lab.LANHost)
 	}
 }
@@ -124,18 +126,18 @@ func TestWatchSessionsThroughNAT(t *testing.T) {
 // events (nf_conntrack_events=2); the start-up dump must report it.
 func TestWatchDumpFindsOlderFlows(t *testing.T) {
 	l := lab.New(t, lab.Config{})
-	serveUDP(t, l, PortL2TP)
-	if !exchange(t, l, l.LAN, PortL2TP) {
+	serveUDP(t, l, vpn.PortL2TP)
+	if !exchange(t, l, l.LAN, vpn.PortL2TP) {
 		t.Fatal("UDP 1701 exchange failed")
 	}
-	_, events := watching(t, l, WatchConfig{}, 64)
-	ev := next(t, events, 5*time.Second, "dumped L2TP flow", func(ev Event) bool {
-		if ev.Type == EventSyncDone {
+	_, events := watching(t, l, conntrack.WatchConfig{}, 64)
+	ev := next(t, events, 5*time.Second, "dumped L2TP flow", func(ev conntrack.Event) bool {
+		if ev.Type == conntrack.EventSyncDone {
 			t.Fatal("sync ended without the older flow")
 		}
-		return toServer(PortL2TP)(ev)
+		return toServer(vpn.PortL2TP)(ev)
 	})
-	if ev.Type != EventDump || !ev.Flow.Status.SeenReply() {
+	if ev.Type != conntrack.EventDump || !ev.Flow.Status.SeenReply() {
 		t.Fatalf("got %s status %#x, want a replied EventDump", ev.Type, ev.Flow.Status)
 	}
 	next(t, events, 5*time.Second, "end of the initial sync", isSyncDone)
@@ -147,17 +149,17 @@ func TestWatchDumpFindsOlderFlows(t *testing.T) {
 func TestKernelFilter(t *testing.T) {
 	l := lab.New(t, lab.Config{})
 	for _, all := range []bool{false, true} {
-		w, events := watching(t, l, WatchConfig{AllFlows: all}, 256)
+		w, events := watching(t, l, conntrack.WatchConfig{AllFlows: all}, 256)
 		next(t, events, 5*time.Second, "initial sync", isSyncDone)
 		base := w.Stats().Received
-		ports := []uint16{53, 443, PortIKE, 8080, PortWireGuard}
-		createFlows(t, l, netfilter.ProtoUDP, 2000+boolPort(all), ports)
+		ports := []uint16{53, 443, vpn.PortIKE, 8080, vpn.PortWireGuard}
+		createFlows(t, l, vpn.ProtoUDP, 2000+boolPort(all), ports)
 		want := uint64(2)
 		if all {
 			want = uint64(len(ports))
 		}
 		for _, p := range ports {
-			if all || KindOf(netfilter.ProtoUDP, p) != KindNone {
+			if all || vpn.KindOf(vpn.ProtoUDP, p) != vpn.KindNone {
 				next(t, events, 5*time.Second, "created flow", toServer(p))
 			}
 		}
@@ -206,18 +208,18 @@ func createFlows(t *testing.T, l *lab.Lab, l4 uint8, sport uint16, dports []uint
 func TestWatchSurvivesOverrun(t *testing.T) {
 	l := lab.New(t, lab.Config{})
 	var called atomic.Int32
-	w, events := watching(t, l, WatchConfig{ReadBuffer: 4096, OnOverrun: func(WatchStats) { called.Add(1) }}, 0)
-	tr := NewTracker(Classifier{LAN: []netip.Prefix{lab.LANPrefix}})
+	w, events := watching(t, l, conntrack.WatchConfig{ReadBuffer: 4096, OnOverrun: func(conntrack.WatchStats) { called.Add(1) }}, 0)
+	tr := diagnose.NewTracker(diagnose.Classifier{LAN: []netip.Prefix{lab.LANPrefix}})
 	tr.MaxSessions = 0 // unbounded: one session per flow here
-	next(t, events, 5*time.Second, "initial sync", func(ev Event) bool { tr.Apply(ev); return isSyncDone(ev) })
+	next(t, events, 5*time.Second, "initial sync", func(ev conntrack.Event) bool { tr.Apply(ev); return isSyncDone(ev) })
 
 	const burst = 400
 	ports := make([]uint16, burst)
 	for i := range ports {
-		ports[i] = PortIKE
+		ports[i] = vpn.PortIKE
 	}
-	createFlows(t, l, netfilter.ProtoUDP, 10000, ports) // nobody reads meanwhile
-	next(t, events, 10*time.Second, "resync after the overrun", func(ev Event) bool { tr.Apply(ev); return isSyncDone(ev) })
+	createFlows(t, l, vpn.ProtoUDP, 10000, ports) // nobody reads meanwhile
+	next(t, events, 10*time.Second, "resync after the overrun", func(ev conntrack.Event) bool { tr.Apply(ev); return isSyncDone(ev) })
 
 	s := w.Stats()
 	if s.Overruns == 0 || s.Resyncs == 0 || s.LastOverrun.IsZero() {
@@ -234,38 +236,38 @@ func TestWatchSurvivesOverrun(t *testing.T) {
 		t.Fatalf("tracker knows %d flows after the resync, want %d", known, burst)
 	}
 	// Still watching: a new flow after the overrun arrives as an event.
-	createFlows(t, l, netfilter.ProtoUDP, 30000, []uint16{PortNATT})
-	next(t, events, 5*time.Second, "event after the overrun", func(ev Event) bool { return ev.Type == EventNew && toServer(PortNATT)(ev) })
+	createFlows(t, l, vpn.ProtoUDP, 30000, []uint16{vpn.PortNATT})
+	next(t, events, 5*time.Second, "event after the overrun", func(ev conntrack.Event) bool { return ev.Type == conntrack.EventNew && toServer(vpn.PortNATT)(ev) })
 }
 
 // TestDeleteFootprints deletes only the entries of the footprint asked for.
 func TestDeleteFootprints(t *testing.T) {
 	l := lab.New(t, lab.Config{})
-	serveUDP(t, l, PortIKE, PortNATT, PortL2TP)
-	for _, p := range []uint16{PortIKE, PortNATT, PortL2TP} {
+	serveUDP(t, l, vpn.PortIKE, vpn.PortNATT, vpn.PortL2TP)
+	for _, p := range []uint16{vpn.PortIKE, vpn.PortNATT, vpn.PortL2TP} {
 		if !exchange(t, l, l.LAN, p) {
 			t.Fatalf("UDP %d exchange failed", p)
 		}
 	}
 	sendESP(t, l)
-	count := func() map[VPNKind]int {
-		flows, err := DumpFootprint(l.Router.Fd())
+	count := func() map[vpn.Kind]int {
+		flows, err := conntrack.DumpFootprint(l.Router.Fd())
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := map[VPNKind]int{}
+		m := map[vpn.Kind]int{}
 		for _, f := range flows {
-			m[KindOf(f.L4, f.Orig.DstPort)]++
+			m[vpn.KindOf(f.L4, f.Orig.DstPort)]++
 		}
 		return m
 	}
 	before := count()
-	if before[KindIKE] != 1 || before[KindNATT] != 1 || before[KindL2TP] != 1 || before[KindESP] != 1 {
+	if before[vpn.KindIKE] != 1 || before[vpn.KindNATT] != 1 || before[vpn.KindL2TP] != 1 || before[vpn.KindESP] != 1 {
 		t.Fatalf("before: %v, want one flow each of ike, natt, l2tp, esp", before)
 	}
 	var n int
 	err := l.Router.Do(func() (err error) {
-		n, err = DeleteFootprints([]FlowMatch{{netfilter.ProtoUDP, PortNATT}, {netfilter.ProtoESP, 0}})
+		n, err = conntrack.DeleteFootprints([]conntrack.FlowMatch{{vpn.ProtoUDP, vpn.PortNATT}, {vpn.ProtoESP, 0}})
 		return err
 	})
 	if err != nil {
@@ -275,7 +277,7 @@ func TestDeleteFootprints(t *testing.T) {
 		t.Fatalf("deleted %d entries, want the udp/4500 and the esp one", n)
 	}
 	after := count()
-	if after[KindNATT] != 0 || after[KindESP] != 0 || after[KindIKE] != 1 || after[KindL2TP] != 1 {
+	if after[vpn.KindNATT] != 0 || after[vpn.KindESP] != 0 || after[vpn.KindIKE] != 1 || after[vpn.KindL2TP] != 1 {
 		t.Fatalf("after: %v, want only ike and l2tp left", after)
 	}
 }
@@ -301,13 +303,13 @@ func sendESP(t *testing.T, l *lab.Lab) {
 // TestEnableAccounting turns accounting on in the router only.
 func TestEnableAccounting(t *testing.T) {
 	l := lab.New(t, lab.Config{})
-	rootBefore, rootErr := os.ReadFile(accountingSysctl)
+	rootBefore, rootErr := os.ReadFile(conntrack.AccountingSysctl)
 	var first, second bool
 	err := l.Router.Do(func() (err error) {
-		if first, err = EnableAccounting(); err != nil {
+		if first, err = conntrack.EnableAccounting(); err != nil {
 			return err
 		}
-		second, err = EnableAccounting()
+		second, err = conntrack.EnableAccounting()
 		return err
 	})
 	if err != nil {
@@ -319,16 +321,16 @@ func TestEnableAccounting(t *testing.T) {
 	if v, err := l.Router.ReadSysctl("net.netfilter.nf_conntrack_acct"); err != nil || v != "1" {
 		t.Fatalf("router nf_conntrack_acct = %q (%v), want 1", v, err)
 	}
-	if rootAfter, err := os.ReadFile(accountingSysctl); rootErr == nil && (err != nil || strings.TrimSpace(string(rootAfter)) != strings.TrimSpace(string(rootBefore))) {
+	if rootAfter, err := os.ReadFile(conntrack.AccountingSysctl); rootErr == nil && (err != nil || strings.TrimSpace(string(rootAfter)) != strings.TrimSpace(string(rootBefore))) {
 		t.Fatalf("the root namespace changed: %q -> %q", rootBefore, rootAfter)
 	}
 	// Counters now come with the flows. The kernel sends them in dumps and
 	// DESTROY events only, not in NEW or UPDATE events.
-	serveUDP(t, l, PortIKE)
-	if !exchange(t, l, l.LAN, PortIKE) {
+	serveUDP(t, l, vpn.PortIKE)
+	if !exchange(t, l, l.LAN, vpn.PortIKE) {
 		t.Fatal("UDP 500 exchange failed")
 	}
-	flows, err := DumpFootprint(l.Router.Fd())
+	flows, err := conntrack.DumpFootprint(l.Router.Fd())
 	if err != nil || len(flows) != 1 {
 		t.Fatalf("dump: %v %v, want the IKE flow", flows, err)
 	}

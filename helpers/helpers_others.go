@@ -2,12 +2,16 @@
 
 package helpers
 
-import "errors"
+import (
+	"fmt"
+
+	"github.com/vpnpass/vpnpass/internal/platform"
+)
 
 // Probe needs Linux netfilter.
 func Probe(o Options) (Report, error) {
-	return Report{}, errors.New("probe helpers: conntrack helpers exist only on Linux")
+	return Report{}, fmt.Errorf("probe helpers: %w", platform.ErrNotLinux)
 }
 
 // Load needs Linux.
-func Load(module string) error { return errors.New("load module: only on Linux") }
+func Load(module string) error { return fmt.Errorf("load module: %w", platform.ErrNotLinux) }

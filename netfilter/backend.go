@@ -1,5 +1,7 @@
 package netfilter
 
+import "github.com/vpnpass/vpnpass/vpn"
+
 // Backend brings one firewall's share of our rules to a desired state. It is
 // declarative: desired per-protocol modes in, the kernel brought to match.
 // Implementations: fw4 and plain nftables (netfilter/nft, over netlink),
@@ -27,7 +29,7 @@ type Backend interface {
 type Inspector interface {
 	// Chains returns the base chains hooked at hook ("prerouting", "forward",
 	// "output", "postrouting", "input") for family (IPv4 or IPv6).
-	Chains(hook string, family Family) ([]Chain, error)
+	Chains(hook string, family vpn.Family) ([]Chain, error)
 }
 
 // ChainRef identifies a base chain of some firewall.

@@ -1,5 +1,6 @@
 package netfilter
 
+import "github.com/vpnpass/vpnpass/vpn"
 import "testing"
 
 // fixed is a chain that always returns the same explanation.
@@ -50,7 +51,7 @@ func TestWorstAndParse(t *testing.T) {
 	if Worst(Accept, Uncertain) != Uncertain || Worst(Drop, Reject) != Drop || Worst("", Accept) != Accept {
 		t.Fatal("Worst ordering is drop > reject > uncertain > accept")
 	}
-	if _, err := ParseProtocol("sstp"); err == nil {
+	if _, err := vpn.ParseProtocol("sstp"); err == nil {
 		t.Fatal("sstp accepted")
 	}
 	if _, err := ParseMode("on"); err == nil {
@@ -61,7 +62,7 @@ func TestWorstAndParse(t *testing.T) {
 			t.Errorf("NFTFamilyName(%d) = %q, want %q", f, got, want)
 		}
 	}
-	if n := len(Footprint(IPsec)); n != 7 {
+	if n := len(vpn.Footprint(vpn.IPsec)); n != 7 {
 		t.Fatalf("ipsec footprint has %d elements, want 7 (AH for IPv6 only)", n)
 	}
 }

@@ -5,32 +5,10 @@ package netfilter
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"strings"
 )
-
-// Protocol is a VPN protocol whose passthrough vpnpass can toggle.
-type Protocol string
-
-// The protocols vpnpass toggles. OpenVPN and WireGuard are only observed.
-const (
-	PPTP  Protocol = "pptp"
-	L2TP  Protocol = "l2tp"
-	IPsec Protocol = "ipsec"
-)
-
-// Protocols lists the toggled protocols in their stable display order.
-var Protocols = []Protocol{PPTP, L2TP, IPsec}
-
-// ParseProtocol validates a protocol name; the error lists the valid ones.
-func ParseProtocol(s string) (Protocol, error) {
-	for _, p := range Protocols {
-		if string(p) == s {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("unknown protocol %q: must be one of pptp, l2tp, ipsec", s)
-}
 
 // Mode is what vpnpass does for one protocol.
 type Mode string
@@ -53,10 +31,10 @@ func ParseMode(s string) (Mode, error) {
 }
 
 // Desired is the wanted mode per protocol. A missing protocol means default.
-type Desired map[Protocol]Mode
+type Desired map[vpn.Protocol]Mode
 
 // Mode returns the desired mode of p, default when unset.
-func (d Desired) Mode(p Protocol) Mode {
+func (d Desired) Mode(p vpn.Protocol) Mode {
 	if m, ok := d[p]; ok && m != "" {
 		return m
 	}
@@ -101,71 +79,8 @@ func Worst(a, b Verdict) Verdict {
 	return a
 }
 
-// Family is an address family as INTERFACE.md spells it.
-type Family string
-
-// Families.
-const (
-	IPv4 Family = "ipv4"
-	IPv6 Family = "ipv6"
-)
-
-// IP protocol numbers of the footprints.
-const (
-	ProtoTCP uint8 = 6
-	ProtoUDP uint8 = 17
-	ProtoGRE uint8 = 47
-	ProtoESP uint8 = 50
-	ProtoAH  uint8 = 51
-)
-
-// Element is one piece of a protocol's footprint in one family.
-type Element struct {
-	Family Family
-	L4     uint8  // IP protocol number
-	Port   uint16 // destination port for TCP/UDP, 0 otherwise
-}
-
-// Match renders the element as INTERFACE.md's "match" string: udp/500, gre, esp.
-func (e Element) Match() string {
-	switch e.L4 {
-	case ProtoTCP:
-		return fmt.Sprintf("tcp/%d", e.Port)
-	case ProtoUDP:
-		return fmt.Sprintf("udp/%d", e.Port)
-	case ProtoGRE:
-		return "gre"
-	case ProtoESP:
-		return "esp"
-	case ProtoAH:
-		return "ah"
-	}
-	return fmt.Sprintf("proto/%d", e.L4)
-}
-
-// Footprint returns the LAN→WAN footprint of p in both families. PPTP's helper
-// is IPv4 only (GRE through NAT); AH is IPv6 only, since it authenticates the
-// addresses and so can never cross an IPv4 NAT.
-func Footprint(p Protocol) []Element {
-	var out []Element
-	for _, f := range []Family{IPv4, IPv6} {
-		switch p {
-		case PPTP:
-			out = append(out, Element{f, ProtoTCP, 1723}, Element{f, ProtoGRE, 0})
-		case L2TP:
-			out = append(out, Element{f, ProtoUDP, 1701})
-		case IPsec:
-			out = append(out, Element{f, ProtoUDP, 500}, Element{f, ProtoUDP, 4500}, Element{f, ProtoESP, 0})
-			if f == IPv6 {
-				out = append(out, Element{f, ProtoAH, 0})
-			}
-		}
-	}
-	return out
-}
-
 // Tag is the comment every rule we put in a foreign chain carries.
-func Tag(p Protocol) string { return "vpnpass:" + string(p) }
+func Tag(p vpn.Protocol) string { return "vpnpass:" + string(p) }
 
 // TagPrefix starts every comment/tag of ours; TablePrefix every table, chain,
 // set and object we own.
@@ -179,13 +94,13 @@ func IsOurTag(comment string) bool { return strings.HasPrefix(comment, TagPrefix
 
 // Change is one planned or applied change, for --dry-run and the `set` plan.
 type Change struct {
-	Action   string   `json:"action"` // "add" or "delete"
-	Backend  Kind     `json:"backend"`
-	Family   string   `json:"family"` // nft family (inet, ip, ip6) or iptables/ip6tables
-	Table    string   `json:"table"`
-	Chain    string   `json:"chain"`
-	Protocol Protocol `json:"protocol,omitempty"`
-	Rule     string   `json:"rule"` // human-readable, nft or iptables syntax
+	Action   string       `json:"action"` // "add" or "delete"
+	Backend  Kind         `json:"backend"`
+	Family   string       `json:"family"` // nft family (inet, ip, ip6) or iptables/ip6tables
+	Table    string       `json:"table"`
+	Chain    string       `json:"chain"`
+	Protocol vpn.Protocol `json:"protocol,omitempty"`
+	Rule     string       `json:"rule"` // human-readable, nft or iptables syntax
 }
 
 // Decider names what decided a verdict: a rule, or a chain's policy.
@@ -200,10 +115,13 @@ type Decider struct {
 
 // ElementStatus is the verdict one footprint element gets, and why.
 type ElementStatus struct {
-	Match     string   `json:"match"`
-	Family    Family   `json:"family"`
-	Verdict   Verdict  `json:"verdict"`
-	DecidedBy *Decider `json:"decided_by,omitempty"`
+	// Element is the footprint element the status is about; Match and
+	// Family are its JSON face.
+	Element   vpn.Element `json:"-"`
+	Match     string      `json:"match"`
+	Family    vpn.Family  `json:"family"`
+	Verdict   Verdict     `json:"verdict"`
+	DecidedBy *Decider    `json:"decided_by,omitempty"`
 	// Replies is the verdict the server's answer gets on its way back
 	// (WAN→LAN, established; GRE of a PPTP call as related). An addition to
 	// INTERFACE.md's Proto element: a VPN also fails when answers are dropped.
@@ -220,7 +138,7 @@ type ProtoStatus struct {
 
 // Packet is a representative packet to evaluate against the ruleset.
 type Packet struct {
-	Family  Family
+	Family  vpn.Family
 	L4      uint8
 	SrcPort uint16
 	DstPort uint16

@@ -1,5 +1,6 @@
 package netfilter
 
+import "github.com/vpnpass/vpnpass/vpn"
 import "sort"
 
 // WAN is the router's WAN side as rules see it: per address family, the
@@ -24,8 +25,8 @@ func OneWAN(dev string) WAN {
 }
 
 // Devices returns the devices of family f.
-func (w WAN) Devices(f Family) []string {
-	if f == IPv6 {
+func (w WAN) Devices(f vpn.Family) []string {
+	if f == vpn.IPv6 {
 		return w.IPv6
 	}
 	return w.IPv4
@@ -56,7 +57,7 @@ func (w WAN) Equal(o WAN) bool {
 
 // Primary is the device a sample LAN→WAN packet of family f is checked
 // against (explain, status): the first in sorted order, "" when none.
-func (w WAN) Primary(f Family) string {
+func (w WAN) Primary(f vpn.Family) string {
 	if d := SortedUnique(w.Devices(f)); len(d) > 0 {
 		return d[0]
 	}

@@ -6,7 +6,9 @@
 //	{"id": 7, "result": {...}}
 //	{"id": 7, "error": {"code": "bad_params", "message": "..."}}
 //
-// Server dispatches methods to handlers; Client is what the CLI uses.
+// The contract is contract.go (the methods: name, access, params and result
+// types) and types.go (those types). Server dispatches methods to handlers
+// (Method.Handle); Client is what the CLI uses (Method.Call).
 package api
 
 import (

@@ -220,7 +220,7 @@ func (s *Server) dispatch(line []byte) []byte {
 	s.mu.Unlock()
 	if !ok {
 		return encodeResponse(req.ID, nil, Errorf(CodeUnknownMethod,
-			"unknown method %q; methods: %s", req.Method, strings.Join(s.methods(), ", ")))
+			"unknown method %q; methods: %s", req.Method, strings.Join(s.Methods(), ", ")))
 	}
 	result, err := s.call(h, req)
 	if err != nil {
@@ -240,7 +240,8 @@ func (s *Server) call(h Handler, req Request) (result any, err error) {
 	return h(withCaller(s.ctx, req.Caller), req.Params)
 }
 
-func (s *Server) methods() []string {
+// Methods are the names of the methods s serves, sorted.
+func (s *Server) Methods() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var m []string

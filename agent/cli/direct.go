@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"io/fs"
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
-	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
@@ -18,8 +18,9 @@ import (
 var errNeedDaemon = exitError{code: ExitNoDaemon, err: errors.New(
 	"the vpnpass daemon is not running: start it (/etc/init.d/vpnpass start, or `vpnpass agent`) or add --direct to act without it")}
 
-// callDaemon calls the daemon; ok is false when no daemon listens.
-func callDaemon(ctx context.Context, o *opts, method string, params, result any) (ok bool, err error) {
+// callDaemon makes a call of the daemon (typed: an api.Method's Call); ok
+// is false when no daemon listens (or --direct).
+func callDaemon(ctx context.Context, o *opts, call func(*api.Client) error) (ok bool, err error) {
 	if o.direct {
 		return false, nil
 	}
@@ -32,12 +33,12 @@ func callDaemon(ctx context.Context, o *opts, method string, params, result any)
 	}
 	defer c.Close()
 	c.Caller = &api.Caller{Origin: api.OriginCLI}
-	err = c.Call(ctx, method, params, result)
+	err = call(c)
 	if errors.Is(err, api.ErrNoDaemon) {
 		return false, nil
 	}
 	var ae *api.Error
-	if errors.As(err, &ae) && ae.Code == "bad_params" {
+	if errors.As(err, &ae) && ae.Code == api.CodeBadParams {
 		return true, usageError{ae.Message}
 	}
 	return true, err
@@ -79,9 +80,9 @@ func (d *direct) manager() (*fw.Manager, error) {
 }
 
 // status is the direct status, with drift measured against the config.
-func (d *direct) status(ctx context.Context) (agent.Status, error) {
+func (d *direct) status(ctx context.Context) (api.Status, error) {
 	desired := d.cfg.Desired()
-	drift := map[netfilter.Protocol]bool{}
+	drift := map[vpn.Protocol]bool{}
 	if m, err := d.manager(); err == nil {
 		if ch, err := m.Plan(desired); err == nil {
 			for _, c := range ch {
@@ -95,15 +96,14 @@ func (d *direct) status(ctx context.Context) (agent.Status, error) {
 
 // lookup asks the daemon and, when none runs (or --direct), makes the same
 // read-only look in this process.
-func lookup[T any](ctx context.Context, o *opts, env Env, method string, params any, look func(*direct) (T, error)) (T, error) {
-	var res T
-	ok, err := callDaemon(ctx, o, method, params, &res)
+func lookup(ctx context.Context, o *opts, env Env, call func(*api.Client) error, look func(*direct) error) error {
+	ok, err := callDaemon(ctx, o, call)
 	if err != nil || ok {
-		return res, err
+		return err
 	}
 	d, err := loadDirect(o, env, false)
 	if err != nil {
-		return res, err
+		return err
 	}
 	return look(d)
 }

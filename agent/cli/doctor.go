@@ -7,12 +7,17 @@ import (
 	"strings"
 
 	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/api"
 )
 
 // runDoctor prints the current findings, newest first: message, then advice.
 func runDoctor(ctx context.Context, o *opts, env Env) error {
-	res, err := lookup(ctx, o, env, "doctor", map[string]string{"host": o.host}, func(d *direct) (agent.DoctorResult, error) {
-		return agent.DoctorSnapshot(ctx, d.cfg, d.router, d.paths, o.host)
+	var res api.DoctorResult
+	err := lookup(ctx, o, env, func(c *api.Client) error {
+		return api.MethodDoctor.Call(ctx, c, &api.DoctorParams{Host: o.host}, &res)
+	}, func(d *direct) (err error) {
+		res, err = agent.DoctorSnapshot(ctx, d.cfg, d.router, d.paths, o.host)
+		return err
 	})
 	if err != nil {
 		return err
@@ -20,7 +25,7 @@ func runDoctor(ctx context.Context, o *opts, env Env) error {
 	return show(o, env, res, printDoctor)
 }
 
-func printDoctor(w io.Writer, res agent.DoctorResult) error {
+func printDoctor(w io.Writer, res api.DoctorResult) error {
 	b := &strings.Builder{}
 	if res.Source == "snapshot" {
 		b.WriteString("(No vpnpass daemon running: judged from one look at the connection table right now.)\n\n")
@@ -47,7 +52,7 @@ func printDoctor(w io.Writer, res agent.DoctorResult) error {
 
 // printInProgress lists sessions not judged yet: a connection in use is
 // judged once it has been quiet for 30 s or has ended.
-func printInProgress(b *strings.Builder, res agent.DoctorResult) {
+func printInProgress(b *strings.Builder, res api.DoctorResult) {
 	judged := map[string]bool{}
 	for _, f := range res.Findings {
 		judged[string(f.Protocol)+" "+f.Host+" "+f.Peer] = true

@@ -3,29 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"strings"
 
 	"github.com/vpnpass/vpnpass/agent"
-	"github.com/vpnpass/vpnpass/agent/config"
+	"github.com/vpnpass/vpnpass/agent/api"
+	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/agent/runlock"
-	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
-
-// SetResult is the API's `set` result.
-type SetResult struct {
-	Changed bool               `json:"changed"`
-	Plan    []netfilter.Change `json:"plan"`
-	Status  *agent.Status      `json:"status,omitempty"`
-}
-
-type setParams struct {
-	Protocol string `json:"protocol"`
-	Mode     string `json:"mode"`
-	DryRun   bool   `json:"dry_run"`
-}
 
 // noinline: inlined into the command table, each call would get its own copy
 // of the closure (~1.2 KiB on mips each).
@@ -33,12 +21,13 @@ type setParams struct {
 //go:noinline
 func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
 	return func(ctx context.Context, o *opts, env Env) error {
-		p, err := netfilter.ParseProtocol(o.args[0])
+		p, err := vpn.ParseProtocol(o.args[0])
 		if err != nil {
 			return usageError{err.Error()}
 		}
-		var res SetResult
-		ok, err := callDaemon(ctx, o, "set", setParams{string(p), string(mode), o.dryRun}, &res)
+		params := api.SetParams{Protocol: string(p), Mode: string(mode), DryRun: o.dryRun}
+		var res api.SetResult
+		ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodSet.Call(ctx, c, &params, &res) })
 		if err != nil {
 			return err
 		}
@@ -46,7 +35,7 @@ func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
 			if !o.direct && !o.dryRun {
 				return errNeedDaemon
 			}
-			if res, err = setDirect(ctx, o, env, p, mode); err != nil {
+			if res, err = setDirect(ctx, o, env, params); err != nil {
 				return err
 			}
 		}
@@ -57,39 +46,55 @@ func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
 	}
 }
 
-// setDirect changes one protocol's mode without a daemon: apply, then
-// persist so a daemon started later keeps it.
-func setDirect(ctx context.Context, o *opts, env Env, p netfilter.Protocol, mode netfilter.Mode) (SetResult, error) {
+// setDirect is the daemon's set (agent.Set) without a daemon: on a firewall
+// and config of its own, recorded in the history when it can be opened
+// (the daemon is not running, so its lock is free).
+func setDirect(ctx context.Context, o *opts, env Env, p api.SetParams) (api.SetResult, error) {
+	s, err := agent.ParseSetting(p, api.Caller{Origin: api.OriginCLI})
+	if err != nil {
+		return api.SetResult{}, usageError{err.Error()}
+	}
 	d, err := loadDirect(o, env, true)
 	if err != nil {
-		return SetResult{}, err
+		return api.SetResult{}, err
 	}
 	m, err := d.manager()
 	if err != nil {
-		return SetResult{}, err
+		return api.SetResult{}, err
 	}
-	desired := d.cfg.Desired()
-	desired[p] = mode
-	var res SetResult
-	if o.dryRun {
-		res.Plan, err = m.Plan(desired)
-		res.Changed = len(res.Plan) > 0
+	defer m.Close()
+	t := agent.SetTarget{Firewall: m, Config: &d.cfg, ConfigPath: o.config, Record: func(history.Event) {}}
+	if !s.DryRun {
+		store, err := agent.OpenHistory(d.cfg)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
+		} else {
+			defer closeHistory(env, store)
+			t.Record = func(ev history.Event) { recordDirect(env, store, ev) }
+		}
+	}
+	res, err := agent.Set(t, s)
+	if err != nil {
 		return res, err
 	}
-	if res.Plan, err = m.Apply(desired); err != nil {
-		return res, err
-	}
-	res.Changed = len(res.Plan) > 0
-	if err := config.SetMode(o.config, p, mode); err != nil {
-		return res, fmt.Errorf("applied, but could not save the mode in %s: %w", o.config, err)
-	}
-	d.cfg.Modes[p] = mode
-	st, err := d.status(ctx)
-	res.Status = &st
-	return res, err
+	return agent.WithStatus(ctx, res, s, d.status), nil
 }
 
-func printSet(w io.Writer, p netfilter.Protocol, mode netfilter.Mode, dry bool, res SetResult) error {
+func recordDirect(env Env, store *history.Store, ev history.Event) {
+	if err := store.Append(ev); err != nil {
+		fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
+	}
+}
+
+// closeHistory writes what was appended (the store batches): a failure
+// shows only here.
+func closeHistory(env Env, store *history.Store) {
+	if err := store.Close(); err != nil {
+		fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
+	}
+}
+
+func printSet(w io.Writer, p vpn.Protocol, mode netfilter.Mode, dry bool, res api.SetResult) error {
 	b := &strings.Builder{}
 	switch {
 	case dry && len(res.Plan) == 0:
@@ -134,9 +139,6 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 	if err := fw.CleanupAll("/"); err != nil {
 		return err
 	}
-	if err := conntrack.RemoveObserver(); err != nil {
-		return err
-	}
 	if o.json {
 		return printJSON(env.Stdout, map[string]bool{"cleaned": true})
 	}
@@ -154,24 +156,20 @@ func runHandover(_ context.Context, o *opts, env Env) error {
 	return err
 }
 
-type explainParams struct {
-	Proto string `json:"proto"`
-	Dst   string `json:"dst"`
-	Dport int    `json:"dport,omitempty"`
-	Src   string `json:"src,omitempty"`
-}
-
 func runExplain(ctx context.Context, o *opts, env Env) error {
 	pk, err := agent.ExplainPacket(o.proto, o.dst, o.src, o.dport)
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	ex, err := lookup(ctx, o, env, "explain", explainParams{o.proto, o.dst, o.dport, o.src}, func(d *direct) (netfilter.Explanation, error) {
+	var ex netfilter.Explanation
+	p := api.ExplainParams{Proto: o.proto, Dst: o.dst, Dport: o.dport, Src: o.src}
+	err = lookup(ctx, o, env, func(c *api.Client) error { return api.MethodExplain.Call(ctx, c, &p, &ex) }, func(d *direct) (err error) {
 		pk.OutIf = d.router.WAN.Primary(pk.Family)
 		if len(d.router.LANDevices) > 0 {
 			pk.InIf = d.router.LANDevices[0]
 		}
-		return fw.Explain(pk)
+		ex, err = fw.Explain(pk)
+		return err
 	})
 	if err != nil {
 		return err

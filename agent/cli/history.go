@@ -8,30 +8,22 @@ import (
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/agent/wan"
 )
 
-type historyResult struct {
-	Events []history.Event `json:"events"`
-}
-
-type historyParams struct {
-	Since string `json:"since,omitempty"`
-	Kind  string `json:"kind,omitempty"`
-	Limit int    `json:"limit,omitempty"`
-}
-
 // runHistory prints events newest first. Without a daemon it opens the file
 // read-only (the daemon holds bbolt's lock while it runs).
 func runHistory(ctx context.Context, o *opts, env Env) error {
-	f, err := agent.HistoryFilter(o.since, o.kind, o.limit)
+	p := api.HistoryParams{Since: o.since, Kind: o.kind, Limit: o.limit}
+	f, err := agent.HistoryFilter(p)
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	var res historyResult
-	ok, err := callDaemon(ctx, o, "history", historyParams{o.since, o.kind, o.limit}, &res)
+	var res api.HistoryResult
+	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodHistory.Call(ctx, c, &p, &res) })
 	if err != nil {
 		return err
 	}
@@ -79,8 +71,12 @@ func printHistory(w io.Writer, evs []history.Event) error {
 
 // runNat prints the WAN / double-NAT verdict.
 func runNat(ctx context.Context, o *opts, env Env) error {
-	n, err := lookup(ctx, o, env, "nat", map[string]bool{"probe": o.probe}, func(d *direct) (wan.Nat, error) {
-		return agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
+	var n wan.Nat
+	err := lookup(ctx, o, env, func(c *api.Client) error {
+		return api.MethodNat.Call(ctx, c, &api.NatParams{Probe: o.probe}, &n)
+	}, func(d *direct) (err error) {
+		n, err = agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
+		return err
 	})
 	if err != nil {
 		return err

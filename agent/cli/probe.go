@@ -7,17 +7,18 @@ import (
 	"strings"
 
 	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/api"
 )
 
 // runProbe checks a VPN server from the router: the daemon does it when it
 // runs (same result), else this process does.
 func runProbe(ctx context.Context, o *opts, env Env) error {
-	p := agent.ProbeParams{Host: o.args[0], Protocol: o.protocol}
+	p := api.ProbeParams{Host: o.args[0], Protocol: o.protocol}
 	if p.Protocol == "" {
 		p.Protocol = o.proto
 	}
-	var res agent.ProbeResult
-	ok, err := callDaemon(ctx, o, "probe", p, &res)
+	var res api.ProbeResult
+	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodProbe.Call(ctx, c, &p, &res) })
 	if err != nil {
 		return err
 	}

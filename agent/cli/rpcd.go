@@ -12,13 +12,6 @@ import (
 	"github.com/vpnpass/vpnpass/agent/api"
 )
 
-// rpcdSignatures is what `list` prints: rpcd's exec-plugin protocol, one
-// entry per API method with example-typed parameters (INTERFACE.md).
-const rpcdSignatures = `{"status":{},"set":{"protocol":"str","mode":"str","dry_run":true},` +
-	`"explain":{"proto":"str","dst":"str","dport":32,"src":"str"},"doctor":{"host":"str"},` +
-	`"probe":{"host":"str","protocol":"str"},"nat":{"probe":true},` +
-	`"history":{"since":"str","kind":"str","limit":32},"reload":{}}`
-
 // rpcdMaxInput bounds what `call` reads from rpcd (the API's own limit).
 const rpcdMaxInput = 64 << 10
 
@@ -35,7 +28,9 @@ const rpcdBudget = 9 * time.Second
 func runRPCD(ctx context.Context, o *opts, env Env) error {
 	switch o.args[0] {
 	case "list":
-		_, err := io.WriteString(env.Stdout, rpcdSignatures+"\n")
+		// rpcd's exec-plugin protocol: one entry per method of the contract
+		// with example-typed parameters (INTERFACE.md).
+		_, err := io.WriteString(env.Stdout, api.RPCDSignatures()+"\n")
 		return err
 	case "call":
 		if len(o.args) != 2 {
@@ -49,9 +44,7 @@ func runRPCD(ctx context.Context, o *opts, env Env) error {
 }
 
 func rpcdCall(ctx context.Context, o *opts, env Env, method string) error {
-	var sig map[string]json.RawMessage
-	_ = json.Unmarshal([]byte(rpcdSignatures), &sig)
-	if _, ok := sig[method]; !ok {
+	if _, ok := api.Lookup(method); !ok {
 		return rpcdError(env, "unknown_method", fmt.Sprintf("unknown method %q", method))
 	}
 	in, err := readParams(ctx, env.Stdin)
@@ -88,7 +81,7 @@ func rpcdCaller(ctx context.Context, method string, in rpcdInput) *api.Caller {
 		return &api.Caller{Origin: api.OriginUbus}
 	}
 	c := &api.Caller{Origin: api.OriginRPCD}
-	if method == "set" {
+	if method == api.MethodSet.Name {
 		c.User = sessionUser(ctx, in.sid)
 	}
 	return c
@@ -97,7 +90,7 @@ func rpcdCaller(ctx context.Context, method string, in rpcdInput) *api.Caller {
 func rpcdTimeout(env Env, method string) error {
 	msg := fmt.Sprintf("the vpnpass daemon did not answer %s within %d s: it may be hung or busy "+
 		"(restart it with /etc/init.d/vpnpass restart)", method, int(rpcdBudget/time.Second))
-	if method == "set" {
+	if method == api.MethodSet.Name {
 		msg += "; whether the change was made is unknown: check the status"
 	}
 	return rpcdError(env, "failed", msg)

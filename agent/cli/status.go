@@ -3,17 +3,22 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"sort"
 	"strings"
 
-	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 func runStatus(ctx context.Context, o *opts, env Env) error {
-	st, err := lookup(ctx, o, env, "status", struct{}{}, func(d *direct) (agent.Status, error) {
-		return d.status(ctx)
+	var st api.Status
+	err := lookup(ctx, o, env, func(c *api.Client) error {
+		return api.MethodStatus.Call(ctx, c, &api.NoParams{}, &st)
+	}, func(d *direct) (err error) {
+		st, err = d.status(ctx)
+		return err
 	})
 	if err != nil {
 		return err
@@ -21,7 +26,7 @@ func runStatus(ctx context.Context, o *opts, env Env) error {
 	return show(o, env, st, printStatus)
 }
 
-func printStatus(w io.Writer, st agent.Status) error {
+func printStatus(w io.Writer, st api.Status) error {
 	b := &strings.Builder{}
 	also := ""
 	if len(st.Backend.Also) > 0 {
@@ -46,7 +51,7 @@ func printStatus(w io.Writer, st agent.Status) error {
 	}
 	printHelpers(b, st)
 	b.WriteString("\nProtocol  Mode     LAN→WAN   Answers   Decided by\n")
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		ps, ok := st.Protocols[p]
 		if !ok {
 			continue
@@ -61,7 +66,7 @@ func printStatus(w io.Writer, st agent.Status) error {
 	return err
 }
 
-func printHelpers(b *strings.Builder, st agent.Status) {
+func printHelpers(b *strings.Builder, st api.Status) {
 	names := make([]string, 0, len(st.Helpers))
 	for n := range st.Helpers {
 		names = append(names, n)
@@ -83,7 +88,7 @@ func printHelpers(b *strings.Builder, st agent.Status) {
 // worstDecider names what decides the protocol's (worst IPv4) verdict.
 func worstDecider(ps netfilter.ProtoStatus) string {
 	for _, e := range ps.Elements {
-		if e.Family == netfilter.IPv4 && e.Verdict == ps.Verdict && e.DecidedBy != nil {
+		if e.Family == vpn.IPv4 && e.Verdict == ps.Verdict && e.DecidedBy != nil {
 			return e.Match + ":" + decider(e.DecidedBy)
 		}
 	}
@@ -94,7 +99,7 @@ func worstDecider(ps netfilter.ProtoStatus) string {
 func worstReplies(ps netfilter.ProtoStatus) netfilter.Verdict {
 	var v netfilter.Verdict
 	for _, e := range ps.Elements {
-		if e.Family == netfilter.IPv4 && e.Replies != "" {
+		if e.Family == vpn.IPv4 && e.Replies != "" {
 			v = netfilter.Worst(v, e.Replies)
 		}
 	}

@@ -9,6 +9,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -70,9 +71,9 @@ func Defaults() Config {
 		Observe:             true,
 		Accounting:          true,
 		Modes: netfilter.Desired{
-			netfilter.PPTP:  netfilter.ModeDefault,
-			netfilter.L2TP:  netfilter.ModeDefault,
-			netfilter.IPsec: netfilter.ModeDefault,
+			vpn.PPTP:  netfilter.ModeDefault,
+			vpn.L2TP:  netfilter.ModeDefault,
+			vpn.IPsec: netfilter.ModeDefault,
 		},
 	}
 }
@@ -80,7 +81,7 @@ func Defaults() Config {
 // Desired returns the per-protocol modes for the netfilter backends.
 func (c Config) Desired() netfilter.Desired {
 	d := netfilter.Desired{}
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		d[p] = c.Modes.Mode(p)
 	}
 	return d

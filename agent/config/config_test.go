@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -103,7 +104,7 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%s: got %v want %v", c.name, c.got, c.want)
 		}
 	}
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		if d.Modes.Mode(p) != netfilter.ModeDefault || d.Desired()[p] != netfilter.ModeDefault {
 			t.Errorf("%s: default mode %q", p, d.Modes[p])
 		}
@@ -139,8 +140,8 @@ func TestReloadKeepsLastGoodValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Backend != BackendFW3 || cfg.HistoryMaxKB != 512 || cfg.Modes[netfilter.PPTP] != netfilter.ModeAllow {
-		t.Fatalf("got backend %s kb %d pptp %s", cfg.Backend, cfg.HistoryMaxKB, cfg.Modes[netfilter.PPTP])
+	if cfg.Backend != BackendFW3 || cfg.HistoryMaxKB != 512 || cfg.Modes[vpn.PPTP] != netfilter.ModeAllow {
+		t.Fatalf("got backend %s kb %d pptp %s", cfg.Backend, cfg.HistoryMaxKB, cfg.Modes[vpn.PPTP])
 	}
 	if len(probs) != 2 || *probs[0].Kept != "fw3" || probs[0].Line != 2 || *probs[1].Kept != "allow" || probs[1].Line != 4 {
 		t.Fatalf("problems: %+v", probs)
@@ -152,8 +153,8 @@ func TestReloadKeepsLastGoodValue(t *testing.T) {
 		t.Fatalf("syntax error: %v, %+v", err, cfg)
 	}
 	// Reload must not alias last's slices and maps.
-	cfg.Modes[netfilter.PPTP] = netfilter.ModeBlock
-	if last.Modes[netfilter.PPTP] != netfilter.ModeAllow {
+	cfg.Modes[vpn.PPTP] = netfilter.ModeBlock
+	if last.Modes[vpn.PPTP] != netfilter.ModeAllow {
 		t.Fatal("Reload aliases last.Modes")
 	}
 }

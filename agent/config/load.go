@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -123,7 +124,7 @@ func (l *loader) agentOption(ref string, o *uci.Option) {
 }
 
 func (l *loader) passthrough(ref string, s *uci.Section) {
-	proto, err := netfilter.ParseProtocol(s.Name)
+	proto, err := vpn.ParseProtocol(s.Name)
 	if err != nil {
 		msg := "passthrough sections are named after their protocol: config passthrough 'pptp'"
 		if s.Name != "" {

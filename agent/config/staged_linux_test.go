@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,11 +56,11 @@ func TestSetModeKeepsForeignStaged(t *testing.T) {
 		return string(out)
 	}
 	uci("set", pkg+".main.stun_server=stun.example.net:3478")
-	if err := SetMode(path, netfilter.IPsec, netfilter.ModeAllow); err != nil {
+	if err := SetMode(path, vpn.IPsec, netfilter.ModeAllow); err != nil {
 		t.Fatal(err)
 	}
 	cfg, _, err := Load(path)
-	if err != nil || cfg.Modes[netfilter.IPsec] != netfilter.ModeAllow {
+	if err != nil || cfg.Modes[vpn.IPsec] != netfilter.ModeAllow {
 		t.Fatalf("our mode not committed: %v %v", cfg.Modes, err)
 	}
 	if cfg.STUNServer != "" {
@@ -89,7 +90,7 @@ func TestSetModeWaitsForUCILock(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- SetMode(path, netfilter.PPTP, netfilter.ModeBlock) }()
+	go func() { done <- SetMode(path, vpn.PPTP, netfilter.ModeBlock) }()
 	select {
 	case err := <-done:
 		t.Fatalf("SetMode finished (%v) while uci's lock was held", err)
@@ -99,7 +100,7 @@ func TestSetModeWaitsForUCILock(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if cfg, _, err := Load(path); err != nil || cfg.Modes[netfilter.PPTP] != netfilter.ModeBlock {
+	if cfg, _, err := Load(path); err != nil || cfg.Modes[vpn.PPTP] != netfilter.ModeBlock {
 		t.Fatalf("after the lock: %v %v", cfg.Modes, err)
 	}
 }

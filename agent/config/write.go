@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,8 +21,8 @@ import (
 // directory: `uci set` + `uci commit vpnpass` would also commit whatever
 // someone else staged in /tmp/.uci/vpnpass (a LuCI user mid-edit). Their
 // staged changes stay staged, for them to apply or revert.
-func SetMode(path string, proto netfilter.Protocol, mode netfilter.Mode) error {
-	if _, err := netfilter.ParseProtocol(string(proto)); err != nil {
+func SetMode(path string, proto vpn.Protocol, mode netfilter.Mode) error {
+	if _, err := vpn.ParseProtocol(string(proto)); err != nil {
 		return err
 	}
 	if _, err := netfilter.ParseMode(string(mode)); err != nil {
@@ -56,7 +57,7 @@ func readForEdit(path string) (*uci.File, error) {
 
 // rewrite sets the mode in the parsed file and replaces the file atomically.
 // Like `uci commit`, it writes the canonical form: comments are not kept.
-func rewrite(path string, f *uci.File, proto netfilter.Protocol, mode netfilter.Mode) error {
+func rewrite(path string, f *uci.File, proto vpn.Protocol, mode netfilter.Mode) error {
 	s := f.Section(string(proto))
 	if s == nil {
 		s = f.AddSection("passthrough", string(proto))

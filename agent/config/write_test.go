@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,14 +17,14 @@ import (
 func TestSetModeRewrite(t *testing.T) {
 	tests := []struct {
 		name, input string // input "" means: no file
-		proto       netfilter.Protocol
+		proto       vpn.Protocol
 		mode        netfilter.Mode
 	}{
-		{"change_existing", "custom.uci", netfilter.PPTP, netfilter.ModeBlock},
-		{"create_section", "custom.uci", netfilter.L2TP, netfilter.ModeAllow},
-		{"from_design", "design.uci", netfilter.IPsec, netfilter.ModeAllow},
-		{"missing_file", "", netfilter.PPTP, netfilter.ModeAllow},
-		{"empty_file", "empty.uci", netfilter.IPsec, netfilter.ModeBlock},
+		{"change_existing", "custom.uci", vpn.PPTP, netfilter.ModeBlock},
+		{"create_section", "custom.uci", vpn.L2TP, netfilter.ModeAllow},
+		{"from_design", "design.uci", vpn.IPsec, netfilter.ModeAllow},
+		{"missing_file", "", vpn.PPTP, netfilter.ModeAllow},
+		{"empty_file", "empty.uci", vpn.IPsec, netfilter.ModeBlock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,15 +93,15 @@ func TestSetModeRefuses(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name, content string
-		proto         netfilter.Protocol
+		proto         vpn.Protocol
 		mode          netfilter.Mode
 		wantErr       string
 	}{
 		{"bad protocol", "", "openvpn", netfilter.ModeAllow, "unknown protocol"},
-		{"bad mode", "", netfilter.PPTP, "on", "unknown mode"},
-		{"injection", "", netfilter.PPTP, "allow; rm -rf /", "unknown mode"},
-		{"wrong section type", "config agent 'pptp'\n", netfilter.PPTP, netfilter.ModeAllow, "has type \"agent\""},
-		{"unparsable", "config agent 'main\n", netfilter.PPTP, netfilter.ModeAllow, "unterminated"},
+		{"bad mode", "", vpn.PPTP, "on", "unknown mode"},
+		{"injection", "", vpn.PPTP, "allow; rm -rf /", "unknown mode"},
+		{"wrong section type", "config agent 'pptp'\n", vpn.PPTP, netfilter.ModeAllow, "has type \"agent\""},
+		{"unparsable", "config agent 'main\n", vpn.PPTP, netfilter.ModeAllow, "unterminated"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +16,7 @@ func BenchmarkAppend(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	ev := Event{Kind: KindVPNFinding, Severity: SeverityWarning, Protocol: "ipsec", Host: "192.168.1.10",
+	ev := Event{Kind: KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "ipsec", Host: "192.168.1.10",
 		Peer: "203.0.113.10", Message: "UDP 4500 never answered: NAT-T is blocked between this router and the server",
 		Details: map[string]any{"code": "natt-blocked"}}
 	b.ResetTimer()

@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func TestCorruptFileIsMovedAside(t *testing.T) {
 			if !strings.HasPrefix(filepath.Base(r.MovedTo), "history.db.corrupt-") || strings.ContainsAny(filepath.Base(r.MovedTo), ": ") {
 				t.Fatalf("moved to %s", r.MovedTo)
 			}
-			if len(evs) != 1 || evs[0].Kind != KindHistoryReset || evs[0].Severity != SeverityError ||
+			if len(evs) != 1 || evs[0].Kind != KindHistoryReset || evs[0].Severity != vpn.SeverityError ||
 				evs[0].Details["moved_to"] != r.MovedTo || !strings.Contains(evs[0].Message, r.Reason) {
 				t.Fatalf("want one history.reset event, got %+v", evs)
 			}

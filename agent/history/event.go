@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"time"
 )
@@ -40,21 +41,13 @@ var Kinds = []string{
 	KindVPNFinding, KindHistoryReset, KindError,
 }
 
-// Severities, as for findings.
-const (
-	SeverityOK      = "ok"
-	SeverityInfo    = "info"
-	SeverityWarning = "warning"
-	SeverityError   = "error"
-)
-
 // Event is one immutable history record, in INTERFACE.md's JSON shape.
 // Seq is assigned when the event is committed; Time is UTC.
 type Event struct {
 	Seq      uint64         `json:"seq"`
 	Time     time.Time      `json:"time"`
 	Kind     string         `json:"kind"`
-	Severity string         `json:"severity"`
+	Severity vpn.Severity   `json:"severity"`
 	Protocol string         `json:"protocol,omitempty"`
 	Host     string         `json:"host,omitempty"`
 	Peer     string         `json:"peer,omitempty"`

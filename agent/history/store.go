@@ -3,6 +3,7 @@ package history
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"sync"
@@ -146,7 +147,7 @@ func Open(path string, opts Options) (*Store, error) {
 	go s.run()
 	if reset != nil {
 		s.Append(Event{
-			Kind: KindHistoryReset, Severity: SeverityError,
+			Kind: KindHistoryReset, Severity: vpn.SeverityError,
 			Message: fmt.Sprintf("the history file was corrupt (%s); it was moved to %s and a new one started", reset.Reason, reset.MovedTo),
 			Details: map[string]any{"moved_to": reset.MovedTo, "reason": reset.Reason},
 		})
@@ -206,7 +207,7 @@ func (s *Store) Append(ev Event) error {
 	}
 	ev.Time = ev.Time.UTC()
 	if ev.Severity == "" {
-		ev.Severity = SeverityInfo
+		ev.Severity = vpn.SeverityInfo
 	}
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -119,7 +120,7 @@ func TestDefaultLimit(t *testing.T) {
 func TestEventJSON(t *testing.T) {
 	clk := &clock{t: time.Date(2025, 3, 1, 21, 4, 5, 0, time.FixedZone("JST", 9*3600))}
 	s := openT(t, filepath.Join(t.TempDir(), "h.db"), Options{Now: clk.Now})
-	mustAppend(t, s, Event{Kind: KindVPNFinding, Severity: SeverityWarning, Protocol: "ipsec",
+	mustAppend(t, s, Event{Kind: KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "ipsec",
 		Host: "192.168.1.10", Peer: "203.0.113.10", Message: "UDP 4500 never answered",
 		Details: map[string]any{"code": "natt-blocked", "port": 4500}})
 	mustAppend(t, s, Event{Kind: KindAgentStarted, Message: "started"})

@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -112,7 +113,7 @@ func (e invalidError) Is(target error) bool { return target == ErrInvalid }
 // Ports probed, in the order results are reported.
 type ports struct{ ike, natt, pptp, l2tp int }
 
-var defaultPorts = ports{ike: 500, natt: 4500, pptp: 1723, l2tp: 1701}
+var defaultPorts = ports{ike: vpn.PortIKE, natt: vpn.PortNATT, pptp: vpn.PortPPTP, l2tp: vpn.PortL2TP}
 
 // Run probes host for the given protocols ("ipsec", "pptp", "l2tp"; none or
 // only empty strings means all) and returns one Result per port: ipsec UDP

@@ -1,6 +1,7 @@
 package wan
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"slices"
 	"strings"
 )
@@ -13,16 +14,16 @@ func (v *verdict) words() {
 	switch n.Code {
 	case "":
 		msg, advice = v.noIPv4()
-	case CodeNATOK:
+	case vpn.NATOK:
 		msg = "The WAN address " + v.v4.String() + " on " + n.WANDevice + " is " + v.why +
 			": this router is the only NAT between the LAN and the internet."
 		if slices.Contains(n.ConfirmedBy, confirmedSTUN) {
 			msg += " A STUN server sees the same address."
 		}
 		advice = "Nothing to change upstream: VPN passthrough depends on this router alone."
-	case CodeDoubleNAT:
+	case vpn.NATDouble:
 		msg, advice = v.doubleNAT()
-	case CodeCGNAT:
+	case vpn.NATCGNAT:
 		msg = "The WAN address " + v.v4.String() + " on " + n.WANDevice + " is in " + v.why +
 			": the ISP translates it once more and shares one public IPv4 address among many customers."
 		msg += v.confirmation()
@@ -30,10 +31,10 @@ func (v *verdict) words() {
 			"or use IPv6, or a VPN that runs over UDP or TCP and is started from the LAN " +
 			"(IPsec with NAT-T, OpenVPN, WireGuard). PPTP and IPsec without NAT-T rarely survive a carrier NAT, " +
 			"and no VPN server behind it can be reached from outside."
-	case CodeIPv4Sharing:
+	case vpn.NATIPv4Sharing:
 		msg, advice = v.ipv4Sharing()
 	}
-	if n.IPv6Global && n.Code != CodeNATOK {
+	if n.IPv6Global && n.Code != vpn.NATOK {
 		advice += " This WAN has a global IPv6 address: a VPN over IPv6 needs no NAT passthrough at all."
 	}
 	for _, note := range v.notes {

@@ -1,6 +1,7 @@
 package wan
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"strings"
 )
@@ -54,7 +55,7 @@ func (v *verdict) passive() {
 	v.sharing = detectSharing(v.in.Info, v.in.Network)
 	switch {
 	case v.sharing.class != "":
-		v.nat.Class, v.nat.Code = v.sharing.class, CodeIPv4Sharing
+		v.nat.Class, v.nat.Code = v.sharing.class, vpn.NATIPv4Sharing
 	case !v.v4.IsValid():
 		return
 	default:
@@ -62,23 +63,23 @@ func (v *verdict) passive() {
 		v.nat.Code = codeFor(v.nat.Class)
 	}
 	v.nat.ConfirmedBy = append(v.nat.ConfirmedBy, confirmedAddress)
-	if v.nat.Code == CodeDoubleNAT && v.in.Info.Gateway.IsValid() {
+	if v.nat.Code == vpn.NATDouble && v.in.Info.Gateway.IsValid() {
 		v.nat.Upstream.Address = v.in.Info.Gateway.String()
 	}
 }
 
-func codeFor(c Class) Code {
+func codeFor(c Class) vpn.NATCode {
 	switch c {
 	case ClassPublic:
-		return CodeNATOK
+		return vpn.NATOK
 	case ClassCGNAT:
-		return CodeCGNAT
+		return vpn.NATCGNAT
 	case ClassMAPE, ClassDSLite:
-		return CodeIPv4Sharing
+		return vpn.NATIPv4Sharing
 	}
 	// Private, reserved and link-local addresses are not routed on the
 	// internet: if anything gets out, a box upstream translates it.
-	return CodeDoubleNAT
+	return vpn.NATDouble
 }
 
 // applySTUN: a mapped address other than our own means a NAT upstream.
@@ -89,7 +90,7 @@ func (v *verdict) applySTUN() {
 	}
 	mapped := s.Mapped.Addr()
 	if mapped == v.v4 {
-		if v.nat.Code == CodeNATOK || v.nat.Code == CodeIPv4Sharing {
+		if v.nat.Code == vpn.NATOK || v.nat.Code == vpn.NATIPv4Sharing {
 			v.nat.ConfirmedBy = append(v.nat.ConfirmedBy, confirmedSTUN)
 			v.nat.PublicAddress = mapped.String()
 		}
@@ -97,8 +98,8 @@ func (v *verdict) applySTUN() {
 	}
 	v.nat.ConfirmedBy = append(v.nat.ConfirmedBy, confirmedSTUN)
 	v.nat.PublicAddress = mapped.String()
-	if v.nat.Code == CodeNATOK || v.nat.Code == "" {
-		v.nat.Code = CodeDoubleNAT
+	if v.nat.Code == vpn.NATOK || v.nat.Code == "" {
+		v.nat.Code = vpn.NATDouble
 		v.stunSays = "the STUN server " + s.Server + " sees this router as " + mapped.String()
 	}
 }
@@ -109,7 +110,7 @@ func (v *verdict) applyGateway(r *ExternalResult, source, what string) {
 	if r == nil {
 		return
 	}
-	if r.Gateway.IsValid() && (r.Model != "" || r.Err == nil) && v.nat.Code != CodeIPv4Sharing {
+	if r.Gateway.IsValid() && (r.Model != "" || r.Err == nil) && v.nat.Code != vpn.NATIPv4Sharing {
 		v.nat.Upstream.Address = r.Gateway.String()
 		if r.Model != "" {
 			v.nat.Upstream.Model = r.Model
@@ -123,8 +124,8 @@ func (v *verdict) applyGateway(r *ExternalResult, source, what string) {
 	if v.nat.PublicAddress == "" && extClass == ClassPublic {
 		v.nat.PublicAddress = r.External.String()
 	}
-	if v.nat.Code == CodeNATOK || v.nat.Code == "" {
-		v.nat.Code = CodeDoubleNAT
+	if v.nat.Code == vpn.NATOK || v.nat.Code == "" {
+		v.nat.Code = vpn.NATDouble
 		if v.stunSays == "" {
 			v.stunSays = "the upstream router answered " + what + " with its external address " + r.External.String()
 		}

@@ -1,6 +1,7 @@
 package wan
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"slices"
 	"strings"
 )
@@ -21,7 +22,7 @@ const (
 // Event is a change worth recording; the agent maps it to a history event.
 type Event struct {
 	Kind     string         `json:"kind"`
-	Severity string         `json:"severity"` // "info" or "warning"
+	Severity vpn.Severity   `json:"severity"` // info or warning
 	Message  string         `json:"message"`
 	Details  map[string]any `json:"details"`
 }
@@ -34,7 +35,7 @@ func Diff(prev *Nat, next Nat) []Event {
 	if prev != nil && wanMoved(*prev, next) {
 		out = append(out, Event{
 			Kind:     KindWANChanged,
-			Severity: "info",
+			Severity: vpn.SeverityInfo,
 			Message:  "WAN changed: " + describeWAN(*prev) + " → " + describeWAN(next) + ".",
 			Details: map[string]any{
 				"wan_device": next.WANDevice, "addresses": nonNil(next.Addresses), "gateway": next.Gateway,
@@ -43,11 +44,11 @@ func Diff(prev *Nat, next Nat) []Event {
 			},
 		})
 	}
-	prevCode := Code("")
+	prevCode := vpn.NATCode("")
 	if prev != nil {
 		prevCode = prev.Code
 	}
-	if prevCode == next.Code || (prev == nil && (next.Code == CodeNATOK || next.Code == "")) {
+	if prevCode == next.Code || (prev == nil && (next.Code == vpn.NATOK || next.Code == "")) {
 		return out
 	}
 	change, severity := changeWord(next.Code)
@@ -67,18 +68,18 @@ func Diff(prev *Nat, next Nat) []Event {
 	return append(out, Event{Kind: KindNATChanged, Severity: severity, Message: msg, Details: details})
 }
 
-func changeWord(c Code) (string, string) {
+func changeWord(c vpn.NATCode) (string, vpn.Severity) {
 	switch c {
-	case CodeDoubleNAT:
-		return ChangeDouble, "warning"
-	case CodeCGNAT:
-		return ChangeCGNAT, "warning"
-	case CodeIPv4Sharing:
-		return ChangeSharing, "warning"
-	case CodeNATOK:
-		return ChangeCleared, "info"
+	case vpn.NATDouble:
+		return ChangeDouble, vpn.SeverityWarning
+	case vpn.NATCGNAT:
+		return ChangeCGNAT, vpn.SeverityWarning
+	case vpn.NATIPv4Sharing:
+		return ChangeSharing, vpn.SeverityWarning
+	case vpn.NATOK:
+		return ChangeCleared, vpn.SeverityInfo
 	}
-	return ChangeUnknown, "info"
+	return ChangeUnknown, vpn.SeverityInfo
 }
 
 func wanMoved(a, b Nat) bool {

@@ -2,6 +2,7 @@ package wan
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
@@ -43,12 +44,12 @@ func TestLabPassiveVerdict(t *testing.T) {
 	tests := []struct {
 		topo     lab.Topology
 		class    Class
-		code     Code
+		code     vpn.NATCode
 		upstream string
 	}{
-		{lab.Single, ClassPublic, CodeNATOK, ""},
-		{lab.Double, ClassPrivate, CodeDoubleNAT, "192.168.0.1"},
-		{lab.CGNAT, ClassCGNAT, CodeCGNAT, ""},
+		{lab.Single, ClassPublic, vpn.NATOK, ""},
+		{lab.Double, ClassPrivate, vpn.NATDouble, "192.168.0.1"},
+		{lab.CGNAT, ClassCGNAT, vpn.NATCGNAT, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.topo.String(), func(t *testing.T) {
@@ -161,7 +162,7 @@ func TestLabWatchFlip(t *testing.T) {
 		return hasChange(e, KindWANChanged, "") && hasChange(e, KindNATChanged, ChangeCleared)
 	})
 	t.Logf("verdict flipped %v after the address change (DESIGN target: 2 s): %+v", time.Since(start), evs)
-	if cur, ok := w.Current(); !ok || cur.Code != CodeNATOK || !slices.Contains(cur.Addresses, "198.51.100.7") {
+	if cur, ok := w.Current(); !ok || cur.Code != vpn.NATOK || !slices.Contains(cur.Addresses, "198.51.100.7") {
 		t.Errorf("current verdict %+v", cur)
 	}
 }
@@ -199,7 +200,7 @@ func BenchmarkLabWatchFlip(b *testing.B) {
 	defer cancel()
 	go func() { _ = w.Run(ctx) }()
 	private, public := l.RouterWAN, netip.MustParsePrefix("198.51.100.7/24")
-	waitCode := func(code Code) {
+	waitCode := func(code vpn.NATCode) {
 		for {
 			select {
 			case evs := <-events:
@@ -213,13 +214,13 @@ func BenchmarkLabWatchFlip(b *testing.B) {
 			}
 		}
 	}
-	waitCode(CodeDoubleNAT)
+	waitCode(vpn.NATDouble)
 	time.Sleep(500 * time.Millisecond) // let the subscription's first notify settle
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		from, to, gw, code := private, public, netip.MustParseAddr("198.51.100.1"), CodeNATOK
+		from, to, gw, code := private, public, netip.MustParseAddr("198.51.100.1"), vpn.NATOK
 		if i%2 == 1 {
-			from, to, gw, code = public, private, l.Gateway, CodeDoubleNAT
+			from, to, gw, code = public, private, l.Gateway, vpn.NATDouble
 		}
 		if err := setWAN(l, from, to, gw); err != nil {
 			b.Fatal(err)
@@ -248,7 +249,7 @@ func TestLabSharingDevice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n.WANDevice != tc.device || n.Class != tc.class || n.Code != CodeIPv4Sharing {
+			if n.WANDevice != tc.device || n.Class != tc.class || n.Code != vpn.NATIPv4Sharing {
 				t.Fatalf("got %s %s/%s: %s", n.WANDevice, n.Class, n.Code, n.Message)
 			}
 			if !strings.Contains(n.Advice, "PPTP (GRE)") || !strings.Contains(n.Advice, "IPsec with NAT-T") {

@@ -7,6 +7,7 @@
 package wan
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"slices"
 )
@@ -25,35 +26,28 @@ const (
 	ClassDSLite    Class = "ds-lite"    // IPv4 tunnelled to the ISP's carrier NAT
 )
 
-// Code is the verdict (INTERFACE.md Nat.code).
-type Code string
-
-// Codes.
+// How a verdict was confirmed (Nat.confirmed_by).
 const (
-	CodeNATOK        Code = "nat-ok"
-	CodeDoubleNAT    Code = "double-nat"
-	CodeCGNAT        Code = "cgnat"
-	CodeIPv4Sharing  Code = "ipv4-sharing"
-	confirmedAddress      = "address"
-	confirmedSTUN         = "stun"
-	confirmedNATPMP       = "nat-pmp"
-	confirmedIGD          = "igd"
+	confirmedAddress = "address"
+	confirmedSTUN    = "stun"
+	confirmedNATPMP  = "nat-pmp"
+	confirmedIGD     = "igd"
 )
 
 // Nat is INTERFACE.md's Nat object. Class and Code are empty when the WAN has
 // no IPv4 address (down, or IPv6 only without MAP-E/DS-Lite); Message says so.
 type Nat struct {
-	WANDevice     string   `json:"wan_device"`
-	Addresses     []string `json:"addresses"`
-	Gateway       string   `json:"gateway"`
-	Class         Class    `json:"class"`
-	Code          Code     `json:"code"`
-	ConfirmedBy   []string `json:"confirmed_by"`
-	PublicAddress string   `json:"public_address"`
-	Upstream      Upstream `json:"upstream"`
-	IPv6Global    bool     `json:"ipv6_global"`
-	Message       string   `json:"message"`
-	Advice        string   `json:"advice"`
+	WANDevice     string      `json:"wan_device"`
+	Addresses     []string    `json:"addresses"`
+	Gateway       string      `json:"gateway"`
+	Class         Class       `json:"class"`
+	Code          vpn.NATCode `json:"code"`
+	ConfirmedBy   []string    `json:"confirmed_by"`
+	PublicAddress string      `json:"public_address"`
+	Upstream      Upstream    `json:"upstream"`
+	IPv6Global    bool        `json:"ipv6_global"`
+	Message       string      `json:"message"`
+	Advice        string      `json:"advice"`
 
 	// Probes holds the active checks behind the verdict, errors included,
 	// for logs and the CLI; it is not part of the JSON object.

@@ -4,7 +4,8 @@ package wan
 
 import (
 	"context"
-	"errors"
+
+	"github.com/vpnpass/vpnpass/internal/platform"
 )
 
 // Netlink discovers the WAN over rtnetlink; Linux only.
@@ -15,10 +16,8 @@ type Netlink struct {
 	Device string
 }
 
-var errNotLinux = errors.New("wan: netlink discovery needs Linux")
-
 // WAN fails: there is no rtnetlink here.
-func (n *Netlink) WAN() (Info, error) { return Info{}, errNotLinux }
+func (n *Netlink) WAN() (Info, error) { return Info{}, platform.ErrNotLinux }
 
 // Subscribe fails: there is no rtnetlink here.
-func (n *Netlink) Subscribe(context.Context, func()) error { return errNotLinux }
+func (n *Netlink) Subscribe(context.Context, func()) error { return platform.ErrNotLinux }

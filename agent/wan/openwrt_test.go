@@ -3,6 +3,7 @@ package wan
 import (
 	"context"
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,7 +90,7 @@ func TestUbusSource(t *testing.T) {
 		t.Fatalf("got %+v", info)
 	}
 	n := Classify(Input{Info: info})
-	if n.Code != CodeDoubleNAT || n.Upstream.Address != "192.168.0.1" || !n.IPv6Global {
+	if n.Code != vpn.NATDouble || n.Upstream.Address != "192.168.0.1" || !n.IPv6Global {
 		t.Errorf("verdict %+v", n)
 	}
 	if _, err := (UbusSource{Run: fakeUbus(nil)}).WAN(); err == nil || !strings.Contains(err.Error(), "network.interface.wan") {
@@ -144,13 +145,13 @@ func TestSharingFromFixtures(t *testing.T) {
 		file  string
 		info  Info
 		class Class
-		code  Code
+		code  vpn.NATCode
 	}{
-		{"mape", Info{Device: "map-wanmap", Kind: "ip6tnl", Addresses: pfx("203.0.113.77/32")}, ClassMAPE, CodeIPv4Sharing},
-		{"mape", Info{}, ClassMAPE, CodeIPv4Sharing},
-		{"dslite", Info{Device: "ds-dslite", Kind: "ip6tnl", Addresses: pfx("192.0.0.2/29"), Gateway: ip("192.0.0.1")}, ClassDSLite, CodeIPv4Sharing},
-		{"dslite", Info{Device: "eth1", IPv6Addresses: pfx("2a00:1450::2/64")}, ClassDSLite, CodeIPv4Sharing},
-		{"pppoe-and-disabled-map", Info{Device: "pppoe-wan", Addresses: pfx("81.2.69.160/32")}, ClassPublic, CodeNATOK},
+		{"mape", Info{Device: "map-wanmap", Kind: "ip6tnl", Addresses: pfx("203.0.113.77/32")}, ClassMAPE, vpn.NATIPv4Sharing},
+		{"mape", Info{}, ClassMAPE, vpn.NATIPv4Sharing},
+		{"dslite", Info{Device: "ds-dslite", Kind: "ip6tnl", Addresses: pfx("192.0.0.2/29"), Gateway: ip("192.0.0.1")}, ClassDSLite, vpn.NATIPv4Sharing},
+		{"dslite", Info{Device: "eth1", IPv6Addresses: pfx("2a00:1450::2/64")}, ClassDSLite, vpn.NATIPv4Sharing},
+		{"pppoe-and-disabled-map", Info{Device: "pppoe-wan", Addresses: pfx("81.2.69.160/32")}, ClassPublic, vpn.NATOK},
 	}
 	for _, tc := range tests {
 		ifaces, err := ReadNetworkConfig(filepath.Join("testdata", "network", tc.file))
@@ -162,7 +163,7 @@ func TestSharingFromFixtures(t *testing.T) {
 			t.Errorf("%s %+v: %s/%s, want %s/%s", tc.file, tc.info, n.Class, n.Code, tc.class, tc.code)
 			continue
 		}
-		if tc.code != CodeIPv4Sharing {
+		if tc.code != vpn.NATIPv4Sharing {
 			continue
 		}
 		for _, s := range []string{"PPTP (GRE)", "raw ESP", "cannot work", "IPsec with NAT-T", "OpenVPN", "WireGuard", "IPv6"} {

@@ -2,6 +2,7 @@ package wan
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
@@ -59,12 +60,12 @@ func waitUDP(t *testing.T, node *lab.Node, addr netip.AddrPort) {
 func TestLabSTUNWithCoturn(t *testing.T) {
 	tests := []struct {
 		topo      lab.Topology
-		code      Code
+		code      vpn.NATCode
 		confirmed []string
 	}{
-		{lab.Single, CodeNATOK, []string{"address", "stun"}},
-		{lab.Double, CodeDoubleNAT, []string{"address", "stun"}},
-		{lab.CGNAT, CodeCGNAT, []string{"address", "stun"}},
+		{lab.Single, vpn.NATOK, []string{"address", "stun"}},
+		{lab.Double, vpn.NATDouble, []string{"address", "stun"}},
+		{lab.CGNAT, vpn.NATCGNAT, []string{"address", "stun"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.topo.String(), func(t *testing.T) {
@@ -121,7 +122,7 @@ func TestLabSTUNRefusedAndSilent(t *testing.T) {
 			t.Errorf("%s: STUN result %+v, want an error with %q", server, n.Probes.STUN, want)
 			continue
 		}
-		if n.Code != CodeDoubleNAT || !slices.Equal(n.ConfirmedBy, []string{"address"}) || !strings.Contains(n.Message, "STUN:") {
+		if n.Code != vpn.NATDouble || !slices.Equal(n.ConfirmedBy, []string{"address"}) || !strings.Contains(n.Message, "STUN:") {
 			t.Errorf("%s: verdict %s confirmed by %v, message %q", server, n.Code, n.ConfirmedBy, n.Message)
 		}
 	}
@@ -188,7 +189,7 @@ func TestLabMiniupnpd(t *testing.T) {
 		t.Errorf("IGD: %+v, want external %v and model LabBox 9000", p.IGD, l.PublicAddr)
 	}
 	want := Upstream{Address: lab.DoubleISPInner.String(), Model: "LabBox 9000"}
-	if n.Code != CodeDoubleNAT || n.Upstream != want || !slices.Equal(n.ConfirmedBy, []string{"address", "nat-pmp", "igd"}) {
+	if n.Code != vpn.NATDouble || n.Upstream != want || !slices.Equal(n.ConfirmedBy, []string{"address", "nat-pmp", "igd"}) {
 		t.Errorf("verdict %s upstream %+v confirmed by %v", n.Code, n.Upstream, n.ConfirmedBy)
 	}
 	if !strings.Contains(n.Advice, "LabBox 9000 at 192.168.0.1") {

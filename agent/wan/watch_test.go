@@ -3,6 +3,7 @@ package wan
 import (
 	"context"
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"sync"
 	"testing"
@@ -93,7 +94,7 @@ func TestWatcherEmitsOnChange(t *testing.T) {
 	if len(e) != 2 || e[0].Kind != KindWANChanged || e[1].Details["change"] != ChangeCleared {
 		t.Fatalf("after the change: %+v", e)
 	}
-	if cur, ok := w.Current(); !ok || cur.Code != CodeNATOK {
+	if cur, ok := w.Current(); !ok || cur.Code != vpn.NATOK {
 		t.Fatalf("current %+v", cur)
 	}
 	// An unrelated change (same Info) emits nothing.

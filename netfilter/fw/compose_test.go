@@ -1,6 +1,7 @@
 package fw
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
 	"testing"
 
@@ -47,8 +48,8 @@ func TestPlan(t *testing.T) {
 }
 
 func TestExtraDesiredKeepsAllowsOnly(t *testing.T) {
-	got := extraDesired(nf.Desired{nf.PPTP: nf.ModeBlock, nf.IPsec: nf.ModeAllow, nf.L2TP: nf.ModeDefault})
-	if !reflect.DeepEqual(got, nf.Desired{nf.IPsec: nf.ModeAllow}) {
+	got := extraDesired(nf.Desired{vpn.PPTP: nf.ModeBlock, vpn.IPsec: nf.ModeAllow, vpn.L2TP: nf.ModeDefault})
+	if !reflect.DeepEqual(got, nf.Desired{vpn.IPsec: nf.ModeAllow}) {
 		t.Fatalf("extraDesired = %v", got)
 	}
 }

@@ -2,9 +2,13 @@
 
 package fw
 
-import "errors"
+import (
+	"fmt"
+
+	"github.com/vpnpass/vpnpass/internal/platform"
+)
 
 // Detect needs Linux netfilter.
 func Detect() (Detection, error) {
-	return Detection{}, errors.New("detect firewall: netfilter exists only on Linux")
+	return Detection{}, fmt.Errorf("detect firewall: %w", platform.ErrNotLinux)
 }

@@ -2,6 +2,7 @@ package fw
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"slices"
 	"sort"
 	"strings"
@@ -101,9 +102,9 @@ func hasKind(det Detection, k netfilter.Kind) bool {
 }
 
 // forward gathers the forward base chains of every firewall, per family.
-func (f firewalls) forward() (map[netfilter.Family][]netfilter.Chain, error) {
-	out := map[netfilter.Family][]netfilter.Chain{}
-	for _, fam := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+func (f firewalls) forward() (map[vpn.Family][]netfilter.Chain, error) {
+	out := map[vpn.Family][]netfilter.Chain{}
+	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		for _, ins := range f.inspectors() {
 			cs, err := ins.Chains("forward", fam)
 			if err != nil {

@@ -3,6 +3,7 @@ package fw
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -20,7 +21,7 @@ type Manager struct {
 	// whose mode changed, so existing flows are re-evaluated: a helper only
 	// attaches to new connections, a block must hit established flows, and
 	// offloaded flows skip the forward chain until their entry goes.
-	forget func([]netfilter.Protocol) error
+	forget func([]vpn.Protocol) error
 	// applied holds the modes in force: those of the last Apply, or the
 	// baseline given at construction. Only a difference from it is a mode
 	// change; re-adding rules a firewall reload removed is not, and must
@@ -34,7 +35,7 @@ var _ netfilter.Backend = (*Manager)(nil)
 // charge. baseline is the modes already in force (nil: none of ours, every
 // protocol default); forget is called after an Apply with the protocols
 // whose mode differs from the modes in force before it.
-func NewManager(subs []Sub, baseline netfilter.Desired, forget func([]netfilter.Protocol) error) (*Manager, error) {
+func NewManager(subs []Sub, baseline netfilter.Desired, forget func([]vpn.Protocol) error) (*Manager, error) {
 	if len(subs) == 0 || subs[0].Role != Primary {
 		return nil, errors.New("firewall manager: the first backend must be the primary one")
 	}
@@ -105,9 +106,9 @@ func (m *Manager) Cleanup() error {
 }
 
 // modeChanges lists the protocols whose mode differs between from and to.
-func modeChanges(from, to netfilter.Desired) []netfilter.Protocol {
-	var out []netfilter.Protocol
-	for _, p := range netfilter.Protocols {
+func modeChanges(from, to netfilter.Desired) []vpn.Protocol {
+	var out []vpn.Protocol
+	for _, p := range vpn.Toggled {
 		if from.Mode(p) != to.Mode(p) {
 			out = append(out, p)
 		}

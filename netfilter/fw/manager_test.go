@@ -2,6 +2,7 @@ package fw
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
 	"testing"
 
@@ -22,7 +23,7 @@ func (f *fakeBackend) Kind() nf.Kind { return f.kind }
 
 func (f *fakeBackend) Plan(d nf.Desired) ([]nf.Change, error) {
 	var out []nf.Change
-	for _, p := range nf.Protocols {
+	for _, p := range vpn.Toggled {
 		if f.installed.Mode(p) != d.Mode(p) {
 			out = append(out, nf.Change{Action: "add", Backend: f.kind, Protocol: p})
 		}
@@ -49,22 +50,22 @@ var _ nf.Backend = (*fakeBackend)(nil)
 
 func TestManagerRoutesBlocksToPrimaryOnly(t *testing.T) {
 	p, x := &fakeBackend{kind: nf.KindFW4}, &fakeBackend{kind: nf.KindIptablesNft}
-	var forgotten []nf.Protocol
-	m, err := NewManager([]Sub{{Primary, p}, {Extra, x}}, nil, func(ps []nf.Protocol) error { forgotten = append(forgotten, ps...); return nil })
+	var forgotten []vpn.Protocol
+	m, err := NewManager([]Sub{{Primary, p}, {Extra, x}}, nil, func(ps []vpn.Protocol) error { forgotten = append(forgotten, ps...); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := nf.Desired{nf.IPsec: nf.ModeAllow, nf.PPTP: nf.ModeBlock}
+	d := nf.Desired{vpn.IPsec: nf.ModeAllow, vpn.PPTP: nf.ModeBlock}
 	if _, err := m.Apply(d); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(p.applied[0], d) {
 		t.Errorf("primary got %v, want %v", p.applied[0], d)
 	}
-	if !reflect.DeepEqual(x.applied[0], nf.Desired{nf.IPsec: nf.ModeAllow}) {
+	if !reflect.DeepEqual(x.applied[0], nf.Desired{vpn.IPsec: nf.ModeAllow}) {
 		t.Errorf("extra got %v, want the allow only", x.applied[0])
 	}
-	if !reflect.DeepEqual(forgotten, []nf.Protocol{nf.PPTP, nf.IPsec}) {
+	if !reflect.DeepEqual(forgotten, []vpn.Protocol{vpn.PPTP, vpn.IPsec}) {
 		t.Errorf("forgotten flows of %v, want pptp and ipsec once each", forgotten)
 	}
 	if ch, _ := m.Plan(d); len(ch) != 0 {
@@ -79,7 +80,7 @@ func TestManagerRoutesBlocksToPrimaryOnly(t *testing.T) {
 func TestManagerReportsFailuresButAppliesTheRest(t *testing.T) {
 	p, x := &fakeBackend{kind: nf.KindFW4, failApply: true}, &fakeBackend{kind: nf.KindIptablesNft}
 	m, _ := NewManager([]Sub{{Primary, p}, {Extra, x}}, nil, nil)
-	if _, err := m.Apply(nf.Desired{nf.L2TP: nf.ModeAllow}); err == nil {
+	if _, err := m.Apply(nf.Desired{vpn.L2TP: nf.ModeAllow}); err == nil {
 		t.Fatal("Apply hid the primary's failure")
 	}
 	if len(x.applied) != 1 {
@@ -100,15 +101,15 @@ func TestNewManagerNeedsPrimaryFirst(t *testing.T) {
 // removed (drift repair) must not delete conntrack entries, or live VPN
 // sessions are cut; a mode change forgets that protocol alone, in one call.
 func TestManagerForgetsOnModeChangesOnly(t *testing.T) {
-	d := nf.Desired{nf.IPsec: nf.ModeAllow, nf.PPTP: nf.ModeAllow}
+	d := nf.Desired{vpn.IPsec: nf.ModeAllow, vpn.PPTP: nf.ModeAllow}
 	for _, tc := range []struct {
 		name     string
 		baseline nf.Desired
 		steps    func(m *Manager, p *fakeBackend)
-		want     [][]nf.Protocol
+		want     [][]vpn.Protocol
 	}{
 		{"start from nothing forgets the non-default modes", nil,
-			func(m *Manager, p *fakeBackend) { m.Apply(d) }, [][]nf.Protocol{{nf.PPTP, nf.IPsec}}},
+			func(m *Manager, p *fakeBackend) { m.Apply(d) }, [][]vpn.Protocol{{vpn.PPTP, vpn.IPsec}}},
 		{"repairs after reloads forget nothing", d, func(m *Manager, p *fakeBackend) {
 			for i := 0; i < 5; i++ {
 				p.installed = nf.Desired{} // a reload removed our rules
@@ -118,17 +119,17 @@ func TestManagerForgetsOnModeChangesOnly(t *testing.T) {
 			}
 		}, nil},
 		{"a mode change forgets that protocol only", d, func(m *Manager, p *fakeBackend) {
-			m.Apply(nf.Desired{nf.IPsec: nf.ModeAllow, nf.PPTP: nf.ModeBlock})
-			m.Apply(nf.Desired{nf.IPsec: nf.ModeAllow, nf.PPTP: nf.ModeBlock})
-		}, [][]nf.Protocol{{nf.PPTP}}},
+			m.Apply(nf.Desired{vpn.IPsec: nf.ModeAllow, vpn.PPTP: nf.ModeBlock})
+			m.Apply(nf.Desired{vpn.IPsec: nf.ModeAllow, vpn.PPTP: nf.ModeBlock})
+		}, [][]vpn.Protocol{{vpn.PPTP}}},
 		{"several changes at once: one call", d, func(m *Manager, p *fakeBackend) {
-			m.Apply(nf.Desired{nf.L2TP: nf.ModeBlock})
-		}, [][]nf.Protocol{{nf.PPTP, nf.L2TP, nf.IPsec}}},
+			m.Apply(nf.Desired{vpn.L2TP: nf.ModeBlock})
+		}, [][]vpn.Protocol{{vpn.PPTP, vpn.L2TP, vpn.IPsec}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &fakeBackend{kind: nf.KindNftables, installed: nf.Desired{}}
-			var calls [][]nf.Protocol
-			m, err := NewManager([]Sub{{Primary, p}}, tc.baseline, func(ps []nf.Protocol) error { calls = append(calls, ps); return nil })
+			var calls [][]vpn.Protocol
+			m, err := NewManager([]Sub{{Primary, p}}, tc.baseline, func(ps []vpn.Protocol) error { calls = append(calls, ps); return nil })
 			if err != nil {
 				t.Fatal(err)
 			}

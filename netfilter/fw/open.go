@@ -1,5 +1,6 @@
 package fw
 
+import "github.com/vpnpass/vpnpass/vpn"
 import "github.com/vpnpass/vpnpass/netfilter"
 
 // Options configure the composed firewall backend.
@@ -18,7 +19,7 @@ type Options struct {
 	AutoIncludes bool
 	// Forget deletes the conntrack entries of the footprints of protocols
 	// whose mode changed; nil skips it. Drift repairs never call it.
-	Forget func([]netfilter.Protocol) error
+	Forget func([]vpn.Protocol) error
 	// Baseline is the modes already in force when the manager is built
 	// (nil: none of ours): a re-open after a firewall or WAN change keeps
 	// the modes, so its first Apply forgets nothing.

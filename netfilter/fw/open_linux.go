@@ -7,6 +7,7 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/ipt"
 	"github.com/vpnpass/vpnpass/netfilter/nft"
+	"github.com/vpnpass/vpnpass/netfilter/observer"
 )
 
 // Open detects the firewalls of the calling thread's network namespace and
@@ -57,9 +58,9 @@ func build(s Spec, det Detection, o Options) (netfilter.Backend, error) {
 }
 
 // CleanupAll removes everything vpnpass ever added, on every backend, without
-// needing the configuration: our nftables tables and tagged rules, the fw4
-// include, and our iptables chains and tagged rules in both variants and
-// families. It works after a crash or a backend switch.
+// needing the configuration: our nftables tables and tagged rules, the
+// observer table, the fw4 include, and our iptables chains and tagged rules
+// in both variants and families. It works after a crash or a backend switch.
 func CleanupAll(root string) error {
 	var errs []error
 	det, err := Detect()
@@ -73,6 +74,9 @@ func CleanupAll(root string) error {
 			err = b.Cleanup()
 		}
 		if err != nil {
+			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+		}
+		if err := observer.Remove(); err != nil {
 			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
 		}
 	}

@@ -3,30 +3,32 @@
 package fw
 
 import (
-	"errors"
+	"fmt"
+
+	"github.com/vpnpass/vpnpass/internal/platform"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Open needs Linux netfilter.
 func Open(o Options) (*Manager, Detection, error) {
-	return nil, Detection{}, errors.New("open firewall: netfilter exists only on Linux")
+	return nil, Detection{}, fmt.Errorf("open firewall: %w", platform.ErrNotLinux)
 }
 
 // OpenSpecs needs Linux netfilter.
 func OpenSpecs(specs []Spec, det Detection, o Options) (*Manager, error) {
-	return nil, errors.New("open firewall: netfilter exists only on Linux")
+	return nil, fmt.Errorf("open firewall: %w", platform.ErrNotLinux)
 }
 
 // CleanupAll needs Linux netfilter.
-func CleanupAll(root string) error { return errors.New("cleanup: netfilter exists only on Linux") }
+func CleanupAll(root string) error { return fmt.Errorf("cleanup: %w", platform.ErrNotLinux) }
 
 // Inspect needs Linux netfilter.
 func Inspect(o InspectOptions) (Inspection, error) {
-	return Inspection{}, errors.New("inspect: netfilter exists only on Linux")
+	return Inspection{}, fmt.Errorf("inspect: %w", platform.ErrNotLinux)
 }
 
 // Explain needs Linux netfilter.
 func Explain(p netfilter.Packet) (netfilter.Explanation, error) {
-	return netfilter.Explanation{}, errors.New("explain: netfilter exists only on Linux")
+	return netfilter.Explanation{}, fmt.Errorf("explain: %w", platform.ErrNotLinux)
 }

@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sync"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -22,7 +23,7 @@ type Backend struct {
 
 // family is one address family of the variant.
 type family struct {
-	fam  netfilter.Family
+	fam  vpn.Family
 	name string // "iptables" / "ip6tables"
 	run  runner
 	// tables says which tables exist; nil means "list freely" (nft, where
@@ -38,10 +39,10 @@ func New(opts Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{opts: opts}
-	for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+	for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		fm, err := openFamily(opts.Variant, f, opts.wait())
 		if err != nil {
-			if f == netfilter.IPv6 {
+			if f == vpn.IPv6 {
 				continue
 			}
 			return nil, fmt.Errorf("iptables backend (%s): %w", opts.Variant, err)
@@ -51,7 +52,7 @@ func New(opts Options) (*Backend, error) {
 	return b, nil
 }
 
-func openFamily(variant string, f netfilter.Family, wait int) (*family, error) {
+func openFamily(variant string, f vpn.Family, wait int) (*family, error) {
 	if variant == VariantLegacy {
 		if _, ok, err := legacyTables(f); err != nil || !ok {
 			return nil, fmt.Errorf("%s-legacy: kernel has no x_tables for %s", famName(f), f)
@@ -75,8 +76,8 @@ func openFamily(variant string, f netfilter.Family, wait int) (*family, error) {
 func (b *Backend) Kind() netfilter.Kind { return b.opts.kind() }
 
 // Families lists the families this backend serves.
-func (b *Backend) Families() []netfilter.Family {
-	out := make([]netfilter.Family, len(b.fams))
+func (b *Backend) Families() []vpn.Family {
+	out := make([]vpn.Family, len(b.fams))
 	for i, f := range b.fams {
 		out[i] = f.fam
 	}
@@ -136,7 +137,7 @@ func (f *family) read() (famState, error) {
 	}
 	st := famState{}
 	tables := []string{tableFilter}
-	if f.fam == netfilter.IPv4 {
+	if f.fam == vpn.IPv4 {
 		tables = append(tables, tableRaw)
 	}
 	for _, t := range tables {

@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"testing"
 
@@ -24,13 +25,13 @@ func TestApplyModes(t *testing.T) {
 				t.Errorf("Available(%s) = false in the router", v)
 			}
 			before := save(t, l, v)
-			for _, p := range netfilter.Protocols {
+			for _, p := range vpn.Toggled {
 				for _, m := range []netfilter.Mode{netfilter.ModeAllow, netfilter.ModeBlock} {
 					d := netfilter.Desired{p: m}
 					checkApplied(t, l, b, v, d)
 				}
 			}
-			all := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeBlock, netfilter.IPsec: netfilter.ModeAllow}
+			all := netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeBlock, vpn.IPsec: netfilter.ModeAllow}
 			checkApplied(t, l, b, v, all)
 			if ch := apply(t, l, b, netfilter.Desired{}); len(ch) == 0 {
 				t.Error("back to default changed nothing")
@@ -54,7 +55,7 @@ func checkApplied(t *testing.T, l *lab.Lab, b *Backend, variant string, d netfil
 		t.Errorf("%v: second apply changed %+v", d, ch)
 	}
 	dump := save(t, l, variant)
-	for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+	for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		bin := famName(f) + "-" + variant + "-save"
 		lay := desiredLayout(d, f, []string{lab.LANDevice}, []string{l.WANDevice})
 		if got := rulesOf(dump, bin, ChainFwd); len(got) != len(lay.fwd) {
@@ -89,7 +90,7 @@ func TestFW3(t *testing.T) {
 		t.Errorf("kind %s, want fw3", b.Kind())
 	}
 	before := save(t, l, VariantLegacy)
-	all := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeBlock}
+	all := netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeBlock}
 	apply(t, l, b, all)
 	if ch := plan(t, l, b, all); len(ch) != 0 {
 		t.Errorf("plan after apply: %+v", ch)
@@ -114,8 +115,8 @@ func TestFW3(t *testing.T) {
 func TestRollback(t *testing.T) {
 	l := lab.New(t, lab.Config{Firewalls: []lab.Firewall{lab.IptablesLegacyDrop}, IPv6: true})
 	b := newBackend(t, l, Options{Variant: VariantLegacy})
-	start := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}
-	next := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeBlock}
+	start := netfilter.Desired{vpn.L2TP: netfilter.ModeAllow}
+	next := netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeBlock}
 	apply(t, l, b, start)
 	before := save(t, l, VariantLegacy)
 	n := len(plan(t, l, b, next))
@@ -167,7 +168,7 @@ func TestRollback(t *testing.T) {
 func TestDriftRepair(t *testing.T) {
 	l := lab.New(t, lab.Config{Firewalls: []lab.Firewall{lab.IptablesNftDrop}})
 	b := newBackend(t, l, Options{Variant: VariantNft})
-	d := netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow}
+	d := netfilter.Desired{vpn.IPsec: netfilter.ModeAllow}
 	apply(t, l, b, d)
 	foreign := []string{"-p", "udp", "--dport", "9", "-j", "DROP"}
 	if _, err := l.Iptables("nft", append([]string{"-I", "FORWARD", "1"}, foreign...)...); err != nil {
@@ -212,8 +213,8 @@ func TestCleanupBothVariants(t *testing.T) {
 	before := save(t, l, VariantLegacy) + save(t, l, VariantNft)
 	legacy := newBackend(t, l, Options{Variant: VariantLegacy})
 	nft := newBackend(t, l, Options{Variant: VariantNft})
-	apply(t, l, legacy, netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeBlock})
-	apply(t, l, nft, netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeAllow})
+	apply(t, l, legacy, netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeBlock})
+	apply(t, l, nft, netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeAllow})
 	// A tagged rule in a chain we never use, as an older version might leave.
 	if _, err := l.Iptables("ip6tables-nft", "-A", "INPUT", "-m", "comment", "--comment", "vpnpass:l2tp", "-j", "ACCEPT"); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"testing"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -13,7 +14,7 @@ func BenchmarkPlan(b *testing.B) {
 	for _, v := range Variants {
 		b.Run(v, func(b *testing.B) {
 			l := lab.New(b, lab.Config{Firewalls: []lab.Firewall{dropFirewall(v)}, IPv6: true})
-			all := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeAllow}
+			all := netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeAllow}
 			err := l.Router.Do(func() error {
 				be, err := New(Options{Variant: v, LANDevices: []string{lab.LANDevice}, WAN: netfilter.OneWAN(l.WANDevice)})
 				if err != nil {
@@ -50,7 +51,7 @@ func BenchmarkToggle(b *testing.B) {
 				}
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					for _, d := range []netfilter.Desired{{netfilter.L2TP: netfilter.ModeAllow}, {}} {
+					for _, d := range []netfilter.Desired{{vpn.L2TP: netfilter.ModeAllow}, {}} {
 						if _, err := be.Apply(d); err != nil {
 							return err
 						}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/coreos/go-iptables/iptables"
 	"github.com/google/nftables"
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // binaryPath finds the iptables binary of a variant and family:
@@ -20,7 +20,7 @@ import (
 // newer OpenWrt), else plain iptables / ip6tables when it is a link to the
 // variant's multi-call binary (OpenWrt's fw3 images: iptables ->
 // xtables-legacy-multi).
-func binaryPath(variant string, fam netfilter.Family) (string, error) {
+func binaryPath(variant string, fam vpn.Family) (string, error) {
 	base := famName(fam)
 	if p, err := exec.LookPath(base + "-" + variant); err == nil {
 		return p, nil
@@ -52,13 +52,13 @@ func multiVariant(name string) string {
 }
 
 // newIPT opens go-iptables on the variant's binary for one family.
-func newIPT(variant string, fam netfilter.Family, wait int) (*iptables.IPTables, error) {
+func newIPT(variant string, fam vpn.Family, wait int) (*iptables.IPTables, error) {
 	path, err := binaryPath(variant, fam)
 	if err != nil {
 		return nil, err
 	}
 	proto := iptables.ProtocolIPv4
-	if fam == netfilter.IPv6 {
+	if fam == vpn.IPv6 {
 		proto = iptables.ProtocolIPv6
 	}
 	ipt, err := iptables.New(iptables.IPFamily(proto), iptables.Path(path), iptables.Timeout(wait))
@@ -71,9 +71,9 @@ func newIPT(variant string, fam netfilter.Family, wait int) (*iptables.IPTables,
 // legacyNamesFile lists the x_tables tables instantiated in the calling
 // thread's network namespace (thread-self: tests run in a namespace entered by
 // one locked thread only).
-func legacyNamesFile(fam netfilter.Family) string {
+func legacyNamesFile(fam vpn.Family) string {
 	name := "ip_tables_names"
-	if fam == netfilter.IPv6 {
+	if fam == vpn.IPv6 {
 		name = "ip6_tables_names"
 	}
 	if _, err := os.Stat("/proc/thread-self/net"); err == nil {
@@ -86,7 +86,7 @@ func legacyNamesFile(fam netfilter.Family) string {
 // with iptables-legacy instantiates it (registering its hooks), so we look
 // here first and never list a table that is not there. ok is false when the
 // kernel has no x_tables for the family at all.
-func legacyTables(fam netfilter.Family) (tables map[string]bool, ok bool, err error) {
+func legacyTables(fam vpn.Family) (tables map[string]bool, ok bool, err error) {
 	f, err := os.Open(legacyNamesFile(fam))
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]bool{}, false, nil
@@ -115,11 +115,11 @@ func Available(variant string) bool {
 	if checkVariant(variant) != nil {
 		return false
 	}
-	if _, err := binaryPath(variant, netfilter.IPv4); err != nil {
+	if _, err := binaryPath(variant, vpn.IPv4); err != nil {
 		return false
 	}
 	if variant == VariantLegacy {
-		_, ok, err := legacyTables(netfilter.IPv4)
+		_, ok, err := legacyTables(vpn.IPv4)
 		return ok && err == nil
 	}
 	c, err := nftables.New()

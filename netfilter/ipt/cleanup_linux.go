@@ -3,6 +3,7 @@ package ipt
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -28,7 +29,7 @@ func (b *Backend) Cleanup() error {
 func Cleanup() error {
 	var errs []error
 	for _, v := range Variants {
-		for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+		for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 			if err := cleanupFamily(v, f); err != nil {
 				errs = append(errs, fmt.Errorf("cleanup %s-%s: %w", famName(f), v, err))
 			}
@@ -37,7 +38,7 @@ func Cleanup() error {
 	return errors.Join(errs...)
 }
 
-func cleanupFamily(variant string, f netfilter.Family) error {
+func cleanupFamily(variant string, f vpn.Family) error {
 	tables, err := tablesToClean(variant, f)
 	if err != nil || len(tables) == 0 {
 		return err
@@ -57,7 +58,7 @@ func cleanupFamily(variant string, f netfilter.Family) error {
 
 // tablesToClean returns the tables that may hold something of ours without
 // creating any: legacy from /proc, nft from netlink (only those that do).
-func tablesToClean(variant string, f netfilter.Family) ([]string, error) {
+func tablesToClean(variant string, f vpn.Family) ([]string, error) {
 	var out []string
 	if variant == VariantLegacy {
 		if _, err := binaryPath(variant, f); err != nil {

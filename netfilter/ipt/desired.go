@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strconv"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -25,7 +26,7 @@ const (
 // that what we write reads back word for word.
 type spec struct {
 	table, chain string
-	proto        netfilter.Protocol // "" for jumps
+	proto        vpn.Protocol // "" for jumps
 	args         []string
 }
 
@@ -50,26 +51,26 @@ func checkDesired(d netfilter.Desired) error {
 // match any input interface). wans are the family's WAN devices: none means
 // no forward rules at all, never rules for any output interface (an IPv6-only
 // uplink must not turn an IPv4 allow into "accept to everywhere").
-func desiredLayout(d netfilter.Desired, fam netfilter.Family, lans, wans []string) layout {
+func desiredLayout(d netfilter.Desired, fam vpn.Family, lans, wans []string) layout {
 	if len(lans) == 0 {
 		lans = []string{""}
 	}
 	var l layout
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		mode := d.Mode(p)
 		if mode == netfilter.ModeDefault {
 			continue
 		}
 		for _, lan := range lans {
 			for _, wan := range wans {
-				for _, e := range netfilter.Footprint(p) {
+				for _, e := range vpn.Footprint(p) {
 					if e.Family == fam {
 						l.fwd = append(l.fwd, fwdSpecs(p, mode, e, lan, wan)...)
 					}
 				}
 			}
 		}
-		if p == netfilter.PPTP && mode == netfilter.ModeAllow && fam == netfilter.IPv4 {
+		if p == vpn.PPTP && mode == netfilter.ModeAllow && fam == vpn.IPv4 {
 			l.helper = helperSpecs(lans, wans)
 		}
 	}
@@ -79,7 +80,7 @@ func desiredLayout(d netfilter.Desired, fam netfilter.Family, lans, wans []strin
 
 // fwdSpecs renders one footprint element: LAN→WAN accept plus its narrow
 // replies (allow), or LAN→WAN drop whatever the ct state (block).
-func fwdSpecs(p netfilter.Protocol, mode netfilter.Mode, e netfilter.Element, lan, wan string) []spec {
+func fwdSpecs(p vpn.Protocol, mode netfilter.Mode, e vpn.Element, lan, wan string) []spec {
 	tag := []string{"-m", "comment", "--comment", netfilter.Tag(p)}
 	out := spec{table: tableFilter, chain: ChainFwd, proto: p}
 	out.args = concat(ifaces(lan, wan), elemMatch(e, false), tag)
@@ -89,7 +90,7 @@ func fwdSpecs(p netfilter.Protocol, mode netfilter.Mode, e netfilter.Element, la
 	}
 	out.args = append(out.args, "-j", "ACCEPT")
 	state := "ESTABLISHED"
-	if e.L4 == netfilter.ProtoGRE {
+	if e.L4 == vpn.ProtoGRE {
 		// GRE of a PPTP call arrives through the helper's expectation: RELATED first.
 		state = "RELATED,ESTABLISHED"
 	}
@@ -107,13 +108,13 @@ func fwdSpecs(p netfilter.Protocol, mode netfilter.Mode, e netfilter.Element, la
 // would also assign the helper to TCP 1723 arriving from any side.
 func helperSpecs(lans, wans []string) []spec {
 	var out []spec
-	tail := []string{"-p", "tcp", "-m", "tcp", "--dport", "1723",
-		"-m", "comment", "--comment", netfilter.Tag(netfilter.PPTP), "-j", "CT", "--helper", "pptp"}
+	tail := []string{"-p", "tcp", "-m", "tcp", "--dport", strconv.Itoa(vpn.PortPPTP),
+		"-m", "comment", "--comment", netfilter.Tag(vpn.PPTP), "-j", "CT", "--helper", "pptp"}
 	for _, lan := range lans {
-		out = append(out, spec{tableRaw, ChainHelper, netfilter.PPTP, concat(ifaces(lan, ""), tail)})
+		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, concat(ifaces(lan, ""), tail)})
 	}
 	for _, wan := range wans {
-		out = append(out, spec{tableRaw, ChainHelper, netfilter.PPTP, concat(ifaces("", wan), tail)})
+		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, concat(ifaces("", wan), tail)})
 	}
 	return out
 }
@@ -135,11 +136,11 @@ func ifaces(in, out string) []string {
 }
 
 // elemMatch matches one element; reply swaps the port to the source side.
-func elemMatch(e netfilter.Element, reply bool) []string {
+func elemMatch(e vpn.Element, reply bool) []string {
 	switch e.L4 {
-	case netfilter.ProtoTCP, netfilter.ProtoUDP:
+	case vpn.ProtoTCP, vpn.ProtoUDP:
 		name := "udp"
-		if e.L4 == netfilter.ProtoTCP {
+		if e.L4 == vpn.ProtoTCP {
 			name = "tcp"
 		}
 		dir := "--dport"
@@ -147,8 +148,8 @@ func elemMatch(e netfilter.Element, reply bool) []string {
 			dir = "--sport"
 		}
 		return []string{"-p", name, "-m", name, dir, strconv.Itoa(int(e.Port))}
-	case netfilter.ProtoAH:
-		if e.Family == netfilter.IPv6 {
+	case vpn.ProtoAH:
+		if e.Family == vpn.IPv6 {
 			// In IPv6, AH is an extension header: -p 51 never matches,
 			// the ah match finds the header.
 			return []string{"-m", "ah"}

@@ -3,6 +3,7 @@ package ipt
 import (
 	"flag"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,9 +35,9 @@ func golden(t *testing.T, name, got string) {
 // TestLayoutGolden renders every protocol and mode in both families.
 func TestLayoutGolden(t *testing.T) {
 	var b strings.Builder
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		for _, m := range []netfilter.Mode{netfilter.ModeAllow, netfilter.ModeBlock} {
-			for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+			for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 				l := desiredLayout(netfilter.Desired{p: m}, f, []string{"br-lan"}, []string{"eth1"})
 				fmt.Fprintf(&b, "# %s %s %s\n", p, m, f)
 				for _, s := range append(l.fwd, l.helper...) {
@@ -49,26 +50,26 @@ func TestLayoutGolden(t *testing.T) {
 }
 
 func TestLayoutInvariants(t *testing.T) {
-	all := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeBlock, netfilter.IPsec: netfilter.ModeAllow}
+	all := netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeBlock, vpn.IPsec: netfilter.ModeAllow}
 	tests := []struct {
 		name      string
 		d         netfilter.Desired
-		fam       netfilter.Family
+		fam       vpn.Family
 		lans      []string
 		wans      []string
 		fwd, help int
 	}{
-		{"default owns nothing", netfilter.Desired{}, netfilter.IPv4, []string{"br-lan"}, []string{"eth1"}, 0, 0},
-		{"mixed v4", all, netfilter.IPv4, []string{"br-lan"}, []string{"eth1"}, 2*2 + 1 + 3*2, 2},
+		{"default owns nothing", netfilter.Desired{}, vpn.IPv4, []string{"br-lan"}, []string{"eth1"}, 0, 0},
+		{"mixed v4", all, vpn.IPv4, []string{"br-lan"}, []string{"eth1"}, 2*2 + 1 + 3*2, 2},
 		// AH is IPv6 only; the helper is IPv4 only.
-		{"mixed v6", all, netfilter.IPv6, []string{"br-lan"}, []string{"eth1"}, 2*2 + 1 + 4*2, 0},
-		{"two lans", all, netfilter.IPv4, []string{"br-lan", "br-guest"}, []string{"eth1"}, 2 * (2*2 + 1 + 3*2), 3},
+		{"mixed v6", all, vpn.IPv6, []string{"br-lan"}, []string{"eth1"}, 2*2 + 1 + 4*2, 0},
+		{"two lans", all, vpn.IPv4, []string{"br-lan", "br-guest"}, []string{"eth1"}, 2 * (2*2 + 1 + 3*2), 3},
 		// mwan3: every rule once per WAN device, the router's helper rule too.
-		{"two wans", all, netfilter.IPv4, []string{"br-lan"}, []string{"eth1", "wwan0"}, 2 * (2*2 + 1 + 3*2), 3},
+		{"two wans", all, vpn.IPv4, []string{"br-lan"}, []string{"eth1", "wwan0"}, 2 * (2*2 + 1 + 3*2), 3},
 		// An IPv6-only uplink: no IPv4 WAN device, so no rule at all (never one without -o).
-		{"no wan device", all, netfilter.IPv4, []string{"br-lan"}, nil, 0, 1},
+		{"no wan device", all, vpn.IPv4, []string{"br-lan"}, nil, 0, 1},
 		// Without any device: no forward rules; the helper's LAN rule only.
-		{"no devices", all, netfilter.IPv4, nil, nil, 0, 1},
+		{"no devices", all, vpn.IPv4, nil, nil, 0, 1},
 	}
 	for _, tt := range tests {
 		l := desiredLayout(tt.d, tt.fam, tt.lans, tt.wans)
@@ -104,10 +105,10 @@ func bindsWAN(args, wans []string) bool {
 }
 
 func TestCheckDesired(t *testing.T) {
-	if err := checkDesired(netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: ""}); err != nil {
+	if err := checkDesired(netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: ""}); err != nil {
 		t.Errorf("valid desired refused: %v", err)
 	}
-	if err := checkDesired(netfilter.Desired{netfilter.PPTP: "open"}); err == nil {
+	if err := checkDesired(netfilter.Desired{vpn.PPTP: "open"}); err == nil {
 		t.Error("mode \"open\" accepted")
 	}
 }

@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -152,11 +153,11 @@ func delOp(fam, table string, r *Rule) op {
 }
 
 // protoOfTag returns the protocol a tag names, "" for the jump tag.
-func protoOfTag(comment string) netfilter.Protocol {
+func protoOfTag(comment string) vpn.Protocol {
 	if !netfilter.IsOurTag(comment) {
 		return ""
 	}
-	p, err := netfilter.ParseProtocol(comment[len(netfilter.TagPrefix):])
+	p, err := vpn.ParseProtocol(comment[len(netfilter.TagPrefix):])
 	if err != nil {
 		return ""
 	}

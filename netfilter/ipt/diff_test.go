@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ const fw3Filter = `
 -A FORWARD -m comment --comment "!fw3" -j reject
 -A reject -j REJECT --reject-with icmp-port-unreachable`
 
-var allowL2TP = netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}
+var allowL2TP = netfilter.Desired{vpn.L2TP: netfilter.ModeAllow}
 
 func readFake(t *testing.T, f *fakeIPT) famState {
 	t.Helper()
@@ -43,7 +44,7 @@ func readFake(t *testing.T, f *fakeIPT) famState {
 
 func planFake(t *testing.T, f *fakeIPT, d netfilter.Desired, fw3 bool) []op {
 	t.Helper()
-	return diffFamily("iptables", readFake(t, f), desiredLayout(d, netfilter.IPv4, []string{"br-lan"}, []string{"eth1"}), fw3)
+	return diffFamily("iptables", readFake(t, f), desiredLayout(d, vpn.IPv4, []string{"br-lan"}, []string{"eth1"}), fw3)
 }
 
 // applyFake runs ops and checks each delete's recorded position is where
@@ -93,7 +94,7 @@ func TestDiffScenarios(t *testing.T) {
 			"add filter -N vpnpass_fwd", "add filter -A vpnpass_fwd -i br-lan -o eth1 -p udp", "add filter -A vpnpass_fwd -i eth1 -o br-lan",
 			"add filter -I FORWARD 1 -m comment --comment \"vpnpass:jump\" -j vpnpass_fwd"}},
 		{name: "fresh pptp allow adds the raw helper chain", filter: baseFilter, raw: baseRaw,
-			d: netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow}, want: []string{
+			d: netfilter.Desired{vpn.PPTP: netfilter.ModeAllow}, want: []string{
 				"add filter -N vpnpass_fwd", "add raw -N vpnpass_helper", "add raw -A vpnpass_helper -i br-lan", "add raw -A vpnpass_helper -o eth1",
 				"add filter -I FORWARD 1", "add raw -I PREROUTING 1", "add raw -I OUTPUT 1"}},
 		{name: "fw3 jumps from forwarding_rule", filter: fw3Filter, raw: baseRaw, d: allowL2TP, fw3: true, want: []string{
@@ -106,13 +107,13 @@ func TestDiffScenarios(t *testing.T) {
 			filter: baseFilter + "\n-N vpnpass_fwd\n" + `-A vpnpass_fwd -p 47 -m comment --comment "vpnpass:pptp" -j DROP` +
 				"\n" + `-A FORWARD -m comment --comment "vpnpass:jump" -j vpnpass_fwd`, want: []string{
 				"delete filter -A FORWARD -m comment", "delete filter -A vpnpass_fwd -p 47", "delete filter -X vpnpass_fwd"}},
-		{name: "jump not first is reinserted", raw: baseRaw, d: netfilter.Desired{netfilter.PPTP: netfilter.ModeBlock},
+		{name: "jump not first is reinserted", raw: baseRaw, d: netfilter.Desired{vpn.PPTP: netfilter.ModeBlock},
 			filter: baseFilter + "\n-N vpnpass_fwd\n" +
 				"-A vpnpass_fwd -i br-lan -o eth1 -p tcp -m tcp --dport 1723 -m comment --comment vpnpass:pptp -j DROP\n" +
 				"-A vpnpass_fwd -i br-lan -o eth1 -p gre -m comment --comment vpnpass:pptp -j DROP\n" +
 				`-A FORWARD -m comment --comment "vpnpass:jump" -j vpnpass_fwd`, want: []string{
 				"delete filter -A FORWARD -m comment", "add filter -I FORWARD 1"}},
-		{name: "mode change swaps rules", raw: baseRaw, d: netfilter.Desired{netfilter.L2TP: netfilter.ModeBlock},
+		{name: "mode change swaps rules", raw: baseRaw, d: netfilter.Desired{vpn.L2TP: netfilter.ModeBlock},
 			filter: baseFilter + "\n-N vpnpass_fwd\n" +
 				"-A vpnpass_fwd -i br-lan -o eth1 -p udp -m udp --dport 1701 -m comment --comment vpnpass:l2tp -j ACCEPT\n" +
 				"-A vpnpass_fwd -i eth1 -o br-lan -p udp -m udp --sport 1701 -m conntrack --ctstate ESTABLISHED -m comment --comment vpnpass:l2tp -j ACCEPT\n" +
@@ -164,10 +165,10 @@ func TestDiffScenarios(t *testing.T) {
 func TestDiffUndo(t *testing.T) {
 	states := []netfilter.Desired{
 		{},
-		{netfilter.PPTP: netfilter.ModeAllow},
-		{netfilter.PPTP: netfilter.ModeBlock, netfilter.IPsec: netfilter.ModeAllow},
-		{netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeBlock},
-		{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeAllow},
+		{vpn.PPTP: netfilter.ModeAllow},
+		{vpn.PPTP: netfilter.ModeBlock, vpn.IPsec: netfilter.ModeAllow},
+		{vpn.L2TP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeBlock},
+		{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeAllow},
 	}
 	for _, fw3 := range []bool{false, true} {
 		filter := baseFilter
@@ -207,7 +208,7 @@ func TestOwnViewIgnoresForeign(t *testing.T) {
 	if ownView(readFake(t, f)) != before {
 		t.Error("a foreign rule appended after ours changed our view")
 	}
-	if err := f.Delete(tableFilter, ChainFwd, desiredLayout(allowL2TP, netfilter.IPv4, []string{"br-lan"}, []string{"eth1"}).fwd[0].args...); err != nil {
+	if err := f.Delete(tableFilter, ChainFwd, desiredLayout(allowL2TP, vpn.IPv4, []string{"br-lan"}, []string{"eth1"}).fwd[0].args...); err != nil {
 		t.Fatal(err)
 	}
 	if ownView(readFake(t, f)) == before {

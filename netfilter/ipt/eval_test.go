@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,11 +14,11 @@ import (
 
 // snapFromSave reads one table of one family from iptables-save text. The
 // fw3 fixture holds the IPv4 part, a "# ip6tables" line, then IPv6.
-func snapFromSave(t testing.TB, text, table string, fam netfilter.Family) *tableSnap {
+func snapFromSave(t testing.TB, text, table string, fam vpn.Family) *tableSnap {
 	t.Helper()
 	if v4, v6, ok := strings.Cut(text, "\n# ip6tables\n"); ok {
 		text = v4
-		if fam == netfilter.IPv6 {
+		if fam == vpn.IPv6 {
 			text = v6
 		}
 	}
@@ -73,17 +74,17 @@ var (
 
 // out is a LAN→WAN packet; back is its reply.
 func out(l4 uint8, port uint16) netfilter.Packet {
-	return netfilter.Packet{Family: netfilter.IPv4, L4: l4, SrcPort: 40000, DstPort: port, Src: lanIP, Dst: srvIP,
+	return netfilter.Packet{Family: vpn.IPv4, L4: l4, SrcPort: 40000, DstPort: port, Src: lanIP, Dst: srvIP,
 		InIf: "br-lan", OutIf: "eth1", CtState: "new"}
 }
 
 func back(l4 uint8, port uint16) netfilter.Packet {
-	return netfilter.Packet{Family: netfilter.IPv4, L4: l4, SrcPort: port, DstPort: 40000, Src: srvIP, Dst: lanIP,
+	return netfilter.Packet{Family: vpn.IPv4, L4: l4, SrcPort: port, DstPort: 40000, Src: srvIP, Dst: lanIP,
 		InIf: "eth1", OutIf: "br-lan", CtState: "established"}
 }
 
 func v6(p netfilter.Packet) netfilter.Packet {
-	p.Family, p.Src, p.Dst = netfilter.IPv6, lanIP6, srvIP6
+	p.Family, p.Src, p.Dst = vpn.IPv6, lanIP6, srvIP6
 	if p.InIf == "eth1" {
 		p.Src, p.Dst = srvIP6, lanIP6
 	}
@@ -154,7 +155,7 @@ func TestEvaluate(t *testing.T) {
 }
 
 func TestHelperAssignments(t *testing.T) {
-	s := snapFromSave(t, fixture(t, "helpers.rules"), "raw", netfilter.IPv4)
+	s := snapFromSave(t, fixture(t, "helpers.rules"), "raw", vpn.IPv4)
 	s.kind = netfilter.KindIptablesLegacy
 	got := s.helperAssignments()
 	var owners []string
@@ -181,8 +182,8 @@ func TestMasquerade(t *testing.T) {
 		{misc, "docker0", false},
 	}
 	for _, tt := range tests {
-		s := snapFromSave(t, tt.text, "nat", netfilter.IPv4)
-		p := netfilter.Packet{Family: netfilter.IPv4, OutIf: tt.wan, CtState: "new"}
+		s := snapFromSave(t, tt.text, "nat", vpn.IPv4)
+		p := netfilter.Packet{Family: vpn.IPv4, OutIf: tt.wan, CtState: "new"}
 		if got, _ := s.mayMasquerade("POSTROUTING", p, 0); got != tt.want {
 			t.Errorf("masquerade on %s = %v, want %v", tt.wan, got, tt.want)
 		}
@@ -191,7 +192,7 @@ func TestMasquerade(t *testing.T) {
 
 // BenchmarkEvaluateFW3: one packet through fw3's FORWARD (snapshot in memory).
 func BenchmarkEvaluateFW3(b *testing.B) {
-	s := snapFromSave(b, fixture(b, "shared:fw3-default.rules"), "filter", netfilter.IPv4)
+	s := snapFromSave(b, fixture(b, "shared:fw3-default.rules"), "filter", vpn.IPv4)
 	c := &baseChain{snap: s, ref: netfilter.ChainRef{Backend: s.kind, Table: "filter", Name: "FORWARD"}}
 	p := out(17, 1701)
 	b.ResetTimer()

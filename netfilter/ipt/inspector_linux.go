@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sync"
 
 	"github.com/coreos/go-iptables/iptables"
@@ -18,7 +19,7 @@ type Inspector struct {
 	variant string
 
 	mu   sync.Mutex
-	ipts map[netfilter.Family]*iptables.IPTables
+	ipts map[vpn.Family]*iptables.IPTables
 }
 
 var _ netfilter.Inspector = (*Inspector)(nil)
@@ -28,7 +29,7 @@ func NewInspector(variant string) (*Inspector, error) {
 	if err := checkVariant(variant); err != nil {
 		return nil, err
 	}
-	return &Inspector{Kind: KindOf(variant), variant: variant, ipts: map[netfilter.Family]*iptables.IPTables{}}, nil
+	return &Inspector{Kind: KindOf(variant), variant: variant, ipts: map[vpn.Family]*iptables.IPTables{}}, nil
 }
 
 // hookTables maps a hook to its tables' base chains and priorities.
@@ -46,7 +47,7 @@ var baseNames = map[string]string{"forward": "FORWARD", "input": "INPUT", "outpu
 // Chains returns the base chains of this variant on hook for fam: filter's,
 // and mangle's when it holds rules (mangle usually only clamps MSS). Hooks
 // other than forward, input and output are not inspected here.
-func (in *Inspector) Chains(hook string, fam netfilter.Family) ([]netfilter.Chain, error) {
+func (in *Inspector) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error) {
 	tabs, ok := hookTables[hook]
 	if !ok {
 		return nil, fmt.Errorf("%s inspector: hook %q is not inspected (only forward, input, output)", in.Kind, hook)
@@ -81,7 +82,7 @@ func policyVerdict(p string) netfilter.Verdict {
 // PREROUTING and OUTPUT (IPv4: the pptp helper is IPv4 only), with who owns
 // each: "vpnpass", "fw3" (its zone_*_helper chains), or this variant.
 func (in *Inspector) HelperAssignments() ([]HelperAssignment, error) {
-	snap, err := in.snapshot(netfilter.IPv4, tableRaw, "PREROUTING", "OUTPUT")
+	snap, err := in.snapshot(vpn.IPv4, tableRaw, "PREROUTING", "OUTPUT")
 	if err != nil {
 		return nil, err
 	}
@@ -92,18 +93,18 @@ func (in *Inspector) HelperAssignments() ([]HelperAssignment, error) {
 // MASQUERADE or SNAT for a packet leaving through wan. Rules it cannot
 // evaluate (a source range, say) count as possibly taken.
 func (in *Inspector) Masquerade(wan string) (bool, error) {
-	snap, err := in.snapshot(netfilter.IPv4, "nat", "POSTROUTING")
+	snap, err := in.snapshot(vpn.IPv4, "nat", "POSTROUTING")
 	if err != nil {
 		return false, err
 	}
-	p := netfilter.Packet{Family: netfilter.IPv4, OutIf: wan, CtState: "new"}
+	p := netfilter.Packet{Family: vpn.IPv4, OutIf: wan, CtState: "new"}
 	found, _ := snap.mayMasquerade("POSTROUTING", p, 0)
 	return found, nil
 }
 
 // snapshot reads the chains of table reachable from bases; an absent table
 // gives an empty snapshot.
-func (in *Inspector) snapshot(fam netfilter.Family, table string, bases ...string) (*tableSnap, error) {
+func (in *Inspector) snapshot(fam vpn.Family, table string, bases ...string) (*tableSnap, error) {
 	snap := &tableSnap{kind: in.Kind, family: famName(fam), table: table, chains: map[string]*ChainRules{}}
 	present, err := in.tablePresent(fam, table)
 	if err != nil || !present {
@@ -142,7 +143,7 @@ func (in *Inspector) snapshot(fam netfilter.Family, table string, bases ...strin
 	return snap, nil
 }
 
-func (in *Inspector) tablePresent(fam netfilter.Family, table string) (bool, error) {
+func (in *Inspector) tablePresent(fam vpn.Family, table string) (bool, error) {
 	if in.variant == VariantLegacy {
 		t, _, err := legacyTables(fam)
 		return t[table], err
@@ -154,7 +155,7 @@ func (in *Inspector) tablePresent(fam netfilter.Family, table string) (bool, err
 	return nt[table] != nil, nil
 }
 
-func (in *Inspector) runner(fam netfilter.Family) (runner, error) {
+func (in *Inspector) runner(fam vpn.Family) (runner, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if r := in.ipts[fam]; r != nil {

@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -14,10 +15,10 @@ import (
 const exchangeTimeout = 1500 * time.Millisecond
 
 // lanPacket is a LAN→WAN packet of the lab, as the agent would evaluate it.
-func lanPacket(l *lab.Lab, fam netfilter.Family, l4 uint8, port uint16) netfilter.Packet {
+func lanPacket(l *lab.Lab, fam vpn.Family, l4 uint8, port uint16) netfilter.Packet {
 	p := netfilter.Packet{Family: fam, L4: l4, SrcPort: 40000, DstPort: port, Src: lab.LANHost, Dst: lab.Server,
 		InIf: lab.LANDevice, OutIf: l.WANDevice, CtState: "new"}
-	if fam == netfilter.IPv6 {
+	if fam == vpn.IPv6 {
 		p.Src, p.Dst = lab.LANHost6, lab.Server6
 	}
 	return p
@@ -54,9 +55,9 @@ func TestAllowEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dsts := map[netfilter.Family]netip.AddrPort{
-				netfilter.IPv4: netip.AddrPortFrom(lab.Server, 1701),
-				netfilter.IPv6: netip.AddrPortFrom(lab.Server6, 1701),
+			dsts := map[vpn.Family]netip.AddrPort{
+				vpn.IPv4: netip.AddrPortFrom(lab.Server, 1701),
+				vpn.IPv6: netip.AddrPortFrom(lab.Server6, 1701),
 			}
 			for _, dst := range dsts {
 				if _, err := l.Inet.ServeUDPEcho(dst); err != nil {
@@ -67,24 +68,24 @@ func TestAllowEndToEnd(t *testing.T) {
 				if err := exchange(l, dst); err == nil {
 					t.Errorf("%s: UDP 1701 passed a closed FORWARD", fam)
 				}
-				e := evaluate(t, l, in, lanPacket(l, fam, netfilter.ProtoUDP, 1701))
+				e := evaluate(t, l, in, lanPacket(l, fam, vpn.ProtoUDP, 1701))
 				if e.Verdict != netfilter.Drop || e.DecidedBy == nil || e.DecidedBy.Policy != "drop" || e.DecidedBy.Chain != "FORWARD" {
 					t.Errorf("%s before: %s by %+v, want drop by FORWARD policy", fam, e.Verdict, e.DecidedBy)
 				}
 			}
 			b := newBackend(t, l, Options{Variant: v})
-			apply(t, l, b, netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow})
+			apply(t, l, b, netfilter.Desired{vpn.L2TP: netfilter.ModeAllow})
 			for fam, dst := range dsts {
 				if err := exchange(l, dst); err != nil {
 					t.Errorf("%s: after allow: %v", fam, err)
 				}
-				e := evaluate(t, l, in, lanPacket(l, fam, netfilter.ProtoUDP, 1701))
+				e := evaluate(t, l, in, lanPacket(l, fam, vpn.ProtoUDP, 1701))
 				d := e.DecidedBy
 				if e.Verdict != netfilter.Accept || d == nil || d.Chain != ChainFwd || d.Comment != "vpnpass:l2tp" || d.Handle == 0 || d.Backend != KindOf(v) {
 					t.Errorf("%s after: %s by %+v, want accept by our rule", fam, e.Verdict, d)
 				}
 				// Something else stays dropped: we opened nothing more.
-				if e := evaluate(t, l, in, lanPacket(l, fam, netfilter.ProtoUDP, 1702)); e.Verdict != netfilter.Drop {
+				if e := evaluate(t, l, in, lanPacket(l, fam, vpn.ProtoUDP, 1702)); e.Verdict != netfilter.Drop {
 					t.Errorf("%s udp/1702 after allow: %s", fam, e.Verdict)
 				}
 			}
@@ -106,7 +107,7 @@ func TestBlockEndToEnd(t *testing.T) {
 				t.Fatalf("permissive router: %v", err)
 			}
 			b := newBackend(t, l, Options{Variant: v})
-			apply(t, l, b, netfilter.Desired{netfilter.IPsec: netfilter.ModeBlock})
+			apply(t, l, b, netfilter.Desired{vpn.IPsec: netfilter.ModeBlock})
 			if err := exchange(l, dst); err == nil {
 				t.Error("UDP 500 passed after block")
 			}
@@ -114,7 +115,7 @@ func TestBlockEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := evaluate(t, l, in, lanPacket(l, netfilter.IPv4, netfilter.ProtoUDP, 500))
+			e := evaluate(t, l, in, lanPacket(l, vpn.IPv4, vpn.ProtoUDP, 500))
 			if e.Verdict != netfilter.Drop || e.DecidedBy == nil || e.DecidedBy.Comment != "vpnpass:ipsec" {
 				t.Errorf("after block: %s by %+v", e.Verdict, e.DecidedBy)
 			}
@@ -141,7 +142,7 @@ func TestPPTPHelper(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := newBackend(t, l, Options{Variant: v})
-			apply(t, l, b, netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow})
+			apply(t, l, b, netfilter.Desired{vpn.PPTP: netfilter.ModeAllow})
 			in, err := NewInspector(v)
 			if err != nil {
 				t.Fatal(err)
@@ -184,12 +185,12 @@ func TestInspectorFW3(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.Kind = netfilter.KindFW3
-	p := lanPacket(l, netfilter.IPv4, netfilter.ProtoUDP, 4500)
+	p := lanPacket(l, vpn.IPv4, vpn.ProtoUDP, 4500)
 	if e := evaluate(t, l, in, p); e.Verdict != netfilter.Reject || e.DecidedBy == nil || e.DecidedBy.Chain != "reject" {
 		t.Errorf("locked fw3: %s by %+v, want reject by chain reject", e.Verdict, e.DecidedBy)
 	}
 	b := newBackend(t, l, Options{Variant: VariantLegacy, FW3: true})
-	apply(t, l, b, netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow})
+	apply(t, l, b, netfilter.Desired{vpn.IPsec: netfilter.ModeAllow})
 	e := evaluate(t, l, in, p)
 	if e.Verdict != netfilter.Accept || e.DecidedBy == nil || e.DecidedBy.Chain != ChainFwd || e.DecidedBy.Backend != netfilter.KindFW3 {
 		t.Errorf("fw3 + allow: %s by %+v", e.Verdict, e.DecidedBy)

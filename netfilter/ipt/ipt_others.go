@@ -3,12 +3,10 @@
 package ipt
 
 import (
-	"errors"
-
+	"github.com/vpnpass/vpnpass/internal/platform"
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/vpn"
 )
-
-var errNotLinux = errors.New("iptables: only on Linux")
 
 // Backend is the iptables backend; on this OS it cannot be opened.
 type Backend struct{}
@@ -16,19 +14,23 @@ type Backend struct{}
 var _ netfilter.Backend = (*Backend)(nil)
 
 // New fails: iptables exists only on Linux.
-func New(Options) (*Backend, error) { return nil, errNotLinux }
+func New(Options) (*Backend, error) { return nil, platform.ErrNotLinux }
 
 // Kind names the backend.
 func (b *Backend) Kind() netfilter.Kind { return netfilter.KindIptablesLegacy }
 
 // Families lists nothing here.
-func (b *Backend) Families() []netfilter.Family { return nil }
+func (b *Backend) Families() []vpn.Family { return nil }
 
 // Plan fails off Linux.
-func (b *Backend) Plan(netfilter.Desired) ([]netfilter.Change, error) { return nil, errNotLinux }
+func (b *Backend) Plan(netfilter.Desired) ([]netfilter.Change, error) {
+	return nil, platform.ErrNotLinux
+}
 
 // Apply fails off Linux.
-func (b *Backend) Apply(netfilter.Desired) ([]netfilter.Change, error) { return nil, errNotLinux }
+func (b *Backend) Apply(netfilter.Desired) ([]netfilter.Change, error) {
+	return nil, platform.ErrNotLinux
+}
 
 // Cleanup has nothing to do off Linux.
 func (b *Backend) Cleanup() error { return nil }
@@ -45,15 +47,17 @@ type Inspector struct{ Kind netfilter.Kind }
 var _ netfilter.Inspector = (*Inspector)(nil)
 
 // NewInspector fails off Linux.
-func NewInspector(string) (*Inspector, error) { return nil, errNotLinux }
+func NewInspector(string) (*Inspector, error) { return nil, platform.ErrNotLinux }
 
 // Chains fails off Linux.
-func (in *Inspector) Chains(string, netfilter.Family) ([]netfilter.Chain, error) {
-	return nil, errNotLinux
+func (in *Inspector) Chains(string, vpn.Family) ([]netfilter.Chain, error) {
+	return nil, platform.ErrNotLinux
 }
 
 // HelperAssignments fails off Linux.
-func (in *Inspector) HelperAssignments() ([]HelperAssignment, error) { return nil, errNotLinux }
+func (in *Inspector) HelperAssignments() ([]HelperAssignment, error) {
+	return nil, platform.ErrNotLinux
+}
 
 // Masquerade fails off Linux.
-func (in *Inspector) Masquerade(string) (bool, error) { return false, errNotLinux }
+func (in *Inspector) Masquerade(string) (bool, error) { return false, platform.ErrNotLinux }

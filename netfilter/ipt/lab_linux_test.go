@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"regexp"
 	"strings"
@@ -37,7 +38,7 @@ func routerDo(l *lab.Lab, fn func() error) error { return l.Router.Do(fn) }
 // variant's iptables binaries are missing, e.g. in a busybox VM.
 func requireVariant(t testing.TB, v string) {
 	t.Helper()
-	for _, f := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+	for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		if _, err := binaryPath(v, f); err != nil {
 			skipOrFail(t, err)
 		}

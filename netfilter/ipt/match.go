@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ func l4(p netfilter.Packet) (int, bool) {
 	switch {
 	case p.L4 == 0:
 		return 0, false
-	case p.Family == netfilter.IPv6 && p.L4 == netfilter.ProtoAH:
+	case p.Family == vpn.IPv6 && p.L4 == vpn.ProtoAH:
 		return 41, true
 	}
 	return int(p.L4), true
@@ -134,7 +135,7 @@ func matchProto(m protoMatch, p netfilter.Packet) tri {
 	if m.Num == 0 {
 		return negate(yes, m.Neg)
 	}
-	if p.Family == netfilter.IPv6 && ipv6ExtHeaders[m.Num] {
+	if p.Family == vpn.IPv6 && ipv6ExtHeaders[m.Num] {
 		return negate(no, m.Neg)
 	}
 	got, ok := l4(p)
@@ -266,9 +267,9 @@ func matchState(m match, p netfilter.Packet) tri {
 // matchIPsec handles -m ah / -m esp: without options they only need the
 // header; SPI ranges are not known for a representative packet.
 func matchIPsec(m match, p netfilter.Packet) tri {
-	want := netfilter.ProtoESP
+	want := vpn.ProtoESP
 	if m.Module == "ah" {
-		want = netfilter.ProtoAH
+		want = vpn.ProtoAH
 	}
 	if p.L4 == 0 {
 		return maybe

@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -19,9 +20,9 @@ type nftTable struct {
 // netlink (typed, no tool output), so iptables-nft is only run on tables
 // that exist, and Cleanup only on tables holding something of ours. Rules
 // are read only when scan is set (to fill ours).
-func nftXtables(fam netfilter.Family, scan bool) (map[string]*nftTable, error) {
+func nftXtables(fam vpn.Family, scan bool) (map[string]*nftTable, error) {
 	tf := nftables.TableFamilyIPv4
-	if fam == netfilter.IPv6 {
+	if fam == vpn.IPv6 {
 		tf = nftables.TableFamilyIPv6
 	}
 	c, err := nftables.New()

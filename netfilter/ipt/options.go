@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -66,8 +67,8 @@ func KindOf(variant string) netfilter.Kind {
 }
 
 // famName is how a Change names an iptables family.
-func famName(f netfilter.Family) string {
-	if f == netfilter.IPv6 {
+func famName(f vpn.Family) string {
+	if f == vpn.IPv6 {
 		return "ip6tables"
 	}
 	return "iptables"

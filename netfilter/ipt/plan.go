@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,7 +41,7 @@ type op struct {
 	table, chain string
 	pos          int
 	args         []string
-	proto        netfilter.Protocol
+	proto        vpn.Protocol
 }
 
 func (o op) change(k netfilter.Kind) netfilter.Change {

@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,7 @@ func TestApplyPerProtocolAndMode(t *testing.T) {
 		t.Run(fw.name, func(t *testing.T) {
 			r := newRig(t, fw.rc)
 			before := r.listTable(fw.target.fam, fw.target.table)
-			for _, p := range netfilter.Protocols {
+			for _, p := range vpn.Toggled {
 				for _, m := range []netfilter.Mode{netfilter.ModeAllow, netfilter.ModeBlock} {
 					t.Run(string(p)+"-"+string(m), func(t *testing.T) {
 						r.t = t
@@ -46,7 +47,7 @@ func TestApplyPerProtocolAndMode(t *testing.T) {
 	}
 }
 
-func (r *rig) checkMode(p netfilter.Protocol, m netfilter.Mode, target foreignTarget) {
+func (r *rig) checkMode(p vpn.Protocol, m netfilter.Mode, target foreignTarget) {
 	t := r.t
 	d := netfilter.Desired{p: m}
 	if ch := r.apply(d); len(ch) == 0 {
@@ -82,12 +83,12 @@ func (r *rig) checkMode(p netfilter.Protocol, m netfilter.Mode, target foreignTa
 	ours := ""
 	if r.hasOurTable() {
 		ours = r.listTable("inet", OurTable)
-	} else if p == netfilter.PPTP || m == netfilter.ModeBlock {
+	} else if p == vpn.PPTP || m == netfilter.ModeBlock {
 		t.Errorf("table inet %s missing for %s %s", OurTable, p, m)
 	}
 	hasHelper := strings.Contains(ours, `ct helper set "`+HelperObject+`"`) &&
 		strings.Contains(ours, `type "pptp" protocol tcp`)
-	if wantHelper := p == netfilter.PPTP && m == netfilter.ModeAllow; hasHelper != wantHelper {
+	if wantHelper := p == vpn.PPTP && m == netfilter.ModeAllow; hasHelper != wantHelper {
 		t.Errorf("helper assignment present=%v, want %v:\n%s", hasHelper, wantHelper, ours)
 	}
 	r.checkIncludeFile(d)
@@ -95,7 +96,7 @@ func (r *rig) checkMode(p netfilter.Protocol, m netfilter.Mode, target foreignTa
 
 // checkAllowAtHead: nft shows our rules, with their comments, first in the
 // foreign chain.
-func (r *rig) checkAllowAtHead(target foreignTarget, p netfilter.Protocol) {
+func (r *rig) checkAllowAtHead(target foreignTarget, p vpn.Protocol) {
 	t := r.t
 	chain := r.nft("list", "chain", target.fam, target.table, target.chain)
 	var rules []string
@@ -159,9 +160,9 @@ func TestApplyAllThenChange(t *testing.T) {
 	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.FW4}}, kind: netfilter.KindFW4, autoIncludes: true})
 	steps := []netfilter.Desired{
 		allAllow,
-		{netfilter.PPTP: netfilter.ModeBlock, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeBlock},
-		{netfilter.PPTP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeBlock},
-		{netfilter.L2TP: netfilter.ModeBlock},
+		{vpn.PPTP: netfilter.ModeBlock, vpn.L2TP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeBlock},
+		{vpn.PPTP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeBlock},
+		{vpn.L2TP: netfilter.ModeBlock},
 		allAllow,
 		{},
 	}
@@ -179,14 +180,14 @@ func TestApplyAllThenChange(t *testing.T) {
 func TestPlanIsDryRun(t *testing.T) {
 	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.FW4}}, kind: netfilter.KindFW4, autoIncludes: true})
 	before := r.nft("-s", "list", "ruleset")
-	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow, netfilter.PPTP: netfilter.ModeBlock}
+	d := netfilter.Desired{vpn.L2TP: netfilter.ModeAllow, vpn.PPTP: netfilter.ModeBlock}
 	ch := r.plan(d)
 	t.Logf("dry run of %v:\n%s", d, changesText(ch))
 	if after := r.nft("-s", "list", "ruleset"); after != before {
 		t.Fatalf("Plan changed the ruleset")
 	}
 	want := map[string]bool{}
-	for _, s := range r.b.cfg.allowSpecs(netfilter.L2TP, famInet) {
+	for _, s := range r.b.cfg.allowSpecs(vpn.L2TP, famInet) {
 		want["add inet fw4 forward "+s.text()] = true
 	}
 	for _, c := range ch {

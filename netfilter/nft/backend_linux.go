@@ -3,6 +3,7 @@ package nft
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strconv"
 	"sync"
 
@@ -59,7 +60,7 @@ func (b *Backend) Persistent() bool {
 
 func validDesired(d netfilter.Desired) error {
 	for p, m := range d {
-		if _, err := netfilter.ParseProtocol(string(p)); err != nil {
+		if _, err := vpn.ParseProtocol(string(p)); err != nil {
 			return err
 		}
 		if m == "" {

@@ -3,8 +3,7 @@
 package nft
 
 import (
-	"errors"
-
+	"github.com/vpnpass/vpnpass/internal/platform"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -22,21 +21,21 @@ type Backend struct{}
 
 var _ netfilter.Backend = (*Backend)(nil)
 
-var errNotLinux = errors.New("nftables backend: only available on Linux")
-
 // New validates opts, then reports that nftables needs Linux.
 func New(opts Options) (*Backend, error) {
 	if _, err := validate(opts.Kind, opts.LANDevices, opts.WAN, opts.Root, opts.AutoIncludes); err != nil {
 		return nil, err
 	}
-	return nil, errNotLinux
+	return nil, platform.ErrNotLinux
 }
 
-func (b *Backend) Close() error                                       { return nil }
-func (b *Backend) Kind() netfilter.Kind                               { return "" }
-func (b *Backend) Persistent() bool                                   { return false }
-func (b *Backend) Plan(netfilter.Desired) ([]netfilter.Change, error) { return nil, errNotLinux }
-func (b *Backend) Apply(netfilter.Desired) ([]netfilter.Change, error) {
-	return nil, errNotLinux
+func (b *Backend) Close() error         { return nil }
+func (b *Backend) Kind() netfilter.Kind { return "" }
+func (b *Backend) Persistent() bool     { return false }
+func (b *Backend) Plan(netfilter.Desired) ([]netfilter.Change, error) {
+	return nil, platform.ErrNotLinux
 }
-func (b *Backend) Cleanup() error { return errNotLinux }
+func (b *Backend) Apply(netfilter.Desired) ([]netfilter.Change, error) {
+	return nil, platform.ErrNotLinux
+}
+func (b *Backend) Cleanup() error { return platform.ErrNotLinux }

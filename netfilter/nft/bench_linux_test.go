@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"testing"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -19,7 +20,7 @@ func BenchmarkToggle(b *testing.B) {
 	}{{"netlink", false}, {"include", true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := newRig(b, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.FW4}}, kind: netfilter.KindFW4, autoIncludes: bc.autoIncludes, tmpfsRoot: true})
-			states := []netfilter.Desired{{netfilter.IPsec: netfilter.ModeAllow}, {}}
+			states := []netfilter.Desired{{vpn.IPsec: netfilter.ModeAllow}, {}}
 			r.apply(states[0]) // warm: nft -c of this text, lazily built caches
 			r.apply(states[1])
 			err := r.inRouter(func() error {

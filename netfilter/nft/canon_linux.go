@@ -1,15 +1,15 @@
 package nft
 
 import (
-	"bytes"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
 	"strings"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 
-	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // setResolver returns the interface names held by the set a lookup names.
@@ -57,14 +57,6 @@ func normalize(fam byte, e expr.Any) (expr.Any, error) {
 	return fresh, nil
 }
 
-// ifnameString turns a padded interface-name register value into a name.
-func ifnameString(b []byte) string {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
-	}
-	return string(b)
-}
-
 // describe renders expressions in nft syntax for Change.Rule. It knows the
 // shapes of the rules this package writes (and so renders them exactly as
 // ruleSpec.text does); anything else is shown as its Go type in brackets.
@@ -103,7 +95,7 @@ func (d *describer) step() {
 	case *expr.Ct:
 		w, n = d.ct(e)
 	case *expr.Verdict:
-		w = verdictText(e)
+		w = nftwire.VerdictText(e)
 	case *expr.Objref:
 		w = fmt.Sprintf("ct helper set %q", e.Name)
 	}
@@ -128,7 +120,7 @@ func (d *describer) meta(m *expr.Meta) (string, int) {
 		}
 		switch m.Key {
 		case expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME:
-			return fmt.Sprintf("%s %q", metaName(m.Key), ifnameString(next.Data)), 2
+			return fmt.Sprintf("%s %q", metaName(m.Key), nftwire.IfnameString(next.Data)), 2
 		case expr.MetaKeyNFPROTO:
 			if len(next.Data) == 1 {
 				return "meta nfproto " + nfprotoName(next.Data[0]), 2
@@ -148,7 +140,7 @@ func (d *describer) l4(p uint8) (string, int) {
 	pl, ok1 := d.peek(2).(*expr.Payload)
 	c, ok2 := d.peek(3).(*expr.Cmp)
 	if ok1 && ok2 && pl.Base == expr.PayloadBaseTransportHeader && (pl.Offset == 0 || pl.Offset == 2) && pl.Len == 2 &&
-		c.Op == expr.CmpOpEq && len(c.Data) == 2 && (p == netfilter.ProtoTCP || p == netfilter.ProtoUDP) {
+		c.Op == expr.CmpOpEq && len(c.Data) == 2 && (p == vpn.ProtoTCP || p == vpn.ProtoUDP) {
 		dir := "dport"
 		if pl.Offset == 0 {
 			dir = "sport"
@@ -180,7 +172,7 @@ func (d *describer) ct(c *expr.Ct) (string, int) {
 		bw, ok1 := d.peek(1).(*expr.Bitwise)
 		cmp, ok2 := d.peek(2).(*expr.Cmp)
 		if ok1 && ok2 && cmp.Op == expr.CmpOpNeq && len(bw.Mask) == 4 {
-			return "ct state " + ctStateNames(binaryutil.NativeEndian.Uint32(bw.Mask)), 3
+			return "ct state " + nftwire.CtStateText(binaryutil.NativeEndian.Uint32(bw.Mask)), 3
 		}
 	}
 	return "", 1
@@ -191,38 +183,4 @@ func metaName(k expr.MetaKey) string {
 		return "iifname"
 	}
 	return "oifname"
-}
-
-var ctStateBits = []struct {
-	bit  uint32
-	name string
-}{
-	{expr.CtStateBitINVALID, "invalid"}, {expr.CtStateBitESTABLISHED, "established"},
-	{expr.CtStateBitRELATED, "related"}, {expr.CtStateBitNEW, "new"}, {expr.CtStateBitUNTRACKED, "untracked"},
-}
-
-func ctStateNames(mask uint32) string {
-	var names []string
-	for _, b := range ctStateBits {
-		if mask&b.bit != 0 {
-			names = append(names, b.name)
-		}
-	}
-	return strings.Join(names, ",")
-}
-
-func verdictText(v *expr.Verdict) string {
-	switch v.Kind {
-	case expr.VerdictAccept:
-		return "accept"
-	case expr.VerdictDrop:
-		return "drop"
-	case expr.VerdictJump:
-		return "jump " + v.Chain
-	case expr.VerdictGoto:
-		return "goto " + v.Chain
-	case expr.VerdictReturn:
-		return "return"
-	}
-	return fmt.Sprintf("verdict(%d)", v.Kind)
 }

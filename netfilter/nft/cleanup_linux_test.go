@@ -2,6 +2,7 @@ package nft
 
 import (
 	"bufio"
+	"github.com/vpnpass/vpnpass/vpn"
 	"math/rand"
 	"os"
 	"strings"
@@ -21,8 +22,8 @@ import (
 func TestCleanupFindsEverything(t *testing.T) {
 	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.FW4, lab.IptablesNftDrop}},
 		kind: netfilter.KindFW4, autoIncludes: true, lan: []string{"br-lan", "br-guest"}})
-	r.apply(netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeBlock, netfilter.IPsec: netfilter.ModeAllow})
-	if ch := r.plan(netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeBlock, netfilter.IPsec: netfilter.ModeAllow}); len(ch) != 0 {
+	r.apply(netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeBlock, vpn.IPsec: netfilter.ModeAllow})
+	if ch := r.plan(netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeBlock, vpn.IPsec: netfilter.ModeAllow}); len(ch) != 0 {
 		t.Fatalf("drift with a set of LAN devices:\n%s", changesText(ch))
 	}
 	// Strays: a tagged rule in fw4's input chain, one in a table of its own.
@@ -61,7 +62,7 @@ func TestStrayInNonTargetChain(t *testing.T) {
 	if len(ch) != 1 || ch[0].Action != "delete" || ch[0].Table != "open" {
 		t.Fatalf("plan = \n%s, want one delete in inet open", changesText(ch))
 	}
-	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}
+	d := netfilter.Desired{vpn.L2TP: netfilter.ModeAllow}
 	r.apply(d)
 	if got := r.tagged(); got["inet open fw"] != 0 || got["inet filter forward"] == 0 {
 		t.Errorf("tagged = %v: want rules only in the dropping inet filter", got)
@@ -84,8 +85,8 @@ func TestKilledChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	states := []netfilter.Desired{allAllow,
-		{netfilter.PPTP: netfilter.ModeBlock, netfilter.L2TP: netfilter.ModeBlock, netfilter.IPsec: netfilter.ModeAllow},
-		{netfilter.PPTP: netfilter.ModeAllow}, {}}
+		{vpn.PPTP: netfilter.ModeBlock, vpn.L2TP: netfilter.ModeBlock, vpn.IPsec: netfilter.ModeAllow},
+		{vpn.PPTP: netfilter.ModeAllow}, {}}
 	for i := 0; ; i++ {
 		if _, err := b.Apply(states[i%len(states)]); err != nil {
 			t.Fatal(err)
@@ -171,15 +172,15 @@ func TestAllowInEveryDroppingChain(t *testing.T) {
 	} {
 		r.nft(cmd...)
 	}
-	d := netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow}
+	d := netfilter.Desired{vpn.IPsec: netfilter.ModeAllow}
 	r.apply(d)
 	if ch := r.plan(d); len(ch) != 0 {
 		t.Fatalf("drift:\n%s", changesText(ch))
 	}
 	got := r.tagged()
 	want := map[string]int{
-		"inet filter forward": len(r.b.cfg.allowSpecs(netfilter.IPsec, famInet)),
-		"ip6 extra fw":        len(r.b.cfg.allowSpecs(netfilter.IPsec, famIP6)),
+		"inet filter forward": len(r.b.cfg.allowSpecs(vpn.IPsec, famInet)),
+		"ip6 extra fw":        len(r.b.cfg.allowSpecs(vpn.IPsec, famIP6)),
 	}
 	if len(got) != len(want) || got["inet filter forward"] != want["inet filter forward"] || got["ip6 extra fw"] != want["ip6 extra fw"] {
 		t.Errorf("tagged rules %v, want %v", got, want)
@@ -198,7 +199,7 @@ func TestAllowInEveryDroppingChain(t *testing.T) {
 func TestForeignCtDirectionRules(t *testing.T) {
 	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}}, kind: netfilter.KindNftables})
 	r.nft("add", "rule", "inet", lab.NftablesDropTable, "forward", "ct original ip saddr 192.0.2.1 drop")
-	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}
+	d := netfilter.Desired{vpn.L2TP: netfilter.ModeAllow}
 	r.apply(d)
 	if ch := r.plan(d); len(ch) != 0 {
 		t.Fatalf("drift:\n%s", changesText(ch))

@@ -1,17 +1,20 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"testing"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // allSpecs lists every rule a config can produce, in every table family.
 func allSpecs(c config) []ruleSpec {
 	var out []ruleSpec
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		for _, f := range []family{famInet, famIP, famIP6} {
 			out = append(out, c.allowSpecs(p, f)...)
 		}
@@ -31,6 +34,26 @@ func TestDescribeMatchesText(t *testing.T) {
 			if got != s.text() {
 				t.Errorf("describe = %q\n  text = %q", got, s.text())
 			}
+		}
+	}
+}
+
+// TestDescribeForeign: rules someone else tagged as ours are shown as nft
+// shows them. A device name without its NUL is nft's prefix match
+// (`iifname "eth*"`), not the exact name "eth".
+func TestDescribeForeign(t *testing.T) {
+	cases := []struct {
+		exprs []expr.Any
+		want  string
+	}{
+		{[]expr.Any{&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1}, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte("eth")},
+			&expr.Verdict{Kind: expr.VerdictAccept}}, `iifname "eth*" accept`},
+		{[]expr.Any{&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1}, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: nftwire.IfnameBytes("eth1")},
+			&expr.Verdict{Kind: expr.VerdictContinue}}, `oifname "eth1" continue`},
+	}
+	for _, c := range cases {
+		if got := describe(c.exprs, "", resolveMarker); got != c.want {
+			t.Errorf("describe = %q, want %q", got, c.want)
 		}
 	}
 }
@@ -61,7 +84,7 @@ func TestRuleComment(t *testing.T) {
 		ud   []byte
 		want string
 	}{
-		{tagUserData(netfilter.PPTP), "vpnpass:pptp"},
+		{tagUserData(vpn.PPTP), "vpnpass:pptp"},
 		{nil, ""},
 		{[]byte{0}, ""},
 		{[]byte{0, 200, 'x'}, ""}, // length beyond the data: ignored, no panic

@@ -5,9 +5,10 @@ import (
 	"fmt"
 
 	"github.com/google/nftables"
-	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // dumpRules lists the rules of a chain with a decoder of our own. It is the
@@ -59,155 +60,31 @@ func dumpRules(netns int, t *nftables.Table, chain string) ([]*nftables.Rule, ma
 	return rules, incomplete, nil
 }
 
-func decodeRule(fam byte, b []byte) (*nftables.Rule, bool, error) {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return nil, false, err
-	}
-	ad.ByteOrder = binary.BigEndian
-	r, complete := &nftables.Rule{}, true
-	for ad.Next() {
-		switch ad.Type() {
+// decodeRule decodes a rule through the shared decoder. complete is false
+// when an expression could not be decoded (an *nftwire.Opaque): it is left
+// out, so the rule can never compare equal to one of ours.
+func decodeRule(fam byte, b []byte) (r *nftables.Rule, complete bool, err error) {
+	r, complete = &nftables.Rule{}, true
+	err = nftwire.EachAttr(b, func(typ uint16, v []byte) error {
+		switch typ {
 		case unix.NFTA_RULE_HANDLE:
-			r.Handle = ad.Uint64()
+			if len(v) == 8 {
+				r.Handle = binary.BigEndian.Uint64(v)
+			}
 		case unix.NFTA_RULE_USERDATA:
-			r.UserData = ad.Bytes()
+			r.UserData = append([]byte(nil), v...)
 		case unix.NFTA_RULE_EXPRESSIONS:
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				for nad.Next() {
-					e, ok := decodeExpr(fam, nad.Bytes())
-					complete = complete && ok
-					if e != nil {
-						r.Exprs = append(r.Exprs, e)
-					}
+			exprs, _, err := nftwire.DecodeExprs(fam, v)
+			for _, e := range exprs {
+				if _, opaque := e.(*nftwire.Opaque); opaque {
+					complete = false
+					continue
 				}
-				return nil
-			})
+				r.Exprs = append(r.Exprs, e)
+			}
+			return err
 		}
-	}
-	return r, complete, ad.Err()
-}
-
-// decodeExpr decodes one NFTA_LIST_ELEM; ok is false when it could not.
-func decodeExpr(fam byte, b []byte) (expr.Any, bool) {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return nil, false
-	}
-	ad.ByteOrder = binary.BigEndian
-	var name string
-	var data []byte
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.NFTA_EXPR_NAME:
-			name = ad.String()
-		case unix.NFTA_EXPR_DATA:
-			data = ad.Bytes()
-		}
-	}
-	if ad.Err() != nil {
-		return nil, false
-	}
-	if name == "ct" {
-		return decodeCt(data)
-	}
-	if name == "notrack" {
-		return &expr.Notrack{}, true
-	}
-	e := newExpr(name)
-	if e == nil || expr.Unmarshal(fam, data, e) != nil {
-		return nil, false
-	}
-	// A verdict is an immediate writing the verdict register.
-	if imm, ok := e.(*expr.Immediate); ok && imm.Register == unix.NFT_REG_VERDICT && len(imm.Data) == 0 {
-		v := &expr.Verdict{}
-		if expr.Unmarshal(fam, data, v) != nil {
-			return nil, false
-		}
-		return v, true
-	}
-	return e, true
-}
-
-// decodeCt reads a ct expression with the attribute sizes the kernel uses
-// (direction is a u8).
-func decodeCt(data []byte) (expr.Any, bool) {
-	ad, err := netlink.NewAttributeDecoder(data)
-	if err != nil {
-		return nil, false
-	}
-	ad.ByteOrder = binary.BigEndian
-	ct := &expr.Ct{}
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.NFTA_CT_KEY:
-			ct.Key = expr.CtKey(ad.Uint32())
-		case unix.NFTA_CT_DREG:
-			ct.Register = ad.Uint32()
-		case unix.NFTA_CT_SREG:
-			ct.Register, ct.SourceRegister = ad.Uint32(), true
-		case unix.NFTA_CT_DIRECTION:
-			ct.Direction = uint32(ad.Uint8())
-		}
-	}
-	return ct, ad.Err() == nil
-}
-
-// newExpr mirrors the library's (unexported) table of expression names.
-func newExpr(name string) expr.Any {
-	switch name {
-	case "meta":
-		return &expr.Meta{}
-	case "cmp":
-		return &expr.Cmp{}
-	case "payload":
-		return &expr.Payload{}
-	case "bitwise":
-		return &expr.Bitwise{}
-	case "lookup":
-		return &expr.Lookup{}
-	case "immediate":
-		return &expr.Immediate{}
-	case "counter":
-		return &expr.Counter{}
-	case "objref":
-		return &expr.Objref{}
-	case "reject":
-		return &expr.Reject{}
-	case "queue":
-		return &expr.Queue{}
-	case "range":
-		return &expr.Range{}
-	case "redir":
-		return &expr.Redir{}
-	case "nat":
-		return &expr.NAT{}
-	case "masq":
-		return &expr.Masq{}
-	case "limit":
-		return &expr.Limit{}
-	case "quota":
-		return &expr.Quota{}
-	case "dynset":
-		return &expr.Dynset{}
-	case "log":
-		return &expr.Log{}
-	case "exthdr":
-		return &expr.Exthdr{}
-	case "match":
-		return &expr.Match{}
-	case "target":
-		return &expr.Target{}
-	case "connlimit":
-		return &expr.Connlimit{}
-	case "flow_offload":
-		return &expr.FlowOffload{}
-	case "hash":
-		return &expr.Hash{}
-	case "fib":
-		return &expr.Fib{}
-	case "numgen":
-		return &expr.Numgen{}
-	}
-	return nil
+		return nil
+	})
+	return r, complete, err
 }

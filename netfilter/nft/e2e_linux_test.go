@@ -2,6 +2,7 @@ package nft
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
@@ -28,7 +29,7 @@ func TestE2EAllowIPsecThroughLockedFW4(t *testing.T) {
 	if _, _, err := lab.UDPExchange(r.l.LAN, srv, []byte("ike"), e2eTimeout); err == nil {
 		t.Fatal("fw4-locked answered UDP 500 before Apply")
 	}
-	r.apply(netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow})
+	r.apply(netfilter.Desired{vpn.IPsec: netfilter.ModeAllow})
 	got, seen, err := lab.UDPExchange(r.l.LAN, srv, []byte("ike"), e2eTimeout)
 	if err != nil || string(got) != "ike" {
 		t.Fatalf("after allow: %q, %v", got, err)
@@ -69,7 +70,7 @@ func TestE2EBlockL2TPOnOpenFW4(t *testing.T) {
 	if err := exchange(conn, "first"); err != nil {
 		t.Fatalf("fw4 default did not forward UDP 1701: %v", err)
 	}
-	r.apply(netfilter.Desired{netfilter.L2TP: netfilter.ModeBlock})
+	r.apply(netfilter.Desired{vpn.L2TP: netfilter.ModeBlock})
 	if err := exchange(conn, "established"); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("established flow after block: %v, want silence", err)
 	}
@@ -112,7 +113,7 @@ func TestE2EHelperAssigned(t *testing.T) {
 	if _, _, err := lab.TCPExchange(r.l.LAN, srv, []byte("x"), e2eTimeout); err == nil {
 		t.Fatal("drop policy let TCP 1723 through before Apply")
 	}
-	r.apply(netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow})
+	r.apply(netfilter.Desired{vpn.PPTP: netfilter.ModeAllow})
 	if got, _, err := lab.TCPExchange(r.l.LAN, srv, []byte("sccrq"), e2eTimeout); err != nil || string(got) != "sccrq" {
 		t.Fatalf("TCP 1723 after allow: %q, %v", got, err)
 	}
@@ -146,7 +147,7 @@ func TestE2ENetlinkOnly(t *testing.T) {
 	if _, _, err := lab.UDPExchange(r.l.LAN, srv, []byte("l2tp"), e2eTimeout); err == nil {
 		t.Fatal("strict table let UDP 1701 through before Apply")
 	}
-	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow, netfilter.PPTP: netfilter.ModeAllow}
+	d := netfilter.Desired{vpn.L2TP: netfilter.ModeAllow, vpn.PPTP: netfilter.ModeAllow}
 	r.apply(d)
 	if ch := r.plan(d); len(ch) != 0 {
 		t.Fatalf("drift:\n%s", changesText(ch))

@@ -1,10 +1,13 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"github.com/vpnpass/vpnpass/vpn"
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -20,14 +23,6 @@ const (
 // interface names (creating the anonymous set when building a batch).
 type lookupFunc func(names []string) expr.Any
 
-// ifnameBytes pads a name to IFNAMSIZ: nft compares all 16 bytes for an
-// exact (non-wildcard) interface name.
-func ifnameBytes(s string) []byte {
-	b := make([]byte, unix.IFNAMSIZ)
-	copy(b, s)
-	return b
-}
-
 func cmpEq(data []byte) expr.Any {
 	return &expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: data}
 }
@@ -36,7 +31,7 @@ func meta(k expr.MetaKey) expr.Any { return &expr.Meta{Key: k, Register: reg1} }
 
 func ifnameExprs(k expr.MetaKey, names []string, lookup lookupFunc) []expr.Any {
 	if len(names) == 1 {
-		return []expr.Any{meta(k), cmpEq(ifnameBytes(names[0]))}
+		return []expr.Any{meta(k), cmpEq(nftwire.IfnameBytes(names[0]))}
 	}
 	return []expr.Any{meta(k), lookup(names)}
 }
@@ -71,7 +66,7 @@ func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
 		add(meta(expr.MetaKeyNFPROTO), cmpEq([]byte{r.nfproto}))
 	}
 	add(meta(expr.MetaKeyL4PROTO), cmpEq([]byte{r.l4}))
-	hasPort := r.l4 == netfilter.ProtoTCP || r.l4 == netfilter.ProtoUDP
+	hasPort := r.l4 == vpn.ProtoTCP || r.l4 == vpn.ProtoUDP
 	port := binaryutil.BigEndian.PutUint16(r.port)
 	switch {
 	case r.kind == kindReply && hasPort:
@@ -100,7 +95,7 @@ func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
 
 // tagUserData is the rule comment as nft stores it (a TLV the `nft list`
 // command shows as `comment "..."`).
-func tagUserData(p netfilter.Protocol) []byte {
+func tagUserData(p vpn.Protocol) []byte {
 	return userdata.AppendString(nil, userdata.TypeComment, netfilter.Tag(p))
 }
 
@@ -126,12 +121,12 @@ func ruleComment(ud []byte) string {
 
 // ruleProto returns the protocol a tagged rule belongs to ("" if untagged,
 // or tagged with a protocol we do not know).
-func ruleProto(r *nftables.Rule) (netfilter.Protocol, bool) {
+func ruleProto(r *nftables.Rule) (vpn.Protocol, bool) {
 	c := ruleComment(r.UserData)
 	if !netfilter.IsOurTag(c) {
 		return "", false
 	}
-	p, err := netfilter.ParseProtocol(c[len(netfilter.TagPrefix):])
+	p, err := vpn.ParseProtocol(c[len(netfilter.TagPrefix):])
 	if err != nil {
 		return "", true
 	}

@@ -1,7 +1,10 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -17,7 +20,7 @@ func setMaker(conn *nftables.Conn, t *nftables.Table, errp *error) lookupFunc {
 		set := &nftables.Set{Table: t, Anonymous: true, Constant: true, KeyType: nftables.TypeIFName}
 		els := make([]nftables.SetElement, len(names))
 		for i, n := range names {
-			els[i] = nftables.SetElement{Key: ifnameBytes(n)}
+			els[i] = nftables.SetElement{Key: nftwire.IfnameBytes(n)}
 		}
 		if err := conn.AddSet(set, els); err != nil && *errp == nil {
 			*errp = fmt.Errorf("add interface set to %s: %w", t.Name, err)
@@ -42,7 +45,7 @@ func queueRule(conn *nftables.Conn, t *nftables.Table, chain string, r ruleSpec,
 	return nil
 }
 
-func change(action string, t *nftables.Table, chain string, p netfilter.Protocol, rule string) netfilter.Change {
+func change(action string, t *nftables.Table, chain string, p vpn.Protocol, rule string) netfilter.Change {
 	return netfilter.Change{Action: action, Family: familyName(t.Family), Table: t.Name, Chain: chain, Protocol: p, Rule: rule}
 }
 

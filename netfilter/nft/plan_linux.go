@@ -2,6 +2,7 @@ package nft
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 	"strings"
 
@@ -62,7 +63,7 @@ func (p *plan) changes() []netfilter.Change {
 // existing is a rule of ours read back, with its canonical form.
 type existing struct {
 	rule  *nftables.Rule
-	proto netfilter.Protocol
+	proto vpn.Protocol
 	canon string // "" when the rule could not be read back in full
 	text  string
 }

@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,7 +46,7 @@ func TestFW4ReloadWithoutInclude(t *testing.T) {
 	if r.b.Persistent() {
 		t.Fatal("auto_includes 0 must not report persistent rules")
 	}
-	d := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeBlock}
+	d := netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeBlock}
 	r.apply(d)
 	if err := r.l.ReloadFW4(); err != nil {
 		t.Fatal(err)
@@ -55,7 +56,7 @@ func TestFW4ReloadWithoutInclude(t *testing.T) {
 		t.Fatalf("plan after reload has %d changes, want %d adds:\n%s", len(ch), want, changesText(ch))
 	}
 	for _, c := range ch {
-		if c.Action != "add" || c.Table != "fw4" || c.Chain != "forward" || c.Protocol != netfilter.PPTP {
+		if c.Action != "add" || c.Table != "fw4" || c.Chain != "forward" || c.Protocol != vpn.PPTP {
 			t.Errorf("unexpected change %+v", c)
 		}
 	}
@@ -71,7 +72,7 @@ func TestFW4ReloadWithoutInclude(t *testing.T) {
 // foreign drop is reported and repaired; foreign rules are left alone.
 func TestDriftDetected(t *testing.T) {
 	r := newRig(t, rigConfig{lab: fw4Locked, kind: netfilter.KindFW4, autoIncludes: true})
-	d := netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow, netfilter.PPTP: netfilter.ModeAllow}
+	d := netfilter.Desired{vpn.L2TP: netfilter.ModeAllow, vpn.PPTP: netfilter.ModeAllow}
 	fw4 := &nftables.Table{Family: nftables.TableFamilyINet, Name: "fw4"}
 	ourT := &nftables.Table{Family: nftables.TableFamilyINet, Name: OurTable}
 	for _, tc := range []struct {
@@ -151,7 +152,7 @@ func (r *rig) delTagged(t *nftables.Table, chain string, n int) {
 // helper object of another type), one Apply makes it what we want.
 func TestOurTableRepaired(t *testing.T) {
 	r := newRig(t, rigConfig{lab: lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}}, kind: netfilter.KindNftables})
-	d := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeBlock}
+	d := netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeBlock}
 	for _, tc := range []struct {
 		name string
 		cmds [][]string

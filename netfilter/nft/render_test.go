@@ -2,6 +2,7 @@ package nft
 
 import (
 	"flag"
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,12 +20,12 @@ type goldenCase struct {
 	desired netfilter.Desired
 }
 
-var allAllow = netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeAllow}
+var allAllow = netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeAllow}
 
 var goldenCases = []goldenCase{
-	{"include-pptp.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow}},
-	{"include-l2tp.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{netfilter.L2TP: netfilter.ModeAllow}},
-	{"include-ipsec.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{netfilter.IPsec: netfilter.ModeAllow}},
+	{"include-pptp.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{vpn.PPTP: netfilter.ModeAllow}},
+	{"include-l2tp.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{vpn.L2TP: netfilter.ModeAllow}},
+	{"include-ipsec.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), netfilter.Desired{vpn.IPsec: netfilter.ModeAllow}},
 	{"include-all.nft", []string{"br-lan"}, netfilter.OneWAN("eth1"), allAllow},
 	{"include-multi-lan-multi-wan.nft", []string{"br-lan", "br-guest"}, netfilter.WAN{IPv4: []string{"eth1", "wwan0"}, IPv6: []string{"eth1", "wwan0"}}, allAllow},
 	// wan6 on its own device: IPv4 and IPv6 leave by different devices.
@@ -33,7 +34,7 @@ var goldenCases = []goldenCase{
 	{"include-ipv6-only.nft", []string{"br-lan"}, netfilter.WAN{IPv6: []string{"eth1"}}, allAllow},
 	// Blocks live in our own table, never in the include.
 	{"include-allow-and-block.nft", []string{"br-lan"}, netfilter.OneWAN("pppoe-wan"),
-		netfilter.Desired{netfilter.PPTP: netfilter.ModeBlock, netfilter.L2TP: netfilter.ModeAllow, netfilter.IPsec: netfilter.ModeDefault}},
+		netfilter.Desired{vpn.PPTP: netfilter.ModeBlock, vpn.L2TP: netfilter.ModeAllow, vpn.IPsec: netfilter.ModeDefault}},
 }
 
 func (g goldenCase) config(t testing.TB) config {
@@ -68,7 +69,7 @@ func TestIncludeGolden(t *testing.T) {
 
 func TestIncludeEmptyWhenNothingAllowed(t *testing.T) {
 	c := goldenCases[0].config(t)
-	for _, d := range []netfilter.Desired{nil, {netfilter.PPTP: netfilter.ModeBlock}, {netfilter.IPsec: netfilter.ModeDefault}} {
+	for _, d := range []netfilter.Desired{nil, {vpn.PPTP: netfilter.ModeBlock}, {vpn.IPsec: netfilter.ModeDefault}} {
 		if got := c.includeText(d); got != "" {
 			t.Errorf("includeText(%v) = %q, want none", d, got)
 		}
@@ -79,11 +80,11 @@ func TestIncludeEmptyWhenNothingAllowed(t *testing.T) {
 // an allow and a reply rule; AH only for IPv6, pptp's helper only IPv4.
 func TestFootprintCoverage(t *testing.T) {
 	c := goldenCases[0].config(t)
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		for _, f := range []family{famInet, famIP, famIP6} {
 			specs := c.allowSpecs(p, f)
-			for _, e := range netfilter.Footprint(p) {
-				if f == famIP && e.Family != netfilter.IPv4 || f == famIP6 && e.Family != netfilter.IPv6 {
+			for _, e := range vpn.Footprint(p) {
+				if f == famIP && e.Family != vpn.IPv4 || f == famIP6 && e.Family != vpn.IPv6 {
 					continue
 				}
 				var allow, reply bool
@@ -99,7 +100,7 @@ func TestFootprintCoverage(t *testing.T) {
 				}
 			}
 			for _, s := range specs {
-				if s.l4 == netfilter.ProtoAH && (f == famIP || f == famInet && s.nfproto != nfprotoIPv6) {
+				if s.l4 == vpn.ProtoAH && (f == famIP || f == famInet && s.nfproto != nfprotoIPv6) {
 					t.Errorf("%s in %s: AH rule reaches IPv4: %s", p, f, s.text())
 				}
 			}
@@ -112,6 +113,6 @@ func TestFootprintCoverage(t *testing.T) {
 	}
 }
 
-func nfprotoCovers(nfp uint8, f netfilter.Family) bool {
-	return nfp == nfprotoAny || nfp == nfprotoIPv4 && f == netfilter.IPv4 || nfp == nfprotoIPv6 && f == netfilter.IPv6
+func nfprotoCovers(nfp uint8, f vpn.Family) bool {
+	return nfp == nfprotoAny || nfp == nfprotoIPv4 && f == vpn.IPv4 || nfp == nfprotoIPv6 && f == vpn.IPv6
 }

@@ -2,6 +2,7 @@ package nft
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"slices"
 	"sort"
 	"strings"
@@ -65,7 +66,7 @@ const (
 // rendered twice: to nft text (include file, dry-run) and to netlink
 // expressions; tests check both agree with what nft itself makes of the text.
 type ruleSpec struct {
-	proto   netfilter.Protocol
+	proto   vpn.Protocol
 	kind    ruleKind
 	nfproto uint8 // restrict to one address family in an inet table
 	l4      uint8
@@ -84,10 +85,10 @@ type element struct {
 
 // elements folds netfilter.Footprint(p) into one entry per (l4, port), in
 // footprint order, remembering which families carry it.
-func elements(p netfilter.Protocol) []element {
+func elements(p vpn.Protocol) []element {
 	var out []element
 	idx := map[[2]int]int{}
-	for _, e := range netfilter.Footprint(p) {
+	for _, e := range vpn.Footprint(p) {
 		k := [2]int{int(e.L4), int(e.Port)}
 		i, ok := idx[k]
 		if !ok {
@@ -95,7 +96,7 @@ func elements(p netfilter.Protocol) []element {
 			idx[k] = i
 			out = append(out, element{l4: e.L4, port: e.Port})
 		}
-		if e.Family == netfilter.IPv4 {
+		if e.Family == vpn.IPv4 {
 			out[i].v4 = true
 		} else {
 			out[i].v6 = true
@@ -126,7 +127,7 @@ func (e element) nfprotoFor(f family) (uint8, bool) {
 
 // allowSpecs are the rules an allow of p puts in a foreign forward chain of
 // a table of family f: the footprint out, and its replies back.
-func (c config) allowSpecs(p netfilter.Protocol, f family) []ruleSpec {
+func (c config) allowSpecs(p vpn.Protocol, f family) []ruleSpec {
 	var out []ruleSpec
 	for _, base := range c.forwardSpecs(p, f) {
 		allow, reply := base, base
@@ -137,7 +138,7 @@ func (c config) allowSpecs(p netfilter.Protocol, f family) []ruleSpec {
 }
 
 // blockSpecs are the drop rules a block of p puts in our forward chain.
-func (c config) blockSpecs(p netfilter.Protocol) []ruleSpec {
+func (c config) blockSpecs(p vpn.Protocol) []ruleSpec {
 	out := c.forwardSpecs(p, famInet)
 	for i := range out {
 		out[i].kind = kindBlock
@@ -149,7 +150,7 @@ func (c config) blockSpecs(p netfilter.Protocol) []ruleSpec {
 // families. In an inet table an element of both families stays one rule
 // when both families leave by the same devices, else it splits per family;
 // a family without WAN devices gets no rule (never one for any egress).
-func (c config) forwardSpecs(p netfilter.Protocol, f family) []ruleSpec {
+func (c config) forwardSpecs(p vpn.Protocol, f family) []ruleSpec {
 	var out []ruleSpec
 	for _, e := range elements(p) {
 		nfp, ok := e.nfprotoFor(f)
@@ -185,7 +186,7 @@ func appendBound(out []ruleSpec, base ruleSpec, nfp uint8, wan []string) []ruleS
 // helperSpecs assign the pptp helper to LAN-originated and router-originated
 // TCP 1723 (IPv4 only: the helper exists for IPv4 NAT).
 func (c config) helperSpecs() []ruleSpec {
-	base := ruleSpec{proto: netfilter.PPTP, nfproto: nfprotoIPv4, l4: netfilter.ProtoTCP, port: 1723}
+	base := ruleSpec{proto: vpn.PPTP, nfproto: nfprotoIPv4, l4: vpn.ProtoTCP, port: vpn.PortPPTP}
 	pre, out := base, base
 	pre.kind, pre.lan = kindHelper, c.lan
 	out.kind = kindHelperOut
@@ -193,8 +194,8 @@ func (c config) helperSpecs() []ruleSpec {
 }
 
 var l4Names = map[uint8]string{
-	netfilter.ProtoTCP: "tcp", netfilter.ProtoUDP: "udp", netfilter.ProtoGRE: "gre",
-	netfilter.ProtoESP: "esp", netfilter.ProtoAH: "ah",
+	vpn.ProtoTCP: "tcp", vpn.ProtoUDP: "udp", vpn.ProtoGRE: "gre",
+	vpn.ProtoESP: "esp", vpn.ProtoAH: "ah",
 }
 
 func l4Name(p uint8) string {
@@ -245,7 +246,7 @@ func (r ruleSpec) text() string {
 	if r.nfproto != nfprotoAny {
 		add("meta nfproto " + nfprotoName(r.nfproto))
 	}
-	hasPort := r.l4 == netfilter.ProtoTCP || r.l4 == netfilter.ProtoUDP
+	hasPort := r.l4 == vpn.ProtoTCP || r.l4 == vpn.ProtoUDP
 	switch {
 	case r.kind == kindReply && hasPort:
 		// The source port of a reply is the destination port of the flow.
@@ -275,7 +276,7 @@ func (r ruleSpec) text() string {
 // expectation) before it is established; everything else is answered only
 // within an established flow.
 func (r ruleSpec) replyStates() string {
-	if r.l4 == netfilter.ProtoGRE && r.proto == netfilter.PPTP {
+	if r.l4 == vpn.ProtoGRE && r.proto == vpn.PPTP {
 		return "established,related"
 	}
 	return "established"
@@ -307,14 +308,14 @@ func (s ourState) empty() bool { return !s.helper && len(s.chains) == 0 }
 
 func (c config) ours(d netfilter.Desired) ourState {
 	s := ourState{rules: map[string][]ruleSpec{}}
-	if d.Mode(netfilter.PPTP) == netfilter.ModeAllow {
+	if d.Mode(vpn.PPTP) == netfilter.ModeAllow {
 		s.helper = true
 		h := c.helperSpecs()
 		s.rules[chainPrerouting] = h[:1]
 		s.rules[chainOutput] = h[1:]
 		s.chains = append(s.chains, chainSpec{chainPrerouting, "prerouting", prioHelper}, chainSpec{chainOutput, "output", prioHelper})
 	}
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		if d.Mode(p) == netfilter.ModeBlock {
 			s.rules[chainForward] = append(s.rules[chainForward], c.blockSpecs(p)...)
 		}
@@ -328,7 +329,7 @@ func (c config) ours(d netfilter.Desired) ourState {
 // foreignSpecs are the allow rules for a foreign forward chain of family f.
 func (c config) foreignSpecs(d netfilter.Desired, f family) []ruleSpec {
 	var out []ruleSpec
-	for _, p := range netfilter.Protocols {
+	for _, p := range vpn.Toggled {
 		if d.Mode(p) == netfilter.ModeAllow {
 			out = append(out, c.allowSpecs(p, f)...)
 		}

@@ -1,6 +1,8 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"github.com/vpnpass/vpnpass/netfilter"
 
 	"fmt"
@@ -128,7 +130,7 @@ func (s *snapshot) resolver(t *nftables.Table) setResolver {
 		}
 		names := make([]string, 0, len(els))
 		for _, e := range els {
-			names = append(names, ifnameString(e.Key))
+			names = append(names, nftwire.IfnameString(e.Key))
 		}
 		s.elems[k][name] = names
 		return names, nil

@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 // TestNoRuleForAnyEgress: every forward rule names a WAN device of its own
 // family, and a family without WAN devices gets no forward rule at all.
 func TestNoRuleForAnyEgress(t *testing.T) {
-	d := netfilter.Desired{netfilter.PPTP: netfilter.ModeAllow, netfilter.L2TP: netfilter.ModeBlock, netfilter.IPsec: netfilter.ModeAllow}
+	d := netfilter.Desired{vpn.PPTP: netfilter.ModeAllow, vpn.L2TP: netfilter.ModeBlock, vpn.IPsec: netfilter.ModeAllow}
 	for _, tc := range []struct {
 		name   string
 		wan    netfilter.WAN
@@ -35,23 +36,23 @@ func TestNoRuleForAnyEgress(t *testing.T) {
 				specs = append(specs, tabled{r, f})
 			}
 		}
-		for _, p := range netfilter.Protocols {
+		for _, p := range vpn.Toggled {
 			for _, r := range c.blockSpecs(p) {
 				specs = append(specs, tabled{r, famInet})
 			}
 		}
 		for _, s := range specs {
 			r := s.r
-			fams := map[uint8][]netfilter.Family{nfprotoAny: {netfilter.IPv4, netfilter.IPv6},
-				nfprotoIPv4: {netfilter.IPv4}, nfprotoIPv6: {netfilter.IPv6}}[r.nfproto]
+			fams := map[uint8][]vpn.Family{nfprotoAny: {vpn.IPv4, vpn.IPv6},
+				nfprotoIPv4: {vpn.IPv4}, nfprotoIPv6: {vpn.IPv6}}[r.nfproto]
 			switch s.tab {
 			case famIP:
-				fams = []netfilter.Family{netfilter.IPv4}
+				fams = []vpn.Family{vpn.IPv4}
 			case famIP6:
-				fams = []netfilter.Family{netfilter.IPv6}
+				fams = []vpn.Family{vpn.IPv6}
 			}
 			for _, f := range fams {
-				if (f == netfilter.IPv4 && !tc.v4) || (f == netfilter.IPv6 && !tc.v6) {
+				if (f == vpn.IPv4 && !tc.v4) || (f == vpn.IPv6 && !tc.v6) {
 					t.Errorf("%s: %s rule for a family without WAN: %s", tc.name, f, r.text())
 				}
 				if strings.Join(r.wan, ",") != strings.Join(c.wan.Devices(f), ",") {

@@ -2,6 +2,7 @@ package nfteval
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,8 +52,8 @@ func syntheticRuleset(n int) string {
 // footprints are the LAN→WAN packets of every protocol's footprint.
 func footprints() []netfilter.Packet {
 	var out []netfilter.Packet
-	for _, p := range netfilter.Protocols {
-		for _, el := range netfilter.Footprint(p) {
+	for _, p := range vpn.Toggled {
+		for _, el := range vpn.Footprint(p) {
 			out = append(out, lanToWAN(el.Family, el.L4, el.Port, "new"))
 		}
 	}

@@ -11,6 +11,15 @@ import (
 	"github.com/google/nftables/userdata"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+)
+
+// Attribute numbers the pinned x/sys lacks (linux/netfilter/nf_tables.h).
+const (
+	attrSetElemEnd    = 10 // NFTA_SET_ELEM_KEY_END
+	attrSetDescConcat = 2  // NFTA_SET_DESC_CONCAT
+	attrSetFieldLen   = 1  // NFTA_SET_FIELD_LEN
 )
 
 // tables dumps the tables of every family. (The library's table decoding
@@ -77,11 +86,11 @@ func (in *interner) get(b []byte) string {
 // most of a dump.
 func decodeRule(m netlink.Message, names *interner) (ruleOf, error) {
 	if len(m.Data) < 4 {
-		return ruleOf{}, errAttr
+		return ruleOf{}, nftwire.ErrAttr
 	}
 	fam := m.Data[0]
 	ro := ruleOf{rule: &Rule{}, table: tableKey{fam: familyName(fam)}}
-	err := eachAttr(m.Data[4:], func(typ uint16, v []byte) error {
+	err := nftwire.EachAttr(m.Data[4:], func(typ uint16, v []byte) error {
 		switch typ {
 		case unix.NFTA_RULE_TABLE:
 			ro.table.name = names.get(v)
@@ -95,7 +104,7 @@ func decodeRule(m netlink.Message, names *interner) (ruleOf, error) {
 			ro.rule.Comment, _ = userdata.GetString(v, userdata.TypeComment)
 		case unix.NFTA_RULE_EXPRESSIONS:
 			var err error
-			if ro.rule.Exprs, ro.rule.Compat, err = decodeExprs(fam, v); err != nil {
+			if ro.rule.Exprs, ro.rule.Compat, err = nftwire.DecodeExprs(fam, v); err != nil {
 				return fmt.Errorf("rule %d in %s %s: %w", ro.rule.Handle, ro.table.fam, ro.table.name, err)
 			}
 		}

@@ -1,6 +1,8 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"fmt"
 
 	"github.com/google/nftables/binaryutil"
@@ -134,7 +136,7 @@ func (ev *evaluator) statement(e expr.Any) step {
 		return cont
 	case *expr.Objref:
 		return objrefStep(x)
-	case *Opaque:
+	case *nftwire.Opaque:
 		if x.Dreg != 0 {
 			ev.put(x.Dreg, e, kbytes{}, false, true)
 			return cont

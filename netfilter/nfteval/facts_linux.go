@@ -1,6 +1,7 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 
 	"github.com/google/nftables/binaryutil"
@@ -131,7 +132,7 @@ func matchesNfproto(r *Rule, fam byte) bool {
 // packet does not fix (source address, protocol) count as possibly taken:
 // `ip saddr 192.168.1.0/24 oifname "eth1" masquerade` masquerades.
 func (rs *Ruleset) Masquerade(wanDevice string) bool {
-	p := netfilter.Packet{Family: netfilter.IPv4, OutIf: wanDevice, CtState: "new"}
+	p := netfilter.Packet{Family: vpn.IPv4, OutIf: wanDevice, CtState: "new"}
 	isMasq := func(e expr.Any) bool {
 		switch x := e.(type) {
 		case *expr.Masq:
@@ -142,7 +143,7 @@ func (rs *Ruleset) Masquerade(wanDevice string) bool {
 		return false
 	}
 	for _, t := range rs.Tables {
-		if t.Dormant() || !familyApplies(t.Family, netfilter.IPv4) {
+		if t.Dormant() || !familyApplies(t.Family, vpn.IPv4) {
 			continue
 		}
 		for _, c := range t.Chains {

@@ -1,7 +1,8 @@
 package nfteval
 
 import (
-	"bytes"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 func (rd *renderer) statement(e expr.Any) {
 	switch x := e.(type) {
 	case *expr.Verdict:
-		rd.emit(verdictString(x))
+		rd.emit(nftwire.VerdictText(x))
 	case *expr.Counter:
 		rd.emit("counter")
 	case *expr.Log:
@@ -65,7 +66,7 @@ func (rd *renderer) statement(e expr.Any) {
 			return
 		}
 		rd.set(x.DestRegister, desc{field: field{"exthdr", kHex}})
-	case *Opaque:
+	case *nftwire.Opaque:
 		if x.Dreg != 0 {
 			rd.set(x.Dreg, desc{field: field{"[" + x.Name + "]", kHostInt}}) // rt and xfrm keys are host-order integers
 			return
@@ -85,26 +86,6 @@ func overWord(over bool) string {
 		return "over"
 	}
 	return ""
-}
-
-func verdictString(v *expr.Verdict) string {
-	switch v.Kind {
-	case expr.VerdictAccept:
-		return "accept"
-	case expr.VerdictDrop:
-		return "drop"
-	case expr.VerdictJump:
-		return "jump " + v.Chain
-	case expr.VerdictGoto:
-		return "goto " + v.Chain
-	case expr.VerdictReturn:
-		return "return"
-	case expr.VerdictContinue:
-		return "continue"
-	case expr.VerdictQueue:
-		return "queue"
-	}
-	return fmt.Sprintf("verdict %d", v.Kind)
 }
 
 func limitString(l *expr.Limit) string {
@@ -150,7 +131,7 @@ func objrefString(x *expr.Objref) string {
 func (rd *renderer) value(d desc, b []byte) string {
 	switch d.kind {
 	case kIfname:
-		return ifnameString(b)
+		return strconv.Quote(nftwire.IfnameString(b))
 	case kIfindex:
 		return rd.ifindexString(b)
 	case kProto:
@@ -206,15 +187,6 @@ func protoName(b []byte) string {
 		51: "ah", 58: "icmpv6", 132: "sctp", 136: "udplite"})
 }
 
-// ifnameString prints a device name; a name without its terminating NUL
-// is nft's wildcard prefix ("eth*").
-func ifnameString(b []byte) string {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return strconv.Quote(string(b[:i]))
-	}
-	return strconv.Quote(string(b) + "*")
-}
-
 func (rd *renderer) ifindexString(b []byte) string {
 	if len(b) != 4 {
 		return fmt.Sprintf("0x%x", b)
@@ -249,34 +221,18 @@ func addrString(name string, b []byte) string {
 	return a.String()
 }
 
-var ctStateNames = []string{"invalid", "established", "related", "new", "", "", "untracked"}
-
 func ctStateString(b []byte) string {
 	if len(b) != 4 {
 		return fmt.Sprintf("0x%x", b)
 	}
-	return bitNames(binaryutil.NativeEndian.Uint32(b), ctStateNames)
+	return nftwire.CtStateText(binaryutil.NativeEndian.Uint32(b))
 }
 
 func tcpFlagsString(b []byte) string {
 	if len(b) != 1 {
 		return fmt.Sprintf("0x%x", b)
 	}
-	return bitNames(uint32(b[0]), []string{"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"})
-}
-
-func bitNames(v uint32, names []string) string {
-	var out []string
-	for i, n := range names {
-		if v&(1<<i) != 0 && n != "" {
-			out = append(out, n)
-			v &^= 1 << i
-		}
-	}
-	if v != 0 || len(out) == 0 {
-		out = append(out, fmt.Sprintf("0x%x", v))
-	}
-	return strings.Join(out, ",")
+	return nftwire.BitNames(uint32(b[0]), []string{"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"})
 }
 
 func hostIntString(b []byte) string {

@@ -1,6 +1,7 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"testing"
 
@@ -16,17 +17,17 @@ var (
 )
 
 // lanToWAN is a LAN host's packet to a server, out of the WAN device.
-func lanToWAN(fam netfilter.Family, l4 uint8, dport uint16, state string) netfilter.Packet {
+func lanToWAN(fam vpn.Family, l4 uint8, dport uint16, state string) netfilter.Packet {
 	p := netfilter.Packet{Family: fam, L4: l4, DstPort: dport, Src: lanHost4, Dst: server4,
 		InIf: "br-lan", OutIf: "eth1", CtState: state}
-	if fam == netfilter.IPv6 {
+	if fam == vpn.IPv6 {
 		p.Src, p.Dst = lanHost6, server6
 	}
 	return p
 }
 
 // wanToLAN is the server's packet toward the LAN host.
-func wanToLAN(fam netfilter.Family, l4 uint8, sport uint16, state string) netfilter.Packet {
+func wanToLAN(fam vpn.Family, l4 uint8, sport uint16, state string) netfilter.Packet {
 	p := lanToWAN(fam, l4, 0, state)
 	p.Src, p.Dst, p.SrcPort, p.InIf, p.OutIf = p.Dst, p.Src, sport, "eth1", "br-lan"
 	return p
@@ -51,8 +52,8 @@ func TestFW4Forward(t *testing.T) {
 		rejTCP   = "!fw4: Reject TCP traffic"
 		flows    = "!fw4: Handle forwarded flows"
 		leakage  = "!fw4: Prevent NAT leakage"
-		v4, v6   = netfilter.IPv4, netfilter.IPv6
-		tcp, udp = netfilter.ProtoTCP, netfilter.ProtoUDP
+		v4, v6   = vpn.IPv4, vpn.IPv6
+		tcp, udp = vpn.ProtoTCP, vpn.ProtoUDP
 	)
 	cases := []struct {
 		name    string
@@ -62,13 +63,13 @@ func TestFW4Forward(t *testing.T) {
 		comment string
 	}{
 		{"fw4-lan-wan-udp500", false, lanToWAN(v4, udp, 500, "new"), netfilter.Accept, toWAN},
-		{"fw4-lan-wan-esp6", false, lanToWAN(v6, netfilter.ProtoESP, 0, "new"), netfilter.Accept, toWAN},
+		{"fw4-lan-wan-esp6", false, lanToWAN(v6, vpn.ProtoESP, 0, "new"), netfilter.Accept, toWAN},
 		{"fw4-locked-udp500", true, lanToWAN(v4, udp, 500, "new"), netfilter.Reject, rejAny},
 		{"fw4-locked-tcp1723", true, lanToWAN(v4, tcp, 1723, "new"), netfilter.Reject, rejTCP},
 		{"fw4-reply-established", true, wanToLAN(v4, udp, 500, "established"), netfilter.Accept, flows},
 		{"fw4-invalid-leak", false, lanToWAN(v4, udp, 4500, "invalid"), netfilter.Drop, leakage},
-		{"fw4-wan-lan-esp", false, wanToLAN(v4, netfilter.ProtoESP, 0, "new"), netfilter.Accept, toLAN},
-		{"fw4-wan-lan-gre", false, wanToLAN(v4, netfilter.ProtoGRE, 0, "new"), netfilter.Reject, rejAny},
+		{"fw4-wan-lan-esp", false, wanToLAN(v4, vpn.ProtoESP, 0, "new"), netfilter.Accept, toLAN},
+		{"fw4-wan-lan-gre", false, wanToLAN(v4, vpn.ProtoGRE, 0, "new"), netfilter.Reject, rejAny},
 	}
 	rulesets := map[bool]*Ruleset{}
 	for _, locked := range []bool{false, true} {
@@ -105,7 +106,7 @@ func TestFW4Facts(t *testing.T) {
 		t.Fatalf("pptp assignments %+v, want fw4's helper_lan rule", as)
 	}
 	a := as[0]
-	if a.Table != "fw4" || a.Chain != "helper_lan" || a.Object != "pptp" || a.L4Proto != netfilter.ProtoTCP ||
+	if a.Table != "fw4" || a.Chain != "helper_lan" || a.Object != "pptp" || a.L4Proto != vpn.ProtoTCP ||
 		!a.IPv4Only || len(a.Ports) != 1 || a.Ports[0] != 1723 || len(a.Hooks) != 1 || a.Hooks[0] != "prerouting" ||
 		a.Comment != "!fw4: PPTP VPN connection tracking" {
 		t.Errorf("assignment %+v", a)

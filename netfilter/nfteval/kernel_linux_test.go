@@ -2,6 +2,7 @@ package nfteval
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
@@ -42,8 +43,8 @@ func TestAgreesWithKernel(t *testing.T) {
 			for _, c := range []struct {
 				l4   uint8
 				port uint16
-			}{{netfilter.ProtoUDP, 500}, {netfilter.ProtoTCP, 1723}} {
-				p := netfilter.Packet{Family: netfilter.IPv4, L4: c.l4, DstPort: c.port, Src: lab.LANHost,
+			}{{vpn.ProtoUDP, 500}, {vpn.ProtoTCP, 1723}} {
+				p := netfilter.Packet{Family: vpn.IPv4, L4: c.l4, DstPort: c.port, Src: lab.LANHost,
 					Dst: lab.Server, InIf: lab.LANDevice, OutIf: l.WANDevice, CtState: "new"}
 				e := forward(t, rs, p)
 				got, err := probe(l, c.l4, c.port)
@@ -64,7 +65,7 @@ func TestAgreesWithKernel(t *testing.T) {
 func probe(l *lab.Lab, l4 uint8, port uint16) (netfilter.Verdict, error) {
 	addr := netip.AddrPortFrom(lab.Server, port).String()
 	network := "udp"
-	if l4 == netfilter.ProtoTCP {
+	if l4 == vpn.ProtoTCP {
 		network = "tcp"
 	}
 	delivered := make(chan bool, 1)

@@ -1,6 +1,8 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"fmt"
 	"strings"
 
@@ -164,7 +166,7 @@ func tableNfproto(fam string) byte {
 // exprName names an expression as nft's debug output does.
 func exprName(e expr.Any) string {
 	switch x := e.(type) {
-	case *Opaque:
+	case *nftwire.Opaque:
 		return x.Name
 	case *expr.Match:
 		return "xt match " + x.Name

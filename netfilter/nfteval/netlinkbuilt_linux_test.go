@@ -1,6 +1,7 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"testing"
 
@@ -37,9 +38,9 @@ func TestNetlinkBuilt(t *testing.T) {
 	rs := ns.read(t)
 
 	pkt := func(l4 uint8, port uint16, state string) netfilter.Packet {
-		return lanToWAN(netfilter.IPv4, l4, port, state)
+		return lanToWAN(vpn.IPv4, l4, port, state)
 	}
-	udp, tcp := netfilter.ProtoUDP, netfilter.ProtoTCP
+	udp, tcp := vpn.ProtoUDP, vpn.ProtoTCP
 	other := pkt(udp, 500, "new")
 	other.Dst = netip.MustParseAddr("192.0.2.1")
 	fromLo := pkt(udp, 500, "new")

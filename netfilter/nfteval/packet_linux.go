@@ -1,6 +1,7 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"strings"
 
@@ -45,7 +46,7 @@ var ctStateBits = map[string]uint32{
 func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
 	k := &pkt{ifindex: ifindex, l4: unknownBytes(1), ctState: unknownBytes(4), ctDir: unknownBytes(1)}
 	k.nfproto = unix.NFPROTO_IPV4
-	if p.Family == netfilter.IPv6 {
+	if p.Family == vpn.IPv6 {
 		k.nfproto = unix.NFPROTO_IPV6
 	}
 	if p.L4 != 0 {
@@ -83,11 +84,11 @@ func ifaces(p netfilter.Packet, hook string) (in, out iface) {
 }
 
 // addr returns a's bytes for the family, or false when it is not given.
-func addr(a netip.Addr, fam netfilter.Family) ([]byte, bool) {
+func addr(a netip.Addr, fam vpn.Family) ([]byte, bool) {
 	if !a.IsValid() || a.IsUnspecified() {
 		return nil, false
 	}
-	if fam == netfilter.IPv4 {
+	if fam == vpn.IPv4 {
 		a = a.Unmap()
 		if !a.Is4() {
 			return nil, false
@@ -102,7 +103,7 @@ func addr(a netip.Addr, fam netfilter.Family) ([]byte, bool) {
 // networkHeader is the IPv4 (no options) or IPv6 (no extension headers)
 // header with what we know: version, protocol, addresses.
 func networkHeader(p netfilter.Packet) kbytes {
-	if p.Family == netfilter.IPv6 {
+	if p.Family == vpn.IPv6 {
 		h := unknownBytes(40)
 		setKnown(h, 6, []byte{p.L4}, p.L4 != 0)
 		if b, ok := addr(p.Src, p.Family); ok {
@@ -129,18 +130,18 @@ func networkHeader(p netfilter.Packet) kbytes {
 // connection's first packet (a SYN): the packet that is "new".
 func transportHeader(p netfilter.Packet) kbytes {
 	switch p.L4 {
-	case netfilter.ProtoTCP, netfilter.ProtoUDP:
+	case vpn.ProtoTCP, vpn.ProtoUDP:
 	default:
 		return unknownBytes(8)
 	}
 	n := 8
-	if p.L4 == netfilter.ProtoTCP {
+	if p.L4 == vpn.ProtoTCP {
 		n = 20
 	}
 	h := unknownBytes(n)
 	setKnown(h, 0, binaryutil.BigEndian.PutUint16(p.SrcPort), p.SrcPort != 0)
 	setKnown(h, 2, binaryutil.BigEndian.PutUint16(p.DstPort), p.DstPort != 0)
-	if p.L4 == netfilter.ProtoTCP && strings.TrimSpace(p.CtState) == "new" {
+	if p.L4 == vpn.ProtoTCP && strings.TrimSpace(p.CtState) == "new" {
 		setKnown(h, 13, []byte{0x02}, true) // SYN
 	}
 	return h

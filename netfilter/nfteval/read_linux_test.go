@@ -1,6 +1,9 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+	"github.com/vpnpass/vpnpass/vpn"
+
 	"os/exec"
 	"testing"
 
@@ -47,17 +50,17 @@ func TestRead(t *testing.T) {
 	if c := tb.Chain("pre"); c == nil || c.Priority != -150 || len(c.Rules) != 4 || c.Rules[0].Comment != "vpnpass:pptp" {
 		t.Fatalf("pre: %+v", c)
 	}
-	if h := tb.Helper("pptp-h"); h == nil || h.Type != "pptp" || h.L4Proto != netfilter.ProtoTCP {
+	if h := tb.Helper("pptp-h"); h == nil || h.Type != "pptp" || h.L4Proto != vpn.ProtoTCP {
 		t.Errorf("helper: %+v", h)
 	}
 	checkSets(t, tb)
 	checkExprs(t, tb.Chain("pre"))
 	// Dormant tables hook nothing.
-	chains, err := rs.Chains("forward", netfilter.IPv4)
+	chains, err := rs.Chains("forward", vpn.IPv4)
 	if err != nil || len(chains) != 1 || chains[0].Ref().Name != "fwd_base" {
 		t.Errorf("forward chains %v, %v", chains, err)
 	}
-	if _, err := rs.Chains("sideways", netfilter.IPv4); err == nil {
+	if _, err := rs.Chains("sideways", vpn.IPv4); err == nil {
 		t.Error("unknown hook accepted")
 	}
 	before := rs.Generation
@@ -115,7 +118,7 @@ func checkExprs(t *testing.T, pre *Chain) {
 		}
 	}
 	for _, e := range pre.Rules[2].Exprs {
-		if o, ok := e.(*Opaque); ok && o.Name == "xfrm" {
+		if o, ok := e.(*nftwire.Opaque); ok && o.Name == "xfrm" {
 			opaque = true
 		}
 	}
@@ -152,7 +155,7 @@ func TestXtables(t *testing.T) {
 	if !got[TableRef{"ip", "filter"}] || !got[TableRef{"ip6", "filter"}] || got[TableRef{"ip", "mine"}] || len(got) != 2 {
 		t.Errorf("xtables tables %v", rs.XtablesTables())
 	}
-	for _, fam := range []netfilter.Family{netfilter.IPv4, netfilter.IPv6} {
+	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		chains, err := rs.Chains("forward", fam)
 		if err != nil {
 			t.Fatal(err)
@@ -181,12 +184,12 @@ table ip second {
 }
 `)
 	rs := ns.read(t)
-	e4 := forward(t, rs, lanToWAN(netfilter.IPv4, netfilter.ProtoUDP, 500, "new"))
+	e4 := forward(t, rs, lanToWAN(vpn.IPv4, vpn.ProtoUDP, 500, "new"))
 	if e4.Verdict != netfilter.Drop || e4.DecidedBy.Table != "second" || e4.DecidedBy.Policy != "drop" {
 		t.Errorf("IPv4: %s by %+v", e4.Verdict, e4.DecidedBy)
 	}
 	golden(t, "hook-two-tables-ipv4", pathText(e4))
-	e6 := forward(t, rs, lanToWAN(netfilter.IPv6, netfilter.ProtoUDP, 500, "new"))
+	e6 := forward(t, rs, lanToWAN(vpn.IPv6, vpn.ProtoUDP, 500, "new"))
 	if e6.Verdict != netfilter.Accept || e6.DecidedBy.Comment != "first-ike" {
 		t.Errorf("IPv6: %s by %+v", e6.Verdict, e6.DecidedBy)
 	}

@@ -46,7 +46,7 @@ type Chain struct {
 }
 
 // Rule is one rule with its expressions as google/nftables decodes them.
-// Expressions the library cannot decode appear as *Opaque.
+// Expressions the library cannot decode appear as *nftwire.Opaque.
 type Rule struct {
 	Chain   *Chain
 	Handle  uint64
@@ -101,17 +101,6 @@ type Helper struct {
 	Type    string // helper type, as the kernel knows it: "pptp"
 	L3Proto uint16
 	L4Proto uint8
-}
-
-// Opaque stands in Rule.Exprs for an expression the library does not decode,
-// or decodes only in part (a ct or bitwise variant, an objref through a map).
-// It exists only to be recognised: it must never be marshalled.
-type Opaque struct {
-	expr.Any
-	Name string
-	// Dreg, when non-zero, is the register the expression writes: it only
-	// computes a value we cannot know (a shift, say) and has no other effect.
-	Dreg uint32
 }
 
 // Kernel constants the x/sys and google/nftables versions we pin lack.

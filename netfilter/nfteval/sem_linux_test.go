@@ -1,6 +1,7 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"strings"
 	"testing"
@@ -41,8 +42,8 @@ func with(p netfilter.Packet, mod func(*netfilter.Packet)) netfilter.Packet {
 // TestSemantics checks the evaluator against kernel semantics, one small
 // ruleset per case, loaded with nft into a namespace and read back.
 func TestSemantics(t *testing.T) {
-	udp := func(port uint16) netfilter.Packet { return lanToWAN(netfilter.IPv4, netfilter.ProtoUDP, port, "new") }
-	tcp := func(port uint16) netfilter.Packet { return lanToWAN(netfilter.IPv4, netfilter.ProtoTCP, port, "new") }
+	udp := func(port uint16) netfilter.Packet { return lanToWAN(vpn.IPv4, vpn.ProtoUDP, port, "new") }
+	tcp := func(port uint16) netfilter.Packet { return lanToWAN(vpn.IPv4, vpn.ProtoTCP, port, "new") }
 	dst := func(a string) func(*netfilter.Packet) {
 		return func(p *netfilter.Packet) { p.Dst = netip.MustParseAddr(a) }
 	}

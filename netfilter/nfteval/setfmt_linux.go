@@ -1,6 +1,8 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+
 	"bytes"
 	"fmt"
 	"sort"
@@ -59,7 +61,7 @@ func (rd *renderer) element(s *Set, parts []desc, e Element) string {
 func (rd *renderer) data(s *Set, e Element) string {
 	switch {
 	case e.Verdict != nil:
-		return " : " + verdictString(e.Verdict)
+		return " : " + nftwire.VerdictText(e.Verdict)
 	case s.IsMap():
 		return fmt.Sprintf(" : 0x%x", e.Data)
 	}

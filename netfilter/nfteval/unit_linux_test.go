@@ -1,6 +1,9 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+	"github.com/vpnpass/vpnpass/vpn"
+
 	"testing"
 
 	"github.com/google/nftables/binaryutil"
@@ -50,15 +53,15 @@ func evalUnit(t *testing.T, rs *Ruleset, p netfilter.Packet) netfilter.Explanati
 func TestUnitRules(t *testing.T) {
 	udp500 := []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{netfilter.ProtoUDP}},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{vpn.ProtoUDP}},
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(500)},
 	}
-	opaque := append(append([]expr.Any{}, udp500...), &Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
+	opaque := append(append([]expr.Any{}, udp500...), &nftwire.Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
 	wrongPort := append(append([]expr.Any{}, udp500[:3]...), &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(9)},
-		&Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
+		&nftwire.Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
 	states := ctStateBits["new"] | ctStateBits["established"]
-	p := lanToWAN(netfilter.IPv4, netfilter.ProtoUDP, 500, "new")
+	p := lanToWAN(vpn.IPv4, vpn.ProtoUDP, 500, "new")
 	cases := []struct {
 		name    string
 		rs      *Ruleset

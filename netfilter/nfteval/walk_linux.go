@@ -2,6 +2,7 @@ package nfteval
 
 import (
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 	"strings"
 
@@ -20,11 +21,11 @@ var hooks = map[string]bool{"prerouting": true, "input": true, "forward": true, 
 // priority order: inet tables for both families, ip for IPv4, ip6 for IPv6.
 // Dormant tables and tables iptables-nft manages (XtablesTables) are left
 // out. The error is for a hook or family we do not know.
-func (rs *Ruleset) Chains(hook string, fam netfilter.Family) ([]netfilter.Chain, error) {
+func (rs *Ruleset) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error) {
 	if !hooks[hook] {
 		return nil, fmt.Errorf("nftables chains: unknown hook %q", hook)
 	}
-	if fam != netfilter.IPv4 && fam != netfilter.IPv6 {
+	if fam != vpn.IPv4 && fam != vpn.IPv6 {
 		return nil, fmt.Errorf("nftables chains: unknown family %q", fam)
 	}
 	var out []*Chain
@@ -46,14 +47,14 @@ func (rs *Ruleset) Chains(hook string, fam netfilter.Family) ([]netfilter.Chain,
 	return chains, nil
 }
 
-func familyApplies(tableFam string, fam netfilter.Family) bool {
+func familyApplies(tableFam string, fam vpn.Family) bool {
 	switch tableFam {
 	case "inet":
 		return true
 	case "ip":
-		return fam == netfilter.IPv4
+		return fam == vpn.IPv4
 	case "ip6":
-		return fam == netfilter.IPv6
+		return fam == vpn.IPv6
 	}
 	return false
 }

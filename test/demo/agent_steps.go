@@ -13,11 +13,12 @@ import (
 )
 
 // demoConfig is the agent's config in the demo: the lab router's LAN bridge,
-// history in a temp dir, every protocol default (vpnpass's safe default).
+// history and its flash copy in a temp dir (never the host's /etc), every protocol default (vpnpass's safe default).
 const demoConfig = `config agent 'main'
 	option enabled '1'
 	list lan_device 'br-lan'
 	option history_path '%s'
+	option history_persist_path '%[1]s.saved'
 
 config passthrough 'pptp'
 	option mode 'default'

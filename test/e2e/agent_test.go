@@ -34,11 +34,16 @@ type agentRun struct {
 	logged  bool // the log is printed on failure (registered once)
 }
 
+// agentConfig keeps everything in the test's directory, the flash copy of
+// the history too: its default, /etc/vpnpass/history.db, is shared by every
+// run on the machine, and a test's agent (or a direct set) would start from
+// the events an earlier test left there.
 const agentConfig = `config agent 'main'
 	option enabled '1'
 	option backend 'auto'
 	list lan_device 'br-lan'
 	option history_path '%s/history.db'
+	option history_persist_path '%[1]s/saved-history.db'
 	option history_max_kb '%d'
 	option observe '1'
 	option accounting '1'

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vpnpass/vpnpass/conntrack"
-	nf "github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
 	"github.com/vpnpass/vpnpass/test/peers/esppeer"
 	"github.com/vpnpass/vpnpass/test/peers/pptppeer"
@@ -90,13 +90,13 @@ func flowIDs(t *testing.T, l *lab.Lab) map[string]uint32 {
 			continue
 		}
 		switch {
-		case fl.L4 == nf.ProtoUDP && fl.Orig.DstPort == 4500:
+		case fl.L4 == vpn.ProtoUDP && fl.Orig.DstPort == 4500:
 			out["natt"] = fl.ID
-		case fl.L4 == nf.ProtoESP:
+		case fl.L4 == vpn.ProtoESP:
 			out["esp"] = fl.ID
-		case fl.L4 == nf.ProtoTCP && fl.Orig.DstPort == 1723:
+		case fl.L4 == vpn.ProtoTCP && fl.Orig.DstPort == 1723:
 			out["pptp-control"] = fl.ID
-		case fl.L4 == nf.ProtoGRE:
+		case fl.L4 == vpn.ProtoGRE:
 			out["gre"] = fl.ID
 		}
 	}

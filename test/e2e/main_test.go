@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // vpnpassBin is the binary under test, built once per run.
@@ -82,9 +83,30 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	parallelByDefault()
+	before := hostFlashCopy()
 	code := m.Run()
 	os.RemoveAll(dir)
+	if after := hostFlashCopy(); after != before {
+		// The agent's default flash copy of the history is the host's
+		// /etc/vpnpass: a test agent must keep it in its temp dir.
+		fmt.Fprintf(os.Stderr, "a test wrote the host's %s (was %q, now %q): give its agent option history_persist_path\n",
+			hostFlashPath, before, after)
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// hostFlashPath is config.Defaults().HistoryPersistPath on the host.
+const hostFlashPath = "/etc/vpnpass/history.db"
+
+// hostFlashCopy names the state of the host's flash copy: absent, or its
+// size and modification time.
+func hostFlashCopy() string {
+	fi, err := os.Stat(hostFlashPath)
+	if err != nil {
+		return "absent"
+	}
+	return fmt.Sprintf("%d bytes, %s", fi.Size(), fi.ModTime().Format(time.RFC3339Nano))
 }
 
 // parallelByDefault lets up to 8 parallel tests run at once unless -parallel

@@ -19,9 +19,7 @@ var catalogSources = []string{
 }
 
 // TestTemplateUpToDate: the .pot is what scanning the view and menu gives
-// now. Regenerate with
-//
-//	go run ./build/po2lmo -pot openwrt/luci-app-vpnpass/po/templates/vpnpass.pot <sources>
+// now. Regenerate it (and the view's generated texts) with `make i18n`.
 func TestTemplateUpToDate(t *testing.T) {
 	wd, _ := os.Getwd()
 	if err := os.Chdir(repoRoot); err != nil {

@@ -50,6 +50,7 @@ const agentConfig = `config agent 'main'
 	option backend 'auto'
 	list lan_device 'br-lan'
 	option history_path '%s/history.db'
+	option history_persist_path '%[1]s/saved-history.db'
 	option observe '0'
 	option accounting '0'
 

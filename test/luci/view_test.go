@@ -17,10 +17,10 @@ import (
 
 // fixtureBackend answers from recorded agent output (testdata/, taken from
 // a lab router with locked-down fw4) and from the doctor's golden findings
-// (conntrack/testdata/findings, written by conntrack.Diagnose).
+// (diagnose/testdata/findings, written by diagnose.Diagnose).
 func fixtureBackend(t *testing.T) (ubusBackend, int) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(repoRoot, "conntrack", "testdata", "findings", "*.json"))
+	files, err := filepath.Glob(filepath.Join(repoRoot, "diagnose", "testdata", "findings", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden findings: %v", err)
 	}

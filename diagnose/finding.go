@@ -1,21 +1,11 @@
-package conntrack
+package diagnose
 
 import (
 	"encoding/json"
+	"github.com/vpnpass/vpnpass/vpn"
 	"time"
 
 	"github.com/vpnpass/vpnpass/netfilter"
-)
-
-// Severity of a finding, as INTERFACE.md spells it.
-type Severity string
-
-// Severities.
-const (
-	SeverityOK      Severity = "ok"
-	SeverityInfo    Severity = "info"
-	SeverityWarning Severity = "warning"
-	SeverityError   Severity = "error"
 )
 
 // Code names a finding; LuCI translates messages by code and params.
@@ -112,8 +102,8 @@ type Evidence struct {
 // Finding is INTERFACE.md's Finding object.
 type Finding struct {
 	Code      Code
-	Severity  Severity
-	Protocol  netfilter.Protocol
+	Severity  vpn.Severity
+	Protocol  vpn.Protocol
 	Host      string
 	HostName  string
 	HostMAC   string
@@ -129,19 +119,19 @@ type Finding struct {
 // findingJSON fixes the field names and order of INTERFACE.md; times are
 // RFC 3339 in UTC.
 type findingJSON struct {
-	Code      Code               `json:"code"`
-	Severity  Severity           `json:"severity"`
-	Protocol  netfilter.Protocol `json:"protocol"`
-	Host      string             `json:"host"`
-	HostName  string             `json:"host_name"`
-	HostMAC   string             `json:"host_mac"`
-	Peer      string             `json:"peer"`
-	FirstSeen string             `json:"first_seen"`
-	LastSeen  string             `json:"last_seen"`
-	Message   string             `json:"message"`
-	Advice    string             `json:"advice"`
-	Params    map[string]any     `json:"params"`
-	Evidence  []Evidence         `json:"evidence"`
+	Code      Code           `json:"code"`
+	Severity  vpn.Severity   `json:"severity"`
+	Protocol  vpn.Protocol   `json:"protocol"`
+	Host      string         `json:"host"`
+	HostName  string         `json:"host_name"`
+	HostMAC   string         `json:"host_mac"`
+	Peer      string         `json:"peer"`
+	FirstSeen string         `json:"first_seen"`
+	LastSeen  string         `json:"last_seen"`
+	Message   string         `json:"message"`
+	Advice    string         `json:"advice"`
+	Params    map[string]any `json:"params"`
+	Evidence  []Evidence     `json:"evidence"`
 }
 
 // MarshalJSON writes the INTERFACE.md shape.

@@ -1,12 +1,12 @@
-package conntrack
+package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Limits that keep the tracker's memory bounded during a conntrack storm.
@@ -36,10 +36,20 @@ type Tracker struct {
 	syncing  bool
 }
 
+// key identifies a flow across events. The kernel's ID is unique while the
+// entry lives; the original tuple disambiguates IDs reused later.
+type flowKey struct {
+	id   uint32
+	l4   uint8
+	orig conntrack.Tuple
+}
+
+func keyOf(f conntrack.Flow) flowKey { return flowKey{f.ID, f.L4, f.Orig} }
+
 type obsKey struct {
 	host, peer netip.Addr
-	el         ObserverElement
-	dir        Direction
+	el         vpn.ObserverElement
+	dir        vpn.Direction
 }
 
 // NewTracker returns an empty tracker for a router with the given LAN and
@@ -53,12 +63,12 @@ func NewTracker(c Classifier) *Tracker {
 }
 
 // Apply feeds one event. Non-VPN flows are ignored cheaply.
-func (t *Tracker) Apply(ev Event) {
+func (t *Tracker) Apply(ev conntrack.Event) {
 	switch ev.Type {
-	case EventSyncDone:
+	case conntrack.EventSyncDone:
 		t.syncDone(ev.Time)
 		return
-	case EventDump:
+	case conntrack.EventDump:
 		if !t.syncing {
 			t.syncing = true
 			t.gen++
@@ -66,16 +76,16 @@ func (t *Tracker) Apply(ev Event) {
 	}
 	kind, role := t.Classifier.Classify(ev.Flow)
 	switch {
-	case kind == KindNone:
+	case kind == vpn.KindNone:
 	case role == RoleLAN || role == RoleRouter:
 		t.applyFlow(ev, kind, role)
-	case role == RoleInbound && kind == KindGRE:
+	case role == RoleInbound && kind == vpn.KindGRE:
 		t.applyInbound(ev, kind, role)
 	}
 }
 
-func (t *Tracker) applyFlow(ev Event, kind VPNKind, role Role) {
-	k := ev.Flow.key()
+func (t *Tracker) applyFlow(ev conntrack.Event, kind vpn.Kind, role Role) {
+	k := keyOf(ev.Flow)
 	s := t.flows[k]
 	if s == nil {
 		key := SessionKey{Host: ev.Flow.Orig.Src.Unmap(), Peer: ev.Flow.Orig.Dst.Unmap(), Protocol: kind.Protocol()}
@@ -85,14 +95,14 @@ func (t *Tracker) applyFlow(ev Event, kind VPNKind, role Role) {
 		t.trimFlows(s)
 	}
 	for _, sf := range s.Flows {
-		if sf.Flow.key() == k {
+		if keyOf(sf.Flow) == k {
 			t.updateFlow(sf, ev)
 		}
 	}
 	s.update(ev.Time)
 }
 
-func newSessionFlow(ev Event, kind VPNKind, role Role) *SessionFlow {
+func newSessionFlow(ev conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
 	first := ev.Time
 	if st := ev.Flow.Start; !st.IsZero() && st.Before(first) {
 		first = st // the kernel knew it earlier (timestamps on, learned from a dump)
@@ -100,7 +110,7 @@ func newSessionFlow(ev Event, kind VPNKind, role Role) *SessionFlow {
 	return &SessionFlow{Flow: ev.Flow, Kind: kind, Role: role, FirstSeen: first}
 }
 
-func (t *Tracker) updateFlow(sf *SessionFlow, ev Event) {
+func (t *Tracker) updateFlow(sf *SessionFlow, ev conntrack.Event) {
 	sf.Flow = ev.Flow
 	sf.LastSeen = ev.Time
 	sf.gen = t.gen
@@ -110,29 +120,29 @@ func (t *Tracker) updateFlow(sf *SessionFlow, ev Event) {
 	if ev.Flow.Status.Assured() {
 		reach(&sf.AssuredAt, ev.Time)
 	}
-	if ev.Type == EventDestroy {
+	if ev.Type == conntrack.EventDestroy {
 		reach(&sf.EndedAt, ev.Time)
 	}
 }
 
-func (t *Tracker) applyInbound(ev Event, kind VPNKind, role Role) {
+func (t *Tracker) applyInbound(ev conntrack.Event, kind vpn.Kind, role Role) {
 	peer := ev.Flow.Orig.Src.Unmap()
 	m := t.inbound[peer]
 	if m == nil {
 		m = map[flowKey]*SessionFlow{}
 		t.inbound[peer] = m
 	}
-	sf := m[ev.Flow.key()]
+	sf := m[keyOf(ev.Flow)]
 	if sf == nil {
 		if len(m) >= maxInboundPerPeer {
 			return
 		}
 		sf = newSessionFlow(ev, kind, role)
-		m[ev.Flow.key()] = sf
+		m[keyOf(ev.Flow)] = sf
 	}
 	t.updateFlow(sf, ev)
 	for key, s := range t.sessions {
-		if key.Peer == peer && key.Protocol == netfilter.PPTP {
+		if key.Peer == peer && key.Protocol == vpn.PPTP {
 			s.update(ev.Time)
 		}
 	}
@@ -166,7 +176,7 @@ func (t *Tracker) evictOldest() {
 
 func (t *Tracker) remove(s *Session) {
 	for _, f := range s.Flows {
-		delete(t.flows, f.Flow.key())
+		delete(t.flows, keyOf(f.Flow))
 	}
 	delete(t.sessions, s.Key)
 }
@@ -181,7 +191,7 @@ func (t *Tracker) trimFlows(s *Session) {
 				break
 			}
 		}
-		delete(t.flows, s.Flows[drop].Flow.key())
+		delete(t.flows, keyOf(s.Flows[drop].Flow))
 		s.Flows = append(s.Flows[:drop], s.Flows[drop+1:]...)
 	}
 }
@@ -217,7 +227,7 @@ func (t *Tracker) syncDone(at time.Time) {
 // Observe feeds a snapshot of the observer's counters taken at now. The first
 // snapshot is only a baseline: counts older than the tracker prove nothing
 // about sessions it can judge.
-func (t *Tracker) Observe(entries []ObserverEntry, now time.Time) {
+func (t *Tracker) Observe(entries []vpn.ObserverEntry, now time.Time) {
 	next := make(map[obsKey]uint64, len(entries))
 	for _, e := range entries {
 		k := obsKey{e.Host.Unmap(), e.Peer.Unmap(), e.Element, e.Direction}
@@ -232,7 +242,7 @@ func (t *Tracker) Observe(entries []ObserverEntry, now time.Time) {
 	t.obsReady = true
 }
 
-func (t *Tracker) observed(k obsKey, e ObserverEntry, now time.Time) {
+func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
 	role := t.Classifier.role(k.host, k.peer)
 	if role != RoleLAN && role != RoleRouter {
 		return
@@ -305,7 +315,7 @@ func (t *Tracker) Expire(now time.Time) {
 
 func (t *Tracker) attachInbound(s *Session) {
 	s.Inbound = s.Inbound[:0]
-	if s.Key.Protocol != netfilter.PPTP {
+	if s.Key.Protocol != vpn.PPTP {
 		return
 	}
 	for _, f := range t.inbound[s.Key.Peer] {
@@ -328,7 +338,7 @@ func (t *Tracker) fillContext(ctx *Context) {
 	if ctx.IPsecPairs == nil {
 		ctx.IPsecPairs = map[[2]netip.Addr]bool{}
 		for k := range t.sessions {
-			if k.Protocol == netfilter.IPsec {
+			if k.Protocol == vpn.IPsec {
 				ctx.IPsecPairs[[2]netip.Addr{k.Host, k.Peer}] = true
 			}
 		}
@@ -342,15 +352,15 @@ func espClient(s *Session) (ESPClient, bool) {
 	if s.Router {
 		return ESPClient{}, false
 	}
-	if esp := s.FlowsOf(KindESP); len(esp) > 0 {
+	if esp := s.FlowsOf(vpn.KindESP); len(esp) > 0 {
 		c := ESPClient{Host: s.Key.Host, Answered: anyAnswered(esp), Confirmed: true}
 		for _, f := range esp {
 			c.NATed = c.NATed || f.Flow.SrcNATed()
 		}
 		return c, true
 	}
-	if o := s.ObservedOf(ObsESP, DirOut); o != nil && o.Packets > 0 {
-		return ESPClient{Host: s.Key.Host, Answered: s.ObservedOf(ObsESP, DirIn) != nil}, true
+	if o := s.ObservedOf(vpn.ObsESP, vpn.DirOut); o != nil && o.Packets > 0 {
+		return ESPClient{Host: s.Key.Host, Answered: s.ObservedOf(vpn.ObsESP, vpn.DirIn) != nil}, true
 	}
 	return ESPClient{}, false
 }

@@ -1,40 +1,40 @@
-package conntrack
+package diagnose
 
 import (
 	"encoding/json"
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 func TestClassify(t *testing.T) {
 	cases := []struct {
 		name string
-		f    Flow
-		kind VPNKind
+		f    conntrack.Flow
+		kind vpn.Kind
 		role Role
 	}{
-		{"ike from lan", udpFlow(1, hostA, 500), KindIKE, RoleLAN},
-		{"natt from lan", udpFlow(1, hostA, 4500), KindNATT, RoleLAN},
-		{"l2tp", udpFlow(1, hostA, 1701), KindL2TP, RoleLAN},
-		{"openvpn udp", udpFlow(1, hostA, 1194), KindOpenVPN, RoleLAN},
-		{"openvpn tcp", fl(1, netfilter.ProtoTCP, hostA, 5000, server, 1194, true), KindOpenVPN, RoleLAN},
-		{"wireguard", udpFlow(1, hostA, 51820), KindWireGuard, RoleLAN},
-		{"pptp control", pptpA, KindPPTP, RoleLAN},
-		{"gre", greKeyed, KindGRE, RoleLAN},
-		{"esp", espA, KindESP, RoleLAN},
-		{"ah", fl(1, netfilter.ProtoAH, hostA, 0, server, 0, true), KindAH, RoleLAN},
-		{"router's own ike", fl(1, netfilter.ProtoUDP, wanIP, 500, server, 500, false), KindIKE, RoleRouter},
-		{"gre back to the router", greBack, KindGRE, RoleInbound},
-		{"port-forwarded ike to a lan server", fl(1, netfilter.ProtoUDP, server, 500, wanIP, 500, false), KindIKE, RoleInbound},
-		{"lan host to router's vpn", fl(1, netfilter.ProtoUDP, hostA, 500, lanIP, 500, false), KindIKE, RoleInternal},
-		{"ipv6 lan", fl(1, netfilter.ProtoESP, host6, 0, server6, 0, false), KindESP, RoleLAN},
-		{"https is not a vpn", udpFlow(1, hostA, 443), KindNone, RoleNone},
-		{"tcp 500 is not ike", fl(1, netfilter.ProtoTCP, hostA, 5000, server, 500, true), KindNone, RoleNone},
-		{"v4-mapped lan host", fl(1, netfilter.ProtoUDP, netip.AddrFrom16(hostA.As16()), 500, server, 500, true), KindIKE, RoleLAN},
+		{"ike from lan", udpFlow(1, hostA, 500), vpn.KindIKE, RoleLAN},
+		{"natt from lan", udpFlow(1, hostA, 4500), vpn.KindNATT, RoleLAN},
+		{"l2tp", udpFlow(1, hostA, 1701), vpn.KindL2TP, RoleLAN},
+		{"openvpn udp", udpFlow(1, hostA, 1194), vpn.KindOpenVPN, RoleLAN},
+		{"openvpn tcp", fl(1, vpn.ProtoTCP, hostA, 5000, server, 1194, true), vpn.KindOpenVPN, RoleLAN},
+		{"wireguard", udpFlow(1, hostA, 51820), vpn.KindWireGuard, RoleLAN},
+		{"pptp control", pptpA, vpn.KindPPTP, RoleLAN},
+		{"gre", greKeyed, vpn.KindGRE, RoleLAN},
+		{"esp", espA, vpn.KindESP, RoleLAN},
+		{"ah", fl(1, vpn.ProtoAH, hostA, 0, server, 0, true), vpn.KindAH, RoleLAN},
+		{"router's own ike", fl(1, vpn.ProtoUDP, wanIP, 500, server, 500, false), vpn.KindIKE, RoleRouter},
+		{"gre back to the router", greBack, vpn.KindGRE, RoleInbound},
+		{"port-forwarded ike to a lan server", fl(1, vpn.ProtoUDP, server, 500, wanIP, 500, false), vpn.KindIKE, RoleInbound},
+		{"lan host to router's vpn", fl(1, vpn.ProtoUDP, hostA, 500, lanIP, 500, false), vpn.KindIKE, RoleInternal},
+		{"ipv6 lan", fl(1, vpn.ProtoESP, host6, 0, server6, 0, false), vpn.KindESP, RoleLAN},
+		{"https is not a vpn", udpFlow(1, hostA, 443), vpn.KindNone, RoleNone},
+		{"tcp 500 is not ike", fl(1, vpn.ProtoTCP, hostA, 5000, server, 500, true), vpn.KindNone, RoleNone},
+		{"v4-mapped lan host", fl(1, vpn.ProtoUDP, netip.AddrFrom16(hostA.As16()), 500, server, 500, true), vpn.KindIKE, RoleLAN},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestPrecedenceInScenarios(t *testing.T) {
 
 func TestJudgeTiming(t *testing.T) {
 	tr := NewTracker(testNet)
-	tr.Apply(Event{EventNew, udpFlow(1, hostA, 500), t0})
+	tr.Apply(event(conntrack.EventNew, udpFlow(1, hostA, 500), t0))
 	ctx := natCtx()
 	for _, at := range []time.Duration{sec(5), sec(29)} {
 		ctx.Now = t0.Add(at)
@@ -115,9 +115,9 @@ func TestJudgeTiming(t *testing.T) {
 		t.Fatalf("an unchanged session was reported twice: %v", again)
 	}
 	// The reply arrives late: the session changes and is judged again.
-	tr.Apply(Event{EventUpdate, withStatus(udpFlow(1, hostA, 500), StatusSeenReply), t0.Add(sec(101))})
-	tr.Apply(Event{EventNew, udpFlow(2, hostA, 4500), t0.Add(sec(101))})
-	tr.Apply(Event{EventUpdate, withStatus(udpFlow(2, hostA, 4500), StatusSeenReply|StatusAssured), t0.Add(sec(104))})
+	tr.Apply(event(conntrack.EventUpdate, withStatus(udpFlow(1, hostA, 500), conntrack.StatusSeenReply), t0.Add(sec(101))))
+	tr.Apply(event(conntrack.EventNew, udpFlow(2, hostA, 4500), t0.Add(sec(101))))
+	tr.Apply(event(conntrack.EventUpdate, withStatus(udpFlow(2, hostA, 4500), conntrack.StatusSeenReply|conntrack.StatusAssured), t0.Add(sec(104))))
 	ctx.Now = t0.Add(sec(140))
 	if got := tr.Judge(ctx); len(got) != 1 || got[0].Code != CodeOK {
 		t.Fatalf("after the late answer: %v, want vpn-ok", got)
@@ -128,8 +128,8 @@ func TestJudgeTiming(t *testing.T) {
 func TestEndedTooSoonIsInconclusive(t *testing.T) {
 	tr := NewTracker(testNet)
 	f := udpFlow(1, hostA, 500)
-	tr.Apply(Event{EventNew, f, t0})
-	tr.Apply(Event{EventDestroy, f, t0.Add(sec(3))})
+	tr.Apply(event(conntrack.EventNew, f, t0))
+	tr.Apply(event(conntrack.EventDestroy, f, t0.Add(sec(3))))
 	ctx := natCtx()
 	ctx.Now = t0.Add(sec(3))
 	if s := tr.Sessions()[0]; !s.Due(ctx.Now) || s.Phase() != PhaseEnded {
@@ -144,15 +144,15 @@ func TestPhases(t *testing.T) {
 	tr := NewTracker(testNet)
 	ikeF, natt := udpFlow(1, hostA, 500), udpFlow(2, hostA, 4500)
 	steps := []struct {
-		ev   Event
+		ev   conntrack.Event
 		want Phase
 	}{
-		{Event{EventNew, ikeF, t0}, PhaseControlSeen},
-		{Event{EventUpdate, withStatus(ikeF, StatusSeenReply), t0.Add(sec(0.1))}, PhaseControlAnswered},
-		{Event{EventNew, natt, t0.Add(sec(0.2))}, PhaseNATTSeen},
-		{Event{EventUpdate, withStatus(natt, StatusSeenReply|StatusAssured), t0.Add(sec(3))}, PhaseDataAnswered},
-		{Event{EventDestroy, withStatus(ikeF, StatusSeenReply), t0.Add(sec(60))}, PhaseDataAnswered},
-		{Event{EventDestroy, withStatus(natt, StatusSeenReply|StatusAssured), t0.Add(sec(300))}, PhaseEnded},
+		{event(conntrack.EventNew, ikeF, t0), PhaseControlSeen},
+		{event(conntrack.EventUpdate, withStatus(ikeF, conntrack.StatusSeenReply), t0.Add(sec(0.1))), PhaseControlAnswered},
+		{event(conntrack.EventNew, natt, t0.Add(sec(0.2))), PhaseNATTSeen},
+		{event(conntrack.EventUpdate, withStatus(natt, conntrack.StatusSeenReply|conntrack.StatusAssured), t0.Add(sec(3))), PhaseDataAnswered},
+		{event(conntrack.EventDestroy, withStatus(ikeF, conntrack.StatusSeenReply), t0.Add(sec(60))), PhaseDataAnswered},
+		{event(conntrack.EventDestroy, withStatus(natt, conntrack.StatusSeenReply|conntrack.StatusAssured), t0.Add(sec(300))), PhaseEnded},
 	}
 	for i, st := range steps {
 		tr.Apply(st.ev)
@@ -167,10 +167,10 @@ func TestPhases(t *testing.T) {
 func TestResyncEndsVanishedFlows(t *testing.T) {
 	tr := NewTracker(testNet)
 	a, b := udpFlow(1, hostA, 500), udpFlow(2, hostB, 500)
-	tr.Apply(Event{EventNew, a, t0})
-	tr.Apply(Event{EventNew, b, t0})
-	tr.Apply(Event{EventDump, withStatus(a, StatusSeenReply), t0.Add(sec(5))})
-	tr.Apply(Event{Type: EventSyncDone, Time: t0.Add(sec(5))})
+	tr.Apply(event(conntrack.EventNew, a, t0))
+	tr.Apply(event(conntrack.EventNew, b, t0))
+	tr.Apply(event(conntrack.EventDump, withStatus(a, conntrack.StatusSeenReply), t0.Add(sec(5))))
+	tr.Apply(conntrack.Event{Type: conntrack.EventSyncDone, Time: t0.Add(sec(5))})
 	for _, s := range tr.Sessions() {
 		ended := s.Key.Host == hostB
 		if s.Ended() != ended {
@@ -178,7 +178,7 @@ func TestResyncEndsVanishedFlows(t *testing.T) {
 		}
 	}
 	// An empty dump ends everything.
-	tr.Apply(Event{Type: EventSyncDone, Time: t0.Add(sec(6))})
+	tr.Apply(conntrack.Event{Type: conntrack.EventSyncDone, Time: t0.Add(sec(6))})
 	for _, s := range tr.Sessions() {
 		if !s.Ended() {
 			t.Errorf("%s survived an empty dump", s.Key.Host)
@@ -188,18 +188,18 @@ func TestResyncEndsVanishedFlows(t *testing.T) {
 
 func TestObserverBaselineAndGrowth(t *testing.T) {
 	tr := NewTracker(testNet)
-	old := obs(hostA, ObsIKE, DirOut, 7)
-	tr.Observe([]ObserverEntry{old}, t0)
+	old := obs(hostA, vpn.ObsIKE, vpn.DirOut, 7)
+	tr.Observe([]vpn.ObserverEntry{old}, t0)
 	if n := len(tr.Sessions()); n != 0 {
 		t.Fatalf("the baseline created %d sessions", n)
 	}
-	tr.Observe([]ObserverEntry{old}, t0.Add(sec(10)))
+	tr.Observe([]vpn.ObserverEntry{old}, t0.Add(sec(10)))
 	if n := len(tr.Sessions()); n != 0 {
 		t.Fatalf("an unchanged counter created %d sessions", n)
 	}
 	grown := old
 	grown.Packets = 9
-	tr.Observe([]ObserverEntry{grown, obs(hostB, ObsGRE, DirOut, 1)}, t0.Add(sec(20)))
+	tr.Observe([]vpn.ObserverEntry{grown, obs(hostB, vpn.ObsGRE, vpn.DirOut, 1)}, t0.Add(sec(20)))
 	if n := len(tr.Sessions()); n != 2 {
 		t.Fatalf("growth and a new entry gave %d sessions, want 2", n)
 	}
@@ -210,7 +210,7 @@ func TestTrackerBounds(t *testing.T) {
 	tr.MaxSessions = 8
 	for i := 0; i < 100; i++ {
 		h := netip.AddrFrom4([4]byte{192, 168, 1, byte(20 + i)})
-		tr.Apply(Event{EventNew, udpFlow(uint32(i+1), h, 500), t0.Add(time.Duration(i) * time.Second)})
+		tr.Apply(event(conntrack.EventNew, udpFlow(uint32(i+1), h, 500), t0.Add(time.Duration(i)*time.Second)))
 	}
 	if n := len(tr.Sessions()); n != 8 {
 		t.Fatalf("%d sessions, want the cap of 8", n)
@@ -219,7 +219,7 @@ func TestTrackerBounds(t *testing.T) {
 		t.Fatalf("flow index holds %d entries after eviction, want 8", len(tr.flows))
 	}
 	for i := 0; i < 200; i++ {
-		tr.Apply(Event{EventNew, udpFlow(uint32(1000+i), hostA, 4500), t0})
+		tr.Apply(event(conntrack.EventNew, udpFlow(uint32(1000+i), hostA, 4500), t0))
 	}
 	for _, s := range tr.Sessions() {
 		if len(s.Flows) > maxFlowsPerSession {
@@ -269,5 +269,18 @@ func TestHostInfoNamesTheDevice(t *testing.T) {
 	}
 	if want := "Your device laptop (192.168.1.10) sent"; f.Message[:len(want)] != want {
 		t.Fatalf("message %q does not name the device", f.Message)
+	}
+}
+
+// BenchmarkTrackerApply measures the tracker's cost per VPN event (the
+// classification of non-VPN flows included: every third event).
+func BenchmarkTrackerApply(b *testing.B) {
+	tr := NewTracker(testNet)
+	flows := []conntrack.Flow{udpFlow(1, hostA, 500), udpFlow(2, hostA, 4500), udpFlow(3, hostA, 443)}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		f := flows[i%3]
+		f.ID = uint32(i % 1000)
+		tr.Apply(conntrack.Event{Type: conntrack.EventUpdate, Flow: f, Time: t0})
 	}
 }

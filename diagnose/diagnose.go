@@ -1,16 +1,15 @@
-package conntrack
+package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"sort"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // candidate is one cause a rule found, before precedence picks the finding.
 type candidate struct {
 	code     Code
-	severity Severity
+	severity vpn.Severity
 	params   map[string]any
 	evidence []Evidence
 }
@@ -34,16 +33,16 @@ type facts struct {
 func newFacts(s *Session, ctx Context) facts {
 	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4()}
 	f.quietOrEnd = s.Ended() || ctx.Now.Sub(s.LastSeen) >= QuietAfter
-	f.ike, f.natt = s.FlowsOf(KindIKE), s.FlowsOf(KindNATT)
-	f.esp, f.ah, f.gre = s.FlowsOf(KindESP), s.FlowsOf(KindAH), s.FlowsOf(KindGRE)
+	f.ike, f.natt = s.FlowsOf(vpn.KindIKE), s.FlowsOf(vpn.KindNATT)
+	f.esp, f.ah, f.gre = s.FlowsOf(vpn.KindESP), s.FlowsOf(vpn.KindAH), s.FlowsOf(vpn.KindGRE)
 	switch s.Key.Protocol {
-	case netfilter.IPsec:
+	case vpn.IPsec:
 		f.ctl = f.ike
 		if len(f.ike) == 0 {
 			f.ctl = f.natt // a client that starts on 4500
 		}
-	case netfilter.PPTP:
-		f.ctl = s.FlowsOf(KindPPTP)
+	case vpn.PPTP:
+		f.ctl = s.FlowsOf(vpn.KindPPTP)
 	default:
 		for _, fl := range s.Flows {
 			if isControl(s.Key.Protocol, fl.Kind) {
@@ -199,20 +198,20 @@ func (f facts) baseParams() map[string]any {
 // natBeside adds vpn-behind-double-nat or ipv4-sharing next to a failure
 // when the WAN watch says the router's IPv4 sits behind another NAT.
 func natBeside(f facts, main candidate) (candidate, bool) {
-	if !f.v4 || main.severity == SeverityOK {
+	if !f.v4 || main.severity == vpn.SeverityOK {
 		return candidate{}, false
 	}
 	n := f.ctx.NAT
 	ev := []Evidence{{Kind: "address", Address: n.Address, Class: n.Class, Device: n.Device}}
 	params := map[string]any{"wan_address": n.Address, "class": n.Class, "upstream": n.Upstream}
 	switch n.Code {
-	case NATDouble, NATCGNAT:
+	case vpn.NATDouble, vpn.NATCGNAT:
 		params["nat"] = n.Code
-		return candidate{CodeDoubleNAT, SeverityWarning, params, ev}, true
-	case NATSharing4:
-		sev := SeverityWarning
-		if f.s.Key.Protocol == netfilter.PPTP || len(f.esp) > 0 || len(f.ah) > 0 {
-			sev = SeverityError // GRE and raw ESP/AH cannot cross a shared address at all
+		return candidate{CodeDoubleNAT, vpn.SeverityWarning, params, ev}, true
+	case vpn.NATIPv4Sharing:
+		sev := vpn.SeverityWarning
+		if f.s.Key.Protocol == vpn.PPTP || len(f.esp) > 0 || len(f.ah) > 0 {
+			sev = vpn.SeverityError // GRE and raw ESP/AH cannot cross a shared address at all
 		}
 		return candidate{CodeIPv4Sharing, sev, params, ev}, true
 	}
@@ -233,13 +232,13 @@ func hostLabel(s *Session, name string) string {
 // flowEvidence renders a session flow as evidence.
 func flowEvidence(sf *SessionFlow) Evidence {
 	fl := sf.Flow
-	e := Evidence{Kind: "flow", Proto: l4Name(fl.L4), Src: addrString(fl.Orig.Src), Dst: addrString(fl.Orig.Dst),
+	e := Evidence{Kind: "flow", Proto: vpn.L4Name(fl.L4), Src: addrString(fl.Orig.Src), Dst: addrString(fl.Orig.Dst),
 		Helper: fl.Helper, Packets: fl.CounterOrig.Packets, Bytes: fl.CounterOrig.Bytes,
 		RPackets: fl.CounterReply.Packets, RBytes: fl.CounterReply.Bytes}
 	switch fl.L4 {
-	case netfilter.ProtoTCP, netfilter.ProtoUDP:
+	case vpn.ProtoTCP, vpn.ProtoUDP:
 		e.SrcPort, e.DstPort = fl.Orig.SrcPort, fl.Orig.DstPort
-	case netfilter.ProtoGRE:
+	case vpn.ProtoGRE:
 		e.SrcKey, e.DstKey = fl.Orig.SrcPort, fl.Orig.DstPort
 	}
 	if fl.SrcNATed() {
@@ -285,7 +284,7 @@ func observedEvidence(s *Session, o *ObservedCount) Evidence {
 	e := Evidence{Kind: "observer", Match: string(o.Element), Direction: string(o.Direction),
 		Packets: o.Packets, Bytes: o.Bytes, Src: s.Key.Host.String(), Dst: s.Key.Peer.String(),
 		FirstSeen: rfc3339(o.FirstSeen), LastSeen: rfc3339(o.LastSeen)}
-	if o.Direction == DirIn {
+	if o.Direction == vpn.DirIn {
 		e.Src, e.Dst = e.Dst, e.Src
 	}
 	return e

@@ -1,4 +1,4 @@
-package nfteval
+package nftwire
 
 import (
 	"encoding/binary"
@@ -20,7 +20,7 @@ func fastDecode(name string, data []byte) (e expr.Any, ok bool) {
 	switch name {
 	case "cmp":
 		c := &expr.Cmp{}
-		err = eachAttr(data, func(t uint16, v []byte) error {
+		err = EachAttr(data, func(t uint16, v []byte) error {
 			switch t {
 			case unix.NFTA_CMP_SREG:
 				c.Register = u32(v)
@@ -36,7 +36,7 @@ func fastDecode(name string, data []byte) (e expr.Any, ok bool) {
 		e, err = fastPayload(data)
 	case "meta":
 		m := &expr.Meta{}
-		err = eachAttr(data, func(t uint16, v []byte) error {
+		err = EachAttr(data, func(t uint16, v []byte) error {
 			switch t {
 			case unix.NFTA_META_DREG:
 				m.Register = u32(v)
@@ -52,7 +52,7 @@ func fastDecode(name string, data []byte) (e expr.Any, ok bool) {
 		e, err = fastImmediate(data)
 	case "counter":
 		c := &expr.Counter{}
-		err = eachAttr(data, func(t uint16, v []byte) error {
+		err = EachAttr(data, func(t uint16, v []byte) error {
 			switch t {
 			case unix.NFTA_COUNTER_BYTES:
 				c.Bytes = u64(v)
@@ -76,7 +76,7 @@ func fastDecode(name string, data []byte) (e expr.Any, ok bool) {
 
 func fastPayload(data []byte) (expr.Any, error) {
 	p := &expr.Payload{}
-	err := eachAttr(data, func(t uint16, v []byte) error {
+	err := EachAttr(data, func(t uint16, v []byte) error {
 		switch t {
 		case unix.NFTA_PAYLOAD_DREG:
 			p.DestRegister = u32(v)
@@ -105,12 +105,12 @@ func fastPayload(data []byte) (expr.Any, error) {
 func fastImmediate(data []byte) (expr.Any, error) {
 	imm := &expr.Immediate{}
 	var verdict *expr.Verdict
-	err := eachAttr(data, func(t uint16, v []byte) error {
+	err := EachAttr(data, func(t uint16, v []byte) error {
 		switch t {
 		case unix.NFTA_IMMEDIATE_DREG:
 			imm.Register = u32(v)
 		case unix.NFTA_IMMEDIATE_DATA:
-			return eachAttr(v, func(t uint16, d []byte) error {
+			return EachAttr(v, func(t uint16, d []byte) error {
 				switch t {
 				case unix.NFTA_DATA_VALUE:
 					imm.Data = append([]byte(nil), d...)
@@ -130,7 +130,7 @@ func fastImmediate(data []byte) (expr.Any, error) {
 
 func fastVerdict(b []byte) *expr.Verdict {
 	v := &expr.Verdict{}
-	_ = eachAttr(b, func(t uint16, d []byte) error {
+	_ = EachAttr(b, func(t uint16, d []byte) error {
 		switch t {
 		case unix.NFTA_VERDICT_CODE:
 			v.Kind = expr.VerdictKind(int32(u32(d)))
@@ -144,7 +144,7 @@ func fastVerdict(b []byte) *expr.Verdict {
 
 func fastLookup(data []byte) (expr.Any, error) {
 	l := &expr.Lookup{}
-	err := eachAttr(data, func(t uint16, v []byte) error {
+	err := EachAttr(data, func(t uint16, v []byte) error {
 		switch t {
 		case unix.NFTA_LOOKUP_SET:
 			l.SetName = cString(v)
@@ -165,7 +165,7 @@ func fastLookup(data []byte) (expr.Any, error) {
 func fastBitwise(data []byte) (expr.Any, error) {
 	b := &expr.Bitwise{}
 	op := uint32(0)
-	err := eachAttr(data, func(t uint16, v []byte) error {
+	err := EachAttr(data, func(t uint16, v []byte) error {
 		switch t {
 		case unix.NFTA_BITWISE_SREG:
 			b.SourceRegister = u32(v)
@@ -190,7 +190,7 @@ func fastBitwise(data []byte) (expr.Any, error) {
 
 func fastCt(data []byte) (expr.Any, error) {
 	c := &expr.Ct{}
-	err := eachAttr(data, func(t uint16, v []byte) error {
+	err := EachAttr(data, func(t uint16, v []byte) error {
 		switch t {
 		case unix.NFTA_CT_DREG:
 			c.Register = u32(v)
@@ -209,7 +209,7 @@ func fastCt(data []byte) (expr.Any, error) {
 // dataValue1 copies the NFTA_DATA_VALUE inside an nft_data attribute.
 func dataValue1(b []byte) []byte {
 	var out []byte
-	_ = eachAttr(b, func(t uint16, d []byte) error {
+	_ = EachAttr(b, func(t uint16, d []byte) error {
 		if t == unix.NFTA_DATA_VALUE {
 			out = append([]byte(nil), d...)
 		}

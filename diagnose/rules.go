@@ -1,10 +1,10 @@
-package conntrack
+package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 
 	"github.com/vpnpass/vpnpass/helpers"
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // ruleFirewallDrops: this router drops the footprint itself. Two proofs: the
@@ -23,17 +23,17 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 		}
 	}
 	for _, o := range f.s.Observed {
-		if o.Direction != DirOut || o.Packets == 0 || len(f.s.FlowsOf(o.Element.Kind())) > 0 {
+		if o.Direction != vpn.DirOut || o.Packets == 0 || len(f.s.FlowsOf(o.Element.Kind())) > 0 {
 			continue
 		}
-		if o.Element == ObsESP && f.espClashed() {
+		if o.Element == vpn.ObsESP && f.espClashed() {
 			continue // the NAT refused it, not the filter: esp-multiple-clients
 		}
 		ev = append(ev, observedEvidence(f.s, o))
-		add(elementMatch(o.Element.Kind()))
+		add(o.Element.Kind().Match())
 	}
 	for _, d := range f.dropsOfSession() {
-		k := KindOf(d.Element.L4, d.Element.Port)
+		k := vpn.KindOf(d.Element.L4, d.Element.Port)
 		if len(f.s.FlowsOf(k)) > 0 || !(seen[d.Element.Match()] || f.expects(k)) {
 			continue
 		}
@@ -43,19 +43,19 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 	if len(ev) == 0 {
 		return candidate{}, false
 	}
-	return candidate{CodeFirewallDrops, SeverityError, map[string]any{"matches": matches, "what": describeMatches(matches)}, ev}, true
+	return candidate{CodeFirewallDrops, vpn.SeverityError, map[string]any{"matches": matches, "what": describeMatches(matches)}, ev}, true
 }
 
 // dropsOfSession returns the inspection's drops for the session's protocol
 // and address family.
 func (f facts) dropsOfSession() []DropRule {
-	fam := netfilter.IPv6
+	fam := vpn.IPv6
 	if f.v4 {
-		fam = netfilter.IPv4
+		fam = vpn.IPv4
 	}
 	var out []DropRule
 	for _, d := range f.ctx.Drops {
-		if d.Element.Family == fam && KindOf(d.Element.L4, d.Element.Port).Protocol() == f.s.Key.Protocol {
+		if d.Element.Family == fam && vpn.KindOf(d.Element.L4, d.Element.Port).Protocol() == f.s.Key.Protocol {
 			out = append(out, d)
 		}
 	}
@@ -65,14 +65,14 @@ func (f facts) dropsOfSession() []DropRule {
 // expects reports whether the session's progress says the element of kind k
 // should have come next: NAT-T after answered IKE behind NAT, ESP after
 // answered IKE without NAT, GRE after an answered PPTP control connection.
-func (f facts) expects(k VPNKind) bool {
+func (f facts) expects(k vpn.Kind) bool {
 	switch k {
-	case KindNATT:
+	case vpn.KindNATT:
 		return anyAnswered(f.ike) && f.nat
-	case KindESP:
+	case vpn.KindESP:
 		return anyAnswered(f.ike) && !f.nat && len(f.natt) == 0
-	case KindGRE:
-		return anyAnswered(f.ctl) && f.s.Key.Protocol == netfilter.PPTP
+	case vpn.KindGRE:
+		return anyAnswered(f.ctl) && f.s.Key.Protocol == vpn.PPTP
 	}
 	return false
 }
@@ -81,7 +81,7 @@ func (f facts) expects(k VPNKind) bool {
 // not come back (none sent yet after a quiet spell, or sent and unanswered,
 // or the server's GRE came back to the router itself).
 func (f facts) pptpStuck() bool {
-	if f.s.Key.Protocol != netfilter.PPTP || !anyAnswered(f.ctl) || !f.nat || anyAnswered(f.gre) {
+	if f.s.Key.Protocol != vpn.PPTP || !anyAnswered(f.ctl) || !f.nat || anyAnswered(f.gre) {
 		return false
 	}
 	return len(f.s.Inbound) > 0 || f.unanswered(f.gre) || (len(f.gre) == 0 && f.quietOrEnd)
@@ -94,7 +94,7 @@ func ruleHelperUnavailable(f facts) (candidate, bool) {
 		return candidate{}, false
 	}
 	params := map[string]any{"helper": "pptp", "package": helpers.PackagePPTP, "alt_package": "kmod-nf-nathelper-pptp"}
-	return candidate{CodeHelperUnavailable, SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
+	return candidate{CodeHelperUnavailable, vpn.SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
 }
 
 // rulePPTPNoHelper: the control connection carries no PPTP helper, so the
@@ -109,7 +109,7 @@ func rulePPTPNoHelper(f facts) (candidate, bool) {
 		}
 	}
 	params := map[string]any{"helper_state": string(f.ctx.PPTPHelper), "assigned": f.ctx.PPTPAssigned}
-	return candidate{CodePPTPNoHelper, SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
+	return candidate{CodePPTPNoHelper, vpn.SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
 }
 
 // ruleAHThroughNAT: AH authenticates the addresses NAT rewrites.
@@ -117,25 +117,25 @@ func ruleAHThroughNAT(f facts) (candidate, bool) {
 	if len(f.ah) == 0 || !f.nat {
 		return candidate{}, false
 	}
-	return candidate{CodeAHThroughNAT, SeverityError, nil, flowsEvidence(f.ah)}, true
+	return candidate{CodeAHThroughNAT, vpn.SeverityError, nil, flowsEvidence(f.ah)}, true
 }
 
-var unansweredCode = map[netfilter.Protocol]Code{
-	netfilter.IPsec: CodeIKEUnanswered,
-	netfilter.L2TP:  CodeL2TPUnanswered,
-	netfilter.PPTP:  CodePPTPUnanswered,
-	OpenVPN:         CodeOpenVPNUnanswered,
-	WireGuard:       CodeWireGuardUnanswered,
+var unansweredCode = map[vpn.Protocol]Code{
+	vpn.IPsec:     CodeIKEUnanswered,
+	vpn.L2TP:      CodeL2TPUnanswered,
+	vpn.PPTP:      CodePPTPUnanswered,
+	vpn.OpenVPN:   CodeOpenVPNUnanswered,
+	vpn.WireGuard: CodeWireGuardUnanswered,
 }
 
 // ruleControlUnanswered: the first request of the protocol got no reply.
 func ruleControlUnanswered(f facts) (candidate, bool) {
-	if !f.unanswered(f.ctl) || (f.s.Key.Protocol == netfilter.IPsec && anyAnswered(f.natt)) {
+	if !f.unanswered(f.ctl) || (f.s.Key.Protocol == vpn.IPsec && anyAnswered(f.natt)) {
 		return candidate{}, false
 	}
 	c := f.ctl[0]
-	params := map[string]any{"port": c.Flow.Orig.DstPort, "transport": l4Name(c.Flow.L4)}
-	return candidate{unansweredCode[f.s.Key.Protocol], SeverityError, params, flowsEvidence(f.ctl)}, true
+	params := map[string]any{"port": c.Flow.Orig.DstPort, "transport": vpn.L4Name(c.Flow.L4)}
+	return candidate{unansweredCode[f.s.Key.Protocol], vpn.SeverityError, params, flowsEvidence(f.ctl)}, true
 }
 
 // ruleNATTBlocked: IKE answered on UDP 500, the switch to UDP 4500 was never
@@ -144,8 +144,8 @@ func ruleNATTBlocked(f facts) (candidate, bool) {
 	if !anyAnswered(f.ike) || !f.unanswered(f.natt) {
 		return candidate{}, false
 	}
-	params := map[string]any{"port": PortNATT, "transport": "udp"}
-	return candidate{CodeNATTBlocked, SeverityError, params, flowsEvidence(f.natt, f.ike)}, true
+	params := map[string]any{"port": vpn.PortNATT, "transport": "udp"}
+	return candidate{CodeNATTBlocked, vpn.SeverityError, params, flowsEvidence(f.natt, f.ike)}, true
 }
 
 // espClash reports whether another LAN host's raw ESP to the same server
@@ -165,13 +165,13 @@ func ruleESPBlocked(f facts) (candidate, bool) {
 	if !f.unanswered(f.esp) || (f.nat && f.espClash()) {
 		return candidate{}, false
 	}
-	return candidate{CodeESPBlocked, SeverityError, nil, flowsEvidence(f.esp, f.ike)}, true
+	return candidate{CodeESPBlocked, vpn.SeverityError, nil, flowsEvidence(f.esp, f.ike)}, true
 }
 
 // ruleGREBlocked: the control connection is up and has its helper (or no NAT
 // needs one), GRE was sent and never answered: blocked beyond this router.
 func ruleGREBlocked(f facts) (candidate, bool) {
-	if f.s.Key.Protocol != netfilter.PPTP || !anyAnswered(f.ctl) || !f.unanswered(f.gre) {
+	if f.s.Key.Protocol != vpn.PPTP || !anyAnswered(f.ctl) || !f.unanswered(f.gre) {
 		return candidate{}, false
 	}
 	helped := false
@@ -181,21 +181,21 @@ func ruleGREBlocked(f facts) (candidate, bool) {
 	if f.nat && !helped {
 		return candidate{}, false // pptp-no-helper explains it
 	}
-	return candidate{CodeGREBlocked, SeverityError, nil, flowsEvidence(f.ctl, f.gre)}, true
+	return candidate{CodeGREBlocked, vpn.SeverityError, nil, flowsEvidence(f.ctl, f.gre)}, true
 }
 
 // ruleIKEAuthFailed: IKE was answered where the exchange finishes (UDP 4500
 // after the NAT-T switch, UDP 500 without NAT) and the session ended or fell
 // quiet before any data: the path works, the login did not.
 func ruleIKEAuthFailed(f facts) (candidate, bool) {
-	if f.s.Key.Protocol != netfilter.IPsec || !f.quietOrEnd || f.dataAnswered() {
+	if f.s.Key.Protocol != vpn.IPsec || !f.quietOrEnd || f.dataAnswered() {
 		return candidate{}, false
 	}
 	switch {
 	case len(f.natt) > 0 && anyAnswered(f.natt) && (len(f.ike) == 0 || anyAnswered(f.ike)):
-		return candidate{CodeIKEAuthFailed, SeverityError, map[string]any{"port": PortNATT}, flowsEvidence(f.ike, f.natt)}, true
-	case len(f.natt) == 0 && !f.nat && anyAnswered(f.ike) && f.s.ObservedOf(ObsIKE4500, DirOut) == nil:
-		return candidate{CodeIKEAuthFailed, SeverityError, map[string]any{"port": PortIKE}, flowsEvidence(f.ike)}, true
+		return candidate{CodeIKEAuthFailed, vpn.SeverityError, map[string]any{"port": vpn.PortNATT}, flowsEvidence(f.ike, f.natt)}, true
+	case len(f.natt) == 0 && !f.nat && anyAnswered(f.ike) && f.s.ObservedOf(vpn.ObsIKE4500, vpn.DirOut) == nil:
+		return candidate{CodeIKEAuthFailed, vpn.SeverityError, map[string]any{"port": vpn.PortIKE}, flowsEvidence(f.ike)}, true
 	}
 	return candidate{}, false
 }
@@ -203,15 +203,15 @@ func ruleIKEAuthFailed(f facts) (candidate, bool) {
 // ruleNATTNotNegotiated: IKE answered on UDP 500 behind this router's NAT but
 // never moved to UDP 4500. Raw ESP may work for one host; it is fragile.
 func ruleNATTNotNegotiated(f facts) (candidate, bool) {
-	if f.s.Key.Protocol != netfilter.IPsec || !f.nat || !anyAnswered(f.ike) || len(f.natt) > 0 || !f.quietOrEnd {
+	if f.s.Key.Protocol != vpn.IPsec || !f.nat || !anyAnswered(f.ike) || len(f.natt) > 0 || !f.quietOrEnd {
 		return candidate{}, false
 	}
-	if f.s.ObservedOf(ObsIKE4500, DirOut) != nil || f.s.ObservedOf(ObsESPInUDP, DirOut) != nil {
+	if f.s.ObservedOf(vpn.ObsIKE4500, vpn.DirOut) != nil || f.s.ObservedOf(vpn.ObsESPInUDP, vpn.DirOut) != nil {
 		return candidate{}, false // 4500 was tried: firewall-drops explains it
 	}
-	sev := SeverityError
+	sev := vpn.SeverityError
 	if anyAnswered(f.esp) {
-		sev = SeverityWarning
+		sev = vpn.SeverityWarning
 	}
 	return candidate{CodeNATTNotNegotiated, sev, map[string]any{"raw_esp": len(f.esp) > 0}, flowsEvidence(f.ike, f.esp)}, true
 }
@@ -219,13 +219,13 @@ func ruleNATTNotNegotiated(f facts) (candidate, bool) {
 // ruleL2TPWithoutIPsec: L2TP in the clear with no IPsec to the same server,
 // and it never carried data: most servers refuse L2TP without IPsec.
 func ruleL2TPWithoutIPsec(f facts) (candidate, bool) {
-	if f.s.Key.Protocol != netfilter.L2TP || len(f.ctl) == 0 || !f.s.DataAnswered.IsZero() || !f.quietOrEnd {
+	if f.s.Key.Protocol != vpn.L2TP || len(f.ctl) == 0 || !f.s.DataAnswered.IsZero() || !f.quietOrEnd {
 		return candidate{}, false
 	}
 	if f.ctx.IPsecPairs[[2]netip.Addr{f.s.Key.Host, f.s.Key.Peer}] {
 		return candidate{}, false
 	}
-	return candidate{CodeL2TPWithoutIPsec, SeverityError, nil, flowsEvidence(f.ctl)}, true
+	return candidate{CodeL2TPWithoutIPsec, vpn.SeverityError, nil, flowsEvidence(f.ctl)}, true
 }
 
 // espClashed reports whether this host's raw ESP left the LAN (the observer
@@ -236,7 +236,7 @@ func (f facts) espClashed() bool {
 	if len(f.esp) > 0 {
 		return false
 	}
-	if o := f.s.ObservedOf(ObsESP, DirOut); o == nil || o.Packets == 0 {
+	if o := f.s.ObservedOf(vpn.ObsESP, vpn.DirOut); o == nil || o.Packets == 0 {
 		return false
 	}
 	for _, c := range f.ctx.ESPClients[f.s.Key.Peer] {
@@ -267,9 +267,9 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 	}
 	ev := flowsEvidence(f.esp)
 	if clashed {
-		ev = append(ev, observedEvidence(f.s, f.s.ObservedOf(ObsESP, DirOut)))
+		ev = append(ev, observedEvidence(f.s, f.s.ObservedOf(vpn.ObsESP, vpn.DirOut)))
 	}
-	return candidate{CodeESPMultipleClients, SeverityError, map[string]any{"others": others}, ev}, true
+	return candidate{CodeESPMultipleClients, vpn.SeverityError, map[string]any{"others": others}, ev}, true
 }
 
 // dataAnswered reports whether data came back: raw ESP or GRE answered,
@@ -277,11 +277,11 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 // 4500 flow assured; for single-flow protocols an answered control flow.
 func (f facts) dataAnswered() bool {
 	switch {
-	case singleFlow(f.s.Key.Protocol):
+	case f.s.Key.Protocol.SingleFlow():
 		return anyAnswered(f.ctl)
-	case f.s.Key.Protocol == netfilter.PPTP:
+	case f.s.Key.Protocol == vpn.PPTP:
 		return anyAnswered(f.gre)
-	case anyAnswered(f.esp) || f.s.ObservedOf(ObsESPInUDP, DirIn) != nil:
+	case anyAnswered(f.esp) || f.s.ObservedOf(vpn.ObsESPInUDP, vpn.DirIn) != nil:
 		return true
 	case f.ctx.Observing:
 		return false // the observer is authoritative for ESP in UDP
@@ -304,5 +304,5 @@ func ruleHealthy(f facts) (candidate, bool) {
 		return candidate{}, false
 	}
 	params := map[string]any{"natt": len(f.natt) > 0, "nat": f.nat}
-	return candidate{CodeOK, SeverityOK, params, flowsEvidence(f.s.Flows)}, true
+	return candidate{CodeOK, vpn.SeverityOK, params, flowsEvidence(f.s.Flows)}, true
 }

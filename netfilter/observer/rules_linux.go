@@ -1,11 +1,10 @@
-package conntrack
+package observer
 
 import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/vpnpass/vpnpass/vpn"
 	"golang.org/x/sys/unix"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Names inside the observer table.
@@ -19,10 +18,10 @@ const (
 	// output: a packet the filter drops still passes here first, before
 	// conntrack would confirm its entry.
 	obsPriority = -10
-	// Entries live ObserverTimeout after their last packet; a set holds at
-	// most ObserverSetSize (host, server, element) entries.
-	ObserverTimeout = 10 * 60 // seconds
-	ObserverSetSize = 4096
+	// Entries live Timeout after their last packet; a set holds at most
+	// SetSize (host, server, element) entries.
+	Timeout = 10 * 60 // seconds
+	SetSize = 4096
 )
 
 // Registers: NFT_REG_1 (16 bytes) holds the first key field; 32-bit
@@ -122,11 +121,11 @@ func countRules(f obsFamily, d obsDir, portSet, protoSet *nftables.Set, set *nft
 			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(PortNATT)},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(vpn.PortNATT)},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 4},
 			&expr.Cmp{Op: op, Register: 1, Data: []byte{0, 0, 0, 0}},
 		)
-		return append(r, key(imm(f.protoReg, []byte{proto}), imm(f.portReg, be16(PortNATT)))...)
+		return append(r, key(imm(f.protoReg, []byte{proto}), imm(f.portReg, be16(vpn.PortNATT)))...)
 	}
 	ports := append(clone(head),
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
@@ -149,25 +148,18 @@ func clone(e []expr.Any) []expr.Any { return append([]expr.Any(nil), e...) }
 
 // portElements are the (protocol . port) pairs counted by port.
 func portElements() []nftables.SetElement {
-	pairs := []struct {
-		l4   byte
-		port uint16
-	}{{unix.IPPROTO_UDP, PortIKE}, {unix.IPPROTO_UDP, PortL2TP}, {unix.IPPROTO_TCP, PortPPTP}}
-	out := make([]nftables.SetElement, len(pairs))
-	for i, p := range pairs {
-		out[i] = nftables.SetElement{Key: append(pad4([]byte{p.l4}), pad4(be16(p.port))...)}
+	var out []nftables.SetElement
+	for _, p := range vpn.ObservedPorts() {
+		out = append(out, nftables.SetElement{Key: append(pad4([]byte{byte(p[0])}), pad4(be16(p[1]))...)})
 	}
 	return out
 }
 
+// protoElements are the IP protocols counted without a port.
 func protoElements() []nftables.SetElement {
-	return []nftables.SetElement{{Key: []byte{netfilter.ProtoESP}}, {Key: []byte{netfilter.ProtoAH}}, {Key: []byte{netfilter.ProtoGRE}}}
-}
-
-// ifnameKey is an interface name as the kernel compares it: 16 bytes,
-// zero-padded.
-func ifnameKey(name string) []byte {
-	b := make([]byte, unix.IFNAMSIZ)
-	copy(b, name)
-	return b
+	var out []nftables.SetElement
+	for _, l4 := range vpn.ObservedL4() {
+		out = append(out, nftables.SetElement{Key: []byte{l4}})
+	}
+	return out
 }

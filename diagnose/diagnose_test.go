@@ -1,9 +1,11 @@
-package conntrack
+package diagnose
 
 import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,20 +33,20 @@ func natCtx() Context { return Context{RouterNATs: true, PPTPHelper: helpers.Bui
 func withCtx(c Context, fn func(*Context)) Context { fn(&c); return c }
 
 var (
-	ike   = func(id uint32, h ...any) Flow { return udpFlow(id, hostA, PortIKE) }
-	nattA = udpFlow(2, hostA, PortNATT)
-	espA  = fl(3, netfilter.ProtoESP, hostA, 0, server, 0, true)
-	espB  = fl(13, netfilter.ProtoESP, hostB, 0, server, 0, true)
-	pptpA = fl(4, netfilter.ProtoTCP, hostA, 50000, server, PortPPTP, true)
+	ike   = func(id uint32, h ...any) conntrack.Flow { return udpFlow(id, hostA, vpn.PortIKE) }
+	nattA = udpFlow(2, hostA, vpn.PortNATT)
+	espA  = fl(3, vpn.ProtoESP, hostA, 0, server, 0, true)
+	espB  = fl(13, vpn.ProtoESP, hostB, 0, server, 0, true)
+	pptpA = fl(4, vpn.ProtoTCP, hostA, 50000, server, vpn.PortPPTP, true)
 	// GRE with the PPTP helper: both call IDs known. Without: srckey 0.
-	greKeyed   = fl(5, netfilter.ProtoGRE, hostA, 0x1234, server, 0x4321, true)
-	greKeyless = fl(5, netfilter.ProtoGRE, hostA, 0, server, 0x4321, true)
-	greBack    = fl(6, netfilter.ProtoGRE, server, 0, wanIP, 0x1234, false)
-	l2tpA      = udpFlow(7, hostA, PortL2TP)
+	greKeyed   = fl(5, vpn.ProtoGRE, hostA, 0x1234, server, 0x4321, true)
+	greKeyless = fl(5, vpn.ProtoGRE, hostA, 0, server, 0x4321, true)
+	greBack    = fl(6, vpn.ProtoGRE, server, 0, wanIP, 0x1234, false)
+	l2tpA      = udpFlow(7, hostA, vpn.PortL2TP)
 )
 
 func drop(l4 uint8, port uint16) DropRule {
-	return DropRule{Element: netfilter.Element{Family: netfilter.IPv4, L4: l4, Port: port}, Verdict: netfilter.Drop,
+	return DropRule{Element: vpn.Element{Family: vpn.IPv4, L4: l4, Port: port}, Verdict: netfilter.Drop,
 		DecidedBy: netfilter.Decider{Table: "fw4", Chain: "forward_lan", Handle: 42, Comment: "!fw4: reject lan to wan", Backend: netfilter.KindFW4}}
 }
 
@@ -55,8 +57,8 @@ func scenarios() []scenario {
 			lifecycle(nattA, sec(0.05), sec(0.06), sec(3), never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
 		{name: "ipsec-ok-raw-esp-public-lan", steps: [][]step{
-			lifecycle(fl(1, netfilter.ProtoUDP, hostA, 500, server, 500, false), 0, sec(0.02), never, never),
-			lifecycle(fl(3, netfilter.ProtoESP, hostA, 0, server, 0, false), sec(0.1), sec(0.2), never, never),
+			lifecycle(fl(1, vpn.ProtoUDP, hostA, 500, server, 500, false), 0, sec(0.02), never, never),
+			lifecycle(fl(3, vpn.ProtoESP, hostA, 0, server, 0, false), sec(0.1), sec(0.2), never, never),
 		}, ctx: Context{}, judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
 		{name: "ike-unanswered", steps: [][]step{
 			lifecycle(ike(1), 0, never, never, never),
@@ -73,13 +75,13 @@ func scenarios() []scenario {
 			lifecycle(espA, sec(0.1), sec(0.15), never, never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 natt-not-negotiated"}},
 		{name: "esp-blocked", steps: [][]step{
-			lifecycle(fl(1, netfilter.ProtoUDP, hostA, 500, server, 500, false), 0, sec(0.02), never, never),
-			lifecycle(fl(3, netfilter.ProtoESP, hostA, 0, server, 0, false), sec(0.1), never, never, never),
+			lifecycle(fl(1, vpn.ProtoUDP, hostA, 500, server, 500, false), 0, sec(0.02), never, never),
+			lifecycle(fl(3, vpn.ProtoESP, hostA, 0, server, 0, false), sec(0.1), never, never, never),
 		}, ctx: Context{}, judgeAt: sec(40), want: []string{"192.168.1.10 esp-blocked"}},
 		{name: "esp-multiple-clients", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
 			lifecycle(espA, sec(0.1), sec(0.15), never, never),
-			lifecycle(udpFlow(11, hostB, PortIKE), sec(1), sec(1.02), never, never),
+			lifecycle(udpFlow(11, hostB, vpn.PortIKE), sec(1), sec(1.02), never, never),
 			lifecycle(espB, sec(1.1), never, never, never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 natt-not-negotiated", "192.168.1.11 esp-multiple-clients"}},
 		{name: "ike-auth-failed", steps: [][]step{
@@ -105,7 +107,7 @@ func scenarios() []scenario {
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 pptp-unanswered"}},
 		{name: "pptp-ok", steps: [][]step{
 			lifecycle(withHelper(pptpA, "pptp"), 0, sec(0.01), sec(0.02), never),
-			lifecycle(withStatus(greKeyed, StatusExpected), sec(0.5), sec(0.51), sec(3), never),
+			lifecycle(withStatus(greKeyed, conntrack.StatusExpected), sec(0.5), sec(0.51), sec(3), never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
 		{name: "l2tp-unanswered", steps: [][]step{
 			lifecycle(l2tpA, 0, never, never, never),
@@ -117,17 +119,17 @@ func scenarios() []scenario {
 			lifecycle(l2tpA, 0, sec(0.02), sec(2.5), never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
 		{name: "openvpn-unanswered", steps: [][]step{
-			lifecycle(udpFlow(8, hostA, PortOpenVPN), 0, never, never, never),
+			lifecycle(udpFlow(8, hostA, vpn.PortOpenVPN), 0, never, never, never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 openvpn-unanswered"}},
 		{name: "wireguard-ok", steps: [][]step{
-			lifecycle(udpFlow(9, hostA, PortWireGuard), 0, sec(0.01), sec(2.1), never),
+			lifecycle(udpFlow(9, hostA, vpn.PortWireGuard), 0, sec(0.01), sec(2.1), never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
 		{name: "wireguard-unanswered", steps: [][]step{
-			lifecycle(udpFlow(9, hostA, PortWireGuard), 0, never, never, never),
+			lifecycle(udpFlow(9, hostA, vpn.PortWireGuard), 0, never, never, never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 wireguard-unanswered"}},
 		{name: "ah-through-nat", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
-			lifecycle(fl(10, netfilter.ProtoAH, hostA, 0, server, 0, true), sec(0.1), never, never, never),
+			lifecycle(fl(10, vpn.ProtoAH, hostA, 0, server, 0, true), sec(0.1), never, never, never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 ah-through-nat"}},
 	}
 	return append(s, precedenceScenarios()...)
@@ -139,51 +141,51 @@ func precedenceScenarios() []scenario {
 	return []scenario{
 		{name: "firewall-drops-observer", obs: []obsSnap{
 			{0, nil},
-			{sec(5), []ObserverEntry{obs(hostA, ObsIKE, DirOut, 4)}},
-		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{drop(netfilter.ProtoUDP, 500)} }),
+			{sec(5), []vpn.ObserverEntry{obs(hostA, vpn.ObsIKE, vpn.DirOut, 4)}},
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{drop(vpn.ProtoUDP, 500)} }),
 			judgeAt: sec(40), want: []string{"192.168.1.10 firewall-drops"}},
 		{name: "firewall-drops-natt-by-inspection", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
-		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{drop(netfilter.ProtoUDP, 4500)} }),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{drop(vpn.ProtoUDP, 4500)} }),
 			judgeAt: sec(40), want: []string{"192.168.1.10 firewall-drops"}},
 		{name: "firewall-drops-natt-by-observer", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
-		}, obs: []obsSnap{{0, nil}, {sec(2), []ObserverEntry{obs(hostA, ObsIKE, DirOut, 2), obs(hostA, ObsIKE4500, DirOut, 3)}}},
+		}, obs: []obsSnap{{0, nil}, {sec(2), []vpn.ObserverEntry{obs(hostA, vpn.ObsIKE, vpn.DirOut, 2), obs(hostA, vpn.ObsIKE4500, vpn.DirOut, 3)}}},
 			ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.10 firewall-drops"}},
 		{name: "natt-blocked-double-nat", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
 			lifecycle(nattA, sec(0.05), never, never, never),
 		}, ctx: withCtx(natCtx(), func(c *Context) {
-			c.NAT = NATVerdict{Code: NATDouble, Class: "private", Device: "eth1", Address: "192.168.0.2"}
+			c.NAT = NATVerdict{Code: vpn.NATDouble, Class: "private", Device: "eth1", Address: "192.168.0.2"}
 		}), judgeAt: sec(40), want: []string{"192.168.1.10 natt-blocked", "192.168.1.10 vpn-behind-double-nat"}},
 		// UPnP named the upstream box: the advice says which one to change.
 		{name: "ike-unanswered-double-nat-upstream-known", steps: [][]step{
 			lifecycle(ike(1), 0, never, never, never),
 		}, ctx: withCtx(natCtx(), func(c *Context) {
-			c.NAT = NATVerdict{Code: NATDouble, Class: "private", Device: "eth1", Address: "192.168.0.2", Upstream: "FRITZ!Box 7590 at 192.168.0.1"}
+			c.NAT = NATVerdict{Code: vpn.NATDouble, Class: "private", Device: "eth1", Address: "192.168.0.2", Upstream: "FRITZ!Box 7590 at 192.168.0.1"}
 		}), judgeAt: sec(40), want: []string{"192.168.1.10 ike-unanswered", "192.168.1.10 vpn-behind-double-nat"}},
 		{name: "gre-blocked-ipv4-sharing", steps: [][]step{
 			lifecycle(withHelper(pptpA, "pptp"), 0, sec(0.01), sec(0.02), never),
 			lifecycle(greKeyed, sec(0.5), never, never, never),
 		}, ctx: withCtx(natCtx(), func(c *Context) {
-			c.NAT = NATVerdict{Code: NATSharing4, Class: "map-e", Device: "map-wan6", Address: "192.0.0.2"}
+			c.NAT = NATVerdict{Code: vpn.NATIPv4Sharing, Class: "map-e", Device: "map-wan6", Address: "192.0.0.2"}
 		}), judgeAt: sec(40), want: []string{"192.168.1.10 gre-blocked", "192.168.1.10 ipv4-sharing"}},
 		{name: "ok-behind-cgnat-adds-nothing", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
 			lifecycle(nattA, sec(0.05), sec(0.06), sec(3), never),
-		}, ctx: withCtx(natCtx(), func(c *Context) { c.NAT = NATVerdict{Code: NATCGNAT, Address: "100.64.0.2"} }),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.NAT = NATVerdict{Code: vpn.NATCGNAT, Address: "100.64.0.2"} }),
 			judgeAt: sec(40), want: []string{"192.168.1.10 vpn-ok"}},
 		{name: "ike-auth-failed-slow-login-observed", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
 			lifecycle(nattA, sec(0.05), sec(0.06), sec(2.5), never), // EAP took 2.5 s: ASSURED without data
-		}, obs: []obsSnap{{0, nil}, {sec(3), []ObserverEntry{obs(hostA, ObsIKE4500, DirOut, 6), obs(hostA, ObsIKE4500, DirIn, 6)}}},
+		}, obs: []obsSnap{{0, nil}, {sec(3), []vpn.ObserverEntry{obs(hostA, vpn.ObsIKE4500, vpn.DirOut, 6), obs(hostA, vpn.ObsIKE4500, vpn.DirIn, 6)}}},
 			ctx: withCtx(natCtx(), func(c *Context) { c.Observing = true }), judgeAt: sec(40),
 			want: []string{"192.168.1.10 ike-auth-failed"}},
 		{name: "ipsec-ok-observed", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
 			lifecycle(nattA, sec(0.05), sec(0.06), sec(2.5), never),
-		}, obs: []obsSnap{{0, nil}, {sec(3), []ObserverEntry{obs(hostA, ObsIKE4500, DirOut, 3), obs(hostA, ObsIKE4500, DirIn, 3),
-			obs(hostA, ObsESPInUDP, DirOut, 40), obs(hostA, ObsESPInUDP, DirIn, 38)}}},
+		}, obs: []obsSnap{{0, nil}, {sec(3), []vpn.ObserverEntry{obs(hostA, vpn.ObsIKE4500, vpn.DirOut, 3), obs(hostA, vpn.ObsIKE4500, vpn.DirIn, 3),
+			obs(hostA, vpn.ObsESPInUDP, vpn.DirOut, 40), obs(hostA, vpn.ObsESPInUDP, vpn.DirIn, 38)}}},
 			ctx: withCtx(natCtx(), func(c *Context) { c.Observing = true }), judgeAt: sec(40),
 			want: []string{"192.168.1.10 vpn-ok"}},
 		// The kernel refuses a second host's raw ESP to the same server at
@@ -191,18 +193,18 @@ func precedenceScenarios() []scenario {
 		// observer's count. That is the clash, not this router's filter.
 		{name: "esp-multiple-clients-nat-clash", steps: [][]step{
 			lifecycle(espA, 0, sec(0.05), never, never),
-		}, obs: []obsSnap{{0, nil}, {sec(2), []ObserverEntry{obs(hostA, ObsESP, DirOut, 3), obs(hostA, ObsESP, DirIn, 3),
-			obs(hostB, ObsESP, DirOut, 3)}}},
+		}, obs: []obsSnap{{0, nil}, {sec(2), []vpn.ObserverEntry{obs(hostA, vpn.ObsESP, vpn.DirOut, 3), obs(hostA, vpn.ObsESP, vpn.DirIn, 3),
+			obs(hostB, vpn.ObsESP, vpn.DirOut, 3)}}},
 			ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.11 esp-multiple-clients"}},
-		{name: "firewall-drops-esp-no-other-host", obs: []obsSnap{{0, nil}, {sec(2), []ObserverEntry{obs(hostB, ObsESP, DirOut, 3)}}},
+		{name: "firewall-drops-esp-no-other-host", obs: []obsSnap{{0, nil}, {sec(2), []vpn.ObserverEntry{obs(hostB, vpn.ObsESP, vpn.DirOut, 3)}}},
 			ctx: natCtx(), judgeAt: sec(40), want: []string{"192.168.1.11 firewall-drops"}},
 		{name: "router-own-ike-unanswered", steps: [][]step{
-			lifecycle(fl(1, netfilter.ProtoUDP, wanIP, 500, server, 500, false), 0, never, never, never),
+			lifecycle(fl(1, vpn.ProtoUDP, wanIP, 500, server, 500, false), 0, never, never, never),
 		}, ctx: natCtx(), judgeAt: sec(40), want: []string{"198.51.100.2 ike-unanswered"}},
 		{name: "ipv6-esp-blocked-no-nat-findings", steps: [][]step{
-			lifecycle(fl(1, netfilter.ProtoUDP, host6, 500, server6, 500, false), 0, sec(0.02), never, never),
-			lifecycle(fl(3, netfilter.ProtoESP, host6, 0, server6, 0, false), sec(0.1), never, never, never),
-		}, ctx: withCtx(natCtx(), func(c *Context) { c.NAT = NATVerdict{Code: NATDouble} }),
+			lifecycle(fl(1, vpn.ProtoUDP, host6, 500, server6, 500, false), 0, sec(0.02), never, never),
+			lifecycle(fl(3, vpn.ProtoESP, host6, 0, server6, 0, false), sec(0.1), never, never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.NAT = NATVerdict{Code: vpn.NATDouble} }),
 			judgeAt: sec(40), want: []string{"2001:db8:1::10 esp-blocked"}},
 	}
 }
@@ -212,18 +214,18 @@ func (sc scenario) run() (*Tracker, []Finding) {
 	tr := NewTracker(testNet)
 	type item struct {
 		at  time.Duration
-		ev  *Event
-		obs []ObserverEntry
+		ev  *conntrack.Event
+		obs []vpn.ObserverEntry
 	}
 	var items []item
 	for _, group := range sc.steps {
 		for _, st := range group {
-			ev := Event{Type: st.typ, Flow: st.flow, Time: t0.Add(st.at)}
+			ev := conntrack.Event{Type: st.typ, Flow: st.flow, Time: t0.Add(st.at)}
 			items = append(items, item{at: st.at, ev: &ev})
 		}
 	}
 	for _, o := range sc.obs {
-		items = append(items, item{at: o.at, obs: append([]ObserverEntry{}, o.entries...)})
+		items = append(items, item{at: o.at, obs: append([]vpn.ObserverEntry{}, o.entries...)})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].at < items[j].at })
 	for _, it := range items {

@@ -1,4 +1,4 @@
-package nfteval
+package nftwire
 
 import (
 	"bytes"
@@ -11,12 +11,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// We decode a rule's expression list ourselves, one expression at a time
-// through expr.Unmarshal, instead of using Conn.GetRules: the library drops
-// expressions it does not know without a trace (a rule `ipsec in reqid 1
-// accept` would read as a plain `accept`) and fails the whole read on one
-// expression it cannot parse. Here both become *Opaque, which makes a verdict
-// that depends on them Uncertain.
+// Opaque stands in a decoded expression list for an expression the library
+// does not decode, or decodes only in part (a ct or bitwise variant, an
+// objref through a map). It exists only to be recognised: it must never be
+// marshalled.
+type Opaque struct {
+	expr.Any
+	Name string
+	// Dreg, when non-zero, is the register the expression writes: it only
+	// computes a value we cannot know (a shift, say) and has no other effect.
+	Dreg uint32
+}
 
 // newExpr returns an empty expression of the library type for a kernel
 // expression name, or nil when the library has none.
@@ -90,24 +95,21 @@ func newExpr(name string) expr.Any {
 	return nil
 }
 
-// Attribute numbers the pinned x/sys lacks (linux/netfilter/nf_tables.h).
-const (
-	attrBitwiseOp     = 6  // NFTA_BITWISE_OP
-	attrSetElemEnd    = 10 // NFTA_SET_ELEM_KEY_END
-	attrSetDescConcat = 2  // NFTA_SET_DESC_CONCAT
-	attrSetFieldLen   = 1  // NFTA_SET_FIELD_LEN
-)
+// attrBitwiseOp is NFTA_BITWISE_OP, which the pinned x/sys lacks.
+const attrBitwiseOp = 6
 
-// decodeExprs decodes NFTA_RULE_EXPRESSIONS. compat reports xtables
-// match/target expressions.
-func decodeExprs(fam byte, b []byte) (exprs []expr.Any, compat bool, err error) {
-	err = eachAttr(b, func(typ uint16, elem []byte) error {
+// DecodeExprs decodes the data of NFTA_RULE_EXPRESSIONS (a list of
+// NFTA_LIST_ELEM) of a rule of table family fam. Every element yields one
+// expression; one the library cannot decode is an *Opaque. compat reports
+// xtables match/target expressions.
+func DecodeExprs(fam byte, b []byte) (exprs []expr.Any, compat bool, err error) {
+	err = EachAttr(b, func(typ uint16, elem []byte) error {
 		if typ != unix.NFTA_LIST_ELEM {
 			return nil
 		}
 		var name string
 		var data []byte
-		err := eachAttr(elem, func(typ uint16, v []byte) error {
+		err := EachAttr(elem, func(typ uint16, v []byte) error {
 			switch typ {
 			case unix.NFTA_EXPR_NAME:
 				name = exprNameString(v)
@@ -146,19 +148,19 @@ func exprNameString(b []byte) string {
 	return string(b)
 }
 
-// errAttr reports a malformed attribute stream.
-var errAttr = errors.New("malformed netlink attribute")
+// ErrAttr reports a malformed attribute stream.
+var ErrAttr = errors.New("malformed netlink attribute")
 
-// eachAttr walks a netlink attribute stream (host-order headers, 4-byte
+// EachAttr walks a netlink attribute stream (host-order headers, 4-byte
 // aligned) without copying: fn gets views into b, which it must copy to
 // keep. The library's decoders copy every value; on a 10k-rule dump that
 // was most of the garbage.
-func eachAttr(b []byte, fn func(typ uint16, data []byte) error) error {
+func EachAttr(b []byte, fn func(typ uint16, data []byte) error) error {
 	for len(b) >= 4 {
 		n := int(binaryutil.NativeEndian.Uint16(b[0:2]))
 		typ := binaryutil.NativeEndian.Uint16(b[2:4]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
 		if n < 4 || n > len(b) {
-			return errAttr
+			return ErrAttr
 		}
 		if err := fn(typ, b[4:n]); err != nil {
 			return err

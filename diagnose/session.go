@@ -1,10 +1,10 @@
-package conntrack
+package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"time"
-
-	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Timing rules of INTERFACE.md: a session is judged once it has been quiet
@@ -20,7 +20,7 @@ const (
 type SessionKey struct {
 	Host     netip.Addr
 	Peer     netip.Addr
-	Protocol netfilter.Protocol
+	Protocol vpn.Protocol
 }
 
 // Phase is how far a session got, in the order a VPN connection progresses.
@@ -83,8 +83,8 @@ func reach(m *time.Time, at time.Time) {
 // SessionFlow is one conntrack flow of a session with the times vpnpass saw
 // it change.
 type SessionFlow struct {
-	Flow       Flow
-	Kind       VPNKind
+	Flow       conntrack.Flow
+	Kind       vpn.Kind
 	Role       Role
 	FirstSeen  time.Time // first event (or the kernel's start timestamp)
 	LastSeen   time.Time // last event
@@ -106,8 +106,8 @@ func (f *SessionFlow) Unanswered(now time.Time) bool {
 // ObservedCount is what the observer counted for one element and direction
 // of a session, and when the count last grew.
 type ObservedCount struct {
-	Element   ObserverElement
-	Direction Direction
+	Element   vpn.ObserverElement
+	Direction vpn.Direction
 	Packets   uint64
 	Bytes     uint64
 	FirstSeen time.Time // first growth seen by the tracker
@@ -138,7 +138,7 @@ type Session struct {
 func (s *Session) Ended() bool { return !s.Milestones.Ended.IsZero() }
 
 // FlowsOf returns the session's flows of one kind.
-func (s *Session) FlowsOf(k VPNKind) []*SessionFlow {
+func (s *Session) FlowsOf(k vpn.Kind) []*SessionFlow {
 	var out []*SessionFlow
 	for _, f := range s.Flows {
 		if f.Kind == k {
@@ -149,7 +149,7 @@ func (s *Session) FlowsOf(k VPNKind) []*SessionFlow {
 }
 
 // Observed returns the observer's count of one element and direction, or nil.
-func (s *Session) ObservedOf(e ObserverElement, d Direction) *ObservedCount {
+func (s *Session) ObservedOf(e vpn.ObserverElement, d vpn.Direction) *ObservedCount {
 	for _, o := range s.Observed {
 		if o.Element == e && o.Direction == d {
 			return o
@@ -188,10 +188,10 @@ func (s *Session) advance(f *SessionFlow) {
 	case isControl(s.Key.Protocol, f.Kind):
 		reach(&s.ControlSeen, f.FirstSeen)
 		reach(&s.ControlAnswered, f.AnsweredAt)
-		if f.Kind == KindNATT {
+		if f.Kind == vpn.KindNATT {
 			reach(&s.NATTSeen, f.FirstSeen)
 		}
-		if singleFlow(s.Key.Protocol) || f.Kind == KindNATT {
+		if s.Key.Protocol.SingleFlow() || f.Kind == vpn.KindNATT {
 			// The flow itself carries the data: traffic both ways for a
 			// while (ASSURED) is the best conntrack can tell without counters.
 			reach(&s.DataSeen, f.AssuredAt)
@@ -205,21 +205,21 @@ func (s *Session) advance(f *SessionFlow) {
 
 func (s *Session) advanceObserved(o *ObservedCount) {
 	switch o.Element {
-	case ObsESPInUDP:
+	case vpn.ObsESPInUDP:
 		reach(&s.NATTSeen, o.FirstSeen)
-		if o.Direction == DirOut {
+		if o.Direction == vpn.DirOut {
 			reach(&s.DataSeen, o.FirstSeen)
 		} else {
 			reach(&s.DataAnswered, o.FirstSeen)
 		}
-	case ObsESP, ObsAH, ObsGRE:
-		if o.Direction == DirOut {
+	case vpn.ObsESP, vpn.ObsAH, vpn.ObsGRE:
+		if o.Direction == vpn.DirOut {
 			reach(&s.DataSeen, o.FirstSeen)
 		}
-	case ObsIKE4500:
+	case vpn.ObsIKE4500:
 		reach(&s.NATTSeen, o.FirstSeen)
 	}
-	if o.Direction == DirOut && o.Element.Kind().Protocol() == s.Key.Protocol {
+	if o.Direction == vpn.DirOut && o.Element.Kind().Protocol() == s.Key.Protocol {
 		reach(&s.ControlSeen, o.FirstSeen)
 	}
 }
@@ -247,17 +247,5 @@ func (s *Session) endTime() time.Time {
 	return end
 }
 
-// isControl reports whether a kind is the protocol's control channel. For
-// IPsec both IKE ports are control: NAT-T carries IKE after the switch.
-func isControl(p netfilter.Protocol, k VPNKind) bool {
-	switch k {
-	case KindIKE, KindNATT, KindPPTP, KindL2TP, KindOpenVPN, KindWireGuard:
-		return k.Protocol() == p
-	}
-	return false
-}
-
-// singleFlow protocols carry control and data in one flow.
-func singleFlow(p netfilter.Protocol) bool {
-	return p == netfilter.L2TP || p == OpenVPN || p == WireGuard
-}
+// isControl reports whether a kind is the protocol's control channel.
+func isControl(p vpn.Protocol, k vpn.Kind) bool { return k.Control() && k.Protocol() == p }

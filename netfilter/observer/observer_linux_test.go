@@ -1,14 +1,89 @@
-package conntrack
+package observer
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/diagnose"
 	"github.com/vpnpass/vpnpass/test/lab"
+	"github.com/vpnpass/vpnpass/vpn"
 )
+
+// The lab helpers below are conntrack's own test helpers (watch_linux_test.go),
+// repeated: the observer is tested together with the watcher and tracker it
+// feeds.
+
+func serveUDP(t *testing.T, l *lab.Lab, ports ...uint16) {
+	t.Helper()
+	for _, p := range ports {
+		if _, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// exchange sends one UDP datagram to the server and reports whether the
+// echo came back.
+func exchange(t *testing.T, l *lab.Lab, from *lab.Node, port uint16) bool {
+	t.Helper()
+	_, _, err := lab.UDPExchange(from, netip.AddrPortFrom(lab.Server, port), []byte("x"), 500*time.Millisecond)
+	return err == nil
+}
+
+// watching runs a conntrack watcher in the router until the test ends.
+func watching(t *testing.T, l *lab.Lab) chan conntrack.Event {
+	t.Helper()
+	w := conntrack.NewWatcher(conntrack.WatchConfig{NetNS: l.Router.Fd()})
+	events := make(chan conntrack.Event, 64)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, events) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("watch ended with %v", err)
+		}
+	})
+	return events
+}
+
+// waitSync waits for the watcher's initial dump to end.
+func waitSync(t *testing.T, events <-chan conntrack.Event) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Type == conntrack.EventSyncDone {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no initial sync within 5s")
+		}
+	}
+}
+
+func sendESP(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	err := l.LAN.Do(func() error {
+		c, err := net.ListenPacket("ip4:50", "0.0.0.0")
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		spiSeq := []byte{0, 0, 0x10, 0x01, 0, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef}
+		_, err = c.WriteTo(spiSeq, &net.IPAddr{IP: lab.Server.AsSlice()})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("send ESP: %v", err)
+	}
+}
 
 // sendUDP sends one datagram from a node without waiting for an answer.
 func sendUDP(t *testing.T, from *lab.Node, dst netip.AddrPort, payload []byte) {
@@ -33,23 +108,29 @@ var (
 	keepalive       = []byte{0xff}
 )
 
-func ensureObserver(t *testing.T, l *lab.Lab) Observer {
+func ensureObserver(t *testing.T, l *lab.Lab) Table {
 	t.Helper()
-	o := Observer{NetNS: l.Router.Fd()}
+	o := Table{NetNS: l.Router.Fd()}
 	if err := o.Ensure([]string{lab.LANDevice}); err != nil {
 		t.Fatal(err)
 	}
 	return o
 }
 
-func readObserver(t *testing.T, o Observer) map[string]uint64 {
+// entries reads the counters as the diagnosis gets them.
+func entries(t *testing.T, o Table) []vpn.ObserverEntry {
 	t.Helper()
-	entries, err := o.Read()
+	out, err := o.Read()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return out
+}
+
+func readObserver(t *testing.T, o Table) map[string]uint64 {
+	t.Helper()
 	m := map[string]uint64{}
-	for _, e := range entries {
+	for _, e := range entries(t, o) {
 		m[e.Host.String()+" "+e.Peer.String()+" "+string(e.Element)+" "+string(e.Direction)] += e.Packets
 	}
 	return m
@@ -61,28 +142,24 @@ func readObserver(t *testing.T, o Observer) map[string]uint64 {
 // the tracker turns that into firewall-drops.
 func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 	l := lab.New(t, lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}})
-	serveUDP(t, l, PortIKE, PortNATT)
+	serveUDP(t, l, vpn.PortIKE, vpn.PortNATT)
 	o := ensureObserver(t, l)
-	_, events := watching(t, l, WatchConfig{}, 64)
-	next(t, events, 5*time.Second, "initial sync", isSyncDone)
-	tr := NewTracker(Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
-	base, err := o.Read()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.Observe(base, time.Now())
+	events := watching(t, l)
+	waitSync(t, events)
+	tr := diagnose.NewTracker(diagnose.Classifier{LAN: []netip.Prefix{lab.LANPrefix}, Local: []netip.Addr{lab.RouterLAN, l.RouterWAN.Addr()}})
+	tr.Observe(entries(t, o), time.Now())
 
-	if exchange(t, l, l.LAN, PortIKE) {
+	if exchange(t, l, l.LAN, vpn.PortIKE) {
 		t.Fatal("UDP 500 passed a forward chain that drops it")
 	}
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, PortNATT), ikePayload)
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, PortNATT), espInUDPPayload)
-	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, PortNATT), keepalive)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), ikePayload)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), espInUDPPayload)
+	sendUDP(t, l.LAN, netip.AddrPortFrom(lab.Server, vpn.PortNATT), keepalive)
 	sendESP(t, l)
 
 	got := readObserver(t, o)
 	prefix := lab.LANHost.String() + " " + lab.Server.String() + " "
-	for _, el := range []ObserverElement{ObsIKE, ObsIKE4500, ObsESPInUDP, ObsESP} {
+	for _, el := range []vpn.ObserverElement{vpn.ObsIKE, vpn.ObsIKE4500, vpn.ObsESPInUDP, vpn.ObsESP} {
 		if got[prefix+string(el)+" out"] != 1 {
 			t.Errorf("%s out: %d packets, want 1 (all: %v)", el, got[prefix+string(el)+" out"], got)
 		}
@@ -92,7 +169,7 @@ func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 			t.Errorf("an answer was counted although nothing passed: %s", k)
 		}
 	}
-	if flows, err := DumpFootprint(l.Router.Fd()); err != nil || len(flows) != 0 {
+	if flows, err := conntrack.DumpFootprint(l.Router.Fd()); err != nil || len(flows) != 0 {
 		t.Fatalf("conntrack holds %v (%v), want no confirmed entry", flows, err)
 	}
 	select {
@@ -100,10 +177,9 @@ func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 		t.Fatalf("conntrack reported %s %v for a dropped packet", ev.Type, ev.Flow)
 	case <-time.After(200 * time.Millisecond):
 	}
-	entries, _ := o.Read()
-	tr.Observe(entries, time.Now())
-	fs := tr.Judge(Context{Now: time.Now().Add(QuietAfter + time.Second), RouterNATs: true})
-	if len(fs) != 1 || fs[0].Code != CodeFirewallDrops {
+	tr.Observe(entries(t, o), time.Now())
+	fs := tr.Judge(diagnose.Context{Now: time.Now().Add(diagnose.QuietAfter + time.Second), RouterNATs: true})
+	if len(fs) != 1 || fs[0].Code != diagnose.CodeFirewallDrops {
 		t.Fatalf("findings %+v, want firewall-drops", fs)
 	}
 }
@@ -112,15 +188,15 @@ func TestObserverSeesWhatTheFilterDrops(t *testing.T) {
 // IPv4 and IPv6, and the conntrack entry exists beside the IPv4 counter.
 func TestObserverCountsAnswers(t *testing.T) {
 	l := lab.New(t, lab.Config{IPv6: true})
-	serveUDP(t, l, PortIKE)
-	if _, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server6, PortL2TP)); err != nil {
+	serveUDP(t, l, vpn.PortIKE)
+	if _, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server6, vpn.PortL2TP)); err != nil {
 		t.Fatal(err)
 	}
 	o := ensureObserver(t, l)
-	if !exchange(t, l, l.LAN, PortIKE) {
+	if !exchange(t, l, l.LAN, vpn.PortIKE) {
 		t.Fatal("UDP 500 exchange failed")
 	}
-	if _, _, err := lab.UDPExchange(l.LAN, netip.AddrPortFrom(lab.Server6, PortL2TP), []byte("x"), time.Second); err != nil {
+	if _, _, err := lab.UDPExchange(l.LAN, netip.AddrPortFrom(lab.Server6, vpn.PortL2TP), []byte("x"), time.Second); err != nil {
 		t.Fatalf("IPv6 UDP 1701 exchange: %v", err)
 	}
 	got := readObserver(t, o)
@@ -138,7 +214,7 @@ func TestObserverCountsAnswers(t *testing.T) {
 	// Only IPv4 is tracked here: the lab's only conntrack user is its IPv4
 	// NAT table (the kernel registers conntrack per family on demand), and
 	// the observer deliberately uses no ct expression.
-	if flows, err := DumpFootprint(l.Router.Fd()); err != nil || len(flows) != 1 || flows[0].Orig.Src != lab.LANHost {
+	if flows, err := conntrack.DumpFootprint(l.Router.Fd()); err != nil || len(flows) != 1 || flows[0].Orig.Src != lab.LANHost {
 		t.Fatalf("conntrack: %v %v, want the IPv4 flow", flows, err)
 	}
 }
@@ -149,9 +225,9 @@ func TestObserverCountsAnswers(t *testing.T) {
 func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
 	lab.RequireBinaries(t, "nft")
 	l := lab.New(t, lab.Config{})
-	serveUDP(t, l, PortIKE)
+	serveUDP(t, l, vpn.PortIKE)
 	o := ensureObserver(t, l)
-	exchange(t, l, l.LAN, PortIKE)
+	exchange(t, l, l.LAN, vpn.PortIKE)
 	key := lab.LANHost.String() + " " + lab.Server.String() + " udp/500 out"
 	if err := o.Ensure([]string{lab.LANDevice, "lan9"}); err != nil {
 		t.Fatal(err)
@@ -159,17 +235,17 @@ func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
 	if got := readObserver(t, o); got[key] != 1 {
 		t.Fatalf("after a second Ensure: %v, want the counter kept", got)
 	}
-	out, err := l.Router.Run("nft", "list", "set", "inet", ObserverTable, obsSetLAN)
+	out, err := l.Router.Run("nft", "list", "set", "inet", TableName, obsSetLAN)
 	if err != nil || !strings.Contains(string(out), `"lan9"`) {
 		t.Fatalf("LAN devices not updated: %s %v", out, err)
 	}
-	if out, err := l.Router.Run("nft", "delete", "chain", "inet", ObserverTable, obsChainOutput); err != nil {
+	if out, err := l.Router.Run("nft", "delete", "chain", "inet", TableName, obsChainOutput); err != nil {
 		t.Fatalf("damage the table: %v %s", err, out)
 	}
 	if err := o.Ensure([]string{lab.LANDevice}); err != nil {
 		t.Fatal(err)
 	}
-	out, err = l.Router.Run("nft", "list", "chain", "inet", ObserverTable, obsChainOutput)
+	out, err = l.Router.Run("nft", "list", "chain", "inet", TableName, obsChainOutput)
 	if err != nil || !strings.Contains(string(out), "hook output priority filter - 10") {
 		t.Fatalf("output chain not rebuilt: %s %v", out, err)
 	}
@@ -181,7 +257,7 @@ func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
 	if _, err := o.Read(); err == nil {
 		t.Fatal("Read after Remove succeeded")
 	}
-	if out, _ := l.Router.Run("nft", "list", "tables"); strings.Contains(string(out), ObserverTable) {
+	if out, _ := l.Router.Run("nft", "list", "tables"); strings.Contains(string(out), TableName) {
 		t.Fatalf("table still there: %s", out)
 	}
 }

@@ -1,8 +1,9 @@
-package conntrack
+package observer
 
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"os"
 	"time"
@@ -11,25 +12,29 @@ import (
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
-// Observer manages the observer table `inet vpnpass_watch` in one network
+// Table manages the observer table `inet vpnpass_watch` in one network
 // namespace. The zero value works in the calling thread's namespace.
-type Observer struct {
+type Table struct {
 	NetNS int // namespace file descriptor; 0: the calling thread's
 }
 
-// EnsureObserver installs or repairs the observer in the calling thread's
-// namespace; see Observer.Ensure.
-func EnsureObserver(lanDevices []string) error { return Observer{}.Ensure(lanDevices) }
+// Ensure installs or repairs the observer in the calling thread's
+// namespace; see Table.Ensure.
+func Ensure(lanDevices []string) error { return Table{}.Ensure(lanDevices) }
 
-// ReadObserver reads the observer's counters; see Observer.Read.
-func ReadObserver() ([]ObserverEntry, error) { return Observer{}.Read() }
+// Read reads the observer's counters in the calling thread's namespace; see
+// Table.Read.
+func Read() ([]vpn.ObserverEntry, error) { return Table{}.Read() }
 
-// RemoveObserver removes the observer table; see Observer.Remove.
-func RemoveObserver() error { return Observer{}.Remove() }
+// Remove removes the observer table of the calling thread's namespace (what
+// netfilter/fw.CleanupAll does); see Table.Remove.
+func Remove() error { return Table{}.Remove() }
 
-func (o Observer) conn() (*nftables.Conn, error) {
+func (o Table) conn() (*nftables.Conn, error) {
 	c, err := nftables.New(nftables.WithNetNSFd(o.NetNS))
 	if err != nil {
 		return nil, fmt.Errorf("open nftables connection: %w", err)
@@ -37,14 +42,14 @@ func (o Observer) conn() (*nftables.Conn, error) {
 	return c, nil
 }
 
-var obsTable = &nftables.Table{Family: nftables.TableFamilyINet, Name: ObserverTable}
+var obsTable = &nftables.Table{Family: nftables.TableFamilyINet, Name: TableName}
 
 // Ensure makes the observer match: counting chains hooked at forward and
 // output (priority -10, never a verdict), the four counting sets, and the
 // set of LAN devices. If the table is intact only the LAN devices are
 // replaced, so counters survive; otherwise the table is rebuilt. Either way
 // in one atomic batch.
-func (o Observer) Ensure(lanDevices []string) error {
+func (o Table) Ensure(lanDevices []string) error {
 	c, err := o.conn()
 	if err != nil {
 		return err
@@ -57,29 +62,29 @@ func (o Observer) Ensure(lanDevices []string) error {
 		lan := &nftables.Set{Table: obsTable, Name: obsSetLAN, KeyType: nftables.TypeIFName}
 		c.FlushSet(lan)
 		if err := c.SetAddElements(lan, lanElements(lanDevices)); err != nil {
-			return fmt.Errorf("set LAN devices of %s: %w", ObserverTable, err)
+			return fmt.Errorf("set LAN devices of %s: %w", TableName, err)
 		}
 	} else if err := build(c, lanDevices); err != nil {
 		return err
 	}
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("install table inet %s: %w", ObserverTable, err)
+		return fmt.Errorf("install table inet %s: %w", TableName, err)
 	}
 	return nil
 }
 
 // intact reports whether the table exists with every chain, set and rule.
-func (o Observer) intact(c *nftables.Conn) (bool, error) {
-	t, err := c.ListTableOfFamily(ObserverTable, nftables.TableFamilyINet)
+func (o Table) intact(c *nftables.Conn) (bool, error) {
+	t, err := c.ListTableOfFamily(TableName, nftables.TableFamilyINet)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOENT) {
 			return false, nil
 		}
-		return false, fmt.Errorf("look up table inet %s: %w", ObserverTable, err)
+		return false, fmt.Errorf("look up table inet %s: %w", TableName, err)
 	}
 	sets, err := c.GetSets(t)
 	if err != nil {
-		return false, fmt.Errorf("list sets of %s: %w", ObserverTable, err)
+		return false, fmt.Errorf("list sets of %s: %w", TableName, err)
 	}
 	want := map[string]bool{obsSetLAN: true}
 	for _, f := range obsFamilies {
@@ -143,7 +148,7 @@ func build(c *nftables.Conn, lanDevices []string) error {
 
 func addCountRules(c *nftables.Conn, t *nftables.Table, f obsFamily, d obsDir) error {
 	set := &nftables.Set{Table: t, Name: d.setName(f), KeyType: f.keyType, Concatenation: true,
-		Dynamic: true, HasTimeout: true, Timeout: ObserverTimeout * time.Second, Counter: true, Size: ObserverSetSize}
+		Dynamic: true, HasTimeout: true, Timeout: Timeout * time.Second, Counter: true, Size: SetSize}
 	if err := c.AddSet(set, nil); err != nil {
 		return fmt.Errorf("add set %s: %w", set.Name, err)
 	}
@@ -166,13 +171,13 @@ func addCountRules(c *nftables.Conn, t *nftables.Table, f obsFamily, d obsDir) e
 func lanElements(devices []string) []nftables.SetElement {
 	out := make([]nftables.SetElement, 0, len(devices))
 	for _, d := range devices {
-		out = append(out, nftables.SetElement{Key: ifnameKey(d)})
+		out = append(out, nftables.SetElement{Key: nftwire.IfnameBytes(d)})
 	}
 	return out
 }
 
 // Remove deletes the observer table; a missing table is not an error.
-func (o Observer) Remove() error {
+func (o Table) Remove() error {
 	c, err := o.conn()
 	if err != nil {
 		return err
@@ -180,28 +185,28 @@ func (o Observer) Remove() error {
 	c.AddTable(obsTable)
 	c.DelTable(obsTable)
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("remove table inet %s: %w", ObserverTable, err)
+		return fmt.Errorf("remove table inet %s: %w", TableName, err)
 	}
 	return nil
 }
 
 // Read returns every counter of the observer. A missing table reads as no
 // entries with an error, so the agent can repair it.
-func (o Observer) Read() ([]ObserverEntry, error) {
+func (o Table) Read() ([]vpn.ObserverEntry, error) {
 	c, err := o.conn()
 	if err != nil {
 		return nil, err
 	}
-	var out []ObserverEntry
+	var out []vpn.ObserverEntry
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
 			set, err := c.GetSetByName(obsTable, d.setName(f))
 			if err != nil {
-				return nil, fmt.Errorf("look up set %s of %s: %w", d.setName(f), ObserverTable, err)
+				return nil, fmt.Errorf("look up set %s of %s: %w", d.setName(f), TableName, err)
 			}
 			elems, err := c.GetSetElements(set)
 			if err != nil {
-				return nil, fmt.Errorf("read set %s of %s: %w", set.Name, ObserverTable, err)
+				return nil, fmt.Errorf("read set %s of %s: %w", set.Name, TableName, err)
 			}
 			for _, e := range elems {
 				if entry, ok := parseEntry(f, d, e); ok {
@@ -215,21 +220,21 @@ func (o Observer) Read() ([]ObserverEntry, error) {
 
 // parseEntry decodes a key host . peer . proto . port (each field padded to
 // 4 bytes). Addresses and ports are big-endian, as on the wire.
-func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (ObserverEntry, bool) {
+func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (vpn.ObserverEntry, bool) {
 	if len(e.Key) < f.keyLen {
-		return ObserverEntry{}, false
+		return vpn.ObserverEntry{}, false
 	}
 	n := int(f.addrLen)
 	host, _ := netip.AddrFromSlice(e.Key[:n])
 	peer, _ := netip.AddrFromSlice(e.Key[n : 2*n])
 	port := uint16(e.Key[f.protoOff+4])<<8 | uint16(e.Key[f.protoOff+5])
-	el, ok := elementOf(e.Key[f.protoOff], port)
+	el, ok := vpn.ObserverElementOf(e.Key[f.protoOff], port)
 	if !ok {
-		return ObserverEntry{}, false
+		return vpn.ObserverEntry{}, false
 	}
-	entry := ObserverEntry{Host: host, Peer: peer, Element: el, Direction: DirOut, Expires: e.Expires}
+	entry := vpn.ObserverEntry{Host: host, Peer: peer, Element: el, Direction: vpn.DirOut, Expires: e.Expires}
 	if d.chain == obsChainIn {
-		entry.Direction = DirIn
+		entry.Direction = vpn.DirIn
 	}
 	if e.Counter != nil {
 		entry.Packets, entry.Bytes = e.Counter.Packets, e.Counter.Bytes

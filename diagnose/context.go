@@ -1,6 +1,7 @@
-package conntrack
+package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"time"
 
@@ -8,20 +9,12 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
-// NAT codes of the WAN watch (INTERFACE.md Nat.code).
-const (
-	NATOk       = "nat-ok"
-	NATDouble   = "double-nat"
-	NATCGNAT    = "cgnat"
-	NATSharing4 = "ipv4-sharing"
-)
-
 // NATVerdict is the WAN watch's verdict, as far as the diagnosis needs it.
 type NATVerdict struct {
-	Code    string // nat-ok, double-nat, cgnat, ipv4-sharing; "" unknown
-	Class   string // public, private, cgnat, map-e, ds-lite, ...
-	Device  string // WAN device
-	Address string // the router's WAN IPv4 address
+	Code    vpn.NATCode // "" unknown
+	Class   string      // public, private, cgnat, map-e, ds-lite, ...
+	Device  string      // WAN device
+	Address string      // the router's WAN IPv4 address
 	// Upstream names the box to bridge or configure, when UPnP found it.
 	Upstream string
 }
@@ -30,7 +23,7 @@ type NATVerdict struct {
 // footprint element going from the LAN to the WAN, and which rule decides.
 // It comes from inspection of the ruleset.
 type DropRule struct {
-	Element   netfilter.Element
+	Element   vpn.Element
 	Verdict   netfilter.Verdict // drop or reject
 	DecidedBy netfilter.Decider
 }

@@ -1,0 +1,122 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
+)
+
+// describe renders message and advice of a code from the catalog and its
+// params. who is "Your device 192.168.1.10" or "This router (…)"; every
+// value used here is also in params so LuCI renders the same templates
+// (translated) from code and params.
+func describe(code Code, p map[string]any, who string) (string, string) {
+	for _, e := range Catalog {
+		if e.Code == code {
+			vars := findingVars(p, who)
+			return e.Message.render(p, vars), e.Advice.render(p, vars)
+		}
+	}
+	return string(code), ""
+}
+
+// findingVars are the placeholders besides the params, as the LuCI page's
+// findingVars builds them.
+func findingVars(p map[string]any, who string) map[string]string {
+	vars := map[string]string{}
+	for k, v := range p {
+		if v != nil {
+			vars[k] = fmt.Sprint(v)
+		}
+	}
+	vars["who"], vars["who_lc"] = who, lowerFirst(who)
+	vars["proto"] = vpn.Protocol(fmt.Sprint(p["protocol"])).Name()
+	vars["others"] = joinAny(p["others"])
+	if ms, ok := p["matches"].([]string); ok && len(ms) > 0 {
+		vars["what"] = describeMatches(ms)
+	}
+	if p["port"] != nil {
+		vars["port"] = fmt.Sprintf("UDP %v", p["port"])
+		if tr, ok := p["transport"]; ok {
+			vars["port"] = fmt.Sprintf("%s %v", strings.ToUpper(fmt.Sprint(tr)), p["port"])
+		}
+	}
+	return vars
+}
+
+// render picks the first variant that applies and fills its placeholders;
+// an unknown or empty one stays as it is, as on the page.
+func (t Text) render(p map[string]any, vars map[string]string) string {
+	for _, v := range t {
+		if v.applies(p) {
+			return fill(v.Text, vars)
+		}
+	}
+	return ""
+}
+
+func (v Variant) applies(p map[string]any) bool {
+	if v.If == "" {
+		return true
+	}
+	x, ok := p[v.If]
+	if v.Is != "" {
+		return ok && fmt.Sprint(x) == v.Is
+	}
+	return ok && x != nil && x != false && fmt.Sprint(x) != ""
+}
+
+func fill(s string, vars map[string]string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '{')
+		j := strings.IndexByte(s[i+1:], '}') + i + 1
+		if i < 0 || j <= i {
+			return b.String() + s
+		}
+		name := s[i+1 : j]
+		if v := vars[name]; v != "" && isName(name) {
+			b.WriteString(s[:i] + v)
+		} else {
+			b.WriteString(s[:j+1])
+		}
+		s = s[j+1:]
+	}
+}
+
+func isName(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func describeMatches(ms []string) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m
+		for _, t := range MatchText {
+			if t.Match == m {
+				parts[i] = t.Text
+			}
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
+func lowerFirst(s string) string {
+	if strings.HasPrefix(s, "Your ") || strings.HasPrefix(s, "This ") {
+		return strings.ToLower(s[:1]) + s[1:]
+	}
+	return s
+}
+
+func joinAny(v any) string {
+	if ss, ok := v.([]string); ok {
+		return strings.Join(ss, ", ")
+	}
+	return fmt.Sprint(v)
+}

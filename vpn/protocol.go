@@ -1,0 +1,98 @@
+// Package vpn is the vocabulary of the domain, defined once: the VPN
+// protocols (toggled and observed-only), the pieces of their footprints with
+// IP protocols, ports and match strings, display names, and the NAT and
+// severity codes of INTERFACE.md. It imports nothing of ours, so the
+// firewall (netfilter), the kernel's flow watch (conntrack), the diagnosis
+// and the agent all speak it. Adding a protocol starts with one entry in
+// protocols and its parts in parts (footprint.go).
+package vpn
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Protocol is a VPN protocol, as INTERFACE.md spells it.
+type Protocol string
+
+// The protocols. OpenVPN and WireGuard are only observed: vpnpass diagnoses
+// them but has no passthrough to toggle for them.
+const (
+	PPTP      Protocol = "pptp"
+	L2TP      Protocol = "l2tp"
+	IPsec     Protocol = "ipsec"
+	OpenVPN   Protocol = "openvpn"
+	WireGuard Protocol = "wireguard"
+)
+
+// protocolInfo is one row of the protocol table.
+type protocolInfo struct {
+	p    Protocol
+	name string // display name
+	// toggled: vpnpass can turn its passthrough on and off.
+	toggled bool
+	// singleFlow: control and data travel in one flow (no separate data
+	// plane such as ESP or GRE).
+	singleFlow bool
+}
+
+// protocols is the table, in display order (toggled first).
+var protocols = []protocolInfo{
+	{p: PPTP, name: "PPTP", toggled: true},
+	{p: L2TP, name: "L2TP", toggled: true, singleFlow: true},
+	{p: IPsec, name: "IPsec", toggled: true},
+	{p: OpenVPN, name: "OpenVPN", singleFlow: true},
+	{p: WireGuard, name: "WireGuard", singleFlow: true},
+}
+
+// Toggled lists the protocols whose passthrough vpnpass toggles, in their
+// stable display order.
+var Toggled = listProtocols(true)
+
+// All lists every protocol vpnpass knows, toggled first.
+var All = listProtocols(false)
+
+func listProtocols(toggledOnly bool) []Protocol {
+	var out []Protocol
+	for _, i := range protocols {
+		if i.toggled || !toggledOnly {
+			out = append(out, i.p)
+		}
+	}
+	return out
+}
+
+func info(p Protocol) (protocolInfo, bool) {
+	for _, i := range protocols {
+		if i.p == p {
+			return i, true
+		}
+	}
+	return protocolInfo{}, false
+}
+
+// Name is the protocol's display name ("IPsec"); "" for an unknown one.
+func (p Protocol) Name() string {
+	i, _ := info(p)
+	return i.name
+}
+
+// SingleFlow reports whether the protocol carries control and data in one
+// flow (L2TP, OpenVPN, WireGuard).
+func (p Protocol) SingleFlow() bool {
+	i, _ := info(p)
+	return i.singleFlow
+}
+
+// ParseProtocol validates the name of a toggled protocol; the error lists
+// the valid ones.
+func ParseProtocol(s string) (Protocol, error) {
+	names := make([]string, len(Toggled))
+	for i, p := range Toggled {
+		if string(p) == s {
+			return p, nil
+		}
+		names[i] = string(p)
+	}
+	return "", fmt.Errorf("unknown protocol %q: must be one of %s", s, strings.Join(names, ", "))
+}
