@@ -13,6 +13,7 @@
 # Usage: sudo test/bench-poll.sh [host] [mips] [mipsel]   (default: host mips)
 # Environment: VPNPASS_POLL_N (polls per client, default 30),
 #   VPNPASS_POLL_INTERVAL_MS (default 500), VPNPASS_POLL_SETTLE_S (default 5),
+#   VPNPASS_POLL_OBSERVE (the agent's observe option per run, default 1,0),
 #   VPNPASS_POLL_FIREWALLS_HOST (default nftables-drop,fw4; the VMs have no
 #   nft, so they build nftables-drop over netlink), CROSS_GO_TOOLCHAIN.
 set -euo pipefail
@@ -20,7 +21,8 @@ cd "$(dirname "$0")/.."
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(host mips)
 n=${VPNPASS_POLL_N:-30} interval=${VPNPASS_POLL_INTERVAL_MS:-500} settle=${VPNPASS_POLL_SETTLE_S:-5}
-knobs="VPNPASS_BENCH_POLL=1 VPNPASS_POLL_N=$n VPNPASS_POLL_INTERVAL_MS=$interval VPNPASS_POLL_SETTLE_S=$settle"
+observe=${VPNPASS_POLL_OBSERVE:-1,0}
+knobs="VPNPASS_BENCH_POLL=1 VPNPASS_POLL_N=$n VPNPASS_POLL_INTERVAL_MS=$interval VPNPASS_POLL_SETTLE_S=$settle VPNPASS_POLL_OBSERVE=$observe"
 tdir=test/pollcost/testdata
 raw=$(mktemp) logs=test/artifacts/bench-poll # the full outputs are kept there
 mkdir -p "$logs"
@@ -67,15 +69,15 @@ awk '
 		delete f
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 		if (!hdr++) {
-			printf "%-6s %-13s %-11s %6s | %-18s %-17s | %9s %9s | %8s %9s\n", "target", "firewall", "client", "bin", \
+			printf "%-6s %-13s %-3s %-11s %6s | %-18s %-17s | %9s %9s | %8s %9s\n", "target", "firewall", "obs", "client", "bin", \
 				"plugin cpu med/p90", "plugin wall med/p90", "agent cpu", "agent idle", "total", "of 10 s"
 		}
 		total = v("cpu_med_ms") + v("agent_ms_per_poll")
-		printf "%-6s %-13s %-11s %5.1fM | %7.1f/%7.1f ms  %7.1f/%7.1f ms | %6.2f ms %8.2f%% | %5.1f ms %8.2f%%\n", \
-			v("target"), v("firewall"), v("client"), v("bin_kb") / 1024, v("cpu_med_ms"), v("cpu_p90_ms"), \
+		printf "%-6s %-13s %-3s %-11s %5.1fM | %7.1f/%7.1f ms  %7.1f/%7.1f ms | %6.2f ms %8.2f%% | %5.1f ms %8.2f%%\n", \
+			v("target"), v("firewall"), v("observe"), v("client"), v("bin_kb") / 1024, v("cpu_med_ms"), v("cpu_p90_ms"), \
 			v("wall_med_ms"), v("wall_p90_ms"), v("agent_ms_per_poll"), v("agent_idle_pct"), total, total / 100
-		rss = rss sprintf("  %s %s: plugin user %.1f + sys %.1f ms (medians), max RSS %d KiB; %d polls every %d ms\n", \
-			v("target"), v("client"), v("user_med_ms"), v("sys_med_ms"), v("maxrss_med_kb"), v("polls"), v("interval_ms"))
+		rss = rss sprintf("  %s %s obs=%s %s: plugin user %.1f + sys %.1f ms (medians), max RSS %d KiB; %d polls every %d ms\n", \
+			v("target"), v("firewall"), v("observe"), v("client"), v("user_med_ms"), v("sys_med_ms"), v("maxrss_med_kb"), v("polls"), v("interval_ms"))
 	}
 	END {
 		if (!hdr) { print "no measurements (see the output above)"; exit 1 }

@@ -24,13 +24,15 @@ import (
 const sessionParams = `{"ubus_rpc_session":"0123456789abcdef0123456789abcdef"}`
 
 // agentConfig: every protocol allowed, so the status inspects our rules too;
-// observe and accounting on, as the package's default config has them.
+// accounting on and observe as asked (the package's default config has both
+// on); the history and its flash copy in the test's directory.
 const agentConfig = `config agent 'main'
 	option enabled '1'
 	option backend 'auto'
 	list lan_device 'br-lan'
-	option history_path '%s/history.db'
-	option observe '1'
+	option history_path '%[1]s/history.db'
+	option history_persist_path '%[1]s/saved-history.db'
+	option observe '%[2]s'
 	option accounting '1'
 
 config passthrough 'pptp'
@@ -86,7 +88,8 @@ func envInt(t *testing.T, key string, def int) int {
 // client, default 30), VPNPASS_POLL_INTERVAL_MS (between poll starts,
 // default 500), VPNPASS_POLL_SETTLE_S (after the agent's start, default 5),
 // VPNPASS_POLL_AGENT_CPUPROFILE (a file: the agent runs as the test binary
-// and writes its CPU profile there), VPNPASS_POLL_FIREWALLS (lab firewalls, default
+// and writes its CPU profile there), VPNPASS_POLL_OBSERVE (the agent's observe
+// option, a list: default 1), VPNPASS_POLL_FIREWALLS (lab firewalls, default
 // nftables-drop, which the VMs can build without nft).
 func TestPollCost(t *testing.T) {
 	if os.Getenv("VPNPASS_BENCH_POLL") != "1" {
@@ -104,12 +107,18 @@ func TestPollCost(t *testing.T) {
 		interval: time.Duration(envInt(t, "VPNPASS_POLL_INTERVAL_MS", 500)) * time.Millisecond,
 		settle:   time.Duration(envInt(t, "VPNPASS_POLL_SETTLE_S", 5)) * time.Second,
 		clients:  clients(t)}
+	observes := strings.Split(os.Getenv("VPNPASS_POLL_OBSERVE"), ",")
+	if observes[0] == "" {
+		observes = []string{"1"}
+	}
 	for _, fw := range fws {
-		t.Run(string(fw), func(t *testing.T) {
-			lab.RequireTools(t, fw)
-			l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{fw}})
-			p.run(t, l, fw)
-		})
+		for _, obs := range observes {
+			t.Run(string(fw)+"/observe="+obs, func(t *testing.T) {
+				lab.RequireTools(t, fw)
+				l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{fw}})
+				p.run(t, l, fw, obs)
+			})
+		}
 	}
 }
 
@@ -120,10 +129,10 @@ type plan struct {
 	clients  []client
 }
 
-func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall) {
+func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 	dir := t.TempDir()
 	conf, sock := filepath.Join(dir, "vpnpass"), filepath.Join(dir, "vpnpass.sock")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(agentConfig, dir)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(agentConfig, dir, observe)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ag := p.clients[0] // the release build when there is one
@@ -161,8 +170,8 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall) {
 		if fi, err := os.Stat(c.path); err == nil {
 			size = fi.Size()
 		}
-		fmt.Printf("POLLCOST arch=%s firewall=%s client=%s bin_kb=%d polls=%d interval_ms=%d %s agent_ms_per_poll=%.2f agent_idle_pct=%.3f\n",
-			runtime.GOARCH, fw, c.name, size/1024, p.n, p.interval.Milliseconds(), summarize(samples),
+		fmt.Printf("POLLCOST arch=%s firewall=%s observe=%s client=%s bin_kb=%d polls=%d interval_ms=%d %s agent_ms_per_poll=%.2f agent_idle_pct=%.3f\n",
+			runtime.GOARCH, fw, observe, c.name, size/1024, p.n, p.interval.Milliseconds(), summarize(samples),
 			ms(perPoll), 100*idle.cpu.Seconds()/idle.wall.Seconds())
 	}
 }
