@@ -3,6 +3,7 @@ package pollcost
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -88,7 +89,8 @@ func envInt(t *testing.T, key string, def int) int {
 // client, default 30), VPNPASS_POLL_INTERVAL_MS (between poll starts,
 // default 500), VPNPASS_POLL_SETTLE_S (after the agent's start, default 5),
 // VPNPASS_POLL_AGENT_CPUPROFILE (a file: the agent runs as the test binary
-// and writes its CPU profile there), VPNPASS_POLL_OBSERVE (the agent's observe
+// and writes its CPU profile there; "-": printed in base64 between
+// POLLCOST-PROFILE lines, for the VMs), VPNPASS_POLL_OBSERVE (the agent's observe
 // option, a list: default 1), VPNPASS_POLL_FIREWALLS (lab firewalls, default
 // nftables-drop, which the VMs can build without nft).
 func TestPollCost(t *testing.T) {
@@ -138,6 +140,10 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 	ag := p.clients[0] // the release build when there is one
 	env := append(os.Environ(), ag.env...)
 	if prof := os.Getenv("VPNPASS_POLL_AGENT_CPUPROFILE"); prof != "" {
+		if prof == "-" { // printed after the run: the VM's files are lost
+			prof = filepath.Join(dir, "agent.prof")
+			defer printProfile(t, prof)
+		}
 		// Only the test binary can write a profile.
 		ag = p.clients[len(p.clients)-1]
 		env = append(os.Environ(), append(ag.env, cpuProfileEnv+"="+prof)...)
@@ -280,4 +286,22 @@ func stopAgent(t *testing.T, cmd *exec.Cmd, logs *lab.Buffer) {
 	case <-time.After(30 * time.Second):
 		t.Errorf("agent did not stop within 30 s of SIGTERM\n%s", logs.String())
 	}
+}
+
+// printProfile prints the agent's CPU profile in base64 (after the agent
+// stopped: defers run last-in first-out).
+func printProfile(t *testing.T, path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("agent profile: %v", err)
+		return
+	}
+	enc := base64.StdEncoding.EncodeToString(b)
+	fmt.Println("POLLCOST-PROFILE-BEGIN")
+	for len(enc) > 0 {
+		n := min(len(enc), 76)
+		fmt.Println(enc[:n])
+		enc = enc[n:]
+	}
+	fmt.Println("POLLCOST-PROFILE-END")
 }
