@@ -54,7 +54,7 @@ for t in "${targets[@]}"; do
 		;;
 	*) echo "unknown target $t (host, mips, mipsel)" >&2; exit 2 ;;
 	esac
-	if ! grep -a '^POLLCOST ' "$log" | sed "s/^POLLCOST /POLLCOST target=$t /" >>"$raw"; then
+	if ! grep -a '^POLLCOST\(-STEP\)\? ' "$log" | sed "s/^\(POLLCOST[-A-Z]*\) /\1 target=$t /" >>"$raw"; then
 		echo "$t: no measurement; its output:" >&2
 		grep -aE -- '--- (FAIL|SKIP)|_test.go:[0-9]+:|panic' "$log" >&2 || tail -n 30 "$log" >&2
 	fi
@@ -65,6 +65,12 @@ done
 # median total as a share of LuCI's 10 s interval.
 awk '
 	function v(k) { return f[k] }
+	/^POLLCOST-STEP / {
+		delete f
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		steps = steps sprintf("  %s %s obs=%s: %s %.2f ms CPU, %.2f ms wall (median of %d, in the test process)\n", \
+			v("target"), v("firewall"), v("observe"), v("step"), v("thread_cpu_med_ms"), v("wall_med_ms"), v("runs"))
+	}
 	/^POLLCOST / {
 		delete f
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
@@ -82,5 +88,6 @@ awk '
 	END {
 		if (!hdr) { print "no measurements (see the output above)"; exit 1 }
 		printf "%s", rss
+		if (steps != "") { print "status steps alone (fw.Inspect, helpers.Probe):"; printf "%s", steps }
 		print "agent cpu: per poll, resolution 10 ms / polls (/proc ticks); agent idle: its CPU share at rest"
 	}' "$raw"
