@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/helpers"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
@@ -16,7 +17,7 @@ import (
 // stepRuns is how often each step of a status is repeated for its median.
 const stepRuns = 5
 
-// printSteps times, in this process and inside the router's namespace while
+// printSteps times (drift plan, inspection, helpers), in this process and inside the router's namespace while
 // the agent runs, the kernel-facing steps a status is made of: where an
 // agent's CPU per poll goes on a target where CPU profiles do not work (the
 // mips guest's SIGPROF delivers no samples).
@@ -25,10 +26,24 @@ func printSteps(t *testing.T, l *lab.Lab, conf, fwName, observe string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The agent's own manager reads its drift the same way (status calls
+	// Plan first); this one only reads.
+	var mgr *fw.Manager
+	err = l.Router.Do(func() error {
+		r, err := agent.ResolveRouter(cfg, agent.DefaultPaths())
+		if err == nil {
+			mgr, _, err = fw.Open(agent.FirewallOptions(cfg, r, agent.DefaultPaths(), nil))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		name string
 		fn   func() error
 	}{
+		{"drift-plan", func() error { _, err := mgr.Plan(cfg.Desired()); return err }},
 		{"inspect", func() error {
 			_, err := fw.Inspect(fw.InspectOptions{LANDevices: []string{lab.LANDevice}, WANDevice: l.WANDevice, Desired: cfg.Desired()})
 			return err
