@@ -166,7 +166,9 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 	// before its idle rate is taken.
 	time.Sleep(p.settle)
 	idle := agentCPU(t, pid, func() { time.Sleep(time.Duration(p.n) * p.interval) })
-	printSteps(t, l, conf, string(fw), observe)
+	printSteps(t, l, conf, string(fw), observe, "before")
+	// Again after the polls: a step that got dearer points at what grows.
+	defer printSteps(t, l, conf, string(fw), observe, "after")
 	for _, c := range p.clients {
 		var samples []sample
 		busy := agentCPU(t, pid, func() { samples = p.polls(t, c, sock, logs) })

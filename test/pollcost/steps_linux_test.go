@@ -21,7 +21,7 @@ const stepRuns = 5
 // the agent runs, the kernel-facing steps a status is made of: where an
 // agent's CPU per poll goes on a target where CPU profiles do not work (the
 // mips guest's SIGPROF delivers no samples).
-func printSteps(t *testing.T, l *lab.Lab, conf, fwName, observe string) {
+func printSteps(t *testing.T, l *lab.Lab, conf, fwName, observe, when string) {
 	cfg, _, err := config.Load(conf)
 	if err != nil {
 		t.Fatal(err)
@@ -65,8 +65,8 @@ func printSteps(t *testing.T, l *lab.Lab, conf, fwName, observe string) {
 		if err != nil {
 			t.Fatalf("step %s: %v", s.name, err)
 		}
-		fmt.Printf("POLLCOST-STEP arch=%s firewall=%s observe=%s step=%s runs=%d wall_med_ms=%.2f thread_cpu_med_ms=%.2f\n",
-			runtime.GOARCH, fwName, observe, s.name, stepRuns, ms(quantile(wall, .5)), ms(quantile(cpu, .5)))
+		fmt.Printf("POLLCOST-STEP arch=%s firewall=%s observe=%s step=%s when=%s runs=%d wall_med_ms=%.2f thread_cpu_med_ms=%.2f\n",
+			runtime.GOARCH, fwName, observe, s.name, when, stepRuns, ms(quantile(wall, .5)), ms(quantile(cpu, .5)))
 	}
 }
 
