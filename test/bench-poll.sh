@@ -82,8 +82,8 @@ awk '
 		printf "%-6s %-13s %-3s %-11s %5.1fM | %7.1f/%7.1f ms  %7.1f/%7.1f ms | %6.2f ms %8.2f%% | %5.1f ms %8.2f%%\n", \
 			v("target"), v("firewall"), v("observe"), v("client"), v("bin_kb") / 1024, v("cpu_med_ms"), v("cpu_p90_ms"), \
 			v("wall_med_ms"), v("wall_p90_ms"), v("agent_ms_per_poll"), v("agent_idle_pct"), total, total / 100
-		rss = rss sprintf("  %s %s obs=%s %s: plugin user %.1f + sys %.1f ms (medians), max RSS %d KiB; wall first/last fifth %.0f/%.0f ms; %d polls every %d ms, %d answered an error\n", \
-			v("target"), v("firewall"), v("observe"), v("client"), v("user_med_ms"), v("sys_med_ms"), v("maxrss_med_kb"), v("wall_first_ms"), v("wall_last_ms"), v("polls"), v("interval_ms"), v("errors"))
+		rss = rss sprintf("  %s %s obs=%s %s: plugin user %.1f + sys %.1f ms (medians); wall first/last fifth %.0f/%.0f ms; %d polls every %d ms, %d answered an error\n", \
+			v("target"), v("firewall"), v("observe"), v("client"), v("user_med_ms"), v("sys_med_ms"), v("wall_first_ms"), v("wall_last_ms"), v("polls"), v("interval_ms"), v("errors"))
 	}
 	END {
 		if (!hdr) { print "no measurements (see the output above)"; exit 1 }

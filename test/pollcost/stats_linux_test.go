@@ -75,7 +75,6 @@ func summarize(ss []sample) string {
 	cpu := pick(func(s sample) time.Duration { return s.user + s.sys })
 	user := pick(func(s sample) time.Duration { return s.user })
 	sys := pick(func(s sample) time.Duration { return s.sys })
-	rss := pick(func(s sample) time.Duration { return time.Duration(s.maxRSSKB) })
 	// The first and last fifth's medians: does a poll get dearer as polls go on?
 	k := max(len(wall)/5, 1)
 	first, last := quantile(append([]time.Duration{}, wall[:k]...), .5), quantile(append([]time.Duration{}, wall[len(wall)-k:]...), .5)
@@ -85,7 +84,7 @@ func summarize(ss []sample) string {
 			errs++
 		}
 	}
-	return fmt.Sprintf("errors=%d wall_med_ms=%.1f wall_p90_ms=%.1f cpu_med_ms=%.1f cpu_p90_ms=%.1f user_med_ms=%.1f sys_med_ms=%.1f maxrss_med_kb=%d wall_first_ms=%.1f wall_last_ms=%.1f",
+	return fmt.Sprintf("errors=%d wall_med_ms=%.1f wall_p90_ms=%.1f cpu_med_ms=%.1f cpu_p90_ms=%.1f user_med_ms=%.1f sys_med_ms=%.1f wall_first_ms=%.1f wall_last_ms=%.1f",
 		errs, ms(quantile(wall, .5)), ms(quantile(wall, .9)), ms(quantile(cpu, .5)), ms(quantile(cpu, .9)),
-		ms(quantile(user, .5)), ms(quantile(sys, .5)), int64(quantile(rss, .5)), ms(first), ms(last))
+		ms(quantile(user, .5)), ms(quantile(sys, .5)), ms(first), ms(last))
 }
