@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+
 	"github.com/vpnpass/vpnpass/conntrack"
 	"github.com/vpnpass/vpnpass/diagnose"
 	"github.com/vpnpass/vpnpass/test/lab"
@@ -259,5 +261,43 @@ func TestObserverEnsureKeepsCountersAndRepairs(t *testing.T) {
 	}
 	if out, _ := l.Router.Run("nft", "list", "tables"); strings.Contains(string(out), TableName) {
 		t.Fatalf("table still there: %s", out)
+	}
+}
+
+// TestEnsureIntactWritesNothing: ensuring an intact observer with the same
+// LAN devices must cause no ruleset event. The agent repairs on every
+// ruleset event and a repair ensures the observer: a write here looped.
+func TestEnsureIntactWritesNothing(t *testing.T) {
+	l := lab.New(t, lab.Config{})
+	o := ensureObserver(t, l)
+	conn, err := nftables.New(nftables.WithNetNSFd(l.Router.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := nftables.NewMonitor(nftables.WithMonitorAction(nftables.MonitorActionAny),
+		nftables.WithMonitorObject(nftables.MonitorObjectTables|nftables.MonitorObjectChains|nftables.MonitorObjectRules))
+	events, err := conn.AddMonitor(mon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	for i := 0; i < 3; i++ {
+		if err := o.Ensure([]string{lab.LANDevice}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case ev := <-events:
+		t.Fatalf("Ensure of an intact observer changed the ruleset: event %+v", ev)
+	case <-time.After(500 * time.Millisecond):
+	}
+	// A changed LAN still reaches the kernel.
+	if err := o.Ensure([]string{lab.LANDevice, "lan9"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-events:
+	case <-time.After(2 * time.Second):
+		t.Fatal("a changed LAN device list was not written")
 	}
 }
