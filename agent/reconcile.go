@@ -2,9 +2,11 @@ package agent
 
 import (
 	"context"
-	"github.com/vpnpass/vpnpass/vpn"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -83,7 +85,7 @@ func (d *Daemon) reload() {
 	d.cfg = d.loadConfig(old, false)
 	d.helps.forget()
 	d.log.Info("config reloaded", "modes", d.cfg.Desired())
-	if d.cfg.Backend != old.Backend || !sameStrings(d.cfg.LANDevices, old.LANDevices) || d.cfg.WANDevice != old.WANDevice || d.mgr == nil || d.routerMoved() {
+	if d.cfg.Backend != old.Backend || !slices.Equal(d.cfg.LANDevices, old.LANDevices) || d.cfg.WANDevice != old.WANDevice || d.mgr == nil || d.routerMoved() {
 		var inForce netfilter.Desired
 		if d.mgr != nil {
 			inForce = d.mgr.Applied()
@@ -132,18 +134,6 @@ func protocolsOf(ch []netfilter.Change) []string {
 		}
 	}
 	return out
-}
-
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // logLimiter lets one log line (or error event) per key through per

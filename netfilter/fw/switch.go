@@ -3,6 +3,7 @@ package fw
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -18,17 +19,7 @@ func (m *Manager) Specs() []Spec {
 }
 
 // SameSpecs reports whether two spec lists build the same manager.
-func SameSpecs(a, b []Spec) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func SameSpecs(a, b []Spec) bool { return slices.Equal(a, b) }
 
 // toolClass groups the kinds whose Cleanup reaches the same rules: one nft
 // backend removes our table and every tagged nft rule (fw4 or not), one
