@@ -1,23 +1,23 @@
 package helpers
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 
-	"github.com/google/nftables"
-	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter/nft"
 )
 
 // Probe asks the kernel, in the calling thread's network namespace, which
 // helpers it has. The pptp helper is probed by creating a ct helper object of
-// type pptp in a throw-away table: the kernel refuses it with ENOENT when the
-// helper is not registered (built in or loaded). GRE tracking has no such
+// type pptp in a throw-away table (nft.ProbeCtHelper, so that every nftables
+// write of ours is netfilter's and CleanupAll finds a table a killed probe
+// left). GRE tracking has no such
 // object; its sysctl exists exactly when GRE tracking is in the kernel.
 func Probe(o Options) (Report, error) {
-	ok, err := probeCtHelper("pptp", unix.IPPROTO_TCP)
+	ok, err := nft.ProbeCtHelper("pptp", unix.IPPROTO_TCP)
 	if err != nil {
 		return Report{}, err
 	}
@@ -27,33 +27,6 @@ func Probe(o Options) (Report, error) {
 	_, greErr := os.Stat(o.path("/proc/sys/net/netfilter/nf_conntrack_gre_timeout"))
 	r.GRE = Info{State: o.classify(greErr == nil, ModuleGRE), Module: ModuleGRE, Package: PackageGRE, AssignedBy: []string{}}
 	return r, nil
-}
-
-func probeCtHelper(name string, l4 uint8) (bool, error) {
-	conn, err := nftables.New()
-	if err != nil {
-		return false, fmt.Errorf("probe ct helper %s: open nftables netlink: %w", name, err)
-	}
-	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: fmt.Sprintf("vpnpass_probe_%d", os.Getpid())}
-	conn.AddTable(t)
-	conn.AddObj(&nftables.NamedObj{
-		Table: t, Name: "vpnpass_probe", Type: nftables.ObjTypeCtHelper,
-		Obj: &expr.CtHelper{Name: name, L4Proto: l4, L3Proto: unix.NFPROTO_IPV4},
-	})
-	flushErr := conn.Flush()
-	// The table exists only if the batch went through; remove it either way
-	// (a failed batch is rolled back by the kernel, so this may say ENOENT).
-	conn.DelTable(t)
-	_ = conn.Flush()
-	switch {
-	case flushErr == nil:
-		return true, nil
-	case errors.Is(flushErr, unix.ENOENT), errors.Is(flushErr, unix.EOPNOTSUPP):
-		return false, nil
-	case errors.Is(flushErr, unix.EPERM):
-		return false, fmt.Errorf("probe ct helper %s: no permission (run as root): %w", name, flushErr)
-	}
-	return false, fmt.Errorf("probe ct helper %s: %w", name, flushErr)
 }
 
 // modprobeCommands are the only commands Load ever runs: fixed, never built

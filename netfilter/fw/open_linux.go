@@ -59,8 +59,9 @@ func build(s Spec, det Detection, o Options) (netfilter.Backend, error) {
 
 // CleanupAll removes everything vpnpass ever added, on every backend, without
 // needing the configuration: our nftables tables and tagged rules, the
-// observer table, the fw4 include, and our iptables chains and tagged rules
-// in both variants and families. It works after a crash or a backend switch.
+// observer table, the helper probe tables a killed probe left, the fw4
+// include, and our iptables chains and tagged rules in both variants and
+// families. It works after a crash or a backend switch.
 func CleanupAll(root string) error {
 	var errs []error
 	det, err := Detect()
@@ -77,6 +78,9 @@ func CleanupAll(root string) error {
 			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
 		}
 		if err := observer.Remove(); err != nil {
+			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+		}
+		if err := nft.RemoveProbeTables(); err != nil {
 			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
 		}
 	}

@@ -16,7 +16,13 @@
 //     <Root>/var/run/vpnpass/fw4-forward.nft (symlinked from
 //     /usr/share/nftables.d/chain-pre/forward/10-vpnpass.nft) that makes fw4
 //     render the same allow rules on each reload, validated with `nft -c`
-//     before it is put in place.
+//     before it is put in place;
+//   - the throw-away tables `inet vpnpass_probe_<pid>` of ProbeCtHelper
+//     (which asks the kernel whether a ct helper can be assigned), removed
+//     by the probe itself or, after a kill, by RemoveProbeTables.
+//
+// WatchRuleset is the one nftables monitor of vpnpass (the agent repairs on
+// its signals).
 //
 // Plan reads all of that back and compares rules by a canonical form of
 // their expressions; Apply executes the plan in one netlink batch (then

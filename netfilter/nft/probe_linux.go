@@ -1,0 +1,79 @@
+package nft
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// ProbeTablePrefix names the throw-away tables of ProbeCtHelper; the pid of
+// the probing process follows it.
+const ProbeTablePrefix = "vpnpass_probe_"
+
+// ProbeCtHelper reports whether the kernel of the calling thread's network
+// namespace can assign the ct helper name (l4 is its IP protocol): it
+// creates a ct helper object in a throw-away table `inet vpnpass_probe_<pid>`
+// and the kernel refuses it with ENOENT when the helper is not registered
+// (built in or loaded). A probe killed mid-way leaves its table behind;
+// RemoveProbeTables removes it.
+func ProbeCtHelper(name string, l4 uint8) (bool, error) {
+	conn, err := nftables.New()
+	if err != nil {
+		return false, fmt.Errorf("probe ct helper %s: open nftables netlink: %w", name, err)
+	}
+	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: ProbeTablePrefix + strconv.Itoa(os.Getpid())}
+	conn.AddTable(t)
+	conn.AddObj(&nftables.NamedObj{
+		Table: t, Name: "vpnpass_probe", Type: nftables.ObjTypeCtHelper,
+		Obj: &expr.CtHelper{Name: name, L4Proto: l4, L3Proto: unix.NFPROTO_IPV4},
+	})
+	flushErr := conn.Flush()
+	// The table exists only if the batch went through; remove it either way
+	// (a failed batch is rolled back by the kernel, so this may say ENOENT).
+	conn.DelTable(t)
+	_ = conn.Flush()
+	switch {
+	case flushErr == nil:
+		return true, nil
+	case errors.Is(flushErr, unix.ENOENT), errors.Is(flushErr, unix.EOPNOTSUPP):
+		return false, nil
+	case errors.Is(flushErr, unix.EPERM):
+		return false, fmt.Errorf("probe ct helper %s: no permission (run as root): %w", name, flushErr)
+	}
+	return false, fmt.Errorf("probe ct helper %s: %w", name, flushErr)
+}
+
+// RemoveProbeTables removes every table named ProbeTablePrefix*, in any
+// family and of any pid: a live probe loses nothing (its own removal then
+// finds the table gone, which it ignores). Each table goes in a batch of its
+// own, so one that vanished meanwhile cannot fail the others.
+func RemoveProbeTables() error {
+	conn, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("remove probe tables: open nftables netlink: %w", err)
+	}
+	tables, err := conn.ListTables()
+	if err != nil {
+		if errors.Is(err, unix.EPROTONOSUPPORT) {
+			return nil // no nf_tables in this kernel: no probe table either
+		}
+		return fmt.Errorf("remove probe tables: list tables: %w", err)
+	}
+	var errs []error
+	for _, t := range tables {
+		if !strings.HasPrefix(t.Name, ProbeTablePrefix) {
+			continue
+		}
+		conn.DelTable(t)
+		if err := conn.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("remove probe table %s: %w", t.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
