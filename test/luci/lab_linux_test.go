@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/test/cdp"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
@@ -154,7 +155,7 @@ func ikePasses(l *lab.Lab) bool {
 // the browser can reach nothing but them.
 func TestLuCIOnLabRouter(t *testing.T) {
 	lab.Require(t)
-	findChromium(t)
+	cdp.FindChromium(t)
 	l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4Locked}})
 	echo, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server, 500))
 	if err != nil {
@@ -193,10 +194,10 @@ func TestLuCIOnLabRouter(t *testing.T) {
 
 	// Save & Apply with rollback: the form writes the UCI package, apply
 	// commits it, the agent's reload applies it, the page reloads.
-	b.mustEval(`(() => { const s = document.getElementById('widget.cbid.vpnpass.main.mode_ipsec'); s.value = 'allow';
+	b.MustEval(`(() => { const s = document.getElementById('widget.cbid.vpnpass.main.mode_ipsec'); s.value = 'allow';
 		s.dispatchEvent(new Event('change', { bubbles: true }));
 		document.querySelector('.cbi-page-actions .cbi-button-apply').click(); return true; })()`, nil)
-	b.waitFor("IPsec passing after Save & Apply", `document.body.dataset.viewReady == '1' &&
+	b.WaitFor("IPsec passing after Save & Apply", `document.body.dataset.viewReady == '1' &&
 		(document.querySelector('[data-protocol=ipsec] .vpnpass-verdict') || {dataset: {}}).dataset.verdict == 'accept'`, 30*time.Second)
 	if got := f.committed("ipsec", "mode"); got != "allow" {
 		t.Errorf("config file: ipsec mode %q after Save & Apply", got)
@@ -213,37 +214,37 @@ func TestLuCIOnLabRouter(t *testing.T) {
 	}
 	checkVerdicts(t, b, after)
 	var sel string
-	b.mustEval(`document.getElementById('widget.cbid.vpnpass.main.mode_ipsec').value`, &sel)
+	b.MustEval(`document.getElementById('widget.cbid.vpnpass.main.mode_ipsec').value`, &sel)
 	if sel != "allow" {
 		t.Errorf("the reloaded form shows ipsec %q", sel)
 	}
 
-	b.mustEval(`(() => { const s = document.getElementById('vpnpass-history-kind'); s.value = 'passthrough.';
+	b.MustEval(`(() => { const s = document.getElementById('vpnpass-history-kind'); s.value = 'passthrough.';
 		s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, nil)
-	b.waitFor("the passthrough history", `(() => { const r = document.querySelectorAll('#vpnpass-history-table tr[data-kind]');
+	b.WaitFor("the passthrough history", `(() => { const r = document.querySelectorAll('#vpnpass-history-table tr[data-kind]');
 		return r.length > 0 && Array.from(r).every((e) => e.dataset.kind == 'passthrough.changed'); })()`, 10*time.Second)
 	var row string
-	b.mustEval(`document.querySelector('#vpnpass-history-table tr[data-kind]').textContent`, &row)
+	b.MustEval(`document.querySelector('#vpnpass-history-table tr[data-kind]').textContent`, &row)
 	if !strings.Contains(row, "IPsec passthrough: Firewall decides (default) → Allow passthrough") {
 		t.Errorf("newest passthrough event reads %q", row)
 	}
-	b.screenshot(filepath.Join(artifacts, "luci-lab-en.png"), 1200)
+	b.Screenshot(filepath.Join(artifacts, "luci-lab-en.png"), 1200)
 
 	j := startBrowser(t, "ja", l.LAN.StartCmd)
 	j.open(f.url + "/?lang=ja")
 	checkVerdicts(t, j, after)
 	var ja struct{ Title, Verdict, Mode string }
-	j.mustEval(`({ Title: document.querySelector('#vpnpass h2').textContent,
+	j.MustEval(`({ Title: document.querySelector('#vpnpass h2').textContent,
 		Verdict: document.querySelector('[data-protocol=ipsec] .vpnpass-verdict').textContent,
 		Mode: (() => { const s = document.getElementById('widget.cbid.vpnpass.main.mode_ipsec'); return s.options[s.selectedIndex].textContent; })() })`, &ja)
 	if ja.Title != "VPN パススルー" || ja.Verdict != "通過" || ja.Mode != "パススルーを許可" {
 		t.Errorf("Japanese page: %+v", ja)
 	}
-	j.screenshot(filepath.Join(artifacts, "luci-lab-ja.png"), 1200)
+	j.Screenshot(filepath.Join(artifacts, "luci-lab-ja.png"), 1200)
 
 	stopAgent(t, a)
-	b.navigate(f.url + "/?lang=en")
-	b.waitFor("the daemon-down notice", `document.body.dataset.viewReady == '1' &&
+	b.Navigate(f.url + "/?lang=en")
+	b.WaitFor("the daemon-down notice", `document.body.dataset.viewReady == '1' &&
 		!!document.querySelector('#vpnpass-notice [data-failure=stopped]')`, 20*time.Second)
 	checkCommon(t, b)
 }
@@ -252,9 +253,9 @@ func TestLuCIOnLabRouter(t *testing.T) {
 // the deciding rule shown is the one the agent names.
 func checkVerdicts(t *testing.T, b *browser, st statusJSON) {
 	t.Helper()
-	b.waitFor("the verdicts", `document.querySelectorAll('[data-protocol] .vpnpass-verdict').length == 3`, 20*time.Second)
+	b.WaitFor("the verdicts", `document.querySelectorAll('[data-protocol] .vpnpass-verdict').length == 3`, 20*time.Second)
 	var page map[string]struct{ Verdict, Rule string }
-	b.mustEval(`Object.fromEntries(Array.from(document.querySelectorAll('tr[data-protocol]')).map((r) => [ r.dataset.protocol,
+	b.MustEval(`Object.fromEntries(Array.from(document.querySelectorAll('tr[data-protocol]')).map((r) => [ r.dataset.protocol,
 		{ Verdict: r.querySelector('.vpnpass-verdict').dataset.verdict, Rule: r.querySelector('.vpnpass-rule').textContent } ]))`, &page)
 	for name, p := range st.Protocols {
 		got := page[name]
@@ -272,7 +273,7 @@ func checkVerdicts(t *testing.T, b *browser, st statusJSON) {
 		}
 	}
 	var code string
-	b.mustEval(`document.querySelector('.vpnpass-nat').dataset.code`, &code)
+	b.MustEval(`document.querySelector('.vpnpass-nat').dataset.code`, &code)
 	if code != st.WAN.Code {
 		t.Errorf("NAT verdict in the page %q, agent %q", code, st.WAN.Code)
 	}
@@ -295,8 +296,8 @@ func checkDoctor(t *testing.T, b *browser, a *labAgent) {
 	}
 	var missing bool
 	var shown int
-	b.mustEval(`!!document.querySelector('.vpnpass-doctor-missing')`, &missing)
-	b.mustEval(`document.querySelectorAll('.vpnpass-finding').length`, &shown)
+	b.MustEval(`!!document.querySelector('.vpnpass-doctor-missing')`, &missing)
+	b.MustEval(`document.querySelectorAll('.vpnpass-finding').length`, &shown)
 	switch {
 	case d.Error != nil && d.Error.Code == "not_available":
 		if !missing {

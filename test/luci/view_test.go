@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vpnpass/vpnpass/build/po2lmo/lmo"
+	"github.com/vpnpass/vpnpass/test/cdp"
 )
 
 // fixtureBackend answers from recorded agent output (testdata/, taken from
@@ -86,8 +87,8 @@ func openPage(t *testing.T, lang string, backend ubusBackend, listen func() (net
 // open loads the page and waits for the view to be rendered.
 func (b *browser) open(url string) {
 	b.t.Helper()
-	b.navigate(url)
-	b.waitFor("the rendered view", `document.body.dataset.viewReady == '1'`, 20*time.Second)
+	b.Navigate(url)
+	b.WaitFor("the rendered view", `document.body.dataset.viewReady == '1'`, 20*time.Second)
 }
 
 func localListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
@@ -96,7 +97,7 @@ func localListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0
 // and params; in English exactly the agent's own sentences, in Japanese
 // fully translated with every value in place.
 func TestFindingsRenderFromCode(t *testing.T) {
-	findChromium(t)
+	cdp.FindChromium(t)
 	backend, n := fixtureBackend(t)
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestFindingsRenderFromCode(t *testing.T) {
 
 	b, _ := openPage(t, "en", backend, localListen, (*exec.Cmd).Start)
 	var en []renderedFinding
-	b.mustEval(findingsJS, &en)
+	b.MustEval(findingsJS, &en)
 	if len(en) != n {
 		t.Fatalf("page shows %d findings, the doctor gave %d", len(en), n)
 	}
@@ -121,16 +122,16 @@ func TestFindingsRenderFromCode(t *testing.T) {
 	}
 	checkCommon(t, b)
 	var history []string
-	b.mustEval(`Array.from(document.querySelectorAll('#vpnpass-history-table tr[data-kind]')).map((r) => r.textContent)`, &history)
+	b.MustEval(`Array.from(document.querySelectorAll('#vpnpass-history-table tr[data-kind]')).map((r) => r.textContent)`, &history)
 	if len(history) != 3 || !strings.Contains(history[0], "PPTP passthrough: Firewall decides (default) → Allow passthrough") {
 		t.Errorf("history rows: %q", history)
 	}
-	b.screenshot(filepath.Join(artifacts, "luci-findings-en.png"), 1200)
-	b.screenshot(filepath.Join(artifacts, "luci-findings-en-phone.png"), 390)
+	b.Screenshot(filepath.Join(artifacts, "luci-findings-en.png"), 1200)
+	b.Screenshot(filepath.Join(artifacts, "luci-findings-en-phone.png"), 390)
 
 	j, _ := openPage(t, "ja", backend, localListen, (*exec.Cmd).Start)
 	var untranslated map[string]bool
-	j.mustEval("window.__untranslated", &untranslated)
+	j.MustEval("window.__untranslated", &untranslated)
 	for _, same := range sameInJapanese(t) {
 		delete(untranslated, same) // po2lmo leaves out what reads the same
 	}
@@ -138,19 +139,19 @@ func TestFindingsRenderFromCode(t *testing.T) {
 		t.Errorf("strings the Japanese catalog lacks: %v", untranslated)
 	}
 	var ja []renderedFinding
-	j.mustEval(findingsJS, &ja)
+	j.MustEval(findingsJS, &ja)
 	for _, f := range ja {
 		if f.Msg == f.MsgAgent || strings.ContainsAny(f.Msg+f.Advice, "{}") || !strings.ContainsAny(f.Msg, "のはをがにで") {
 			t.Errorf("%s not rendered in Japanese: %s / %s", f.Code, f.Msg, f.Advice)
 		}
 	}
 	var title string
-	j.mustEval(`document.querySelector('#vpnpass h2').textContent`, &title)
+	j.MustEval(`document.querySelector('#vpnpass h2').textContent`, &title)
 	if title != "VPN パススルー" {
 		t.Errorf("title %q", title)
 	}
-	j.screenshot(filepath.Join(artifacts, "luci-findings-ja.png"), 1200)
-	j.screenshot(filepath.Join(artifacts, "luci-findings-ja-phone.png"), 390)
+	j.Screenshot(filepath.Join(artifacts, "luci-findings-ja.png"), 1200)
+	j.Screenshot(filepath.Join(artifacts, "luci-findings-ja-phone.png"), 390)
 }
 
 // sameInJapanese lists the msgids whose Japanese text is the msgid itself.
@@ -180,19 +181,19 @@ func sameInJapanese(t *testing.T) []string {
 func checkCommon(t *testing.T, b *browser) {
 	t.Helper()
 	var errs []string
-	b.mustEval("window.__errors", &errs)
+	b.MustEval("window.__errors", &errs)
 	if len(errs) > 0 {
 		t.Errorf("page errors: %q", errs)
 	}
 	var printed bool
-	b.mustEval(`/\b(null|undefined|NaN)\b/.test(document.getElementById('view').innerText)`, &printed)
+	b.MustEval(`/\b(null|undefined|NaN)\b/.test(document.getElementById('view').innerText)`, &printed)
 	if printed {
 		var text string
-		b.mustEval(`document.getElementById('view').innerText`, &text)
+		b.MustEval(`document.getElementById('view').innerText`, &text)
 		t.Errorf("the page prints null, undefined or NaN:\n%s", text)
 	}
 	var intervals []float64
-	b.mustEval("window.__pollIntervals", &intervals)
+	b.MustEval("window.__pollIntervals", &intervals)
 	if len(intervals) == 0 {
 		t.Error("the page never polls")
 	}
@@ -208,24 +209,24 @@ func checkCommon(t *testing.T, b *browser) {
 // the value not yet saved; each poll is one ubus call (status), and the
 // page's opening calls go out as one batched request.
 func TestPollKeepsFormControls(t *testing.T) {
-	findChromium(t)
+	cdp.FindChromium(t)
 	backend, _ := fixtureBackend(t)
 	b, f := openPage(t, "en", backend, localListen, (*exec.Cmd).Start)
 	var first []string
-	b.mustEval(`window.__rpcBatches[0]`, &first)
+	b.MustEval(`window.__rpcBatches[0]`, &first)
 	if strings.Join(first, " ") != "vpnpass.status vpnpass.doctor vpnpass.history" {
 		t.Errorf("first request batches %q, want status, doctor and history together", first)
 	}
 	const sel = `document.getElementById('widget.cbid.vpnpass.main.mode_pptp')`
-	b.mustEval(`(() => { const s = `+sel+`; s.focus(); s.value = 'block'; s.__mark = 'mine';
+	b.MustEval(`(() => { const s = `+sel+`; s.focus(); s.value = 'block'; s.__mark = 'mine';
 		s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, nil)
 	status, doctor, history := f.count("vpnpass.status"), f.count("vpnpass.doctor"), f.count("vpnpass.history")
-	b.mustEval(`window.__pollNow().then(() => window.__pollNow()).then(() => true)`, nil)
+	b.MustEval(`window.__pollNow().then(() => window.__pollNow()).then(() => true)`, nil)
 	var after struct {
 		Same, Focused bool
 		Value         string
 	}
-	b.mustEval(`(() => { const s = `+sel+`; return { Same: !!s && s.__mark == 'mine',
+	b.MustEval(`(() => { const s = `+sel+`; return { Same: !!s && s.__mark == 'mine',
 		Focused: document.activeElement === s, Value: s ? s.value : '' }; })()`, &after)
 	if !after.Same || !after.Focused || after.Value != "block" {
 		t.Errorf("after two polls the PPTP dropdown is %+v, want the same element, focused, still 'block'", after)
@@ -244,7 +245,7 @@ func TestPollKeepsFormControls(t *testing.T) {
 // session access; the footer follows the map), and the page never tries a
 // write.
 func TestReadOnlyLogin(t *testing.T) {
-	findChromium(t)
+	cdp.FindChromium(t)
 	backend, _ := fixtureBackend(t)
 	ln, err := localListen()
 	if err != nil {
@@ -268,7 +269,7 @@ func TestReadOnlyLogin(t *testing.T) {
 	b.open(f.url + "/?lang=en&sid=" + sid)
 	checkVerdicts(t, b, fixtureStatus(t))
 	var controls struct{ All, Disabled, Buttons, ButtonsDisabled int }
-	b.mustEval(`(() => { const c = Array.from(document.querySelectorAll('#cbi-vpnpass select, #cbi-vpnpass input'));
+	b.MustEval(`(() => { const c = Array.from(document.querySelectorAll('#cbi-vpnpass select, #cbi-vpnpass input'));
 		const btn = Array.from(document.querySelectorAll('.cbi-page-actions button'));
 		return { All: c.length, Disabled: c.filter((e) => e.disabled).length,
 			Buttons: btn.length, ButtonsDisabled: btn.filter((e) => e.disabled).length }; })()`, &controls)
@@ -285,7 +286,7 @@ func TestReadOnlyLogin(t *testing.T) {
 // answers and a stopped service each read differently, in English and
 // Japanese; the page keeps working.
 func TestFailuresNamed(t *testing.T) {
-	findChromium(t)
+	cdp.FindChromium(t)
 	fixture, _ := fixtureBackend(t)
 	var stopped bool
 	var mu sync.Mutex
@@ -320,9 +321,9 @@ func TestFailuresNamed(t *testing.T) {
 			if want == "" {
 				want = kind
 			}
-			b.waitFor(kind+" named", `!!document.querySelector('#vpnpass-notice [data-failure=`+want+`]')`, 10*time.Second)
+			b.WaitFor(kind+" named", `!!document.querySelector('#vpnpass-notice [data-failure=`+want+`]')`, 10*time.Second)
 			var text string
-			b.mustEval(`document.querySelector('#vpnpass-notice strong').textContent`, &text)
+			b.MustEval(`document.querySelector('#vpnpass-notice strong').textContent`, &text)
 			texts[lang][kind] = text
 			checkCommon(t, b)
 		}

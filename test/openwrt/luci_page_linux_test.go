@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/test/cdp"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
@@ -34,11 +35,11 @@ func openPage(t *testing.T, l *lab.Lab, w *Web, user, password, lang string) *br
 	b := startBrowser(t, lang, l.LAN.StartCmd)
 	// headless Chromium does not take Accept-Language from --lang
 	var v struct{ UserAgent string }
-	b.call("", "Browser.getVersion", nil, &v)
-	b.call(b.session, "Network.setUserAgentOverride", map[string]any{"userAgent": v.UserAgent, "acceptLanguage": lang}, nil)
-	b.navigate(w.url + pagePath)
-	b.waitFor("the login form", `!!document.getElementById('luci_username')`, 20*time.Second)
-	b.mustEval(`(() => { document.getElementById('luci_username').value = `+jsString(user)+`;
+	b.Call("", "Browser.getVersion", nil, &v)
+	b.Call(b.Session(), "Network.setUserAgentOverride", map[string]any{"userAgent": v.UserAgent, "acceptLanguage": lang}, nil)
+	b.Navigate(w.url + pagePath)
+	b.WaitFor("the login form", `!!document.getElementById('luci_username')`, 20*time.Second)
+	b.MustEval(`(() => { document.getElementById('luci_username').value = `+jsString(user)+`;
 		document.getElementById('luci_password').value = `+jsString(password)+`;
 		document.getElementById('login').submit(); return true; })()`, nil)
 	waitView(b)
@@ -54,7 +55,7 @@ func jsString(s string) string {
 // and the status part is filled or names a failure.
 func waitView(b *browser) {
 	b.t.Helper()
-	b.waitFor("the vpnpass view", `!!document.getElementById('vpnpass') && !document.querySelector('#view > .spinning') &&
+	b.WaitFor("the vpnpass view", `!!document.getElementById('vpnpass') && !document.querySelector('#view > .spinning') &&
 		(document.querySelectorAll('[data-protocol] .vpnpass-verdict').length == 3 || !!document.querySelector('#vpnpass-notice [data-failure]'))`,
 		30*time.Second)
 }
@@ -65,12 +66,12 @@ var nullText = regexp.MustCompile(`\b(null|undefined|NaN|\[object Object\])\b`)
 // "null"/"undefined" printed where a value was missing.
 func checkClean(t *testing.T, b *browser) {
 	t.Helper()
-	if errs := b.pageErrors(); len(errs) > 0 {
+	if errs := b.PageErrors(); len(errs) > 0 {
 		t.Errorf("page errors on LuCI's runtime: %q", errs)
 	}
 	var text, alerts string
-	b.mustEval(`document.getElementById('maincontent').innerText`, &text)
-	b.mustEval(`Array.from(document.querySelectorAll('.alert-message.error, .alert-message.danger')).map((e) => e.innerText).join(' | ')`, &alerts)
+	b.MustEval(`document.getElementById('maincontent').innerText`, &text)
+	b.MustEval(`Array.from(document.querySelectorAll('.alert-message.error, .alert-message.danger')).map((e) => e.innerText).join(' | ')`, &alerts)
 	if m := nullText.FindString(text); m != "" {
 		t.Errorf("page prints %q:\n%s", m, text)
 	}
@@ -84,7 +85,7 @@ func checkClean(t *testing.T, b *browser) {
 func checkAnswered(t *testing.T, b *browser) {
 	t.Helper()
 	var failed []string
-	b.mustEval(`Array.from(document.querySelectorAll('#vpnpass-findings [data-failure], #vpnpass-history [data-failure]')).map((e) => e.innerText)`, &failed)
+	b.MustEval(`Array.from(document.querySelectorAll('#vpnpass-findings [data-failure], #vpnpass-history [data-failure]')).map((e) => e.innerText)`, &failed)
 	if len(failed) > 0 {
 		t.Errorf("the doctor or the history failed on real uhttpd/rpcd: %q", failed)
 	}
@@ -108,7 +109,7 @@ func (r *Router) status(t *testing.T) agentStatus {
 // pageVerdicts reads protocol -> verdict from the page.
 func pageVerdicts(b *browser) map[string]string {
 	var v map[string]string
-	b.mustEval(`Object.fromEntries(Array.from(document.querySelectorAll('tr[data-protocol]')).map((r) =>
+	b.MustEval(`Object.fromEntries(Array.from(document.querySelectorAll('tr[data-protocol]')).map((r) =>
 		[ r.dataset.protocol, r.querySelector('.vpnpass-verdict').dataset.verdict ]))`, &v)
 	return v
 }
@@ -125,7 +126,7 @@ func checkVerdicts(t *testing.T, b *browser, st agentStatus) {
 		}
 	}
 	var code string
-	b.mustEval(`(document.querySelector('.vpnpass-nat') || { dataset: {} }).dataset.code || ''`, &code)
+	b.MustEval(`(document.querySelector('.vpnpass-nat') || { dataset: {} }).dataset.code || ''`, &code)
 	if code != st.WAN.Code {
 		t.Errorf("NAT verdict in the page %q, agent %q", code, st.WAN.Code)
 	}
@@ -143,7 +144,7 @@ func ikePasses(l *lab.Lab) bool {
 // (stand-in) HUPs the agent, a LAN client's IKE then passes and the page
 // shows accept. Then the Japanese page and a phone-width screenshot.
 func TestLuCIRealSaveApply(t *testing.T) {
-	findChromium(t)
+	cdp.FindChromium(t)
 	l, r, w := luciWrt(t, luciOpts{})
 	echo, err := l.Inet.ServeUDPEcho(netip.AddrPortFrom(lab.Server, 500))
 	must(t, err)
@@ -156,16 +157,16 @@ func TestLuCIRealSaveApply(t *testing.T) {
 	checkVerdicts(t, b, r.status(t))
 	checkAnswered(t, b)
 	var disabled bool
-	b.mustEval(modeSelect+`.disabled`, &disabled)
+	b.MustEval(modeSelect+`.disabled`, &disabled)
 	if disabled {
 		t.Fatal("admin sees a disabled IPsec mode control")
 	}
 
 	start := time.Now()
-	b.mustEval(`(() => { const s = `+modeSelect+`; s.value = 'allow';
+	b.MustEval(`(() => { const s = `+modeSelect+`; s.value = 'allow';
 		s.dispatchEvent(new Event('change', { bubbles: true }));
 		document.querySelector('.cbi-page-actions .cbi-button-apply').click(); return true; })()`, nil)
-	b.waitFor("IPsec passing after Save & Apply", `(document.querySelector('[data-protocol=ipsec] .vpnpass-verdict') || { dataset: {} }).dataset.verdict == 'accept'`, 60*time.Second)
+	b.WaitFor("IPsec passing after Save & Apply", `(document.querySelector('[data-protocol=ipsec] .vpnpass-verdict') || { dataset: {} }).dataset.verdict == 'accept'`, 60*time.Second)
 	t.Logf("Save & Apply: click to IPsec accept in the page in %v", time.Since(start).Round(100*time.Millisecond))
 	r.WaitFor("the confirm of the apply", 30*time.Second, func() error { return rollbackDone(r) })
 	if out, err := r.Run("", "uci", "get", "vpnpass.ipsec.mode"); err != nil || strings.TrimSpace(string(out)) != "allow" {
@@ -182,19 +183,19 @@ func TestLuCIRealSaveApply(t *testing.T) {
 	}
 	waitView(b)
 	checkClean(t, b)
-	b.screenshot(filepath.Join(artifactsDir(t), "luci-real-en.png"), 1200)
-	b.screenshot(filepath.Join(artifactsDir(t), "luci-real-phone.png"), 390)
+	b.Screenshot(filepath.Join(artifactsDir(t), "luci-real-en.png"), 1200)
+	b.Screenshot(filepath.Join(artifactsDir(t), "luci-real-phone.png"), 390)
 
 	j := openPage(t, l, w, "admin", adminPassword, "ja")
 	checkClean(t, j)
 	var ja struct{ Lang, Title, Verdict, Mode string }
-	j.mustEval(`({ Lang: document.documentElement.lang, Title: document.querySelector('#vpnpass h2').textContent,
+	j.MustEval(`({ Lang: document.documentElement.lang, Title: document.querySelector('#vpnpass h2').textContent,
 		Verdict: document.querySelector('[data-protocol=ipsec] .vpnpass-verdict').textContent,
 		Mode: (() => { const s = `+modeSelect+`; return s.options[s.selectedIndex].textContent; })() })`, &ja)
 	if ja.Lang != "ja" || ja.Title != "VPN パススルー" || ja.Verdict != "通過" || ja.Mode != "パススルーを許可" {
 		t.Errorf("Japanese page: %+v", ja)
 	}
-	j.screenshot(filepath.Join(artifactsDir(t), "luci-real-ja.png"), 1200)
+	j.Screenshot(filepath.Join(artifactsDir(t), "luci-real-ja.png"), 1200)
 }
 
 // rollbackDone: the dispatcher's controller cleared the pending rollback
@@ -221,7 +222,7 @@ func rollbackDone(r *Router) error {
 // from the dispatcher's nodespec.readonly and rpcd's uci ACL), no usable
 // Save & Apply, and its write attempts through /ubus are denied (-32002).
 func TestLuCIRealReadOnly(t *testing.T) {
-	findChromium(t)
+	cdp.FindChromium(t)
 	l, r, w := luciWrt(t, luciOpts{})
 	b := openPage(t, l, w, "viewer", viewerPassword, "en")
 	checkClean(t, b)
@@ -231,7 +232,7 @@ func TestLuCIRealReadOnly(t *testing.T) {
 		Readonly                 bool
 		Controls, Enabled, Apply int // Apply: usable Save & Apply and Save buttons
 	}
-	b.mustEval(`({ Readonly: !!L.env.nodespec.readonly,
+	b.MustEval(`({ Readonly: !!L.env.nodespec.readonly,
 		Controls: document.querySelectorAll('.cbi-map select, .cbi-map input').length,
 		Enabled: Array.from(document.querySelectorAll('.cbi-map select, .cbi-map input')).filter((e) => !e.disabled).length,
 		Apply: Array.from(document.querySelectorAll('.cbi-page-actions .cbi-button-apply, .cbi-page-actions .cbi-button-save'))
@@ -244,7 +245,7 @@ func TestLuCIRealReadOnly(t *testing.T) {
 		`rpc.declare({ object: 'vpnpass', method: 'set', params: [ 'protocol', 'mode' ] })('ipsec', 'allow')`,
 	} {
 		var got string
-		b.mustEval(`L.require('rpc').then((rpc) => `+call+`).then((r) => 'answered ' + JSON.stringify(r), (e) => String(e.message))`, &got)
+		b.MustEval(`L.require('rpc').then((rpc) => `+call+`).then((r) => 'answered ' + JSON.stringify(r), (e) => String(e.message))`, &got)
 		if !strings.Contains(got, "-32002") {
 			t.Errorf("read-only %s: %s, want JSON-RPC error -32002", call, got)
 		}
@@ -258,7 +259,7 @@ func TestLuCIRealReadOnly(t *testing.T) {
 // TestLuCIRealFailures: each failure the page can meet on a real router is
 // named as what it is, with nothing printed as null or undefined.
 func TestLuCIRealFailures(t *testing.T) {
-	findChromium(t)
+	cdp.FindChromium(t)
 	for _, c := range []struct {
 		kind string
 		opts luciOpts
@@ -270,7 +271,7 @@ func TestLuCIRealFailures(t *testing.T) {
 		{"denied", luciOpts{}, func(t *testing.T, r *Router, b *browser) {
 			// rpcd's own revoke takes vpnpass.status from this login's session
 			var sid string
-			b.mustEval(`L.env.sessionid`, &sid)
+			b.MustEval(`L.env.sessionid`, &sid)
 			if _, err := r.Run("", "ubus", "call", "session", "revoke",
 				`{"ubus_rpc_session":"`+sid+`","scope":"ubus","objects":[["vpnpass","status"]]}`); err != nil {
 				t.Fatal(err)
@@ -282,11 +283,11 @@ func TestLuCIRealFailures(t *testing.T) {
 			b := openPage(t, l, w, "admin", adminPassword, "en")
 			if c.before != nil {
 				c.before(t, r, b)
-				b.navigate(w.url + pagePath)
+				b.Navigate(w.url + pagePath)
 				waitView(b)
 			}
 			var got struct{ Kind, Text string }
-			b.mustEval(`(() => { const f = document.querySelector('#vpnpass-notice [data-failure]');
+			b.MustEval(`(() => { const f = document.querySelector('#vpnpass-notice [data-failure]');
 				return f ? { Kind: f.dataset.failure, Text: f.innerText } : { Kind: '', Text: '' }; })()`, &got)
 			if got.Kind != c.kind {
 				t.Errorf("page names failure %q (%q), want %q", got.Kind, got.Text, c.kind)
