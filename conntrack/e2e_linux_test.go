@@ -1,12 +1,14 @@
 package conntrack_test
 
 import (
-	"github.com/vpnpass/vpnpass/conntrack"
-	"github.com/vpnpass/vpnpass/diagnose"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/test/golden"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter/observer"
 	"github.com/vpnpass/vpnpass/test/lab"
@@ -135,7 +137,7 @@ func TestStrongSwanThroughNAT(t *testing.T) {
 	if got[0].Params["natt"] != true {
 		t.Errorf("vpn-ok without the NAT-T switch: %+v", got[0].Params)
 	}
-	golden(t, "testdata/e2e/strongswan-ok.json", codeLines(got))
+	golden.JSON(t, "testdata/e2e/strongswan-ok.json", codeLines(got))
 }
 
 // TestStrongSwanNATTBlocked: UDP 4500 is dropped beyond the router. IKE is

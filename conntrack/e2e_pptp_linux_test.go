@@ -1,11 +1,13 @@
 package conntrack_test
 
 import (
-	"github.com/vpnpass/vpnpass/conntrack"
-	"github.com/vpnpass/vpnpass/diagnose"
-	"github.com/vpnpass/vpnpass/vpn"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/test/golden"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/test/lab"
 	"github.com/vpnpass/vpnpass/test/peers/pptppeer"
@@ -124,5 +126,5 @@ func TestPPTPDoubleNAT(t *testing.T) {
 	nat := diagnose.NATVerdict{Code: vpn.NATDouble, Class: "private", Device: e.l.WANDevice, Address: e.l.RouterWAN.Addr().String()}
 	got := e.judge(t, diagnose.Context{PPTPHelper: "builtin", PPTPAssigned: true, NAT: nat})
 	wantCodes(t, got, diagnose.CodeGREBlocked, diagnose.CodeDoubleNAT)
-	golden(t, "testdata/e2e/pptp-double-nat.json", codeLines(got))
+	golden.JSON(t, "testdata/e2e/pptp-double-nat.json", codeLines(got))
 }

@@ -1,23 +1,19 @@
 package diagnose
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
-	"github.com/vpnpass/vpnpass/conntrack"
-	"github.com/vpnpass/vpnpass/vpn"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/test/golden"
+	"github.com/vpnpass/vpnpass/vpn"
+
 	"github.com/vpnpass/vpnpass/helpers"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 type scenario struct {
 	name    string
@@ -252,33 +248,7 @@ func TestDiagnoseScenarios(t *testing.T) {
 			if strings.Join(codes, "|") != strings.Join(sc.want, "|") {
 				t.Fatalf("findings = %q, want %q", codes, sc.want)
 			}
-			golden(t, filepath.Join("testdata", "findings", sc.name+".json"), got)
+			golden.JSON(t, filepath.Join("testdata", "findings", sc.name+".json"), got)
 		})
-	}
-}
-
-// golden compares v's indented JSON with a file under testdata (-update
-// rewrites it).
-func golden(t *testing.T, path string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", path, got)
 	}
 }

@@ -3,14 +3,12 @@ package wan
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+	"github.com/vpnpass/vpnpass/test/golden"
+)
 
 // TestGoldenJSON pins the JSON of representative verdicts (field names and
 // shapes of docs/interface.md#nat, and the wording of messages and advice).
@@ -34,27 +32,7 @@ func TestGoldenJSON(t *testing.T) {
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := json.MarshalIndent(Classify(in), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join("testdata", "golden", name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("JSON differs from %s:\n%s", path, got)
-			}
+			golden.JSON(t, filepath.Join("testdata", "golden", name+".json"), Classify(in))
 		})
 	}
 }

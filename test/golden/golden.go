@@ -1,4 +1,7 @@
-package conntrack_test
+// Package golden compares a test's JSON output with a file under testdata;
+// `go test -update` rewrites the files. Test support only: product code
+// never imports anything under test/ (build/layering).
+package golden
 
 import (
 	"bytes"
@@ -11,9 +14,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
-// golden compares v's indented JSON with a file under testdata (-update
-// rewrites it).
-func golden(t *testing.T, path string, v any) {
+// JSON compares v's indented JSON (with a final newline) with the file at
+// path.
+func JSON(t testing.TB, path string, v any) {
 	t.Helper()
 	got, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -30,7 +33,7 @@ func golden(t *testing.T, path string, v any) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file; got:\n%s", path, got)
