@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/nftables"
+
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
@@ -12,10 +14,16 @@ import (
 // removes it (in any family) and nothing that only looks alike.
 func TestCleanupAllRemovesProbeTables(t *testing.T) {
 	l := lab.New(t, lab.Config{Firewalls: []lab.Firewall{lab.NftablesDrop}})
-	for _, tbl := range [][]string{{"inet", "vpnpass_probe_12345"}, {"ip", "vpnpass_probe_7"}, {"inet", "vpnpass_prober"}} {
-		if out, err := l.Nft("add", "table", tbl[0], tbl[1]); err != nil {
-			t.Fatalf("nft add table %v: %s %v", tbl, out, err)
-		}
+	// Over netlink, not the nft binary: the test-vm guests have none.
+	c, err := nftables.New(nftables.WithNetNSFd(l.Router.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "vpnpass_probe_12345"})
+	c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: "vpnpass_probe_7"})
+	c.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "vpnpass_prober"})
+	if err := c.Flush(); err != nil {
+		t.Fatalf("add the leftover tables: %v", err)
 	}
 	before, err := l.Router.NftTables()
 	if err != nil {
