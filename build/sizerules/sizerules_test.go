@@ -39,20 +39,8 @@ func TestReleaseSymbols(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the mips binary")
 	}
-	bin := filepath.Join(t.TempDir(), "vpnpass")
 	// Unstripped (the symbol table is what is read), flags otherwise as released.
-	if out, err := goCmd(t, "build", "-trimpath", "-gcflags=all=-l", "-o", bin, mainPkg).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	vs, err := CheckSymbols(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vs := symbolViolations(t, "", "-trimpath", "-gcflags=all=-l", mainPkg)
 	for _, v := range vs {
 		t.Error(v.Error())
 	}
@@ -89,8 +77,22 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module bad\ngo 1.23\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "bad")
-	c := goCmd(t, "build", "-o", bin, ".")
+	vs := symbolViolations(t, dir, ".")
+	got := map[string]bool{}
+	for _, v := range vs {
+		got[v.Symbol] = true
+	}
+	if !got["net.(*Resolver)."] || !got["strings.(*Replacer)."] {
+		t.Errorf("resolver or replacer not caught: %v", vs)
+	}
+}
+
+// symbolViolations builds args (the last is the package) in dir for the
+// release target and checks the binary's symbol table.
+func symbolViolations(t *testing.T, dir string, args ...string) []Violation {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bin")
+	c := goCmd(t, append([]string{"build", "-o", bin}, args...)...)
 	c.Dir = dir
 	if out, err := c.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -104,11 +106,5 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]bool{}
-	for _, v := range vs {
-		got[v.Symbol] = true
-	}
-	if !got["net.(*Resolver)."] || !got["strings.(*Replacer)."] {
-		t.Errorf("resolver or replacer not caught: %v", vs)
-	}
+	return vs
 }
