@@ -29,6 +29,12 @@ const (
 	StatusConfirmed Status = 1 << 3
 	StatusSrcNAT    Status = 1 << 4
 	StatusDstNAT    Status = 1 << 5
+	// StatusOffload: the flow sits in a flowtable (fw4's flow_offloading):
+	// its packets bypass the forward hook and conntrack, so no event
+	// follows and only the flowtable's counters (when it has the counter
+	// flag) reach the entry. StatusHWOffload: a NIC or switch carries it.
+	StatusOffload   Status = 1 << 14
+	StatusHWOffload Status = 1 << 15
 )
 
 // SeenReply reports whether a packet came back in the reply direction.
@@ -37,6 +43,10 @@ func (s Status) SeenReply() bool { return s&StatusSeenReply != 0 }
 // Assured reports whether the kernel considers the flow established: for UDP,
 // traffic both ways for longer than two seconds; for TCP, the handshake done.
 func (s Status) Assured() bool { return s&StatusAssured != 0 }
+
+// Offloaded reports whether the flow is in a flowtable (software or
+// hardware): the kernel forwards it on the fast path.
+func (s Status) Offloaded() bool { return s&(StatusOffload|StatusHWOffload) != 0 }
 
 // Expected reports whether a helper's expectation created the flow (PPTP GRE).
 func (s Status) Expected() bool { return s&StatusExpected != 0 }

@@ -24,3 +24,6 @@ func EnableAccounting() (bool, error) { return false, platform.ErrNotLinux }
 
 // DeleteFootprints is only available on Linux.
 func DeleteFootprints(match []FlowMatch) (int, error) { return 0, platform.ErrNotLinux }
+
+// Refresh is only available on Linux.
+func Refresh(flows []Flow) ([]Flow, error) { return nil, platform.ErrNotLinux }

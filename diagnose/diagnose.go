@@ -32,7 +32,7 @@ type facts struct {
 
 func newFacts(s *Session, ctx Context) facts {
 	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4()}
-	f.quietOrEnd = s.Ended() || ctx.Now.Sub(s.LastSeen) >= QuietAfter
+	f.quietOrEnd = s.QuietOrEnded(ctx.Now)
 	f.ike, f.natt = s.FlowsOf(vpn.KindIKE), s.FlowsOf(vpn.KindNATT)
 	f.esp, f.ah, f.gre = s.FlowsOf(vpn.KindESP), s.FlowsOf(vpn.KindAH), s.FlowsOf(vpn.KindGRE)
 	switch s.Key.Protocol {

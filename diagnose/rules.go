@@ -188,7 +188,7 @@ func ruleGREBlocked(f facts) (candidate, bool) {
 // after the NAT-T switch, UDP 500 without NAT) and the session ended or fell
 // quiet before any data: the path works, the login did not.
 func ruleIKEAuthFailed(f facts) (candidate, bool) {
-	if f.s.Key.Protocol != vpn.IPsec || !f.quietOrEnd || f.dataAnswered() {
+	if f.s.Key.Protocol != vpn.IPsec || !f.quietOrEnd || f.dataAnswered() || f.fastBlind() {
 		return candidate{}, false
 	}
 	switch {
@@ -273,8 +273,10 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 }
 
 // dataAnswered reports whether data came back: raw ESP or GRE answered,
-// ESP in UDP counted from the server, or (without the observer) the UDP
-// 4500 flow assured; for single-flow protocols an answered control flow.
+// ESP in UDP counted from the server, the UDP 4500 flow's counters moving
+// both ways on a flowtable's fast path (which the observer never sees), or
+// without the observer the UDP 4500 flow assured; for single-flow
+// protocols an answered control flow.
 func (f facts) dataAnswered() bool {
 	switch {
 	case f.s.Key.Protocol.SingleFlow():
@@ -283,7 +285,13 @@ func (f facts) dataAnswered() bool {
 		return anyAnswered(f.gre)
 	case anyAnswered(f.esp) || f.s.ObservedOf(vpn.ObsESPInUDP, vpn.DirIn) != nil:
 		return true
-	case f.ctx.Observing:
+	}
+	for _, n := range f.natt {
+		if !n.FastBoth.IsZero() {
+			return true
+		}
+	}
+	if f.ctx.Observing {
 		return false // the observer is authoritative for ESP in UDP
 	}
 	for _, n := range f.natt {
@@ -294,8 +302,21 @@ func (f facts) dataAnswered() bool {
 	return false
 }
 
+// fastBlind reports whether a UDP 4500 flow went to a flowtable whose
+// traffic vpnpass cannot see (no counters, or hardware): whether data
+// flowed is then unknowable, and no verdict may rest on its absence.
+func (f facts) fastBlind() bool {
+	for _, n := range f.natt {
+		if n.FastBlind() {
+			return true
+		}
+	}
+	return false
+}
+
 // ruleHealthy: the server answered and, where the protocol has a data plane,
-// data flowed both ways.
+// data flowed both ways. Its params say what proves it: the elements that
+// answered, since when, and the packets counted each way.
 func ruleHealthy(f facts) (candidate, bool) {
 	if len(f.ctl) == 0 && len(f.natt) == 0 {
 		return candidate{}, false
@@ -303,6 +324,9 @@ func ruleHealthy(f facts) (candidate, bool) {
 	if !f.dataAnswered() {
 		return candidate{}, false
 	}
-	params := map[string]any{"natt": len(f.natt) > 0, "nat": f.nat}
+	params := map[string]any{"natt": len(f.natt) > 0, "nat": f.nat, "live": !f.quietOrEnd}
+	for k, v := range f.proof() {
+		params[k] = v
+	}
 	return candidate{CodeOK, vpn.SeverityOK, params, flowsEvidence(f.s.Flows)}, true
 }

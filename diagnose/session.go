@@ -91,16 +91,41 @@ type SessionFlow struct {
 	AnsweredAt time.Time // first event showing a reply; zero if never
 	AssuredAt  time.Time // first event showing ASSURED; zero if never
 	EndedAt    time.Time // DESTROY (or gone from a resync dump); zero while alive
-	gen        uint64    // resync generation that last confirmed the flow
+	// OffloadedAt is when the flow was first seen in a flowtable; FastBoth
+	// when its counters first showed packets both ways after that (the
+	// fast path carried traffic each way: conntrack counts it only through
+	// the flowtable's counter flag). offloadBase holds the counters then.
+	OffloadedAt time.Time
+	FastBoth    time.Time
+	offloadBase [2]uint64
+	gen         uint64 // resync generation that last confirmed the flow
 }
 
 // Answered reports whether a reply was ever seen.
 func (f *SessionFlow) Answered() bool { return !f.AnsweredAt.IsZero() }
 
 // Unanswered reports whether the flow has waited for a reply longer than
-// AnswerWithin at now and none came.
+// AnswerWithin at now and none came. An offloaded flow is never
+// unanswered: a reply on the fast path bypasses conntrack, so "no reply
+// seen" proves nothing once the flow sits in a flowtable.
 func (f *SessionFlow) Unanswered(now time.Time) bool {
-	return f.AnsweredAt.IsZero() && now.Sub(f.FirstSeen) >= AnswerWithin
+	return f.AnsweredAt.IsZero() && f.OffloadedAt.IsZero() && now.Sub(f.FirstSeen) >= AnswerWithin
+}
+
+// FastPath reports whether the flow is alive and, at its last reading, in a
+// flowtable: its packets then reach neither the observer nor conntrack's
+// events, so silence says nothing about it.
+func (f *SessionFlow) FastPath() bool {
+	return f.EndedAt.IsZero() && f.Flow.Status.Offloaded()
+}
+
+// FastBlind reports whether the flow went through a flowtable whose traffic
+// the entry cannot show: no counters (accounting off, or a flowtable
+// without the counter flag) or a hardware flowtable, whose NIC may report
+// no statistics at all.
+func (f *SessionFlow) FastBlind() bool {
+	return !f.OffloadedAt.IsZero() && f.FastBoth.IsZero() &&
+		(!f.Flow.Counted || f.Flow.Status&conntrack.StatusHWOffload != 0)
 }
 
 // ObservedCount is what the observer counted for one element and direction
@@ -127,7 +152,9 @@ type Session struct {
 
 	judged     bool
 	judgedAt   time.Time
-	dirty      bool
+	dirty      bool   // changed since the last full judgement
+	version    uint64 // grows with every change
+	liveSeen   uint64 // version at the last live judgement
 	findings   []Finding
 	codes      string // the codes of findings, to tell a changed judgement
 	lastChange time.Time
@@ -161,13 +188,40 @@ func (s *Session) ObservedOf(e vpn.ObserverElement, d vpn.Direction) *ObservedCo
 // Due reports whether the session should be judged at now: it changed since
 // the last judgement and is either ended or quiet for QuietAfter.
 func (s *Session) Due(now time.Time) bool {
-	return s.dirty && (s.Ended() || now.Sub(s.LastSeen) >= QuietAfter)
+	return s.dirty && s.QuietOrEnded(now)
+}
+
+// QuietOrEnded reports whether the session ended, or has been quiet for
+// QuietAfter with none of its flows on a flowtable's fast path (an
+// offloaded flow is silent to vpnpass while it carries traffic: it is
+// judged when it ends).
+func (s *Session) QuietOrEnded(now time.Time) bool {
+	if s.Ended() {
+		return true
+	}
+	if now.Sub(s.LastSeen) < QuietAfter {
+		return false
+	}
+	for _, f := range s.Flows {
+		if f.FastPath() {
+			return false
+		}
+	}
+	return true
+}
+
+// liveDue reports whether the session is live (neither ended nor quiet)
+// and changed since its last live judgement: a working session is said to
+// work while it runs.
+func (s *Session) liveDue(now time.Time) bool {
+	return s.version != s.liveSeen && !s.QuietOrEnded(now)
 }
 
 // update recomputes the milestones after a change at time at. It is the
 // session's state machine: flows feed it, milestones only move forward.
 func (s *Session) update(at time.Time) {
 	s.dirty = true
+	s.version++
 	if at.After(s.LastSeen) {
 		s.LastSeen = at
 	}
@@ -200,6 +254,12 @@ func (s *Session) advance(f *SessionFlow) {
 	default: // ESP, AH, GRE
 		reach(&s.DataSeen, f.FirstSeen)
 		reach(&s.DataAnswered, f.AnsweredAt)
+	}
+	if f.Kind == vpn.KindNATT {
+		// Offloaded ESP in UDP never reaches the observer: counters
+		// moving both ways on the fast path are the data's answer.
+		reach(&s.DataSeen, f.FastBoth)
+		reach(&s.DataAnswered, f.FastBoth)
 	}
 }
 

@@ -90,6 +90,9 @@ func (t *Tracker) applyFlow(ev conntrack.Event, kind vpn.Kind, role Role) {
 	if s == nil {
 		key := SessionKey{Host: ev.Flow.Orig.Src.Unmap(), Peer: ev.Flow.Orig.Dst.Unmap(), Protocol: kind.Protocol()}
 		s = t.session(key, role == RoleRouter, ev.Time)
+		if ev.Type != conntrack.EventDestroy {
+			t.newAttempt(s, ev.Time)
+		}
 		s.Flows = append(s.Flows, newSessionFlow(ev, kind, role))
 		t.flows[k] = s
 		t.trimFlows(s)
@@ -122,6 +125,24 @@ func (t *Tracker) updateFlow(sf *SessionFlow, ev conntrack.Event) {
 	}
 	if ev.Type == conntrack.EventDestroy {
 		reach(&sf.EndedAt, ev.Time)
+	}
+	trackOffload(sf, ev)
+}
+
+// trackOffload notes when a flow entered a flowtable and when its counters
+// first moved both ways after that.
+func trackOffload(sf *SessionFlow, ev conntrack.Event) {
+	fl := ev.Flow
+	if !fl.Status.Offloaded() {
+		return
+	}
+	if sf.OffloadedAt.IsZero() {
+		sf.OffloadedAt = ev.Time
+		sf.offloadBase = [2]uint64{fl.CounterOrig.Packets, fl.CounterReply.Packets}
+		return
+	}
+	if fl.CounterOrig.Packets > sf.offloadBase[0] && fl.CounterReply.Packets > sf.offloadBase[1] {
+		reach(&sf.FastBoth, ev.Time)
 	}
 }
 
@@ -160,6 +181,21 @@ func (t *Tracker) session(key SessionKey, router bool, at time.Time) *Session {
 	s := &Session{Key: key, Router: router, FirstSeen: at, LastSeen: at}
 	t.sessions[key] = s
 	return s
+}
+
+// newAttempt starts the session afresh when it ended and was judged before
+// this new traffic: a reconnect is judged on its own flows, so a later
+// failure replaces an earlier vpn-ok (and a later success a failure). The
+// earlier findings stay until the new attempt is judged.
+func (t *Tracker) newAttempt(s *Session, at time.Time) {
+	if !s.Ended() || s.dirty {
+		return
+	}
+	for _, f := range s.Flows {
+		delete(t.flows, keyOf(f.Flow))
+	}
+	s.Flows, s.Observed, s.Milestones = nil, nil, Milestones{}
+	s.FirstSeen, s.LastSeen = at, at
 }
 
 func (t *Tracker) evictOldest() {
@@ -248,6 +284,7 @@ func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
 		return
 	}
 	s := t.session(SessionKey{k.host, k.peer, e.Element.Kind().Protocol()}, role == RoleRouter, now)
+	t.newAttempt(s, now)
 	o := s.ObservedOf(e.Element, e.Direction)
 	if o == nil {
 		o = &ObservedCount{Element: e.Element, Direction: e.Direction, FirstSeen: now}
@@ -259,24 +296,96 @@ func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
 
 // Judge judges every session that is due at ctx.Now and returns the findings
 // of those whose codes changed since their previous judgement (the agent
-// records them as vpn.finding events).
+// records them as vpn.finding events). A live session that changed is
+// judged too, and its judgement kept only when it says the VPN works: a
+// working VPN is never quiet, and failures wait for quiet or the end as
+// before (docs/design.md#the-doctor).
 func (t *Tracker) Judge(ctx Context) []Finding {
 	t.fillContext(&ctx)
 	var out []Finding
 	for _, s := range t.sortedSessions() {
-		if !s.Due(ctx.Now) {
+		var fs []Finding
+		switch {
+		case s.Due(ctx.Now):
+			t.attachInbound(s)
+			fs = Diagnose(s, ctx)
+			s.dirty, s.judged, s.judgedAt = false, true, ctx.Now
+		case s.liveDue(ctx.Now):
+			t.attachInbound(s)
+			s.liveSeen = s.version
+			if fs = Diagnose(s, ctx); !worksLive(s, fs, ctx) {
+				continue
+			}
+		default:
 			continue
 		}
-		t.attachInbound(s)
-		fs := Diagnose(s, ctx)
-		codes := codesOf(fs)
-		s.findings, s.dirty, s.judged, s.judgedAt = fs, false, true, ctx.Now
-		if codes != s.codes {
+		s.findings, s.liveSeen = fs, s.version
+		if codes := codesOf(fs); codes != s.codes {
 			s.codes, s.lastChange = codes, ctx.Now
 			out = append(out, fs...)
 		}
 	}
 	return out
+}
+
+// worksLive reports whether a live judgement may stand: the session works
+// by the same rules its full judgement applies, and nothing a full
+// judgement adds later can turn it into a failure (plain L2TP that never
+// carried data becomes l2tp-without-ipsec once quiet).
+func worksLive(s *Session, fs []Finding, ctx Context) bool {
+	if len(fs) != 1 || fs[0].Code != CodeOK {
+		return false
+	}
+	if s.Key.Protocol == vpn.L2TP {
+		return !s.DataAnswered.IsZero() || ctx.IPsecPairs[[2]netip.Addr{s.Key.Host, s.Key.Peer}]
+	}
+	return true
+}
+
+// Pending reports whether some live session's server has answered but the
+// session is not said to work yet: the agent then judges more often, so
+// that vpn-ok follows the first answered exchange within seconds.
+func (t *Tracker) Pending(now time.Time) bool {
+	for _, s := range t.sessions {
+		if s.codes != string(CodeOK) && !s.ControlAnswered.IsZero() && !s.QuietOrEnded(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// FastPathFlows returns the live flows that sit in a flowtable: the agent
+// reads them again (conntrack.Refresh) because their packets produce no
+// events.
+func (t *Tracker) FastPathFlows() []conntrack.Flow {
+	var out []conntrack.Flow
+	for _, s := range t.sortedSessions() {
+		for _, f := range s.Flows {
+			if f.FastPath() {
+				out = append(out, f.Flow)
+			}
+		}
+	}
+	return out
+}
+
+// Refresh feeds the current state of flows read again at now: a flow whose
+// status or counters moved counts as an update of its session.
+func (t *Tracker) Refresh(flows []conntrack.Flow, now time.Time) {
+	for _, fl := range flows {
+		s := t.flows[keyOf(fl)]
+		if s == nil {
+			continue
+		}
+		for _, sf := range s.Flows {
+			old := sf.Flow
+			if keyOf(old) != keyOf(fl) || (old.Status == fl.Status && old.CounterOrig == fl.CounterOrig && old.CounterReply == fl.CounterReply) {
+				continue
+			}
+			t.updateFlow(sf, conntrack.Event{Type: conntrack.EventUpdate, Flow: fl, Time: now})
+			s.update(now)
+		}
+	}
 }
 
 // Findings returns the latest judgement of every session.
