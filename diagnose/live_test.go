@@ -27,7 +27,7 @@ func evAt(at time.Duration, typ conntrack.EventType, f conntrack.Flow) act {
 	return act{at: at, ev: &conntrack.Event{Type: typ, Flow: f, Time: t0.Add(at)}}
 }
 func obsAt(at time.Duration, e ...vpn.ObserverEntry) act { return act{at: at, obs: e} }
-func judgeAt(at time.Duration, want string) act         { return act{at: at, judge: true, want: want} }
+func judgeAt(at time.Duration, want string) act          { return act{at: at, judge: true, want: want} }
 
 func offloaded(f conntrack.Flow, op, rp uint64) conntrack.Flow {
 	return withCounters(withStatus(f, conntrack.StatusSeenReply|conntrack.StatusOffload), op, rp)
