@@ -20,9 +20,12 @@ import (
 )
 
 // How often the doctor judges sessions, reads the observer and refreshes its
-// view of the firewall (inspection is not free on a router).
+// view of the firewall (inspection is not free on a router). While a live
+// session's server has answered but the session is not yet said to work,
+// it judges every liveEvery, so vpn-ok follows the evidence within ~1 s.
 const (
 	judgeEvery = 2 * time.Second
+	liveEvery  = time.Second
 	factsEvery = 30 * time.Second
 )
 
@@ -112,8 +115,9 @@ func classifier(lans []string) diagnose.Classifier {
 }
 
 func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) {
-	tick := time.NewTicker(judgeEvery)
+	tick := time.NewTicker(liveEvery)
 	defer tick.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -123,9 +127,35 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 			d.doc.tracker.Apply(ev)
 			d.doc.mu.Unlock()
 		case now := <-tick.C:
-			d.judge(now)
+			d.doc.mu.Lock()
+			pending := d.doc.tracker.Pending(now)
+			d.doc.mu.Unlock()
+			if pending || now.Sub(last) >= judgeEvery-liveEvery/2 {
+				d.judge(now)
+				last = now
+			}
 		}
 	}
+}
+
+// refreshFastPath reads again the flows that sit in a flowtable (fw4's
+// flow_offloading): their packets produce no conntrack events, only the
+// entry's counters move (docs/design.md#flow-offload).
+func (d *Daemon) refreshFastPath(now time.Time) {
+	doc := d.doc
+	doc.mu.Lock()
+	flows := doc.tracker.FastPathFlows()
+	doc.mu.Unlock()
+	if len(flows) == 0 {
+		return
+	}
+	fresh, err := conntrack.Refresh(flows)
+	if err != nil && d.limit.allow("doctor-refresh") {
+		d.log.Warn("doctor: reading offloaded flows failed", "err", err)
+	}
+	doc.mu.Lock()
+	doc.tracker.Refresh(fresh, now)
+	doc.mu.Unlock()
 }
 
 // judge reads the observer, refreshes the firewall facts when stale, judges
@@ -133,6 +163,7 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 func (d *Daemon) judge(now time.Time) {
 	doc := d.doc
 	entries := d.readObserver()
+	d.refreshFastPath(now)
 	facts := d.factsFor(now)
 	d.mu.Lock()
 	lans := d.router.LANDevices

@@ -91,7 +91,10 @@ var Catalog = []Entry{
 		Advice:  one("Use a VPN over UDP or TCP: IKEv2/IPsec with NAT-T, OpenVPN or WireGuard. For PPTP or raw ESP, ask your internet provider for a fixed IPv4 address option.")},
 	{Code: CodeOK,
 		Message: Text{{If: "natt", Text: "The {proto} VPN from {who_lc} to {peer} works: the server answers and data flows both ways (through NAT-T, UDP 4500)."}, {Text: "The {proto} VPN from {who_lc} to {peer} works: the server answers and data flows both ways."}},
-		Advice:  one("Nothing to do.")},
+		// While live the advice says what proves it and that a later
+		// failure replaces the finding (docs/design.md#the-doctor).
+		Advice: Text{{If: "live", Text: "Nothing to do. The connection is in use right now ({packets_out} packets out, {packets_in} in so far); if it fails later, the cause replaces this message."},
+			{Text: "Nothing to do."}}},
 }
 
 // MatchText says what a match string is, for people who never heard of it

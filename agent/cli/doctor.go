@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -43,6 +44,9 @@ func printDoctor(w io.Writer, res api.DoctorResult) error {
 		if f.Advice != "" {
 			fmt.Fprintf(b, "  What to do: %s\n", f.Advice)
 		}
+		if p := proofLine(f.Params); p != "" {
+			fmt.Fprintf(b, "  Seen: %s\n", p)
+		}
 		b.WriteString("\n")
 	}
 	printInProgress(b, res)
@@ -50,8 +54,36 @@ func printDoctor(w io.Writer, res api.DoctorResult) error {
 	return err
 }
 
-// printInProgress lists sessions not judged yet: a connection in use is
-// judged once it has been quiet for 30 s or has ended.
+// proofLine renders what proves a working session (vpn-ok's params): the
+// elements that answered, since when, and the packets each way; "" when
+// the finding has no such params.
+func proofLine(p map[string]any) string {
+	parts, _ := p["answered"].([]string) // a direct look keeps Go values
+	if list, ok := p["answered"].([]any); ok { // decoded from the API
+		for _, v := range list {
+			parts = append(parts, fmt.Sprint(v))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	out := "answered " + strings.Join(parts, ", ")
+	if t, err := time.Parse(time.RFC3339, fmt.Sprint(p["since"])); err == nil {
+		out += " since " + t.Local().Format("15:04:05")
+	}
+	out += fmt.Sprintf("; %v packets out, %v in", p["packets_out"], p["packets_in"])
+	if p["offloaded"] == true {
+		out += " (flow offloading: counted by the flowtable)"
+	}
+	if p["live"] == true {
+		out += "; in use now"
+	}
+	return out
+}
+
+// printInProgress lists sessions not judged yet: a working connection is
+// reported as soon as data flows both ways, a failing one once it has been
+// quiet for 30 s or has ended.
 func printInProgress(b *strings.Builder, res api.DoctorResult) {
 	judged := map[string]bool{}
 	for _, f := range res.Findings {
@@ -63,7 +95,7 @@ func printInProgress(b *strings.Builder, res api.DoctorResult) {
 			continue
 		}
 		if first {
-			b.WriteString("In progress (judged once quiet for 30 s or ended):\n")
+			b.WriteString("In progress (said to work once data flows both ways; a failure is judged once quiet for 30 s or ended):\n")
 			first = false
 		}
 		fmt.Fprintf(b, "  %s  %s → %s  %s, since %s\n", s.Protocol, s.Host, s.Peer, s.Phase, s.FirstSeen.Local().Format("15:04:05"))

@@ -180,7 +180,10 @@ const FINDING_TEXT = {
 			[ 'natt', null, _('The {proto} VPN from {who_lc} to {peer} works: the server answers and data flows both ways (through NAT-T, UDP 4500).') ],
 			[ null, null, _('The {proto} VPN from {who_lc} to {peer} works: the server answers and data flows both ways.') ]
 		],
-		_('Nothing to do.')
+		[
+			[ 'live', null, _('Nothing to do. The connection is in use right now ({packets_out} packets out, {packets_in} in so far); if it fails later, the cause replaces this message.') ],
+			[ null, null, _('Nothing to do.') ]
+		]
 	]
 };
 /* END generated */
