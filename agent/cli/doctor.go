@@ -58,7 +58,7 @@ func printDoctor(w io.Writer, res api.DoctorResult) error {
 // elements that answered, since when, and the packets each way; "" when
 // the finding has no such params.
 func proofLine(p map[string]any) string {
-	parts, _ := p["answered"].([]string) // a direct look keeps Go values
+	parts, _ := p["answered"].([]string)       // a direct look keeps Go values
 	if list, ok := p["answered"].([]any); ok { // decoded from the API
 		for _, v := range list {
 			parts = append(parts, fmt.Sprint(v))
