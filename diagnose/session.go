@@ -137,6 +137,10 @@ type ObservedCount struct {
 	Bytes     uint64
 	FirstSeen time.Time // first growth seen by the tracker
 	LastSeen  time.Time // last growth
+	// GrewAfter is the previous snapshot's time: the last growth happened
+	// after it (and by LastSeen), so only growth with GrewAfter past a
+	// flow's end surely came after that end.
+	GrewAfter time.Time
 }
 
 // Session is what the tracker knows about one SessionKey.
@@ -285,7 +289,9 @@ func (s *Session) advanceObserved(o *ObservedCount) {
 }
 
 // endTime is when the last flow ended, if every flow has ended and the
-// observer saw nothing after that; zero otherwise.
+// observer saw nothing after that; zero otherwise. Packets counted by the
+// first snapshot after the end may have passed before it: they do not
+// reopen the session.
 func (s *Session) endTime() time.Time {
 	if len(s.Flows) == 0 {
 		return time.Time{}
@@ -300,7 +306,7 @@ func (s *Session) endTime() time.Time {
 		}
 	}
 	for _, o := range s.Observed {
-		if o.LastSeen.After(end) {
+		if !o.GrewAfter.Before(end) {
 			return time.Time{}
 		}
 	}

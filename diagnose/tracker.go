@@ -32,6 +32,7 @@ type Tracker struct {
 	inbound  map[netip.Addr]map[flowKey]*SessionFlow // peer → GRE the peer sent to the router
 	obsPrev  map[obsKey]uint64
 	obsReady bool
+	obsAt    time.Time // when the previous snapshot was taken
 	gen      uint64
 	syncing  bool
 }
@@ -274,8 +275,7 @@ func (t *Tracker) Observe(entries []vpn.ObserverEntry, now time.Time) {
 			t.observed(k, e, now)
 		}
 	}
-	t.obsPrev = next
-	t.obsReady = true
+	t.obsPrev, t.obsReady, t.obsAt = next, true, now
 }
 
 func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
@@ -290,7 +290,7 @@ func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
 		o = &ObservedCount{Element: e.Element, Direction: e.Direction, FirstSeen: now}
 		s.Observed = append(s.Observed, o)
 	}
-	o.Packets, o.Bytes, o.LastSeen = e.Packets, e.Bytes, now
+	o.Packets, o.Bytes, o.LastSeen, o.GrewAfter = e.Packets, e.Bytes, now, t.obsAt
 	s.update(now)
 }
 
