@@ -86,12 +86,12 @@ func waitLiveOK(t *testing.T, a *agentRun, k string, up time.Time) (time.Duratio
 	}
 }
 
-// staysOK checks a few times over ~9 s that the session stays vpn-ok
+// staysOK checks three times over ~7.5 s that the session stays vpn-ok
 // while traffic flows.
 func staysOK(t *testing.T, a *agentRun, k string) {
 	t.Helper()
 	for i := 0; i < 3; i++ {
-		time.Sleep(3 * time.Second)
+		time.Sleep(2500 * time.Millisecond)
 		doc := doctorNow(t, a)
 		if _, ok := liveOK(doc, k); !ok {
 			logFindings(t, doc)
