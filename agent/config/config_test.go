@@ -98,6 +98,9 @@ func TestDefaults(t *testing.T) {
 		{"observe", d.Observe, true},
 		{"accounting", d.Accounting, true},
 		{"public_range", len(d.PublicRanges), 0},
+		{"metrics_textfile", d.MetricsTextfile, ""},
+		{"metrics_interval", d.MetricsInterval, 30},
+		{"share_hosts", d.ShareHosts, false},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
