@@ -180,3 +180,15 @@ func TestPublicRangeMasked(t *testing.T) {
 		t.Fatalf("got %v", cfg.PublicRanges)
 	}
 }
+
+// TestShippedConfig: the config the package installs loads without a
+// problem, to exactly the defaults (so the file documents them).
+func TestShippedConfig(t *testing.T) {
+	cfg, probs, err := Load("../../openwrt/files/etc/config/vpnpass")
+	if err != nil || len(probs) != 0 {
+		t.Fatalf("shipped config: %v %v", err, probs)
+	}
+	if !reflect.DeepEqual(cfg, Defaults()) {
+		t.Errorf("shipped config loads to\n%+v\nwant the defaults\n%+v", cfg, Defaults())
+	}
+}
