@@ -18,6 +18,9 @@ func (d *Daemon) openHistory() {
 	d.early = nil
 	if err != nil {
 		d.log.Error("history unavailable: events are not kept", "path", d.cfg.HistoryPath, "err", err)
+		for _, ev := range early { // they still count, log and go out on ubus
+			d.emit(ev)
+		}
 		return
 	}
 	if r := s.Reset(); r != nil {

@@ -203,3 +203,27 @@ func TestMetricsText(t *testing.T) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// TestEarlyEventsWithoutHistory: events recorded before the history opens
+// (a bad config line) are still counted and logged when the history cannot
+// be opened at all.
+func TestEarlyEventsWithoutHistory(t *testing.T) {
+	old := ubusCommand
+	ubusCommand = filepath.Join(t.TempDir(), "ubus")
+	defer func() { ubusCommand = old }()
+	d, logs := fleetDaemon(t, false)
+	d.historyOpen = false
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.cfg.HistoryPath = filepath.Join(blocker, "history.db") // under a file: cannot open
+	d.record(history.Event{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning, Message: "bad option"})
+	if got := d.fleet.events.Get(history.KindConfigInvalid); got != 0 {
+		t.Fatalf("counted %d before the history opened, want 0 (it is replayed)", got)
+	}
+	d.openHistory()
+	if got := d.fleet.events.Get(history.KindConfigInvalid); got != 1 || !strings.Contains(logs.String(), "kind=config.invalid") {
+		t.Errorf("config.invalid counted %d times, log:\n%s", got, logs.String())
+	}
+}
