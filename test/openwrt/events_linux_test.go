@@ -42,9 +42,11 @@ func TestUbusEvents(t *testing.T) {
 	}
 	r.StopAgent()
 	want := map[string]func(map[string]any) bool{
-		"vpnpass.agent.started":       func(map[string]any) bool { return true },
-		"vpnpass.passthrough.changed": func(p map[string]any) bool { return p["origin"] == "ubus" && p["to"] == "allow" && p["protocol"] == "ipsec" },
-		"vpnpass.agent.stopped":       func(map[string]any) bool { return true },
+		"vpnpass.agent.started": func(map[string]any) bool { return true },
+		"vpnpass.passthrough.changed": func(p map[string]any) bool {
+			return p["origin"] == "ubus" && p["to"] == "allow" && p["protocol"] == "ipsec"
+		},
+		"vpnpass.agent.stopped": func(map[string]any) bool { return true },
 	}
 	var got []string
 	r.WaitFor("the events", 5*time.Second, func() error {
