@@ -37,8 +37,16 @@ const (
 	logBurst = 50
 )
 
-// errorAreas are the values of vpnpass_errors_total's label.
-var errorAreas = []string{"observer", "conntrack", "firewall", "history", "other"}
+// errorAreas are the values of vpnpass_errors_total's label; errorArea maps
+// a failed step (Daemon.fail's words) to one: the first entry whose word
+// the step contains wins, anything else is "other".
+var (
+	errorAreas = []string{"observer", "conntrack", "firewall", "history", "other"}
+	errorArea  = []struct{ word, area string }{
+		{"observer", "observer"}, {"conntrack", "conntrack"}, {"history", "history"},
+		{"firewall", "firewall"}, {"rules", "firewall"}, {"passthrough", "firewall"}, {"drift", "firewall"},
+	}
+)
 
 func newFleet(o Options, onUbusError func(error)) *fleet {
 	f := &fleet{start: time.Now(), version: o.Version, commit: o.Commit,
@@ -87,20 +95,17 @@ func (d *Daemon) emit(ev history.Event) {
 // held, so it is read from a copy kept in step with the config.
 func (d *Daemon) shareHosts() bool { return d.share.Load() }
 
-// countError counts a failure for vpnpass_errors_total.
+// countError counts a failed step for vpnpass_errors_total.
 func (d *Daemon) countError(step string) {
 	if d.fleet == nil {
 		return
 	}
 	area := "other"
-	for _, a := range errorAreas[:4] {
-		if strings.Contains(step, a) {
-			area = a
+	for _, e := range errorArea {
+		if strings.Contains(step, e.word) {
+			area = e.area
 			break
 		}
-	}
-	if area == "other" && (strings.Contains(step, "rules") || strings.Contains(step, "passthrough") || strings.Contains(step, "drift")) {
-		area = "firewall"
 	}
 	d.fleet.errors.Inc(area)
 }
