@@ -35,6 +35,8 @@ type Options struct {
 	PollInterval time.Duration
 	// Hup delivers SIGHUP (config reload); nil = none.
 	Hup <-chan struct{}
+	// Version and Commit name the build in vpnpass_build_info.
+	Version, Commit string
 }
 
 // Daemon is a running agent.
@@ -63,6 +65,10 @@ type Daemon struct {
 	persister *history.Persister
 	// noCtNetlink: the missing kmod-nf-conntrack-netlink was reported
 	noCtNetlink atomic.Bool
+	// fleet counts, logs and publishes events (events_metrics.go); share
+	// is the config's share_hosts, readable without mu.
+	fleet *fleet
+	share atomic.Bool
 }
 
 // Run starts the daemon and blocks until ctx ends; then it removes what it
@@ -72,6 +78,9 @@ func Run(ctx context.Context, o Options) error {
 	o = o.withDefaults()
 	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1), helps: newHelperCache()}
 	d.cfg = d.loadConfig(config.Defaults(), true)
+	d.share.Store(d.cfg.ShareHosts)
+	d.fleet = newFleet(o, d.ubusFailed)
+	defer d.fleet.ubus.close(2 * time.Second) // after agent.stopped
 	// The socket first: a second daemon must refuse before it touches the
 	// history (waiting for its lock, removing a compaction in progress).
 	ln, err := api.ListenUnix(o.SocketPath)
@@ -99,6 +108,7 @@ func Run(ctx context.Context, o Options) error {
 	d.startTestHooks(ctx, &wg)
 	d.installAtStart()
 	d.startDoctor(ctx, &wg)
+	d.startMetrics(ctx, &wg)
 	// Serve only now: a client that gets an answer sees the modes applied.
 	// (The socket exists already, so early clients wait in its backlog.)
 	srv := d.server()
@@ -237,6 +247,7 @@ func (d *Daemon) loadConfig(last config.Config, first bool) config.Config {
 // rejects us) must not push the real events out of the history. The first
 // event after a quiet interval says how many were suppressed.
 func (d *Daemon) fail(step string, err error) {
+	d.countError(step)
 	ok, suppressed := d.limit.pass(step)
 	if !ok {
 		return

@@ -18,6 +18,9 @@ func (d *Daemon) openHistory() {
 	d.early = nil
 	if err != nil {
 		d.log.Error("history unavailable: events are not kept", "path", d.cfg.HistoryPath, "err", err)
+		for _, ev := range early { // they still count, log and go out on ubus
+			d.emit(ev)
+		}
 		return
 	}
 	if r := s.Reset(); r != nil {
@@ -42,10 +45,13 @@ func (d *Daemon) record(ev history.Event) {
 	}
 	if d.store == nil {
 		if !d.historyOpen { // only Run's goroutine records this early
-			d.early = append(d.early, ev)
+			d.early = append(d.early, ev) // emitted when replayed
+			return
 		}
+		d.emit(ev)
 		return
 	}
+	d.emit(ev)
 	if err := d.store.Append(ev); err != nil && d.limit.allow("history") {
 		d.log.Error("history append failed", "err", err)
 	}
@@ -58,7 +64,13 @@ func (d *Daemon) recordWAN(evs []wan.Event) {
 		if sev == "" {
 			sev = vpn.SeverityInfo
 		}
-		d.log.Info(e.Message, "kind", e.Kind)
 		d.record(history.Event{Kind: e.Kind, Severity: sev, Message: e.Message, Details: e.Details})
+	}
+}
+
+// ubusFailed logs a failed `ubus send` (ubusd restarting), once a minute.
+func (d *Daemon) ubusFailed(err error) {
+	if d.limit.allow("ubus-send") {
+		d.log.Warn("ubus event not sent", "err", err)
 	}
 }

@@ -28,6 +28,7 @@ func (d *Daemon) server() *api.Server {
 	api.MethodReload.Handle(s, d.handleReload)
 	api.MethodDoctor.Handle(s, d.handleDoctor)
 	api.MethodProbe.Handle(s, handleProbe)
+	api.MethodMetrics.Handle(s, d.handleMetrics)
 	return s
 }
 

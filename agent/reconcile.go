@@ -83,6 +83,7 @@ func (d *Daemon) reload() {
 	defer d.mu.Unlock()
 	old := d.cfg
 	d.cfg = d.loadConfig(old, false)
+	d.share.Store(d.cfg.ShareHosts)
 	d.helps.forget()
 	d.log.Info("config reloaded", "modes", d.cfg.Desired())
 	if d.cfg.Backend != old.Backend || !slices.Equal(d.cfg.LANDevices, old.LANDevices) || d.cfg.WANDevice != old.WANDevice || d.mgr == nil || d.routerMoved() {

@@ -5,7 +5,7 @@ set -euo pipefail
 core=(nftables iptables conntrack iproute2 xz-utils qemu-user-static)
 peers=(python3-scapy xl2tpd strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-extra-plugins coturn miniupnpd shellcheck curl
-	chromium fonts-ipafont-gothic fonts-dejavu-core)
+	chromium fonts-ipafont-gothic fonts-dejavu-core prometheus prometheus-node-exporter)
 case "${1:-all}" in
 core) want=("${core[@]}") ;;
 peers) want=("${peers[@]}") ;;

@@ -49,6 +49,7 @@ var (
 	MethodNat     = Method[*NatParams, *wan.Nat]{Name: "nat", Access: Read}
 	MethodHistory = Method[*HistoryParams, *HistoryResult]{Name: "history", Access: Read}
 	MethodReload  = Method[*NoParams, *ReloadResult]{Name: "reload", Access: Write}
+	MethodMetrics = Method[*NoParams, *MetricsResult]{Name: "metrics", Access: Read}
 )
 
 // Spec is a method as the contract table lists it, without its types.
@@ -59,11 +60,11 @@ type Spec struct {
 }
 
 // Methods is the contract: every method the daemon serves, in docs/interface.md's
-// order. The normative interface also lists `metrics` (result {"text": ...}); it is not
-// implemented yet, and is added here, with its handler, when it is.
+// order.
 var Methods = []Spec{
 	MethodStatus.spec(), MethodSet.spec(), MethodExplain.spec(), MethodDoctor.spec(),
 	MethodProbe.spec(), MethodNat.spec(), MethodHistory.spec(), MethodReload.spec(),
+	MethodMetrics.spec(),
 }
 
 // spec is the method's entry in the contract table.

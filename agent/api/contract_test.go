@@ -12,13 +12,13 @@ import (
 )
 
 // TestRPCDSignatures: the plugin's `list`, generated from the contract, is
-// byte for byte what it printed when it was written by hand (docs/interface.md's
-// list without metrics, which is not implemented).
+// byte for byte what it printed when it was written by hand, and
+// docs/interface.md's list (metrics last).
 func TestRPCDSignatures(t *testing.T) {
 	const want = `{"status":{},"set":{"protocol":"str","mode":"str","dry_run":true},` +
 		`"explain":{"proto":"str","dst":"str","dport":32,"src":"str"},"doctor":{"host":"str"},` +
 		`"probe":{"host":"str","protocol":"str"},"nat":{"probe":true},` +
-		`"history":{"since":"str","kind":"str","limit":32},"reload":{}}`
+		`"history":{"since":"str","kind":"str","limit":32},"reload":{},"metrics":{}}`
 	if got := RPCDSignatures(); got != want {
 		t.Errorf("rpcd list:\n got %s\nwant %s", got, want)
 	}
@@ -98,7 +98,10 @@ func TestLookup(t *testing.T) {
 	if s, ok := Lookup("set"); !ok || s.Access != Write {
 		t.Errorf("set: %+v %v", s, ok)
 	}
-	for _, name := range []string{"metrics", "frobnicate", "", "STATUS"} {
+	if s, ok := Lookup("metrics"); !ok || s.Access != Read {
+		t.Errorf("metrics: %+v %v", s, ok)
+	}
+	for _, name := range []string{"frobnicate", "", "STATUS"} {
 		if _, ok := Lookup(name); ok {
 			t.Errorf("Lookup(%q) found a method", name)
 		}

@@ -116,3 +116,9 @@ type HistoryResult struct {
 type ReloadResult struct {
 	Reloaded bool `json:"reloaded"`
 }
+
+// MetricsResult is metrics' result: the Prometheus text exposition
+// (docs/metrics.md), the same text as the node-exporter textfile.
+type MetricsResult struct {
+	Text string `json:"text"`
+}

@@ -30,5 +30,6 @@ func runAgent(ctx context.Context, o *opts, env Env) error {
 			}
 		}
 	}()
-	return agent.Run(ctx, agent.Options{ConfigPath: o.config, SocketPath: o.socket, Logger: slog.Default(), Hup: hup})
+	return agent.Run(ctx, agent.Options{ConfigPath: o.config, SocketPath: o.socket, Logger: slog.Default(), Hup: hup,
+		Version: version, Commit: commit})
 }

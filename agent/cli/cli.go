@@ -88,6 +88,7 @@ func init() {
 		"agent":    {run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
 		"history":  {run: runHistory, usage: "history [--since T] [--kind K] [--limit N] [--json]"},
 		"nat":      {run: runNat, usage: "nat [--probe] [--json]"},
+		"metrics":  {run: runMetrics, usage: "metrics [--json]"},
 		"doctor":   {run: runDoctor, usage: "doctor [--host IP] [--json]"},
 		"probe":    {run: runProbe, minArgs: 1, maxArgs: 1, usage: "probe HOST [--protocol ipsec|pptp|l2tp] [--json]"},
 		"rpcd":     {run: runRPCD, minArgs: 1, maxArgs: 2, usage: "rpcd list | rpcd call METHOD"},
@@ -189,7 +190,7 @@ func newFlags(env Env) (*opts, flagSet) {
 }
 
 func commandList() string {
-	names := []string{"agent", "status", "enable", "block", "disable", "explain", "doctor", "probe", "nat", "history", "cleanup", "handover", "rpcd", "version"}
+	names := []string{"agent", "status", "enable", "block", "disable", "explain", "doctor", "probe", "nat", "history", "metrics", "cleanup", "handover", "rpcd", "version"}
 	var have []string
 	for _, n := range names {
 		if _, ok := commands[n]; ok {

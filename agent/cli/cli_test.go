@@ -30,6 +30,8 @@ func TestExitCodes(t *testing.T) {
 		{"flags before the command", []string{"--socket", sock, "block", "pptp"}, ExitNoDaemon, "daemon is not running"},
 		{"bad explain proto", []string{"explain", "--proto", "icmp", "--dst", "192.0.2.1"}, ExitUsage, "must be one of udp, tcp, gre, esp, ah"},
 		{"bad history since", []string{"history", "--since", "yesterday", "--socket", sock}, ExitUsage, "RFC 3339"},
+		{"metrics without daemon", []string{"metrics", "--socket", sock}, ExitNoDaemon, "only it counts"},
+		{"metrics --direct", []string{"metrics", "--direct", "--socket", sock}, ExitNoDaemon, "only it counts"},
 		{"probe of a name", []string{"probe", "vpn.example", "--socket", sock}, ExitUsage, "must be an IP address"},
 	}
 	for _, tc := range tests {

@@ -45,14 +45,20 @@ type Config struct {
 	HistoryMaxDays int      `json:"history_max_days"`
 	// The live history sits on tmpfs (lost at reboot); a copy is kept on
 	// flash at a clean stop and at most every HistoryPersistHours (0 = never).
-	HistoryPersistHours int               `json:"history_persist_hours"`
-	HistoryPersistPath  string            `json:"history_persist_path"`
-	STUNServer          string            `json:"stun_server"` // host:port, "" = no STUN probe
-	UPnPProbe           bool              `json:"upnp_probe"`
-	Observe             bool              `json:"observe"`
-	Accounting          bool              `json:"accounting"`
-	PublicRanges        []netip.Prefix    `json:"public_range"`
-	Modes               netfilter.Desired `json:"modes"`
+	HistoryPersistHours int            `json:"history_persist_hours"`
+	HistoryPersistPath  string         `json:"history_persist_path"`
+	STUNServer          string         `json:"stun_server"` // host:port, "" = no STUN probe
+	UPnPProbe           bool           `json:"upnp_probe"`
+	Observe             bool           `json:"observe"`
+	Accounting          bool           `json:"accounting"`
+	PublicRanges        []netip.Prefix `json:"public_range"`
+	// Fleet view (docs/metrics.md): the node-exporter textfile ("" = none)
+	// and how often it is rewritten; ShareHosts lets LAN addresses, host
+	// names and MACs into ubus events and log lines (metrics never carry them).
+	MetricsTextfile string            `json:"metrics_textfile"`
+	MetricsInterval int               `json:"metrics_interval"` // seconds
+	ShareHosts      bool              `json:"share_hosts"`
+	Modes           netfilter.Desired `json:"modes"`
 }
 
 // Defaults returns the documented defaults (docs/interface.md#configuration): every
@@ -70,6 +76,7 @@ func Defaults() Config {
 		HistoryPersistPath:  "/etc/vpnpass/history.db",
 		Observe:             true,
 		Accounting:          true,
+		MetricsInterval:     DefaultMetricsInterval,
 		Modes: netfilter.Desired{
 			vpn.PPTP:  netfilter.ModeDefault,
 			vpn.L2TP:  netfilter.ModeDefault,

@@ -98,6 +98,9 @@ func TestDefaults(t *testing.T) {
 		{"observe", d.Observe, true},
 		{"accounting", d.Accounting, true},
 		{"public_range", len(d.PublicRanges), 0},
+		{"metrics_textfile", d.MetricsTextfile, ""},
+		{"metrics_interval", d.MetricsInterval, 30},
+		{"share_hosts", d.ShareHosts, false},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
@@ -175,5 +178,17 @@ func TestPublicRangeMasked(t *testing.T) {
 	want := []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8:1::/48")}
 	if !reflect.DeepEqual(cfg.PublicRanges, want) {
 		t.Fatalf("got %v", cfg.PublicRanges)
+	}
+}
+
+// TestShippedConfig: the config the package installs loads without a
+// problem, to exactly the defaults (so the file documents them).
+func TestShippedConfig(t *testing.T) {
+	cfg, probs, err := Load("../../openwrt/files/etc/config/vpnpass")
+	if err != nil || len(probs) != 0 {
+		t.Fatalf("shipped config: %v %v", err, probs)
+	}
+	if !reflect.DeepEqual(cfg, Defaults()) {
+		t.Errorf("shipped config loads to\n%+v\nwant the defaults\n%+v", cfg, Defaults())
 	}
 }

@@ -29,13 +29,23 @@ const (
 	MaxHistoryDays = 3650
 	// MaxPersistHours: a week; rarer saves lose more at a power cut.
 	MaxPersistHours = 168
+	// The metrics textfile's interval bounds, in seconds (Prometheus
+	// scrapes every 15-60 s; a rewrite is a tmpfs write, not flash).
+	MinMetricsInterval     = 5
+	MaxMetricsInterval     = 3600
+	DefaultMetricsInterval = 30
 )
 
 var agentFields = map[string]field{
-	"enabled":    boolField(func(c *Config) *bool { return &c.Enabled }),
-	"upnp_probe": boolField(func(c *Config) *bool { return &c.UPnPProbe }),
-	"observe":    boolField(func(c *Config) *bool { return &c.Observe }),
-	"accounting": boolField(func(c *Config) *bool { return &c.Accounting }),
+	"enabled":     boolField(func(c *Config) *bool { return &c.Enabled }),
+	"upnp_probe":  boolField(func(c *Config) *bool { return &c.UPnPProbe }),
+	"observe":     boolField(func(c *Config) *bool { return &c.Observe }),
+	"accounting":  boolField(func(c *Config) *bool { return &c.Accounting }),
+	"share_hosts": boolField(func(c *Config) *bool { return &c.ShareHosts }),
+	"metrics_textfile": stringField("an absolute file path ending in .prom (node-exporter's textfile collector reads /var/prometheus/*.prom), or '' for none",
+		checkPromPath, func(c *Config) *string { return &c.MetricsTextfile }),
+	"metrics_interval": intField(fmt.Sprintf("seconds, an integer from %d to %d", MinMetricsInterval, MaxMetricsInterval),
+		MinMetricsInterval, MaxMetricsInterval, func(c *Config) *int { return &c.MetricsInterval }),
 	"backend": {
 		valid: "auto, fw4, nftables, fw3, iptables",
 		check: func(v string) error {
@@ -170,6 +180,20 @@ func checkDevice(v string) error {
 func checkAbsPath(v string) error {
 	if !filepath.IsAbs(v) || strings.HasSuffix(v, "/") {
 		return fmt.Errorf("not an absolute file path: %q", v)
+	}
+	return nil
+}
+
+// checkPromPath: the textfile collector reads only *.prom files.
+func checkPromPath(v string) error {
+	if v == "" {
+		return nil
+	}
+	if err := checkAbsPath(v); err != nil {
+		return err
+	}
+	if !strings.HasSuffix(v, ".prom") {
+		return fmt.Errorf("does not end in .prom: %q", v)
 	}
 	return nil
 }

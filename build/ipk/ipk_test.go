@@ -365,7 +365,7 @@ func checkACL(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	a := acl["luci-app-vpnpass"]
-	if got := a.Read.Ubus["vpnpass"]; !reflect.DeepEqual(got, []string{"status", "explain", "doctor", "probe", "nat", "history"}) {
+	if got := a.Read.Ubus["vpnpass"]; !reflect.DeepEqual(got, []string{"status", "explain", "doctor", "probe", "nat", "history", "metrics"}) {
 		t.Errorf("read methods %v", got)
 	}
 	if got := a.Write.Ubus["vpnpass"]; !reflect.DeepEqual(got, []string{"set", "reload"}) {

@@ -43,7 +43,7 @@ func TestRemoteACLExample(t *testing.T) {
 		methods = append(methods, grant["ubus"]["vpnpass"]...)
 	}
 	sort.Strings(methods)
-	want := []string{"doctor", "explain", "history", "nat", "probe", "reload", "set", "status"}
+	want := []string{"doctor", "explain", "history", "metrics", "nat", "probe", "reload", "set", "status"}
 	if !reflect.DeepEqual(methods, want) {
 		t.Errorf("methods %v, want %v", methods, want)
 	}

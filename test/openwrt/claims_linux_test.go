@@ -74,7 +74,7 @@ func TestStandInClaims(t *testing.T) {
 	// Claim 2: a call the session's ACL does not grant is a JSON-RPC error
 	// -32002 "Access denied", with HTTP 200 and no result.
 	denied := map[string]any{"jsonrpc": "2.0", "id": 2.0, "error": map[string]any{"code": -32002.0, "message": "Access denied"}}
-	for _, c := range [][3]string{{sid, "vpnpass", "metrics"}, {sid, "file", "read"}, {"ffffffffffffffffffffffffffffffff", "vpnpass", "status"}} {
+	for _, c := range [][3]string{{sid, "vpnpass", "frobnicate"}, {sid, "file", "read"}, {"ffffffffffffffffffffffffffffffff", "vpnpass", "status"}} {
 		got := post("denied "+c[1]+"."+c[2], req(2, c[0], c[1], c[2], `{}`))
 		if !reflect.DeepEqual(got, denied) {
 			t.Errorf("denied %v: got %v, want %v", c, got, denied)

@@ -22,8 +22,7 @@ var interfaceSignature = map[string]map[string]string{
 	"nat":     {"probe": "Boolean"},
 	"history": {"since": "String", "kind": "String", "limit": "Integer"},
 	"reload":  {},
-	// "metrics": {} is normative too, but not built yet: it comes with
-	// the fleet work (issue 17), which adds it here and to the calls below.
+	"metrics": {},
 }
 
 // TestUbusListSignature: real rpcd registers exactly the contract's methods
@@ -79,6 +78,7 @@ func TestUbusCallEveryMethod(t *testing.T) {
 		{"nat", `{}`, "class"},
 		{"history", `{"kind":"passthrough.","limit":5}`, "events"},
 		{"reload", `{}`, "reloaded"},
+		{"metrics", `{}`, "text"},
 	}
 	for _, c := range calls {
 		v, took, err := r.ubusCall(c.method, c.args)

@@ -21,6 +21,7 @@ func TestUhttpdISPLogin(t *testing.T) {
 		{"doctor", `{"host":"192.168.1.10"}`, "findings"},
 		{"explain", `{"proto":"udp","dst":"203.0.113.10","dport":500}`, "verdict"},
 		{"set", `{"protocol":"ipsec","mode":"allow"}`, "changed"},
+		{"metrics", `{}`, "text"},
 	} {
 		rep, err := w.Call(sid, "vpnpass", c.method, c.args)
 		if err != nil {
@@ -36,7 +37,7 @@ func TestUhttpdISPLogin(t *testing.T) {
 	if d := lastChange(t, r); d != nil && (d["origin"] != "rpcd" || d["user"] != "isp") {
 		t.Errorf("set through /ubus as isp recorded details %v, want {origin: rpcd, user: isp}", d)
 	}
-	for _, denied := range [][2]string{{"vpnpass", "metrics"}, {"file", "read"}, {"uci", "get"}} {
+	for _, denied := range [][2]string{{"vpnpass", "frobnicate"}, {"file", "read"}, {"uci", "get"}} {
 		rep, err := w.Call(sid, denied[0], denied[1], `{}`)
 		if err != nil {
 			t.Fatal(err)
@@ -75,7 +76,7 @@ func TestRemoteScript(t *testing.T) {
 		{[]string{ispPassword, "status"}, "protocols", true},
 		{[]string{ispPassword, "set", `{"protocol":"ipsec","mode":"allow"}`}, "changed", true},
 		{[]string{ispPassword, "set", `{"protocol":"bogus","mode":"allow"}`}, "", false},
-		{[]string{ispPassword, "metrics"}, "", false},
+		{[]string{ispPassword, "metrics"}, "text", true},
 		{[]string{"wrong", "status"}, "", false},
 	} {
 		out, err := run(c.args...)
