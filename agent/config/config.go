@@ -53,6 +53,8 @@ type Config struct {
 	Accounting          bool              `json:"accounting"`
 	PublicRanges        []netip.Prefix    `json:"public_range"`
 	Modes               netfilter.Desired `json:"modes"`
+	// Servers are the VPN servers on the LAN (`config server`, server.go).
+	Servers []Server `json:"server,omitempty"`
 }
 
 // Defaults returns the documented defaults (docs/interface.md#configuration): every
@@ -96,6 +98,7 @@ func (c Config) clone() Config {
 		m[k] = v
 	}
 	c.Modes = m
+	c.Servers = append([]Server(nil), c.Servers...)
 	return c
 }
 

@@ -1,0 +1,96 @@
+package fw
+
+import (
+	"net/netip"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nfteval"
+	"github.com/vpnpass/vpnpass/vpn"
+)
+
+// server judges every inbound element of protocol p toward the server at
+// addr; the verdict is the worst, decided by the first element that has it.
+func (j *inboundJudge) server(addr netip.Addr, p vpn.Protocol) netfilter.InboundStatus {
+	fam := vpn.IPv4
+	if addr.Is6() {
+		fam = vpn.IPv6
+	}
+	st := netfilter.InboundStatus{Server: addr, Family: fam, Blocked: []string{}}
+	for i, e := range vpn.InboundElements(p, fam) {
+		to, ex := j.element(addr, e)
+		if i == 0 && to.IsValid() {
+			st.ForwardedTo = &to
+		}
+		if ex.Verdict != netfilter.Accept {
+			st.Blocked = append(st.Blocked, e.Match())
+		}
+		if w := netfilter.Worst(st.Verdict, ex.Verdict); st.Verdict == "" || w != st.Verdict {
+			st.Verdict, st.DecidedBy = w, ex.DecidedBy
+		}
+	}
+	return st
+}
+
+// element follows a client's first packet of e: to is the DNAT target
+// (IPv4), ex what happens to the packet as far as the server is concerned.
+func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) (to netip.Addr, ex netfilter.Explanation) {
+	p := netfilter.Packet{Family: e.Family, L4: e.L4, DstPort: e.Port, SrcPort: 40000, InIf: j.o.WANDevice,
+		CtState: "new", CtStatus: "none"}
+	if e.Kind().Symmetric() {
+		p.SrcPort = e.Port
+	}
+	if e.Family == vpn.IPv6 {
+		p.Dst, p.OutIf = addr, j.lanDevice()
+		return netip.Addr{}, netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv6], p)
+	}
+	if len(j.src.ipt) > 0 {
+		// iptables' nat PREROUTING (fw3's redirects) is not inspected.
+		return netip.Addr{}, netfilter.Explanation{Verdict: netfilter.Uncertain, DecidedBy: &netfilter.Decider{
+			Backend: j.src.ipt[0].Kind, Table: "nat", Chain: "PREROUTING"}}
+	}
+	p.Dst = j.o.WANAddr
+	var d nfteval.DNAT
+	if j.src.rs != nil {
+		dn, pre, err := j.src.rs.DNATOf(p)
+		if err != nil || pre.Verdict != netfilter.Accept {
+			if err != nil {
+				pre.Verdict = netfilter.Uncertain
+			}
+			return netip.Addr{}, pre
+		}
+		d = dn
+	}
+	switch {
+	case !d.Found:
+		return netip.Addr{}, j.notForwarded(p)
+	case d.Redirect:
+		return netip.Addr{}, netfilter.Explanation{Verdict: netfilter.Drop, DecidedBy: d.By}
+	case !d.To.IsValid():
+		return netip.Addr{}, netfilter.Explanation{Verdict: netfilter.Uncertain, DecidedBy: d.By}
+	case d.To.Unmap() != addr:
+		return d.To, netfilter.Explanation{Verdict: netfilter.Drop, DecidedBy: d.By}
+	}
+	p.Dst, p.CtStatus, p.OutIf = d.To, "dnat", j.lanDevice()
+	if d.Port != 0 {
+		p.DstPort = d.Port
+	}
+	return d.To, netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv4], p)
+}
+
+// notForwarded: the packet stays with the router. Its input hook decides
+// whether it is dropped or rejected there; if the router accepts it (a
+// service of its own), the LAN server still never sees it.
+func (j *inboundJudge) notForwarded(p netfilter.Packet) netfilter.Explanation {
+	ex := netfilter.EvaluateHook(j.hooks["input"][vpn.IPv4], p)
+	if ex.Verdict == netfilter.Accept {
+		ex.Verdict, ex.DecidedBy = netfilter.Drop, &netfilter.Decider{Chain: "prerouting", Policy: netfilter.NoForward}
+	}
+	return ex
+}
+
+func (j *inboundJudge) lanDevice() string {
+	if len(j.o.LANDevices) > 0 {
+		return j.o.LANDevices[0]
+	}
+	return ""
+}
