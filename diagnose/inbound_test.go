@@ -46,7 +46,7 @@ func TestInboundJudge(t *testing.T) {
 			events: []conntrack.Event{inFlow(1, vpn.ProtoUDP, 500, hostB, false)}, servers: configured, after: 11 * time.Second,
 			want: []string{"inbound-not-forwarded 192.168.1.11 forwarded_to=192.168.1.11"}},
 		{name: "forwarded and answered",
-			events: []conntrack.Event{inFlow(1, vpn.ProtoUDP, 500, hostA, true), inFlow(2, vpn.ProtoUDP, 4500, hostA, false)},
+			events:  []conntrack.Event{inFlow(1, vpn.ProtoUDP, 500, hostA, true), inFlow(2, vpn.ProtoUDP, 4500, hostA, false)},
 			servers: configured, after: time.Minute},
 		{name: "not judged before 10 s",
 			events: []conntrack.Event{inFlow(1, vpn.ProtoUDP, 500, netip.Addr{}, false)}, after: 5 * time.Second},
