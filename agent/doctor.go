@@ -35,6 +35,7 @@ type doctor struct {
 	factsAt   time.Time
 	observing bool
 	stats     func() conntrack.WatchStats
+	in        inboundDoctor // inbound.go
 }
 
 // startDoctor turns on accounting and the observer (as configured), then
@@ -44,6 +45,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	cfg, router := d.cfg, d.router
 	d.mu.Unlock()
 	doc := &doctor{tracker: diagnose.NewTracker(classifier(router.LANDevices))}
+	doc.in.tracker = diagnose.NewInboundTracker(doc.tracker.Classifier)
 	if cfg.Accounting {
 		if changed, err := conntrack.EnableAccounting(); err != nil {
 			d.fail("turn on conntrack accounting", err)
@@ -60,7 +62,9 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 			// The baseline now, before new traffic: the tracker's first
 			// snapshot only records what was counted before it existed.
 			if entries, err := readObserverCounts(); err == nil {
-				doc.tracker.Observe(entries, time.Now())
+				lan, wan := splitInbound(entries)
+				doc.tracker.Observe(lan, time.Now())
+				doc.in.tracker.ObserveWAN(wan, time.Now())
 			}
 		}
 	}
@@ -121,6 +125,7 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 		case ev := <-events:
 			d.doc.mu.Lock()
 			d.doc.tracker.Apply(ev)
+			d.doc.in.tracker.Apply(ev)
 			d.doc.mu.Unlock()
 		case now := <-tick.C:
 			d.judge(now)
@@ -132,7 +137,7 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 // due sessions and records changed findings as vpn.finding events.
 func (d *Daemon) judge(now time.Time) {
 	doc := d.doc
-	entries := d.readObserver()
+	entries, wan := splitInbound(d.readObserver())
 	facts := d.factsFor(now)
 	d.mu.Lock()
 	lans := d.router.LANDevices
@@ -155,6 +160,7 @@ func (d *Daemon) judge(now time.Time) {
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
 			Details: map[string]any{"code": string(f.Code), "advice": f.Advice, "params": f.Params}})
 	}
+	d.judgeInbound(now, wan, c, facts)
 }
 
 // readObserver reads the observer's counters (nil when not observing). A
