@@ -149,7 +149,7 @@ func (d *Daemon) judge(now time.Time) {
 	doc.mu.Lock()
 	doc.tracker.Classifier = c
 	if entries != nil {
-		doc.tracker.Observe(entries, now)
+		doc.tracker.Observe(doc.in.tracker.WithoutInbound(entries), now)
 	}
 	facts.Now = now
 	changed := doc.tracker.Judge(facts)

@@ -209,3 +209,27 @@ func containsProto(ps []vpn.Protocol, p vpn.Protocol) bool {
 	}
 	return false
 }
+
+// WithoutInbound drops the observer counts of inbound connections: a LAN
+// server's answers to a client on the WAN cross the forward hook like a
+// LAN host's requests, and the client's packets like a server's answers;
+// counted as an outbound session they would look like a filter drop. nil
+// stays nil (not observing).
+func (t *InboundTracker) WithoutInbound(entries []vpn.ObserverEntry) []vpn.ObserverEntry {
+	if entries == nil || len(t.attempts) == 0 {
+		return entries
+	}
+	pairs := map[[2]netip.Addr]bool{}
+	for _, a := range t.attempts {
+		if a.Server.IsValid() {
+			pairs[[2]netip.Addr{a.Server, a.Client}] = true
+		}
+	}
+	out := make([]vpn.ObserverEntry, 0, len(entries))
+	for _, e := range entries {
+		if !pairs[[2]netip.Addr{e.Host.Unmap(), e.Peer.Unmap()}] {
+			out = append(out, e)
+		}
+	}
+	return out
+}

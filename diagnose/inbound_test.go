@@ -106,3 +106,22 @@ func codes(fs []Finding) []string {
 	}
 	return out
 }
+
+// TestWithoutInbound: the observer's counts between a LAN server and its
+// client on the WAN are not an outbound session; other hosts' counts stay.
+func TestWithoutInbound(t *testing.T) {
+	tr := NewInboundTracker(testNet)
+	if got := tr.WithoutInbound(nil); got != nil {
+		t.Fatalf("nil became %v", got)
+	}
+	tr.Apply(inFlow(1, vpn.ProtoUDP, 500, hostA, true))
+	entries := []vpn.ObserverEntry{
+		{Host: hostA, Peer: server, Element: vpn.ObsIKE, Direction: vpn.DirOut, Packets: 2},
+		{Host: hostA, Peer: server, Element: vpn.ObsIKE, Direction: vpn.DirIn, Packets: 2},
+		{Host: hostB, Peer: server, Element: vpn.ObsIKE, Direction: vpn.DirOut, Packets: 1},
+	}
+	got := tr.WithoutInbound(entries)
+	if len(got) != 1 || got[0].Host != hostB {
+		t.Fatalf("kept %+v, want only %s's count", got, hostB)
+	}
+}

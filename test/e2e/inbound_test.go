@@ -159,6 +159,9 @@ func TestInboundServer(t *testing.T) {
 				t.Errorf("inbound findings %v, want %q", got, c.finding)
 			}
 			if c.up {
+				noOutboundFindings(t, a)
+			}
+			if c.up {
 				// The answered client is a server seen: status still names it.
 				checkInbound(t, inboundStatus(t, a), c.forwarded, c.verdict)
 			}
@@ -211,5 +214,25 @@ func waitInbound(t *testing.T, a *agentRun, want string) *doctorJSON {
 			return &doc
 		}
 		time.Sleep(time.Second)
+	}
+}
+
+// noOutboundFindings: the server's answers to its client cross the forward
+// hook like a LAN host's requests; once the outbound doctor would have
+// judged such a session (30 s quiet or not), it must not call the server a
+// client whose VPN the firewall drops (it did: firewall-drops).
+func noOutboundFindings(t *testing.T, a *agentRun) {
+	t.Helper()
+	time.Sleep(35 * time.Second)
+	out, err := a.cli("doctor", "--json")
+	if err != nil {
+		t.Fatalf("doctor: %v\n%s", err, out)
+	}
+	var doc doctorJSON
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range doc.Findings {
+		t.Errorf("finding %s for %s → %s while the server on the LAN works: %s", f.Code, f.Host, f.Peer, f.Message)
 	}
 }
