@@ -146,8 +146,8 @@ const FINDING_TEXT = {
 	],
 	'inbound-not-forwarded': [
 		[
-			[ 'forwarded_to', null, _('A {proto} VPN client at {peer} connected to this router\'s internet address {wan_address}, and this router forwards {what} to {forwarded_to}, but nothing on the LAN answered.') ],
-			[ null, null, _('A {proto} VPN client at {peer} connected to this router\'s internet address {wan_address}, but this router forwards {what} to no device on the LAN, so the connection ends at the router.') ]
+			[ 'forwarded_to', null, _('A VPN client ({proto}) at {peer} connected to this router\'s internet address {wan_address}, and this router forwards {what} to {forwarded_to}, but nothing on the LAN answered.') ],
+			[ null, null, _('A VPN client ({proto}) at {peer} connected to this router\'s internet address {wan_address}, but this router forwards {what} to no device on the LAN, so the connection ends at the router.') ]
 		],
 		[
 			[ 'forwarded_to', null, _('Check that the VPN server {forwarded_to} is running and that its own firewall accepts {what}. If the server has another address, correct the port forward (LuCI: Network → Firewall → Port Forwards).') ],
