@@ -236,3 +236,15 @@ func noOutboundFindings(t *testing.T, a *agentRun) {
 		t.Errorf("finding %s for %s → %s while the server on the LAN works: %s", f.Code, f.Host, f.Peer, f.Message)
 	}
 }
+
+// TestInboundFW3Uncertain: fw3's port forwards live in iptables' nat
+// table, which is not inspected: status says uncertain, naming nat
+// PREROUTING, never a guess.
+func TestInboundFW3Uncertain(t *testing.T) {
+	l := lab.New(t, lab.Config{Firewalls: []lab.Firewall{lab.FW3}})
+	a := startInboundAgent(t, l, true)
+	e := inboundStatus(t, a).Inbound["ipsec"]
+	if len(e) != 1 || e[0].Verdict != "uncertain" || e[0].ForwardedTo != nil || e[0].DecidedBy["chain"] != "PREROUTING" {
+		t.Errorf("fw3 inbound.ipsec = %+v, want uncertain by nat PREROUTING", e)
+	}
+}
