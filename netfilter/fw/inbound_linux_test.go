@@ -1,10 +1,13 @@
 package fw
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
@@ -38,37 +41,110 @@ func entryText(e netfilter.InboundStatus) string {
 	return e.Server.String() + " " + to + " " + string(e.Verdict) + " [" + strings.Join(e.Blocked, " ") + "]"
 }
 
-// TestInspectInboundFW4 loads the ruleset the real fw4 renders from
-// nfteval/testdata/fw4-inbound.uci (IPsec and PPTP forwarded to the LAN
-// host, an IPv6 rule for UDP 500/4500 to it) and judges every protocol.
-func TestInspectInboundFW4(t *testing.T) {
-	l := lab.New(t, lab.Config{IPv6: true})
+// loadInboundFW4 loads the ruleset the real fw4 renders from
+// nfteval/testdata/fw4-inbound.uci, with its port forwards or without.
+func loadInboundFW4(t *testing.T, l *lab.Lab, forward bool) {
+	t.Helper()
 	b, err := os.ReadFile("../nfteval/testdata/fw4-inbound.nft")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if forward || !strings.Contains(line, "dnat 192.168.1.10") {
+			keep = append(keep, line)
+		}
+	}
+	text := strings.ReplaceAll(strings.Join(keep, "\n"), "/etc/nftables.d/*.nft", filepath.Join(t.TempDir(), "*.nft"))
 	f := filepath.Join(t.TempDir(), "fw4.nft")
-	text := strings.ReplaceAll(string(b), "/etc/nftables.d/*.nft", filepath.Join(t.TempDir(), "*.nft"))
 	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := l.Router.Run("nft", "-f", f); err != nil {
 		t.Fatalf("load fw4: %v\n%s", err, out)
 	}
-	got := inspectInbound(t, l)
-	want := map[vpn.Protocol][]string{
-		vpn.IPsec: {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [esp]"},
-		vpn.L2TP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - accept []"},
-		vpn.PPTP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [tcp/1723 gre]"},
-	}
-	for p, ws := range want {
-		if len(got[p]) != len(ws) {
-			t.Fatalf("%s: %d entries, want %d", p, len(got[p]), len(ws))
-		}
-		for i, w := range ws {
-			if g := entryText(got[p][i]); g != w || got[p][i].DecidedBy == nil {
-				t.Errorf("%s[%d] = %s by %+v, want %s", p, i, g, got[p][i].DecidedBy, w)
+}
+
+// TestInspectInboundFW4 judges every protocol on fw4's rendering (IPsec
+// and PPTP forwarded to the LAN host, an IPv6 rule for UDP 500/4500 to
+// it), with and without the forwards, and checks each TCP/UDP element
+// against the kernel (IPv4): a client in inet sends to the router's WAN
+// address, and the LAN host's echo answers or not.
+func TestInspectInboundFW4(t *testing.T) {
+	for _, c := range []struct {
+		forward bool
+		want    map[vpn.Protocol][]string
+	}{
+		{true, map[vpn.Protocol][]string{
+			vpn.IPsec: {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [esp]"},
+			vpn.L2TP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - accept []"},
+			vpn.PPTP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [tcp/1723 gre]"},
+		}},
+		{false, map[vpn.Protocol][]string{
+			vpn.IPsec: {"192.168.1.10 - reject [udp/500 udp/4500]", "2001:db8:1::10 - reject [esp]"},
+			vpn.L2TP:  {"192.168.1.10 - reject [udp/500 udp/4500]", "2001:db8:1::10 - accept []"},
+			// A SYN to the router meets fw4's syn_flood `limit`, which
+			// inspection leaves undecided (it depends on the rate).
+			vpn.PPTP: {"192.168.1.10 - uncertain [tcp/1723]", "2001:db8:1::10 - reject [tcp/1723 gre]"},
+		}},
+	} {
+		t.Run(map[bool]string{true: "forward", false: "no-forward"}[c.forward], func(t *testing.T) {
+			l := lab.New(t, lab.Config{IPv6: true})
+			loadInboundFW4(t, l, c.forward)
+			got := inspectInbound(t, l)
+			for p, ws := range c.want {
+				if len(got[p]) != len(ws) {
+					t.Fatalf("%s: %d entries, want %d", p, len(got[p]), len(ws))
+				}
+				for i, w := range ws {
+					if g := entryText(got[p][i]); g != w || got[p][i].DecidedBy == nil {
+						t.Errorf("%s[%d] = %s by %+v, want %s", p, i, g, got[p][i].DecidedBy, w)
+					}
+					kernelAgrees(t, l, p, got[p][i])
+				}
 			}
+		})
+	}
+}
+
+// kernelAgrees sends each TCP/UDP element of e from inet and checks that
+// the LAN host's echo answers exactly when status says it is not blocked.
+func kernelAgrees(t *testing.T, l *lab.Lab, p vpn.Protocol, e netfilter.InboundStatus) {
+	t.Helper()
+	if e.Family == vpn.IPv6 {
+		// Not cross-checked: in this lab a new IPv6 connection from inet
+		// to the LAN never reaches the router's prerouting (seen with a
+		// counter at priority -500), whatever the ruleset; not explained yet.
+		return
+	}
+	for _, el := range vpn.InboundElements(p, e.Family) {
+		if el.Port == 0 {
+			continue // ESP, GRE: no socket to answer
+		}
+		srv := netip.AddrPortFrom(e.Server, el.Port)
+		dst := netip.AddrPortFrom(l.RouterWAN.Addr(), el.Port)
+		if e.Family == vpn.IPv6 {
+			dst = srv
+		}
+		var closer interface{ Close() error }
+		var err error
+		if el.L4 == vpn.ProtoTCP {
+			closer, err = l.LAN.ServeTCPEcho(srv)
+		} else {
+			closer, err = l.LAN.ServeUDPEcho(srv)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if el.L4 == vpn.ProtoTCP {
+			_, _, err = lab.TCPExchange(l.Inet, dst, []byte("x"), 500*time.Millisecond)
+		} else {
+			_, _, err = lab.UDPExchange(l.Inet, dst, []byte("x"), 500*time.Millisecond)
+		}
+		closer.Close()
+		passed := err == nil
+		if want := !slices.Contains(e.Blocked, el.Match()); passed != want {
+			t.Errorf("%s %s to %s: the kernel passed it = %v (%v), status says %v", p, el.Match(), dst, passed, err, want)
 		}
 	}
 }
