@@ -121,12 +121,14 @@ func TestInboundServer(t *testing.T) {
 		forwarded string // status: forwarded_to ("" null)
 		verdict   string
 		finding   string // the inbound finding doctor must give ("" none)
+		noServer  bool   // no responder runs on the LAN host
 	}{
-		{"single NAT with the forward", lab.Single, false, true, true, "192.168.1.10", "accept", ""},
-		{"single NAT without the forward", lab.Single, false, false, false, "", "reject", "inbound-not-forwarded 192.168.1.10"},
-		{"double NAT, both forward", lab.Double, true, true, true, "192.168.1.10", "accept", ""},
-		{"double NAT, upstream forwards, this router does not", lab.Double, true, false, false, "", "reject", "inbound-not-forwarded 192.168.1.10"},
-		{"double NAT, upstream forwards nothing", lab.Double, false, true, false, "192.168.1.10", "accept", "inbound-behind-double-nat 192.168.1.10"},
+		{"single NAT with the forward", lab.Single, false, true, true, "192.168.1.10", "accept", "", false},
+		{"single NAT without the forward", lab.Single, false, false, false, "", "reject", "inbound-not-forwarded 192.168.1.10", false},
+		{"double NAT, both forward", lab.Double, true, true, true, "192.168.1.10", "accept", "", false},
+		{"double NAT, upstream forwards, this router does not", lab.Double, true, false, false, "", "reject", "inbound-not-forwarded 192.168.1.10", false},
+		{"double NAT, upstream forwards nothing", lab.Double, false, true, false, "192.168.1.10", "accept", "inbound-behind-double-nat 192.168.1.10", false},
+		{"single NAT, forwarded to a host that does not answer", lab.Single, false, true, false, "192.168.1.10", "accept", "inbound-not-forwarded 192.168.1.10", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -144,7 +146,9 @@ func TestInboundServer(t *testing.T) {
 			// The child SA carries the server's own address (kernel-libipsec
 			// routes from a local address); the client gets a virtual IP.
 			tunnel := netip.PrefixFrom(lab.LANHost, 32)
-			swan.Start(t, l.LAN, swan.Config{Role: swan.Responder, Server: lab.LANHost, Tunnel: tunnel})
+			if !c.noServer {
+				swan.Start(t, l.LAN, swan.Config{Role: swan.Responder, Server: lab.LANHost, Tunnel: tunnel})
+			}
 			cli := swan.Start(t, l.Inet, swan.Config{Role: swan.Initiator, Server: l.PublicAddr, Tunnel: tunnel})
 			start := time.Now()
 			err := cli.Initiate(30 * time.Second)
@@ -157,6 +161,11 @@ func TestInboundServer(t *testing.T) {
 			got := inboundCodes(*doc)
 			if c.finding == "" && len(got) != 0 || c.finding != "" && (len(got) != 1 || got[0] != c.finding) {
 				t.Errorf("inbound findings %v, want %q", got, c.finding)
+			}
+			for _, f := range doc.Findings {
+				if f.Code == "inbound-not-forwarded" && c.routerFwd && f.Params["forwarded_to"] != lab.LANHost.String() {
+					t.Errorf("params %v: want forwarded_to %s (the forward's target never answered)", f.Params, lab.LANHost)
+				}
 			}
 			if c.up {
 				noOutboundFindings(t, a)
