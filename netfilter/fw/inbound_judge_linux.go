@@ -17,7 +17,7 @@ func (j *inboundJudge) server(addr netip.Addr, p vpn.Protocol) netfilter.Inbound
 	}
 	st := netfilter.InboundStatus{Server: addr, Family: fam, Blocked: []string{}}
 	for i, e := range vpn.InboundElements(p, fam) {
-		to, ex := j.element(addr, e)
+		to, ex := j.elementOnce(addr, e)
 		if i == 0 && to.IsValid() {
 			st.ForwardedTo = &to
 		}
@@ -29,6 +29,17 @@ func (j *inboundJudge) server(addr netip.Addr, p vpn.Protocol) netfilter.Inbound
 		}
 	}
 	return st
+}
+
+// elementOnce is element, remembered for the judge's life.
+func (j *inboundJudge) elementOnce(addr netip.Addr, e vpn.Element) (netip.Addr, netfilter.Explanation) {
+	k := inboundKey{addr, e}
+	if r, ok := j.memo[k]; ok {
+		return r.to, r.ex
+	}
+	to, ex := j.element(addr, e)
+	j.memo[k] = inboundResult{to, ex}
+	return to, ex
 }
 
 // element follows a client's first packet of e: to is the DNAT target

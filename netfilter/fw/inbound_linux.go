@@ -1,6 +1,8 @@
 package fw
 
 import (
+	"net/netip"
+
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/vpn"
 )
@@ -42,10 +44,23 @@ type inboundJudge struct {
 	src   firewalls
 	o     InboundOptions
 	hooks map[string]map[vpn.Family][]netfilter.Chain
+	// memo: IPsec and L2TP share their elements; each is walked once.
+	memo map[inboundKey]inboundResult
+}
+
+type inboundKey struct {
+	addr netip.Addr
+	el   vpn.Element
+}
+
+type inboundResult struct {
+	to netip.Addr
+	ex netfilter.Explanation
 }
 
 func newInboundJudge(src firewalls, o InboundOptions) (*inboundJudge, error) {
-	j := &inboundJudge{src: src, o: o, hooks: map[string]map[vpn.Family][]netfilter.Chain{}}
+	j := &inboundJudge{src: src, o: o, hooks: map[string]map[vpn.Family][]netfilter.Chain{},
+		memo: map[inboundKey]inboundResult{}}
 	for _, hook := range []string{"forward", "input"} {
 		j.hooks[hook] = map[vpn.Family][]netfilter.Chain{}
 		for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {

@@ -43,7 +43,7 @@ func entryText(e netfilter.InboundStatus) string {
 
 // loadInboundFW4 loads the ruleset the real fw4 renders from
 // nfteval/testdata/fw4-inbound.uci, with its port forwards or without.
-func loadInboundFW4(t *testing.T, l *lab.Lab, forward bool) {
+func loadInboundFW4(t testing.TB, l *lab.Lab, forward bool) {
 	t.Helper()
 	b, err := os.ReadFile("../nfteval/testdata/fw4-inbound.nft")
 	if err != nil {
@@ -146,5 +146,26 @@ func kernelAgrees(t *testing.T, l *lab.Lab, p vpn.Protocol, e netfilter.InboundS
 		if want := !slices.Contains(e.Blocked, el.Match()); passed != want {
 			t.Errorf("%s %s to %s: the kernel passed it = %v (%v), status says %v", p, el.Match(), dst, passed, err, want)
 		}
+	}
+}
+
+// BenchmarkInspectInbound: what status.inbound adds to a status call on
+// fw4's rendering with one server (IPv4 and IPv6, every protocol).
+func BenchmarkInspectInbound(b *testing.B) {
+	l := lab.New(b, lab.Config{IPv6: true})
+	loadInboundFW4(b, l, true)
+	o := InboundOptions{LANDevices: []string{lab.LANDevice}, WANDevice: l.WANDevice, WANAddr: l.RouterWAN.Addr(),
+		Servers: []InboundServer{{Addr: lab.LANHost, Protocols: vpn.Toggled}, {Addr: lab.LANHost6, Protocols: vpn.Toggled}}}
+	b.ResetTimer()
+	err := l.Router.Do(func() error {
+		for i := 0; i < b.N; i++ {
+			if _, err := InspectInbound(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 }
