@@ -157,6 +157,9 @@ func TestInboundServer(t *testing.T) {
 			}
 			t.Logf("initiate: %v after %v", err, time.Since(start).Round(100*time.Millisecond))
 			doc := waitInbound(t, a, c.finding)
+			if c.finding != "" {
+				t.Logf("%s shown %v after the client's first request", c.finding, time.Since(start).Round(time.Second))
+			}
 			logFindings(t, *doc)
 			got := inboundCodes(*doc)
 			if c.finding == "" && len(got) != 0 || c.finding != "" && (len(got) != 1 || got[0] != c.finding) {
