@@ -41,7 +41,7 @@ func TestInboundJudge(t *testing.T) {
 			want: []string{"inbound-not-forwarded 192.168.1.10 server=192.168.1.10"}},
 		{name: "nothing forwards pptp, no server configured",
 			events: []conntrack.Event{inFlow(1, vpn.ProtoTCP, 1723, netip.Addr{}, false)}, after: 11 * time.Second,
-			want: []string{"inbound-not-forwarded  matches=[tcp/1723]"}},
+			want: []string{"inbound-not-forwarded  matches=[tcp/1723 gre]"}},
 		{name: "forwarded but the lan host never answers",
 			events: []conntrack.Event{inFlow(1, vpn.ProtoUDP, 500, hostB, false)}, servers: configured, after: 11 * time.Second,
 			want: []string{"inbound-not-forwarded 192.168.1.11 forwarded_to=192.168.1.11"}},

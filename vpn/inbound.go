@@ -11,19 +11,19 @@ const DirWAN Direction = "wan"
 
 // inboundParts lists, per protocol, what a client on the WAN sends to a
 // server on the LAN. L2TP is judged on the IPsec that carries it (UDP 500
-// and 4500: clients use L2TP/IPsec; L2TP's UDP 1701 travels inside ESP);
-// plain L2TP servers need UDP 1701 too. Over IPv4 the server is behind this
-// router's NAT, so IKE switches to NAT-T and raw ESP is not needed; PPTP's
-// GRE follows TCP 1723 through the PPTP NAT helper. Over IPv6 nothing is
-// translated: ESP and GRE must be allowed themselves.
+// and 4500: clients use L2TP/IPsec; L2TP's UDP 1701 travels inside ESP).
+// Over IPv4 the server is behind this router's NAT, so IKE switches to
+// NAT-T and raw ESP is not needed. PPTP needs its GRE too: over IPv4 it
+// reaches the server when the pptp helper follows the forwarded TCP 1723
+// (the GRE is then related and NATed with it) or a forward of GRE itself.
+// Over IPv6 nothing is translated: ESP must be allowed itself.
 var inboundParts = map[Protocol][]Element{
-	PPTP:  {{L4: ProtoTCP, Port: PortPPTP}},
+	PPTP:  {{L4: ProtoTCP, Port: PortPPTP}, {L4: ProtoGRE}},
 	L2TP:  {{L4: ProtoUDP, Port: PortIKE}, {L4: ProtoUDP, Port: PortNATT}},
 	IPsec: {{L4: ProtoUDP, Port: PortIKE}, {L4: ProtoUDP, Port: PortNATT}},
 }
 
 var inboundIPv6Extra = map[Protocol][]Element{
-	PPTP:  {{L4: ProtoGRE}},
 	IPsec: {{L4: ProtoESP}},
 }
 

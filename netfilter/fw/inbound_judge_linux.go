@@ -2,6 +2,7 @@ package fw
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/nfteval"
@@ -16,8 +17,19 @@ func (j *inboundJudge) server(addr netip.Addr, p vpn.Protocol) netfilter.Inbound
 		fam = vpn.IPv6
 	}
 	st := netfilter.InboundStatus{Server: addr, Family: fam, Blocked: []string{}}
+	var control inboundResult
 	for i, e := range vpn.InboundElements(p, fam) {
-		to, ex := j.elementOnce(addr, e)
+		var to netip.Addr
+		var ex netfilter.Explanation
+		if e.L4 == vpn.ProtoGRE && fam == vpn.IPv4 && control.to == addr && slices.Contains(control.helpers, "pptp") {
+			to, ex = control.to, j.relatedGRE(addr)
+		} else {
+			r := j.elementOnce(addr, e)
+			to, ex = r.to, r.ex
+			if i == 0 {
+				control = r
+			}
+		}
 		if i == 0 && to.IsValid() {
 			st.ForwardedTo = &to
 		}
@@ -32,19 +44,27 @@ func (j *inboundJudge) server(addr netip.Addr, p vpn.Protocol) netfilter.Inbound
 }
 
 // elementOnce is element, remembered for the judge's life.
-func (j *inboundJudge) elementOnce(addr netip.Addr, e vpn.Element) (netip.Addr, netfilter.Explanation) {
+func (j *inboundJudge) elementOnce(addr netip.Addr, e vpn.Element) inboundResult {
 	k := inboundKey{addr, e}
 	if r, ok := j.memo[k]; ok {
-		return r.to, r.ex
+		return r
 	}
-	to, ex := j.element(addr, e)
-	j.memo[k] = inboundResult{to, ex}
-	return to, ex
+	r := j.element(addr, e)
+	j.memo[k] = r
+	return r
+}
+
+// relatedGRE: the pptp helper follows the forwarded control connection and
+// its NAT maps the call's GRE to the server, as a related packet.
+func (j *inboundJudge) relatedGRE(addr netip.Addr) netfilter.Explanation {
+	p := netfilter.Packet{Family: vpn.IPv4, L4: vpn.ProtoGRE, InIf: j.o.WANDevice, OutIf: j.lanDevice(),
+		Dst: addr, CtState: "related", CtStatus: "dnat"}
+	return netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv4], p)
 }
 
 // element follows a client's first packet of e: to is the DNAT target
 // (IPv4), ex what happens to the packet as far as the server is concerned.
-func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) (to netip.Addr, ex netfilter.Explanation) {
+func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) inboundResult {
 	p := netfilter.Packet{Family: e.Family, L4: e.L4, DstPort: e.Port, SrcPort: 40000, InIf: j.o.WANDevice,
 		CtState: "new", CtStatus: "none"}
 	if e.Kind().Symmetric() {
@@ -52,12 +72,12 @@ func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) (to netip.Addr, e
 	}
 	if e.Family == vpn.IPv6 {
 		p.Dst, p.OutIf = addr, j.lanDevice()
-		return netip.Addr{}, netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv6], p)
+		return inboundResult{ex: netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv6], p)}
 	}
 	if len(j.src.ipt) > 0 {
 		// iptables' nat PREROUTING (fw3's redirects) is not inspected.
-		return netip.Addr{}, netfilter.Explanation{Verdict: netfilter.Uncertain, DecidedBy: &netfilter.Decider{
-			Backend: j.src.ipt[0].Kind, Table: "nat", Chain: "PREROUTING"}}
+		return inboundResult{ex: netfilter.Explanation{Verdict: netfilter.Uncertain, DecidedBy: &netfilter.Decider{
+			Backend: j.src.ipt[0].Kind, Table: "nat", Chain: "PREROUTING"}}}
 	}
 	p.Dst = j.o.WANAddr
 	var d nfteval.DNAT
@@ -67,25 +87,28 @@ func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) (to netip.Addr, e
 			if err != nil {
 				pre.Verdict = netfilter.Uncertain
 			}
-			return netip.Addr{}, pre
+			return inboundResult{ex: pre, helpers: dn.Helpers}
 		}
 		d = dn
 	}
+	r := inboundResult{to: d.To, helpers: d.Helpers}
 	switch {
 	case !d.Found:
-		return netip.Addr{}, j.notForwarded(p)
+		r.ex = j.notForwarded(p)
 	case d.Redirect:
-		return netip.Addr{}, netfilter.Explanation{Verdict: netfilter.Drop, DecidedBy: d.By}
+		r.to, r.ex = netip.Addr{}, netfilter.Explanation{Verdict: netfilter.Drop, DecidedBy: d.By}
 	case !d.To.IsValid():
-		return netip.Addr{}, netfilter.Explanation{Verdict: netfilter.Uncertain, DecidedBy: d.By}
+		r.ex = netfilter.Explanation{Verdict: netfilter.Uncertain, DecidedBy: d.By}
 	case d.To.Unmap() != addr:
-		return d.To, netfilter.Explanation{Verdict: netfilter.Drop, DecidedBy: d.By}
+		r.ex = netfilter.Explanation{Verdict: netfilter.Drop, DecidedBy: d.By}
+	default:
+		p.Dst, p.CtStatus, p.OutIf = d.To, "dnat", j.lanDevice()
+		if d.Port != 0 {
+			p.DstPort = d.Port
+		}
+		r.ex = netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv4], p)
 	}
-	p.Dst, p.CtStatus, p.OutIf = d.To, "dnat", j.lanDevice()
-	if d.Port != 0 {
-		p.DstPort = d.Port
-	}
-	return d.To, netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv4], p)
+	return r
 }
 
 // notForwarded: the packet stays with the router. Its input hook decides

@@ -54,8 +54,9 @@ type inboundKey struct {
 }
 
 type inboundResult struct {
-	to netip.Addr
-	ex netfilter.Explanation
+	to      netip.Addr
+	ex      netfilter.Explanation
+	helpers []string // ct helpers prerouting assigned (IPv4)
 }
 
 func newInboundJudge(src firewalls, o InboundOptions) (*inboundJudge, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
+	"github.com/vpnpass/vpnpass/test/peers/pptppeer"
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -80,14 +81,16 @@ func TestInspectInboundFW4(t *testing.T) {
 		{true, map[vpn.Protocol][]string{
 			vpn.IPsec: {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [esp]"},
 			vpn.L2TP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - accept []"},
-			vpn.PPTP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [tcp/1723 gre]"},
+			// No pptp helper follows a control connection from the WAN
+			// (fw4 assigns it in helper_lan), so the GRE is not forwarded.
+			vpn.PPTP: {"192.168.1.10 192.168.1.10 reject [gre]", "2001:db8:1::10 - reject [tcp/1723 gre]"},
 		}},
 		{false, map[vpn.Protocol][]string{
 			vpn.IPsec: {"192.168.1.10 - reject [udp/500 udp/4500]", "2001:db8:1::10 - reject [esp]"},
 			vpn.L2TP:  {"192.168.1.10 - reject [udp/500 udp/4500]", "2001:db8:1::10 - accept []"},
 			// A SYN to the router meets fw4's syn_flood `limit`, which
 			// inspection leaves undecided (it depends on the rate).
-			vpn.PPTP: {"192.168.1.10 - uncertain [tcp/1723]", "2001:db8:1::10 - reject [tcp/1723 gre]"},
+			vpn.PPTP: {"192.168.1.10 - reject [tcp/1723 gre]", "2001:db8:1::10 - reject [tcp/1723 gre]"},
 		}},
 	} {
 		t.Run(map[bool]string{true: "forward", false: "no-forward"}[c.forward], func(t *testing.T) {
@@ -103,6 +106,9 @@ func TestInspectInboundFW4(t *testing.T) {
 						t.Errorf("%s[%d] = %s by %+v, want %s", p, i, g, got[p][i].DecidedBy, w)
 					}
 					kernelAgrees(t, l, p, got[p][i])
+					if p == vpn.PPTP && got[p][i].Family == vpn.IPv4 {
+						pptpAgrees(t, l, got[p][i])
+					}
 				}
 			}
 		})
@@ -163,5 +169,31 @@ func BenchmarkInspectInbound(b *testing.B) {
 	})
 	if err != nil {
 		b.Fatal(err)
+	}
+}
+
+// pptpAgrees runs a real PPTP call from inet to the router's WAN address,
+// served by the LAN host, and checks its control connection and GRE
+// against status: each gets through exactly when it is not blocked.
+func pptpAgrees(t *testing.T, l *lab.Lab, e netfilter.InboundStatus) {
+	t.Helper()
+	var srv *pptppeer.Server
+	if err := l.LAN.Do(func() (err error) { srv, err = pptppeer.Listen(e.Server); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var cli *pptppeer.Client
+	err := l.Inet.Do(func() (err error) {
+		cli, err = pptppeer.Dial(lab.InetGateway, l.RouterWAN.Addr(), 0x4321, time.Second)
+		return err
+	})
+	control := err == nil && cli.Handshake(2*time.Second) == nil
+	gre := 0
+	if control {
+		defer cli.Close()
+		gre, _ = cli.ExchangeGRE(2, time.Second)
+	}
+	if control == slices.Contains(e.Blocked, "tcp/1723") || (gre > 0) == slices.Contains(e.Blocked, "gre") {
+		t.Errorf("PPTP through the kernel: control %v, GRE answered %d; status blocks %v", control, gre, e.Blocked)
 	}
 }

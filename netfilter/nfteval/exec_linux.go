@@ -59,8 +59,10 @@ type evaluator struct {
 	// src remembers which expression last loaded each 32-bit register, to
 	// say what an undecidable comparison depended on.
 	src [regBytes / 4]expr.Any
-	// nat is the last NAT statement reached, with its target (inbound_linux.go).
-	nat *natSeen
+	// nat is the last NAT statement reached, with its target; helpers the
+	// ct helper objects assigned on the way (inbound_linux.go).
+	nat     *natSeen
+	helpers []string
 }
 
 // rule evaluates one rule. A doubtful condition (stMaybe) is carried on: if
@@ -138,6 +140,7 @@ func (ev *evaluator) statement(e expr.Any) step {
 		}
 		return cont
 	case *expr.Objref:
+		ev.noteObj(x)
 		return objrefStep(x)
 	case *nftwire.Opaque:
 		if x.Dreg != 0 {

@@ -43,6 +43,19 @@ func (ev *evaluator) noteNAT(e expr.Any) {
 	}
 }
 
+// noteObj records a ct helper assignment the walk reached (a matching
+// rule's `ct helper set`): the inbound PPTP control connection needs the
+// pptp helper for its GRE to be forwarded.
+func (ev *evaluator) noteObj(x *expr.Objref) {
+	if x.Type == 3 { // NFT_OBJECT_CT_HELPER
+		if h := ev.t.Helper(x.Name); h != nil {
+			ev.helpers = append(ev.helpers, h.Type)
+		} else {
+			ev.helpers = append(ev.helpers, x.Name)
+		}
+	}
+}
+
 func (ev *evaluator) natReg(reg uint32, n int) kbytes {
 	if reg == 0 {
 		return kbytes{}
@@ -85,6 +98,9 @@ type DNAT struct {
 	Port     uint16 // new destination port; 0 when kept or unknown
 	Redirect bool
 	By       *netfilter.Decider
+	// Helpers are the ct helpers (their kernel names: "pptp") rules on
+	// prerouting assigned to the connection.
+	Helpers []string
 }
 
 // DNATOf runs p (a new packet from the WAN, hook prerouting) through every
@@ -100,6 +116,7 @@ func (rs *Ruleset) DNATOf(p netfilter.Packet) (DNAT, netfilter.Explanation, erro
 	}
 	out := netfilter.Explanation{Verdict: netfilter.Accept, Path: []netfilter.Step{}}
 	var d DNAT
+	var helpers []string
 	for _, nc := range chains {
 		c := nc.(*Chain)
 		if c.Type == "nat" && d.Found {
@@ -108,13 +125,14 @@ func (rs *Ruleset) DNATOf(p netfilter.Packet) (DNAT, netfilter.Explanation, erro
 		w := &walker{ev: evaluator{t: c.Table, k: newPkt(p, c.Hook, c.Table.ifindex())}, base: c}
 		ex := w.run()
 		out.Path = append(out.Path, ex.Path...)
+		helpers = append(helpers, w.ev.helpers...)
 		switch ex.Verdict {
 		case netfilter.Drop, netfilter.Reject, netfilter.Uncertain:
 			if out.Verdict != netfilter.Uncertain {
 				out.Verdict, out.DecidedBy = ex.Verdict, ex.DecidedBy
 			}
 			if ex.Verdict != netfilter.Uncertain {
-				return DNAT{}, out, nil
+				return DNAT{Helpers: helpers}, out, nil
 			}
 		case netfilter.Accept:
 			if n := w.ev.nat; c.Type == "nat" && n != nil && n.dnat && ex.DecidedBy != nil && ex.DecidedBy.Policy == "" {
@@ -122,6 +140,7 @@ func (rs *Ruleset) DNATOf(p netfilter.Packet) (DNAT, netfilter.Explanation, erro
 			}
 		}
 	}
+	d.Helpers = helpers
 	return d, out, nil
 }
 
