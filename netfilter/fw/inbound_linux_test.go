@@ -75,27 +75,54 @@ func loadInboundFW4(t testing.TB, l *lab.Lab, forward bool) {
 // router rejects neighbour discovery from the WAN and no IPv6 arrives.)
 func TestInspectInboundFW4(t *testing.T) {
 	for _, c := range []struct {
+		name    string
 		forward bool
-		want    map[vpn.Protocol][]string
+		// helper: the base chain that assigns the pptp helper to TCP 1723
+		// from the WAN ("prerouting": as `list helper 'pptp'` on the wan
+		// zone renders it; "raw_prerouting": before conntrack, no effect).
+		helper string
+		want   map[vpn.Protocol][]string
 	}{
-		{true, map[vpn.Protocol][]string{
+		{"forward", true, "", map[vpn.Protocol][]string{
 			vpn.IPsec: {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [esp]"},
 			vpn.L2TP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - accept []"},
 			// No pptp helper follows a control connection from the WAN
 			// (fw4 assigns it in helper_lan), so the GRE is not forwarded.
 			vpn.PPTP: {"192.168.1.10 192.168.1.10 reject [gre]", "2001:db8:1::10 - reject [tcp/1723 gre]"},
 		}},
-		{false, map[vpn.Protocol][]string{
+		{"no-forward", false, "", map[vpn.Protocol][]string{
 			vpn.IPsec: {"192.168.1.10 - reject [udp/500 udp/4500]", "2001:db8:1::10 - reject [esp]"},
 			vpn.L2TP:  {"192.168.1.10 - reject [udp/500 udp/4500]", "2001:db8:1::10 - accept []"},
 			// A SYN to the router meets fw4's syn_flood `limit`, which
 			// inspection leaves undecided (it depends on the rate).
 			vpn.PPTP: {"192.168.1.10 - reject [tcp/1723 gre]", "2001:db8:1::10 - reject [tcp/1723 gre]"},
 		}},
+		{"forward-with-helper", true, "prerouting", map[vpn.Protocol][]string{
+			vpn.IPsec: {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [esp]"},
+			vpn.L2TP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - accept []"},
+			// The helper follows the forwarded control connection: its
+			// GRE is related and NATed to the server.
+			vpn.PPTP: {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [tcp/1723 gre]"},
+		}},
+		{"helper-before-conntrack", true, "raw_prerouting", map[vpn.Protocol][]string{
+			vpn.IPsec: {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - reject [esp]"},
+			vpn.L2TP:  {"192.168.1.10 192.168.1.10 accept []", "2001:db8:1::10 - accept []"},
+			vpn.PPTP:  {"192.168.1.10 192.168.1.10 reject [gre]", "2001:db8:1::10 - reject [tcp/1723 gre]"},
+		}},
 	} {
-		t.Run(map[bool]string{true: "forward", false: "no-forward"}[c.forward], func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			l := lab.New(t, lab.Config{IPv6: true})
 			loadInboundFW4(t, l, c.forward)
+			if c.helper != "" {
+				// fw4 renders the helper only where it finds the module
+				// (not here, where it is built in): the rules it would add.
+				script := `add ct helper inet fw4 pptp { type "pptp" protocol tcp; }; add chain inet fw4 helper_wan; ` +
+					`add rule inet fw4 helper_wan meta l4proto tcp tcp dport 1723 ct helper set "pptp"; ` +
+					`add rule inet fw4 ` + c.helper + ` iifname "eth1" jump helper_wan`
+				if out, err := l.Router.Run("nft", script); err != nil {
+					t.Fatalf("add the wan helper: %v\n%s", err, out)
+				}
+			}
 			got := inspectInbound(t, l)
 			for p, ws := range c.want {
 				if len(got[p]) != len(ws) {

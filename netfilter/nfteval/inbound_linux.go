@@ -16,6 +16,9 @@ import (
 // dstnat, hook prerouting); the forward hook then sees the rewritten packet
 // with `ct status dnat` set.
 
+// ctPriority is NF_IP_PRI_CONNTRACK: conntrack creates the entry there.
+const ctPriority = -200
+
 // natSeen is a NAT statement the walk reached, with its target as far as
 // the registers know it.
 type natSeen struct {
@@ -125,7 +128,10 @@ func (rs *Ruleset) DNATOf(p netfilter.Packet) (DNAT, netfilter.Explanation, erro
 		w := &walker{ev: evaluator{t: c.Table, k: newPkt(p, c.Hook, c.Table.ifindex())}, base: c}
 		ex := w.run()
 		out.Path = append(out.Path, ex.Path...)
-		helpers = append(helpers, w.ev.helpers...)
+		if c.Priority > ctPriority {
+			// Before conntrack there is no entry to attach a helper to.
+			helpers = append(helpers, w.ev.helpers...)
+		}
 		switch ex.Verdict {
 		case netfilter.Drop, netfilter.Reject, netfilter.Uncertain:
 			if out.Verdict != netfilter.Uncertain {
