@@ -38,6 +38,7 @@ type doctor struct {
 	factsAt   time.Time
 	observing bool
 	stats     func() conntrack.WatchStats
+	in        inboundDoctor // inbound.go
 }
 
 // startDoctor turns on accounting and the observer (as configured), then
@@ -47,6 +48,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	cfg, router := d.cfg, d.router
 	d.mu.Unlock()
 	doc := &doctor{tracker: diagnose.NewTracker(classifier(router.LANDevices))}
+	doc.in.tracker = diagnose.NewInboundTracker(doc.tracker.Classifier)
 	if cfg.Accounting {
 		if changed, err := conntrack.EnableAccounting(); err != nil {
 			d.fail("turn on conntrack accounting", err)
@@ -63,7 +65,9 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 			// The baseline now, before new traffic: the tracker's first
 			// snapshot only records what was counted before it existed.
 			if entries, err := readObserverCounts(); err == nil {
-				doc.tracker.Observe(entries, time.Now())
+				lan, wan := splitInbound(entries)
+				doc.tracker.Observe(lan, time.Now())
+				doc.in.tracker.ObserveWAN(wan, time.Now())
 			}
 		}
 	}
@@ -125,6 +129,7 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 		case ev := <-events:
 			d.doc.mu.Lock()
 			d.doc.tracker.Apply(ev)
+			d.doc.in.tracker.Apply(ev)
 			d.doc.mu.Unlock()
 		case now := <-tick.C:
 			d.doc.mu.Lock()
@@ -162,7 +167,7 @@ func (d *Daemon) refreshFastPath(now time.Time) {
 // due sessions and records changed findings as vpn.finding events.
 func (d *Daemon) judge(now time.Time) {
 	doc := d.doc
-	entries := d.readObserver()
+	entries, wan := splitInbound(d.readObserver())
 	d.refreshFastPath(now)
 	facts := d.factsFor(now)
 	d.mu.Lock()
@@ -175,7 +180,7 @@ func (d *Daemon) judge(now time.Time) {
 	doc.mu.Lock()
 	doc.tracker.Classifier = c
 	if entries != nil {
-		doc.tracker.Observe(entries, now)
+		doc.tracker.Observe(doc.in.tracker.WithoutInbound(entries), now)
 	}
 	facts.Now = now
 	changed := doc.tracker.Judge(facts)
@@ -186,6 +191,7 @@ func (d *Daemon) judge(now time.Time) {
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
 			Details: map[string]any{"code": string(f.Code), "advice": f.Advice, "params": f.Params}})
 	}
+	d.judgeInbound(now, wan, c, facts)
 }
 
 // readObserver reads the observer's counters (nil when not observing). A

@@ -63,7 +63,8 @@ func (d *Daemon) status(ctx context.Context) (api.Status, error) {
 			return d.watcher.Refresh(ctx, probe)
 		}
 	}
-	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, Desired: cfg.Desired(), Drift: drift})
+	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, Desired: cfg.Desired(), Drift: drift,
+		Servers: d.inboundServers(cfg)})
 }
 
 func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResult, error) {
@@ -182,6 +183,7 @@ func (d *Daemon) handleDoctor(_ context.Context, p *api.DoctorParams) (*api.Doct
 	d.doc.mu.Lock()
 	defer d.doc.mu.Unlock()
 	res := doctorView(d.doc.tracker, host)
+	res.Findings = append(res.Findings, d.doc.inboundView(host)...)
 	res.Source = "live"
 	return &res, nil
 }

@@ -19,6 +19,8 @@ type Sources struct {
 	Inspect func(fw.InspectOptions) (fw.Inspection, error)
 	Helpers func() (helpers.Report, error)
 	WAN     func(ctx context.Context, probe bool) (wan.Nat, error)
+	// Inbound judges the servers on the LAN; nil leaves status.inbound empty.
+	Inbound func(fw.InboundOptions) (map[vpn.Protocol][]netfilter.InboundStatus, error)
 }
 
 // LiveSources probe the kernel of the calling thread's network namespace.
@@ -28,6 +30,7 @@ func LiveSources(cfg config.Config, networkConfig string) Sources {
 		Probe: wan.ProbeConfig{STUNServer: cfg.STUNServer, IGD: cfg.UPnPProbe, NATPMP: cfg.UPnPProbe}}
 	return Sources{
 		Inspect: fw.Inspect,
+		Inbound: fw.InspectInbound,
 		Helpers: func() (helpers.Report, error) { return helpers.Probe(helpers.Options{}) },
 		WAN: func(ctx context.Context, probe bool) (wan.Nat, error) {
 			return wan.Evaluate(ctx, src, wcfg, probe)
@@ -40,12 +43,14 @@ type StatusInput struct {
 	LANDevices []string
 	Desired    netfilter.Desired
 	Drift      map[vpn.Protocol]bool
+	// Servers are the VPN servers on the LAN to judge for status.inbound.
+	Servers []fw.InboundServer
 }
 
 // CollectStatus builds a Status: WAN first (the inspection needs its device),
 // then the firewalls, then the helpers.
 func CollectStatus(ctx context.Context, src Sources, in StatusInput) (api.Status, error) {
-	st := api.Status{Helpers: map[string]helpers.Info{}, FlowOffload: "none"}
+	st := api.Status{Helpers: map[string]helpers.Info{}, FlowOffload: "none", Inbound: noInbound()}
 	nat, err := src.WAN(ctx, false)
 	if err != nil {
 		return st, fmt.Errorf("status: WAN: %w", err)
@@ -69,5 +74,8 @@ func CollectStatus(ctx context.Context, src Sources, in StatusInput) (api.Status
 	rep.PPTP.AssignedBy = append(rep.PPTP.AssignedBy, ins.PPTPAssignedBy...)
 	sort.StringSlice(rep.PPTP.AssignedBy).Sort()
 	st.Helpers["pptp"], st.Helpers["gre"] = rep.PPTP, rep.GRE
+	if st.Inbound, err = collectInbound(src, in, nat); err != nil {
+		return st, fmt.Errorf("status: %w", err)
+	}
 	return st, nil
 }

@@ -154,6 +154,10 @@ type Packet struct {
 	// CtDirection is "original" or "reply" (`ct direction`); "" means
 	// original for a new packet and unknown otherwise.
 	CtDirection string
+	// CtStatus says what NAT the connection got before this hook, for `ct
+	// status dnat`: "dnat" (a port forward rewrote the destination: an
+	// inbound packet after prerouting), "none" (no NAT yet), "" unknown.
+	CtStatus string
 }
 
 // Step is one step of a verdict path, for `explain`.

@@ -73,6 +73,9 @@ type Status struct {
 	Masquerade  bool                                   `json:"masquerade"`
 	FlowOffload string                                 `json:"flow_offload"`
 	WAN         wan.Nat                                `json:"wan"`
+	// Inbound says, per protocol, whether clients on the WAN reach each VPN
+	// server on the LAN (configured or seen): docs/interface.md#status.
+	Inbound map[vpn.Protocol][]netfilter.InboundStatus `json:"inbound"`
 }
 
 // BackendStatus names the firewall in charge and the others hooking forward.

@@ -90,7 +90,8 @@ func (d *direct) status(ctx context.Context) (api.Status, error) {
 			}
 		}
 	}
-	in := agent.StatusInput{LANDevices: d.router.LANDevices, Desired: desired, Drift: drift}
+	in := agent.StatusInput{LANDevices: d.router.LANDevices, Desired: desired, Drift: drift,
+		Servers: agent.ConfigServers(d.cfg)}
 	return agent.CollectStatus(ctx, agent.LiveSources(d.cfg, d.paths.Network), in)
 }
 

@@ -59,6 +59,8 @@ type Config struct {
 	MetricsInterval int               `json:"metrics_interval"` // seconds
 	ShareHosts      bool              `json:"share_hosts"`
 	Modes           netfilter.Desired `json:"modes"`
+	// Servers are the VPN servers on the LAN (`config server`, server.go).
+	Servers []Server `json:"server,omitempty"`
 }
 
 // Defaults returns the documented defaults (docs/interface.md#configuration): every
@@ -103,6 +105,7 @@ func (c Config) clone() Config {
 		m[k] = v
 	}
 	c.Modes = m
+	c.Servers = append([]Server(nil), c.Servers...)
 	return c
 }
 

@@ -61,8 +61,10 @@ func (l *loader) load(f *uci.File) {
 				"ignored: only one agent section is read (config agent 'main')")
 		case s.Type == "passthrough":
 			l.passthrough(ref, s)
+		case s.Type == "server":
+			l.server(ref, s)
 		default:
-			l.problem(ref, "", s.Line, s.Type, "agent, passthrough", nil,
+			l.problem(ref, "", s.Line, s.Type, "agent, passthrough, server", nil,
 				fmt.Sprintf("unknown section type %q ignored", s.Type))
 		}
 	}

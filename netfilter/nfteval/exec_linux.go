@@ -59,6 +59,10 @@ type evaluator struct {
 	// src remembers which expression last loaded each 32-bit register, to
 	// say what an undecidable comparison depended on.
 	src [regBytes / 4]expr.Any
+	// nat is the last NAT statement reached, with its target; helpers the
+	// ct helper objects assigned on the way (inbound_linux.go).
+	nat     *natSeen
+	helpers []string
 }
 
 // rule evaluates one rule. A doubtful condition (stMaybe) is carried on: if
@@ -120,6 +124,7 @@ func (ev *evaluator) statement(e expr.Any) step {
 		return step{kind: stTerminal, res: result{act: actReject}}
 	case *expr.Masq, *expr.NAT, *expr.Redir:
 		// nft_nat_eval sets the verdict to NF_ACCEPT.
+		ev.noteNAT(e)
 		return step{kind: stTerminal, res: result{act: actAccept}}
 	case *expr.Counter, *expr.Log, *expr.Notrack, *expr.Dup, *expr.FlowOffload:
 		return cont
@@ -135,6 +140,7 @@ func (ev *evaluator) statement(e expr.Any) step {
 		}
 		return cont
 	case *expr.Objref:
+		ev.noteObj(x)
 		return objrefStep(x)
 	case *nftwire.Opaque:
 		if x.Dreg != 0 {

@@ -26,6 +26,8 @@ type pkt struct {
 	ifindex map[string]uint32
 	// metas holds what the meta keys we model load, computed once.
 	metas map[expr.MetaKey]kbytes
+	// status is the Packet's CtStatus (inbound_linux.go).
+	status string
 }
 
 // iface is one side's device: absent on that hook (known empty), named, or
@@ -56,6 +58,7 @@ func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
 	k.th = transportHeader(p)
 	k.iif, k.oif = ifaces(p, hook)
 	k.metas = k.metaValues()
+	k.status = p.CtStatus
 	if bits, ok := ctStateBits[strings.TrimSpace(p.CtState)]; ok {
 		k.ctState = knownBytes(binaryutil.NativeEndian.PutUint32(bits))
 		k.tracked = bits&(ctStateBits["new"]|ctStateBits["established"]|ctStateBits["related"]) != 0
@@ -206,6 +209,9 @@ func (k *pkt) metaValues() map[expr.MetaKey]kbytes {
 
 // ct returns what `ct <key>` loads, for the keys we model.
 func (k *pkt) ct(e *expr.Ct) (kbytes, bool) {
+	if v, ok := k.natStatus(e); ok {
+		return v, true
+	}
 	switch e.Key {
 	case expr.CtKeySTATE:
 		return k.ctState, true

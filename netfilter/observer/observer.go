@@ -3,7 +3,9 @@
 // LAN host, server, footprint element and direction, the packets the
 // firewall sees, including the ones it then drops (conntrack never confirms
 // those, so the conntrack watcher cannot see them). It never gives a
-// verdict. netfilter/fw.CleanupAll removes the table with everything else
+// verdict. On input it counts inbound attempts: packets from outside the
+// LAN to the router's own address on a VPN port that no port forward took
+// (vpn.DirWAN). netfilter/fw.CleanupAll removes the table with everything else
 // of ours.
 package observer
 

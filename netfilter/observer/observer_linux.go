@@ -101,7 +101,9 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 	}
 	want := map[string]bool{obsSetLAN: true}
 	for _, f := range obsFamilies {
-		want[f.outName], want[f.inName] = true, true
+		for _, d := range obsDirs {
+			want[d.setName(f)] = true
+		}
 	}
 	for _, s := range sets {
 		delete(want, s.Name)
@@ -109,7 +111,8 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 	if len(want) > 0 {
 		return false, nil
 	}
-	rules := map[string]int{obsChainForward: 2, obsChainOutput: 1, obsChainOut: 8, obsChainIn: 8}
+	rules := map[string]int{obsChainForward: 2, obsChainOutput: 1, obsChainOut: 8, obsChainIn: 8,
+		obsChainInput: 1, obsChainWAN: 8}
 	for name, n := range rules {
 		got, err := c.GetRules(t, &nftables.Chain{Name: name, Table: t})
 		if err != nil || len(got) != n {
@@ -133,6 +136,7 @@ func build(c *nftables.Conn, lanDevices []string) error {
 	}
 	out := c.AddChain(&nftables.Chain{Name: obsChainOut, Table: t})
 	in := c.AddChain(&nftables.Chain{Name: obsChainIn, Table: t})
+	c.AddChain(&nftables.Chain{Name: obsChainWAN, Table: t})
 	for _, d := range obsDirs {
 		for _, f := range obsFamilies {
 			if err := addCountRules(c, t, f, d); err != nil {
@@ -156,6 +160,7 @@ func build(c *nftables.Conn, lanDevices []string) error {
 	jump(fwd, expr.MetaKeyIIFNAME, false, out) // from the LAN: the host's requests
 	jump(fwd, expr.MetaKeyOIFNAME, false, in)  // to the LAN: the servers' answers
 	jump(output, expr.MetaKeyOIFNAME, true, out)
+	addInboundHook(c, t, lan)
 	return nil
 }
 
@@ -267,8 +272,11 @@ func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (vpn.ObserverEntry
 		return vpn.ObserverEntry{}, false
 	}
 	entry := vpn.ObserverEntry{Host: host, Peer: peer, Element: el, Direction: vpn.DirOut, Expires: e.Expires}
-	if d.chain == obsChainIn {
+	switch d.chain {
+	case obsChainIn:
 		entry.Direction = vpn.DirIn
+	case obsChainWAN:
+		entry.Direction = vpn.DirWAN
 	}
 	if e.Counter != nil {
 		entry.Packets, entry.Bytes = e.Counter.Packets, e.Counter.Bytes

@@ -73,6 +73,7 @@ type obsDir struct {
 var obsDirs = []obsDir{
 	{chain: obsChainOut, portOff: 2, setName: func(f obsFamily) string { return f.outName }, dispatch: expr.MetaKeyIIFNAME},
 	{chain: obsChainIn, portOff: 0, setName: func(f obsFamily) string { return f.inName }, dispatch: expr.MetaKeyOIFNAME},
+	{chain: obsChainWAN, portOff: 2, setName: wanSetName}, // inbound_linux.go
 }
 
 func (d obsDir) offsets(f obsFamily) (host, peer uint32) {

@@ -144,6 +144,28 @@ const FINDING_TEXT = {
 		_('{who} sent WireGuard ({port}) to {peer} but nothing came back. The server ignores unknown keys silently, so the keys may be wrong, the server may be down, or something beyond this router blocks the port.'),
 		_('Check the endpoint address, port and both public keys in the WireGuard configuration; then ask the server\'s administrator whether the peer is configured.')
 	],
+	'inbound-not-forwarded': [
+		[
+			[ 'forwarded_to', null, _('A VPN client ({proto}) at {peer} connected to this router\'s internet address {wan_address}, and this router forwards {what} to {forwarded_to}, but nothing on the LAN answered.') ],
+			[ null, null, _('A VPN client ({proto}) at {peer} connected to this router\'s internet address {wan_address}, but this router forwards {what} to no device on the LAN, so the connection ends at the router.') ]
+		],
+		[
+			[ 'forwarded_to', null, _('Check that the VPN server {forwarded_to} is running and that its own firewall accepts {what}. If the server has another address, correct the port forward (LuCI: Network → Firewall → Port Forwards).') ],
+			[ 'server', null, _('Forward {what} from the wan zone to the VPN server {server} (LuCI: Network → Firewall → Port Forwards, one rule per port).') ],
+			[ null, null, _('Forward {what} from the wan zone to the VPN server\'s LAN address (LuCI: Network → Firewall → Port Forwards, one rule per port), and name the server in /etc/config/vpnpass (config server) so vpnpass can check the forward.') ]
+		]
+	],
+	'inbound-behind-double-nat': [
+		[
+			[ 'nat', 'cgnat', _('This router\'s internet address {wan_address} is in the carrier-grade NAT range (100.64.0.0/10): your internet provider translates addresses again, so VPN clients on the internet cannot reach the {proto} server {server} on your LAN.') ],
+			[ null, null, _('The {proto} server {server} is behind this router, and another router or modem in front of this one translates addresses again (double NAT): VPN clients on the internet reach that device first, and none of their {what} has arrived here.') ]
+		],
+		[
+			[ 'nat', 'cgnat', _('Ask your internet provider for a public IPv4 address (or its port-forwarding option), or let the VPN clients connect over IPv6.') ],
+			[ 'upstream', null, _('On the router or modem in front of this one ({upstream}), forward {what} to this router\'s address {wan_address} (its DMZ or exposed-host setting also works), or put that device into bridge mode so this router gets the public address. This router must forward the same ports to {server}.') ],
+			[ null, null, _('On the router or modem in front of this one, forward {what} to this router\'s address {wan_address} (its DMZ or exposed-host setting also works), or put that device into bridge mode so this router gets the public address. This router must forward the same ports to {server}.') ]
+		]
+	],
 	'ike-auth-failed': [
 		_('{who} and the IPsec server {peer} completed the first part of the key exchange (the server answered on {port}), but the connection ended before any VPN data passed. The network path works: the server most likely refused the login.'),
 		_('Check the user name, password, pre-shared key or certificate and the VPN type in the client\'s settings, or ask the VPN server\'s administrator to look in the server\'s log for the reason it refused the connection.')

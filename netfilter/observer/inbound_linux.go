@@ -1,0 +1,43 @@
+package observer
+
+import (
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// Inbound attempts: packets from outside the LAN to the router's own
+// addresses on a VPN port or protocol, counted on the input hook ahead of
+// the filter (so the ones it drops count too). A port forward rewrote its
+// packets on prerouting already, so they never come here: what is counted
+// is what nothing forwarded. Only a connection's original direction
+// counts: the answers to the router's own VPN client are not attempts.
+const (
+	obsChainInput = "input"
+	obsChainWAN   = "count_wan"
+)
+
+// wanSetName names the inbound set of a family: wan4, wan6.
+func wanSetName(f obsFamily) string {
+	if f.nfproto == unix.NFPROTO_IPV6 {
+		return "wan6"
+	}
+	return "wan4"
+}
+
+// addInboundHook queues the input base chain and its one rule:
+//
+//	iifname != @lan ct direction original jump count_wan
+func addInboundHook(c *nftables.Conn, t *nftables.Table, lan *nftables.Set) {
+	prio := nftables.ChainPriority(obsPriority)
+	accept := nftables.ChainPolicyAccept
+	input := c.AddChain(&nftables.Chain{Name: obsChainInput, Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookInput, Priority: &prio, Policy: &accept})
+	c.AddRule(&nftables.Rule{Table: t, Chain: input, Exprs: []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Lookup{SourceRegister: 1, SetName: lan.Name, SetID: lan.ID, Invert: true},
+		&expr.Ct{Key: expr.CtKeyDIRECTION, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0}}, // IP_CT_DIR_ORIGINAL
+		&expr.Verdict{Kind: expr.VerdictJump, Chain: obsChainWAN},
+	}})
+}
