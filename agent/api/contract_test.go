@@ -18,7 +18,7 @@ func TestRPCDSignatures(t *testing.T) {
 	const want = `{"status":{},"set":{"protocol":"str","mode":"str","dry_run":true},` +
 		`"explain":{"proto":"str","dst":"str","dport":32,"src":"str"},"doctor":{"host":"str"},` +
 		`"probe":{"host":"str","protocol":"str"},"nat":{"probe":true},` +
-		`"history":{"since":"str","kind":"str","limit":32},"reload":{}}`
+		`"history":{"since":"str","kind":"str","limit":32,"until":"str","protocol":"str","before":32},"reload":{}}`
 	if got := RPCDSignatures(); got != want {
 		t.Errorf("rpcd list:\n got %s\nwant %s", got, want)
 	}
