@@ -109,11 +109,11 @@ func TestLookup(t *testing.T) {
 // the params it passes.
 var rpcDeclare = regexp.MustCompile(`rpc\.declare\(\{\s*object:\s*'vpnpass',\s*method:\s*'([^']*)'(?:,\s*params:\s*\[([^\]]*)\])?`)
 
-// TestLuCIViewCallsContract: every method the LuCI view declares is in the
+// TestLuCIViewCallsContract: every method the LuCI app declares (vpnpass/common.js) is in the
 // contract, with params the method has, so a change of the contract cannot
 // leave the page calling what the daemon no longer serves.
 func TestLuCIViewCallsContract(t *testing.T) {
-	b, err := os.ReadFile("../../openwrt/luci-app-vpnpass/htdocs/luci-static/resources/view/vpnpass/overview.js")
+	b, err := os.ReadFile("../../openwrt/luci-app-vpnpass/htdocs/luci-static/resources/vpnpass/common.js")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,11 @@ func (f *front) index(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	readonly := !f.writers[sid]
 	f.mu.Unlock()
-	data := map[string]string{"Lang": "en", "Session": sid, "Readonly": fmt.Sprint(readonly), "RPCTimeout": q.Get("rpctimeout")}
+	data := map[string]string{"Lang": "en", "Session": sid, "Readonly": fmt.Sprint(readonly), "RPCTimeout": q.Get("rpctimeout"),
+		"View": "vpnpass/overview", "Include": q.Get("include")}
+	if v := q.Get("view"); v != "" {
+		data["View"] = v // vpnpass/hosts, vpnpass/tools, vpnpass/history (the app's tabs)
+	}
 	if lang := q.Get("lang"); lang != "" && lang != "en" {
 		data["Lang"], data["Catalog"] = lang, "/i18n/"+lang+".js"
 	}
