@@ -166,9 +166,7 @@ func TestLuCIOnLabRouter(t *testing.T) {
 	if ikePasses(l) {
 		t.Fatal("IKE passes the locked-down fw4 before anything was allowed")
 	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	artifacts := cdp.ArtifactsDir(t)
 	listen := func() (ln net.Listener, err error) {
 		err = l.LAN.Do(func() (err error) { ln, err = net.Listen("tcp", "127.0.0.1:0"); return err })
 		return ln, err

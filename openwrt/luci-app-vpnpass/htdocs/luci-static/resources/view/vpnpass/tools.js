@@ -2,6 +2,7 @@
 'require view';
 'require ui';
 'require dom';
+'require rpc';
 'require vpnpass.common as vc';
 
 /*
@@ -13,14 +14,22 @@
  *    write: a read-only login sees the form disabled.
  *  - Explain a destination (ubus explain): the path of one packet through
  *    every firewall hooking forward, rule by rule, the deciding rule
- *    highlighted, with a link to LuCI's firewall rules where the rule came
- *    from a named UCI rule (fw4 and fw3 comment it "!fw4: <name>").
+ *    highlighted, with a link to LuCI's firewall page where the rule came
+ *    from a named UCI rule or port forward (fw4 and fw3 comment it
+ *    "!fw4: <name>"; the names come from rpcd's uci, which starts no process).
  * Nothing loads when the tab opens and nothing polls.
  */
 
 /* The packets the explain form offers ready-made: every footprint element
  * that explain can take. */
 const EXPLAIN_PROTOS = [ 'udp', 'tcp', 'gre', 'esp', 'ah' ];
+
+/* rpcd's own uci object (no process started): the firewall's named
+ * sections, to link a rule fw4 made from one to LuCI's page for it. */
+const callUci = rpc.declare({ object: 'uci', method: 'get', params: [ 'config' ] });
+
+/* FIREWALL_PAGES: where luci-app-firewall edits each section type. */
+const FIREWALL_PAGES = { rule: 'rules', redirect: 'forwards' };
 
 function field(id, label, input) {
 	return E('div', { 'class': 'cbi-value' }, [
@@ -40,12 +49,25 @@ function isDeciding(step, d) {
 	return d.policy ? step.effect == 'policy' : String(step.handle) == String(d.handle);
 }
 
-/* ruleLink links a rule made from a named UCI firewall rule to LuCI's rules page. */
-function ruleLink(step) {
+/* sectionsOf maps the names of the firewall's rules and port forwards to
+ * their luci-app-firewall page (fw4 and fw3 comment a rule "!fw4: <name>"). */
+function sectionsOf(a) {
+	const out = {};
+	const values = (a.result && L.isObject(a.result.values)) ? a.result.values : {};
+	Object.keys(values).forEach((k) => {
+		const s = values[k];
+		if (FIREWALL_PAGES[s['.type']] && s.name)
+			out[s.name] = FIREWALL_PAGES[s['.type']];
+	});
+	return out;
+}
+
+/* ruleLink links a rule made from a named UCI section to its firewall page. */
+function ruleLink(step, sections) {
 	const m = /^!fw[34]: (.+)$/.exec(step.comment || '');
-	if (!m)
+	if (!m || !sections[m[1]])
 		return E('span');
-	return E('a', { 'class': 'vpnpass-rule-link', 'href': L.url('admin', 'network', 'firewall', 'rules'), 'title': _('Open the firewall\'s traffic rules') },
+	return E('a', { 'class': 'vpnpass-rule-link', 'href': L.url('admin', 'network', 'firewall', sections[m[1]]), 'title': _('Open it in the firewall settings') },
 		[ _('Firewall rule "%s"').format(m[1]) ]);
 }
 
@@ -148,12 +170,15 @@ return view.extend({
 		if (!dst)
 			return;
 		const dport = what[1] ? +what[1] : undefined;
-		return vc.answerOf(vc.calls.explain(what[0], dst, dport, src || undefined)).then((a) => {
-			dom.content(this.nodes.explain, a.failure ? vc.renderFailure(a.failure) : this.renderPath(a.result));
+		return Promise.all([
+			vc.answerOf(vc.calls.explain(what[0], dst, dport, src || undefined)),
+			vc.answerOf(callUci('firewall'))
+		]).then((r) => {
+			dom.content(this.nodes.explain, r[0].failure ? vc.renderFailure(r[0].failure) : this.renderPath(r[0].result, sectionsOf(r[1])));
 		});
 	},
 
-	renderPath: function(res) {
+	renderPath: function(res, sections) {
 		const v = vc.VERDICT_LABELS[res.verdict] || [ String(res.verdict || '-'), 'notice' ];
 		const path = Array.isArray(res.path) ? res.path : [];
 		return E('div', { 'class': 'vpnpass-explain', 'data-verdict': res.verdict || '' }, [
@@ -172,7 +197,7 @@ return view.extend({
 					E('td', { 'class': 'td', 'data-title': _('Rule') }, [
 						E('code', { 'style': 'white-space:pre-wrap;word-break:break-all' }, [ s.effect == 'policy' ? _('policy of the chain') : String(s.rule || s.handle || '') ]),
 						deciding ? E('div', {}, [ vc.badge(_('decides'), 'notice') ]) : E('span'),
-						E('div', {}, [ ruleLink(s) ])
+						E('div', {}, [ ruleLink(s, sections) ])
 					]),
 					E('td', { 'class': 'td', 'data-title': _('Effect') }, [ String(s.effect || '') ])
 				]);
