@@ -86,7 +86,7 @@ func (tb *tabsBackend) status() json.RawMessage {
 	st["inbound"] = map[string]any{
 		"pptp": []any{map[string]any{"server": "192.168.1.20", "family": "ipv4", "forwarded_to": nil, "verdict": "drop",
 			"decided_by": map[string]any{"policy": "drop", "table": "fw4", "chain": "forward_wan"},
-			"code": "inbound-not-forwarded", "message": "PPTP clients on the internet reach this router, but nothing forwards TCP 1723 to 192.168.1.20.",
+			"code":       "inbound-not-forwarded", "message": "PPTP clients on the internet reach this router, but nothing forwards TCP 1723 to 192.168.1.20.",
 			"advice": "Add a port forward of TCP 1723 to 192.168.1.20."}},
 		"ipsec": []any{map[string]any{"server": "192.168.1.21", "family": "ipv4", "forwarded_to": "192.168.1.21", "verdict": "accept",
 			"decided_by": map[string]any{"table": "fw4", "chain": "forward_wan", "handle": 57, "comment": "!fw4: VPN-server"}}},
