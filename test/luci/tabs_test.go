@@ -35,7 +35,9 @@ func newTabsBackend(t *testing.T) *tabsBackend {
 		case 1:
 			ev["kind"], ev["protocol"], ev["host"] = "vpn.finding", "ipsec", "192.168.1.10"
 			ev["message"] = "agent text"
-			ev["details"] = map[string]any{"code": "vpn-ok", "host": "192.168.1.10", "peer": "203.0.113.10", "protocol": "ipsec", "params": map[string]any{}}
+			ev["peer"] = "203.0.113.10"
+			// as the agent records it: who and where on the event, not in details
+			ev["details"] = map[string]any{"code": "vpn-ok", "severity": "ok", "params": map[string]any{}}
 		default:
 			ev["kind"], ev["message"] = "agent.started", "vpnpass agent started"
 		}

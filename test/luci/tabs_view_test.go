@@ -174,6 +174,7 @@ func checkHistory(t *testing.T, b *browser, tb *tabsBackend, lang string) {
 	if s := seqs(); len(s) != 50 || s[0] != 120 || s[49] != 71 {
 		t.Fatalf("first page %v", s)
 	}
+	checkClean(t, b, lang, "history, every kind")
 	b.click("vpnpass-history-older", "page 2", `document.querySelector('#vpnpass-history-table tr[data-seq]').dataset.seq == '70'`)
 	if p := tb.last("history"); p["before"] != 71.0 || p["limit"] != 50.0 {
 		t.Errorf("older asked %v, want before 71", p)

@@ -89,17 +89,20 @@
 		return (window.TR && window.TR[sfh(k)]) || (n != 1 ? p : s);
 	};
 
-	// String.prototype.format: the %s, %d, %.Nf and %% LuCI's views use.
+	// String.prototype.format: the %s, %d, %.Nf and %% LuCI's views use (cbi.js).
 	String.prototype.format = function() {
 		const args = arguments;
 		let i = 0;
 		return this.replace(/%(%|s|d|\.(\d+)f)/g, (m, t, prec) => {
 			if (t == '%')
 				return '%';
+			if (i >= args.length)
+				return '';
 			const v = args[i++];
 			if (prec != null)
 				return (+v || 0).toFixed(+prec);
-			return (t == 'd') ? Math.floor(+v || 0).toFixed(0) : (v == null ? '' : String(v));
+			// %s prints a missing value as "undefined" or "null", as cbi.js does
+			return (t == 'd') ? Math.floor(+v || 0).toFixed(0) : String(v);
 		});
 	};
 

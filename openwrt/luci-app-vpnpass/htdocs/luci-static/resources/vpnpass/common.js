@@ -298,7 +298,8 @@ function eventText(ev) {
 	const fn = EVENT_TEXT[ev.kind];
 	const d = L.isObject(ev.details) ? ev.details : {};
 	if (ev.kind == 'vpn.finding' && d.code && FINDING_TEXT[d.code])
-		return findingText(Object.assign({ params: d.params || {} }, d))[0];
+		/* the event carries who and where; details the code and params */
+		return findingText(Object.assign({ params: d.params || {}, host: ev.host, peer: ev.peer, protocol: ev.protocol }, d))[0];
 	return fn ? fn(ev, d) : (ev.message || ev.kind);
 }
 
