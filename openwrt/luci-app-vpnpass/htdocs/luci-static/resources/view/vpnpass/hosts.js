@@ -84,7 +84,7 @@ return view.extend({
 		const h = this.hosts.filter((x) => x.address == host)[0] || { address: host };
 		dom.content(this.nodes.result, E('div', { 'class': 'vpnpass-host', 'data-host': host }, [
 			E('h3', {}, [ vc.hostLabel(h) ]),
-			E('p', { 'class': 'cbi-value-description' }, [ _('Checked at %s').format(vc.timeText(new Date().toISOString())) ]),
+			E('p', {}, [ E('small', {}, [ _('Checked at %s').format(vc.timeText(new Date().toISOString())) ]) ]),
 			E('h4', {}, [ _('VPN connections') ]),
 			sessions.length ? this.renderSessions(sessions) : E('p', {}, [ _('No VPN connection from this device seen yet. Start its VPN, then press "Test again".') ]),
 			E('h4', {}, [ _('Diagnosis') ]),
