@@ -2,6 +2,7 @@ package openwrt
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func gotoTab(b *browser, w *Web, tab, ready string) {
 // at desktop and phone width.
 func TestLuCIRealTabs(t *testing.T) {
 	cdp.FindChromium(t)
-	l, _, w := luciWrt(t, luciOpts{})
+	l, r, w := luciWrt(t, luciOpts{})
 	// a LAN device tries IPsec (dropped by the locked-down fw4): the agent sees its session
 	ikePasses(l)
 	dir := cdp.ArtifactsDir(t)
@@ -94,6 +95,54 @@ func TestLuCIRealTabs(t *testing.T) {
 	shot(j, "tools-ja")
 	gotoTab(j, w, "history", `!!document.querySelector('#vpnpass-history-table tr[data-seq]')`)
 	shot(j, "history-ja")
+	checkPhoneWidth(t, j, "history (ja, bootstrap)")
+
+	checkTheme2020(t, r, w, j)
+}
+
+// checkTheme2020 shows every tab in LuCI's openwrt-2020 theme (its files
+// fetched into the LuCI root; docs/openwrt-testing.md), in Japanese, at
+// desktop and phone width.
+func checkTheme2020(t *testing.T, r *Router, w *Web, b *browser) {
+	t.Helper()
+	root, _ := Userland(t)
+	for _, f := range []string{"www/luci-static/openwrt2020/cascade.css", "www/luci-static/resources/menu-openwrt2020.js"} {
+		if _, err := os.Stat(filepath.Join(luciRoot(t, root), f)); err != nil {
+			t.Skipf("no openwrt-2020 theme in the LuCI root (%v): docs/openwrt-testing.md says how to add it", err)
+		}
+	}
+	copyTree(t, filepath.Join(luciRoot(t, root), "www/luci-static/openwrt2020"), filepath.Join(r.work, "tmp/www/luci-static"))
+	copyTree(t, filepath.Join(luciRoot(t, root), "www/luci-static/resources/menu-openwrt2020.js"), filepath.Join(r.work, "tmp/www/luci-static/resources"))
+	if out, err := r.Run("", "sh", "-c", "uci set luci.main.mediaurlbase=/luci-static/openwrt2020 && uci commit luci"); err != nil {
+		t.Fatalf("uci: %v %s", err, out)
+	}
+	dir := cdp.ArtifactsDir(t)
+	for _, tab := range []struct{ name, ready string }{
+		{"overview", `document.querySelectorAll('[data-protocol] .vpnpass-verdict').length == 3`},
+		{"hosts", `!!document.getElementById('vpnpass-host')`},
+		{"tools", `!!document.getElementById('vpnpass-probe-run')`},
+		{"history", `!!document.querySelector('#vpnpass-history-table tr[data-seq]')`},
+	} {
+		gotoTab(b, w, tab.name, `!!document.querySelector('link[href*="openwrt2020"]') && `+tab.ready)
+		checkClean(t, b)
+		b.Screenshot(filepath.Join(dir, "luci-real-2020-"+tab.name+"-ja.png"), 1200)
+		b.Screenshot(filepath.Join(dir, "luci-real-2020-"+tab.name+"-ja-phone.png"), 375)
+		checkPhoneWidth(t, b, tab.name+" (ja, openwrt-2020)")
+	}
+}
+
+// checkPhoneWidth: laid out 375 px wide (the last screenshot's width), the
+// page does not scroll sideways.
+func checkPhoneWidth(t *testing.T, b *browser, what string) {
+	t.Helper()
+	var w struct{ Scroll, Client int }
+	b.MustEval(`({ Scroll: document.documentElement.scrollWidth, Client: document.documentElement.clientWidth })`, &w)
+	if w.Scroll > w.Client+1 {
+		var wide []string
+		b.MustEval(`Array.from(document.querySelectorAll('#view *')).filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+			.map((e) => e.tagName + '#' + e.id + '.' + e.className).slice(0, 6)`, &wide)
+		t.Errorf("%s at 375 px: %d px wide, wider: %q", what, w.Scroll, wide)
+	}
 }
 
 // checkRealHistory: the events come through rpcd's signature with the

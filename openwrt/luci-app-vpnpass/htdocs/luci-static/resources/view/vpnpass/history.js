@@ -136,9 +136,12 @@ return view.extend({
 		].concat(events.map((ev) => E('tr', { 'class': 'tr', 'data-kind': ev.kind, 'data-seq': ev.seq }, [
 			E('td', { 'class': 'td', 'data-title': _('Time') }, [ vc.timeText(ev.time) ]),
 			E('td', { 'class': 'td', 'data-title': _('Event') }, [ String(ev.kind) ]),
-			E('td', { 'class': 'td', 'data-title': _('Protocol') }, [ ev.protocol ? vc.protoName(ev.protocol) : '' ]),
-			E('td', { 'class': 'td', 'data-title': _('What happened'), 'title': ev.message || '' }, [ String(vc.eventText(ev)) ]),
-			E('td', { 'class': 'td vpnpass-origin', 'data-title': _('By') }, [ vc.originText(ev) ])
+			/* '-' for nothing: a theme that titles stacked cells (openwrt-2020)
+			 * overlaps the title of an empty one with the next */
+			E('td', { 'class': 'td', 'data-title': _('Protocol') }, [ ev.protocol ? vc.protoName(ev.protocol) : '-' ]),
+			/* agent texts hold long unbroken words (sysctl names) */
+			E('td', { 'class': 'td', 'data-title': _('What happened'), 'title': ev.message || '', 'style': 'overflow-wrap:anywhere' }, [ String(vc.eventText(ev)) ]),
+			E('td', { 'class': 'td vpnpass-origin', 'data-title': _('By') }, [ vc.originText(ev) || '-' ])
 		]))));
 	},
 
