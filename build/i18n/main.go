@@ -17,8 +17,8 @@ const (
 	view = "openwrt/luci-app-vpnpass/htdocs/luci-static/resources/vpnpass/catalog.js"
 	// htdocs holds the app's scripts (views, status include, modules).
 	htdocs = "openwrt/luci-app-vpnpass/htdocs"
-	menu = "openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json"
-	pot  = "openwrt/luci-app-vpnpass/po/templates/vpnpass.pot"
+	menu   = "openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json"
+	pot    = "openwrt/luci-app-vpnpass/po/templates/vpnpass.pot"
 )
 
 func main() {
