@@ -30,6 +30,9 @@ func TestExitCodes(t *testing.T) {
 		{"flags before the command", []string{"--socket", sock, "block", "pptp"}, ExitNoDaemon, "daemon is not running"},
 		{"bad explain proto", []string{"explain", "--proto", "icmp", "--dst", "192.0.2.1"}, ExitUsage, "must be one of udp, tcp, gre, esp, ah"},
 		{"bad history since", []string{"history", "--since", "yesterday", "--socket", sock}, ExitUsage, "RFC 3339"},
+		{"bad history until", []string{"history", "--until", "tomorrow", "--socket", sock}, ExitUsage, "until must be"},
+		{"bad history protocol", []string{"history", "--protocol", "sstp", "--socket", sock}, ExitUsage, "must be one of pptp, l2tp, ipsec"},
+		{"bad history page", []string{"history", "--before", "-3", "--socket", sock}, ExitUsage, "before must be"},
 		{"probe of a name", []string{"probe", "vpn.example", "--socket", sock}, ExitUsage, "must be an IP address"},
 	}
 	for _, tc := range tests {

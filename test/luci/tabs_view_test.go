@@ -113,9 +113,9 @@ func checkHosts(t *testing.T, b *browser, tb *tabsBackend) {
 
 func checkProbe(t *testing.T, b *browser, tb *tabsBackend, lang string) {
 	t.Helper()
-	b.MustEval(`(() => { document.getElementById('vpnpass-probe-host').value = 'vpn.example.com'; return true; })()`, nil)
+	b.MustEval(`(() => { document.getElementById('vpnpass-probe-host').value = '203.0.113.10'; return true; })()`, nil)
 	b.click("vpnpass-probe-run", "a probe", `document.querySelectorAll('.vpnpass-probe').length == 1`)
-	if p := tb.last("probe"); p["host"] != "vpn.example.com" || p["protocol"] != nil {
+	if p := tb.last("probe"); p["host"] != "203.0.113.10" || p["protocol"] != nil {
 		t.Errorf("probe params %v, want the host and no protocol (all)", p)
 	}
 	var res []struct{ Port, Outcome, Meaning string }

@@ -94,7 +94,7 @@ return view.extend({
 			E('h3', {}, [ _('Probe a VPN server') ]),
 			E('p', { 'class': 'cbi-section-descr' }, [ _('The router itself sends the first packet of each VPN protocol to the server and reports what came back. This tells whether the server and the way to it work, independently of any device in your network.') ]),
 			writable ? E('span') : E('p', { 'class': 'alert-message notice' }, [ _('Your login may look but not probe: probing sends packets from the router.') ]),
-			field('vpnpass-probe-host', _('Server'), E('input', { 'id': 'vpnpass-probe-host', 'class': 'cbi-input-text', 'type': 'text', 'placeholder': 'vpn.example.com', 'disabled': dis })),
+			field('vpnpass-probe-host', _('Server address'), E('input', { 'id': 'vpnpass-probe-host', 'class': 'cbi-input-text', 'type': 'text', 'placeholder': '203.0.113.10', 'disabled': dis })),
 			field('vpnpass-probe-protocol', _('Protocol'), E('select', { 'id': 'vpnpass-probe-protocol', 'class': 'cbi-input-select', 'disabled': dis },
 				[ E('option', { 'value': '' }, [ _('All') ]) ].concat(vc.PROTOCOLS.map((p) => E('option', { 'value': p }, [ vc.protoName(p) ]))))),
 			E('div', { 'class': 'cbi-section-actions' }, [
