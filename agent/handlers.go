@@ -149,9 +149,27 @@ func HistoryFilter(p api.HistoryParams) (history.Filter, error) {
 		}
 		f.Since = t
 	}
+	if p.Until != "" {
+		t, err := parseSince(p.Until)
+		if err != nil {
+			return f, errBadUntil
+		}
+		f.Until = t
+	}
+	if p.Protocol != "" {
+		proto, err := vpn.ParseProtocol(p.Protocol)
+		if err != nil {
+			return f, err
+		}
+		f.Protocol = string(proto)
+	}
 	if p.Limit < 0 {
 		return f, errBadLimit
 	}
+	if p.Before < 0 {
+		return f, errBadBefore
+	}
+	f.Before = uint64(p.Before)
 	return f, nil
 }
 

@@ -53,6 +53,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 	}
 	for _, params := range []string{
 		`{}`, `{"limit": 3}`, `{"kind": "vpn."}`, `{"kind": "error"}`, `{"since": "2026-01-02T03:04:07Z"}`, `{"kind": "nothing"}`,
+		`{"before": 3}`, `{"protocol": "ipsec", "until": "2026-01-02T03:04:09Z"}`,
 	} {
 		var p api.HistoryParams
 		if err := api.DecodeParams(json.RawMessage(params), &p); err != nil {
@@ -104,6 +105,34 @@ func BenchmarkHistoryHandlerLast100(b *testing.B) {
 		}
 		if _, err := json.Marshal(res); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestHistoryFilterParams: the paging and range params (our additions) are
+// checked like the others: a bad value is bad_params, naming what is valid.
+func TestHistoryFilterParams(t *testing.T) {
+	until := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		p    api.HistoryParams
+		want history.Filter
+		err  string
+	}{
+		{p: api.HistoryParams{Before: 7, Protocol: "pptp", Until: "2026-01-02T03:04:05Z"},
+			want: history.Filter{Before: 7, Protocol: "pptp", Until: until}},
+		{p: api.HistoryParams{Before: -1}, err: "before must be"},
+		{p: api.HistoryParams{Protocol: "ppp"}, err: "must be one of pptp, l2tp, ipsec"},
+		{p: api.HistoryParams{Until: "yesterday"}, err: "until must be"},
+	} {
+		f, err := HistoryFilter(tc.p)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%+v: error %v, want %q", tc.p, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || f != tc.want {
+			t.Errorf("%+v: %+v %v, want %+v", tc.p, f, err, tc.want)
 		}
 	}
 }

@@ -123,3 +123,11 @@ var MatchText = []struct{ Match, Text string }{
 	{"tcp/1194", "OpenVPN (TCP 1194)"},
 	{"udp/51820", "WireGuard (UDP 51820)"},
 }
+
+// ProbeOutcome says what each outcome of a probe from the router means
+// (agent/cli's probe and the LuCI page), in display order.
+var ProbeOutcome = []struct{ Outcome, Text string }{
+	{"answered", "the server (or something in front of it) speaks the protocol."},
+	{"refused", "an ICMP error or TCP reset came back."},
+	{"silent", "nothing came back: the server is down or something between here and there drops it."},
+}

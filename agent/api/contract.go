@@ -45,7 +45,7 @@ var (
 	MethodSet     = Method[*SetParams, *SetResult]{Name: "set", Access: Write}
 	MethodExplain = Method[*ExplainParams, *netfilter.Explanation]{Name: "explain", Access: Read}
 	MethodDoctor  = Method[*DoctorParams, *DoctorResult]{Name: "doctor", Access: Read}
-	MethodProbe   = Method[*ProbeParams, *ProbeResult]{Name: "probe", Access: Read}
+	MethodProbe   = Method[*ProbeParams, *ProbeResult]{Name: "probe", Access: Write}
 	MethodNat     = Method[*NatParams, *wan.Nat]{Name: "nat", Access: Read}
 	MethodHistory = Method[*HistoryParams, *HistoryResult]{Name: "history", Access: Read}
 	MethodReload  = Method[*NoParams, *ReloadResult]{Name: "reload", Access: Write}

@@ -18,7 +18,7 @@ func TestRPCDSignatures(t *testing.T) {
 	const want = `{"status":{},"set":{"protocol":"str","mode":"str","dry_run":true},` +
 		`"explain":{"proto":"str","dst":"str","dport":32,"src":"str"},"doctor":{"host":"str"},` +
 		`"probe":{"host":"str","protocol":"str"},"nat":{"probe":true},` +
-		`"history":{"since":"str","kind":"str","limit":32},"reload":{},"metrics":{}}`
+		`"history":{"since":"str","kind":"str","limit":32,"until":"str","protocol":"str","before":32},"reload":{},"metrics":{}}`
 	if got := RPCDSignatures(); got != want {
 		t.Errorf("rpcd list:\n got %s\nwant %s", got, want)
 	}
@@ -112,11 +112,11 @@ func TestLookup(t *testing.T) {
 // the params it passes.
 var rpcDeclare = regexp.MustCompile(`rpc\.declare\(\{\s*object:\s*'vpnpass',\s*method:\s*'([^']*)'(?:,\s*params:\s*\[([^\]]*)\])?`)
 
-// TestLuCIViewCallsContract: every method the LuCI view declares is in the
+// TestLuCIViewCallsContract: every method the LuCI app declares (vpnpass/common.js) is in the
 // contract, with params the method has, so a change of the contract cannot
 // leave the page calling what the daemon no longer serves.
 func TestLuCIViewCallsContract(t *testing.T) {
-	b, err := os.ReadFile("../../openwrt/luci-app-vpnpass/htdocs/luci-static/resources/view/vpnpass/overview.js")
+	b, err := os.ReadFile("../../openwrt/luci-app-vpnpass/htdocs/luci-static/resources/vpnpass/common.js")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,12 @@ type HistoryParams struct {
 	Since string `json:"since"`
 	Kind  string `json:"kind"`
 	Limit int    `json:"limit"`
+	// Until, Protocol and Before are our additions (docs/interface.md#history):
+	// the end of a time range (RFC 3339), one protocol's events, and paging:
+	// only events older than the seq Before (the last seq of the page shown).
+	Until    string `json:"until"`
+	Protocol string `json:"protocol"`
+	Before   int    `json:"before"`
 }
 
 // Status is the API's Status object (docs/interface.md#status).

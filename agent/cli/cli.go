@@ -42,12 +42,12 @@ type Env struct {
 
 // opts are the common and per-command flags; they may stand anywhere.
 type opts struct {
-	json, direct, dryRun, probe bool
-	config, socket              string
-	proto, dst, src, host       string
-	dport, limit                int
-	since, kind, protocol       string
-	args                        []string
+	json, direct, dryRun, probe  bool
+	config, socket               string
+	proto, dst, src, host        string
+	dport, limit, before         int
+	since, until, kind, protocol string
+	args                         []string
 }
 
 // usageError makes the CLI exit 2.
@@ -86,7 +86,7 @@ func init() {
 		"version":  {run: runVersion, usage: "version"},
 		"help":     {run: runHelp, usage: "help"},
 		"agent":    {run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
-		"history":  {run: runHistory, usage: "history [--since T] [--kind K] [--limit N] [--json]"},
+		"history":  {run: runHistory, usage: "history [--since T] [--until T] [--kind K] [--protocol P] [--limit N] [--before SEQ] [--json]"},
 		"nat":      {run: runNat, usage: "nat [--probe] [--json]"},
 		"metrics":  {run: runMetrics, usage: "metrics [--json]"},
 		"doctor":   {run: runDoctor, usage: "doctor [--host IP] [--json]"},
@@ -184,8 +184,8 @@ func newFlags(env Env) (*opts, flagSet) {
 		"json": {b: &o.json}, "direct": {b: &o.direct}, "dry-run": {b: &o.dryRun}, "probe": {b: &o.probe},
 		"config": {s: &o.config}, "socket": {s: &o.socket},
 		"proto": {s: &o.proto}, "dst": {s: &o.dst}, "src": {s: &o.src}, "host": {s: &o.host},
-		"dport": {i: &o.dport}, "limit": {i: &o.limit},
-		"since": {s: &o.since}, "kind": {s: &o.kind}, "protocol": {s: &o.protocol},
+		"dport": {i: &o.dport}, "limit": {i: &o.limit}, "before": {i: &o.before},
+		"since": {s: &o.since}, "until": {s: &o.until}, "kind": {s: &o.kind}, "protocol": {s: &o.protocol},
 	}
 }
 

@@ -32,6 +32,9 @@ func TestExitCodes(t *testing.T) {
 		{"bad history since", []string{"history", "--since", "yesterday", "--socket", sock}, ExitUsage, "RFC 3339"},
 		{"metrics without daemon", []string{"metrics", "--socket", sock}, ExitNoDaemon, "only it counts"},
 		{"metrics --direct", []string{"metrics", "--direct", "--socket", sock}, ExitNoDaemon, "only it counts"},
+		{"bad history until", []string{"history", "--until", "tomorrow", "--socket", sock}, ExitUsage, "until must be"},
+		{"bad history protocol", []string{"history", "--protocol", "sstp", "--socket", sock}, ExitUsage, "must be one of pptp, l2tp, ipsec"},
+		{"bad history page", []string{"history", "--before", "-3", "--socket", sock}, ExitUsage, "before must be"},
 		{"probe of a name", []string{"probe", "vpn.example", "--socket", sock}, ExitUsage, "must be an IP address"},
 	}
 	for _, tc := range tests {

@@ -17,7 +17,7 @@ import (
 // runHistory prints events newest first. Without a daemon it opens the file
 // read-only (the daemon holds bbolt's lock while it runs).
 func runHistory(ctx context.Context, o *opts, env Env) error {
-	p := api.HistoryParams{Since: o.since, Kind: o.kind, Limit: o.limit}
+	p := api.HistoryParams{Since: o.since, Kind: o.kind, Limit: o.limit, Until: o.until, Protocol: o.protocol, Before: o.before}
 	f, err := agent.HistoryFilter(p)
 	if err != nil {
 		return usageError{err.Error()}

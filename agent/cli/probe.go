@@ -8,6 +8,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
+	"github.com/vpnpass/vpnpass/diagnose"
 )
 
 // runProbe checks a VPN server from the router: the daemon does it when it
@@ -43,7 +44,9 @@ func runProbe(ctx context.Context, o *opts, env Env) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("answered: the server (or something in front of it) speaks the protocol; refused: an ICMP error or TCP reset came back;\nsilent: nothing came back — the server is down or something between here and there drops it.\n")
+	for _, o := range diagnose.ProbeOutcome {
+		fmt.Fprintf(b, "%s: %s\n", o.Outcome, o.Text)
+	}
 	_, err = io.WriteString(env.Stdout, b.String())
 	return err
 }

@@ -18,6 +18,10 @@ type Filter struct {
 	Since time.Time // events at or after this time
 	Kind  string    // a kind, or a prefix ending in "." ("vpn.")
 	Limit int       // at most this many; 0 means DefaultLimit
+	Until time.Time // events at or before this time; zero: no end
+	// Protocol keeps one protocol's events (decodes each candidate's body).
+	Protocol string
+	Before   uint64 // events with a smaller seq (paging); 0: from the newest
 }
 
 // Query returns matching events, newest first. It sees every event committed
@@ -72,12 +76,12 @@ func (s *Store) scan(f Filter, fn func(k, v, body []byte) error) error {
 		}
 		c := b.Cursor()
 		n := 0
-		for k, v := c.Last(); k != nil && n < limit; k, v = c.Prev() {
+		for k, v := start(c, f.Before); k != nil && n < limit; k, v = c.Prev() {
 			t, kind, body, err := recordHeader(v)
 			if err != nil {
 				return fmt.Errorf("history: record %d: %w", binary.BigEndian.Uint64(k), err)
 			}
-			if t.Before(f.Since) || !MatchKind(f.Kind, kind) {
+			if t.Before(f.Since) || (!f.Until.IsZero() && t.After(f.Until)) || !MatchKind(f.Kind, kind) || !matchProtocol(f.Protocol, body) {
 				continue
 			}
 			if err := fn(k, v, body); err != nil {
@@ -87,4 +91,29 @@ func (s *Store) scan(f Filter, fn func(k, v, body []byte) error) error {
 		}
 		return nil
 	})
+}
+
+// start positions the cursor on the newest record, or with before set on
+// the newest record whose seq is below it.
+func start(c *bolt.Cursor, before uint64) ([]byte, []byte) {
+	if before == 0 {
+		return c.Last()
+	}
+	key := binary.BigEndian.AppendUint64(nil, before)
+	if k, _ := c.Seek(key); k == nil {
+		return c.Last()
+	}
+	return c.Prev()
+}
+
+// matchProtocol reports whether an event's stored JSON names the protocol
+// (any event when protocol is empty).
+func matchProtocol(protocol string, body []byte) bool {
+	if protocol == "" {
+		return true
+	}
+	var ev struct {
+		Protocol string `json:"protocol"`
+	}
+	return json.Unmarshal(body, &ev) == nil && ev.Protocol == protocol
 }

@@ -66,7 +66,8 @@ func TestAppendQueryFilter(t *testing.T) {
 		KindVPNFinding, KindError, KindWANChanged, KindVPNFinding, KindAgentStopped}
 	for i, k := range kinds {
 		clk.Add(time.Minute)
-		if err := s.Append(Event{Kind: k, Message: fmt.Sprint("event ", i+1)}); err != nil {
+		proto := map[int]vpn.Protocol{2: vpn.IPsec, 4: vpn.PPTP, 6: vpn.IPsec, 9: vpn.PPTP}[i+1]
+		if err := s.Append(Event{Kind: k, Protocol: string(proto), Message: fmt.Sprint("event ", i+1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,6 +91,14 @@ func TestAppendQueryFilter(t *testing.T) {
 		{"since", Filter{Since: t0.Add(8 * time.Minute)}, []uint64{10, 9, 8}},
 		{"since and kind and limit", Filter{Since: t0.Add(3 * time.Minute), Kind: "vpn.", Limit: 2}, []uint64{9, 6}},
 		{"since after all", Filter{Since: t0.Add(time.Hour)}, []uint64{}},
+		{"until", Filter{Until: t0.Add(3 * time.Minute)}, []uint64{3, 2, 1}},
+		{"time range", Filter{Since: t0.Add(4 * time.Minute), Until: t0.Add(6 * time.Minute)}, []uint64{6, 5, 4}},
+		{"page after 7", Filter{Before: 7, Limit: 3}, []uint64{6, 5, 4}},
+		{"page after the newest", Filter{Before: 11}, []uint64{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}},
+		{"page after a gap", Filter{Before: 100, Limit: 1}, []uint64{10}},
+		{"last page", Filter{Before: 1}, []uint64{}},
+		{"protocol", Filter{Protocol: "pptp"}, []uint64{9, 4}},
+		{"protocol, kind and page", Filter{Protocol: "ipsec", Kind: "vpn.", Before: 6}, []uint64{2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

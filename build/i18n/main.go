@@ -1,20 +1,24 @@
-// Command i18n regenerates the LuCI view's protocol names, match texts and
-// finding texts from vpn/ and diagnose/catalog.go, and then the translation
-// template (.pot) from the view and the menu: `make i18n`.
+// Command i18n regenerates the LuCI app's catalog module (protocol names,
+// match texts, finding texts, probe outcomes) from vpn/ and
+// diagnose/catalog.go, and then the translation template (.pot) from every
+// script of the app and the menu: `make i18n`.
 package main
 
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/vpnpass/vpnpass/build/po2lmo/lmo"
 )
 
 // Paths relative to the repository root (make runs from there).
 const (
-	view = "openwrt/luci-app-vpnpass/htdocs/luci-static/resources/view/vpnpass/overview.js"
-	menu = "openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json"
-	pot  = "openwrt/luci-app-vpnpass/po/templates/vpnpass.pot"
+	view = "openwrt/luci-app-vpnpass/htdocs/luci-static/resources/vpnpass/catalog.js"
+	// htdocs holds the app's scripts (views, status include, modules).
+	htdocs = "openwrt/luci-app-vpnpass/htdocs"
+	menu   = "openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json"
+	pot    = "openwrt/luci-app-vpnpass/po/templates/vpnpass.pot"
 )
 
 func main() {
@@ -45,11 +49,38 @@ func run() error {
 	return os.WriteFile(pot, []byte(p), 0o644)
 }
 
-// potText is the translation template of the view and the menu on disk.
+// potText is the translation template of the app's scripts and the menu on
+// disk, in a stable order.
 func potText() (string, error) {
-	srcs, err := lmo.Scan([]string{view, menu})
+	files, err := scripts(htdocs)
+	if err != nil {
+		return "", err
+	}
+	srcs, err := lmo.Scan(append(files, menu))
 	if err != nil {
 		return "", err
 	}
 	return lmo.WritePOT(srcs), nil
+}
+
+// scripts lists the .js files under dir, sorted (os.ReadDir sorts by name).
+func scripts(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		p := dir + "/" + e.Name()
+		if e.IsDir() {
+			sub, err := scripts(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		} else if strings.HasSuffix(e.Name(), ".js") {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }

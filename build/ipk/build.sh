@@ -144,8 +144,10 @@ vpnpass_pkg() {
 
 luci_pkg() {
 	local dir="$work/luci-app" app=openwrt/luci-app-vpnpass
-	install -D -m0644 "$app/htdocs/luci-static/resources/view/vpnpass/overview.js" \
-		"$dir/www/luci-static/resources/view/vpnpass/overview.js"
+	# the tabs' views, the shared modules and the Status overview include
+	(cd "$app/htdocs" && find . -type f) | while read -r f; do
+		install -D -m0644 "$app/htdocs/$f" "$dir/www/$f"
+	done
 	(cd "$app/root" && find . -type f) | while read -r f; do
 		install -D -m0644 "$app/root/$f" "$dir/$f"
 	done

@@ -12,13 +12,31 @@ import (
 )
 
 // catalogSources are the files po/templates/vpnpass.pot is scanned from,
-// as the repository root sees them (the template's "#:" references).
-var catalogSources = []string{
-	"openwrt/luci-app-vpnpass/htdocs/luci-static/resources/view/vpnpass/overview.js",
-	"openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json",
+// as the repository root sees them (the template's "#:" references): every
+// script of the app, by path, then the menu (build/i18n's order).
+func catalogSources(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	var walk func(dir string)
+	walk = func(dir string) {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			p := dir + "/" + e.Name()
+			if e.IsDir() {
+				walk(p)
+			} else if strings.HasSuffix(p, ".js") {
+				out = append(out, p)
+			}
+		}
+	}
+	walk("openwrt/luci-app-vpnpass/htdocs")
+	return append(out, "openwrt/luci-app-vpnpass/root/usr/share/luci/menu.d/luci-app-vpnpass.json")
 }
 
-// TestTemplateUpToDate: the .pot is what scanning the view and menu gives
+// TestTemplateUpToDate: the .pot is what scanning the scripts and menu gives
 // now. Regenerate it (and the view's generated texts) with `make i18n`.
 func TestTemplateUpToDate(t *testing.T) {
 	wd, _ := os.Getwd()
@@ -26,7 +44,8 @@ func TestTemplateUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Chdir(wd)
-	srcs, err := lmo.Scan(catalogSources)
+	sources := catalogSources(t)
+	srcs, err := lmo.Scan(sources)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +54,7 @@ func TestTemplateUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(b) != lmo.WritePOT(srcs) {
-		t.Errorf("po/templates/vpnpass.pot is stale: regenerate it with po2lmo -pot %s", strings.Join(catalogSources, " "))
+		t.Errorf("po/templates/vpnpass.pot is stale: regenerate it with po2lmo -pot %s", strings.Join(sources, " "))
 	}
 }
 

@@ -96,7 +96,11 @@ func (f *front) index(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	readonly := !f.writers[sid]
 	f.mu.Unlock()
-	data := map[string]string{"Lang": "en", "Session": sid, "Readonly": fmt.Sprint(readonly), "RPCTimeout": q.Get("rpctimeout")}
+	data := map[string]string{"Lang": "en", "Session": sid, "Readonly": fmt.Sprint(readonly), "RPCTimeout": q.Get("rpctimeout"),
+		"View": "vpnpass/overview", "Include": q.Get("include")}
+	if v := q.Get("view"); v != "" {
+		data["View"] = v // vpnpass/hosts, vpnpass/tools, vpnpass/history (the app's tabs)
+	}
 	if lang := q.Get("lang"); lang != "" && lang != "en" {
 		data["Lang"], data["Catalog"] = lang, "/i18n/"+lang+".js"
 	}
@@ -204,6 +208,8 @@ func (f *front) local(sid, obj, method string, raw json.RawMessage) []any {
 	switch {
 	case obj == "session":
 		return []any{0, map[string]bool{"access": p.Scope == "uci" && p.Object == "vpnpass" && (p.Function == "read" || write)}}
+	case known && p.Config == "firewall" && method == "get":
+		return []any{0, map[string]any{"values": firewallSections}}
 	case !known || p.Config != "vpnpass":
 		return []any{6}
 	case method == "get":
@@ -388,4 +394,12 @@ func aclWrites(t *testing.T, file, group string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// firewallSections is `uci get firewall` of a router with one user rule
+// (the tools tab links a rule fw4 made from it) and fw4's defaults.
+var firewallSections = map[string]map[string]any{
+	"cfg01": {".type": "defaults", ".name": "cfg01", "input": "REJECT", "forward": "REJECT"},
+	"cfg0a": {".type": "rule", ".name": "cfg0a", "name": "Block-ESP", "src": "lan", "dest": "wan", "proto": "esp", "target": "DROP"},
+	"cfg0b": {".type": "redirect", ".name": "cfg0b", "name": "VPN-server", "src": "wan", "src_dport": "1723", "dest_ip": "192.168.1.20"},
 }

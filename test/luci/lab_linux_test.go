@@ -166,9 +166,7 @@ func TestLuCIOnLabRouter(t *testing.T) {
 	if ikePasses(l) {
 		t.Fatal("IKE passes the locked-down fw4 before anything was allowed")
 	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	artifacts := cdp.ArtifactsDir(t)
 	listen := func() (ln net.Listener, err error) {
 		err = l.LAN.Do(func() (err error) { ln, err = net.Listen("tcp", "127.0.0.1:0"); return err })
 		return ln, err
@@ -219,16 +217,19 @@ func TestLuCIOnLabRouter(t *testing.T) {
 		t.Errorf("the reloaded form shows ipsec %q", sel)
 	}
 
-	b.MustEval(`(() => { const s = document.getElementById('vpnpass-history-kind'); s.value = 'passthrough.';
-		s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, nil)
+	b.open(f.url + "/?view=vpnpass/history&lang=en")
+	b.MustEval(`(() => { document.getElementById('vpnpass-history-kind').value = 'passthrough.';
+		document.getElementById('vpnpass-history-refresh').click(); return true; })()`, nil)
 	b.WaitFor("the passthrough history", `(() => { const r = document.querySelectorAll('#vpnpass-history-table tr[data-kind]');
 		return r.length > 0 && Array.from(r).every((e) => e.dataset.kind == 'passthrough.changed'); })()`, 10*time.Second)
 	var row string
 	b.MustEval(`document.querySelector('#vpnpass-history-table tr[data-kind]').textContent`, &row)
-	if !strings.Contains(row, "IPsec passthrough: Firewall decides (default) → Allow passthrough") {
+	// Save & Apply reaches the agent as a uci change: the history says so
+	if !strings.Contains(row, "IPsec passthrough: Firewall decides (default) → Allow passthrough") ||
+		!strings.Contains(row, "by a settings change (Save & Apply or uci)") {
 		t.Errorf("newest passthrough event reads %q", row)
 	}
-	b.Screenshot(filepath.Join(artifacts, "luci-lab-en.png"), 1200)
+	b.Screenshot(filepath.Join(artifacts, "luci-lab-history-en.png"), 1200)
 
 	j := startBrowser(t, "ja", l.LAN.StartCmd)
 	j.open(f.url + "/?lang=ja")

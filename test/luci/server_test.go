@@ -18,11 +18,11 @@ import (
 
 // repo paths the pages are served from.
 var (
-	repoRoot  = filepath.Join("..", "..")
-	appDir    = filepath.Join(repoRoot, "openwrt", "luci-app-vpnpass")
-	viewDir   = filepath.Join(appDir, "htdocs", "luci-static", "resources", "view")
-	aclFile   = filepath.Join(appDir, "root", "usr", "share", "rpcd", "acl.d", "luci-app-vpnpass.json")
-	artifacts = filepath.Join(repoRoot, "test", "artifacts")
+	repoRoot     = filepath.Join("..", "..")
+	appDir       = filepath.Join(repoRoot, "openwrt", "luci-app-vpnpass")
+	resourcesDir = filepath.Join(appDir, "htdocs", "luci-static", "resources")
+	aclFile      = filepath.Join(appDir, "root", "usr", "share", "rpcd", "acl.d", "luci-app-vpnpass.json")
+	artifacts    = filepath.Join(repoRoot, "test", "artifacts")
 )
 
 // ubusBackend answers one ubus call on the object vpnpass with the JSON
@@ -61,7 +61,7 @@ func startServer(t *testing.T, ln net.Listener, backend ubusBackend) *server {
 		sessions: map[string]map[string]bool{sessionID: aclMethods(t, aclFile, "luci-app-vpnpass")}}
 	mux := http.NewServeMux()
 	mux.Handle("/standin/", http.StripPrefix("/standin/", http.FileServer(http.Dir("standin"))))
-	mux.Handle("/luci-static/resources/view/", http.StripPrefix("/luci-static/resources/view/", http.FileServer(http.Dir(viewDir))))
+	mux.Handle("/luci-static/resources/", http.StripPrefix("/luci-static/resources/", http.FileServer(http.Dir(resourcesDir))))
 	mux.HandleFunc("/i18n/", s.catalog)
 	mux.HandleFunc("/ubus", s.ubus)
 	mux.HandleFunc("/", s.index)

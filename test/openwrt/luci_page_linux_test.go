@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,11 +21,7 @@ const pagePath = "/cgi-bin/luci/admin/network/vpnpass"
 // section main, option mode_ipsec).
 const modeSelect = `document.getElementById('widget.cbid.vpnpass.main.mode_ipsec')`
 
-func artifactsDir(t *testing.T) string {
-	dir := filepath.Join(RepoRoot(t), "test", "artifacts")
-	must(t, os.MkdirAll(dir, 0o755))
-	return dir
-}
+func artifactsDir(t *testing.T) string { return cdp.ArtifactsDir(t) }
 
 // openPage starts Chromium in the LAN host (Accept-Language from lang),
 // logs in through the dispatcher's login form and waits for the view.

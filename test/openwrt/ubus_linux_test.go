@@ -20,7 +20,7 @@ var interfaceSignature = map[string]map[string]string{
 	"doctor":  {"host": "String"},
 	"probe":   {"host": "String", "protocol": "String"},
 	"nat":     {"probe": "Boolean"},
-	"history": {"since": "String", "kind": "String", "limit": "Integer"},
+	"history": {"since": "String", "kind": "String", "limit": "Integer", "until": "String", "protocol": "String", "before": "Integer"},
 	"reload":  {},
 	"metrics": {},
 }
@@ -77,6 +77,7 @@ func TestUbusCallEveryMethod(t *testing.T) {
 		{"probe", `{"host":"203.0.113.10","protocol":"ipsec"}`, "results"},
 		{"nat", `{}`, "class"},
 		{"history", `{"kind":"passthrough.","limit":5}`, "events"},
+		{"history", `{"protocol":"ipsec","before":2,"until":"1h"}`, "events"},
 		{"reload", `{}`, "reloaded"},
 		{"metrics", `{}`, "text"},
 	}

@@ -89,15 +89,20 @@
 		return (window.TR && window.TR[sfh(k)]) || (n != 1 ? p : s);
 	};
 
-	// String.prototype.format: the %s, %d and %% LuCI's views use.
+	// String.prototype.format: the %s, %d, %.Nf and %% LuCI's views use (cbi.js).
 	String.prototype.format = function() {
 		const args = arguments;
 		let i = 0;
-		return this.replace(/%(%|s|d)/g, (m, t) => {
+		return this.replace(/%(%|s|d|\.(\d+)f)/g, (m, t, prec) => {
 			if (t == '%')
 				return '%';
+			if (i >= args.length)
+				return '';
 			const v = args[i++];
-			return (t == 'd') ? Math.floor(+v || 0).toFixed(0) : (v == null ? '' : String(v));
+			if (prec != null)
+				return (+v || 0).toFixed(+prec);
+			// %s prints a missing value as "undefined" or "null", as cbi.js does
+			return (t == 'd') ? Math.floor(+v || 0).toFixed(0) : String(v);
 		});
 	};
 
@@ -412,24 +417,67 @@
 		}
 	};
 
-	const modules = { view: view, rpc: rpc, ui: ui, poll: poll, dom: dom };
+	// baseclass (luci.js LuCI.baseclass): extend() makes a class whose
+	// instances carry the given properties; the loader instantiates a
+	// required module's class once, as L.require does.
+	const baseclass = {
+		extend: function(props) {
+			const C = function() {};
+			C.prototype = Object.assign({}, props);
+			return C;
+		}
+	};
+
+	const modules = { view: view, rpc: rpc, ui: ui, poll: poll, dom: dom, baseclass: baseclass };
 	window.LuCIStandin = { L: L, dom: dom, rpc: rpc, ui: ui, modules: modules };
+
+	// compile fetches a script under luci-static/resources, loads the
+	// modules its 'require' lines ask for (ours from resources/<a>/<b>.js,
+	// once each, as L.require does) and returns what its factory returns.
+	const loaded = {};
+	function compile(path) {
+		return fetch('/luci-static/resources/' + path + '.js').then((r) => {
+			if (!r.ok)
+				throw new Error('cannot load ' + path + ': HTTP ' + r.status);
+			return r.text();
+		}).then((src) => {
+			const reqs = [];
+			const re = /^\s*'require\s+([\w.]+)(?:\s+as\s+(\w+))?'\s*;/gm;
+			let m;
+			while ((m = re.exec(src)) != null)
+				reqs.push([ m[2] || m[1], m[1] ]);
+			return Promise.all(reqs.map((r) => modules[r[1]] || requireModule(r[1]))).then((insts) => {
+				const factory = new Function('window', 'document', 'L', ...reqs.map((r) => r[0]), src + '\n//# sourceURL=' + path + '.js');
+				return factory(window, document, L, ...insts);
+			});
+		});
+	}
+
+	function requireModule(name) {
+		if (!/^vpnpass\./.test(name))
+			return Promise.reject(new Error('stand-in has no module ' + name));
+		return loaded[name] || (loaded[name] = compile(name.replace(/\./g, '/')).then((C) => new C()));
+	}
+
+	// loadInclude mounts a Status -> Overview include as LuCI's
+	// view/status/index.js does: load(), render(), a section titled by the
+	// include's title; a null render hides it.
+	window.loadInclude = function(path) {
+		return compile(path).then((C) => {
+			const inc = new C();
+			return Promise.resolve(inc.load()).then((data) => inc.render(data)).then((node) => {
+				const vp = document.getElementById('view');
+				dom.content(vp, node == null ? [] : E('div', { 'class': 'cbi-section', 'id': 'status-include' }, [ E('h3', {}, [ inc.title ]), node ]));
+				document.body.setAttribute('data-view-ready', '1');
+			});
+		}).catch(L.error);
+	};
 
 	// loadView fetches a view, hands it the modules its 'require' lines ask
 	// for, and mounts it as View.__init__ does: render() into #view, then
 	// the footer.
 	window.loadView = function(path) {
-		return fetch('/luci-static/resources/view/' + path + '.js').then((r) => r.text()).then((src) => {
-			const names = [];
-			const re = /^\s*'require\s+([\w.]+)(?:\s+as\s+(\w+))?'\s*;/gm;
-			let m;
-			while ((m = re.exec(src)) != null) {
-				if (!modules[m[1]])
-					throw new Error('stand-in has no module ' + m[1]);
-				names.push([ m[2] || m[1], modules[m[1]] ]);
-			}
-			const factory = new Function('window', 'document', 'L', ...names.map((n) => n[0]), src + '\n//# sourceURL=' + path + '.js');
-			const V = factory(window, document, L, ...names.map((n) => n[1]));
+		return compile('view/' + path).then((V) => {
 			const v = new V();
 			return Promise.resolve(v.load()).then((data) => v.render(data)).then((node) => {
 				const vp = document.getElementById('view');

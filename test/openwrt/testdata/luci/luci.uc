@@ -195,9 +195,10 @@ function login_form(path) {
 	page('login.ut', { action: build_url(...path), http, _: (s) => s });
 }
 
-function dispatch() {
+/* alias: dispatcher.uc runs the aliased node's action for the same request */
+function dispatch(alias) {
 	const tree = build_pagetree();
-	const path = map(match(env.PATH_INFO ?? '', /[^\/]+/g), (m) => urldecode(m[0]));
+	const path = alias ?? map(match(env.PATH_INFO ?? '', /[^\/]+/g), (m) => urldecode(m[0]));
 	let node = tree, ctx = { path: [], acls: [], request_args: [] };
 
 	for (let i, s in path) {
@@ -243,6 +244,8 @@ function dispatch() {
 	}
 
 	let action = node.action;
+	if (action?.type == 'alias')
+		return dispatch(split(action.path, '/'));
 	if (type(action?.post) == 'object' || action?.post === true)
 		if (form.token != ctx.authtoken)
 			return http.status(403, 'Forbidden');
