@@ -14,7 +14,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the rendered corpus rulesets in netfilter/nfteval/testdata/corpus")
 
 // corpusInclude is where 35-include.uci expects its user include.
-const corpusInclude = "etc/vpnpass-corpus/forward-pre.nft"
+const corpusInclude = "etc/vpnpass-corpus/forward-pre.inc"
 
 // TestCorpusRendered renders every UCI firewall config of the verdict corpus
 // (netfilter/nfteval/testdata/corpus/*.uci) with the real firewall4 (`fw4
@@ -28,7 +28,7 @@ func TestCorpusRendered(t *testing.T) {
 	if err != nil || len(configs) == 0 {
 		t.Fatalf("no corpus configs in %s: %v", dir, err)
 	}
-	include, err := os.ReadFile(filepath.Join(dir, "forward-pre.nft"))
+	include, err := os.ReadFile(filepath.Join(dir, "forward-pre.inc"))
 	must(t, err)
 	l := lab.New(t, lab.Config{Topology: lab.Single})
 	r := NewRouter(t, l, map[string]string{corpusInclude: string(include)})
