@@ -16,6 +16,10 @@ func EvaluateHook(chains []Chain, p Packet) Explanation {
 	for _, c := range sorted {
 		e := c.Evaluate(p)
 		out.Path = append(out.Path, e.Path...)
+		if e.After != nil {
+			p = *e.After // marks set in a mangle chain are seen by the filter chains after it
+		}
+		out.After = &p
 		switch e.Verdict {
 		case Drop, Reject:
 			out.Verdict, out.DecidedBy = e.Verdict, e.DecidedBy

@@ -2,6 +2,7 @@ package fw
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -61,7 +62,8 @@ func TestCorpusTruth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	hosts := []truthHost{{"lan", l.LAN, lab.LANHost, lab.LANHost6}, {"lan2", l.LAN2, lab.LANHost2, lab.LANHost26}}
+	hosts := []truthHost{{"lan", l.LAN, lab.LANHost, lab.LANHost6, hostMAC(t, l.LAN)},
+		{"lan2", l.LAN2, lab.LANHost2, lab.LANHost26, hostMAC(t, l.LAN2)}}
 	total := map[vpn.Family]*tally{vpn.IPv4: {}, vpn.IPv6: {}}
 	start := time.Now()
 	for _, path := range rulesets {
@@ -101,6 +103,15 @@ type truthHost struct {
 	name        string
 	node        *lab.Node
 	addr, addr6 netip.Addr
+	mac         net.HardwareAddr
+}
+
+func hostMAC(t *testing.T, n *lab.Node) net.HardwareAddr {
+	link, err := n.Netlink().LinkByName(lab.HostDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link.Attrs().HardwareAddr
 }
 
 // comparison is one element's verdict next to the kernel's.
@@ -167,16 +178,38 @@ func corpusInspection(t *testing.T, l *lab.Lab, hosts []truthHost) map[string]ma
 	if err != nil {
 		t.Fatalf("read: %v", err)
 	}
-	chains := map[vpn.Family][]netfilter.Chain{}
-	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
-		if chains[fam], err = rs.Chains("forward", fam); err != nil {
-			t.Fatal(err)
-		}
+	hk := Hooks{Values: map[vpn.Family][]netfilter.HostValue{}}
+	if hk.Forward, err = nftChains(rs, "forward"); err != nil {
+		t.Fatal(err)
 	}
-	o := InspectOptions{LANDevices: []string{lab.LANDevice}, WANDevice: l.WANDevice}
+	if hk.Prerouting, err = nftChains(rs, "prerouting"); err != nil {
+		t.Fatal(err)
+	}
+	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
+		hk.Values[fam] = rs.HostValues(fam)
+	}
+	o := InspectOptions{LANDevices: []string{lab.LANDevice}, WANDevice: l.WANDevice,
+		LANPrefixes: []netip.Prefix{lab.LANPrefix, lab.LANPrefix6}}
+	st := evaluateHooks(hk, o)
 	out := map[string]map[vpn.Protocol]netfilter.ProtoStatus{}
 	for _, h := range hosts {
-		out[h.name] = evaluateProtocols(chains, o)
+		// What status says for this host: its exception, else the verdict
+		// for an arbitrary LAN host.
+		resolved := map[vpn.Protocol]netfilter.ProtoStatus{}
+		for p, ps := range st {
+			els := make([]netfilter.ElementStatus, len(ps.Elements))
+			for i, e := range ps.Elements {
+				src, dst := h.addr, lab.Server
+				if e.Family == vpn.IPv6 {
+					src, dst = h.addr6, lab.Server6
+				}
+				e.Verdict, e.DecidedBy = e.For(src, dst, h.mac)
+				els[i] = e
+			}
+			ps.Elements = els
+			resolved[p] = ps
+		}
+		out[h.name] = resolved
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/nftables/binaryutil"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -82,7 +83,31 @@ func (c *Chain) Evaluate(p netfilter.Packet) netfilter.Explanation {
 		return netfilter.Explanation{Verdict: netfilter.Accept, Path: []netfilter.Step{}}
 	}
 	w := &walker{ev: evaluator{t: t, k: newPkt(p, c.Hook, t.ifindex())}, base: c}
-	return w.run()
+	e := w.run()
+	e.After = w.after(p)
+	return e
+}
+
+// after is p as this chain hands it on: with the marks it set, and DNATed
+// if a NAT statement of a prerouting NAT chain ran.
+func (w *walker) after(p netfilter.Packet) *netfilter.Packet {
+	k := w.ev.k
+	if !k.markTouched && !k.natted {
+		return nil
+	}
+	out := p
+	out.Mark, out.CtMark = knownU32(k.mark), knownU32(k.ctMark)
+	if k.natted && w.base.Type == "nat" && w.base.Hook == "prerouting" {
+		out.DNAT = netfilter.Bool(true)
+	}
+	return &out
+}
+
+func knownU32(b kbytes) *uint32 {
+	if !b.allKnown() || len(b.v) < 4 {
+		return nil
+	}
+	return netfilter.U32(binaryutil.NativeEndian.Uint32(b.v))
 }
 
 type frame struct {
