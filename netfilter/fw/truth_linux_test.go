@@ -96,6 +96,9 @@ func TestCorpusTruth(t *testing.T) {
 	t.Logf("%d rulesets in %v", len(rulesets), time.Since(start).Round(time.Millisecond))
 	for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		t.Logf("%s: %s", f, total[f])
+		if n := total[f].right + total[f].uncertain + total[f].wrong; n > 0 && 100*total[f].uncertain > 2*n {
+			t.Errorf("%s: %d of %d elements uncertain: the target is at least 98%% decided", f, total[f].uncertain, n)
+		}
 	}
 }
 

@@ -224,6 +224,10 @@ func (k *pkt) metaValues() map[expr.MetaKey]kbytes {
 		// The representative packets are unicast to a host: PACKET_HOST.
 		expr.MetaKeyPKTTYPE: knownBytes([]byte{unix.PACKET_HOST}),
 	}
+	if k.ll.known[6] {
+		// A known source MAC means the packet came in on an Ethernet device.
+		m[expr.MetaKeyIIFTYPE] = knownBytes(binaryutil.NativeEndian.PutUint16(unix.ARPHRD_ETHER))
+	}
 	for key, v := range timeMetas(k.now) {
 		m[key] = v
 	}
