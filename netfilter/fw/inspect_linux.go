@@ -63,6 +63,16 @@ func (f firewalls) hooks() (Hooks, error) {
 	return hk, nil
 }
 
+// EvaluateRuleset is the inspection of an nftables-only ruleset already
+// read (prerouting and forward, host values, exceptions).
+func EvaluateRuleset(rs *nfteval.Ruleset, o InspectOptions) (map[vpn.Protocol]netfilter.ProtoStatus, error) {
+	hk, err := firewalls{rs: rs}.hooks()
+	if err != nil {
+		return nil, err
+	}
+	return evaluateHooks(hk, o), nil
+}
+
 func nftChains(rs *nfteval.Ruleset, hook string) (map[vpn.Family][]netfilter.Chain, error) {
 	out := map[vpn.Family][]netfilter.Chain{}
 	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {

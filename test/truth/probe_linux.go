@@ -1,4 +1,4 @@
-package fw
+package truth
 
 import (
 	"encoding/binary"
@@ -18,30 +18,32 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// probeKey names one first packet of a footprint element: family, L4
+// Key names one first packet of a footprint element: family, L4
 // protocol and (TCP/UDP) destination port.
-type probeKey struct {
+type Key struct {
 	fam  vpn.Family
 	l4   uint8
 	port uint16
 }
 
-func (k probeKey) String() string {
+// String is the key as the sink's rule comments spell it.
+func (k Key) String() string {
 	if k.port != 0 {
 		return fmt.Sprintf("%s/%d/%d", k.fam, k.l4, k.port)
 	}
 	return fmt.Sprintf("%s/%d", k.fam, k.l4)
 }
 
-func keyOf(e vpn.Element) probeKey { return probeKey{e.Family, e.L4, e.Port} }
+// KeyOf is the key of an element's first packet.
+func KeyOf(e vpn.Element) Key { return Key{e.Family, e.L4, e.Port} }
 
-// probeKeys is every distinct first packet of every protocol's footprint.
-func probeKeys() []probeKey {
-	seen := map[probeKey]bool{}
-	var out []probeKey
+// Keys is every distinct first packet of every protocol's footprint.
+func Keys() []Key {
+	seen := map[Key]bool{}
+	var out []Key
 	for _, p := range vpn.Toggled {
 		for _, e := range vpn.Footprint(p) {
-			if k := keyOf(e); !seen[k] {
+			if k := KeyOf(e); !seen[k] {
 				seen[k] = true
 				out = append(out, k)
 			}
@@ -50,11 +52,11 @@ func probeKeys() []probeKey {
 	return out
 }
 
-// sinkRuleset counts, at the server's side before anything else, every
+// SinkRuleset counts, at the server's side before anything else, every
 // probe packet that got through the router, and drops it there so that no
 // answer (TCP reset, ICMP unreachable) of the server's can be taken for the
 // router's reject.
-func sinkRuleset(keys []probeKey) string {
+func SinkRuleset(keys []Key) string {
 	var b strings.Builder
 	b.WriteString("table inet sink {\n\tchain pre {\n\t\ttype filter hook prerouting priority -400; policy accept;\n")
 	for _, k := range keys {
@@ -111,11 +113,11 @@ func sinkCounts(l *lab.Lab) (map[string]int, error) {
 // rejected probe: ICMP/ICMPv6 unreachable (quoting the probe) and TCP resets.
 type listener struct {
 	conns    []net.PacketConn
-	rejected chan probeKey
+	rejected chan Key
 }
 
 func listenRejects(n *lab.Node) (*listener, error) {
-	ls := &listener{rejected: make(chan probeKey, 64)}
+	ls := &listener{rejected: make(chan Key, 64)}
 	err := n.Do(func() error {
 		for _, nw := range []string{"ip4:icmp", "ip6:ipv6-icmp", "ip4:tcp", "ip6:tcp"} {
 			c, err := net.ListenPacket(nw, "")
@@ -157,17 +159,17 @@ func (ls *listener) read(c net.PacketConn, kind string) {
 
 // parseReject recognizes a TCP reset from port 1723-like probes (any
 // source port) or an ICMP destination unreachable quoting a probe.
-func parseReject(kind string, b []byte) (probeKey, bool) {
+func parseReject(kind string, b []byte) (Key, bool) {
 	switch kind {
 	case "tcp", "tcp6":
 		if len(b) < 14 || b[13]&0x04 == 0 {
-			return probeKey{}, false
+			return Key{}, false
 		}
 		fam := vpn.IPv4
 		if kind == "tcp6" {
 			fam = vpn.IPv6
 		}
-		return probeKey{fam, vpn.ProtoTCP, binary.BigEndian.Uint16(b[0:2])}, true
+		return Key{fam, vpn.ProtoTCP, binary.BigEndian.Uint16(b[0:2])}, true
 	}
 	proto, fam := 1, vpn.IPv4
 	if kind == "icmp6" {
@@ -175,36 +177,36 @@ func parseReject(kind string, b []byte) (probeKey, bool) {
 	}
 	m, err := icmp.ParseMessage(proto, b)
 	if err != nil {
-		return probeKey{}, false
+		return Key{}, false
 	}
 	du, ok := m.Body.(*icmp.DstUnreach)
 	if !ok {
-		return probeKey{}, false
+		return Key{}, false
 	}
 	return quoted(fam, du.Data)
 }
 
 // quoted reads the probe an ICMP error quotes.
-func quoted(fam vpn.Family, d []byte) (probeKey, bool) {
+func quoted(fam vpn.Family, d []byte) (Key, bool) {
 	var l4 uint8
 	var rest []byte
 	if fam == vpn.IPv4 {
 		h, err := ipv4.ParseHeader(d)
 		if err != nil {
-			return probeKey{}, false
+			return Key{}, false
 		}
 		l4, rest = uint8(h.Protocol), d[h.Len:]
 	} else {
 		h, err := ipv6.ParseHeader(d)
 		if err != nil {
-			return probeKey{}, false
+			return Key{}, false
 		}
 		l4, rest = uint8(h.NextHeader), d[ipv6.HeaderLen:]
 	}
-	k := probeKey{fam: fam, l4: l4}
+	k := Key{fam: fam, l4: l4}
 	if l4 == vpn.ProtoUDP || l4 == vpn.ProtoTCP {
 		if len(rest) < 4 {
-			return probeKey{}, false
+			return Key{}, false
 		}
 		k.port = binary.BigEndian.Uint16(rest[2:4])
 	}
@@ -214,7 +216,7 @@ func quoted(fam vpn.Family, d []byte) (probeKey, bool) {
 // sendProbes sends one first packet per key from host (addresses src4 and
 // src6) to the lab's servers, from inside the host's namespace. TCP
 // connects are left pending; close releases their sockets.
-func sendProbes(n *lab.Node, keys []probeKey) (close func(), err error) {
+func sendProbes(n *lab.Node, keys []Key) (close func(), err error) {
 	var fds []int
 	var conns []net.PacketConn
 	close = func() {
@@ -306,10 +308,10 @@ func tcpSYN(dst netip.Addr, port uint16) (int, error) {
 	return fd, nil
 }
 
-// kernelVerdicts sends every probe from host and says what the router did
+// KernelVerdicts sends every probe from host and says what the router did
 // with each: delivered (accept), answered with a reset or unreachable
 // (reject), or neither (drop).
-func kernelVerdicts(l *lab.Lab, host *lab.Node, keys []probeKey, wait time.Duration) (map[probeKey]netfilter.Verdict, error) {
+func KernelVerdicts(l *lab.Lab, host *lab.Node, keys []Key, wait time.Duration) (map[Key]netfilter.Verdict, error) {
 	before, err := sinkCounts(l)
 	if err != nil {
 		return nil, err
@@ -324,7 +326,7 @@ func kernelVerdicts(l *lab.Lab, host *lab.Node, keys []probeKey, wait time.Durat
 	if err != nil {
 		return nil, err
 	}
-	rejected := map[probeKey]bool{}
+	rejected := map[Key]bool{}
 	deadline := time.After(wait)
 collect:
 	for {
@@ -339,7 +341,7 @@ collect:
 	if err != nil {
 		return nil, err
 	}
-	out := map[probeKey]netfilter.Verdict{}
+	out := map[Key]netfilter.Verdict{}
 	for _, k := range keys {
 		switch {
 		case counts[k.String()] > before[k.String()]:
