@@ -45,7 +45,11 @@ func TestCorpusTruth(t *testing.T) {
 		// at an empty directory (/etc/nftables.d).
 		text := strings.ReplaceAll(string(b), `"/etc/nftables.d/*.nft"`, fmt.Sprintf("%q", filepath.Join(t.TempDir(), "*.nft")))
 		text = strings.ReplaceAll(text, "/etc/vpnpass-corpus/", abs+"/")
-		total.Add(rig.Check(t, strings.TrimSuffix(filepath.Base(path), ".nft"), text, corpusInspect))
+		n, err := rig.Check(t, strings.TrimSuffix(filepath.Base(path), ".nft"), text, corpusInspect)
+		if err != nil {
+			t.Fatalf("%s does not load: %v", path, err)
+		}
+		total.Add(n)
 	}
 	t.Logf("%d rulesets in %v", len(rulesets), time.Since(start).Round(time.Millisecond))
 	for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {

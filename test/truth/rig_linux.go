@@ -82,16 +82,16 @@ func LoadText(t *testing.T, n *lab.Node, text string) error {
 // Check replaces the router's ruleset with text, inspects it, sends every
 // probe from each host and compares, per element, what status says for
 // that host with what the kernel did. Wrong verdicts fail the test;
-// uncertain ones are logged.
-func (r *Rig) Check(t *testing.T, name, text string, inspect Inspect) Tally {
+// uncertain ones are logged. The error is for a ruleset this kernel and
+// nft do not load.
+func (r *Rig) Check(t *testing.T, name, text string, inspect Inspect) (Tally, error) {
 	t.Helper()
 	var total Tally
 	if _, err := r.Lab.Router.Run("nft", "flush", "ruleset"); err != nil {
 		t.Fatal(err)
 	}
 	if err := LoadText(t, r.Lab.Router, text); err != nil {
-		t.Errorf("%s: does not load here: %v", name, err)
-		return total
+		return total, err
 	}
 	conn, err := nftables.New(nftables.WithNetNSFd(r.Lab.Router.Fd()))
 	if err != nil {
@@ -125,7 +125,7 @@ func (r *Rig) Check(t *testing.T, name, text string, inspect Inspect) Tally {
 			}
 		}
 	}
-	return total
+	return total, nil
 }
 
 // Tally counts verdicts against the kernel, per family.
