@@ -178,11 +178,6 @@ func hasKind(det Detection, k netfilter.Kind) bool {
 	return false
 }
 
-// forward gathers the forward base chains of every firewall, per family.
-func (f firewalls) forward() (map[vpn.Family][]netfilter.Chain, error) {
-	return f.chains("forward")
-}
-
 // chains gathers the base chains of every firewall on hook, per family.
 func (f firewalls) chains(hook string) (map[vpn.Family][]netfilter.Chain, error) {
 	out := map[vpn.Family][]netfilter.Chain{}
@@ -208,11 +203,16 @@ func Explain(p netfilter.Packet) (netfilter.Explanation, error) {
 	if err != nil {
 		return netfilter.Explanation{}, err
 	}
-	chains, err := src.forward()
+	hk, err := src.hooks()
 	if err != nil {
 		return netfilter.Explanation{}, err
 	}
-	return netfilter.EvaluateHook(chains[p.Family], p), nil
+	if strings.TrimSpace(p.CtState) == "new" && p.Mark == nil && p.CtMark == nil && p.DNAT == nil {
+		// A new connection's first packet arrives unmarked and not DNATed;
+		// prerouting's chains (run first) say what changes.
+		p.Mark, p.CtMark, p.DNAT = netfilter.U32(0), netfilter.U32(0), netfilter.Bool(false)
+	}
+	return forwardVerdict(hk, p), nil
 }
 
 // facts fills masquerade, flow offload and who assigns the pptp helper.
