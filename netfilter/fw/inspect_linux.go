@@ -52,12 +52,20 @@ func (f firewalls) hooks() (Hooks, error) {
 	// iptables is not inspected at prerouting (its mangle may mark, its
 	// nat DNAT): with iptables rules in play, what prerouting did is unknown.
 	hk.PreroutingUnknown = len(f.ipt) > 0
+	// Chains that know the host values of their rules (iptables) add them.
+	for fam, cs := range hk.Forward {
+		for _, c := range cs {
+			if hv, ok := c.(interface{ HostValues() []netfilter.HostValue }); ok {
+				hk.Values[fam] = append(hk.Values[fam], hv.HostValues()...)
+			}
+		}
+	}
 	if f.rs != nil {
 		if hk.Prerouting, err = nftChains(f.rs, "prerouting"); err != nil {
 			return hk, err
 		}
 		for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
-			hk.Values[fam] = f.rs.HostValues(fam)
+			hk.Values[fam] = append(hk.Values[fam], f.rs.HostValues(fam)...)
 		}
 	}
 	return hk, nil

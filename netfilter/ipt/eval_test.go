@@ -206,3 +206,19 @@ func BenchmarkEvaluateFW3(b *testing.B) {
 		}
 	}
 }
+
+// TestHostValues: the addresses and MACs iptables rules single hosts out
+// by, for the inspection's arbitrary host and exceptions.
+func TestHostValues(t *testing.T) {
+	s := snapFromSave(t, fixture(t, "misc.rules"), "filter", vpn.IPv4)
+	c := &baseChain{snap: s}
+	got := map[string]bool{}
+	for _, v := range c.HostValues() {
+		got[v.Match] = true
+	}
+	for _, want := range []string{"-s 192.0.2.0/24", "-s 10.0.0.0/8", "-m mac --mac-source 02:00:5e:00:53:01"} {
+		if !got[want] {
+			t.Errorf("missing %q in %v", want, got)
+		}
+	}
+}
