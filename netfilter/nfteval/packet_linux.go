@@ -201,8 +201,11 @@ func (f iface) indexBytes(ifindex map[string]uint32) kbytes {
 // meta returns what `meta <key>` loads; ok is false for keys we do not
 // model (mark, priority, time, ...), whose length we may not know either.
 func (k *pkt) meta(key expr.MetaKey) (kbytes, bool) {
-	if key == expr.MetaKeyMARK {
+	switch key {
+	case expr.MetaKeyMARK:
 		return k.mark, true
+	case metaKeyTimeNS, metaKeyTimeDay, metaKeyTimeHour:
+		return timeMetas(k.now)[key], true // rare: computed when a rule asks
 	}
 	v, ok := k.metas[key]
 	return v, ok
@@ -227,9 +230,6 @@ func (k *pkt) metaValues() map[expr.MetaKey]kbytes {
 	if k.ll.known[6] {
 		// A known source MAC means the packet came in on an Ethernet device.
 		m[expr.MetaKeyIIFTYPE] = knownBytes(binaryutil.NativeEndian.PutUint16(unix.ARPHRD_ETHER))
-	}
-	for key, v := range timeMetas(k.now) {
-		m[key] = v
 	}
 	return m
 }

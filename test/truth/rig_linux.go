@@ -70,7 +70,7 @@ func hostMAC(t *testing.T, n *lab.Node) net.HardwareAddr {
 }
 
 // LoadText loads a ruleset with nft -f inside a node.
-func LoadText(t *testing.T, n *lab.Node, text string) error {
+func LoadText(t testing.TB, n *lab.Node, text string) error {
 	f := filepath.Join(t.TempDir(), "ruleset.nft")
 	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
 		return err
