@@ -40,7 +40,9 @@
 // unknown. A comparison on an unknown byte is undecided; so are limit, quota,
 // ct count, and loads we do not model (other meta keys, numgen, jhash, fib,
 // rt, socket, exthdr, xfrm). An undecided match
-// followed by a verdict makes the outcome Uncertain (named by the rule); one
+// followed by a verdict is decided by following both cases (at most 6
+// splits per evaluation): when the packet's fate is the same either way,
+// that is the verdict; otherwise it is Uncertain (named by the rule); one
 // whose rule only counts or logs does not matter; a later match that surely
 // fails rescues it. Expressions we do not evaluate at all (queue, synproxy,
 // tproxy, xtables compat, anything *Opaque) make the outcome Uncertain as

@@ -29,6 +29,10 @@ type result struct {
 	act    action
 	target string // jump/goto
 	why    string // actUncertain
+	// ifMatched is what the rule does if its undecided condition holds
+	// (actUncertain from a doubt, not from an expression we cannot
+	// evaluate): the walker may follow both cases.
+	ifMatched *result
 }
 
 // stepKind is what one expression does to the rule's evaluation.
@@ -83,7 +87,8 @@ func (ev *evaluator) rule(r *Rule) result {
 			}
 		case stTerminal:
 			if doubt != "" {
-				return result{act: actUncertain, why: doubt}
+				res := s.res
+				return result{act: actUncertain, why: doubt, ifMatched: &res}
 			}
 			return s.res
 		case stUnknown:

@@ -26,6 +26,8 @@ func TestKnowable(t *testing.T) {
 	mac := base("accept", `ether saddr 02:00:5e:00:53:01 drop comment "mac"`)
 	ah := base("accept", `meta nfproto ipv6 meta l4proto ah accept comment "ah"`, `reject comment "rj"`)
 	ahCt := base("accept", `ct protocol ipv6 drop comment "inner"`)
+	limitAccept := base("accept", `udp dport 500 limit rate 10/second accept comment "lim"`)
+	limitDrop := base("drop", `udp dport 500 limit rate 10/second accept comment "lim"`)
 
 	udp := lanToWAN(vpn.IPv4, vpn.ProtoUDP, 500, "new")
 	mod := func(f func(*netfilter.Packet)) netfilter.Packet { return with(udp, f) }
@@ -57,6 +59,8 @@ func TestKnowable(t *testing.T) {
 		{"ether saddr of another host", mac, mod(withMAC("02:00:5e:00:53:02")), A, "policy"},
 		{"ether saddr unknown", mac, udp, U, "mac"},
 		{"IPv6 AH: nftables sees ah", ah, ah6, A, "ah"},
+		{"limit then accept, policy accept: accept either way", limitAccept, udp, A, "lim"},
+		{"limit then accept, policy drop: uncertain", limitDrop, udp, U, "lim"},
 		{"IPv6 AH: conntrack sees the inner packet", ahCt, ahLocked, D, "inner"},
 	}
 	loaded := map[string]*Ruleset{}
