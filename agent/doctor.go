@@ -258,14 +258,25 @@ func (d *Daemon) factsFor(now time.Time) diagnose.Context {
 	return facts
 }
 
-// dropRules lists the footprint elements this router's firewall drops.
+// dropRules lists the footprint elements this router's firewall drops, for
+// an arbitrary LAN host or for the hosts its exceptions name.
 func dropRules(ps map[vpn.Protocol]netfilter.ProtoStatus) []diagnose.DropRule {
+	blocks := func(v netfilter.Verdict) bool { return v == netfilter.Drop || v == netfilter.Reject }
 	var out []diagnose.DropRule
 	for _, p := range vpn.Toggled {
 		for _, e := range ps[p].Elements {
-			if (e.Verdict == netfilter.Drop || e.Verdict == netfilter.Reject) && e.DecidedBy != nil {
-				out = append(out, diagnose.DropRule{Element: e.Element, Verdict: e.Verdict, DecidedBy: *e.DecidedBy})
+			some := blocks(e.Verdict) && e.DecidedBy != nil
+			for _, x := range e.Exceptions {
+				some = some || blocks(x.Verdict)
 			}
+			if !some {
+				continue
+			}
+			d := diagnose.DropRule{Element: e.Element, Verdict: e.Verdict, Exceptions: e.Exceptions}
+			if e.DecidedBy != nil {
+				d.DecidedBy = *e.DecidedBy
+			}
+			out = append(out, d)
 		}
 	}
 	return out

@@ -24,8 +24,21 @@ type NATVerdict struct {
 // It comes from inspection of the ruleset.
 type DropRule struct {
 	Element   vpn.Element
-	Verdict   netfilter.Verdict // drop or reject
+	Verdict   netfilter.Verdict // for an arbitrary LAN host: drop, reject, or accept when only exceptions drop
 	DecidedBy netfilter.Decider
+	// Exceptions are the hosts (or servers) the firewall treats otherwise;
+	// a session is judged by the verdict for its own host and server.
+	Exceptions []netfilter.Exception
+}
+
+// forHost is the rule's verdict for one LAN host talking to one server.
+func (d DropRule) forHost(host, server netip.Addr) (netfilter.Verdict, netfilter.Decider) {
+	by := d.DecidedBy
+	v, x := netfilter.ElementStatus{Verdict: d.Verdict, DecidedBy: &by, Exceptions: d.Exceptions}.For(host, server, nil)
+	if x == nil {
+		return v, netfilter.Decider{}
+	}
+	return v, *x
 }
 
 // ESPClient is a LAN host sending raw ESP to a server.

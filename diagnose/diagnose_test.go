@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"net/netip"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -44,6 +45,16 @@ var (
 func drop(l4 uint8, port uint16) DropRule {
 	return DropRule{Element: vpn.Element{Family: vpn.IPv4, L4: l4, Port: port}, Verdict: netfilter.Drop,
 		DecidedBy: netfilter.Decider{Table: "fw4", Chain: "forward_lan", Handle: 42, Comment: "!fw4: reject lan to wan", Backend: netfilter.KindFW4}}
+}
+
+// forHost turns a drop into one that applies to host only: accept for an
+// arbitrary LAN host, the drop as the host's exception.
+func forHost(d DropRule, host string) DropRule {
+	a := netip.MustParseAddr(host)
+	d.Exceptions = []netfilter.Exception{netfilter.NewException(netfilter.HostValue{Field: netfilter.FieldSaddr, Lo: a, Hi: a,
+		Match: "ip saddr " + host, Value: host}, netfilter.Explanation{Verdict: d.Verdict, DecidedBy: &d.DecidedBy})}
+	d.Verdict, d.DecidedBy = netfilter.Accept, netfilter.Decider{}
+	return d
 }
 
 func scenarios() []scenario {
@@ -143,6 +154,16 @@ func precedenceScenarios() []scenario {
 		{name: "firewall-drops-natt-by-inspection", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),
 		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{drop(vpn.ProtoUDP, 4500)} }),
+			judgeAt: sec(40), want: []string{"192.168.1.10 firewall-drops"}},
+		// The firewall drops NAT-T for one other host only: not this one's cause.
+		{name: "firewall-drops-other-host-only", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{forHost(drop(vpn.ProtoUDP, 4500), "192.168.1.50")} }),
+			judgeAt: sec(40), want: []string{"192.168.1.10 natt-not-negotiated"}},
+		// ... and for this host only: the cause.
+		{name: "firewall-drops-this-host-only", steps: [][]step{
+			lifecycle(ike(1), 0, sec(0.02), never, never),
+		}, ctx: withCtx(natCtx(), func(c *Context) { c.Drops = []DropRule{forHost(drop(vpn.ProtoUDP, 4500), "192.168.1.10")} }),
 			judgeAt: sec(40), want: []string{"192.168.1.10 firewall-drops"}},
 		{name: "firewall-drops-natt-by-observer", steps: [][]step{
 			lifecycle(ike(1), 0, sec(0.02), never, never),

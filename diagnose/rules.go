@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 
@@ -47,7 +48,7 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 }
 
 // dropsOfSession returns the inspection's drops for the session's protocol
-// and address family.
+// and address family, as the firewall treats the session's own host.
 func (f facts) dropsOfSession() []DropRule {
 	fam := vpn.IPv6
 	if f.v4 {
@@ -55,7 +56,10 @@ func (f facts) dropsOfSession() []DropRule {
 	}
 	var out []DropRule
 	for _, d := range f.ctx.Drops {
-		if d.Element.Family == fam && vpn.KindOf(d.Element.L4, d.Element.Port).Protocol() == f.s.Key.Protocol {
+		if d.Element.Family != fam || vpn.KindOf(d.Element.L4, d.Element.Port).Protocol() != f.s.Key.Protocol {
+			continue
+		}
+		if d.Verdict, d.DecidedBy = d.forHost(f.s.Key.Host, f.s.Key.Peer); d.Verdict == netfilter.Drop || d.Verdict == netfilter.Reject {
 			out = append(out, d)
 		}
 	}

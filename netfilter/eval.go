@@ -16,6 +16,10 @@ func EvaluateHook(chains []Chain, p Packet) Explanation {
 	for _, c := range sorted {
 		e := c.Evaluate(p)
 		out.Path = append(out.Path, e.Path...)
+		if e.After != nil {
+			p = *e.After // marks set in a mangle chain are seen by the filter chains after it
+		}
+		out.After = &p
 		switch e.Verdict {
 		case Drop, Reject:
 			out.Verdict, out.DecidedBy = e.Verdict, e.DecidedBy
@@ -31,8 +35,10 @@ func EvaluateHook(chains []Chain, p Packet) Explanation {
 		case Accept:
 			// The last accepting chain that names a decider decides (a NAT
 			// chain skipped for non-new packets names none), unless
-			// something was uncertain.
-			if e.DecidedBy != nil {
+			// something was uncertain. A chain that lets the packet pass by
+			// its accept policy changed nothing: a rule's accept in an
+			// earlier chain (our `vpnpass:<proto>` in fw4's) still decides.
+			if e.DecidedBy != nil && (e.DecidedBy.Policy == "" || out.DecidedBy == nil || out.DecidedBy.Policy != "") {
 				out.DecidedBy = e.DecidedBy
 			}
 		}

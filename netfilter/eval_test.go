@@ -32,6 +32,11 @@ func TestEvaluateHook(t *testing.T) {
 		{"uncertain then accept stays uncertain", []Chain{fixed{"u", 0, Uncertain, nil}, acc("b", 5)}, Uncertain, "u", 2},
 		{"uncertain then drop is drop", []Chain{fixed{"u", 0, Uncertain, nil}, fixed{"d", 5, Drop, &Decider{Table: "d"}}}, Drop, "d", 2},
 		{"accept without decider keeps the earlier one", []Chain{acc("a", 0), fixed{"nat", 100, Accept, nil}}, Accept, "a", 2},
+		// fw4's chain accepts through our `vpnpass:ipsec` rule; our own
+		// chain after it only lets the packet pass by its policy: the rule
+		// made the difference, not that policy.
+		{"a rule's accept outranks a later policy accept", []Chain{acc("fw4", 0), fixed{"vpnpass", 10, Accept, &Decider{Table: "vpnpass", Policy: "accept"}}}, Accept, "fw4", 2},
+		{"policies only: the last one", []Chain{fixed{"a", 0, Accept, &Decider{Table: "a", Policy: "accept"}}, fixed{"b", 10, Accept, &Decider{Table: "b", Policy: "accept"}}}, Accept, "b", 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

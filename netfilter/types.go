@@ -6,8 +6,10 @@ package netfilter
 import (
 	"fmt"
 	"github.com/vpnpass/vpnpass/vpn"
+	"net"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // Mode is what vpnpass does for one protocol.
@@ -128,6 +130,11 @@ type ElementStatus struct {
 	// the normative Proto element (docs/interface.md#status): a VPN also
 	// fails when answers are dropped.
 	Replies Verdict `json:"replies,omitempty"`
+	// Exceptions are the hosts (source address, MAC) or servers
+	// (destination address) the rules treat otherwise: Verdict is for an
+	// arbitrary LAN host talking to an arbitrary server. An addition to
+	// the normative Proto element (docs/interface.md#status).
+	Exceptions []Exception `json:"exceptions,omitempty"`
 }
 
 // ProtoStatus is the API's Proto object (docs/interface.md#status).
@@ -154,11 +161,25 @@ type Packet struct {
 	// CtDirection is "original" or "reply" (`ct direction`); "" means
 	// original for a new packet and unknown otherwise.
 	CtDirection string
-	// CtStatus says what NAT the connection got before this hook, for `ct
-	// status dnat`: "dnat" (a port forward rewrote the destination: an
-	// inbound packet after prerouting), "none" (no NAT yet), "" unknown.
-	CtStatus string
+	// SrcMAC is the sender's MAC address as the router receives it
+	// (`ether saddr`); nil: unknown.
+	SrcMAC net.HardwareAddr
+	// Mark and CtMark are the packet's and its connection's marks when
+	// known (nil: unknown); a chain that sets them hands the new values on
+	// in Explanation.After.
+	Mark, CtMark *uint32
+	// DNAT says whether the connection's destination was rewritten before
+	// this hook (`ct status dnat`); nil: unknown.
+	DNAT *bool
+	// Now is the time `meta time/day/hour` see; zero: the system clock.
+	Now time.Time
 }
+
+// U32 returns a pointer to v, for Packet.Mark and CtMark.
+func U32(v uint32) *uint32 { return &v }
+
+// Bool returns a pointer to v, for Packet.DNAT.
+func Bool(v bool) *bool { return &v }
 
 // Step is one step of a verdict path, for `explain`.
 type Step struct {
@@ -177,6 +198,9 @@ type Explanation struct {
 	Verdict   Verdict  `json:"verdict"`
 	DecidedBy *Decider `json:"decided_by,omitempty"`
 	Path      []Step   `json:"path"`
+	// After is the packet as the chain hands it on (marks it set, DNAT it
+	// did), for the next base chain on the hook; nil: unchanged.
+	After *Packet `json:"-"`
 }
 
 // NFTFamilyName spells an nftables table family (its NFPROTO number, as

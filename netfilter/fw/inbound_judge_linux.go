@@ -58,7 +58,7 @@ func (j *inboundJudge) elementOnce(addr netip.Addr, e vpn.Element) inboundResult
 // its NAT maps the call's GRE to the server, as a related packet.
 func (j *inboundJudge) relatedGRE(addr netip.Addr) netfilter.Explanation {
 	p := netfilter.Packet{Family: vpn.IPv4, L4: vpn.ProtoGRE, InIf: j.o.WANDevice, OutIf: j.lanDevice(),
-		Dst: addr, CtState: "related", CtStatus: "dnat"}
+		Dst: addr, CtState: "related", DNAT: netfilter.Bool(true)}
 	return netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv4], p)
 }
 
@@ -66,7 +66,7 @@ func (j *inboundJudge) relatedGRE(addr netip.Addr) netfilter.Explanation {
 // (IPv4), ex what happens to the packet as far as the server is concerned.
 func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) inboundResult {
 	p := netfilter.Packet{Family: e.Family, L4: e.L4, DstPort: e.Port, SrcPort: 40000, InIf: j.o.WANDevice,
-		CtState: "new", CtStatus: "none"}
+		CtState: "new", DNAT: netfilter.Bool(false)}
 	if e.Kind().Symmetric() {
 		p.SrcPort = e.Port
 	}
@@ -102,7 +102,7 @@ func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) inboundResult {
 	case d.To.Unmap() != addr:
 		r.ex = netfilter.Explanation{Verdict: netfilter.Drop, DecidedBy: d.By}
 	default:
-		p.Dst, p.CtStatus, p.OutIf = d.To, "dnat", j.lanDevice()
+		p.Dst, p.DNAT, p.OutIf = d.To, netfilter.Bool(true), j.lanDevice()
 		if d.Port != 0 {
 			p.DstPort = d.Port
 		}

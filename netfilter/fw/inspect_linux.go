@@ -3,6 +3,8 @@ package fw
 import (
 	"fmt"
 	"github.com/vpnpass/vpnpass/vpn"
+	"net"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -28,12 +30,95 @@ func Inspect(o InspectOptions) (Inspection, error) {
 	if err != nil {
 		return in, err
 	}
-	chains, err := src.forward()
+	hk, err := src.hooks()
 	if err != nil {
 		return in, err
 	}
-	in.Protocols = evaluateProtocols(chains, o)
+	if len(o.LANPrefixes) == 0 {
+		o.LANPrefixes = devicePrefixes(o.LANDevices)
+	}
+	in.Protocols = evaluateHooks(hk, o)
 	return in, src.facts(&in, o.WANDevice)
+}
+
+// hooks gathers the prerouting and forward base chains of every firewall
+// and the host values of the nftables rules.
+func (f firewalls) hooks() (Hooks, error) {
+	hk := Hooks{Values: map[vpn.Family][]netfilter.HostValue{}}
+	var err error
+	if hk.Forward, err = f.chains("forward"); err != nil {
+		return hk, err
+	}
+	// iptables is not inspected at prerouting (its mangle may mark, its
+	// nat DNAT): with iptables rules in play, what prerouting did is unknown.
+	hk.PreroutingUnknown = len(f.ipt) > 0
+	// Chains that know the host values of their rules (iptables) add them.
+	for fam, cs := range hk.Forward {
+		for _, c := range cs {
+			if hv, ok := c.(interface{ HostValues() []netfilter.HostValue }); ok {
+				hk.Values[fam] = append(hk.Values[fam], hv.HostValues()...)
+			}
+		}
+	}
+	if f.rs != nil {
+		if hk.Prerouting, err = nftChains(f.rs, "prerouting"); err != nil {
+			return hk, err
+		}
+		for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
+			hk.Values[fam] = append(hk.Values[fam], f.rs.HostValues(fam)...)
+		}
+	}
+	return hk, nil
+}
+
+// EvaluateRuleset is the inspection of an nftables-only ruleset already
+// read (prerouting and forward, host values, exceptions).
+func EvaluateRuleset(rs *nfteval.Ruleset, o InspectOptions) (map[vpn.Protocol]netfilter.ProtoStatus, error) {
+	hk, err := firewalls{rs: rs}.hooks()
+	if err != nil {
+		return nil, err
+	}
+	return evaluateHooks(hk, o), nil
+}
+
+func nftChains(rs *nfteval.Ruleset, hook string) (map[vpn.Family][]netfilter.Chain, error) {
+	out := map[vpn.Family][]netfilter.Chain{}
+	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
+		cs, err := rs.Chains(hook, fam)
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s chains (%s): %w", hook, fam, err)
+		}
+		out[fam] = cs
+	}
+	return out, nil
+}
+
+// devicePrefixes reads the networks of the LAN devices (the calling
+// thread's namespace); a device that is gone contributes nothing.
+func devicePrefixes(devs []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, d := range devs {
+		ifi, err := net.InterfaceByName(d)
+		if err != nil {
+			continue
+		}
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			n, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			ip, _ := netip.AddrFromSlice(n.IP)
+			bits, _ := n.Mask.Size()
+			if p := netip.PrefixFrom(ip.Unmap(), bits); p.IsValid() && !ip.IsLinkLocalUnicast() {
+				out = append(out, p.Masked())
+			}
+		}
+	}
+	return out
 }
 
 // firewalls is one read of every firewall of the namespace.
@@ -101,14 +186,14 @@ func hasKind(det Detection, k netfilter.Kind) bool {
 	return false
 }
 
-// forward gathers the forward base chains of every firewall, per family.
-func (f firewalls) forward() (map[vpn.Family][]netfilter.Chain, error) {
+// chains gathers the base chains of every firewall on hook, per family.
+func (f firewalls) chains(hook string) (map[vpn.Family][]netfilter.Chain, error) {
 	out := map[vpn.Family][]netfilter.Chain{}
 	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		for _, ins := range f.inspectors() {
-			cs, err := ins.Chains("forward", fam)
+			cs, err := ins.Chains(hook, fam)
 			if err != nil {
-				return nil, fmt.Errorf("inspect forward chains (%s): %w", fam, err)
+				return nil, fmt.Errorf("inspect %s chains (%s): %w", hook, fam, err)
 			}
 			out[fam] = append(out[fam], cs...)
 		}
@@ -126,11 +211,16 @@ func Explain(p netfilter.Packet) (netfilter.Explanation, error) {
 	if err != nil {
 		return netfilter.Explanation{}, err
 	}
-	chains, err := src.forward()
+	hk, err := src.hooks()
 	if err != nil {
 		return netfilter.Explanation{}, err
 	}
-	return netfilter.EvaluateHook(chains[p.Family], p), nil
+	if strings.TrimSpace(p.CtState) == "new" && p.Mark == nil && p.CtMark == nil && p.DNAT == nil {
+		// A new connection's first packet arrives unmarked and not DNATed;
+		// prerouting's chains (run first) say what changes.
+		p.Mark, p.CtMark, p.DNAT = netfilter.U32(0), netfilter.U32(0), netfilter.Bool(false)
+	}
+	return forwardVerdict(hk, p), nil
 }
 
 // facts fills masquerade, flow offload and who assigns the pptp helper.

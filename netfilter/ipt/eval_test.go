@@ -2,6 +2,7 @@ package ipt
 
 import (
 	"github.com/vpnpass/vpnpass/vpn"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -134,6 +135,9 @@ func TestEvaluate(t *testing.T) {
 		{"unknown match is uncertain", misc, "filter", "FORWARD", out(17, 53), netfilter.Uncertain, "FORWARD", 10, false},
 		{"source prefix decides", misc, "filter", "FORWARD", with(out(17, 1000), func(p *netfilter.Packet) { p.Src = netip.MustParseAddr("10.9.9.9") }), netfilter.Drop, "FORWARD", 11, false},
 		{"goto loop is uncertain, never endless", misc, "filter", "FORWARD", out(17, 7), netfilter.Uncertain, "loop", 0, false},
+		{"mac source unknown is uncertain", misc, "filter", "FORWARD", out(17, 1194), netfilter.Uncertain, "FORWARD", 13, false},
+		{"mac source of the host decides", misc, "filter", "FORWARD", with(out(17, 1194), func(p *netfilter.Packet) { p.SrcMAC = net.HardwareAddr{2, 0, 0x5e, 0, 0x53, 1} }), netfilter.Reject, "FORWARD", 13, false},
+		{"mac source of another host does not match", misc, "filter", "FORWARD", with(out(17, 1194), func(p *netfilter.Packet) { p.SrcMAC = net.HardwareAddr{2, 0, 0x5e, 0, 0x53, 2} }), netfilter.Drop, "FORWARD", 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,6 +203,22 @@ func BenchmarkEvaluateFW3(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if e := c.Evaluate(p); e.Verdict != netfilter.Accept {
 			b.Fatal(e.Verdict)
+		}
+	}
+}
+
+// TestHostValues: the addresses and MACs iptables rules single hosts out
+// by, for the inspection's arbitrary host and exceptions.
+func TestHostValues(t *testing.T) {
+	s := snapFromSave(t, fixture(t, "misc.rules"), "filter", vpn.IPv4)
+	c := &baseChain{snap: s}
+	got := map[string]bool{}
+	for _, v := range c.HostValues() {
+		got[v.Match] = true
+	}
+	for _, want := range []string{"-s 192.0.2.0/24", "-s 10.0.0.0/8", "-m mac --mac-source 02:00:5e:00:53:01"} {
+		if !got[want] {
+			t.Errorf("missing %q in %v", want, got)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package ipt
 
 import (
+	"bytes"
 	"github.com/vpnpass/vpnpass/vpn"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -159,12 +161,30 @@ func matchModule(m match, p netfilter.Packet) (tri, string) {
 		return matchState(m, p), what
 	case "ah", "esp":
 		return matchIPsec(m, p), what
+	case "mac":
+		return matchMAC(m, p), what
 	case "icmp", "icmp6":
 		if got, ok := l4(p); ok && got != 1 && got != 58 {
 			return no, ""
 		}
 	}
 	return maybe, what
+}
+
+// matchMAC handles -m mac --mac-source, known when the packet's MAC is.
+func matchMAC(m match, p netfilter.Packet) tri {
+	out := yes
+	for _, o := range m.Opts {
+		if o.Name != "mac-source" || len(o.Vals) != 1 {
+			return maybe
+		}
+		want, err := net.ParseMAC(o.Vals[0])
+		if err != nil || p.SrcMAC == nil {
+			return maybe
+		}
+		out = and(out, negate(boolTri(bytes.Equal(want, p.SrcMAC)), o.Neg))
+	}
+	return out
 }
 
 // matchPorts handles -m tcp/udp (proto > 0) and -m multiport (proto 0).

@@ -17,6 +17,16 @@
 //     IPv4/IPv6 header (protocol, addresses) and the TCP/UDP header (ports,
 //     and SYN for a new TCP connection); ct state (host order), ct l3proto
 //     and protocol;
+//   - meta mark and ct mark as the caller gives them, changed by `meta mark
+//     set`/`ct mark set` (a doubtful rule's set keeps only what both
+//     outcomes agree on) and handed to the next base chain (Explanation.After);
+//     `ct status` of a new connection's first packet (the low byte: not yet
+//     confirmed, seen, assured or source-NATed; DNAT as the caller says);
+//     meta time, day and hour from the clock (Packet.Now) and the kernel's
+//     timezone; ether saddr (and iiftype ether) when the MAC is given;
+//   - IPv6 AH as the kernel sees it: nftables stops at AH (l4proto ah),
+//     conntrack and reject look past it to the tunnelled IPv6 packet, whose
+//     missing checksum makes a reject send nothing (a drop);
 //   - cmp (all operators, memcmp order), range, bitwise mask/xor (prefixes),
 //     byteorder, immediate data;
 //   - lookups in anonymous and named sets (hash, interval, concatenated
@@ -28,9 +38,11 @@
 //
 // A packet field the caller leaves zero (address, port, device, ct state) is
 // unknown. A comparison on an unknown byte is undecided; so are limit, quota,
-// ct count, and loads we do not model (meta mark and other meta keys, ct
-// mark, numgen, jhash, fib, rt, socket, exthdr, xfrm). An undecided match
-// followed by a verdict makes the outcome Uncertain (named by the rule); one
+// ct count, and loads we do not model (other meta keys, numgen, jhash, fib,
+// rt, socket, exthdr, xfrm). An undecided match
+// followed by a verdict is decided by following both cases (at most 6
+// splits per evaluation): when the packet's fate is the same either way,
+// that is the verdict; otherwise it is Uncertain (named by the rule); one
 // whose rule only counts or logs does not matter; a later match that surely
 // fails rescues it. Expressions we do not evaluate at all (queue, synproxy,
 // tproxy, xtables compat, anything *Opaque) make the outcome Uncertain as

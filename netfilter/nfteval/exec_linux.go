@@ -29,6 +29,10 @@ type result struct {
 	act    action
 	target string // jump/goto
 	why    string // actUncertain
+	// ifMatched is what the rule does if its undecided condition holds
+	// (actUncertain from a doubt, not from an expression we cannot
+	// evaluate): the walker may follow both cases.
+	ifMatched *result
 }
 
 // stepKind is what one expression does to the rule's evaluation.
@@ -63,6 +67,9 @@ type evaluator struct {
 	// ct helper objects assigned on the way (inbound_linux.go).
 	nat     *natSeen
 	helpers []string
+	// doubtful is set while the current rule has met a condition we
+	// cannot decide: its side effects may or may not happen.
+	doubtful bool
 }
 
 // rule evaluates one rule. A doubtful condition (stMaybe) is carried on: if
@@ -71,18 +78,21 @@ type evaluator struct {
 // ends with side effects only, the doubt does not matter.
 func (ev *evaluator) rule(r *Rule) result {
 	doubt := ""
+	ev.doubtful = false
 	for _, e := range r.Exprs {
 		s := ev.expr(e)
 		switch s.kind {
 		case stFalse:
 			return result{act: actNone}
 		case stMaybe:
+			ev.doubtful = true
 			if doubt == "" {
 				doubt = s.why
 			}
 		case stTerminal:
 			if doubt != "" {
-				return result{act: actUncertain, why: doubt}
+				res := s.res
+				return result{act: actUncertain, why: doubt, ifMatched: &res}
 			}
 			return s.res
 		case stUnknown:
@@ -121,10 +131,17 @@ func (ev *evaluator) expr(e expr.Any) step {
 func (ev *evaluator) statement(e expr.Any) step {
 	switch x := e.(type) {
 	case *expr.Reject:
+		if ev.k.ipv6AHTunnel {
+			// nf_send_unreach6 first verifies the payload's checksum as if
+			// it were the protocol AH carries; a tunnel's inner IPv6 packet
+			// has none, so the verification fails and nothing is sent.
+			return step{kind: stTerminal, res: result{act: actDrop}}
+		}
 		return step{kind: stTerminal, res: result{act: actReject}}
 	case *expr.Masq, *expr.NAT, *expr.Redir:
 		// nft_nat_eval sets the verdict to NF_ACCEPT.
 		ev.noteNAT(e)
+		ev.k.natted = true
 		return step{kind: stTerminal, res: result{act: actAccept}}
 	case *expr.Counter, *expr.Log, *expr.Notrack, *expr.Dup, *expr.FlowOffload:
 		return cont
@@ -160,7 +177,10 @@ func (ev *evaluator) load(e expr.Any) {
 	switch x := e.(type) {
 	case *expr.Meta:
 		if x.SourceRegister {
-			return // meta set: a side effect
+			if x.Key == expr.MetaKeyMARK {
+				ev.setMark(&ev.k.mark, x.Register)
+			}
+			return // other meta set: a side effect we need not follow
 		}
 		v, ok := ev.k.meta(x.Key)
 		ev.put(x.Register, e, v, ok, true)
@@ -173,7 +193,10 @@ func (ev *evaluator) load(e expr.Any) {
 		ev.put(x.DestRegister, e, v, ok, true)
 	case *expr.Ct:
 		if x.SourceRegister {
-			return // ct set: a side effect
+			if x.Key == expr.CtKeyMARK {
+				ev.setMark(&ev.k.ctMark, x.Register)
+			}
+			return // other ct set: a side effect we need not follow
 		}
 		v, ok := ev.k.ct(x)
 		ev.put(x.Register, e, v, ok, true)
@@ -186,6 +209,21 @@ func (ev *evaluator) load(e expr.Any) {
 	default:
 		ev.put(loadReg(e), e, kbytes{}, false, true)
 	}
+}
+
+// setMark runs `meta mark set` or `ct mark set`: the mark takes the
+// register's value, or, in a rule that may not have matched, keeps only
+// the bytes that are the same either way.
+func (ev *evaluator) setMark(mark *kbytes, reg uint32) {
+	v := ev.regs.read(reg, 4)
+	out := kbytes{v: append([]byte(nil), v.v...), known: append([]bool(nil), v.known...)}
+	if ev.doubtful {
+		for i := range out.v {
+			out.known[i] = out.known[i] && mark.known[i] && mark.v[i] == out.v[i]
+		}
+	}
+	*mark = out
+	ev.k.markTouched = true
 }
 
 // put writes a register, or forgets it when the value is unknown.

@@ -67,30 +67,6 @@ func (ev *evaluator) natReg(reg uint32, n int) kbytes {
 	return kbytes{v: append([]byte(nil), v.v...), known: append([]bool(nil), v.known...)}
 }
 
-// ctStatus bits (IPS_*) of a new connection a port forward rewrote, as the
-// forward hook sees it: DST_NAT and DST_NAT_DONE set; not yet confirmed,
-// answered, assured, source-NATed (postrouting comes later), expected or
-// offloaded.
-const (
-	ipsDstNAT     = 1 << 5
-	ipsDstNATDone = 1 << 8
-)
-
-// natStatus answers `ct status` when the caller said what NAT the packet
-// got (Packet.CtStatus); ok is false otherwise.
-func (k *pkt) natStatus(e *expr.Ct) (kbytes, bool) {
-	if e.Key != expr.CtKeySTATUS {
-		return kbytes{}, false
-	}
-	switch k.status {
-	case "dnat":
-		return knownBytes(binaryutil.NativeEndian.PutUint32(ipsDstNAT | ipsDstNATDone)), true
-	case "none":
-		return knownBytes(binaryutil.NativeEndian.PutUint32(0)), true
-	}
-	return kbytes{}, false
-}
-
 // DNAT is the destination NAT a new inbound packet gets on prerouting.
 type DNAT struct {
 	// Found is true when a dnat or redirect statement decided.

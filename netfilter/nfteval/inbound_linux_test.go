@@ -28,7 +28,7 @@ func inboundRuleset(t testing.TB) string {
 // address (IPv4) or to the LAN server itself (IPv6).
 func wanClient(fam vpn.Family, l4 uint8, dport uint16) netfilter.Packet {
 	p := netfilter.Packet{Family: fam, L4: l4, DstPort: dport, SrcPort: 40000, InIf: "eth1",
-		Dst: netip.MustParseAddr("198.51.100.2"), CtState: "new", CtStatus: "none"}
+		Dst: netip.MustParseAddr("198.51.100.2"), CtState: "new", DNAT: netfilter.Bool(false)}
 	if fam == vpn.IPv6 {
 		p.Dst, p.OutIf = lanHost6, "br-lan"
 	}
@@ -37,7 +37,7 @@ func wanClient(fam vpn.Family, l4 uint8, dport uint16) netfilter.Packet {
 
 // TestInboundDNAT finds fw4's port forwards on prerouting and judges the
 // forwarded packet on the forward hook, where fw4 accepts it by `ct status
-// dnat` (uncertain before Packet.CtStatus existed).
+// dnat` (uncertain before Packet.DNAT existed).
 func TestInboundDNAT(t *testing.T) {
 	ns := newNS(t)
 	// fw4's input chain asks `iif "lo"`: the WAN device must exist.
@@ -71,7 +71,7 @@ func TestInboundDNAT(t *testing.T) {
 			hook, dst := "input", p.Dst
 			if d.Found {
 				hook, dst = "forward", d.To
-				p.CtStatus, p.OutIf = "dnat", "br-lan"
+				p.DNAT, p.OutIf = netfilter.Bool(true), "br-lan"
 				if d.Port != c.port {
 					t.Errorf("DNAT port %d, want %d", d.Port, c.port)
 				}

@@ -54,7 +54,10 @@ func TestNetlinkBuilt(t *testing.T) {
 		{"jump to side", pkt(udp, 500, "new"), netfilter.Accept, "side-accept"},
 		{"vmap established", pkt(udp, 500, "established"), netfilter.Accept, "flows"},
 		{"vmap related", pkt(tcp, 1723, "related"), netfilter.Accept, "flows"},
-		{"mark unknown", pkt(udp, 4500, "new"), netfilter.Uncertain, "mark4500"},
+		// The policy drops too: drop whether the unknown mark matches or not.
+		{"mark unknown", pkt(udp, 4500, "new"), netfilter.Drop, "mark4500"},
+		{"mark known", with(pkt(udp, 4500, "new"), func(p *netfilter.Packet) { p.Mark = netfilter.U32(1) }), netfilter.Drop, "mark4500"},
+		{"mark known other", with(pkt(udp, 4500, "new"), func(p *netfilter.Packet) { p.Mark = netfilter.U32(2) }), netfilter.Drop, ""},
 		{"ct state mask", pkt(tcp, 1723, "new"), netfilter.Accept, "pptp-new"},
 		{"invalid", pkt(tcp, 1723, "invalid"), netfilter.Drop, ""},
 		{"not a server", other, netfilter.Drop, ""},

@@ -4,6 +4,7 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
@@ -24,10 +25,17 @@ type pkt struct {
 	ctDir   kbytes // 1 byte: IP_CT_DIR_ORIGINAL 0, IP_CT_DIR_REPLY 1
 	tracked bool   // a conntrack entry exists (new, established, related)
 	ifindex map[string]uint32
-	// metas holds what the meta keys we model load, computed once.
-	metas map[expr.MetaKey]kbytes
-	// status is the Packet's CtStatus (inbound_linux.go).
-	status string
+	// metas holds what the meta keys we model load, computed once; mark
+	// and ctMark change as rules set them.
+	metas        map[expr.MetaKey]kbytes
+	mark, ctMark kbytes // 4 bytes, host order
+	ctStatus     kbytes // 4 bytes, host order
+	ll           kbytes // link-layer header: the source MAC is all we know
+	dnat         *bool  // as the packet arrived
+	natted       bool   // a NAT statement of this chain rewrote it
+	markTouched  bool   // a rule set the mark or ct mark
+	ipv6AHTunnel bool   // IPv6 AH: nft sees the protocol AH carries
+	now          time.Time
 }
 
 // iface is one side's device: absent on that hook (known empty), named, or
@@ -54,15 +62,23 @@ func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
 	if p.L4 != 0 {
 		k.l4 = knownBytes([]byte{p.L4})
 	}
+	// IPv6 AH: nftables stops at AH (IP6_FH_F_AUTH), so `meta l4proto`
+	// is ah; conntrack and reject skip it (ipv6_skip_exthdr) and see what
+	// AH carries: in the tunnel mode VPNs use, the inner IPv6 packet.
+	k.ipv6AHTunnel = p.Family == vpn.IPv6 && p.L4 == protoAH
+	k.mark, k.ctMark = optU32(p.Mark), optU32(p.CtMark)
+	k.ll = linkHeader(p.SrcMAC)
+	k.dnat = p.DNAT
 	k.nh = networkHeader(p)
 	k.th = transportHeader(p)
 	k.iif, k.oif = ifaces(p, hook)
+	k.now = p.Now
 	k.metas = k.metaValues()
-	k.status = p.CtStatus
 	if bits, ok := ctStateBits[strings.TrimSpace(p.CtState)]; ok {
 		k.ctState = knownBytes(binaryutil.NativeEndian.PutUint32(bits))
 		k.tracked = bits&(ctStateBits["new"]|ctStateBits["established"]|ctStateBits["related"]) != 0
 	}
+	k.ctStatus = newCtStatus(p)
 	switch {
 	case p.CtDirection == "reply":
 		k.ctDir = knownBytes([]byte{1})
@@ -185,6 +201,12 @@ func (f iface) indexBytes(ifindex map[string]uint32) kbytes {
 // meta returns what `meta <key>` loads; ok is false for keys we do not
 // model (mark, priority, time, ...), whose length we may not know either.
 func (k *pkt) meta(key expr.MetaKey) (kbytes, bool) {
+	switch key {
+	case expr.MetaKeyMARK:
+		return k.mark, true
+	case metaKeyTimeNS, metaKeyTimeDay, metaKeyTimeHour:
+		return timeMetas(k.now)[key], true // rare: computed when a rule asks
+	}
 	v, ok := k.metas[key]
 	return v, ok
 }
@@ -194,7 +216,7 @@ func (k *pkt) metaValues() map[expr.MetaKey]kbytes {
 	if k.nfproto == unix.NFPROTO_IPV6 {
 		proto = unix.ETH_P_IPV6
 	}
-	return map[expr.MetaKey]kbytes{
+	m := map[expr.MetaKey]kbytes{
 		expr.MetaKeyNFPROTO:  knownBytes([]byte{k.nfproto}),
 		expr.MetaKeyL4PROTO:  k.l4,
 		expr.MetaKeyPROTOCOL: knownBytes(binaryutil.BigEndian.PutUint16(proto)),
@@ -205,13 +227,15 @@ func (k *pkt) metaValues() map[expr.MetaKey]kbytes {
 		// The representative packets are unicast to a host: PACKET_HOST.
 		expr.MetaKeyPKTTYPE: knownBytes([]byte{unix.PACKET_HOST}),
 	}
+	if k.ll.known[6] {
+		// A known source MAC means the packet came in on an Ethernet device.
+		m[expr.MetaKeyIIFTYPE] = knownBytes(binaryutil.NativeEndian.PutUint16(unix.ARPHRD_ETHER))
+	}
+	return m
 }
 
 // ct returns what `ct <key>` loads, for the keys we model.
 func (k *pkt) ct(e *expr.Ct) (kbytes, bool) {
-	if v, ok := k.natStatus(e); ok {
-		return v, true
-	}
 	switch e.Key {
 	case expr.CtKeySTATE:
 		return k.ctState, true
@@ -224,17 +248,30 @@ func (k *pkt) ct(e *expr.Ct) (kbytes, bool) {
 			return knownBytes([]byte{k.nfproto}), true
 		}
 	case expr.CtKeyPROTOCOL:
+		if k.tracked && k.ipv6AHTunnel {
+			return knownBytes([]byte{unix.IPPROTO_IPV6}), true
+		}
 		if k.tracked {
 			return k.l4, true
+		}
+	case expr.CtKeyMARK:
+		if k.tracked {
+			return k.ctMark, true
+		}
+	case expr.CtKeySTATUS:
+		if k.tracked {
+			return k.ctStatus, true
 		}
 	}
 	return kbytes{}, false
 }
 
 // payload returns what a payload load reads, ok false for bases we do not
-// model (link layer, inner headers).
+// model (inner headers).
 func (k *pkt) payload(e *expr.Payload) (kbytes, bool) {
 	switch e.Base {
+	case expr.PayloadBaseLLHeader:
+		return k.ll.slice(int(e.Offset), int(e.Len)), true
 	case expr.PayloadBaseNetworkHeader:
 		return k.nh.slice(int(e.Offset), int(e.Len)), true
 	case expr.PayloadBaseTransportHeader:

@@ -131,6 +131,11 @@ func (b kbytes) inRange(from, to []byte) tri {
 	return maybe
 }
 
+// clone copies b, so a case split can change one copy.
+func (b kbytes) clone() kbytes {
+	return kbytes{v: append([]byte(nil), b.v...), known: append([]bool(nil), b.known...)}
+}
+
 // slice returns bytes [off, off+n), unknown where b is too short.
 func (b kbytes) slice(off, n int) kbytes {
 	if off+n <= len(b.v) {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/nftables/binaryutil"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -82,7 +83,31 @@ func (c *Chain) Evaluate(p netfilter.Packet) netfilter.Explanation {
 		return netfilter.Explanation{Verdict: netfilter.Accept, Path: []netfilter.Step{}}
 	}
 	w := &walker{ev: evaluator{t: t, k: newPkt(p, c.Hook, t.ifindex())}, base: c}
-	return w.run()
+	e := w.run()
+	e.After = w.after(p)
+	return e
+}
+
+// after is p as this chain hands it on: with the marks it set, and DNATed
+// if a NAT statement of a prerouting NAT chain ran.
+func (w *walker) after(p netfilter.Packet) *netfilter.Packet {
+	k := w.ev.k
+	if !k.markTouched && !k.natted {
+		return nil
+	}
+	out := p
+	out.Mark, out.CtMark = knownU32(k.mark), knownU32(k.ctMark)
+	if k.natted && w.base.Type == "nat" && w.base.Hook == "prerouting" {
+		out.DNAT = netfilter.Bool(true)
+	}
+	return &out
+}
+
+func knownU32(b kbytes) *uint32 {
+	if !b.allKnown() || len(b.v) < 4 {
+		return nil
+	}
+	return netfilter.U32(binaryutil.NativeEndian.Uint32(b.v))
 }
 
 type frame struct {
@@ -91,58 +116,114 @@ type frame struct {
 }
 
 type walker struct {
-	ev   evaluator
-	base *Chain
-	path []netfilter.Step
+	ev    evaluator
+	base  *Chain
+	path  []netfilter.Step
+	cur   frame
+	stack []frame
+	forks int // case splits taken on this path (maxForks)
 }
 
+// maxForks bounds the case splits of one evaluation (2^maxForks paths).
+const maxForks = 6
+
 func (w *walker) run() netfilter.Explanation {
-	cur := frame{c: w.base}
-	var stack []frame
+	w.cur = frame{c: w.base}
+	return w.loop()
+}
+
+func (w *walker) loop() netfilter.Explanation {
 	for {
-		if cur.i >= len(cur.c.Rules) {
-			if len(stack) == 0 {
+		if w.cur.i >= len(w.cur.c.Rules) {
+			if len(w.stack) == 0 {
 				return w.policy()
 			}
-			w.add(nil, cur.c, "return", "", "end of chain")
-			cur, stack = stack[len(stack)-1], stack[:len(stack)-1]
+			w.add(nil, w.cur.c, "return", "", "end of chain")
+			w.pop()
 			continue
 		}
-		r := cur.c.Rules[cur.i]
-		cur.i++
-		res := w.ev.rule(r)
-		switch res.act {
-		case actNone:
-			continue
-		case actMatch:
-			w.add(r, cur.c, "match", "", "")
-		case actAccept, actDrop, actReject:
-			v := verdictOf[res.act]
-			w.add(r, cur.c, string(v), v, "")
-			return w.decided(v, r)
-		case actUncertain:
-			return w.uncertain(r, res.why)
-		case actReturn:
-			w.add(r, cur.c, "return", "", "")
-			if len(stack) == 0 {
-				return w.policy()
-			}
-			cur, stack = stack[len(stack)-1], stack[:len(stack)-1]
-		case actJump, actGoto:
-			target := w.ev.t.Chain(res.target)
-			if target == nil || len(stack) >= maxDepth {
-				return w.uncertain(r, "cannot follow to chain "+res.target)
-			}
-			effect := "jump"
-			if res.act == actGoto {
-				effect = "goto"
-			} else {
-				stack = append(stack, cur)
-			}
-			w.add(r, cur.c, effect, "", "")
-			cur = frame{c: target}
+		r := w.cur.c.Rules[w.cur.i]
+		w.cur.i++
+		if e, done := w.apply(r, w.ev.rule(r)); done {
+			return e
 		}
 	}
+}
+
+// apply carries out one rule's result; done is true when the base chain's
+// evaluation has ended with e.
+func (w *walker) apply(r *Rule, res result) (e netfilter.Explanation, done bool) {
+	switch res.act {
+	case actMatch:
+		w.add(r, w.cur.c, "match", "", "")
+	case actAccept, actDrop, actReject:
+		v := verdictOf[res.act]
+		w.add(r, w.cur.c, string(v), v, "")
+		return w.decided(v, r), true
+	case actUncertain:
+		return w.split(r, res), true
+	case actReturn:
+		w.add(r, w.cur.c, "return", "", "")
+		if len(w.stack) == 0 {
+			return w.policy(), true
+		}
+		w.pop()
+	case actJump, actGoto:
+		target := w.ev.t.Chain(res.target)
+		if target == nil || len(w.stack) >= maxDepth {
+			return w.uncertain(r, "cannot follow to chain "+res.target), true
+		}
+		effect := "jump"
+		if res.act == actGoto {
+			effect = "goto"
+		} else {
+			w.stack = append(w.stack, w.cur)
+		}
+		w.add(r, w.cur.c, effect, "", "")
+		w.cur = frame{c: target}
+	}
+	return netfilter.Explanation{}, false
+}
+
+func (w *walker) pop() {
+	w.cur, w.stack = w.stack[len(w.stack)-1], w.stack[:len(w.stack)-1]
+}
+
+// split decides a rule whose match we cannot know (a limit, an unknown
+// field) by following both cases: when the packet's fate is the same
+// either way, that is the verdict (named by the case where the rule
+// matched); otherwise the rule makes it uncertain.
+func (w *walker) split(r *Rule, res result) netfilter.Explanation {
+	if res.ifMatched == nil || w.forks >= maxForks {
+		return w.uncertain(r, res.why)
+	}
+	matched, missed := w.clone(), w.clone()
+	em, done := matched.apply(r, *res.ifMatched)
+	if !done {
+		em = matched.loop()
+	}
+	ex := missed.loop()
+	if em.Verdict == netfilter.Uncertain || em.Verdict != ex.Verdict {
+		return w.uncertain(r, res.why)
+	}
+	note := netfilter.Step{Backend: w.base.Table.Kind(), Table: w.base.Table.Name, Chain: r.Chain.Name,
+		Handle: r.Handle, Comment: r.Comment, Effect: "match",
+		Rule: Summary(r) + " (" + res.why + "; " + string(em.Verdict) + " whether it matches or not)"}
+	at := len(w.path)
+	em.Path = append(em.Path[:at:at], append([]netfilter.Step{note}, em.Path[at:]...)...)
+	return em
+}
+
+// clone copies the walk so far for a case split.
+func (w *walker) clone() *walker {
+	c := *w
+	c.forks++
+	c.path = append([]netfilter.Step(nil), w.path...)
+	c.stack = append([]frame(nil), w.stack...)
+	k := *w.ev.k
+	k.nh, k.th = k.nh.clone(), k.th.clone()
+	c.ev.k = &k
+	return &c
 }
 
 var verdictOf = map[action]netfilter.Verdict{actAccept: netfilter.Accept, actDrop: netfilter.Drop, actReject: netfilter.Reject}

@@ -1,0 +1,53 @@
+package ipt
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+)
+
+// HostValues lists the source and destination prefixes and source MACs
+// the rules of this chain's table compare with (netfilter.HostValue).
+func (c *baseChain) HostValues() []netfilter.HostValue {
+	var out []netfilter.HostValue
+	for _, ch := range c.snap.chains {
+		for _, r := range ch.Rules {
+			out = appendAddr(out, netfilter.FieldSaddr, "-s", r.Src)
+			out = appendAddr(out, netfilter.FieldDaddr, "-d", r.Dst)
+			for _, m := range r.Matches {
+				for _, o := range m.Opts {
+					if mac, err := net.ParseMAC(firstVal(o.Vals)); m.Module == "mac" && o.Name == "mac-source" && err == nil {
+						out = append(out, netfilter.HostValue{Field: netfilter.FieldEtherSaddr, MAC: mac,
+							Match: "-m mac --mac-source " + mac.String(), Value: mac.String()})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func appendAddr(out []netfilter.HostValue, field, flag string, m addrMatch) []netfilter.HostValue {
+	if !m.Set || !m.Prefix.IsValid() {
+		return out
+	}
+	p := m.Prefix.Masked()
+	return append(out, netfilter.HostValue{Field: field, Lo: p.Addr(), Hi: last(p), Match: flag + " " + p.String(), Value: p.String()})
+}
+
+func last(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+func firstVal(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
