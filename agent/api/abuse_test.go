@@ -213,4 +213,3 @@ func vmHWM() string {
 	}
 	return "?"
 }
-
