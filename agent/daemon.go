@@ -63,6 +63,8 @@ type Daemon struct {
 	persister *history.Persister
 	// noCtNetlink: the missing kmod-nf-conntrack-netlink was reported
 	noCtNetlink atomic.Bool
+	// probes guards probe from remote callers (probeguard.go)
+	probes *probeGuard
 }
 
 // Run starts the daemon and blocks until ctx ends; then it removes what it
@@ -71,6 +73,7 @@ type Daemon struct {
 func Run(ctx context.Context, o Options) error {
 	o = o.withDefaults()
 	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1), helps: newHelperCache()}
+	d.probes = newProbeGuard(d.probeInward)
 	d.cfg = d.loadConfig(config.Defaults(), true)
 	// The socket first: a second daemon must refuse before it touches the
 	// history (waiting for its lock, removing a compaction in progress).
