@@ -24,7 +24,9 @@ func TestHostileParamsRunNothing(t *testing.T) {
 	old := ubusCommand
 	ubusCommand = p
 	t.Cleanup(func() { ubusCommand = old })
-	q := func(s string) string { return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"` }
+	q := func(s string) string {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+	}
 	for _, method := range []string{"set", "status"} {
 		for _, sid := range []string{evil, testSID + ";touch " + mark, testSID} {
 			stdin := `{"protocol":` + q(evil) + `,"mode":` + q(evil) + `,"ubus_rpc_session":` + q(sid) + `}`
