@@ -20,7 +20,9 @@ func (d *Daemon) openHistory() {
 		d.log.Error("history unavailable: events are not kept", "path", d.cfg.HistoryPath, "err", err)
 		return
 	}
-	if r := s.Reset(); r != nil {
+	if r := s.Reset(); r != nil && r.Newer {
+		d.log.Warn("history file is of a newer vpnpass: kept aside, a fresh one started", "kept_as", r.MovedTo, "reason", r.Reason)
+	} else if r != nil {
 		d.log.Error("history file was corrupt: moved aside, a fresh one started", "moved_to", r.MovedTo, "reason", r.Reason)
 	}
 	d.store = s

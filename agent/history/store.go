@@ -100,6 +100,7 @@ type Store struct {
 type Reset struct {
 	MovedTo string `json:"moved_to"`
 	Reason  string `json:"reason"`
+	Newer   bool   `json:"newer,omitempty"` // a newer vpnpass's file, kept rather than corrupt
 }
 
 // Stats counts what the store did since Open.
@@ -126,14 +127,19 @@ func Open(path string, opts Options) (*Store, error) {
 	db, data, err := openChecked(path, opts, false)
 	var reset *Reset
 	if err != nil {
-		if !isCorruption(err) {
+		var ne *newerError
+		if !isCorruption(err) && !errors.As(err, &ne) {
 			return nil, err
 		}
-		moved, merr := moveAside(path, opts.Now())
+		move := func() (string, error) { return moveAside(path, opts.Now()) }
+		if ne != nil {
+			move = func() (string, error) { return keepNewer(path, ne.version) }
+		}
+		moved, merr := move()
 		if merr != nil {
 			return nil, fmt.Errorf("history file %s is corrupt (%v) and cannot be moved aside: %w", path, err, merr)
 		}
-		reset = &Reset{MovedTo: moved, Reason: err.Error()}
+		reset = &Reset{MovedTo: moved, Reason: err.Error(), Newer: ne != nil}
 		if db, data, err = openChecked(path, opts, false); err != nil {
 			return nil, fmt.Errorf("start a new history file after moving the corrupt one aside: %w", err)
 		}
@@ -148,7 +154,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if reset != nil {
 		s.Append(Event{
 			Kind: KindHistoryReset, Severity: vpn.SeverityError,
-			Message: fmt.Sprintf("the history file was corrupt (%s); it was moved to %s and a new one started", reset.Reason, reset.MovedTo),
+			Message: resetMessage(reset),
 			Details: map[string]any{"moved_to": reset.MovedTo, "reason": reset.Reason},
 		})
 		if err := s.Flush(); err != nil {
@@ -159,6 +165,13 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+func resetMessage(r *Reset) string {
+	if r.Newer {
+		return fmt.Sprintf("the history file was not read: %s; it was kept as %s and a new one started", r.Reason, r.MovedTo)
+	}
+	return fmt.Sprintf("the history file was corrupt (%s); it was moved to %s and a new one started", r.Reason, r.MovedTo)
+}
+
 // OpenReadOnly opens the history for reading without a daemon (the CLI). It
 // fails with ErrLocked while the daemon holds the file and with ErrCorrupt
 // for a corrupt file, which it leaves alone.
@@ -166,6 +179,9 @@ func OpenReadOnly(path string) (*Store, error) {
 	opts := Options{LockTimeout: 100 * time.Millisecond}.withDefaults()
 	db, _, err := openChecked(path, opts, true)
 	if err != nil {
+		if errors.Is(err, ErrNewerFormat) {
+			return nil, fmt.Errorf("history %s: %w", path, err)
+		}
 		if isCorruption(err) {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
