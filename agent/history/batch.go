@@ -88,6 +88,9 @@ func (s *Store) commit(batch []Event) {
 				return err
 			}
 			b.FillPercent = 0.95 // keys only ever grow: pack the pages
+			if err := s.followClock(b, batch); err != nil {
+				return err
+			}
 			for i := range batch {
 				n, err := put(b, &batch[i], s.maxRecord())
 				if err != nil {

@@ -53,6 +53,8 @@ type Event struct {
 	Peer     string         `json:"peer,omitempty"`
 	Message  string         `json:"message"`
 	Details  map[string]any `json:"details,omitempty"`
+
+	mono time.Duration // the monotonic reading when Append stamped Time; 0: the caller set Time
 }
 
 // MatchKind reports whether kind matches a filter: "" matches everything, a

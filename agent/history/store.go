@@ -21,6 +21,10 @@ type Options struct {
 	MaxBatch    int           // events per commit at most; default 1024
 	LockTimeout time.Duration // how long Open waits for bbolt's file lock; default 1 s
 	Now         func() time.Time
+	// Elapsed is a monotonic clock (any origin): the wall clock is checked
+	// against it for steps (clock.go). Tests inject both; default: Go's
+	// monotonic reading.
+	Elapsed func() time.Duration
 }
 
 // Defaults.
@@ -55,6 +59,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Elapsed == nil {
+		o.Elapsed = sinceStart
 	}
 	return o
 }
@@ -92,8 +99,10 @@ type Store struct {
 	lastErr      error
 	compactedHWM int64 // bbolt's high-water mark right after the last compaction
 
-	reset *Reset
-	stats struct{ committed, commits, pruned, compactions, dropped atomic.Int64 }
+	reset   *Reset
+	stats   struct{ committed, commits, pruned, compactions, dropped, clockSteps atomic.Int64 }
+	anchor  clockAnchor // owned by the batcher: wall and monotonic readings at Open or the last step
+	openSeq uint64      // the first seq of this run
 }
 
 // Reset describes a corrupt file that Open moved aside.
@@ -110,6 +119,7 @@ type Stats struct {
 	Pruned      int64 // events dropped for age or size
 	Compactions int64 // file rewrites to give space back
 	Dropped     int64 // events lost to a failed commit
+	ClockSteps  int64 // wall-clock steps followed (clock.go)
 	FileBytes   int64 // current size of the file
 }
 
@@ -150,6 +160,14 @@ func Open(path string, opts Options) (*Store, error) {
 		flushes: make(chan chan error),
 		done:    make(chan struct{}),
 	}
+	s.anchor = clockAnchor{wall: opts.Now(), mono: opts.Elapsed()}
+	db.View(func(tx *bolt.Tx) error {
+		s.openSeq = 1
+		if b := tx.Bucket(bucketName); b != nil {
+			s.openSeq = b.Sequence() + 1
+		}
+		return nil
+	})
 	go s.run()
 	if reset != nil {
 		s.Append(Event{
@@ -200,7 +218,7 @@ func (s *Store) Reset() *Reset { return s.reset }
 func (s *Store) Stats() Stats {
 	st := Stats{
 		Committed: s.stats.committed.Load(), Commits: s.stats.commits.Load(), Pruned: s.stats.pruned.Load(),
-		Compactions: s.stats.compactions.Load(), Dropped: s.stats.dropped.Load(),
+		Compactions: s.stats.compactions.Load(), Dropped: s.stats.dropped.Load(), ClockSteps: s.stats.clockSteps.Load(),
 	}
 	if fi, err := os.Stat(s.path); err == nil {
 		st.FileBytes = fi.Size()
@@ -219,7 +237,7 @@ func (s *Store) Append(ev Event) error {
 		return errors.New("history: event without kind")
 	}
 	if ev.Time.IsZero() {
-		ev.Time = s.opts.Now()
+		ev.Time, ev.mono = s.opts.Now(), s.opts.Elapsed()
 	}
 	ev.Time = ev.Time.UTC()
 	if ev.Severity == "" {
