@@ -46,6 +46,9 @@ func (a clockAnchor) stepped(wall time.Time, mono time.Duration) time.Duration {
 // followClock runs in the commit's transaction: on a step it moves the
 // times of this run's records and of the batch events stamped before it.
 func (s *Store) followClock(b *bolt.Bucket, batch []Event) error {
+	if s.opts.Elapsed == nil {
+		return nil
+	}
 	wall, mono := s.opts.Now(), s.opts.Elapsed()
 	off := s.anchor.stepped(wall, mono)
 	if off == 0 {
@@ -53,7 +56,7 @@ func (s *Store) followClock(b *bolt.Bucket, batch []Event) error {
 	}
 	for i := range batch {
 		ev := &batch[i]
-		if ev.mono != 0 && s.anchor.stepped(ev.Time, ev.mono) == 0 {
+		if ev.stamped && s.anchor.stepped(ev.Time, ev.mono) == 0 {
 			ev.Time = ev.Time.Add(off).UTC()
 		}
 	}

@@ -54,7 +54,8 @@ type Event struct {
 	Message  string         `json:"message"`
 	Details  map[string]any `json:"details,omitempty"`
 
-	mono time.Duration // the monotonic reading when Append stamped Time; 0: the caller set Time
+	mono    time.Duration // the monotonic reading when Append stamped Time
+	stamped bool          // Append stamped Time (else the caller set it)
 }
 
 // MatchKind reports whether kind matches a filter: "" matches everything, a

@@ -22,8 +22,8 @@ type Options struct {
 	LockTimeout time.Duration // how long Open waits for bbolt's file lock; default 1 s
 	Now         func() time.Time
 	// Elapsed is a monotonic clock (any origin): the wall clock is checked
-	// against it for steps (clock.go). Tests inject both; default: Go's
-	// monotonic reading.
+	// against it for steps (clock.go). Default: Go's monotonic reading when
+	// Now is not set either; nil with a Now of one's own: steps not followed.
 	Elapsed func() time.Duration
 }
 
@@ -57,11 +57,11 @@ func (o Options) withDefaults() Options {
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = DefaultLockTimeout
 	}
+	if o.Now == nil && o.Elapsed == nil {
+		o.Elapsed = sinceStart // with an injected Now alone, steps are not followed
+	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Elapsed == nil {
-		o.Elapsed = sinceStart
 	}
 	return o
 }
@@ -160,7 +160,9 @@ func Open(path string, opts Options) (*Store, error) {
 		flushes: make(chan chan error),
 		done:    make(chan struct{}),
 	}
-	s.anchor = clockAnchor{wall: opts.Now(), mono: opts.Elapsed()}
+	if opts.Elapsed != nil {
+		s.anchor = clockAnchor{wall: opts.Now(), mono: opts.Elapsed()}
+	}
 	db.View(func(tx *bolt.Tx) error {
 		s.openSeq = 1
 		if b := tx.Bucket(bucketName); b != nil {
@@ -237,7 +239,10 @@ func (s *Store) Append(ev Event) error {
 		return errors.New("history: event without kind")
 	}
 	if ev.Time.IsZero() {
-		ev.Time, ev.mono = s.opts.Now(), s.opts.Elapsed()
+		ev.Time = s.opts.Now()
+		if s.opts.Elapsed != nil {
+			ev.mono, ev.stamped = s.opts.Elapsed(), true
+		}
 	}
 	ev.Time = ev.Time.UTC()
 	if ev.Severity == "" {
