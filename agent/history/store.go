@@ -25,6 +25,10 @@ type Options struct {
 	// against it for steps (clock.go). Default: Go's monotonic reading when
 	// Now is not set either; nil with a Now of one's own: steps not followed.
 	Elapsed func() time.Duration
+	// OnError, when set, is called on the store's goroutine with each
+	// failed commit (a full or read-only filesystem): its events are
+	// dropped and counted in Stats.Dropped.
+	OnError func(error)
 }
 
 // Defaults.
