@@ -78,6 +78,11 @@ func Run(ctx context.Context, o Options) error {
 	// The socket first: a second daemon must refuse before it touches the
 	// history (waiting for its lock, removing a compaction in progress).
 	ln, err := api.ListenUnix(o.SocketPath)
+	if errors.Is(err, fs.ErrPermission) {
+		// Not root: nothing else would work either (netlink needs
+		// CAP_NET_ADMIN). One clear line; procd gives up after 5 tries.
+		return fmt.Errorf("local API: %w: the agent must run as root (/etc/init.d/vpnpass start)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("local API: %w", err) // err names the socket
 	}

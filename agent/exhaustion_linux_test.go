@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -120,4 +121,42 @@ func exhaustChild(t *testing.T, dir string) {
 	d.openHistory()
 	events(d, 10)
 	expect("read-only", logs, "is read-only: set history_path", 1)
+}
+
+// TestNotRootSaysSo: started as another user the agent exits at once with
+// one line naming the fix (procd's respawn 3600 5 5 then gives up after
+// five tries; it never loops).
+func TestNotRootSaysSo(t *testing.T) {
+	if sock := os.Getenv("VPNPASS_RUN_AS_NOBODY"); sock != "" {
+		err := Run(context.Background(), Options{ConfigPath: "/nonexistent/vpnpass", SocketPath: sock,
+			Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+		if err != nil && strings.Contains(err.Error(), "must run as root") {
+			os.Stdout.WriteString("ERR " + err.Error() + "\n")
+			os.Exit(3)
+		}
+		t.Fatalf("as uid %d: %v", os.Getuid(), err)
+	}
+	if os.Getuid() != 0 {
+		t.Skip("needs root to switch to nobody")
+	}
+	dir, err := os.MkdirTemp("", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755) // root's directory: nobody may not create the socket
+	bin := filepath.Join(dir, "agent.test")
+	self, _ := os.Executable()
+	if b, err := os.ReadFile(self); err != nil || os.WriteFile(bin, b, 0o755) != nil {
+		t.Fatalf("copy test binary: %v", err)
+	}
+	cmd := exec.Command(bin, "-test.run", "^TestNotRootSaysSo$")
+	cmd.Env = append(os.Environ(), "VPNPASS_RUN_AS_NOBODY="+filepath.Join(dir, "s"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+	t.Logf("prints: %s", bytes.TrimSpace(out))
 }
