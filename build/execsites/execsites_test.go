@@ -25,9 +25,9 @@ var product = []string{"agent", "cmd", "conntrack", "diagnose", "helpers", "inte
 // site, or a changed argument list, fails the test until it is reviewed and
 // listed here.
 var allowed = map[string]string{
-	`helpers/helpers_linux.go: exec.Command(argv[0], argv[1:]...)`: "argv is a constant of modprobeCommands, looked up by module name; an unknown name is refused before",
-	`netfilter/nft/include.go: exec.Command(bin, "-c", "-f", wrapper)`: "bin is nft found on PATH; wrapper is the include path from the config plus .check, written by us",
-	`agent/wan/openwrt.go: exec.CommandContext(ctx, "ubus", args...)`: "args are \"call\", \"network.interface.\"+name, \"status\": name is a netifd interface from UCI; each is one argv element, no shell",
+	`helpers/helpers_linux.go: exec.Command(argv[0], argv[1:]...)`:                                                       "argv is a constant of modprobeCommands, looked up by module name; an unknown name is refused before",
+	`netfilter/nft/include.go: exec.Command(bin, "-c", "-f", wrapper)`:                                                   "bin is nft found on PATH; wrapper is the include path from the config plus .check, written by us",
+	`agent/wan/openwrt.go: exec.CommandContext(ctx, "ubus", args...)`:                                                    "args are \"call\", \"network.interface.\"+name, \"status\": name is a netifd interface from UCI; each is one argv element, no shell",
 	`agent/cli/rpcdsession.go: exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", string(arg))`: "arg is JSON we encode from the session id, which validSID restricts to 32 hex digits; one argv element, no shell",
 }
 
