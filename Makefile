@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PKG := github.com/vpnpass/vpnpass/agent/cli
 LDFLAGS := -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT)
 
-.PHONY: all build cross test test-go test-vm test-openwrt vet demo deps go123 ipk i18n clean
+.PHONY: all build cross test test-go test-vm test-openwrt vet demo deps go123 ipk i18n clean fuzz-short soak-fuzz
 
 all: build
 
@@ -51,7 +51,17 @@ test-openwrt: build
 	VPNPASS_OPENWRT_ROOT="$(VPNPASS_OPENWRT_ROOT)" VPNPASS_BIN="$(CURDIR)/bin/vpnpass" \
 	  $(GO) test -count=1 -v -timeout 20m ./test/openwrt/...
 
-test: deps vet test-go go123 cross test-vm
+# Every fuzz target briefly (the checked-in corpora already run as unit
+# tests in test-go); soak-fuzz runs each for FUZZTIME (10 minutes: about
+# 3 hours in all) and is part of the soak, not of make test.
+FUZZTIME ?= 10m
+fuzz-short:
+	./build/fuzz.sh 1s
+
+soak-fuzz:
+	./build/fuzz.sh $(FUZZTIME)
+
+test: deps vet test-go fuzz-short go123 cross test-vm
 	./build/qemu-version.sh
 
 demo: deps build

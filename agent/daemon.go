@@ -69,6 +69,8 @@ type Daemon struct {
 	// is the config's share_hosts, readable without mu.
 	fleet *fleet
 	share atomic.Bool
+	// probes guards probe from remote callers (probeguard.go)
+	probes *probeGuard
 }
 
 // Run starts the daemon and blocks until ctx ends; then it removes what it
@@ -77,6 +79,7 @@ type Daemon struct {
 func Run(ctx context.Context, o Options) error {
 	o = o.withDefaults()
 	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1), helps: newHelperCache()}
+	d.probes = newProbeGuard(d.probeInward)
 	d.cfg = d.loadConfig(config.Defaults(), true)
 	d.share.Store(d.cfg.ShareHosts)
 	d.fleet = newFleet(o, d.ubusFailed)
@@ -84,6 +87,11 @@ func Run(ctx context.Context, o Options) error {
 	// The socket first: a second daemon must refuse before it touches the
 	// history (waiting for its lock, removing a compaction in progress).
 	ln, err := api.ListenUnix(o.SocketPath)
+	if errors.Is(err, fs.ErrPermission) {
+		// Not root: nothing else would work either (netlink needs
+		// CAP_NET_ADMIN). One clear line; procd gives up after 5 tries.
+		return fmt.Errorf("local API: %w: the agent must run as root (/etc/init.d/vpnpass start)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("local API: %w", err) // err names the socket
 	}

@@ -1,8 +1,13 @@
 package agent
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"syscall"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/agent/wan"
@@ -12,18 +17,26 @@ import (
 // the store; we say so in the log (the store records history.reset). If the
 // store cannot be opened at all the daemon runs on without history.
 func (d *Daemon) openHistory() {
-	s, err := history.Open(d.cfg.HistoryPath, historyOptions(d.cfg))
+	opts, path := historyOptions(d.cfg), d.cfg.HistoryPath
+	opts.OnError = func(err error) { // on the store's goroutine: d.cfg is not read there
+		if ok, suppressed := d.limit.pass("write the history"); ok {
+			d.log.Error("history write failed: events are lost; "+historyFix(path, err), "err", err, "suppressed", suppressed)
+		}
+	}
+	s, err := history.Open(d.cfg.HistoryPath, opts)
 	d.historyOpen = true
 	early := d.early
 	d.early = nil
 	if err != nil {
-		d.log.Error("history unavailable: events are not kept", "path", d.cfg.HistoryPath, "err", err)
+		d.log.Error("history unavailable: events are not kept; "+historyFix(d.cfg.HistoryPath, err), "path", d.cfg.HistoryPath, "err", err)
 		for _, ev := range early { // they still count, log and go out on ubus
 			d.emit(ev)
 		}
 		return
 	}
-	if r := s.Reset(); r != nil {
+	if r := s.Reset(); r != nil && r.Newer {
+		d.log.Warn("history file is of a newer vpnpass: kept aside, a fresh one started", "kept_as", r.MovedTo, "reason", r.Reason)
+	} else if r != nil {
 		d.log.Error("history file was corrupt: moved aside, a fresh one started", "moved_to", r.MovedTo, "reason", r.Reason)
 	}
 	d.store = s
@@ -40,11 +53,11 @@ func (d *Daemon) closeHistory() {
 
 // record appends an event; history problems never stop the daemon.
 func (d *Daemon) record(ev history.Event) {
-	if ev.Time.IsZero() {
-		ev.Time = time.Now().UTC()
-	}
 	if d.store == nil {
 		if !d.historyOpen { // only Run's goroutine records this early
+			if ev.Time.IsZero() {
+				ev.Time = time.Now().UTC()
+			}
 			d.early = append(d.early, ev) // emitted when replayed
 			return
 		}
@@ -52,6 +65,7 @@ func (d *Daemon) record(ev history.Event) {
 		return
 	}
 	d.emit(ev)
+	// The store stamps the time: it follows clock steps (history/clock.go).
 	if err := d.store.Append(ev); err != nil && d.limit.allow("history") {
 		d.log.Error("history append failed", "err", err)
 	}
@@ -73,4 +87,21 @@ func (d *Daemon) ubusFailed(err error) {
 	if d.limit.allow("ubus-send") {
 		d.log.Warn("ubus event not sent", "err", err)
 	}
+}
+
+// historyFix names what to do about a history file that cannot be written.
+// The daemon runs on without it: passthrough does not depend on history.
+func historyFix(path string, err error) string {
+	dir := filepath.Dir(path)
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return "the filesystem of " + dir + " is full: free space there, lower history_max_kb, or set history_path on another filesystem"
+	case errors.Is(err, syscall.EROFS):
+		return dir + " is read-only: set history_path to a writable place (the default /var/lib/vpnpass is on tmpfs)"
+	case errors.Is(err, fs.ErrPermission):
+		return dir + " is not writable by the agent: run it as root (procd does) or set history_path elsewhere"
+	case errors.Is(err, history.ErrLocked):
+		return "another vpnpass process holds it: stop it (/etc/init.d/vpnpass stop)"
+	}
+	return "check history_path (" + path + ")"
 }

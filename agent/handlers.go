@@ -27,7 +27,7 @@ func (d *Daemon) server() *api.Server {
 	api.MethodHistory.HandleEncoded(s, d.handleHistory)
 	api.MethodReload.Handle(s, d.handleReload)
 	api.MethodDoctor.Handle(s, d.handleDoctor)
-	api.MethodProbe.Handle(s, handleProbe)
+	api.MethodProbe.Handle(s, d.handleProbe)
 	api.MethodMetrics.Handle(s, d.handleMetrics)
 	return s
 }

@@ -35,6 +35,11 @@ func (d *Daemon) restoreHistory() {
 	switch {
 	case err != nil:
 		d.fail("restore the history saved on flash", err)
+	case r.Reset != nil && r.Reset.Newer:
+		d.log.Warn("saved history is of a newer vpnpass: kept aside, history starts empty", "kept_as", r.Reset.MovedTo, "reason", r.Reset.Reason)
+		d.record(history.Event{Kind: history.KindHistoryReset, Severity: vpn.SeverityWarning,
+			Message: "The history saved on flash was not read: " + r.Reset.Reason + "; it was kept as " + r.Reset.MovedTo + " and the history starts empty.",
+			Details: map[string]any{"moved_to": r.Reset.MovedTo, "reason": r.Reset.Reason}})
 	case r.Reset != nil:
 		d.log.Error("saved history was corrupt: moved aside, history starts empty", "moved_to", r.Reset.MovedTo, "reason", r.Reset.Reason)
 		d.record(history.Event{Kind: history.KindHistoryReset, Severity: vpn.SeverityWarning,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -85,20 +86,35 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 		c.conn.Close()
 		c.conn = nil
 	}
-	if c.conn == nil {
-		if err := c.dial(); err != nil {
-			return err
-		}
+	reused := c.conn != nil
+	resp, err := c.tryCall(ctx, method, params)
+	if reused && closedUnanswered(err) {
+		// The server closed the kept connection before reading our request
+		// (idle, or evicted by a flood): it was not run, so send it again.
+		resp, err = c.tryCall(ctx, method, params)
 	}
-	resp, err := c.roundTrip(ctx, method, params)
+	giveUp := time.Now().Add(durationOr(c.Timeout, 60*time.Second))
+	for pause := 5 * time.Millisecond; errors.Is(err, errBusy); pause = min(2*pause, 200*time.Millisecond) {
+		// Full of connections that were all just made: a flood, or many
+		// callers at once. The request was not run; try again shortly.
+		select {
+		case <-ctx.Done():
+			return resp.Error
+		case <-time.After(pause):
+		}
+		if time.Now().After(giveUp) {
+			return resp.Error
+		}
+		resp, err = c.tryCall(ctx, method, params)
+	}
+	var de dialError
+	if errors.As(err, &de) {
+		return de.err
+	}
 	if errors.Is(err, errAnsweredAndClosed) {
-		c.conn.Close()
-		c.conn = nil
 		return resp.Error
 	}
 	if err != nil {
-		c.conn.Close() // the stream may be out of step now
-		c.conn = nil
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", method, ctx.Err())
 		}
@@ -116,6 +132,40 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 	return nil
 }
 
+// tryCall is one attempt on a (re)dialled connection; errBusy when the
+// server refused the connection for want of a slot.
+func (c *Client) tryCall(ctx context.Context, method string, params any) (*Response, error) {
+	if c.conn == nil {
+		if err := c.dial(); err != nil {
+			return nil, dialError{err}
+		}
+	}
+	resp, err := c.roundTrip(ctx, method, params)
+	if err != nil {
+		c.conn.Close() // answered and closed, or the stream may be out of step
+		c.conn = nil
+	}
+	if errors.Is(err, errAnsweredAndClosed) {
+		if resp.Error.Code == CodeFailed && resp.Error.Message == BusyMessage {
+			return resp, errBusy
+		}
+	}
+	return resp, err
+}
+
+var errBusy = errors.New("server busy")
+
+// closedUnanswered: the connection broke before any response came back.
+// tryCall has dropped the connection then, so a retry redials.
+func closedUnanswered(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// dialError is a failed (re)dial, returned by Call as it is.
+type dialError struct{ err error }
+
+func (e dialError) Error() string { return e.err.Error() }
+
 func (c *Client) roundTrip(ctx context.Context, method string, params any) (*Response, error) {
 	c.id++
 	req := struct {
@@ -132,8 +182,9 @@ func (c *Client) roundTrip(ctx context.Context, method string, params any) (*Res
 	if !ok {
 		deadline = time.Now().Add(durationOr(c.Timeout, 60*time.Second))
 	}
-	c.conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Now()) })
+	conn := c.conn // the caller may drop c.conn while the AfterFunc runs
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 	_, werr := c.conn.Write(append(line, '\n'))
 	raw, err := c.r.ReadBytes('\n')

@@ -13,6 +13,33 @@ import (
 // MaxLine is the longest request line the server reads (without its newline).
 const MaxLine = 64 << 10
 
+// MaxDepth bounds the nesting of objects and arrays in a request: no
+// method's params go past 4, and encoding/json's own limit (10,000) would
+// let a 64 KiB line cost a deep recursion in every decode of it.
+const MaxDepth = 32
+
+// depth is the deepest nesting of objects and arrays in a JSON text, found
+// without decoding it (brackets inside strings do not count).
+func depth(b []byte) int {
+	d, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped, inString = c == '\\', c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			d++
+			deepest = max(deepest, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return deepest
+}
+
 // Request is one request line. ID is any JSON value, echoed verbatim; nil
 // when the request has none.
 type Request struct {
@@ -35,6 +62,9 @@ type Response struct {
 // carries the id when the line was a JSON object, so the error can echo it.
 func DecodeRequest(line []byte) (Request, *Error) {
 	var req Request
+	if depth(line) > MaxDepth {
+		return req, Errorf(CodeBadRequest, "request nested deeper than %d levels", MaxDepth)
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(line, &m); err != nil {
 		var se *json.SyntaxError

@@ -33,13 +33,14 @@ const (
 type Server struct {
 	IdleTimeout  time.Duration // connection closed after this long without a request; 0 = 5 s
 	WriteTimeout time.Duration // a response must be taken within this; 0 = 10 s
-	MaxConns     int           // connections served at once; more get an error; 0 = 16
+	MaxConns     int           // connections open at once (see track); 0 = 16
 	Logger       *slog.Logger  // nil: slog.Default()
 
 	mu        sync.Mutex
 	handlers  map[string]Handler
 	listeners map[net.Listener]struct{}
-	conns     map[net.Conn]struct{}
+	conns     map[net.Conn]*connState
+	live      int // connection goroutines, evicted ones still ending included
 	closed    bool
 	wg        sync.WaitGroup
 	ctx       context.Context
@@ -52,7 +53,7 @@ func NewServer() *Server {
 	return &Server{
 		handlers:  map[string]Handler{},
 		listeners: map[net.Listener]struct{}{},
-		conns:     map[net.Conn]struct{}{},
+		conns:     map[net.Conn]*connState{},
 		ctx:       ctx,
 		cancel:    cancel,
 	}
@@ -102,15 +103,35 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		backoff = 0
 		if !s.track(c) {
-			s.wg.Add(1)
-			go s.refuse(c)
+			refuse(c)
 			continue
 		}
 		go s.serveConn(c)
 	}
 }
 
-// track registers c, reporting false when the server is full or closed.
+// connState is what a tracked connection is doing: busy from a complete
+// request line until its response is written; waiting for a request else.
+type connState struct {
+	busy  bool
+	since time.Time // when it last started waiting
+}
+
+// evictAfter: a connection that has waited this long without sending a
+// complete request gives its slot to a new one when the server is full.
+// A real client sends its request at once; one that connects and stays
+// silent or trickles bytes (a flood, a slow client) cannot hold the API.
+const evictAfter = 20 * time.Millisecond
+
+// BusyMessage is the error a connection gets when every slot is taken by a
+// handler or by a connection that has just arrived (Client retries it).
+const BusyMessage = "server busy: too many API connections; try again"
+
+// track registers c, reporting false when the server is closed, or full
+// with connections that are all busy or arrived less than evictAfter ago.
+// When full, the connection that has waited longest is closed to make room;
+// connection goroutines, evicted ones still ending included, stay under
+// 2*MaxConns however many connect.
 func (s *Server) track(c net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,28 +139,67 @@ func (s *Server) track(c net.Conn) bool {
 	if limit <= 0 {
 		limit = DefaultMaxConns
 	}
-	if s.closed || len(s.conns) >= limit {
+	if s.closed {
 		return false
 	}
-	s.conns[c] = struct{}{}
+	now := time.Now()
+	if s.live >= 2*limit {
+		return false // evicted connections have not ended yet: no more goroutines
+	}
+	if len(s.conns) >= limit {
+		victim := s.longestWaiting(now)
+		if victim == nil {
+			return false
+		}
+		delete(s.conns, victim) // its goroutine ends on the read error
+		victim.Close()
+	}
+	s.conns[c] = &connState{since: now}
+	s.live++
 	s.wg.Add(1)
 	return true
+}
+
+// longestWaiting is the connection idle longest, if over evictAfter.
+func (s *Server) longestWaiting(now time.Time) net.Conn {
+	var victim net.Conn
+	oldest := now.Add(-evictAfter)
+	for c, st := range s.conns {
+		if !st.busy && !st.since.After(oldest) {
+			victim, oldest = c, st.since
+		}
+	}
+	return victim
+}
+
+// setBusy marks c as in a handler (true) or waiting again (false),
+// reporting false when c has been evicted.
+func (s *Server) setBusy(c net.Conn, busy bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.conns[c]
+	if st != nil {
+		st.busy, st.since = busy, time.Now()
+	}
+	return st != nil
 }
 
 func (s *Server) untrack(c net.Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	s.live--
 	s.mu.Unlock()
 	c.Close()
 	s.wg.Done()
 }
 
-// refuse answers a connection over the limit with one error line.
-func (s *Server) refuse(c net.Conn) {
-	defer s.wg.Done()
-	defer c.Close()
-	c.SetWriteDeadline(time.Now().Add(time.Second))
-	c.Write(encodeResponse(nil, nil, Failed("server busy: too many API connections; try again")))
+// refuse answers a connection over the limit with one error line, on the
+// accept loop: a new socket's buffer takes the line at once, so this
+// never waits long and a flood adds no goroutines.
+func refuse(c net.Conn) {
+	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	c.Write(encodeResponse(nil, nil, Failed(BusyMessage)))
+	c.Close()
 }
 
 func (s *Server) isClosed() bool {
@@ -194,8 +254,17 @@ func (s *Server) serveConn(c net.Conn) {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return // idle timeout, or closed by Close: a partial line is dropped
 		}
-		if len(bytes.TrimSpace(line)) > 0 && !s.write(c, s.dispatch(line)) {
-			return
+		if len(bytes.TrimSpace(line)) > 0 {
+			if !s.setBusy(c, true) {
+				return // evicted meanwhile: the request is not run
+			}
+			// Busy until the response is written: a connection closed
+			// without a response never had its request run (Client
+			// retries those), and WriteTimeout bounds a reader that stalls.
+			ok := s.write(c, s.dispatch(line))
+			if !ok || !s.setBusy(c, false) {
+				return
+			}
 		}
 		if err != nil { // EOF after a last line without newline
 			return

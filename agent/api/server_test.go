@@ -280,31 +280,55 @@ func TestConcurrentClients(t *testing.T) {
 	}
 }
 
+// TestMaxConns: with every slot inside a handler a new connection gets the
+// busy line, the Client retries it until its context ends, and is served
+// once a slot frees.
 func TestMaxConns(t *testing.T) {
-	_, path := newTestServer(t, func(s *Server) { s.MaxConns = 1 })
+	started, release := make(chan struct{}), make(chan struct{})
+	_, path := newTestServer(t, func(s *Server) {
+		s.MaxConns = 1
+		s.Handle("block", func(context.Context, json.RawMessage) (any, error) {
+			close(started)
+			<-release
+			return nil, nil
+		})
+	})
 	first := dialRaw(t, path)
-	first.roundTrip(`{"method":"nil"}`) // now surely tracked
-	second := dialRaw(t, path)
-	got, _ := second.recv()
-	if got != `{"error":{"code":"failed","message":"server busy: too many API connections; try again"}}` {
+	first.send(`{"method":"block"}` + "\n")
+	<-started
+	got, _ := dialRaw(t, path).recv()
+	if got != `{"error":{"code":"failed","message":"`+BusyMessage+`"}}` {
 		t.Fatalf("got %q", got)
 	}
-	// The Client reports the busy error as an *Error.
 	c, err := Dial(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
 	var apiErr *Error
-	if err := c.Call(context.Background(), "nil", nil, nil); !errors.As(err, &apiErr) || apiErr.Code != CodeFailed {
+	if err := c.Call(ctx, "nil", nil, nil); !errors.As(err, &apiErr) || apiErr.Message != BusyMessage {
 		t.Fatalf("got %v", err)
 	}
-	first.c.Close()
-	// The server frees the slot once it sees the close; retry until then.
-	deadline := time.Now().Add(10 * time.Second)
-	for err = errors.New("not tried"); err != nil && time.Now().Before(deadline); {
-		err = c.Call(context.Background(), "nil", nil, nil)
+	close(release)
+	if _, err := first.recv(); err != nil {
+		t.Fatal(err)
 	}
-	if err != nil {
+	if err := c.Call(context.Background(), "nil", nil, nil); err != nil {
 		t.Fatalf("after a slot freed: %v", err)
+	}
+}
+
+// TestSilentConnectionEvicted: a full server gives the slot of a
+// connection that sent nothing for evictAfter to a new one.
+func TestSilentConnectionEvicted(t *testing.T) {
+	_, path := newTestServer(t, func(s *Server) { s.MaxConns = 1 })
+	silent := dialRaw(t, path)
+	time.Sleep(2 * evictAfter)
+	if got := dialRaw(t, path).roundTrip(`{"method":"nil"}`); got != `{"result":{}}` {
+		t.Fatalf("got %q", got)
+	}
+	if got, err := silent.recv(); err == nil {
+		t.Fatalf("the silent connection still open: %q", got)
 	}
 }

@@ -88,6 +88,9 @@ func (s *Store) commit(batch []Event) {
 				return err
 			}
 			b.FillPercent = 0.95 // keys only ever grow: pack the pages
+			if err := s.followClock(b, batch); err != nil {
+				return err
+			}
 			for i := range batch {
 				n, err := put(b, &batch[i], s.maxRecord())
 				if err != nil {
@@ -103,7 +106,11 @@ func (s *Store) commit(batch []Event) {
 	s.mu.RUnlock()
 	if err != nil {
 		s.stats.dropped.Add(int64(len(batch)))
-		s.setErr(fmt.Errorf("history: commit %d events: %w", len(batch), err))
+		err = fmt.Errorf("history: commit %d events: %w", len(batch), err)
+		s.setErr(err)
+		if s.opts.OnError != nil {
+			s.opts.OnError(err)
+		}
 		return
 	}
 	s.dataBytes = data

@@ -53,6 +53,9 @@ type Event struct {
 	Peer     string         `json:"peer,omitempty"`
 	Message  string         `json:"message"`
 	Details  map[string]any `json:"details,omitempty"`
+
+	mono    time.Duration // the monotonic reading when Append stamped Time
+	stamped bool          // Append stamped Time (else the caller set it)
 }
 
 // MatchKind reports whether kind matches a filter: "" matches everything, a

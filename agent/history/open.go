@@ -59,7 +59,17 @@ func openChecked(path string, opts Options, readOnly bool) (*bolt.DB, int64, err
 	data, err := check(db)
 	if err != nil {
 		closeQuietly(db)
+		var ne *newerError
+		if errors.As(err, &ne) {
+			return nil, 0, err
+		}
 		return nil, 0, corrupt("%v", err)
+	}
+	if !readOnly {
+		if err := stampVersion(db); err != nil {
+			closeQuietly(db)
+			return nil, 0, fmt.Errorf("open history %s: record its format: %w", path, err)
+		}
 	}
 	return db, data, nil
 }
@@ -102,9 +112,17 @@ func check(db *bolt.DB) (data int64, err error) {
 		if tx.Size() > fi.Size() {
 			return fmt.Errorf("the file is truncated: its pages need %d bytes, it has %d", tx.Size(), fi.Size())
 		}
+		if v, err := fileVersion(tx); err != nil {
+			return err
+		} else if v > FormatVersion {
+			return &newerError{v} // its records may differ: not read
+		}
 		b := tx.Bucket(bucketName)
 		if b == nil {
 			return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+				if string(name) == string(metaBucket) {
+					return nil
+				}
 				return fmt.Errorf("not a vpnpass history file (bucket %q)", name)
 			})
 		}

@@ -85,6 +85,14 @@ func Restore(live, saved string, now time.Time) (Restored, error) {
 		return Restored{}, nil
 	}
 	db, _, err := openChecked(saved, Options{LockTimeout: time.Second}.withDefaults(), true)
+	var ne *newerError
+	if errors.As(err, &ne) { // kept for the newer vpnpass: our copies would overwrite it
+		moved, merr := keepNewer(saved, ne.version)
+		if merr != nil {
+			return Restored{}, fmt.Errorf("saved history %s: %v, and it cannot be kept aside: %w", saved, err, merr)
+		}
+		return Restored{Reset: &Reset{MovedTo: moved, Reason: err.Error(), Newer: true}}, nil
+	}
 	if err != nil {
 		if !isCorruption(err) {
 			return Restored{}, fmt.Errorf("read the saved history: %w", err)

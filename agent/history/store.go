@@ -21,6 +21,14 @@ type Options struct {
 	MaxBatch    int           // events per commit at most; default 1024
 	LockTimeout time.Duration // how long Open waits for bbolt's file lock; default 1 s
 	Now         func() time.Time
+	// Elapsed is a monotonic clock (any origin): the wall clock is checked
+	// against it for steps (clock.go). Default: Go's monotonic reading when
+	// Now is not set either; nil with a Now of one's own: steps not followed.
+	Elapsed func() time.Duration
+	// OnError, when set, is called on the store's goroutine with each
+	// failed commit (a full or read-only filesystem): its events are
+	// dropped and counted in Stats.Dropped.
+	OnError func(error)
 }
 
 // Defaults.
@@ -52,6 +60,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = DefaultLockTimeout
+	}
+	if o.Now == nil && o.Elapsed == nil {
+		o.Elapsed = sinceStart // with an injected Now alone, steps are not followed
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -92,14 +103,17 @@ type Store struct {
 	lastErr      error
 	compactedHWM int64 // bbolt's high-water mark right after the last compaction
 
-	reset *Reset
-	stats struct{ committed, commits, pruned, compactions, dropped atomic.Int64 }
+	reset   *Reset
+	stats   struct{ committed, commits, pruned, compactions, dropped, clockSteps atomic.Int64 }
+	anchor  clockAnchor // owned by the batcher: wall and monotonic readings at Open or the last step
+	openSeq uint64      // the first seq of this run
 }
 
 // Reset describes a corrupt file that Open moved aside.
 type Reset struct {
 	MovedTo string `json:"moved_to"`
 	Reason  string `json:"reason"`
+	Newer   bool   `json:"newer,omitempty"` // a newer vpnpass's file, kept rather than corrupt
 }
 
 // Stats counts what the store did since Open.
@@ -109,6 +123,7 @@ type Stats struct {
 	Pruned      int64 // events dropped for age or size
 	Compactions int64 // file rewrites to give space back
 	Dropped     int64 // events lost to a failed commit
+	ClockSteps  int64 // wall-clock steps followed (clock.go)
 	FileBytes   int64 // current size of the file
 }
 
@@ -126,14 +141,19 @@ func Open(path string, opts Options) (*Store, error) {
 	db, data, err := openChecked(path, opts, false)
 	var reset *Reset
 	if err != nil {
-		if !isCorruption(err) {
+		var ne *newerError
+		if !isCorruption(err) && !errors.As(err, &ne) {
 			return nil, err
 		}
-		moved, merr := moveAside(path, opts.Now())
+		move := func() (string, error) { return moveAside(path, opts.Now()) }
+		if ne != nil {
+			move = func() (string, error) { return keepNewer(path, ne.version) }
+		}
+		moved, merr := move()
 		if merr != nil {
 			return nil, fmt.Errorf("history file %s is corrupt (%v) and cannot be moved aside: %w", path, err, merr)
 		}
-		reset = &Reset{MovedTo: moved, Reason: err.Error()}
+		reset = &Reset{MovedTo: moved, Reason: err.Error(), Newer: ne != nil}
 		if db, data, err = openChecked(path, opts, false); err != nil {
 			return nil, fmt.Errorf("start a new history file after moving the corrupt one aside: %w", err)
 		}
@@ -144,11 +164,21 @@ func Open(path string, opts Options) (*Store, error) {
 		flushes: make(chan chan error),
 		done:    make(chan struct{}),
 	}
+	if opts.Elapsed != nil {
+		s.anchor = clockAnchor{wall: opts.Now(), mono: opts.Elapsed()}
+	}
+	db.View(func(tx *bolt.Tx) error {
+		s.openSeq = 1
+		if b := tx.Bucket(bucketName); b != nil {
+			s.openSeq = b.Sequence() + 1
+		}
+		return nil
+	})
 	go s.run()
 	if reset != nil {
 		s.Append(Event{
 			Kind: KindHistoryReset, Severity: vpn.SeverityError,
-			Message: fmt.Sprintf("the history file was corrupt (%s); it was moved to %s and a new one started", reset.Reason, reset.MovedTo),
+			Message: resetMessage(reset),
 			Details: map[string]any{"moved_to": reset.MovedTo, "reason": reset.Reason},
 		})
 		if err := s.Flush(); err != nil {
@@ -159,6 +189,13 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+func resetMessage(r *Reset) string {
+	if r.Newer {
+		return fmt.Sprintf("the history file was not read: %s; it was kept as %s and a new one started", r.Reason, r.MovedTo)
+	}
+	return fmt.Sprintf("the history file was corrupt (%s); it was moved to %s and a new one started", r.Reason, r.MovedTo)
+}
+
 // OpenReadOnly opens the history for reading without a daemon (the CLI). It
 // fails with ErrLocked while the daemon holds the file and with ErrCorrupt
 // for a corrupt file, which it leaves alone.
@@ -166,6 +203,9 @@ func OpenReadOnly(path string) (*Store, error) {
 	opts := Options{LockTimeout: 100 * time.Millisecond}.withDefaults()
 	db, _, err := openChecked(path, opts, true)
 	if err != nil {
+		if errors.Is(err, ErrNewerFormat) {
+			return nil, fmt.Errorf("history %s: %w", path, err)
+		}
 		if isCorruption(err) {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
@@ -184,7 +224,7 @@ func (s *Store) Reset() *Reset { return s.reset }
 func (s *Store) Stats() Stats {
 	st := Stats{
 		Committed: s.stats.committed.Load(), Commits: s.stats.commits.Load(), Pruned: s.stats.pruned.Load(),
-		Compactions: s.stats.compactions.Load(), Dropped: s.stats.dropped.Load(),
+		Compactions: s.stats.compactions.Load(), Dropped: s.stats.dropped.Load(), ClockSteps: s.stats.clockSteps.Load(),
 	}
 	if fi, err := os.Stat(s.path); err == nil {
 		st.FileBytes = fi.Size()
@@ -204,6 +244,9 @@ func (s *Store) Append(ev Event) error {
 	}
 	if ev.Time.IsZero() {
 		ev.Time = s.opts.Now()
+		if s.opts.Elapsed != nil {
+			ev.mono, ev.stamped = s.opts.Elapsed(), true
+		}
 	}
 	ev.Time = ev.Time.UTC()
 	if ev.Severity == "" {

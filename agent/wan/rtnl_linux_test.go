@@ -12,7 +12,7 @@ import (
 // The messages below are built with host-endian encoders, never as literal
 // bytes, so the tests hold on big-endian machines too.
 
-func attrs(t *testing.T, fn func(ae *netlink.AttributeEncoder)) []byte {
+func attrs(t testing.TB, fn func(ae *netlink.AttributeEncoder)) []byte {
 	t.Helper()
 	ae := netlink.NewAttributeEncoder()
 	fn(ae)

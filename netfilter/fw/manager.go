@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/vpnpass/vpnpass/vpn"
+	"syscall"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -81,7 +82,7 @@ func (m *Manager) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 		ch, err := s.Backend.Apply(m.desiredFor(s, d))
 		all = append(all, ch...)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("apply %s: %w", s.Backend.Kind(), err))
+			errs = append(errs, fmt.Errorf("apply %s: %w%s", s.Backend.Kind(), err, fixFor(s.Backend.Kind(), err)))
 		}
 	}
 	changed := modeChanges(m.applied, d)
@@ -92,6 +93,18 @@ func (m *Manager) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 		}
 	}
 	return all, errors.Join(errs...)
+}
+
+// fixFor names the fix for failures the kernel or the user's rights cause
+// (the daemon repeats it in its rate-limited log and history).
+func fixFor(k netfilter.Kind, err error) string {
+	switch {
+	case errors.Is(err, syscall.EPROTONOSUPPORT) && (k == netfilter.KindFW4 || k == netfilter.KindNftables):
+		return " (the kernel lacks nf_tables: install kmod-nft-core, or set option backend 'fw3' in /etc/config/vpnpass)"
+	case errors.Is(err, syscall.EPERM):
+		return " (changing the firewall needs root: CAP_NET_ADMIN)"
+	}
+	return ""
 }
 
 // Cleanup removes everything of ours from every sub-backend.

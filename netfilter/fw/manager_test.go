@@ -2,8 +2,11 @@ package fw
 
 import (
 	"errors"
+	"fmt"
 	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
+	"strings"
+	"syscall"
 	"testing"
 
 	nf "github.com/vpnpass/vpnpass/netfilter"
@@ -16,6 +19,7 @@ type fakeBackend struct {
 	installed nf.Desired
 	applied   []nf.Desired
 	failApply bool
+	applyErr  error // returned by Apply when set (failApply: a generic one)
 	cleaned   bool
 }
 
@@ -33,6 +37,9 @@ func (f *fakeBackend) Plan(d nf.Desired) ([]nf.Change, error) {
 
 func (f *fakeBackend) Apply(d nf.Desired) ([]nf.Change, error) {
 	f.applied = append(f.applied, d)
+	if f.applyErr != nil {
+		return nil, f.applyErr
+	}
 	if f.failApply {
 		return nil, errors.New("boom")
 	}
@@ -184,5 +191,27 @@ func TestRetireKeepsSharedTools(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestApplyNamesTheFix: the kernel's refusals become errors that say what
+// to do: no nf_tables (EPROTONOSUPPORT from the nft backends), no rights.
+func TestApplyNamesTheFix(t *testing.T) {
+	tests := []struct {
+		kind nf.Kind
+		err  error
+		want string
+	}{
+		{nf.KindFW4, fmt.Errorf("add table: %w", syscall.EPROTONOSUPPORT), "install kmod-nft-core"},
+		{nf.KindNftables, fmt.Errorf("flush: %w", syscall.EPROTONOSUPPORT), "set option backend 'fw3'"},
+		{nf.KindIptablesLegacy, fmt.Errorf("iptables: %w", syscall.EPERM), "needs root"},
+	}
+	for _, tc := range tests {
+		m, _ := NewManager([]Sub{{Primary, &fakeBackend{kind: tc.kind, applyErr: tc.err}}}, nil, nil)
+		_, err := m.Apply(nf.Desired{vpn.PPTP: nf.ModeAllow})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, tc.err) {
+			t.Errorf("%s: %v, want it to say %q", tc.kind, err, tc.want)
+		}
+		t.Logf("%s prints: %v", tc.kind, err)
 	}
 }

@@ -267,18 +267,28 @@ func (k *pkt) ct(e *expr.Ct) (kbytes, bool) {
 }
 
 // payload returns what a payload load reads, ok false for bases we do not
-// model (inner headers).
+// model (link layer, inner headers).
+// Offset and length come from the wire as u32: the kernel never loads more
+// than the register file holds, and on 32-bit routers a large u32 would be a
+// negative int, so both are bounded before use.
 func (k *pkt) payload(e *expr.Payload) (kbytes, bool) {
+	n := int(min(e.Len, regBytes))
+	if e.Offset > maxPayloadOffset {
+		return unknownBytes(n), true
+	}
 	switch e.Base {
 	case expr.PayloadBaseLLHeader:
-		return k.ll.slice(int(e.Offset), int(e.Len)), true
+		return k.ll.slice(int(e.Offset), n), true
 	case expr.PayloadBaseNetworkHeader:
-		return k.nh.slice(int(e.Offset), int(e.Len)), true
+		return k.nh.slice(int(e.Offset), n), true
 	case expr.PayloadBaseTransportHeader:
-		return k.th.slice(int(e.Offset), int(e.Len)), true
+		return k.th.slice(int(e.Offset), n), true
 	}
-	return unknownBytes(int(e.Len)), true
+	return unknownBytes(n), true
 }
+
+// maxPayloadOffset is past any header we model (an IP packet is < 64 KiB).
+const maxPayloadOffset = 1 << 16
 
 // forget makes a header range unknown after a payload write.
 func (k *pkt) forget(e *expr.Payload) {
@@ -288,7 +298,8 @@ func (k *pkt) forget(e *expr.Payload) {
 	} else if e.Base != expr.PayloadBaseTransportHeader {
 		return
 	}
-	for i := int(e.Offset); i < int(e.Offset+e.Len) && i < len(h.known); i++ {
+	start, end := int(min(e.Offset, maxPayloadOffset)), int(min(uint64(e.Offset)+uint64(e.Len), maxPayloadOffset))
+	for i := start; i < end && i < len(h.known); i++ {
 		h.known[i] = false
 	}
 }

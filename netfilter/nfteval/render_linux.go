@@ -208,7 +208,9 @@ func (rd *renderer) keyDesc(reg uint32, set *Set) (desc, []desc) {
 	}
 	var names []string
 	var parts []desc
-	for end := off + int(set.KeyLen); off < end; {
+	// KeyLen and the field lengths come from the wire: bounded by the
+	// register file, and every part takes at least one register.
+	for end := off + int(min(set.KeyLen, regBytes)); off < end; {
 		p := desc{field: field{"?", kHex}, size: 4}
 		if i := len(parts); i < len(set.FieldLen) {
 			p.size = int(set.FieldLen[i])
@@ -217,7 +219,7 @@ func (rd *renderer) keyDesc(reg uint32, set *Set) (desc, []desc) {
 			p = rd.regs[off/4]
 		}
 		names, parts = append(names, p.name), append(parts, p)
-		off += (p.size + 3) &^ 3
+		off += max(4, (p.size+3)&^3)
 	}
 	return desc{field: field{strings.Join(names, " . "), kHex}, size: int(set.KeyLen)}, parts
 }

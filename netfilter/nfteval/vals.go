@@ -211,6 +211,7 @@ func (r *regFile) taint(reg uint32, n int) {
 // read returns n bytes from reg: a view into the file, valid until the
 // next write.
 func (r *regFile) read(reg uint32, n int) kbytes {
+	n = max(0, min(n, regBytes)) // lengths come from the wire: never more than the file
 	off, ok := regOffset(reg)
 	if !ok || off+n > regBytes {
 		return unknownBytes(n)

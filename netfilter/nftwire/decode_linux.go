@@ -183,12 +183,19 @@ func decodeExpr(fam byte, name string, data []byte) expr.Any {
 }
 
 // slowDecode decodes through the library (expr.Unmarshal), with repairs.
-func slowDecode(fam byte, name string, data []byte) expr.Any {
+// The library trusts attribute lengths (a verdict of 2 bytes panics it):
+// whatever it cannot take is an *Opaque, never a crash of the daemon.
+func slowDecode(fam byte, name string, data []byte) (e expr.Any) {
+	defer func() {
+		if recover() != nil {
+			e = &Opaque{Name: name}
+		}
+	}()
 	switch name {
 	case "byteorder", "rt", "xfrm":
 		return decodeUnimplemented(name, data)
 	}
-	e := newExpr(name)
+	e = newExpr(name)
 	if e == nil {
 		return &Opaque{Name: name}
 	}

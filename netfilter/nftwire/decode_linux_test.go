@@ -92,7 +92,7 @@ func firstOf(e []expr.Any) expr.Any {
 }
 
 // listElems marshals expressions as the elements of NFTA_RULE_EXPRESSIONS.
-func listElems(t *testing.T, exprs []expr.Any) [][]byte {
+func listElems(t testing.TB, exprs []expr.Any) [][]byte {
 	t.Helper()
 	out := make([][]byte, 0, len(exprs))
 	for _, e := range exprs {
@@ -106,7 +106,7 @@ func listElems(t *testing.T, exprs []expr.Any) [][]byte {
 }
 
 // rawElem is one expression as the kernel sends it.
-func rawElem(t *testing.T, name string, attrs []netlink.Attribute) []byte {
+func rawElem(t testing.TB, name string, attrs []netlink.Attribute) []byte {
 	t.Helper()
 	data, err := netlink.MarshalAttributes(attrs)
 	if err != nil {
@@ -121,7 +121,7 @@ func rawElem(t *testing.T, name string, attrs []netlink.Attribute) []byte {
 }
 
 // marshal wraps elements into the NFTA_RULE_EXPRESSIONS list.
-func marshal(t *testing.T, elems [][]byte) []byte {
+func marshal(t testing.TB, elems [][]byte) []byte {
 	t.Helper()
 	attrs := make([]netlink.Attribute, 0, len(elems))
 	for _, e := range elems {

@@ -122,7 +122,9 @@ func parseAnnouncement(b []byte) (Announcement, bool) {
 			h[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
 		}
 	}
-	if h["location"] == "" {
+	// The location is fetched next: a control character (a lone CR)
+	// would end up in our HTTP request line.
+	if h["location"] == "" || strings.IndexFunc(h["location"], func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return Announcement{}, false
 	}
 	return Announcement{Location: h["location"], ST: h["st"], Server: h["server"]}, true
