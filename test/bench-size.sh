@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Size of the linux/mips softfloat binary against docs/design.md#budgets (stripped
 # <= 4.5 MiB, xz -9e <= 1.2 MiB), next to the floor: test/testdata/sizefloor,
-# a main that links only the libraries (nftables, go-iptables,
-# mdlayher/netlink, ti-mo/conntrack, bbolt). Builds with the installed Go and
+# a main that links only the libraries (nftables, os/exec for
+# iptables, mdlayher/netlink, ti-mo/conntrack, bbolt). Builds with the installed Go and
 # with the OpenWrt 24.10 SDK's Go (GO123, fetched through GOTOOLCHAIN), then
 # prints which packages (ours and the stdlib they pull) cost the most bytes
 # above the floor. The "-l" row (no inlining) is for information only.
