@@ -3,7 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"github.com/vpnpass/vpnpass/vpn"
 	"log/slog"
 	"path/filepath"

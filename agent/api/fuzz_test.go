@@ -2,7 +2,8 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
+	stdjson "encoding/json"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"testing"
 )
 
@@ -28,7 +29,7 @@ func FuzzDecodeRequest(f *testing.F) {
 				t.Fatalf("unexpected code %q", e.Code)
 			}
 			out := encodeResponse(req.ID, nil, e)
-			if !json.Valid(bytes.TrimSuffix(out, []byte("\n"))) || bytes.Count(out, []byte("\n")) != 1 {
+			if !stdjson.Valid(bytes.TrimSuffix(out, []byte("\n"))) || bytes.Count(out, []byte("\n")) != 1 {
 				t.Fatalf("bad error line %q", out)
 			}
 			return
@@ -45,7 +46,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("round trip: %q -> %q (%v)", line, enc, e2)
 		}
 		out := encodeResponse(req.ID, map[string]any{"ok": true}, nil)
-		if !json.Valid(bytes.TrimSuffix(out, []byte("\n"))) || bytes.Count(out, []byte("\n")) != 1 {
+		if !stdjson.Valid(bytes.TrimSuffix(out, []byte("\n"))) || bytes.Count(out, []byte("\n")) != 1 {
 			t.Fatalf("bad response line %q", out)
 		}
 	})
@@ -56,5 +57,5 @@ func sameJSON(a, b json.RawMessage) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return len(a) == len(b)
 	}
-	return json.Compact(&x, a) == nil && json.Compact(&y, b) == nil && bytes.Equal(x.Bytes(), y.Bytes())
+	return stdjson.Compact(&x, a) == nil && stdjson.Compact(&y, b) == nil && bytes.Equal(x.Bytes(), y.Bytes())
 }

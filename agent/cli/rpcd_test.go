@@ -3,7 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"log/slog"
 	"net"
