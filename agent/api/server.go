@@ -5,9 +5,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/vpnpass/vpnpass/agent/logx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
-	"log/slog"
 	"net"
 	"runtime/debug"
 	"sort"
@@ -34,7 +34,7 @@ type Server struct {
 	IdleTimeout  time.Duration // connection closed after this long without a request; 0 = 5 s
 	WriteTimeout time.Duration // a response must be taken within this; 0 = 10 s
 	MaxConns     int           // connections served at once; more get an error; 0 = 16
-	Logger       *slog.Logger  // nil: slog.Default()
+	Logger       *logx.Logger  // nil: logx.Default()
 
 	mu        sync.Mutex
 	handlers  map[string]Handler
@@ -165,11 +165,11 @@ func (s *Server) Close() error {
 	return nil
 }
 
-func (s *Server) logger() *slog.Logger {
+func (s *Server) logger() *logx.Logger {
 	if s.Logger != nil {
 		return s.Logger
 	}
-	return slog.Default()
+	return logx.Default()
 }
 
 func durationOr(d, def time.Duration) time.Duration {

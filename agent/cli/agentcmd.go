@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"log/slog"
+	"github.com/vpnpass/vpnpass/agent/logx"
 	"os"
 	"os/signal"
 	"syscall"
@@ -30,5 +30,5 @@ func runAgent(ctx context.Context, o *opts, env Env) error {
 			}
 		}
 	}()
-	return agent.Run(ctx, agent.Options{ConfigPath: o.config, SocketPath: o.socket, Logger: slog.Default(), Hup: hup})
+	return agent.Run(ctx, agent.Options{ConfigPath: o.config, SocketPath: o.socket, Logger: logx.Default(), Hup: hup})
 }
