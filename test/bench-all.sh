@@ -16,9 +16,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 parts=("$@")
 [ "${#parts[@]}" -gt 0 ] || parts=(size toggle inspect storm agent poll)
-logs=test/artifacts/bench
+logs=${BENCH_LOGS:-test/artifacts/bench}
 mkdir -p "$logs"
 
+# BENCH_TABLE_ONLY=1 prints the table from the logs of the last run.
+[ -n "${BENCH_TABLE_ONLY:-}" ] && parts=()
 for p in "${parts[@]}"; do
 	echo "== $p" >&2
 	case $p in
