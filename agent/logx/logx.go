@@ -9,6 +9,7 @@
 package logx
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -30,18 +31,27 @@ const (
 	LevelError Level = 8
 )
 
+// String names the level as slog does: DEBUG, INFO, WARN, ERROR, or the
+// nearest below with an offset ("INFO+2").
 func (l Level) String() string {
-	switch l {
-	case LevelDebug:
-		return "DEBUG"
-	case LevelInfo:
-		return "INFO"
-	case LevelWarn:
-		return "WARN"
-	case LevelError:
-		return "ERROR"
+	name := func(base string, off Level) string {
+		if off == 0 {
+			return base
+		}
+		if off > 0 {
+			return base + "+" + strconv.Itoa(int(off))
+		}
+		return base + strconv.Itoa(int(off))
 	}
-	return "LEVEL(" + strconv.Itoa(int(l)) + ")"
+	switch {
+	case l < LevelInfo:
+		return name("DEBUG", l-LevelDebug)
+	case l < LevelWarn:
+		return name("INFO", l-LevelInfo)
+	case l < LevelError:
+		return name("WARN", l-LevelWarn)
+	}
+	return name("ERROR", l-LevelError)
 }
 
 // Logger writes one logfmt line per record. Safe for concurrent use.
@@ -93,19 +103,24 @@ func (lg *Logger) With(args ...any) *Logger {
 }
 
 // Debug logs at LevelDebug.
-func (lg *Logger) Debug(msg string, args ...any) { lg.Log(LevelDebug, msg, args...) }
+func (lg *Logger) Debug(msg string, args ...any) { lg.write(LevelDebug, msg, args) }
 
 // Info logs at LevelInfo.
-func (lg *Logger) Info(msg string, args ...any) { lg.Log(LevelInfo, msg, args...) }
+func (lg *Logger) Info(msg string, args ...any) { lg.write(LevelInfo, msg, args) }
 
 // Warn logs at LevelWarn.
-func (lg *Logger) Warn(msg string, args ...any) { lg.Log(LevelWarn, msg, args...) }
+func (lg *Logger) Warn(msg string, args ...any) { lg.write(LevelWarn, msg, args) }
 
 // Error logs at LevelError.
-func (lg *Logger) Error(msg string, args ...any) { lg.Log(LevelError, msg, args...) }
+func (lg *Logger) Error(msg string, args ...any) { lg.write(LevelError, msg, args) }
 
-// Log writes one record: time, level, msg, the With pairs, then args.
-func (lg *Logger) Log(level Level, msg string, args ...any) {
+// Log logs at level; slog's signature (ctx is unused: no handler reads it).
+func (lg *Logger) Log(_ context.Context, level Level, msg string, args ...any) {
+	lg.write(level, msg, args)
+}
+
+// write renders one record: time, level, msg, the With pairs, then args.
+func (lg *Logger) write(level Level, msg string, args []any) {
 	if !lg.Enabled(level) {
 		return
 	}

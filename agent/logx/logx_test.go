@@ -2,6 +2,7 @@ package logx
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/netip"
@@ -43,10 +44,20 @@ func TestRecordsMatchSlogTextHandler(t *testing.T) {
 		lg.out.now = func() time.Time { return at }
 		sl.Warn(c.msg, c.args...)
 		lg.Warn(c.msg, c.args...)
+		sl.Log(context.Background(), slog.LevelError, c.msg, c.args...)
+		lg.Log(context.Background(), LevelError, c.msg, c.args...)
 		sl.Debug("hidden")
 		lg.Debug("hidden")
 		if got.String() != want.String() {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got.String(), want.String())
+		}
+	}
+}
+
+func TestLevelNamesMatchSlog(t *testing.T) {
+	for l := LevelDebug - 3; l <= LevelError+3; l++ {
+		if got, want := l.String(), slog.Level(l).String(); got != want {
+			t.Errorf("Level(%d) = %q, slog %q", int(l), got, want)
 		}
 	}
 }
