@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PKG := github.com/vpnpass/vpnpass/agent/cli
 LDFLAGS := -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT)
 
-.PHONY: all build cross test test-go test-vm test-openwrt vet demo deps go123 ipk i18n clean fuzz-short soak-fuzz
+.PHONY: all build cross test test-go test-vm test-openwrt vet demo deps go123 ipk i18n clean fuzz-short soak-fuzz bench
 
 all: build
 
@@ -66,6 +66,14 @@ test: deps vet test-go fuzz-short go123 cross test-vm
 
 demo: deps build
 	$(GO) run ./test/demo --vpnpass "$(CURDIR)/bin/vpnpass"
+
+# Every benchmark in one run (sizes, toggle, inspect, storm, agent RSS and
+# history, LuCI poll on the host and in the big-endian MIPS VM), one table with
+# the anchor and ratio beside each figure (test/bench-all.sh; not in make test;
+# needs root). BENCH_PARTS picks parts: make bench BENCH_PARTS="size poll".
+BENCH_PARTS ?=
+bench: deps
+	./test/bench-all.sh $(BENCH_PARTS)
 
 # OpenWrt packages in dist/: vpnpass_<ver>_<arch>.ipk (mips_24kc, mipsel_24kc,
 # arm_cortex-a7_neon-vfpv4, aarch64_cortex-a53, x86_64), luci-app-vpnpass, luci-i18n-vpnpass-ja.

@@ -3,7 +3,6 @@ module github.com/vpnpass/vpnpass
 go 1.23.0
 
 require (
-	github.com/coreos/go-iptables v0.8.0
 	github.com/google/nftables v0.3.0
 	github.com/mdlayher/netlink v1.7.3-0.20250113171957-fbb4dce95f42
 	github.com/ti-mo/conntrack v0.6.0

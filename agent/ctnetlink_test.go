@@ -3,9 +3,8 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/agent/logx"
 	"github.com/vpnpass/vpnpass/vpn"
-	"io"
-	"log/slog"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +16,7 @@ import (
 // must not fail, and one event (not one per change) names the package.
 // Other errors still fail the step.
 func TestModeChangeWithoutCtNetlink(t *testing.T) {
-	d := &Daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), limit: newLogLimiter(time.Minute)}
+	d := &Daemon{log: logx.Discard(), limit: newLogLimiter(time.Minute)}
 	einval := func([]vpn.Protocol) error {
 		return fmt.Errorf("forget udp dport 500 flows: %w", fmt.Errorf("netlink receive: %w", syscall.EINVAL))
 	}

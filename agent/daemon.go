@@ -7,9 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/agent/logx"
 	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
-	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,7 +29,7 @@ type Options struct {
 	ConfigPath string
 	SocketPath string
 	Paths      Paths
-	Logger     *slog.Logger
+	Logger     *logx.Logger
 	// PollInterval is how often iptables backends are checked for drift
 	// (nftables changes arrive as monitor events); 0 = 1 s.
 	PollInterval time.Duration
@@ -42,7 +42,7 @@ type Options struct {
 // Daemon is a running agent.
 type Daemon struct {
 	opts  Options
-	log   *slog.Logger
+	log   *logx.Logger
 	limit *logLimiter
 
 	mu      sync.Mutex // guards everything below and serialises firewall changes
@@ -133,7 +133,7 @@ func Run(ctx context.Context, o Options) error {
 // withDefaults fills what the caller left zero.
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = logx.Default()
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second

@@ -2,9 +2,10 @@ package agent
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/logx"
 
 	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/vpn"
@@ -79,14 +80,14 @@ func (d *Daemon) logEvent(ev history.Event, shareHosts bool) {
 	d.log.Log(context.Background(), logLevel(ev.Severity), "event", args...)
 }
 
-func logLevel(s vpn.Severity) slog.Level {
+func logLevel(s vpn.Severity) logx.Level {
 	switch s {
 	case vpn.SeverityError:
-		return slog.LevelError
+		return logx.LevelError
 	case vpn.SeverityWarning:
-		return slog.LevelWarn
+		return logx.LevelWarn
 	}
-	return slog.LevelInfo
+	return logx.LevelInfo
 }
 
 // rateGate is a token bucket: burst events at once, then rate per second;

@@ -3,13 +3,14 @@ package agent
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/logx"
 
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -67,7 +68,7 @@ func sentUbus(t *testing.T, path string) [][]string {
 // fleetDaemon is a daemon with only what recording needs, its log in buf.
 func fleetDaemon(t *testing.T, share bool) (*Daemon, *bytes.Buffer) {
 	buf := &bytes.Buffer{}
-	d := &Daemon{log: slog.New(slog.NewTextHandler(buf, nil)), limit: newLogLimiter(time.Minute), historyOpen: true, cfg: config.Defaults()}
+	d := &Daemon{log: logx.New(buf, logx.LevelInfo), limit: newLogLimiter(time.Minute), historyOpen: true, cfg: config.Defaults()}
 	d.share.Store(share)
 	d.fleet = newFleet(Options{Version: "1.2.3", Commit: "abc1234"}, func(err error) { t.Errorf("ubus send: %v", err) })
 	d.fleet.start = time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)

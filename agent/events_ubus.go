@@ -2,11 +2,12 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/history"
 )

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/logx"
 
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -72,7 +73,7 @@ func exhaustChild(t *testing.T, dir string) {
 		var logs bytes.Buffer
 		cfg := config.Defaults()
 		cfg.HistoryPath = path
-		return &Daemon{log: slog.New(slog.NewTextHandler(&logs, nil)), limit: newLogLimiter(time.Minute), cfg: cfg}, &logs
+		return &Daemon{log: logx.New(&logs, logx.LevelInfo), limit: newLogLimiter(time.Minute), cfg: cfg}, &logs
 	}
 	expect := func(name string, logs *bytes.Buffer, fix string, times int) {
 		if n := strings.Count(logs.String(), fix); n != times {
@@ -129,7 +130,7 @@ func exhaustChild(t *testing.T, dir string) {
 func TestNotRootSaysSo(t *testing.T) {
 	if sock := os.Getenv("VPNPASS_RUN_AS_NOBODY"); sock != "" {
 		err := Run(context.Background(), Options{ConfigPath: "/nonexistent/vpnpass", SocketPath: sock,
-			Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+			Logger: logx.New(os.Stderr, logx.LevelInfo)})
 		if err != nil && strings.Contains(err.Error(), "must run as root") {
 			os.Stdout.WriteString("ERR " + err.Error() + "\n")
 			os.Exit(3)

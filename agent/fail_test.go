@@ -2,8 +2,7 @@ package agent
 
 import (
 	"errors"
-	"io"
-	"log/slog"
+	"github.com/vpnpass/vpnpass/agent/logx"
 	"testing"
 	"time"
 )
@@ -13,7 +12,7 @@ import (
 // event says how many were held back; other steps are not held back.
 func TestFailRecordsOncePerInterval(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	d := &Daemon{log: slog.New(slog.NewTextHandler(io.Discard, nil)), limit: newLogLimiter(time.Minute)}
+	d := &Daemon{log: logx.Discard(), limit: newLogLimiter(time.Minute)}
 	d.limit.now = func() time.Time { return now }
 	boom := errors.New("no such table")
 	for i := 0; i < 30; i++ { // one minute of failures every 2 s

@@ -3,9 +3,9 @@ package agent
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"github.com/vpnpass/vpnpass/agent/logx"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"github.com/vpnpass/vpnpass/vpn"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,7 +22,7 @@ func historyDaemon(t testing.TB) (*Daemon, *history.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return &Daemon{log: slog.Default(), limit: newLogLimiter(time.Minute), store: s}, s
+	return &Daemon{log: logx.Default(), limit: newLogLimiter(time.Minute), store: s}, s
 }
 
 // TestHistoryHandlerShape: the history method's result is byte for byte

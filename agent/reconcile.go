@@ -17,11 +17,16 @@ import (
 // SIGHUP (config reload) and when asked (kick). It returns when ctx ends.
 func (d *Daemon) reconcileLoop(ctx context.Context) {
 	changes := d.watchRuleset(ctx)
-	poll := time.NewTicker(d.opts.PollInterval)
-	defer poll.Stop()
+	var poll *time.Ticker
+	defer func() { keepTicker(poll, false, 0) }()
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
 	for {
+		// The drift poll runs only while an iptables backend is in use
+		// (nftables reports changes through the monitor): on fw4 the agent
+		// no longer wakes every second for nothing. Every change of the
+		// backends passes through this loop, so it is re-decided here.
+		poll = keepTicker(poll, d.needsPoll(), d.opts.PollInterval)
 		select {
 		case <-ctx.Done():
 			return
@@ -33,7 +38,7 @@ func (d *Daemon) reconcileLoop(ctx context.Context) {
 			d.repair(true)
 		case <-debounce.C:
 			d.repair(true)
-		case <-poll.C:
+		case <-tickC(poll):
 			if d.needsPoll() {
 				d.repair(false)
 			}
@@ -123,6 +128,27 @@ func (d *Daemon) needsPoll() bool {
 		}
 	}
 	return false
+}
+
+// keepTicker returns a running ticker when want (t, or a new one), else
+// stops t and returns nil.
+func keepTicker(t *time.Ticker, want bool, every time.Duration) *time.Ticker {
+	switch {
+	case want && t == nil:
+		return time.NewTicker(every)
+	case !want && t != nil:
+		t.Stop()
+		return nil
+	}
+	return t
+}
+
+// tickC is t's channel; nil (never ready) without a ticker.
+func tickC(t *time.Ticker) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
 }
 
 func protocolsOf(ch []netfilter.Change) []string {

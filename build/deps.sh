@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests and the demo need, only when missing.
 # Usage: build/deps.sh [core|peers|all]   (default: all)
 set -euo pipefail
-core=(nftables iptables conntrack iproute2 xz-utils qemu-user-static)
+core=(nftables iptables conntrack iproute2 xz-utils qemu-user-static mtd-utils)
 peers=(python3-scapy xl2tpd strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-extra-plugins coturn miniupnpd shellcheck curl
 	chromium fonts-ipafont-gothic fonts-dejavu-core prometheus prometheus-node-exporter)

@@ -1,7 +1,7 @@
 package diagnose
 
 import (
-	"encoding/json"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"github.com/vpnpass/vpnpass/vpn"
 	"time"
 

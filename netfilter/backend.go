@@ -5,7 +5,7 @@ import "github.com/vpnpass/vpnpass/vpn"
 // Backend brings one firewall's share of our rules to a desired state. It is
 // declarative: desired per-protocol modes in, the kernel brought to match.
 // Implementations: fw4 and plain nftables (netfilter/nft, over netlink),
-// fw3 / iptables-legacy / iptables-nft (netfilter/ipt, through go-iptables),
+// fw3 / iptables-legacy / iptables-nft (netfilter/ipt, running the iptables binaries),
 // and the composite that the agent uses (netfilter/fw), which places an allow
 // in every firewall that could drop it.
 type Backend interface {

@@ -47,7 +47,7 @@ printf '%s\n' "$out" | awk '
 		row("agent CPU (utime+stime)", "agent-CPU-ms", "%.0f", "ms", "")
 		row("conntrack -E CPU (utime+stime)", "conntrackE-CPU-ms", "%.0f", "ms", "")
 		row("agent / conntrack -E (run time)", "agent/conntrackE", "%.3f", "", "<= 0.5")
-		row("agent RSS under the storm", "RSS-MiB", "%.1f", "MiB", "<= 20 MiB")
+		row("agent RSS under the storm", "RSS-MiB", "%.1f", "MiB", "<= 16 MiB")
 		row("agent conntrack overruns", "overruns", "%.0f", "", "counted, survived")
 		row("VPN session judged vpn-ok", "vpn-ok", "%.0f", "(1 = yes)", "1")
 	}'

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 )
 
 // TestDeepNestingRefused: a request nested past MaxDepth is refused before

@@ -3,8 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"strconv"
 )
 

@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 )
 
 // Client calls the API over one connection, reconnecting when the connection

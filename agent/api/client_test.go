@@ -2,8 +2,8 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"net"
 	"os"
 	"testing"

@@ -2,7 +2,7 @@ package api
 
 import (
 	"context"
-	"encoding/json"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"reflect"
 	"strings"
 

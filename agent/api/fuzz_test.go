@@ -2,9 +2,11 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
+	stdjson "encoding/json"
 	"reflect"
 	"testing"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 )
 
 // FuzzDecodeRequest checks that DecodeRequest never panics, that every
@@ -29,7 +31,7 @@ func FuzzDecodeRequest(f *testing.F) {
 				t.Fatalf("unexpected code %q", e.Code)
 			}
 			out := encodeResponse(req.ID, nil, e)
-			if !json.Valid(bytes.TrimSuffix(out, []byte("\n"))) || bytes.Count(out, []byte("\n")) != 1 {
+			if !stdjson.Valid(bytes.TrimSuffix(out, []byte("\n"))) || bytes.Count(out, []byte("\n")) != 1 {
 				t.Fatalf("bad error line %q", out)
 			}
 			return
@@ -46,7 +48,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("round trip: %q -> %q (%v)", line, enc, e2)
 		}
 		out := encodeResponse(req.ID, map[string]any{"ok": true}, nil)
-		if !json.Valid(bytes.TrimSuffix(out, []byte("\n"))) || bytes.Count(out, []byte("\n")) != 1 {
+		if !stdjson.Valid(bytes.TrimSuffix(out, []byte("\n"))) || bytes.Count(out, []byte("\n")) != 1 {
 			t.Fatalf("bad response line %q", out)
 		}
 	})
@@ -59,5 +61,5 @@ func sameJSON(a, b json.RawMessage) bool {
 		return len(a) == len(b)
 	}
 	var x, y any
-	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+	return stdjson.Unmarshal(a, &x) == nil && stdjson.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
 }

@@ -2,9 +2,9 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"reflect"
 	"sort"
 	"strings"

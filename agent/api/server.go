@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"runtime/debug"
 	"sort"
@@ -15,6 +13,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/logx"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 )
 
 // Handler serves one method. params is the request's params object (nil when
@@ -34,7 +35,7 @@ type Server struct {
 	IdleTimeout  time.Duration // connection closed after this long without a request; 0 = 5 s
 	WriteTimeout time.Duration // a response must be taken within this; 0 = 10 s
 	MaxConns     int           // connections open at once (see track); 0 = 16
-	Logger       *slog.Logger  // nil: slog.Default()
+	Logger       *logx.Logger  // nil: logx.Default()
 
 	mu        sync.Mutex
 	handlers  map[string]Handler
@@ -225,11 +226,11 @@ func (s *Server) Close() error {
 	return nil
 }
 
-func (s *Server) logger() *slog.Logger {
+func (s *Server) logger() *logx.Logger {
 	if s.Logger != nil {
 		return s.Logger
 	}
-	return slog.Default()
+	return logx.Default()
 }
 
 func durationOr(d, def time.Duration) time.Duration {

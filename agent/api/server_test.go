@@ -3,11 +3,11 @@ package api
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/agent/logx"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -38,7 +38,7 @@ type setParams struct {
 func newTestServer(t *testing.T, configure func(*Server)) (*Server, string) {
 	t.Helper()
 	s := NewServer()
-	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.Logger = logx.Discard()
 	s.Handle("echo", func(_ context.Context, p json.RawMessage) (any, error) {
 		var v map[string]any
 		if err := DecodeParams(p, &v); err != nil {

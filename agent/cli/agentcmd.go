@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vpnpass/vpnpass/agent/logx"
 
 	"github.com/vpnpass/vpnpass/agent"
 )
@@ -30,6 +31,6 @@ func runAgent(ctx context.Context, o *opts, env Env) error {
 			}
 		}
 	}()
-	return agent.Run(ctx, agent.Options{ConfigPath: o.config, SocketPath: o.socket, Logger: slog.Default(), Hup: hup,
+	return agent.Run(ctx, agent.Options{ConfigPath: o.config, SocketPath: o.socket, Logger: logx.Default(), Hup: hup,
 		Version: version, Commit: commit})
 }

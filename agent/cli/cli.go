@@ -5,9 +5,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"runtime"
 	"sort"

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"os"
 	"time"

@@ -3,9 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"github.com/vpnpass/vpnpass/agent/logx"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,7 +59,7 @@ func TestSplitSession(t *testing.T) {
 func whoServer(t *testing.T, delay time.Duration) string {
 	t.Helper()
 	s := api.NewServer()
-	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.Logger = logx.Discard()
 	who := func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var p struct{ Protocol, Mode string }
 		if err := api.DecodeParams(raw, &p); err != nil {

@@ -3,9 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"os/exec"
 	"time"

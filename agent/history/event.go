@@ -7,9 +7,9 @@ package history
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"time"

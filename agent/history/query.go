@@ -3,8 +3,8 @@ package history
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"time"
 
 	bolt "go.etcd.io/bbolt"

@@ -2,8 +2,8 @@ package wan
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"net/netip"
 	"os/exec"
 	"time"

@@ -45,6 +45,12 @@ var Rules = []Rule{
 		Fix: "strings.ReplaceAll"},
 	{Symbol: "path/filepath.walkDir", Why: "filepath.WalkDir (sorts every directory)", Cost: "18,174 B",
 		Fix: "an unsorted os.ReadDir walk (helpers/helpers.go)"},
+	{Package: "regexp", Why: "regexp (go-iptables compiled two at package init, run on every start)",
+		Cost: "272,902 B with go-iptables (262,144 B stripped)", Fix: "netfilter/ipt.Tool and string functions"},
+	{Package: "encoding/json", Why: "encoding/json (log/slog links its encoder too)",
+		Cost: "204,958 B net of internal/jsonx, with log/slog 327,680 B stripped", Fix: "internal/jsonx (same names: import it as json)"},
+	{Package: "log/slog", Why: "log/slog (its JSON handler keeps encoding/json linked)",
+		Cost: "~100 KB with its buffer and Value machinery", Fix: "agent/logx (slog's call shape and TextHandler records)"},
 	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
 		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
 }

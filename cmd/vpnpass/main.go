@@ -1,10 +1,10 @@
 // Command vpnpass is the router agent and its command-line client. main stays
-// thin: logger, signals, one call into the CLI library.
+// thin: signals and one call into the CLI library (the logger, agent/logx,
+// defaults to INFO and above on stderr).
 package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,7 +13,6 @@ import (
 )
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	ctx, stop := notifyContext(syscall.SIGTERM, syscall.SIGINT)
 	code := cli.Main(ctx, os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 	stop()

@@ -7,12 +7,12 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/coreos/go-iptables/iptables"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/ipt"
 )
 
 // Detect probes the kernel of the calling thread's network namespace for the
@@ -167,17 +167,16 @@ func legacyHookers() ([]Hooker, bool, error) {
 	used := false
 	for _, fam := range []struct {
 		names string
-		proto iptables.Protocol
 		bin   string
 	}{
-		{"/proc/net/ip_tables_names", iptables.ProtocolIPv4, "iptables-legacy"},
-		{"/proc/net/ip6_tables_names", iptables.ProtocolIPv6, "ip6tables-legacy"},
+		{"/proc/net/ip_tables_names", "iptables-legacy"},
+		{"/proc/net/ip6_tables_names", "ip6tables-legacy"},
 	} {
 		b, err := os.ReadFile(fam.names)
 		if err != nil || !hasLine(string(b), "filter") {
 			continue
 		}
-		h, inUse, err := legacyFilterHooker(fam.proto, fam.bin)
+		h, inUse, err := legacyFilterHooker(fam.bin)
 		if err != nil {
 			return nil, true, err
 		}
@@ -198,17 +197,14 @@ func hasLine(s, want string) bool {
 	return false
 }
 
-func legacyFilterHooker(proto iptables.Protocol, bin string) (Hooker, bool, error) {
+func legacyFilterHooker(bin string) (Hooker, bool, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		// Tables exist but the tool is gone: still a firewall, of unknown shape.
 		return Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Drops: true, Variant: "legacy"}, true, nil
 	}
-	ipt, err := iptables.New(iptables.IPFamily(proto), iptables.Path(path))
-	if err != nil {
-		return Hooker{}, false, fmt.Errorf("detect firewall: %s: %w", bin, err)
-	}
-	chains, err := ipt.ListChains("filter")
+	tool := ipt.NewTool(path, 0)
+	chains, err := tool.ListChains("filter")
 	if err != nil {
 		return Hooker{}, false, fmt.Errorf("detect firewall: %s list chains: %w", bin, err)
 	}
@@ -220,7 +216,7 @@ func legacyFilterHooker(proto iptables.Protocol, bin string) (Hooker, bool, erro
 		if c == "forwarding_rule" {
 			h.Kind = netfilter.KindFW3
 		}
-		rules, err := ipt.List("filter", c)
+		rules, err := tool.List("filter", c)
 		if err != nil {
 			return Hooker{}, false, fmt.Errorf("detect firewall: %s list %s: %w", bin, c, err)
 		}

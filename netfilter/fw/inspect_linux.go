@@ -17,7 +17,7 @@ import (
 )
 
 // Inspect reads every firewall of the calling thread's network namespace
-// (nftables over netlink, iptables through go-iptables) and evaluates each
+// (nftables over netlink, iptables through ipt.Tool) and evaluates each
 // protocol's footprint through all forward chains together.
 func Inspect(o InspectOptions) (Inspection, error) {
 	var in Inspection

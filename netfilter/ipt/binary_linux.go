@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/coreos/go-iptables/iptables"
 	"github.com/google/nftables"
 )
 
@@ -51,21 +50,13 @@ func multiVariant(name string) string {
 	return ""
 }
 
-// newIPT opens go-iptables on the variant's binary for one family.
-func newIPT(variant string, fam vpn.Family, wait int) (*iptables.IPTables, error) {
+// newIPT opens the variant's binary for one family.
+func newIPT(variant string, fam vpn.Family, wait int) (*Tool, error) {
 	path, err := binaryPath(variant, fam)
 	if err != nil {
 		return nil, err
 	}
-	proto := iptables.ProtocolIPv4
-	if fam == vpn.IPv6 {
-		proto = iptables.ProtocolIPv6
-	}
-	ipt, err := iptables.New(iptables.IPFamily(proto), iptables.Path(path), iptables.Timeout(wait))
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return ipt, nil
+	return NewTool(path, wait), nil
 }
 
 // legacyNamesFile lists the x_tables tables instantiated in the calling

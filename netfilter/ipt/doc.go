@@ -2,10 +2,12 @@
 // iptables-legacy and iptables-nft, and an Inspector that evaluates packets
 // against the rules those tools hold.
 //
-// Everything goes through github.com/coreos/go-iptables, which runs the
-// iptables binaries of the chosen variant (iptables-legacy / ip6tables-legacy
-// or iptables-nft / ip6tables-nft) with --wait. The rule specs it returns
-// (`iptables -S` lines) are the library's output format; this package parses
+// Everything goes through Tool (xtables_linux.go), which runs the iptables
+// binaries of the chosen variant (iptables-legacy / ip6tables-legacy or
+// iptables-nft / ip6tables-nft) with --wait, as github.com/coreos/go-iptables
+// did before it was dropped for its size (regexp, ~260 KB on mips). The rule
+// specs it returns (`iptables -S` lines, the format go-iptables returned
+// too) are the one output format of iptables we read; this package parses
 // them into a typed rule (rules.go) and never reads any other tool's output.
 //
 // Ownership: our chains are vpnpass_fwd (filter) and vpnpass_helper (raw), each

@@ -5,7 +5,6 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 	"sync"
 
-	"github.com/coreos/go-iptables/iptables"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -19,7 +18,7 @@ type Inspector struct {
 	variant string
 
 	mu   sync.Mutex
-	ipts map[vpn.Family]*iptables.IPTables
+	ipts map[vpn.Family]*Tool
 }
 
 var _ netfilter.Inspector = (*Inspector)(nil)
@@ -29,7 +28,7 @@ func NewInspector(variant string) (*Inspector, error) {
 	if err := checkVariant(variant); err != nil {
 		return nil, err
 	}
-	return &Inspector{Kind: KindOf(variant), variant: variant, ipts: map[vpn.Family]*iptables.IPTables{}}, nil
+	return &Inspector{Kind: KindOf(variant), variant: variant, ipts: map[vpn.Family]*Tool{}}, nil
 }
 
 // hookTables maps a hook to its tables' base chains and priorities.

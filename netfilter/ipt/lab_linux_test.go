@@ -12,7 +12,7 @@ import (
 )
 
 // Helpers shared by the kernel tests: everything runs in the lab's router
-// namespace, on a thread that joined it (go-iptables' child processes
+// namespace, on a thread that joined it (iptables child processes
 // inherit that thread's namespace).
 
 // dropFirewall is the lab's closed FORWARD of a variant.

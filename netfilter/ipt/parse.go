@@ -14,7 +14,7 @@ type ChainRules struct {
 	Rules  []*Rule
 }
 
-// parseChain parses the lines go-iptables List returns for one chain: a
+// parseChain parses the lines Tool.List returns for one chain: a
 // "-P name POLICY" or "-N name" line, then "-A name ..." lines.
 func parseChain(name string, lines []string) (*ChainRules, error) {
 	c := &ChainRules{Name: name}

@@ -10,7 +10,7 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
-// runner is the part of go-iptables' *IPTables this package uses, so the
+// runner is the part of *Tool this package uses, so the
 // plan logic is testable without a kernel.
 type runner interface {
 	ListChains(table string) ([]string, error)

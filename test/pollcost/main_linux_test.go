@@ -2,7 +2,6 @@ package pollcost
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -34,7 +33,6 @@ func runCLI() int {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)

@@ -7,8 +7,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 
-	"github.com/coreos/go-iptables/iptables"
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
@@ -38,11 +38,8 @@ func run() error {
 	if _, err := nc.GetRules(t, ch); err != nil {
 		return err
 	}
-	ipt, err := iptables.New()
-	if err != nil {
-		return err
-	}
-	if _, err := ipt.List("filter", "INPUT"); err != nil {
+	// iptables: vpnpass runs the binaries (netfilter/ipt.Tool).
+	if err := exec.Command("iptables", "-S", "--wait").Run(); err != nil {
 		return err
 	}
 	rt, err := netlink.Dial(0, nil)

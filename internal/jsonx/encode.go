@@ -1,0 +1,361 @@
+// Package jsonx is the subset of encoding/json vpnpass uses, with the same
+// names and the same bytes on the wire: Marshal, Unmarshal, Encoder (with
+// SetIndent), Decoder (DisallowUnknownFields, More), RawMessage, Marshaler,
+// Unmarshaler and the error types the API maps to bad_params.
+//
+// Why: encoding/json costs ~230 KB of a stripped mips binary (its encoder
+// and decoder caches, the table-driven scanner, Number, Token streaming,
+// HTML-safe Indent and more we never call). jsonx is one recursive walk over
+// reflect values in each direction; the tests cross-check its output and
+// errors against encoding/json, and FuzzRoundTrip compares both on random
+// input. It follows encoding/json's rules for struct tags (name, omitempty,
+// "-"), embedded structs, map key order, HTML escaping, float formatting and
+// []byte as base64; it leaves out ",string", Number and Token.
+package jsonx
+
+import (
+	"encoding"
+	"encoding/base64"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Marshaler is a type that renders itself as JSON.
+type Marshaler interface {
+	MarshalJSON() ([]byte, error)
+}
+
+// RawMessage is a raw encoded JSON value, copied through verbatim (compacted).
+type RawMessage []byte
+
+// MarshalJSON returns m, or null when m is nil.
+func (m RawMessage) MarshalJSON() ([]byte, error) {
+	if m == nil {
+		return []byte("null"), nil
+	}
+	return m, nil
+}
+
+// UnmarshalJSON keeps a copy of data.
+func (m *RawMessage) UnmarshalJSON(data []byte) error {
+	if m == nil {
+		return errorf("jsonx.RawMessage: UnmarshalJSON on nil pointer")
+	}
+	*m = append((*m)[0:0], data...)
+	return nil
+}
+
+// UnsupportedValueError is a value JSON cannot carry (NaN, an infinity).
+type UnsupportedValueError struct{ Str string }
+
+func (e *UnsupportedValueError) Error() string { return "json: unsupported value: " + e.Str }
+
+// UnsupportedTypeError is a Go type JSON cannot carry (chan, func, complex).
+type UnsupportedTypeError struct{ Type reflect.Type }
+
+func (e *UnsupportedTypeError) Error() string { return "json: unsupported type: " + e.Type.String() }
+
+// MarshalerError wraps an error a MarshalJSON or MarshalText method returned.
+type MarshalerError struct {
+	Type reflect.Type
+	Err  error
+}
+
+func (e *MarshalerError) Error() string {
+	return "json: error calling MarshalJSON for type " + e.Type.String() + ": " + e.Err.Error()
+}
+
+func (e *MarshalerError) Unwrap() error { return e.Err }
+
+var (
+	marshalerType     = reflect.TypeOf((*Marshaler)(nil)).Elem()
+	textMarshalerType = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
+)
+
+// Marshal returns the JSON encoding of v, byte for byte what encoding/json
+// returns for the types jsonx supports.
+func Marshal(v any) ([]byte, error) {
+	return appendValue(nil, reflect.ValueOf(v))
+}
+
+func appendValue(b []byte, v reflect.Value) ([]byte, error) {
+	if !v.IsValid() {
+		return append(b, "null"...), nil
+	}
+	t := v.Type()
+	if t.Kind() != reflect.Pointer && v.CanAddr() && reflect.PointerTo(t).Implements(marshalerType) {
+		v, t = v.Addr(), v.Addr().Type()
+	}
+	if t.Implements(marshalerType) {
+		return appendMarshaler(b, v)
+	}
+	if t.Kind() != reflect.Pointer && t.Implements(textMarshalerType) {
+		txt, err := v.Interface().(encoding.TextMarshaler).MarshalText()
+		if err != nil {
+			return b, &MarshalerError{t, err}
+		}
+		return appendString(b, string(txt)), nil
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		return strconv.AppendBool(b, v.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(b, v.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.AppendUint(b, v.Uint(), 10), nil
+	case reflect.Float32, reflect.Float64:
+		return appendFloat(b, v.Float(), t.Bits())
+	case reflect.String:
+		return appendString(b, v.String()), nil
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return append(b, "null"...), nil
+		}
+		return appendValue(b, v.Elem())
+	case reflect.Struct:
+		return appendStruct(b, v)
+	case reflect.Map:
+		return appendMap(b, v)
+	case reflect.Slice:
+		if v.IsNil() {
+			return append(b, "null"...), nil
+		}
+		if t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t.Elem()).Implements(marshalerType) {
+			b = append(b, '"')
+			b = base64.StdEncoding.AppendEncode(b, v.Bytes())
+			return append(b, '"'), nil
+		}
+		return appendArray(b, v)
+	case reflect.Array:
+		return appendArray(b, v)
+	}
+	return b, &UnsupportedTypeError{t}
+}
+
+func appendMarshaler(b []byte, v reflect.Value) ([]byte, error) {
+	if v.Kind() == reflect.Pointer && v.IsNil() {
+		return append(b, "null"...), nil
+	}
+	out, err := v.Interface().(Marshaler).MarshalJSON()
+	if err != nil {
+		return b, &MarshalerError{v.Type(), err}
+	}
+	if err := checkValid(out); err != nil {
+		return b, &MarshalerError{v.Type(), err}
+	}
+	return compact(b, out), nil
+}
+
+func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, &UnsupportedValueError{strconv.FormatFloat(f, 'g', -1, bits)}
+	}
+	// encoding/json's choice: %f for ordinary magnitudes, %e (with a
+	// one-digit negative exponent where possible) for very small or large.
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+const hex = "0123456789abcdef"
+
+// appendString quotes s as encoding/json does: HTML-safe (<, >, & as \u00XX),
+// U+2028/2029 escaped, invalid UTF-8 as U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendArray(b []byte, v reflect.Value) ([]byte, error) {
+	b = append(b, '[')
+	for i := 0; i < v.Len(); i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendValue(b, v.Index(i)); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+func appendStruct(b []byte, v reflect.Value) ([]byte, error) {
+	b = append(b, '{')
+	first := true
+	for _, f := range fieldsOf(v.Type()) {
+		fv, ok := fieldByIndex(v, f.index)
+		if !ok || f.omitEmpty && isEmpty(fv) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, f.name)
+		b = append(b, ':')
+		var err error
+		if b, err = appendValue(b, fv); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// fieldByIndex follows embedded pointers; ok is false through a nil one.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return v, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
+}
+
+type kv struct {
+	key string
+	val reflect.Value
+}
+
+func appendMap(b []byte, v reflect.Value) ([]byte, error) {
+	switch kt := v.Type().Key(); kt.Kind() {
+	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+	default:
+		if !kt.Implements(textMarshalerType) {
+			return b, &UnsupportedTypeError{v.Type()}
+		}
+	}
+	if v.IsNil() {
+		return append(b, "null"...), nil
+	}
+	kvs := make([]kv, 0, v.Len())
+	it := v.MapRange()
+	for it.Next() {
+		k, err := mapKey(it.Key())
+		if err != nil {
+			return b, err
+		}
+		kvs = append(kvs, kv{k, it.Value()})
+	}
+	sort.Slice(kvs, func(i, j int) bool { return kvs[i].key < kvs[j].key })
+	b = append(b, '{')
+	for i, e := range kvs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, e.key)
+		b = append(b, ':')
+		var err error
+		if b, err = appendValue(b, e.val); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func mapKey(k reflect.Value) (string, error) {
+	if k.Kind() == reflect.String {
+		return k.String(), nil
+	}
+	if tm, ok := k.Interface().(encoding.TextMarshaler); ok {
+		if k.Kind() == reflect.Pointer && k.IsNil() {
+			return "", nil
+		}
+		txt, err := tm.MarshalText()
+		if err != nil {
+			return "", &MarshalerError{k.Type(), err}
+		}
+		return string(txt), nil
+	}
+	switch k.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(k.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(k.Uint(), 10), nil
+	}
+	return "", &UnsupportedTypeError{k.Type()}
+}

@@ -1,0 +1,276 @@
+package jsonx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+type inner struct {
+	A int    `json:"a"`
+	B string `json:"b,omitempty"`
+}
+
+type Embedded struct {
+	E1 string `json:"e1"`
+	E2 int
+}
+
+type shadow struct {
+	Embedded
+	E2 string `json:"E2"`
+}
+
+type proto string
+
+type textKey struct{ s string }
+
+func (k textKey) MarshalText() ([]byte, error) { return []byte("k-" + k.s), nil }
+
+func (k *textKey) UnmarshalText(b []byte) error {
+	k.s = strings.TrimPrefix(string(b), "k-")
+	return nil
+}
+
+type sample struct {
+	Embedded
+	Str     string            `json:"str"`
+	Esc     string            `json:"esc"`
+	Int     int64             `json:"int"`
+	Neg     int8              `json:"neg"`
+	Uint    uint16            `json:"uint"`
+	F       float64           `json:"f"`
+	Small   float64           `json:"small"`
+	Big     float64           `json:"big"`
+	F32     float32           `json:"f32"`
+	Bool    bool              `json:"bool"`
+	Ptr     *inner            `json:"ptr"`
+	NilPtr  *inner            `json:"nil_ptr"`
+	Omit    *inner            `json:"omit,omitempty"`
+	OmitS   []int             `json:"omit_s,omitempty"`
+	OmitI   int               `json:"omit_i,omitempty"`
+	Slice   []inner           `json:"slice"`
+	NilS    []string          `json:"nil_s"`
+	Empty   []string          `json:"empty"`
+	Arr     [2]int            `json:"arr"`
+	Map     map[proto]int     `json:"map"`
+	IntMap  map[int]string    `json:"int_map"`
+	TextMap map[textKey]bool  `json:"text_map"`
+	Any     any               `json:"any"`
+	Raw     RawMessage        `json:"raw"`
+	Bytes   []byte            `json:"bytes"`
+	Time    time.Time         `json:"time"`
+	Iface   map[string]any    `json:"iface"`
+	Skip    string            `json:"-"`
+	private int               //nolint: unused, checks unexported fields stay out
+	Untag   string            //
+	Nested  map[string][]bool `json:"nested"`
+}
+
+func newSample() sample {
+	return sample{
+		Embedded: Embedded{E1: "e", E2: 2},
+		Str:      "héllo \"w\" \\ / \t\n\r\b\f \x01 <a&b> \u2028\u2029 \xff end",
+		Esc:      "日本語",
+		Int:      -1 << 62, Neg: -5, Uint: 65535,
+		F: 12.5, Small: 1.5e-9, Big: 3e22, F32: 0.1, Bool: true,
+		Ptr:     &inner{A: 1},
+		Slice:   []inner{{A: 1, B: "x"}, {}},
+		Empty:   []string{},
+		Arr:     [2]int{3, 4},
+		Map:     map[proto]int{"pptp": 1, "l2tp": 2, "ipsec": 3},
+		IntMap:  map[int]string{10: "a", 2: "b", -1: "c"},
+		TextMap: map[textKey]bool{{"b"}: true, {"a"}: false},
+		Any:     []any{1.5, "s", nil, map[string]any{"k": true}},
+		Raw:     RawMessage(` { "x" : [1, 2] , "h":"<>" } `),
+		Bytes:   []byte{0, 1, 2, 250},
+		Time:    time.Date(2026, 12, 5, 23, 0, 0, 123456789, time.FixedZone("x", 3600)),
+		Iface:   map[string]any{"n": 1.0, "s": "x", "l": []any{}},
+		Skip:    "no", private: 1, Untag: "u",
+		Nested: map[string][]bool{"a": {true, false}, "b": nil},
+	}
+}
+
+func TestMarshalMatchesEncodingJSON(t *testing.T) {
+	for name, v := range map[string]any{
+		"sample":   newSample(),
+		"ptr":      ptr(newSample()),
+		"zero":     sample{},
+		"shadow":   shadow{Embedded{"a", 1}, "b"},
+		"nil":      nil,
+		"string":   "x<y",
+		"float":    []float64{0, -0.0, 1, 1e20, 1e21, 1e-6, 1e-7, 123456789.125, math.MaxFloat64},
+		"float32":  []float32{1e-7, 3.4e38, 0.3},
+		"rawnil":   RawMessage(nil),
+		"emptymap": map[string]int{},
+		"anon":     struct{ X, Y int }{1, 2},
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: encoding/json: %v", name, err)
+		}
+		got, err := Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: jsonx: %v", name, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+		wantI, _ := json.MarshalIndent(v, "> ", "\t")
+		gotI, _ := MarshalIndent(v, "> ", "\t")
+		if !bytes.Equal(gotI, wantI) {
+			t.Errorf("%s indented:\n got %s\nwant %s", name, gotI, wantI)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestMarshalErrors(t *testing.T) {
+	for _, v := range []any{math.NaN(), math.Inf(1), make(chan int), map[float64]int{1: 1}} {
+		_, werr := json.Marshal(v)
+		_, err := Marshal(v)
+		if werr == nil || err == nil || err.Error() != werr.Error() {
+			t.Errorf("Marshal(%T): err %v, encoding/json %v", v, err, werr)
+		}
+	}
+}
+
+func TestUnmarshalMatchesEncodingJSON(t *testing.T) {
+	in, _ := json.Marshal(newSample())
+	var want, got sample
+	if err := json.Unmarshal(in, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unmarshal(in, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	// Escapes, surrogate pairs, lone surrogates, case-insensitive keys, null.
+	in = []byte(`{"STR":"a\u00e9\ud83d\ude00\ud800x\/\"","ptr":null,"nil_ptr":{"a":7},"Untag":null,"map":{"x":-1},"raw":null,"any":{"a":[1,"2",true,null]}}`)
+	want, got = sample{Ptr: &inner{}}, sample{Ptr: &inner{}}
+	if err := json.Unmarshal(in, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unmarshal(in, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+type params struct {
+	Protocol string `json:"protocol"`
+	DryRun   bool   `json:"dry_run"`
+	Port     uint16 `json:"dport"`
+	Sub      *struct {
+		N int8 `json:"n"`
+	} `json:"sub"`
+}
+
+// The API maps these errors to bad_params texts: the types, fields and
+// messages must be encoding/json's.
+func TestDecodeErrorsMatchEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		`{"protocol":1}`, `{"dry_run":"yes"}`, `{"dport":70000}`, `{"dport":-1}`, `{"dport":1.5}`,
+		`{"sub":{"n":300}}`, `{"sub":[]}`, `{"moda":"allow"}`, `[1]`, `"s"`, `{"id":1,"method":`, `hello`,
+		`{"method":"nil"} {"method":"nil"}`, `{"a" 1}`, `{"a":1 "b"}`, `[1 2]`, `{1:2}`, `tru`, `nul`, `-`,
+		`01`, `1.`, `1e`, `"\x"`, `"\u12"`, "\"\x01\"", `{"protocol":"x"}`, ``, ` `, `{"dport":null}`,
+	} {
+		var a, b params
+		dec := json.NewDecoder(strings.NewReader(in))
+		dec.DisallowUnknownFields()
+		werr := dec.Decode(&a)
+		wmore := dec.More()
+		mine := NewDecoder(strings.NewReader(in))
+		mine.DisallowUnknownFields()
+		err := mine.Decode(&b)
+		if errText(err) != errText(werr) || mine.More() != wmore {
+			t.Errorf("Decode(%q): err %q more %v, encoding/json %q more %v", in, errText(err), mine.More(), errText(werr), wmore)
+		}
+		var wte *json.UnmarshalTypeError
+		var te *UnmarshalTypeError
+		if errors.As(werr, &wte) != errors.As(err, &te) || wte != nil && (wte.Field != te.Field || wte.Value != te.Value || wte.Type != te.Type) {
+			t.Errorf("Decode(%q): type error %+v, encoding/json %+v", in, te, wte)
+		}
+		var wse *json.SyntaxError
+		var se *SyntaxError
+		if errors.As(werr, &wse) != errors.As(err, &se) {
+			t.Errorf("Decode(%q): syntax error %v, encoding/json %v", in, se, wse)
+		}
+		if werr == nil && !reflect.DeepEqual(a, b) {
+			t.Errorf("Decode(%q) = %+v, encoding/json %+v", in, b, a)
+		}
+		werr = json.Unmarshal([]byte(in), &a)
+		err = Unmarshal([]byte(in), &b)
+		if errText(err) != errText(werr) {
+			t.Errorf("Unmarshal(%q): err %q, encoding/json %q", in, errText(err), errText(werr))
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestEncoderIndent(t *testing.T) {
+	var want, got bytes.Buffer
+	we := json.NewEncoder(&want)
+	we.SetIndent("", "  ")
+	e := NewEncoder(&got)
+	e.SetIndent("", "  ")
+	for _, v := range []any{newSample(), map[string]any{"a": []int{}, "b": map[string]int{}}, 1} {
+		if err := we.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got.String() != want.String() {
+		t.Errorf("got\n%s\nwant\n%s", got.String(), want.String())
+	}
+}
+
+// FuzzRoundTrip decodes random input into an any and a RawMessage map with
+// both packages: the same verdict, the same value, the same re-encoding.
+func FuzzRoundTrip(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5,"x\u00e9",null,true]}`, `"\ud800"`, `[]`, `{"a":{"b":{}}}`, `1e400`, `"<&>"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var a, b any
+		werr := json.Unmarshal(in, &a)
+		err := Unmarshal(in, &b)
+		if errText(err) != errText(werr) {
+			t.Fatalf("Unmarshal(%q): %v, encoding/json %v", in, err, werr)
+		}
+		if werr != nil {
+			return
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("Unmarshal(%q) = %#v, encoding/json %#v", in, b, a)
+		}
+		wout, _ := json.Marshal(a)
+		out, _ := Marshal(b)
+		if !bytes.Equal(out, wout) {
+			t.Fatalf("Marshal = %s, encoding/json %s", out, wout)
+		}
+		wraw, _ := json.Marshal(json.RawMessage(in))
+		raw, _ := Marshal(RawMessage(in))
+		if !bytes.Equal(raw, wraw) {
+			t.Fatalf("Marshal(RawMessage %q) = %s, encoding/json %s", in, raw, wraw)
+		}
+	})
+}

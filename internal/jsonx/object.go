@@ -1,0 +1,264 @@
+package jsonx
+
+import (
+	"errors"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// object decodes the object at d.pos into a struct, a map or an interface.
+func (d *decoder) object(v reflect.Value) error {
+	start := d.pos
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.NumMethod() != 0 {
+			return d.typeError("object", v.Type(), start)
+		}
+		m := map[string]any{}
+		mv := reflect.ValueOf(m)
+		if err := d.members(func(key string) (reflect.Value, error) {
+			return reflect.New(mv.Type().Elem()).Elem(), nil
+		}, func(key string, val reflect.Value) { mv.SetMapIndex(reflect.ValueOf(key), val) }); err != nil {
+			return err
+		}
+		v.Set(mv)
+		return nil
+	case reflect.Map:
+		return d.mapObject(v, start)
+	case reflect.Struct:
+		return d.structObject(v)
+	}
+	return d.typeError("object", v.Type(), start)
+}
+
+func (d *decoder) mapObject(v reflect.Value, start int) error {
+	t := v.Type()
+	kt := t.Key()
+	switch kt.Kind() {
+	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+	default:
+		if !reflect.PointerTo(kt).Implements(textUnmarshalerType) {
+			return d.typeError("object", t, start)
+		}
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(t))
+	}
+	return d.members(func(string) (reflect.Value, error) {
+		return reflect.New(t.Elem()).Elem(), nil
+	}, func(key string, val reflect.Value) {
+		if k, ok := d.mapKey(kt, key); ok {
+			v.SetMapIndex(k, val)
+		}
+	})
+}
+
+// mapKey converts an object key to a map key of type kt.
+func (d *decoder) mapKey(kt reflect.Type, key string) (reflect.Value, bool) {
+	k := reflect.New(kt)
+	if tu, ok := k.Interface().(interface{ UnmarshalText([]byte) error }); ok && kt.Kind() != reflect.String {
+		return k.Elem(), tu.UnmarshalText([]byte(key)) == nil
+	}
+	k = k.Elem()
+	switch kt.Kind() {
+	case reflect.String:
+		k.SetString(key)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(key, 10, 64)
+		if err != nil || k.OverflowInt(n) {
+			return k, false
+		}
+		k.SetInt(n)
+	default:
+		n, err := strconv.ParseUint(key, 10, 64)
+		if err != nil || k.OverflowUint(n) {
+			return k, false
+		}
+		k.SetUint(n)
+	}
+	return k, true
+}
+
+func (d *decoder) structObject(v reflect.Value) error {
+	fields := fieldsOf(v.Type())
+	strct := v.Type().Name()
+	return d.members(func(key string) (reflect.Value, error) {
+		f := lookup(fields, key)
+		if f == nil {
+			if d.strict {
+				return reflect.Value{}, errors.New("json: unknown field " + strconv.Quote(key))
+			}
+			return reflect.Value{}, nil
+		}
+		fv := v
+		for i, x := range f.index {
+			if i > 0 && fv.Kind() == reflect.Pointer {
+				if fv.IsNil() {
+					fv.Set(reflect.New(fv.Type().Elem()))
+				}
+				fv = fv.Elem()
+			}
+			fv = fv.Field(x)
+		}
+		d.path = append(d.path, f.name)
+		d.strct = strct
+		return fv, nil
+	}, func(string, reflect.Value) {
+		if len(d.path) > 0 {
+			d.path = d.path[:len(d.path)-1]
+		}
+	})
+}
+
+// lookup finds a field by exact name, else case-insensitively (as
+// encoding/json matches keys).
+func lookup(fields []field, key string) *field {
+	for i := range fields {
+		if fields[i].name == key {
+			return &fields[i]
+		}
+	}
+	for i := range fields {
+		if strings.EqualFold(fields[i].name, key) {
+			return &fields[i]
+		}
+	}
+	return nil
+}
+
+// members walks the object at d.pos: slot gives where a member's value goes
+// (invalid: skip it), done runs after the value was decoded there.
+func (d *decoder) members(slot func(key string) (reflect.Value, error), done func(key string, val reflect.Value)) error {
+	d.pos++
+	d.ws()
+	if d.data[d.pos] == '}' {
+		d.pos++
+		return nil
+	}
+	for {
+		d.ws()
+		key := d.readString()
+		d.ws()
+		d.pos++ // ':'
+		d.ws()
+		target, err := slot(key)
+		if err != nil {
+			return err
+		}
+		if !target.IsValid() {
+			if err := d.skipValue(); err != nil {
+				return err
+			}
+		} else {
+			if err := d.value(target); err != nil {
+				return err
+			}
+			done(key, target)
+		}
+		d.ws()
+		c := d.data[d.pos]
+		d.pos++
+		if c == '}' {
+			return nil
+		}
+	}
+}
+
+// Decoder reads JSON values one after another from a stream.
+type Decoder struct {
+	r      io.Reader
+	buf    []byte
+	read   bool
+	pos    int
+	strict bool
+}
+
+// NewDecoder decodes from r (read to its end at the first Decode: vpnpass
+// decodes requests and replies of bounded size).
+func NewDecoder(r io.Reader) *Decoder { return &Decoder{r: r} }
+
+// DisallowUnknownFields makes object members without a struct field errors.
+func (dec *Decoder) DisallowUnknownFields() { dec.strict = true }
+
+func (dec *Decoder) fill() error {
+	if dec.read {
+		return nil
+	}
+	dec.read = true
+	b, err := io.ReadAll(dec.r)
+	dec.buf = b
+	return err
+}
+
+// Decode decodes the next value into v; io.EOF when only space is left.
+func (dec *Decoder) Decode(v any) error {
+	if err := dec.fill(); err != nil {
+		return err
+	}
+	s := scanner{data: dec.buf, pos: dec.pos}
+	s.ws()
+	if s.pos >= len(s.data) {
+		return io.EOF
+	}
+	begin := s.pos
+	if err := s.skipValue(); err != nil {
+		// A stream decoder cannot tell a cut value from one still coming.
+		if se, ok := err.(*SyntaxError); ok && se.eof {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	dec.pos = s.pos
+	d := decoder{scanner: scanner{data: dec.buf[:s.pos], pos: begin}, strict: dec.strict}
+	return d.top(v)
+}
+
+// More reports whether another array element or object member follows.
+func (dec *Decoder) More() bool {
+	if dec.fill() != nil {
+		return false
+	}
+	s := scanner{data: dec.buf, pos: dec.pos}
+	s.ws()
+	return s.pos < len(s.data) && s.data[s.pos] != ']' && s.data[s.pos] != '}'
+}
+
+// Encoder writes JSON values, each followed by a newline.
+type Encoder struct {
+	w              io.Writer
+	prefix, indent string
+}
+
+// NewEncoder writes to w.
+func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
+
+// SetIndent lays out each value like MarshalIndent(v, prefix, indent).
+func (e *Encoder) SetIndent(prefix, indent string) { e.prefix, e.indent = prefix, indent }
+
+// Encode writes v and a newline.
+func (e *Encoder) Encode(v any) error {
+	b, err := Marshal(v)
+	if err != nil {
+		return err
+	}
+	if e.prefix != "" || e.indent != "" {
+		b = indent(make([]byte, 0, len(b)*2), b, e.prefix, e.indent)
+	}
+	_, err = e.w.Write(append(b, '\n'))
+	return err
+}
+
+// MarshalIndent is Marshal laid out with one member or element per line.
+func MarshalIndent(v any, prefix, ind string) ([]byte, error) {
+	b, err := Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return indent(make([]byte, 0, len(b)*2), b, prefix, ind), nil
+}
+
+// Valid reports whether data is one valid JSON value.
+func Valid(data []byte) bool { return checkValid(data) == nil }

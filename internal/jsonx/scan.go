@@ -1,0 +1,345 @@
+package jsonx
+
+import (
+	"errors"
+	"strconv"
+)
+
+// SyntaxError is invalid JSON, with encoding/json's message texts.
+type SyntaxError struct {
+	msg    string
+	Offset int64 // bytes read before the error
+	eof    bool  // the input ended inside a value
+}
+
+func (e *SyntaxError) Error() string { return e.msg }
+
+func errorf(msg string) error { return errors.New(msg) }
+
+// quoteChar formats c as encoding/json's scanner does in its messages.
+func quoteChar(c byte) string {
+	if c == '\'' {
+		return `'\''`
+	}
+	if c == '"' {
+		return `'"'`
+	}
+	s := strconv.Quote(string(rune(c)))
+	return "'" + s[1:len(s)-1] + "'"
+}
+
+// scanner walks one JSON text; skip* methods validate without building.
+type scanner struct {
+	data []byte
+	pos  int
+}
+
+func (s *scanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) fail(context string) error {
+	if s.pos >= len(s.data) {
+		return &SyntaxError{"unexpected end of JSON input", int64(s.pos), true}
+	}
+	return &SyntaxError{"invalid character " + quoteChar(s.data[s.pos]) + " " + context, int64(s.pos + 1), false}
+}
+
+// failIn is fail inside a token, where encoding/json's scanner meets the end
+// of input as a space and names that character.
+func (s *scanner) failIn(context string) error {
+	if s.pos >= len(s.data) {
+		return &SyntaxError{"invalid character ' ' " + context, int64(s.pos + 1), true}
+	}
+	return s.fail(context)
+}
+
+// skipValue moves past one value (after leading space), checking its syntax.
+func (s *scanner) skipValue() error {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return s.fail("")
+	}
+	switch c := s.data[s.pos]; {
+	case c == '{':
+		return s.skipObject()
+	case c == '[':
+		return s.skipArray()
+	case c == '"':
+		_, err := s.skipString()
+		return err
+	case c == '-' || c >= '0' && c <= '9':
+		return s.skipNumber()
+	case c == 't':
+		return s.skipLiteral("true")
+	case c == 'f':
+		return s.skipLiteral("false")
+	case c == 'n':
+		return s.skipLiteral("null")
+	}
+	return s.fail("looking for beginning of value")
+}
+
+func (s *scanner) skipLiteral(lit string) error {
+	for i := 0; i < len(lit); i++ {
+		if s.pos >= len(s.data) || s.data[s.pos] != lit[i] {
+			return s.failIn("in literal " + lit + " (expecting " + quoteChar(lit[i]) + ")")
+		}
+		s.pos++
+	}
+	return nil
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
+		s.pos++
+		n++
+	}
+	return n
+}
+
+func (s *scanner) skipNumber() error {
+	if s.data[s.pos] == '-' {
+		s.pos++
+	}
+	if s.pos < len(s.data) && s.data[s.pos] == '0' {
+		s.pos++
+	} else if s.digits() == 0 {
+		return s.failIn("in numeric literal")
+	}
+	if s.pos < len(s.data) && s.data[s.pos] == '.' {
+		s.pos++
+		if s.digits() == 0 {
+			return s.failIn("after decimal point in numeric literal")
+		}
+	}
+	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.data) && (s.data[s.pos] == '+' || s.data[s.pos] == '-') {
+			s.pos++
+		}
+		if s.digits() == 0 {
+			return s.failIn("in exponent of numeric literal")
+		}
+	}
+	return nil
+}
+
+// skipString moves past a string; escaped says whether it holds a backslash.
+func (s *scanner) skipString() (escaped bool, err error) {
+	s.pos++ // the quote
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return escaped, nil
+		case c == '\\':
+			escaped = true
+			s.pos++
+			if s.pos >= len(s.data) {
+				return escaped, s.failIn("in string escape code")
+			}
+			switch s.data[s.pos] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.pos++
+			case 'u':
+				s.pos++
+				for i := 0; i < 4; i++ {
+					if s.pos >= len(s.data) || !isHex(s.data[s.pos]) {
+						return escaped, s.failIn("in \\u hexadecimal character escape")
+					}
+					s.pos++
+				}
+			default:
+				return escaped, s.fail("in string escape code")
+			}
+		case c < 0x20:
+			return escaped, s.fail("in string literal")
+		default:
+			s.pos++
+		}
+	}
+	return escaped, s.fail("")
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func (s *scanner) skipObject() error {
+	s.pos++
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			return s.fail("looking for beginning of object key string")
+		}
+		if _, err := s.skipString(); err != nil {
+			return err
+		}
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return s.fail("after object key")
+		}
+		s.pos++
+		if err := s.skipValue(); err != nil {
+			return err
+		}
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.fail("")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.fail("after object key:value pair")
+		}
+	}
+}
+
+func (s *scanner) skipArray() error {
+	s.pos++
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		return nil
+	}
+	for {
+		if err := s.skipValue(); err != nil {
+			return err
+		}
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.fail("")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			return nil
+		default:
+			return s.fail("after array element")
+		}
+	}
+}
+
+// checkValid reports whether data is exactly one JSON value (space around).
+func checkValid(data []byte) error {
+	s := scanner{data: data}
+	if err := s.skipValue(); err != nil {
+		return err
+	}
+	s.ws()
+	if s.pos < len(data) {
+		return s.fail("after top-level value")
+	}
+	return nil
+}
+
+// compact appends valid JSON src without insignificant space, with <, >, &,
+// U+2028 and U+2029 in strings escaped (encoding/json's Marshal does this to
+// what a MarshalJSON method returns).
+func compact(b, src []byte) []byte {
+	inStr := false
+	start := 0
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if inStr {
+			switch {
+			case c == '\\':
+				i++
+			case c == '"':
+				inStr = false
+			case c == '<' || c == '>' || c == '&':
+				b = append(b, src[start:i]...)
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				start = i + 1
+			case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
+				b = append(b, src[start:i]...)
+				b = append(b, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xf])
+				start = i + 3
+				i += 2
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case ' ', '\t', '\n', '\r':
+			b = append(b, src[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(b, src[start:]...)
+}
+
+// indent appends compact JSON src laid out as encoding/json's Indent does:
+// one member per line, empty objects and arrays kept as {} and [].
+func indent(b, src []byte, prefix, ind string) []byte {
+	depth := 0
+	inStr := false
+	newline := func() {
+		b = append(b, '\n')
+		b = append(b, prefix...)
+		for i := 0; i < depth; i++ {
+			b = append(b, ind...)
+		}
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if inStr {
+			b = append(b, c)
+			if c == '\\' && i+1 < len(src) {
+				i++
+				b = append(b, src[i])
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+			b = append(b, c)
+		case '{', '[':
+			b = append(b, c)
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				i++
+				b = append(b, src[i])
+				continue
+			}
+			depth++
+			newline()
+		case '}', ']':
+			depth--
+			newline()
+			b = append(b, c)
+		case ',':
+			b = append(b, c)
+			newline()
+		case ':':
+			b = append(b, ':', ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}

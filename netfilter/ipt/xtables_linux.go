@@ -1,0 +1,159 @@
+package ipt
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// Tool runs one iptables binary (iptables-legacy, ip6tables-nft, ...) the way
+// go-iptables did, with the few calls this package needs. go-iptables
+// compiled two regular expressions and linked regexp (~260 KB of a stripped
+// mips binary, and its init on every start of the CLI) to read a version
+// number and strip "[0:0]" counters; OpenWrt and Debian ship iptables >= 1.6,
+// which all take "--wait <seconds>", so no version probe is needed either
+// (one exec less per family).
+type Tool struct {
+	path string
+	wait string // seconds for --wait; "" waits without a limit
+}
+
+// NewTool runs the binary at path, waiting up to wait seconds for the xtables
+// lock (0: no limit).
+func NewTool(path string, wait int) *Tool {
+	t := &Tool{path: path}
+	if wait > 0 {
+		t.wait = strconv.Itoa(wait)
+	}
+	return t
+}
+
+// ToolError is a run of the binary that exited non-zero, with its stderr.
+type ToolError struct {
+	Args   []string
+	Status int
+	Stderr string
+}
+
+func (e *ToolError) Error() string {
+	return fmt.Sprintf("running %v: exit status %d: %s", e.Args, e.Status, e.Stderr)
+}
+
+// run executes the binary with args (and --wait), stdout into out when set.
+func (t *Tool) run(out *bytes.Buffer, args ...string) error {
+	args = append(args, "--wait")
+	if t.wait != "" {
+		args = append(args, t.wait)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(t.path, args...)
+	cmd.Stderr = &stderr
+	if out != nil {
+		cmd.Stdout = out
+	}
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return &ToolError{Args: cmd.Args, Status: ee.ExitCode(), Stderr: stderr.String()}
+		}
+		return fmt.Errorf("run %s: %w", t.path, err)
+	}
+	return nil
+}
+
+// list returns the lines "-S" prints, without the trailing empty one.
+func (t *Tool) list(args ...string) ([]string, error) {
+	var out bytes.Buffer
+	if err := t.run(&out, args...); err != nil {
+		return nil, err
+	}
+	lines := strings.Split(out.String(), "\n")
+	if n := len(lines); n > 0 && lines[n-1] == "" {
+		lines = lines[:n-1]
+	}
+	for i, l := range lines {
+		lines[i] = moveCounters(l)
+	}
+	return lines, nil
+}
+
+// moveCounters turns "[3:180] -A X ..." (iptables-nft printing counters in
+// iptables-save form) into "-A X ... -c 3 180", the -S form, as go-iptables did.
+func moveCounters(l string) string {
+	if !strings.HasPrefix(l, "[") {
+		return l
+	}
+	end := strings.Index(l, "] ")
+	if end < 0 {
+		return l
+	}
+	pk, by, ok := strings.Cut(l[1:end], ":")
+	if !ok || !digits(pk) || !digits(by) {
+		return l
+	}
+	return l[end+2:] + " -c " + pk + " " + by
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// List returns the rules of a chain in -S form ("-P ..." / "-N ..." / "-A ...").
+func (t *Tool) List(table, chain string) ([]string, error) {
+	return t.list("-t", table, "-S", chain)
+}
+
+// ListChains returns the built-in and user chains of a table: -S prints
+// their -P and -N lines before any rule.
+func (t *Tool) ListChains(table string) ([]string, error) {
+	lines, err := t.list("-t", table, "-S")
+	if err != nil {
+		return nil, err
+	}
+	var chains []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "-P") && !strings.HasPrefix(l, "-N") {
+			break
+		}
+		if f := strings.Fields(l); len(f) > 1 {
+			chains = append(chains, f[1])
+		}
+	}
+	return chains, nil
+}
+
+// NewChain creates a user chain; it fails when the chain exists.
+func (t *Tool) NewChain(table, chain string) error { return t.run(nil, "-t", table, "-N", chain) }
+
+// DeleteChain deletes an empty user chain.
+func (t *Tool) DeleteChain(table, chain string) error { return t.run(nil, "-t", table, "-X", chain) }
+
+// ClearChain flushes a chain, creating it when missing.
+func (t *Tool) ClearChain(table, chain string) error {
+	err := t.NewChain(table, chain)
+	if e, ok := err.(*ToolError); ok && e.Status == 1 {
+		return t.run(nil, "-t", table, "-F", chain)
+	}
+	return err
+}
+
+// Append adds a rule at the end of a chain.
+func (t *Tool) Append(table, chain string, rulespec ...string) error {
+	return t.run(nil, append([]string{"-t", table, "-A", chain}, rulespec...)...)
+}
+
+// Insert adds a rule at 1-based position pos.
+func (t *Tool) Insert(table, chain string, pos int, rulespec ...string) error {
+	return t.run(nil, append([]string{"-t", table, "-I", chain, strconv.Itoa(pos)}, rulespec...)...)
+}
+
+// Delete removes the first rule matching rulespec.
+func (t *Tool) Delete(table, chain string, rulespec ...string) error {
+	return t.run(nil, append([]string{"-t", table, "-D", chain}, rulespec...)...)
+}
