@@ -67,7 +67,7 @@ func TestRPCDMatchesCLI(t *testing.T) {
 	if err != nil || json.Unmarshal(out, &sigs) != nil {
 		t.Fatalf("rpcd list: %v\n%s", err, out)
 	}
-	want := []string{"status", "set", "explain", "doctor", "probe", "nat", "history", "reload"}
+	want := []string{"status", "set", "explain", "doctor", "probe", "nat", "history", "reload", "metrics"}
 	for _, m := range want {
 		if _, ok := sigs[m]; !ok {
 			t.Errorf("rpcd list lacks method %s", m)
