@@ -93,6 +93,12 @@ type crashRig struct {
 	kinds map[string]int       // kills per kind of operation
 }
 
+// convergeDeadline is the generous bound asserted on a restart's
+// convergence (the target, 1 s, is measured and reported): iptables-legacy
+// waits for the xtables lock, one file for every namespace of the machine,
+// which parallel tests hold for seconds on a busy host.
+const convergeDeadline = 15 * time.Second
+
 // ackedSet is a set that returned ok between sent and done.
 type ackedSet struct {
 	proto, mode string
@@ -108,7 +114,7 @@ type ackedSet struct {
 // states the configs converge to or none (one batch, never half), the fw4
 // include is whole, iptables holds no rule twice, the config file is one
 // of the configs; the restarted agent converges to the config's state (the
-// time is measured and reported; the assertion is a generous 5 s), and its
+// time is measured and reported; the assertion is a generous 15 s), and its
 // history holds every event the API acknowledged: each set that answered
 // ok, each event a history read returned.
 func TestLifeKill9(t *testing.T) {
@@ -338,15 +344,15 @@ func (r *crashRig) restart(i int, kind string) {
 		if s.equal(want) && len(duplicates(s.iptables)) == 0 {
 			break
 		}
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("kill %d (%s): the restarted agent did not converge within 5 s:\nhave %+v\nwant %+v", i, kind, s, want)
+		if time.Since(start) > convergeDeadline {
+			t.Fatalf("kill %d (%s): the restarted agent did not converge within %v:\nhave %+v\nwant %+v", i, kind, convergeDeadline, s, want)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	took := time.Since(start)
 	r.conv[kind] = append(r.conv[kind], took)
-	if took > 5*time.Second {
-		t.Fatalf("kill %d (%s): the restarted agent converged after %v, want within 5 s (the target is 1 s)", i, kind, took)
+	if took > convergeDeadline {
+		t.Fatalf("kill %d (%s): the restarted agent converged after %v, want within %v (the target is 1 s)", i, kind, took, convergeDeadline)
 	}
 	r.a.historySound(t)
 	r.checkAcked(i, kind)
