@@ -60,6 +60,9 @@ func ourNft(t testing.TB, l *lab.Lab) string {
 			name := table[strings.LastIndexByte(table, ' ')+1:]
 			whole = strings.HasPrefix(name, "vpnpass") && name != "vpnpass_watch" && !strings.HasPrefix(name, "vpnpass_probe")
 		}
+		if strings.TrimSpace(line) == "" {
+			continue // blank lines between blocks say nothing
+		}
 		if whole || strings.Contains(line, "vpnpass") && !strings.HasPrefix(line, "table ") {
 			lines = append(lines, table+"| "+counterRE.ReplaceAllString(line, "counter")+"\n")
 		}
@@ -90,6 +93,7 @@ type crashRig struct {
 	readN int                  // events checked after a kill
 	conv  map[string]durations // restart to converged, per kind of kill
 	sock  durations            // restart to the socket answering
+	sets  int                  // sets sent
 	kinds map[string]int       // kills per kind of operation
 }
 
@@ -254,7 +258,8 @@ func (r *crashRig) setThenKill() {
 		s.done = time.Now()
 		done <- s
 	}()
-	if rand.IntN(2) == 0 { // during the set: apply, config write, record
+	r.sets++
+	if r.sets%2 == 1 { // during the set: apply, config write, record
 		time.Sleep(time.Duration(rand.IntN(600)) * time.Millisecond)
 		a.kill9(t)
 		if s := <-done; !s.done.IsZero() {
