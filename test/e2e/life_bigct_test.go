@@ -82,7 +82,8 @@ func fillConntrack(t testing.TB, l *lab.Lab, from, n int) {
 
 // bigCtRun is what one table size cost the agent.
 type bigCtRun struct {
-	entries      int64
+	filled       int   // entries this test created
+	entries      int64 // entries in the table (with the overrun bursts')
 	start, set   time.Duration
 	doctor       time.Duration
 	overrun      time.Duration // burst to the agent's resync, 0 = none seen
@@ -108,7 +109,7 @@ func TestLifeBigConntrack(t *testing.T) {
 	}
 	var lt lifeTable
 	for _, r := range runs {
-		lt.add("table of "+strconv.FormatInt(r.entries, 10)+" entries",
+		lt.add(strconv.Itoa(r.filled)+" filled, "+strconv.FormatInt(r.entries, 10)+" in the table",
 			"start %v, set %v, doctor %v, overrun resync %v; peak RSS %d KiB, RSS after %d KiB",
 			r.start.Round(time.Millisecond), r.set.Round(time.Millisecond), r.doctor.Round(time.Millisecond),
 			r.overrun.Round(time.Millisecond), r.hwmKB, r.rssKB)
@@ -123,7 +124,7 @@ func TestLifeBigConntrack(t *testing.T) {
 // bigCtOnce starts an agent, changes a mode, asks the doctor, forces an
 // overrun, and measures each step and the agent's memory.
 func bigCtOnce(t *testing.T, l *lab.Lab, limit string, filled int) bigCtRun {
-	r := bigCtRun{entries: sysctlInt(t, l.Router, "net/netfilter/nf_conntrack_count")}
+	r := bigCtRun{filled: filled, entries: sysctlInt(t, l.Router, "net/netfilter/nf_conntrack_count")}
 	a := newAgent(t, l)
 	a.env = []string{"GOMEMLIMIT=" + limit}
 	a.writeConfig(t, "allow", "allow", "allow")
