@@ -98,6 +98,7 @@ type bigCtRun struct {
 // table) are timed, and its peak RSS must not grow with the table: at 65k
 // entries it stays within 8 MiB of the peak with an empty table.
 func TestLifeBigConntrack(t *testing.T) {
+	t.Parallel()
 	l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4Locked}})
 	limit := initScriptMemLimit(t)
 	var runs []bigCtRun

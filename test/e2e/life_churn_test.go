@@ -46,6 +46,7 @@ type churnKind struct {
 // rules are back to the config's state within 1 s (asserted at 3 s,
 // measured) and nothing untagged changed.
 func TestLifeChurnLiveTunnel(t *testing.T) {
+	t.Parallel()
 	root, dir := includeTree(t)
 	l := lab.New(t, lab.Config{Topology: lab.Single, FW4IncludeDir: dir,
 		Firewalls: []lab.Firewall{lab.FW4Locked, lab.IptablesLegacyDrop}})

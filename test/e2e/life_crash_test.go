@@ -122,6 +122,7 @@ type ackedSet struct {
 // history holds every event the API acknowledged: each set that answered
 // ok, each event a history read returned.
 func TestLifeKill9(t *testing.T) {
+	t.Parallel()
 	kills := lifeCount(20, 200)
 	root, dir := includeTree(t)
 	l := lab.New(t, lab.Config{Topology: lab.Single, FW4IncludeDir: dir,

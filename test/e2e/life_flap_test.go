@@ -36,13 +36,14 @@ var flapAddrs = []netip.Prefix{lab.UpstreamWAN, netip.MustParsePrefix("198.51.10
 // 1,000 and for at least VPNPASS_SOAK_MINUTES (30 by default) under `make
 // soak`, with a storm (50 changes back to back) every 50. The agent runs
 // the test build under the init script's GOMEMLIMIT, its history capped at
-// 64 KiB. After warm-up (the first tenth) its RSS and goroutines are
+// 64 KiB. After warm-up (the first fifth) its RSS and goroutines are
 // sampled; at the end RSS must be within 10% (+512 KiB, the page
 // granularity of a small heap) of the warm-up value, goroutines no more
 // than 2 above, the history file within its cap, no WAN or NAT event
 // repeated back to back (deduplicated), and the rules back to the config's
 // state.
 func TestLifeFlapAndSoak(t *testing.T) {
+	t.Parallel()
 	flaps := lifeCount(100, 1000)
 	minutes := 0
 	if os.Getenv(soakEnv) != "" {
@@ -68,7 +69,7 @@ func TestLifeFlapAndSoak(t *testing.T) {
 	var lt lifeTable
 	for i := 0; i < flaps || time.Since(start) < time.Duration(minutes)*time.Minute; i++ {
 		r.flap(i%50 == 49)
-		if i == max(flaps/10, 10) {
+		if i == max(flaps/5, 20) {
 			time.Sleep(2 * time.Second) // let the agent catch up, then sample
 			warmRSS, warmG = r.sample()
 			lt.add("after warm-up", "%d changes: RSS %d KiB, %d goroutines", i+1, warmRSS, warmG)
