@@ -83,18 +83,19 @@ func crashState(t testing.TB, l *lab.Lab, root string) fwState {
 // crashRig is the agent under test and what the test knows of it: the
 // state each config converges to, and what the agent acknowledged.
 type crashRig struct {
-	t     *testing.T
-	l     *lab.Lab
-	a     *agentRun
-	root  string
-	known map[[3]string]fwState
-	acked []ackedSet           // sets the API answered ok
-	read  []apiEvent           // events the last history read returned, unchecked yet
-	readN int                  // events checked after a kill
-	conv  map[string]durations // restart to converged, per kind of kill
-	sock  durations            // restart to the socket answering
-	sets  int                  // sets sent
-	kinds map[string]int       // kills per kind of operation
+	t        *testing.T
+	l        *lab.Lab
+	a        *agentRun
+	root     string
+	known    map[[3]string]fwState
+	acked    []ackedSet           // sets the API answered ok
+	read     []apiEvent           // events the last history read returned, unchecked yet
+	readN    int                  // events checked after a kill
+	conv     map[string]durations // restart to converged, per kind of kill
+	sock     durations            // restart to the socket answering
+	sets     int                  // sets sent
+	iptables bool                 // the router has an iptables firewall too
+	kinds    map[string]int       // kills per kind of operation
 }
 
 // convergeDeadline is the generous bound asserted on a restart's
@@ -111,7 +112,8 @@ type ackedSet struct {
 
 // TestLifeKill9 (issue 15 §1) kills the agent with SIGKILL at random points
 // of what it does to the firewall and the history, 20 times under `make
-// test` and 200 under `make soak`: while it starts and applies, during a
+// test` and 200 under `make soak`, half on fw4 alone, half on fw4 with
+// iptables-legacy beside it: while it starts and applies, during a
 // set, after a config change and SIGHUP, during its shutdown cleanup, and
 // after a history read, with the history written all the time (the test
 // hook's flood). After every kill: our nftables objects are one of the
@@ -124,13 +126,23 @@ type ackedSet struct {
 func TestLifeKill9(t *testing.T) {
 	t.Parallel()
 	kills := lifeCount(20, 200)
+	for _, fws := range [][]lab.Firewall{
+		{lab.FW4Locked},                         // OpenWrt's default
+		{lab.FW4Locked, lab.IptablesLegacyDrop}, // plus iptables: rules one process each
+	} {
+		name := string(fws[len(fws)-1])
+		t.Run(name, func(t *testing.T) { kill9Rounds(t, fws, kills/2) })
+	}
+}
+
+func kill9Rounds(t *testing.T, fws []lab.Firewall, kills int) {
 	root, dir := includeTree(t)
-	l := lab.New(t, lab.Config{Topology: lab.Single, FW4IncludeDir: dir,
-		Firewalls: []lab.Firewall{lab.FW4Locked, lab.IptablesLegacyDrop}})
+	l := lab.New(t, lab.Config{Topology: lab.Single, FW4IncludeDir: dir, Firewalls: fws})
 	a := newAgent(t, l)
 	a.bin, a.maxKB = floodBinary(t), 65536
 	a.env = []string{"VPNPASS_TEST_ROOT=" + root, "VPNPASS_TEST_EVENT_RATE=300"}
-	r := &crashRig{t: t, l: l, a: a, root: root, known: map[[3]string]fwState{}, kinds: map[string]int{}, conv: map[string]durations{}}
+	r := &crashRig{t: t, l: l, a: a, root: root, known: map[[3]string]fwState{}, kinds: map[string]int{},
+		conv: map[string]durations{}, iptables: len(fws) > 1}
 	r.learn()
 	for i := 0; i < kills; i++ {
 		kind := r.killOnce()
@@ -150,7 +162,7 @@ func TestLifeKill9(t *testing.T) {
 	lt.add("restart to converged, all", "%v", all)
 	lt.add("acknowledged sets checked", "%d", len(r.acked))
 	lt.add("history events read before a kill, checked", "%d", r.readN)
-	lt.log(t, "kill -9 (issue 15 §1)")
+	lt.log(t, "kill -9, "+string(fws[len(fws)-1])+" (issue 15 §1)")
 }
 
 // learn starts the agent in every config and records the state it
@@ -161,8 +173,8 @@ func (r *crashRig) learn() {
 		r.a.writeConfig(t, m[:]...)
 		r.a.start(t)
 		r.known[m] = r.settle()
-		if r.known[m].nft == "" || len(r.known[m].iptables) == 0 {
-			t.Fatalf("config %v: nothing of ours in nftables or iptables:\n%+v", m, r.known[m])
+		if r.known[m].nft == "" || r.iptables != (len(r.known[m].iptables) > 0) {
+			t.Fatalf("config %v: nothing of ours in nftables, or not what the firewalls want in iptables:\n%+v", m, r.known[m])
 		}
 		r.a.stop(t)
 	}
