@@ -76,6 +76,14 @@ func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResul
 	if err != nil {
 		return nil, api.Failed("%v", err)
 	}
+	// The answer acknowledges the change: its event must be on disk first,
+	// not waiting for the history's next batch (a crash right after the
+	// answer lost it: TestLifeSetAcknowledgedIsDurable).
+	if d.store != nil && !s.DryRun {
+		if err := d.store.Flush(); err != nil && d.limit.allow("history") {
+			d.log.Error("history flush failed", "err", err)
+		}
+	}
 	res = WithStatus(ctx, res, s, d.status)
 	return &res, nil
 }

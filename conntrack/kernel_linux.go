@@ -34,7 +34,7 @@ func EnableAccounting() (changed bool, err error) {
 
 // DeleteFootprints deletes the conntrack entries of the footprint elements
 // in match from the calling thread's network namespace, in one dump of the
-// table (ti-mo's kernel-side dump filters know marks, zones and status, not
+// table, streamed (ti-mo's kernel-side dump filters know marks, zones and status, not
 // protocols or ports, so the elements are matched in one pass here). It
 // returns how many entries it deleted. Only a mode change calls it, so that
 // existing flows meet the new rules: a helper only attaches to new
@@ -50,26 +50,27 @@ func DeleteFootprints(match []FlowMatch) (int, error) {
 		return 0, fmt.Errorf("open conntrack socket: %w", err)
 	}
 	defer c.Close()
-	flows, err := c.Dump(nil)
-	if err != nil {
-		return 0, fmt.Errorf("dump conntrack table: %w", err)
-	}
+	// Deleted from inside the dump, on the other socket (as conntrack -D
+	// does): nothing is held, however many entries match.
 	n := 0
-	for i := range flows {
-		f := &flows[i]
+	err = dumpEach(0, func(f *ct.Flow) error {
 		if !matchesAny(match, f.TupleOrig.Proto.Protocol, f.TupleOrig.Proto.DestinationPort) {
-			continue
+			return nil
 		}
 		// Only the identity: the tuple (with its zone) and the ID, so the
 		// kernel deletes exactly this entry and nothing else is re-sent.
 		del := ct.Flow{ID: f.ID, TupleOrig: f.TupleOrig, Zone: f.Zone}
 		if err := c.Delete(del); err != nil {
 			if errors.Is(err, unix.ENOENT) {
-				continue // expired meanwhile (or went with its PPTP master)
+				return nil // expired meanwhile (or went with its PPTP master)
 			}
-			return n, fmt.Errorf("delete conntrack entry %s: %w", f.TupleOrig, err)
+			return fmt.Errorf("delete conntrack entry %s: %w", f.TupleOrig, err)
 		}
 		n++
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("delete footprint entries: %w", err)
 	}
 	return n, nil
 }

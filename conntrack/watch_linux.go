@@ -31,15 +31,10 @@ func (w *Watcher) Run(ctx context.Context, events chan<- Event) error {
 		return err
 	}
 	defer sub.c.Close()
-	query, err := ct.Dial(&netlink.Config{NetNS: w.cfg.NetNS})
-	if err != nil {
-		return fmt.Errorf("open conntrack query socket: %w", err)
-	}
-	defer query.Close()
 	stop := context.AfterFunc(ctx, sub.stop)
 	defer stop()
 
-	if err := w.sync(ctx, query, events, nil); err != nil {
+	if err := w.sync(ctx, events, nil); err != nil {
 		return ctxOr(ctx, err)
 	}
 	for {
@@ -48,7 +43,7 @@ func (w *Watcher) Run(ctx context.Context, events chan<- Event) error {
 		case ctx.Err() != nil:
 			return nil
 		case errors.Is(err, unix.ENOBUFS):
-			if err := w.overrun(ctx, sub, query, events); err != nil {
+			if err := w.overrun(ctx, sub, events); err != nil {
 				return ctxOr(ctx, err)
 			}
 			continue
@@ -179,14 +174,14 @@ func setReadBuffer(c *netlink.Conn, size int) error {
 	return nil
 }
 
-func (w *Watcher) overrun(ctx context.Context, sub *subscription, query *ct.Conn, events chan<- Event) error {
+func (w *Watcher) overrun(ctx context.Context, sub *subscription, events chan<- Event) error {
 	at := w.cfg.now()
 	stale := sub.drain()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	w.count(func(s *WatchStats) { s.Overruns++; s.Resyncs++; s.LastOverrun = at; s.Discarded += stale })
-	return w.sync(ctx, query, events, func() {
+	return w.sync(ctx, events, func() {
 		if w.cfg.OnOverrun != nil {
 			w.cfg.OnOverrun(w.Stats())
 		}
@@ -195,20 +190,20 @@ func (w *Watcher) overrun(ctx context.Context, sub *subscription, query *ct.Conn
 
 // sync dumps the table and delivers its footprint flows, then calls
 // beforeDone (if any) and delivers EventSyncDone.
-func (w *Watcher) sync(ctx context.Context, query *ct.Conn, events chan<- Event, beforeDone func()) error {
-	flows, err := query.Dump(nil)
-	if err != nil {
-		return fmt.Errorf("dump conntrack table: %w", err)
-	}
+func (w *Watcher) sync(ctx context.Context, events chan<- Event, beforeDone func()) error {
 	at := w.cfg.now()
-	for i := range flows {
-		if !w.cfg.AllFlows && !isFootprint(&flows[i]) {
+	err := dumpEach(w.cfg.NetNS, func(f *ct.Flow) error {
+		if !w.cfg.AllFlows && !isFootprint(f) {
 			w.count(func(s *WatchStats) { s.Ignored++ })
-			continue
+			return nil
 		}
-		if err := w.send(ctx, events, Event{Type: EventDump, Flow: fromKernel(&flows[i]), Time: at}); err != nil {
-			return err
+		return w.send(ctx, events, Event{Type: EventDump, Flow: fromKernel(f), Time: at})
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		return fmt.Errorf("dump conntrack table: %w", err)
 	}
 	if beforeDone != nil {
 		beforeDone()
@@ -255,20 +250,15 @@ func (w *Watcher) send(ctx context.Context, events chan<- Event, ev Event) error
 // namespace netns (0: the calling thread's), for a one-off diagnosis
 // without a running watch.
 func DumpFootprint(netns int) ([]Flow, error) {
-	c, err := ct.Dial(&netlink.Config{NetNS: netns})
-	if err != nil {
-		return nil, fmt.Errorf("open conntrack socket: %w", err)
-	}
-	defer c.Close()
-	flows, err := c.Dump(nil)
+	var out []Flow
+	err := dumpEach(netns, func(f *ct.Flow) error {
+		if isFootprint(f) {
+			out = append(out, fromKernel(f))
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("dump conntrack table: %w", err)
-	}
-	var out []Flow
-	for i := range flows {
-		if isFootprint(&flows[i]) {
-			out = append(out, fromKernel(&flows[i]))
-		}
 	}
 	return out, nil
 }
