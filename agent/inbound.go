@@ -2,6 +2,7 @@ package agent
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -97,8 +98,15 @@ func (d *Daemon) inboundServers(cfg config.Config) []fw.InboundServer {
 	d.doc.mu.Lock()
 	seen := d.doc.in.tracker.Servers()
 	d.doc.mu.Unlock()
-	for a, ps := range seen {
-		out = addServer(out, a, ps...)
+	// In address order: the same servers give the same list (the status
+	// cache compares it, the status lists them in this order).
+	addrs := make([]netip.Addr, 0, len(seen))
+	for a := range seen {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	for _, a := range addrs {
+		out = addServer(out, a, seen[a]...)
 	}
 	return out
 }
