@@ -88,6 +88,6 @@ awk '
 	END {
 		if (!hdr) { print "no measurements (see the output above)"; exit 1 }
 		printf "%s", rss
-		if (steps != "") { print "status steps alone (fw.Inspect, helpers.Probe):"; printf "%s", steps }
+		if (steps != "") { print "status steps alone (drift plan, fw.Inspect, helpers.Probe, the cache key, a whole CollectStatus, its encoding):"; printf "%s", steps }
 		print "agent cpu: per poll, resolution 10 ms / polls (/proc ticks); agent idle: its CPU share at rest"
 	}' "$raw"
