@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"net/netip"
-	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -36,7 +35,20 @@ type statusKey struct {
 
 func (k statusKey) same(o statusKey) bool {
 	return k.gen == o.gen && k.state == o.state && k.helpers.Equal(o.helpers) &&
-		slices.Equal(k.lan, o.lan) && reflect.DeepEqual(k.wan, o.wan) && reflect.DeepEqual(k.servers, o.servers)
+		slices.Equal(k.lan, o.lan) && sameNat(k.wan, o.wan) &&
+		slices.EqualFunc(k.servers, o.servers, func(a, b fw.InboundServer) bool {
+			return a.Addr == b.Addr && slices.Equal(a.Protocols, b.Protocols)
+		})
+}
+
+// sameNat compares the JSON fields of two WAN looks and their probes by
+// identity (a new evaluation has new ones: a rebuild, never a stale reuse).
+// Not reflect.DeepEqual: it would link ~8 KB more into the binary.
+func sameNat(a, b wan.Nat) bool {
+	return a.WANDevice == b.WANDevice && slices.Equal(a.Addresses, b.Addresses) && a.Gateway == b.Gateway &&
+		a.Class == b.Class && a.Code == b.Code && slices.Equal(a.ConfirmedBy, b.ConfirmedBy) &&
+		a.PublicAddress == b.PublicAddress && a.Upstream == b.Upstream && a.IPv6Global == b.IPv6Global &&
+		a.Message == b.Message && a.Advice == b.Advice && a.Probes == b.Probes
 }
 
 // statusCache holds the last status built and its key.
