@@ -2,7 +2,6 @@ package agent
 
 import (
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -100,11 +99,17 @@ func (d *Daemon) inboundServers(cfg config.Config) []fw.InboundServer {
 	d.doc.mu.Unlock()
 	// In address order: the same servers give the same list (the status
 	// cache compares it, the status lists them in this order).
+	// (Insertion: a few servers; slices.SortFunc on netip.Addr would
+	// instantiate a 14 KB sort.)
 	addrs := make([]netip.Addr, 0, len(seen))
 	for a := range seen {
+		i := len(addrs)
 		addrs = append(addrs, a)
+		for ; i > 0 && addrs[i-1].Compare(a) > 0; i-- {
+			addrs[i] = addrs[i-1]
+		}
+		addrs[i] = a
 	}
-	slices.SortFunc(addrs, netip.Addr.Compare)
 	for _, a := range addrs {
 		out = addServer(out, a, seen[a]...)
 	}
