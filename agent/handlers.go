@@ -63,8 +63,8 @@ func (d *Daemon) buildStatus(ctx context.Context, k statusKey) (api.Status, erro
 			return d.watcher.Refresh(ctx, probe)
 		}
 	}
-	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, LANPrefixes: k.lan,
-		Desired: cfg.Desired(), Drift: drift, Servers: k.servers})
+	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, Desired: cfg.Desired(), Drift: drift,
+		Servers: k.servers})
 }
 
 func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResult, error) {

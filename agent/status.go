@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/vpnpass/vpnpass/vpn"
-	"net/netip"
 	"sort"
 
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -42,11 +41,8 @@ func LiveSources(cfg config.Config, networkConfig string) Sources {
 // StatusInput is what a status is computed for.
 type StatusInput struct {
 	LANDevices []string
-	// LANPrefixes are the LAN devices' networks when already read (nil:
-	// the inspection reads them).
-	LANPrefixes []netip.Prefix
-	Desired     netfilter.Desired
-	Drift       map[vpn.Protocol]bool
+	Desired    netfilter.Desired
+	Drift      map[vpn.Protocol]bool
 	// Servers are the VPN servers on the LAN to judge for status.inbound.
 	Servers []fw.InboundServer
 }
@@ -60,7 +56,7 @@ func CollectStatus(ctx context.Context, src Sources, in StatusInput) (api.Status
 		return st, fmt.Errorf("status: WAN: %w", err)
 	}
 	st.WAN = nat
-	ins, err := src.Inspect(fw.InspectOptions{LANDevices: in.LANDevices, LANPrefixes: in.LANPrefixes, WANDevice: nat.WANDevice,
+	ins, err := src.Inspect(fw.InspectOptions{LANDevices: in.LANDevices, WANDevice: nat.WANDevice,
 		Desired: in.Desired, Drift: in.Drift})
 	if err != nil {
 		return st, fmt.Errorf("status: %w", err)

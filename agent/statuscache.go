@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -19,8 +18,9 @@ import (
 // keeps the last status and builds it again only when something it is made
 // of changed: the nftables generation (every commit bumps it, our own and
 // the helper probe's included), the daemon's config, router or firewall
-// manager (stateVer), the WAN as the watch last saw it, the LAN networks,
-// the VPN servers to judge, or the helper probe in use. iptables-legacy
+// manager (stateVer), the WAN as the watch last saw it, the LAN networks
+// (any link, address or route change the WAN watch is told of), the VPN
+// servers to judge, or the helper probe in use. iptables-legacy
 // has no generation: while its filter table exists nothing is reused.
 
 // statusKey is what a status was built from.
@@ -29,13 +29,13 @@ type statusKey struct {
 	state   uint64
 	helpers time.Time
 	wan     wan.Nat
-	lan     []netip.Prefix
+	net     uint64 // the WAN watch's change count: LAN networks too
 	servers []fw.InboundServer
 }
 
 func (k statusKey) same(o statusKey) bool {
 	return k.gen == o.gen && k.state == o.state && k.helpers.Equal(o.helpers) &&
-		slices.Equal(k.lan, o.lan) && sameNat(k.wan, o.wan) &&
+		k.net == o.net && sameNat(k.wan, o.wan) &&
 		slices.EqualFunc(k.servers, o.servers, func(a, b fw.InboundServer) bool {
 			return a.Addr == b.Addr && slices.Equal(a.Protocols, b.Protocols)
 		})
@@ -96,15 +96,15 @@ func (d *Daemon) status(ctx context.Context) (api.Status, error) {
 func (d *Daemon) statusKey() (statusKey, bool) {
 	d.mu.Lock()
 	k := statusKey{state: d.stateVer}
-	cfg, lanDevs := d.cfg, d.router.LANDevices
+	cfg := d.cfg
 	d.mu.Unlock()
 	k.servers = d.inboundServers(cfg)
-	k.lan = fw.DevicePrefixes(lanDevs)
 	reuse := d.watcher != nil && !fw.LegacyFilter()
 	if d.watcher != nil {
-		var ok bool
-		k.wan, ok = d.watcher.Current()
-		reuse = reuse && ok
+		var have, listening bool
+		k.wan, have = d.watcher.Current()
+		k.net, listening = d.watcher.ChangeSeq()
+		reuse = reuse && have && listening
 	}
 	var fresh bool
 	k.helpers, fresh = d.helps.stamp()

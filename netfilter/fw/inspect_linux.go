@@ -35,7 +35,7 @@ func Inspect(o InspectOptions) (Inspection, error) {
 		return in, err
 	}
 	if len(o.LANPrefixes) == 0 {
-		o.LANPrefixes = DevicePrefixes(o.LANDevices)
+		o.LANPrefixes = devicePrefixes(o.LANDevices)
 	}
 	in.Protocols = evaluateHooks(hk, o)
 	return in, src.facts(&in, o.WANDevice)
@@ -93,9 +93,9 @@ func nftChains(rs *nfteval.Ruleset, hook string) (map[vpn.Family][]netfilter.Cha
 	return out, nil
 }
 
-// DevicePrefixes reads the networks of the LAN devices (the calling
+// devicePrefixes reads the networks of the LAN devices (the calling
 // thread's namespace); a device that is gone contributes nothing.
-func DevicePrefixes(devs []string) []netip.Prefix {
+func devicePrefixes(devs []string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, d := range devs {
 		ifi, err := net.InterfaceByName(d)

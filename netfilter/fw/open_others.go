@@ -4,7 +4,6 @@ package fw
 
 import (
 	"fmt"
-	"net/netip"
 
 	"github.com/vpnpass/vpnpass/internal/platform"
 
@@ -41,6 +40,3 @@ func Generation() (uint32, error) {
 
 // LegacyFilter: no iptables off Linux.
 func LegacyFilter() bool { return false }
-
-// DevicePrefixes needs Linux.
-func DevicePrefixes(devs []string) []netip.Prefix { return nil }

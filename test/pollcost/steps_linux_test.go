@@ -56,7 +56,6 @@ func printSteps(t *testing.T, l *lab.Lab, conf, fwName, observe, when string) {
 		// What a poll costs when the agent reuses its last status: the
 		// key's kernel reads (agent/statuscache.go) and the answer's encoding.
 		{"status-key", func() error {
-			_ = fw.DevicePrefixes([]string{lab.LANDevice})
 			_ = fw.LegacyFilter()
 			_, err := fw.Generation()
 			return err
