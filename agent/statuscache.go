@@ -13,8 +13,9 @@ import (
 
 // LuCI asks for the status every 10 s while its page is open, each time
 // through a fresh `vpnpass rpcd call status`. Building a status reads and
-// evaluates the whole ruleset twice (drift plan, inspection): ~1 s of CPU
-// on a MIPS router for an answer that almost never changed. The agent
+// evaluates the whole ruleset twice (drift plan, inspection): 120-160 ms
+// of CPU in the big-endian MIPS VM (notes/ISSUE-16.md) for an answer that
+// almost never changed. The agent
 // keeps the last status and builds it again only when something it is made
 // of changed: the nftables generation (every commit bumps it, our own and
 // the helper probe's included), the daemon's config, router or firewall
