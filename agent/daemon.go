@@ -71,6 +71,10 @@ type Daemon struct {
 	share atomic.Bool
 	// probes guards probe from remote callers (probeguard.go)
 	probes *probeGuard
+	// stateVer counts changes of cfg, router and mgr (guarded by mu):
+	// part of the status cache's key (statuscache.go).
+	stateVer uint64
+	statuses statusCache
 }
 
 // Run starts the daemon and blocks until ctx ends; then it removes what it
@@ -183,6 +187,7 @@ func (d *Daemon) setupLocked(baseline netfilter.Desired) {
 		d.fail("find the router's devices", err)
 	}
 	d.router = r
+	d.stateVer++
 	o := FirewallOptions(d.cfg, r, d.opts.Paths, d.tolerateNoCtNetlink(ForgetFlows))
 	o.Baseline = baseline
 	m, det, err := fw.Open(o)
@@ -275,5 +280,6 @@ func (d *Daemon) closeManager() {
 	if d.mgr != nil {
 		d.mgr.Close()
 		d.mgr = nil
+		d.stateVer++
 	}
 }

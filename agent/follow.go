@@ -39,6 +39,7 @@ func (d *Daemon) followLocked() {
 	old := d.mgr
 	from := old.Kind()
 	d.mgr = next
+	d.stateVer++
 	d.applyLocked("firewall " + string(from) + " → " + string(next.Kind()))
 	if err := old.Retire(next); err != nil {
 		d.fail("remove our rules from the firewall no longer in charge", err)

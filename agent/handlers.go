@@ -40,8 +40,8 @@ func (d *Daemon) handleStatus(ctx context.Context, _ *api.NoParams) (*api.Status
 	return &st, nil
 }
 
-// status builds the live status with the drift of our rules.
-func (d *Daemon) status(ctx context.Context) (api.Status, error) {
+// buildStatus builds the live status with the drift of our rules.
+func (d *Daemon) buildStatus(ctx context.Context, k statusKey) (api.Status, error) {
 	d.mu.Lock()
 	cfg, router, mgr := d.cfg, d.router, d.mgr
 	drift := map[vpn.Protocol]bool{}
@@ -64,7 +64,7 @@ func (d *Daemon) status(ctx context.Context) (api.Status, error) {
 		}
 	}
 	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, Desired: cfg.Desired(), Drift: drift,
-		Servers: d.inboundServers(cfg)})
+		Servers: k.servers})
 }
 
 func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResult, error) {
@@ -95,6 +95,7 @@ func (d *Daemon) set(s Setting) (api.SetResult, error) {
 	if d.mgr == nil {
 		return api.SetResult{}, errNoFirewall
 	}
+	d.stateVer++ // the config changes (the ruleset's generation follows)
 	return Set(SetTarget{Firewall: d.mgr, Config: &d.cfg, ConfigPath: d.opts.ConfigPath, Record: d.record}, s)
 }
 

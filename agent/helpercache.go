@@ -47,3 +47,10 @@ func (c *helperCache) forget() {
 	c.at = time.Time{}
 	c.mu.Unlock()
 }
+
+// stamp is when the probe in use was taken, and whether get would reuse it.
+func (c *helperCache) stamp() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at, !c.at.IsZero() && time.Since(c.at) < helperCacheFor
+}

@@ -97,8 +97,21 @@ func (d *Daemon) inboundServers(cfg config.Config) []fw.InboundServer {
 	d.doc.mu.Lock()
 	seen := d.doc.in.tracker.Servers()
 	d.doc.mu.Unlock()
-	for a, ps := range seen {
-		out = addServer(out, a, ps...)
+	// In address order: the same servers give the same list (the status
+	// cache compares it, the status lists them in this order).
+	// (Insertion: a few servers; slices.SortFunc on netip.Addr would
+	// instantiate a 14 KB sort.)
+	addrs := make([]netip.Addr, 0, len(seen))
+	for a := range seen {
+		i := len(addrs)
+		addrs = append(addrs, a)
+		for ; i > 0 && addrs[i-1].Compare(a) > 0; i-- {
+			addrs[i] = addrs[i-1]
+		}
+		addrs[i] = a
+	}
+	for _, a := range addrs {
+		out = addServer(out, a, seen[a]...)
 	}
 	return out
 }

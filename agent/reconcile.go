@@ -88,6 +88,7 @@ func (d *Daemon) reload() {
 	defer d.mu.Unlock()
 	old := d.cfg
 	d.cfg = d.loadConfig(old, false)
+	d.stateVer++
 	d.share.Store(d.cfg.ShareHosts)
 	d.helps.forget()
 	d.log.Info("config reloaded", "modes", d.cfg.Desired())

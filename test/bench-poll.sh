@@ -54,7 +54,7 @@ for t in "${targets[@]}"; do
 		;;
 	*) echo "unknown target $t (host, mips, mipsel)" >&2; exit 2 ;;
 	esac
-	if ! grep -a '^POLLCOST\(-STEP\)\? ' "$log" | sed "s/^\(POLLCOST[-A-Z]*\) /\1 target=$t /" >>"$raw"; then
+	if ! grep -a '^POLLCOST\(-[A-Z]*\)\? ' "$log" | sed "s/^\(POLLCOST[-A-Z]*\) /\1 target=$t /" >>"$raw"; then
 		echo "$t: no measurement; its output:" >&2
 		grep -aE -- '--- (FAIL|SKIP)|_test.go:[0-9]+:|panic' "$log" >&2 || tail -n 30 "$log" >&2
 	fi
@@ -70,6 +70,16 @@ awk '
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 		steps = steps sprintf("  %s %s obs=%s: %-10s %6s the polls %7.2f ms CPU, %7.2f ms wall (median of %d, in the test process)\n", \
 			v("target"), v("firewall"), v("observe"), v("step"), v("when"), v("thread_cpu_med_ms"), v("wall_med_ms"), v("runs"))
+	}
+	/^POLLCOST-(IDLE|MEM) / {
+		delete f
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		if ($1 == "POLLCOST-IDLE")
+			mem = mem sprintf("  %s %s obs=%s: at rest %.0f wake-ups/min (context switches, all threads, over %.0f s), RSS %.1f MiB\n", \
+				v("target"), v("firewall"), v("observe"), v("wakeups_per_min"), v("idle_s"), v("rss_kb") / 1024)
+		else
+			mem = mem sprintf("  %s %s obs=%s: after the polls RSS %.1f MiB, peak %.1f MiB\n", \
+				v("target"), v("firewall"), v("observe"), v("rss_kb") / 1024, v("hwm_kb") / 1024)
 	}
 	/^POLLCOST / {
 		delete f
@@ -88,6 +98,7 @@ awk '
 	END {
 		if (!hdr) { print "no measurements (see the output above)"; exit 1 }
 		printf "%s", rss
-		if (steps != "") { print "status steps alone (fw.Inspect, helpers.Probe):"; printf "%s", steps }
+		if (steps != "") { print "status steps alone (drift plan, fw.Inspect, helpers.Probe, the cache key, a whole CollectStatus, its encoding):"; printf "%s", steps }
+		if (mem != "") { print "the agent (no GOMEMLIMIT here):"; printf "%s", mem }
 		print "agent cpu: per poll, resolution 10 ms / polls (/proc ticks); agent idle: its CPU share at rest"
 	}' "$raw"

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // field describes one option of the agent section: how to validate one value,
@@ -36,78 +37,83 @@ const (
 	DefaultMetricsInterval = 30
 )
 
-var agentFields = map[string]field{
-	"enabled":     boolField(func(c *Config) *bool { return &c.Enabled }),
-	"upnp_probe":  boolField(func(c *Config) *bool { return &c.UPnPProbe }),
-	"observe":     boolField(func(c *Config) *bool { return &c.Observe }),
-	"accounting":  boolField(func(c *Config) *bool { return &c.Accounting }),
-	"share_hosts": boolField(func(c *Config) *bool { return &c.ShareHosts }),
-	"metrics_textfile": stringField("an absolute file path ending in .prom (node-exporter's textfile collector reads /var/prometheus/*.prom), or '' for none",
-		checkPromPath, func(c *Config) *string { return &c.MetricsTextfile }),
-	"metrics_interval": intField(fmt.Sprintf("seconds, an integer from %d to %d", MinMetricsInterval, MaxMetricsInterval),
-		MinMetricsInterval, MaxMetricsInterval, func(c *Config) *int { return &c.MetricsInterval }),
-	"backend": {
-		valid: "auto, fw4, nftables, fw3, iptables",
-		check: func(v string) error {
-			for _, b := range Backends {
-				if string(b) == v {
-					return nil
+// agentFields is built on first use, not at package init: every start of
+// the binary (each LuCI poll execs it through rpcd) would pay for the map
+// and its closures, and only config loading and the docs read it.
+var agentFields = sync.OnceValue(func() map[string]field {
+	return map[string]field{
+		"enabled":     boolField(func(c *Config) *bool { return &c.Enabled }),
+		"upnp_probe":  boolField(func(c *Config) *bool { return &c.UPnPProbe }),
+		"observe":     boolField(func(c *Config) *bool { return &c.Observe }),
+		"accounting":  boolField(func(c *Config) *bool { return &c.Accounting }),
+		"share_hosts": boolField(func(c *Config) *bool { return &c.ShareHosts }),
+		"metrics_textfile": stringField("an absolute file path ending in .prom (node-exporter's textfile collector reads /var/prometheus/*.prom), or '' for none",
+			checkPromPath, func(c *Config) *string { return &c.MetricsTextfile }),
+		"metrics_interval": intField(fmt.Sprintf("seconds, an integer from %d to %d", MinMetricsInterval, MaxMetricsInterval),
+			MinMetricsInterval, MaxMetricsInterval, func(c *Config) *int { return &c.MetricsInterval }),
+		"backend": {
+			valid: "auto, fw4, nftables, fw3, iptables",
+			check: func(v string) error {
+				for _, b := range Backends {
+					if string(b) == v {
+						return nil
+					}
 				}
-			}
-			return fmt.Errorf("unknown backend %q", v)
+				return fmt.Errorf("unknown backend %q", v)
+			},
+			set:  func(c *Config, vs []string) { c.Backend = Backend(vs[0]) },
+			keep: func(c *Config, last Config) { c.Backend = last.Backend },
+			show: func(c Config) string { return string(c.Backend) },
 		},
-		set:  func(c *Config, vs []string) { c.Backend = Backend(vs[0]) },
-		keep: func(c *Config, last Config) { c.Backend = last.Backend },
-		show: func(c Config) string { return string(c.Backend) },
-	},
-	"lan_device": {
-		valid: "interface names such as br-lan (1-15 characters, no '/' or blanks)",
-		list:  true,
-		check: checkDevice,
-		set:   func(c *Config, vs []string) { c.LANDevices = append([]string(nil), vs...) },
-		keep:  func(c *Config, last Config) { c.LANDevices = last.LANDevices },
-		show:  func(c Config) string { return strings.Join(c.LANDevices, " ") },
-	},
-	"wan_device":   stringField("an interface name such as eth1, or '' to follow the default route", checkDevice, func(c *Config) *string { return &c.WANDevice }),
-	"history_path": stringField("an absolute file path", checkAbsPath, func(c *Config) *string { return &c.HistoryPath }),
-	"stun_server":  stringField("host:port, or '' for no STUN probe", checkHostPort, func(c *Config) *string { return &c.STUNServer }),
-	"history_max_kb": intField(fmt.Sprintf("an integer from %d to %d", MinHistoryKB, MaxHistoryKB),
-		MinHistoryKB, MaxHistoryKB, func(c *Config) *int { return &c.HistoryMaxKB }),
-	"history_max_days": intField(fmt.Sprintf("an integer from 1 to %d", MaxHistoryDays),
-		1, MaxHistoryDays, func(c *Config) *int { return &c.HistoryMaxDays }),
-	"history_persist_hours": intField(fmt.Sprintf("an integer from 0 (never keep a copy on flash) to %d", MaxPersistHours),
-		0, MaxPersistHours, func(c *Config) *int { return &c.HistoryPersistHours }),
-	"history_persist_path": stringField("an absolute file path on flash, e.g. under /etc (tmpfs paths such as /tmp or /var do not survive a reboot)", checkAbsPath,
-		func(c *Config) *string { return &c.HistoryPersistPath }),
-	"public_range": {
-		valid: "CIDR prefixes such as 203.0.113.0/24 or 2001:db8::/32",
-		list:  true,
-		check: func(v string) error {
-			if _, err := netip.ParsePrefix(v); err != nil {
-				return fmt.Errorf("not a CIDR prefix: %q", v)
-			}
-			return nil
+		"lan_device": {
+			valid: "interface names such as br-lan (1-15 characters, no '/' or blanks)",
+			list:  true,
+			check: checkDevice,
+			set:   func(c *Config, vs []string) { c.LANDevices = append([]string(nil), vs...) },
+			keep:  func(c *Config, last Config) { c.LANDevices = last.LANDevices },
+			show:  func(c Config) string { return strings.Join(c.LANDevices, " ") },
 		},
-		set: func(c *Config, vs []string) {
-			c.PublicRanges = nil
-			for _, v := range vs {
-				c.PublicRanges = append(c.PublicRanges, netip.MustParsePrefix(v).Masked())
-			}
+		"wan_device":   stringField("an interface name such as eth1, or '' to follow the default route", checkDevice, func(c *Config) *string { return &c.WANDevice }),
+		"history_path": stringField("an absolute file path", checkAbsPath, func(c *Config) *string { return &c.HistoryPath }),
+		"stun_server":  stringField("host:port, or '' for no STUN probe", checkHostPort, func(c *Config) *string { return &c.STUNServer }),
+		"history_max_kb": intField(fmt.Sprintf("an integer from %d to %d", MinHistoryKB, MaxHistoryKB),
+			MinHistoryKB, MaxHistoryKB, func(c *Config) *int { return &c.HistoryMaxKB }),
+		"history_max_days": intField(fmt.Sprintf("an integer from 1 to %d", MaxHistoryDays),
+			1, MaxHistoryDays, func(c *Config) *int { return &c.HistoryMaxDays }),
+		"history_persist_hours": intField(fmt.Sprintf("an integer from 0 (never keep a copy on flash) to %d", MaxPersistHours),
+			0, MaxPersistHours, func(c *Config) *int { return &c.HistoryPersistHours }),
+		"history_persist_path": stringField("an absolute file path on flash, e.g. under /etc (tmpfs paths such as /tmp or /var do not survive a reboot)", checkAbsPath,
+			func(c *Config) *string { return &c.HistoryPersistPath }),
+		"public_range": {
+			valid: "CIDR prefixes such as 203.0.113.0/24 or 2001:db8::/32",
+			list:  true,
+			check: func(v string) error {
+				if _, err := netip.ParsePrefix(v); err != nil {
+					return fmt.Errorf("not a CIDR prefix: %q", v)
+				}
+				return nil
+			},
+			set: func(c *Config, vs []string) {
+				c.PublicRanges = nil
+				for _, v := range vs {
+					c.PublicRanges = append(c.PublicRanges, netip.MustParsePrefix(v).Masked())
+				}
+			},
+			keep: func(c *Config, last Config) { c.PublicRanges = last.PublicRanges },
+			show: func(c Config) string {
+				var s []string
+				for _, p := range c.PublicRanges {
+					s = append(s, p.String())
+				}
+				return strings.Join(s, " ")
+			},
 		},
-		keep: func(c *Config, last Config) { c.PublicRanges = last.PublicRanges },
-		show: func(c Config) string {
-			var s []string
-			for _, p := range c.PublicRanges {
-				s = append(s, p.String())
-			}
-			return strings.Join(s, " ")
-		},
-	},
-}
+	}
+})
 
 func agentOptionNames() []string {
 	var names []string
-	for n := range agentFields {
+	for n := range agentFields() {
 		names = append(names, n)
 	}
 	sort.StringSlice(names).Sort()

@@ -95,7 +95,7 @@ func sectionRef(f *uci.File, s *uci.Section) string {
 }
 
 func (l *loader) agentOption(ref string, o *uci.Option) {
-	fl, ok := agentFields[o.Name]
+	fl, ok := agentFields()[o.Name]
 	if !ok {
 		l.problem(ref, o.Name, o.Line(), o.Value(), strings.Join(agentOptionNames(), ", "), nil,
 			fmt.Sprintf("unknown option %q ignored", o.Name))

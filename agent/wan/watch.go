@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,6 +82,19 @@ type Watcher struct {
 	cur     Nat
 	curInfo Info
 	have    bool
+
+	changeSeq atomic.Uint64 // change notifications received
+	subDone   atomic.Bool   // the subscription has ended (failed for good)
+}
+
+// ChangeSeq counts the subscription's notifications: every link, address
+// or route change of any device, a (re)subscription, an overrun. ok is
+// false before it first listens and once it has ended: then a change
+// cannot be ruled out (the agent's status cache uses it for the LAN
+// networks).
+func (w *Watcher) ChangeSeq() (n uint64, ok bool) {
+	n = w.changeSeq.Load()
+	return n, n > 0 && !w.subDone.Load()
 }
 
 // Current returns the latest verdict and whether there is one yet.
@@ -98,9 +112,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	kick := make(chan struct{}, 1)
 	subErr := make(chan error, 1)
+	defer w.subDone.Store(true)
 	if w.Changes != nil {
 		go func() {
 			subErr <- w.Changes.Subscribe(ctx, func() {
+				w.changeSeq.Add(1)
 				select {
 				case kick <- struct{}{}:
 				default:
@@ -117,6 +133,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			timer.Stop()
 			return nil
 		case err := <-subErr:
+			w.subDone.Store(true)
 			if ctx.Err() != nil {
 				return nil
 			}

@@ -170,3 +170,34 @@ func TestWatcherRefreshProbe(t *testing.T) {
 		t.Errorf("message %q", n.Message)
 	}
 }
+
+// TestWatcherChangeSeq: the count moves with every notification and says
+// "not listening" before the subscription starts and after it has failed
+// for good (the agent's status cache must then stop reusing).
+func TestWatcherChangeSeq(t *testing.T) {
+	w := &Watcher{Source: &mutableSource{info: wan("198.51.100.2/24", "198.51.100.1")}}
+	if _, ok := w.ChangeSeq(); ok {
+		t.Fatal("listening before Run")
+	}
+	ch := &chanChanges{ready: make(chan struct{}), notify: make(chan struct{}), err: errors.New("netlink: gone")}
+	w.Changes, w.Config = ch, Config{PublicRanges: labPublic, Debounce: time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(context.Background()) }()
+	<-ch.ready
+	first, ok := w.ChangeSeq()
+	if !ok {
+		t.Fatal("not listening after the subscription's first notification")
+	}
+	ch.notify <- struct{}{} // unbuffered: handed over, notify runs before the next receive
+	ch.notify <- struct{}{}
+	if n, ok := w.ChangeSeq(); !ok || n < first+1 {
+		t.Fatalf("after two changes: %d (from %d), listening %v", n, first, ok)
+	}
+	close(ch.notify) // the subscription fails for good
+	if err := <-done; err == nil {
+		t.Fatal("Run hid the subscription's failure")
+	}
+	if _, ok := w.ChangeSeq(); ok {
+		t.Fatal("still listening after the subscription failed")
+	}
+}

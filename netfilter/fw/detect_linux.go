@@ -165,13 +165,7 @@ func tableCanDrop(conn *nftables.Conn, fwd *nftables.Chain, chains []*nftables.C
 func legacyHookers() ([]Hooker, bool, error) {
 	var out []Hooker
 	used := false
-	for _, fam := range []struct {
-		names string
-		bin   string
-	}{
-		{"/proc/net/ip_tables_names", "iptables-legacy"},
-		{"/proc/net/ip6_tables_names", "ip6tables-legacy"},
-	} {
+	for _, fam := range legacyNames {
 		b, err := os.ReadFile(fam.names)
 		if err != nil || !hasLine(string(b), "filter") {
 			continue
@@ -186,6 +180,24 @@ func legacyHookers() ([]Hooker, bool, error) {
 		}
 	}
 	return out, used, nil
+}
+
+// legacyNames are iptables-legacy's table lists and binaries per family.
+var legacyNames = []struct{ names, bin string }{
+	{"/proc/net/ip_tables_names", "iptables-legacy"},
+	{"/proc/net/ip6_tables_names", "ip6tables-legacy"},
+}
+
+// LegacyFilter says whether an iptables-legacy filter table exists in the
+// calling thread's namespace: two small file reads, no binary. Its rules
+// change without any event, unlike nftables' generation.
+func LegacyFilter() bool {
+	for _, fam := range legacyNames {
+		if b, err := os.ReadFile(fam.names); err == nil && hasLine(string(b), "filter") {
+			return true
+		}
+	}
+	return false
 }
 
 func hasLine(s, want string) bool {

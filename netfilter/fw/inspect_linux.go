@@ -269,3 +269,6 @@ func nftOwner(table string) string {
 	}
 	return "nftables:" + table
 }
+
+// Generation is the nftables ruleset generation (see nfteval.Generation).
+func Generation() (uint32, error) { return nfteval.Generation() }

@@ -32,3 +32,11 @@ func Inspect(o InspectOptions) (Inspection, error) {
 func Explain(p netfilter.Packet) (netfilter.Explanation, error) {
 	return netfilter.Explanation{}, fmt.Errorf("explain: %w", platform.ErrNotLinux)
 }
+
+// Generation needs Linux netfilter.
+func Generation() (uint32, error) {
+	return 0, fmt.Errorf("nftables generation: %w", platform.ErrNotLinux)
+}
+
+// LegacyFilter: no iptables off Linux.
+func LegacyFilter() bool { return false }

@@ -17,7 +17,7 @@ const maxReadTries = 5
 // ruleset generation is compared before and after; a read that raced a
 // transaction is repeated.
 func Read(conn *nftables.Conn) (*Ruleset, error) {
-	w, err := openWire(conn.NetNS)
+	w, err := openWire(conn.NetNS, wireBuffer)
 	if err != nil {
 		return nil, fmt.Errorf("read nftables ruleset: open netlink: %w", err)
 	}
@@ -196,4 +196,24 @@ func addFlowtables(w *wire, ix *tableIndex) error {
 		}
 	}
 	return nil
+}
+
+// genBuffer is enough for the one short reply to NFT_MSG_GETGEN.
+const genBuffer = 4 << 10
+
+// Generation returns the ruleset generation of the calling thread's network
+// namespace: one short netlink round trip. Every committed transaction bumps
+// it, so an unchanged generation means an unchanged ruleset (the agent
+// reuses a status built from it).
+func Generation() (uint32, error) {
+	w, err := openWire(0, genBuffer)
+	if err != nil {
+		return 0, fmt.Errorf("nftables generation: open netlink: %w", err)
+	}
+	defer w.close()
+	gen, err := w.generation()
+	if err != nil {
+		return 0, fmt.Errorf("nftables generation: %w", err)
+	}
+	return gen, nil
 }

@@ -28,7 +28,7 @@ type wire struct {
 // batch (netlink's max_recvmsg_len).
 const wireBuffer = 64 << 10
 
-func openWire(netns int) (*wire, error) {
+func openWire(netns, bufSize int) (*wire, error) {
 	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: netns})
 	if err != nil {
 		return nil, err
@@ -38,7 +38,7 @@ func openWire(netns int) (*wire, error) {
 		c.Close()
 		return nil, err
 	}
-	return &wire{c: c, raw: raw, buf: make([]byte, wireBuffer)}, nil
+	return &wire{c: c, raw: raw, buf: make([]byte, bufSize)}, nil
 }
 
 func (w *wire) close() { _ = w.c.Close() }

@@ -165,7 +165,17 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 	// The agent's start (doctor, WAN watch, first inspections) must be over
 	// before its idle rate is taken.
 	time.Sleep(p.settle)
+	sw0 := procSwitches(t, pid)
 	idle := agentCPU(t, pid, func() { time.Sleep(time.Duration(p.n) * p.interval) })
+	// Wake-ups at rest (context switches of all threads) and memory.
+	status := fmt.Sprintf("/proc/%d/status", pid)
+	fmt.Printf("POLLCOST-IDLE arch=%s firewall=%s observe=%s idle_s=%.1f wakeups_per_min=%.0f rss_kb=%d\n",
+		runtime.GOARCH, fw, observe, idle.wall.Seconds(), float64(procSwitches(t, pid)-sw0)*60/idle.wall.Seconds(),
+		statusField(status, "VmRSS"))
+	defer func() { // after the polls
+		fmt.Printf("POLLCOST-MEM arch=%s firewall=%s observe=%s rss_kb=%d hwm_kb=%d\n",
+			runtime.GOARCH, fw, observe, statusField(status, "VmRSS"), statusField(status, "VmHWM"))
+	}()
 	printSteps(t, l, conf, string(fw), observe, "before")
 	// Again after the polls: a step that got dearer points at what grows.
 	defer printSteps(t, l, conf, string(fw), observe, "after")

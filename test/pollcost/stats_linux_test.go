@@ -88,3 +88,38 @@ func summarize(ss []sample) string {
 		errs, ms(quantile(wall, .5)), ms(quantile(wall, .9)), ms(quantile(cpu, .5)), ms(quantile(cpu, .9)),
 		ms(quantile(user, .5)), ms(quantile(sys, .5)), ms(first), ms(last))
 }
+
+// procSwitches sums voluntary and involuntary context switches over the
+// process's live threads: each is a wake-up (a timer, a socket, the GC).
+func procSwitches(t *testing.T, pid int) int64 {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, task := range tasks {
+		for _, k := range []string{"voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"} {
+			n += statusField(dir+"/"+task.Name()+"/status", k)
+		}
+	}
+	return n
+}
+
+// statusField reads one number of a /proc status file (0 when missing).
+func statusField(path, key string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, key+":"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
+}

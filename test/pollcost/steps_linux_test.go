@@ -1,6 +1,7 @@
 package pollcost
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"syscall"
@@ -8,8 +9,10 @@ import (
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent"
+	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/helpers"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
@@ -29,6 +32,7 @@ func printSteps(t *testing.T, l *lab.Lab, conf, fwName, observe, when string) {
 	// The agent's own manager reads its drift the same way (status calls
 	// Plan first); this one only reads.
 	var mgr *fw.Manager
+	var st api.Status // the last collect's, for encode
 	err = l.Router.Do(func() error {
 		r, err := agent.ResolveRouter(cfg, agent.DefaultPaths())
 		if err == nil {
@@ -49,6 +53,22 @@ func printSteps(t *testing.T, l *lab.Lab, conf, fwName, observe, when string) {
 			return err
 		}},
 		{"helpers", func() error { _, err := helpers.Probe(helpers.Options{}); return err }},
+		// What a poll costs when the agent reuses its last status: the
+		// key's kernel reads (agent/statuscache.go) and the answer's encoding.
+		{"status-key", func() error {
+			_ = fw.LegacyFilter()
+			_, err := fw.Generation()
+			return err
+		}},
+		// A whole status as the agent builds it when something changed
+		// (WAN look, drift plan aside, inspection, helpers, inbound).
+		{"collect", func() error {
+			var err error
+			st, err = agent.CollectStatus(context.Background(), agent.LiveSources(cfg, agent.DefaultPaths().Network),
+				agent.StatusInput{LANDevices: []string{lab.LANDevice}, Desired: cfg.Desired()})
+			return err
+		}},
+		{"encode", func() error { _, err := json.Marshal(st); return err }},
 	}
 	for _, s := range steps {
 		var cpu, wall []time.Duration
