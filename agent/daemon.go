@@ -152,25 +152,35 @@ func (o Options) withDefaults() Options {
 }
 
 // installAtStart puts the configured modes in place before the API serves.
+// Rules an earlier run left are adopted, not removed first: a restart hands
+// them over (runlock.Handover), and after a crash (kill -9, power cut) the
+// desired state is applied over them in one batch (nftables: our table
+// replaced atomically; iptables: the difference), so VPN traffic never
+// meets a router without our rules and the restart converges sooner. Only
+// then is whatever the new firewall does not manage removed (fw.CleanupBeside):
+// a tool no longer in use, probe tables a killed probe left, an observer no
+// longer wanted. Untagged rules are never touched.
 func (d *Daemon) installAtStart() {
-	// A restart hands the rules over (runlock.Handover): adopt them as they
-	// are. Otherwise remove whatever an earlier run left (a crash).
-	adopt := runlock.HandingOver(d.opts.SocketPath)
-	if !adopt {
-		if err := fw.CleanupAll(d.opts.Paths.Root); err != nil {
-			d.fail("cleanup of an earlier run", err)
-		}
-	}
+	handover := runlock.HandingOver(d.opts.SocketPath)
 	d.mu.Lock()
 	// The configured modes count as in force: at boot there are no flows to
 	// judge again, and at a restart (upgrade, rc.common restart) the flows
 	// were set up under these same modes, so clearing them would only cut
 	// live VPN sessions. A mode changed while no agent ran is the exception:
 	// its old flows live on until they end.
-	d.setupLocked(d.cfg.Desired())
+	det, opened := d.setupLocked(d.cfg.Desired())
 	d.ready = true
+	observe := d.cfg.Observe && len(d.router.LANDevices) > 0
+	if !opened {
+		// No manager to adopt with: remove everything of ours, as before.
+		if err := fw.CleanupAll(d.opts.Paths.Root); err != nil {
+			d.fail("cleanup of an earlier run", err)
+		}
+	} else if err := fw.CleanupBeside(d.mgr, det, d.opts.Paths.Root, observe); err != nil {
+		d.fail("cleanup of an earlier run", err)
+	}
 	d.mu.Unlock()
-	if adopt {
+	if handover {
 		if err := runlock.EndHandover(d.opts.SocketPath); err != nil {
 			d.fail("end the restart handover", err)
 		}
@@ -181,7 +191,8 @@ func (d *Daemon) installAtStart() {
 // setupLocked resolves the router, opens the firewall and applies the modes.
 // baseline is the modes in force before (nil: none of ours); only protocols
 // whose configured mode differs from it have their conntrack entries cleared.
-func (d *Daemon) setupLocked(baseline netfilter.Desired) {
+// It returns the detection and whether the firewall could be opened.
+func (d *Daemon) setupLocked(baseline netfilter.Desired) (fw.Detection, bool) {
 	r, err := ResolveRouter(d.cfg, d.opts.Paths)
 	if err != nil {
 		d.fail("find the router's devices", err)
@@ -194,12 +205,13 @@ func (d *Daemon) setupLocked(baseline netfilter.Desired) {
 	if err != nil {
 		d.closeManager()
 		d.fail("open the firewall", err)
-		return
+		return det, false
 	}
 	d.closeManager()
 	d.mgr = m
 	d.log.Info("firewall", "in_charge", det.InCharge, "also", det.Also, "lan", r.LANDevices, "wan", r.WAN, "unresolved", r.Unresolved)
 	d.applyLocked("start")
+	return det, true
 }
 
 // applyLocked brings the firewall to the configured modes.

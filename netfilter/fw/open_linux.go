@@ -63,29 +63,53 @@ func build(s Spec, det Detection, o Options) (netfilter.Backend, error) {
 // include, and our iptables chains and tagged rules in both variants and
 // families. It works after a crash or a backend switch.
 func CleanupAll(root string) error {
-	var errs []error
 	det, err := Detect()
 	if err != nil {
-		errs = append(errs, err)
+		det.NFTables = true // cannot tell: try nftables too
 	}
-	if det.NFTables || err != nil {
-		// Cleanup ignores LAN devices: it removes whatever carries our tag.
-		b, err := nft.New(nft.Options{Kind: netfilter.KindNftables, LANDevices: []string{"lo"}, Root: root})
-		if err == nil {
-			err = b.Cleanup()
+	return errors.Join(err, CleanupBeside(nil, det, root, false))
+}
+
+// CleanupBeside removes what an earlier run may have left that m (nil:
+// none) does not manage, after m has applied over the rest: a crashed
+// agent's rules are adopted the way a restart hands them over, so the
+// router is never without them, and only the tools m no longer uses are
+// cleaned (every tagged rule of ours there, as CleanupAll). The helper
+// probe tables a killed probe left always go; the observer table goes
+// unless keepObserver (the agent is about to ensure it). Untagged rules
+// are never touched.
+func CleanupBeside(m *Manager, det Detection, root string, keepObserver bool) error {
+	uses := map[string]bool{}
+	if m != nil {
+		for _, s := range m.subs {
+			uses[toolClass(s.Backend.Kind())] = true
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+	}
+	var errs []error
+	if det.NFTables {
+		if !uses["nft"] {
+			// Cleanup ignores LAN devices: it removes whatever carries our tag.
+			b, err := nft.New(nft.Options{Kind: netfilter.KindNftables, LANDevices: []string{"lo"}, Root: root})
+			if err == nil {
+				err = b.Cleanup()
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+			}
 		}
-		if err := observer.Remove(); err != nil {
-			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+		if !keepObserver {
+			if err := observer.Remove(); err != nil {
+				errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+			}
 		}
 		if err := nft.RemoveProbeTables(); err != nil {
 			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
 		}
 	}
-	if err := ipt.Cleanup(); err != nil {
-		errs = append(errs, fmt.Errorf("cleanup iptables: %w", err))
+	if !uses["iptables"] {
+		if err := ipt.Cleanup(); err != nil {
+			errs = append(errs, fmt.Errorf("cleanup iptables: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

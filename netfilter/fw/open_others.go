@@ -23,6 +23,11 @@ func OpenSpecs(specs []Spec, det Detection, o Options) (*Manager, error) {
 // CleanupAll needs Linux netfilter.
 func CleanupAll(root string) error { return fmt.Errorf("cleanup: %w", platform.ErrNotLinux) }
 
+// CleanupBeside needs Linux netfilter.
+func CleanupBeside(*Manager, Detection, string, bool) error {
+	return fmt.Errorf("cleanup: %w", platform.ErrNotLinux)
+}
+
 // Inspect needs Linux netfilter.
 func Inspect(o InspectOptions) (Inspection, error) {
 	return Inspection{}, fmt.Errorf("inspect: %w", platform.ErrNotLinux)
