@@ -33,7 +33,7 @@ func (v HostValue) Contains(a netip.Addr) bool {
 
 // Covers tells whether the value holds every address of p.
 func (v HostValue) Covers(p netip.Prefix) bool {
-	return v.Contains(p.Masked().Addr()) && v.Contains(lastAddr(p))
+	return v.Contains(p.Masked().Addr()) && v.Contains(LastAddr(p))
 }
 
 // Overlaps tells whether the value holds some address of p.
@@ -41,7 +41,7 @@ func (v HostValue) Overlaps(p netip.Prefix) bool {
 	if !v.Lo.IsValid() || v.Lo.BitLen() != p.Addr().BitLen() {
 		return false
 	}
-	return v.Lo.Compare(lastAddr(p)) <= 0 && p.Masked().Addr().Compare(v.Hi) <= 0
+	return v.Lo.Compare(LastAddr(p)) <= 0 && p.Masked().Addr().Compare(v.Hi) <= 0
 }
 
 // Sample is an address (or MAC) the value holds, preferring a host
@@ -56,8 +56,8 @@ func (v HostValue) Sample() (netip.Addr, net.HardwareAddr) {
 	return v.Lo, nil
 }
 
-// lastAddr is the highest address of p.
-func lastAddr(p netip.Prefix) netip.Addr {
+// LastAddr is the highest address of p.
+func LastAddr(p netip.Prefix) netip.Addr {
 	b := p.Masked().Addr().AsSlice()
 	for i := p.Bits(); i < len(b)*8; i++ {
 		b[i/8] |= 0x80 >> (i % 8)

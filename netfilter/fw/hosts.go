@@ -33,7 +33,7 @@ func representative(f vpn.Family, lans []netip.Prefix, vals []netfilter.HostValu
 		if (f == vpn.IPv4) != p.Addr().Is4() {
 			continue
 		}
-		if a, ok := freeAddr(p, vals, lastAddr(p).Prev(), func(a netip.Addr) netip.Addr { return a.Prev() }); ok {
+		if a, ok := freeAddr(p, vals, netfilter.LastAddr(p).Prev(), func(a netip.Addr) netip.Addr { return a.Prev() }); ok {
 			h.src = a
 			break
 		}
@@ -94,15 +94,6 @@ func inAny(a netip.Addr, ps []netip.Prefix) bool {
 		}
 	}
 	return false
-}
-
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
 }
 
 // exceptions evaluates the element for a host or server holding each host

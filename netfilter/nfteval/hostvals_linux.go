@@ -158,20 +158,11 @@ func valueOf(l hostLoad, lo, hi []byte) (netfilter.HostValue, bool) {
 func rangeText(a, b netip.Addr) string {
 	for bits := 0; bits <= a.BitLen(); bits++ {
 		p := netip.PrefixFrom(a, bits)
-		if p.Masked().Addr() == a && lastAddr(p) == b {
+		if p.Masked().Addr() == a && netfilter.LastAddr(p) == b {
 			return p.String()
 		}
 	}
 	return fmt.Sprintf("%s-%s", a, b)
-}
-
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
 }
 
 // setValues lists a set's elements as ranges of the field at the start of
