@@ -74,6 +74,7 @@ func loadInboundFW4(t testing.TB, l *lab.Lab, forward bool) {
 // (The UCI config carries OpenWrt's default ICMPv6 rules: without them the
 // router rejects neighbour discovery from the WAN and no IPv6 arrives.)
 func TestInspectInboundFW4(t *testing.T) {
+	lab.RequireTools(t, lab.FW4) // the rulesets are loaded with nft -f
 	for _, c := range []struct {
 		name    string
 		forward bool
