@@ -198,18 +198,8 @@ func (s *scanner) skipObject() error {
 		if err := s.skipValue(); err != nil {
 			return err
 		}
-		s.ws()
-		if s.pos >= len(s.data) {
-			return s.fail("")
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.fail("after object key:value pair")
+		if done, err := s.next('}', "after object key:value pair"); done || err != nil {
+			return err
 		}
 	}
 }
@@ -225,20 +215,28 @@ func (s *scanner) skipArray() error {
 		if err := s.skipValue(); err != nil {
 			return err
 		}
-		s.ws()
-		if s.pos >= len(s.data) {
-			return s.fail("")
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			return nil
-		default:
-			return s.fail("after array element")
+		if done, err := s.next(']', "after array element"); done || err != nil {
+			return err
 		}
 	}
+}
+
+// next reads what follows an element of an object or array: a comma (more
+// to come) or the closing byte (done); anything else fails, naming where.
+func (s *scanner) next(closing byte, where string) (done bool, err error) {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return false, s.fail("")
+	}
+	switch s.data[s.pos] {
+	case ',':
+		s.pos++
+		return false, nil
+	case closing:
+		s.pos++
+		return true, nil
+	}
+	return false, s.fail(where)
 }
 
 // checkValid reports whether data is exactly one JSON value (space around).

@@ -48,15 +48,22 @@ func traffic(t *testing.T, every time.Duration, send func()) (stop func()) {
 // doctorNow asks the doctor once.
 func doctorNow(t *testing.T, a *agentRun) doctorJSON {
 	t.Helper()
-	out, err := a.cli("doctor", "--json")
+	return cliJSON[doctorJSON](t, a, "doctor")
+}
+
+// cliJSON runs `vpnpass <args> --json` against the agent and decodes its
+// answer into T, failing the test on either error.
+func cliJSON[T any](t *testing.T, a *agentRun, args ...string) T {
+	t.Helper()
+	out, err := a.cli(append(args, "--json")...)
 	if err != nil {
-		t.Fatalf("doctor: %v\n%s", err, out)
+		t.Fatalf("%s: %v\n%s", args[0], err, out)
 	}
-	var doc doctorJSON
-	if err := json.Unmarshal(out, &doc); err != nil {
-		t.Fatalf("doctor JSON: %v\n%s", err, out)
+	var v T
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("%s JSON: %v\n%s", args[0], err, out)
 	}
-	return doc
+	return v
 }
 
 // liveOK returns the session's vpn-ok finding while live, if any.

@@ -88,15 +88,7 @@ func startInboundAgent(t *testing.T, l *lab.Lab, single bool) *agentRun {
 
 func inboundStatus(t *testing.T, a *agentRun) inboundJSON {
 	t.Helper()
-	out, err := a.cli("status", "--json")
-	if err != nil {
-		t.Fatalf("status: %v\n%s", err, out)
-	}
-	var st inboundJSON
-	if err := json.Unmarshal(out, &st); err != nil {
-		t.Fatalf("status JSON: %v\n%s", err, out)
-	}
-	return st
+	return cliJSON[inboundJSON](t, a, "status")
 }
 
 // inboundCodes returns the inbound findings' "code host" strings.
