@@ -330,3 +330,17 @@ func countEvents(tb testing.TB, a *agentRun, kind string) int {
 	}
 	return len(h.Events)
 }
+
+// waitEvents polls the history until at least one event of kind is there
+// or the deadline passes; it returns the count and how long it waited.
+func waitEvents(tb testing.TB, a *agentRun, kind string, within time.Duration) (int, time.Duration) {
+	tb.Helper()
+	start := time.Now()
+	for {
+		n := countEvents(tb, a, kind)
+		if n > 0 || time.Since(start) > within {
+			return n, time.Since(start)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
