@@ -13,15 +13,12 @@ import (
 )
 
 // More attribute types of linux/netfilter/nfnetlink_conntrack.h (bpf_linux.go
-// has the others; x/sys has none).
+// and query_linux.go have the others; x/sys has none).
 const (
-	ctaID           = 12
-	ctaIPv4Dst      = 2
-	ctaIPv4Src      = 1
-	ctaProtoSrcPort = 2
-	ctaStatus       = 3
-	ctaTimeout      = 7
-	ctaTupleIP      = 1
+	ctaID      = 12
+	ctaIPv4Dst = 2
+	ctaStatus  = 3
+	ctaTimeout = 7
 )
 
 // ctEvent is a ctnetlink event payload (nfgenmsg + attributes) built with

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mdlayher/netlink"
 	ct "github.com/ti-mo/conntrack"
 	"golang.org/x/sys/unix"
 )
@@ -45,7 +46,7 @@ func DeleteFootprints(match []FlowMatch) (int, error) {
 	if len(match) == 0 {
 		return 0, nil
 	}
-	c, err := ct.Dial(nil)
+	c, err := netlink.Dial(unix.NETLINK_NETFILTER, nil)
 	if err != nil {
 		return 0, fmt.Errorf("open conntrack socket: %w", err)
 	}
@@ -57,10 +58,12 @@ func DeleteFootprints(match []FlowMatch) (int, error) {
 		if !matchesAny(match, f.TupleOrig.Proto.Protocol, f.TupleOrig.Proto.DestinationPort) {
 			return nil
 		}
-		// Only the identity: the tuple (with its zone) and the ID, so the
-		// kernel deletes exactly this entry and nothing else is re-sent.
-		del := ct.Flow{ID: f.ID, TupleOrig: f.TupleOrig, Zone: f.Zone}
-		if err := c.Delete(del); err != nil {
+		// Only the identity: the original tuple and the zone the kernel
+		// looks the entry up by (not Unmap-ped: the family must stay the
+		// entry's).
+		o := f.TupleOrig
+		t := Tuple{Src: o.IP.SourceAddress, Dst: o.IP.DestinationAddress, SrcPort: o.Proto.SourcePort, DstPort: o.Proto.DestinationPort}
+		if _, err := queryEntry(c, ctDelete, o.Proto.Protocol, t, f.Zone); err != nil {
 			if errors.Is(err, unix.ENOENT) {
 				return nil // expired meanwhile (or went with its PPTP master)
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/mdlayher/netlink"
-	ct "github.com/ti-mo/conntrack"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,25 +18,21 @@ func Refresh(flows []Flow) ([]Flow, error) {
 	if len(flows) == 0 {
 		return nil, nil
 	}
-	c, err := ct.Dial(&netlink.Config{})
+	c, err := netlink.Dial(unix.NETLINK_NETFILTER, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open conntrack socket: %w", err)
 	}
 	defer c.Close()
 	var out []Flow
 	for _, f := range flows {
-		q := ct.Flow{Zone: f.Zone, TupleOrig: ct.Tuple{
-			IP:    ct.IPTuple{SourceAddress: f.Orig.Src, DestinationAddress: f.Orig.Dst},
-			Proto: ct.ProtoTuple{Protocol: f.L4, SourcePort: f.Orig.SrcPort, DestinationPort: f.Orig.DstPort},
-		}}
-		k, err := c.Get(q)
+		k, err := queryEntry(c, ctGet, f.L4, f.Orig, f.Zone)
 		if errors.Is(err, unix.ENOENT) {
 			continue // gone: its DESTROY event tells the tracker
 		}
 		if err != nil {
 			return out, fmt.Errorf("get conntrack entry %s: %w", f, err)
 		}
-		out = append(out, fromKernel(&k))
+		out = append(out, fromKernel(k))
 	}
 	return out, nil
 }
