@@ -24,6 +24,11 @@ type chainKey struct {
 	chain string
 }
 
+type setKey struct {
+	tableKey
+	set string
+}
+
 // snapshot is one read of the ruleset over netlink. Rules and sets are read
 // lazily, each at most once per snapshot.
 type snapshot struct {
@@ -31,8 +36,7 @@ type snapshot struct {
 	tables []*nftables.Table
 	chains map[tableKey][]*nftables.Chain
 	rules  map[chainKey][]*nftables.Rule
-	sets   map[tableKey]map[string]*nftables.Set
-	elems  map[tableKey]map[string][]string
+	elems  map[setKey][]string
 	// incomplete marks rules read back with an expression left out.
 	incomplete map[*nftables.Rule]bool
 }
@@ -47,8 +51,7 @@ func readSnapshot(conn *nftables.Conn) (*snapshot, error) {
 		return nil, fmt.Errorf("list chains: %w", err)
 	}
 	s := &snapshot{conn: conn, tables: tables, chains: map[tableKey][]*nftables.Chain{},
-		rules: map[chainKey][]*nftables.Rule{}, sets: map[tableKey]map[string]*nftables.Set{},
-		elems: map[tableKey]map[string][]string{}, incomplete: map[*nftables.Rule]bool{}}
+		rules: map[chainKey][]*nftables.Rule{}, elems: map[setKey][]string{}, incomplete: map[*nftables.Rule]bool{}}
 	for _, c := range chains {
 		k := keyOf(c.Table)
 		s.chains[k] = append(s.chains[k], c)
@@ -101,38 +104,25 @@ func (s *snapshot) chainRules(t *nftables.Table, chain string) ([]*nftables.Rule
 	return r, nil
 }
 
-// resolver returns a setResolver for the lookups of rules in table t.
+// resolver returns a setResolver for the lookups of rules in table t. The
+// elements are read by the set's name alone (the kernel answers ENOENT for
+// a set that is not there): listing the table's sets first would link
+// google/nftables' whole set decoder for nothing (issue 16).
 func (s *snapshot) resolver(t *nftables.Table) setResolver {
 	return func(name string) ([]string, error) {
-		k := keyOf(t)
-		if names, ok := s.elems[k][name]; ok {
+		k := setKey{keyOf(t), name}
+		if names, ok := s.elems[k]; ok {
 			return names, nil
 		}
-		if s.sets[k] == nil {
-			sets, err := s.conn.GetSets(t)
-			if err != nil {
-				return nil, fmt.Errorf("list sets of %s %s: %w", familyName(t.Family), t.Name, err)
-			}
-			s.sets[k] = map[string]*nftables.Set{}
-			for _, set := range sets {
-				s.sets[k][set.Name] = set
-			}
-			s.elems[k] = map[string][]string{}
-		}
-		set := s.sets[k][name]
-		if set == nil {
-			return nil, fmt.Errorf("set %s not found in %s %s", name, familyName(t.Family), t.Name)
-		}
-		set.Table = t
-		els, err := s.conn.GetSetElements(set)
+		els, err := s.conn.GetSetElements(&nftables.Set{Table: t, Name: name})
 		if err != nil {
-			return nil, fmt.Errorf("list elements of set %s in %s: %w", name, t.Name, err)
+			return nil, fmt.Errorf("list elements of set %s in %s %s: %w", name, familyName(t.Family), t.Name, err)
 		}
 		names := make([]string, 0, len(els))
 		for _, e := range els {
 			names = append(names, nftwire.IfnameString(e.Key))
 		}
-		s.elems[k][name] = names
+		s.elems[k] = names
 		return names, nil
 	}
 }

@@ -95,21 +95,19 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 		}
 		return false, fmt.Errorf("look up table inet %s: %w", TableName, err)
 	}
-	sets, err := c.GetSets(t)
+	sets, err := o.setNames()
 	if err != nil {
 		return false, fmt.Errorf("list sets of %s: %w", TableName, err)
 	}
-	want := map[string]bool{obsSetLAN: true}
+	if !sets[obsSetLAN] {
+		return false, nil
+	}
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
-			want[d.setName(f)] = true
+			if !sets[d.setName(f)] {
+				return false, nil
+			}
 		}
-	}
-	for _, s := range sets {
-		delete(want, s.Name)
-	}
-	if len(want) > 0 {
-		return false, nil
 	}
 	rules := map[string]int{obsChainForward: 2, obsChainOutput: 1, obsChainOut: 8, obsChainIn: 8,
 		obsChainInput: 1, obsChainWAN: 8}
@@ -239,10 +237,8 @@ func (o Table) Read() ([]vpn.ObserverEntry, error) {
 	var out []vpn.ObserverEntry
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
-			set, err := c.GetSetByName(obsTable, d.setName(f))
-			if err != nil {
-				return nil, fmt.Errorf("look up set %s of %s: %w", d.setName(f), TableName, err)
-			}
+			// The kernel answers ENOENT for a missing table or set.
+			set := &nftables.Set{Table: obsTable, Name: d.setName(f)}
 			elems, err := c.GetSetElements(set)
 			if err != nil {
 				return nil, fmt.Errorf("read set %s of %s: %w", set.Name, TableName, err)
