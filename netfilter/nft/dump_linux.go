@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
@@ -18,35 +19,16 @@ import (
 // every expression is decoded on its own; one we cannot decode is left out
 // and its rule reported in incomplete (it can then never pass for ours).
 func dumpRules(netns int, t *nftables.Table, chain string) ([]*nftables.Rule, map[*nftables.Rule]bool, error) {
-	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: netns})
-	if err != nil {
-		return nil, nil, fmt.Errorf("dial netfilter netlink: %w", err)
-	}
-	defer conn.Close()
-	attrs, err := netlink.MarshalAttributes([]netlink.Attribute{
+	msgs, err := dump(netns, unix.NFT_MSG_GETRULE, t, []netlink.Attribute{
 		{Type: unix.NFTA_RULE_TABLE, Data: []byte(t.Name + "\x00")},
 		{Type: unix.NFTA_RULE_CHAIN, Data: []byte(chain + "\x00")},
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	req := netlink.Message{
-		Header: netlink.Header{
-			Type:  netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_GETRULE),
-			Flags: netlink.Request | netlink.Dump,
-		},
-		Data: append([]byte{byte(t.Family), unix.NFNETLINK_V0, 0, 0}, attrs...),
-	}
-	msgs, err := conn.Execute(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dump rules: %w", err)
 	}
 	var rules []*nftables.Rule
 	incomplete := map[*nftables.Rule]bool{}
 	for _, m := range msgs {
-		if len(m.Data) < 4 {
-			continue
-		}
 		r, complete, err := decodeRule(byte(t.Family), m.Data[4:])
 		if err != nil {
 			return nil, nil, err
@@ -87,4 +69,93 @@ func decodeRule(fam byte, b []byte) (r *nftables.Rule, complete bool, err error)
 		return nil
 	})
 	return r, complete, err
+}
+
+// dump asks for the objects of message type typ (a GET) in table t,
+// filtered by attrs, on a socket of its own in namespace netns, and returns
+// the answers that carry a body.
+func dump(netns int, typ uint16, t *nftables.Table, attrs []netlink.Attribute) ([]netlink.Message, error) {
+	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: netns})
+	if err != nil {
+		return nil, fmt.Errorf("dial netfilter netlink: %w", err)
+	}
+	defer conn.Close()
+	b, err := netlink.MarshalAttributes(attrs)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := conn.Execute(netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | typ), Flags: netlink.Request | netlink.Dump},
+		Data:   append([]byte{byte(t.Family), unix.NFNETLINK_V0, 0, 0}, b...),
+	})
+	out := msgs[:0]
+	for _, m := range msgs {
+		if len(m.Data) >= 4 {
+			out = append(out, m)
+		}
+	}
+	return out, err
+}
+
+// object is a named object (NFT_OBJECT_*) of a table, as read back; for a
+// ct helper, with what it assigns.
+type object struct {
+	name   string
+	typ    uint32
+	helper expr.CtHelper
+}
+
+// dumpObjects reads the named objects of table t. Only names, types and a
+// ct helper's definition are decoded: google/nftables' GetNamedObjects
+// decodes every kind of object (~9 KB of the release binary, issue 16).
+func dumpObjects(netns int, t *nftables.Table) ([]object, error) {
+	msgs, err := dump(netns, unix.NFT_MSG_GETOBJ, t, []netlink.Attribute{
+		{Type: unix.NFTA_OBJ_TABLE, Data: []byte(t.Name + "\x00")},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []object
+	for _, m := range msgs {
+		var o object
+		err := nftwire.EachAttr(m.Data[4:], func(typ uint16, v []byte) error {
+			switch typ {
+			case unix.NFTA_OBJ_NAME:
+				o.name = cString(v)
+			case unix.NFTA_OBJ_TYPE:
+				if len(v) == 4 {
+					o.typ = binary.BigEndian.Uint32(v)
+				}
+			case unix.NFTA_OBJ_DATA:
+				return nftwire.EachAttr(v, o.helperAttr)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// helperAttr reads one attribute of a ct helper object's data (all kinds of
+// objects' data pass through it; only a ct helper's is used).
+func (o *object) helperAttr(typ uint16, v []byte) error {
+	switch {
+	case typ == unix.NFTA_CT_HELPER_NAME:
+		o.helper.Name = cString(v)
+	case typ == unix.NFTA_CT_HELPER_L3PROTO && len(v) == 2:
+		o.helper.L3Proto = binary.BigEndian.Uint16(v)
+	case typ == unix.NFTA_CT_HELPER_L4PROTO && len(v) == 1:
+		o.helper.L4Proto = v[0]
+	}
+	return nil
+}
+
+func cString(b []byte) string {
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	return string(b)
 }

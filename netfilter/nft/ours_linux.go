@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/google/nftables"
-	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,20 +28,10 @@ func (c chainSpec) matches(got *nftables.Chain) bool {
 		got.Policy != nil && *got.Policy == nftables.ChainPolicyAccept
 }
 
-func isOurHelper(o nftables.Obj) bool {
-	n, ok := o.(*nftables.NamedObj)
-	if !ok || n.Name != HelperObject || n.Type != nftables.ObjTypeCtHelper {
-		return false
-	}
-	h, ok := n.Obj.(*expr.CtHelper)
-	return ok && h.Name == "pptp" && h.L3Proto == unix.NFPROTO_IPV4 && h.L4Proto == unix.IPPROTO_TCP
-}
-
-func objName(o nftables.Obj) string {
-	if n, ok := o.(*nftables.NamedObj); ok {
-		return n.Name
-	}
-	return ""
+func isOurHelper(o object) bool {
+	h := o.helper
+	return o.name == HelperObject && o.typ == uint32(nftables.ObjTypeCtHelper) &&
+		h.Name == "pptp" && h.L3Proto == unix.NFPROTO_IPV4 && h.L4Proto == unix.IPPROTO_TCP
 }
 
 // planOurs brings table inet vpnpass to want: created when needed, removed
@@ -60,7 +49,7 @@ func (b *Backend) planOurs(s *snapshot, want ourState, p *plan) error {
 	case want.empty():
 		return p.delOurTable(s, t)
 	}
-	objs, err := s.conn.GetNamedObjects(t)
+	objs, err := dumpObjects(s.conn.NetNS, t)
 	if err != nil {
 		return fmt.Errorf("list objects of table inet %s: %w", OurTable, err)
 	}
@@ -76,29 +65,29 @@ func (b *Backend) planOurs(s *snapshot, want ourState, p *plan) error {
 }
 
 // structureOK: every wanted chain or object that exists has the wanted form.
-func structureOK(s *snapshot, t *nftables.Table, objs []nftables.Obj, want ourState) bool {
+func structureOK(s *snapshot, t *nftables.Table, objs []object, want ourState) bool {
 	for _, c := range want.chains {
 		if got := s.chain(t, c.name); got != nil && !c.matches(got) {
 			return false
 		}
 	}
 	for _, o := range objs {
-		if objName(o) == HelperObject && !isOurHelper(o) {
+		if o.name == HelperObject && !isOurHelper(o) {
 			return false
 		}
 	}
 	return true
 }
 
-func (p *plan) planOurObjects(t *nftables.Table, objs []nftables.Obj, want ourState) {
+func (p *plan) planOurObjects(t *nftables.Table, objs []object, want ourState) {
 	have := false
 	for _, o := range objs {
-		if objName(o) == HelperObject && want.helper {
+		if o.name == HelperObject && want.helper {
 			have = true
 			continue
 		}
-		obj := o
-		p.add(phaseDelObj, change("delete", t, "", "", "object "+objName(o)), func(c *nftables.Conn) error {
+		obj := &nftables.NamedObj{Table: t, Name: o.name, Type: nftables.ObjType(o.typ)}
+		p.add(phaseDelObj, change("delete", t, "", "", "object "+o.name), func(c *nftables.Conn) error {
 			c.DeleteObject(obj)
 			return nil
 		})
