@@ -67,7 +67,7 @@ func DeleteFootprints(match []FlowMatch) (int, error) {
 			if errors.Is(err, unix.ENOENT) {
 				return nil // expired meanwhile (or went with its PPTP master)
 			}
-			return fmt.Errorf("delete conntrack entry %s: %w", f.TupleOrig, err)
+			return fmt.Errorf("delete conntrack entry %s: %w", Flow{L4: o.Proto.Protocol, Orig: t}, err)
 		}
 		n++
 		return nil
