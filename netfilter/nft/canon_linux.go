@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/google/nftables/binaryutil"
@@ -66,7 +67,7 @@ func describe(exprs []expr.Any, comment string, sets setResolver) string {
 		d.step()
 	}
 	if comment != "" {
-		d.words = append(d.words, fmt.Sprintf("comment %q", comment))
+		d.words = append(d.words, "comment "+strconv.Quote(comment))
 	}
 	return strings.Join(d.words, " ")
 }
@@ -97,7 +98,7 @@ func (d *describer) step() {
 	case *expr.Verdict:
 		w = nftwire.VerdictText(e)
 	case *expr.Objref:
-		w = fmt.Sprintf("ct helper set %q", e.Name)
+		w = "ct helper set " + strconv.Quote(e.Name)
 	}
 	if w == "" {
 		w, n = fmt.Sprintf("[%T]", e), 1
@@ -120,7 +121,7 @@ func (d *describer) meta(m *expr.Meta) (string, int) {
 		}
 		switch m.Key {
 		case expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME:
-			return fmt.Sprintf("%s %q", metaName(m.Key), nftwire.IfnameString(next.Data)), 2
+			return metaName(m.Key) + " " + strconv.Quote(nftwire.IfnameString(next.Data)), 2
 		case expr.MetaKeyNFPROTO:
 			if len(next.Data) == 1 {
 				return "meta nfproto " + nfprotoName(next.Data[0]), 2
@@ -145,7 +146,7 @@ func (d *describer) l4(p uint8) (string, int) {
 		if pl.Offset == 0 {
 			dir = "sport"
 		}
-		return fmt.Sprintf("%s %s %d", l4Name(p), dir, uint16(c.Data[0])<<8|uint16(c.Data[1])), 4
+		return portMatch(p, dir, uint16(c.Data[0])<<8|uint16(c.Data[1])), 4
 	}
 	return "meta l4proto " + l4Name(p), 2
 }
@@ -166,7 +167,7 @@ func (d *describer) ct(c *expr.Ct) (string, int) {
 			if c.Direction == ctDirReply {
 				dir = "reply"
 			}
-			return fmt.Sprintf("ct %s proto-dst %d", dir, uint16(cmp.Data[0])<<8|uint16(cmp.Data[1])), 2
+			return "ct " + dir + " proto-dst " + strconv.Itoa(int(cmp.Data[0])<<8|int(cmp.Data[1])), 2
 		}
 	case expr.CtKeySTATE:
 		bw, ok1 := d.peek(1).(*expr.Bitwise)

@@ -9,21 +9,26 @@ import (
 
 var ourTableRef = &nftables.Table{Family: nftables.TableFamilyINet, Name: OurTable}
 
-var hooks = map[string]*nftables.ChainHook{
-	"prerouting": nftables.ChainHookPrerouting,
-	"output":     nftables.ChainHookOutput,
-	"forward":    nftables.ChainHookForward,
+// hooknum is the hook of the chain (a switch: a map costs init code).
+func (c chainSpec) hooknum() *nftables.ChainHook {
+	switch c.hook {
+	case "prerouting":
+		return nftables.ChainHookPrerouting
+	case "output":
+		return nftables.ChainHookOutput
+	}
+	return nftables.ChainHookForward
 }
 
 func (c chainSpec) chain(t *nftables.Table) *nftables.Chain {
 	accept := nftables.ChainPolicyAccept
 	return &nftables.Chain{Name: c.name, Table: t, Type: nftables.ChainTypeFilter,
-		Hooknum: hooks[c.hook], Priority: nftables.ChainPriorityRef(nftables.ChainPriority(c.prio)), Policy: &accept}
+		Hooknum: c.hooknum(), Priority: nftables.ChainPriorityRef(nftables.ChainPriority(c.prio)), Policy: &accept}
 }
 
 // matches reports whether a chain read back is this base chain.
 func (c chainSpec) matches(got *nftables.Chain) bool {
-	return got.Type == nftables.ChainTypeFilter && got.Hooknum != nil && *got.Hooknum == *hooks[c.hook] &&
+	return got.Type == nftables.ChainTypeFilter && got.Hooknum != nil && *got.Hooknum == *c.hooknum() &&
 		got.Priority != nil && int32(*got.Priority) == c.prio &&
 		got.Policy != nil && *got.Policy == nftables.ChainPolicyAccept
 }
@@ -98,7 +103,7 @@ func (p *plan) planOurObjects(t *nftables.Table, objs []object, want ourState) {
 }
 
 func (p *plan) addHelper(t *nftables.Table) {
-	p.add(phaseAddObj, change("add", t, "", "pptp", helperObjectText()), func(c *nftables.Conn) error {
+	p.add(phaseAddObj, change("add", t, "", "pptp", helperObjectText), func(c *nftables.Conn) error {
 		c.AddObj(helperObj(t))
 		return nil
 	})

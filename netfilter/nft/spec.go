@@ -1,13 +1,13 @@
 package nft
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // Names in our own table. The ct helper object must live in the table whose
@@ -193,16 +193,13 @@ func (c config) helperSpecs() []ruleSpec {
 	return []ruleSpec{pre, out}
 }
 
-var l4Names = map[uint8]string{
-	vpn.ProtoTCP: "tcp", vpn.ProtoUDP: "udp", vpn.ProtoGRE: "gre",
-	vpn.ProtoESP: "esp", vpn.ProtoAH: "ah",
-}
-
+// l4Name spells an IP protocol as nft does: its name, else its number.
 func l4Name(p uint8) string {
-	if n, ok := l4Names[p]; ok {
-		return n
+	switch p {
+	case vpn.ProtoTCP, vpn.ProtoUDP, vpn.ProtoGRE, vpn.ProtoESP, vpn.ProtoAH:
+		return vpn.L4Name(p)
 	}
-	return fmt.Sprint(p)
+	return strconv.Itoa(int(p))
 }
 
 func nfprotoName(p uint8) string {
@@ -212,20 +209,28 @@ func nfprotoName(p uint8) string {
 	case nfprotoIPv6:
 		return "ipv6"
 	}
-	return fmt.Sprint(p)
+	return strconv.Itoa(int(p))
 }
 
 // ifnameMatch renders `iifname "x"` or `iifname { "x", "y" }`.
 func ifnameMatch(key string, names []string) string {
 	if len(names) == 1 {
-		return fmt.Sprintf("%s %q", key, names[0])
+		return key + " " + strconv.Quote(names[0])
 	}
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
+		q[i] = strconv.Quote(n)
 	}
-	return fmt.Sprintf("%s { %s }", key, strings.Join(q, ", "))
+	return key + " { " + strings.Join(q, ", ") + " }"
 }
+
+// portMatch renders `tcp dport 1723` (dir "dport") or `udp sport 500`.
+func portMatch(l4 uint8, dir string, port uint16) string {
+	return l4Name(l4) + " " + dir + " " + strconv.Itoa(int(port))
+}
+
+// helperSet is the statement of our helper rules.
+const helperSet = `ct helper set "` + HelperObject + `"`
 
 // text renders the rule in nft syntax, as it goes into the include file.
 // The order of the matches is the order of the netlink expressions.
@@ -234,8 +239,7 @@ func (r ruleSpec) text() string {
 	add := func(s ...string) { w = append(w, s...) }
 	switch r.kind {
 	case kindReply:
-		add(ifnameMatch("iifname", r.wan))
-		add(ifnameMatch("oifname", r.lan))
+		add(ifnameMatch("iifname", r.wan), ifnameMatch("oifname", r.lan))
 	case kindHelperOut:
 	default:
 		add(ifnameMatch("iifname", r.lan))
@@ -252,11 +256,11 @@ func (r ruleSpec) text() string {
 		// The source port of a reply is the destination port of the flow.
 		// (Not `ct original proto-dst`: google/nftables v0.3.0 cannot read
 		// back the ct direction attribute the kernel sends with it.)
-		add(fmt.Sprintf("%s sport %d", l4Name(r.l4), r.port), "ct direction reply", "ct state established")
+		add(portMatch(r.l4, "sport", r.port), "ct direction reply", "ct state established")
 	case r.kind == kindReply:
 		add("meta l4proto "+l4Name(r.l4), "ct state "+r.replyStates())
 	case hasPort:
-		add(fmt.Sprintf("%s dport %d", l4Name(r.l4), r.port))
+		add(portMatch(r.l4, "dport", r.port))
 	default:
 		add("meta l4proto " + l4Name(r.l4))
 	}
@@ -266,9 +270,9 @@ func (r ruleSpec) text() string {
 	case kindBlock:
 		add("drop")
 	default:
-		add(fmt.Sprintf("ct helper set %q", HelperObject))
+		add(helperSet)
 	}
-	add(fmt.Sprintf("comment %q", netfilter.Tag(r.proto)))
+	add("comment " + strconv.Quote(netfilter.Tag(r.proto)))
 	return strings.Join(w, " ")
 }
 
@@ -290,12 +294,11 @@ type chainSpec struct {
 }
 
 func (c chainSpec) text() string {
-	return fmt.Sprintf("chain %s { type filter hook %s priority %d; policy accept; }", c.name, c.hook, c.prio)
+	return "chain " + c.name + " { type filter hook " + c.hook + " priority " + strconv.Itoa(int(c.prio)) + "; policy accept; }"
 }
 
-func helperObjectText() string {
-	return fmt.Sprintf("ct helper %s { type \"pptp\" protocol tcp; l3proto ip; }", HelperObject)
-}
+// helperObjectText is our ct helper object in nft syntax.
+const helperObjectText = `ct helper ` + HelperObject + ` { type "pptp" protocol tcp; l3proto ip; }`
 
 // ourState is what our own table must hold for a Desired.
 type ourState struct {

@@ -134,10 +134,26 @@ func familyName(f nftables.TableFamily) string { return netfilter.NFTFamilyName(
 // socket that created it and nobody else may change it.
 const tableOwnerFlag = 0x2
 
-// xtablesNames are the tables iptables-nft creates.
-var xtablesNames = map[string]bool{"filter": true, "nat": true, "mangle": true, "raw": true, "security": true}
+// xtablesName reports the names of the tables iptables-nft creates.
+func xtablesName(name string) bool {
+	return oneOf(name, "filter", "nat", "mangle", "raw", "security")
+}
 
-var xtablesChains = map[string]bool{"INPUT": true, "FORWARD": true, "OUTPUT": true, "PREROUTING": true, "POSTROUTING": true}
+// xtablesChain reports the names of iptables' built-in chains.
+func xtablesChain(name string) bool {
+	return oneOf(name, "INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING")
+}
+
+// oneOf reports whether s is one of set (a loop: a map literal or a string
+// switch costs more code for a handful of names).
+func oneOf(s string, set ...string) bool {
+	for _, x := range set {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
 
 // xtablesByName reports tables that iptables-nft manages, judged by their
 // names and their built-in chains. Such tables belong to the iptables
@@ -147,7 +163,7 @@ func (s *snapshot) xtablesByName(t *nftables.Table) bool {
 		return false
 	}
 	for _, c := range s.chains[keyOf(t)] {
-		if xtablesChains[c.Name] {
+		if xtablesChain(c.Name) {
 			return true
 		}
 	}
@@ -157,7 +173,7 @@ func (s *snapshot) xtablesByName(t *nftables.Table) bool {
 func mayBeXtables(t *nftables.Table) bool {
 	switch t.Family {
 	case nftables.TableFamilyIPv4, nftables.TableFamilyIPv6, nftables.TableFamilyBridge, nftables.TableFamilyARP:
-		return xtablesNames[t.Name]
+		return xtablesName(t.Name)
 	}
 	return false
 }
