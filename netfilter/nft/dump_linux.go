@@ -3,6 +3,7 @@ package nft
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -158,4 +159,87 @@ func cString(b []byte) string {
 		b = b[:len(b)-1]
 	}
 	return string(b)
+}
+
+// ReadSetElements reads the elements of the set name in table t of
+// namespace netns (0: the calling thread's), with what vpnpass reads back:
+// each element's key, its expiry and its counter. google/nftables'
+// GetSetElements decodes every element attribute through its generic
+// expression parser (~7 KB of the release binary, issue 16). The kernel
+// answers ENOENT for a table or set that is not there.
+func ReadSetElements(netns int, t *nftables.Table, name string) ([]nftables.SetElement, error) {
+	msgs, err := dump(netns, unix.NFT_MSG_GETSETELEM, t, []netlink.Attribute{
+		{Type: unix.NFTA_SET_ELEM_LIST_TABLE, Data: []byte(t.Name + "\x00")},
+		{Type: unix.NFTA_SET_ELEM_LIST_SET, Data: []byte(name + "\x00")},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []nftables.SetElement
+	for _, m := range msgs {
+		err := nftwire.EachAttr(m.Data[4:], func(typ uint16, v []byte) error {
+			if typ != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
+				return nil
+			}
+			return nftwire.EachAttr(v, func(_ uint16, v []byte) error {
+				var e nftables.SetElement
+				err := nftwire.EachAttr(v, (*setElement)(&e).attr)
+				out = append(out, e)
+				return err
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// setElement decodes the attributes of one set element.
+type setElement nftables.SetElement
+
+func (e *setElement) attr(typ uint16, v []byte) error {
+	switch typ {
+	case unix.NFTA_SET_ELEM_KEY:
+		return nftwire.EachAttr(v, func(typ uint16, v []byte) error {
+			if typ == unix.NFTA_DATA_VALUE {
+				e.Key = append([]byte(nil), v...)
+			}
+			return nil
+		})
+	case unix.NFTA_SET_ELEM_EXPIRATION:
+		if len(v) == 8 {
+			e.Expires = time.Duration(binary.BigEndian.Uint64(v)) * time.Millisecond
+		}
+	case unix.NFTA_SET_ELEM_EXPR:
+		return e.counter(v)
+	}
+	return nil
+}
+
+// counter reads a `counter` expression attached to the element.
+func (e *setElement) counter(b []byte) error {
+	var name string
+	var c expr.Counter
+	err := nftwire.EachAttr(b, func(typ uint16, v []byte) error {
+		switch typ {
+		case unix.NFTA_EXPR_NAME:
+			name = cString(v)
+		case unix.NFTA_EXPR_DATA:
+			return nftwire.EachAttr(v, func(typ uint16, v []byte) error {
+				switch {
+				case typ == unix.NFTA_COUNTER_BYTES && len(v) == 8:
+					c.Bytes = binary.BigEndian.Uint64(v)
+				case typ == unix.NFTA_COUNTER_PACKETS && len(v) == 8:
+					c.Packets = binary.BigEndian.Uint64(v)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if name == "counter" {
+		e.Counter = &c
+	}
+	return err
 }

@@ -114,7 +114,7 @@ func (s *snapshot) resolver(t *nftables.Table) setResolver {
 		if names, ok := s.elems[k]; ok {
 			return names, nil
 		}
-		els, err := s.conn.GetSetElements(&nftables.Set{Table: t, Name: name})
+		els, err := ReadSetElements(s.conn.NetNS, t, name)
 		if err != nil {
 			return nil, fmt.Errorf("list elements of set %s in %s %s: %w", name, familyName(t.Family), t.Name, err)
 		}

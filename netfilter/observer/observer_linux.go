@@ -15,6 +15,7 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/vpnpass/vpnpass/netfilter/nft"
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
@@ -194,7 +195,7 @@ func lanElements(devices []string) []nftables.SetElement {
 
 // hasElements reports whether set holds exactly want.
 func hasElements(c *nftables.Conn, set *nftables.Set, want []nftables.SetElement) (bool, error) {
-	got, err := c.GetSetElements(set)
+	got, err := nft.ReadSetElements(c.NetNS, set.Table, set.Name)
 	if err != nil {
 		return false, fmt.Errorf("read set %s of %s: %w", set.Name, TableName, err)
 	}
@@ -230,18 +231,13 @@ func (o Table) Remove() error {
 // Read returns every counter of the observer. A missing table reads as no
 // entries with an error, so the agent can repair it.
 func (o Table) Read() ([]vpn.ObserverEntry, error) {
-	c, err := o.conn()
-	if err != nil {
-		return nil, err
-	}
 	var out []vpn.ObserverEntry
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
 			// The kernel answers ENOENT for a missing table or set.
-			set := &nftables.Set{Table: obsTable, Name: d.setName(f)}
-			elems, err := c.GetSetElements(set)
+			elems, err := nft.ReadSetElements(o.NetNS, obsTable, d.setName(f))
 			if err != nil {
-				return nil, fmt.Errorf("read set %s of %s: %w", set.Name, TableName, err)
+				return nil, fmt.Errorf("read set %s of %s: %w", d.setName(f), TableName, err)
 			}
 			for _, e := range elems {
 				if entry, ok := parseEntry(f, d, e); ok {

@@ -126,6 +126,12 @@ func entries(t *testing.T, o Table) []vpn.ObserverEntry {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every entry carries the kernel's expiry and a counter that counted.
+	for _, e := range out {
+		if e.Expires <= 0 || e.Expires > Timeout*time.Second || e.Packets == 0 || e.Bytes < e.Packets {
+			t.Fatalf("entry %+v: want 0 < expires <= %ds and a counter", e, Timeout)
+		}
+	}
 	return out
 }
 
