@@ -29,18 +29,24 @@ func Probe(o Options) (Report, error) {
 	return r, nil
 }
 
-// modprobeCommands are the only commands Load ever runs: fixed, never built
-// from input. OpenWrt has no modprobe by default; its kmodloader ships one.
-var modprobeCommands = map[string][]string{
-	ModulePPTP: {"/sbin/modprobe", ModulePPTP},
-	ModuleGRE:  {"/sbin/modprobe", ModuleGRE},
+// modprobeCommands returns the only commands Load ever runs: fixed, never
+// built from input (nil for any other module). OpenWrt has no modprobe by
+// default; its kmodloader ships one. A switch, not a map: no init code.
+func modprobeCommands(module string) []string {
+	switch module {
+	case ModulePPTP:
+		return []string{"/sbin/modprobe", ModulePPTP}
+	case ModuleGRE:
+		return []string{"/sbin/modprobe", ModuleGRE}
+	}
+	return nil
 }
 
 // Load loads a module that is present but not loaded (OpenWrt autoloads the
 // nathelper modules only at boot).
 func Load(module string) error {
-	argv, ok := modprobeCommands[module]
-	if !ok {
+	argv := modprobeCommands(module)
+	if argv == nil {
 		return fmt.Errorf("load module %q: not a module vpnpass loads", module)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)

@@ -96,7 +96,7 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 		}
 		return false, fmt.Errorf("look up table inet %s: %w", TableName, err)
 	}
-	sets, err := o.setNames()
+	sets, err := nft.SetNames(o.NetNS, t)
 	if err != nil {
 		return false, fmt.Errorf("list sets of %s: %w", TableName, err)
 	}
@@ -110,11 +110,13 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 			}
 		}
 	}
-	rules := map[string]int{obsChainForward: 2, obsChainOutput: 1, obsChainOut: 8, obsChainIn: 8,
-		obsChainInput: 1, obsChainWAN: 8}
-	for name, n := range rules {
-		got, err := c.GetRules(t, &nftables.Chain{Name: name, Table: t})
-		if err != nil || len(got) != n {
+	rules := [...]struct {
+		chain string
+		n     int
+	}{{obsChainForward, 2}, {obsChainOutput, 1}, {obsChainOut, 8}, {obsChainIn, 8}, {obsChainInput, 1}, {obsChainWAN, 8}}
+	for _, r := range rules {
+		got, err := c.GetRules(t, &nftables.Chain{Name: r.chain, Table: t})
+		if err != nil || len(got) != r.n {
 			return false, nil // missing chain or edited rules: rebuild
 		}
 	}
