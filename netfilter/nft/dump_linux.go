@@ -116,28 +116,28 @@ func dumpObjects(netns int, t *nftables.Table) ([]object, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []object
-	for _, m := range msgs {
-		var o object
-		err := nftwire.EachAttr(m.Data[4:], func(typ uint16, v []byte) error {
-			switch typ {
-			case unix.NFTA_OBJ_NAME:
-				o.name = cString(v)
-			case unix.NFTA_OBJ_TYPE:
-				if len(v) == 4 {
-					o.typ = binary.BigEndian.Uint32(v)
-				}
-			case unix.NFTA_OBJ_DATA:
-				return nftwire.EachAttr(v, o.helperAttr)
-			}
-			return nil
-		})
-		if err != nil {
+	out := make([]object, len(msgs))
+	for i, m := range msgs {
+		if err := nftwire.EachAttr(m.Data[4:], out[i].attr); err != nil {
 			return nil, err
 		}
-		out = append(out, o)
 	}
 	return out, nil
+}
+
+// attr reads one attribute of a GETOBJ answer.
+func (o *object) attr(typ uint16, v []byte) error {
+	switch typ {
+	case unix.NFTA_OBJ_NAME:
+		o.name = cString(v)
+	case unix.NFTA_OBJ_TYPE:
+		if len(v) == 4 {
+			o.typ = binary.BigEndian.Uint32(v)
+		}
+	case unix.NFTA_OBJ_DATA:
+		return nftwire.EachAttr(v, o.helperAttr)
+	}
+	return nil
 }
 
 // helperAttr reads one attribute of a ct helper object's data (all kinds of
@@ -177,22 +177,28 @@ func ReadSetElements(netns int, t *nftables.Table, name string) ([]nftables.SetE
 	}
 	var out []nftables.SetElement
 	for _, m := range msgs {
-		err := nftwire.EachAttr(m.Data[4:], func(typ uint16, v []byte) error {
-			if typ != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
-				return nil
-			}
-			return nftwire.EachAttr(v, func(_ uint16, v []byte) error {
-				var e nftables.SetElement
-				err := nftwire.EachAttr(v, (*setElement)(&e).attr)
-				out = append(out, e)
-				return err
-			})
-		})
-		if err != nil {
+		if out, err = decodeElements(out, m.Data[4:]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// decodeElements appends the elements of one GETSETELEM answer (after its
+// nfgenmsg) to out. Keys are copies: b may be reused.
+func decodeElements(out []nftables.SetElement, b []byte) ([]nftables.SetElement, error) {
+	err := nftwire.EachAttr(b, func(typ uint16, v []byte) error {
+		if typ != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
+			return nil
+		}
+		return nftwire.EachAttr(v, func(_ uint16, v []byte) error {
+			var e nftables.SetElement
+			err := nftwire.EachAttr(v, (*setElement)(&e).attr)
+			out = append(out, e)
+			return err
+		})
+	})
+	return out, err
 }
 
 // setElement decodes the attributes of one set element.
