@@ -53,6 +53,16 @@ var Rules = []Rule{
 		Cost: "~100 KB with its buffer and Value machinery", Fix: "agent/logx (slog's call shape and TextHandler records)"},
 	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
 		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
+	{Symbol: "github.com/ti-mo/conntrack.Flow.marshal", Why: "ti-mo/conntrack's Conn.Get/Delete/Create/Update (marshal every field a flow can carry)",
+		Cost: "29,084 B", Fix: "conntrack/query_linux.go's entry request (original tuple and zone)"},
+	{Symbol: "github.com/google/nftables.(*Monitor).", Why: "google/nftables' Monitor (decodes every object of every event)",
+		Cost: "17,300 B", Fix: "nft.WatchRuleset (reads the nftables group's message types)"},
+	{Symbol: "github.com/google/nftables.setsFromMsg", Why: "google/nftables' GetSets/GetSetByName (its whole set decoder)",
+		Cost: "11,717 B", Fix: "nft.SetNames, nft.ReadSetElements"},
+	{Symbol: "github.com/google/nftables.objFromMsg", Why: "google/nftables' GetNamedObjects/GetObj* (every kind of object)",
+		Cost: "9,482 B", Fix: "netfilter/nft's dumpObjects (name, type, ct helper)"},
+	{Symbol: "github.com/google/nftables.elementsFromMsg", Why: "google/nftables' GetSetElements (its generic element decoder)",
+		Cost: "2,642 B", Fix: "nft.ReadSetElements (key, expiry, counter)"},
 }
 
 // Violation is a broken rule: the rule and what showed it.

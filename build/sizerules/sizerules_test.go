@@ -87,6 +87,24 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 	}
 }
 
+// The library rules catch the calls that link what they forbid
+// (testdata/libcalls calls each).
+func TestSymbolRulesCatchLibraryCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a mips program")
+	}
+	got := map[string]bool{}
+	for _, v := range symbolViolations(t, "", "-trimpath", "-gcflags=all=-l", "./testdata/libcalls") {
+		got[v.Symbol] = true
+	}
+	for _, want := range []string{"github.com/ti-mo/conntrack.Flow.marshal", "github.com/google/nftables.(*Monitor).",
+		"github.com/google/nftables.setsFromMsg", "github.com/google/nftables.objFromMsg", "github.com/google/nftables.elementsFromMsg"} {
+		if !got[want] {
+			t.Errorf("%s not caught", want)
+		}
+	}
+}
+
 // symbolViolations builds args (the last is the package) in dir for the
 // release target and checks the binary's symbol table.
 func symbolViolations(t *testing.T, dir string, args ...string) []Violation {

@@ -1,0 +1,20 @@
+// Command libcalls links each library call a size rule forbids
+// (sizerules_test.go builds it); it is never run. Under testdata, so
+// `go build ./...` and `go vet ./...` skip it.
+package main
+
+import (
+	"github.com/google/nftables"
+	"github.com/ti-mo/conntrack"
+)
+
+func main() {
+	c, _ := nftables.New()
+	_, _ = c.AddMonitor(nftables.NewMonitor())
+	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: "t"}
+	_, _ = c.GetSets(t)
+	_, _ = c.GetNamedObjects(t)
+	_, _ = c.GetSetElements(&nftables.Set{Table: t, Name: "s"})
+	ct, _ := conntrack.Dial(nil)
+	_, _ = ct.Get(conntrack.Flow{})
+}
