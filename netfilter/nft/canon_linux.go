@@ -2,10 +2,11 @@ package nft
 
 import (
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
