@@ -8,9 +8,10 @@
 package config
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
+	"strconv"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/openwrt/uci"
@@ -129,7 +130,7 @@ func (p Problem) String() string {
 	if p.Option != "" {
 		where += "." + p.Option
 	}
-	s := fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, where, p.Message)
+	s := p.File + ":" + strconv.Itoa(p.Line) + ": " + where + ": " + p.Message
 	if p.Valid != "" {
 		s += "; valid: " + p.Valid
 	}
