@@ -3,9 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -15,35 +16,31 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
-// noinline: inlined into the command table, each call would get its own copy
-// of the closure (~1.2 KiB on mips each).
-//
-//go:noinline
-func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
-	return func(ctx context.Context, o *opts, env Env) error {
-		p, err := vpn.ParseProtocol(o.args[0])
-		if err != nil {
-			return usageError{err.Error()}
+// runMode runs enable, block and disable: o.mode is the mode they set.
+func runMode(ctx context.Context, o *opts, env Env) error {
+	mode := o.mode
+	p, err := vpn.ParseProtocol(o.args[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	params := api.SetParams{Protocol: string(p), Mode: string(mode), DryRun: o.dryRun}
+	var res api.SetResult
+	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodSet.Call(ctx, c, &params, &res) })
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if !o.direct && !o.dryRun {
+			return errNeedDaemon
 		}
-		params := api.SetParams{Protocol: string(p), Mode: string(mode), DryRun: o.dryRun}
-		var res api.SetResult
-		ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodSet.Call(ctx, c, &params, &res) })
-		if err != nil {
+		if res, err = setDirect(ctx, o, env, params); err != nil {
 			return err
 		}
-		if !ok {
-			if !o.direct && !o.dryRun {
-				return errNeedDaemon
-			}
-			if res, err = setDirect(ctx, o, env, params); err != nil {
-				return err
-			}
-		}
-		if o.json {
-			return printJSON(env.Stdout, res)
-		}
-		return printSet(env.Stdout, p, mode, o.dryRun, res)
 	}
+	if o.json {
+		return printJSON(env.Stdout, res)
+	}
+	return printSet(env.Stdout, p, mode, o.dryRun, res)
 }
 
 // setDirect is the daemon's set (agent.Set) without a daemon: on a firewall

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"os"
 	"time"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 )

@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"os/exec"
 	"time"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 )
