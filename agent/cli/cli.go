@@ -6,7 +6,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"runtime"
 	"strconv"
@@ -126,7 +125,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return ExitOK
 	}
 	code, kind := classify(err)
-	fmt.Fprintf(env.Stderr, "vpnpass: %s\n", oneLine(err.Error()))
+	io.WriteString(env.Stderr, "vpnpass: "+oneLine(err.Error())+"\n")
 	if o != nil && o.json {
 		var eo errorObject
 		eo.Error.Code, eo.Error.Message = kind, oneLine(err.Error())
@@ -275,7 +274,7 @@ func runVersion(_ context.Context, o *opts, env Env) error {
 	if goarm != "" {
 		extra = " GOARM=" + goarm
 	}
-	_, err := fmt.Fprintf(env.Stdout, "vpnpass %s (commit %s) %s/%s%s\n", version, commit, runtime.GOOS, runtime.GOARCH, extra)
+	_, err := io.WriteString(env.Stdout, "vpnpass "+version+" (commit "+commit+") "+runtime.GOOS+"/"+runtime.GOARCH+extra+"\n")
 	return err
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 
@@ -60,12 +59,12 @@ func loadDirect(o *opts, env Env, needLAN bool) (*direct, error) {
 		return nil, err
 	}
 	for _, p := range problems {
-		fmt.Fprintf(env.Stderr, "vpnpass: config: %s\n", p)
+		io.WriteString(env.Stderr, "vpnpass: config: "+p.String()+"\n")
 	}
 	d := &direct{cfg: cfg, paths: agent.DefaultPaths()}
 	d.router, err = agent.ResolveRouter(cfg, d.paths)
 	if err != nil && !needLAN && len(d.router.LANDevices) == 0 {
-		fmt.Fprintf(env.Stderr, "vpnpass: %v; verdicts assume traffic from any interface\n", err)
+		io.WriteString(env.Stderr, "vpnpass: "+err.Error()+"; verdicts assume traffic from any interface\n")
 		err = nil
 	}
 	return d, err

@@ -39,13 +39,13 @@ func printDoctor(w io.Writer, res api.DoctorResult) error {
 		if f.HostName != "" {
 			who = f.HostName + " (" + f.Host + ")"
 		}
-		fmt.Fprintf(b, "[%s] %s  %s → %s  %s\n", f.Severity, f.Code, who, f.Peer, f.LastSeen.Local().Format("15:04:05"))
-		fmt.Fprintf(b, "  %s\n", f.Message)
+		b.WriteString("[" + string(f.Severity) + "] " + string(f.Code) + "  " + who + " → " + f.Peer + "  " + f.LastSeen.Local().Format("15:04:05") + "\n")
+		b.WriteString("  " + f.Message + "\n")
 		if f.Advice != "" {
-			fmt.Fprintf(b, "  What to do: %s\n", f.Advice)
+			b.WriteString("  What to do: " + f.Advice + "\n")
 		}
 		if p := proofLine(f.Params); p != "" {
-			fmt.Fprintf(b, "  Seen: %s\n", p)
+			b.WriteString("  Seen: " + p + "\n")
 		}
 		b.WriteString("\n")
 	}
@@ -98,6 +98,6 @@ func printInProgress(b *strings.Builder, res api.DoctorResult) {
 			b.WriteString("In progress (said to work once data flows both ways; a failure is judged once quiet for 30 s or ended):\n")
 			first = false
 		}
-		fmt.Fprintf(b, "  %s  %s → %s  %s, since %s\n", s.Protocol, s.Host, s.Peer, s.Phase, s.FirstSeen.Local().Format("15:04:05"))
+		b.WriteString("  " + string(s.Protocol) + "  " + s.Host + " → " + s.Peer + "  " + string(s.Phase) + ", since " + s.FirstSeen.Local().Format("15:04:05") + "\n")
 	}
 }

@@ -63,7 +63,7 @@ func printHistory(w io.Writer, evs []history.Event) error {
 		if e.Peer != "" {
 			who += " → " + e.Peer
 		}
-		fmt.Fprintf(b, "%s  %-8s %-26s%s  %s\n", e.Time.Local().Format(time.DateTime), e.Severity, e.Kind, who, e.Message)
+		b.WriteString(e.Time.Local().Format(time.DateTime) + "  " + pad(string(e.Severity), 8) + " " + pad(e.Kind, 26) + who + "  " + e.Message + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -86,24 +86,24 @@ func runNat(ctx context.Context, o *opts, env Env) error {
 
 func printNat(w io.Writer, n wan.Nat) error {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "WAN:      %s %s", orDash(n.WANDevice), strings.Join(n.Addresses, " "))
+	b.WriteString("WAN:      " + orDash(n.WANDevice) + " " + strings.Join(n.Addresses, " "))
 	if n.Gateway != "" {
-		fmt.Fprintf(b, " via %s", n.Gateway)
+		b.WriteString(" via " + n.Gateway)
 	}
-	fmt.Fprintf(b, "\nVerdict:  %s (%s)", orDash(string(n.Code)), orDash(string(n.Class)))
+	b.WriteString("\nVerdict:  " + orDash(string(n.Code)) + " (" + orDash(string(n.Class)) + ")")
 	if len(n.ConfirmedBy) > 0 {
-		fmt.Fprintf(b, ", confirmed by %s", strings.Join(n.ConfirmedBy, ", "))
+		b.WriteString(", confirmed by " + strings.Join(n.ConfirmedBy, ", "))
 	}
 	b.WriteString("\n")
 	if n.PublicAddress != "" {
-		fmt.Fprintf(b, "Public:   %s\n", n.PublicAddress)
+		b.WriteString("Public:   " + n.PublicAddress + "\n")
 	}
 	if n.Upstream.Address != "" || n.Upstream.Model != "" {
-		fmt.Fprintf(b, "Upstream: %s\n", strings.TrimSpace(n.Upstream.Model+" "+n.Upstream.Address))
+		b.WriteString("Upstream: " + strings.TrimSpace(n.Upstream.Model+" "+n.Upstream.Address) + "\n")
 	}
-	fmt.Fprintf(b, "\n%s\n", n.Message)
+	b.WriteString("\n" + n.Message + "\n")
 	if n.Advice != "" {
-		fmt.Fprintf(b, "What to do: %s\n", n.Advice)
+		b.WriteString("What to do: " + n.Advice + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

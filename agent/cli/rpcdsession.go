@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"strconv"
 	"time"
 
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
@@ -67,7 +68,7 @@ func splitSession(b []byte) (rpcdInput, error) {
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil || m == nil {
-		return rpcdInput{}, fmt.Errorf("params must be one JSON object: %v", err)
+		return rpcdInput{}, fmt.Errorf("params must be one JSON object: %v", err) // err may be nil (null)
 	}
 	raw, ok := m[sessionKey]
 	if !ok {
@@ -102,7 +103,7 @@ func sessionUser(ctx context.Context, sid string) string {
 	ctx, cancel := context.WithTimeout(ctx, sessionLookupTimeout)
 	defer cancel()
 	arg, _ := json.Marshal(map[string]any{sessionKey: sid, "keys": []string{"username"}})
-	secs := fmt.Sprint(int(sessionLookupTimeout / time.Second))
+	secs := strconv.Itoa(int(sessionLookupTimeout / time.Second))
 	cmd := exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", string(arg))
 	cmd.WaitDelay = 100 * time.Millisecond // a stuck grandchild holding stdout must not hold us
 	var out bytes.Buffer                   // not Output(): its stderr capture costs flash

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vpnpass/vpnpass/vpn"
 
@@ -37,18 +37,18 @@ func printStatus(w io.Writer, st api.Status) error {
 		}
 		also = " (also hooking forward: " + strings.Join(parts, ", ") + ")"
 	}
-	fmt.Fprintf(b, "Firewall:    %s%s\n", st.Backend.Kind, also)
-	fmt.Fprintf(b, "WAN:         %s %s", orDash(st.WAN.WANDevice), strings.Join(st.WAN.Addresses, " "))
+	b.WriteString("Firewall:    " + string(st.Backend.Kind) + also + "\n")
+	b.WriteString("WAN:         " + orDash(st.WAN.WANDevice) + " " + strings.Join(st.WAN.Addresses, " "))
 	if st.WAN.Gateway != "" {
-		fmt.Fprintf(b, " via %s", st.WAN.Gateway)
+		b.WriteString(" via " + st.WAN.Gateway)
 	}
-	fmt.Fprintf(b, "\nNAT:         %s (%s)", orDash(string(st.WAN.Code)), orDash(string(st.WAN.Class)))
+	b.WriteString("\nNAT:         " + orDash(string(st.WAN.Code)) + " (" + orDash(string(st.WAN.Class)) + ")")
 	if st.Masquerade {
 		b.WriteString(", this router masquerades")
 	}
 	b.WriteString("\n")
 	if st.WAN.Message != "" {
-		fmt.Fprintf(b, "             %s\n", st.WAN.Message)
+		b.WriteString("             " + st.WAN.Message + "\n")
 	}
 	printHelpers(b, st)
 	b.WriteString("\nProtocol  Mode     LAN→WAN   Answers   Decided by\n")
@@ -61,7 +61,8 @@ func printStatus(w io.Writer, st api.Status) error {
 		if ps.Drift {
 			drift = "  (rules not as configured: drift)"
 		}
-		fmt.Fprintf(b, "%-9s %-8s %-9s %-9s %s%s\n", p, ps.Mode, ps.Verdict, orDash(string(worstReplies(ps))), worstDecider(ps), drift)
+		b.WriteString(pad(string(p), 9) + " " + pad(string(ps.Mode), 8) + " " + pad(string(ps.Verdict), 9) + " " +
+			pad(orDash(string(worstReplies(ps))), 9) + " " + worstDecider(ps) + drift + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -75,14 +76,14 @@ func printHelpers(b *strings.Builder, st api.Status) {
 	sort.StringSlice(names).Sort()
 	for _, n := range names {
 		h := st.Helpers[n]
-		line := fmt.Sprintf("Helper %-5s %s", n+":", h.State)
+		line := "Helper " + pad(n+":", 5) + " " + string(h.State)
 		if !h.Usable() && h.Package != "" {
 			line += " (install " + h.Package + ")"
 		}
 		if len(h.AssignedBy) > 0 {
 			line += ", assigned by " + strings.Join(h.AssignedBy, ", ")
 		}
-		fmt.Fprintln(b, line)
+		b.WriteString(line + "\n")
 	}
 }
 
@@ -105,6 +106,14 @@ func worstReplies(ps netfilter.ProtoStatus) netfilter.Verdict {
 		}
 	}
 	return v
+}
+
+// pad left-justifies s in n columns, as fmt's %-Ns does (it counts runes).
+func pad(s string, n int) string {
+	if k := n - utf8.RuneCountInString(s); k > 0 {
+		return s + strings.Repeat(" ", k)
+	}
+	return s
 }
 
 func orDash(s string) string {
