@@ -26,6 +26,7 @@ import (
 
 // Options configure a daemon.
 type Options struct {
+	_          [0]func() // not comparable: no equality function in the binary
 	ConfigPath string
 	SocketPath string
 	Paths      Paths
@@ -142,7 +143,7 @@ func (o Options) withDefaults() Options {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
-	if o.Paths == (Paths{}) {
+	if o.Paths.Network == "" && o.Paths.Firewall == "" && o.Paths.Root == "" { // unset (Paths is not comparable)
 		o.Paths = DefaultPaths()
 	}
 	for _, f := range testPaths {

@@ -26,35 +26,36 @@ var shareableDetails = []string{
 
 // attr is one key and value of an event as it leaves the box.
 type attr struct {
+	_   [0]func() // not comparable: no equality function in the binary
 	key string
 	val any
 }
 
 // shareable is the event's view for ubus and the log, in a fixed order.
 func shareable(ev history.Event, shareHosts bool) []attr {
-	out := []attr{{"kind", ev.Kind}, {"severity", string(ev.Severity)}}
+	out := []attr{{key: "kind", val: ev.Kind}, {key: "severity", val: string(ev.Severity)}}
 	if ev.Protocol != "" {
-		out = append(out, attr{"protocol", ev.Protocol})
+		out = append(out, attr{key: "protocol", val: ev.Protocol})
 	}
 	for _, k := range shareableDetails {
 		if v, ok := ev.Details[k]; ok && v != nil && v != "" {
-			out = append(out, attr{k, v})
+			out = append(out, attr{key: k, val: v})
 		}
 	}
 	if !shareHosts {
 		return out
 	}
 	if ev.Host != "" {
-		out = append(out, attr{"host", ev.Host})
+		out = append(out, attr{key: "host", val: ev.Host})
 	}
 	if ev.Peer != "" {
-		out = append(out, attr{"peer", ev.Peer})
+		out = append(out, attr{key: "peer", val: ev.Peer})
 	}
-	out = append(out, attr{"message", ev.Message})
+	out = append(out, attr{key: "message", val: ev.Message})
 	if p, ok := ev.Details["params"].(map[string]any); ok {
 		for _, k := range []string{"host_name", "host_mac"} {
 			if v, ok := p[k]; ok && v != "" {
-				out = append(out, attr{k, v})
+				out = append(out, attr{key: k, val: v})
 			}
 		}
 	}
@@ -93,6 +94,7 @@ func logLevel(s vpn.Severity) logx.Level {
 // rateGate is a token bucket: burst events at once, then rate per second;
 // it counts what it held back so the next event can say so.
 type rateGate struct {
+	_            [0]func() // not comparable: no equality function in the binary
 	mu           sync.Mutex
 	rate, burst  float64
 	tokens       float64

@@ -54,6 +54,7 @@ var (
 
 // Spec is a method as the contract table lists it, without its types.
 type Spec struct {
+	_      [0]func() // not comparable: no equality function in the binary
 	Name   string
 	Access Access
 	params reflect.Type // the struct P points to
@@ -128,11 +129,16 @@ func RPCDSignatures() string {
 			b.WriteByte(',')
 		}
 		b.WriteString(`"` + s.Name + `":{`)
+		sep := false
 		for j := 0; j < s.params.NumField(); j++ {
-			if j > 0 {
+			f := s.params.Field(j)
+			if !f.IsExported() { // the blank field that keeps params not comparable
+				continue
+			}
+			if sep {
 				b.WriteByte(',')
 			}
-			f := s.params.Field(j)
+			sep = true
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			b.WriteString(`"` + name + `":` + rpcdExample(f.Type))
 		}

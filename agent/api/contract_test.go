@@ -34,6 +34,9 @@ func TestParamsAreRPCDTypes(t *testing.T) {
 		}
 		for i := 0; i < s.params.NumField(); i++ {
 			f := s.params.Field(i)
+			if f.Name == "_" && f.Type.Size() == 0 {
+				continue // the blank field that keeps params not comparable
+			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			switch f.Type.Kind() {
 			case reflect.String, reflect.Bool, reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint16, reflect.Uint32:

@@ -58,6 +58,7 @@ func (e usageError) Error() string { return e.msg }
 
 // exitError carries a specific exit code with its message.
 type exitError struct {
+	_    [0]func() // not comparable: no equality function in the binary
 	code int
 	err  error
 }
@@ -67,6 +68,7 @@ func (e exitError) Unwrap() error { return e.err }
 
 // errorObject is the JSON error form printed with --json.
 type errorObject struct {
+	_     [0]func() // not comparable: no equality function in the binary
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`

@@ -112,14 +112,15 @@ func (c Config) clone() Config {
 
 // Problem is one invalid or unknown entry of the config file.
 type Problem struct {
-	File    string  `json:"file"`
-	Line    int     `json:"line"`
-	Section string  `json:"section"`          // section name, or @type[index] when anonymous
-	Option  string  `json:"option,omitempty"` // "" for a problem with the section itself
-	Value   string  `json:"value"`
-	Valid   string  `json:"valid"`          // the valid values, for the message
-	Kept    *string `json:"kept,omitempty"` // the value used instead; nil when the entry is ignored
-	Message string  `json:"message"`
+	_       [0]func() // not comparable: no equality function in the binary
+	File    string    `json:"file"`
+	Line    int       `json:"line"`
+	Section string    `json:"section"`          // section name, or @type[index] when anonymous
+	Option  string    `json:"option,omitempty"` // "" for a problem with the section itself
+	Value   string    `json:"value"`
+	Valid   string    `json:"valid"`          // the valid values, for the message
+	Kept    *string   `json:"kept,omitempty"` // the value used instead; nil when the entry is ignored
+	Message string    `json:"message"`
 }
 
 func (p Problem) Error() string { return p.String() }

@@ -43,7 +43,8 @@ type Option struct {
 
 // Error is a syntax or semantic error at a line of the input.
 type Error struct {
-	File string // set by ParseFile and by callers that know the path
+	_    [0]func() // not comparable: no equality function in the binary
+	File string    // set by ParseFile and by callers that know the path
 	Line int
 	Msg  string
 }
