@@ -104,9 +104,10 @@ func (d *Daemon) reload() {
 	} else {
 		d.applyLocked("reload")
 	}
+	was, now := old.Desired(), d.cfg.Desired()
 	for _, p := range vpn.Toggled {
-		if old.Desired().Mode(p) != d.cfg.Desired().Mode(p) {
-			d.record(modeChangeEvent(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), map[string]any{"origin": originConfig}, "config reload"))
+		if was.Mode(p) != now.Mode(p) {
+			d.record(modeChangeEvent(p, was.Mode(p), now.Mode(p), map[string]any{"origin": originConfig}, "config reload"))
 		}
 	}
 }

@@ -89,7 +89,7 @@ func Defaults() Config {
 }
 
 // Desired returns the per-protocol modes for the netfilter backends.
-func (c Config) Desired() netfilter.Desired {
+func (c *Config) Desired() netfilter.Desired {
 	d := netfilter.Desired{}
 	for _, p := range vpn.Toggled {
 		d[p] = c.Modes.Mode(p)

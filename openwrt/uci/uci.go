@@ -12,7 +12,7 @@
 package uci
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -51,9 +51,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.File != "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+		return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
 	}
-	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	return "line " + strconv.Itoa(e.Line) + ": " + e.Msg
 }
 
 // Value returns the value of a plain option, or the last item of a list.
