@@ -109,8 +109,7 @@ func newRateGate(rate, burst float64) *rateGate {
 // take spends a token; ok false when none is left. held is how many were
 // refused since the last one that passed (reported once, then reset).
 func (g *rateGate) take(now time.Time) (ok bool, held uint64) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.mu.Lock() // no defer: nothing below can panic (smaller code)
 	if !g.last.IsZero() {
 		g.tokens += now.Sub(g.last).Seconds() * g.rate
 		if g.tokens > g.burst {
@@ -121,16 +120,18 @@ func (g *rateGate) take(now time.Time) (ok bool, held uint64) {
 	if g.tokens < 1 {
 		g.held++
 		g.misses++
-		return false, 0
+	} else {
+		g.tokens--
+		ok, held, g.held = true, g.held, 0
 	}
-	g.tokens--
-	held, g.held = g.held, 0
-	return true, held
+	g.mu.Unlock()
+	return ok, held
 }
 
 // refused is how many events the gate has refused in all.
 func (g *rateGate) refused() uint64 {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.misses
+	n := g.misses
+	g.mu.Unlock()
+	return n
 }

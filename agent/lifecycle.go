@@ -22,8 +22,9 @@ const persistCheck = time.Minute
 // persistEvery is the configured interval between copies; 0 = off.
 func (d *Daemon) persistEvery() time.Duration {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return time.Duration(d.cfg.HistoryPersistHours) * time.Hour
+	h := d.cfg.HistoryPersistHours
+	d.mu.Unlock()
+	return time.Duration(h) * time.Hour
 }
 
 // restoreHistory puts the copy from flash in place of a missing live history
