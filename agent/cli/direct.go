@@ -18,9 +18,9 @@ import (
 var errNeedDaemon = exitError{code: ExitNoDaemon, err: errors.New(
 	"the vpnpass daemon is not running: start it (/etc/init.d/vpnpass start, or `vpnpass agent`) or add --direct to act without it")}
 
-// callDaemon makes a call of the daemon (typed: an api.Method's Call); ok
+// callDaemon makes a call of the daemon (typed: an api.Method's Args); ok
 // is false when no daemon listens (or --direct).
-func callDaemon(ctx context.Context, o *opts, call func(*api.Client) error) (ok bool, err error) {
+func callDaemon(ctx context.Context, o *opts, call api.Args) (ok bool, err error) {
 	if o.direct {
 		return false, nil
 	}
@@ -33,7 +33,7 @@ func callDaemon(ctx context.Context, o *opts, call func(*api.Client) error) (ok 
 	}
 	defer c.Close()
 	c.Caller = &api.Caller{Origin: api.OriginCLI}
-	err = call(c)
+	err = call.Call(ctx, c)
 	if errors.Is(err, api.ErrNoDaemon) {
 		return false, nil
 	}
@@ -97,7 +97,7 @@ func (d *direct) status(ctx context.Context) (api.Status, error) {
 
 // lookup asks the daemon and, when none runs (or --direct), makes the same
 // read-only look in this process.
-func lookup(ctx context.Context, o *opts, env Env, call func(*api.Client) error, look func(*direct) error) error {
+func lookup(ctx context.Context, o *opts, env Env, call api.Args, look func(*direct) error) error {
 	ok, err := callDaemon(ctx, o, call)
 	if err != nil || ok {
 		return err

@@ -26,7 +26,7 @@ func runMode(ctx context.Context, o *opts, env Env) error {
 	}
 	params := api.SetParams{Protocol: string(p), Mode: string(mode), DryRun: o.dryRun}
 	var res api.SetResult
-	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodSet.Call(ctx, c, &params, &res) })
+	ok, err := callDaemon(ctx, o, api.MethodSet.Args(&params, &res))
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 	}
 	var ex netfilter.Explanation
 	p := api.ExplainParams{Proto: o.proto, Dst: o.dst, Dport: o.dport, Src: o.src}
-	err = lookup(ctx, o, env, func(c *api.Client) error { return api.MethodExplain.Call(ctx, c, &p, &ex) }, func(d *direct) (err error) {
+	err = lookup(ctx, o, env, api.MethodExplain.Args(&p, &ex), func(d *direct) (err error) {
 		pk.OutIf = d.router.WAN.Primary(pk.Family)
 		if len(d.router.LANDevices) > 0 {
 			pk.InIf = d.router.LANDevices[0]

@@ -23,7 +23,7 @@ func runHistory(ctx context.Context, o *opts, env Env) error {
 		return usageError{err.Error()}
 	}
 	var res api.HistoryResult
-	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodHistory.Call(ctx, c, &p, &res) })
+	ok, err := callDaemon(ctx, o, api.MethodHistory.Args(&p, &res))
 	if err != nil {
 		return err
 	}
@@ -72,9 +72,7 @@ func printHistory(w io.Writer, evs []history.Event) error {
 // runNat prints the WAN / double-NAT verdict.
 func runNat(ctx context.Context, o *opts, env Env) error {
 	var n wan.Nat
-	err := lookup(ctx, o, env, func(c *api.Client) error {
-		return api.MethodNat.Call(ctx, c, &api.NatParams{Probe: o.probe}, &n)
-	}, func(d *direct) (err error) {
+	err := lookup(ctx, o, env, api.MethodNat.Args(&api.NatParams{Probe: o.probe}, &n), func(d *direct) (err error) {
 		n, err = agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
 		return err
 	})

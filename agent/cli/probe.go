@@ -19,7 +19,7 @@ func runProbe(ctx context.Context, o *opts, env Env) error {
 		p.Protocol = o.proto
 	}
 	var res api.ProbeResult
-	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodProbe.Call(ctx, c, &p, &res) })
+	ok, err := callDaemon(ctx, o, api.MethodProbe.Args(&p, &res))
 	if err != nil {
 		return err
 	}

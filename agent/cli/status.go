@@ -15,9 +15,7 @@ import (
 
 func runStatus(ctx context.Context, o *opts, env Env) error {
 	var st api.Status
-	err := lookup(ctx, o, env, func(c *api.Client) error {
-		return api.MethodStatus.Call(ctx, c, &api.NoParams{}, &st)
-	}, func(d *direct) (err error) {
+	err := lookup(ctx, o, env, api.MethodStatus.Args(&api.NoParams{}, &st), func(d *direct) (err error) {
 		st, err = d.status(ctx)
 		return err
 	})
