@@ -6,8 +6,6 @@ import (
 	"io"
 	"io/fs"
 
-	"github.com/vpnpass/vpnpass/vpn"
-
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
@@ -82,14 +80,11 @@ func (d *direct) manager() (*fw.Manager, error) {
 // status is the direct status, with drift measured against the config.
 func (d *direct) status(ctx context.Context) (api.Status, error) {
 	desired := d.cfg.Desired()
-	drift := map[vpn.Protocol]bool{}
-	if m, err := d.manager(); err == nil {
-		if ch, err := m.Plan(desired); err == nil {
-			for _, c := range ch {
-				drift[c.Protocol] = true
-			}
-		}
+	m, err := d.manager()
+	if err != nil {
+		m = nil // no drift known
 	}
+	drift := agent.Drift(m, desired)
 	in := agent.StatusInput{LANDevices: d.router.LANDevices, Desired: desired, Drift: drift,
 		Servers: agent.ConfigServers(d.cfg)}
 	return agent.CollectStatus(ctx, agent.LiveSources(d.cfg, d.paths.Network), in)
