@@ -104,7 +104,8 @@ func lookup(ctx context.Context, o *opts, env Env, call api.Args, look func(*dir
 	return look(d)
 }
 
-// show prints a result as JSON (--json) or for people.
+// show prints a result as JSON (--json) or for people. T is a pointer:
+// every instantiation shares one copy of the code.
 func show[T any](o *opts, env Env, v T, human func(io.Writer, T) error) error {
 	if o.json {
 		return printJSON(env.Stdout, v)

@@ -21,10 +21,10 @@ func runDoctor(ctx context.Context, o *opts, env Env) error {
 	if err != nil {
 		return err
 	}
-	return show(o, env, res, printDoctor)
+	return show(o, env, &res, printDoctor)
 }
 
-func printDoctor(w io.Writer, res api.DoctorResult) error {
+func printDoctor(w io.Writer, res *api.DoctorResult) error {
 	b := &strings.Builder{}
 	if res.Source == "snapshot" {
 		b.WriteString("(No vpnpass daemon running: judged from one look at the connection table right now.)\n\n")
@@ -82,7 +82,7 @@ func proofLine(p map[string]any) string {
 // printInProgress lists sessions not judged yet: a working connection is
 // reported as soon as data flows both ways, a failing one once it has been
 // quiet for 30 s or has ended.
-func printInProgress(b *strings.Builder, res api.DoctorResult) {
+func printInProgress(b *strings.Builder, res *api.DoctorResult) {
 	judged := map[string]bool{}
 	for _, f := range res.Findings {
 		judged[string(f.Protocol)+" "+f.Host+" "+f.Peer] = true

@@ -177,10 +177,10 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 	if err != nil {
 		return err
 	}
-	return show(o, env, ex, printExplain)
+	return show(o, env, &ex, printExplain)
 }
 
-func printExplain(w io.Writer, ex netfilter.Explanation) error {
+func printExplain(w io.Writer, ex *netfilter.Explanation) error {
 	b := &strings.Builder{}
 	for _, s := range ex.Path {
 		b.WriteString("  " + pad(string(s.Effect), 9) + " " + string(s.Backend) + " " + s.Table + "/" + s.Chain)

@@ -79,10 +79,10 @@ func runNat(ctx context.Context, o *opts, env Env) error {
 	if err != nil {
 		return err
 	}
-	return show(o, env, n, printNat)
+	return show(o, env, &n, printNat)
 }
 
-func printNat(w io.Writer, n wan.Nat) error {
+func printNat(w io.Writer, n *wan.Nat) error {
 	b := &strings.Builder{}
 	b.WriteString("WAN:      " + orDash(n.WANDevice) + " " + strings.Join(n.Addresses, " "))
 	if n.Gateway != "" {

@@ -67,12 +67,12 @@ func TestPrintGolden(t *testing.T) {
 		{"status", printStatusJSON, func(w io.Writer, raw []byte) error {
 			var v api.Status
 			must(t, json.Unmarshal(raw, &v))
-			return printStatus(w, v)
+			return printStatus(w, &v)
 		}},
 		{"nat", printNatJSON, func(w io.Writer, raw []byte) error {
 			var v wan.Nat
 			must(t, json.Unmarshal(raw, &v))
-			return printNat(w, v)
+			return printNat(w, &v)
 		}},
 		{"set", printSetJSON, func(w io.Writer, raw []byte) error {
 			var v api.SetResult
@@ -86,15 +86,15 @@ func TestPrintGolden(t *testing.T) {
 		{"explain", printExplainJSON, func(w io.Writer, raw []byte) error {
 			var v netfilter.Explanation
 			must(t, json.Unmarshal(raw, &v))
-			must(t, printExplain(w, v))
+			must(t, printExplain(w, &v))
 			v.DecidedBy = &netfilter.Decider{Policy: "accept", Table: "filter", Chain: "FORWARD"}
-			return printExplain(w, v)
+			return printExplain(w, &v)
 		}},
 		{"doctor", printDoctorJSON, func(w io.Writer, raw []byte) error {
 			var v api.DoctorResult
 			must(t, json.Unmarshal(raw, &v))
-			must(t, printDoctor(w, v))
-			return printDoctor(w, api.DoctorResult{})
+			must(t, printDoctor(w, &v))
+			return printDoctor(w, &api.DoctorResult{})
 		}},
 		{"history", printHistoryJSON, func(w io.Writer, raw []byte) error {
 			var v []history.Event

@@ -22,10 +22,10 @@ func runStatus(ctx context.Context, o *opts, env Env) error {
 	if err != nil {
 		return err
 	}
-	return show(o, env, st, printStatus)
+	return show(o, env, &st, printStatus)
 }
 
-func printStatus(w io.Writer, st api.Status) error {
+func printStatus(w io.Writer, st *api.Status) error {
 	b := &strings.Builder{}
 	also := ""
 	if len(st.Backend.Also) > 0 {
@@ -66,7 +66,7 @@ func printStatus(w io.Writer, st api.Status) error {
 	return err
 }
 
-func printHelpers(b *strings.Builder, st api.Status) {
+func printHelpers(b *strings.Builder, st *api.Status) {
 	names := make([]string, 0, len(st.Helpers))
 	for n := range st.Helpers {
 		names = append(names, n)
