@@ -102,9 +102,10 @@ func sessionUser(ctx context.Context, sid string) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sessionLookupTimeout)
 	defer cancel()
-	arg, _ := json.Marshal(map[string]any{sessionKey: sid, "keys": []string{"username"}})
+	// sid is 32 hex digits (validSID): nothing to escape; keys in JSON's sorted order.
+	arg := `{"keys":["username"],"` + sessionKey + `":"` + sid + `"}`
 	secs := strconv.Itoa(int(sessionLookupTimeout / time.Second))
-	cmd := exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", string(arg))
+	cmd := exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", arg)
 	cmd.WaitDelay = 100 * time.Millisecond // a stuck grandchild holding stdout must not hold us
 	var out bytes.Buffer                   // not Output(): its stderr capture costs flash
 	cmd.Stdout = &out
