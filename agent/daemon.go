@@ -26,6 +26,7 @@ import (
 
 // Options configure a daemon.
 type Options struct {
+	_          [0]func() // not comparable: no equality function in the binary
 	ConfigPath string
 	SocketPath string
 	Paths      Paths
@@ -81,7 +82,7 @@ type Daemon struct {
 // added and returns. It only fails when it cannot start at all (no
 // permission, socket in use); later failures are logged and recorded.
 func Run(ctx context.Context, o Options) error {
-	o = o.withDefaults()
+	o.setDefaults()
 	d := &Daemon{opts: o, log: o.Logger, limit: newLogLimiter(time.Minute), kick: make(chan struct{}, 1), helps: newHelperCache()}
 	d.probes = newProbeGuard(d.probeInward)
 	d.cfg = d.loadConfig(config.Defaults(), true)
@@ -134,21 +135,20 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
-// withDefaults fills what the caller left zero.
-func (o Options) withDefaults() Options {
+// setDefaults fills what the caller left zero (in place: Options is big).
+func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = logx.Default()
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
-	if o.Paths == (Paths{}) {
+	if o.Paths.Network == "" && o.Paths.Firewall == "" && o.Paths.Root == "" { // unset (Paths is not comparable)
 		o.Paths = DefaultPaths()
 	}
 	for _, f := range testPaths {
 		f(&o.Paths)
 	}
-	return o
 }
 
 // installAtStart puts the configured modes in place before the API serves.

@@ -4,13 +4,14 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/observer"
 
 	"context"
-	"github.com/vpnpass/vpnpass/diagnose"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -242,11 +243,7 @@ func (d *Daemon) factsFor(now time.Time) diagnose.Context {
 				Address: first(n.Addresses), Upstream: upstreamName(n.Upstream.Model, n.Upstream.Address)}
 		}
 	}
-	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: router.LANDevices, WANDevice: router.WAN.Primary(vpn.IPv4), Desired: desired}); err == nil {
-		facts.RouterNATs = ins.Masquerade
-		facts.Drops = dropRules(ins.Protocols)
-		facts.PPTPAssigned = len(ins.PPTPAssignedBy) > 0
-	} else if d.limit.allow("doctor-inspect") {
+	if err := inspectFacts(&facts, router, desired); err != nil && d.limit.allow("doctor-inspect") {
 		d.log.Warn("doctor: inspection failed", "err", err)
 	}
 	if rep, err := d.helps.get(); err == nil {
@@ -256,6 +253,17 @@ func (d *Daemon) factsFor(now time.Time) diagnose.Context {
 	doc.facts, doc.factsAt = facts, now
 	doc.mu.Unlock()
 	return facts
+}
+
+// inspectFacts adds what one inspection of the firewall tells the
+// diagnosis (daemon and snapshot).
+func inspectFacts(facts *diagnose.Context, r Router, desired netfilter.Desired) error {
+	ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WAN.Primary(vpn.IPv4), Desired: desired})
+	if err != nil {
+		return err
+	}
+	facts.RouterNATs, facts.Drops, facts.PPTPAssigned = ins.Masquerade, dropRules(ins.Protocols), len(ins.PPTPAssignedBy) > 0
+	return nil
 }
 
 // dropRules lists the footprint elements this router's firewall drops, for

@@ -2,14 +2,13 @@ package agent
 
 import (
 	"context"
-	"github.com/vpnpass/vpnpass/diagnose"
-	"github.com/vpnpass/vpnpass/vpn"
 	"time"
+
+	"github.com/vpnpass/vpnpass/diagnose"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/conntrack"
-	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
 // DoctorSnapshot is `vpnpass doctor` without a daemon: one conntrack dump of
@@ -32,9 +31,7 @@ func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, h
 	}
 	t.Apply(conntrack.Event{Type: conntrack.EventSyncDone, Time: now})
 	facts := diagnose.Context{HostInfo: hostNamer(DefaultLeases)}
-	if ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WAN.Primary(vpn.IPv4), Desired: cfg.Desired()}); err == nil {
-		facts.RouterNATs, facts.Drops, facts.PPTPAssigned = ins.Masquerade, dropRules(ins.Protocols), len(ins.PPTPAssignedBy) > 0
-	}
+	_ = inspectFacts(&facts, r, cfg.Desired()) // without them the judging still runs
 	if n, err := LiveSources(cfg, p.Network).WAN(ctx, false); err == nil {
 		facts.NAT = diagnose.NATVerdict{Code: n.Code, Class: string(n.Class), Device: n.WANDevice, Address: first(n.Addresses)}
 	}

@@ -26,35 +26,36 @@ var shareableDetails = []string{
 
 // attr is one key and value of an event as it leaves the box.
 type attr struct {
+	_   [0]func() // not comparable: no equality function in the binary
 	key string
 	val any
 }
 
 // shareable is the event's view for ubus and the log, in a fixed order.
 func shareable(ev history.Event, shareHosts bool) []attr {
-	out := []attr{{"kind", ev.Kind}, {"severity", string(ev.Severity)}}
+	out := []attr{{key: "kind", val: ev.Kind}, {key: "severity", val: string(ev.Severity)}}
 	if ev.Protocol != "" {
-		out = append(out, attr{"protocol", ev.Protocol})
+		out = append(out, attr{key: "protocol", val: ev.Protocol})
 	}
 	for _, k := range shareableDetails {
 		if v, ok := ev.Details[k]; ok && v != nil && v != "" {
-			out = append(out, attr{k, v})
+			out = append(out, attr{key: k, val: v})
 		}
 	}
 	if !shareHosts {
 		return out
 	}
 	if ev.Host != "" {
-		out = append(out, attr{"host", ev.Host})
+		out = append(out, attr{key: "host", val: ev.Host})
 	}
 	if ev.Peer != "" {
-		out = append(out, attr{"peer", ev.Peer})
+		out = append(out, attr{key: "peer", val: ev.Peer})
 	}
-	out = append(out, attr{"message", ev.Message})
+	out = append(out, attr{key: "message", val: ev.Message})
 	if p, ok := ev.Details["params"].(map[string]any); ok {
 		for _, k := range []string{"host_name", "host_mac"} {
 			if v, ok := p[k]; ok && v != "" {
-				out = append(out, attr{k, v})
+				out = append(out, attr{key: k, val: v})
 			}
 		}
 	}
@@ -93,6 +94,7 @@ func logLevel(s vpn.Severity) logx.Level {
 // rateGate is a token bucket: burst events at once, then rate per second;
 // it counts what it held back so the next event can say so.
 type rateGate struct {
+	_            [0]func() // not comparable: no equality function in the binary
 	mu           sync.Mutex
 	rate, burst  float64
 	tokens       float64
@@ -107,8 +109,7 @@ func newRateGate(rate, burst float64) *rateGate {
 // take spends a token; ok false when none is left. held is how many were
 // refused since the last one that passed (reported once, then reset).
 func (g *rateGate) take(now time.Time) (ok bool, held uint64) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.mu.Lock() // no defer: nothing below can panic (smaller code)
 	if !g.last.IsZero() {
 		g.tokens += now.Sub(g.last).Seconds() * g.rate
 		if g.tokens > g.burst {
@@ -119,16 +120,18 @@ func (g *rateGate) take(now time.Time) (ok bool, held uint64) {
 	if g.tokens < 1 {
 		g.held++
 		g.misses++
-		return false, 0
+	} else {
+		g.tokens--
+		ok, held, g.held = true, g.held, 0
 	}
-	g.tokens--
-	held, g.held = g.held, 0
-	return true, held
+	g.mu.Unlock()
+	return ok, held
 }
 
 // refused is how many events the gate has refused in all.
 func (g *rateGate) refused() uint64 {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.misses
+	n := g.misses
+	g.mu.Unlock()
+	return n
 }

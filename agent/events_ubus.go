@@ -42,7 +42,10 @@ type ubusPublisher struct {
 	onError               func(error)
 }
 
-type ubusEvent struct{ name, payload string }
+type ubusEvent struct {
+	_             [0]func() // not comparable: no equality function in the binary
+	name, payload string
+}
 
 // newUbusPublisher returns nil when there is no ubus on this box.
 func newUbusPublisher(onError func(error)) *ubusPublisher {

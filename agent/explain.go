@@ -12,9 +12,18 @@ import (
 // ExplainPacket validates explain's flags into a LAN→WAN packet.
 func ExplainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) {
 	var pk netfilter.Packet
-	l4 := map[string]uint8{"udp": vpn.ProtoUDP, "tcp": vpn.ProtoTCP, "gre": vpn.ProtoGRE, "esp": vpn.ProtoESP, "ah": vpn.ProtoAH}
-	var ok bool
-	if pk.L4, ok = l4[proto]; !ok {
+	switch proto {
+	case "udp":
+		pk.L4 = vpn.ProtoUDP
+	case "tcp":
+		pk.L4 = vpn.ProtoTCP
+	case "gre":
+		pk.L4 = vpn.ProtoGRE
+	case "esp":
+		pk.L4 = vpn.ProtoESP
+	case "ah":
+		pk.L4 = vpn.ProtoAH
+	default:
 		return pk, fmt.Errorf("proto %q: must be one of udp, tcp, gre, esp, ah", proto)
 	}
 	a, err := netip.ParseAddr(dst)

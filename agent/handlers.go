@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -43,15 +44,8 @@ func (d *Daemon) handleStatus(ctx context.Context, _ *api.NoParams) (*api.Status
 // buildStatus builds the live status with the drift of our rules.
 func (d *Daemon) buildStatus(ctx context.Context, k statusKey) (api.Status, error) {
 	d.mu.Lock()
-	cfg, router, mgr := d.cfg, d.router, d.mgr
-	drift := map[vpn.Protocol]bool{}
-	if mgr != nil {
-		if ch, err := mgr.Plan(cfg.Desired()); err == nil {
-			for _, c := range ch {
-				drift[c.Protocol] = true
-			}
-		}
-	}
+	cfg, router := d.cfg, d.router
+	drift := Drift(d.mgr, cfg.Desired())
 	d.mu.Unlock()
 	src := LiveSources(cfg, d.opts.Paths.Network)
 	src.Helpers = d.helps.get
@@ -65,6 +59,21 @@ func (d *Daemon) buildStatus(ctx context.Context, k statusKey) (api.Status, erro
 	}
 	return CollectStatus(ctx, src, StatusInput{LANDevices: router.LANDevices, Desired: cfg.Desired(), Drift: drift,
 		Servers: k.servers})
+}
+
+// Drift names the protocols whose rules m would change to reach desired
+// (none without a manager, or when the plan cannot be made).
+func Drift(m *fw.Manager, desired netfilter.Desired) map[vpn.Protocol]bool {
+	drift := map[vpn.Protocol]bool{}
+	if m == nil {
+		return drift
+	}
+	if ch, err := m.Plan(desired); err == nil {
+		for _, c := range ch {
+			drift[c.Protocol] = true
+		}
+	}
+	return drift
 }
 
 func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResult, error) {

@@ -51,6 +51,7 @@ func (c *helperCache) forget() {
 // stamp is when the probe in use was taken, and whether get would reuse it.
 func (c *helperCache) stamp() (time.Time, bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at, !c.at.IsZero() && time.Since(c.at) < helperCacheFor
+	at := c.at
+	c.mu.Unlock()
+	return at, !at.IsZero() && time.Since(at) < helperCacheFor
 }

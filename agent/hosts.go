@@ -14,7 +14,10 @@ const DefaultLeases = "/tmp/dhcp.leases"
 // (dnsmasq: "expiry mac ip hostname clientid"), else the MAC from the
 // kernel's neighbour table. Both files are read once per namer.
 func hostNamer(leases string) func(netip.Addr) (name, mac string) {
-	type host struct{ name, mac string }
+	type host struct {
+		_         [0]func() // not comparable: no equality function in the binary
+		name, mac string
+	}
 	known := map[netip.Addr]host{}
 	readFields(leases, func(f []string) {
 		if len(f) >= 4 {
@@ -23,7 +26,7 @@ func hostNamer(leases string) func(netip.Addr) (name, mac string) {
 				if name == "*" {
 					name = ""
 				}
-				known[a] = host{name, strings.ToLower(f[1])}
+				known[a] = host{name: name, mac: strings.ToLower(f[1])}
 			}
 		}
 	})
@@ -32,7 +35,7 @@ func hostNamer(leases string) func(netip.Addr) (name, mac string) {
 		if len(f) >= 4 && f[3] != "00:00:00:00:00:00" {
 			if a, err := netip.ParseAddr(f[0]); err == nil {
 				if h, ok := known[a]; !ok || h.mac == "" {
-					known[a] = host{h.name, strings.ToLower(f[3])}
+					known[a] = host{name: h.name, mac: strings.ToLower(f[3])}
 				}
 			}
 		}

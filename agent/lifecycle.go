@@ -2,11 +2,13 @@ package agent
 
 import (
 	"context"
-	"github.com/vpnpass/vpnpass/vpn"
 	"sync"
 	"time"
 
+	"github.com/vpnpass/vpnpass/vpn"
+
 	"github.com/vpnpass/vpnpass/agent/history"
+	"github.com/vpnpass/vpnpass/agent/logx"
 )
 
 // RunLockWait is how long an agent or `vpnpass cleanup` waits for the run
@@ -20,8 +22,9 @@ const persistCheck = time.Minute
 // persistEvery is the configured interval between copies; 0 = off.
 func (d *Daemon) persistEvery() time.Duration {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return time.Duration(d.cfg.HistoryPersistHours) * time.Hour
+	h := d.cfg.HistoryPersistHours
+	d.mu.Unlock()
+	return time.Duration(h) * time.Hour
 }
 
 // restoreHistory puts the copy from flash in place of a missing live history
@@ -35,15 +38,18 @@ func (d *Daemon) restoreHistory() {
 	switch {
 	case err != nil:
 		d.fail("restore the history saved on flash", err)
-	case r.Reset != nil && r.Reset.Newer:
-		d.log.Warn("saved history is of a newer vpnpass: kept aside, history starts empty", "kept_as", r.Reset.MovedTo, "reason", r.Reset.Reason)
-		d.record(history.Event{Kind: history.KindHistoryReset, Severity: vpn.SeverityWarning,
-			Message: "The history saved on flash was not read: " + r.Reset.Reason + "; it was kept as " + r.Reset.MovedTo + " and the history starts empty.",
-			Details: map[string]any{"moved_to": r.Reset.MovedTo, "reason": r.Reset.Reason}})
 	case r.Reset != nil:
-		d.log.Error("saved history was corrupt: moved aside, history starts empty", "moved_to", r.Reset.MovedTo, "reason", r.Reset.Reason)
+		// Kept aside (newer format) or moved aside (corrupt): one event,
+		// worded for each.
+		lvl, msg, key := logx.LevelError, "saved history was corrupt: moved aside, history starts empty", "moved_to"
+		text := "The history saved on flash was damaged (" + r.Reset.Reason + "); it was moved to " + r.Reset.MovedTo
+		if r.Reset.Newer {
+			lvl, msg, key = logx.LevelWarn, "saved history is of a newer vpnpass: kept aside, history starts empty", "kept_as"
+			text = "The history saved on flash was not read: " + r.Reset.Reason + "; it was kept as " + r.Reset.MovedTo
+		}
+		d.log.Log(context.Background(), lvl, msg, key, r.Reset.MovedTo, "reason", r.Reset.Reason)
 		d.record(history.Event{Kind: history.KindHistoryReset, Severity: vpn.SeverityWarning,
-			Message: "The history saved on flash was damaged (" + r.Reset.Reason + "); it was moved to " + r.Reset.MovedTo + " and the history starts empty.",
+			Message: text + " and the history starts empty.",
 			Details: map[string]any{"moved_to": r.Reset.MovedTo, "reason": r.Reset.Reason}})
 	case r.From != "":
 		d.log.Info("history restored from flash", "from", r.From, "to", d.cfg.HistoryPath)

@@ -104,9 +104,10 @@ func (d *Daemon) reload() {
 	} else {
 		d.applyLocked("reload")
 	}
+	was, now := old.Desired(), d.cfg.Desired()
 	for _, p := range vpn.Toggled {
-		if old.Desired().Mode(p) != d.cfg.Desired().Mode(p) {
-			d.record(modeChangeEvent(p, old.Desired().Mode(p), d.cfg.Desired().Mode(p), map[string]any{"origin": originConfig}, "config reload"))
+		if was.Mode(p) != now.Mode(p) {
+			d.record(modeChangeEvent(p, was.Mode(p), now.Mode(p), map[string]any{"origin": originConfig}, "config reload"))
 		}
 	}
 }
@@ -187,15 +188,16 @@ func (l *logLimiter) allow(key string) bool {
 // pass reports whether key may go through now and, if so, how many times
 // it was held back since it last went through.
 func (l *logLimiter) pass(key string) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.Lock() // no defer: nothing below can panic (smaller code)
 	now := l.now()
 	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
 		l.suppressed[key]++
+		l.mu.Unlock()
 		return false, 0
 	}
 	n := l.suppressed[key]
 	delete(l.suppressed, key)
 	l.last[key] = now
+	l.mu.Unlock()
 	return true, n
 }

@@ -30,6 +30,7 @@ type Router struct {
 
 // Paths locate the OpenWrt files; tests point them elsewhere.
 type Paths struct {
+	_        [0]func() // not comparable: no equality function in the binary
 	Network  string
 	Firewall string
 	Root     string // prefix for the fw4 include files

@@ -116,6 +116,7 @@ func forwardingToWAN(f *uci.File, zones []zone) map[string]bool {
 }
 
 type zoneDev struct {
+	_      [0]func() // not comparable: no equality function in the binary
 	name   string
 	v4, v6 bool
 }
@@ -126,7 +127,7 @@ type zoneDev struct {
 func zoneDevices(z zone, ifaces map[string]wan.NetInterface) (devs []zoneDev, unresolved []string) {
 	for _, d := range z.devices {
 		if plainDevice(d) {
-			devs = append(devs, zoneDev{d, true, true})
+			devs = append(devs, zoneDev{name: d, v4: true, v6: true})
 		}
 	}
 	for _, name := range z.networks {
@@ -140,7 +141,7 @@ func zoneDevices(z zone, ifaces map[string]wan.NetInterface) (devs []zoneDev, un
 		case dev == "":
 			unresolved = append(unresolved, name)
 		case plainDevice(dev) && (v4 || v6):
-			devs = append(devs, zoneDev{dev, v4, v6})
+			devs = append(devs, zoneDev{name: dev, v4: v4, v6: v6})
 		}
 	}
 	return devs, unresolved

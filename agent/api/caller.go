@@ -25,8 +25,9 @@ const maxUserLen = 64
 // from and, through rpcd, the login behind the session. It is not a method
 // parameter: handlers read it with CallerFrom.
 type Caller struct {
-	Origin string `json:"origin"`
-	User   string `json:"user,omitempty"`
+	_      [0]func() // not comparable: no equality function in the binary
+	Origin string    `json:"origin"`
+	User   string    `json:"user,omitempty"`
 }
 
 // Details are the caller's fields of a history event's details.

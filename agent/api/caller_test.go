@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
+	"reflect"
 	"testing"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 )
 
 // TestCallerEnvelope: the request's "caller" reaches the handler through
@@ -53,7 +55,7 @@ func TestClientSendsCaller(t *testing.T) {
 	for _, want := range []Caller{{Origin: OriginCLI}, {Origin: OriginRPCD, User: "isp"}} {
 		c.Caller = &want
 		var got Caller
-		if err := c.Call(context.Background(), "who", nil, &got); err != nil || got != want {
+		if err := c.Call(context.Background(), "who", nil, &got); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("caller %+v: got %+v, %v", want, got, err)
 		}
 	}

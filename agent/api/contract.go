@@ -20,72 +20,95 @@ const (
 	Write Access = "write"
 )
 
-// Method is one API method of the contract: its name and access, and as
-// type parameters its params P and result R, both pointers to structs. The
-// daemon serves it with Handle, the CLI calls it with Call: both sides are
-// checked by the compiler against the same types. (Pointers: Go compiles a
-// generic function once per shape of its type arguments, and all pointers
-// have one shape, so every method shares one copy of this code; struct type
-// arguments cost a copy each, ~20 KB of flash in all.)
+// Method is one API method of the contract: its entry in Methods (name,
+// access), and as type parameters its params P and result R, both pointers
+// to structs. The daemon serves it with Handle, the CLI calls it with Call:
+// both sides are checked by the compiler against the same types.
+// (Pointers: Go compiles a generic function once per shape of its type
+// arguments, and all pointers have one shape, so every method shares one
+// copy of this code; struct type arguments cost a copy each, ~20 KB of
+// flash in all.)
 type Method[P, R any] struct {
-	Name   string
-	Access Access
-	_      [0]func() // not comparable: no equality function per method
+	*Spec
+	_ [0]func() // not comparable: no equality function per method
 }
 
 // NoParams are the params of a method that takes none. Such a method
 // ignores what it is given (as it always has): there is nothing to check.
 type NoParams struct{}
 
-// The methods, in docs/interface.md's order. Adding one means a line here, its
-// entry in Methods, its params and result types, and its handler; the rpcd
-// signatures and the ACL test follow from Methods.
+// The methods, in docs/interface.md's order. Adding one means its entry in
+// Methods, a line here, its params and result types, and its handler; the
+// rpcd signatures and the ACL test follow from Methods, and
+// TestMethodsMatchTable checks that each line's P is its entry's params.
 var (
-	MethodStatus  = Method[*NoParams, *Status]{Name: "status", Access: Read}
-	MethodSet     = Method[*SetParams, *SetResult]{Name: "set", Access: Write}
-	MethodExplain = Method[*ExplainParams, *netfilter.Explanation]{Name: "explain", Access: Read}
-	MethodDoctor  = Method[*DoctorParams, *DoctorResult]{Name: "doctor", Access: Read}
-	MethodProbe   = Method[*ProbeParams, *ProbeResult]{Name: "probe", Access: Write}
-	MethodNat     = Method[*NatParams, *wan.Nat]{Name: "nat", Access: Read}
-	MethodHistory = Method[*HistoryParams, *HistoryResult]{Name: "history", Access: Read}
-	MethodReload  = Method[*NoParams, *ReloadResult]{Name: "reload", Access: Write}
-	MethodMetrics = Method[*NoParams, *MetricsResult]{Name: "metrics", Access: Read}
+	MethodStatus  = Method[*NoParams, *Status]{Spec: &Methods[0]}
+	MethodSet     = Method[*SetParams, *SetResult]{Spec: &Methods[1]}
+	MethodExplain = Method[*ExplainParams, *netfilter.Explanation]{Spec: &Methods[2]}
+	MethodDoctor  = Method[*DoctorParams, *DoctorResult]{Spec: &Methods[3]}
+	MethodProbe   = Method[*ProbeParams, *ProbeResult]{Spec: &Methods[4]}
+	MethodNat     = Method[*NatParams, *wan.Nat]{Spec: &Methods[5]}
+	MethodHistory = Method[*HistoryParams, *HistoryResult]{Spec: &Methods[6]}
+	MethodReload  = Method[*NoParams, *ReloadResult]{Spec: &Methods[7]}
+	MethodMetrics = Method[*NoParams, *MetricsResult]{Spec: &Methods[8]}
 )
 
 // Spec is a method as the contract table lists it, without its types.
 type Spec struct {
+	_      [0]func() // not comparable: no equality function in the binary
 	Name   string
 	Access Access
-	params reflect.Type // the struct P points to
+	params any // a nil pointer to the params struct
 }
 
-// Methods is the contract: every method the daemon serves, in docs/interface.md's
-// order.
-var Methods = []Spec{
-	MethodStatus.spec(), MethodSet.spec(), MethodExplain.spec(), MethodDoctor.spec(),
-	MethodProbe.spec(), MethodNat.spec(), MethodHistory.spec(), MethodReload.spec(),
-	MethodMetrics.spec(),
+// Methods is the contract: every method the daemon serves, in
+// docs/interface.md's order. Constants only: no code runs at start.
+var Methods = [...]Spec{
+	{Name: "status", Access: Read, params: (*NoParams)(nil)},
+	{Name: "set", Access: Write, params: (*SetParams)(nil)},
+	{Name: "explain", Access: Read, params: (*ExplainParams)(nil)},
+	{Name: "doctor", Access: Read, params: (*DoctorParams)(nil)},
+	{Name: "probe", Access: Write, params: (*ProbeParams)(nil)},
+	{Name: "nat", Access: Read, params: (*NatParams)(nil)},
+	{Name: "history", Access: Read, params: (*HistoryParams)(nil)},
+	{Name: "reload", Access: Write, params: (*NoParams)(nil)},
+	{Name: "metrics", Access: Read, params: (*NoParams)(nil)},
 }
 
-// spec is the method's entry in the contract table.
-func (m Method[P, R]) spec() Spec {
-	return Spec{Name: m.Name, Access: m.Access, params: reflect.TypeFor[P]().Elem()}
-}
+// paramsType is the struct the method's params point to.
+func (s *Spec) paramsType() reflect.Type { return reflect.TypeOf(s.params).Elem() }
 
 // Lookup finds a method of the contract by name.
-func Lookup(name string) (Spec, bool) {
-	for _, s := range Methods {
-		if s.Name == name {
-			return s, true
+func Lookup(name string) (*Spec, bool) {
+	for i := range Methods {
+		if Methods[i].Name == name {
+			return &Methods[i], true
 		}
 	}
-	return Spec{}, false
+	return nil, false
 }
 
 // Call calls the method through c: params encoded from p, the result
 // decoded into r.
 func (m Method[P, R]) Call(ctx context.Context, c *Client, p P, r R) error {
 	return c.Call(ctx, m.Name, p, r)
+}
+
+// Args is a call of a method with its arguments, checked by the compiler
+// (Method.Args) and made later (Args.Call): code that decides how to call
+// (or not) takes one value instead of a closure per call site.
+type Args struct {
+	_              [0]func() // not comparable: no equality function in the binary
+	Name           string
+	Params, Result any
+}
+
+// Args binds the method to its params p and result r.
+func (m Method[P, R]) Args(p P, r R) Args { return Args{Name: m.Name, Params: p, Result: r} }
+
+// Call makes the call through c: params encoded, the result decoded.
+func (a *Args) Call(ctx context.Context, c *Client) error {
+	return c.Call(ctx, a.Name, a.Params, a.Result)
 }
 
 // Handle serves the method on s with h, which gets the decoded params
@@ -98,7 +121,7 @@ func (m Method[P, R]) Handle(s *Server, h func(context.Context, P) (R, error)) {
 // R's JSON shape (e.g. stored events as raw JSON): nothing is re-encoded.
 // A test of that handler must show the shape is R's.
 func (m Method[P, R]) HandleEncoded(s *Server, h func(context.Context, P) (any, error)) {
-	params := reflect.TypeFor[P]().Elem()
+	params := m.paramsType()
 	s.Handle(m.Name, func(ctx context.Context, raw json.RawMessage) (any, error) {
 		p := reflect.New(params).Interface()
 		if err := decodeFor(raw, p); err != nil {
@@ -123,16 +146,23 @@ func decodeFor(raw json.RawMessage, p any) error {
 func RPCDSignatures() string {
 	b := &strings.Builder{}
 	b.WriteByte('{')
-	for i, s := range Methods {
+	for i := range Methods {
+		s := &Methods[i]
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(`"` + s.Name + `":{`)
-		for j := 0; j < s.params.NumField(); j++ {
-			if j > 0 {
+		sep := false
+		params := s.paramsType()
+		for j := 0; j < params.NumField(); j++ {
+			f := params.Field(j)
+			if !f.IsExported() { // the blank field that keeps params not comparable
+				continue
+			}
+			if sep {
 				b.WriteByte(',')
 			}
-			f := s.params.Field(j)
+			sep = true
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			b.WriteString(`"` + name + `":` + rpcdExample(f.Type))
 		}

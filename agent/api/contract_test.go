@@ -29,11 +29,14 @@ func TestRPCDSignatures(t *testing.T) {
 // be one of those and carry its JSON name.
 func TestParamsAreRPCDTypes(t *testing.T) {
 	for _, s := range Methods {
-		if s.params.Kind() != reflect.Struct {
-			t.Fatalf("%s: params %v is not a struct", s.Name, s.params)
+		if s.paramsType().Kind() != reflect.Struct {
+			t.Fatalf("%s: params %v is not a struct", s.Name, s.paramsType())
 		}
-		for i := 0; i < s.params.NumField(); i++ {
-			f := s.params.Field(i)
+		for i := 0; i < s.paramsType().NumField(); i++ {
+			f := s.paramsType().Field(i)
+			if f.Name == "_" && f.Type.Size() == 0 {
+				continue // the blank field that keeps params not comparable
+			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			switch f.Type.Kind() {
 			case reflect.String, reflect.Bool, reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint16, reflect.Uint32:
@@ -131,8 +134,8 @@ func TestLuCIViewCallsContract(t *testing.T) {
 			continue
 		}
 		have := map[string]bool{}
-		for i := 0; i < spec.params.NumField(); i++ {
-			name, _, _ := strings.Cut(spec.params.Field(i).Tag.Get("json"), ",")
+		for i := 0; i < spec.paramsType().NumField(); i++ {
+			name, _, _ := strings.Cut(spec.paramsType().Field(i).Tag.Get("json"), ",")
 			have[name] = true
 		}
 		for _, p := range strings.Split(d[2], ",") {
@@ -140,5 +143,29 @@ func TestLuCIViewCallsContract(t *testing.T) {
 				t.Errorf("the view passes %q to %s, which has no such param", p, d[1])
 			}
 		}
+	}
+}
+
+// TestMethodsMatchTable: each Method variable's params type P is its
+// table entry's, and every table entry has its variable.
+func TestMethodsMatchTable(t *testing.T) {
+	seen := map[*Spec]bool{}
+	check := func(name string, s *Spec, p reflect.Type) {
+		if s == nil || s.Name != name || reflect.TypeOf(s.params) != p {
+			t.Errorf("Method%s: entry %+v does not match its params %v", name, s, p)
+		}
+		seen[s] = true
+	}
+	check("status", MethodStatus.Spec, reflect.TypeFor[*NoParams]())
+	check("set", MethodSet.Spec, reflect.TypeFor[*SetParams]())
+	check("explain", MethodExplain.Spec, reflect.TypeFor[*ExplainParams]())
+	check("doctor", MethodDoctor.Spec, reflect.TypeFor[*DoctorParams]())
+	check("probe", MethodProbe.Spec, reflect.TypeFor[*ProbeParams]())
+	check("nat", MethodNat.Spec, reflect.TypeFor[*NatParams]())
+	check("history", MethodHistory.Spec, reflect.TypeFor[*HistoryParams]())
+	check("reload", MethodReload.Spec, reflect.TypeFor[*NoParams]())
+	check("metrics", MethodMetrics.Spec, reflect.TypeFor[*NoParams]())
+	if len(seen) != len(Methods) {
+		t.Errorf("%d Method variables for %d table entries", len(seen), len(Methods))
 	}
 }

@@ -3,11 +3,12 @@ package api
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 )
 
 // MaxLine is the longest request line the server reads (without its newline).
@@ -158,9 +159,9 @@ func kindName(t reflect.Type) string {
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
-		return fmt.Sprintf("an integer of %d bits", t.Bits())
+		return "an integer of " + strconv.Itoa(t.Bits()) + " bits"
 	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
-		return fmt.Sprintf("an integer from 0 to %d", uint64(1)<<t.Bits()-1)
+		return "an integer from 0 to " + strconv.FormatUint(uint64(1)<<t.Bits()-1, 10)
 	case reflect.Float32, reflect.Float64:
 		return "a number"
 	case reflect.Slice, reflect.Array:

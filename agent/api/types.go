@@ -18,9 +18,10 @@ import (
 
 // SetParams are set's params: mode is allow, block or default.
 type SetParams struct {
-	Protocol string `json:"protocol"`
-	Mode     string `json:"mode"`
-	DryRun   bool   `json:"dry_run"`
+	_        [0]func() // not comparable: no equality function in the binary
+	Protocol string    `json:"protocol"`
+	Mode     string    `json:"mode"`
+	DryRun   bool      `json:"dry_run"`
 }
 
 // SetResult is set's result: the rules changed (or, dry, that would
@@ -35,10 +36,11 @@ type SetResult struct {
 
 // ExplainParams describe the packet explain follows (dport 0: none).
 type ExplainParams struct {
-	Proto string `json:"proto"`
-	Dst   string `json:"dst"`
-	Dport int    `json:"dport"`
-	Src   string `json:"src"`
+	_     [0]func() // not comparable: no equality function in the binary
+	Proto string    `json:"proto"`
+	Dst   string    `json:"dst"`
+	Dport int       `json:"dport"`
+	Src   string    `json:"src"`
 }
 
 // DoctorParams: host limits the findings to one LAN host ("" = all).
@@ -48,8 +50,9 @@ type DoctorParams struct {
 
 // ProbeParams name the server to probe and the protocol ("" = all).
 type ProbeParams struct {
-	Host     string `json:"host"`
-	Protocol string `json:"protocol"`
+	_        [0]func() // not comparable: no equality function in the binary
+	Host     string    `json:"host"`
+	Protocol string    `json:"protocol"`
 }
 
 // NatParams: probe asks STUN / NAT-PMP / IGD as well.
@@ -60,9 +63,10 @@ type NatParams struct {
 // HistoryParams filter the events (docs/interface.md#history: since is RFC 3339 or a
 // duration back from now, kind a kind or a prefix ending in ".").
 type HistoryParams struct {
-	Since string `json:"since"`
-	Kind  string `json:"kind"`
-	Limit int    `json:"limit"`
+	_     [0]func() // not comparable: no equality function in the binary
+	Since string    `json:"since"`
+	Kind  string    `json:"kind"`
+	Limit int       `json:"limit"`
 	// Until, Protocol and Before are our additions (docs/interface.md#history):
 	// the end of a time range (RFC 3339), one protocol's events, and paging:
 	// only events older than the seq Before (the last seq of the page shown).
@@ -101,6 +105,7 @@ type DoctorResult struct {
 
 // SessionView is a session as doctor shows it.
 type SessionView struct {
+	_         [0]func()    // not comparable: no equality function in the binary
 	Protocol  vpn.Protocol `json:"protocol"`
 	Host      string       `json:"host"`
 	Peer      string       `json:"peer"`

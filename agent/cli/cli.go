@@ -6,12 +6,12 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"runtime"
-	"sort"
+	"strconv"
 	"strings"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/probe"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -48,6 +48,7 @@ type opts struct {
 	dport, limit, before         int
 	since, until, kind, protocol string
 	args                         []string
+	mode                         netfilter.Mode // the mode the command sets
 }
 
 // usageError makes the CLI exit 2.
@@ -57,6 +58,7 @@ func (e usageError) Error() string { return e.msg }
 
 // exitError carries a specific exit code with its message.
 type exitError struct {
+	_    [0]func() // not comparable: no equality function in the binary
 	code int
 	err  error
 }
@@ -66,6 +68,7 @@ func (e exitError) Unwrap() error { return e.err }
 
 // errorObject is the JSON error form printed with --json.
 type errorObject struct {
+	_     [0]func() // not comparable: no equality function in the binary
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -73,47 +76,58 @@ type errorObject struct {
 }
 
 type command struct {
+	name    string
 	run     func(ctx context.Context, o *opts, env Env) error
 	minArgs int
 	maxArgs int
+	mode    netfilter.Mode // enable, block, disable: the mode they set
 	usage   string
 }
 
-var commands map[string]command
+// commands is sorted by name (the order of `vpnpass help`): a constant
+// table, no map built at each start.
+var commands = [...]command{
+	{name: "agent", run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
+	{name: "block", run: runMode, minArgs: 1, maxArgs: 1, mode: netfilter.ModeBlock, usage: "block pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+	{name: "cleanup", run: runCleanup, usage: "cleanup"},
+	{name: "disable", run: runMode, minArgs: 1, maxArgs: 1, mode: netfilter.ModeDefault, usage: "disable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+	{name: "doctor", run: runDoctor, usage: "doctor [--host IP] [--json]"},
+	{name: "enable", run: runMode, minArgs: 1, maxArgs: 1, mode: netfilter.ModeAllow, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
+	{name: "explain", run: runExplain, usage: "explain --proto udp|tcp|gre|esp|ah --dst IP [--dport N] [--src IP]"},
+	{name: "handover", run: runHandover, usage: "handover"},
+	{name: "help", usage: "help"}, // run: runHelp (it reads this table)
+	{name: "history", run: runHistory, usage: "history [--since T] [--until T] [--kind K] [--protocol P] [--limit N] [--before SEQ] [--json]"},
+	{name: "metrics", run: runMetrics, usage: "metrics [--json]"},
+	{name: "nat", run: runNat, usage: "nat [--probe] [--json]"},
+	{name: "probe", run: runProbe, minArgs: 1, maxArgs: 1, usage: "probe HOST [--protocol ipsec|pptp|l2tp] [--json]"},
+	{name: "rpcd", run: runRPCD, minArgs: 1, maxArgs: 2, usage: "rpcd list | rpcd call METHOD"},
+	{name: "status", run: runStatus, usage: "status [--json]"},
+	{name: "version", run: runVersion, usage: "version"},
+}
 
-func init() {
-	commands = map[string]command{
-		"version":  {run: runVersion, usage: "version"},
-		"help":     {run: runHelp, usage: "help"},
-		"agent":    {run: runAgent, usage: "agent [--config PATH] [--socket PATH]"},
-		"history":  {run: runHistory, usage: "history [--since T] [--until T] [--kind K] [--protocol P] [--limit N] [--before SEQ] [--json]"},
-		"nat":      {run: runNat, usage: "nat [--probe] [--json]"},
-		"metrics":  {run: runMetrics, usage: "metrics [--json]"},
-		"doctor":   {run: runDoctor, usage: "doctor [--host IP] [--json]"},
-		"probe":    {run: runProbe, minArgs: 1, maxArgs: 1, usage: "probe HOST [--protocol ipsec|pptp|l2tp] [--json]"},
-		"rpcd":     {run: runRPCD, minArgs: 1, maxArgs: 2, usage: "rpcd list | rpcd call METHOD"},
-		"status":   {run: runStatus, usage: "status [--json]"},
-		"enable":   {run: modeCommand(netfilter.ModeAllow), minArgs: 1, maxArgs: 1, usage: "enable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
-		"block":    {run: modeCommand(netfilter.ModeBlock), minArgs: 1, maxArgs: 1, usage: "block pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
-		"disable":  {run: modeCommand(netfilter.ModeDefault), minArgs: 1, maxArgs: 1, usage: "disable pptp|l2tp|ipsec [--dry-run] [--direct] [--json]"},
-		"cleanup":  {run: runCleanup, usage: "cleanup"},
-		"handover": {run: runHandover, usage: "handover"},
-		"explain":  {run: runExplain, usage: "explain --proto udp|tcp|gre|esp|ah --dst IP [--dport N] [--src IP]"},
+// lookupCommand finds a command by name.
+func lookupCommand(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
 	}
+	return nil
 }
 
 // Main runs one invocation and returns the process exit code.
 func Main(ctx context.Context, args []string, env Env) int {
-	o, name, err := parse(args, env)
-	if err == nil {
-		cmd := commands[name]
+	o, cmd, err := parse(args, env)
+	if err == nil && cmd.run == nil {
+		err = runHelp(ctx, o, env)
+	} else if err == nil {
 		err = cmd.run(ctx, o, env)
 	}
 	if err == nil {
 		return ExitOK
 	}
 	code, kind := classify(err)
-	fmt.Fprintf(env.Stderr, "vpnpass: %s\n", oneLine(err.Error()))
+	io.WriteString(env.Stderr, "vpnpass: "+oneLine(err.Error())+"\n")
 	if o != nil && o.json {
 		var eo errorObject
 		eo.Error.Code, eo.Error.Message = kind, oneLine(err.Error())
@@ -141,13 +155,13 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // parse accepts flags before and after the command and its arguments, as
 // people type them (`vpnpass enable ipsec --json`).
-func parse(args []string, env Env) (*opts, string, error) {
+func parse(args []string, env Env) (*opts, *command, error) {
 	o, fs := newFlags(env)
 	var pos []string
 	for {
 		var err error
 		if args, err = fs.parse(args); err != nil {
-			return o, "", usageError{fmt.Sprintf("%v (see 'vpnpass help')", err)}
+			return o, nil, usageError{err.Error() + " (see 'vpnpass help')"}
 		}
 		if len(args) == 0 {
 			break
@@ -160,18 +174,17 @@ func parse(args []string, env Env) (*opts, string, error) {
 		args = args[1:]
 	}
 	if len(pos) == 0 {
-		return o, "", usageError{"no command given: " + commandList()}
+		return o, nil, usageError{"no command given: " + commandList()}
 	}
-	name := pos[0]
-	cmd, ok := commands[name]
-	if !ok {
-		return o, "", usageError{fmt.Sprintf("unknown command %q: %s", name, commandList())}
+	cmd := lookupCommand(pos[0])
+	if cmd == nil {
+		return o, nil, usageError{"unknown command " + strconv.Quote(pos[0]) + ": " + commandList()}
 	}
-	o.args = pos[1:]
+	o.args, o.mode = pos[1:], cmd.mode
 	if len(o.args) < cmd.minArgs || len(o.args) > cmd.maxArgs {
-		return o, name, usageError{"usage: vpnpass " + cmd.usage}
+		return o, cmd, usageError{"usage: vpnpass " + cmd.usage}
 	}
-	return o, name, nil
+	return o, cmd, nil
 }
 
 // newFlags returns the options with their defaults and the flags that set them.
@@ -180,36 +193,71 @@ func newFlags(env Env) (*opts, flagSet) {
 	if o.socket == "" {
 		o.socket = "/var/run/vpnpass.sock"
 	}
-	return o, flagSet{
-		"json": {b: &o.json}, "direct": {b: &o.direct}, "dry-run": {b: &o.dryRun}, "probe": {b: &o.probe},
-		"config": {s: &o.config}, "socket": {s: &o.socket},
-		"proto": {s: &o.proto}, "dst": {s: &o.dst}, "src": {s: &o.src}, "host": {s: &o.host},
-		"dport": {i: &o.dport}, "limit": {i: &o.limit}, "before": {i: &o.before},
-		"since": {s: &o.since}, "until": {s: &o.until}, "kind": {s: &o.kind}, "protocol": {s: &o.protocol},
-	}
+	return o, flagSet{o}
 }
 
-func commandList() string {
-	names := []string{"agent", "status", "enable", "block", "disable", "explain", "doctor", "probe", "nat", "history", "metrics", "cleanup", "handover", "rpcd", "version"}
-	var have []string
-	for _, n := range names {
-		if _, ok := commands[n]; ok {
-			have = append(have, n)
-		}
+// flagNames are the flags flagSet.lookup knows.
+var flagNames = [...]string{"json", "direct", "dry-run", "probe", "config", "socket", "proto", "dst", "src",
+	"host", "dport", "limit", "before", "since", "until", "kind", "protocol"}
+
+// lookup finds the option a flag sets: the name's index in flagNames,
+// then a switch on the index (a switch on the names compiles to ~2 KB of
+// string compares; no map is built per run either).
+func (fs flagSet) lookup(name string) (flagVar, bool) {
+	i := 0
+	for i < len(flagNames) && flagNames[i] != name {
+		i++
 	}
-	return "commands are " + strings.Join(have, ", ")
+	o := fs.o
+	switch i {
+	case 0: // json
+		return flagVar{b: &o.json}, true
+	case 1: // direct
+		return flagVar{b: &o.direct}, true
+	case 2: // dry-run
+		return flagVar{b: &o.dryRun}, true
+	case 3: // probe
+		return flagVar{b: &o.probe}, true
+	case 4: // config
+		return flagVar{s: &o.config}, true
+	case 5: // socket
+		return flagVar{s: &o.socket}, true
+	case 6: // proto
+		return flagVar{s: &o.proto}, true
+	case 7: // dst
+		return flagVar{s: &o.dst}, true
+	case 8: // src
+		return flagVar{s: &o.src}, true
+	case 9: // host
+		return flagVar{s: &o.host}, true
+	case 10: // dport
+		return flagVar{i: &o.dport}, true
+	case 11: // limit
+		return flagVar{i: &o.limit}, true
+	case 12: // before
+		return flagVar{i: &o.before}, true
+	case 13: // since
+		return flagVar{s: &o.since}, true
+	case 14: // until
+		return flagVar{s: &o.until}, true
+	case 15: // kind
+		return flagVar{s: &o.kind}, true
+	case 16: // protocol
+		return flagVar{s: &o.protocol}, true
+	}
+	return flagVar{}, false
+}
+
+// commandList names the commands in the order people meet them.
+func commandList() string {
+	return "commands are agent, status, enable, block, disable, explain, doctor, probe, nat, history, metrics, cleanup, handover, rpcd, version"
 }
 
 func runHelp(_ context.Context, _ *opts, env Env) error {
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.StringSlice(names).Sort()
 	b := &strings.Builder{}
 	b.WriteString("usage: vpnpass [--json] [--config PATH] [--socket PATH] [--direct] COMMAND [ARGS]\n\ncommands:\n")
-	for _, n := range names {
-		fmt.Fprintf(b, "  vpnpass %s\n", commands[n].usage)
+	for i := range commands {
+		b.WriteString("  vpnpass " + commands[i].usage + "\n")
 	}
 	b.WriteString("\nFlags may stand before or after the command. Exit codes: 0 ok, 1 failed, 2 usage, 3 daemon needed.\n")
 	_, err := io.WriteString(env.Stdout, b.String())
@@ -234,7 +282,7 @@ func runVersion(_ context.Context, o *opts, env Env) error {
 	if goarm != "" {
 		extra = " GOARM=" + goarm
 	}
-	_, err := fmt.Fprintf(env.Stdout, "vpnpass %s (commit %s) %s/%s%s\n", version, commit, runtime.GOOS, runtime.GOARCH, extra)
+	_, err := io.WriteString(env.Stdout, "vpnpass "+version+" (commit "+commit+") "+runtime.GOOS+"/"+runtime.GOARCH+extra+"\n")
 	return err
 }
 

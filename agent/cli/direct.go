@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"io/fs"
 
@@ -18,9 +16,9 @@ import (
 var errNeedDaemon = exitError{code: ExitNoDaemon, err: errors.New(
 	"the vpnpass daemon is not running: start it (/etc/init.d/vpnpass start, or `vpnpass agent`) or add --direct to act without it")}
 
-// callDaemon makes a call of the daemon (typed: an api.Method's Call); ok
+// callDaemon makes a call of the daemon (typed: an api.Method's Args); ok
 // is false when no daemon listens (or --direct).
-func callDaemon(ctx context.Context, o *opts, call func(*api.Client) error) (ok bool, err error) {
+func callDaemon(ctx context.Context, o *opts, call api.Args) (ok bool, err error) {
 	if o.direct {
 		return false, nil
 	}
@@ -33,7 +31,7 @@ func callDaemon(ctx context.Context, o *opts, call func(*api.Client) error) (ok 
 	}
 	defer c.Close()
 	c.Caller = &api.Caller{Origin: api.OriginCLI}
-	err = call(c)
+	err = call.Call(ctx, c)
 	if errors.Is(err, api.ErrNoDaemon) {
 		return false, nil
 	}
@@ -59,12 +57,12 @@ func loadDirect(o *opts, env Env, needLAN bool) (*direct, error) {
 		return nil, err
 	}
 	for _, p := range problems {
-		fmt.Fprintf(env.Stderr, "vpnpass: config: %s\n", p)
+		io.WriteString(env.Stderr, "vpnpass: config: "+p.String()+"\n")
 	}
 	d := &direct{cfg: cfg, paths: agent.DefaultPaths()}
 	d.router, err = agent.ResolveRouter(cfg, d.paths)
 	if err != nil && !needLAN && len(d.router.LANDevices) == 0 {
-		fmt.Fprintf(env.Stderr, "vpnpass: %v; verdicts assume traffic from any interface\n", err)
+		io.WriteString(env.Stderr, "vpnpass: "+err.Error()+"; verdicts assume traffic from any interface\n")
 		err = nil
 	}
 	return d, err
@@ -82,14 +80,11 @@ func (d *direct) manager() (*fw.Manager, error) {
 // status is the direct status, with drift measured against the config.
 func (d *direct) status(ctx context.Context) (api.Status, error) {
 	desired := d.cfg.Desired()
-	drift := map[vpn.Protocol]bool{}
-	if m, err := d.manager(); err == nil {
-		if ch, err := m.Plan(desired); err == nil {
-			for _, c := range ch {
-				drift[c.Protocol] = true
-			}
-		}
+	m, err := d.manager()
+	if err != nil {
+		m = nil // no drift known
 	}
+	drift := agent.Drift(m, desired)
 	in := agent.StatusInput{LANDevices: d.router.LANDevices, Desired: desired, Drift: drift,
 		Servers: agent.ConfigServers(d.cfg)}
 	return agent.CollectStatus(ctx, agent.LiveSources(d.cfg, d.paths.Network), in)
@@ -97,7 +92,7 @@ func (d *direct) status(ctx context.Context) (api.Status, error) {
 
 // lookup asks the daemon and, when none runs (or --direct), makes the same
 // read-only look in this process.
-func lookup(ctx context.Context, o *opts, env Env, call func(*api.Client) error, look func(*direct) error) error {
+func lookup(ctx context.Context, o *opts, env Env, call api.Args, look func(*direct) error) error {
 	ok, err := callDaemon(ctx, o, call)
 	if err != nil || ok {
 		return err
@@ -109,7 +104,8 @@ func lookup(ctx context.Context, o *opts, env Env, call func(*api.Client) error,
 	return look(d)
 }
 
-// show prints a result as JSON (--json) or for people.
+// show prints a result as JSON (--json) or for people. T is a pointer:
+// every instantiation shares one copy of the code.
 func show[T any](o *opts, env Env, v T, human func(io.Writer, T) error) error {
 	if o.json {
 		return printJSON(env.Stdout, v)

@@ -14,19 +14,17 @@ import (
 // runDoctor prints the current findings, newest first: message, then advice.
 func runDoctor(ctx context.Context, o *opts, env Env) error {
 	var res api.DoctorResult
-	err := lookup(ctx, o, env, func(c *api.Client) error {
-		return api.MethodDoctor.Call(ctx, c, &api.DoctorParams{Host: o.host}, &res)
-	}, func(d *direct) (err error) {
+	err := lookup(ctx, o, env, api.MethodDoctor.Args(&api.DoctorParams{Host: o.host}, &res), func(d *direct) (err error) {
 		res, err = agent.DoctorSnapshot(ctx, d.cfg, d.router, d.paths, o.host)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return show(o, env, res, printDoctor)
+	return show(o, env, &res, printDoctor)
 }
 
-func printDoctor(w io.Writer, res api.DoctorResult) error {
+func printDoctor(w io.Writer, res *api.DoctorResult) error {
 	b := &strings.Builder{}
 	if res.Source == "snapshot" {
 		b.WriteString("(No vpnpass daemon running: judged from one look at the connection table right now.)\n\n")
@@ -39,13 +37,13 @@ func printDoctor(w io.Writer, res api.DoctorResult) error {
 		if f.HostName != "" {
 			who = f.HostName + " (" + f.Host + ")"
 		}
-		fmt.Fprintf(b, "[%s] %s  %s → %s  %s\n", f.Severity, f.Code, who, f.Peer, f.LastSeen.Local().Format("15:04:05"))
-		fmt.Fprintf(b, "  %s\n", f.Message)
+		b.WriteString("[" + string(f.Severity) + "] " + string(f.Code) + "  " + who + " → " + f.Peer + "  " + f.LastSeen.Local().Format("15:04:05") + "\n")
+		b.WriteString("  " + f.Message + "\n")
 		if f.Advice != "" {
-			fmt.Fprintf(b, "  What to do: %s\n", f.Advice)
+			b.WriteString("  What to do: " + f.Advice + "\n")
 		}
 		if p := proofLine(f.Params); p != "" {
-			fmt.Fprintf(b, "  Seen: %s\n", p)
+			b.WriteString("  Seen: " + p + "\n")
 		}
 		b.WriteString("\n")
 	}
@@ -84,7 +82,7 @@ func proofLine(p map[string]any) string {
 // printInProgress lists sessions not judged yet: a working connection is
 // reported as soon as data flows both ways, a failing one once it has been
 // quiet for 30 s or has ended.
-func printInProgress(b *strings.Builder, res api.DoctorResult) {
+func printInProgress(b *strings.Builder, res *api.DoctorResult) {
 	judged := map[string]bool{}
 	for _, f := range res.Findings {
 		judged[string(f.Protocol)+" "+f.Host+" "+f.Peer] = true
@@ -98,6 +96,6 @@ func printInProgress(b *strings.Builder, res api.DoctorResult) {
 			b.WriteString("In progress (said to work once data flows both ways; a failure is judged once quiet for 30 s or ended):\n")
 			first = false
 		}
-		fmt.Fprintf(b, "  %s  %s → %s  %s, since %s\n", s.Protocol, s.Host, s.Peer, s.Phase, s.FirstSeen.Local().Format("15:04:05"))
+		b.WriteString("  " + string(s.Protocol) + "  " + s.Host + " → " + s.Peer + "  " + string(s.Phase) + ", since " + s.FirstSeen.Local().Format("15:04:05") + "\n")
 	}
 }

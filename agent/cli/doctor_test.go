@@ -24,7 +24,7 @@ func TestDoctorListsWorkingSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	if err := printDoctor(&b, res); err != nil {
+	if err := printDoctor(&b, &res); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io"
+	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -15,35 +17,31 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/fw"
 )
 
-// noinline: inlined into the command table, each call would get its own copy
-// of the closure (~1.2 KiB on mips each).
-//
-//go:noinline
-func modeCommand(mode netfilter.Mode) func(context.Context, *opts, Env) error {
-	return func(ctx context.Context, o *opts, env Env) error {
-		p, err := vpn.ParseProtocol(o.args[0])
-		if err != nil {
-			return usageError{err.Error()}
+// runMode runs enable, block and disable: o.mode is the mode they set.
+func runMode(ctx context.Context, o *opts, env Env) error {
+	mode := o.mode
+	p, err := vpn.ParseProtocol(o.args[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	params := api.SetParams{Protocol: string(p), Mode: string(mode), DryRun: o.dryRun}
+	var res api.SetResult
+	ok, err := callDaemon(ctx, o, api.MethodSet.Args(&params, &res))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if !o.direct && !o.dryRun {
+			return errNeedDaemon
 		}
-		params := api.SetParams{Protocol: string(p), Mode: string(mode), DryRun: o.dryRun}
-		var res api.SetResult
-		ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodSet.Call(ctx, c, &params, &res) })
-		if err != nil {
+		if res, err = setDirect(ctx, o, env, params); err != nil {
 			return err
 		}
-		if !ok {
-			if !o.direct && !o.dryRun {
-				return errNeedDaemon
-			}
-			if res, err = setDirect(ctx, o, env, params); err != nil {
-				return err
-			}
-		}
-		if o.json {
-			return printJSON(env.Stdout, res)
-		}
-		return printSet(env.Stdout, p, mode, o.dryRun, res)
 	}
+	if o.json {
+		return printJSON(env.Stdout, res)
+	}
+	return printSet(env.Stdout, p, mode, o.dryRun, res)
 }
 
 // setDirect is the daemon's set (agent.Set) without a daemon: on a firewall
@@ -67,7 +65,7 @@ func setDirect(ctx context.Context, o *opts, env Env, p api.SetParams) (api.SetR
 	if !s.DryRun {
 		store, err := agent.OpenHistory(d.cfg)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
+			unrecorded(env, err)
 		} else {
 			defer closeHistory(env, store)
 			t.Record = func(ev history.Event) { recordDirect(env, store, ev) }
@@ -80,9 +78,14 @@ func setDirect(ctx context.Context, o *opts, env Env, p api.SetParams) (api.SetR
 	return agent.WithStatus(ctx, res, s, d.status), nil
 }
 
+// unrecorded tells that a direct change could not go into the history.
+func unrecorded(env Env, err error) {
+	io.WriteString(env.Stderr, "vpnpass: the change is not recorded in the history: "+err.Error()+"\n")
+}
+
 func recordDirect(env Env, store *history.Store, ev history.Event) {
 	if err := store.Append(ev); err != nil {
-		fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
+		unrecorded(env, err)
 	}
 }
 
@@ -90,7 +93,7 @@ func recordDirect(env Env, store *history.Store, ev history.Event) {
 // shows only here.
 func closeHistory(env Env, store *history.Store) {
 	if err := store.Close(); err != nil {
-		fmt.Fprintf(env.Stderr, "vpnpass: the change is not recorded in the history: %v\n", err)
+		unrecorded(env, err)
 	}
 }
 
@@ -98,22 +101,22 @@ func printSet(w io.Writer, p vpn.Protocol, mode netfilter.Mode, dry bool, res ap
 	b := &strings.Builder{}
 	switch {
 	case dry && len(res.Plan) == 0:
-		fmt.Fprintf(b, "%s is already %s: nothing would change.\n", p, mode)
+		b.WriteString(string(p) + " is already " + string(mode) + ": nothing would change.\n")
 	case dry:
-		fmt.Fprintf(b, "Setting %s to %s would make these changes:\n", p, mode)
+		b.WriteString("Setting " + string(p) + " to " + string(mode) + " would make these changes:\n")
 	case !res.Changed:
-		fmt.Fprintf(b, "%s was already %s: nothing changed.\n", p, mode)
+		b.WriteString(string(p) + " was already " + string(mode) + ": nothing changed.\n")
 	default:
-		fmt.Fprintf(b, "%s is now %s.\n", p, mode)
+		b.WriteString(string(p) + " is now " + string(mode) + ".\n")
 	}
 	if dry {
 		for _, c := range res.Plan {
-			fmt.Fprintf(b, "  %-6s %s %s %s/%s: %s\n", c.Action, c.Backend, c.Family, c.Table, c.Chain, c.Rule)
+			b.WriteString("  " + pad(string(c.Action), 6) + " " + string(c.Backend) + " " + string(c.Family) + " " + c.Table + "/" + c.Chain + ": " + c.Rule + "\n")
 		}
 	}
 	if res.Status != nil {
 		if ps, ok := res.Status.Protocols[p]; ok {
-			fmt.Fprintf(b, "A new %s connection from the LAN now gets: %s\n", p, ps.Verdict)
+			b.WriteString("A new " + string(p) + " connection from the LAN now gets: " + string(ps.Verdict) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -133,7 +136,7 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 		// service_stopped during a restart: the old agent is gone (we waited
 		// for it, so the new one can take the socket), and the new agent
 		// adopts the rules.
-		_, err := fmt.Fprintln(env.Stdout, "A restart is handing the rules over to the next agent: nothing removed.")
+		_, err := io.WriteString(env.Stdout, "A restart is handing the rules over to the next agent: nothing removed.\n")
 		return err
 	}
 	if err := fw.CleanupAll("/"); err != nil {
@@ -142,7 +145,7 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 	if o.json {
 		return printJSON(env.Stdout, map[string]bool{"cleaned": true})
 	}
-	_, err = fmt.Fprintln(env.Stdout, "Removed every rule, chain and table vpnpass had added.")
+	_, err = io.WriteString(env.Stdout, "Removed every rule, chain and table vpnpass had added.\n")
 	return err
 }
 
@@ -152,7 +155,7 @@ func runHandover(_ context.Context, o *opts, env Env) error {
 	if err := runlock.Handover(o.socket); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(env.Stdout, "The next stop keeps the rules for the agent that starts after it (restart).")
+	_, err := io.WriteString(env.Stdout, "The next stop keeps the rules for the agent that starts after it (restart).\n")
 	return err
 }
 
@@ -163,7 +166,7 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 	}
 	var ex netfilter.Explanation
 	p := api.ExplainParams{Proto: o.proto, Dst: o.dst, Dport: o.dport, Src: o.src}
-	err = lookup(ctx, o, env, func(c *api.Client) error { return api.MethodExplain.Call(ctx, c, &p, &ex) }, func(d *direct) (err error) {
+	err = lookup(ctx, o, env, api.MethodExplain.Args(&p, &ex), func(d *direct) (err error) {
 		pk.OutIf = d.router.WAN.Primary(pk.Family)
 		if len(d.router.LANDevices) > 0 {
 			pk.InIf = d.router.LANDevices[0]
@@ -174,25 +177,25 @@ func runExplain(ctx context.Context, o *opts, env Env) error {
 	if err != nil {
 		return err
 	}
-	return show(o, env, ex, printExplain)
+	return show(o, env, &ex, printExplain)
 }
 
-func printExplain(w io.Writer, ex netfilter.Explanation) error {
+func printExplain(w io.Writer, ex *netfilter.Explanation) error {
 	b := &strings.Builder{}
 	for _, s := range ex.Path {
-		fmt.Fprintf(b, "  %-9s %s %s/%s", s.Effect, s.Backend, s.Table, s.Chain)
+		b.WriteString("  " + pad(string(s.Effect), 9) + " " + string(s.Backend) + " " + s.Table + "/" + s.Chain)
 		if s.Handle != 0 {
-			fmt.Fprintf(b, " #%d", s.Handle)
+			b.WriteString(" #" + strconv.FormatUint(uint64(s.Handle), 10))
 		}
 		if s.Rule != "" {
-			fmt.Fprintf(b, ": %s", s.Rule)
+			b.WriteString(": " + s.Rule)
 		}
 		if s.Comment != "" {
-			fmt.Fprintf(b, "  (%s)", s.Comment)
+			b.WriteString("  (" + s.Comment + ")")
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(b, "Verdict: %s%s\n", ex.Verdict, decider(ex.DecidedBy))
+	b.WriteString("Verdict: " + string(ex.Verdict) + decider(ex.DecidedBy) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -202,9 +205,9 @@ func decider(d *netfilter.Decider) string {
 		return ""
 	}
 	if d.Policy != "" {
-		return fmt.Sprintf(" (policy %s of %s %s)", d.Policy, d.Table, d.Chain)
+		return " (policy " + string(d.Policy) + " of " + d.Table + " " + d.Chain + ")"
 	}
-	s := fmt.Sprintf(" (rule #%d in %s %s", d.Handle, d.Table, d.Chain)
+	s := " (rule #" + strconv.FormatUint(uint64(d.Handle), 10) + " in " + d.Table + " " + d.Chain
 	if d.Comment != "" {
 		s += ": " + d.Comment
 	}

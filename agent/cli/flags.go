@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 )
 
@@ -11,7 +10,7 @@ import (
 // has. The flag package itself costs ~25 KiB on mips: its usage printer is
 // always linked and sorts flags with a generic sort. flags_test.go checks
 // this parser against flag.FlagSet.
-type flagSet map[string]flagVar
+type flagSet struct{ o *opts }
 
 // flagVar points at an option's destination; exactly one is set.
 type flagVar struct {
@@ -43,7 +42,7 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 		}
 		name := s[minuses:]
 		if len(name) == 0 || name[0] == '-' || name[0] == '=' {
-			return args, fmt.Errorf("bad flag syntax: %s", s)
+			return args, errors.New("bad flag syntax: " + s)
 		}
 		args = args[1:]
 		value, hasValue := "", false
@@ -53,12 +52,12 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 				break
 			}
 		}
-		v, ok := fs[name]
+		v, ok := fs.lookup(name)
 		if !ok {
 			if name == "help" || name == "h" {
 				return args, errHelp
 			}
-			return args, fmt.Errorf("flag provided but not defined: -%s", name)
+			return args, errors.New("flag provided but not defined: -" + name)
 		}
 		if v.b != nil {
 			if !hasValue {
@@ -68,7 +67,7 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 			b, err := strconv.ParseBool(value)
 			*v.b = b // set even on error, as flag does
 			if err != nil {
-				return args, fmt.Errorf("invalid boolean value %q for -%s: %v", value, name, errParse)
+				return args, errors.New("invalid boolean value " + strconv.Quote(value) + " for -" + name + ": " + errParse.Error())
 			}
 			continue
 		}
@@ -76,7 +75,7 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 			value, hasValue, args = args[0], true, args[1:]
 		}
 		if !hasValue {
-			return args, fmt.Errorf("flag needs an argument: -%s", name)
+			return args, errors.New("flag needs an argument: -" + name)
 		}
 		if v.s != nil {
 			*v.s = value
@@ -89,7 +88,7 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 			if errors.Is(err, strconv.ErrRange) {
 				why = errRange
 			}
-			return args, fmt.Errorf("invalid value %q for flag -%s: %v", value, name, why)
+			return args, errors.New("invalid value " + strconv.Quote(value) + " for flag -" + name + ": " + why.Error())
 		}
 	}
 	return args, nil

@@ -17,7 +17,8 @@ func reference(env Env) (*opts, *flag.FlagSet) {
 	ref := *o
 	fs := flag.NewFlagSet("vpnpass", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	for name, v := range ours {
+	for _, name := range flagNames {
+		v, _ := ours.lookup(name)
 		switch {
 		case v.b != nil:
 			fs.BoolVar(field(&ref, o, v.b), name, *v.b, "")

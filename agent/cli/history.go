@@ -23,7 +23,7 @@ func runHistory(ctx context.Context, o *opts, env Env) error {
 		return usageError{err.Error()}
 	}
 	var res api.HistoryResult
-	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodHistory.Call(ctx, c, &p, &res) })
+	ok, err := callDaemon(ctx, o, api.MethodHistory.Args(&p, &res))
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func printHistory(w io.Writer, evs []history.Event) error {
 		if e.Peer != "" {
 			who += " → " + e.Peer
 		}
-		fmt.Fprintf(b, "%s  %-8s %-26s%s  %s\n", e.Time.Local().Format(time.DateTime), e.Severity, e.Kind, who, e.Message)
+		b.WriteString(e.Time.Local().Format(time.DateTime) + "  " + pad(string(e.Severity), 8) + " " + pad(e.Kind, 26) + who + "  " + e.Message + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -72,38 +72,36 @@ func printHistory(w io.Writer, evs []history.Event) error {
 // runNat prints the WAN / double-NAT verdict.
 func runNat(ctx context.Context, o *opts, env Env) error {
 	var n wan.Nat
-	err := lookup(ctx, o, env, func(c *api.Client) error {
-		return api.MethodNat.Call(ctx, c, &api.NatParams{Probe: o.probe}, &n)
-	}, func(d *direct) (err error) {
+	err := lookup(ctx, o, env, api.MethodNat.Args(&api.NatParams{Probe: o.probe}, &n), func(d *direct) (err error) {
 		n, err = agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return show(o, env, n, printNat)
+	return show(o, env, &n, printNat)
 }
 
-func printNat(w io.Writer, n wan.Nat) error {
+func printNat(w io.Writer, n *wan.Nat) error {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "WAN:      %s %s", orDash(n.WANDevice), strings.Join(n.Addresses, " "))
+	b.WriteString("WAN:      " + orDash(n.WANDevice) + " " + strings.Join(n.Addresses, " "))
 	if n.Gateway != "" {
-		fmt.Fprintf(b, " via %s", n.Gateway)
+		b.WriteString(" via " + n.Gateway)
 	}
-	fmt.Fprintf(b, "\nVerdict:  %s (%s)", orDash(string(n.Code)), orDash(string(n.Class)))
+	b.WriteString("\nVerdict:  " + orDash(string(n.Code)) + " (" + orDash(string(n.Class)) + ")")
 	if len(n.ConfirmedBy) > 0 {
-		fmt.Fprintf(b, ", confirmed by %s", strings.Join(n.ConfirmedBy, ", "))
+		b.WriteString(", confirmed by " + strings.Join(n.ConfirmedBy, ", "))
 	}
 	b.WriteString("\n")
 	if n.PublicAddress != "" {
-		fmt.Fprintf(b, "Public:   %s\n", n.PublicAddress)
+		b.WriteString("Public:   " + n.PublicAddress + "\n")
 	}
 	if n.Upstream.Address != "" || n.Upstream.Model != "" {
-		fmt.Fprintf(b, "Upstream: %s\n", strings.TrimSpace(n.Upstream.Model+" "+n.Upstream.Address))
+		b.WriteString("Upstream: " + strings.TrimSpace(n.Upstream.Model+" "+n.Upstream.Address) + "\n")
 	}
-	fmt.Fprintf(b, "\n%s\n", n.Message)
+	b.WriteString("\n" + n.Message + "\n")
 	if n.Advice != "" {
-		fmt.Fprintf(b, "What to do: %s\n", n.Advice)
+		b.WriteString("What to do: " + n.Advice + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

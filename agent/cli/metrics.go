@@ -18,7 +18,7 @@ func runMetrics(ctx context.Context, o *opts, env Env) error {
 		return errMetricsNeedDaemon
 	}
 	var res api.MetricsResult
-	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodMetrics.Call(ctx, c, &api.NoParams{}, &res) })
+	ok, err := callDaemon(ctx, o, api.MethodMetrics.Args(&api.NoParams{}, &res))
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/vpnpass/vpnpass/agent"
@@ -19,7 +19,7 @@ func runProbe(ctx context.Context, o *opts, env Env) error {
 		p.Protocol = o.proto
 	}
 	var res api.ProbeResult
-	ok, err := callDaemon(ctx, o, func(c *api.Client) error { return api.MethodProbe.Call(ctx, c, &p, &res) })
+	ok, err := callDaemon(ctx, o, api.MethodProbe.Args(&p, &res))
 	if err != nil {
 		return err
 	}
@@ -32,20 +32,20 @@ func runProbe(ctx context.Context, o *opts, env Env) error {
 		return printJSON(env.Stdout, res)
 	}
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "Probing %s from this router:\n", p.Host)
+	b.WriteString("Probing " + p.Host + " from this router:\n")
 	for _, r := range res.Results {
 		rtt := ""
 		if r.Outcome == "answered" || r.Outcome == "refused" {
-			rtt = fmt.Sprintf(" in %.1f ms", r.RTTMs)
+			rtt = " in " + strconv.FormatFloat(r.RTTMs, 'f', 1, 64) + " ms"
 		}
-		fmt.Fprintf(b, "  %-6s %s/%-5d %-9s%s", r.Protocol, r.Transport, r.Port, r.Outcome, rtt)
+		b.WriteString("  " + pad(string(r.Protocol), 6) + " " + string(r.Transport) + "/" + pad(strconv.Itoa(r.Port), 5) + " " + pad(string(r.Outcome), 9) + rtt)
 		if r.Detail != "" {
-			fmt.Fprintf(b, "  (%s)", r.Detail)
+			b.WriteString("  (" + r.Detail + ")")
 		}
 		b.WriteString("\n")
 	}
 	for _, o := range diagnose.ProbeOutcome {
-		fmt.Fprintf(b, "%s: %s\n", o.Outcome, o.Text)
+		b.WriteString(string(o.Outcome) + ": " + o.Text + "\n")
 	}
 	_, err = io.WriteString(env.Stdout, b.String())
 	return err

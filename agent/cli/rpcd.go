@@ -3,11 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"os"
+	"strconv"
 	"time"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 )
@@ -41,12 +42,12 @@ func runRPCD(ctx context.Context, o *opts, env Env) error {
 		defer cancel()
 		return rpcdCall(ctx, o, env, o.args[1])
 	}
-	return usageError{fmt.Sprintf("rpcd %q: must be list or call", o.args[0])}
+	return usageError{"rpcd " + strconv.Quote(o.args[0]) + ": must be list or call"}
 }
 
 func rpcdCall(ctx context.Context, o *opts, env Env, method string) error {
 	if _, ok := api.Lookup(method); !ok {
-		return rpcdError(env, "unknown_method", fmt.Sprintf("unknown method %q", method))
+		return rpcdError(env, "unknown_method", "unknown method "+strconv.Quote(method))
 	}
 	in, err := readParams(ctx, env.Stdin)
 	if err != nil {
@@ -70,7 +71,7 @@ func rpcdCall(ctx context.Context, o *opts, env Env, method string) error {
 		// rpcd accepts objects only: wrap anything else.
 		result, _ = json.Marshal(map[string]json.RawMessage{"result": result})
 	}
-	_, err = fmt.Fprintf(env.Stdout, "%s\n", result)
+	_, err = env.Stdout.Write(append(result, '\n'))
 	return err
 }
 
@@ -89,8 +90,8 @@ func rpcdCaller(ctx context.Context, method string, in rpcdInput) *api.Caller {
 }
 
 func rpcdTimeout(env Env, method string) error {
-	msg := fmt.Sprintf("the vpnpass daemon did not answer %s within %d s: it may be hung or busy "+
-		"(restart it with /etc/init.d/vpnpass restart)", method, int(rpcdBudget/time.Second))
+	msg := "the vpnpass daemon did not answer " + method + " within " + strconv.Itoa(int(rpcdBudget/time.Second)) +
+		" s: it may be hung or busy (restart it with /etc/init.d/vpnpass restart)"
 	if method == api.MethodSet.Name {
 		msg += "; whether the change was made is unknown: check the status"
 	}

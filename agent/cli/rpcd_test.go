@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"github.com/vpnpass/vpnpass/agent/logx"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"net"
 	"os"
@@ -12,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/agent/logx"
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 )

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"io"
 	"os/exec"
+	"strconv"
 	"time"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 )
@@ -66,7 +68,7 @@ func splitSession(b []byte) (rpcdInput, error) {
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil || m == nil {
-		return rpcdInput{}, fmt.Errorf("params must be one JSON object: %v", err)
+		return rpcdInput{}, fmt.Errorf("params must be one JSON object: %v", err) // err may be nil (null)
 	}
 	raw, ok := m[sessionKey]
 	if !ok {
@@ -100,9 +102,10 @@ func sessionUser(ctx context.Context, sid string) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sessionLookupTimeout)
 	defer cancel()
-	arg, _ := json.Marshal(map[string]any{sessionKey: sid, "keys": []string{"username"}})
-	secs := fmt.Sprint(int(sessionLookupTimeout / time.Second))
-	cmd := exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", string(arg))
+	// sid is 32 hex digits (validSID): nothing to escape; keys in JSON's sorted order.
+	arg := `{"keys":["username"],"` + sessionKey + `":"` + sid + `"}`
+	secs := strconv.Itoa(int(sessionLookupTimeout / time.Second))
+	cmd := exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", arg)
 	cmd.WaitDelay = 100 * time.Millisecond // a stuck grandchild holding stdout must not hold us
 	var out bytes.Buffer                   // not Output(): its stderr capture costs flash
 	cmd.Stdout = &out

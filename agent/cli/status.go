@@ -2,11 +2,12 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -14,19 +15,17 @@ import (
 
 func runStatus(ctx context.Context, o *opts, env Env) error {
 	var st api.Status
-	err := lookup(ctx, o, env, func(c *api.Client) error {
-		return api.MethodStatus.Call(ctx, c, &api.NoParams{}, &st)
-	}, func(d *direct) (err error) {
+	err := lookup(ctx, o, env, api.MethodStatus.Args(&api.NoParams{}, &st), func(d *direct) (err error) {
 		st, err = d.status(ctx)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return show(o, env, st, printStatus)
+	return show(o, env, &st, printStatus)
 }
 
-func printStatus(w io.Writer, st api.Status) error {
+func printStatus(w io.Writer, st *api.Status) error {
 	b := &strings.Builder{}
 	also := ""
 	if len(st.Backend.Also) > 0 {
@@ -36,18 +35,18 @@ func printStatus(w io.Writer, st api.Status) error {
 		}
 		also = " (also hooking forward: " + strings.Join(parts, ", ") + ")"
 	}
-	fmt.Fprintf(b, "Firewall:    %s%s\n", st.Backend.Kind, also)
-	fmt.Fprintf(b, "WAN:         %s %s", orDash(st.WAN.WANDevice), strings.Join(st.WAN.Addresses, " "))
+	b.WriteString("Firewall:    " + string(st.Backend.Kind) + also + "\n")
+	b.WriteString("WAN:         " + orDash(st.WAN.WANDevice) + " " + strings.Join(st.WAN.Addresses, " "))
 	if st.WAN.Gateway != "" {
-		fmt.Fprintf(b, " via %s", st.WAN.Gateway)
+		b.WriteString(" via " + st.WAN.Gateway)
 	}
-	fmt.Fprintf(b, "\nNAT:         %s (%s)", orDash(string(st.WAN.Code)), orDash(string(st.WAN.Class)))
+	b.WriteString("\nNAT:         " + orDash(string(st.WAN.Code)) + " (" + orDash(string(st.WAN.Class)) + ")")
 	if st.Masquerade {
 		b.WriteString(", this router masquerades")
 	}
 	b.WriteString("\n")
 	if st.WAN.Message != "" {
-		fmt.Fprintf(b, "             %s\n", st.WAN.Message)
+		b.WriteString("             " + st.WAN.Message + "\n")
 	}
 	printHelpers(b, st)
 	b.WriteString("\nProtocol  Mode     LAN→WAN   Answers   Decided by\n")
@@ -60,13 +59,14 @@ func printStatus(w io.Writer, st api.Status) error {
 		if ps.Drift {
 			drift = "  (rules not as configured: drift)"
 		}
-		fmt.Fprintf(b, "%-9s %-8s %-9s %-9s %s%s\n", p, ps.Mode, ps.Verdict, orDash(string(worstReplies(ps))), worstDecider(ps), drift)
+		b.WriteString(pad(string(p), 9) + " " + pad(string(ps.Mode), 8) + " " + pad(string(ps.Verdict), 9) + " " +
+			pad(orDash(string(worstReplies(ps))), 9) + " " + worstDecider(ps) + drift + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func printHelpers(b *strings.Builder, st api.Status) {
+func printHelpers(b *strings.Builder, st *api.Status) {
 	names := make([]string, 0, len(st.Helpers))
 	for n := range st.Helpers {
 		names = append(names, n)
@@ -74,14 +74,14 @@ func printHelpers(b *strings.Builder, st api.Status) {
 	sort.StringSlice(names).Sort()
 	for _, n := range names {
 		h := st.Helpers[n]
-		line := fmt.Sprintf("Helper %-5s %s", n+":", h.State)
+		line := "Helper " + pad(n+":", 5) + " " + string(h.State)
 		if !h.Usable() && h.Package != "" {
 			line += " (install " + h.Package + ")"
 		}
 		if len(h.AssignedBy) > 0 {
 			line += ", assigned by " + strings.Join(h.AssignedBy, ", ")
 		}
-		fmt.Fprintln(b, line)
+		b.WriteString(line + "\n")
 	}
 }
 
@@ -104,6 +104,14 @@ func worstReplies(ps netfilter.ProtoStatus) netfilter.Verdict {
 		}
 	}
 	return v
+}
+
+// pad left-justifies s in n columns, as fmt's %-Ns does (it counts runes).
+func pad(s string, n int) string {
+	if k := n - utf8.RuneCountInString(s); k > 0 {
+		return s + strings.Repeat(" ", k)
+	}
+	return s
 }
 
 func orDash(s string) string {

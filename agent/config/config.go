@@ -8,9 +8,10 @@
 package config
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
+	"strconv"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/openwrt/uci"
@@ -88,7 +89,7 @@ func Defaults() Config {
 }
 
 // Desired returns the per-protocol modes for the netfilter backends.
-func (c Config) Desired() netfilter.Desired {
+func (c *Config) Desired() netfilter.Desired {
 	d := netfilter.Desired{}
 	for _, p := range vpn.Toggled {
 		d[p] = c.Modes.Mode(p)
@@ -111,14 +112,15 @@ func (c Config) clone() Config {
 
 // Problem is one invalid or unknown entry of the config file.
 type Problem struct {
-	File    string  `json:"file"`
-	Line    int     `json:"line"`
-	Section string  `json:"section"`          // section name, or @type[index] when anonymous
-	Option  string  `json:"option,omitempty"` // "" for a problem with the section itself
-	Value   string  `json:"value"`
-	Valid   string  `json:"valid"`          // the valid values, for the message
-	Kept    *string `json:"kept,omitempty"` // the value used instead; nil when the entry is ignored
-	Message string  `json:"message"`
+	_       [0]func() // not comparable: no equality function in the binary
+	File    string    `json:"file"`
+	Line    int       `json:"line"`
+	Section string    `json:"section"`          // section name, or @type[index] when anonymous
+	Option  string    `json:"option,omitempty"` // "" for a problem with the section itself
+	Value   string    `json:"value"`
+	Valid   string    `json:"valid"`          // the valid values, for the message
+	Kept    *string   `json:"kept,omitempty"` // the value used instead; nil when the entry is ignored
+	Message string    `json:"message"`
 }
 
 func (p Problem) Error() string { return p.String() }
@@ -129,7 +131,7 @@ func (p Problem) String() string {
 	if p.Option != "" {
 		where += "." + p.Option
 	}
-	s := fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, where, p.Message)
+	s := p.File + ":" + strconv.Itoa(p.Line) + ": " + where + ": " + p.Message
 	if p.Valid != "" {
 		s += "; valid: " + p.Valid
 	}

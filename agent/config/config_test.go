@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -190,5 +192,39 @@ func TestShippedConfig(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg, Defaults()) {
 		t.Errorf("shipped config loads to\n%+v\nwant the defaults\n%+v", cfg, Defaults())
+	}
+}
+
+// TestFieldOption checks the option table against Config: every entry's
+// value is the Config field whose json tag is the option's name, and the
+// table is sorted (the order of the "valid" list of an unknown option).
+func TestFieldOption(t *testing.T) {
+	var c Config
+	byTag := map[string]any{}
+	rv := reflect.ValueOf(&c).Elem()
+	for i := 0; i < rv.NumField(); i++ {
+		byTag[rv.Type().Field(i).Tag.Get("json")] = rv.Field(i).Addr().Interface()
+	}
+	for i, f := range agentFields {
+		if want := byTag[f.name]; c.option(i) != want {
+			t.Errorf("option(%d) (%s) is not Config's %s field", i, f.name, f.name)
+		}
+		if i > 0 && agentFields[i-1].name >= f.name {
+			t.Errorf("agentFields not sorted at %s", f.name)
+		}
+	}
+}
+
+// TestFieldTexts checks that each integer option's valid text names its
+// bounds (the texts are constants so that the table needs no init code).
+func TestFieldTexts(t *testing.T) {
+	for i, f := range agentFields {
+		if _, isInt := (&Config{}).option(i).(*int); !isInt {
+			continue
+		}
+		if f.hi <= f.lo || !strings.Contains(f.valid, " "+strconv.Itoa(int(f.lo))+" ") ||
+			!strings.HasSuffix(f.valid, " "+strconv.Itoa(int(f.hi))) {
+			t.Errorf("%s: valid %q does not name %d..%d", f.name, f.valid, f.lo, f.hi)
+		}
 	}
 }

@@ -2,25 +2,25 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 )
 
-// field describes one option of the agent section: how to validate one value,
-// store the values, copy the value in force from the last config, and show it.
+// field describes one option of the agent section: how to validate one
+// value (kind, bounds and check) and what to tell the user is valid. Where
+// the value lives is (*Config).option; storing, copying and showing it go
+// by the pointer's type. The table is a sorted array of constants (no
+// closures, no map): it costs no init code at each start of the binary
+// (every LuCI poll execs it through rpcd).
 type field struct {
-	valid string
-	list  bool
-	check func(v string) error
-	set   func(c *Config, vs []string)
-	keep  func(c *Config, last Config)
-	show  func(c Config) string
+	name   string
+	valid  string
+	list   bool
+	lo, hi int32                // bounds of an integer option
+	check  func(v string) error // nil: the value's type checks it
 }
 
 // Limits of the history bounds.
@@ -37,155 +37,209 @@ const (
 	DefaultMetricsInterval = 30
 )
 
-// agentFields is built on first use, not at package init: every start of
-// the binary (each LuCI poll execs it through rpcd) would pay for the map
-// and its closures, and only config loading and the docs read it.
-var agentFields = sync.OnceValue(func() map[string]field {
-	return map[string]field{
-		"enabled":     boolField(func(c *Config) *bool { return &c.Enabled }),
-		"upnp_probe":  boolField(func(c *Config) *bool { return &c.UPnPProbe }),
-		"observe":     boolField(func(c *Config) *bool { return &c.Observe }),
-		"accounting":  boolField(func(c *Config) *bool { return &c.Accounting }),
-		"share_hosts": boolField(func(c *Config) *bool { return &c.ShareHosts }),
-		"metrics_textfile": stringField("an absolute file path ending in .prom (node-exporter's textfile collector reads /var/prometheus/*.prom), or '' for none",
-			checkPromPath, func(c *Config) *string { return &c.MetricsTextfile }),
-		"metrics_interval": intField(fmt.Sprintf("seconds, an integer from %d to %d", MinMetricsInterval, MaxMetricsInterval),
-			MinMetricsInterval, MaxMetricsInterval, func(c *Config) *int { return &c.MetricsInterval }),
-		"backend": {
-			valid: "auto, fw4, nftables, fw3, iptables",
-			check: func(v string) error {
-				for _, b := range Backends {
-					if string(b) == v {
-						return nil
-					}
-				}
-				return fmt.Errorf("unknown backend %q", v)
-			},
-			set:  func(c *Config, vs []string) { c.Backend = Backend(vs[0]) },
-			keep: func(c *Config, last Config) { c.Backend = last.Backend },
-			show: func(c Config) string { return string(c.Backend) },
-		},
-		"lan_device": {
-			valid: "interface names such as br-lan (1-15 characters, no '/' or blanks)",
-			list:  true,
-			check: checkDevice,
-			set:   func(c *Config, vs []string) { c.LANDevices = append([]string(nil), vs...) },
-			keep:  func(c *Config, last Config) { c.LANDevices = last.LANDevices },
-			show:  func(c Config) string { return strings.Join(c.LANDevices, " ") },
-		},
-		"wan_device":   stringField("an interface name such as eth1, or '' to follow the default route", checkDevice, func(c *Config) *string { return &c.WANDevice }),
-		"history_path": stringField("an absolute file path", checkAbsPath, func(c *Config) *string { return &c.HistoryPath }),
-		"stun_server":  stringField("host:port, or '' for no STUN probe", checkHostPort, func(c *Config) *string { return &c.STUNServer }),
-		"history_max_kb": intField(fmt.Sprintf("an integer from %d to %d", MinHistoryKB, MaxHistoryKB),
-			MinHistoryKB, MaxHistoryKB, func(c *Config) *int { return &c.HistoryMaxKB }),
-		"history_max_days": intField(fmt.Sprintf("an integer from 1 to %d", MaxHistoryDays),
-			1, MaxHistoryDays, func(c *Config) *int { return &c.HistoryMaxDays }),
-		"history_persist_hours": intField(fmt.Sprintf("an integer from 0 (never keep a copy on flash) to %d", MaxPersistHours),
-			0, MaxPersistHours, func(c *Config) *int { return &c.HistoryPersistHours }),
-		"history_persist_path": stringField("an absolute file path on flash, e.g. under /etc (tmpfs paths such as /tmp or /var do not survive a reboot)", checkAbsPath,
-			func(c *Config) *string { return &c.HistoryPersistPath }),
-		"public_range": {
-			valid: "CIDR prefixes such as 203.0.113.0/24 or 2001:db8::/32",
-			list:  true,
-			check: func(v string) error {
-				if _, err := netip.ParsePrefix(v); err != nil {
-					return fmt.Errorf("not a CIDR prefix: %q", v)
-				}
-				return nil
-			},
-			set: func(c *Config, vs []string) {
-				c.PublicRanges = nil
-				for _, v := range vs {
-					c.PublicRanges = append(c.PublicRanges, netip.MustParsePrefix(v).Masked())
-				}
-			},
-			keep: func(c *Config, last Config) { c.PublicRanges = last.PublicRanges },
-			show: func(c Config) string {
-				var s []string
-				for _, p := range c.PublicRanges {
-					s = append(s, p.String())
-				}
-				return strings.Join(s, " ")
-			},
-		},
-	}
-})
+const validBool = "1 or 0 (also yes/no, on/off, true/false, enabled/disabled)"
 
-func agentOptionNames() []string {
-	var names []string
-	for n := range agentFields() {
-		names = append(names, n)
+// agentFields lists the agent section's options sorted by name (the order
+// of the "valid" list of an unknown option); the integer bounds in each
+// valid text are the constants above (TestFieldTexts).
+var agentFields = [...]field{
+	{name: "accounting", valid: validBool},
+	{name: "backend", valid: "auto, fw4, nftables, fw3, iptables"},
+	{name: "enabled", valid: validBool},
+	{name: "history_max_days", valid: "an integer from 1 to 3650", lo: 1, hi: MaxHistoryDays},
+	{name: "history_max_kb", valid: "an integer from 64 to 65536", lo: MinHistoryKB, hi: MaxHistoryKB},
+	{name: "history_path", valid: "an absolute file path", check: checkAbsPath},
+	{name: "history_persist_hours", valid: "an integer from 0 (never keep a copy on flash) to 168", lo: 0, hi: MaxPersistHours},
+	{name: "history_persist_path", valid: "an absolute file path on flash, e.g. under /etc (tmpfs paths such as /tmp or /var do not survive a reboot)", check: checkAbsPath},
+	{name: "lan_device", valid: "interface names such as br-lan (1-15 characters, no '/' or blanks)", list: true, check: checkDevice},
+	{name: "metrics_interval", valid: "seconds, an integer from 5 to 3600", lo: MinMetricsInterval, hi: MaxMetricsInterval},
+	{name: "metrics_textfile", valid: "an absolute file path ending in .prom (node-exporter's textfile collector reads /var/prometheus/*.prom), or '' for none", check: checkPromPath},
+	{name: "observe", valid: validBool},
+	{name: "public_range", valid: "CIDR prefixes such as 203.0.113.0/24 or 2001:db8::/32", list: true},
+	{name: "share_hosts", valid: validBool},
+	{name: "stun_server", valid: "host:port, or '' for no STUN probe", check: checkHostPort},
+	{name: "upnp_probe", valid: validBool},
+	{name: "wan_device", valid: "an interface name such as eth1, or '' to follow the default route", check: checkDevice},
+}
+
+// option is where the value of agentFields[i] lives in c (TestFieldOption
+// checks each against Config's json tags, which are the option names).
+func (c *Config) option(i int) any {
+	switch i {
+	case 0: // accounting
+		return &c.Accounting
+	case 1: // backend
+		return &c.Backend
+	case 2: // enabled
+		return &c.Enabled
+	case 3: // history_max_days
+		return &c.HistoryMaxDays
+	case 4: // history_max_kb
+		return &c.HistoryMaxKB
+	case 5: // history_path
+		return &c.HistoryPath
+	case 6: // history_persist_hours
+		return &c.HistoryPersistHours
+	case 7: // history_persist_path
+		return &c.HistoryPersistPath
+	case 8: // lan_device
+		return &c.LANDevices
+	case 9: // metrics_interval
+		return &c.MetricsInterval
+	case 10: // metrics_textfile
+		return &c.MetricsTextfile
+	case 11: // observe
+		return &c.Observe
+	case 12: // public_range
+		return &c.PublicRanges
+	case 13: // share_hosts
+		return &c.ShareHosts
+	case 14: // stun_server
+		return &c.STUNServer
+	case 15: // upnp_probe
+		return &c.UPnPProbe
 	}
-	sort.StringSlice(names).Sort()
+	return &c.WANDevice // wan_device
+}
+
+// lookupField finds an agent option by name (agentFields is sorted).
+func lookupField(name string) (int, bool) {
+	for i := range agentFields {
+		if agentFields[i].name == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// agentOptionNames lists the agent options in name order.
+func agentOptionNames() []string {
+	names := make([]string, len(agentFields))
+	for i := range agentFields {
+		names[i] = agentFields[i].name
+	}
 	return names
 }
 
-// UCI booleans, as OpenWrt's config_get_bool reads them.
-var uciBools = map[string]bool{
-	"1": true, "yes": true, "on": true, "true": true, "enabled": true,
-	"0": false, "no": false, "off": false, "false": false, "disabled": false,
+// parseBool reads a UCI boolean as OpenWrt's config_get_bool does.
+func parseBool(v string) (value, ok bool) {
+	switch strings.ToLower(v) {
+	case "1", "yes", "on", "true", "enabled":
+		return true, true
+	case "0", "no", "off", "false", "disabled":
+		return false, true
+	}
+	return false, false
 }
 
-// The field constructors are not inlined: inlined into the table's
-// initialisation, every call would compile its own copies of the closures
-// (~8 KiB on mips in all).
-//
-//go:noinline
-func boolField(ptr func(*Config) *bool) field {
-	return field{
-		valid: "1 or 0 (also yes/no, on/off, true/false, enabled/disabled)",
-		check: func(v string) error {
-			if _, ok := uciBools[strings.ToLower(v)]; !ok {
-				return fmt.Errorf("not a boolean: %q", v)
+// checkValue validates one value of option i.
+func checkValue(i int, v string) error {
+	f := &agentFields[i]
+	if f.check != nil {
+		return f.check(v)
+	}
+	switch (&Config{}).option(i).(type) {
+	case *bool:
+		if _, ok := parseBool(v); !ok {
+			return errors.New("not a boolean: " + strconv.Quote(v))
+		}
+	case *int:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < int(f.lo) || n > int(f.hi) {
+			return errors.New("out of range or not an integer: " + strconv.Quote(v))
+		}
+	case *Backend:
+		for _, b := range Backends {
+			if string(b) == v {
+				return nil
 			}
-			return nil
-		},
-		set:  func(c *Config, vs []string) { *ptr(c) = uciBools[strings.ToLower(vs[0])] },
-		keep: func(c *Config, last Config) { *ptr(c) = *ptr(&last) },
-		show: func(c Config) string { return map[bool]string{true: "1", false: "0"}[*ptr(&c)] },
+		}
+		return errors.New("unknown backend " + strconv.Quote(v))
+	case *[]netip.Prefix:
+		if _, err := netip.ParsePrefix(v); err != nil {
+			return errors.New("not a CIDR prefix: " + strconv.Quote(v))
+		}
+	}
+	return nil
+}
+
+// setValue stores the checked values vs of option i in c.
+func (c *Config) setValue(i int, vs []string) {
+	switch p := c.option(i).(type) {
+	case *bool:
+		*p, _ = parseBool(vs[0])
+	case *int:
+		*p, _ = strconv.Atoi(vs[0])
+	case *string:
+		*p = vs[0]
+	case *Backend:
+		*p = Backend(vs[0])
+	case *[]string:
+		*p = append([]string(nil), vs...)
+	case *[]netip.Prefix:
+		*p = nil
+		for _, v := range vs {
+			*p = append(*p, netip.MustParsePrefix(v).Masked())
+		}
 	}
 }
 
-//go:noinline
-func intField(valid string, lo, hi int, ptr func(*Config) *int) field {
-	return field{
-		valid: valid,
-		check: func(v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < lo || n > hi {
-				return fmt.Errorf("out of range or not an integer: %q", v)
-			}
-			return nil
-		},
-		set:  func(c *Config, vs []string) { *ptr(c), _ = strconv.Atoi(vs[0]) },
-		keep: func(c *Config, last Config) { *ptr(c) = *ptr(&last) },
-		show: func(c Config) string { return strconv.Itoa(*ptr(&c)) },
+// keepValue copies option i's value in force (from last) into c.
+func (c *Config) keepValue(i int, last *Config) {
+	switch p := c.option(i).(type) {
+	case *bool:
+		*p = *last.option(i).(*bool)
+	case *int:
+		*p = *last.option(i).(*int)
+	case *string:
+		*p = *last.option(i).(*string)
+	case *Backend:
+		*p = *last.option(i).(*Backend)
+	case *[]string:
+		*p = *last.option(i).(*[]string)
+	case *[]netip.Prefix:
+		*p = *last.option(i).(*[]netip.Prefix)
 	}
 }
 
-//go:noinline
-func stringField(valid string, check func(string) error, ptr func(*Config) *string) field {
-	return field{
-		valid: valid,
-		check: check,
-		set:   func(c *Config, vs []string) { *ptr(c) = vs[0] },
-		keep:  func(c *Config, last Config) { *ptr(c) = *ptr(&last) },
-		show:  func(c Config) string { return *ptr(&c) },
+// showValue renders option i's value in c as the config file would hold it.
+func (c *Config) showValue(i int) string {
+	switch p := c.option(i).(type) {
+	case *bool:
+		if *p {
+			return "1"
+		}
+		return "0"
+	case *int:
+		return strconv.Itoa(*p)
+	case *string:
+		return *p
+	case *Backend:
+		return string(*p)
+	case *[]string:
+		return strings.Join(*p, " ")
+	case *[]netip.Prefix:
+		s := make([]string, len(*p))
+		for j, x := range *p {
+			s[j] = x.String()
+		}
+		return strings.Join(s, " ")
 	}
+	return ""
 }
 
 // checkDevice accepts what the kernel accepts as an interface name.
 func checkDevice(v string) error {
 	if len(v) == 0 || len(v) > 15 || v == "." || v == ".." || strings.ContainsAny(v, "/:\x00") ||
 		strings.IndexFunc(v, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
-		return fmt.Errorf("not an interface name: %q", v)
+		return errors.New("not an interface name: " + strconv.Quote(v))
 	}
 	return nil
 }
 
 func checkAbsPath(v string) error {
 	if !filepath.IsAbs(v) || strings.HasSuffix(v, "/") {
-		return fmt.Errorf("not an absolute file path: %q", v)
+		return errors.New("not an absolute file path: " + strconv.Quote(v))
 	}
 	return nil
 }
@@ -199,7 +253,7 @@ func checkPromPath(v string) error {
 		return err
 	}
 	if !strings.HasSuffix(v, ".prom") {
-		return fmt.Errorf("does not end in .prom: %q", v)
+		return errors.New("does not end in .prom: " + strconv.Quote(v))
 	}
 	return nil
 }
@@ -207,10 +261,10 @@ func checkPromPath(v string) error {
 func checkHostPort(v string) error {
 	host, port, err := net.SplitHostPort(v)
 	if err != nil {
-		return fmt.Errorf("not host:port: %q", v)
+		return errors.New("not host:port: " + strconv.Quote(v))
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("bad port in %q", v)
+		return errors.New("bad port in " + strconv.Quote(v))
 	}
 	if _, err := netip.ParseAddr(host); err == nil {
 		return nil

@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
+	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/openwrt/uci"
@@ -65,7 +67,7 @@ func (l *loader) load(f *uci.File) {
 			l.server(ref, s)
 		default:
 			l.problem(ref, "", s.Line, s.Type, "agent, passthrough, server", nil,
-				fmt.Sprintf("unknown section type %q ignored", s.Type))
+				"unknown section type "+strconv.Quote(s.Type)+" ignored")
 		}
 	}
 }
@@ -88,41 +90,42 @@ func sectionRef(f *uci.File, s *uci.Section) string {
 	}
 	for i, o := range f.SectionsOfType(s.Type) {
 		if o == s {
-			return fmt.Sprintf("@%s[%d]", s.Type, i)
+			return "@" + s.Type + "[" + strconv.Itoa(i) + "]"
 		}
 	}
 	return "@" + s.Type
 }
 
 func (l *loader) agentOption(ref string, o *uci.Option) {
-	fl, ok := agentFields()[o.Name]
+	i, ok := lookupField(o.Name)
 	if !ok {
 		l.problem(ref, o.Name, o.Line(), o.Value(), strings.Join(agentOptionNames(), ", "), nil,
-			fmt.Sprintf("unknown option %q ignored", o.Name))
+			"unknown option "+strconv.Quote(o.Name)+" ignored")
 		return
 	}
+	fl := &agentFields[i]
 	values := o.Values
 	if fl.list && !o.List {
 		values = strings.Fields(o.Value()) // old style: several items in one option
 	}
 	if !fl.list && len(values) > 1 {
-		fl.keep(&l.cfg, l.last)
-		l.problem(ref, o.Name, o.Lines[1], strings.Join(values, " "), fl.valid, ptr(fl.show(l.cfg)),
+		l.cfg.keepValue(i, &l.last)
+		l.problem(ref, o.Name, o.Lines[1], strings.Join(values, " "), fl.valid, ptr(l.cfg.showValue(i)),
 			"takes one value, not a list")
 		return
 	}
-	for i, v := range values {
-		if err := fl.check(v); err != nil {
-			fl.keep(&l.cfg, l.last)
+	for j, v := range values {
+		if err := checkValue(i, v); err != nil {
+			l.cfg.keepValue(i, &l.last)
 			line := o.Line()
-			if i < len(o.Lines) && o.List {
-				line = o.Lines[i]
+			if j < len(o.Lines) && o.List {
+				line = o.Lines[j]
 			}
-			l.problem(ref, o.Name, line, v, fl.valid, ptr(fl.show(l.cfg)), err.Error())
+			l.problem(ref, o.Name, line, v, fl.valid, ptr(l.cfg.showValue(i)), err.Error())
 			return
 		}
 	}
-	fl.set(&l.cfg, values)
+	l.cfg.setValue(i, values)
 }
 
 func (l *loader) passthrough(ref string, s *uci.Section) {
@@ -130,7 +133,7 @@ func (l *loader) passthrough(ref string, s *uci.Section) {
 	if err != nil {
 		msg := "passthrough sections are named after their protocol: config passthrough 'pptp'"
 		if s.Name != "" {
-			msg = fmt.Sprintf("unknown protocol %q: section ignored", s.Name)
+			msg = "unknown protocol " + strconv.Quote(s.Name) + ": section ignored"
 		}
 		l.problem(ref, "", s.Line, s.Name, "pptp, l2tp, ipsec", nil, msg)
 		return
@@ -138,14 +141,14 @@ func (l *loader) passthrough(ref string, s *uci.Section) {
 	for _, o := range s.Options {
 		if o.Name != "mode" {
 			l.problem(ref, o.Name, o.Line(), o.Value(), "mode", nil,
-				fmt.Sprintf("unknown option %q ignored", o.Name))
+				"unknown option "+strconv.Quote(o.Name)+" ignored")
 			continue
 		}
 		mode, err := netfilter.ParseMode(o.Value())
 		if err != nil || len(o.Values) > 1 {
 			kept := l.last.Modes.Mode(proto)
 			l.cfg.Modes[proto] = kept
-			msg := fmt.Sprintf("invalid mode %q", o.Value())
+			msg := "invalid mode " + strconv.Quote(o.Value())
 			if len(o.Values) > 1 {
 				msg = "takes one value, not a list"
 			}

@@ -1,8 +1,8 @@
 package config
 
 import (
-	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/vpnpass/vpnpass/openwrt/uci"
@@ -40,13 +40,13 @@ func (l *loader) server(ref string, s *uci.Section) {
 			for i, v := range listValues(o) {
 				p, err := vpn.ParseProtocol(v)
 				if err != nil || !isToggled(p) {
-					l.problem(ref, o.Name, lineOf(o, i), v, "pptp, l2tp, ipsec", nil, fmt.Sprintf("unknown protocol %q ignored", v))
+					l.problem(ref, o.Name, lineOf(o, i), v, "pptp, l2tp, ipsec", nil, "unknown protocol "+strconv.Quote(v)+" ignored")
 					continue
 				}
 				protos = appendProto(protos, p)
 			}
 		default:
-			l.problem(ref, o.Name, o.Line(), o.Value(), serverOptions, nil, fmt.Sprintf("unknown option %q ignored", o.Name))
+			l.problem(ref, o.Name, o.Line(), o.Value(), serverOptions, nil, "unknown option "+strconv.Quote(o.Name)+" ignored")
 		}
 	}
 	if len(srv.Addresses) == 0 {
@@ -71,11 +71,11 @@ func (l *loader) serverAddresses(ref string, o *uci.Option, srv *Server) {
 		msg := ""
 		switch {
 		case err != nil || a.Zone() != "":
-			msg = fmt.Sprintf("invalid address %q ignored", v)
+			msg = "invalid address " + strconv.Quote(v) + " ignored"
 		case !a.IsGlobalUnicast() && !a.IsPrivate():
-			msg = fmt.Sprintf("address %q is not a unicast host address: ignored", v)
+			msg = "address " + strconv.Quote(v) + " is not a unicast host address: ignored"
 		case hasFamily(srv.Addresses, a):
-			msg = fmt.Sprintf("second address of the same family %q ignored: one IPv4 and one IPv6 per server", v)
+			msg = "second address of the same family " + strconv.Quote(v) + " ignored: one IPv4 and one IPv6 per server"
 		}
 		if msg != "" {
 			l.problem(ref, o.Name, lineOf(o, i), v, "an IPv4 or IPv6 address of the LAN host", nil, msg)

@@ -3,10 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/openwrt/uci"
@@ -80,23 +81,23 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	// One error exit: each step names itself (and the file it acts on).
+	step, name := "write", tmp.Name()
+	_, err = tmp.Write(data)
+	if err == nil {
+		step, err = "chmod", tmp.Chmod(perm)
 	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
+	if err == nil {
+		step, err = "fsync", tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		step, err = "close", cerr
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp.Name(), err)
+	if err == nil {
+		step, name, err = "replace", path, os.Rename(tmp.Name(), path)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", step, name, err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync() // best effort: makes the rename durable across power loss

@@ -1,12 +1,13 @@
 package config
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/openwrt/uci"

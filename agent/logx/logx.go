@@ -34,24 +34,22 @@ const (
 // String names the level as slog does: DEBUG, INFO, WARN, ERROR, or the
 // nearest below with an offset ("INFO+2").
 func (l Level) String() string {
-	name := func(base string, off Level) string {
-		if off == 0 {
-			return base
-		}
-		if off > 0 {
-			return base + "+" + strconv.Itoa(int(off))
-		}
-		return base + strconv.Itoa(int(off))
-	}
+	name, base := "ERROR", LevelError
 	switch {
 	case l < LevelInfo:
-		return name("DEBUG", l-LevelDebug)
+		name, base = "DEBUG", LevelDebug
 	case l < LevelWarn:
-		return name("INFO", l-LevelInfo)
+		name, base = "INFO", LevelInfo
 	case l < LevelError:
-		return name("WARN", l-LevelWarn)
+		name, base = "WARN", LevelWarn
 	}
-	return name("ERROR", l-LevelError)
+	switch off := int(l - base); {
+	case off > 0:
+		return name + "+" + strconv.Itoa(off)
+	case off < 0:
+		return name + strconv.Itoa(off)
+	}
+	return name
 }
 
 // Logger writes one logfmt line per record. Safe for concurrent use.

@@ -1,5 +1,7 @@
 package uci
 
+import "strconv"
+
 func (p *parser) parsePackage() error {
 	name, err := p.nextArg()
 	if err != nil {
@@ -9,13 +11,13 @@ func (p *parser) parsePackage() error {
 		return p.errAt(p.stmt, "insufficient arguments: package needs a name")
 	}
 	if !ValidPackage(name) {
-		return p.errAt(p.stmt, "invalid character in package name %q", name)
+		return p.errAt(p.stmt, "invalid character in package name "+strconv.Quote(name))
 	}
 	if err := p.assertEOL(); err != nil {
 		return err
 	}
 	if p.f.Package != "" && p.f.Package != name {
-		return p.errAt(p.stmt, "second package %q after %q: one file holds one package", name, p.f.Package)
+		return p.errAt(p.stmt, "second package "+strconv.Quote(name)+" after "+strconv.Quote(p.f.Package)+": one file holds one package")
 	}
 	p.f.Package = name
 	return nil
@@ -30,14 +32,14 @@ func (p *parser) parseConfig() error {
 		return p.errAt(p.stmt, "insufficient arguments: config needs a type")
 	}
 	if !ValidType(typ) {
-		return p.errAt(p.stmt, "invalid character in type field %q", typ)
+		return p.errAt(p.stmt, "invalid character in type field "+strconv.Quote(typ))
 	}
 	name, err := p.nextArg()
 	if err != nil {
 		return err
 	}
 	if name != "" && !ValidName(name) {
-		return p.errAt(p.stmt, "invalid character in name field %q (letters, digits and _ only)", name)
+		return p.errAt(p.stmt, "invalid character in name field "+strconv.Quote(name)+" (letters, digits and _ only)")
 	}
 	if err := p.assertEOL(); err != nil {
 		return err
@@ -50,8 +52,8 @@ func (p *parser) parseConfig() error {
 	if s := p.f.Section(name); s != nil {
 		// libuci merges a repeated named section into the first one.
 		if s.Type != typ {
-			return p.errAt(p.stmt, "section %q of type %q overwrites prior section of type %q (line %d)",
-				name, typ, s.Type, s.Line)
+			return p.errAt(p.stmt, "section "+strconv.Quote(name)+" of type "+strconv.Quote(typ)+
+				" overwrites prior section of type "+strconv.Quote(s.Type)+" (line "+strconv.Itoa(s.Line)+")")
 		}
 		p.sec = s
 		return nil
@@ -73,7 +75,7 @@ func (p *parser) parseOption(list bool) error {
 		return p.errAt(p.stmt, "insufficient arguments: option needs a name")
 	}
 	if !ValidName(name) {
-		return p.errAt(p.stmt, "invalid character in name field %q (letters, digits and _ only)", name)
+		return p.errAt(p.stmt, "invalid character in name field "+strconv.Quote(name)+" (letters, digits and _ only)")
 	}
 	value, err := p.nextArg()
 	if err != nil {

@@ -3,9 +3,9 @@ package uci
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"sort"
+	"strconv"
 )
 
 // Parse reads a UCI file. It follows libuci's tokenizer (file.c) closely:
@@ -70,8 +70,8 @@ func (p *parser) lineAt(off int) int {
 	return sort.Search(len(p.lineStarts), func(i int) bool { return p.lineStarts[i] > off })
 }
 
-func (p *parser) errAt(off int, format string, args ...any) error {
-	return &Error{Line: p.lineAt(off), Msg: fmt.Sprintf(format, args...)}
+func (p *parser) errAt(off int, msg string) error {
+	return &Error{Line: p.lineAt(off), Msg: msg}
 }
 
 // extend appends the next input line to the buffer (libuci's uci_getln).
@@ -138,10 +138,10 @@ func (p *parser) parseLine() error {
 func (p *parser) command(word string) error {
 	kw := keyword(word)
 	if kw == "" {
-		return p.errAt(p.stmt, "invalid command %q (want package, config, option or list)", word)
+		return p.errAt(p.stmt, "invalid command "+strconv.Quote(word)+" (want package, config, option or list)")
 	}
 	if c := p.cur(); c != ' ' && c != '\t' {
-		return p.errAt(p.stmt, "%s without arguments", kw)
+		return p.errAt(p.stmt, kw+" without arguments")
 	}
 	p.pos++
 	switch kw {
@@ -182,7 +182,7 @@ func (p *parser) assertEOL() error {
 		return err
 	}
 	if extra != "" {
-		return p.errAt(p.stmt, "too many arguments (unexpected %q)", extra)
+		return p.errAt(p.stmt, "too many arguments (unexpected "+strconv.Quote(extra)+")")
 	}
 	return nil
 }

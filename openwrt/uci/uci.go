@@ -12,7 +12,7 @@
 package uci
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -43,16 +43,17 @@ type Option struct {
 
 // Error is a syntax or semantic error at a line of the input.
 type Error struct {
-	File string // set by ParseFile and by callers that know the path
+	_    [0]func() // not comparable: no equality function in the binary
+	File string    // set by ParseFile and by callers that know the path
 	Line int
 	Msg  string
 }
 
 func (e *Error) Error() string {
 	if e.File != "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+		return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
 	}
-	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	return "line " + strconv.Itoa(e.Line) + ": " + e.Msg
 }
 
 // Value returns the value of a plain option, or the last item of a list.
