@@ -3,7 +3,6 @@ package diagnose
 import (
 	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
-	"sort"
 )
 
 // candidate is one cause a rule found, before precedence picks the finding.
@@ -78,7 +77,13 @@ func (f facts) unanswered(fs []*SessionFlow) bool {
 	return fs[0].Unanswered(f.ctx.Now)
 }
 
-// rules in precedence order; Diagnose keeps every match and lets rank pick.
+// rules in precedence order, tier by tier: a lower tier is the more
+// specific cause and wins (docs/design.md#the-doctor); each rule's codes
+// belong to one tier: 0 firewall-drops; 1 helper-unavailable; 2
+// pptp-no-helper, ah-through-nat; 3 the "-unanswered" codes, natt-blocked,
+// esp-blocked, gre-blocked (blocked beyond this router); 4 the rest.
+// Diagnose keeps every match in this order, so the first one wins and ties
+// keep rule order (TestPrecedence pins the tiers).
 var rules = []func(facts) (candidate, bool){
 	ruleFirewallDrops,
 	ruleHelperUnavailable,
@@ -114,18 +119,12 @@ func Diagnose(s *Session, ctx Context) []Finding {
 		}
 		return nil
 	}
-	sortCandidates(cands)
 	main := outrank(cands)
 	out := []Finding{f.finding(main)}
 	if c, ok := natBeside(f, main); ok {
 		out = append(out, f.finding(c))
 	}
 	return out
-}
-
-// sortCandidates orders causes by precedence, keeping rule order in a tier.
-func sortCandidates(cands []candidate) {
-	sort.SliceStable(cands, func(i, j int) bool { return rank[cands[i].code] < rank[cands[j].code] })
 }
 
 // outrank returns the first (most specific) candidate carrying the others:

@@ -24,11 +24,6 @@ const (
 	CodeInboundBehindDoubleNAT Code = "inbound-behind-double-nat"
 )
 
-func init() {
-	rank[CodeInboundNotForwarded] = 3
-	rank[CodeInboundBehindDoubleNAT] = 3
-}
-
 // Limits of the inbound tracker's memory.
 const (
 	maxInboundAttempts = 256

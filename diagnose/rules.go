@@ -124,12 +124,22 @@ func ruleAHThroughNAT(f facts) (candidate, bool) {
 	return candidate{CodeAHThroughNAT, vpn.SeverityError, nil, flowsEvidence(f.ah)}, true
 }
 
-var unansweredCode = map[vpn.Protocol]Code{
-	vpn.IPsec:     CodeIKEUnanswered,
-	vpn.L2TP:      CodeL2TPUnanswered,
-	vpn.PPTP:      CodePPTPUnanswered,
-	vpn.OpenVPN:   CodeOpenVPNUnanswered,
-	vpn.WireGuard: CodeWireGuardUnanswered,
+// unansweredCode is the code of a protocol's unanswered first request (a
+// switch: a map literal costs init code).
+func unansweredCode(p vpn.Protocol) Code {
+	switch p {
+	case vpn.IPsec:
+		return CodeIKEUnanswered
+	case vpn.L2TP:
+		return CodeL2TPUnanswered
+	case vpn.PPTP:
+		return CodePPTPUnanswered
+	case vpn.OpenVPN:
+		return CodeOpenVPNUnanswered
+	case vpn.WireGuard:
+		return CodeWireGuardUnanswered
+	}
+	return ""
 }
 
 // ruleControlUnanswered: the first request of the protocol got no reply.
@@ -139,7 +149,7 @@ func ruleControlUnanswered(f facts) (candidate, bool) {
 	}
 	c := f.ctl[0]
 	params := map[string]any{"port": c.Flow.Orig.DstPort, "transport": vpn.L4Name(c.Flow.L4)}
-	return candidate{unansweredCode[f.s.Key.Protocol], vpn.SeverityError, params, flowsEvidence(f.ctl)}, true
+	return candidate{unansweredCode(f.s.Key.Protocol), vpn.SeverityError, params, flowsEvidence(f.ctl)}, true
 }
 
 // ruleNATTBlocked: IKE answered on UDP 500, the switch to UDP 4500 was never
