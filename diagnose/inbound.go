@@ -35,6 +35,7 @@ const (
 // InboundAttempt is what one client sent toward one target (the router's
 // WAN address) on one footprint part.
 type InboundAttempt struct {
+	_      incomparable
 	Client netip.Addr
 	Target netip.Addr // the address the client sent to
 	// Server is the LAN host a port forward sent the attempt to; invalid

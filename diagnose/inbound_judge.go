@@ -126,7 +126,7 @@ func doubleNAT(ctx InboundContext, seen map[vpn.Protocol]bool) []Finding {
 				"wan_address": ctx.NAT.Address, "upstream": ctx.NAT.Upstream, "matches": inboundMatches(p)}
 			f := Finding{Code: CodeInboundBehindDoubleNAT, Severity: vpn.SeverityWarning, Protocol: p,
 				FirstSeen: ctx.Now, LastSeen: ctx.Now, Params: params,
-				Evidence: []Evidence{{Kind: "address", Address: ctx.NAT.Address, Class: ctx.NAT.Class, Device: ctx.NAT.Device}}}
+				Evidence: addressEvidence(ctx.NAT)}
 			f.fillHost(s, ctx)
 			f.Message, f.Advice = describe(f.Code, params, "")
 			out = append(out, f)

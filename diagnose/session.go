@@ -83,6 +83,7 @@ func reach(m *time.Time, at time.Time) {
 // SessionFlow is one conntrack flow of a session with the times vpnpass saw
 // it change.
 type SessionFlow struct {
+	_          incomparable
 	Flow       conntrack.Flow
 	Kind       vpn.Kind
 	Role       Role
@@ -131,6 +132,7 @@ func (f *SessionFlow) FastBlind() bool {
 // ObservedCount is what the observer counted for one element and direction
 // of a session, and when the count last grew.
 type ObservedCount struct {
+	_         incomparable
 	Element   vpn.ObserverElement
 	Direction vpn.Direction
 	Packets   uint64

@@ -115,6 +115,7 @@ const (
 // between one LAN host and one server in one direction, since the entry was
 // created; the kernel forgets the entry after Expires without packets.
 type ObserverEntry struct {
+	_         incomparable
 	Host      netip.Addr
 	Peer      netip.Addr
 	Element   ObserverElement

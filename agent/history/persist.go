@@ -121,6 +121,7 @@ func Restore(live, saved string, now time.Time) (Restored, error) {
 // since; at a clean stop whenever events were committed since. every <= 0
 // turns it off.
 type Persister struct {
+	_     incomparable
 	store *Store
 	path  string
 

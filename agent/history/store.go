@@ -103,14 +103,18 @@ type Store struct {
 	lastErr      error
 	compactedHWM int64 // bbolt's high-water mark right after the last compaction
 
-	reset   *Reset
-	stats   struct{ committed, commits, pruned, compactions, dropped, clockSteps atomic.Int64 }
+	reset *Reset
+	stats struct {
+		_                                                            incomparable
+		committed, commits, pruned, compactions, dropped, clockSteps atomic.Int64
+	}
 	anchor  clockAnchor // owned by the batcher: wall and monotonic readings at Open or the last step
 	openSeq uint64      // the first seq of this run
 }
 
 // Reset describes a corrupt file that Open moved aside.
 type Reset struct {
+	_       incomparable
 	MovedTo string `json:"moved_to"`
 	Reason  string `json:"reason"`
 	Newer   bool   `json:"newer,omitempty"` // a newer vpnpass's file, kept rather than corrupt
