@@ -27,20 +27,21 @@ func findingVars(p map[string]any, who string) map[string]string {
 	vars := map[string]string{}
 	for k, v := range p {
 		if v != nil {
-			vars[k] = fmt.Sprint(v)
+			vars[k] = sprint(v)
 		}
 	}
 	vars["who"], vars["who_lc"] = who, lowerFirst(who)
-	vars["proto"] = vpn.Protocol(fmt.Sprint(p["protocol"])).Name()
+	vars["proto"] = vpn.Protocol(sprint(p["protocol"])).Name()
 	vars["others"] = joinAny(p["others"])
 	if ms, ok := p["matches"].([]string); ok && len(ms) > 0 {
 		vars["what"] = describeMatches(ms)
 	}
 	if p["port"] != nil {
-		vars["port"] = fmt.Sprintf("UDP %v", p["port"])
-		if tr, ok := p["transport"]; ok {
-			vars["port"] = fmt.Sprintf("%s %v", strings.ToUpper(fmt.Sprint(tr)), p["port"])
+		tr, ok := p["transport"]
+		if !ok {
+			tr = "udp"
 		}
+		vars["port"] = strings.ToUpper(sprint(tr)) + " " + sprint(p["port"])
 	}
 	return vars
 }
@@ -62,9 +63,9 @@ func (v Variant) applies(p map[string]any) bool {
 	}
 	x, ok := p[v.If]
 	if v.Is != "" {
-		return ok && fmt.Sprint(x) == v.Is
+		return ok && sprint(x) == v.Is
 	}
-	return ok && x != nil && x != false && fmt.Sprint(x) != ""
+	return ok && x != nil && x != false && sprint(x) != ""
 }
 
 func fill(s string, vars map[string]string) string {
@@ -118,5 +119,9 @@ func joinAny(v any) string {
 	if ss, ok := v.([]string); ok {
 		return strings.Join(ss, ", ")
 	}
-	return fmt.Sprint(v)
+	return sprint(v)
 }
+
+// sprint is fmt.Sprint of one value: one call site boxes the argument
+// instead of one per use.
+func sprint(v any) string { return fmt.Sprint(v) }

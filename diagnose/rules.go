@@ -124,20 +124,24 @@ func ruleAHThroughNAT(f facts) (candidate, bool) {
 	return candidate{CodeAHThroughNAT, vpn.SeverityError, nil, flowsEvidence(f.ah)}, true
 }
 
-// unansweredCode is the code of a protocol's unanswered first request (a
-// switch: a map literal costs init code).
+// unansweredCodes is the code of each protocol's unanswered first request
+// (a table: a map literal costs init code, a string switch more code).
+var unansweredCodes = []struct {
+	p    vpn.Protocol
+	code Code
+}{
+	{vpn.IPsec, CodeIKEUnanswered},
+	{vpn.L2TP, CodeL2TPUnanswered},
+	{vpn.PPTP, CodePPTPUnanswered},
+	{vpn.OpenVPN, CodeOpenVPNUnanswered},
+	{vpn.WireGuard, CodeWireGuardUnanswered},
+}
+
 func unansweredCode(p vpn.Protocol) Code {
-	switch p {
-	case vpn.IPsec:
-		return CodeIKEUnanswered
-	case vpn.L2TP:
-		return CodeL2TPUnanswered
-	case vpn.PPTP:
-		return CodePPTPUnanswered
-	case vpn.OpenVPN:
-		return CodeOpenVPNUnanswered
-	case vpn.WireGuard:
-		return CodeWireGuardUnanswered
+	for _, u := range unansweredCodes {
+		if u.p == p {
+			return u.code
+		}
 	}
 	return ""
 }
