@@ -250,11 +250,11 @@ func flowEvidence(sf *SessionFlow) Evidence {
 
 func flowState(sf *SessionFlow) string {
 	switch {
-	case !sf.EndedAt.IsZero() && !sf.Answered():
+	case !isZero(&sf.EndedAt) && !sf.Answered():
 		return "unreplied, destroyed"
-	case !sf.EndedAt.IsZero():
+	case !isZero(&sf.EndedAt):
 		return "destroyed"
-	case !sf.AssuredAt.IsZero():
+	case !isZero(&sf.AssuredAt):
 		return "assured"
 	case sf.Answered():
 		return "replied"

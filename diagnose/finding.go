@@ -151,7 +151,7 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 }
 
 func rfc3339(t time.Time) string {
-	if t.IsZero() {
+	if isZero(&t) {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)

@@ -135,7 +135,7 @@ func (t *InboundTracker) evictOldest() {
 	var oldest attemptKey
 	var at time.Time
 	for k, a := range t.attempts {
-		if at.IsZero() || a.LastSeen.Before(at) {
+		if isZero(&at) || a.LastSeen.Before(at) {
 			oldest, at = k, a.LastSeen
 		}
 	}

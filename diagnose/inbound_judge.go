@@ -64,7 +64,7 @@ func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
 	var server, target netip.Addr
 	var ev []Evidence
 	for _, a := range g.attempts {
-		if !a.AnsweredAt.IsZero() {
+		if !isZero(&a.AnsweredAt) {
 			return Finding{}, false
 		}
 		if a.Server.IsValid() {

@@ -24,18 +24,18 @@ func (f facts) proof() map[string]any {
 	}
 	var since time.Time
 	earliest := func(t time.Time) {
-		if !t.IsZero() && (since.IsZero() || t.Before(since)) {
+		if !isZero(&t) && (isZero(&since) || t.Before(since)) {
 			since = t
 		}
 	}
 	offloaded := false
 	for _, fl := range s.Flows {
-		if fl.Answered() || !fl.FastBoth.IsZero() {
+		if fl.Answered() || !isZero(&fl.FastBoth) {
 			add(fl.Kind.Match())
 			earliest(fl.AnsweredAt)
 			earliest(fl.FastBoth)
 		}
-		offloaded = offloaded || !fl.OffloadedAt.IsZero()
+		offloaded = offloaded || !isZero(&fl.OffloadedAt)
 	}
 	for _, o := range s.Observed {
 		if o.Direction == vpn.DirIn && o.Packets > 0 {
@@ -44,10 +44,10 @@ func (f facts) proof() map[string]any {
 		}
 	}
 	out := map[string]any{"answered": answered, "offloaded": offloaded}
-	if !since.IsZero() {
+	if !isZero(&since) {
 		out["since"] = rfc3339(since)
 	}
-	if !s.DataAnswered.IsZero() {
+	if !isZero(&s.DataAnswered) {
 		out["data_since"] = rfc3339(s.DataAnswered)
 	}
 	t := f.traffic()

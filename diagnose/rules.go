@@ -237,7 +237,7 @@ func ruleNATTNotNegotiated(f facts) (candidate, bool) {
 // ruleL2TPWithoutIPsec: L2TP in the clear with no IPsec to the same server,
 // and it never carried data: most servers refuse L2TP without IPsec.
 func ruleL2TPWithoutIPsec(f facts) (candidate, bool) {
-	if f.s.Key.Protocol != vpn.L2TP || len(f.ctl) == 0 || !f.s.DataAnswered.IsZero() || !f.quietOrEnd {
+	if f.s.Key.Protocol != vpn.L2TP || len(f.ctl) == 0 || !isZero(&f.s.DataAnswered) || !f.quietOrEnd {
 		return candidate{}, false
 	}
 	if f.ctx.IPsecPairs[[2]netip.Addr{f.s.Key.Host, f.s.Key.Peer}] {
@@ -305,7 +305,7 @@ func (f facts) dataAnswered() bool {
 		return true
 	}
 	for _, n := range f.natt {
-		if !n.FastBoth.IsZero() {
+		if !isZero(&n.FastBoth) {
 			return true
 		}
 	}
@@ -313,7 +313,7 @@ func (f facts) dataAnswered() bool {
 		return false // the observer is authoritative for ESP in UDP
 	}
 	for _, n := range f.natt {
-		if !n.AssuredAt.IsZero() {
+		if !isZero(&n.AssuredAt) {
 			return true
 		}
 	}

@@ -66,7 +66,7 @@ func (m Milestones) Phase() Phase {
 	marks := []time.Time{m.ControlSeen, m.ControlAnswered, m.NATTSeen, m.DataSeen, m.DataAnswered, m.Ended}
 	p := PhaseNone
 	for i, t := range marks {
-		if !t.IsZero() {
+		if !isZero(&t) {
 			p = Phase(i + 1)
 		}
 	}
@@ -75,7 +75,7 @@ func (m Milestones) Phase() Phase {
 
 // reach sets a milestone the first time.
 func reach(m *time.Time, at time.Time) {
-	if m.IsZero() && !at.IsZero() {
+	if isZero(m) && !isZero(&at) {
 		*m = at
 	}
 }
@@ -103,21 +103,21 @@ type SessionFlow struct {
 }
 
 // Answered reports whether a reply was ever seen.
-func (f *SessionFlow) Answered() bool { return !f.AnsweredAt.IsZero() }
+func (f *SessionFlow) Answered() bool { return !isZero(&f.AnsweredAt) }
 
 // Unanswered reports whether the flow has waited for a reply longer than
 // AnswerWithin at now and none came. An offloaded flow is never
 // unanswered: a reply on the fast path bypasses conntrack, so "no reply
 // seen" proves nothing once the flow sits in a flowtable.
 func (f *SessionFlow) Unanswered(now time.Time) bool {
-	return f.AnsweredAt.IsZero() && f.OffloadedAt.IsZero() && now.Sub(f.FirstSeen) >= AnswerWithin
+	return isZero(&f.AnsweredAt) && isZero(&f.OffloadedAt) && now.Sub(f.FirstSeen) >= AnswerWithin
 }
 
 // FastPath reports whether the flow is alive and, at its last reading, in a
 // flowtable: its packets then reach neither the observer nor conntrack's
 // events, so silence says nothing about it.
 func (f *SessionFlow) FastPath() bool {
-	return f.EndedAt.IsZero() && f.Flow.Status.Offloaded()
+	return isZero(&f.EndedAt) && f.Flow.Status.Offloaded()
 }
 
 // FastBlind reports whether the flow went through a flowtable whose traffic
@@ -125,7 +125,7 @@ func (f *SessionFlow) FastPath() bool {
 // without the counter flag) or a hardware flowtable, whose NIC may report
 // no statistics at all.
 func (f *SessionFlow) FastBlind() bool {
-	return !f.OffloadedAt.IsZero() && f.FastBoth.IsZero() &&
+	return !isZero(&f.OffloadedAt) && isZero(&f.FastBoth) &&
 		(!f.Flow.Counted || f.Flow.Status&conntrack.StatusHWOffload != 0)
 }
 
@@ -168,7 +168,7 @@ type Session struct {
 
 // Ended reports whether every flow of the session is gone and the observer
 // saw nothing since.
-func (s *Session) Ended() bool { return !s.Milestones.Ended.IsZero() }
+func (s *Session) Ended() bool { return !isZero(&s.Milestones.Ended) }
 
 // FlowsOf returns the session's flows of one kind.
 func (s *Session) FlowsOf(k vpn.Kind) []*SessionFlow {
@@ -238,7 +238,7 @@ func (s *Session) update(at time.Time) {
 		s.advanceObserved(o)
 	}
 	s.Milestones.Ended = time.Time{}
-	if end := s.endTime(); !end.IsZero() {
+	if end := s.endTime(); !isZero(&end) {
 		s.Milestones.Ended = end
 	}
 }
@@ -300,7 +300,7 @@ func (s *Session) endTime() time.Time {
 	}
 	var end time.Time
 	for _, f := range s.Flows {
-		if f.EndedAt.IsZero() {
+		if isZero(&f.EndedAt) {
 			return time.Time{}
 		}
 		if f.EndedAt.After(end) {
@@ -317,3 +317,8 @@ func (s *Session) endTime() time.Time {
 
 // isControl reports whether a kind is the protocol's control channel.
 func isControl(p vpn.Protocol, k vpn.Kind) bool { return k.Control() && k.Protocol() == p }
+
+// isZero is t.IsZero() through a pointer: mips passes arguments on the
+// stack, and each call with a time.Time value copies it twice (~80 bytes
+// of code per call site).
+func isZero(t *time.Time) bool { return t.IsZero() }

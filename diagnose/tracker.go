@@ -108,7 +108,7 @@ func (t *Tracker) applyFlow(ev conntrack.Event, kind vpn.Kind, role Role) {
 
 func newSessionFlow(ev conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
 	first := ev.Time
-	if st := ev.Flow.Start; !st.IsZero() && st.Before(first) {
+	if st := ev.Flow.Start; !isZero(&st) && st.Before(first) {
 		first = st // the kernel knew it earlier (timestamps on, learned from a dump)
 	}
 	return &SessionFlow{Flow: ev.Flow, Kind: kind, Role: role, FirstSeen: first}
@@ -137,7 +137,7 @@ func trackOffload(sf *SessionFlow, ev conntrack.Event) {
 	if !fl.Status.Offloaded() {
 		return
 	}
-	if sf.OffloadedAt.IsZero() {
+	if isZero(&sf.OffloadedAt) {
 		sf.OffloadedAt = ev.Time
 		sf.offloadBase = [2]uint64{fl.CounterOrig.Packets, fl.CounterReply.Packets}
 		return
@@ -223,7 +223,7 @@ func (t *Tracker) trimFlows(s *Session) {
 	for len(s.Flows) > maxFlowsPerSession {
 		drop := 0
 		for i, f := range s.Flows {
-			if !f.EndedAt.IsZero() {
+			if !isZero(&f.EndedAt) {
 				drop = i
 				break
 			}
@@ -243,7 +243,7 @@ func (t *Tracker) syncDone(at time.Time) {
 	for _, s := range t.sessions {
 		changed := false
 		for _, f := range s.Flows {
-			if f.EndedAt.IsZero() && f.gen != t.gen {
+			if isZero(&f.EndedAt) && f.gen != t.gen {
 				f.EndedAt = at
 				changed = true
 			}
@@ -254,7 +254,7 @@ func (t *Tracker) syncDone(at time.Time) {
 	}
 	for _, m := range t.inbound {
 		for _, f := range m {
-			if f.EndedAt.IsZero() && f.gen != t.gen {
+			if isZero(&f.EndedAt) && f.gen != t.gen {
 				f.EndedAt = at
 			}
 		}
@@ -337,7 +337,7 @@ func worksLive(s *Session, fs []Finding, ctx Context) bool {
 		return false
 	}
 	if s.Key.Protocol == vpn.L2TP {
-		return !s.DataAnswered.IsZero() || ctx.IPsecPairs[[2]netip.Addr{s.Key.Host, s.Key.Peer}]
+		return !isZero(&s.DataAnswered) || ctx.IPsecPairs[[2]netip.Addr{s.Key.Host, s.Key.Peer}]
 	}
 	return true
 }
@@ -347,7 +347,7 @@ func worksLive(s *Session, fs []Finding, ctx Context) bool {
 // that vpn-ok follows the first answered exchange within seconds.
 func (t *Tracker) Pending(now time.Time) bool {
 	for _, s := range t.sessions {
-		if s.codes != string(CodeOK) && !s.ControlAnswered.IsZero() && !s.QuietOrEnded(now) {
+		if s.codes != string(CodeOK) && !isZero(&s.ControlAnswered) && !s.QuietOrEnded(now) {
 			return true
 		}
 	}
@@ -412,7 +412,7 @@ func (t *Tracker) Expire(now time.Time) {
 	}
 	for peer, m := range t.inbound {
 		for k, f := range m {
-			if !f.EndedAt.IsZero() && now.Sub(f.EndedAt) >= Retain {
+			if !isZero(&f.EndedAt) && now.Sub(f.EndedAt) >= Retain {
 				delete(m, k)
 			}
 		}
