@@ -86,7 +86,7 @@ func (t *InboundTracker) Apply(ev conntrack.Event) {
 		a.Server = src
 	}
 	if f.Status.SeenReply() || f.CounterReply.Packets > 0 {
-		reach(&a.AnsweredAt, ev.Time)
+		reach(&a.AnsweredAt, &ev.Time)
 	}
 	if f.CounterOrig.Packets > a.Packets {
 		a.Packets = f.CounterOrig.Packets

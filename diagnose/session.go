@@ -73,10 +73,10 @@ func (m Milestones) Phase() Phase {
 	return p
 }
 
-// reach sets a milestone the first time.
-func reach(m *time.Time, at time.Time) {
-	if isZero(m) && !isZero(&at) {
-		*m = at
+// reach sets a milestone the first time. (Both through pointers: see isZero.)
+func reach(m, at *time.Time) {
+	if isZero(m) && !isZero(at) {
+		*m = *at
 	}
 }
 
@@ -246,47 +246,47 @@ func (s *Session) update(at time.Time) {
 func (s *Session) advance(f *SessionFlow) {
 	switch {
 	case isControl(s.Key.Protocol, f.Kind):
-		reach(&s.ControlSeen, f.FirstSeen)
-		reach(&s.ControlAnswered, f.AnsweredAt)
+		reach(&s.ControlSeen, &f.FirstSeen)
+		reach(&s.ControlAnswered, &f.AnsweredAt)
 		if f.Kind == vpn.KindNATT {
-			reach(&s.NATTSeen, f.FirstSeen)
+			reach(&s.NATTSeen, &f.FirstSeen)
 		}
 		if s.Key.Protocol.SingleFlow() || f.Kind == vpn.KindNATT {
 			// The flow itself carries the data: traffic both ways for a
 			// while (ASSURED) is the best conntrack can tell without counters.
-			reach(&s.DataSeen, f.AssuredAt)
-			reach(&s.DataAnswered, f.AssuredAt)
+			reach(&s.DataSeen, &f.AssuredAt)
+			reach(&s.DataAnswered, &f.AssuredAt)
 		}
 	default: // ESP, AH, GRE
-		reach(&s.DataSeen, f.FirstSeen)
-		reach(&s.DataAnswered, f.AnsweredAt)
+		reach(&s.DataSeen, &f.FirstSeen)
+		reach(&s.DataAnswered, &f.AnsweredAt)
 	}
 	if f.Kind == vpn.KindNATT {
 		// Offloaded ESP in UDP never reaches the observer: counters
 		// moving both ways on the fast path are the data's answer.
-		reach(&s.DataSeen, f.FastBoth)
-		reach(&s.DataAnswered, f.FastBoth)
+		reach(&s.DataSeen, &f.FastBoth)
+		reach(&s.DataAnswered, &f.FastBoth)
 	}
 }
 
 func (s *Session) advanceObserved(o *ObservedCount) {
 	switch o.Element {
 	case vpn.ObsESPInUDP:
-		reach(&s.NATTSeen, o.FirstSeen)
+		reach(&s.NATTSeen, &o.FirstSeen)
 		if o.Direction == vpn.DirOut {
-			reach(&s.DataSeen, o.FirstSeen)
+			reach(&s.DataSeen, &o.FirstSeen)
 		} else {
-			reach(&s.DataAnswered, o.FirstSeen)
+			reach(&s.DataAnswered, &o.FirstSeen)
 		}
 	case vpn.ObsESP, vpn.ObsAH, vpn.ObsGRE:
 		if o.Direction == vpn.DirOut {
-			reach(&s.DataSeen, o.FirstSeen)
+			reach(&s.DataSeen, &o.FirstSeen)
 		}
 	case vpn.ObsIKE4500:
-		reach(&s.NATTSeen, o.FirstSeen)
+		reach(&s.NATTSeen, &o.FirstSeen)
 	}
 	if o.Direction == vpn.DirOut && o.Element.Kind().Protocol() == s.Key.Protocol {
-		reach(&s.ControlSeen, o.FirstSeen)
+		reach(&s.ControlSeen, &o.FirstSeen)
 	}
 }
 

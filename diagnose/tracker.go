@@ -119,13 +119,13 @@ func (t *Tracker) updateFlow(sf *SessionFlow, ev conntrack.Event) {
 	sf.LastSeen = ev.Time
 	sf.gen = t.gen
 	if ev.Flow.Status.SeenReply() || ev.Flow.CounterReply.Packets > 0 {
-		reach(&sf.AnsweredAt, ev.Time)
+		reach(&sf.AnsweredAt, &ev.Time)
 	}
 	if ev.Flow.Status.Assured() {
-		reach(&sf.AssuredAt, ev.Time)
+		reach(&sf.AssuredAt, &ev.Time)
 	}
 	if ev.Type == conntrack.EventDestroy {
-		reach(&sf.EndedAt, ev.Time)
+		reach(&sf.EndedAt, &ev.Time)
 	}
 	trackOffload(sf, ev)
 }
@@ -143,7 +143,7 @@ func trackOffload(sf *SessionFlow, ev conntrack.Event) {
 		return
 	}
 	if fl.CounterOrig.Packets > sf.offloadBase[0] && fl.CounterReply.Packets > sf.offloadBase[1] {
-		reach(&sf.FastBoth, ev.Time)
+		reach(&sf.FastBoth, &ev.Time)
 	}
 }
 
