@@ -135,7 +135,7 @@ func (t *InboundTracker) evictOldest() {
 	var oldest attemptKey
 	var at time.Time
 	for k, a := range t.attempts {
-		if isZero(&at) || a.LastSeen.Before(at) {
+		if isZero(&at) || before(&a.LastSeen, &at) {
 			oldest, at = k, a.LastSeen
 		}
 	}
@@ -145,7 +145,7 @@ func (t *InboundTracker) evictOldest() {
 // Expire forgets attempts quiet for Retain.
 func (t *InboundTracker) Expire(now time.Time) {
 	for k, a := range t.attempts {
-		if now.Sub(a.LastSeen) >= Retain {
+		if sub(&now, &a.LastSeen) >= Retain {
 			delete(t.attempts, k)
 		}
 	}
@@ -158,8 +158,8 @@ func (t *InboundTracker) Attempts() []*InboundAttempt {
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
-			return out[i].FirstSeen.Before(out[j].FirstSeen)
+		if a, b := &out[i].FirstSeen, &out[j].FirstSeen; before(a, b) || before(b, a) {
+			return before(a, b)
 		}
 		return out[i].Client.Less(out[j].Client) || out[i].Client == out[j].Client && out[i].Kind < out[j].Kind
 	})

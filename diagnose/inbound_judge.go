@@ -71,12 +71,12 @@ func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
 			server = a.Server
 		}
 		target = a.Target
-		if a.LastSeen.After(last) {
+		if before(&last, &a.LastSeen) {
 			last = a.LastSeen
 		}
 		ev = append(ev, attemptEvidence(a))
 	}
-	if ctx.Now.Sub(first) < InboundAnswerWait {
+	if sub(&ctx.Now, &first) < InboundAnswerWait {
 		return Finding{}, false
 	}
 	params := map[string]any{"protocol": string(g.proto), "peer": g.client.String(),

@@ -24,7 +24,7 @@ func (f facts) proof() map[string]any {
 	}
 	var since time.Time
 	earliest := func(t time.Time) {
-		if !isZero(&t) && (isZero(&since) || t.Before(since)) {
+		if !isZero(&t) && (isZero(&since) || before(&t, &since)) {
 			since = t
 		}
 	}

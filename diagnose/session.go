@@ -110,7 +110,7 @@ func (f *SessionFlow) Answered() bool { return !isZero(&f.AnsweredAt) }
 // unanswered: a reply on the fast path bypasses conntrack, so "no reply
 // seen" proves nothing once the flow sits in a flowtable.
 func (f *SessionFlow) Unanswered(now time.Time) bool {
-	return isZero(&f.AnsweredAt) && isZero(&f.OffloadedAt) && now.Sub(f.FirstSeen) >= AnswerWithin
+	return isZero(&f.AnsweredAt) && isZero(&f.OffloadedAt) && sub(&now, &f.FirstSeen) >= AnswerWithin
 }
 
 // FastPath reports whether the flow is alive and, at its last reading, in a
@@ -205,7 +205,7 @@ func (s *Session) QuietOrEnded(now time.Time) bool {
 	if s.Ended() {
 		return true
 	}
-	if now.Sub(s.LastSeen) < QuietAfter {
+	if sub(&now, &s.LastSeen) < QuietAfter {
 		return false
 	}
 	for _, f := range s.Flows {
@@ -228,7 +228,7 @@ func (s *Session) liveDue(now time.Time) bool {
 func (s *Session) update(at time.Time) {
 	s.dirty = true
 	s.version++
-	if at.After(s.LastSeen) {
+	if before(&s.LastSeen, &at) {
 		s.LastSeen = at
 	}
 	for _, f := range s.Flows {
@@ -303,12 +303,12 @@ func (s *Session) endTime() time.Time {
 		if isZero(&f.EndedAt) {
 			return time.Time{}
 		}
-		if f.EndedAt.After(end) {
+		if before(&end, &f.EndedAt) {
 			end = f.EndedAt
 		}
 	}
 	for _, o := range s.Observed {
-		if !o.GrewAfter.Before(end) {
+		if !before(&o.GrewAfter, &end) {
 			return time.Time{}
 		}
 	}
@@ -322,3 +322,7 @@ func isControl(p vpn.Protocol, k vpn.Kind) bool { return k.Control() && k.Protoc
 // stack, and each call with a time.Time value copies it twice (~80 bytes
 // of code per call site).
 func isZero(t *time.Time) bool { return t.IsZero() }
+
+// before and sub are a.Before(b) and a.Sub(b) through pointers, likewise.
+func before(a, b *time.Time) bool       { return a.Before(*b) }
+func sub(a, b *time.Time) time.Duration { return a.Sub(*b) }

@@ -108,7 +108,7 @@ func (t *Tracker) applyFlow(ev conntrack.Event, kind vpn.Kind, role Role) {
 
 func newSessionFlow(ev conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
 	first := ev.Time
-	if st := ev.Flow.Start; !isZero(&st) && st.Before(first) {
+	if st := ev.Flow.Start; !isZero(&st) && before(&st, &first) {
 		first = st // the kernel knew it earlier (timestamps on, learned from a dump)
 	}
 	return &SessionFlow{Flow: ev.Flow, Kind: kind, Role: role, FirstSeen: first}
@@ -202,7 +202,7 @@ func (t *Tracker) newAttempt(s *Session, at time.Time) {
 func (t *Tracker) evictOldest() {
 	var oldest *Session
 	for _, s := range t.sessions {
-		if oldest == nil || s.LastSeen.Before(oldest.LastSeen) {
+		if oldest == nil || before(&s.LastSeen, &oldest.LastSeen) {
 			oldest = s
 		}
 	}
@@ -405,14 +405,14 @@ func (t *Tracker) Sessions() []*Session { return t.sortedSessions() }
 // or saw nothing for IdleLimit, and inbound flows that ended long ago.
 func (t *Tracker) Expire(now time.Time) {
 	for _, s := range t.sessions {
-		ended := s.Ended() && s.judged && !s.dirty && now.Sub(s.judgedAt) >= Retain
-		if ended || now.Sub(s.LastSeen) >= IdleLimit {
+		ended := s.Ended() && s.judged && !s.dirty && sub(&now, &s.judgedAt) >= Retain
+		if ended || sub(&now, &s.LastSeen) >= IdleLimit {
 			t.remove(s)
 		}
 	}
 	for peer, m := range t.inbound {
 		for k, f := range m {
-			if !isZero(&f.EndedAt) && now.Sub(f.EndedAt) >= Retain {
+			if !isZero(&f.EndedAt) && sub(&now, &f.EndedAt) >= Retain {
 				delete(m, k)
 			}
 		}
@@ -430,7 +430,7 @@ func (t *Tracker) attachInbound(s *Session) {
 	for _, f := range t.inbound[s.Key.Peer] {
 		s.Inbound = append(s.Inbound, f)
 	}
-	sort.Slice(s.Inbound, func(i, j int) bool { return s.Inbound[i].FirstSeen.Before(s.Inbound[j].FirstSeen) })
+	sort.Slice(s.Inbound, func(i, j int) bool { return before(&s.Inbound[i].FirstSeen, &s.Inbound[j].FirstSeen) })
 }
 
 // fillContext adds the cross-session facts: which hosts send raw ESP to
@@ -480,8 +480,8 @@ func (t *Tracker) sortedSessions() []*Session {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
-			return out[i].FirstSeen.Before(out[j].FirstSeen)
+		if a, b := &out[i].FirstSeen, &out[j].FirstSeen; before(a, b) || before(b, a) {
+			return before(a, b)
 		}
 		a, b := out[i].Key, out[j].Key
 		return a.Host.String()+a.Peer.String()+string(a.Protocol) < b.Host.String()+b.Peer.String()+string(b.Protocol)
