@@ -18,6 +18,7 @@ type candidate struct {
 type facts struct {
 	s          *Session
 	ctx        Context
+	host, peer string // the session's addresses as text
 	v4         bool
 	nat        bool // this router rewrites the session's source address
 	quietOrEnd bool // the session ended or has been quiet for QuietAfter
@@ -30,7 +31,7 @@ type facts struct {
 }
 
 func newFacts(s *Session, ctx Context) facts {
-	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4()}
+	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4(), host: s.Key.Host.String(), peer: s.Key.Peer.String()}
 	f.quietOrEnd = s.QuietOrEnded(ctx.Now)
 	f.ike, f.natt = s.FlowsOf(vpn.KindIKE), s.FlowsOf(vpn.KindNATT)
 	f.esp, f.ah, f.gre = s.FlowsOf(vpn.KindESP), s.FlowsOf(vpn.KindAH), s.FlowsOf(vpn.KindGRE)
@@ -174,21 +175,21 @@ func (f facts) finding(c candidate) Finding {
 	}
 	out := Finding{
 		Code: c.code, Severity: c.severity, Protocol: s.Key.Protocol,
-		Host: s.Key.Host.String(), Peer: s.Key.Peer.String(),
+		Host: f.host, Peer: f.peer,
 		FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
 		Params: params, Evidence: c.evidence,
 	}
 	if f.ctx.HostInfo != nil && !s.Router {
 		out.HostName, out.HostMAC = f.ctx.HostInfo(s.Key.Host)
 	}
-	out.Message, out.Advice = describe(out.Code, params, hostLabel(s, out.HostName))
+	out.Message, out.Advice = describe(out.Code, params, hostLabel(s.Router, f.host, out.HostName))
 	return out
 }
 
 func (f facts) baseParams() map[string]any {
 	return map[string]any{
-		"host":     f.s.Key.Host.String(),
-		"peer":     f.s.Key.Peer.String(),
+		"host":     f.host,
+		"peer":     f.peer,
 		"protocol": string(f.s.Key.Protocol),
 		"router":   f.s.Router,
 	}
@@ -218,14 +219,14 @@ func natBeside(f facts, main candidate) (candidate, bool) {
 }
 
 // hostLabel is how messages name the host.
-func hostLabel(s *Session, name string) string {
+func hostLabel(router bool, host, name string) string {
 	switch {
-	case s.Router:
-		return "This router (" + s.Key.Host.String() + ")"
+	case router:
+		return "This router (" + host + ")"
 	case name != "":
-		return "Your device " + name + " (" + s.Key.Host.String() + ")"
+		return "Your device " + name + " (" + host + ")"
 	}
-	return "Your device " + s.Key.Host.String()
+	return "Your device " + host
 }
 
 // flowEvidence renders a session flow as evidence.
@@ -279,9 +280,9 @@ func flowsEvidence(fs ...[]*SessionFlow) []Evidence {
 	return out
 }
 
-func observedEvidence(s *Session, o *ObservedCount) Evidence {
+func observedEvidence(o *ObservedCount, host, peer string) Evidence {
 	e := Evidence{Kind: "observer", Match: string(o.Element), Direction: string(o.Direction),
-		Packets: o.Packets, Bytes: o.Bytes, Src: s.Key.Host.String(), Dst: s.Key.Peer.String(),
+		Packets: o.Packets, Bytes: o.Bytes, Src: host, Dst: peer,
 		FirstSeen: rfc3339(o.FirstSeen), LastSeen: rfc3339(o.LastSeen)}
 	if o.Direction == vpn.DirIn {
 		e.Src, e.Dst = e.Dst, e.Src

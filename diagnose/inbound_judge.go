@@ -79,7 +79,8 @@ func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
 	if sub(&ctx.Now, &first) < InboundAnswerWait {
 		return Finding{}, false
 	}
-	params := map[string]any{"protocol": string(g.proto), "peer": g.client.String(),
+	client := g.client.String()
+	params := map[string]any{"protocol": string(g.proto), "peer": client,
 		"wan_address": target.String(), "matches": inboundMatches(g.proto)}
 	host := server
 	if server.IsValid() {
@@ -89,7 +90,7 @@ func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
 		params["server"] = s.String()
 	}
 	f := Finding{Code: CodeInboundNotForwarded, Severity: vpn.SeverityError, Protocol: g.proto,
-		Peer: g.client.String(), FirstSeen: first, LastSeen: last, Params: params, Evidence: ev}
+		Peer: client, FirstSeen: first, LastSeen: last, Params: params, Evidence: ev}
 	f.fillHost(host, ctx)
 	f.Message, f.Advice = describe(f.Code, params, "")
 	return f, true

@@ -30,7 +30,7 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 		if o.Element == vpn.ObsESP && f.espClashed() {
 			continue // the NAT refused it, not the filter: esp-multiple-clients
 		}
-		ev = append(ev, observedEvidence(f.s, o))
+		ev = append(ev, observedEvidence(o, f.host, f.peer))
 		add(o.Element.Kind().Match())
 	}
 	for _, d := range f.dropsOfSession() {
@@ -285,7 +285,7 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 	}
 	ev := flowsEvidence(f.esp)
 	if clashed {
-		ev = append(ev, observedEvidence(f.s, f.s.ObservedOf(vpn.ObsESP, vpn.DirOut)))
+		ev = append(ev, observedEvidence(f.s.ObservedOf(vpn.ObsESP, vpn.DirOut), f.host, f.peer))
 	}
 	return candidate{CodeESPMultipleClients, vpn.SeverityError, map[string]any{"others": others}, ev}, true
 }
