@@ -142,23 +142,17 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("history directory: %w", err)
 	}
 	os.Remove(compactPath(path)) // left by a compaction that was interrupted
-	db, data, err := openChecked(path, opts, false)
+	db, data, err := openChecked(path, opts.LockTimeout, false)
 	var reset *Reset
 	if err != nil {
-		var ne *newerError
-		if !isCorruption(err) && !errors.As(err, &ne) {
+		if !isCorruption(err) && !errors.Is(err, ErrNewerFormat) {
 			return nil, err
 		}
-		move := func() (string, error) { return moveAside(path, opts.Now()) }
-		if ne != nil {
-			move = func() (string, error) { return keepNewer(path, ne.version) }
-		}
-		moved, merr := move()
-		if merr != nil {
+		var merr error
+		if reset, merr = setAside(path, err, opts.Now()); merr != nil {
 			return nil, fmt.Errorf("history file %s is corrupt (%v) and cannot be moved aside: %w", path, err, merr)
 		}
-		reset = &Reset{MovedTo: moved, Reason: err.Error(), Newer: ne != nil}
-		if db, data, err = openChecked(path, opts, false); err != nil {
+		if db, data, err = openChecked(path, opts.LockTimeout, false); err != nil {
 			return nil, fmt.Errorf("start a new history file after moving the corrupt one aside: %w", err)
 		}
 	}
@@ -205,7 +199,7 @@ func resetMessage(r *Reset) string {
 // for a corrupt file, which it leaves alone.
 func OpenReadOnly(path string) (*Store, error) {
 	opts := Options{LockTimeout: 100 * time.Millisecond}.withDefaults()
-	db, _, err := openChecked(path, opts, true)
+	db, _, err := openChecked(path, opts.LockTimeout, true)
 	if err != nil {
 		if errors.Is(err, ErrNewerFormat) {
 			return nil, fmt.Errorf("history %s: %w", path, err)
