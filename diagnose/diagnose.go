@@ -187,12 +187,12 @@ func (f facts) finding(c candidate) Finding {
 }
 
 func (f facts) baseParams() map[string]any {
-	return map[string]any{
-		"host":     f.host,
-		"peer":     f.peer,
-		"protocol": string(f.s.Key.Protocol),
-		"router":   f.s.Router,
-	}
+	return newParams(
+		"host", f.host,
+		"peer", f.peer,
+		"protocol", string(f.s.Key.Protocol),
+		"router", f.s.Router,
+	)
 }
 
 // natBeside adds vpn-behind-double-nat or ipv4-sharing next to a failure
@@ -203,7 +203,7 @@ func natBeside(f facts, main candidate) (candidate, bool) {
 	}
 	n := f.ctx.NAT
 	ev := addressEvidence(n)
-	params := map[string]any{"wan_address": n.Address, "class": n.Class, "upstream": n.Upstream}
+	params := newParams("wan_address", n.Address, "class", n.Class, "upstream", n.Upstream)
 	switch n.Code {
 	case vpn.NATDouble, vpn.NATCGNAT:
 		params["nat"] = n.Code

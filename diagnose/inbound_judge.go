@@ -80,8 +80,8 @@ func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
 		return Finding{}, false
 	}
 	client := g.client.String()
-	params := map[string]any{"protocol": string(g.proto), "peer": client,
-		"wan_address": target.String(), "matches": inboundMatches(g.proto)}
+	params := newParams("protocol", string(g.proto), "peer", client,
+		"wan_address", target.String(), "matches", inboundMatches(g.proto))
 	host := server
 	if server.IsValid() {
 		params["forwarded_to"] = server.String()
@@ -123,8 +123,8 @@ func doubleNAT(ctx InboundContext, seen map[vpn.Protocol]bool) []Finding {
 			if seen[p] || (p == vpn.L2TP && seen[vpn.IPsec]) {
 				continue
 			}
-			params := map[string]any{"protocol": string(p), "server": s.String(), "nat": string(ctx.NAT.Code),
-				"wan_address": ctx.NAT.Address, "upstream": ctx.NAT.Upstream, "matches": inboundMatches(p)}
+			params := newParams("protocol", string(p), "server", s.String(), "nat", string(ctx.NAT.Code),
+				"wan_address", ctx.NAT.Address, "upstream", ctx.NAT.Upstream, "matches", inboundMatches(p))
 			f := Finding{Code: CodeInboundBehindDoubleNAT, Severity: vpn.SeverityWarning, Protocol: p,
 				FirstSeen: ctx.Now, LastSeen: ctx.Now, Params: params,
 				Evidence: addressEvidence(ctx.NAT)}

@@ -125,3 +125,14 @@ func joinAny(v any) string {
 // sprint is fmt.Sprint of one value: one call site boxes the argument
 // instead of one per use.
 func sprint(v any) string { return fmt.Sprint(v) }
+
+// newParams builds a finding's params from name, value pairs: one loop
+// instead of a map literal's assignment per entry (~150 bytes of code each
+// on mips).
+func newParams(kv ...any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
+}

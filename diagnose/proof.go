@@ -43,7 +43,7 @@ func (f facts) proof() map[string]any {
 			earliest(o.FirstSeen)
 		}
 	}
-	out := map[string]any{"answered": answered, "offloaded": offloaded}
+	out := newParams("answered", answered, "offloaded", offloaded)
 	if !isZero(&since) {
 		out["since"] = rfc3339(since)
 	}

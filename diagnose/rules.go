@@ -44,7 +44,7 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 	if len(ev) == 0 {
 		return candidate{}, false
 	}
-	return candidate{CodeFirewallDrops, vpn.SeverityError, map[string]any{"matches": matches, "what": describeMatches(matches)}, ev}, true
+	return candidate{CodeFirewallDrops, vpn.SeverityError, newParams("matches", matches, "what", describeMatches(matches)), ev}, true
 }
 
 // dropsOfSession returns the inspection's drops for the session's protocol
@@ -97,7 +97,7 @@ func ruleHelperUnavailable(f facts) (candidate, bool) {
 	if f.ctx.PPTPHelper != helpers.Absent || !f.pptpStuck() {
 		return candidate{}, false
 	}
-	params := map[string]any{"helper": "pptp", "package": helpers.PackagePPTP, "alt_package": "kmod-nf-nathelper-pptp"}
+	params := newParams("helper", "pptp", "package", helpers.PackagePPTP, "alt_package", "kmod-nf-nathelper-pptp")
 	return candidate{CodeHelperUnavailable, vpn.SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
 }
 
@@ -112,7 +112,7 @@ func rulePPTPNoHelper(f facts) (candidate, bool) {
 			return candidate{}, false
 		}
 	}
-	params := map[string]any{"helper_state": string(f.ctx.PPTPHelper), "assigned": f.ctx.PPTPAssigned}
+	params := newParams("helper_state", string(f.ctx.PPTPHelper), "assigned", f.ctx.PPTPAssigned)
 	return candidate{CodePPTPNoHelper, vpn.SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
 }
 
@@ -152,7 +152,7 @@ func ruleControlUnanswered(f facts) (candidate, bool) {
 		return candidate{}, false
 	}
 	c := f.ctl[0]
-	params := map[string]any{"port": c.Flow.Orig.DstPort, "transport": vpn.L4Name(c.Flow.L4)}
+	params := newParams("port", c.Flow.Orig.DstPort, "transport", vpn.L4Name(c.Flow.L4))
 	return candidate{unansweredCode(f.s.Key.Protocol), vpn.SeverityError, params, flowsEvidence(f.ctl)}, true
 }
 
@@ -162,7 +162,7 @@ func ruleNATTBlocked(f facts) (candidate, bool) {
 	if !anyAnswered(f.ike) || !f.unanswered(f.natt) {
 		return candidate{}, false
 	}
-	params := map[string]any{"port": vpn.PortNATT, "transport": "udp"}
+	params := newParams("port", vpn.PortNATT, "transport", "udp")
 	return candidate{CodeNATTBlocked, vpn.SeverityError, params, flowsEvidence(f.natt, f.ike)}, true
 }
 
@@ -211,9 +211,9 @@ func ruleIKEAuthFailed(f facts) (candidate, bool) {
 	}
 	switch {
 	case len(f.natt) > 0 && anyAnswered(f.natt) && (len(f.ike) == 0 || anyAnswered(f.ike)):
-		return candidate{CodeIKEAuthFailed, vpn.SeverityError, map[string]any{"port": vpn.PortNATT}, flowsEvidence(f.ike, f.natt)}, true
+		return candidate{CodeIKEAuthFailed, vpn.SeverityError, newParams("port", vpn.PortNATT), flowsEvidence(f.ike, f.natt)}, true
 	case len(f.natt) == 0 && !f.nat && anyAnswered(f.ike) && f.s.ObservedOf(vpn.ObsIKE4500, vpn.DirOut) == nil:
-		return candidate{CodeIKEAuthFailed, vpn.SeverityError, map[string]any{"port": vpn.PortIKE}, flowsEvidence(f.ike)}, true
+		return candidate{CodeIKEAuthFailed, vpn.SeverityError, newParams("port", vpn.PortIKE), flowsEvidence(f.ike)}, true
 	}
 	return candidate{}, false
 }
@@ -231,7 +231,7 @@ func ruleNATTNotNegotiated(f facts) (candidate, bool) {
 	if anyAnswered(f.esp) {
 		sev = vpn.SeverityWarning
 	}
-	return candidate{CodeNATTNotNegotiated, sev, map[string]any{"raw_esp": len(f.esp) > 0}, flowsEvidence(f.ike, f.esp)}, true
+	return candidate{CodeNATTNotNegotiated, sev, newParams("raw_esp", len(f.esp) > 0), flowsEvidence(f.ike, f.esp)}, true
 }
 
 // ruleL2TPWithoutIPsec: L2TP in the clear with no IPsec to the same server,
@@ -287,7 +287,7 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 	if clashed {
 		ev = append(ev, observedEvidence(f.s.ObservedOf(vpn.ObsESP, vpn.DirOut), f.host, f.peer))
 	}
-	return candidate{CodeESPMultipleClients, vpn.SeverityError, map[string]any{"others": others}, ev}, true
+	return candidate{CodeESPMultipleClients, vpn.SeverityError, newParams("others", others), ev}, true
 }
 
 // dataAnswered reports whether data came back: raw ESP or GRE answered,
@@ -342,7 +342,7 @@ func ruleHealthy(f facts) (candidate, bool) {
 	if !f.dataAnswered() {
 		return candidate{}, false
 	}
-	params := map[string]any{"natt": len(f.natt) > 0, "nat": f.nat, "live": !f.quietOrEnd}
+	params := newParams("natt", len(f.natt) > 0, "nat", f.nat, "live", !f.quietOrEnd)
 	for k, v := range f.proof() {
 		params[k] = v
 	}
