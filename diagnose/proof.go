@@ -6,13 +6,13 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
-// proof gathers what shows that a session works, for vpn-ok's params: the
+// addProof adds to vpn-ok's params what shows that the session works: the
 // footprint elements that answered ("answered": conntrack matches of
 // answered flows, observer elements counted from the server), when the
 // first answer came ("since") and when data first came back
 // ("data_since"), the packets and bytes each way, and whether a flow went
 // to a flowtable's fast path ("offloaded").
-func (f facts) proof() map[string]any {
+func (f facts) addProof(out map[string]any) {
 	s := f.s
 	answered := []string{}
 	seen := map[string]bool{}
@@ -43,7 +43,7 @@ func (f facts) proof() map[string]any {
 			earliest(o.FirstSeen)
 		}
 	}
-	out := newParams("answered", answered, "offloaded", offloaded)
+	out["answered"], out["offloaded"] = answered, offloaded
 	if !isZero(&since) {
 		out["since"] = rfc3339(since)
 	}
@@ -53,7 +53,6 @@ func (f facts) proof() map[string]any {
 	t := f.traffic()
 	out["packets_out"], out["packets_in"] = t[0].Packets, t[1].Packets
 	out["bytes_out"], out["bytes_in"] = t[0].Bytes, t[1].Bytes
-	return out
 }
 
 // count is packets and bytes of one direction.

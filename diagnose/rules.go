@@ -343,8 +343,6 @@ func ruleHealthy(f facts) (candidate, bool) {
 		return candidate{}, false
 	}
 	params := newParams("natt", len(f.natt) > 0, "nat", f.nat, "live", !f.quietOrEnd)
-	for k, v := range f.proof() {
-		params[k] = v
-	}
+	f.addProof(params)
 	return candidate{CodeOK, vpn.SeverityOK, params, flowsEvidence(f.s.Flows)}, true
 }
