@@ -136,3 +136,20 @@ func newParams(kv ...any) map[string]any {
 	}
 	return m
 }
+
+// addOnce appends s to list unless it is there (lists of a few match strings).
+func addOnce(list []string, s string) []string {
+	if contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

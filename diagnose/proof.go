@@ -15,13 +15,6 @@ import (
 func (f facts) addProof(out map[string]any) {
 	s := f.s
 	answered := []string{}
-	seen := map[string]bool{}
-	add := func(m string) {
-		if !seen[m] {
-			seen[m] = true
-			answered = append(answered, m)
-		}
-	}
 	var since time.Time
 	earliest := func(t time.Time) {
 		if !isZero(&t) && (isZero(&since) || before(&t, &since)) {
@@ -31,7 +24,7 @@ func (f facts) addProof(out map[string]any) {
 	offloaded := false
 	for _, fl := range s.Flows {
 		if fl.Answered() || !isZero(&fl.FastBoth) {
-			add(fl.Kind.Match())
+			answered = addOnce(answered, fl.Kind.Match())
 			earliest(fl.AnsweredAt)
 			earliest(fl.FastBoth)
 		}
@@ -39,7 +32,7 @@ func (f facts) addProof(out map[string]any) {
 	}
 	for _, o := range s.Observed {
 		if o.Direction == vpn.DirIn && o.Packets > 0 {
-			add(string(o.Element))
+			answered = addOnce(answered, string(o.Element))
 			earliest(o.FirstSeen)
 		}
 	}

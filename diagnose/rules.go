@@ -16,13 +16,6 @@ import (
 func ruleFirewallDrops(f facts) (candidate, bool) {
 	var ev []Evidence
 	var matches []string
-	seen := map[string]bool{}
-	add := func(m string) {
-		if !seen[m] {
-			seen[m] = true
-			matches = append(matches, m)
-		}
-	}
 	for _, o := range f.s.Observed {
 		if o.Direction != vpn.DirOut || o.Packets == 0 || len(f.s.FlowsOf(o.Element.Kind())) > 0 {
 			continue
@@ -31,15 +24,15 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 			continue // the NAT refused it, not the filter: esp-multiple-clients
 		}
 		ev = append(ev, observedEvidence(o, f.host, f.peer))
-		add(o.Element.Kind().Match())
+		matches = addOnce(matches, o.Element.Kind().Match())
 	}
 	for _, d := range f.dropsOfSession() {
 		k := vpn.KindOf(d.Element.L4, d.Element.Port)
-		if len(f.s.FlowsOf(k)) > 0 || !(seen[d.Element.Match()] || f.expects(k)) {
+		if len(f.s.FlowsOf(k)) > 0 || !(contains(matches, d.Element.Match()) || f.expects(k)) {
 			continue
 		}
 		ev = append(ev, ruleEvidence(d))
-		add(d.Element.Match())
+		matches = addOnce(matches, d.Element.Match())
 	}
 	if len(ev) == 0 {
 		return candidate{}, false
