@@ -56,24 +56,16 @@ type count struct{ Packets, Bytes uint64 }
 // flow's last event or refresh) and the observer's (current as of the last
 // read): both count the same packets, each misses some.
 func (f facts) traffic() [2]count {
-	ct, obs := map[vpn.Kind]*[2]count{}, map[vpn.Kind]*[2]count{}
-	var kinds []vpn.Kind
-	get := func(m map[vpn.Kind]*[2]count, k vpn.Kind) *[2]count {
-		if ct[k] == nil {
-			ct[k], obs[k] = &[2]count{}, &[2]count{}
-			kinds = append(kinds, k)
-		}
-		return m[k]
-	}
+	var parts []partCount
 	for _, fl := range f.s.Flows {
-		c := get(ct, fl.Kind)
+		c := &partOf(&parts, fl.Kind).ct
 		c[0].Packets += fl.Flow.CounterOrig.Packets
 		c[0].Bytes += fl.Flow.CounterOrig.Bytes
 		c[1].Packets += fl.Flow.CounterReply.Packets
 		c[1].Bytes += fl.Flow.CounterReply.Bytes
 	}
 	for _, o := range f.s.Observed {
-		c, d := get(obs, o.Element.Kind()), 0
+		c, d := &partOf(&parts, o.Element.Kind()).obs, 0
 		if o.Direction == vpn.DirIn {
 			d = 1
 		}
@@ -81,11 +73,29 @@ func (f facts) traffic() [2]count {
 		c[d].Bytes += o.Bytes
 	}
 	var out [2]count
-	for _, k := range kinds {
+	for _, p := range parts {
 		for d := 0; d < 2; d++ {
-			out[d].Packets += max(ct[k][d].Packets, obs[k][d].Packets)
-			out[d].Bytes += max(ct[k][d].Bytes, obs[k][d].Bytes)
+			out[d].Packets += max(p.ct[d].Packets, p.obs[d].Packets)
+			out[d].Bytes += max(p.ct[d].Bytes, p.obs[d].Bytes)
 		}
 	}
 	return out
+}
+
+// partCount is one footprint part's counts: conntrack's and the
+// observer's, out (0) and in (1).
+type partCount struct {
+	kind    vpn.Kind
+	ct, obs [2]count
+}
+
+// partOf returns the counts of kind k in parts, adding them when missing.
+func partOf(parts *[]partCount, k vpn.Kind) *partCount {
+	for i := range *parts {
+		if (*parts)[i].kind == k {
+			return &(*parts)[i]
+		}
+	}
+	*parts = append(*parts, partCount{kind: k})
+	return &(*parts)[len(*parts)-1]
 }
