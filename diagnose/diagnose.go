@@ -114,13 +114,14 @@ func Diagnose(s *Session, ctx Context) []Finding {
 			cands = append(cands, c)
 		}
 	}
-	if len(cands) == 0 {
-		if c, ok := ruleHealthy(f); ok {
-			return []Finding{f.finding(c)}
-		}
+	var main candidate
+	if len(cands) > 0 {
+		main = outrank(cands)
+	} else if c, ok := ruleHealthy(f); ok {
+		main = c // natBeside adds nothing to vpn-ok
+	} else {
 		return nil
 	}
-	main := outrank(cands)
 	out := []Finding{f.finding(main)}
 	if c, ok := natBeside(f, main); ok {
 		out = append(out, f.finding(c))

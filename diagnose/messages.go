@@ -131,10 +131,15 @@ func sprint(v any) string { return fmt.Sprint(v) }
 // on mips).
 func newParams(kv ...any) map[string]any {
 	m := make(map[string]any, len(kv)/2)
+	setParams(m, kv...)
+	return m
+}
+
+// setParams sets name, value pairs in m.
+func setParams(m map[string]any, kv ...any) {
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i].(string)] = kv[i+1]
 	}
-	return m
 }
 
 // addOnce appends s to list unless it is there (lists of a few match strings).

@@ -36,16 +36,15 @@ func (f facts) addProof(out map[string]any) {
 			earliest(o.FirstSeen)
 		}
 	}
-	out["answered"], out["offloaded"] = answered, offloaded
+	t := f.traffic()
+	setParams(out, "answered", answered, "offloaded", offloaded,
+		"packets_out", t[0].Packets, "packets_in", t[1].Packets, "bytes_out", t[0].Bytes, "bytes_in", t[1].Bytes)
 	if !isZero(&since) {
 		out["since"] = rfc3339(since)
 	}
 	if !isZero(&s.DataAnswered) {
 		out["data_since"] = rfc3339(s.DataAnswered)
 	}
-	t := f.traffic()
-	out["packets_out"], out["packets_in"] = t[0].Packets, t[1].Packets
-	out["bytes_out"], out["bytes_in"] = t[0].Bytes, t[1].Bytes
 }
 
 // count is packets and bytes of one direction.
