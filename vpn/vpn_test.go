@@ -63,3 +63,25 @@ func TestMatchStrings(t *testing.T) {
 		t.Errorf("L4Name(132) = %q", got)
 	}
 }
+
+// TestProtocolLists checks the literal lists against the tables they
+// follow.
+func TestProtocolLists(t *testing.T) {
+	var all []Protocol
+	for _, i := range protocols {
+		all = append(all, i.p)
+	}
+	if !reflect.DeepEqual(All, all) {
+		t.Errorf("All = %v, the table has %v", All, all)
+	}
+	if !reflect.DeepEqual(Toggled, All[:3]) {
+		t.Errorf("Toggled = %v, want the first of %v", Toggled, All)
+	}
+	var els []ObserverElement
+	for _, o := range observedTable {
+		els = append(els, o.el)
+	}
+	if !reflect.DeepEqual(ObserverElements, els) {
+		t.Errorf("ObserverElements = %v, the table has %v", ObserverElements, els)
+	}
+}
