@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -176,7 +177,7 @@ func moveAside(path string, now time.Time) (string, error) {
 		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
 			break
 		}
-		name = fmt.Sprintf("%s-%d", base, i)
+		name = base + "-" + strconv.Itoa(i)
 	}
 	if err := os.Rename(path, name); err != nil {
 		return "", err

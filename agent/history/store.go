@@ -189,9 +189,9 @@ func Open(path string, opts Options) (*Store, error) {
 
 func resetMessage(r *Reset) string {
 	if r.Newer {
-		return fmt.Sprintf("the history file was not read: %s; it was kept as %s and a new one started", r.Reason, r.MovedTo)
+		return "the history file was not read: " + r.Reason + "; it was kept as " + r.MovedTo + " and a new one started"
 	}
-	return fmt.Sprintf("the history file was corrupt (%s); it was moved to %s and a new one started", r.Reason, r.MovedTo)
+	return "the history file was corrupt (" + r.Reason + "); it was moved to " + r.MovedTo + " and a new one started"
 }
 
 // OpenReadOnly opens the history for reading without a daemon (the CLI). It
