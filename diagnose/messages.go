@@ -14,44 +14,57 @@ import (
 func describe(code Code, p map[string]any, who string) (string, string) {
 	for _, e := range Catalog {
 		if e.Code == code {
-			vars := findingVars(p, who)
-			return e.Message.render(p, vars), e.Advice.render(p, vars)
+			v := vars{p, who}
+			return e.Message.render(v), e.Advice.render(v)
 		}
 	}
 	return string(code), ""
 }
 
-// findingVars are the placeholders besides the params, as the LuCI page's
-// findingVars builds them.
-func findingVars(p map[string]any, who string) map[string]string {
-	vars := map[string]string{}
-	for k, v := range p {
-		if v != nil {
-			vars[k] = sprint(v)
+// vars resolves placeholders: the names the LuCI page's findingVars adds
+// besides the params, else a param. (Looked up when a text uses one,
+// rather than all rendered into a map first.)
+type vars struct {
+	p   map[string]any
+	who string
+}
+
+func (v vars) get(name string) string {
+	p := v.p
+	switch name {
+	case "who":
+		return v.who
+	case "who_lc":
+		return lowerFirst(v.who)
+	case "proto":
+		return vpn.Protocol(sprint(p["protocol"])).Name()
+	case "others":
+		return joinAny(p["others"])
+	case "what":
+		if ms, ok := p["matches"].([]string); ok && len(ms) > 0 {
+			return describeMatches(ms)
+		}
+	case "port":
+		if p["port"] != nil {
+			tr, ok := p["transport"]
+			if !ok {
+				tr = "udp"
+			}
+			return strings.ToUpper(sprint(tr)) + " " + sprint(p["port"])
 		}
 	}
-	vars["who"], vars["who_lc"] = who, lowerFirst(who)
-	vars["proto"] = vpn.Protocol(sprint(p["protocol"])).Name()
-	vars["others"] = joinAny(p["others"])
-	if ms, ok := p["matches"].([]string); ok && len(ms) > 0 {
-		vars["what"] = describeMatches(ms)
+	if x := p[name]; x != nil {
+		return sprint(x)
 	}
-	if p["port"] != nil {
-		tr, ok := p["transport"]
-		if !ok {
-			tr = "udp"
-		}
-		vars["port"] = strings.ToUpper(sprint(tr)) + " " + sprint(p["port"])
-	}
-	return vars
+	return ""
 }
 
 // render picks the first variant that applies and fills its placeholders;
 // an unknown or empty one stays as it is, as on the page.
-func (t Text) render(p map[string]any, vars map[string]string) string {
+func (t Text) render(vs vars) string {
 	for _, v := range t {
-		if v.applies(p) {
-			return fill(v.Text, vars)
+		if v.applies(vs.p) {
+			return fill(v.Text, vs)
 		}
 	}
 	return ""
@@ -68,7 +81,7 @@ func (v Variant) applies(p map[string]any) bool {
 	return ok && x != nil && x != false && sprint(x) != ""
 }
 
-func fill(s string, vars map[string]string) string {
+func fill(s string, vs vars) string {
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(s, '{')
@@ -77,7 +90,7 @@ func fill(s string, vars map[string]string) string {
 			return b.String() + s
 		}
 		name := s[i+1 : j]
-		if v := vars[name]; v != "" && isName(name) {
+		if v := vs.get(name); v != "" && isName(name) {
 			b.WriteString(s[:i] + v)
 		} else {
 			b.WriteString(s[:j+1])
