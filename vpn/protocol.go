@@ -4,7 +4,8 @@
 // severity codes of docs/interface.md. It imports nothing of ours, so the
 // firewall (netfilter), the kernel's flow watch (conntrack), the diagnosis
 // and the agent all speak it. Adding a protocol starts with one entry in
-// protocols and its parts in parts (footprint.go).
+// protocols (and in All, and Toggled when vpnpass toggles it: a test
+// checks them against the table) and its parts in parts (footprint.go).
 package vpn
 
 import (
