@@ -11,6 +11,7 @@ import (
 
 // NATVerdict is the WAN watch's verdict, as far as the diagnosis needs it.
 type NATVerdict struct {
+	_       incomparable
 	Code    vpn.NATCode // "" unknown
 	Class   string      // public, private, cgnat, map-e, ds-lite, ...
 	Device  string      // WAN device
@@ -43,6 +44,7 @@ func (d DropRule) forHost(host, server netip.Addr) (netfilter.Verdict, netfilter
 
 // ESPClient is a LAN host sending raw ESP to a server.
 type ESPClient struct {
+	_        incomparable
 	Host     netip.Addr
 	Answered bool
 	// Confirmed is true when the kernel confirmed a conntrack entry for the

@@ -3,7 +3,6 @@ package diagnose
 import (
 	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
-	"sort"
 )
 
 // candidate is one cause a rule found, before precedence picks the finding.
@@ -19,6 +18,7 @@ type candidate struct {
 type facts struct {
 	s          *Session
 	ctx        Context
+	host, peer string // the session's addresses as text
 	v4         bool
 	nat        bool // this router rewrites the session's source address
 	quietOrEnd bool // the session ended or has been quiet for QuietAfter
@@ -31,7 +31,7 @@ type facts struct {
 }
 
 func newFacts(s *Session, ctx Context) facts {
-	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4()}
+	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4(), host: s.Key.Host.String(), peer: s.Key.Peer.String()}
 	f.quietOrEnd = s.QuietOrEnded(ctx.Now)
 	f.ike, f.natt = s.FlowsOf(vpn.KindIKE), s.FlowsOf(vpn.KindNATT)
 	f.esp, f.ah, f.gre = s.FlowsOf(vpn.KindESP), s.FlowsOf(vpn.KindAH), s.FlowsOf(vpn.KindGRE)
@@ -78,7 +78,13 @@ func (f facts) unanswered(fs []*SessionFlow) bool {
 	return fs[0].Unanswered(f.ctx.Now)
 }
 
-// rules in precedence order; Diagnose keeps every match and lets rank pick.
+// rules in precedence order, tier by tier: a lower tier is the more
+// specific cause and wins (docs/design.md#the-doctor); each rule's codes
+// belong to one tier: 0 firewall-drops; 1 helper-unavailable; 2
+// pptp-no-helper, ah-through-nat; 3 the "-unanswered" codes, natt-blocked,
+// esp-blocked, gre-blocked (blocked beyond this router); 4 the rest.
+// Diagnose keeps every match in this order, so the first one wins and ties
+// keep rule order (TestPrecedence pins the tiers).
 var rules = []func(facts) (candidate, bool){
 	ruleFirewallDrops,
 	ruleHelperUnavailable,
@@ -108,24 +114,19 @@ func Diagnose(s *Session, ctx Context) []Finding {
 			cands = append(cands, c)
 		}
 	}
-	if len(cands) == 0 {
-		if c, ok := ruleHealthy(f); ok {
-			return []Finding{f.finding(c)}
-		}
+	var main candidate
+	if len(cands) > 0 {
+		main = outrank(cands)
+	} else if c, ok := ruleHealthy(f); ok {
+		main = c // natBeside adds nothing to vpn-ok
+	} else {
 		return nil
 	}
-	sortCandidates(cands)
-	main := outrank(cands)
 	out := []Finding{f.finding(main)}
 	if c, ok := natBeside(f, main); ok {
 		out = append(out, f.finding(c))
 	}
 	return out
-}
-
-// sortCandidates orders causes by precedence, keeping rule order in a tier.
-func sortCandidates(cands []candidate) {
-	sort.SliceStable(cands, func(i, j int) bool { return rank[cands[i].code] < rank[cands[j].code] })
 }
 
 // outrank returns the first (most specific) candidate carrying the others:
@@ -175,24 +176,24 @@ func (f facts) finding(c candidate) Finding {
 	}
 	out := Finding{
 		Code: c.code, Severity: c.severity, Protocol: s.Key.Protocol,
-		Host: s.Key.Host.String(), Peer: s.Key.Peer.String(),
+		Host: f.host, Peer: f.peer,
 		FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
 		Params: params, Evidence: c.evidence,
 	}
 	if f.ctx.HostInfo != nil && !s.Router {
 		out.HostName, out.HostMAC = f.ctx.HostInfo(s.Key.Host)
 	}
-	out.Message, out.Advice = describe(out.Code, params, hostLabel(s, out.HostName))
+	out.Message, out.Advice = describe(out.Code, params, hostLabel(s.Router, f.host, out.HostName))
 	return out
 }
 
 func (f facts) baseParams() map[string]any {
-	return map[string]any{
-		"host":     f.s.Key.Host.String(),
-		"peer":     f.s.Key.Peer.String(),
-		"protocol": string(f.s.Key.Protocol),
-		"router":   f.s.Router,
-	}
+	return newParams(
+		"host", f.host,
+		"peer", f.peer,
+		"protocol", string(f.s.Key.Protocol),
+		"router", f.s.Router,
+	)
 }
 
 // natBeside adds vpn-behind-double-nat or ipv4-sharing next to a failure
@@ -202,8 +203,8 @@ func natBeside(f facts, main candidate) (candidate, bool) {
 		return candidate{}, false
 	}
 	n := f.ctx.NAT
-	ev := []Evidence{{Kind: "address", Address: n.Address, Class: n.Class, Device: n.Device}}
-	params := map[string]any{"wan_address": n.Address, "class": n.Class, "upstream": n.Upstream}
+	ev := addressEvidence(n)
+	params := newParams("wan_address", n.Address, "class", n.Class, "upstream", n.Upstream)
 	switch n.Code {
 	case vpn.NATDouble, vpn.NATCGNAT:
 		params["nat"] = n.Code
@@ -219,14 +220,14 @@ func natBeside(f facts, main candidate) (candidate, bool) {
 }
 
 // hostLabel is how messages name the host.
-func hostLabel(s *Session, name string) string {
+func hostLabel(router bool, host, name string) string {
 	switch {
-	case s.Router:
-		return "This router (" + s.Key.Host.String() + ")"
+	case router:
+		return "This router (" + host + ")"
 	case name != "":
-		return "Your device " + name + " (" + s.Key.Host.String() + ")"
+		return "Your device " + name + " (" + host + ")"
 	}
-	return "Your device " + s.Key.Host.String()
+	return "Your device " + host
 }
 
 // flowEvidence renders a session flow as evidence.
@@ -251,11 +252,11 @@ func flowEvidence(sf *SessionFlow) Evidence {
 
 func flowState(sf *SessionFlow) string {
 	switch {
-	case !sf.EndedAt.IsZero() && !sf.Answered():
+	case !isZero(&sf.EndedAt) && !sf.Answered():
 		return "unreplied, destroyed"
-	case !sf.EndedAt.IsZero():
+	case !isZero(&sf.EndedAt):
 		return "destroyed"
-	case !sf.AssuredAt.IsZero():
+	case !isZero(&sf.AssuredAt):
 		return "assured"
 	case sf.Answered():
 		return "replied"
@@ -280,14 +281,22 @@ func flowsEvidence(fs ...[]*SessionFlow) []Evidence {
 	return out
 }
 
-func observedEvidence(s *Session, o *ObservedCount) Evidence {
+func observedEvidence(o *ObservedCount, host, peer string) Evidence {
 	e := Evidence{Kind: "observer", Match: string(o.Element), Direction: string(o.Direction),
-		Packets: o.Packets, Bytes: o.Bytes, Src: s.Key.Host.String(), Dst: s.Key.Peer.String(),
+		Packets: o.Packets, Bytes: o.Bytes, Src: host, Dst: peer,
 		FirstSeen: rfc3339(o.FirstSeen), LastSeen: rfc3339(o.LastSeen)}
 	if o.Direction == vpn.DirIn {
 		e.Src, e.Dst = e.Dst, e.Src
 	}
 	return e
+}
+
+// addressEvidence is the WAN watch's verdict as evidence. (Built with make:
+// a one-element literal's array type costs a 2 KB equality function.)
+func addressEvidence(n NATVerdict) []Evidence {
+	ev := make([]Evidence, 1)
+	ev[0] = Evidence{Kind: "address", Address: n.Address, Class: n.Class, Device: n.Device}
+	return ev
 }
 
 func ruleEvidence(d DropRule) Evidence {

@@ -36,27 +36,6 @@ const (
 	CodeAHThroughNAT        Code = "ah-through-nat"       // AH cannot survive address rewriting
 )
 
-// rank orders the causes: lower is more specific and wins. Codes of one tier
-// share a rank; within a session at most one of a tier applies.
-var rank = map[Code]int{
-	CodeFirewallDrops:       0,
-	CodeHelperUnavailable:   1,
-	CodePPTPNoHelper:        2,
-	CodeAHThroughNAT:        2,
-	CodeNATTBlocked:         3,
-	CodeIKEUnanswered:       3,
-	CodeGREBlocked:          3,
-	CodeESPBlocked:          3,
-	CodeL2TPUnanswered:      3,
-	CodePPTPUnanswered:      3,
-	CodeOpenVPNUnanswered:   3,
-	CodeWireGuardUnanswered: 3,
-	CodeIKEAuthFailed:       4,
-	CodeNATTNotNegotiated:   4,
-	CodeL2TPWithoutIPsec:    4,
-	CodeESPMultipleClients:  4,
-}
-
 // Evidence is one fact behind a finding. Kind is "flow", "rule", "address" or
 // "observer"; the other fields are filled as the kind needs. Code is set when
 // the fact supports a less specific cause that the finding outranked.
@@ -172,7 +151,7 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 }
 
 func rfc3339(t time.Time) string {
-	if t.IsZero() {
+	if isZero(&t) {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)

@@ -24,11 +24,6 @@ const (
 	CodeInboundBehindDoubleNAT Code = "inbound-behind-double-nat"
 )
 
-func init() {
-	rank[CodeInboundNotForwarded] = 3
-	rank[CodeInboundBehindDoubleNAT] = 3
-}
-
 // Limits of the inbound tracker's memory.
 const (
 	maxInboundAttempts = 256
@@ -40,6 +35,7 @@ const (
 // InboundAttempt is what one client sent toward one target (the router's
 // WAN address) on one footprint part.
 type InboundAttempt struct {
+	_      incomparable
 	Client netip.Addr
 	Target netip.Addr // the address the client sent to
 	// Server is the LAN host a port forward sent the attempt to; invalid
@@ -90,7 +86,7 @@ func (t *InboundTracker) Apply(ev conntrack.Event) {
 		a.Server = src
 	}
 	if f.Status.SeenReply() || f.CounterReply.Packets > 0 {
-		reach(&a.AnsweredAt, ev.Time)
+		reach(&a.AnsweredAt, &ev.Time)
 	}
 	if f.CounterOrig.Packets > a.Packets {
 		a.Packets = f.CounterOrig.Packets
@@ -139,7 +135,7 @@ func (t *InboundTracker) evictOldest() {
 	var oldest attemptKey
 	var at time.Time
 	for k, a := range t.attempts {
-		if at.IsZero() || a.LastSeen.Before(at) {
+		if isZero(&at) || before(&a.LastSeen, &at) {
 			oldest, at = k, a.LastSeen
 		}
 	}
@@ -149,7 +145,7 @@ func (t *InboundTracker) evictOldest() {
 // Expire forgets attempts quiet for Retain.
 func (t *InboundTracker) Expire(now time.Time) {
 	for k, a := range t.attempts {
-		if now.Sub(a.LastSeen) >= Retain {
+		if sub(&now, &a.LastSeen) >= Retain {
 			delete(t.attempts, k)
 		}
 	}
@@ -162,8 +158,8 @@ func (t *InboundTracker) Attempts() []*InboundAttempt {
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
-			return out[i].FirstSeen.Before(out[j].FirstSeen)
+		if a, b := &out[i].FirstSeen, &out[j].FirstSeen; before(a, b) || before(b, a) {
+			return before(a, b)
 		}
 		return out[i].Client.Less(out[j].Client) || out[i].Client == out[j].Client && out[i].Kind < out[j].Kind
 	})

@@ -64,23 +64,24 @@ func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
 	var server, target netip.Addr
 	var ev []Evidence
 	for _, a := range g.attempts {
-		if !a.AnsweredAt.IsZero() {
+		if !isZero(&a.AnsweredAt) {
 			return Finding{}, false
 		}
 		if a.Server.IsValid() {
 			server = a.Server
 		}
 		target = a.Target
-		if a.LastSeen.After(last) {
+		if before(&last, &a.LastSeen) {
 			last = a.LastSeen
 		}
 		ev = append(ev, attemptEvidence(a))
 	}
-	if ctx.Now.Sub(first) < InboundAnswerWait {
+	if sub(&ctx.Now, &first) < InboundAnswerWait {
 		return Finding{}, false
 	}
-	params := map[string]any{"protocol": string(g.proto), "peer": g.client.String(),
-		"wan_address": target.String(), "matches": inboundMatches(g.proto)}
+	client := g.client.String()
+	params := newParams("protocol", string(g.proto), "peer", client,
+		"wan_address", target.String(), "matches", inboundMatches(g.proto))
 	host := server
 	if server.IsValid() {
 		params["forwarded_to"] = server.String()
@@ -89,7 +90,7 @@ func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
 		params["server"] = s.String()
 	}
 	f := Finding{Code: CodeInboundNotForwarded, Severity: vpn.SeverityError, Protocol: g.proto,
-		Peer: g.client.String(), FirstSeen: first, LastSeen: last, Params: params, Evidence: ev}
+		Peer: client, FirstSeen: first, LastSeen: last, Params: params, Evidence: ev}
 	f.fillHost(host, ctx)
 	f.Message, f.Advice = describe(f.Code, params, "")
 	return f, true
@@ -122,11 +123,11 @@ func doubleNAT(ctx InboundContext, seen map[vpn.Protocol]bool) []Finding {
 			if seen[p] || (p == vpn.L2TP && seen[vpn.IPsec]) {
 				continue
 			}
-			params := map[string]any{"protocol": string(p), "server": s.String(), "nat": string(ctx.NAT.Code),
-				"wan_address": ctx.NAT.Address, "upstream": ctx.NAT.Upstream, "matches": inboundMatches(p)}
+			params := newParams("protocol", string(p), "server", s.String(), "nat", string(ctx.NAT.Code),
+				"wan_address", ctx.NAT.Address, "upstream", ctx.NAT.Upstream, "matches", inboundMatches(p))
 			f := Finding{Code: CodeInboundBehindDoubleNAT, Severity: vpn.SeverityWarning, Protocol: p,
 				FirstSeen: ctx.Now, LastSeen: ctx.Now, Params: params,
-				Evidence: []Evidence{{Kind: "address", Address: ctx.NAT.Address, Class: ctx.NAT.Class, Device: ctx.NAT.Device}}}
+				Evidence: addressEvidence(ctx.NAT)}
 			f.fillHost(s, ctx)
 			f.Message, f.Advice = describe(f.Code, params, "")
 			out = append(out, f)

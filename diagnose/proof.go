@@ -6,54 +6,45 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
-// proof gathers what shows that a session works, for vpn-ok's params: the
+// addProof adds to vpn-ok's params what shows that the session works: the
 // footprint elements that answered ("answered": conntrack matches of
 // answered flows, observer elements counted from the server), when the
 // first answer came ("since") and when data first came back
 // ("data_since"), the packets and bytes each way, and whether a flow went
 // to a flowtable's fast path ("offloaded").
-func (f facts) proof() map[string]any {
+func (f facts) addProof(out map[string]any) {
 	s := f.s
 	answered := []string{}
-	seen := map[string]bool{}
-	add := func(m string) {
-		if !seen[m] {
-			seen[m] = true
-			answered = append(answered, m)
-		}
-	}
 	var since time.Time
 	earliest := func(t time.Time) {
-		if !t.IsZero() && (since.IsZero() || t.Before(since)) {
+		if !isZero(&t) && (isZero(&since) || before(&t, &since)) {
 			since = t
 		}
 	}
 	offloaded := false
 	for _, fl := range s.Flows {
-		if fl.Answered() || !fl.FastBoth.IsZero() {
-			add(fl.Kind.Match())
+		if fl.Answered() || !isZero(&fl.FastBoth) {
+			answered = addOnce(answered, fl.Kind.Match())
 			earliest(fl.AnsweredAt)
 			earliest(fl.FastBoth)
 		}
-		offloaded = offloaded || !fl.OffloadedAt.IsZero()
+		offloaded = offloaded || !isZero(&fl.OffloadedAt)
 	}
 	for _, o := range s.Observed {
 		if o.Direction == vpn.DirIn && o.Packets > 0 {
-			add(string(o.Element))
+			answered = addOnce(answered, string(o.Element))
 			earliest(o.FirstSeen)
 		}
 	}
-	out := map[string]any{"answered": answered, "offloaded": offloaded}
-	if !since.IsZero() {
+	t := f.traffic()
+	setParams(out, "answered", answered, "offloaded", offloaded,
+		"packets_out", t[0].Packets, "packets_in", t[1].Packets, "bytes_out", t[0].Bytes, "bytes_in", t[1].Bytes)
+	if !isZero(&since) {
 		out["since"] = rfc3339(since)
 	}
-	if !s.DataAnswered.IsZero() {
+	if !isZero(&s.DataAnswered) {
 		out["data_since"] = rfc3339(s.DataAnswered)
 	}
-	t := f.traffic()
-	out["packets_out"], out["packets_in"] = t[0].Packets, t[1].Packets
-	out["bytes_out"], out["bytes_in"] = t[0].Bytes, t[1].Bytes
-	return out
 }
 
 // count is packets and bytes of one direction.
@@ -64,24 +55,16 @@ type count struct{ Packets, Bytes uint64 }
 // flow's last event or refresh) and the observer's (current as of the last
 // read): both count the same packets, each misses some.
 func (f facts) traffic() [2]count {
-	ct, obs := map[vpn.Kind]*[2]count{}, map[vpn.Kind]*[2]count{}
-	var kinds []vpn.Kind
-	get := func(m map[vpn.Kind]*[2]count, k vpn.Kind) *[2]count {
-		if ct[k] == nil {
-			ct[k], obs[k] = &[2]count{}, &[2]count{}
-			kinds = append(kinds, k)
-		}
-		return m[k]
-	}
+	var parts []partCount
 	for _, fl := range f.s.Flows {
-		c := get(ct, fl.Kind)
+		c := &partOf(&parts, fl.Kind).ct
 		c[0].Packets += fl.Flow.CounterOrig.Packets
 		c[0].Bytes += fl.Flow.CounterOrig.Bytes
 		c[1].Packets += fl.Flow.CounterReply.Packets
 		c[1].Bytes += fl.Flow.CounterReply.Bytes
 	}
 	for _, o := range f.s.Observed {
-		c, d := get(obs, o.Element.Kind()), 0
+		c, d := &partOf(&parts, o.Element.Kind()).obs, 0
 		if o.Direction == vpn.DirIn {
 			d = 1
 		}
@@ -89,11 +72,29 @@ func (f facts) traffic() [2]count {
 		c[d].Bytes += o.Bytes
 	}
 	var out [2]count
-	for _, k := range kinds {
+	for _, p := range parts {
 		for d := 0; d < 2; d++ {
-			out[d].Packets += max(ct[k][d].Packets, obs[k][d].Packets)
-			out[d].Bytes += max(ct[k][d].Bytes, obs[k][d].Bytes)
+			out[d].Packets += max(p.ct[d].Packets, p.obs[d].Packets)
+			out[d].Bytes += max(p.ct[d].Bytes, p.obs[d].Bytes)
 		}
 	}
 	return out
+}
+
+// partCount is one footprint part's counts: conntrack's and the
+// observer's, out (0) and in (1).
+type partCount struct {
+	kind    vpn.Kind
+	ct, obs [2]count
+}
+
+// partOf returns the counts of kind k in parts, adding them when missing.
+func partOf(parts *[]partCount, k vpn.Kind) *partCount {
+	for i := range *parts {
+		if (*parts)[i].kind == k {
+			return &(*parts)[i]
+		}
+	}
+	*parts = append(*parts, partCount{kind: k})
+	return &(*parts)[len(*parts)-1]
 }

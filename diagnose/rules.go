@@ -16,13 +16,6 @@ import (
 func ruleFirewallDrops(f facts) (candidate, bool) {
 	var ev []Evidence
 	var matches []string
-	seen := map[string]bool{}
-	add := func(m string) {
-		if !seen[m] {
-			seen[m] = true
-			matches = append(matches, m)
-		}
-	}
 	for _, o := range f.s.Observed {
 		if o.Direction != vpn.DirOut || o.Packets == 0 || len(f.s.FlowsOf(o.Element.Kind())) > 0 {
 			continue
@@ -30,21 +23,21 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 		if o.Element == vpn.ObsESP && f.espClashed() {
 			continue // the NAT refused it, not the filter: esp-multiple-clients
 		}
-		ev = append(ev, observedEvidence(f.s, o))
-		add(o.Element.Kind().Match())
+		ev = append(ev, observedEvidence(o, f.host, f.peer))
+		matches = addOnce(matches, o.Element.Kind().Match())
 	}
 	for _, d := range f.dropsOfSession() {
 		k := vpn.KindOf(d.Element.L4, d.Element.Port)
-		if len(f.s.FlowsOf(k)) > 0 || !(seen[d.Element.Match()] || f.expects(k)) {
+		if len(f.s.FlowsOf(k)) > 0 || !(contains(matches, d.Element.Match()) || f.expects(k)) {
 			continue
 		}
 		ev = append(ev, ruleEvidence(d))
-		add(d.Element.Match())
+		matches = addOnce(matches, d.Element.Match())
 	}
 	if len(ev) == 0 {
 		return candidate{}, false
 	}
-	return candidate{CodeFirewallDrops, vpn.SeverityError, map[string]any{"matches": matches, "what": describeMatches(matches)}, ev}, true
+	return candidate{CodeFirewallDrops, vpn.SeverityError, newParams("matches", matches, "what", describeMatches(matches)), ev}, true
 }
 
 // dropsOfSession returns the inspection's drops for the session's protocol
@@ -97,7 +90,7 @@ func ruleHelperUnavailable(f facts) (candidate, bool) {
 	if f.ctx.PPTPHelper != helpers.Absent || !f.pptpStuck() {
 		return candidate{}, false
 	}
-	params := map[string]any{"helper": "pptp", "package": helpers.PackagePPTP, "alt_package": "kmod-nf-nathelper-pptp"}
+	params := newParams("helper", "pptp", "package", helpers.PackagePPTP, "alt_package", "kmod-nf-nathelper-pptp")
 	return candidate{CodeHelperUnavailable, vpn.SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
 }
 
@@ -112,7 +105,7 @@ func rulePPTPNoHelper(f facts) (candidate, bool) {
 			return candidate{}, false
 		}
 	}
-	params := map[string]any{"helper_state": string(f.ctx.PPTPHelper), "assigned": f.ctx.PPTPAssigned}
+	params := newParams("helper_state", string(f.ctx.PPTPHelper), "assigned", f.ctx.PPTPAssigned)
 	return candidate{CodePPTPNoHelper, vpn.SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
 }
 
@@ -124,12 +117,26 @@ func ruleAHThroughNAT(f facts) (candidate, bool) {
 	return candidate{CodeAHThroughNAT, vpn.SeverityError, nil, flowsEvidence(f.ah)}, true
 }
 
-var unansweredCode = map[vpn.Protocol]Code{
-	vpn.IPsec:     CodeIKEUnanswered,
-	vpn.L2TP:      CodeL2TPUnanswered,
-	vpn.PPTP:      CodePPTPUnanswered,
-	vpn.OpenVPN:   CodeOpenVPNUnanswered,
-	vpn.WireGuard: CodeWireGuardUnanswered,
+// unansweredCodes is the code of each protocol's unanswered first request
+// (a table: a map literal costs init code, a string switch more code).
+var unansweredCodes = []struct {
+	p    vpn.Protocol
+	code Code
+}{
+	{vpn.IPsec, CodeIKEUnanswered},
+	{vpn.L2TP, CodeL2TPUnanswered},
+	{vpn.PPTP, CodePPTPUnanswered},
+	{vpn.OpenVPN, CodeOpenVPNUnanswered},
+	{vpn.WireGuard, CodeWireGuardUnanswered},
+}
+
+func unansweredCode(p vpn.Protocol) Code {
+	for _, u := range unansweredCodes {
+		if u.p == p {
+			return u.code
+		}
+	}
+	return ""
 }
 
 // ruleControlUnanswered: the first request of the protocol got no reply.
@@ -138,8 +145,8 @@ func ruleControlUnanswered(f facts) (candidate, bool) {
 		return candidate{}, false
 	}
 	c := f.ctl[0]
-	params := map[string]any{"port": c.Flow.Orig.DstPort, "transport": vpn.L4Name(c.Flow.L4)}
-	return candidate{unansweredCode[f.s.Key.Protocol], vpn.SeverityError, params, flowsEvidence(f.ctl)}, true
+	params := newParams("port", c.Flow.Orig.DstPort, "transport", vpn.L4Name(c.Flow.L4))
+	return candidate{unansweredCode(f.s.Key.Protocol), vpn.SeverityError, params, flowsEvidence(f.ctl)}, true
 }
 
 // ruleNATTBlocked: IKE answered on UDP 500, the switch to UDP 4500 was never
@@ -148,7 +155,7 @@ func ruleNATTBlocked(f facts) (candidate, bool) {
 	if !anyAnswered(f.ike) || !f.unanswered(f.natt) {
 		return candidate{}, false
 	}
-	params := map[string]any{"port": vpn.PortNATT, "transport": "udp"}
+	params := newParams("port", vpn.PortNATT, "transport", "udp")
 	return candidate{CodeNATTBlocked, vpn.SeverityError, params, flowsEvidence(f.natt, f.ike)}, true
 }
 
@@ -197,9 +204,9 @@ func ruleIKEAuthFailed(f facts) (candidate, bool) {
 	}
 	switch {
 	case len(f.natt) > 0 && anyAnswered(f.natt) && (len(f.ike) == 0 || anyAnswered(f.ike)):
-		return candidate{CodeIKEAuthFailed, vpn.SeverityError, map[string]any{"port": vpn.PortNATT}, flowsEvidence(f.ike, f.natt)}, true
+		return candidate{CodeIKEAuthFailed, vpn.SeverityError, newParams("port", vpn.PortNATT), flowsEvidence(f.ike, f.natt)}, true
 	case len(f.natt) == 0 && !f.nat && anyAnswered(f.ike) && f.s.ObservedOf(vpn.ObsIKE4500, vpn.DirOut) == nil:
-		return candidate{CodeIKEAuthFailed, vpn.SeverityError, map[string]any{"port": vpn.PortIKE}, flowsEvidence(f.ike)}, true
+		return candidate{CodeIKEAuthFailed, vpn.SeverityError, newParams("port", vpn.PortIKE), flowsEvidence(f.ike)}, true
 	}
 	return candidate{}, false
 }
@@ -217,13 +224,13 @@ func ruleNATTNotNegotiated(f facts) (candidate, bool) {
 	if anyAnswered(f.esp) {
 		sev = vpn.SeverityWarning
 	}
-	return candidate{CodeNATTNotNegotiated, sev, map[string]any{"raw_esp": len(f.esp) > 0}, flowsEvidence(f.ike, f.esp)}, true
+	return candidate{CodeNATTNotNegotiated, sev, newParams("raw_esp", len(f.esp) > 0), flowsEvidence(f.ike, f.esp)}, true
 }
 
 // ruleL2TPWithoutIPsec: L2TP in the clear with no IPsec to the same server,
 // and it never carried data: most servers refuse L2TP without IPsec.
 func ruleL2TPWithoutIPsec(f facts) (candidate, bool) {
-	if f.s.Key.Protocol != vpn.L2TP || len(f.ctl) == 0 || !f.s.DataAnswered.IsZero() || !f.quietOrEnd {
+	if f.s.Key.Protocol != vpn.L2TP || len(f.ctl) == 0 || !isZero(&f.s.DataAnswered) || !f.quietOrEnd {
 		return candidate{}, false
 	}
 	if f.ctx.IPsecPairs[[2]netip.Addr{f.s.Key.Host, f.s.Key.Peer}] {
@@ -271,9 +278,9 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 	}
 	ev := flowsEvidence(f.esp)
 	if clashed {
-		ev = append(ev, observedEvidence(f.s, f.s.ObservedOf(vpn.ObsESP, vpn.DirOut)))
+		ev = append(ev, observedEvidence(f.s.ObservedOf(vpn.ObsESP, vpn.DirOut), f.host, f.peer))
 	}
-	return candidate{CodeESPMultipleClients, vpn.SeverityError, map[string]any{"others": others}, ev}, true
+	return candidate{CodeESPMultipleClients, vpn.SeverityError, newParams("others", others), ev}, true
 }
 
 // dataAnswered reports whether data came back: raw ESP or GRE answered,
@@ -291,7 +298,7 @@ func (f facts) dataAnswered() bool {
 		return true
 	}
 	for _, n := range f.natt {
-		if !n.FastBoth.IsZero() {
+		if !isZero(&n.FastBoth) {
 			return true
 		}
 	}
@@ -299,7 +306,7 @@ func (f facts) dataAnswered() bool {
 		return false // the observer is authoritative for ESP in UDP
 	}
 	for _, n := range f.natt {
-		if !n.AssuredAt.IsZero() {
+		if !isZero(&n.AssuredAt) {
 			return true
 		}
 	}
@@ -328,9 +335,7 @@ func ruleHealthy(f facts) (candidate, bool) {
 	if !f.dataAnswered() {
 		return candidate{}, false
 	}
-	params := map[string]any{"natt": len(f.natt) > 0, "nat": f.nat, "live": !f.quietOrEnd}
-	for k, v := range f.proof() {
-		params[k] = v
-	}
+	params := newParams("natt", len(f.natt) > 0, "nat", f.nat, "live", !f.quietOrEnd)
+	f.addProof(params)
 	return candidate{CodeOK, vpn.SeverityOK, params, flowsEvidence(f.s.Flows)}, true
 }

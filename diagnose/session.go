@@ -66,23 +66,24 @@ func (m Milestones) Phase() Phase {
 	marks := []time.Time{m.ControlSeen, m.ControlAnswered, m.NATTSeen, m.DataSeen, m.DataAnswered, m.Ended}
 	p := PhaseNone
 	for i, t := range marks {
-		if !t.IsZero() {
+		if !isZero(&t) {
 			p = Phase(i + 1)
 		}
 	}
 	return p
 }
 
-// reach sets a milestone the first time.
-func reach(m *time.Time, at time.Time) {
-	if m.IsZero() && !at.IsZero() {
-		*m = at
+// reach sets a milestone the first time. (Both through pointers: see isZero.)
+func reach(m, at *time.Time) {
+	if isZero(m) && !isZero(at) {
+		*m = *at
 	}
 }
 
 // SessionFlow is one conntrack flow of a session with the times vpnpass saw
 // it change.
 type SessionFlow struct {
+	_          incomparable
 	Flow       conntrack.Flow
 	Kind       vpn.Kind
 	Role       Role
@@ -102,21 +103,21 @@ type SessionFlow struct {
 }
 
 // Answered reports whether a reply was ever seen.
-func (f *SessionFlow) Answered() bool { return !f.AnsweredAt.IsZero() }
+func (f *SessionFlow) Answered() bool { return !isZero(&f.AnsweredAt) }
 
 // Unanswered reports whether the flow has waited for a reply longer than
 // AnswerWithin at now and none came. An offloaded flow is never
 // unanswered: a reply on the fast path bypasses conntrack, so "no reply
 // seen" proves nothing once the flow sits in a flowtable.
 func (f *SessionFlow) Unanswered(now time.Time) bool {
-	return f.AnsweredAt.IsZero() && f.OffloadedAt.IsZero() && now.Sub(f.FirstSeen) >= AnswerWithin
+	return isZero(&f.AnsweredAt) && isZero(&f.OffloadedAt) && sub(&now, &f.FirstSeen) >= AnswerWithin
 }
 
 // FastPath reports whether the flow is alive and, at its last reading, in a
 // flowtable: its packets then reach neither the observer nor conntrack's
 // events, so silence says nothing about it.
 func (f *SessionFlow) FastPath() bool {
-	return f.EndedAt.IsZero() && f.Flow.Status.Offloaded()
+	return isZero(&f.EndedAt) && f.Flow.Status.Offloaded()
 }
 
 // FastBlind reports whether the flow went through a flowtable whose traffic
@@ -124,13 +125,14 @@ func (f *SessionFlow) FastPath() bool {
 // without the counter flag) or a hardware flowtable, whose NIC may report
 // no statistics at all.
 func (f *SessionFlow) FastBlind() bool {
-	return !f.OffloadedAt.IsZero() && f.FastBoth.IsZero() &&
+	return !isZero(&f.OffloadedAt) && isZero(&f.FastBoth) &&
 		(!f.Flow.Counted || f.Flow.Status&conntrack.StatusHWOffload != 0)
 }
 
 // ObservedCount is what the observer counted for one element and direction
 // of a session, and when the count last grew.
 type ObservedCount struct {
+	_         incomparable
 	Element   vpn.ObserverElement
 	Direction vpn.Direction
 	Packets   uint64
@@ -166,7 +168,7 @@ type Session struct {
 
 // Ended reports whether every flow of the session is gone and the observer
 // saw nothing since.
-func (s *Session) Ended() bool { return !s.Milestones.Ended.IsZero() }
+func (s *Session) Ended() bool { return !isZero(&s.Milestones.Ended) }
 
 // FlowsOf returns the session's flows of one kind.
 func (s *Session) FlowsOf(k vpn.Kind) []*SessionFlow {
@@ -203,7 +205,7 @@ func (s *Session) QuietOrEnded(now time.Time) bool {
 	if s.Ended() {
 		return true
 	}
-	if now.Sub(s.LastSeen) < QuietAfter {
+	if sub(&now, &s.LastSeen) < QuietAfter {
 		return false
 	}
 	for _, f := range s.Flows {
@@ -226,7 +228,7 @@ func (s *Session) liveDue(now time.Time) bool {
 func (s *Session) update(at time.Time) {
 	s.dirty = true
 	s.version++
-	if at.After(s.LastSeen) {
+	if before(&s.LastSeen, &at) {
 		s.LastSeen = at
 	}
 	for _, f := range s.Flows {
@@ -236,7 +238,7 @@ func (s *Session) update(at time.Time) {
 		s.advanceObserved(o)
 	}
 	s.Milestones.Ended = time.Time{}
-	if end := s.endTime(); !end.IsZero() {
+	if end := s.endTime(); !isZero(&end) {
 		s.Milestones.Ended = end
 	}
 }
@@ -244,47 +246,47 @@ func (s *Session) update(at time.Time) {
 func (s *Session) advance(f *SessionFlow) {
 	switch {
 	case isControl(s.Key.Protocol, f.Kind):
-		reach(&s.ControlSeen, f.FirstSeen)
-		reach(&s.ControlAnswered, f.AnsweredAt)
+		reach(&s.ControlSeen, &f.FirstSeen)
+		reach(&s.ControlAnswered, &f.AnsweredAt)
 		if f.Kind == vpn.KindNATT {
-			reach(&s.NATTSeen, f.FirstSeen)
+			reach(&s.NATTSeen, &f.FirstSeen)
 		}
 		if s.Key.Protocol.SingleFlow() || f.Kind == vpn.KindNATT {
 			// The flow itself carries the data: traffic both ways for a
 			// while (ASSURED) is the best conntrack can tell without counters.
-			reach(&s.DataSeen, f.AssuredAt)
-			reach(&s.DataAnswered, f.AssuredAt)
+			reach(&s.DataSeen, &f.AssuredAt)
+			reach(&s.DataAnswered, &f.AssuredAt)
 		}
 	default: // ESP, AH, GRE
-		reach(&s.DataSeen, f.FirstSeen)
-		reach(&s.DataAnswered, f.AnsweredAt)
+		reach(&s.DataSeen, &f.FirstSeen)
+		reach(&s.DataAnswered, &f.AnsweredAt)
 	}
 	if f.Kind == vpn.KindNATT {
 		// Offloaded ESP in UDP never reaches the observer: counters
 		// moving both ways on the fast path are the data's answer.
-		reach(&s.DataSeen, f.FastBoth)
-		reach(&s.DataAnswered, f.FastBoth)
+		reach(&s.DataSeen, &f.FastBoth)
+		reach(&s.DataAnswered, &f.FastBoth)
 	}
 }
 
 func (s *Session) advanceObserved(o *ObservedCount) {
 	switch o.Element {
 	case vpn.ObsESPInUDP:
-		reach(&s.NATTSeen, o.FirstSeen)
+		reach(&s.NATTSeen, &o.FirstSeen)
 		if o.Direction == vpn.DirOut {
-			reach(&s.DataSeen, o.FirstSeen)
+			reach(&s.DataSeen, &o.FirstSeen)
 		} else {
-			reach(&s.DataAnswered, o.FirstSeen)
+			reach(&s.DataAnswered, &o.FirstSeen)
 		}
 	case vpn.ObsESP, vpn.ObsAH, vpn.ObsGRE:
 		if o.Direction == vpn.DirOut {
-			reach(&s.DataSeen, o.FirstSeen)
+			reach(&s.DataSeen, &o.FirstSeen)
 		}
 	case vpn.ObsIKE4500:
-		reach(&s.NATTSeen, o.FirstSeen)
+		reach(&s.NATTSeen, &o.FirstSeen)
 	}
 	if o.Direction == vpn.DirOut && o.Element.Kind().Protocol() == s.Key.Protocol {
-		reach(&s.ControlSeen, o.FirstSeen)
+		reach(&s.ControlSeen, &o.FirstSeen)
 	}
 }
 
@@ -298,15 +300,15 @@ func (s *Session) endTime() time.Time {
 	}
 	var end time.Time
 	for _, f := range s.Flows {
-		if f.EndedAt.IsZero() {
+		if isZero(&f.EndedAt) {
 			return time.Time{}
 		}
-		if f.EndedAt.After(end) {
+		if before(&end, &f.EndedAt) {
 			end = f.EndedAt
 		}
 	}
 	for _, o := range s.Observed {
-		if !o.GrewAfter.Before(end) {
+		if !before(&o.GrewAfter, &end) {
 			return time.Time{}
 		}
 	}
@@ -315,3 +317,12 @@ func (s *Session) endTime() time.Time {
 
 // isControl reports whether a kind is the protocol's control channel.
 func isControl(p vpn.Protocol, k vpn.Kind) bool { return k.Control() && k.Protocol() == p }
+
+// isZero is t.IsZero() through a pointer: mips passes arguments on the
+// stack, and each call with a time.Time value copies it twice (~80 bytes
+// of code per call site).
+func isZero(t *time.Time) bool { return t.IsZero() }
+
+// before and sub are a.Before(b) and a.Sub(b) through pointers, likewise.
+func before(a, b *time.Time) bool       { return a.Before(*b) }
+func sub(a, b *time.Time) time.Duration { return a.Sub(*b) }

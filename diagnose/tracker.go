@@ -108,7 +108,7 @@ func (t *Tracker) applyFlow(ev conntrack.Event, kind vpn.Kind, role Role) {
 
 func newSessionFlow(ev conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
 	first := ev.Time
-	if st := ev.Flow.Start; !st.IsZero() && st.Before(first) {
+	if st := ev.Flow.Start; !isZero(&st) && before(&st, &first) {
 		first = st // the kernel knew it earlier (timestamps on, learned from a dump)
 	}
 	return &SessionFlow{Flow: ev.Flow, Kind: kind, Role: role, FirstSeen: first}
@@ -119,13 +119,13 @@ func (t *Tracker) updateFlow(sf *SessionFlow, ev conntrack.Event) {
 	sf.LastSeen = ev.Time
 	sf.gen = t.gen
 	if ev.Flow.Status.SeenReply() || ev.Flow.CounterReply.Packets > 0 {
-		reach(&sf.AnsweredAt, ev.Time)
+		reach(&sf.AnsweredAt, &ev.Time)
 	}
 	if ev.Flow.Status.Assured() {
-		reach(&sf.AssuredAt, ev.Time)
+		reach(&sf.AssuredAt, &ev.Time)
 	}
 	if ev.Type == conntrack.EventDestroy {
-		reach(&sf.EndedAt, ev.Time)
+		reach(&sf.EndedAt, &ev.Time)
 	}
 	trackOffload(sf, ev)
 }
@@ -137,13 +137,13 @@ func trackOffload(sf *SessionFlow, ev conntrack.Event) {
 	if !fl.Status.Offloaded() {
 		return
 	}
-	if sf.OffloadedAt.IsZero() {
+	if isZero(&sf.OffloadedAt) {
 		sf.OffloadedAt = ev.Time
 		sf.offloadBase = [2]uint64{fl.CounterOrig.Packets, fl.CounterReply.Packets}
 		return
 	}
 	if fl.CounterOrig.Packets > sf.offloadBase[0] && fl.CounterReply.Packets > sf.offloadBase[1] {
-		reach(&sf.FastBoth, ev.Time)
+		reach(&sf.FastBoth, &ev.Time)
 	}
 }
 
@@ -202,7 +202,7 @@ func (t *Tracker) newAttempt(s *Session, at time.Time) {
 func (t *Tracker) evictOldest() {
 	var oldest *Session
 	for _, s := range t.sessions {
-		if oldest == nil || s.LastSeen.Before(oldest.LastSeen) {
+		if oldest == nil || before(&s.LastSeen, &oldest.LastSeen) {
 			oldest = s
 		}
 	}
@@ -223,7 +223,7 @@ func (t *Tracker) trimFlows(s *Session) {
 	for len(s.Flows) > maxFlowsPerSession {
 		drop := 0
 		for i, f := range s.Flows {
-			if !f.EndedAt.IsZero() {
+			if !isZero(&f.EndedAt) {
 				drop = i
 				break
 			}
@@ -243,7 +243,7 @@ func (t *Tracker) syncDone(at time.Time) {
 	for _, s := range t.sessions {
 		changed := false
 		for _, f := range s.Flows {
-			if f.EndedAt.IsZero() && f.gen != t.gen {
+			if isZero(&f.EndedAt) && f.gen != t.gen {
 				f.EndedAt = at
 				changed = true
 			}
@@ -254,7 +254,7 @@ func (t *Tracker) syncDone(at time.Time) {
 	}
 	for _, m := range t.inbound {
 		for _, f := range m {
-			if f.EndedAt.IsZero() && f.gen != t.gen {
+			if isZero(&f.EndedAt) && f.gen != t.gen {
 				f.EndedAt = at
 			}
 		}
@@ -337,7 +337,7 @@ func worksLive(s *Session, fs []Finding, ctx Context) bool {
 		return false
 	}
 	if s.Key.Protocol == vpn.L2TP {
-		return !s.DataAnswered.IsZero() || ctx.IPsecPairs[[2]netip.Addr{s.Key.Host, s.Key.Peer}]
+		return !isZero(&s.DataAnswered) || ctx.IPsecPairs[[2]netip.Addr{s.Key.Host, s.Key.Peer}]
 	}
 	return true
 }
@@ -347,7 +347,7 @@ func worksLive(s *Session, fs []Finding, ctx Context) bool {
 // that vpn-ok follows the first answered exchange within seconds.
 func (t *Tracker) Pending(now time.Time) bool {
 	for _, s := range t.sessions {
-		if s.codes != string(CodeOK) && !s.ControlAnswered.IsZero() && !s.QuietOrEnded(now) {
+		if s.codes != string(CodeOK) && !isZero(&s.ControlAnswered) && !s.QuietOrEnded(now) {
 			return true
 		}
 	}
@@ -405,14 +405,14 @@ func (t *Tracker) Sessions() []*Session { return t.sortedSessions() }
 // or saw nothing for IdleLimit, and inbound flows that ended long ago.
 func (t *Tracker) Expire(now time.Time) {
 	for _, s := range t.sessions {
-		ended := s.Ended() && s.judged && !s.dirty && now.Sub(s.judgedAt) >= Retain
-		if ended || now.Sub(s.LastSeen) >= IdleLimit {
+		ended := s.Ended() && s.judged && !s.dirty && sub(&now, &s.judgedAt) >= Retain
+		if ended || sub(&now, &s.LastSeen) >= IdleLimit {
 			t.remove(s)
 		}
 	}
 	for peer, m := range t.inbound {
 		for k, f := range m {
-			if !f.EndedAt.IsZero() && now.Sub(f.EndedAt) >= Retain {
+			if !isZero(&f.EndedAt) && sub(&now, &f.EndedAt) >= Retain {
 				delete(m, k)
 			}
 		}
@@ -430,7 +430,7 @@ func (t *Tracker) attachInbound(s *Session) {
 	for _, f := range t.inbound[s.Key.Peer] {
 		s.Inbound = append(s.Inbound, f)
 	}
-	sort.Slice(s.Inbound, func(i, j int) bool { return s.Inbound[i].FirstSeen.Before(s.Inbound[j].FirstSeen) })
+	sort.Slice(s.Inbound, func(i, j int) bool { return before(&s.Inbound[i].FirstSeen, &s.Inbound[j].FirstSeen) })
 }
 
 // fillContext adds the cross-session facts: which hosts send raw ESP to
@@ -480,8 +480,8 @@ func (t *Tracker) sortedSessions() []*Session {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
-			return out[i].FirstSeen.Before(out[j].FirstSeen)
+		if a, b := &out[i].FirstSeen, &out[j].FirstSeen; before(a, b) || before(b, a) {
+			return before(a, b)
 		}
 		a, b := out[i].Key, out[j].Key
 		return a.Host.String()+a.Peer.String()+string(a.Protocol) < b.Host.String()+b.Peer.String()+string(b.Protocol)

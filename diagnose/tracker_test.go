@@ -47,26 +47,55 @@ func TestClassify(t *testing.T) {
 }
 
 // TestPrecedence pins the order of docs/interface.md#doctor: firewall-drops > helper-unavailable
-// > pptp-no-helper > blocked beyond this router > the rest.
+// > pptp-no-helper > blocked beyond this router > the rest. Diagnose keeps
+// the rules' order, so every rule must give codes of one tier, and the
+// tiers must not decrease along the rules: checked on every rule that
+// fires in the scenarios.
 func TestPrecedence(t *testing.T) {
 	tiers := [][]Code{
 		{CodeFirewallDrops},
 		{CodeHelperUnavailable},
-		{CodePPTPNoHelper},
-		{CodeNATTBlocked, CodeIKEUnanswered, CodeGREBlocked, CodeESPBlocked, CodeL2TPUnanswered},
+		{CodePPTPNoHelper, CodeAHThroughNAT},
+		{CodeNATTBlocked, CodeIKEUnanswered, CodeGREBlocked, CodeESPBlocked, CodeL2TPUnanswered,
+			CodePPTPUnanswered, CodeOpenVPNUnanswered, CodeWireGuardUnanswered},
 		{CodeIKEAuthFailed, CodeNATTNotNegotiated, CodeL2TPWithoutIPsec, CodeESPMultipleClients},
 	}
-	for i := range tiers {
-		for _, a := range tiers[i] {
-			for j := i + 1; j < len(tiers); j++ {
-				for _, b := range tiers[j] {
-					cands := []candidate{{code: b}, {code: a}}
-					sortCandidates(cands)
-					if cands[0].code != a {
-						t.Errorf("%s must outrank %s", a, b)
-					}
+	tierOf := map[Code]int{}
+	for i, codes := range tiers {
+		for _, c := range codes {
+			tierOf[c] = i
+		}
+	}
+	ruleTier := map[int]int{}
+	for _, sc := range scenarios() {
+		tr, _ := sc.run()
+		ctx := sc.ctx
+		ctx.Now = t0.Add(sc.judgeAt)
+		tr.fillContext(&ctx)
+		for _, s := range tr.Sessions() {
+			f := newFacts(s, ctx)
+			for i, r := range rules {
+				c, ok := r(f)
+				if !ok {
+					continue
 				}
+				tier, known := tierOf[c.code]
+				if !known {
+					t.Fatalf("%s: rule %d gives %s, which has no tier here", sc.name, i, c.code)
+				}
+				if prev, seen := ruleTier[i]; seen && prev != tier {
+					t.Errorf("rule %d gives codes of tiers %d and %d", i, prev, tier)
+				}
+				ruleTier[i] = tier
 			}
+		}
+	}
+	if len(ruleTier) != len(rules) {
+		t.Errorf("the scenarios fire %d of %d rules", len(ruleTier), len(rules))
+	}
+	for i := 1; i < len(rules); i++ {
+		if a, b := ruleTier[i-1], ruleTier[i]; a > b {
+			t.Errorf("rule %d (tier %d) comes after rule %d (tier %d): it would outrank it", i, b, i-1, a)
 		}
 	}
 }

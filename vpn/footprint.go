@@ -1,6 +1,6 @@
 package vpn
 
-import "fmt"
+import "strconv"
 
 // Family is an address family as the API spells it (docs/interface.md#status).
 type Family string
@@ -45,7 +45,7 @@ func L4Name(l4 uint8) string {
 	case ProtoAH:
 		return "ah"
 	}
-	return fmt.Sprintf("proto-%d", l4)
+	return "proto-" + strconv.Itoa(int(l4))
 }
 
 // Kind is which part of a VPN footprint a flow or element is.
@@ -188,11 +188,11 @@ type Element struct {
 func (e Element) Match() string {
 	switch e.L4 {
 	case ProtoTCP, ProtoUDP:
-		return fmt.Sprintf("%s/%d", L4Name(e.L4), e.Port)
+		return L4Name(e.L4) + "/" + strconv.Itoa(int(e.Port))
 	case ProtoGRE, ProtoESP, ProtoAH:
 		return L4Name(e.L4)
 	}
-	return fmt.Sprintf("proto/%d", e.L4)
+	return "proto/" + strconv.Itoa(int(e.L4))
 }
 
 // Kind returns the footprint part the element is.

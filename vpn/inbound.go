@@ -17,14 +17,22 @@ const DirWAN Direction = "wan"
 // reaches the server when the pptp helper follows the forwarded TCP 1723
 // (the GRE is then related and NATed with it) or a forward of GRE itself.
 // Over IPv6 nothing is translated: ESP must be allowed itself.
-var inboundParts = map[Protocol][]Element{
-	PPTP:  {{L4: ProtoTCP, Port: PortPPTP}, {L4: ProtoGRE}},
-	L2TP:  {{L4: ProtoUDP, Port: PortIKE}, {L4: ProtoUDP, Port: PortNATT}},
-	IPsec: {{L4: ProtoUDP, Port: PortIKE}, {L4: ProtoUDP, Port: PortNATT}},
-}
-
-var inboundIPv6Extra = map[Protocol][]Element{
-	IPsec: {{L4: ProtoESP}},
+// Rows in the order InboundElements returns them; v6only: ESP is needed
+// only where nothing is translated. (A table, not maps: map literals cost
+// init code.)
+var inboundParts = []struct {
+	p      Protocol
+	l4     uint8
+	port   uint16
+	v6only bool
+}{
+	{PPTP, ProtoTCP, PortPPTP, false},
+	{PPTP, ProtoGRE, 0, false},
+	{L2TP, ProtoUDP, PortIKE, false},
+	{L2TP, ProtoUDP, PortNATT, false},
+	{IPsec, ProtoUDP, PortIKE, false},
+	{IPsec, ProtoUDP, PortNATT, false},
+	{IPsec, ProtoESP, 0, true},
 }
 
 // InboundElements returns the elements a server of protocol p on the LAN
@@ -32,14 +40,9 @@ var inboundIPv6Extra = map[Protocol][]Element{
 // forward names the server (forwarded_to).
 func InboundElements(p Protocol, fam Family) []Element {
 	var out []Element
-	for _, e := range inboundParts[p] {
-		e.Family = fam
-		out = append(out, e)
-	}
-	if fam == IPv6 {
-		for _, e := range inboundIPv6Extra[p] {
-			e.Family = fam
-			out = append(out, e)
+	for _, r := range inboundParts {
+		if r.p == p && (fam == IPv6 || !r.v6only) {
+			out = append(out, Element{Family: fam, L4: r.l4, Port: r.port})
 		}
 	}
 	return out

@@ -46,14 +46,9 @@ var observedTable = []observed{
 	{ObsL2TP, KindL2TP, ProtoUDP, PortL2TP, false},
 }
 
-// ObserverElements lists every element in display order.
-var ObserverElements = func() []ObserverElement {
-	out := make([]ObserverElement, len(observedTable))
-	for i, o := range observedTable {
-		out[i] = o.el
-	}
-	return out
-}()
+// ObserverElements lists every element in display order: observedTable's
+// (TestProtocolLists checks it; a literal is static data, not init code).
+var ObserverElements = []ObserverElement{ObsIKE, ObsIKE4500, ObsESPInUDP, ObsESP, ObsAH, ObsGRE, ObsPPTP, ObsL2TP}
 
 // Kind returns the footprint part the element belongs to; both halves of
 // UDP 4500 belong to KindNATT.
@@ -115,6 +110,7 @@ const (
 // between one LAN host and one server in one direction, since the entry was
 // created; the kernel forgets the entry after Expires without packets.
 type ObserverEntry struct {
+	_         incomparable
 	Host      netip.Addr
 	Peer      netip.Addr
 	Element   ObserverElement

@@ -4,7 +4,8 @@
 // severity codes of docs/interface.md. It imports nothing of ours, so the
 // firewall (netfilter), the kernel's flow watch (conntrack), the diagnosis
 // and the agent all speak it. Adding a protocol starts with one entry in
-// protocols and its parts in parts (footprint.go).
+// protocols (and in All, and Toggled when vpnpass toggles it: a test
+// checks them against the table) and its parts in parts (footprint.go).
 package vpn
 
 import (
@@ -29,38 +30,28 @@ const (
 type protocolInfo struct {
 	p    Protocol
 	name string // display name
-	// toggled: vpnpass can turn its passthrough on and off.
-	toggled bool
 	// singleFlow: control and data travel in one flow (no separate data
 	// plane such as ESP or GRE).
 	singleFlow bool
 }
 
-// protocols is the table, in display order (toggled first).
+// protocols is the table, in display order: All's.
 var protocols = []protocolInfo{
-	{p: PPTP, name: "PPTP", toggled: true},
-	{p: L2TP, name: "L2TP", toggled: true, singleFlow: true},
-	{p: IPsec, name: "IPsec", toggled: true},
+	{p: PPTP, name: "PPTP"},
+	{p: L2TP, name: "L2TP", singleFlow: true},
+	{p: IPsec, name: "IPsec"},
 	{p: OpenVPN, name: "OpenVPN", singleFlow: true},
 	{p: WireGuard, name: "WireGuard", singleFlow: true},
 }
 
-// Toggled lists the protocols whose passthrough vpnpass toggles, in their
-// stable display order.
-var Toggled = listProtocols(true)
+// All lists every protocol vpnpass knows, toggled first (the table's
+// order; TestProtocolLists checks it). Literals rather than lists built
+// from the table at start: static data instead of init code.
+var All = []Protocol{PPTP, L2TP, IPsec, OpenVPN, WireGuard}
 
-// All lists every protocol vpnpass knows, toggled first.
-var All = listProtocols(false)
-
-func listProtocols(toggledOnly bool) []Protocol {
-	var out []Protocol
-	for _, i := range protocols {
-		if i.toggled || !toggledOnly {
-			out = append(out, i.p)
-		}
-	}
-	return out
-}
+// Toggled lists the protocols whose passthrough vpnpass toggles (it can
+// turn it on and off), in their stable display order: All's first ones.
+var Toggled = []Protocol{PPTP, L2TP, IPsec}
 
 func info(p Protocol) (protocolInfo, bool) {
 	for _, i := range protocols {
@@ -96,3 +87,9 @@ func ParseProtocol(s string) (Protocol, error) {
 	}
 	return "", fmt.Errorf("unknown protocol %q: must be one of %s", s, strings.Join(names, ", "))
 }
+
+// incomparable, as a struct's first field, makes the struct not comparable
+// with ==: the compiler then generates no equality function for it (a few
+// hundred bytes of code each on mips, referenced by the type's descriptor
+// although nothing calls it).
+type incomparable [0]func()

@@ -32,12 +32,11 @@ type clockAnchor struct {
 	mono time.Duration
 }
 
-// expect is the wall time at mono if the wall clock has not stepped.
-func (a clockAnchor) expect(mono time.Duration) time.Time { return a.wall.Add(mono - a.mono) }
-
-// stepped reports the wall clock's jump since the anchor (0: none).
-func (a clockAnchor) stepped(wall time.Time, mono time.Duration) time.Duration {
-	if off := wall.Sub(a.expect(mono)); off > clockStep || off < -clockStep {
+// stepped reports the wall clock's jump since the anchor (0: none). (Times
+// by pointer: mips copies a time.Time argument twice per call site.)
+func (a *clockAnchor) stepped(wall *time.Time, mono time.Duration) time.Duration {
+	// a.wall.Add(...) is the wall time at mono if the clock has not stepped.
+	if off := wall.Sub(a.wall.Add(mono - a.mono)); off > clockStep || off < -clockStep {
 		return off
 	}
 	return 0
@@ -50,14 +49,14 @@ func (s *Store) followClock(b *bolt.Bucket, batch []Event) error {
 		return nil
 	}
 	wall, mono := s.opts.Now(), s.opts.Elapsed()
-	off := s.anchor.stepped(wall, mono)
+	off := s.anchor.stepped(&wall, mono)
 	if off == 0 {
 		return nil
 	}
 	for i := range batch {
 		ev := &batch[i]
-		if ev.stamped && s.anchor.stepped(ev.Time, ev.mono) == 0 {
-			ev.Time = ev.Time.Add(off).UTC()
+		if ev.stamped && s.anchor.stepped(&ev.Time, ev.mono) == 0 {
+			shift(&ev.Time, off)
 		}
 	}
 	c := b.Cursor()
@@ -66,7 +65,7 @@ func (s *Store) followClock(b *bolt.Bucket, batch []Event) error {
 		if err != nil {
 			continue // check() vouched for every record at Open; leave any other alone
 		}
-		ev.Time = ev.Time.Add(off).UTC()
+		shift(&ev.Time, off)
 		nv, err := encodeRecord(&ev)
 		if err != nil {
 			return err
@@ -79,3 +78,6 @@ func (s *Store) followClock(b *bolt.Bucket, batch []Event) error {
 	s.stats.clockSteps.Add(1)
 	return nil
 }
+
+// shift moves *t by off (in UTC, as events are stored).
+func shift(t *time.Time, off time.Duration) { *t = t.Add(off).UTC() }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,11 +49,11 @@ func environmental(err error) bool {
 // openChecked opens the bbolt file and reads every record once, so that a
 // damaged file is found now (and moved aside) rather than crashing the daemon
 // later. It returns the bytes the records take.
-func openChecked(path string, opts Options, readOnly bool) (*bolt.DB, int64, error) {
+func openChecked(path string, lockTimeout time.Duration, readOnly bool) (*bolt.DB, int64, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
 		return nil, 0, corrupt("the file is empty (0 bytes)")
 	}
-	db, err := openBolt(path, opts, readOnly)
+	db, err := openBolt(path, lockTimeout, readOnly)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -74,7 +75,7 @@ func openChecked(path string, opts Options, readOnly bool) (*bolt.DB, int64, err
 	return db, data, nil
 }
 
-func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, err error) {
+func openBolt(path string, lockTimeout time.Duration, readOnly bool) (db *bolt.DB, err error) {
 	// bbolt reads the file through mmap: a truncated file faults (SIGBUS), and
 	// a damaged page makes bbolt panic. Both become errors here.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -83,7 +84,7 @@ func openBolt(path string, opts Options, readOnly bool) (db *bolt.DB, err error)
 			db, err = nil, corrupt("bbolt failed reading the file: %v", p)
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: readOnly})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly})
 	switch {
 	case err == nil:
 		return db, nil
@@ -138,6 +139,26 @@ func check(db *bolt.DB) (data int64, err error) {
 	return data, err
 }
 
+// setAside moves a file that Open or Restore found unusable (err) out of
+// the way: a newer vpnpass's file is kept for it (keepNewer), a corrupt one
+// moved to <path>.corrupt-<UTC time> (moveAside). It returns what happened;
+// the error is the move's.
+func setAside(path string, err error, now time.Time) (*Reset, error) {
+	var ne *newerError
+	newer := errors.As(err, &ne)
+	var moved string
+	var merr error
+	if newer {
+		moved, merr = keepNewer(path, ne.version)
+	} else {
+		moved, merr = moveAside(path, now)
+	}
+	if merr != nil {
+		return nil, merr
+	}
+	return &Reset{MovedTo: moved, Reason: err.Error(), Newer: newer}, nil
+}
+
 func closeQuietly(db *bolt.DB) {
 	defer func() { recover() }()
 	db.Close()
@@ -156,7 +177,7 @@ func moveAside(path string, now time.Time) (string, error) {
 		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
 			break
 		}
-		name = fmt.Sprintf("%s-%d", base, i)
+		name = base + "-" + strconv.Itoa(i)
 	}
 	if err := os.Rename(path, name); err != nil {
 		return "", err

@@ -84,24 +84,21 @@ func Restore(live, saved string, now time.Time) (Restored, error) {
 	if _, err := os.Stat(saved); errors.Is(err, fs.ErrNotExist) {
 		return Restored{}, nil
 	}
-	db, _, err := openChecked(saved, Options{LockTimeout: time.Second}.withDefaults(), true)
-	var ne *newerError
-	if errors.As(err, &ne) { // kept for the newer vpnpass: our copies would overwrite it
-		moved, merr := keepNewer(saved, ne.version)
-		if merr != nil {
-			return Restored{}, fmt.Errorf("saved history %s: %v, and it cannot be kept aside: %w", saved, err, merr)
-		}
-		return Restored{Reset: &Reset{MovedTo: moved, Reason: err.Error(), Newer: true}}, nil
-	}
+	db, _, err := openChecked(saved, DefaultLockTimeout, true)
 	if err != nil {
-		if !isCorruption(err) {
+		// A newer vpnpass's copy is kept for it: our copies would overwrite it.
+		newer := errors.Is(err, ErrNewerFormat)
+		if !newer && !isCorruption(err) {
 			return Restored{}, fmt.Errorf("read the saved history: %w", err)
 		}
-		moved, merr := moveAside(saved, now)
-		if merr != nil {
+		reset, merr := setAside(saved, err, now)
+		switch {
+		case merr != nil && newer:
+			return Restored{}, fmt.Errorf("saved history %s: %v, and it cannot be kept aside: %w", saved, err, merr)
+		case merr != nil:
 			return Restored{}, fmt.Errorf("saved history %s is corrupt (%v) and cannot be moved aside: %w", saved, err, merr)
 		}
-		return Restored{Reset: &Reset{MovedTo: moved, Reason: err.Error()}}, nil
+		return Restored{Reset: reset}, nil
 	}
 	defer db.Close()
 	if err := os.MkdirAll(filepath.Dir(live), 0o755); err != nil {
@@ -121,6 +118,7 @@ func Restore(live, saved string, now time.Time) (Restored, error) {
 // since; at a clean stop whenever events were committed since. every <= 0
 // turns it off.
 type Persister struct {
+	_     incomparable
 	store *Store
 	path  string
 

@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"time"
@@ -67,7 +68,7 @@ func (s *Store) scan(f Filter, fn func(k, v, body []byte) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.db == nil {
-		return fmt.Errorf("history: file is not open")
+		return errors.New("history: file is not open")
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketName)

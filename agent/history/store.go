@@ -103,14 +103,18 @@ type Store struct {
 	lastErr      error
 	compactedHWM int64 // bbolt's high-water mark right after the last compaction
 
-	reset   *Reset
-	stats   struct{ committed, commits, pruned, compactions, dropped, clockSteps atomic.Int64 }
+	reset *Reset
+	stats struct {
+		_                                                            incomparable
+		committed, commits, pruned, compactions, dropped, clockSteps atomic.Int64
+	}
 	anchor  clockAnchor // owned by the batcher: wall and monotonic readings at Open or the last step
 	openSeq uint64      // the first seq of this run
 }
 
 // Reset describes a corrupt file that Open moved aside.
 type Reset struct {
+	_       incomparable
 	MovedTo string `json:"moved_to"`
 	Reason  string `json:"reason"`
 	Newer   bool   `json:"newer,omitempty"` // a newer vpnpass's file, kept rather than corrupt
@@ -138,23 +142,17 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("history directory: %w", err)
 	}
 	os.Remove(compactPath(path)) // left by a compaction that was interrupted
-	db, data, err := openChecked(path, opts, false)
+	db, data, err := openChecked(path, opts.LockTimeout, false)
 	var reset *Reset
 	if err != nil {
-		var ne *newerError
-		if !isCorruption(err) && !errors.As(err, &ne) {
+		if !isCorruption(err) && !errors.Is(err, ErrNewerFormat) {
 			return nil, err
 		}
-		move := func() (string, error) { return moveAside(path, opts.Now()) }
-		if ne != nil {
-			move = func() (string, error) { return keepNewer(path, ne.version) }
-		}
-		moved, merr := move()
-		if merr != nil {
+		var merr error
+		if reset, merr = setAside(path, err, opts.Now()); merr != nil {
 			return nil, fmt.Errorf("history file %s is corrupt (%v) and cannot be moved aside: %w", path, err, merr)
 		}
-		reset = &Reset{MovedTo: moved, Reason: err.Error(), Newer: ne != nil}
-		if db, data, err = openChecked(path, opts, false); err != nil {
+		if db, data, err = openChecked(path, opts.LockTimeout, false); err != nil {
 			return nil, fmt.Errorf("start a new history file after moving the corrupt one aside: %w", err)
 		}
 	}
@@ -191,9 +189,9 @@ func Open(path string, opts Options) (*Store, error) {
 
 func resetMessage(r *Reset) string {
 	if r.Newer {
-		return fmt.Sprintf("the history file was not read: %s; it was kept as %s and a new one started", r.Reason, r.MovedTo)
+		return "the history file was not read: " + r.Reason + "; it was kept as " + r.MovedTo + " and a new one started"
 	}
-	return fmt.Sprintf("the history file was corrupt (%s); it was moved to %s and a new one started", r.Reason, r.MovedTo)
+	return "the history file was corrupt (" + r.Reason + "); it was moved to " + r.MovedTo + " and a new one started"
 }
 
 // OpenReadOnly opens the history for reading without a daemon (the CLI). It
@@ -201,7 +199,7 @@ func resetMessage(r *Reset) string {
 // for a corrupt file, which it leaves alone.
 func OpenReadOnly(path string) (*Store, error) {
 	opts := Options{LockTimeout: 100 * time.Millisecond}.withDefaults()
-	db, _, err := openChecked(path, opts, true)
+	db, _, err := openChecked(path, opts.LockTimeout, true)
 	if err != nil {
 		if errors.Is(err, ErrNewerFormat) {
 			return nil, fmt.Errorf("history %s: %w", path, err)

@@ -29,7 +29,7 @@ var (
 type newerError struct{ version int }
 
 func (e *newerError) Error() string {
-	return fmt.Sprintf("it was written by a newer vpnpass (history format %d; this one reads up to %d)", e.version, FormatVersion)
+	return "it was written by a newer vpnpass (history format " + strconv.Itoa(e.version) + "; this one reads up to " + strconv.Itoa(FormatVersion) + ")"
 }
 
 // ErrNewerFormat matches the error for a file of a newer format.
@@ -75,7 +75,7 @@ func stampVersion(db *bolt.DB) error {
 // keepNewer renames a file of a newer format to <path>.v<N>, replacing an
 // older copy of the same name: the newer vpnpass finds it there.
 func keepNewer(path string, version int) (string, error) {
-	name := fmt.Sprintf("%s.v%d", path, version)
+	name := path + ".v" + strconv.Itoa(version)
 	if err := os.Rename(path, name); err != nil {
 		return "", err
 	}
