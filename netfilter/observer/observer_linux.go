@@ -232,17 +232,20 @@ func (o Table) Remove() error {
 // Read returns every counter of the observer. A missing table reads as no
 // entries with an error, so the agent can repair it.
 func (o Table) Read() ([]vpn.ObserverEntry, error) {
-	c, err := o.conn()
+	// One socket for the four dumps (the agent reads every 2 s): a
+	// connection that is not lasting dials a netlink socket per request,
+	// each with its own buffers and a 5 KiB math/rand source.
+	c, err := nftables.New(nftables.WithNetNSFd(o.NetNS), nftables.AsLasting())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open nftables connection: %w", err)
 	}
+	defer c.CloseLasting()
 	var out []vpn.ObserverEntry
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
-			set, err := c.GetSetByName(obsTable, d.setName(f))
-			if err != nil {
-				return nil, fmt.Errorf("look up set %s of %s: %w", d.setName(f), TableName, err)
-			}
+			// The dump needs only the table and set names: no lookup
+			// first (a missing set fails the dump with ENOENT all the same).
+			set := &nftables.Set{Table: obsTable, Name: d.setName(f)}
 			elems, err := c.GetSetElements(set)
 			if err != nil {
 				return nil, fmt.Errorf("read set %s of %s: %w", set.Name, TableName, err)
