@@ -20,21 +20,32 @@ import (
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
-// memLimitEnv carries the init script's GOMEMLIMIT (test/bench-poll.sh reads
-// it from openwrt/files/etc/init.d/vpnpass: one definition; the VMs have no
-// copy of the script). Empty: the agent runs without one, and the lines say so.
-const memLimitEnv = "VPNPASS_POLL_GOMEMLIMIT"
+// initEnvEnv carries the environment the init script gives the agent
+// (GOMEMLIMIT and the like, the words of its `procd_set_param env` line,
+// comma-separated):
+// test/bench-poll.sh reads it from openwrt/files/etc/init.d/vpnpass (one
+// definition; the VMs have no copy of the script). Empty: the agent runs
+// without, and the lines say so.
+const initEnvEnv = "VPNPASS_POLL_AGENT_ENV"
 
 // agentEnv is what the agent gets besides the environment: the init
-// script's GOMEMLIMIT, and GODEBUG=gctrace=1, the runtime's own report of
-// every GC cycle on stderr (no code in the product: the GC's CPU share is
-// read from those lines, see gcWindow).
+// script's, and GODEBUG=gctrace=1, the runtime's own report of every GC
+// cycle on stderr (no code in the product: the GC's CPU share is read from
+// those lines, see gcWindow).
 func agentEnv() []string {
-	env := []string{"GODEBUG=gctrace=1"}
-	if l := os.Getenv(memLimitEnv); l != "" {
-		env = append(env, "GOMEMLIMIT="+l)
+	return append([]string{"GODEBUG=gctrace=1"}, initEnv()...)
+}
+
+func initEnv() []string {
+	return strings.FieldsFunc(os.Getenv(initEnvEnv), func(r rune) bool { return r == ',' })
+}
+
+// initEnvWord is the init script's environment as one word for the lines.
+func initEnvWord() string {
+	if w := strings.Join(initEnv(), ","); w != "" {
+		return w
 	}
-	return env
+	return "none"
 }
 
 // gcCost is what the GC cycles of a window cost: their number and CPU (the

@@ -93,7 +93,7 @@ func envInt(t *testing.T, key string, def int) int {
 // default 500), VPNPASS_POLL_SETTLE_S (after the agent's start, default 5),
 // VPNPASS_POLL_IDLE_S (the window at rest, default 60), VPNPASS_POLL_CT_FLOWS
 // (VPN flows created and deleted for the per-event CPU, default 2000; 0: none),
-// VPNPASS_POLL_GOMEMLIMIT (the init script's, given to the agent),
+// VPNPASS_POLL_AGENT_ENV (the init script's environment for the agent),
 // VPNPASS_POLL_AGENT_HEAPPROFILE (a file: the agent runs as the test binary and
 // writes its heap profile there at the end of the idle window),
 // VPNPASS_POLL_AGENT_CPUPROFILE (a file: the agent runs as the test binary
@@ -193,9 +193,9 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 	// the agent's CPU at rest. The agent judges every judgeEvery (2 s):
 	// nothing else runs at rest, so its CPU per judging tick is the idle CPU
 	// over the window's ticks (an upper bound).
-	limit := os.Getenv(memLimitEnv)
-	fmt.Printf("POLLCOST-IDLE arch=%s firewall=%s observe=%s gomemlimit=%s idle_s=%.1f wakeups_per_min=%.0f cpu_ms=%.0f judge_ms_per_tick=%.2f gc_cycles=%d gc_cpu_ms=%.2f gc_pct_of_cpu=%.2f%s\n",
-		runtime.GOARCH, fw, observe, orNone(limit), idle.wall.Seconds(), float64(procSwitches(t, pid)-sw0)*60/idle.wall.Seconds(),
+	ienv := initEnvWord()
+	fmt.Printf("POLLCOST-IDLE arch=%s firewall=%s observe=%s initenv=%s idle_s=%.1f wakeups_per_min=%.0f cpu_ms=%.0f judge_ms_per_tick=%.2f gc_cycles=%d gc_cpu_ms=%.2f gc_pct_of_cpu=%.2f%s\n",
+		runtime.GOARCH, fw, observe, ienv, idle.wall.Seconds(), float64(procSwitches(t, pid)-sw0)*60/idle.wall.Seconds(),
 		ms(idle.cpu), ms(idle.cpu)/(idle.wall.Seconds()/2), gc.cycles, ms(gc.cpu), pct(gc.cpu, idle.cpu), memWords(pid))
 	printMaps(pid, fmt.Sprintf("arch=%s firewall=%s observe=%s when=idle", runtime.GOARCH, fw, observe))
 	if os.Getenv("VPNPASS_POLL_AGENT_HEAPPROFILE") != "" {
@@ -209,8 +209,8 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 		burst := agentCPU(t, pid, func() { ctFlows(t, l, nf); time.Sleep(2 * time.Second) })
 		gc := gcWindow(logs, log0, logs.Len())
 		extra := burst.cpu - time.Duration(float64(idle.cpu)*burst.wall.Seconds()/idle.wall.Seconds())
-		fmt.Printf("POLLCOST-CT arch=%s firewall=%s observe=%s gomemlimit=%s events=%d wall_ms=%.0f cpu_ms=%.0f us_per_event=%.1f gc_cycles=%d gc_cpu_ms=%.2f gc_pct_of_cpu=%.2f%s\n",
-			runtime.GOARCH, fw, observe, orNone(limit), 2*nf, ms(burst.wall), ms(burst.cpu), float64(extra.Microseconds())/float64(2*nf),
+		fmt.Printf("POLLCOST-CT arch=%s firewall=%s observe=%s initenv=%s events=%d wall_ms=%.0f cpu_ms=%.0f us_per_event=%.1f gc_cycles=%d gc_cpu_ms=%.2f gc_pct_of_cpu=%.2f%s\n",
+			runtime.GOARCH, fw, observe, ienv, 2*nf, ms(burst.wall), ms(burst.cpu), float64(extra.Microseconds())/float64(2*nf),
 			gc.cycles, ms(gc.cpu), pct(gc.cpu, burst.cpu), memWords(pid))
 	}
 	// The plugin process's peak RSS (traced, outside the timed polls).
@@ -223,8 +223,8 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 			runtime.GOARCH, fw, observe, c.name, cliPeakRuns, med, top)
 	}
 	defer func() { // after the polls
-		fmt.Printf("POLLCOST-MEM arch=%s firewall=%s observe=%s gomemlimit=%s%s\n",
-			runtime.GOARCH, fw, observe, orNone(limit), memWords(pid))
+		fmt.Printf("POLLCOST-MEM arch=%s firewall=%s observe=%s initenv=%s%s\n",
+			runtime.GOARCH, fw, observe, ienv, memWords(pid))
 	}()
 	printSteps(t, l, conf, string(fw), observe, "before")
 	// Again after the polls: a step that got dearer points at what grows.

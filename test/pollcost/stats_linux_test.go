@@ -70,14 +70,6 @@ func pct(part, whole time.Duration) float64 {
 	return 100 * float64(part) / float64(whole)
 }
 
-// orNone names an unset knob in the printed lines.
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
 // summarize prints the samples' median and p90 as key=value words.
 func summarize(ss []sample) string {
 	pick := func(f func(sample) time.Duration) []time.Duration {
