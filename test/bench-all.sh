@@ -61,8 +61,9 @@ awk -v logs="$logs" '
 		close(file)
 		return ""
 	}
-	function row(what, ours, unit, anchor, aval, budget,    r) {
-		r = (ours != "" && aval != "" && aval + 0 != 0) ? sprintf("%.2f", ours / aval) : "-"
+	# noratio: the anchor column holds a second figure, not a comparison.
+	function row(what, ours, unit, anchor, aval, budget, noratio,    r) {
+		r = (!noratio && ours != "" && aval != "" && aval + 0 != 0) ? sprintf("%.2f", ours / aval) : "-"
 		printf "%-44s %10s %-5s | %-26s %10s | %6s | %s\n", what, ours == "" ? "-" : ours, unit, anchor, aval == "" ? "-" : aval, r, budget
 	}
 	function mib(b) { return b == "" ? "" : sprintf("%.2f", b / 1048576) }
@@ -104,9 +105,9 @@ awk -v logs="$logs" '
 			row("  file pages (the binary), " nm, num(p, ip, 3), "MiB", "", "", "")
 			row("  wake-ups/min at rest, " nm, num(p, ip, 4), "/min", "observe=0", num(p, "^idle " tg " nftables-drop obs=0:", 4), "")
 			row("  CPU per judging tick (upper), " nm, num(p, ip, 5), "ms", "", "", "")
-			row("  GC share of agent CPU at rest, " nm, num(p, ip, 6), "%", "", "", "")
+			row("  GC share of agent CPU at rest, " nm, num(p, ip, 6), "%", "without idle workers", num(p, ip, 7), "", 1)
 			row("CPU per conntrack VPN event, " nm, num(p, cp, 2), "us", "", "", "")
-			row("  GC share of agent CPU in it, " nm, num(p, cp, 3), "%", "", "", "")
+			row("  GC share of agent CPU in it, " nm, num(p, cp, 3), "%", "without idle workers", num(p, cp, 4), "", 1)
 			row("rpcd plugin process peak RSS, " nm, num(p, "^cli " tg " nftables-drop obs=1 release:", 1), "MiB", "", "", "")
 		}
 	}'

@@ -99,12 +99,12 @@ awk '
 		delete f
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 		if ($1 == "POLLCOST-IDLE")
-			mem = mem sprintf("idle %s %s obs=%s: RSS %.2f MiB anon %.2f file %.2f | %.0f wake-ups/min | %.2f ms CPU per judging tick | GC %.1f %% of CPU ( %d cycles in %.0f s ) init env %s\n", \
+			mem = mem sprintf("idle %s %s obs=%s: RSS %.2f MiB anon %.2f file %.2f | %.0f wake-ups/min | %.2f ms CPU per judging tick | GC %.1f %% of CPU without idle workers %.1f ( %d cycles in %.0f s ) init env %s\n", \
 				v("target"), v("firewall"), v("observe"), v("vmrss_kb") / 1024, v("rssanon_kb") / 1024, v("rssfile_kb") / 1024, \
-				v("wakeups_per_min"), v("judge_ms_per_tick"), v("gc_pct_of_cpu"), v("gc_cycles"), v("idle_s"), v("initenv"))
+				v("wakeups_per_min"), v("judge_ms_per_tick"), v("gc_pct_of_cpu"), v("gc_busy_pct_of_cpu"), v("gc_cycles"), v("idle_s"), v("initenv"))
 		else if ($1 == "POLLCOST-CT")
-			mem = mem sprintf("ct %s %s obs=%s: %d events %.1f us CPU per event | GC %.1f %% of CPU ( %d cycles ) | RSS %.2f MiB anon %.2f peak %.2f\n", \
-				v("target"), v("firewall"), v("observe"), v("events"), v("us_per_event"), v("gc_pct_of_cpu"), v("gc_cycles"), \
+			mem = mem sprintf("ct %s %s obs=%s: %d events %.1f us CPU per event | GC %.1f %% of CPU without idle workers %.1f ( %d cycles ) | RSS %.2f MiB anon %.2f peak %.2f\n", \
+				v("target"), v("firewall"), v("observe"), v("events"), v("us_per_event"), v("gc_pct_of_cpu"), v("gc_busy_pct_of_cpu"), v("gc_cycles"), \
 				v("vmrss_kb") / 1024, v("rssanon_kb") / 1024, v("vmhwm_kb") / 1024)
 		else if ($1 == "POLLCOST-CLIMEM")
 			mem = mem sprintf("cli %s %s obs=%s %s: peak RSS %.2f MiB median %.2f max of %d runs\n", \

@@ -50,10 +50,14 @@ func initEnvWord() string {
 
 // gcCost is what the GC cycles of a window cost: their number and CPU (the
 // gctrace "ms cpu" field: STW sweep termination + mark assist, background
-// and idle workers + STW mark termination, summed over the Ps).
+// and idle workers + STW mark termination, summed over the Ps; the same
+// estimate as runtime/metrics' /cpu/classes/gc/total). The runtime derives
+// it from the workers' wall time, so on a loaded host it can exceed the
+// process's CPU; the idle workers' part (marking on Ps that had nothing
+// else to run) is kept apart: without it, the GC's cost to other work.
 type gcCost struct {
-	cycles int
-	cpu    time.Duration
+	cycles    int
+	cpu, idle time.Duration
 }
 
 // gcWindow sums the gctrace lines the agent wrote to its log between two
@@ -75,9 +79,13 @@ func gcWindow(logs *lab.Buffer, from, to int) gcCost {
 			continue
 		}
 		c.cycles++
-		for _, f := range strings.FieldsFunc(cpu, func(r rune) bool { return r == '+' || r == '/' }) {
+		for i, f := range strings.FieldsFunc(cpu, func(r rune) bool { return r == '+' || r == '/' }) {
 			if v, err := strconv.ParseFloat(f, 64); err == nil {
-				c.cpu += time.Duration(v * float64(time.Millisecond))
+				d := time.Duration(v * float64(time.Millisecond))
+				c.cpu += d
+				if i == 3 { // sweep term + assist/background/idle + mark term
+					c.idle += d
+				}
 			}
 		}
 	}

@@ -61,6 +61,9 @@ func clients(t *testing.T) []client {
 	}
 	cs := []client{}
 	rel, err := filepath.Abs(filepath.Join("testdata", "vpnpass-linux-"+runtime.GOARCH))
+	if p := os.Getenv("VPNPASS_POLL_RELEASE"); p != "" { // another build, on the host
+		rel, err = filepath.Abs(p)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +97,7 @@ func envInt(t *testing.T, key string, def int) int {
 // VPNPASS_POLL_IDLE_S (the window at rest, default 60), VPNPASS_POLL_CT_FLOWS
 // (VPN flows created and deleted for the per-event CPU, default 2000; 0: none),
 // VPNPASS_POLL_AGENT_ENV (the init script's environment for the agent),
+// VPNPASS_POLL_RELEASE (the release build's path, instead of testdata's),
 // VPNPASS_POLL_AGENT_HEAPPROFILE (a file: the agent runs as the test binary and
 // writes its heap profile there at the end of the idle window),
 // VPNPASS_POLL_AGENT_CPUPROFILE (a file: the agent runs as the test binary
@@ -194,9 +198,10 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 	// nothing else runs at rest, so its CPU per judging tick is the idle CPU
 	// over the window's ticks (an upper bound).
 	ienv := initEnvWord()
-	fmt.Printf("POLLCOST-IDLE arch=%s firewall=%s observe=%s initenv=%s idle_s=%.1f wakeups_per_min=%.0f cpu_ms=%.0f judge_ms_per_tick=%.2f gc_cycles=%d gc_cpu_ms=%.2f gc_pct_of_cpu=%.2f%s\n",
+	fmt.Printf("POLLCOST-IDLE arch=%s firewall=%s observe=%s initenv=%s idle_s=%.1f wakeups_per_min=%.0f cpu_ms=%.0f judge_ms_per_tick=%.2f gc_cycles=%d gc_cpu_ms=%.2f gc_idle_ms=%.2f gc_pct_of_cpu=%.2f gc_busy_pct_of_cpu=%.2f%s\n",
 		runtime.GOARCH, fw, observe, ienv, idle.wall.Seconds(), float64(procSwitches(t, pid)-sw0)*60/idle.wall.Seconds(),
-		ms(idle.cpu), ms(idle.cpu)/(idle.wall.Seconds()/2), gc.cycles, ms(gc.cpu), pct(gc.cpu, idle.cpu), memWords(pid))
+		ms(idle.cpu), ms(idle.cpu)/(idle.wall.Seconds()/2), gc.cycles, ms(gc.cpu), ms(gc.idle), pct(gc.cpu, idle.cpu),
+		pct(gc.cpu-gc.idle, idle.cpu), memWords(pid))
 	printMaps(pid, fmt.Sprintf("arch=%s firewall=%s observe=%s when=idle", runtime.GOARCH, fw, observe))
 	if os.Getenv("VPNPASS_POLL_AGENT_HEAPPROFILE") != "" {
 		_ = syscall.Kill(pid, syscall.SIGUSR1)
@@ -209,9 +214,9 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 		burst := agentCPU(t, pid, func() { ctFlows(t, l, nf); time.Sleep(2 * time.Second) })
 		gc := gcWindow(logs, log0, logs.Len())
 		extra := burst.cpu - time.Duration(float64(idle.cpu)*burst.wall.Seconds()/idle.wall.Seconds())
-		fmt.Printf("POLLCOST-CT arch=%s firewall=%s observe=%s initenv=%s events=%d wall_ms=%.0f cpu_ms=%.0f us_per_event=%.1f gc_cycles=%d gc_cpu_ms=%.2f gc_pct_of_cpu=%.2f%s\n",
+		fmt.Printf("POLLCOST-CT arch=%s firewall=%s observe=%s initenv=%s events=%d wall_ms=%.0f cpu_ms=%.0f us_per_event=%.1f gc_cycles=%d gc_cpu_ms=%.2f gc_idle_ms=%.2f gc_pct_of_cpu=%.2f gc_busy_pct_of_cpu=%.2f%s\n",
 			runtime.GOARCH, fw, observe, ienv, 2*nf, ms(burst.wall), ms(burst.cpu), float64(extra.Microseconds())/float64(2*nf),
-			gc.cycles, ms(gc.cpu), pct(gc.cpu, burst.cpu), memWords(pid))
+			gc.cycles, ms(gc.cpu), ms(gc.idle), pct(gc.cpu, burst.cpu), pct(gc.cpu-gc.idle, burst.cpu), memWords(pid))
 	}
 	// The plugin process's peak RSS (traced, outside the timed polls).
 	for _, c := range p.clients {
