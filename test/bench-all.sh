@@ -82,7 +82,7 @@ awk -v logs="$logs" '
 		row("storm: agent CPU", num(st, "^agent CPU [(]utime[+]stime[)]", 1), "ms", "conntrack -E CPU", num(st, "^conntrack -E CPU [(]utime[+]stime[)]", 1), "ratio <= 0.5")
 		row("storm: agent RSS", num(st, "^agent RSS under the storm", 1), "MiB", "", "", "<= 16 MiB")
 		a = logs "/agent.log"
-		row("idle RSS, GOMEMLIMIT=10MiB (init script)", num(a, "^idle RSS, init script env", 1), "MiB", "", "", "<= 8 MiB")
+		row("idle RSS, init script env (bench-agent)", num(a, "^idle RSS, init script env", 1), "MiB", "", "", "<= 8 MiB")
 		row("  anon pages (heap, stacks)", num(a, "^  anon pages [(]heap, stacks[)] at idle, GOMEMLIMIT", 1), "MiB", "", "", "")
 		row("  file pages (the binary)", num(a, "^  file pages [(]the binary[)] at idle, GOMEMLIMIT", 1), "MiB", "", "", "")
 		row("peak RSS: start, set, doctor, 65k conntrack", num(a, "^peak RSS, 65k conntrack entries", 1), "MiB", "same, empty table", num(a, "^peak RSS, empty conntrack table", 1), "<= 16 MiB")
@@ -100,7 +100,7 @@ awk -v logs="$logs" '
 		for (k = 0; k < 2; k++) {
 			tg = k ? "mips" : "host"; nm = k ? "MIPS VM" : "amd64"
 			ip = "^idle " tg " nftables-drop obs=1:"; cp = "^ct " tg " nftables-drop obs=1:"
-			row("idle RSS, " nm ", GOMEMLIMIT (poll lab)", num(p, ip, 1), "MiB", "", "", "<= 8 MiB")
+			row("idle RSS, " nm ", init env (poll lab)", num(p, ip, 1), "MiB", "", "", "<= 8 MiB")
 			row("  anon pages (heap, stacks), " nm, num(p, ip, 2), "MiB", "", "", "")
 			row("  file pages (the binary), " nm, num(p, ip, 3), "MiB", "", "", "")
 			row("  wake-ups/min at rest, " nm, num(p, ip, 4), "/min", "observe=0", num(p, "^idle " tg " nftables-drop obs=0:", 4), "")

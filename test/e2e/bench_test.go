@@ -64,7 +64,7 @@ func procKB(pid int, key string) int64 {
 // BenchmarkAgentIdleRSS: resident memory of the idle agent (fw4 router,
 // ipsec allowed, no API calls after the first status), 5 s after its start,
 // without a GOMEMLIMIT and with the environment the init script ships
-// (openwrt/files/etc/init.d/vpnpass: GOMEMLIMIT=10MiB, ...).
+// (openwrt/files/etc/init.d/vpnpass: GOMEMLIMIT=10MiB GOGC=50).
 func BenchmarkAgentIdleRSS(b *testing.B) {
 	bin := releaseBinary(b, false)
 	l := lab.New(b, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4}})
