@@ -96,8 +96,8 @@ awk '
 	# Fixed formats: bench-all.sh reads the k-th number after "idle <target>
 	# <firewall> obs=<o>:" and the like (numbers stand alone between spaces).
 	/^POLLCOST-(IDLE|MEM|CT|CLIMEM) / {
-		delete f
-		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		delete f # values may hold "=" (initenv=GOMEMLIMIT=10MiB,GOGC=50)
+		for (i = 2; i <= NF; i++) { e = index($i, "="); f[substr($i, 1, e - 1)] = substr($i, e + 1) }
 		if ($1 == "POLLCOST-IDLE")
 			mem = mem sprintf("idle %s %s obs=%s: RSS %.2f MiB anon %.2f file %.2f | %.0f wake-ups/min | %.2f ms CPU per judging tick | GC %.1f %% of CPU without idle workers %.1f ( %d cycles in %.0f s ) init env %s\n", \
 				v("target"), v("firewall"), v("observe"), v("vmrss_kb") / 1024, v("rssanon_kb") / 1024, v("rssfile_kb") / 1024, \
@@ -107,7 +107,7 @@ awk '
 				v("target"), v("firewall"), v("observe"), v("events"), v("us_per_event"), v("gc_pct_of_cpu"), v("gc_busy_pct_of_cpu"), v("gc_cycles"), \
 				v("vmrss_kb") / 1024, v("rssanon_kb") / 1024, v("vmhwm_kb") / 1024)
 		else if ($1 == "POLLCOST-CLIMEM")
-			mem = mem sprintf("cli %s %s obs=%s %s: peak RSS %.2f MiB median %.2f max of %d runs\n", \
+			mem = mem sprintf("cli %s %s obs=%s %s: peak RSS median %.2f MiB max %.2f ( %d runs )\n", \
 				v("target"), v("firewall"), v("observe"), v("client"), v("hwm_med_kb") / 1024, v("hwm_max_kb") / 1024, v("runs"))
 		else
 			mem = mem sprintf("after %s %s obs=%s: RSS %.2f MiB anon %.2f file %.2f peak %.2f\n", \
@@ -132,7 +132,7 @@ awk '
 		if (!hdr) { print "no measurements (see the output above)"; exit 1 }
 		printf "%s", rss
 		if (steps != "") { print "status steps alone (drift plan, fw.Inspect, helpers.Probe, the cache key, a whole CollectStatus, its encoding):"; printf "%s", steps }
-		if (mem != "") { print "the agent (init script GOMEMLIMIT) at rest, under a conntrack burst, after the polls; the plugin process:"; printf "%s", mem }
+		if (mem != "") { print "the agent (init script env) at rest, under a conntrack burst, after the polls; the plugin process:"; printf "%s", mem }
 		if (maps != "") { print "the agent at rest: mappings with >= 64 KiB resident (smaps):"; printf "%s", maps }
 		print "agent cpu: per poll, resolution 10 ms / polls (/proc ticks); agent idle: its CPU share at rest"
 	}' "$raw"
