@@ -21,6 +21,7 @@
 #   VPNPASS_POLL_IDLE_S (the agent at rest: RSS anon/file, wake-ups, CPU per
 #   judging tick, GC share; default 60), VPNPASS_POLL_CT_FLOWS (VPN conntrack
 #   flows created and deleted: CPU per event, default 2000),
+#   VPNPASS_POLL_STEPS (0: skip timing the status steps alone),
 #   VPNPASS_POLL_FIREWALLS_HOST (default nftables-drop,fw4; the VMs have no
 #   nft, so they build nftables-drop over netlink), CROSS_GO_TOOLCHAIN,
 #   VPNPASS_POLL_REV (measure that git revision's release build instead).
@@ -36,7 +37,7 @@ observe=${VPNPASS_POLL_OBSERVE:-1,0} idle=${VPNPASS_POLL_IDLE_S:-60} flows=${VPN
 initenv=$(sed -n 's/^[[:space:]]*procd_set_param env //p' openwrt/files/etc/init.d/vpnpass)
 case $initenv in *GOMEMLIMIT=*) ;; *) echo "the init script sets no GOMEMLIMIT" >&2; exit 1 ;; esac
 knobs="VPNPASS_BENCH_POLL=1 VPNPASS_POLL_N=$n VPNPASS_POLL_INTERVAL_MS=$interval VPNPASS_POLL_SETTLE_S=$settle VPNPASS_POLL_OBSERVE=$observe"
-knobs="$knobs VPNPASS_POLL_IDLE_S=$idle VPNPASS_POLL_CT_FLOWS=$flows VPNPASS_POLL_AGENT_ENV=$(echo $initenv | tr ' ' ,)"
+knobs="$knobs VPNPASS_POLL_IDLE_S=$idle VPNPASS_POLL_CT_FLOWS=$flows VPNPASS_POLL_STEPS=${VPNPASS_POLL_STEPS:-1} VPNPASS_POLL_AGENT_ENV=$(echo $initenv | tr ' ' ,)"
 tdir=test/pollcost/testdata
 src=. raw=$(mktemp) logs=test/artifacts/bench-poll # the full outputs are kept there
 mkdir -p "$logs"
