@@ -101,7 +101,7 @@ awk '
 		for (i = 2; i <= NF; i++) { e = index($i, "="); f[substr($i, 1, e - 1)] = substr($i, e + 1) }
 		if ($1 == "POLLCOST-IDLE")
 			mem = mem sprintf("idle %s %s obs=%s: RSS %.2f MiB anon %.2f file %.2f | %.0f wake-ups/min | %.2f ms CPU per judging tick | GC %.1f %% of CPU without idle workers %.1f ( %d cycles in %.0f s ) init env %s\n", \
-				v("target"), v("firewall"), v("observe"), v("vmrss_kb") / 1024, v("rssanon_kb") / 1024, v("rssfile_kb") / 1024, \
+				v("target"), v("firewall"), v("observe"), v("vmrss_kb") / 1024, v("rssanon_kb") / 1024, (v("rssfile_kb") + v("rssshmem_kb")) / 1024, \
 				v("wakeups_per_min"), v("judge_ms_per_tick"), v("gc_pct_of_cpu"), v("gc_busy_pct_of_cpu"), v("gc_cycles"), v("idle_s"), v("initenv"))
 		else if ($1 == "POLLCOST-CT")
 			mem = mem sprintf("ct %s %s obs=%s: %d events %.1f us CPU per event | GC %.1f %% of CPU without idle workers %.1f ( %d cycles ) | RSS %.2f MiB anon %.2f peak %.2f\n", \
@@ -112,7 +112,7 @@ awk '
 				v("target"), v("firewall"), v("observe"), v("client"), v("hwm_med_kb") / 1024, v("hwm_max_kb") / 1024, v("runs"))
 		else
 			mem = mem sprintf("after %s %s obs=%s: RSS %.2f MiB anon %.2f file %.2f peak %.2f\n", \
-				v("target"), v("firewall"), v("observe"), v("vmrss_kb") / 1024, v("rssanon_kb") / 1024, v("rssfile_kb") / 1024, v("vmhwm_kb") / 1024)
+				v("target"), v("firewall"), v("observe"), v("vmrss_kb") / 1024, v("rssanon_kb") / 1024, (v("rssfile_kb") + v("rssshmem_kb")) / 1024, v("vmhwm_kb") / 1024)
 	}
 	/^POLLCOST-MAP / { maps = maps "  " substr($0, 14) "\n" }
 	/^POLLCOST / {
@@ -135,5 +135,6 @@ awk '
 		if (steps != "") { print "status steps alone (drift plan, fw.Inspect, helpers.Probe, the cache key, a whole CollectStatus, its encoding):"; printf "%s", steps }
 		if (mem != "") { print "the agent (init script env) at rest, under a conntrack burst, after the polls; the plugin process:"; printf "%s", mem }
 		if (maps != "") { print "the agent at rest: mappings with >= 64 KiB resident (smaps):"; printf "%s", maps }
+		print "file: the binary pages (RssFile + RssShmem: in the VMs the binary is on the initramfs, a tmpfs)"
 		print "agent cpu: per poll, resolution 10 ms / polls (/proc ticks); agent idle: its CPU share at rest"
 	}' "$raw"

@@ -94,8 +94,9 @@ func gcWindow(logs *lab.Buffer, from, to int) gcCost {
 
 // memFields are the /proc/<pid>/status lines printed for the agent: total,
 // peak, and where the resident pages are (heap and stacks, or the binary's
-// file pages, shared with every CLI run of the same binary).
-var memFields = []string{"VmRSS", "VmHWM", "RssAnon", "RssFile"}
+// file pages, shared with every CLI run of the same binary; in the VMs the
+// binary sits on the initramfs, a tmpfs, so its pages count as RssShmem).
+var memFields = []string{"VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"}
 
 // memWords prints memFields as key=value words (kB).
 func memWords(pid int) string {
