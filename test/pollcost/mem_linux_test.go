@@ -3,7 +3,6 @@ package pollcost
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"runtime"
 	"sort"
@@ -225,10 +224,12 @@ func tracedPeak(c client, sock string) (int64, error) {
 	}
 }
 
-// ctFlows creates n VPN-looking flows in the router's conntrack table over
+// ctFlows creates n VPN flows in the router's conntrack table over
 // ctnetlink and deletes them again: 2n events (NEW, DESTROY) for the agent,
-// each one it must classify. UDP from 10.79.0.0/16 (no LAN host) to the lab
-// server's port 4500 (IKE NAT-T: a VPN footprint the agent keeps).
+// each one it must classify and account. UDP from the LAN host to the lab
+// server's port 4500 (IKE NAT-T: the passthrough case), one source port per
+// flow. (From addresses outside the LAN the same flows are inbound attempts
+// on a VPN port, and each is judged a finding: not the common case.)
 func ctFlows(t *testing.T, l *lab.Lab, n int) {
 	c, err := ct.Dial(&netlink.Config{NetNS: l.Router.Fd()})
 	if err != nil {
@@ -236,8 +237,7 @@ func ctFlows(t *testing.T, l *lab.Lab, n int) {
 	}
 	defer c.Close()
 	flow := func(i int) ct.Flow {
-		src := netip.AddrFrom4([4]byte{10, 79, byte(i >> 8), byte(i)})
-		return ct.NewFlow(unix.IPPROTO_UDP, 0, src, lab.Server, 4500, 4500, 600, 0)
+		return ct.NewFlow(unix.IPPROTO_UDP, 0, lab.LANHost, lab.Server, uint16(10000+i%50000), 4500, 600, 0)
 	}
 	for i := 0; i < n; i++ {
 		if err := c.Create(flow(i)); err != nil && !errors.Is(err, unix.EEXIST) {
