@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -40,6 +41,10 @@ type doctor struct {
 	observing bool
 	stats     func() conntrack.WatchStats
 	in        inboundDoctor // inbound.go
+	// What the tracker's classifier was built from (classifierNow).
+	classSeq  uint64
+	classOK   bool
+	classLANs []string
 }
 
 // startDoctor turns on accounting and the observer (as configured), then
@@ -177,7 +182,7 @@ func (d *Daemon) judge(now time.Time) {
 	// The router's addresses change under the agent (a PPPoE reconnect or
 	// DHCP renewal on the WAN, br-lan coming up after the agent at boot):
 	// new flows are classified with the addresses of now.
-	c := classifier(lans)
+	c := d.classifierNow(lans)
 	doc.mu.Lock()
 	doc.tracker.Classifier = c
 	if entries != nil {
@@ -193,6 +198,31 @@ func (d *Daemon) judge(now time.Time) {
 			Details: map[string]any{"code": string(f.Code), "advice": f.Advice, "params": f.Params}})
 	}
 	d.judgeInbound(now, wan, c, facts)
+}
+
+// classifierNow returns the classifier for the router's addresses of now.
+// It is built again (a link dump and two address dumps: ~16 KiB of garbage
+// per judging tick at rest, most of the agent's idle allocation) only when
+// the WAN watch heard a link or address change of any device since the last
+// build, or cannot tell (no watch, not listening).
+func (d *Daemon) classifierNow(lans []string) diagnose.Classifier {
+	doc := d.doc
+	var seq uint64
+	ok := false
+	if d.watcher != nil {
+		seq, ok = d.watcher.ChangeSeq()
+	}
+	doc.mu.Lock()
+	c, same := doc.tracker.Classifier, ok && doc.classOK && seq == doc.classSeq && slices.Equal(lans, doc.classLANs)
+	doc.mu.Unlock()
+	if same {
+		return c
+	}
+	c = classifier(lans)
+	doc.mu.Lock()
+	doc.classSeq, doc.classOK, doc.classLANs = seq, ok, lans
+	doc.mu.Unlock()
+	return c
 }
 
 // readObserver reads the observer's counters (nil when not observing). A

@@ -8,8 +8,12 @@
 #   toggle test/bench-toggle.sh   one protocol toggle vs `nft -f` of the fw4 ruleset
 #   inspect test/bench-inspect.sh nfteval vs `nft -j list ruleset` (10k rules)
 #   storm  test/bench-storm.sh    the agent vs `conntrack -E` under a conntrack storm
-#   agent  test/bench-agent.sh    idle RSS (init script's GOMEMLIMIT), history rates
-#   poll   test/bench-poll.sh     one LuCI poll: host and the big-endian MIPS VM
+#   agent  test/bench-agent.sh    idle RSS (init script's GOMEMLIMIT), peak RSS with
+#                                 65k conntrack entries, history rates
+#   poll   test/bench-poll.sh     one LuCI poll: host and the big-endian MIPS VM; the
+#                                 agent at rest there (RSS anon/file, wake-ups, CPU per
+#                                 judging tick, GC share), CPU per conntrack VPN event,
+#                                 the plugin process's peak RSS
 # Needs root (network namespaces, the VM). Usage: test/bench-all.sh [part...]
 # (default: all parts; e.g. `test/bench-all.sh size poll`).
 set -uo pipefail
@@ -57,8 +61,9 @@ awk -v logs="$logs" '
 		close(file)
 		return ""
 	}
-	function row(what, ours, unit, anchor, aval, budget,    r) {
-		r = (ours != "" && aval != "" && aval + 0 != 0) ? sprintf("%.2f", ours / aval) : "-"
+	# noratio: the anchor column holds a second figure, not a comparison.
+	function row(what, ours, unit, anchor, aval, budget, noratio,    r) {
+		r = (!noratio && ours != "" && aval != "" && aval + 0 != 0) ? sprintf("%.2f", ours / aval) : "-"
 		printf "%-44s %10s %-5s | %-26s %10s | %6s | %s\n", what, ours == "" ? "-" : ours, unit, anchor, aval == "" ? "-" : aval, r, budget
 	}
 	function mib(b) { return b == "" ? "" : sprintf("%.2f", b / 1048576) }
@@ -77,7 +82,10 @@ awk -v logs="$logs" '
 		row("storm: agent CPU", num(st, "^agent CPU [(]utime[+]stime[)]", 1), "ms", "conntrack -E CPU", num(st, "^conntrack -E CPU [(]utime[+]stime[)]", 1), "ratio <= 0.5")
 		row("storm: agent RSS", num(st, "^agent RSS under the storm", 1), "MiB", "", "", "<= 16 MiB")
 		a = logs "/agent.log"
-		row("idle RSS, GOMEMLIMIT=10MiB (init script)", num(a, "^idle RSS, GOMEMLIMIT=10MiB [(]init script[)]", 1), "MiB", "", "", "<= 8 MiB")
+		row("RSS 5 s after start, init env (agent)", num(a, "^idle RSS 5 s after start, init script env", 1), "MiB", "", "", "<= 8 MiB")
+		row("  anon pages (heap, stacks)", num(a, "^  anon pages [(]heap, stacks[)], init script env", 1), "MiB", "", "", "")
+		row("  file pages (the binary)", num(a, "^  file pages [(]the binary[)], init script env", 1), "MiB", "", "", "")
+		row("peak RSS: start, set, doctor, 65k conntrack", num(a, "^peak RSS, 65k conntrack entries", 1), "MiB", "same, empty table", num(a, "^peak RSS, empty conntrack table", 1), "<= 16 MiB")
 		row("history append through the daemon", num(a, "^append through the daemon, as fast as it goes", 1), "ev/s", "", "", ">= 10000 ev/s")
 		row("last 100 events, API round trip", num(a, "^last 100: API round trip, open connection", 1), "ms", "", "", "<= 1 ms")
 		p = logs "/poll.log"
@@ -87,4 +95,19 @@ awk -v logs="$logs" '
 		row("LuCI poll, MIPS VM: plugin wall (median)", num(p, "^mips ", 4), "ms", "", "", "")
 		row("LuCI poll, MIPS VM: agent CPU per poll", num(p, "^mips ", 6), "ms", "", "", "")
 		row("LuCI poll, MIPS VM: total CPU, % of 10 s", num(p, "^mips ", 9), "%", "", "", "")
+		# The agent at rest and under a burst of VPN conntrack events, and the
+		# plugin process (test/bench-poll.sh; nftables-drop, observe=1).
+		for (k = 0; k < 2; k++) {
+			tg = k ? "mips" : "host"; nm = k ? "MIPS VM" : "amd64"
+			ip = "^idle " tg " nftables-drop obs=1:"; cp = "^ct " tg " nftables-drop obs=1:"
+			row("idle RSS, " nm ", init env (poll lab)", num(p, ip, 1), "MiB", "", "", "<= 8 MiB")
+			row("  anon pages (heap, stacks), " nm, num(p, ip, 2), "MiB", "", "", "")
+			row("  file pages (the binary), " nm, num(p, ip, 3), "MiB", "", "", "")
+			row("  wake-ups/min at rest, " nm, num(p, ip, 4), "/min", "observe=0", num(p, "^idle " tg " nftables-drop obs=0:", 4), "")
+			row("  CPU per judging tick (upper), " nm, num(p, ip, 5), "ms", "", "", "")
+			row("  GC share of agent CPU at rest, " nm, num(p, ip, 6), "%", "without idle workers", num(p, ip, 7), "", 1)
+			row("CPU per conntrack VPN event, " nm, num(p, cp, 2), "us", "", "", "")
+			row("  GC share of agent CPU in it, " nm, num(p, cp, 3), "%", "without idle workers", num(p, cp, 4), "", 1)
+			row("rpcd plugin process peak RSS, " nm, num(p, "^cli " tg " nftables-drop obs=1 release:", 1), "MiB", "", "", "")
+		}
 	}'

@@ -63,18 +63,18 @@ func procKB(pid int, key string) int64 {
 
 // BenchmarkAgentIdleRSS: resident memory of the idle agent (fw4 router,
 // ipsec allowed, no API calls after the first status), 5 s after its start,
-// without a GOMEMLIMIT and with the one the init script ships
-// (openwrt/files/etc/init.d/vpnpass: GOMEMLIMIT=10MiB).
+// without a GOMEMLIMIT and with the environment the init script ships
+// (openwrt/files/etc/init.d/vpnpass: GOMEMLIMIT=10MiB GOGC=50).
 func BenchmarkAgentIdleRSS(b *testing.B) {
 	bin := releaseBinary(b, false)
 	l := lab.New(b, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4}})
-	for _, c := range []struct{ name, limit string }{{"no-GOMEMLIMIT", ""}, {"GOMEMLIMIT=10MiB", "10MiB"}} {
+	for _, c := range []struct {
+		name string
+		env  []string
+	}{{"no-GOMEMLIMIT", nil}, {"init-script", initScriptEnv(b)}} {
 		b.Run(c.name, func(b *testing.B) {
 			a := newAgent(b, l)
-			a.bin = bin
-			if c.limit != "" {
-				a.env = []string{"GOMEMLIMIT=" + c.limit}
-			}
+			a.bin, a.env = bin, c.env
 			a.writeConfig(b, "default", "default", "allow")
 			a.start(b)
 			time.Sleep(5 * time.Second)

@@ -20,9 +20,10 @@ import (
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
-// initScriptMemLimit is the GOMEMLIMIT the init script gives the agent
-// (read from the script itself: one definition).
-func initScriptMemLimit(t testing.TB) string {
+// initScriptEnv is the environment the init script gives the agent, the
+// words of its `procd_set_param env` line (read from the script itself: one
+// definition).
+func initScriptEnv(t testing.TB) []string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "openwrt", "files", "etc", "init.d", "vpnpass"))
@@ -30,12 +31,12 @@ func initScriptMemLimit(t testing.TB) string {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if _, v, ok := strings.Cut(line, "env GOMEMLIMIT="); ok {
-			return strings.TrimSpace(v)
+		if _, v, ok := strings.Cut(line, "procd_set_param env "); ok {
+			return strings.Fields(v)
 		}
 	}
-	t.Fatal("the init script sets no GOMEMLIMIT")
-	return ""
+	t.Fatal("the init script sets no environment")
+	return nil
 }
 
 // fillConntrack adds entries to the router's conntrack table over
@@ -92,7 +93,8 @@ type bigCtRun struct {
 
 // TestLifeBigConntrack (issue 15 §3): conntrack tables of 16k and 65k
 // entries (nf_conntrack_max is global here and lets a namespace hold them;
-// a router raises it), the agent under the init script's GOMEMLIMIT: its
+// a router raises it), the agent under the init script's environment
+// (GOMEMLIMIT): its
 // start, a mode change (which deletes the protocol's entries in one dump),
 // a doctor, and the recovery from an event overrun (which re-reads the
 // table) are timed, and its peak RSS must not grow with the table: at 65k
@@ -100,13 +102,13 @@ type bigCtRun struct {
 func TestLifeBigConntrack(t *testing.T) {
 	t.Parallel()
 	l := lab.New(t, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4Locked}})
-	limit := initScriptMemLimit(t)
+	env := initScriptEnv(t)
 	var runs []bigCtRun
 	have := 0
 	for _, n := range []int{0, 16384, 65536} {
 		fillConntrack(t, l, have, n)
 		have = max(have, n)
-		runs = append(runs, bigCtOnce(t, l, limit, n))
+		runs = append(runs, bigCtOnce(t, l, env, n, ""))
 	}
 	var lt lifeTable
 	for _, r := range runs {
@@ -115,19 +117,20 @@ func TestLifeBigConntrack(t *testing.T) {
 			r.start.Round(time.Millisecond), r.set.Round(time.Millisecond), r.doctor.Round(time.Millisecond),
 			r.overrun.Round(time.Millisecond), r.hwmKB, r.rssKB)
 	}
-	lt.log(t, "big conntrack tables under GOMEMLIMIT="+limit+" (issue 15 §3)")
+	lt.log(t, "big conntrack tables under the init script's "+strings.Join(env, " ")+" (issue 15 §3)")
 	if grow := runs[2].hwmKB - runs[0].hwmKB; grow > 8<<10 {
 		t.Errorf("peak RSS grows with the conntrack table: %d KiB empty, %d KiB at %d entries (+%d KiB)",
 			runs[0].hwmKB, runs[2].hwmKB, runs[2].entries, grow)
 	}
 }
 
-// bigCtOnce starts an agent, changes a mode, asks the doctor, forces an
-// overrun, and measures each step and the agent's memory.
-func bigCtOnce(t *testing.T, l *lab.Lab, limit string, filled int) bigCtRun {
+// bigCtOnce starts an agent (bin; "" is the test build), changes a mode,
+// asks the doctor, forces an overrun, and measures each step and the
+// agent's memory.
+func bigCtOnce(t testing.TB, l *lab.Lab, env []string, filled int, bin string) bigCtRun {
 	r := bigCtRun{filled: filled, entries: sysctlInt(t, l.Router, "net/netfilter/nf_conntrack_count")}
 	a := newAgent(t, l)
-	a.env = []string{"GOMEMLIMIT=" + limit}
+	a.bin, a.env = bin, env
 	a.writeConfig(t, "allow", "allow", "allow")
 	t0 := time.Now()
 	a.start(t)
@@ -157,7 +160,7 @@ func bigCtOnce(t *testing.T, l *lab.Lab, limit string, filled int) bigCtRun {
 // forceOverrun stops the agent (SIGSTOP, a starved CPU), bursts VPN
 // events past its socket buffer, resumes it and returns how long it took
 // to record the overrun (it re-reads the whole table then); 0 if none.
-func forceOverrun(t *testing.T, l *lab.Lab, a *agentRun) time.Duration {
+func forceOverrun(t testing.TB, l *lab.Lab, a *agentRun) time.Duration {
 	before := countEvents(t, a, "conntrack.overrun")
 	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -174,4 +177,26 @@ func forceOverrun(t *testing.T, l *lab.Lab, a *agentRun) time.Duration {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return 0
+}
+
+// BenchmarkAgentBigConntrack (issue 16): the release build's peak RSS
+// (VmHWM) under the init script's environment (GOMEMLIMIT) through TestLifeBigConntrack's
+// steps (start, two mode changes that each delete ipsec's entries in one
+// dump, a doctor, an overrun's resync of the whole table) with an empty
+// table and with 65k entries (budget: <= 16 MiB).
+func BenchmarkAgentBigConntrack(b *testing.B) {
+	bin := releaseBinary(b, false)
+	l := lab.New(b, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4Locked}})
+	env := initScriptEnv(b)
+	for _, n := range []int{0, 65536} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			fillConntrack(b, l, 0, n)
+			r := bigCtOnce(b, l, env, n, bin)
+			b.ReportMetric(float64(r.hwmKB)/1024, "peak-RSS-MiB")
+			b.ReportMetric(float64(r.rssKB)/1024, "RSS-MiB")
+			b.ReportMetric(float64(r.entries), "entries")
+			b.ReportMetric(float64(r.start.Milliseconds()), "start-ms")
+			b.ReportMetric(float64(r.doctor.Milliseconds()), "doctor-ms")
+		})
+	}
 }

@@ -58,7 +58,8 @@ func TestLifeFlapAndSoak(t *testing.T) {
 	r.a = newAgent(t, l)
 	r.a.bin, r.a.maxKB = floodBinary(t), 64
 	r.stats = filepath.Join(r.a.dir, "stats")
-	r.a.env = []string{"VPNPASS_TEST_ROOT=" + root, "GOMEMLIMIT=" + initScriptMemLimit(t), "VPNPASS_TEST_STATS_FILE=" + r.stats}
+	r.a.env = []string{"VPNPASS_TEST_ROOT=" + root, "VPNPASS_TEST_STATS_FILE=" + r.stats}
+	r.a.env = append(r.a.env, initScriptEnv(t)...)
 	r.a.options = []string{"list public_range '198.51.100.0/24'"}
 	r.a.writeConfig(t, "allow", "block", "allow")
 	r.a.start(t)

@@ -2,9 +2,12 @@ package pollcost
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -26,8 +29,42 @@ func TestMain(m *testing.M) {
 // when the test binary is the agent): where its idle CPU goes.
 const cpuProfileEnv = "VPNPASS_POLLCOST_CPUPROFILE"
 
+// heapProfileEnv names a file for the agent's heap profile (after a GC) and,
+// beside it (.goroutines, .memstats), its goroutine stacks and MemStats,
+// written on each SIGUSR1 as <file>.<n>: where its memory at rest goes, and
+// (two of them, pprof -base) what it allocates at rest.
+const heapProfileEnv = "VPNPASS_POLLCOST_HEAPPROFILE"
+
+func writeHeapProfile(path string) {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for n := 1; ; n++ {
+			<-usr1
+			path := path + "." + strconv.Itoa(n) // one set per signal: diff two with pprof -base
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			_ = os.WriteFile(path+".memstats", []byte(fmt.Sprintf(
+				"HeapAlloc %d\nHeapInuse %d\nHeapIdle %d\nHeapReleased %d\nStackInuse %d\nStackSys %d\nMSpanSys %d\nMCacheSys %d\nGCSys %d\nBuckHashSys %d (grows with MemProfileRate=1)\nOtherSys %d\nSys %d\nNumGoroutine %d\n",
+				m.HeapAlloc, m.HeapInuse, m.HeapIdle, m.HeapReleased, m.StackInuse, m.StackSys, m.MSpanSys, m.MCacheSys,
+				m.GCSys, m.BuckHashSys, m.OtherSys, m.Sys, runtime.NumGoroutine())), 0o644)
+			for name, file := range map[string]string{"heap": path, "goroutine": path + ".goroutines"} {
+				if f, err := os.Create(file); err == nil {
+					_ = pprof.Lookup(name).WriteTo(f, map[string]int{"heap": 0, "goroutine": 2}[name])
+					f.Close()
+				}
+			}
+		}
+	}()
+}
+
 // runCLI is cmd/vpnpass's main: the agent must end cleanly on SIGTERM.
 func runCLI() int {
+	if path := os.Getenv(heapProfileEnv); path != "" {
+		runtime.MemProfileRate = 1 // every allocation: the heap at rest is small
+		writeHeapProfile(path)
+	}
 	if path := os.Getenv(cpuProfileEnv); path != "" {
 		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()

@@ -61,6 +61,9 @@ func clients(t *testing.T) []client {
 	}
 	cs := []client{}
 	rel, err := filepath.Abs(filepath.Join("testdata", "vpnpass-linux-"+runtime.GOARCH))
+	if p := os.Getenv("VPNPASS_POLL_RELEASE"); p != "" { // another build, on the host
+		rel, err = filepath.Abs(p)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,11 +75,14 @@ func clients(t *testing.T) []client {
 	return append(cs, client{name: "test-binary", path: self, env: []string{asCLIEnv + "=1"}})
 }
 
-// envInt reads a positive integer knob.
+// envInt reads a positive integer knob (a count of flows may also be 0).
 func envInt(t *testing.T, key string, def int) int {
 	s := os.Getenv(key)
 	if s == "" {
 		return def
+	}
+	if s == "0" && strings.HasSuffix(key, "_FLOWS") { // a count may be 0: none
+		return 0
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 {
@@ -88,6 +94,13 @@ func envInt(t *testing.T, key string, def int) int {
 // TestPollCost: see the package comment. Knobs: VPNPASS_POLL_N (polls per
 // client, default 30), VPNPASS_POLL_INTERVAL_MS (between poll starts,
 // default 500), VPNPASS_POLL_SETTLE_S (after the agent's start, default 5),
+// VPNPASS_POLL_IDLE_S (the window at rest, default 60), VPNPASS_POLL_CT_FLOWS
+// (VPN flows created and deleted for the per-event CPU, default 2000; 0: none),
+// VPNPASS_POLL_AGENT_ENV (the init script's environment for the agent),
+// VPNPASS_POLL_RELEASE (the release build's path, instead of testdata's),
+// VPNPASS_POLL_STEPS (0: the status steps are not timed alone),
+// VPNPASS_POLL_AGENT_HEAPPROFILE (a file: the agent runs as the test binary and
+// writes its heap profile there at the end of the idle window),
 // VPNPASS_POLL_AGENT_CPUPROFILE (a file: the agent runs as the test binary
 // and writes its CPU profile there; "-": printed in base64 between
 // POLLCOST-PROFILE lines, for the VMs), VPNPASS_POLL_OBSERVE (the agent's observe
@@ -108,6 +121,7 @@ func TestPollCost(t *testing.T) {
 	p := plan{n: envInt(t, "VPNPASS_POLL_N", 30),
 		interval: time.Duration(envInt(t, "VPNPASS_POLL_INTERVAL_MS", 500)) * time.Millisecond,
 		settle:   time.Duration(envInt(t, "VPNPASS_POLL_SETTLE_S", 5)) * time.Second,
+		idle:     time.Duration(envInt(t, "VPNPASS_POLL_IDLE_S", 60)) * time.Second,
 		clients:  clients(t)}
 	observes := strings.Split(os.Getenv("VPNPASS_POLL_OBSERVE"), ",")
 	if observes[0] == "" {
@@ -128,6 +142,7 @@ type plan struct {
 	n        int
 	interval time.Duration
 	settle   time.Duration
+	idle     time.Duration // the window at rest: wake-ups, idle CPU, GC
 	clients  []client
 }
 
@@ -138,7 +153,13 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 		t.Fatal(err)
 	}
 	ag := p.clients[0] // the release build when there is one
-	env := append(os.Environ(), ag.env...)
+	env := append(os.Environ(), append(ag.env, agentEnv()...)...)
+	if prof := os.Getenv("VPNPASS_POLL_AGENT_HEAPPROFILE"); prof != "" {
+		// The test binary as the agent writes its heap profile and
+		// goroutine stacks on SIGUSR1, sent at the end of the idle window.
+		ag = p.clients[len(p.clients)-1]
+		env = append(os.Environ(), append(append(ag.env, agentEnv()...), heapProfileEnv+"="+prof)...)
+	}
 	if prof := os.Getenv("VPNPASS_POLL_AGENT_CPUPROFILE"); prof != "" {
 		if prof == "-" { // printed after the run: the VM's files are lost
 			prof = filepath.Join(dir, "agent.prof")
@@ -146,7 +167,7 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 		}
 		// Only the test binary can write a profile.
 		ag = p.clients[len(p.clients)-1]
-		env = append(os.Environ(), append(ag.env, cpuProfileEnv+"="+prof)...)
+		env = append(os.Environ(), append(append(ag.env, agentEnv()...), cpuProfileEnv+"="+prof)...)
 	}
 	cmd := l.Router.Command(ag.path, "agent", "--config", conf, "--socket", sock)
 	logs := &lab.Buffer{}
@@ -165,20 +186,57 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 	// The agent's start (doctor, WAN watch, first inspections) must be over
 	// before its idle rate is taken.
 	time.Sleep(p.settle)
-	sw0 := procSwitches(t, pid)
-	idle := agentCPU(t, pid, func() { time.Sleep(time.Duration(p.n) * p.interval) })
-	// Wake-ups at rest (context switches of all threads) and memory.
-	status := fmt.Sprintf("/proc/%d/status", pid)
-	fmt.Printf("POLLCOST-IDLE arch=%s firewall=%s observe=%s idle_s=%.1f wakeups_per_min=%.0f rss_kb=%d\n",
-		runtime.GOARCH, fw, observe, idle.wall.Seconds(), float64(procSwitches(t, pid)-sw0)*60/idle.wall.Seconds(),
-		statusField(status, "VmRSS"))
+	if os.Getenv("VPNPASS_POLL_AGENT_HEAPPROFILE") != "" { // the idle window's start
+		_ = syscall.Kill(pid, syscall.SIGUSR1)
+		time.Sleep(time.Second)
+	}
+	sw0, log0 := procSwitches(t, pid), logs.Len()
+	idle := agentCPU(t, pid, func() { time.Sleep(p.idle) })
+	gc := gcWindow(logs, log0, logs.Len())
+	// Wake-ups at rest (context switches of all threads), memory (the
+	// binary's file pages apart from heap and stacks) and the GC's share of
+	// the agent's CPU at rest. The agent judges every judgeEvery (2 s):
+	// nothing else runs at rest, so its CPU per judging tick is the idle CPU
+	// over the window's ticks (an upper bound).
+	ienv := initEnvWord()
+	fmt.Printf("POLLCOST-IDLE arch=%s firewall=%s observe=%s initenv=%s idle_s=%.1f wakeups_per_min=%.0f cpu_ms=%.0f judge_ms_per_tick=%.2f gc_cycles=%d gc_cpu_ms=%.2f gc_idle_ms=%.2f gc_pct_of_cpu=%.2f gc_busy_pct_of_cpu=%.2f%s\n",
+		runtime.GOARCH, fw, observe, ienv, idle.wall.Seconds(), float64(procSwitches(t, pid)-sw0)*60/idle.wall.Seconds(),
+		ms(idle.cpu), ms(idle.cpu)/(idle.wall.Seconds()/2), gc.cycles, ms(gc.cpu), ms(gc.idle), pct(gc.cpu, idle.cpu),
+		pct(gc.cpu-gc.idle, idle.cpu), memWords(pid))
+	printMaps(pid, fmt.Sprintf("arch=%s firewall=%s observe=%s when=idle", runtime.GOARCH, fw, observe))
+	if os.Getenv("VPNPASS_POLL_AGENT_HEAPPROFILE") != "" {
+		_ = syscall.Kill(pid, syscall.SIGUSR1)
+		time.Sleep(2 * time.Second)
+	}
+	// A burst of VPN conntrack events (NEW and DESTROY of n flows): the
+	// agent's CPU per event, less its idle rate over the same time.
+	if nf := envInt(t, "VPNPASS_POLL_CT_FLOWS", 2000); nf > 0 {
+		log0 := logs.Len()
+		burst := agentCPU(t, pid, func() { ctFlows(t, l, nf); time.Sleep(2 * time.Second) })
+		gc := gcWindow(logs, log0, logs.Len())
+		extra := burst.cpu - time.Duration(float64(idle.cpu)*burst.wall.Seconds()/idle.wall.Seconds())
+		fmt.Printf("POLLCOST-CT arch=%s firewall=%s observe=%s initenv=%s events=%d wall_ms=%.0f cpu_ms=%.0f us_per_event=%.1f gc_cycles=%d gc_cpu_ms=%.2f gc_idle_ms=%.2f gc_pct_of_cpu=%.2f gc_busy_pct_of_cpu=%.2f%s\n",
+			runtime.GOARCH, fw, observe, ienv, 2*nf, ms(burst.wall), ms(burst.cpu), float64(extra.Microseconds())/float64(2*nf),
+			gc.cycles, ms(gc.cpu), ms(gc.idle), pct(gc.cpu, burst.cpu), pct(gc.cpu-gc.idle, burst.cpu), memWords(pid))
+	}
+	// The plugin process's peak RSS (traced, outside the timed polls).
+	for _, c := range p.clients {
+		med, top, err := cliPeak(c, sock)
+		if err != nil {
+			t.Fatalf("peak RSS of the plugin (%s): %v", c.name, err)
+		}
+		fmt.Printf("POLLCOST-CLIMEM arch=%s firewall=%s observe=%s client=%s runs=%d hwm_med_kb=%d hwm_max_kb=%d\n",
+			runtime.GOARCH, fw, observe, c.name, cliPeakRuns, med, top)
+	}
 	defer func() { // after the polls
-		fmt.Printf("POLLCOST-MEM arch=%s firewall=%s observe=%s rss_kb=%d hwm_kb=%d\n",
-			runtime.GOARCH, fw, observe, statusField(status, "VmRSS"), statusField(status, "VmHWM"))
+		fmt.Printf("POLLCOST-MEM arch=%s firewall=%s observe=%s initenv=%s%s\n",
+			runtime.GOARCH, fw, observe, ienv, memWords(pid))
 	}()
-	printSteps(t, l, conf, string(fw), observe, "before")
-	// Again after the polls: a step that got dearer points at what grows.
-	defer printSteps(t, l, conf, string(fw), observe, "after")
+	if os.Getenv("VPNPASS_POLL_STEPS") != "0" { // 0: not timed (a slow VM)
+		printSteps(t, l, conf, string(fw), observe, "before")
+		// Again after the polls: a step that got dearer points at what grows.
+		defer printSteps(t, l, conf, string(fw), observe, "after")
+	}
 	for _, c := range p.clients {
 		var samples []sample
 		busy := agentCPU(t, pid, func() { samples = p.polls(t, c, sock, logs) })

@@ -62,6 +62,14 @@ func quantile(xs []time.Duration, q float64) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+// pct is part as a percentage of whole (0 when whole is 0).
+func pct(part, whole time.Duration) float64 {
+	if whole <= 0 {
+		return 0
+	}
+	return 100 * float64(part) / float64(whole)
+}
+
 // summarize prints the samples' median and p90 as key=value words.
 func summarize(ss []sample) string {
 	pick := func(f func(sample) time.Duration) []time.Duration {
