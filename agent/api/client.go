@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // Client calls the API over one connection, reconnecting when the connection
@@ -31,7 +31,7 @@ type Client struct {
 
 	path     string
 	mu       sync.Mutex
-	conn     net.Conn
+	conn     *sock.Conn
 	r        *bufio.Reader
 	lastUsed time.Time
 	id       int64
@@ -49,9 +49,8 @@ func Dial(path string) (*Client, error) {
 }
 
 func (c *Client) dial() error {
-	// A typed address: net.Dial's strings would link Go's DNS resolver. A
-	// unix connect never waits (a full backlog fails at once), so no timeout.
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: c.path, Net: "unix"})
+	// A unix connect never waits (a full backlog fails at once), so no timeout.
+	conn, err := sock.DialUnix(c.path)
 	switch {
 	case err == nil:
 	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):

@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vpnpass/vpnpass/agent/wan/netx"
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
-// A minimal HTTP/1.1 client over net.Conn: one request per connection
+// A minimal HTTP/1.1 client over a TCP socket: one request per connection
 // (Connection: close), bodies by Content-Length, chunked or until EOF. It
 // replaces net/http, which would add megabytes to the router binary, for the
 // two requests UPnP needs (GET the description, POST one SOAP action).
@@ -99,8 +99,7 @@ type response struct {
 // do sends one request and reads the whole response. headers are written as
 // given (no user input reaches them unchecked).
 func do(ctx context.Context, method string, u httpURL, headers []string, body string) (response, error) {
-	// netx, not net.Dialer: string addresses would link Go's DNS resolver.
-	c, err := netx.DialTCP(ctx, u.host)
+	c, err := sock.DialTCP(ctx, u.host)
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", method, u, err)
 	}

@@ -9,9 +9,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // Port is the NAT-PMP server port on the gateway.
@@ -72,9 +73,8 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Resu
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
 	// A connected socket only receives from the gateway's address and port,
-	// which RFC 6886 3.1 requires the client to check anyway. A typed address:
-	// net.Dialer's string addresses would link Go's DNS resolver.
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(gateway, Port)))
+	// which RFC 6886 3.1 requires the client to check anyway.
+	c, err := sock.DialUDP(netip.AddrPortFrom(gateway, Port))
 	if err != nil {
 		return Result{}, fmt.Errorf("natpmp: dial %v: %w", gateway, err)
 	}
@@ -89,7 +89,7 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Resu
 	return res, nil
 }
 
-func exchange(ctx context.Context, c net.Conn, rto time.Duration) (Result, error) {
+func exchange(ctx context.Context, c *sock.Conn, rto time.Duration) (Result, error) {
 	req := []byte{0, opExternalAddress}
 	buf := make([]byte, 64)
 	var ignored error
@@ -114,8 +114,7 @@ func exchange(ctx context.Context, c net.Conn, rto time.Duration) (Result, error
 			_ = c.SetReadDeadline(wait)
 			n, err := c.Read(buf)
 			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
+				if sock.IsTimeout(err) {
 					break
 				}
 				return Result{}, fmt.Errorf("receive: %w", err)
