@@ -147,7 +147,8 @@ func (r *l2tpReply) walk(b []byte) error {
 	return nil
 }
 
-var stopCCNResults = map[uint16]string{
+// stopCCNResults by result code (an array: a map literal costs init code).
+var stopCCNResults = [...]string{
 	1: "general request to clear control connection",
 	2: "general error",
 	3: "control channel already exists",
@@ -165,8 +166,8 @@ func (r l2tpReply) describe() string {
 		return "SCCRP" + peerName(r.hostName, r.vendor)
 	case msgStopCCN:
 		s := fmt.Sprintf("StopCCN, result %d", r.result)
-		if w, ok := stopCCNResults[r.result]; ok {
-			s += " (" + w + ")"
+		if int(r.result) < len(stopCCNResults) && stopCCNResults[r.result] != "" {
+			s += " (" + stopCCNResults[r.result] + ")"
 		}
 		return s
 	}

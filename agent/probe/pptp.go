@@ -101,7 +101,8 @@ func decodePPTP(b []byte) (pptpReply, error) {
 	return r, nil
 }
 
-var sccrpResults = map[uint8]string{
+// sccrpResults by result code (an array: a map literal costs init code).
+var sccrpResults = [...]string{
 	1: "connection established",
 	2: "general error",
 	3: "command channel already exists",
@@ -114,8 +115,8 @@ func (r pptpReply) describe() string {
 		return fmt.Sprintf("PPTP control message type %d instead of SCCRP", r.ctype)
 	}
 	s := "SCCRP" + peerName(r.hostName, r.vendor)
-	if w, ok := sccrpResults[r.result]; ok {
-		return s + ", " + w
+	if int(r.result) < len(sccrpResults) && sccrpResults[r.result] != "" {
+		return s + ", " + sccrpResults[r.result]
 	}
 	return s + fmt.Sprintf(", result %d", r.result)
 }

@@ -38,18 +38,21 @@ func (n NetInterface) TunnelDevice() string {
 
 // l3Prefix is the prefix of the device netifd creates for a protocol whose
 // traffic does not leave by `option device` (ppp and tunnels): <prefix>-<name>.
-var l3Prefix = map[string]string{
-	"pppoe": "pppoe", "pppoa": "pppoa", "ppp": "ppp", "3g": "3g", "l2tp": "l2tp", "pptp": "pptp",
-	"map": "map", "dslite": "ds", "ipip6": "ipip6", "464xlat": "464",
-	"6in4": "6in4", "6rd": "6rd", "6to4": "6to4", "gre": "gre4", "grev6": "gre6",
+// A table: a map literal is built by init code at every start.
+var l3Prefix = [...]struct{ proto, prefix string }{
+	{"pppoe", "pppoe"}, {"pppoa", "pppoa"}, {"ppp", "ppp"}, {"3g", "3g"}, {"l2tp", "l2tp"}, {"pptp", "pptp"},
+	{"map", "map"}, {"dslite", "ds"}, {"ipip6", "ipip6"}, {"464xlat", "464"},
+	{"6in4", "6in4"}, {"6rd", "6rd"}, {"6to4", "6to4"}, {"gre", "gre4"}, {"grev6", "gre6"},
 }
 
 // L3Device is the device the interface's traffic leaves by, as netifd names
 // it, or "" when only the running system knows it (a Wi-Fi uplink without
 // a fixed ifname). A device "@other" is an alias: resolve it with Resolve.
 func (n NetInterface) L3Device() string {
-	if p, ok := l3Prefix[n.Proto]; ok {
-		return p + "-" + n.Name
+	for _, p := range l3Prefix {
+		if p.proto == n.Proto {
+			return p.prefix + "-" + n.Name
+		}
 	}
 	if n.Proto == "wireguard" {
 		return n.Name

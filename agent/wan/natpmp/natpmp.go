@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/vpnpass/vpnpass/internal/sock"
@@ -42,17 +43,20 @@ type Result struct {
 	Epoch uint32
 }
 
+// resultNames by result code (RFC 6886 3.5).
+var resultNames = [...]string{1: "unsupported version", 2: "not authorized or refused",
+	3: "network failure (the gateway has no external address)", 4: "out of resources",
+	5: "unsupported opcode"}
+
 // ResultError is a non-zero result code from the gateway.
 type ResultError struct{ Code uint16 }
 
 func (e *ResultError) Error() string {
-	names := map[uint16]string{1: "unsupported version", 2: "not authorized or refused",
-		3: "network failure (the gateway has no external address)", 4: "out of resources",
-		5: "unsupported opcode"}
-	if s, ok := names[e.Code]; ok {
-		return fmt.Sprintf("NAT-PMP result %d: %s", e.Code, s)
+	s := "NAT-PMP result " + strconv.Itoa(int(e.Code))
+	if int(e.Code) < len(resultNames) && resultNames[e.Code] != "" {
+		s += ": " + resultNames[e.Code]
 	}
-	return fmt.Sprintf("NAT-PMP result %d", e.Code)
+	return s
 }
 
 // ErrTimeout means the gateway did not answer in time (most routers have no
