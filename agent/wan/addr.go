@@ -57,7 +57,6 @@ func ClassifyAddr(a netip.Addr, publicRanges []netip.Prefix) (Class, string) {
 	return specialRanges[best].class, specialRanges[best].name
 }
 
-
 // IsGlobal6 reports whether an IPv6 address is a global unicast address
 // reachable from the internet (2000::/3 minus documentation ranges, or in
 // publicRanges). ULAs and link-local addresses are not.
