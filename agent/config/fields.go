@@ -3,13 +3,14 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // field describes one option of the agent section: how to validate one value,
@@ -205,8 +206,8 @@ func checkPromPath(v string) error {
 }
 
 func checkHostPort(v string) error {
-	host, port, err := net.SplitHostPort(v)
-	if err != nil {
+	host, port, ok := sock.SplitHostPort(v)
+	if !ok {
 		return fmt.Errorf("not host:port: %q", v)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {

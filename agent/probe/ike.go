@@ -276,7 +276,7 @@ func (r ikeReply) describe() string {
 	case hasNotify(r.notifies, notifyCookie):
 		s = "IKE_SA_INIT response, COOKIE: the server asks for a cookie (under load or configured to)"
 	case firstError(r.notifies) != 0:
-		s = fmt.Sprintf("IKE_SA_INIT response, error notify %d", firstError(r.notifies))
+		s = "IKE_SA_INIT response, error notify " + strconv.Itoa(int(firstError(r.notifies)))
 	case len(r.chosen) > 0:
 		s = "IKE_SA_INIT response, proposal accepted: " + proposalName(r.chosen)
 	default:

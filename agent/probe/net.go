@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -91,12 +92,12 @@ func exchangeUDP(ctx context.Context, conn *sock.Conn, c udpCheck, o Options) Re
 }
 
 func silentDetail(ctx context.Context, sent, ignored int) string {
-	s := fmt.Sprintf("no reply to %d requests", sent)
+	s := "no reply to " + strconv.Itoa(sent) + " requests"
 	if sent == 1 {
 		s = "no reply to 1 request"
 	}
 	if ignored > 0 {
-		s += fmt.Sprintf(" (%d unrelated datagrams ignored)", ignored)
+		s += " (" + strconv.Itoa(ignored) + " unrelated datagrams ignored)"
 	}
 	if ctx.Err() != nil {
 		s += "; probe cut short: " + ctx.Err().Error()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // PPTP control connection numbers (RFC 2637).
@@ -112,11 +113,11 @@ var sccrpResults = [...]string{
 
 func (r pptpReply) describe() string {
 	if r.ctype != ctrlSCCRP {
-		return fmt.Sprintf("PPTP control message type %d instead of SCCRP", r.ctype)
+		return "PPTP control message type " + strconv.Itoa(int(r.ctype)) + " instead of SCCRP"
 	}
 	s := "SCCRP" + peerName(r.hostName, r.vendor)
 	if int(r.result) < len(sccrpResults) && sccrpResults[r.result] != "" {
 		return s + ", " + sccrpResults[r.result]
 	}
-	return s + fmt.Sprintf(", result %d", r.result)
+	return s + ", result " + strconv.Itoa(int(r.result))
 }

@@ -29,11 +29,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // Protocol names, as in the API.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -56,7 +55,7 @@ func parseURL(s string) (httpURL, error) {
 		return httpURL{}, fmt.Errorf("URL %q: bad characters in the path", s)
 	}
 	host, port := hostport, "80"
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
+	if h, p, ok := sock.SplitHostPort(hostport); ok {
 		host, port = h, p
 	}
 	addr, err := netip.ParseAddr(strings.Trim(host, "[]"))
@@ -138,7 +137,7 @@ func readResponse(r *bufio.Reader) (response, error) {
 	code, _, _ := strings.Cut(rest, " ")
 	status, err := strconv.Atoi(code)
 	if !strings.HasPrefix(proto, "HTTP/1.") || err != nil || status < 100 || status > 999 {
-		return response{}, fmt.Errorf("not an HTTP response: %q", clip(line))
+		return response{}, errors.New("not an HTTP response: " + strconv.Quote(clip(line)))
 	}
 	resp := response{status: status, header: map[string]string{}}
 	if resp.header, err = readHeaders(r); err != nil {
@@ -163,7 +162,7 @@ func readHeaders(r *bufio.Reader) (map[string]string, error) {
 		}
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
-			return nil, fmt.Errorf("bad header line %q", clip(line))
+			return nil, errors.New("bad header line " + strconv.Quote(clip(line)))
 		}
 		h[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
 	}
@@ -204,7 +203,7 @@ func readChunked(r *bufio.Reader) (string, error) {
 		size, _, _ := strings.Cut(line, ";")
 		n, err := strconv.ParseUint(strings.TrimSpace(size), 16, 32)
 		if err != nil || body.Len()+int(n) > maxBody {
-			return "", fmt.Errorf("bad or too large chunk %q", clip(line))
+			return "", errors.New("bad or too large chunk " + strconv.Quote(clip(line)))
 		}
 		if n == 0 {
 			return body.String(), nil // trailers, if any, are not needed

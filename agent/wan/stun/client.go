@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"strconv"
 	"time"
@@ -60,10 +59,10 @@ func Query(ctx context.Context, server string, opt Options) (Result, error) {
 	opt = opt.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
-	if _, _, err := net.SplitHostPort(server); err != nil {
-		server = net.JoinHostPort(server, DefaultPort)
+	if _, _, ok := sock.SplitHostPort(server); !ok {
+		server = sock.JoinHostPort(server, DefaultPort)
 	}
-	host, port, _ := net.SplitHostPort(server)
+	host, port, _ := sock.SplitHostPort(server)
 	if host == "" {
 		return Result{}, fmt.Errorf("stun: server %q has no host", server)
 	}

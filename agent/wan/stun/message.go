@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 )
 
 // Message types and attribute codes used here (RFC 5389 sections 6, 15, 18).
@@ -51,7 +52,7 @@ type ErrorResponse struct {
 }
 
 func (e *ErrorResponse) Error() string {
-	return fmt.Sprintf("STUN server answered error %d %s", e.Code, e.Reason)
+	return "STUN server answered error " + strconv.Itoa(int(e.Code)) + " " + e.Reason
 }
 
 // BindingRequest encodes a Binding request with the given transaction ID and,
