@@ -1,47 +1,52 @@
 package sock
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
-	"os"
-	"syscall"
-	"unsafe"
+
+	"github.com/mdlayher/netlink"
+	"github.com/mdlayher/netlink/nlenc"
+	"golang.org/x/sys/unix"
+)
+
+// Interface addresses over rtnetlink with mdlayher/netlink, which the
+// binary links anyway for nftables and conntrack (net.Interfaces would link
+// net's interface tables and syscall's netlink reader). Header fields and
+// u32 attributes are host-endian (nlenc, AttributeDecoder).
+
+// Sizes of the fixed headers (linux/if_addr.h, linux/if_link.h).
+const (
+	sizeofIfaddrmsg = 8
+	sizeofIfinfomsg = 16
 )
 
 // Links lists the interfaces of the calling thread's network namespace with
-// their addresses, from one rtnetlink dump of links and one of addresses
-// (what net.Interfaces and Interface.Addrs read, in two requests instead of
-// one per interface).
+// their addresses: one dump of links and one of addresses (net.Interfaces
+// and Interface.Addrs read the same, in one request per interface).
 func Links() ([]Link, error) {
-	var out []Link
-	msgs, err := dump(syscall.RTM_GETLINK)
+	c, err := netlink.Dial(unix.NETLINK_ROUTE, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rtnetlink: %w", err)
+	}
+	defer c.Close()
+	msgs, err := dump(c, unix.RTM_GETLINK, sizeofIfinfomsg)
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	var out []Link
+	for _, m := range msgs {
+		if l, err := ParseLink(m.Data); err == nil {
+			out = append(out, l)
+		}
+	}
+	if msgs, err = dump(c, unix.RTM_GETADDR, sizeofIfaddrmsg); err != nil {
+		return nil, fmt.Errorf("list addresses: %w", err)
 	}
 	for _, m := range msgs {
-		if m.Header.Type != syscall.RTM_NEWLINK || len(m.Data) < syscall.SizeofIfInfomsg {
-			continue
-		}
-		ifi := (*syscall.IfInfomsg)(unsafe.Pointer(&m.Data[0]))
-		l := Link{Index: int(ifi.Index), Up: ifi.Flags&syscall.IFF_UP != 0, Loopback: ifi.Flags&syscall.IFF_LOOPBACK != 0}
-		attrs, _ := syscall.ParseNetlinkRouteAttr(&m)
-		for _, a := range attrs {
-			if a.Attr.Type == syscall.IFLA_IFNAME && len(a.Value) > 0 {
-				l.Name = cstring(a.Value)
-			}
-		}
-		out = append(out, l)
-	}
-	if msgs, err = dump(syscall.RTM_GETADDR); err != nil {
-		return nil, err
-	}
-	for _, m := range msgs {
-		if m.Header.Type != syscall.RTM_NEWADDR || len(m.Data) < syscall.SizeofIfAddrmsg {
-			continue
-		}
-		ifa := (*syscall.IfAddrmsg)(unsafe.Pointer(&m.Data[0]))
-		p, ok := addrPrefix(&m, int(ifa.Prefixlen))
+		p, index, ok := ParseAddr(m.Data)
 		for i := range out {
-			if ok && out[i].Index == int(ifa.Index) {
+			if ok && out[i].Index == int(index) {
 				out[i].Prefixes = append(out[i].Prefixes, p)
 			}
 		}
@@ -49,41 +54,69 @@ func Links() ([]Link, error) {
 	return out, nil
 }
 
-// addrPrefix is an RTM_NEWADDR's address: IFA_LOCAL when present (on a
-// point-to-point link IFA_ADDRESS is the peer's), else IFA_ADDRESS.
-func addrPrefix(m *syscall.NetlinkMessage, bits int) (netip.Prefix, bool) {
-	attrs, err := syscall.ParseNetlinkRouteAttr(m)
-	if err != nil {
-		return netip.Prefix{}, false
-	}
-	var ip netip.Addr
-	for _, a := range attrs {
-		if a.Attr.Type == syscall.IFA_LOCAL || a.Attr.Type == syscall.IFA_ADDRESS && !ip.IsValid() {
-			ip, _ = netip.AddrFromSlice(a.Value)
-		}
-	}
-	return netip.PrefixFrom(ip, bits), ip.IsValid()
+func dump(c *netlink.Conn, typ uint16, hdrLen int) ([]netlink.Message, error) {
+	return c.Execute(netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(typ), Flags: netlink.Request | netlink.Dump},
+		Data:   make([]byte, hdrLen), // family AF_UNSPEC: all
+	})
 }
 
-func dump(typ int) ([]syscall.NetlinkMessage, error) {
-	rib, err := syscall.NetlinkRIB(typ, syscall.AF_UNSPEC)
-	if err != nil {
-		return nil, os.NewSyscallError("netlinkrib", err)
+// ParseAddr reads an RTM_NEWADDR: the address with its prefix length and
+// the interface index. On point-to-point links IFA_ADDRESS is the peer and
+// IFA_LOCAL our own address, so IFA_LOCAL wins when present.
+func ParseAddr(b []byte) (netip.Prefix, uint32, bool) {
+	if len(b) < sizeofIfaddrmsg {
+		return netip.Prefix{}, 0, false
 	}
-	msgs, err := syscall.ParseNetlinkMessage(rib)
+	bits, index := int(b[1]), nlenc.Uint32(b[4:8])
+	ad, err := netlink.NewAttributeDecoder(b[sizeofIfaddrmsg:])
 	if err != nil {
-		return nil, os.NewSyscallError("parsenetlinkmessage", err)
+		return netip.Prefix{}, 0, false
 	}
-	return msgs, nil
-}
-
-func cstring(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
+	var address, local netip.Addr
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.IFA_ADDRESS:
+			address, _ = netip.AddrFromSlice(ad.Bytes())
+		case unix.IFA_LOCAL:
+			local, _ = netip.AddrFromSlice(ad.Bytes())
 		}
 	}
-	return string(b)
+	if local.IsValid() {
+		address = local
+	}
+	p := netip.PrefixFrom(address.Unmap(), bits)
+	return p, index, ad.Err() == nil && p.IsValid()
+}
+
+// ParseLink reads an RTM_NEWLINK: index, flags, name and kind (no
+// addresses: those come in RTM_NEWADDR).
+func ParseLink(b []byte) (Link, error) {
+	if len(b) < sizeofIfinfomsg {
+		return Link{}, errors.New("short ifinfomsg")
+	}
+	flags := nlenc.Uint32(b[8:12])
+	l := Link{Index: int(nlenc.Uint32(b[4:8])), Up: flags&unix.IFF_UP != 0, Loopback: flags&unix.IFF_LOOPBACK != 0}
+	ad, err := netlink.NewAttributeDecoder(b[sizeofIfinfomsg:])
+	if err != nil {
+		return Link{}, err
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.IFLA_IFNAME:
+			l.Name = ad.String()
+		case unix.IFLA_LINKINFO:
+			ad.Nested(func(nad *netlink.AttributeDecoder) error {
+				for nad.Next() {
+					if nad.Type() == unix.IFLA_INFO_KIND {
+						l.Kind = nad.String()
+					}
+				}
+				return nil
+			})
+		}
+	}
+	return l, ad.Err()
 }
 
 // LinkByName is the interface called name; ok false when there is none.
