@@ -64,7 +64,7 @@ type Link struct {
 	Index    int
 	Name     string
 	Kind     string // IFLA_INFO_KIND: "veth", "ip6tnl", "bridge", ...; "" for plain devices
-	Up       bool // administratively up (IFF_UP)
+	Up       bool   // administratively up (IFF_UP)
 	Loopback bool
 	Prefixes []netip.Prefix // as configured: the address with its prefix length
 }
