@@ -13,6 +13,7 @@ import (
 // /etc/config/network, reduced to what tells the WAN and LAN sides and
 // IPv4 sharing apart.
 type NetInterface struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
 	Name     string // section name, e.g. "wanmap"
 	Proto    string // "dhcp", "pppoe", "map", "dslite", "ipip6", "dhcpv6", "464xlat", ...
 	Type     string // proto map's `option type`: "map-e" (default), "map-t", "lw4o6"; legacy "bridge"
