@@ -78,6 +78,7 @@ func clearStale(path string) error {
 // Listener is the API socket (ListenUnix).
 type Listener struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	ln   *sock.Listener
 	path string
 	st   os.FileInfo

@@ -114,6 +114,7 @@ func (s *Server) Serve(ln *Listener) error {
 // request line until its response is written; waiting for a request else.
 type connState struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	busy  bool
 	since time.Time // when it last started waiting
 }

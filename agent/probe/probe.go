@@ -62,6 +62,7 @@ const (
 // Result is one port's outcome; the JSON names are the API's.
 type Result struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Protocol  string  `json:"protocol"`
 	Port      int     `json:"port"`
 	Transport string  `json:"transport"` // "udp" or "tcp"

@@ -167,6 +167,7 @@ func hasGlobal6(info Info, public []netip.Prefix) bool {
 // sharing is a detected MAP-E / DS-Lite setup.
 type sharing struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	class Class
 	what  string // "MAP-E", "MAP-T", "lw4o6", "DS-Lite"
 	iface string // OpenWrt interface name, when known

@@ -70,6 +70,7 @@ type Probes struct {
 // STUNResult is one STUN exchange.
 type STUNResult struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Server string
 	Local  netip.AddrPort
 	Mapped netip.AddrPort
@@ -79,6 +80,7 @@ type STUNResult struct {
 // ExternalResult is an upstream gateway's answer (NAT-PMP or IGD).
 type ExternalResult struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Gateway  netip.Addr // who answered
 	External netip.Addr // its external IPv4 address
 	Model    string     // IGD model name

@@ -29,6 +29,7 @@ const (
 // route is one parsed RTM_NEWROUTE.
 type route struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	family   uint8
 	dstLen   uint8
 	typ      uint8

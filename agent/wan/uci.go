@@ -14,6 +14,7 @@ import (
 // IPv4 sharing apart.
 type NetInterface struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Name     string // section name, e.g. "wanmap"
 	Proto    string // "dhcp", "pppoe", "map", "dslite", "ipip6", "dhcpv6", "464xlat", ...
 	Type     string // proto map's `option type`: "map-e" (default), "map-t", "lw4o6"; legacy "bridge"

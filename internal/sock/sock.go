@@ -23,6 +23,7 @@ import (
 // may also be unconnected: see ListenUDP4).
 type Conn struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	f      *os.File
 	stream bool
 }
@@ -55,6 +56,7 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline
 // Listener is a listening unix stream socket.
 type Listener struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	f *os.File
 }
 

@@ -28,6 +28,7 @@ const (
 // httpURL is an http:// URL whose host is an IP literal.
 type httpURL struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	host netip.AddrPort
 	path string // with query, starts with '/'
 }

@@ -24,6 +24,7 @@ var ssdpGroup = netip.MustParseAddrPort("239.255.255.250:1900")
 // Announcement is one answer to an M-SEARCH.
 type Announcement struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	From     netip.Addr
 	Location string
 	ST       string

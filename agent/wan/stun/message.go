@@ -48,6 +48,7 @@ var (
 // ErrorResponse is a Binding error response from the server.
 type ErrorResponse struct {
 	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Code   int
 	Reason string
 }
