@@ -58,7 +58,7 @@ func DialUDP(addr netip.AddrPort) (*Conn, error) {
 	sa, family := sockaddr(addr)
 	f, err := open(family, unix.SOCK_DGRAM, sa, "udp")
 	if err != nil {
-		return nil, &os.PathError{Op: "dial", Path: addr.String(), Err: err}
+		return nil, &os.PathError{Op: "dial udp", Path: addr.String(), Err: err}
 	}
 	return &Conn{f: f}, nil
 }
@@ -148,7 +148,7 @@ func waitConnected(ctx context.Context, f *os.File) error {
 func DialUnix(path string) (*Conn, error) {
 	f, err := open(unix.AF_UNIX, unix.SOCK_STREAM, &unix.SockaddrUnix{Name: path}, "unix")
 	if err != nil {
-		return nil, &os.PathError{Op: "dial", Path: path, Err: err}
+		return nil, &os.PathError{Op: "dial unix", Path: path, Err: err}
 	}
 	return &Conn{f: f, stream: true}, nil
 }
