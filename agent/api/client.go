@@ -183,9 +183,8 @@ func (c *Client) roundTrip(ctx context.Context, method string, params any) (*Res
 	if !ok {
 		deadline = time.Now().Add(durationOr(c.Timeout, 60*time.Second))
 	}
-	conn := c.conn // the caller may drop c.conn while the AfterFunc runs
-	conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	c.conn.SetDeadline(deadline)
+	stop := c.conn.CallsEndWith(ctx) // bound to this conn: the caller may drop c.conn meanwhile
 	defer stop()
 	_, werr := c.conn.Write(append(line, '\n'))
 	raw, err := c.r.ReadBytes('\n')

@@ -23,9 +23,6 @@ type udpCheck struct {
 	match   func(b []byte) (detail string, bye []byte, ok bool)
 }
 
-// longAgo is a deadline in the past: it wakes a blocked read at once.
-var longAgo = time.Unix(1, 0)
-
 // dialUDP opens a connected UDP socket (on the calling thread). A failure
 // to connect is itself an outcome, e.g. no route: refused.
 func dialUDP(host netip.Addr, c udpCheck) (*sock.Conn, Result, bool) {
@@ -43,7 +40,7 @@ func dialUDP(host netip.Addr, c udpCheck) (*sock.Conn, Result, bool) {
 // Datagrams that are not an answer (stray, wrong SPI) are ignored.
 func exchangeUDP(ctx context.Context, conn *sock.Conn, c udpCheck, o Options) Result {
 	res := c.res
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(longAgo) })
+	stop := conn.ReadsEndWith(ctx)
 	defer stop()
 	req := c.request(conn.LocalAddr(), conn.RemoteAddr())
 	buf := make([]byte, 2048)
@@ -123,7 +120,7 @@ func runPPTP(ctx context.Context, host netip.Addr, port int, o Options) Result {
 		return res
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
+	stop := conn.CallsEndWith(ctx)
 	defer stop()
 	handshake := ms(time.Since(start))
 	start = time.Now()

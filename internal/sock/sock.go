@@ -13,6 +13,7 @@
 package sock
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"os"
@@ -52,6 +53,24 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.f.SetReadDeadline(t
 
 // SetWriteDeadline sets the write deadline (zero: none).
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
+
+// longAgo is a deadline in the past: it wakes a blocked call at once.
+var longAgo = time.Unix(1, 0)
+
+// ReadsEndWith makes a Read blocked on c return (a read deadline in the
+// past) when ctx ends; stop undoes it (context.AfterFunc). One shared
+// method value instead of a closure at every caller.
+func (c *Conn) ReadsEndWith(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, c.expireReads)
+}
+
+// CallsEndWith is ReadsEndWith for reads and writes.
+func (c *Conn) CallsEndWith(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, c.expire)
+}
+
+func (c *Conn) expireReads() { _ = c.f.SetReadDeadline(longAgo) }
+func (c *Conn) expire()      { _ = c.f.SetDeadline(longAgo) }
 
 // Listener is a listening unix stream socket.
 type Listener struct {

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vpnpass/vpnpass/internal/sock"
 )
@@ -108,7 +107,7 @@ func do(ctx context.Context, method string, u httpURL, headers []string, body st
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
+	stop := c.CallsEndWith(ctx)
 	defer stop()
 	var req strings.Builder
 	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: vpnpass\r\n", method, u.path, u.host)

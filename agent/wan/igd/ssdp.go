@@ -42,7 +42,7 @@ func Discover(ctx context.Context, gateway netip.Addr) ([]Announcement, error) {
 		return nil, fmt.Errorf("ssdp: listen: %w", err)
 	}
 	defer pc.Close()
-	stop := context.AfterFunc(ctx, func() { _ = pc.SetReadDeadline(time.Now()) })
+	stop := pc.ReadsEndWith(ctx)
 	defer stop()
 	dests := []netip.AddrPort{ssdpGroup}
 	if gateway.Is4() {

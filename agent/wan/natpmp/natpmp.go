@@ -83,7 +83,7 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Resu
 		return Result{}, fmt.Errorf("natpmp: dial %v: %w", gateway, err)
 	}
 	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	stop := c.ReadsEndWith(ctx)
 	defer stop()
 	res, err := exchange(ctx, c, opt.RTO)
 	if err != nil {

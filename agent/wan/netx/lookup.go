@@ -193,7 +193,7 @@ func exchange(ctx context.Context, srv netip.AddrPort, msg []byte, id uint16, wa
 		dl = d
 	}
 	_ = c.SetReadDeadline(dl)
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
+	stop := c.ReadsEndWith(ctx)
 	defer stop()
 	if _, err := c.Write(msg); err != nil {
 		return netip.Addr{}, err

@@ -72,7 +72,7 @@ func Query(ctx context.Context, server string, opt Options) (Result, error) {
 	}
 	defer c.Close()
 	// Unblock a pending read when the context ends early.
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	stop := c.ReadsEndWith(ctx)
 	defer stop()
 	res, err := exchange(ctx, c, opt)
 	if err != nil {
