@@ -4,7 +4,6 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/observer"
 
 	"context"
-	"net"
 	"net/netip"
 	"slices"
 	"sort"
@@ -105,22 +104,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 // classifier tells LAN hosts from the router's own addresses.
 func classifier(lans []string) diagnose.Classifier {
 	var c diagnose.Classifier
-	for _, name := range lans {
-		if ifc, err := net.InterfaceByName(name); err == nil {
-			addrs, _ := ifc.Addrs()
-			for _, a := range addrs {
-				if p, err := netip.ParsePrefix(a.String()); err == nil {
-					c.LAN = append(c.LAN, p.Masked())
-				}
-			}
-		}
-	}
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil {
-			c.Local = append(c.Local, p.Addr())
-		}
-	}
+	c.Local, c.LAN = routerAddrs(lans)
 	return c
 }
 

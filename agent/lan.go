@@ -3,9 +3,9 @@ package agent
 import (
 	"errors"
 	"io/fs"
-	"net"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/internal/sock"
 	"github.com/vpnpass/vpnpass/openwrt/uci"
 )
 
@@ -15,7 +15,7 @@ const DefaultNetworkConfig = "/etc/config/network"
 // LANDevices resolves the router's LAN devices: the configured list; else
 // OpenWrt's `network.lan` device; else br-lan if it exists; else every up,
 // non-loopback interface with a private IPv4 address other than the WAN.
-func LANDevices(configured []string, networkConfig, wanDevice string, links func() ([]net.Interface, error)) ([]string, error) {
+func LANDevices(configured []string, networkConfig, wanDevice string, links func() ([]sock.Link, error)) ([]string, error) {
 	if len(configured) > 0 {
 		return configured, nil
 	}
@@ -35,12 +35,11 @@ func LANDevices(configured []string, networkConfig, wanDevice string, links func
 	}
 	var out []string
 	for _, i := range ifs {
-		if i.Flags&net.FlagLoopback != 0 || i.Flags&net.FlagUp == 0 || i.Name == wanDevice {
+		if i.Loopback || !i.Up || i.Name == wanDevice {
 			continue
 		}
-		addrs, _ := i.Addrs()
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && ipn.IP.IsPrivate() {
+		for _, p := range i.Prefixes {
+			if p.Addr().Is4() && p.Addr().IsPrivate() {
 				out = append(out, i.Name)
 				break
 			}

@@ -1,11 +1,13 @@
 package agent
 
 import (
-	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 func TestLANDevices(t *testing.T) {
@@ -20,13 +22,23 @@ func TestLANDevices(t *testing.T) {
 	modern := write("modern", "config device\n\toption name 'br-lan'\n\toption type 'bridge'\n\nconfig interface 'lan'\n\toption device 'br-lan'\n\toption proto 'static'\n")
 	old := write("old", "config interface 'lan'\n\toption type 'bridge'\n\toption ifname 'eth0.1'\n")
 	plain := write("plain", "config interface 'lan'\n\toption ifname 'eth0 eth2'\n")
-	noLinks := func() ([]net.Interface, error) { return nil, nil }
-	brLink := func() ([]net.Interface, error) { return []net.Interface{{Name: "eth0"}, {Name: "br-lan"}}, nil }
+	noLinks := func() ([]sock.Link, error) { return nil, nil }
+	brLink := func() ([]sock.Link, error) { return []sock.Link{{Name: "eth0"}, {Name: "br-lan"}}, nil }
+	p := netip.MustParsePrefix
+	private := func() ([]sock.Link, error) {
+		return []sock.Link{
+			{Name: "lo", Up: true, Loopback: true, Prefixes: []netip.Prefix{p("127.0.0.1/8")}},
+			{Name: "eth1", Up: true, Prefixes: []netip.Prefix{p("10.0.0.2/24")}}, // the WAN
+			{Name: "eth2", Up: true, Prefixes: []netip.Prefix{p("fd00::1/64"), p("192.168.7.1/24")}},
+			{Name: "eth3", Prefixes: []netip.Prefix{p("192.168.8.1/24")}}, // down
+			{Name: "eth4", Up: true, Prefixes: []netip.Prefix{p("198.51.100.1/24")}},
+		}, nil
+	}
 	tests := []struct {
 		name       string
 		configured []string
 		netcfg     string
-		links      func() ([]net.Interface, error)
+		links      func() ([]sock.Link, error)
 		want       []string
 		err        bool
 	}{
@@ -35,6 +47,7 @@ func TestLANDevices(t *testing.T) {
 		{"OpenWrt 19.07 bridge", nil, old, noLinks, []string{"br-lan"}, false},
 		{"OpenWrt plain ifname", nil, plain, noLinks, []string{"eth0"}, false},
 		{"no OpenWrt, br-lan exists", nil, filepath.Join(dir, "missing"), brLink, []string{"br-lan"}, false},
+		{"up, private IPv4, not the WAN", nil, "", private, []string{"eth2"}, false},
 		{"nothing found", nil, "", noLinks, nil, true},
 	}
 	for _, tc := range tests {

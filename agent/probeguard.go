@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -91,47 +90,15 @@ func (g *probeGuard) inwardWhy(h netip.Addr) string {
 // probeInward is the daemon's inward list: every address of the router
 // (as a host prefix) and the prefixes of the LAN devices.
 func (d *Daemon) probeInward() []netip.Prefix {
-	var out []netip.Prefix
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if p, ok := prefixOf(a); ok {
-				out = append(out, netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
-			}
-		}
-	}
 	d.mu.Lock()
-	lan := append([]string(nil), d.router.LANDevices...)
+	lans := append([]string(nil), d.router.LANDevices...)
 	d.mu.Unlock()
-	for _, name := range lan {
-		ifc, err := net.InterfaceByName(name)
-		if err != nil {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			if p, ok := prefixOf(a); ok {
-				out = append(out, p.Masked())
-			}
-		}
+	own, lan := routerAddrs(lans)
+	var out []netip.Prefix
+	for _, a := range own {
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
-	return out
-}
-
-func prefixOf(a net.Addr) (netip.Prefix, bool) {
-	n, ok := a.(*net.IPNet)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	ip, ok := netip.AddrFromSlice(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	bits, _ := n.Mask.Size()
-	ip = ip.Unmap()
-	if ip.Is4() && bits > 32 {
-		bits -= 96
-	}
-	return netip.PrefixFrom(ip, bits), true
+	return append(out, lan...)
 }
 
 func (d *Daemon) handleProbe(ctx context.Context, p *api.ProbeParams) (*api.ProbeResult, error) {

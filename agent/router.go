@@ -2,9 +2,10 @@ package agent
 
 import (
 	"errors"
-	"github.com/vpnpass/vpnpass/vpn"
-	"net"
 	"slices"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent/config"
 	"github.com/vpnpass/vpnpass/agent/wan"
@@ -67,7 +68,7 @@ func ResolveRouter(cfg config.Config, p Paths) (Router, error) {
 		r.LANDevices = sides.LAN
 		return r, nil
 	}
-	r.LANDevices, err = LANDevices(cfg.LANDevices, p.Network, r.WAN.Primary(vpn.IPv4), net.Interfaces)
+	r.LANDevices, err = LANDevices(cfg.LANDevices, p.Network, r.WAN.Primary(vpn.IPv4), sock.Links)
 	return r, err
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -14,12 +13,14 @@ import (
 	"time"
 
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // Client calls the API over one connection, reconnecting when the connection
 // has been idle long enough for the server to have closed it. It is safe for
 // concurrent use; calls are serialized.
 type Client struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
 	// RedialAfter: a connection idle this long is replaced before the next
 	// call (the server closes idle ones after 5 s). 0 means 4 s.
 	RedialAfter time.Duration
@@ -31,7 +32,7 @@ type Client struct {
 
 	path     string
 	mu       sync.Mutex
-	conn     net.Conn
+	conn     *sock.Conn
 	r        *bufio.Reader
 	lastUsed time.Time
 	id       int64
@@ -49,9 +50,8 @@ func Dial(path string) (*Client, error) {
 }
 
 func (c *Client) dial() error {
-	// A typed address: net.Dial's strings would link Go's DNS resolver. A
-	// unix connect never waits (a full backlog fails at once), so no timeout.
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: c.path, Net: "unix"})
+	// A unix connect never waits (a full backlog fails at once), so no timeout.
+	conn, err := sock.DialUnix(c.path)
 	switch {
 	case err == nil:
 	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
@@ -183,9 +183,8 @@ func (c *Client) roundTrip(ctx context.Context, method string, params any) (*Res
 	if !ok {
 		deadline = time.Now().Add(durationOr(c.Timeout, 60*time.Second))
 	}
-	conn := c.conn // the caller may drop c.conn while the AfterFunc runs
-	conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	c.conn.SetDeadline(deadline)
+	stop := c.conn.CallsEndWith(ctx) // bound to this conn: the caller may drop c.conn meanwhile
 	defer stop()
 	_, werr := c.conn.Write(append(line, '\n'))
 	raw, err := c.r.ReadBytes('\n')

@@ -3,11 +3,12 @@ package api
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // ErrInUse is returned by ListenUnix when a live server already listens on
@@ -20,17 +21,16 @@ var ErrInUse = errors.New("another vpnpass daemon is listening on the socket")
 // is left alone. The socket is bound under a temporary name, restricted to
 // 0600 and then renamed into place, so it is never reachable with wider
 // permissions. Closing the listener removes the socket.
-func ListenUnix(path string) (net.Listener, error) {
+func ListenUnix(path string) (*Listener, error) {
 	if err := clearStale(path); err != nil {
 		return nil, err
 	}
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+strconv.Itoa(os.Getpid()))
 	os.Remove(tmp) // left by a crash of this pid's predecessor
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	ln, err := sock.ListenUnix(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
-	ln.SetUnlinkOnClose(false)
 	if err := os.Chmod(tmp, 0o600); err != nil {
 		ln.Close()
 		os.Remove(tmp)
@@ -46,7 +46,7 @@ func ListenUnix(path string) (net.Listener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
-	return &unixListener{UnixListener: ln, path: path, st: st}, nil
+	return &Listener{ln: ln, path: path, st: st}, nil
 }
 
 // clearStale removes a socket at path that nobody listens on.
@@ -61,7 +61,7 @@ func clearStale(path string) error {
 	if fi.Mode()&os.ModeSocket == 0 {
 		return fmt.Errorf("%s exists and is not a socket; not removing it", path)
 	}
-	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"}) // typed: see Client.dial
+	c, err := sock.DialUnix(path)
 	if err == nil {
 		c.Close()
 		return fmt.Errorf("%s: %w", path, ErrInUse)
@@ -75,16 +75,22 @@ func clearStale(path string) error {
 	return nil
 }
 
-type unixListener struct {
-	*net.UnixListener
+// Listener is the API socket (ListenUnix).
+type Listener struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
+	ln   *sock.Listener
 	path string
 	st   os.FileInfo
 }
 
+// Accept waits for the next connection.
+func (l *Listener) Accept() (*sock.Conn, error) { return l.ln.Accept() }
+
 // Close stops listening and removes the socket, unless another process has
 // replaced it meanwhile.
-func (l *unixListener) Close() error {
-	err := l.UnixListener.Close()
+func (l *Listener) Close() error {
+	err := l.ln.Close()
 	if st, serr := os.Stat(l.path); serr == nil && os.SameFile(st, l.st) {
 		os.Remove(l.path)
 	}

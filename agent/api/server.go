@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/agent/logx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // Handler serves one method. params is the request's params object (nil when
@@ -39,8 +39,8 @@ type Server struct {
 
 	mu        sync.Mutex
 	handlers  map[string]Handler
-	listeners map[net.Listener]struct{}
-	conns     map[net.Conn]*connState
+	listeners map[*Listener]struct{}
+	conns     map[*sock.Conn]*connState
 	live      int // connection goroutines, evicted ones still ending included
 	closed    bool
 	wg        sync.WaitGroup
@@ -53,8 +53,8 @@ func NewServer() *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		handlers:  map[string]Handler{},
-		listeners: map[net.Listener]struct{}{},
-		conns:     map[net.Conn]*connState{},
+		listeners: map[*Listener]struct{}{},
+		conns:     map[*sock.Conn]*connState{},
 		ctx:       ctx,
 		cancel:    cancel,
 	}
@@ -72,7 +72,7 @@ var ErrServerClosed = errors.New("api: server closed")
 
 // Serve accepts connections on ln until Close (ErrServerClosed) or until ln
 // fails. It closes ln when it returns.
-func (s *Server) Serve(ln net.Listener) error {
+func (s *Server) Serve(ln *Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -94,8 +94,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+			if errors.Is(err, errTooManyFiles) {
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 				time.Sleep(backoff)
 				continue
@@ -114,6 +113,8 @@ func (s *Server) Serve(ln net.Listener) error {
 // connState is what a tracked connection is doing: busy from a complete
 // request line until its response is written; waiting for a request else.
 type connState struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	busy  bool
 	since time.Time // when it last started waiting
 }
@@ -133,7 +134,7 @@ const BusyMessage = "server busy: too many API connections; try again"
 // When full, the connection that has waited longest is closed to make room;
 // connection goroutines, evicted ones still ending included, stay under
 // 2*MaxConns however many connect.
-func (s *Server) track(c net.Conn) bool {
+func (s *Server) track(c *sock.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	limit := s.MaxConns
@@ -162,8 +163,8 @@ func (s *Server) track(c net.Conn) bool {
 }
 
 // longestWaiting is the connection idle longest, if over evictAfter.
-func (s *Server) longestWaiting(now time.Time) net.Conn {
-	var victim net.Conn
+func (s *Server) longestWaiting(now time.Time) *sock.Conn {
+	var victim *sock.Conn
 	oldest := now.Add(-evictAfter)
 	for c, st := range s.conns {
 		if !st.busy && !st.since.After(oldest) {
@@ -175,7 +176,7 @@ func (s *Server) longestWaiting(now time.Time) net.Conn {
 
 // setBusy marks c as in a handler (true) or waiting again (false),
 // reporting false when c has been evicted.
-func (s *Server) setBusy(c net.Conn, busy bool) bool {
+func (s *Server) setBusy(c *sock.Conn, busy bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.conns[c]
@@ -185,7 +186,7 @@ func (s *Server) setBusy(c net.Conn, busy bool) bool {
 	return st != nil
 }
 
-func (s *Server) untrack(c net.Conn) {
+func (s *Server) untrack(c *sock.Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.live--
@@ -197,7 +198,7 @@ func (s *Server) untrack(c net.Conn) {
 // refuse answers a connection over the limit with one error line, on the
 // accept loop: a new socket's buffer takes the line at once, so this
 // never waits long and a flood adds no goroutines.
-func refuse(c net.Conn) {
+func refuse(c *sock.Conn) {
 	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	c.Write(encodeResponse(nil, nil, Failed(BusyMessage)))
 	c.Close()
@@ -241,7 +242,7 @@ func durationOr(d, def time.Duration) time.Duration {
 }
 
 // serveConn reads requests one line at a time and answers each in order.
-func (s *Server) serveConn(c net.Conn) {
+func (s *Server) serveConn(c *sock.Conn) {
 	defer s.untrack(c)
 	r := bufio.NewReaderSize(c, 4096)
 	idle := durationOr(s.IdleTimeout, DefaultIdleTimeout)
@@ -273,7 +274,7 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 }
 
-func (s *Server) write(c net.Conn, b []byte) bool {
+func (s *Server) write(c *sock.Conn, b []byte) bool {
 	c.SetWriteDeadline(time.Now().Add(durationOr(s.WriteTimeout, DefaultWriteTimeout)))
 	_, err := c.Write(b)
 	return err == nil

@@ -2,11 +2,12 @@ package config
 
 import (
 	"errors"
-	"net"
 	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // field describes one option of the agent section: how to validate one
@@ -259,8 +260,8 @@ func checkPromPath(v string) error {
 }
 
 func checkHostPort(v string) error {
-	host, port, err := net.SplitHostPort(v)
-	if err != nil {
+	host, port, ok := sock.SplitHostPort(v)
+	if !ok {
 		return errors.New("not host:port: " + strconv.Quote(v))
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -276,7 +276,7 @@ func (r ikeReply) describe() string {
 	case hasNotify(r.notifies, notifyCookie):
 		s = "IKE_SA_INIT response, COOKIE: the server asks for a cookie (under load or configured to)"
 	case firstError(r.notifies) != 0:
-		s = fmt.Sprintf("IKE_SA_INIT response, error notify %d", firstError(r.notifies))
+		s = "IKE_SA_INIT response, error notify " + strconv.Itoa(int(firstError(r.notifies)))
 	case len(r.chosen) > 0:
 		s = "IKE_SA_INIT response, proposal accepted: " + proposalName(r.chosen)
 	default:
@@ -308,51 +308,73 @@ func firstError(ns []uint16) uint16 {
 }
 
 // Names as strongSwan writes proposals, so the detail can be compared with
-// a server's configuration.
-var (
-	encrNames  = map[uint16]string{3: "3des", 12: "aes", 20: "aes%dgcm16"}
-	prfNames   = map[uint16]string{2: "prfsha1", 5: "prfsha256", 6: "prfsha384", 7: "prfsha512"}
-	integNames = map[uint16]string{2: "sha1", 12: "sha256", 13: "sha384", 14: "sha512"}
-	dhNames    = map[uint16]string{2: "modp1024", 14: "modp2048", 15: "modp3072", 16: "modp4096",
-		19: "ecp256", 20: "ecp384", groupX25519: "x25519"}
-)
-
-func groupName(g uint16) string {
-	if n, ok := dhNames[g]; ok {
-		return n
-	}
-	return fmt.Sprintf("%d", g)
+// a server's configuration ("%d" stands for the key length). A table, not
+// maps: maps of literals are built by init code on every start.
+var transformNames = []struct {
+	typ  uint8
+	id   uint16
+	name string
+}{
+	{trENCR, 3, "3des"}, {trENCR, 12, "aes"}, {trENCR, 20, "aes%dgcm16"},
+	{trPRF, 2, "prfsha1"}, {trPRF, 5, "prfsha256"}, {trPRF, 6, "prfsha384"}, {trPRF, 7, "prfsha512"},
+	{trINTEG, 2, "sha1"}, {trINTEG, 12, "sha256"}, {trINTEG, 13, "sha384"}, {trINTEG, 14, "sha512"},
+	{trDH, 2, "modp1024"}, {trDH, 14, "modp2048"}, {trDH, 15, "modp3072"}, {trDH, 16, "modp4096"},
+	{trDH, 19, "ecp256"}, {trDH, 20, "ecp384"}, {trDH, groupX25519, "x25519"},
 }
 
-// typeOrder sorts transforms as strongSwan writes them: encryption,
-// integrity, PRF, DH, whatever order the server sent them in.
-var typeOrder = map[uint8]int{trENCR: 0, trINTEG: 1, trPRF: 2, trDH: 3}
+func transformName(typ uint8, id uint16) (string, bool) {
+	for _, n := range transformNames {
+		if n.typ == typ && n.id == id {
+			return n.name, true
+		}
+	}
+	return "", false
+}
+
+func groupName(g uint16) string {
+	if n, ok := transformName(trDH, g); ok {
+		return n
+	}
+	return strconv.Itoa(int(g))
+}
+
+// typeRank orders transforms as strongSwan writes them: encryption,
+// integrity, PRF, DH, whatever order the server sent them in (other types
+// go with encryption).
+func typeRank(typ uint8) int {
+	switch typ {
+	case trINTEG:
+		return 1
+	case trPRF:
+		return 2
+	case trDH:
+		return 3
+	}
+	return 0
+}
 
 func proposalName(ts []transform) string {
-	ts = slices.Clone(ts)
-	slices.SortStableFunc(ts, func(a, b transform) int { return typeOrder[a.typ] - typeOrder[b.typ] })
 	var parts []string
-	for _, t := range ts {
-		var n string
-		var ok bool
-		switch t.typ {
-		case trENCR:
-			if n, ok = encrNames[t.id]; ok && strings.Contains(n, "%d") {
-				n = fmt.Sprintf(n, t.keyLen)
-			} else if ok && t.keyLen != 0 {
-				n += fmt.Sprint(t.keyLen)
+	for rank := 0; rank < 4; rank++ { // a stable sort by rank
+		for _, t := range ts {
+			if typeRank(t.typ) == rank {
+				parts = append(parts, transformLabel(t))
 			}
-		case trPRF:
-			n, ok = prfNames[t.id]
-		case trINTEG:
-			n, ok = integNames[t.id]
-		case trDH:
-			n, ok = dhNames[t.id]
 		}
-		if !ok {
-			n = fmt.Sprintf("%d:%d", t.typ, t.id)
-		}
-		parts = append(parts, n)
 	}
 	return strings.Join(parts, "-")
+}
+
+func transformLabel(t transform) string {
+	n, ok := transformName(t.typ, t.id)
+	switch {
+	case !ok:
+		return strconv.Itoa(int(t.typ)) + ":" + strconv.Itoa(int(t.id))
+	case t.typ != trENCR:
+	case strings.Contains(n, "%d"):
+		n = strings.Replace(n, "%d", strconv.Itoa(int(t.keyLen)), 1)
+	case t.keyLen != 0:
+		n += strconv.Itoa(int(t.keyLen))
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // L2TPv2 numbers (RFC 2661).
@@ -147,7 +148,8 @@ func (r *l2tpReply) walk(b []byte) error {
 	return nil
 }
 
-var stopCCNResults = map[uint16]string{
+// stopCCNResults by result code (an array: a map literal costs init code).
+var stopCCNResults = [...]string{
 	1: "general request to clear control connection",
 	2: "general error",
 	3: "control channel already exists",
@@ -164,13 +166,13 @@ func (r l2tpReply) describe() string {
 	case msgSCCRP:
 		return "SCCRP" + peerName(r.hostName, r.vendor)
 	case msgStopCCN:
-		s := fmt.Sprintf("StopCCN, result %d", r.result)
-		if w, ok := stopCCNResults[r.result]; ok {
-			s += " (" + w + ")"
+		s := "StopCCN, result " + strconv.Itoa(int(r.result))
+		if int(r.result) < len(stopCCNResults) && stopCCNResults[r.result] != "" {
+			s += " (" + stopCCNResults[r.result] + ")"
 		}
 		return s
 	}
-	return fmt.Sprintf("L2TP control message type %d", r.msgType)
+	return "L2TP control message type " + strconv.Itoa(int(r.msgType))
 }
 
 // peerName formats " from host H (vendor V)" from what the server sent.

@@ -1,17 +1,17 @@
 package probe
 
 import (
-	"github.com/vpnpass/vpnpass/agent/wan/netx"
-
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // udpCheck is one UDP port's exchange: request builds the datagram once the
@@ -23,13 +23,10 @@ type udpCheck struct {
 	match   func(b []byte) (detail string, bye []byte, ok bool)
 }
 
-// longAgo is a deadline in the past: it wakes a blocked read at once.
-var longAgo = time.Unix(1, 0)
-
 // dialUDP opens a connected UDP socket (on the calling thread). A failure
 // to connect is itself an outcome, e.g. no route: refused.
-func dialUDP(host netip.Addr, c udpCheck) (*net.UDPConn, Result, bool) {
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(host, uint16(c.res.Port))))
+func dialUDP(host netip.Addr, c udpCheck) (*sock.Conn, Result, bool) {
+	conn, err := sock.DialUDP(netip.AddrPortFrom(host, uint16(c.res.Port)))
 	if err != nil {
 		res := c.res
 		res.Outcome, res.Detail = classify(err, "udp")
@@ -41,13 +38,11 @@ func dialUDP(host netip.Addr, c udpCheck) (*net.UDPConn, Result, bool) {
 // exchangeUDP sends the request, waits Timeout, resends with a doubled wait
 // up to Retries times, and returns at the first answer or ICMP error.
 // Datagrams that are not an answer (stray, wrong SPI) are ignored.
-func exchangeUDP(ctx context.Context, conn *net.UDPConn, c udpCheck, o Options) Result {
+func exchangeUDP(ctx context.Context, conn *sock.Conn, c udpCheck, o Options) Result {
 	res := c.res
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(longAgo) })
+	stop := conn.ReadsEndWith(ctx)
 	defer stop()
-	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	remote := conn.RemoteAddr().(*net.UDPAddr).AddrPort()
-	req := c.request(netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), remote)
+	req := c.request(conn.LocalAddr(), conn.RemoteAddr())
 	buf := make([]byte, 2048)
 	wait, ignored, sent := o.Timeout, 0, 0
 	for attempt := 0; attempt <= o.Retries; attempt++ {
@@ -94,12 +89,12 @@ func exchangeUDP(ctx context.Context, conn *net.UDPConn, c udpCheck, o Options) 
 }
 
 func silentDetail(ctx context.Context, sent, ignored int) string {
-	s := fmt.Sprintf("no reply to %d requests", sent)
+	s := "no reply to " + strconv.Itoa(sent) + " requests"
 	if sent == 1 {
 		s = "no reply to 1 request"
 	}
 	if ignored > 0 {
-		s += fmt.Sprintf(" (%d unrelated datagrams ignored)", ignored)
+		s += " (" + strconv.Itoa(ignored) + " unrelated datagrams ignored)"
 	}
 	if ctx.Err() != nil {
 		s += "; probe cut short: " + ctx.Err().Error()
@@ -114,9 +109,7 @@ func runPPTP(ctx context.Context, host netip.Addr, port int, o Options) Result {
 	ctx, cancel := context.WithTimeout(ctx, o.budget())
 	defer cancel()
 	start := time.Now()
-	// netx: a typed dial; net.Dialer's string address links Go's DNS
-	// resolver (~220 KB on mips) for nothing.
-	conn, err := netx.DialTCP(ctx, netip.AddrPortFrom(host, uint16(port)))
+	conn, err := sock.DialTCP(ctx, netip.AddrPortFrom(host, uint16(port)))
 	if err != nil {
 		if isTimeout(err) || ctx.Err() != nil {
 			res.Outcome, res.Detail = Silent, "no answer to the TCP connection request (SYN)"
@@ -127,7 +120,7 @@ func runPPTP(ctx context.Context, host netip.Addr, port int, o Options) Result {
 		return res
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(longAgo) })
+	stop := conn.CallsEndWith(ctx)
 	defer stop()
 	handshake := ms(time.Since(start))
 	start = time.Now()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // PPTP control connection numbers (RFC 2637).
@@ -101,7 +102,8 @@ func decodePPTP(b []byte) (pptpReply, error) {
 	return r, nil
 }
 
-var sccrpResults = map[uint8]string{
+// sccrpResults by result code (an array: a map literal costs init code).
+var sccrpResults = [...]string{
 	1: "connection established",
 	2: "general error",
 	3: "command channel already exists",
@@ -111,11 +113,11 @@ var sccrpResults = map[uint8]string{
 
 func (r pptpReply) describe() string {
 	if r.ctype != ctrlSCCRP {
-		return fmt.Sprintf("PPTP control message type %d instead of SCCRP", r.ctype)
+		return "PPTP control message type " + strconv.Itoa(int(r.ctype)) + " instead of SCCRP"
 	}
 	s := "SCCRP" + peerName(r.hostName, r.vendor)
-	if w, ok := sccrpResults[r.result]; ok {
-		return s + ", " + w
+	if int(r.result) < len(sccrpResults) && sccrpResults[r.result] != "" {
+		return s + ", " + sccrpResults[r.result]
 	}
-	return s + fmt.Sprintf(", result %d", r.result)
+	return s + ", result " + strconv.Itoa(int(r.result))
 }

@@ -29,11 +29,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // Protocol names, as in the API.
@@ -60,6 +61,8 @@ const (
 
 // Result is one port's outcome; the JSON names are the API's.
 type Result struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Protocol  string  `json:"protocol"`
 	Port      int     `json:"port"`
 	Transport string  `json:"transport"` // "udp" or "tcp"

@@ -4,29 +4,34 @@ import "net/netip"
 
 // special is one IANA special-purpose IPv4 range (RFC 6890 and successors)
 // with the words used in messages.
+// The address and length are plain data rather than netip.Prefix, which
+// only a function call (init code at every start) can build.
 type special struct {
-	prefix netip.Prefix
-	class  Class
-	name   string
+	addr  [4]byte
+	bits  uint8
+	class Class
+	name  string
 }
 
+func (r special) prefix() netip.Prefix { return netip.PrefixFrom(netip.AddrFrom4(r.addr), int(r.bits)) }
+
 var specialRanges = []special{
-	{netip.MustParsePrefix("0.0.0.0/8"), ClassReserved, `"this network" (RFC 791)`},
-	{netip.MustParsePrefix("10.0.0.0/8"), ClassPrivate, "private (RFC 1918)"},
-	{netip.MustParsePrefix("100.64.0.0/10"), ClassCGNAT, "the carrier-grade NAT shared space (RFC 6598)"},
-	{netip.MustParsePrefix("127.0.0.0/8"), ClassReserved, "loopback"},
-	{netip.MustParsePrefix("169.254.0.0/16"), ClassLinkLocal, "link-local (RFC 3927): no address was obtained from upstream"},
-	{netip.MustParsePrefix("172.16.0.0/12"), ClassPrivate, "private (RFC 1918)"},
-	{netip.MustParsePrefix("192.0.0.0/24"), ClassReserved, "IETF protocol assignments (RFC 6890)"},
-	{netip.MustParsePrefix("192.0.0.0/29"), ClassReserved, "the DS-Lite range (RFC 6333)"},
-	{netip.MustParsePrefix("192.0.2.0/24"), ClassReserved, "documentation (RFC 5737)"},
-	{netip.MustParsePrefix("192.88.99.0/24"), ClassReserved, "the deprecated 6to4 relay range (RFC 7526)"},
-	{netip.MustParsePrefix("192.168.0.0/16"), ClassPrivate, "private (RFC 1918)"},
-	{netip.MustParsePrefix("198.18.0.0/15"), ClassReserved, "benchmarking (RFC 2544)"},
-	{netip.MustParsePrefix("198.51.100.0/24"), ClassReserved, "documentation (RFC 5737)"},
-	{netip.MustParsePrefix("203.0.113.0/24"), ClassReserved, "documentation (RFC 5737)"},
-	{netip.MustParsePrefix("224.0.0.0/4"), ClassReserved, "multicast"},
-	{netip.MustParsePrefix("240.0.0.0/4"), ClassReserved, "reserved (RFC 1112)"},
+	{[4]byte{0, 0, 0, 0}, 8, ClassReserved, `"this network" (RFC 791)`},
+	{[4]byte{10, 0, 0, 0}, 8, ClassPrivate, "private (RFC 1918)"},
+	{[4]byte{100, 64, 0, 0}, 10, ClassCGNAT, "the carrier-grade NAT shared space (RFC 6598)"},
+	{[4]byte{127, 0, 0, 0}, 8, ClassReserved, "loopback"},
+	{[4]byte{169, 254, 0, 0}, 16, ClassLinkLocal, "link-local (RFC 3927): no address was obtained from upstream"},
+	{[4]byte{172, 16, 0, 0}, 12, ClassPrivate, "private (RFC 1918)"},
+	{[4]byte{192, 0, 0, 0}, 24, ClassReserved, "IETF protocol assignments (RFC 6890)"},
+	{[4]byte{192, 0, 0, 0}, 29, ClassReserved, "the DS-Lite range (RFC 6333)"},
+	{[4]byte{192, 0, 2, 0}, 24, ClassReserved, "documentation (RFC 5737)"},
+	{[4]byte{192, 88, 99, 0}, 24, ClassReserved, "the deprecated 6to4 relay range (RFC 7526)"},
+	{[4]byte{192, 168, 0, 0}, 16, ClassPrivate, "private (RFC 1918)"},
+	{[4]byte{198, 18, 0, 0}, 15, ClassReserved, "benchmarking (RFC 2544)"},
+	{[4]byte{198, 51, 100, 0}, 24, ClassReserved, "documentation (RFC 5737)"},
+	{[4]byte{203, 0, 113, 0}, 24, ClassReserved, "documentation (RFC 5737)"},
+	{[4]byte{224, 0, 0, 0}, 4, ClassReserved, "multicast"},
+	{[4]byte{240, 0, 0, 0}, 4, ClassReserved, "reserved (RFC 1112)"},
 }
 
 // ClassifyAddr tells the class of an IPv4 address and why, in words. An
@@ -42,7 +47,7 @@ func ClassifyAddr(a netip.Addr, publicRanges []netip.Prefix) (Class, string) {
 	}
 	best := -1
 	for i, r := range specialRanges {
-		if r.prefix.Contains(a) && (best < 0 || r.prefix.Bits() > specialRanges[best].prefix.Bits()) {
+		if r.prefix().Contains(a) && (best < 0 || r.bits > specialRanges[best].bits) {
 			best = i
 		}
 	}
@@ -50,12 +55,6 @@ func ClassifyAddr(a netip.Addr, publicRanges []netip.Prefix) (Class, string) {
 		return ClassPublic, "public"
 	}
 	return specialRanges[best].class, specialRanges[best].name
-}
-
-// ipv6Documentation are IPv6 ranges that never appear on the internet.
-var ipv6Documentation = []netip.Prefix{
-	netip.MustParsePrefix("2001:db8::/32"), // RFC 3849
-	netip.MustParsePrefix("3fff::/20"),     // RFC 9637
 }
 
 // IsGlobal6 reports whether an IPv6 address is a global unicast address
@@ -70,13 +69,9 @@ func IsGlobal6(a netip.Addr, publicRanges []netip.Prefix) bool {
 			return true
 		}
 	}
-	if !netip.MustParsePrefix("2000::/3").Contains(a) {
-		return false
-	}
-	for _, p := range ipv6Documentation {
-		if p.Contains(a) {
-			return false
-		}
-	}
-	return true
+	b := a.As16()
+	// 2000::/3, minus the documentation ranges that never appear on the
+	// internet: 2001:db8::/32 (RFC 3849) and 3fff::/20 (RFC 9637).
+	return b[0]&0xe0 == 0x20 && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) &&
+		!(b[0] == 0x3f && b[1] == 0xff && b[2]&0xf0 == 0)
 }

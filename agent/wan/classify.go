@@ -166,13 +166,15 @@ func hasGlobal6(info Info, public []netip.Prefix) bool {
 
 // sharing is a detected MAP-E / DS-Lite setup.
 type sharing struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	class Class
 	what  string // "MAP-E", "MAP-T", "lw4o6", "DS-Lite"
 	iface string // OpenWrt interface name, when known
 }
 
 // dsLiteB4 is where DS-Lite puts the router's IPv4 end (RFC 6333 5.7).
-var dsLiteB4 = netip.MustParsePrefix("192.0.0.0/29")
+var dsLiteB4 = special{addr: [4]byte{192, 0, 0, 0}, bits: 29}
 
 // detectSharing finds IPv4 sharing over IPv6: from netifd's protocol, from
 // the tunnel device's name or type, or from the network config when the
@@ -194,7 +196,7 @@ func detectSharing(info Info, network []NetInterface) sharing {
 		return sharing{class: ClassMAPE, what: "MAP-E"}
 	case strings.HasPrefix(info.Device, "ds-"):
 		return sharing{class: ClassDSLite, what: "DS-Lite"}
-	case info.Kind == "ip6tnl" && dsLiteB4.Contains(info.IPv4()):
+	case info.Kind == "ip6tnl" && dsLiteB4.prefix().Contains(info.IPv4()):
 		return sharing{class: ClassDSLite, what: "DS-Lite"}
 	}
 	if info.Device != "" && info.IPv4().IsValid() {
@@ -213,9 +215,14 @@ func detectSharing(info Info, network []NetInterface) sharing {
 func sharingOfProto(proto, typ, name string) (sharing, bool) {
 	switch proto {
 	case "map":
-		what := map[string]string{"": "MAP-E", "map-e": "MAP-E", "map-t": "MAP-T", "lw4o6": "lw4o6"}[typ]
-		if what == "" {
-			what = "MAP (" + typ + ")"
+		what := "MAP (" + typ + ")"
+		switch typ {
+		case "", "map-e":
+			what = "MAP-E"
+		case "map-t":
+			what = "MAP-T"
+		case "lw4o6":
+			what = "lw4o6"
 		}
 		return sharing{class: ClassMAPE, what: what, iface: name}, true
 	case "dslite":

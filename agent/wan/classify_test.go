@@ -76,6 +76,9 @@ func TestIsGlobal6(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"2a00:1450::1": true, "2001:db8::1": false, "3fff::1": false, "fd00::1": false,
 		"fe80::1": false, "::1": false, "192.0.2.1": false, "ff02::1": false,
+		// the edges of 2000::/3, 2001:db8::/32 and 3fff::/20
+		"2000::1": true, "3fff:ffff::1": true, "1fff:ffff::1": false, "4000::1": false,
+		"2001:db7:ffff::1": true, "2001:db9::1": true, "3fff:fff:ffff::1": false, "3fff:1000::1": true,
 	} {
 		if got := IsGlobal6(ip(addr), nil); got != want {
 			t.Errorf("%s: got %v, want %v", addr, got, want)

@@ -69,6 +69,8 @@ type Probes struct {
 
 // STUNResult is one STUN exchange.
 type STUNResult struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Server string
 	Local  netip.AddrPort
 	Mapped netip.AddrPort
@@ -77,6 +79,8 @@ type STUNResult struct {
 
 // ExternalResult is an upstream gateway's answer (NAT-PMP or IGD).
 type ExternalResult struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Gateway  netip.Addr // who answered
 	External netip.Addr // its external IPv4 address
 	Model    string     // IGD model name

@@ -13,6 +13,7 @@ import (
 
 // Netlink discovers the WAN over rtnetlink and reports changes to it.
 type Netlink struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
 	// NetNS is a file descriptor of the network namespace to look at; 0 is
 	// the calling thread's. Tests point it at a lab namespace.
 	NetNS int
@@ -45,10 +46,10 @@ func (n *Netlink) WAN() (Info, error) {
 		if err != nil {
 			return info, fmt.Errorf("wan device %s: %w", n.Device, err)
 		}
-		if idx4 != l.index {
+		if idx4 != uint32(l.Index) {
 			gw = netip.Addr{} // the default route's gateway is not on this device
 		}
-		idx4 = l.index
+		idx4 = uint32(l.Index)
 	}
 	if idx4 != 0 {
 		if info.Device, info.Kind, info.Addresses, err = device(c, idx4); err != nil {
@@ -100,7 +101,7 @@ func device(c *netlink.Conn, index uint32) (string, string, []netip.Prefix, erro
 	}
 	all, err := listAddrs(c, index)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("addresses of %s: %w", l.name, err)
+		return "", "", nil, fmt.Errorf("addresses of %s: %w", l.Name, err)
 	}
 	var out []netip.Prefix
 	for _, p := range all {
@@ -108,7 +109,7 @@ func device(c *netlink.Conn, index uint32) (string, string, []netip.Prefix, erro
 			out = append(out, p)
 		}
 	}
-	return l.name, l.kind, out, nil
+	return l.Name, l.Kind, out, nil
 }
 
 // Multicast groups of address, route and link changes (legacy RTMGRP_* bits).

@@ -3,12 +3,14 @@ package wan
 import (
 	"context"
 	"errors"
-	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 func readFixture(t *testing.T, parts ...string) []byte {
@@ -129,7 +131,7 @@ func TestParseNetworkConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(got, tc.want) {
+		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s:\ngot  %+v\nwant %+v", tc.file, got, tc.want)
 		}
 	}

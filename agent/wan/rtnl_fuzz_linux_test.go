@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mdlayher/netlink"
+	"github.com/vpnpass/vpnpass/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,11 +35,11 @@ func FuzzRtnetlink(f *testing.F) {
 		case 0:
 			parseRoute(b)
 		case 1:
-			if p, _, ok := parseAddr(b); ok && !p.IsValid() {
+			if p, _, ok := sock.ParseAddr(b); ok && !p.IsValid() {
 				t.Fatalf("%x: parsed invalid prefix %v", b, p)
 			}
 		case 2:
-			parseLink(b)
+			sock.ParseLink(b)
 		}
 	})
 }

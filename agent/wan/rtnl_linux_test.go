@@ -6,6 +6,7 @@ import (
 
 	"github.com/mdlayher/netlink"
 	"github.com/mdlayher/netlink/nlenc"
+	"github.com/vpnpass/vpnpass/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,20 +79,20 @@ func TestParseAddr(t *testing.T) {
 		ae.Bytes(unix.IFA_ADDRESS, netip.MustParseAddr("81.2.64.1").AsSlice())
 		ae.Bytes(unix.IFA_LOCAL, netip.MustParseAddr("81.2.69.160").AsSlice())
 	})...)
-	p, idx, ok := parseAddr(ptp)
+	p, idx, ok := sock.ParseAddr(ptp)
 	if !ok || idx != 4 || p.String() != "81.2.69.160/32" {
 		t.Fatalf("ptp: %v %d %v", p, idx, ok)
 	}
 	v6 := append(hdr(64, 5), attrs(t, func(ae *netlink.AttributeEncoder) {
 		ae.Bytes(unix.IFA_ADDRESS, netip.MustParseAddr("2001:db8::2").AsSlice())
 	})...)
-	if p, _, ok := parseAddr(v6); !ok || p.String() != "2001:db8::2/64" {
+	if p, _, ok := sock.ParseAddr(v6); !ok || p.String() != "2001:db8::2/64" {
 		t.Fatalf("v6: %v %v", p, ok)
 	}
-	if _, _, ok := parseAddr(hdr(24, 1)); ok {
+	if _, _, ok := sock.ParseAddr(hdr(24, 1)); ok {
 		t.Error("an address message without address parsed")
 	}
-	if _, _, ok := parseAddr([]byte{2}); ok {
+	if _, _, ok := sock.ParseAddr([]byte{2}); ok {
 		t.Error("short message parsed")
 	}
 }
@@ -99,6 +100,7 @@ func TestParseAddr(t *testing.T) {
 func TestParseLink(t *testing.T) {
 	b := make([]byte, sizeofIfinfomsg)
 	nlenc.PutUint32(b[4:8], 12)
+	nlenc.PutUint32(b[8:12], unix.IFF_UP|unix.IFF_RUNNING)
 	b = append(b, attrs(t, func(ae *netlink.AttributeEncoder) {
 		ae.String(unix.IFLA_IFNAME, "map-wanmap")
 		ae.Nested(unix.IFLA_LINKINFO, func(nae *netlink.AttributeEncoder) error {
@@ -106,11 +108,11 @@ func TestParseLink(t *testing.T) {
 			return nil
 		})
 	})...)
-	l, err := parseLink(b)
-	if err != nil || l.index != 12 || l.name != "map-wanmap" || l.kind != "ip6tnl" {
+	l, err := sock.ParseLink(b)
+	if err != nil || l.Index != 12 || l.Name != "map-wanmap" || l.Kind != "ip6tnl" || !l.Up || l.Loopback {
 		t.Fatalf("got %+v, %v", l, err)
 	}
-	if _, err := parseLink(b[:3]); err == nil {
+	if _, err := sock.ParseLink(b[:3]); err == nil {
 		t.Error("short message parsed")
 	}
 }

@@ -13,6 +13,8 @@ import (
 // /etc/config/network, reduced to what tells the WAN and LAN sides and
 // IPv4 sharing apart.
 type NetInterface struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Name     string // section name, e.g. "wanmap"
 	Proto    string // "dhcp", "pppoe", "map", "dslite", "ipip6", "dhcpv6", "464xlat", ...
 	Type     string // proto map's `option type`: "map-e" (default), "map-t", "lw4o6"; legacy "bridge"
@@ -36,20 +38,48 @@ func (n NetInterface) TunnelDevice() string {
 	return ""
 }
 
-// l3Prefix is the prefix of the device netifd creates for a protocol whose
-// traffic does not leave by `option device` (ppp and tunnels): <prefix>-<name>.
-var l3Prefix = map[string]string{
-	"pppoe": "pppoe", "pppoa": "pppoa", "ppp": "ppp", "3g": "3g", "l2tp": "l2tp", "pptp": "pptp",
-	"map": "map", "dslite": "ds", "ipip6": "ipip6", "464xlat": "464",
-	"6in4": "6in4", "6rd": "6rd", "6to4": "6to4", "gre": "gre4", "grev6": "gre6",
+// Address families a protocol carries (Families).
+const (
+	famBoth   = iota // qmi, mbim, ncm, wwan, wireguard, ...
+	fam4             // IPv4 only, IPv4 over IPv6 included
+	fam6             // IPv6 only
+	fam4Opt6         // IPv4, and IPv6 when configured (ppp)
+	famStatic        // the addresses configured
+	famNone
+)
+
+// protos is, per protocol, the prefix of the device netifd creates when its
+// traffic does not leave by `option device` (ppp and tunnels: <prefix>-<name>;
+// "" for none) and the address families it carries. A table: a map
+// literal is built by init code at every start, and one string switch per
+// question cost more.
+var protos = [...]struct {
+	proto, l3 string
+	fam       uint8
+}{
+	{"pppoe", "pppoe", fam4Opt6}, {"pppoa", "pppoa", fam4Opt6}, {"ppp", "ppp", fam4Opt6}, {"3g", "3g", fam4Opt6},
+	{"l2tp", "l2tp", fam4Opt6}, {"pptp", "pptp", fam4Opt6},
+	{"map", "map", fam4}, {"dslite", "ds", fam4}, {"ipip6", "ipip6", fam4}, {"464xlat", "464", fam4},
+	{"6in4", "6in4", fam6}, {"6rd", "6rd", fam6}, {"6to4", "6to4", fam6}, {"gre", "gre4", fam4}, {"grev6", "gre6", fam6},
+	{"dhcp", "", fam4}, {"dhcpv6", "", fam6}, {"static", "", famStatic}, {"none", "", famNone}, {"", "", famNone},
+}
+
+// proto finds n's protocol in protos (famBoth and no prefix when unknown).
+func (n NetInterface) proto() (l3 string, fam uint8) {
+	for _, p := range protos {
+		if p.proto == n.Proto {
+			return p.l3, p.fam
+		}
+	}
+	return "", famBoth
 }
 
 // L3Device is the device the interface's traffic leaves by, as netifd names
 // it, or "" when only the running system knows it (a Wi-Fi uplink without
 // a fixed ifname). A device "@other" is an alias: resolve it with Resolve.
 func (n NetInterface) L3Device() string {
-	if p, ok := l3Prefix[n.Proto]; ok {
-		return p + "-" + n.Name
+	if l3, _ := n.proto(); l3 != "" {
+		return l3 + "-" + n.Name
 	}
 	if n.Proto == "wireguard" {
 		return n.Name
@@ -64,19 +94,19 @@ func (n NetInterface) L3Device() string {
 // internet: IPv6-only protocols (wan6, 6in4) carry no IPv4, and IPv4 over
 // IPv6 (MAP-E, DS-Lite, 464xlat) carries IPv4 on its tunnel device only.
 func (n NetInterface) Families() (v4, v6 bool) {
-	switch n.Proto {
-	case "dhcpv6", "6in4", "6rd", "6to4", "grev6":
+	switch _, fam := n.proto(); fam {
+	case fam6:
 		return false, true
-	case "dhcp", "map", "dslite", "ipip6", "464xlat", "gre":
+	case fam4:
 		return true, false
-	case "static":
+	case famStatic:
 		return n.IPv4 || !n.IPv6, n.IPv6
-	case "pppoe", "pppoa", "ppp", "3g", "l2tp", "pptp":
+	case fam4Opt6:
 		return true, n.IPv6
-	case "none", "":
+	case famNone:
 		return false, false
 	}
-	return true, true // qmi, mbim, ncm, wwan, wireguard, ...: both
+	return true, true
 }
 
 // ReadNetworkConfig parses an OpenWrt network config file; a missing file

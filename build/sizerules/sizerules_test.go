@@ -70,7 +70,8 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 	}
 	dir := t.TempDir()
 	src := "package main\nimport (\"net\";\"os\";\"strings\")\n" +
-		"func main(){ c, _ := net.Dial(\"udp\", os.Args[1]); _ = c; os.Stdout.WriteString(strings.NewReplacer(\"a\",\"b\").Replace(os.Args[0])) }\n"
+		"func main(){ c, _ := net.Dial(\"udp\", os.Args[1]); _ = c; i, _ := net.InterfaceByName(os.Args[2]); _ = i\n" +
+		"os.Stdout.WriteString(strings.NewReplacer(\"a\",\"b\").Replace(os.Args[0])) }\n"
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +83,10 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 	for _, v := range vs {
 		got[v.Symbol] = true
 	}
-	if !got["net.(*Resolver)."] || !got["strings.(*Replacer)."] {
-		t.Errorf("resolver or replacer not caught: %v", vs)
+	for _, want := range []string{"net.(*Resolver).", "strings.(*Replacer).", "net.(*netFD).", "net.interfaceTable"} {
+		if !got[want] {
+			t.Errorf("%s not caught: %v", want, vs)
+		}
 	}
 }
 

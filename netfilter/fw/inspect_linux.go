@@ -2,12 +2,13 @@ package fw
 
 import (
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
-	"net"
 	"net/netip"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 
@@ -97,24 +98,16 @@ func nftChains(rs *nfteval.Ruleset, hook string) (map[vpn.Family][]netfilter.Cha
 // thread's namespace); a device that is gone contributes nothing.
 func devicePrefixes(devs []string) []netip.Prefix {
 	var out []netip.Prefix
+	links, _ := sock.Links()
 	for _, d := range devs {
-		ifi, err := net.InterfaceByName(d)
-		if err != nil {
-			continue
-		}
-		addrs, err := ifi.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
-			n, ok := a.(*net.IPNet)
-			if !ok {
+		for _, l := range links {
+			if l.Name != d {
 				continue
 			}
-			ip, _ := netip.AddrFromSlice(n.IP)
-			bits, _ := n.Mask.Size()
-			if p := netip.PrefixFrom(ip.Unmap(), bits); p.IsValid() && !ip.IsLinkLocalUnicast() {
-				out = append(out, p.Masked())
+			for _, p := range l.Prefixes {
+				if !p.Addr().IsLinkLocalUnicast() {
+					out = append(out, p.Masked())
+				}
 			}
 		}
 	}

@@ -6,16 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/vpnpass/vpnpass/agent/wan/netx"
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
-// A minimal HTTP/1.1 client over net.Conn: one request per connection
+// A minimal HTTP/1.1 client over a TCP socket: one request per connection
 // (Connection: close), bodies by Content-Length, chunked or until EOF. It
 // replaces net/http, which would add megabytes to the router binary, for the
 // two requests UPnP needs (GET the description, POST one SOAP action).
@@ -28,6 +26,8 @@ const (
 
 // httpURL is an http:// URL whose host is an IP literal.
 type httpURL struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	host netip.AddrPort
 	path string // with query, starts with '/'
 }
@@ -56,7 +56,7 @@ func parseURL(s string) (httpURL, error) {
 		return httpURL{}, fmt.Errorf("URL %q: bad characters in the path", s)
 	}
 	host, port := hostport, "80"
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
+	if h, p, ok := sock.SplitHostPort(hostport); ok {
 		host, port = h, p
 	}
 	addr, err := netip.ParseAddr(strings.Trim(host, "[]"))
@@ -99,8 +99,7 @@ type response struct {
 // do sends one request and reads the whole response. headers are written as
 // given (no user input reaches them unchecked).
 func do(ctx context.Context, method string, u httpURL, headers []string, body string) (response, error) {
-	// netx, not net.Dialer: string addresses would link Go's DNS resolver.
-	c, err := netx.DialTCP(ctx, u.host)
+	c, err := sock.DialTCP(ctx, u.host)
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", method, u, err)
 	}
@@ -108,7 +107,7 @@ func do(ctx context.Context, method string, u httpURL, headers []string, body st
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
+	stop := c.CallsEndWith(ctx)
 	defer stop()
 	var req strings.Builder
 	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: vpnpass\r\n", method, u.path, u.host)
@@ -139,7 +138,7 @@ func readResponse(r *bufio.Reader) (response, error) {
 	code, _, _ := strings.Cut(rest, " ")
 	status, err := strconv.Atoi(code)
 	if !strings.HasPrefix(proto, "HTTP/1.") || err != nil || status < 100 || status > 999 {
-		return response{}, fmt.Errorf("not an HTTP response: %q", clip(line))
+		return response{}, errors.New("not an HTTP response: " + strconv.Quote(clip(line)))
 	}
 	resp := response{status: status, header: map[string]string{}}
 	if resp.header, err = readHeaders(r); err != nil {
@@ -164,7 +163,7 @@ func readHeaders(r *bufio.Reader) (map[string]string, error) {
 		}
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
-			return nil, fmt.Errorf("bad header line %q", clip(line))
+			return nil, errors.New("bad header line " + strconv.Quote(clip(line)))
 		}
 		h[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
 	}
@@ -205,7 +204,7 @@ func readChunked(r *bufio.Reader) (string, error) {
 		size, _, _ := strings.Cut(line, ";")
 		n, err := strconv.ParseUint(strings.TrimSpace(size), 16, 32)
 		if err != nil || body.Len()+int(n) > maxBody {
-			return "", fmt.Errorf("bad or too large chunk %q", clip(line))
+			return "", errors.New("bad or too large chunk " + strconv.Quote(clip(line)))
 		}
 		if n == 0 {
 			return body.String(), nil // trailers, if any, are not needed

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -210,10 +211,10 @@ func parseExternalIP(resp response) (netip.Addr, error) {
 	}
 	if resp.status != 200 {
 		if f := doc.find("UPnPError"); len(f) > 0 {
-			return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: UPnP error %s %s",
-				clean(f[0].value("errorCode")), clean(f[0].value("errorDescription")))
+			return netip.Addr{}, errors.New("GetExternalIPAddress: UPnP error " +
+				clean(f[0].value("errorCode")) + " " + clean(f[0].value("errorDescription")))
 		}
-		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: HTTP status %d", resp.status)
+		return netip.Addr{}, errors.New("GetExternalIPAddress: HTTP status " + strconv.Itoa(resp.status))
 	}
 	el := doc.find("NewExternalIPAddress")
 	if len(el) == 0 {
@@ -222,7 +223,7 @@ func parseExternalIP(resp response) (netip.Addr, error) {
 	s := strings.TrimSpace(el[0].text.String())
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is4() {
-		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: %q is not an IPv4 address", clip(s))
+		return netip.Addr{}, errors.New("GetExternalIPAddress: " + strconv.Quote(clip(s)) + " is not an IPv4 address")
 	}
 	if a.IsUnspecified() {
 		return netip.Addr{}, errors.New("GetExternalIPAddress: the gateway reports 0.0.0.0 (it has no usable external address)")

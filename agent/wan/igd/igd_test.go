@@ -369,10 +369,10 @@ func TestChoose(t *testing.T) {
 	gw := netip.MustParseAddr("192.168.0.1")
 	other := Announcement{From: netip.MustParseAddr("192.168.0.7"), Location: "a"}
 	mine := Announcement{From: gw, Location: "b"}
-	if a, _ := choose([]Announcement{other, mine}, gw); a != mine {
+	if a, _ := choose([]Announcement{other, mine}, gw); a.Location != mine.Location {
 		t.Errorf("chose %+v, want the gateway's", a)
 	}
-	if a, _ := choose([]Announcement{other}, gw); a != other {
+	if a, _ := choose([]Announcement{other}, gw); a.Location != other.Location {
 		t.Errorf("chose %+v, want the only one", a)
 	}
 	if _, ok := choose(nil, gw); ok {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // SSDP search targets for Internet Gateway Devices, version 1 first: a v2
@@ -22,6 +23,8 @@ var ssdpGroup = netip.MustParseAddrPort("239.255.255.250:1900")
 
 // Announcement is one answer to an M-SEARCH.
 type Announcement struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	From     netip.Addr
 	Location string
 	ST       string
@@ -34,12 +37,12 @@ type Announcement struct {
 // ends or the gateway has answered. It never fails for lack of answers: an
 // empty list is the answer.
 func Discover(ctx context.Context, gateway netip.Addr) ([]Announcement, error) {
-	pc, err := net.ListenUDP("udp4", nil)
+	pc, err := sock.ListenUDP4()
 	if err != nil {
 		return nil, fmt.Errorf("ssdp: listen: %w", err)
 	}
 	defer pc.Close()
-	stop := context.AfterFunc(ctx, func() { _ = pc.SetReadDeadline(time.Now()) })
+	stop := pc.ReadsEndWith(ctx)
 	defer stop()
 	dests := []netip.AddrPort{ssdpGroup}
 	if gateway.Is4() {
@@ -51,7 +54,7 @@ func Discover(ctx context.Context, gateway netip.Addr) ([]Announcement, error) {
 		for _, st := range searchTargets {
 			msg := "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\nST: " + st + "\r\n\r\n"
 			for _, d := range dests {
-				if _, err := pc.WriteToUDPAddrPort([]byte(msg), d); err != nil {
+				if _, err := pc.WriteTo([]byte(msg), d); err != nil {
 					lastErr = err
 				} else {
 					sent++
@@ -71,7 +74,7 @@ func Discover(ctx context.Context, gateway netip.Addr) ([]Announcement, error) {
 
 // collect reads answers, resending the search once after 500 ms in case the
 // first datagrams were lost.
-func collect(ctx context.Context, pc *net.UDPConn, gateway netip.Addr, resend func() error) ([]Announcement, error) {
+func collect(ctx context.Context, pc *sock.Conn, gateway netip.Addr, resend func() error) ([]Announcement, error) {
 	var out []Announcement
 	seen := map[string]bool{}
 	buf := make([]byte, 2048)
@@ -82,10 +85,9 @@ func collect(ctx context.Context, pc *net.UDPConn, gateway netip.Addr, resend fu
 			deadline = time.Now().Add(time.Hour) // the context bounds it
 		}
 		_ = pc.SetReadDeadline(deadline)
-		n, from, err := pc.ReadFromUDPAddrPort(buf)
+		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && !resendAt.IsZero() && ctx.Err() == nil {
+			if sock.IsTimeout(err) && !resendAt.IsZero() && ctx.Err() == nil {
 				resendAt = time.Time{}
 				_ = resend()
 				continue

@@ -1,6 +1,7 @@
 package igd
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -17,7 +18,7 @@ func FuzzParseAnnouncement(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, ok := parseAnnouncement(b)
 		if !ok {
-			if a != (Announcement{}) {
+			if !reflect.DeepEqual(a, Announcement{}) {
 				t.Fatalf("%q refused but returned %+v", b, a)
 			}
 			return

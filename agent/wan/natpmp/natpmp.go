@@ -9,9 +9,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
+	"strconv"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // Port is the NAT-PMP server port on the gateway.
@@ -41,17 +43,20 @@ type Result struct {
 	Epoch uint32
 }
 
+// resultNames by result code (RFC 6886 3.5).
+var resultNames = [...]string{1: "unsupported version", 2: "not authorized or refused",
+	3: "network failure (the gateway has no external address)", 4: "out of resources",
+	5: "unsupported opcode"}
+
 // ResultError is a non-zero result code from the gateway.
 type ResultError struct{ Code uint16 }
 
 func (e *ResultError) Error() string {
-	names := map[uint16]string{1: "unsupported version", 2: "not authorized or refused",
-		3: "network failure (the gateway has no external address)", 4: "out of resources",
-		5: "unsupported opcode"}
-	if s, ok := names[e.Code]; ok {
-		return fmt.Sprintf("NAT-PMP result %d: %s", e.Code, s)
+	s := "NAT-PMP result " + strconv.Itoa(int(e.Code))
+	if int(e.Code) < len(resultNames) && resultNames[e.Code] != "" {
+		s += ": " + resultNames[e.Code]
 	}
-	return fmt.Sprintf("NAT-PMP result %d", e.Code)
+	return s
 }
 
 // ErrTimeout means the gateway did not answer in time (most routers have no
@@ -72,14 +77,13 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Resu
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
 	// A connected socket only receives from the gateway's address and port,
-	// which RFC 6886 3.1 requires the client to check anyway. A typed address:
-	// net.Dialer's string addresses would link Go's DNS resolver.
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(gateway, Port)))
+	// which RFC 6886 3.1 requires the client to check anyway.
+	c, err := sock.DialUDP(netip.AddrPortFrom(gateway, Port))
 	if err != nil {
 		return Result{}, fmt.Errorf("natpmp: dial %v: %w", gateway, err)
 	}
 	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	stop := c.ReadsEndWith(ctx)
 	defer stop()
 	res, err := exchange(ctx, c, opt.RTO)
 	if err != nil {
@@ -89,7 +93,7 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Resu
 	return res, nil
 }
 
-func exchange(ctx context.Context, c net.Conn, rto time.Duration) (Result, error) {
+func exchange(ctx context.Context, c *sock.Conn, rto time.Duration) (Result, error) {
 	req := []byte{0, opExternalAddress}
 	buf := make([]byte, 64)
 	var ignored error
@@ -114,8 +118,7 @@ func exchange(ctx context.Context, c net.Conn, rto time.Duration) (Result, error
 			_ = c.SetReadDeadline(wait)
 			n, err := c.Read(buf)
 			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
+				if sock.IsTimeout(err) {
 					break
 				}
 				return Result{}, fmt.Errorf("receive: %w", err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 func reply(code uint16, epoch uint32, ext string) []byte {
@@ -53,7 +55,7 @@ func TestDecode(t *testing.T) {
 }
 
 // serve runs a fake gateway on loopback and returns a socket connected to it.
-func serve(t *testing.T, answer func(n int) [][]byte) net.Conn {
+func serve(t *testing.T, answer func(n int) [][]byte) *sock.Conn {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -75,7 +77,7 @@ func serve(t *testing.T, answer func(n int) [][]byte) net.Conn {
 			}
 		}
 	}()
-	c, err := net.Dial("udp4", pc.LocalAddr().String())
+	c, err := sock.DialUDP(pc.LocalAddr().(*net.UDPAddr).AddrPort())
 	if err != nil {
 		t.Fatal(err)
 	}

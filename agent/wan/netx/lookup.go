@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // Resolver finds the IPv4 address of a host name the way the C library
@@ -182,7 +183,7 @@ func (r Resolver) ask(ctx context.Context, servers []netip.AddrPort, msg []byte,
 // exchange sends msg to one server and waits up to wait for a matching
 // answer; datagrams that are not one (wrong ID or question) are skipped.
 func exchange(ctx context.Context, srv netip.AddrPort, msg []byte, id uint16, wait time.Duration) (netip.Addr, error) {
-	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(srv))
+	c, err := sock.DialUDP(srv)
 	if err != nil {
 		return netip.Addr{}, err
 	}
@@ -192,7 +193,7 @@ func exchange(ctx context.Context, srv netip.AddrPort, msg []byte, id uint16, wa
 		dl = d
 	}
 	_ = c.SetReadDeadline(dl)
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
+	stop := c.ReadsEndWith(ctx)
 	defer stop()
 	if _, err := c.Write(msg); err != nil {
 		return netip.Addr{}, err

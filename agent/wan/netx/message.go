@@ -3,8 +3,8 @@ package netx
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -27,14 +27,14 @@ var errNotOurs = errors.New("not an answer to our query")
 func newQuery(name string) (msg []byte, id uint16, err error) {
 	name = strings.TrimSuffix(name, ".")
 	if name == "" || len(name) > maxNameLen-2 {
-		return nil, 0, fmt.Errorf("bad host name %q", name)
+		return nil, 0, errors.New("bad host name " + strconv.Quote(name))
 	}
 	id = newID()
 	msg = binary.BigEndian.AppendUint16(make([]byte, 0, headerLen+len(name)+6), id)
 	msg = append(msg, flagRD>>8, 0, 0, 1, 0, 0, 0, 0, 0, 0) // flags, 1 question
 	for _, label := range strings.Split(name, ".") {
 		if label == "" || len(label) > 63 {
-			return nil, 0, fmt.Errorf("bad host name %q", name)
+			return nil, 0, errors.New("bad host name " + strconv.Quote(name))
 		}
 		msg = append(msg, byte(len(label)))
 		msg = append(msg, label...)
@@ -61,7 +61,7 @@ func parseAnswer(resp, query []byte, id uint16) (netip.Addr, error) {
 	case rcodeNX:
 		return netip.Addr{}, ErrNotFound
 	default:
-		return netip.Addr{}, fmt.Errorf("server answered with error code %d", rc)
+		return netip.Addr{}, errors.New("server answered with error code " + strconv.Itoa(int(rc)))
 	}
 	n := int(binary.BigEndian.Uint16(resp[6:]))
 	off := headerLen + len(q)

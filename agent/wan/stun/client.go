@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/wan/netx"
+	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
 // DefaultPort is the STUN port used when the server string has none.
@@ -59,10 +59,10 @@ func Query(ctx context.Context, server string, opt Options) (Result, error) {
 	opt = opt.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
-	if _, _, err := net.SplitHostPort(server); err != nil {
-		server = net.JoinHostPort(server, DefaultPort)
+	if _, _, ok := sock.SplitHostPort(server); !ok {
+		server = sock.JoinHostPort(server, DefaultPort)
 	}
-	host, port, _ := net.SplitHostPort(server)
+	host, port, _ := sock.SplitHostPort(server)
 	if host == "" {
 		return Result{}, fmt.Errorf("stun: server %q has no host", server)
 	}
@@ -72,7 +72,7 @@ func Query(ctx context.Context, server string, opt Options) (Result, error) {
 	}
 	defer c.Close()
 	// Unblock a pending read when the context ends early.
-	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	stop := c.ReadsEndWith(ctx)
 	defer stop()
 	res, err := exchange(ctx, c, opt)
 	if err != nil {
@@ -84,7 +84,7 @@ func Query(ctx context.Context, server string, opt Options) (Result, error) {
 // dial resolves host (an IPv4 literal, a hosts entry or a DNS name) with
 // netx rather than net.Dialer, whose string addresses link Go's resolver
 // (~210 KiB on mips), and connects a UDP socket to it.
-func dial(ctx context.Context, host, port string) (*net.UDPConn, error) {
+func dial(ctx context.Context, host, port string) (*sock.Conn, error) {
 	pn, err := strconv.ParseUint(port, 10, 16)
 	if err != nil || pn == 0 {
 		return nil, fmt.Errorf("bad port %q", port)
@@ -93,11 +93,11 @@ func dial(ctx context.Context, host, port string) (*net.UDPConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(pn))))
+	return sock.DialUDP(netip.AddrPortFrom(ip, uint16(pn)))
 }
 
 // exchange runs the retransmission loop on a connected UDP socket.
-func exchange(ctx context.Context, c net.Conn, opt Options) (Result, error) {
+func exchange(ctx context.Context, c *sock.Conn, opt Options) (Result, error) {
 	id := newTxID()
 	req := BindingRequest(id, opt.Fingerprint)
 	buf := make([]byte, 1500)
@@ -119,8 +119,7 @@ func exchange(ctx context.Context, c net.Conn, opt Options) (Result, error) {
 			_ = c.SetReadDeadline(wait)
 			n, err := c.Read(buf)
 			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
+				if sock.IsTimeout(err) {
 					break // retransmit
 				}
 				// ICMP port unreachable surfaces here as "connection refused".
@@ -136,8 +135,8 @@ func exchange(ctx context.Context, c net.Conn, opt Options) (Result, error) {
 				continue
 			}
 			return Result{
-				Server: addrPort(c.RemoteAddr()),
-				Local:  addrPort(c.LocalAddr()),
+				Server: c.RemoteAddr(),
+				Local:  c.LocalAddr(),
 				Mapped: mapped,
 				RTT:    time.Since(start),
 			}, nil
@@ -182,12 +181,4 @@ func timeoutError(ctx context.Context, ignored error) error {
 		return ctx.Err()
 	}
 	return &TimeoutError{Ignored: ignored}
-}
-
-func addrPort(a net.Addr) netip.AddrPort {
-	if u, ok := a.(*net.UDPAddr); ok {
-		ap := u.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	return netip.AddrPort{}
 }

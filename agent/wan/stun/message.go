@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 )
 
 // Message types and attribute codes used here (RFC 5389 sections 6, 15, 18).
@@ -46,12 +47,14 @@ var (
 
 // ErrorResponse is a Binding error response from the server.
 type ErrorResponse struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
+
 	Code   int
 	Reason string
 }
 
 func (e *ErrorResponse) Error() string {
-	return fmt.Sprintf("STUN server answered error %d %s", e.Code, e.Reason)
+	return "STUN server answered error " + strconv.Itoa(int(e.Code)) + " " + e.Reason
 }
 
 // BindingRequest encodes a Binding request with the given transaction ID and,

@@ -1,4 +1,4 @@
-package netx
+package sock
 
 import (
 	"context"
@@ -67,12 +67,12 @@ func TestDialTCP(t *testing.T) {
 		}
 	}()
 	open := ln.Addr().(*net.TCPAddr).AddrPort()
-	type outcome func(t *testing.T, c net.Conn, err error)
-	connected := func(t *testing.T, c net.Conn, err error) {
+	type outcome func(t *testing.T, c conn, err error)
+	connected := func(t *testing.T, c conn, err error) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.RemoteAddr().(*net.TCPAddr).AddrPort(); got != open {
+		if got := c.remote(); got != open {
 			t.Errorf("remote %v, want %v", got, open)
 		}
 		if _, err := c.Write([]byte("ping")); err != nil {
@@ -83,18 +83,18 @@ func TestDialTCP(t *testing.T) {
 			t.Errorf("echo %q, %v", buf, err)
 		}
 	}
-	refused := func(t *testing.T, _ net.Conn, err error) {
+	refused := func(t *testing.T, _ conn, err error) {
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatalf("got %v, want connection refused", err)
 		}
 	}
-	timedOut := func(t *testing.T, _ net.Conn, err error) {
-		var ne net.Error
+	timedOut := func(t *testing.T, _ conn, err error) {
+		var ne interface{ Timeout() bool }
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("got %v, want a timeout", err)
 		}
 	}
-	cancelled := func(t *testing.T, _ net.Conn, err error) {
+	cancelled := func(t *testing.T, _ conn, err error) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("got %v, want context.Canceled", err)
 		}
@@ -121,18 +121,22 @@ func TestDialTCP(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, impl := range []struct {
 				name string
-				dial func(context.Context, netip.AddrPort) (net.Conn, error)
+				dial func(context.Context, netip.AddrPort) (conn, error)
 			}{
-				{"netx", func(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
+				{"sock", func(ctx context.Context, ap netip.AddrPort) (conn, error) {
 					c, err := DialTCP(ctx, ap)
 					if err != nil {
 						return nil, err // not a typed nil in the interface
 					}
-					return c, nil
+					return sockConn{c}, nil
 				}},
-				{"net.Dialer", func(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
+				{"net.Dialer", func(ctx context.Context, ap netip.AddrPort) (conn, error) {
 					var d net.Dialer
-					return d.DialContext(ctx, "tcp", ap.String())
+					c, err := d.DialContext(ctx, "tcp", ap.String())
+					if err != nil {
+						return nil, err
+					}
+					return netConn{c}, nil
 				}},
 			} {
 				t.Run(impl.name, func(t *testing.T) {
@@ -156,3 +160,17 @@ func TestDialTCP(t *testing.T) {
 func background() (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
 }
+
+// conn is what the outcomes look at, for both implementations.
+type conn interface {
+	io.ReadWriteCloser
+	remote() netip.AddrPort
+}
+
+type sockConn struct{ *Conn }
+
+func (c sockConn) remote() netip.AddrPort { return c.RemoteAddr() }
+
+type netConn struct{ net.Conn }
+
+func (c netConn) remote() netip.AddrPort { return c.RemoteAddr().(*net.TCPAddr).AddrPort() }
