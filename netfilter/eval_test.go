@@ -1,7 +1,10 @@
 package netfilter
 
-import "github.com/vpnpass/vpnpass/vpn"
-import "testing"
+import (
+	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
+)
 
 // fixed is a chain that always returns the same explanation.
 type fixed struct {

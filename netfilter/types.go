@@ -4,12 +4,14 @@
 package netfilter
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
+	"errors"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // Mode is what vpnpass does for one protocol.
@@ -29,7 +31,7 @@ func ParseMode(s string) (Mode, error) {
 	case ModeAllow, ModeBlock, ModeDefault:
 		return Mode(s), nil
 	}
-	return "", fmt.Errorf("unknown mode %q: must be one of allow, block, default", s)
+	return "", errors.New("unknown mode " + strconv.Quote(s) + ": must be one of allow, block, default")
 }
 
 // Desired is the wanted mode per protocol. A missing protocol means default.
@@ -220,5 +222,5 @@ func NFTFamilyName(f uint8) string {
 	case 10: // NFPROTO_IPV6
 		return "ip6"
 	}
-	return fmt.Sprintf("family%d", f)
+	return "family" + strconv.Itoa(int(f))
 }

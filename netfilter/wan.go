@@ -1,7 +1,10 @@
 package netfilter
 
-import "github.com/vpnpass/vpnpass/vpn"
-import "sort"
+import (
+	"sort"
+
+	"github.com/vpnpass/vpnpass/vpn"
+)
 
 // WAN is the router's WAN side as rules see it: per address family, the
 // devices traffic to the internet leaves by (several with mwan3, a Wi-Fi

@@ -2,7 +2,7 @@ package fw
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -41,7 +41,7 @@ func Plan(d Detection, force netfilter.Kind) ([]Spec, error) {
 				primary = netfilter.KindIptablesNft
 			}
 		default:
-			return nil, fmt.Errorf("unknown backend %q: must be one of auto, fw4, nftables, fw3, iptables", force)
+			return nil, errors.New("unknown backend " + strconv.Quote(string(force)) + ": must be one of auto, fw4, nftables, fw3, iptables")
 		}
 	}
 	if primary == netfilter.KindNone {

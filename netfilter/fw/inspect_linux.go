@@ -1,13 +1,13 @@
 package fw
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 
@@ -86,7 +86,7 @@ func nftChains(rs *nfteval.Ruleset, hook string) (map[vpn.Family][]netfilter.Cha
 	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		cs, err := rs.Chains(hook, fam)
 		if err != nil {
-			return nil, fmt.Errorf("inspect %s chains (%s): %w", hook, fam, err)
+			return nil, netfilter.Wrap("inspect "+hook+" chains ("+string(fam)+")", err)
 		}
 		out[fam] = cs
 	}
@@ -147,10 +147,10 @@ func readFirewalls(det Detection) (firewalls, error) {
 	if det.NFTables {
 		conn, err := nftables.New()
 		if err != nil {
-			return f, fmt.Errorf("inspect: open nftables netlink: %w", err)
+			return f, netfilter.Wrap("inspect: open nftables netlink", err)
 		}
 		if f.rs, err = nfteval.Read(conn); err != nil {
-			return f, fmt.Errorf("inspect: %w", err)
+			return f, netfilter.Wrap("inspect", err)
 		}
 		xtables = len(f.rs.XtablesTables()) > 0
 	}
@@ -167,7 +167,7 @@ func readFirewalls(det Detection) (firewalls, error) {
 		}
 		ins, err := ipt.NewInspector(v)
 		if err != nil {
-			return f, fmt.Errorf("inspect iptables-%s: %w", v, err)
+			return f, netfilter.Wrap("inspect iptables-"+v, err)
 		}
 		if variantOf(det, netfilter.KindFW3) == v && hasKind(det, netfilter.KindFW3) {
 			ins.Kind = netfilter.KindFW3
@@ -193,7 +193,7 @@ func (f firewalls) chains(hook string) (map[vpn.Family][]netfilter.Chain, error)
 		for _, ins := range f.inspectors() {
 			cs, err := ins.Chains(hook, fam)
 			if err != nil {
-				return nil, fmt.Errorf("inspect %s chains (%s): %w", hook, fam, err)
+				return nil, netfilter.Wrap("inspect "+hook+" chains ("+string(fam)+")", err)
 			}
 			out[fam] = append(out[fam], cs...)
 		}
@@ -239,12 +239,12 @@ func (f firewalls) facts(in *Inspection, wan string) error {
 	for _, i := range f.ipt {
 		m, err := i.Masquerade(wan)
 		if err != nil {
-			return fmt.Errorf("inspect masquerade: %w", err)
+			return netfilter.Wrap("inspect masquerade", err)
 		}
 		in.Masquerade = in.Masquerade || m
 		as, err := i.HelperAssignments()
 		if err != nil {
-			return fmt.Errorf("inspect helper assignments: %w", err)
+			return netfilter.Wrap("inspect helper assignments", err)
 		}
 		for _, a := range as {
 			if a.Helper == "pptp" {

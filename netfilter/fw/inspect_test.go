@@ -1,8 +1,9 @@
 package fw
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	nf "github.com/vpnpass/vpnpass/netfilter"
 )

@@ -2,7 +2,6 @@ package fw
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -50,7 +49,7 @@ func (m *Manager) Retire(next *Manager) error {
 		}
 		done[c] = true
 		if err := s.Backend.Cleanup(); err != nil {
-			errs = append(errs, fmt.Errorf("retire %s: %w", s.Backend.Kind(), err))
+			errs = append(errs, netfilter.Wrap("retire "+string(s.Backend.Kind()), err))
 		}
 	}
 	return errors.Join(errs...)

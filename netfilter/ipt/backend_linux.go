@@ -1,9 +1,10 @@
 package ipt
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
+	"errors"
 	"sync"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -45,7 +46,7 @@ func New(opts Options) (*Backend, error) {
 			if f == vpn.IPv6 {
 				continue
 			}
-			return nil, fmt.Errorf("iptables backend (%s): %w", opts.Variant, err)
+			return nil, netfilter.Wrap("iptables backend ("+opts.Variant+")", err)
 		}
 		b.fams = append(b.fams, fm)
 	}
@@ -55,7 +56,7 @@ func New(opts Options) (*Backend, error) {
 func openFamily(variant string, f vpn.Family, wait int) (*family, error) {
 	if variant == VariantLegacy {
 		if _, ok, err := legacyTables(f); err != nil || !ok {
-			return nil, fmt.Errorf("%s-legacy: kernel has no x_tables for %s", famName(f), f)
+			return nil, errors.New(famName(f) + "-legacy: kernel has no x_tables for " + string(f))
 		}
 	}
 	ipt, err := newIPT(variant, f, wait)
@@ -106,14 +107,14 @@ func (b *Backend) changes(ops []op) []netfilter.Change {
 // plan returns the ops for d and the state they were computed from.
 func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
 	if err := checkDesired(d); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", b.Kind(), err)
+		return nil, nil, netfilter.Wrap(string(b.Kind()), err)
 	}
 	states := map[string]famState{}
 	var ops []op
 	for _, f := range b.fams {
 		st, err := f.read()
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: read %s: %w", b.Kind(), f.name, err)
+			return nil, nil, netfilter.Wrap(string(b.Kind())+": read "+f.name, err)
 		}
 		states[f.name] = st
 		l := desiredLayout(d, f.fam, b.opts.LANDevices, b.opts.WAN.Devices(f.fam))

@@ -3,13 +3,14 @@ package ipt
 import (
 	"bufio"
 	"errors"
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 )
@@ -26,14 +27,14 @@ func binaryPath(variant string, fam vpn.Family) (string, error) {
 	}
 	p, err := exec.LookPath(base)
 	if err != nil {
-		return "", fmt.Errorf("find %s-%s: not installed", base, variant)
+		return "", errors.New("find " + base + "-" + variant + ": not installed")
 	}
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return "", fmt.Errorf("find %s-%s: resolve %s: %w", base, variant, p, err)
+		return "", netfilter.Wrap("find "+base+"-"+variant+": resolve "+p, err)
 	}
 	if multiVariant(filepath.Base(real)) != variant {
-		return "", fmt.Errorf("find %s-%s: not installed (%s is %s)", base, variant, p, filepath.Base(real))
+		return "", errors.New("find " + base + "-" + variant + ": not installed (" + p + " is " + filepath.Base(real) + ")")
 	}
 	return p, nil
 }
@@ -83,7 +84,7 @@ func legacyTables(fam vpn.Family) (tables map[string]bool, ok bool, err error) {
 		return map[string]bool{}, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("read legacy tables: %w", err)
+		return nil, false, netfilter.Wrap("read legacy tables", err)
 	}
 	defer f.Close()
 	tables = map[string]bool{}
@@ -94,7 +95,7 @@ func legacyTables(fam vpn.Family) (tables map[string]bool, ok bool, err error) {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return nil, false, fmt.Errorf("read legacy tables: %w", err)
+		return nil, false, netfilter.Wrap("read legacy tables", err)
 	}
 	return tables, true, nil
 }

@@ -2,9 +2,9 @@ package ipt
 
 import (
 	"errors"
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"golang.org/x/sys/unix"
@@ -31,7 +31,7 @@ func Cleanup() error {
 	for _, v := range Variants {
 		for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 			if err := cleanupFamily(v, f); err != nil {
-				errs = append(errs, fmt.Errorf("cleanup %s-%s: %w", famName(f), v, err))
+				errs = append(errs, netfilter.Wrap("cleanup "+famName(f)+"-"+v, err))
 			}
 		}
 	}
@@ -98,7 +98,7 @@ func tablesToClean(variant string, f vpn.Family) ([]string, error) {
 func cleanTable(r cleaner, table string) error {
 	names, err := r.ListChains(table)
 	if err != nil {
-		return fmt.Errorf("list chains of %s: %w", table, err)
+		return netfilter.Wrap("list chains of "+table, err)
 	}
 	sort.StringSlice(names).Sort()
 	var ours []string
@@ -116,18 +116,18 @@ func cleanTable(r cleaner, table string) error {
 				continue
 			}
 			if err := r.Delete(table, n, rule.Args...); err != nil {
-				return fmt.Errorf("delete %s from %s %s: %w", rule, table, n, err)
+				return netfilter.Wrap("delete "+rule.String()+" from "+table+" "+n, err)
 			}
 		}
 	}
 	for _, n := range ours {
 		if err := r.ClearChain(table, n); err != nil {
-			return fmt.Errorf("flush %s %s: %w", table, n, err)
+			return netfilter.Wrap("flush "+table+" "+n, err)
 		}
 	}
 	for _, n := range ours {
 		if err := r.DeleteChain(table, n); err != nil {
-			return fmt.Errorf("delete chain %s %s (an untagged rule may still jump to it): %w", table, n, err)
+			return netfilter.Wrap("delete chain "+table+" "+n+" (an untagged rule may still jump to it)", err)
 		}
 	}
 	return nil

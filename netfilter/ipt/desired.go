@@ -1,9 +1,9 @@
 package ipt
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"strconv"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -41,7 +41,7 @@ type layout struct {
 func checkDesired(d netfilter.Desired) error {
 	for p := range d {
 		if _, err := netfilter.ParseMode(string(d.Mode(p))); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return netfilter.Wrap(string(p), err)
 		}
 	}
 	return nil

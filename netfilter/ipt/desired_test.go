@@ -3,11 +3,12 @@ package ipt
 import (
 	"flag"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )

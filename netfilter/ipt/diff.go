@@ -1,8 +1,9 @@
 package ipt
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )

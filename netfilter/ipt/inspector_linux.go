@@ -1,9 +1,11 @@
 package ipt
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
+	"errors"
+	"strconv"
 	"sync"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -49,7 +51,7 @@ var baseNames = map[string]string{"forward": "FORWARD", "input": "INPUT", "outpu
 func (in *Inspector) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error) {
 	tabs, ok := hookTables[hook]
 	if !ok {
-		return nil, fmt.Errorf("%s inspector: hook %q is not inspected (only forward, input, output)", in.Kind, hook)
+		return nil, errors.New(string(in.Kind) + " inspector: hook " + strconv.Quote(hook) + " is not inspected (only forward, input, output)")
 	}
 	base := baseNames[hook]
 	var out []netfilter.Chain
@@ -115,7 +117,7 @@ func (in *Inspector) snapshot(fam vpn.Family, table string, bases ...string) (*t
 	}
 	names, err := r.ListChains(table)
 	if err != nil {
-		return nil, fmt.Errorf("%s inspector: list chains of %s %s: %w", in.Kind, famName(fam), table, err)
+		return nil, netfilter.Wrap(string(in.Kind)+" inspector: list chains of "+famName(fam)+" "+table, err)
 	}
 	exists := map[string]bool{}
 	for _, n := range names {
@@ -130,7 +132,7 @@ func (in *Inspector) snapshot(fam vpn.Family, table string, bases ...string) (*t
 		}
 		c, err := readChain(r, table, n)
 		if err != nil {
-			return nil, fmt.Errorf("%s inspector: %s: %w", in.Kind, famName(fam), err)
+			return nil, netfilter.Wrap(string(in.Kind)+" inspector: "+famName(fam), err)
 		}
 		snap.chains[n] = c
 		for _, rule := range c.Rules {
@@ -162,7 +164,7 @@ func (in *Inspector) runner(fam vpn.Family) (runner, error) {
 	}
 	r, err := newIPT(in.variant, fam, Options{}.wait())
 	if err != nil {
-		return nil, fmt.Errorf("%s inspector: %w", in.Kind, err)
+		return nil, netfilter.Wrap(string(in.Kind)+" inspector", err)
 	}
 	in.ipts[fam] = r
 	return r, nil

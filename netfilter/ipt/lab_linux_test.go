@@ -1,11 +1,12 @@
 package ipt
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"

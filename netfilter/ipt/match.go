@@ -2,11 +2,12 @@ package ipt
 
 import (
 	"bytes"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )

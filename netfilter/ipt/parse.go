@@ -1,9 +1,12 @@
 package ipt
 
 import (
-	"fmt"
+	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // ChainRules is one chain as `iptables -t T -S C` lists it.
@@ -25,7 +28,7 @@ func parseChain(name string, lines []string) (*ChainRules, error) {
 		}
 		toks, err := tokenize(l)
 		if err != nil {
-			return nil, fmt.Errorf("chain %s: %w", name, err)
+			return nil, netfilter.Wrap("chain "+name, err)
 		}
 		switch {
 		case len(toks) == 3 && toks[0] == "-P":
@@ -34,7 +37,7 @@ func parseChain(name string, lines []string) (*ChainRules, error) {
 		case len(toks) >= 2 && toks[0] == "-A":
 			c.Rules = append(c.Rules, parseRule(toks[1], toks[2:]))
 		default:
-			return nil, fmt.Errorf("chain %s: unexpected line %q", name, l)
+			return nil, errors.New("chain " + name + ": unexpected line " + strconv.Quote(l))
 		}
 	}
 	return c, nil

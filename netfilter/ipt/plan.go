@@ -1,11 +1,11 @@
 package ipt
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -93,7 +93,7 @@ func (o op) run(r runner) error {
 	}
 	if err != nil {
 		c := o.change("")
-		return fmt.Errorf("%s %s: %s %s: %w", o.fam, o.table, c.Action, c.Rule, err)
+		return netfilter.Wrap(o.fam+" "+o.table+": "+c.Action+" "+c.Rule, err)
 	}
 	return nil
 }
@@ -125,7 +125,7 @@ func readTable(r runner, table string, present bool) (*tableState, error) {
 	}
 	names, err := r.ListChains(table)
 	if err != nil {
-		return nil, fmt.Errorf("list chains of %s: %w", table, err)
+		return nil, netfilter.Wrap("list chains of "+table, err)
 	}
 	for _, n := range names {
 		ts.names[n] = true
@@ -146,11 +146,11 @@ func readTable(r runner, table string, present bool) (*tableState, error) {
 func readChain(r runner, table, chain string) (*ChainRules, error) {
 	lines, err := r.List(table, chain)
 	if err != nil {
-		return nil, fmt.Errorf("list %s %s: %w", table, chain, err)
+		return nil, netfilter.Wrap("list "+table+" "+chain, err)
 	}
 	c, err := parseChain(chain, lines)
 	if err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", table, chain, err)
+		return nil, netfilter.Wrap("read "+table+" "+chain, err)
 	}
 	return c, nil
 }
@@ -178,7 +178,7 @@ func ownView(st famState) string {
 		for n, c := range ts.chains {
 			for i, r := range c.Rules {
 				if isOurChain(n) || netfilter.IsOurTag(r.Comment) {
-					lines = append(lines, fmt.Sprintf("%s %s %d %s", table, n, i+1, r.Key()))
+					lines = append(lines, table+" "+n+" "+strconv.Itoa(i+1)+" "+r.Key())
 				}
 			}
 		}

@@ -1,7 +1,7 @@
 package ipt
 
 import (
-	"fmt"
+	"errors"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -198,7 +198,7 @@ func tokenize(line string) ([]string, error) {
 		}
 	}
 	if inQuote {
-		return nil, fmt.Errorf("unterminated quote in %q", line)
+		return nil, errors.New("unterminated quote in " + strconv.Quote(line))
 	}
 	if inWord {
 		out = append(out, cur.String())

@@ -2,10 +2,11 @@ package ipt
 
 import (
 	"bytes"
-	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Tool runs one iptables binary (iptables-legacy, ip6tables-nft, ...) the way
@@ -38,7 +39,7 @@ type ToolError struct {
 }
 
 func (e *ToolError) Error() string {
-	return fmt.Sprintf("running %v: exit status %d: %s", e.Args, e.Status, e.Stderr)
+	return "running [" + strings.Join(e.Args, " ") + "]: exit status " + strconv.Itoa(e.Status) + ": " + e.Stderr
 }
 
 // run executes the binary with args (and --wait), stdout into out when set.
@@ -57,7 +58,7 @@ func (t *Tool) run(out *bytes.Buffer, args ...string) error {
 		if ee, ok := err.(*exec.ExitError); ok {
 			return &ToolError{Args: cmd.Args, Status: ee.ExitCode(), Stderr: stderr.String()}
 		}
-		return fmt.Errorf("run %s: %w", t.path, err)
+		return netfilter.Wrap("run "+t.path, err)
 	}
 	return nil
 }
