@@ -70,15 +70,26 @@ const (
 	Uncertain Verdict = "uncertain"
 )
 
-// worseness orders verdicts for "the worst of its elements".
-var worseness = map[Verdict]int{Accept: 0, Uncertain: 1, Reject: 2, Drop: 3}
+// worseness orders verdicts for "the worst of its elements" (a switch:
+// a map literal costs init code on every start).
+func worseness(v Verdict) int {
+	switch v {
+	case Uncertain:
+		return 1
+	case Reject:
+		return 2
+	case Drop:
+		return 3
+	}
+	return 0
+}
 
 // Worst returns the worse of two verdicts (drop > reject > uncertain > accept).
 func Worst(a, b Verdict) Verdict {
 	if a == "" {
 		return b
 	}
-	if worseness[b] > worseness[a] {
+	if worseness(b) > worseness(a) {
 		return b
 	}
 	return a

@@ -36,9 +36,21 @@ type Detection struct {
 
 // rank orders kinds for "in charge": the distribution firewalls first, then
 // whoever drops, then plain nftables before the iptables flavours.
-var rank = map[netfilter.Kind]int{
-	netfilter.KindFW4: 0, netfilter.KindFW3: 1, netfilter.KindNftables: 2,
-	netfilter.KindIptablesNft: 3, netfilter.KindIptablesLegacy: 4,
+// (A switch, not a map: a map literal is built by init code.)
+func rank(k netfilter.Kind) int {
+	switch k {
+	case netfilter.KindFW4:
+		return 0
+	case netfilter.KindFW3:
+		return 1
+	case netfilter.KindNftables:
+		return 2
+	case netfilter.KindIptablesNft:
+		return 3
+	case netfilter.KindIptablesLegacy:
+		return 4
+	}
+	return 0
 }
 
 // decide fills InCharge and Also from the hookers found (pure, tested).
@@ -59,13 +71,13 @@ func decide(hs []Hooker) (netfilter.Kind, []netfilter.Kind) {
 	sort.Slice(list, func(i, j int) bool {
 		a, b := list[i], list[j]
 		// fw4 and fw3 are in charge whenever present.
-		if (rank[a] <= 1) != (rank[b] <= 1) {
-			return rank[a] <= 1
+		if (rank(a) <= 1) != (rank(b) <= 1) {
+			return rank(a) <= 1
 		}
 		if drops[a] != drops[b] {
 			return drops[a]
 		}
-		return rank[a] < rank[b]
+		return rank(a) < rank(b)
 	})
 	return list[0], append([]netfilter.Kind{}, list[1:]...)
 }

@@ -14,9 +14,15 @@ const maxProbe = 256
 
 // Where arbitrary servers are taken from: documentation ranges, which no
 // real rule singles out unless a test does (then the next one is taken).
-var serverBase = map[vpn.Family]netip.Addr{
-	vpn.IPv4: netip.MustParseAddr("192.0.2.1"),
-	vpn.IPv6: netip.MustParseAddr("2001:db8:ffff::1"),
+// (192.0.2.1 and 2001:db8:ffff::1, built without a map or parsing at init.)
+func serverBase(f vpn.Family) netip.Addr {
+	switch f {
+	case vpn.IPv4:
+		return netip.AddrFrom4([4]byte{192, 0, 2, 1})
+	case vpn.IPv6:
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 15: 1})
+	}
+	return netip.Addr{}
 }
 
 // baseMAC is the first MAC tried for an arbitrary LAN host (locally
@@ -38,7 +44,7 @@ func representative(f vpn.Family, lans []netip.Prefix, vals []netfilter.HostValu
 			break
 		}
 	}
-	if a, ok := freeAddr(netip.Prefix{}, vals, serverBase[f], func(a netip.Addr) netip.Addr { return a.Next() }); ok && !inAny(a, lans) {
+	if a, ok := freeAddr(netip.Prefix{}, vals, serverBase(f), func(a netip.Addr) netip.Addr { return a.Next() }); ok && !inAny(a, lans) {
 		h.dst = a
 	}
 	h.mac = freeMAC(vals)

@@ -29,7 +29,7 @@ func ownTables(st famState, l layout, fw3 bool) []ownTable {
 	}
 	raw := ownTable{table: tableRaw, chain: ChainHelper, specs: l.helper, jumps: map[string]spec{}}
 	if len(l.helper) > 0 {
-		for _, p := range parentsOf[tableRaw] {
+		for _, p := range rawParents {
 			raw.jumps[p] = jumpSpec(tableRaw, p, ChainHelper)
 		}
 	}
@@ -123,7 +123,7 @@ func diffOwnChains(g *opGroups, fam string, ts *tableState, ot ownTable) {
 // A misplaced or duplicated jump is deleted and inserted again: deleting by
 // spec removes the first equal rule, so we never delete "the other copy".
 func diffParents(g *opGroups, fam string, ts *tableState, ot ownTable) {
-	for _, p := range parentsOf[ot.table] {
+	for _, p := range parentsOf(ot.table) {
 		want, wanted := ot.jumps[p]
 		var tagged []*Rule
 		var first *Rule

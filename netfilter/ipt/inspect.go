@@ -64,8 +64,6 @@ func optValue(args []string, name string) string {
 	return ""
 }
 
-// masqTargets are the nat targets that give a packet the router's address.
-var masqTargets = map[string]bool{"MASQUERADE": true, "SNAT": true}
 
 // mayMasquerade says whether some path through chain can reach MASQUERADE or
 // SNAT for p; cont says whether evaluation may go on after the chain. Rules
@@ -81,7 +79,7 @@ func (s *tableSnap) mayMasquerade(chain string, p netfilter.Packet, depth int) (
 			continue
 		}
 		switch tk := s.targetKind(r.Target); {
-		case masqTargets[r.Target]:
+		case r.Target == "MASQUERADE" || r.Target == "SNAT": // give the packet the router's address
 			if m == yes {
 				return true, false
 			}

@@ -33,29 +33,36 @@ func NewInspector(variant string) (*Inspector, error) {
 	return &Inspector{Kind: KindOf(variant), variant: variant, ipts: map[vpn.Family]*Tool{}}, nil
 }
 
-// hookTables maps a hook to its tables' base chains and priorities.
-var hookTables = map[string][]struct {
+// hookTables are the tables inspected on each hook, with their
+// priorities: mangle (-150) and filter (0), the same for every hook.
+var hookTables = [...]struct {
 	table    string
 	priority int32
-}{
-	"forward": {{"mangle", -150}, {tableFilter, 0}},
-	"input":   {{"mangle", -150}, {tableFilter, 0}},
-	"output":  {{"mangle", -150}, {tableFilter, 0}},
-}
+}{{"mangle", -150}, {tableFilter, 0}}
 
-var baseNames = map[string]string{"forward": "FORWARD", "input": "INPUT", "output": "OUTPUT"}
+// baseName is the base chain of an inspected hook, "" for other hooks.
+func baseName(hook string) string {
+	switch hook {
+	case "forward":
+		return "FORWARD"
+	case "input":
+		return "INPUT"
+	case "output":
+		return "OUTPUT"
+	}
+	return ""
+}
 
 // Chains returns the base chains of this variant on hook for fam: filter's,
 // and mangle's when it holds rules (mangle usually only clamps MSS). Hooks
 // other than forward, input and output are not inspected here.
 func (in *Inspector) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error) {
-	tabs, ok := hookTables[hook]
-	if !ok {
+	base := baseName(hook)
+	if base == "" {
 		return nil, errors.New(string(in.Kind) + " inspector: hook " + strconv.Quote(hook) + " is not inspected (only forward, input, output)")
 	}
-	base := baseNames[hook]
 	var out []netfilter.Chain
-	for _, t := range tabs {
+	for _, t := range hookTables {
 		snap, err := in.snapshot(fam, t.table, base)
 		if err != nil {
 			return nil, err

@@ -49,9 +49,9 @@ func boolTri(b bool) tri {
 	return no
 }
 
-// ipv6ExtHeaders are IPv6 extension headers: `-p` matches the upper-layer
+// ipv6ExtHeader tells IPv6 extension headers: `-p` matches the upper-layer
 // protocol found after them, so `-p ah` never matches in ip6tables.
-var ipv6ExtHeaders = map[int]bool{0: true, 43: true, 44: true, 51: true, 60: true}
+func ipv6ExtHeader(n int) bool { return n == 0 || n == 43 || n == 44 || n == 51 || n == 60 }
 
 // l4 returns the packet's upper-layer protocol as -p sees it; false when it
 // is not given. An IPv6 AH packet is taken in tunnel mode, as a VPN sends
@@ -138,7 +138,7 @@ func matchProto(m protoMatch, p netfilter.Packet) tri {
 	if m.Num == 0 {
 		return negate(yes, m.Neg)
 	}
-	if p.Family == vpn.IPv6 && ipv6ExtHeaders[m.Num] {
+	if p.Family == vpn.IPv6 && ipv6ExtHeader(m.Num) {
 		return negate(no, m.Neg)
 	}
 	got, ok := l4(p)

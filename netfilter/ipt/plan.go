@@ -109,10 +109,21 @@ type tableState struct {
 // famState is the state of one family, by table.
 type famState map[string]*tableState
 
-// parentsOf lists the chains where our jumps can sit, per table.
-var parentsOf = map[string][]string{
-	tableFilter: {"FORWARD", chainFW3},
-	tableRaw:    {"PREROUTING", "OUTPUT"},
+// Where our jumps can sit, per table (see parentsOf).
+var (
+	filterParents = []string{"FORWARD", chainFW3}
+	rawParents    = []string{"PREROUTING", "OUTPUT"}
+)
+
+// parentsOf lists the chains where our jumps can sit in table.
+func parentsOf(table string) []string {
+	switch table {
+	case tableFilter:
+		return filterParents
+	case tableRaw:
+		return rawParents
+	}
+	return nil
 }
 
 func isOurChain(name string) bool { return strings.HasPrefix(name, netfilter.TablePrefix) }
@@ -131,7 +142,7 @@ func readTable(r runner, table string, present bool) (*tableState, error) {
 		ts.names[n] = true
 	}
 	for _, n := range names {
-		if !isOurChain(n) && !contains(parentsOf[table], n) {
+		if !isOurChain(n) && !contains(parentsOf(table), n) {
 			continue
 		}
 		c, err := readChain(r, table, n)

@@ -152,20 +152,27 @@ func joinArgs(args []string) string {
 
 // protoNumbers are the protocol names iptables prints (its own table, plus
 // /etc/protocols names for the ones we meet).
-var protoNumbers = map[string]int{
-	"all": 0, "icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "egp": 8, "udp": 17,
-	"ipv6": 41, "ipv6-route": 43, "ipv6-frag": 44, "gre": 47, "esp": 50, "ah": 51,
-	"icmpv6": 58, "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60,
-	"ospf": 89, "pim": 103, "vrrp": 112, "l2tp": 115, "sctp": 132,
-	"mh": 135, "ipv6-mh": 135, "udplite": 136,
+// A static table, not a map: a map literal is built by init code.
+var protoNumbers = [...]struct {
+	name string
+	num  uint8
+}{
+	{"all", 0}, {"icmp", 1}, {"igmp", 2}, {"ipip", 4}, {"tcp", 6}, {"egp", 8}, {"udp", 17},
+	{"ipv6", 41}, {"ipv6-route", 43}, {"ipv6-frag", 44}, {"gre", 47}, {"esp", 50}, {"ah", 51},
+	{"icmpv6", 58}, {"ipv6-icmp", 58}, {"ipv6-nonxt", 59}, {"ipv6-opts", 60},
+	{"ospf", 89}, {"pim", 103}, {"vrrp", 112}, {"l2tp", 115}, {"sctp", 132},
+	{"mh", 135}, {"ipv6-mh", 135}, {"udplite", 136},
 }
 
 func parseProto(s string) int {
 	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 255 {
 		return n
 	}
-	if n, ok := protoNumbers[strings.ToLower(s)]; ok {
-		return n
+	s = strings.ToLower(s)
+	for _, p := range protoNumbers {
+		if p.name == s {
+			return int(p.num)
+		}
 	}
 	return -1
 }
