@@ -68,50 +68,58 @@ type option struct {
 func (r *Rule) Key() string {
 	var b strings.Builder
 	b.WriteString(r.Chain)
-	wr := func(neg bool, name, v string) {
-		b.WriteByte(' ')
-		if neg {
-			b.WriteString("! ")
-		}
-		b.WriteString(name + " " + v)
-	}
 	if r.Src.Set {
-		wr(r.Src.Neg, "-s", r.Src.Prefix.String())
+		keyPart(&b, r.Src.Neg, "-s", r.Src.Prefix.String())
 	}
 	if r.Dst.Set {
-		wr(r.Dst.Neg, "-d", r.Dst.Prefix.String())
+		keyPart(&b, r.Dst.Neg, "-d", r.Dst.Prefix.String())
 	}
 	if r.In.Set {
-		wr(r.In.Neg, "-i", r.In.Name)
+		keyPart(&b, r.In.Neg, "-i", r.In.Name)
 	}
 	if r.Out.Set {
-		wr(r.Out.Neg, "-o", r.Out.Name)
+		keyPart(&b, r.Out.Neg, "-o", r.Out.Name)
 	}
 	if r.Proto.Set {
-		wr(r.Proto.Neg, "-p", strconv.Itoa(r.Proto.Num)+"/"+protoKeyRaw(r.Proto))
+		keyPart(&b, r.Proto.Neg, "-p", strconv.Itoa(r.Proto.Num)+"/"+protoKeyRaw(r.Proto))
 	}
 	if r.Frag != nil {
-		wr(!*r.Frag, "-f", "")
+		keyPart(&b, !*r.Frag, "-f", "")
 	}
 	for _, m := range r.Matches {
-		b.WriteString(" -m " + m.Module)
+		b.WriteString(" -m ")
+		b.WriteString(m.Module)
 		for _, o := range m.Opts {
 			vals := o.Vals
 			if o.Name == "ctstate" || o.Name == "state" {
 				vals = sortedList(vals)
 			}
-			wr(o.Neg, "--"+o.Name, strings.Join(vals, " "))
+			keyPart(&b, o.Neg, "--"+o.Name, strings.Join(vals, " "))
 		}
 	}
-	if r.Goto {
-		b.WriteString(" -g " + r.Target)
-	} else if r.Target != "" {
-		b.WriteString(" -j " + r.Target)
+	switch {
+	case r.Goto:
+		b.WriteString(" -g ")
+	case r.Target != "":
+		b.WriteString(" -j ")
 	}
+	b.WriteString(r.Target)
 	for _, a := range r.TargetArgs {
-		b.WriteString(" " + a)
+		b.WriteByte(' ')
+		b.WriteString(a)
 	}
 	return b.String()
+}
+
+// keyPart writes " [! ]name v" to a key.
+func keyPart(b *strings.Builder, neg bool, name, v string) {
+	b.WriteByte(' ')
+	if neg {
+		b.WriteString("! ")
+	}
+	b.WriteString(name)
+	b.WriteByte(' ')
+	b.WriteString(v)
 }
 
 func protoKeyRaw(p protoMatch) string {
