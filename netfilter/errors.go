@@ -9,6 +9,7 @@ func Wrap(step string, err error) error {
 }
 
 type wrapError struct {
+	_   noCompare
 	msg string
 	err error
 }

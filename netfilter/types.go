@@ -14,6 +14,11 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
+// noCompare makes a struct not comparable: the compiler then emits no
+// equality function for it (~500–700 B of mips code per JSON type that is
+// never compared with ==). Zero size, first, so it adds no padding.
+type noCompare [0]func()
+
 // Mode is what vpnpass does for one protocol.
 type Mode string
 
@@ -110,6 +115,7 @@ func IsOurTag(comment string) bool { return strings.HasPrefix(comment, TagPrefix
 
 // Change is one planned or applied change, for --dry-run and the `set` plan.
 type Change struct {
+	_        noCompare
 	Action   string       `json:"action"` // "add" or "delete"
 	Backend  Kind         `json:"backend"`
 	Family   string       `json:"family"` // nft family (inet, ip, ip6) or iptables/ip6tables
@@ -121,6 +127,7 @@ type Change struct {
 
 // Decider names what decided a verdict: a rule, or a chain's policy.
 type Decider struct {
+	_       noCompare
 	Table   string `json:"table"`
 	Chain   string `json:"chain"`
 	Handle  uint64 `json:"handle,omitempty"`
@@ -196,6 +203,7 @@ func Bool(v bool) *bool { return &v }
 
 // Step is one step of a verdict path, for `explain`.
 type Step struct {
+	_       noCompare
 	Backend Kind    `json:"backend"`
 	Table   string  `json:"table"`
 	Chain   string  `json:"chain"`

@@ -12,6 +12,7 @@ import (
 
 // Hooker is one firewall found hooking the forward path.
 type Hooker struct {
+	_    [0]func()
 	Kind netfilter.Kind
 	// Table names the nftables table (family/name) or the iptables table.
 	Table string

@@ -9,6 +9,7 @@ import (
 // HelperAssignment is one rule reachable from raw PREROUTING or OUTPUT that
 // assigns a conntrack helper (`-j CT --helper NAME`).
 type HelperAssignment struct {
+	_       [0]func()      // not comparable: no equality function is emitted for it
 	Helper  string         `json:"helper"` // e.g. "pptp"
 	Owner   string         `json:"owner"`  // "vpnpass", "fw3", or the backend kind
 	Backend netfilter.Kind `json:"backend"`
@@ -63,7 +64,6 @@ func optValue(args []string, name string) string {
 	}
 	return ""
 }
-
 
 // mayMasquerade says whether some path through chain can reach MASQUERADE or
 // SNAT for p; cont says whether evaluation may go on after the chain. Rules

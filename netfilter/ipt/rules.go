@@ -33,18 +33,21 @@ type Rule struct {
 }
 
 type addrMatch struct {
+	_      [0]func()
 	Set    bool
 	Neg    bool
 	Prefix netip.Prefix
 }
 
 type ifMatch struct {
+	_    [0]func()
 	Set  bool
 	Neg  bool
 	Name string // may end in '+' (any interface with that prefix)
 }
 
 type protoMatch struct {
+	_   [0]func()
 	Set bool
 	Neg bool
 	Num int // 0 = all; -1 = a name we do not know

@@ -17,6 +17,7 @@ import (
 // which all take "--wait <seconds>", so no version probe is needed either
 // (one exec less per family).
 type Tool struct {
+	_    [0]func()
 	path string
 	wait string // seconds for --wait; "" waits without a limit
 }
