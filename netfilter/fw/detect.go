@@ -5,7 +5,7 @@
 package fw
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -59,26 +59,35 @@ func decide(hs []Hooker) (netfilter.Kind, []netfilter.Kind) {
 	if len(hs) == 0 {
 		return netfilter.KindNone, []netfilter.Kind{}
 	}
-	kinds := map[netfilter.Kind]bool{}
-	drops := map[netfilter.Kind]bool{}
+	// The kinds, each once, with whether any of its hookers drops.
+	var list []netfilter.Kind
+	var drops []bool
 	for _, h := range hs {
-		kinds[h.Kind] = true
-		drops[h.Kind] = drops[h.Kind] || h.Drops
-	}
-	list := make([]netfilter.Kind, 0, len(kinds))
-	for k := range kinds {
-		list = append(list, k)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		a, b := list[i], list[j]
-		// fw4 and fw3 are in charge whenever present.
-		if (rank(a) <= 1) != (rank(b) <= 1) {
-			return rank(a) <= 1
+		i := slices.Index(list, h.Kind)
+		if i < 0 {
+			i = len(list)
+			list, drops = append(list, h.Kind), append(drops, false)
 		}
-		if drops[a] != drops[b] {
-			return drops[a]
+		drops[i] = drops[i] || h.Drops
+	}
+	// An insertion sort: a handful of kinds, and no closure for sort.Slice.
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && before(list[j], drops[j], list[j-1], drops[j-1]); j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+			drops[j], drops[j-1] = drops[j-1], drops[j]
 		}
-		return rank(a) < rank(b)
-	})
+	}
 	return list[0], append([]netfilter.Kind{}, list[1:]...)
+}
+
+// before orders kinds for "in charge" (a drops when da).
+func before(a netfilter.Kind, da bool, b netfilter.Kind, db bool) bool {
+	// fw4 and fw3 are in charge whenever present.
+	if (rank(a) <= 1) != (rank(b) <= 1) {
+		return rank(a) <= 1
+	}
+	if da != db {
+		return da
+	}
+	return rank(a) < rank(b)
 }

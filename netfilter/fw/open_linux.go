@@ -79,7 +79,7 @@ func CleanupAll(root string) error {
 // unless keepObserver (the agent is about to ensure it). Untagged rules
 // are never touched.
 func CleanupBeside(m *Manager, det Detection, root string, keepObserver bool) error {
-	uses := map[string]bool{}
+	var uses [2]bool
 	if m != nil {
 		for _, s := range m.subs {
 			uses[toolClass(s.Backend.Kind())] = true
@@ -87,7 +87,7 @@ func CleanupBeside(m *Manager, det Detection, root string, keepObserver bool) er
 	}
 	var errs []error
 	if det.NFTables {
-		if !uses["nft"] {
+		if !uses[classNft] {
 			// Cleanup ignores LAN devices: it removes whatever carries our tag.
 			b, err := nft.New(nft.Options{Kind: netfilter.KindNftables, LANDevices: []string{"lo"}, Root: root})
 			if err == nil {
@@ -106,7 +106,7 @@ func CleanupBeside(m *Manager, det Detection, root string, keepObserver bool) er
 			errs = append(errs, netfilter.Wrap("cleanup nftables", err))
 		}
 	}
-	if !uses["iptables"] {
+	if !uses[classIptables] {
 		if err := ipt.Cleanup(); err != nil {
 			errs = append(errs, netfilter.Wrap("cleanup iptables", err))
 		}

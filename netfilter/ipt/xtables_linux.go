@@ -130,32 +130,37 @@ func (t *Tool) ListChains(table string) ([]string, error) {
 	return chains, nil
 }
 
+// edit runs "-t table verb chain words...".
+func (t *Tool) edit(table, verb, chain string, words []string) error {
+	return t.run(nil, append([]string{"-t", table, verb, chain}, words...)...)
+}
+
 // NewChain creates a user chain; it fails when the chain exists.
-func (t *Tool) NewChain(table, chain string) error { return t.run(nil, "-t", table, "-N", chain) }
+func (t *Tool) NewChain(table, chain string) error { return t.edit(table, "-N", chain, nil) }
 
 // DeleteChain deletes an empty user chain.
-func (t *Tool) DeleteChain(table, chain string) error { return t.run(nil, "-t", table, "-X", chain) }
+func (t *Tool) DeleteChain(table, chain string) error { return t.edit(table, "-X", chain, nil) }
 
 // ClearChain flushes a chain, creating it when missing.
 func (t *Tool) ClearChain(table, chain string) error {
 	err := t.NewChain(table, chain)
 	if e, ok := err.(*ToolError); ok && e.Status == 1 {
-		return t.run(nil, "-t", table, "-F", chain)
+		return t.edit(table, "-F", chain, nil)
 	}
 	return err
 }
 
 // Append adds a rule at the end of a chain.
 func (t *Tool) Append(table, chain string, rulespec ...string) error {
-	return t.run(nil, append([]string{"-t", table, "-A", chain}, rulespec...)...)
+	return t.edit(table, "-A", chain, rulespec)
 }
 
 // Insert adds a rule at 1-based position pos.
 func (t *Tool) Insert(table, chain string, pos int, rulespec ...string) error {
-	return t.run(nil, append([]string{"-t", table, "-I", chain, strconv.Itoa(pos)}, rulespec...)...)
+	return t.edit(table, "-I", chain, append([]string{strconv.Itoa(pos)}, rulespec...))
 }
 
 // Delete removes the first rule matching rulespec.
 func (t *Tool) Delete(table, chain string, rulespec ...string) error {
-	return t.run(nil, append([]string{"-t", table, "-D", chain}, rulespec...)...)
+	return t.edit(table, "-D", chain, rulespec)
 }
