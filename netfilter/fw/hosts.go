@@ -39,23 +39,23 @@ func representative(f vpn.Family, lans []netip.Prefix, vals []netfilter.HostValu
 		if (f == vpn.IPv4) != p.Addr().Is4() {
 			continue
 		}
-		if a, ok := freeAddr(p, vals, netfilter.LastAddr(p).Prev(), func(a netip.Addr) netip.Addr { return a.Prev() }); ok {
+		if a, ok := freeAddr(p, vals, netfilter.LastAddr(p).Prev(), false); ok {
 			h.src = a
 			break
 		}
 	}
-	if a, ok := freeAddr(netip.Prefix{}, vals, serverBase(f), func(a netip.Addr) netip.Addr { return a.Next() }); ok && !inAny(a, lans) {
+	if a, ok := freeAddr(netip.Prefix{}, vals, serverBase(f), true); ok && !inAny(a, lans) {
 		h.dst = a
 	}
 	h.mac = freeMAC(vals)
 	return h
 }
 
-// freeAddr walks from start (inside lan, when lan is valid) to an address
-// no value holds that only partly covers lan.
-func freeAddr(lan netip.Prefix, vals []netfilter.HostValue, start netip.Addr, step func(netip.Addr) netip.Addr) (netip.Addr, bool) {
+// freeAddr walks from start (inside lan, when lan is valid), up or down,
+// to an address no value holds that only partly covers lan.
+func freeAddr(lan netip.Prefix, vals []netfilter.HostValue, start netip.Addr, up bool) (netip.Addr, bool) {
 	a := start
-	for i := 0; i < maxProbe && a.IsValid(); i, a = i+1, step(a) {
+	for i := 0; i < maxProbe && a.IsValid(); i, a = i+1, step(a, up) {
 		if lan.IsValid() && (!lan.Contains(a) || a == lan.Masked().Addr()) {
 			return netip.Addr{}, false
 		}
@@ -74,6 +74,13 @@ func freeAddr(lan netip.Prefix, vals []netfilter.HostValue, start netip.Addr, st
 		}
 	}
 	return netip.Addr{}, false
+}
+
+func step(a netip.Addr, up bool) netip.Addr {
+	if up {
+		return a.Next()
+	}
+	return a.Prev()
 }
 
 func freeMAC(vals []netfilter.HostValue) net.HardwareAddr {

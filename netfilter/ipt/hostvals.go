@@ -17,7 +17,10 @@ func (c *baseChain) HostValues() []netfilter.HostValue {
 			out = appendAddr(out, netfilter.FieldDaddr, "-d", r.Dst)
 			for _, m := range r.Matches {
 				for _, o := range m.Opts {
-					if mac, err := net.ParseMAC(firstVal(o.Vals)); m.Module == "mac" && o.Name == "mac-source" && err == nil {
+					if m.Module != "mac" || o.Name != "mac-source" {
+						continue
+					}
+					if mac, err := net.ParseMAC(firstVal(o.Vals)); err == nil {
 						out = append(out, netfilter.HostValue{Field: netfilter.FieldEtherSaddr, MAC: mac,
 							Match: "-m mac --mac-source " + mac.String(), Value: mac.String()})
 					}

@@ -154,8 +154,10 @@ func matchModule(m match, p netfilter.Packet) (tri, string) {
 	switch m.Module {
 	case "comment":
 		return yes, ""
-	case "tcp", "udp":
-		return matchPorts(m, p, map[string]int{"tcp": 6, "udp": 17}[m.Module]), what
+	case "tcp":
+		return matchPorts(m, p, 6), what
+	case "udp":
+		return matchPorts(m, p, 17), what
 	case "multiport":
 		return matchPorts(m, p, 0), what
 	case "conntrack", "state":

@@ -44,19 +44,21 @@ type op struct {
 	proto        vpn.Protocol
 }
 
-func (o op) change(k netfilter.Kind) netfilter.Change {
+// opVerbs spell each kind as a Change's rule starts (a delete shows the
+// rule deleted, as -A).
+var opVerbs = [...]string{opNewChain: "-N ", opDelChain: "-X ", opAppend: "-A ", opInsert: "-I ", opDelete: "-A "}
+
+func (o *op) change(k netfilter.Kind) netfilter.Change {
 	c := netfilter.Change{Action: "add", Backend: k, Family: o.fam, Table: o.table, Chain: o.chain, Protocol: o.proto}
-	switch o.kind {
-	case opNewChain:
-		c.Rule = "-N " + o.chain
-	case opDelChain:
-		c.Action, c.Rule = "delete", "-X "+o.chain
-	case opAppend:
-		c.Rule = "-A " + o.chain + " " + joinArgs(o.args)
-	case opInsert:
-		c.Rule = "-I " + o.chain + " " + strconv.Itoa(o.pos) + " " + joinArgs(o.args)
-	case opDelete:
-		c.Action, c.Rule = "delete", "-A "+o.chain+" "+joinArgs(o.args)
+	if o.kind == opDelChain || o.kind == opDelete {
+		c.Action = "delete"
+	}
+	c.Rule = opVerbs[o.kind] + o.chain
+	if o.kind == opInsert {
+		c.Rule += " " + strconv.Itoa(o.pos)
+	}
+	if o.kind >= opAppend {
+		c.Rule += " " + joinArgs(o.args)
 	}
 	return c
 }
