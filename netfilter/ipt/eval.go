@@ -107,7 +107,7 @@ func (w *walker) chain(name string, depth int) outcome {
 		return outcome{verdict: netfilter.Uncertain, dec: &netfilter.Decider{Table: w.s.table, Chain: name, Backend: w.s.kind}}
 	}
 	for i, r := range c.Rules {
-		m, why := matchRule(r, w.p)
+		m, why := matchRule(r, &w.p)
 		if m == no {
 			continue
 		}

@@ -68,7 +68,7 @@ func optValue(args []string, name string) string {
 // mayMasquerade says whether some path through chain can reach MASQUERADE or
 // SNAT for p; cont says whether evaluation may go on after the chain. Rules
 // we cannot evaluate are explored both ways.
-func (s *tableSnap) mayMasquerade(chain string, p netfilter.Packet, depth int) (found, cont bool) {
+func (s *tableSnap) mayMasquerade(chain string, p *netfilter.Packet, depth int) (found, cont bool) {
 	c := s.chains[chain]
 	if c == nil || depth > maxDepth {
 		return false, true

@@ -106,7 +106,7 @@ func (in *Inspector) Masquerade(wan string) (bool, error) {
 		return false, err
 	}
 	p := netfilter.Packet{Family: vpn.IPv4, OutIf: wan, CtState: "new"}
-	found, _ := snap.mayMasquerade("POSTROUTING", p, 0)
+	found, _ := snap.mayMasquerade("POSTROUTING", &p, 0)
 	return found, nil
 }
 
