@@ -2,7 +2,6 @@ package fw
 
 import (
 	"errors"
-	"slices"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -18,7 +17,17 @@ func (m *Manager) Specs() []Spec {
 }
 
 // SameSpecs reports whether two spec lists build the same manager.
-func SameSpecs(a, b []Spec) bool { return slices.Equal(a, b) }
+func SameSpecs(a, b []Spec) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Kind != b[i].Kind || a[i].Role != b[i].Role {
+			return false
+		}
+	}
+	return true
+}
 
 // toolClass groups the kinds whose Cleanup reaches the same rules: one nft
 // backend removes our table and every tagged nft rule (fw4 or not), one

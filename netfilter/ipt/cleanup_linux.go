@@ -59,34 +59,30 @@ func cleanupFamily(variant string, f vpn.Family) error {
 // tablesToClean returns the tables that may hold something of ours without
 // creating any: legacy from /proc, nft from netlink (only those that do).
 func tablesToClean(variant string, f vpn.Family) ([]string, error) {
-	var out []string
-	if variant == VariantLegacy {
-		if _, err := binaryPath(variant, f); err != nil {
-			return nil, nil
-		}
-		exist, _, err := legacyTables(f)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range cleanupTables {
-			if exist[t] {
-				out = append(out, t)
-			}
-		}
-		return out, nil
-	}
 	if _, err := binaryPath(variant, f); err != nil {
 		return nil, nil
 	}
-	nt, err := nftXtables(f, true)
-	if errors.Is(err, unix.EPROTONOSUPPORT) {
-		return nil, nil // no nf_tables in this kernel: nothing of ours there
+	var exist map[string]bool // legacy: the tables; nft: those holding ours
+	var err error
+	if variant == VariantLegacy {
+		exist, _, err = legacyTables(f)
+	} else {
+		var nt map[string]*nftTable
+		nt, err = nftXtables(f, true)
+		if errors.Is(err, unix.EPROTONOSUPPORT) {
+			return nil, nil // no nf_tables in this kernel: nothing of ours there
+		}
+		exist = map[string]bool{}
+		for t, x := range nt {
+			exist[t] = x.ours
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
+	var out []string
 	for _, t := range cleanupTables {
-		if nt[t] != nil && nt[t].ours {
+		if exist[t] {
 			out = append(out, t)
 		}
 	}
