@@ -41,14 +41,20 @@ func binaryPath(variant string, fam vpn.Family) (string, error) {
 
 // multiVariant names the variant of a multi-call binary, "" when unknown.
 func multiVariant(name string) string {
-	switch name {
-	case "xtables-legacy-multi", "xtables-multi", "iptables-multi", "ip6tables-multi",
-		"iptables-legacy", "ip6tables-legacy":
-		return VariantLegacy
-	case "xtables-nft-multi", "iptables-nft", "ip6tables-nft":
-		return VariantNft
+	for _, m := range multiBinaries {
+		if m.name == name {
+			return m.variant
+		}
 	}
 	return ""
+}
+
+// multiBinaries are the multi-call binaries iptables links to, by variant.
+var multiBinaries = [...]struct{ name, variant string }{
+	{"xtables-legacy-multi", VariantLegacy}, {"xtables-multi", VariantLegacy},
+	{"iptables-multi", VariantLegacy}, {"ip6tables-multi", VariantLegacy},
+	{"iptables-legacy", VariantLegacy}, {"ip6tables-legacy", VariantLegacy},
+	{"xtables-nft-multi", VariantNft}, {"iptables-nft", VariantNft}, {"ip6tables-nft", VariantNft},
 }
 
 // newIPT opens the variant's binary for one family.

@@ -2,7 +2,6 @@ package ipt
 
 import (
 	"net"
-	"net/netip"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -36,16 +35,7 @@ func appendAddr(out []netfilter.HostValue, field, flag string, m addrMatch) []ne
 		return out
 	}
 	p := m.Prefix.Masked()
-	return append(out, netfilter.HostValue{Field: field, Lo: p.Addr(), Hi: last(p), Match: flag + " " + p.String(), Value: p.String()})
-}
-
-func last(p netip.Prefix) netip.Addr {
-	b := p.Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
+	return append(out, netfilter.HostValue{Field: field, Lo: p.Addr(), Hi: netfilter.LastAddr(p), Match: flag + " " + p.String(), Value: p.String()})
 }
 
 func firstVal(v []string) string {
