@@ -227,19 +227,11 @@ type Explanation struct {
 // NFTFamilyName spells an nftables table family (its NFPROTO number, as
 // google/nftables' TableFamily carries it) the way nft does.
 func NFTFamilyName(f uint8) string {
-	switch f {
-	case 1: // NFPROTO_INET
-		return "inet"
-	case 2: // NFPROTO_IPV4
-		return "ip"
-	case 3: // NFPROTO_ARP
-		return "arp"
-	case 5: // NFPROTO_NETDEV
-		return "netdev"
-	case 7: // NFPROTO_BRIDGE
-		return "bridge"
-	case 10: // NFPROTO_IPV6
-		return "ip6"
+	if int(f) < len(nftFamilies) && nftFamilies[f] != "" {
+		return nftFamilies[f]
 	}
 	return "family" + strconv.Itoa(int(f))
 }
+
+// nftFamilies are the names by NFPROTO number.
+var nftFamilies = [...]string{1: "inet", 2: "ip", 3: "arp", 5: "netdev", 7: "bridge", 10: "ip6"}
