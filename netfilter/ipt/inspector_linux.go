@@ -20,7 +20,7 @@ type Inspector struct {
 	variant string
 
 	mu   sync.Mutex
-	ipts map[vpn.Family]*Tool
+	ipts [2]*Tool // IPv4, IPv6
 }
 
 var _ netfilter.Inspector = (*Inspector)(nil)
@@ -30,7 +30,7 @@ func NewInspector(variant string) (*Inspector, error) {
 	if err := checkVariant(variant); err != nil {
 		return nil, err
 	}
-	return &Inspector{Kind: KindOf(variant), variant: variant, ipts: map[vpn.Family]*Tool{}}, nil
+	return &Inspector{Kind: KindOf(variant), variant: variant}, nil
 }
 
 // hookTables are the tables inspected on each hook, with their
@@ -166,13 +166,17 @@ func (in *Inspector) tablePresent(fam vpn.Family, table string) (bool, error) {
 func (in *Inspector) runner(fam vpn.Family) (runner, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if r := in.ipts[fam]; r != nil {
+	i := 0
+	if fam == vpn.IPv6 {
+		i = 1
+	}
+	if r := in.ipts[i]; r != nil {
 		return r, nil
 	}
 	r, err := newIPT(in.variant, fam, Options{}.wait())
 	if err != nil {
 		return nil, netfilter.Wrap(string(in.Kind)+" inspector", err)
 	}
-	in.ipts[fam] = r
+	in.ipts[i] = r
 	return r, nil
 }
