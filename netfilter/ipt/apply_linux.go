@@ -51,7 +51,7 @@ func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 // as it was. A step of the undo may fail because the apply's own step is
 // what went missing (a concurrent change): the comparison with the state
 // before decides. It returns cause, wrapped with what the rollback achieved.
-func (b *Backend) rollback(done []op, before map[string]famState, cause error) error {
+func (b *Backend) rollback(done []op, before []famState, cause error) error {
 	var stepErrs, errs []error
 	for i := len(done) - 1; i >= 0; i-- {
 		inv := done[i].inverse()
@@ -59,13 +59,13 @@ func (b *Backend) rollback(done []op, before map[string]famState, cause error) e
 			stepErrs = append(stepErrs, err)
 		}
 	}
-	for _, f := range b.fams {
+	for i, f := range b.fams {
 		st, err := f.read()
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if ownView(st) != ownView(before[f.name]) {
+		if ownView(st) != ownView(before[i]) {
 			errs = append(errs, errors.New(f.name+": our rules differ from before the apply"))
 		}
 	}

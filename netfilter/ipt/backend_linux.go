@@ -27,9 +27,9 @@ type family struct {
 	fam  vpn.Family
 	name string // "iptables" / "ip6tables"
 	run  runner
-	// tables says which tables exist; nil means "list freely" (nft, where
-	// listing a missing table creates nothing).
-	tables func() (map[string]bool, error)
+	// legacy: only the tables /proc lists exist (listing another would
+	// create it); otherwise (nft) list freely: that creates nothing.
+	legacy bool
 }
 
 // New opens the variant's iptables and ip6tables. IPv6 is left out when
@@ -63,14 +63,7 @@ func openFamily(variant string, f vpn.Family, wait int) (*family, error) {
 	if err != nil {
 		return nil, err
 	}
-	fm := &family{fam: f, name: famName(f), run: ipt}
-	if variant == VariantLegacy {
-		fm.tables = func() (map[string]bool, error) {
-			t, _, err := legacyTables(f)
-			return t, err
-		}
-	}
-	return fm, nil
+	return &family{fam: f, name: famName(f), run: ipt, legacy: variant == VariantLegacy}, nil
 }
 
 // Kind returns fw3, iptables-legacy or iptables-nft.
@@ -104,19 +97,20 @@ func (b *Backend) changes(ops []op) []netfilter.Change {
 	return out
 }
 
-// plan returns the ops for d and the state they were computed from.
-func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
+// plan returns the ops for d and the state they were computed from, by
+// family in b.fams order.
+func (b *Backend) plan(d netfilter.Desired) ([]op, []famState, error) {
 	if err := checkDesired(d); err != nil {
 		return nil, nil, netfilter.Wrap(string(b.Kind()), err)
 	}
-	states := map[string]famState{}
+	var states []famState
 	var ops []op
 	for _, f := range b.fams {
 		st, err := f.read()
 		if err != nil {
 			return nil, nil, netfilter.Wrap(string(b.Kind())+": read "+f.name, err)
 		}
-		states[f.name] = st
+		states = append(states, st)
 		l := desiredLayout(d, f.fam, b.opts.LANDevices, b.opts.WAN.Devices(f.fam))
 		if b.opts.NoHelper {
 			l.helper = nil
@@ -130,9 +124,9 @@ func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
 // (the pptp helper is IPv4 only).
 func (f *family) read() (famState, error) {
 	var exist map[string]bool
-	if f.tables != nil {
+	if f.legacy {
 		var err error
-		if exist, err = f.tables(); err != nil {
+		if exist, _, err = legacyTables(f.fam); err != nil {
 			return nil, err
 		}
 	}

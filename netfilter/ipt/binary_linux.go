@@ -1,7 +1,6 @@
 package ipt
 
 import (
-	"bufio"
 	"errors"
 	"io/fs"
 	"os"
@@ -85,23 +84,18 @@ func legacyNamesFile(fam vpn.Family) string {
 // here first and never list a table that is not there. ok is false when the
 // kernel has no x_tables for the family at all.
 func legacyTables(fam vpn.Family) (tables map[string]bool, ok bool, err error) {
-	f, err := os.Open(legacyNamesFile(fam))
+	b, err := os.ReadFile(legacyNamesFile(fam))
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]bool{}, false, nil
 	}
 	if err != nil {
 		return nil, false, netfilter.Wrap("read legacy tables", err)
 	}
-	defer f.Close()
 	tables = map[string]bool{}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if t := strings.TrimSpace(s.Text()); t != "" {
+	for _, l := range strings.Split(string(b), "\n") {
+		if t := strings.TrimSpace(l); t != "" {
 			tables[t] = true
 		}
-	}
-	if err := s.Err(); err != nil {
-		return nil, false, netfilter.Wrap("read legacy tables", err)
 	}
 	return tables, true, nil
 }
