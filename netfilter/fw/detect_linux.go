@@ -165,8 +165,7 @@ func legacyHookers() ([]Hooker, bool, error) {
 	var out []Hooker
 	used := false
 	for _, fam := range legacyNames {
-		b, err := os.ReadFile(fam.names)
-		if err != nil || !hasLine(string(b), "filter") {
+		if !hasFilter(fam.names) {
 			continue
 		}
 		h, inUse, err := legacyFilterHooker(fam.bin)
@@ -192,16 +191,21 @@ var legacyNames = []struct{ names, bin string }{
 // change without any event, unlike nftables' generation.
 func LegacyFilter() bool {
 	for _, fam := range legacyNames {
-		if b, err := os.ReadFile(fam.names); err == nil && hasLine(string(b), "filter") {
+		if hasFilter(fam.names) {
 			return true
 		}
 	}
 	return false
 }
 
-func hasLine(s, want string) bool {
-	for _, l := range strings.Split(s, "\n") {
-		if strings.TrimSpace(l) == want {
+// hasFilter says whether a table-names file lists filter.
+func hasFilter(names string) bool {
+	b, err := os.ReadFile(names)
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) == "filter" {
 			return true
 		}
 	}

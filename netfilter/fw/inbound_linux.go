@@ -13,11 +13,7 @@ import (
 // iptables firewall makes the answer uncertain) and the forward hook, over
 // IPv6 through the forward hook alone.
 func InspectInbound(o InboundOptions) (map[vpn.Protocol][]netfilter.InboundStatus, error) {
-	det, err := Detect()
-	if err != nil {
-		return nil, err
-	}
-	src, err := readFirewalls(det)
+	src, err := detectAndRead()
 	if err != nil {
 		return nil, err
 	}

@@ -177,6 +177,15 @@ func readFirewalls(det Detection) (firewalls, error) {
 	return f, nil
 }
 
+// detectAndRead is Detect, then readFirewalls.
+func detectAndRead() (firewalls, error) {
+	det, err := Detect()
+	if err != nil {
+		return firewalls{}, err
+	}
+	return readFirewalls(det)
+}
+
 func hasKind(det Detection, k netfilter.Kind) bool {
 	for _, h := range det.Hookers {
 		if h.Kind == k {
@@ -203,11 +212,7 @@ func (f firewalls) chains(hook string) (map[vpn.Family][]netfilter.Chain, error)
 
 // Explain evaluates one packet through the forward chains of every firewall.
 func Explain(p netfilter.Packet) (netfilter.Explanation, error) {
-	det, err := Detect()
-	if err != nil {
-		return netfilter.Explanation{}, err
-	}
-	src, err := readFirewalls(det)
+	src, err := detectAndRead()
 	if err != nil {
 		return netfilter.Explanation{}, err
 	}
