@@ -1,10 +1,7 @@
 package netfilter
 
-import (
-	"testing"
-
-	"github.com/vpnpass/vpnpass/vpn"
-)
+import "github.com/vpnpass/vpnpass/vpn"
+import "testing"
 
 // fixed is a chain that always returns the same explanation.
 type fixed struct {

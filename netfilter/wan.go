@@ -1,10 +1,7 @@
 package netfilter
 
-import (
-	"sort"
-
-	"github.com/vpnpass/vpnpass/vpn"
-)
+import "github.com/vpnpass/vpnpass/vpn"
+import "sort"
 
 // WAN is the router's WAN side as rules see it: per address family, the
 // devices traffic to the internet leaves by (several with mwan3, a Wi-Fi

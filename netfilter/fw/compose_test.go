@@ -1,10 +1,9 @@
 package fw
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
 	"testing"
-
-	"github.com/vpnpass/vpnpass/vpn"
 
 	nf "github.com/vpnpass/vpnpass/netfilter"
 )

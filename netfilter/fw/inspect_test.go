@@ -1,9 +1,8 @@
 package fw
 
 import (
-	"testing"
-
 	"github.com/vpnpass/vpnpass/vpn"
+	"testing"
 
 	nf "github.com/vpnpass/vpnpass/netfilter"
 )

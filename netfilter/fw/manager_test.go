@@ -3,12 +3,11 @@ package fw
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"reflect"
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/vpnpass/vpnpass/vpn"
 
 	nf "github.com/vpnpass/vpnpass/netfilter"
 )

@@ -1,9 +1,7 @@
 package fw
 
-import (
-	"github.com/vpnpass/vpnpass/netfilter"
-	"github.com/vpnpass/vpnpass/vpn"
-)
+import "github.com/vpnpass/vpnpass/vpn"
+import "github.com/vpnpass/vpnpass/netfilter"
 
 // Options configure the composed firewall backend.
 type Options struct {

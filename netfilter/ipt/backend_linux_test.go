@@ -2,10 +2,9 @@ package ipt
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"testing"
-
-	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"

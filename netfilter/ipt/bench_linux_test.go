@@ -1,9 +1,8 @@
 package ipt
 
 import (
-	"testing"
-
 	"github.com/vpnpass/vpnpass/vpn"
+	"testing"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"

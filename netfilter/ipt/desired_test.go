@@ -3,12 +3,11 @@ package ipt
 import (
 	"flag"
 	"fmt"
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )

@@ -1,10 +1,9 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"testing"
-
-	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )

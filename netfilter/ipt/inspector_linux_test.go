@@ -1,13 +1,12 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"

@@ -1,12 +1,11 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
