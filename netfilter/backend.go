@@ -34,6 +34,7 @@ type Inspector interface {
 
 // ChainRef identifies a base chain of some firewall.
 type ChainRef struct {
+	_        noCompare
 	Backend  Kind
 	Family   string // nft family (inet, ip, ip6, ...) or "iptables"/"ip6tables"
 	Table    string

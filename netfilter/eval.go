@@ -1,16 +1,18 @@
 package netfilter
 
-import "sort"
-
 // EvaluateHook runs p through every base chain on one hook, in priority order,
 // as the kernel does: an accept in one base chain only hands the packet to the
 // next one; a drop or reject anywhere is final. If an earlier chain was
 // uncertain and no later chain is definite, the result is uncertain.
 func EvaluateHook(chains []Chain, p Packet) Explanation {
+	// A stable insertion sort by priority: a hook has a handful of base
+	// chains (and sort.SliceStable needs a closure and reflection).
 	sorted := append([]Chain(nil), chains...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		return sorted[i].Ref().Priority < sorted[j].Ref().Priority
-	})
+	for i := 1; i < len(sorted); i++ {
+		for j := i; j > 0 && sorted[j].Ref().Priority < sorted[j-1].Ref().Priority; j-- {
+			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
+		}
+	}
 	out := Explanation{Verdict: Accept}
 	var uncertainBy *Decider
 	for _, c := range sorted {

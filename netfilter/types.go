@@ -4,13 +4,20 @@
 package netfilter
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
+	"errors"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 )
+
+// noCompare makes a struct not comparable: the compiler then emits no
+// equality function for it (~500–700 B of mips code per JSON type that is
+// never compared with ==). Zero size, first, so it adds no padding.
+type noCompare [0]func()
 
 // Mode is what vpnpass does for one protocol.
 type Mode string
@@ -29,7 +36,7 @@ func ParseMode(s string) (Mode, error) {
 	case ModeAllow, ModeBlock, ModeDefault:
 		return Mode(s), nil
 	}
-	return "", fmt.Errorf("unknown mode %q: must be one of allow, block, default", s)
+	return "", errors.New("unknown mode " + strconv.Quote(s) + ": must be one of allow, block, default")
 }
 
 // Desired is the wanted mode per protocol. A missing protocol means default.
@@ -68,15 +75,26 @@ const (
 	Uncertain Verdict = "uncertain"
 )
 
-// worseness orders verdicts for "the worst of its elements".
-var worseness = map[Verdict]int{Accept: 0, Uncertain: 1, Reject: 2, Drop: 3}
+// worseness orders verdicts for "the worst of its elements" (a switch:
+// a map literal costs init code on every start).
+func worseness(v Verdict) int {
+	switch v {
+	case Uncertain:
+		return 1
+	case Reject:
+		return 2
+	case Drop:
+		return 3
+	}
+	return 0
+}
 
 // Worst returns the worse of two verdicts (drop > reject > uncertain > accept).
 func Worst(a, b Verdict) Verdict {
 	if a == "" {
 		return b
 	}
-	if worseness[b] > worseness[a] {
+	if worseness(b) > worseness(a) {
 		return b
 	}
 	return a
@@ -97,6 +115,7 @@ func IsOurTag(comment string) bool { return strings.HasPrefix(comment, TagPrefix
 
 // Change is one planned or applied change, for --dry-run and the `set` plan.
 type Change struct {
+	_        noCompare
 	Action   string       `json:"action"` // "add" or "delete"
 	Backend  Kind         `json:"backend"`
 	Family   string       `json:"family"` // nft family (inet, ip, ip6) or iptables/ip6tables
@@ -108,6 +127,7 @@ type Change struct {
 
 // Decider names what decided a verdict: a rule, or a chain's policy.
 type Decider struct {
+	_       noCompare
 	Table   string `json:"table"`
 	Chain   string `json:"chain"`
 	Handle  uint64 `json:"handle,omitempty"`
@@ -183,6 +203,7 @@ func Bool(v bool) *bool { return &v }
 
 // Step is one step of a verdict path, for `explain`.
 type Step struct {
+	_       noCompare
 	Backend Kind    `json:"backend"`
 	Table   string  `json:"table"`
 	Chain   string  `json:"chain"`
@@ -206,19 +227,11 @@ type Explanation struct {
 // NFTFamilyName spells an nftables table family (its NFPROTO number, as
 // google/nftables' TableFamily carries it) the way nft does.
 func NFTFamilyName(f uint8) string {
-	switch f {
-	case 1: // NFPROTO_INET
-		return "inet"
-	case 2: // NFPROTO_IPV4
-		return "ip"
-	case 3: // NFPROTO_ARP
-		return "arp"
-	case 5: // NFPROTO_NETDEV
-		return "netdev"
-	case 7: // NFPROTO_BRIDGE
-		return "bridge"
-	case 10: // NFPROTO_IPV6
-		return "ip6"
+	if int(f) < len(nftFamilies) && nftFamilies[f] != "" {
+		return nftFamilies[f]
 	}
-	return fmt.Sprintf("family%d", f)
+	return "family" + strconv.Itoa(int(f))
 }
+
+// nftFamilies are the names by NFPROTO number.
+var nftFamilies = [...]string{1: "inet", 2: "ip", 3: "arp", 5: "netdev", 7: "bridge", 10: "ip6"}

@@ -2,7 +2,8 @@ package fw
 
 import (
 	"errors"
-	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -41,7 +42,7 @@ func Plan(d Detection, force netfilter.Kind) ([]Spec, error) {
 				primary = netfilter.KindIptablesNft
 			}
 		default:
-			return nil, fmt.Errorf("unknown backend %q: must be one of auto, fw4, nftables, fw3, iptables", force)
+			return nil, errors.New("unknown backend " + strconv.Quote(string(force)) + ": must be one of auto, fw4, nftables, fw3, iptables")
 		}
 	}
 	if primary == netfilter.KindNone {
@@ -54,25 +55,25 @@ func Plan(d Detection, force netfilter.Kind) ([]Spec, error) {
 		return nil, errors.New("backend " + string(primary) + " needs nf_tables, which this kernel lacks: install kmod-nft-core or choose backend fw3/iptables")
 	}
 	specs := []Spec{{Kind: primary, Role: Primary}}
-	seen := map[netfilter.Kind]bool{primary: true}
 	// fw4 is plain nftables too: its backend also covers other nft tables.
-	if primary == netfilter.KindFW4 {
-		seen[netfilter.KindNftables] = true
-	}
-	if primary == netfilter.KindNftables {
-		seen[netfilter.KindFW4] = true
-	}
+	seen := coveredBy(nil, primary)
 	for _, h := range d.Hookers {
-		if !h.Drops || seen[h.Kind] {
+		if !h.Drops || slices.Contains(seen, h.Kind) {
 			continue
 		}
-		seen[h.Kind] = true
-		if h.Kind == netfilter.KindFW4 || h.Kind == netfilter.KindNftables {
-			seen[netfilter.KindFW4], seen[netfilter.KindNftables] = true, true
-		}
+		seen = coveredBy(seen, h.Kind)
 		specs = append(specs, Spec{Kind: h.Kind, Role: Extra})
 	}
 	return specs, nil
+}
+
+// coveredBy adds to seen the kinds a backend of kind k covers: k, and both
+// fw4 and nftables for either.
+func coveredBy(seen []netfilter.Kind, k netfilter.Kind) []netfilter.Kind {
+	if k == netfilter.KindFW4 || k == netfilter.KindNftables {
+		return append(seen, netfilter.KindFW4, netfilter.KindNftables)
+	}
+	return append(seen, k)
 }
 
 // extraDesired keeps only the allows: blocks live in the primary alone.

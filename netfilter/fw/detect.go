@@ -5,13 +5,14 @@
 package fw
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Hooker is one firewall found hooking the forward path.
 type Hooker struct {
+	_    [0]func()
 	Kind netfilter.Kind
 	// Table names the nftables table (family/name) or the iptables table.
 	Table string
@@ -36,9 +37,21 @@ type Detection struct {
 
 // rank orders kinds for "in charge": the distribution firewalls first, then
 // whoever drops, then plain nftables before the iptables flavours.
-var rank = map[netfilter.Kind]int{
-	netfilter.KindFW4: 0, netfilter.KindFW3: 1, netfilter.KindNftables: 2,
-	netfilter.KindIptablesNft: 3, netfilter.KindIptablesLegacy: 4,
+// (A switch, not a map: a map literal is built by init code.)
+func rank(k netfilter.Kind) int {
+	switch k {
+	case netfilter.KindFW4:
+		return 0
+	case netfilter.KindFW3:
+		return 1
+	case netfilter.KindNftables:
+		return 2
+	case netfilter.KindIptablesNft:
+		return 3
+	case netfilter.KindIptablesLegacy:
+		return 4
+	}
+	return 0
 }
 
 // decide fills InCharge and Also from the hookers found (pure, tested).
@@ -46,26 +59,35 @@ func decide(hs []Hooker) (netfilter.Kind, []netfilter.Kind) {
 	if len(hs) == 0 {
 		return netfilter.KindNone, []netfilter.Kind{}
 	}
-	kinds := map[netfilter.Kind]bool{}
-	drops := map[netfilter.Kind]bool{}
+	// The kinds, each once, with whether any of its hookers drops.
+	var list []netfilter.Kind
+	var drops []bool
 	for _, h := range hs {
-		kinds[h.Kind] = true
-		drops[h.Kind] = drops[h.Kind] || h.Drops
-	}
-	list := make([]netfilter.Kind, 0, len(kinds))
-	for k := range kinds {
-		list = append(list, k)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		a, b := list[i], list[j]
-		// fw4 and fw3 are in charge whenever present.
-		if (rank[a] <= 1) != (rank[b] <= 1) {
-			return rank[a] <= 1
+		i := slices.Index(list, h.Kind)
+		if i < 0 {
+			i = len(list)
+			list, drops = append(list, h.Kind), append(drops, false)
 		}
-		if drops[a] != drops[b] {
-			return drops[a]
+		drops[i] = drops[i] || h.Drops
+	}
+	// An insertion sort: a handful of kinds, and no closure for sort.Slice.
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && before(list[j], drops[j], list[j-1], drops[j-1]); j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+			drops[j], drops[j-1] = drops[j-1], drops[j]
 		}
-		return rank[a] < rank[b]
-	})
+	}
 	return list[0], append([]netfilter.Kind{}, list[1:]...)
+}
+
+// before orders kinds for "in charge" (a drops when da).
+func before(a netfilter.Kind, da bool, b netfilter.Kind, db bool) bool {
+	// fw4 and fw3 are in charge whenever present.
+	if (rank(a) <= 1) != (rank(b) <= 1) {
+		return rank(a) <= 1
+	}
+	if da != db {
+		return da
+	}
+	return rank(a) < rank(b)
 }

@@ -2,7 +2,6 @@ package fw
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -40,7 +39,7 @@ func Detect() (Detection, error) {
 func nftHookers() ([]Hooker, bool, error) {
 	conn, err := nftables.New()
 	if err != nil {
-		return nil, false, fmt.Errorf("detect firewall: open nftables netlink: %w", err)
+		return nil, false, netfilter.Wrap("detect firewall: open nftables netlink", err)
 	}
 	chains, err := conn.ListChains()
 	if err != nil {
@@ -48,9 +47,9 @@ func nftHookers() ([]Hooker, bool, error) {
 			return nil, false, nil // no nf_tables in this kernel
 		}
 		if errors.Is(err, unix.EPERM) {
-			return nil, false, fmt.Errorf("detect firewall: list nftables chains: no permission (run as root): %w", err)
+			return nil, false, netfilter.Wrap("detect firewall: list nftables chains: no permission (run as root)", err)
 		}
-		return nil, false, fmt.Errorf("detect firewall: list nftables chains: %w", err)
+		return nil, false, netfilter.Wrap("detect firewall: list nftables chains", err)
 	}
 	byTable := map[string][]*nftables.Chain{}
 	var order []string
@@ -137,7 +136,7 @@ func tableCanDrop(conn *nftables.Conn, fwd *nftables.Chain, chains []*nftables.C
 	for _, c := range chains {
 		rules, err := conn.GetRules(c.Table, c)
 		if err != nil {
-			return false, fmt.Errorf("detect firewall: read rules of %s %s: %w", tableKey(c.Table), c.Name, err)
+			return false, netfilter.Wrap("detect firewall: read rules of "+tableKey(c.Table)+" "+c.Name, err)
 		}
 		for _, r := range rules {
 			for _, e := range r.Exprs {
@@ -166,8 +165,7 @@ func legacyHookers() ([]Hooker, bool, error) {
 	var out []Hooker
 	used := false
 	for _, fam := range legacyNames {
-		b, err := os.ReadFile(fam.names)
-		if err != nil || !hasLine(string(b), "filter") {
+		if !hasFilter(fam.names) {
 			continue
 		}
 		h, inUse, err := legacyFilterHooker(fam.bin)
@@ -193,16 +191,21 @@ var legacyNames = []struct{ names, bin string }{
 // change without any event, unlike nftables' generation.
 func LegacyFilter() bool {
 	for _, fam := range legacyNames {
-		if b, err := os.ReadFile(fam.names); err == nil && hasLine(string(b), "filter") {
+		if hasFilter(fam.names) {
 			return true
 		}
 	}
 	return false
 }
 
-func hasLine(s, want string) bool {
-	for _, l := range strings.Split(s, "\n") {
-		if strings.TrimSpace(l) == want {
+// hasFilter says whether a table-names file lists filter.
+func hasFilter(names string) bool {
+	b, err := os.ReadFile(names)
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) == "filter" {
 			return true
 		}
 	}
@@ -218,7 +221,7 @@ func legacyFilterHooker(bin string) (Hooker, bool, error) {
 	tool := ipt.NewTool(path, 0)
 	chains, err := tool.ListChains("filter")
 	if err != nil {
-		return Hooker{}, false, fmt.Errorf("detect firewall: %s list chains: %w", bin, err)
+		return Hooker{}, false, netfilter.Wrap("detect firewall: "+bin+" list chains", err)
 	}
 	h := Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Variant: "legacy"}
 	// Merely listing a legacy table registers it: a filter table with no
@@ -230,7 +233,7 @@ func legacyFilterHooker(bin string) (Hooker, bool, error) {
 		}
 		rules, err := tool.List("filter", c)
 		if err != nil {
-			return Hooker{}, false, fmt.Errorf("detect firewall: %s list %s: %w", bin, c, err)
+			return Hooker{}, false, netfilter.Wrap("detect firewall: "+bin+" list "+c, err)
 		}
 		for _, r := range rules {
 			if (c == "FORWARD" && r == "-P FORWARD DROP") || strings.HasSuffix(r, " -j DROP") || strings.Contains(r, " -j REJECT") {

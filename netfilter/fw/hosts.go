@@ -14,9 +14,15 @@ const maxProbe = 256
 
 // Where arbitrary servers are taken from: documentation ranges, which no
 // real rule singles out unless a test does (then the next one is taken).
-var serverBase = map[vpn.Family]netip.Addr{
-	vpn.IPv4: netip.MustParseAddr("192.0.2.1"),
-	vpn.IPv6: netip.MustParseAddr("2001:db8:ffff::1"),
+// (192.0.2.1 and 2001:db8:ffff::1, built without a map or parsing at init.)
+func serverBase(f vpn.Family) netip.Addr {
+	switch f {
+	case vpn.IPv4:
+		return netip.AddrFrom4([4]byte{192, 0, 2, 1})
+	case vpn.IPv6:
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 15: 1})
+	}
+	return netip.Addr{}
 }
 
 // baseMAC is the first MAC tried for an arbitrary LAN host (locally
@@ -33,23 +39,23 @@ func representative(f vpn.Family, lans []netip.Prefix, vals []netfilter.HostValu
 		if (f == vpn.IPv4) != p.Addr().Is4() {
 			continue
 		}
-		if a, ok := freeAddr(p, vals, netfilter.LastAddr(p).Prev(), func(a netip.Addr) netip.Addr { return a.Prev() }); ok {
+		if a, ok := freeAddr(p, vals, netfilter.LastAddr(p).Prev(), false); ok {
 			h.src = a
 			break
 		}
 	}
-	if a, ok := freeAddr(netip.Prefix{}, vals, serverBase[f], func(a netip.Addr) netip.Addr { return a.Next() }); ok && !inAny(a, lans) {
+	if a, ok := freeAddr(netip.Prefix{}, vals, serverBase(f), true); ok && !inAny(a, lans) {
 		h.dst = a
 	}
 	h.mac = freeMAC(vals)
 	return h
 }
 
-// freeAddr walks from start (inside lan, when lan is valid) to an address
-// no value holds that only partly covers lan.
-func freeAddr(lan netip.Prefix, vals []netfilter.HostValue, start netip.Addr, step func(netip.Addr) netip.Addr) (netip.Addr, bool) {
+// freeAddr walks from start (inside lan, when lan is valid), up or down,
+// to an address no value holds that only partly covers lan.
+func freeAddr(lan netip.Prefix, vals []netfilter.HostValue, start netip.Addr, up bool) (netip.Addr, bool) {
 	a := start
-	for i := 0; i < maxProbe && a.IsValid(); i, a = i+1, step(a) {
+	for i := 0; i < maxProbe && a.IsValid(); i, a = i+1, step(a, up) {
 		if lan.IsValid() && (!lan.Contains(a) || a == lan.Masked().Addr()) {
 			return netip.Addr{}, false
 		}
@@ -68,6 +74,13 @@ func freeAddr(lan netip.Prefix, vals []netfilter.HostValue, start netip.Addr, st
 		}
 	}
 	return netip.Addr{}, false
+}
+
+func step(a netip.Addr, up bool) netip.Addr {
+	if up {
+		return a.Next()
+	}
+	return a.Prev()
 }
 
 func freeMAC(vals []netfilter.HostValue) net.HardwareAddr {

@@ -59,7 +59,7 @@ func (j *inboundJudge) elementOnce(addr netip.Addr, e vpn.Element) inboundResult
 func (j *inboundJudge) relatedGRE(addr netip.Addr) netfilter.Explanation {
 	p := netfilter.Packet{Family: vpn.IPv4, L4: vpn.ProtoGRE, InIf: j.o.WANDevice, OutIf: j.lanDevice(),
 		Dst: addr, CtState: "related", DNAT: netfilter.Bool(true)}
-	return netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv4], p)
+	return netfilter.EvaluateHook(j.chains[hookForward][famV4], p)
 }
 
 // element follows a client's first packet of e: to is the DNAT target
@@ -72,7 +72,7 @@ func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) inboundResult {
 	}
 	if e.Family == vpn.IPv6 {
 		p.Dst, p.OutIf = addr, j.lanDevice()
-		return inboundResult{ex: netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv6], p)}
+		return inboundResult{ex: netfilter.EvaluateHook(j.chains[hookForward][famV6], p)}
 	}
 	if len(j.src.ipt) > 0 {
 		// iptables' nat PREROUTING (fw3's redirects) is not inspected.
@@ -106,7 +106,7 @@ func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) inboundResult {
 		if d.Port != 0 {
 			p.DstPort = d.Port
 		}
-		r.ex = netfilter.EvaluateHook(j.hooks["forward"][vpn.IPv4], p)
+		r.ex = netfilter.EvaluateHook(j.chains[hookForward][famV4], p)
 	}
 	return r
 }
@@ -115,7 +115,7 @@ func (j *inboundJudge) element(addr netip.Addr, e vpn.Element) inboundResult {
 // whether it is dropped or rejected there; if the router accepts it (a
 // service of its own), the LAN server still never sees it.
 func (j *inboundJudge) notForwarded(p netfilter.Packet) netfilter.Explanation {
-	ex := netfilter.EvaluateHook(j.hooks["input"][vpn.IPv4], p)
+	ex := netfilter.EvaluateHook(j.chains[hookInput][famV4], p)
 	if ex.Verdict == netfilter.Accept {
 		ex.Verdict, ex.DecidedBy = netfilter.Drop, &netfilter.Decider{Chain: "prerouting", Policy: netfilter.NoForward}
 	}

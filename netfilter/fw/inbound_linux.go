@@ -13,11 +13,7 @@ import (
 // iptables firewall makes the answer uncertain) and the forward hook, over
 // IPv6 through the forward hook alone.
 func InspectInbound(o InboundOptions) (map[vpn.Protocol][]netfilter.InboundStatus, error) {
-	det, err := Detect()
-	if err != nil {
-		return nil, err
-	}
-	src, err := readFirewalls(det)
+	src, err := detectAndRead()
 	if err != nil {
 		return nil, err
 	}
@@ -41,12 +37,19 @@ func InspectInbound(o InboundOptions) (map[vpn.Protocol][]netfilter.InboundStatu
 
 // inboundJudge holds one read of the firewalls and the hooks' chains.
 type inboundJudge struct {
-	src   firewalls
-	o     InboundOptions
-	hooks map[string]map[vpn.Family][]netfilter.Chain
+	src firewalls
+	o   InboundOptions
+	// chains by hook (forward, input) and family (IPv4, IPv6): arrays, no maps.
+	chains [2][2][]netfilter.Chain
 	// memo: IPsec and L2TP share their elements; each is walked once.
 	memo map[inboundKey]inboundResult
 }
+
+// Indexes of inboundJudge.chains.
+const (
+	hookForward, hookInput = 0, 1
+	famV4, famV6           = 0, 1
+)
 
 type inboundKey struct {
 	addr netip.Addr
@@ -60,17 +63,15 @@ type inboundResult struct {
 }
 
 func newInboundJudge(src firewalls, o InboundOptions) (*inboundJudge, error) {
-	j := &inboundJudge{src: src, o: o, hooks: map[string]map[vpn.Family][]netfilter.Chain{},
-		memo: map[inboundKey]inboundResult{}}
-	for _, hook := range []string{"forward", "input"} {
-		j.hooks[hook] = map[vpn.Family][]netfilter.Chain{}
-		for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
+	j := &inboundJudge{src: src, o: o, memo: map[inboundKey]inboundResult{}}
+	for h, hook := range [...]string{hookForward: "forward", hookInput: "input"} {
+		for f, fam := range [...]vpn.Family{famV4: vpn.IPv4, famV6: vpn.IPv6} {
 			for _, ins := range src.inspectors() {
 				cs, err := ins.Chains(hook, fam)
 				if err != nil {
 					return nil, err
 				}
-				j.hooks[hook][fam] = append(j.hooks[hook][fam], cs...)
+				j.chains[h][f] = append(j.chains[h][f], cs...)
 			}
 		}
 	}

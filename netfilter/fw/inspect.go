@@ -114,15 +114,17 @@ func evaluateProtocols(chains map[vpn.Family][]netfilter.Chain, o InspectOptions
 // an arbitrary LAN host and server, with the hosts the rules single out as
 // exceptions.
 func evaluateHooks(hk Hooks, o InspectOptions) map[vpn.Protocol]netfilter.ProtoStatus {
-	reps := map[vpn.Family]host{}
-	for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
-		reps[f] = representative(f, o.LANPrefixes, hk.Values[f])
-	}
+	// The arbitrary hosts, IPv4 then IPv6 (an array: no map of structs).
+	reps := [2]host{representative(vpn.IPv4, o.LANPrefixes, hk.Values[vpn.IPv4]),
+		representative(vpn.IPv6, o.LANPrefixes, hk.Values[vpn.IPv6])}
 	out := map[vpn.Protocol]netfilter.ProtoStatus{}
 	for _, p := range vpn.Toggled {
 		ps := netfilter.ProtoStatus{Mode: o.Desired.Mode(p), Drift: o.Drift[p], Elements: []netfilter.ElementStatus{}}
 		for _, e := range vpn.Footprint(p) {
-			h := reps[e.Family]
+			h := reps[0]
+			if e.Family == vpn.IPv6 {
+				h = reps[1]
+			}
 			ex := forwardVerdict(hk, lanToWAN(e, o, h))
 			back := netfilter.EvaluateHook(hk.Forward[e.Family], wanToLAN(e, o, h))
 			st := netfilter.ElementStatus{

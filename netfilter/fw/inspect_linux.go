@@ -1,7 +1,6 @@
 package fw
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
@@ -87,7 +86,7 @@ func nftChains(rs *nfteval.Ruleset, hook string) (map[vpn.Family][]netfilter.Cha
 	for _, fam := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 		cs, err := rs.Chains(hook, fam)
 		if err != nil {
-			return nil, fmt.Errorf("inspect %s chains (%s): %w", hook, fam, err)
+			return nil, netfilter.Wrap("inspect "+hook+" chains ("+string(fam)+")", err)
 		}
 		out[fam] = cs
 	}
@@ -140,10 +139,10 @@ func readFirewalls(det Detection) (firewalls, error) {
 	if det.NFTables {
 		conn, err := nftables.New()
 		if err != nil {
-			return f, fmt.Errorf("inspect: open nftables netlink: %w", err)
+			return f, netfilter.Wrap("inspect: open nftables netlink", err)
 		}
 		if f.rs, err = nfteval.Read(conn); err != nil {
-			return f, fmt.Errorf("inspect: %w", err)
+			return f, netfilter.Wrap("inspect", err)
 		}
 		xtables = len(f.rs.XtablesTables()) > 0
 	}
@@ -160,7 +159,7 @@ func readFirewalls(det Detection) (firewalls, error) {
 		}
 		ins, err := ipt.NewInspector(v)
 		if err != nil {
-			return f, fmt.Errorf("inspect iptables-%s: %w", v, err)
+			return f, netfilter.Wrap("inspect iptables-"+v, err)
 		}
 		if variantOf(det, netfilter.KindFW3) == v && hasKind(det, netfilter.KindFW3) {
 			ins.Kind = netfilter.KindFW3
@@ -168,6 +167,15 @@ func readFirewalls(det Detection) (firewalls, error) {
 		f.ipt = append(f.ipt, ins)
 	}
 	return f, nil
+}
+
+// detectAndRead is Detect, then readFirewalls.
+func detectAndRead() (firewalls, error) {
+	det, err := Detect()
+	if err != nil {
+		return firewalls{}, err
+	}
+	return readFirewalls(det)
 }
 
 func hasKind(det Detection, k netfilter.Kind) bool {
@@ -186,7 +194,7 @@ func (f firewalls) chains(hook string) (map[vpn.Family][]netfilter.Chain, error)
 		for _, ins := range f.inspectors() {
 			cs, err := ins.Chains(hook, fam)
 			if err != nil {
-				return nil, fmt.Errorf("inspect %s chains (%s): %w", hook, fam, err)
+				return nil, netfilter.Wrap("inspect "+hook+" chains ("+string(fam)+")", err)
 			}
 			out[fam] = append(out[fam], cs...)
 		}
@@ -196,11 +204,7 @@ func (f firewalls) chains(hook string) (map[vpn.Family][]netfilter.Chain, error)
 
 // Explain evaluates one packet through the forward chains of every firewall.
 func Explain(p netfilter.Packet) (netfilter.Explanation, error) {
-	det, err := Detect()
-	if err != nil {
-		return netfilter.Explanation{}, err
-	}
-	src, err := readFirewalls(det)
+	src, err := detectAndRead()
 	if err != nil {
 		return netfilter.Explanation{}, err
 	}
@@ -232,12 +236,12 @@ func (f firewalls) facts(in *Inspection, wan string) error {
 	for _, i := range f.ipt {
 		m, err := i.Masquerade(wan)
 		if err != nil {
-			return fmt.Errorf("inspect masquerade: %w", err)
+			return netfilter.Wrap("inspect masquerade", err)
 		}
 		in.Masquerade = in.Masquerade || m
 		as, err := i.HelperAssignments()
 		if err != nil {
-			return fmt.Errorf("inspect helper assignments: %w", err)
+			return netfilter.Wrap("inspect helper assignments", err)
 		}
 		for _, a := range as {
 			if a.Helper == "pptp" {

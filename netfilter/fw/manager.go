@@ -3,8 +3,9 @@ package fw
 import (
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"syscall"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -65,7 +66,7 @@ func (m *Manager) Plan(d netfilter.Desired) ([]netfilter.Change, error) {
 	for _, s := range m.subs {
 		ch, err := s.Backend.Plan(m.desiredFor(s, d))
 		if err != nil {
-			return all, fmt.Errorf("plan %s: %w", s.Backend.Kind(), err)
+			return all, netfilter.Wrap("plan "+string(s.Backend.Kind()), err)
 		}
 		all = append(all, ch...)
 	}
@@ -112,7 +113,7 @@ func (m *Manager) Cleanup() error {
 	var errs []error
 	for _, s := range m.subs {
 		if err := s.Backend.Cleanup(); err != nil {
-			errs = append(errs, fmt.Errorf("cleanup %s: %w", s.Backend.Kind(), err))
+			errs = append(errs, netfilter.Wrap("cleanup "+string(s.Backend.Kind()), err))
 		}
 	}
 	return errors.Join(errs...)

@@ -2,7 +2,7 @@ package fw
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/ipt"
@@ -33,7 +33,7 @@ func OpenSpecs(specs []Spec, det Detection, o Options) (*Manager, error) {
 	for _, s := range specs {
 		b, err := build(s, det, o)
 		if err != nil {
-			return nil, fmt.Errorf("open %s backend: %w", s.Kind, err)
+			return nil, netfilter.Wrap("open "+string(s.Kind)+" backend", err)
 		}
 		subs = append(subs, Sub{Role: s.Role, Backend: b})
 	}
@@ -54,7 +54,7 @@ func build(s Spec, det Detection, o Options) (netfilter.Backend, error) {
 		return ipt.New(ipt.Options{Variant: v, FW3: k == netfilter.KindFW3,
 			LANDevices: o.LANDevices, WAN: o.WAN, NoHelper: s.Role == Extra})
 	}
-	return nil, fmt.Errorf("no backend for firewall kind %q", k)
+	return nil, errors.New("no backend for firewall kind " + strconv.Quote(string(k)))
 }
 
 // CleanupAll removes everything vpnpass ever added, on every backend, without
@@ -79,7 +79,7 @@ func CleanupAll(root string) error {
 // unless keepObserver (the agent is about to ensure it). Untagged rules
 // are never touched.
 func CleanupBeside(m *Manager, det Detection, root string, keepObserver bool) error {
-	uses := map[string]bool{}
+	var uses [2]bool
 	if m != nil {
 		for _, s := range m.subs {
 			uses[toolClass(s.Backend.Kind())] = true
@@ -87,28 +87,28 @@ func CleanupBeside(m *Manager, det Detection, root string, keepObserver bool) er
 	}
 	var errs []error
 	if det.NFTables {
-		if !uses["nft"] {
+		if !uses[classNft] {
 			// Cleanup ignores LAN devices: it removes whatever carries our tag.
 			b, err := nft.New(nft.Options{Kind: netfilter.KindNftables, LANDevices: []string{"lo"}, Root: root})
 			if err == nil {
 				err = b.Cleanup()
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+				errs = append(errs, netfilter.Wrap("cleanup nftables", err))
 			}
 		}
 		if !keepObserver {
 			if err := observer.Remove(); err != nil {
-				errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+				errs = append(errs, netfilter.Wrap("cleanup nftables", err))
 			}
 		}
 		if err := nft.RemoveProbeTables(); err != nil {
-			errs = append(errs, fmt.Errorf("cleanup nftables: %w", err))
+			errs = append(errs, netfilter.Wrap("cleanup nftables", err))
 		}
 	}
-	if !uses["iptables"] {
+	if !uses[classIptables] {
 		if err := ipt.Cleanup(); err != nil {
-			errs = append(errs, fmt.Errorf("cleanup iptables: %w", err))
+			errs = append(errs, netfilter.Wrap("cleanup iptables", err))
 		}
 	}
 	return errors.Join(errs...)

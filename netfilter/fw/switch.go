@@ -2,8 +2,6 @@ package fw
 
 import (
 	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -19,16 +17,32 @@ func (m *Manager) Specs() []Spec {
 }
 
 // SameSpecs reports whether two spec lists build the same manager.
-func SameSpecs(a, b []Spec) bool { return slices.Equal(a, b) }
+func SameSpecs(a, b []Spec) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Kind != b[i].Kind || a[i].Role != b[i].Role {
+			return false
+		}
+	}
+	return true
+}
 
 // toolClass groups the kinds whose Cleanup reaches the same rules: one nft
 // backend removes our table and every tagged nft rule (fw4 or not), one
 // iptables backend everything of ours in both variants.
-func toolClass(k netfilter.Kind) string {
+// The classes, as indexes of small arrays (no maps).
+const (
+	classNft = iota
+	classIptables
+)
+
+func toolClass(k netfilter.Kind) int {
 	if k == netfilter.KindFW4 || k == netfilter.KindNftables {
-		return "nft"
+		return classNft
 	}
-	return "iptables"
+	return classIptables
 }
 
 // Retire removes what m placed and next does not take over, after next has
@@ -37,12 +51,11 @@ func toolClass(k netfilter.Kind) string {
 // is never without our rules during a switch (e.g. nftables to fw4 when fw4
 // starts after the agent: the same tables, rules moved by next's Apply).
 func (m *Manager) Retire(next *Manager) error {
-	keep := map[string]bool{}
+	var keep, done [2]bool
 	for _, s := range next.subs {
 		keep[toolClass(s.Backend.Kind())] = true
 	}
 	var errs []error
-	done := map[string]bool{}
 	for _, s := range m.subs {
 		c := toolClass(s.Backend.Kind())
 		if keep[c] || done[c] {
@@ -50,7 +63,7 @@ func (m *Manager) Retire(next *Manager) error {
 		}
 		done[c] = true
 		if err := s.Backend.Cleanup(); err != nil {
-			errs = append(errs, fmt.Errorf("retire %s: %w", s.Backend.Kind(), err))
+			errs = append(errs, netfilter.Wrap("retire "+string(s.Backend.Kind()), err))
 		}
 	}
 	return errors.Join(errs...)

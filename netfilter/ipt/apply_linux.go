@@ -3,6 +3,7 @@ package ipt
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -31,17 +32,17 @@ func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 			}
 		}
 		if err != nil {
-			return nil, b.rollback(done, before, fmt.Errorf("%s: apply: %w", b.Kind(), err))
+			return nil, b.rollback(done, before, netfilter.Wrap(string(b.Kind())+": apply", err))
 		}
 	}
 	left, _, err := b.plan(d)
 	if err != nil {
-		return nil, b.rollback(done, before, fmt.Errorf("%s: read back: %w", b.Kind(), err))
+		return nil, b.rollback(done, before, netfilter.Wrap(string(b.Kind())+": read back", err))
 	}
 	if len(left) > 0 {
 		c := left[0].change(b.Kind())
-		return nil, b.rollback(done, before, fmt.Errorf("%s: read back: %d change(s) still differ, first: %s %s %s %s",
-			b.Kind(), len(left), c.Action, c.Family, c.Table, c.Rule))
+		return nil, b.rollback(done, before, errors.New(string(b.Kind())+": read back: "+strconv.Itoa(len(left))+
+			" change(s) still differ, first: "+c.Action+" "+c.Family+" "+c.Table+" "+c.Rule))
 	}
 	return b.changes(ops), nil
 }
@@ -50,7 +51,7 @@ func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 // as it was. A step of the undo may fail because the apply's own step is
 // what went missing (a concurrent change): the comparison with the state
 // before decides. It returns cause, wrapped with what the rollback achieved.
-func (b *Backend) rollback(done []op, before map[string]famState, cause error) error {
+func (b *Backend) rollback(done []op, before []famState, cause error) error {
 	var stepErrs, errs []error
 	for i := len(done) - 1; i >= 0; i-- {
 		inv := done[i].inverse()
@@ -58,14 +59,14 @@ func (b *Backend) rollback(done []op, before map[string]famState, cause error) e
 			stepErrs = append(stepErrs, err)
 		}
 	}
-	for _, f := range b.fams {
+	for i, f := range b.fams {
 		st, err := f.read()
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if ownView(st) != ownView(before[f.name]) {
-			errs = append(errs, fmt.Errorf("%s: our rules differ from before the apply", f.name))
+		if ownView(st) != ownView(before[i]) {
+			errs = append(errs, errors.New(f.name+": our rules differ from before the apply"))
 		}
 	}
 	if len(errs) > 0 {

@@ -1,9 +1,10 @@
 package ipt
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
+	"errors"
 	"sync"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -26,9 +27,9 @@ type family struct {
 	fam  vpn.Family
 	name string // "iptables" / "ip6tables"
 	run  runner
-	// tables says which tables exist; nil means "list freely" (nft, where
-	// listing a missing table creates nothing).
-	tables func() (map[string]bool, error)
+	// legacy: only the tables /proc lists exist (listing another would
+	// create it); otherwise (nft) list freely: that creates nothing.
+	legacy bool
 }
 
 // New opens the variant's iptables and ip6tables. IPv6 is left out when
@@ -45,7 +46,7 @@ func New(opts Options) (*Backend, error) {
 			if f == vpn.IPv6 {
 				continue
 			}
-			return nil, fmt.Errorf("iptables backend (%s): %w", opts.Variant, err)
+			return nil, netfilter.Wrap("iptables backend ("+opts.Variant+")", err)
 		}
 		b.fams = append(b.fams, fm)
 	}
@@ -55,21 +56,14 @@ func New(opts Options) (*Backend, error) {
 func openFamily(variant string, f vpn.Family, wait int) (*family, error) {
 	if variant == VariantLegacy {
 		if _, ok, err := legacyTables(f); err != nil || !ok {
-			return nil, fmt.Errorf("%s-legacy: kernel has no x_tables for %s", famName(f), f)
+			return nil, errors.New(famName(f) + "-legacy: kernel has no x_tables for " + string(f))
 		}
 	}
 	ipt, err := newIPT(variant, f, wait)
 	if err != nil {
 		return nil, err
 	}
-	fm := &family{fam: f, name: famName(f), run: ipt}
-	if variant == VariantLegacy {
-		fm.tables = func() (map[string]bool, error) {
-			t, _, err := legacyTables(f)
-			return t, err
-		}
-	}
-	return fm, nil
+	return &family{fam: f, name: famName(f), run: ipt, legacy: variant == VariantLegacy}, nil
 }
 
 // Kind returns fw3, iptables-legacy or iptables-nft.
@@ -103,19 +97,20 @@ func (b *Backend) changes(ops []op) []netfilter.Change {
 	return out
 }
 
-// plan returns the ops for d and the state they were computed from.
-func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
+// plan returns the ops for d and the state they were computed from, by
+// family in b.fams order.
+func (b *Backend) plan(d netfilter.Desired) ([]op, []famState, error) {
 	if err := checkDesired(d); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", b.Kind(), err)
+		return nil, nil, netfilter.Wrap(string(b.Kind()), err)
 	}
-	states := map[string]famState{}
+	var states []famState
 	var ops []op
 	for _, f := range b.fams {
 		st, err := f.read()
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: read %s: %w", b.Kind(), f.name, err)
+			return nil, nil, netfilter.Wrap(string(b.Kind())+": read "+f.name, err)
 		}
-		states[f.name] = st
+		states = append(states, st)
 		l := desiredLayout(d, f.fam, b.opts.LANDevices, b.opts.WAN.Devices(f.fam))
 		if b.opts.NoHelper {
 			l.helper = nil
@@ -129,9 +124,9 @@ func (b *Backend) plan(d netfilter.Desired) ([]op, map[string]famState, error) {
 // (the pptp helper is IPv4 only).
 func (f *family) read() (famState, error) {
 	var exist map[string]bool
-	if f.tables != nil {
+	if f.legacy {
 		var err error
-		if exist, err = f.tables(); err != nil {
+		if exist, _, err = legacyTables(f.fam); err != nil {
 			return nil, err
 		}
 	}

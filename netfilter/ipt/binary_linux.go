@@ -1,15 +1,15 @@
 package ipt
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 )
@@ -26,28 +26,34 @@ func binaryPath(variant string, fam vpn.Family) (string, error) {
 	}
 	p, err := exec.LookPath(base)
 	if err != nil {
-		return "", fmt.Errorf("find %s-%s: not installed", base, variant)
+		return "", errors.New("find " + base + "-" + variant + ": not installed")
 	}
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return "", fmt.Errorf("find %s-%s: resolve %s: %w", base, variant, p, err)
+		return "", netfilter.Wrap("find "+base+"-"+variant+": resolve "+p, err)
 	}
 	if multiVariant(filepath.Base(real)) != variant {
-		return "", fmt.Errorf("find %s-%s: not installed (%s is %s)", base, variant, p, filepath.Base(real))
+		return "", errors.New("find " + base + "-" + variant + ": not installed (" + p + " is " + filepath.Base(real) + ")")
 	}
 	return p, nil
 }
 
 // multiVariant names the variant of a multi-call binary, "" when unknown.
 func multiVariant(name string) string {
-	switch name {
-	case "xtables-legacy-multi", "xtables-multi", "iptables-multi", "ip6tables-multi",
-		"iptables-legacy", "ip6tables-legacy":
-		return VariantLegacy
-	case "xtables-nft-multi", "iptables-nft", "ip6tables-nft":
-		return VariantNft
+	for _, m := range multiBinaries {
+		if m.name == name {
+			return m.variant
+		}
 	}
 	return ""
+}
+
+// multiBinaries are the multi-call binaries iptables links to, by variant.
+var multiBinaries = [...]struct{ name, variant string }{
+	{"xtables-legacy-multi", VariantLegacy}, {"xtables-multi", VariantLegacy},
+	{"iptables-multi", VariantLegacy}, {"ip6tables-multi", VariantLegacy},
+	{"iptables-legacy", VariantLegacy}, {"ip6tables-legacy", VariantLegacy},
+	{"xtables-nft-multi", VariantNft}, {"iptables-nft", VariantNft}, {"ip6tables-nft", VariantNft},
 }
 
 // newIPT opens the variant's binary for one family.
@@ -78,23 +84,18 @@ func legacyNamesFile(fam vpn.Family) string {
 // here first and never list a table that is not there. ok is false when the
 // kernel has no x_tables for the family at all.
 func legacyTables(fam vpn.Family) (tables map[string]bool, ok bool, err error) {
-	f, err := os.Open(legacyNamesFile(fam))
+	b, err := os.ReadFile(legacyNamesFile(fam))
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]bool{}, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("read legacy tables: %w", err)
+		return nil, false, netfilter.Wrap("read legacy tables", err)
 	}
-	defer f.Close()
 	tables = map[string]bool{}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if t := strings.TrimSpace(s.Text()); t != "" {
+	for _, l := range strings.Split(string(b), "\n") {
+		if t := strings.TrimSpace(l); t != "" {
 			tables[t] = true
 		}
-	}
-	if err := s.Err(); err != nil {
-		return nil, false, fmt.Errorf("read legacy tables: %w", err)
 	}
 	return tables, true, nil
 }

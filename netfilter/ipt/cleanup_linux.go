@@ -2,9 +2,9 @@ package ipt
 
 import (
 	"errors"
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"golang.org/x/sys/unix"
@@ -31,7 +31,7 @@ func Cleanup() error {
 	for _, v := range Variants {
 		for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 			if err := cleanupFamily(v, f); err != nil {
-				errs = append(errs, fmt.Errorf("cleanup %s-%s: %w", famName(f), v, err))
+				errs = append(errs, netfilter.Wrap("cleanup "+famName(f)+"-"+v, err))
 			}
 		}
 	}
@@ -59,34 +59,30 @@ func cleanupFamily(variant string, f vpn.Family) error {
 // tablesToClean returns the tables that may hold something of ours without
 // creating any: legacy from /proc, nft from netlink (only those that do).
 func tablesToClean(variant string, f vpn.Family) ([]string, error) {
-	var out []string
-	if variant == VariantLegacy {
-		if _, err := binaryPath(variant, f); err != nil {
-			return nil, nil
-		}
-		exist, _, err := legacyTables(f)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range cleanupTables {
-			if exist[t] {
-				out = append(out, t)
-			}
-		}
-		return out, nil
-	}
 	if _, err := binaryPath(variant, f); err != nil {
 		return nil, nil
 	}
-	nt, err := nftXtables(f, true)
-	if errors.Is(err, unix.EPROTONOSUPPORT) {
-		return nil, nil // no nf_tables in this kernel: nothing of ours there
+	var exist map[string]bool // legacy: the tables; nft: those holding ours
+	var err error
+	if variant == VariantLegacy {
+		exist, _, err = legacyTables(f)
+	} else {
+		var nt map[string]*nftTable
+		nt, err = nftXtables(f, true)
+		if errors.Is(err, unix.EPROTONOSUPPORT) {
+			return nil, nil // no nf_tables in this kernel: nothing of ours there
+		}
+		exist = map[string]bool{}
+		for t, x := range nt {
+			exist[t] = x.ours
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
+	var out []string
 	for _, t := range cleanupTables {
-		if nt[t] != nil && nt[t].ours {
+		if exist[t] {
 			out = append(out, t)
 		}
 	}
@@ -98,7 +94,7 @@ func tablesToClean(variant string, f vpn.Family) ([]string, error) {
 func cleanTable(r cleaner, table string) error {
 	names, err := r.ListChains(table)
 	if err != nil {
-		return fmt.Errorf("list chains of %s: %w", table, err)
+		return netfilter.Wrap("list chains of "+table, err)
 	}
 	sort.StringSlice(names).Sort()
 	var ours []string
@@ -116,18 +112,18 @@ func cleanTable(r cleaner, table string) error {
 				continue
 			}
 			if err := r.Delete(table, n, rule.Args...); err != nil {
-				return fmt.Errorf("delete %s from %s %s: %w", rule, table, n, err)
+				return netfilter.Wrap("delete "+rule.String()+" from "+table+" "+n, err)
 			}
 		}
 	}
 	for _, n := range ours {
 		if err := r.ClearChain(table, n); err != nil {
-			return fmt.Errorf("flush %s %s: %w", table, n, err)
+			return netfilter.Wrap("flush "+table+" "+n, err)
 		}
 	}
 	for _, n := range ours {
 		if err := r.DeleteChain(table, n); err != nil {
-			return fmt.Errorf("delete chain %s %s (an untagged rule may still jump to it): %w", table, n, err)
+			return netfilter.Wrap("delete chain "+table+" "+n+" (an untagged rule may still jump to it)", err)
 		}
 	}
 	return nil

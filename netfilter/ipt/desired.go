@@ -1,9 +1,9 @@
 package ipt
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"strconv"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -41,7 +41,7 @@ type layout struct {
 func checkDesired(d netfilter.Desired) error {
 	for p := range d {
 		if _, err := netfilter.ParseMode(string(d.Mode(p))); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return netfilter.Wrap(string(p), err)
 		}
 	}
 	return nil
@@ -81,23 +81,38 @@ func desiredLayout(d netfilter.Desired, fam vpn.Family, lans, wans []string) lay
 // fwdSpecs renders one footprint element: LAN→WAN accept plus its narrow
 // replies (allow), or LAN→WAN drop whatever the ct state (block).
 func fwdSpecs(p vpn.Protocol, mode netfilter.Mode, e vpn.Element, lan, wan string) []spec {
-	tag := []string{"-m", "comment", "--comment", netfilter.Tag(p)}
-	out := spec{table: tableFilter, chain: ChainFwd, proto: p}
-	out.args = concat(ifaces(lan, wan), elemMatch(e, false), tag)
+	tag := netfilter.Tag(p)
 	if mode == netfilter.ModeBlock {
-		out.args = append(out.args, "-j", "DROP")
-		return []spec{out}
+		return []spec{{tableFilter, ChainFwd, p, ruleArgs(lan, wan, elemMatch(e, false), "", tag, "DROP")}}
 	}
-	out.args = append(out.args, "-j", "ACCEPT")
 	state := "ESTABLISHED"
 	if e.L4 == vpn.ProtoGRE {
 		// GRE of a PPTP call arrives through the helper's expectation: RELATED first.
 		state = "RELATED,ESTABLISHED"
 	}
-	back := spec{table: tableFilter, chain: ChainFwd, proto: p}
-	back.args = concat(ifaces(wan, lan), elemMatch(e, true),
-		[]string{"-m", "conntrack", "--ctstate", state}, tag, []string{"-j", "ACCEPT"})
-	return []spec{out, back}
+	return []spec{
+		{tableFilter, ChainFwd, p, ruleArgs(lan, wan, elemMatch(e, false), "", tag, "ACCEPT")},
+		{tableFilter, ChainFwd, p, ruleArgs(wan, lan, elemMatch(e, true), state, tag, "ACCEPT")},
+	}
+}
+
+// ruleArgs renders the words of one of our rules, in the order iptables -S
+// prints them: [-i in] [-o out] match [-m conntrack --ctstate state]
+// -m comment --comment tag -j target...
+func ruleArgs(in, out string, match []string, state, tag string, target ...string) []string {
+	var a []string
+	if in != "" {
+		a = append(a, "-i", in)
+	}
+	if out != "" {
+		a = append(a, "-o", out)
+	}
+	a = append(a, match...)
+	if state != "" {
+		a = append(a, "-m", "conntrack", "--ctstate", state)
+	}
+	a = append(a, "-m", "comment", "--comment", tag, "-j")
+	return append(a, target...)
 }
 
 // helperSpecs assigns the pptp helper to TCP 1723 from each LAN device
@@ -108,13 +123,13 @@ func fwdSpecs(p vpn.Protocol, mode netfilter.Mode, e vpn.Element, lan, wan strin
 // would also assign the helper to TCP 1723 arriving from any side.
 func helperSpecs(lans, wans []string) []spec {
 	var out []spec
-	tail := []string{"-p", "tcp", "-m", "tcp", "--dport", strconv.Itoa(vpn.PortPPTP),
-		"-m", "comment", "--comment", netfilter.Tag(vpn.PPTP), "-j", "CT", "--helper", "pptp"}
+	m := elemMatch(vpn.Element{Family: vpn.IPv4, L4: vpn.ProtoTCP, Port: vpn.PortPPTP}, false)
+	tag := netfilter.Tag(vpn.PPTP)
 	for _, lan := range lans {
-		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, concat(ifaces(lan, ""), tail)})
+		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs(lan, "", m, "", tag, "CT", "--helper", "pptp")})
 	}
 	for _, wan := range wans {
-		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, concat(ifaces("", wan), tail)})
+		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs("", wan, m, "", tag, "CT", "--helper", "pptp")})
 	}
 	return out
 }
@@ -122,17 +137,6 @@ func helperSpecs(lans, wans []string) []spec {
 func jumpSpec(table, parent, target string) spec {
 	return spec{table: table, chain: parent,
 		args: []string{"-m", "comment", "--comment", TagJump, "-j", target}}
-}
-
-func ifaces(in, out string) []string {
-	var a []string
-	if in != "" {
-		a = append(a, "-i", in)
-	}
-	if out != "" {
-		a = append(a, "-o", out)
-	}
-	return a
 }
 
 // elemMatch matches one element; reply swaps the port to the source side.
@@ -156,14 +160,6 @@ func elemMatch(e vpn.Element, reply bool) []string {
 		}
 	}
 	return []string{"-p", strconv.Itoa(int(e.L4))}
-}
-
-func concat(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
 }
 
 func dedupe(in []spec) []spec {

@@ -1,8 +1,9 @@
 package ipt
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -28,27 +29,33 @@ func ownTables(st famState, l layout, fw3 bool) []ownTable {
 	}
 	raw := ownTable{table: tableRaw, chain: ChainHelper, specs: l.helper, jumps: map[string]spec{}}
 	if len(l.helper) > 0 {
-		for _, p := range parentsOf[tableRaw] {
+		for _, p := range rawParents {
 			raw.jumps[p] = jumpSpec(tableRaw, p, ChainHelper)
 		}
 	}
 	return []ownTable{filter, raw}
 }
 
-// opGroups collects ops by phase; phases run in the order of the fields so
-// that a chain is filled before its jump appears, and a jump goes before the
-// chain is emptied and removed.
-type opGroups struct {
-	newChains, appends, parentDeletes, inserts, chainDeletes, delChains []op
-}
+// Phases of a plan, in execution order: a chain is filled before its jump
+// appears, and a jump goes before the chain is emptied and removed.
+const (
+	phNewChain = iota
+	phAppend
+	phParentDelete
+	phInsert
+	phChainDelete
+	phDelChain
+	phases
+)
+
+// opGroups collects ops by phase (one append site for all of them).
+type opGroups [phases][]op
+
+func (g *opGroups) add(ph int, o op) { g[ph] = append(g[ph], o) }
 
 func (g *opGroups) ordered() []op {
-	return concatOps(g.newChains, g.appends, g.parentDeletes, g.inserts, g.chainDeletes, g.delChains)
-}
-
-func concatOps(parts ...[]op) []op {
 	var out []op
-	for _, p := range parts {
+	for _, p := range g {
 		out = append(out, p...)
 	}
 	return out
@@ -83,15 +90,15 @@ func diffOwnChains(g *opGroups, fam string, ts *tableState, ot ownTable) {
 	sort.StringSlice(names).Sort()
 	for _, n := range names {
 		for _, r := range ts.chains[n].Rules {
-			g.chainDeletes = append(g.chainDeletes, delOp(fam, ot.table, r))
+			g.add(phChainDelete, delOp(fam, ot.table, r))
 		}
-		g.delChains = append(g.delChains, op{kind: opDelChain, fam: fam, table: ot.table, chain: n})
+		g.add(phDelChain, op{kind: opDelChain, fam: fam, table: ot.table, chain: n})
 	}
 	if len(ot.specs) == 0 {
 		return
 	}
 	if !ts.names[ot.chain] {
-		g.newChains = append(g.newChains, op{kind: opNewChain, fam: fam, table: ot.table, chain: ot.chain})
+		g.add(phNewChain, op{kind: opNewChain, fam: fam, table: ot.table, chain: ot.chain})
 	}
 	have := map[string]int{}
 	var installed []*Rule
@@ -107,12 +114,12 @@ func diffOwnChains(g *opGroups, fam string, ts *tableState, ot ownTable) {
 			have[k]--
 			continue
 		}
-		g.appends = append(g.appends, op{kind: opAppend, fam: fam, table: ot.table, chain: ot.chain, args: s.args, proto: s.proto})
+		g.add(phAppend, op{kind: opAppend, fam: fam, table: ot.table, chain: ot.chain, args: s.args, proto: s.proto})
 	}
 	for _, r := range installed {
 		if k := r.Key(); have[k] > 0 {
 			have[k]--
-			g.chainDeletes = append(g.chainDeletes, delOp(fam, ot.table, r))
+			g.add(phChainDelete, delOp(fam, ot.table, r))
 		}
 	}
 }
@@ -122,7 +129,7 @@ func diffOwnChains(g *opGroups, fam string, ts *tableState, ot ownTable) {
 // A misplaced or duplicated jump is deleted and inserted again: deleting by
 // spec removes the first equal rule, so we never delete "the other copy".
 func diffParents(g *opGroups, fam string, ts *tableState, ot ownTable) {
-	for _, p := range parentsOf[ot.table] {
+	for _, p := range parentsOf(ot.table) {
 		want, wanted := ot.jumps[p]
 		var tagged []*Rule
 		var first *Rule
@@ -140,10 +147,10 @@ func diffParents(g *opGroups, fam string, ts *tableState, ot ownTable) {
 			continue
 		}
 		for _, r := range tagged {
-			g.parentDeletes = append(g.parentDeletes, delOp(fam, ot.table, r))
+			g.add(phParentDelete, delOp(fam, ot.table, r))
 		}
 		if wanted {
-			g.inserts = append(g.inserts, op{kind: opInsert, fam: fam, table: ot.table, chain: p, pos: 1, args: want.args})
+			g.add(phInsert, op{kind: opInsert, fam: fam, table: ot.table, chain: p, pos: 1, args: want.args})
 		}
 	}
 }
@@ -181,31 +188,33 @@ func placeOps(st famState, ops []op) {
 	for i := range ops {
 		o := &ops[i]
 		id := o.table + "/" + o.chain
+		cur := sim[id]
+		var k string
+		if o.kind >= opAppend { // an op with a rule
+			k = parseRule(o.chain, o.args).Key()
+		}
 		switch o.kind {
 		case opNewChain:
-			sim[id] = nil
+			cur = nil
 		case opDelChain:
 			delete(sim, id)
+			continue
 		case opAppend:
-			sim[id] = append(sim[id], parseRule(o.chain, o.args).Key())
-			o.pos = len(sim[id])
+			cur = append(cur, k)
+			o.pos = len(cur)
 		case opInsert:
-			k := parseRule(o.chain, o.args).Key()
-			at := o.pos - 1
-			if at > len(sim[id]) {
-				at = len(sim[id])
-			}
-			sim[id] = append(sim[id][:at], append([]string{k}, sim[id][at:]...)...)
+			at := min(o.pos-1, len(cur))
+			cur = append(cur[:at], append([]string{k}, cur[at:]...)...)
 		case opDelete:
-			k := parseRule(o.chain, o.args).Key()
 			o.pos = 1
-			for j, x := range sim[id] {
+			for j, x := range cur {
 				if x == k {
 					o.pos = j + 1
-					sim[id] = append(sim[id][:j:j], sim[id][j+1:]...)
+					cur = append(cur[:j:j], cur[j+1:]...)
 					break
 				}
 			}
 		}
+		sim[id] = cur
 	}
 }

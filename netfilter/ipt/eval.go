@@ -69,31 +69,36 @@ const (
 
 // continueTargets never end evaluation and cannot change a later match we
 // understand (marks are only matched by modules we report as maybe).
-var continueTargets = map[string]bool{
-	"": true, "LOG": true, "NFLOG": true, "ULOG": true, "MARK": true, "CONNMARK": true,
-	"TCPMSS": true, "CLASSIFY": true, "DSCP": true, "TOS": true, "TRACE": true,
-	"TTL": true, "HL": true, "AUDIT": true, "SECMARK": true, "CONNSECMARK": true, "IDLETIMER": true,
+// (A static list, not a map: a map literal is built by init code.)
+var continueTargets = [...]string{
+	"", "LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "TCPMSS", "CLASSIFY", "DSCP", "TOS", "TRACE",
+	"TTL", "HL", "AUDIT", "SECMARK", "CONNSECMARK", "IDLETIMER",
 }
 
+// verdictOf is the verdict of the targets ACCEPT, DROP and REJECT, by kind.
+var verdictOf = [...]netfilter.Verdict{tkAccept: netfilter.Accept, tkDrop: netfilter.Drop, tkReject: netfilter.Reject}
+
 func (s *tableSnap) targetKind(t string) targetKind {
-	switch {
-	case continueTargets[t]:
-		return tkContinue
-	case t == "ACCEPT":
+	for _, c := range continueTargets {
+		if c == t {
+			return tkContinue
+		}
+	}
+	switch t {
+	case "ACCEPT":
 		return tkAccept
-	case t == "DROP":
+	case "DROP":
 		return tkDrop
-	case t == "REJECT":
+	case "REJECT":
 		return tkReject
-	case t == "RETURN":
+	case "RETURN":
 		return tkReturn
-	case s.chains[t] != nil:
+	}
+	if s.chains[t] != nil {
 		return tkChain
 	}
 	return tkUnknown
 }
-
-var verdictOf = map[targetKind]netfilter.Verdict{tkAccept: netfilter.Accept, tkDrop: netfilter.Drop, tkReject: netfilter.Reject}
 
 func (w *walker) chain(name string, depth int) outcome {
 	c := w.s.chains[name]
@@ -102,7 +107,7 @@ func (w *walker) chain(name string, depth int) outcome {
 		return outcome{verdict: netfilter.Uncertain, dec: &netfilter.Decider{Table: w.s.table, Chain: name, Backend: w.s.kind}}
 	}
 	for i, r := range c.Rules {
-		m, why := matchRule(r, w.p)
+		m, why := matchRule(r, &w.p)
 		if m == no {
 			continue
 		}

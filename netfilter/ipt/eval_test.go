@@ -1,13 +1,14 @@
 package ipt
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
@@ -188,7 +189,7 @@ func TestMasquerade(t *testing.T) {
 	for _, tt := range tests {
 		s := snapFromSave(t, tt.text, "nat", vpn.IPv4)
 		p := netfilter.Packet{Family: vpn.IPv4, OutIf: tt.wan, CtState: "new"}
-		if got, _ := s.mayMasquerade("POSTROUTING", p, 0); got != tt.want {
+		if got, _ := s.mayMasquerade("POSTROUTING", &p, 0); got != tt.want {
 			t.Errorf("masquerade on %s = %v, want %v", tt.wan, got, tt.want)
 		}
 	}

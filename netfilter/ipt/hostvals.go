@@ -2,7 +2,6 @@ package ipt
 
 import (
 	"net"
-	"net/netip"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -17,7 +16,10 @@ func (c *baseChain) HostValues() []netfilter.HostValue {
 			out = appendAddr(out, netfilter.FieldDaddr, "-d", r.Dst)
 			for _, m := range r.Matches {
 				for _, o := range m.Opts {
-					if mac, err := net.ParseMAC(firstVal(o.Vals)); m.Module == "mac" && o.Name == "mac-source" && err == nil {
+					if m.Module != "mac" || o.Name != "mac-source" {
+						continue
+					}
+					if mac, err := net.ParseMAC(firstVal(o.Vals)); err == nil {
 						out = append(out, netfilter.HostValue{Field: netfilter.FieldEtherSaddr, MAC: mac,
 							Match: "-m mac --mac-source " + mac.String(), Value: mac.String()})
 					}
@@ -33,16 +35,7 @@ func appendAddr(out []netfilter.HostValue, field, flag string, m addrMatch) []ne
 		return out
 	}
 	p := m.Prefix.Masked()
-	return append(out, netfilter.HostValue{Field: field, Lo: p.Addr(), Hi: last(p), Match: flag + " " + p.String(), Value: p.String()})
-}
-
-func last(p netip.Prefix) netip.Addr {
-	b := p.Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
+	return append(out, netfilter.HostValue{Field: field, Lo: p.Addr(), Hi: netfilter.LastAddr(p), Match: flag + " " + p.String(), Value: p.String()})
 }
 
 func firstVal(v []string) string {

@@ -9,6 +9,7 @@ import (
 // HelperAssignment is one rule reachable from raw PREROUTING or OUTPUT that
 // assigns a conntrack helper (`-j CT --helper NAME`).
 type HelperAssignment struct {
+	_       [0]func()      // not comparable: no equality function is emitted for it
 	Helper  string         `json:"helper"` // e.g. "pptp"
 	Owner   string         `json:"owner"`  // "vpnpass", "fw3", or the backend kind
 	Backend netfilter.Kind `json:"backend"`
@@ -64,13 +65,10 @@ func optValue(args []string, name string) string {
 	return ""
 }
 
-// masqTargets are the nat targets that give a packet the router's address.
-var masqTargets = map[string]bool{"MASQUERADE": true, "SNAT": true}
-
 // mayMasquerade says whether some path through chain can reach MASQUERADE or
 // SNAT for p; cont says whether evaluation may go on after the chain. Rules
 // we cannot evaluate are explored both ways.
-func (s *tableSnap) mayMasquerade(chain string, p netfilter.Packet, depth int) (found, cont bool) {
+func (s *tableSnap) mayMasquerade(chain string, p *netfilter.Packet, depth int) (found, cont bool) {
 	c := s.chains[chain]
 	if c == nil || depth > maxDepth {
 		return false, true
@@ -81,7 +79,7 @@ func (s *tableSnap) mayMasquerade(chain string, p netfilter.Packet, depth int) (
 			continue
 		}
 		switch tk := s.targetKind(r.Target); {
-		case masqTargets[r.Target]:
+		case r.Target == "MASQUERADE" || r.Target == "SNAT": // give the packet the router's address
 			if m == yes {
 				return true, false
 			}

@@ -1,9 +1,11 @@
 package ipt
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
+	"errors"
+	"strconv"
 	"sync"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -18,7 +20,7 @@ type Inspector struct {
 	variant string
 
 	mu   sync.Mutex
-	ipts map[vpn.Family]*Tool
+	ipts [2]*Tool // IPv4, IPv6
 }
 
 var _ netfilter.Inspector = (*Inspector)(nil)
@@ -28,32 +30,39 @@ func NewInspector(variant string) (*Inspector, error) {
 	if err := checkVariant(variant); err != nil {
 		return nil, err
 	}
-	return &Inspector{Kind: KindOf(variant), variant: variant, ipts: map[vpn.Family]*Tool{}}, nil
+	return &Inspector{Kind: KindOf(variant), variant: variant}, nil
 }
 
-// hookTables maps a hook to its tables' base chains and priorities.
-var hookTables = map[string][]struct {
+// hookTables are the tables inspected on each hook, with their
+// priorities: mangle (-150) and filter (0), the same for every hook.
+var hookTables = [...]struct {
 	table    string
 	priority int32
-}{
-	"forward": {{"mangle", -150}, {tableFilter, 0}},
-	"input":   {{"mangle", -150}, {tableFilter, 0}},
-	"output":  {{"mangle", -150}, {tableFilter, 0}},
-}
+}{{"mangle", -150}, {tableFilter, 0}}
 
-var baseNames = map[string]string{"forward": "FORWARD", "input": "INPUT", "output": "OUTPUT"}
+// baseName is the base chain of an inspected hook, "" for other hooks.
+func baseName(hook string) string {
+	switch hook {
+	case "forward":
+		return "FORWARD"
+	case "input":
+		return "INPUT"
+	case "output":
+		return "OUTPUT"
+	}
+	return ""
+}
 
 // Chains returns the base chains of this variant on hook for fam: filter's,
 // and mangle's when it holds rules (mangle usually only clamps MSS). Hooks
 // other than forward, input and output are not inspected here.
 func (in *Inspector) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error) {
-	tabs, ok := hookTables[hook]
-	if !ok {
-		return nil, fmt.Errorf("%s inspector: hook %q is not inspected (only forward, input, output)", in.Kind, hook)
+	base := baseName(hook)
+	if base == "" {
+		return nil, errors.New(string(in.Kind) + " inspector: hook " + strconv.Quote(hook) + " is not inspected (only forward, input, output)")
 	}
-	base := baseNames[hook]
 	var out []netfilter.Chain
-	for _, t := range tabs {
+	for _, t := range hookTables {
 		snap, err := in.snapshot(fam, t.table, base)
 		if err != nil {
 			return nil, err
@@ -97,7 +106,7 @@ func (in *Inspector) Masquerade(wan string) (bool, error) {
 		return false, err
 	}
 	p := netfilter.Packet{Family: vpn.IPv4, OutIf: wan, CtState: "new"}
-	found, _ := snap.mayMasquerade("POSTROUTING", p, 0)
+	found, _ := snap.mayMasquerade("POSTROUTING", &p, 0)
 	return found, nil
 }
 
@@ -115,7 +124,7 @@ func (in *Inspector) snapshot(fam vpn.Family, table string, bases ...string) (*t
 	}
 	names, err := r.ListChains(table)
 	if err != nil {
-		return nil, fmt.Errorf("%s inspector: list chains of %s %s: %w", in.Kind, famName(fam), table, err)
+		return nil, netfilter.Wrap(string(in.Kind)+" inspector: list chains of "+famName(fam)+" "+table, err)
 	}
 	exists := map[string]bool{}
 	for _, n := range names {
@@ -130,7 +139,7 @@ func (in *Inspector) snapshot(fam vpn.Family, table string, bases ...string) (*t
 		}
 		c, err := readChain(r, table, n)
 		if err != nil {
-			return nil, fmt.Errorf("%s inspector: %s: %w", in.Kind, famName(fam), err)
+			return nil, netfilter.Wrap(string(in.Kind)+" inspector: "+famName(fam), err)
 		}
 		snap.chains[n] = c
 		for _, rule := range c.Rules {
@@ -157,13 +166,17 @@ func (in *Inspector) tablePresent(fam vpn.Family, table string) (bool, error) {
 func (in *Inspector) runner(fam vpn.Family) (runner, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if r := in.ipts[fam]; r != nil {
+	i := 0
+	if fam == vpn.IPv6 {
+		i = 1
+	}
+	if r := in.ipts[i]; r != nil {
 		return r, nil
 	}
 	r, err := newIPT(in.variant, fam, Options{}.wait())
 	if err != nil {
-		return nil, fmt.Errorf("%s inspector: %w", in.Kind, err)
+		return nil, netfilter.Wrap(string(in.Kind)+" inspector", err)
 	}
-	in.ipts[fam] = r
+	in.ipts[i] = r
 	return r, nil
 }

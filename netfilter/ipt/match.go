@@ -2,11 +2,12 @@ package ipt
 
 import (
 	"bytes"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -48,15 +49,15 @@ func boolTri(b bool) tri {
 	return no
 }
 
-// ipv6ExtHeaders are IPv6 extension headers: `-p` matches the upper-layer
+// ipv6ExtHeader tells IPv6 extension headers: `-p` matches the upper-layer
 // protocol found after them, so `-p ah` never matches in ip6tables.
-var ipv6ExtHeaders = map[int]bool{0: true, 43: true, 44: true, 51: true, 60: true}
+func ipv6ExtHeader(n int) bool { return n == 0 || n == 43 || n == 44 || n == 51 || n == 60 }
 
 // l4 returns the packet's upper-layer protocol as -p sees it; false when it
 // is not given. An IPv6 AH packet is taken in tunnel mode, as a VPN sends
 // it: AH is an extension header, and what -p sees after it is the inner
 // IPv6 header (41).
-func l4(p netfilter.Packet) (int, bool) {
+func l4(p *netfilter.Packet) (int, bool) {
 	switch {
 	case p.L4 == 0:
 		return 0, false
@@ -68,34 +69,40 @@ func l4(p netfilter.Packet) (int, bool) {
 
 // matchRule evaluates every part of a rule for p. why names the first part
 // that could not be evaluated.
-func matchRule(r *Rule, p netfilter.Packet) (res tri, why string) {
-	res = yes
-	add := func(t tri, what string) {
-		if t == maybe && why == "" {
-			why = what
-		}
-		res = and(res, t)
-	}
+func matchRule(r *Rule, p *netfilter.Packet) (tri, string) {
 	if r.Bad != "" {
 		return maybe, r.Bad
 	}
-	add(matchAddr(r.Src, p.Src), "-s without a source address")
-	add(matchAddr(r.Dst, p.Dst), "-d without a destination address")
-	add(matchIf(r.In, p.InIf), "-i without an input interface")
-	add(matchIf(r.Out, p.OutIf), "-o without an output interface")
-	add(matchProto(r.Proto, p), "-p "+r.Proto.Raw)
+	a := result{res: yes}
+	a.add(matchAddr(r.Src, p.Src), "-s without a source address")
+	a.add(matchAddr(r.Dst, p.Dst), "-d without a destination address")
+	a.add(matchIf(r.In, p.InIf), "-i without an input interface")
+	a.add(matchIf(r.Out, p.OutIf), "-o without an output interface")
+	a.add(matchProto(r.Proto, p), "-p "+r.Proto.Raw)
 	if r.Frag != nil {
 		// Representative packets are never non-first fragments.
-		add(boolTri(!*r.Frag), "-f")
+		a.add(boolTri(!*r.Frag), "-f")
 	}
 	for _, m := range r.Matches {
-		t, w := matchModule(m, p)
-		add(t, w)
+		a.add(matchModule(m, p))
 	}
-	if res != maybe {
-		why = ""
+	if a.res != maybe {
+		a.why = ""
 	}
-	return res, why
+	return a.res, a.why
+}
+
+// result adds up the parts of a rule; why is the first part that was maybe.
+type result struct {
+	res tri
+	why string
+}
+
+func (a *result) add(t tri, what string) {
+	if t == maybe && a.why == "" {
+		a.why = what
+	}
+	a.res = and(a.res, t)
 }
 
 func matchAddr(m addrMatch, a netip.Addr) tri {
@@ -127,7 +134,7 @@ func matchIf(m ifMatch, dev string) tri {
 	return negate(boolTri(ok), m.Neg)
 }
 
-func matchProto(m protoMatch, p netfilter.Packet) tri {
+func matchProto(m protoMatch, p *netfilter.Packet) tri {
 	if !m.Set {
 		return yes
 	}
@@ -137,7 +144,7 @@ func matchProto(m protoMatch, p netfilter.Packet) tri {
 	if m.Num == 0 {
 		return negate(yes, m.Neg)
 	}
-	if p.Family == vpn.IPv6 && ipv6ExtHeaders[m.Num] {
+	if p.Family == vpn.IPv6 && ipv6ExtHeader(m.Num) {
 		return negate(no, m.Neg)
 	}
 	got, ok := l4(p)
@@ -148,13 +155,15 @@ func matchProto(m protoMatch, p netfilter.Packet) tri {
 }
 
 // matchModule evaluates one -m module. Unknown modules and options are maybe.
-func matchModule(m match, p netfilter.Packet) (tri, string) {
+func matchModule(m match, p *netfilter.Packet) (tri, string) {
 	what := "-m " + m.Module
 	switch m.Module {
 	case "comment":
 		return yes, ""
-	case "tcp", "udp":
-		return matchPorts(m, p, map[string]int{"tcp": 6, "udp": 17}[m.Module]), what
+	case "tcp":
+		return matchPorts(m, p, 6), what
+	case "udp":
+		return matchPorts(m, p, 17), what
 	case "multiport":
 		return matchPorts(m, p, 0), what
 	case "conntrack", "state":
@@ -172,7 +181,7 @@ func matchModule(m match, p netfilter.Packet) (tri, string) {
 }
 
 // matchMAC handles -m mac --mac-source, known when the packet's MAC is.
-func matchMAC(m match, p netfilter.Packet) tri {
+func matchMAC(m match, p *netfilter.Packet) tri {
 	out := yes
 	for _, o := range m.Opts {
 		if o.Name != "mac-source" || len(o.Vals) != 1 {
@@ -188,7 +197,7 @@ func matchMAC(m match, p netfilter.Packet) tri {
 }
 
 // matchPorts handles -m tcp/udp (proto > 0) and -m multiport (proto 0).
-func matchPorts(m match, p netfilter.Packet, proto int) tri {
+func matchPorts(m match, p *netfilter.Packet, proto int) tri {
 	got, ok := l4(p)
 	if !ok {
 		return maybe
@@ -261,7 +270,7 @@ func portRange(s string) (lo, hi int, ok bool) {
 // matchState handles -m conntrack --ctstate and -m state --state. DNAT is
 // taken as false (representative packets are LAN→WAN or their replies, not
 // port forwards); SNAT depends on masquerade, so it is maybe.
-func matchState(m match, p netfilter.Packet) tri {
+func matchState(m match, p *netfilter.Packet) tri {
 	res := yes
 	for _, o := range m.Opts {
 		if (o.Name != "ctstate" && o.Name != "state") || len(o.Vals) != 1 {
@@ -286,7 +295,7 @@ func matchState(m match, p netfilter.Packet) tri {
 
 // matchIPsec handles -m ah / -m esp: without options they only need the
 // header; SPI ranges are not known for a representative packet.
-func matchIPsec(m match, p netfilter.Packet) tri {
+func matchIPsec(m match, p *netfilter.Packet) tri {
 	want := vpn.ProtoESP
 	if m.Module == "ah" {
 		want = vpn.ProtoAH

@@ -1,7 +1,6 @@
 package ipt
 
 import (
-	"fmt"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
@@ -27,11 +26,11 @@ func nftXtables(fam vpn.Family, scan bool) (map[string]*nftTable, error) {
 	}
 	c, err := nftables.New()
 	if err != nil {
-		return nil, fmt.Errorf("open nftables netlink: %w", err)
+		return nil, netfilter.Wrap("open nftables netlink", err)
 	}
 	chains, err := c.ListChainsOfTableFamily(tf)
 	if err != nil {
-		return nil, fmt.Errorf("list %s chains over netlink: %w", famName(fam), err)
+		return nil, netfilter.Wrap("list "+famName(fam)+" chains over netlink", err)
 	}
 	out := map[string]*nftTable{}
 	for _, ch := range chains {
@@ -50,7 +49,7 @@ func nftXtables(fam vpn.Family, scan bool) (map[string]*nftTable, error) {
 		}
 		rules, err := c.GetRules(ch.Table, ch)
 		if err != nil {
-			return nil, fmt.Errorf("list rules of %s %s over netlink: %w", ch.Table.Name, ch.Name, err)
+			return nil, netfilter.Wrap("list rules of "+ch.Table.Name+" "+ch.Name+" over netlink", err)
 		}
 		for _, r := range rules {
 			if nftRuleIsOurs(r) {

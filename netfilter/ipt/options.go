@@ -1,7 +1,9 @@
 package ipt
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
+
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -56,7 +58,7 @@ func (o Options) wait() int {
 
 func checkVariant(v string) error {
 	if v != VariantLegacy && v != VariantNft {
-		return fmt.Errorf("unknown iptables variant %q: must be legacy or nft", v)
+		return errors.New("unknown iptables variant " + strconv.Quote(v) + ": must be legacy or nft")
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package ipt
 
 import (
-	"fmt"
+	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // ChainRules is one chain as `iptables -t T -S C` lists it.
@@ -25,7 +28,7 @@ func parseChain(name string, lines []string) (*ChainRules, error) {
 		}
 		toks, err := tokenize(l)
 		if err != nil {
-			return nil, fmt.Errorf("chain %s: %w", name, err)
+			return nil, netfilter.Wrap("chain "+name, err)
 		}
 		switch {
 		case len(toks) == 3 && toks[0] == "-P":
@@ -34,13 +37,50 @@ func parseChain(name string, lines []string) (*ChainRules, error) {
 		case len(toks) >= 2 && toks[0] == "-A":
 			c.Rules = append(c.Rules, parseRule(toks[1], toks[2:]))
 		default:
-			return nil, fmt.Errorf("chain %s: unexpected line %q", name, l)
+			return nil, errors.New("chain " + name + ": unexpected line " + strconv.Quote(l))
 		}
 	}
 	return c, nil
 }
 
+// Flags of a rule spec parseRule knows, by kind.
+const (
+	flSrc = iota
+	flDst
+	flIn
+	flOut
+	flProto
+	flMatch
+	flJump
+	flGoto
+	flFrag // the only one without a value
+)
+
+// ruleFlags spell each kind short and long (a table, not a string switch
+// per case: one lookup loop is less code).
+var ruleFlags = [...]struct {
+	name string
+	kind uint8
+}{
+	{"-s", flSrc}, {"--source", flSrc}, {"-d", flDst}, {"--destination", flDst},
+	{"-i", flIn}, {"--in-interface", flIn}, {"-o", flOut}, {"--out-interface", flOut},
+	{"-p", flProto}, {"--protocol", flProto}, {"-m", flMatch}, {"--match", flMatch},
+	{"-j", flJump}, {"--jump", flJump}, {"-g", flGoto}, {"--goto", flGoto},
+	{"-f", flFrag}, {"--fragment", flFrag},
+}
+
+// flagKind returns the kind of a rule flag, -1 for any other word.
+func flagKind(t string) int {
+	for _, f := range ruleFlags {
+		if f.name == t {
+			return int(f.kind)
+		}
+	}
+	return -1
+}
+
 // parseRule parses the spec of one rule (the words after "-A chain").
+// Args gets every word read, so a Bad rule keeps the words up to the bad one.
 func parseRule(chain string, toks []string) *Rule {
 	r := &Rule{Chain: chain}
 	var cur *match
@@ -56,85 +96,75 @@ func parseRule(chain string, toks []string) *Rule {
 			neg = true
 			continue
 		}
-		val := func() (string, bool) {
-			if i+1 >= len(toks) {
-				r.Bad = "missing value after " + t
-				return "", false
-			}
-			i++
-			r.Args = append(r.Args, toks[i])
-			return toks[i], true
-		}
-		switch t {
-		case "-s", "--source", "-d", "--destination":
-			v, ok := val()
-			if !ok {
-				return r
-			}
-			a := parseAddr(v, neg)
-			if !a.Set {
-				r.Bad = "address " + v
-			}
-			if t == "-s" || t == "--source" {
-				r.Src = a
-			} else {
-				r.Dst = a
-			}
-		case "-i", "--in-interface", "-o", "--out-interface":
-			v, ok := val()
-			if !ok {
-				return r
-			}
-			m := ifMatch{Set: true, Neg: neg, Name: v}
-			if t[1] == 'i' || t == "--in-interface" {
-				r.In = m
-			} else {
-				r.Out = m
-			}
-		case "-p", "--protocol":
-			v, ok := val()
-			if !ok {
-				return r
-			}
-			r.Proto = protoMatch{Set: true, Neg: neg, Num: parseProto(v), Raw: v}
-		case "-f", "--fragment":
+		k := flagKind(t)
+		switch {
+		case k == flFrag:
 			f := !neg
 			r.Frag = &f
-		case "-m", "--match":
-			v, ok := val()
-			if !ok {
-				return r
-			}
-			r.Matches = append(r.Matches, match{Module: v})
-			cur = &r.Matches[len(r.Matches)-1]
-		case "-j", "--jump", "-g", "--goto":
-			v, ok := val()
-			if !ok {
-				return r
-			}
-			r.Target, r.Goto = v, t == "-g" || t == "--goto"
-			r.TargetArgs = targetArgs(toks[i+1:])
-			r.Args = append(r.Args, r.TargetArgs...)
-			return r
-		default:
+		case k < 0: // a match option: --name and its values
 			if !strings.HasPrefix(t, "--") || cur == nil {
 				r.Bad = "unexpected word " + t
 				return r
 			}
-			o := option{Neg: neg, Name: strings.TrimPrefix(t, "--")}
-			for i+1 < len(toks) && !isFlag(toks[i+1]) {
-				i++
-				r.Args = append(r.Args, toks[i])
-				o.Vals = append(o.Vals, toks[i])
+			o := option{Neg: neg, Name: t[2:]}
+			j := i + 1
+			for j < len(toks) && !isFlag(toks[j]) {
+				j++
 			}
+			if j > i+1 {
+				o.Vals = toks[i+1 : j : j]
+				r.Args = append(r.Args, o.Vals...)
+			}
+			i = j - 1
 			cur.Opts = append(cur.Opts, o)
 			if cur.Module == "comment" && o.Name == "comment" && len(o.Vals) == 1 {
 				r.Comment = o.Vals[0]
 			}
+		case i+1 >= len(toks):
+			r.Bad = "missing value after " + t
+			return r
+		default:
+			i++
+			v := toks[i]
+			r.Args = append(r.Args, v)
+			if k >= flJump { // -j / -g: the rest is the target's
+				r.Target, r.Goto = v, k == flGoto
+				r.TargetArgs = targetArgs(toks[i+1:])
+				r.Args = append(r.Args, r.TargetArgs...)
+				return r
+			}
+			cur = r.setFlag(k, v, neg, cur)
 		}
 		neg = false
 	}
 	return r
+}
+
+// setFlag records the value v of a flag of kind k (-s -d -i -o -p -m) and
+// returns the current match (a new one after -m).
+func (r *Rule) setFlag(k int, v string, neg bool, cur *match) *match {
+	switch k {
+	case flSrc, flDst:
+		a := parseAddr(v, neg)
+		if !a.Set {
+			r.Bad = "address " + v
+		}
+		if k == flSrc {
+			r.Src = a
+		} else {
+			r.Dst = a
+		}
+	case flIn:
+		r.In = ifMatch{Set: true, Neg: neg, Name: v}
+	case flOut:
+		r.Out = ifMatch{Set: true, Neg: neg, Name: v}
+	case flProto:
+		r.Proto = protoMatch{Set: true, Neg: neg, Num: parseProto(v), Raw: v}
+	default: // -m
+		r.Matches = append(r.Matches, match{Module: v})
+		return &r.Matches[len(r.Matches)-1]
+	}
+	return cur
 }
 
 // targetArgs returns the target's options, without trailing counters.

@@ -1,11 +1,11 @@
 package ipt
 
 import (
-	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -44,19 +44,21 @@ type op struct {
 	proto        vpn.Protocol
 }
 
-func (o op) change(k netfilter.Kind) netfilter.Change {
+// opVerbs spell each kind as a Change's rule starts (a delete shows the
+// rule deleted, as -A).
+var opVerbs = [...]string{opNewChain: "-N ", opDelChain: "-X ", opAppend: "-A ", opInsert: "-I ", opDelete: "-A "}
+
+func (o *op) change(k netfilter.Kind) netfilter.Change {
 	c := netfilter.Change{Action: "add", Backend: k, Family: o.fam, Table: o.table, Chain: o.chain, Protocol: o.proto}
-	switch o.kind {
-	case opNewChain:
-		c.Rule = "-N " + o.chain
-	case opDelChain:
-		c.Action, c.Rule = "delete", "-X "+o.chain
-	case opAppend:
-		c.Rule = "-A " + o.chain + " " + joinArgs(o.args)
-	case opInsert:
-		c.Rule = "-I " + o.chain + " " + strconv.Itoa(o.pos) + " " + joinArgs(o.args)
-	case opDelete:
-		c.Action, c.Rule = "delete", "-A "+o.chain+" "+joinArgs(o.args)
+	if o.kind == opDelChain || o.kind == opDelete {
+		c.Action = "delete"
+	}
+	c.Rule = opVerbs[o.kind] + o.chain
+	if o.kind == opInsert {
+		c.Rule += " " + strconv.Itoa(o.pos)
+	}
+	if o.kind >= opAppend {
+		c.Rule += " " + joinArgs(o.args)
 	}
 	return c
 }
@@ -93,7 +95,7 @@ func (o op) run(r runner) error {
 	}
 	if err != nil {
 		c := o.change("")
-		return fmt.Errorf("%s %s: %s %s: %w", o.fam, o.table, c.Action, c.Rule, err)
+		return netfilter.Wrap(o.fam+" "+o.table+": "+c.Action+" "+c.Rule, err)
 	}
 	return nil
 }
@@ -109,10 +111,21 @@ type tableState struct {
 // famState is the state of one family, by table.
 type famState map[string]*tableState
 
-// parentsOf lists the chains where our jumps can sit, per table.
-var parentsOf = map[string][]string{
-	tableFilter: {"FORWARD", chainFW3},
-	tableRaw:    {"PREROUTING", "OUTPUT"},
+// Where our jumps can sit, per table (see parentsOf).
+var (
+	filterParents = []string{"FORWARD", chainFW3}
+	rawParents    = []string{"PREROUTING", "OUTPUT"}
+)
+
+// parentsOf lists the chains where our jumps can sit in table.
+func parentsOf(table string) []string {
+	switch table {
+	case tableFilter:
+		return filterParents
+	case tableRaw:
+		return rawParents
+	}
+	return nil
 }
 
 func isOurChain(name string) bool { return strings.HasPrefix(name, netfilter.TablePrefix) }
@@ -125,13 +138,13 @@ func readTable(r runner, table string, present bool) (*tableState, error) {
 	}
 	names, err := r.ListChains(table)
 	if err != nil {
-		return nil, fmt.Errorf("list chains of %s: %w", table, err)
+		return nil, netfilter.Wrap("list chains of "+table, err)
 	}
 	for _, n := range names {
 		ts.names[n] = true
 	}
 	for _, n := range names {
-		if !isOurChain(n) && !contains(parentsOf[table], n) {
+		if !isOurChain(n) && !contains(parentsOf(table), n) {
 			continue
 		}
 		c, err := readChain(r, table, n)
@@ -146,11 +159,11 @@ func readTable(r runner, table string, present bool) (*tableState, error) {
 func readChain(r runner, table, chain string) (*ChainRules, error) {
 	lines, err := r.List(table, chain)
 	if err != nil {
-		return nil, fmt.Errorf("list %s %s: %w", table, chain, err)
+		return nil, netfilter.Wrap("list "+table+" "+chain, err)
 	}
 	c, err := parseChain(chain, lines)
 	if err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", table, chain, err)
+		return nil, netfilter.Wrap("read "+table+" "+chain, err)
 	}
 	return c, nil
 }
@@ -178,7 +191,7 @@ func ownView(st famState) string {
 		for n, c := range ts.chains {
 			for i, r := range c.Rules {
 				if isOurChain(n) || netfilter.IsOurTag(r.Comment) {
-					lines = append(lines, fmt.Sprintf("%s %s %d %s", table, n, i+1, r.Key()))
+					lines = append(lines, table+" "+n+" "+strconv.Itoa(i+1)+" "+r.Key())
 				}
 			}
 		}

@@ -1,7 +1,7 @@
 package ipt
 
 import (
-	"fmt"
+	"errors"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -33,18 +33,21 @@ type Rule struct {
 }
 
 type addrMatch struct {
+	_      [0]func()
 	Set    bool
 	Neg    bool
 	Prefix netip.Prefix
 }
 
 type ifMatch struct {
+	_    [0]func()
 	Set  bool
 	Neg  bool
 	Name string // may end in '+' (any interface with that prefix)
 }
 
 type protoMatch struct {
+	_   [0]func()
 	Set bool
 	Neg bool
 	Num int // 0 = all; -1 = a name we do not know
@@ -68,50 +71,58 @@ type option struct {
 func (r *Rule) Key() string {
 	var b strings.Builder
 	b.WriteString(r.Chain)
-	wr := func(neg bool, name, v string) {
-		b.WriteByte(' ')
-		if neg {
-			b.WriteString("! ")
-		}
-		b.WriteString(name + " " + v)
-	}
 	if r.Src.Set {
-		wr(r.Src.Neg, "-s", r.Src.Prefix.String())
+		keyPart(&b, r.Src.Neg, "-s", r.Src.Prefix.String())
 	}
 	if r.Dst.Set {
-		wr(r.Dst.Neg, "-d", r.Dst.Prefix.String())
+		keyPart(&b, r.Dst.Neg, "-d", r.Dst.Prefix.String())
 	}
 	if r.In.Set {
-		wr(r.In.Neg, "-i", r.In.Name)
+		keyPart(&b, r.In.Neg, "-i", r.In.Name)
 	}
 	if r.Out.Set {
-		wr(r.Out.Neg, "-o", r.Out.Name)
+		keyPart(&b, r.Out.Neg, "-o", r.Out.Name)
 	}
 	if r.Proto.Set {
-		wr(r.Proto.Neg, "-p", strconv.Itoa(r.Proto.Num)+"/"+protoKeyRaw(r.Proto))
+		keyPart(&b, r.Proto.Neg, "-p", strconv.Itoa(r.Proto.Num)+"/"+protoKeyRaw(r.Proto))
 	}
 	if r.Frag != nil {
-		wr(!*r.Frag, "-f", "")
+		keyPart(&b, !*r.Frag, "-f", "")
 	}
 	for _, m := range r.Matches {
-		b.WriteString(" -m " + m.Module)
+		b.WriteString(" -m ")
+		b.WriteString(m.Module)
 		for _, o := range m.Opts {
 			vals := o.Vals
 			if o.Name == "ctstate" || o.Name == "state" {
 				vals = sortedList(vals)
 			}
-			wr(o.Neg, "--"+o.Name, strings.Join(vals, " "))
+			keyPart(&b, o.Neg, "--"+o.Name, strings.Join(vals, " "))
 		}
 	}
-	if r.Goto {
-		b.WriteString(" -g " + r.Target)
-	} else if r.Target != "" {
-		b.WriteString(" -j " + r.Target)
+	switch {
+	case r.Goto:
+		b.WriteString(" -g ")
+	case r.Target != "":
+		b.WriteString(" -j ")
 	}
+	b.WriteString(r.Target)
 	for _, a := range r.TargetArgs {
-		b.WriteString(" " + a)
+		b.WriteByte(' ')
+		b.WriteString(a)
 	}
 	return b.String()
+}
+
+// keyPart writes " [! ]name v" to a key.
+func keyPart(b *strings.Builder, neg bool, name, v string) {
+	b.WriteByte(' ')
+	if neg {
+		b.WriteString("! ")
+	}
+	b.WriteString(name)
+	b.WriteByte(' ')
+	b.WriteString(v)
 }
 
 func protoKeyRaw(p protoMatch) string {
@@ -152,20 +163,27 @@ func joinArgs(args []string) string {
 
 // protoNumbers are the protocol names iptables prints (its own table, plus
 // /etc/protocols names for the ones we meet).
-var protoNumbers = map[string]int{
-	"all": 0, "icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "egp": 8, "udp": 17,
-	"ipv6": 41, "ipv6-route": 43, "ipv6-frag": 44, "gre": 47, "esp": 50, "ah": 51,
-	"icmpv6": 58, "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60,
-	"ospf": 89, "pim": 103, "vrrp": 112, "l2tp": 115, "sctp": 132,
-	"mh": 135, "ipv6-mh": 135, "udplite": 136,
+// A static table, not a map: a map literal is built by init code.
+var protoNumbers = [...]struct {
+	name string
+	num  uint8
+}{
+	{"all", 0}, {"icmp", 1}, {"igmp", 2}, {"ipip", 4}, {"tcp", 6}, {"egp", 8}, {"udp", 17},
+	{"ipv6", 41}, {"ipv6-route", 43}, {"ipv6-frag", 44}, {"gre", 47}, {"esp", 50}, {"ah", 51},
+	{"icmpv6", 58}, {"ipv6-icmp", 58}, {"ipv6-nonxt", 59}, {"ipv6-opts", 60},
+	{"ospf", 89}, {"pim", 103}, {"vrrp", 112}, {"l2tp", 115}, {"sctp", 132},
+	{"mh", 135}, {"ipv6-mh", 135}, {"udplite", 136},
 }
 
 func parseProto(s string) int {
 	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 255 {
 		return n
 	}
-	if n, ok := protoNumbers[strings.ToLower(s)]; ok {
-		return n
+	s = strings.ToLower(s)
+	for _, p := range protoNumbers {
+		if p.name == s {
+			return int(p.num)
+		}
 	}
 	return -1
 }
@@ -198,7 +216,7 @@ func tokenize(line string) ([]string, error) {
 		}
 	}
 	if inQuote {
-		return nil, fmt.Errorf("unterminated quote in %q", line)
+		return nil, errors.New("unterminated quote in " + strconv.Quote(line))
 	}
 	if inWord {
 		out = append(out, cur.String())

@@ -2,10 +2,11 @@ package ipt
 
 import (
 	"bytes"
-	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/netfilter"
 )
 
 // Tool runs one iptables binary (iptables-legacy, ip6tables-nft, ...) the way
@@ -16,6 +17,7 @@ import (
 // which all take "--wait <seconds>", so no version probe is needed either
 // (one exec less per family).
 type Tool struct {
+	_    [0]func()
 	path string
 	wait string // seconds for --wait; "" waits without a limit
 }
@@ -38,7 +40,7 @@ type ToolError struct {
 }
 
 func (e *ToolError) Error() string {
-	return fmt.Sprintf("running %v: exit status %d: %s", e.Args, e.Status, e.Stderr)
+	return "running [" + strings.Join(e.Args, " ") + "]: exit status " + strconv.Itoa(e.Status) + ": " + e.Stderr
 }
 
 // run executes the binary with args (and --wait), stdout into out when set.
@@ -57,7 +59,7 @@ func (t *Tool) run(out *bytes.Buffer, args ...string) error {
 		if ee, ok := err.(*exec.ExitError); ok {
 			return &ToolError{Args: cmd.Args, Status: ee.ExitCode(), Stderr: stderr.String()}
 		}
-		return fmt.Errorf("run %s: %w", t.path, err)
+		return netfilter.Wrap("run "+t.path, err)
 	}
 	return nil
 }
@@ -128,32 +130,37 @@ func (t *Tool) ListChains(table string) ([]string, error) {
 	return chains, nil
 }
 
+// edit runs "-t table verb chain words...".
+func (t *Tool) edit(table, verb, chain string, words []string) error {
+	return t.run(nil, append([]string{"-t", table, verb, chain}, words...)...)
+}
+
 // NewChain creates a user chain; it fails when the chain exists.
-func (t *Tool) NewChain(table, chain string) error { return t.run(nil, "-t", table, "-N", chain) }
+func (t *Tool) NewChain(table, chain string) error { return t.edit(table, "-N", chain, nil) }
 
 // DeleteChain deletes an empty user chain.
-func (t *Tool) DeleteChain(table, chain string) error { return t.run(nil, "-t", table, "-X", chain) }
+func (t *Tool) DeleteChain(table, chain string) error { return t.edit(table, "-X", chain, nil) }
 
 // ClearChain flushes a chain, creating it when missing.
 func (t *Tool) ClearChain(table, chain string) error {
 	err := t.NewChain(table, chain)
 	if e, ok := err.(*ToolError); ok && e.Status == 1 {
-		return t.run(nil, "-t", table, "-F", chain)
+		return t.edit(table, "-F", chain, nil)
 	}
 	return err
 }
 
 // Append adds a rule at the end of a chain.
 func (t *Tool) Append(table, chain string, rulespec ...string) error {
-	return t.run(nil, append([]string{"-t", table, "-A", chain}, rulespec...)...)
+	return t.edit(table, "-A", chain, rulespec)
 }
 
 // Insert adds a rule at 1-based position pos.
 func (t *Tool) Insert(table, chain string, pos int, rulespec ...string) error {
-	return t.run(nil, append([]string{"-t", table, "-I", chain, strconv.Itoa(pos)}, rulespec...)...)
+	return t.edit(table, "-I", chain, append([]string{strconv.Itoa(pos)}, rulespec...))
 }
 
 // Delete removes the first rule matching rulespec.
 func (t *Tool) Delete(table, chain string, rulespec ...string) error {
-	return t.run(nil, append([]string{"-t", table, "-D", chain}, rulespec...)...)
+	return t.edit(table, "-D", chain, rulespec)
 }
