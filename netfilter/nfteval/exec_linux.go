@@ -3,7 +3,7 @@ package nfteval
 import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
-	"fmt"
+	"strconv"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
@@ -169,7 +169,7 @@ func (ev *evaluator) statement(e expr.Any) step {
 		}
 		return step{kind: stUnknown, why: "expression " + x.Name + " is not decoded"}
 	}
-	return step{kind: stUnknown, why: fmt.Sprintf("expression %s is not evaluated", exprName(e))}
+	return step{kind: stUnknown, why: "expression " + exprName(e) + " is not evaluated"}
 }
 
 // load runs an expression that writes a register.
@@ -358,7 +358,7 @@ func verdictStep(v *expr.Verdict) step {
 	case expr.VerdictBreak:
 		return step{kind: stFalse}
 	}
-	return step{kind: stUnknown, why: fmt.Sprintf("verdict %d (queue, stolen, ...) is not evaluated", v.Kind)}
+	return step{kind: stUnknown, why: "verdict " + strconv.FormatInt(int64(v.Kind), 10) + " (queue, stolen, ...) is not evaluated"}
 }
 
 // objrefStep: named counters and ct helper/timeout/expectation/secmark
@@ -375,10 +375,8 @@ func objrefStep(x *expr.Objref) step {
 }
 
 func objTypeName(t int) string {
-	names := map[int]string{1: "counter", 2: "quota", 3: "ct helper", 4: "limit", 5: "ct count",
-		6: "tunnel", 7: "ct timeout", 8: "secmark", 9: "ct expectation", 10: "synproxy"}
-	if n, ok := names[t]; ok {
+	if n := nameOr(uint64(t), objTypeNames, ""); n != "" {
 		return n
 	}
-	return fmt.Sprintf("object type %d", t)
+	return "object type " + strconv.Itoa(t)
 }

@@ -1,7 +1,6 @@
 package nfteval
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/google/nftables/expr"
@@ -54,7 +53,7 @@ func (rd *renderer) get(reg uint32) desc {
 	if off, ok := regOffset(reg); ok && rd.regs[off/4].ok {
 		return rd.regs[off/4]
 	}
-	return desc{field: field{fmt.Sprintf("reg %d", reg), kHex}}
+	return desc{field: field{"reg " + utoa(uint64(reg)), kHex}}
 }
 
 func (rd *renderer) emit(s ...string) { rd.out = append(rd.out, s...) }
@@ -92,7 +91,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		}
 		rd.set(x.DestRegister, d)
 	case *expr.Immediate:
-		rd.set(x.Register, desc{field: field{"0x" + fmt.Sprintf("%x", x.Data), kHex}, size: len(x.Data)})
+		rd.set(x.Register, desc{field: field{hexOf(x.Data), kHex}, size: len(x.Data)})
 	case *expr.Cmp:
 		rd.cmp(x, rest)
 	case *expr.Range:
@@ -109,8 +108,16 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 	}
 }
 
-var cmpOps = map[expr.CmpOp]string{expr.CmpOpEq: "", expr.CmpOpNeq: "!=", expr.CmpOpLt: "<",
+// cmpOps spells the cmp operators, indexed by expr.CmpOp (eq is implicit).
+var cmpOps = [...]string{expr.CmpOpEq: "", expr.CmpOpNeq: "!=", expr.CmpOpLt: "<",
 	expr.CmpOpLte: "<=", expr.CmpOpGt: ">", expr.CmpOpGte: ">="}
+
+func cmpOp(op expr.CmpOp) string {
+	if op < expr.CmpOp(len(cmpOps)) {
+		return cmpOps[op]
+	}
+	return ""
+}
 
 func (rd *renderer) cmp(x *expr.Cmp, rest []expr.Any) {
 	d := rd.get(x.Register)
@@ -121,7 +128,7 @@ func (rd *renderer) cmp(x *expr.Cmp, rest []expr.Any) {
 		rd.emit(rd.masked(d, x))
 		return
 	}
-	rd.emit(join(d.name, cmpOps[x.Op], rd.value(d, x.Data)))
+	rd.emit(join(d.name, cmpOp(x.Op), rd.value(d, x.Data)))
 }
 
 // dependency records the protocol context a `meta nfproto`/`meta l4proto`
@@ -160,14 +167,15 @@ func (rd *renderer) masked(d desc, x *expr.Cmp) string {
 		return d.name + " != " + rd.value(d, d.mask)
 	case d.kind == kAddr && x.Op == expr.CmpOpEq:
 		if n, ok := prefixLen(d.mask); ok {
-			return fmt.Sprintf("%s %s/%d", d.name, rd.value(desc{field: d.field}, x.Data), n)
+			return d.name + " " + rd.value(desc{field: d.field}, x.Data) + "/" + utoa(uint64(n))
 		}
 	}
-	op := cmpOps[x.Op]
+	op := cmpOp(x.Op)
 	if op == "" {
 		op = "=="
 	}
-	return fmt.Sprintf("%s & %s %s %s", d.name, rd.value(desc{field: d.field}, d.mask), op, rd.value(desc{field: d.field}, x.Data))
+	plain := desc{field: d.field}
+	return d.name + " & " + rd.value(plain, d.mask) + " " + op + " " + rd.value(plain, x.Data)
 }
 
 func (rd *renderer) lookup(x *expr.Lookup) {

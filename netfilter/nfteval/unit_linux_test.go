@@ -60,7 +60,7 @@ func TestUnitRules(t *testing.T) {
 	opaque := append(append([]expr.Any{}, udp500...), &nftwire.Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
 	wrongPort := append(append([]expr.Any{}, udp500[:3]...), &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(9)},
 		&nftwire.Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
-	states := ctStateBits["new"] | ctStateBits["established"]
+	states := nftwire.CtStateBit("new") | nftwire.CtStateBit("established")
 	p := lanToWAN(vpn.IPv4, vpn.ProtoUDP, 500, "new")
 	cases := []struct {
 		name    string
