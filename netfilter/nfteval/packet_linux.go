@@ -42,6 +42,7 @@ type pkt struct {
 // iface is one side's device: absent on that hook (known empty), named, or
 // not given (unknown).
 type iface struct {
+	_       noCompare
 	name    string
 	absent  bool
 	unknown bool

@@ -122,6 +122,9 @@ func chainFrom(fam string, c *nftables.Chain) *Chain {
 	return ch
 }
 
+// ipHooks are the hooks of the inet, ip, ip6 and bridge families, by number.
+var ipHooks = [...]string{"prerouting", "input", "forward", "output", "postrouting", "ingress"}
+
 // hookName names a hook number, which depends on the family.
 func hookName(fam string, n uint32) string {
 	var names []string
@@ -131,12 +134,12 @@ func hookName(fam string, n uint32) string {
 	case "arp":
 		names = []string{"input", "output", "forward"}
 	default: // inet, ip, ip6, bridge
-		names = []string{"prerouting", "input", "forward", "output", "postrouting", "ingress"}
+		names = ipHooks[:]
 	}
 	if int(n) < len(names) {
 		return names[n]
 	}
-	return fmt.Sprintf("hook%d", n)
+	return "hook" + utoa(uint64(n))
 }
 
 func addRules(w *wire, ix *tableIndex) error {

@@ -16,14 +16,13 @@ var _ netfilter.Chain = (*Chain)(nil)
 // maxDepth is the kernel's jump stack size (NFT_JUMP_STACK_SIZE).
 const maxDepth = 16
 
-var hooks = map[string]bool{"prerouting": true, "input": true, "forward": true, "output": true, "postrouting": true}
 
 // Chains returns the base chains on hook that see packets of family, in
 // priority order: inet tables for both families, ip for IPv4, ip6 for IPv6.
 // Dormant tables and tables iptables-nft manages (XtablesTables) are left
 // out. The error is for a hook or family we do not know.
 func (rs *Ruleset) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error) {
-	if !hooks[hook] {
+	if !contains(ipHooks[:5], hook) { // prerouting .. postrouting
 		return nil, fmt.Errorf("nftables chains: unknown hook %q", hook)
 	}
 	if fam != vpn.IPv4 && fam != vpn.IPv6 {
@@ -226,7 +225,7 @@ func (w *walker) clone() *walker {
 	return &c
 }
 
-var verdictOf = map[action]netfilter.Verdict{actAccept: netfilter.Accept, actDrop: netfilter.Drop, actReject: netfilter.Reject}
+var verdictOf = [...]netfilter.Verdict{actAccept: netfilter.Accept, actDrop: netfilter.Drop, actReject: netfilter.Reject}
 
 // add records a step; r is nil for an implicit return at a chain's end.
 func (w *walker) add(r *Rule, c *Chain, effect string, v netfilter.Verdict, note string) {
