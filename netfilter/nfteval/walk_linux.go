@@ -16,7 +16,6 @@ var _ netfilter.Chain = (*Chain)(nil)
 // maxDepth is the kernel's jump stack size (NFT_JUMP_STACK_SIZE).
 const maxDepth = 16
 
-
 // Chains returns the base chains on hook that see packets of family, in
 // priority order: inet tables for both families, ip for IPv4, ip6 for IPv6.
 // Dormant tables and tables iptables-nft manages (XtablesTables) are left
