@@ -52,9 +52,10 @@ const (
 )
 
 type step struct {
-	kind stepKind
-	res  result
-	why  string
+	kind   stepKind
+	act    action // stTerminal
+	target string // stTerminal: jump/goto
+	why    string // stMaybe, stUnknown
 }
 
 var cont = step{}
@@ -95,11 +96,11 @@ func (ev *evaluator) rule(r *Rule) result {
 				doubt = s.why
 			}
 		case stTerminal:
+			res := result{act: s.act, target: s.target}
 			if doubt != "" {
-				res := s.res
 				return result{act: actUncertain, why: doubt, ifMatched: &res}
 			}
-			return s.res
+			return res
 		case stUnknown:
 			return result{act: actUncertain, why: s.why}
 		}
@@ -140,14 +141,14 @@ func (ev *evaluator) statement(e expr.Any) step {
 			// nf_send_unreach6 first verifies the payload's checksum as if
 			// it were the protocol AH carries; a tunnel's inner IPv6 packet
 			// has none, so the verification fails and nothing is sent.
-			return step{kind: stTerminal, res: result{act: actDrop}}
+			return step{kind: stTerminal, act: actDrop}
 		}
-		return step{kind: stTerminal, res: result{act: actReject}}
+		return step{kind: stTerminal, act: actReject}
 	case *expr.Masq, *expr.NAT, *expr.Redir:
 		// nft_nat_eval sets the verdict to NF_ACCEPT.
 		ev.noteNAT(e)
 		ev.k.natted = true
-		return step{kind: stTerminal, res: result{act: actAccept}}
+		return step{kind: stTerminal, act: actAccept}
 	case *expr.Counter, *expr.Log, *expr.Notrack, *expr.Dup, *expr.FlowOffload:
 		return cont
 	case *expr.Limit:
@@ -346,25 +347,22 @@ func (ev *evaluator) lookup(x *expr.Lookup) step {
 }
 
 func verdictStep(v *expr.Verdict) step {
-	term := func(a action) step { return step{kind: stTerminal, res: result{act: a, target: v.Chain}} }
 	switch v.Kind {
-	case expr.VerdictAccept:
-		return term(actAccept)
-	case expr.VerdictDrop:
-		return term(actDrop)
-	case expr.VerdictJump:
-		return term(actJump)
-	case expr.VerdictGoto:
-		return term(actGoto)
-	case expr.VerdictReturn:
-		return term(actReturn)
 	case expr.VerdictContinue:
 		return cont
 	case expr.VerdictBreak:
 		return step{kind: stFalse}
 	}
+	if i := v.Kind - expr.VerdictReturn; i >= 0 && i < expr.VerdictKind(len(verdictActs)) && verdictActs[i] != actNone {
+		return step{kind: stTerminal, act: verdictActs[i], target: v.Chain}
+	}
 	return step{kind: stUnknown, why: "verdict " + strconv.FormatInt(int64(v.Kind), 10) + " (queue, stolen, ...) is not evaluated"}
 }
+
+// verdictActs maps verdict kinds from VerdictReturn (-5) on to actions.
+var verdictActs = [...]action{expr.VerdictReturn - expr.VerdictReturn: actReturn,
+	expr.VerdictGoto - expr.VerdictReturn: actGoto, expr.VerdictJump - expr.VerdictReturn: actJump,
+	expr.VerdictDrop - expr.VerdictReturn: actDrop, expr.VerdictAccept - expr.VerdictReturn: actAccept}
 
 // objrefStep: named counters and ct helper/timeout/expectation/secmark
 // assignments are side effects; named limits, quotas and connlimits are

@@ -26,9 +26,9 @@ func (rd *renderer) statement(e expr.Any) {
 	case *expr.Limit:
 		s = limitString(x)
 	case *expr.Quota:
-		s = join("quota", overWord(x.Over), utoa(x.Bytes)+" bytes")
+		s = "quota" + overWord(x.Over) + " " + utoa(x.Bytes) + " bytes"
 	case *expr.Connlimit:
-		s = join("ct count", overWord(x.Flags&1 != 0), utoa(uint64(x.Count)))
+		s = "ct count" + overWord(x.Flags&1 != 0) + " " + utoa(uint64(x.Count))
 	case *expr.Reject:
 		// NFT_REJECT_TCP_RST 1, NFT_REJECT_ICMPX_UNREACH 2
 		s = nameOr(uint64(x.Type), rejectNames, "reject")
@@ -51,8 +51,8 @@ func (rd *renderer) statement(e expr.Any) {
 	case *expr.Dynset:
 		s = nameOr(uint64(x.Operation), dynsetOps, "update") + " @" + x.SetName
 	case *expr.Numgen:
-		rd.set(x.Register, desc{field: field{join("numgen", nameOr(uint64(x.Type), numgenModes, ""),
-			"mod", utoa(uint64(x.Modulus))), kDec}})
+		rd.set(x.Register, desc{field: field{"numgen" + nameOr(uint64(x.Type), numgenModes, "") +
+			" mod " + utoa(uint64(x.Modulus)), kDec}})
 		return
 	case *expr.Exthdr:
 		if x.SourceRegister != 0 {
@@ -81,7 +81,7 @@ func (rd *renderer) statement(e expr.Any) {
 var (
 	rejectNames = []named{{1, "reject with tcp reset"}, {2, "reject with icmpx"}}
 	dynsetOps   = []named{{0, "add"}, {1, "update"}, {2, "delete"}}
-	numgenModes = []named{{0, "inc"}, {1, "random"}}
+	numgenModes = []named{{0, " inc"}, {1, " random"}}
 	limitUnits  = []named{{uint32(expr.LimitTimeSecond), "second"}, {uint32(expr.LimitTimeMinute), "minute"},
 		{uint32(expr.LimitTimeHour), "hour"}, {uint32(expr.LimitTimeDay), "day"}, {uint32(expr.LimitTimeWeek), "week"}}
 	nfprotoNames = []named{{2, "ipv4"}, {10, "ipv6"}}
@@ -124,9 +124,10 @@ func hexOf(b []byte) string {
 	return string(out)
 }
 
+// overWord is " over" for an inverted limit, quota or ct count.
 func overWord(over bool) string {
 	if over {
-		return "over"
+		return " over"
 	}
 	return ""
 }
@@ -140,7 +141,7 @@ func limitString(l *expr.Limit) string {
 	if l.Type == expr.LimitTypePktBytes {
 		per = " bytes/"
 	}
-	return join("limit rate", overWord(l.Over), utoa(l.Rate)+per+unit)
+	return "limit rate" + overWord(l.Over) + " " + utoa(l.Rate) + per + unit
 }
 
 func objrefString(x *expr.Objref) string {

@@ -128,11 +128,12 @@ func (rs *Ruleset) DNATOf(p netfilter.Packet) (DNAT, netfilter.Explanation, erro
 
 func dnatFrom(n *natSeen, fam vpn.Family, by *netfilter.Decider) DNAT {
 	d := DNAT{Found: true, Redirect: n.redirect, By: by}
-	if n.addr.allKnown() && len(n.addr.v) > 0 {
-		size := 4
-		if fam == vpn.IPv6 {
-			size = 16
-		}
+	size := 4
+	if fam == vpn.IPv6 {
+		size = 16
+	}
+	// An `ip` dnat reached by an IPv6 packet (an inet table) holds 4 bytes.
+	if n.addr.allKnown() && len(n.addr.v) >= size {
 		if a, ok := netip.AddrFromSlice(n.addr.v[:size]); ok {
 			d.To = a
 		}

@@ -52,9 +52,11 @@ type iface struct {
 // established, related, new.
 const ctTracked = 1<<1 | 1<<2 | 1<<3
 
-// newPkt builds the packet model of p as it appears on hook.
+// newPkt builds the packet model of p as it appears on hook. It is built
+// on the stack and copied to the heap once: field by field stores into a
+// heap object each take a write barrier (a lot of code on mips).
 func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
-	k := &pkt{ifindex: ifindex, l4: unknownBytes(1), ctState: unknownBytes(4), ctDir: unknownBytes(1)}
+	k := pkt{ifindex: ifindex, l4: unknownBytes(1), ctState: unknownBytes(4), ctDir: unknownBytes(1)}
 	k.nfproto = unix.NFPROTO_IPV4
 	if p.Family == vpn.IPv6 {
 		k.nfproto = unix.NFPROTO_IPV6
@@ -85,7 +87,9 @@ func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
 	case p.CtDirection == "original", p.CtDirection == "" && strings.TrimSpace(p.CtState) == "new":
 		k.ctDir = knownBytes([]byte{0})
 	}
-	return k
+	out := new(pkt)
+	*out = k
+	return out
 }
 
 // ifaces says which devices exist on a hook: no output device before
@@ -122,26 +126,18 @@ func addr(a netip.Addr, fam vpn.Family) ([]byte, bool) {
 // networkHeader is the IPv4 (no options) or IPv6 (no extension headers)
 // header with what we know: version, protocol, addresses.
 func networkHeader(p netfilter.Packet) kbytes {
-	if p.Family == vpn.IPv6 {
-		h := unknownBytes(40)
-		setKnown(h, 6, []byte{p.L4}, p.L4 != 0)
-		if b, ok := addr(p.Src, p.Family); ok {
-			setKnown(h, 8, b, true)
-		}
-		if b, ok := addr(p.Dst, p.Family); ok {
-			setKnown(h, 24, b, true)
-		}
-		return h
+	n, proto, src, dst := 20, 9, 12, 16
+	v6 := p.Family == vpn.IPv6
+	if v6 {
+		n, proto, src, dst = 40, 6, 8, 24
 	}
-	h := unknownBytes(20)
-	setKnown(h, 0, []byte{0x45}, true)
-	setKnown(h, 9, []byte{p.L4}, p.L4 != 0)
-	if b, ok := addr(p.Src, p.Family); ok {
-		setKnown(h, 12, b, true)
-	}
-	if b, ok := addr(p.Dst, p.Family); ok {
-		setKnown(h, 16, b, true)
-	}
+	h := unknownBytes(n)
+	setKnown(h, 0, []byte{0x45}, !v6)
+	setKnown(h, proto, []byte{p.L4}, p.L4 != 0)
+	b, ok := addr(p.Src, p.Family)
+	setKnown(h, src, b, ok)
+	b, ok = addr(p.Dst, p.Family)
+	setKnown(h, dst, b, ok)
 	return h
 }
 

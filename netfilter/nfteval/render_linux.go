@@ -56,33 +56,29 @@ func (rd *renderer) get(reg uint32) desc {
 	return desc{field: field{"reg " + utoa(uint64(reg)), kHex}}
 }
 
-func (rd *renderer) emit(s ...string) { rd.out = append(rd.out, s...) }
+func (rd *renderer) emit(s string) { rd.out = append(rd.out, s) }
 
 func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
+	// Meta, payload and ct load a field into a register or, with a source
+	// register, set it.
+	var f field
+	var reg, sreg uint32
+	size, isSet := 0, false
 	switch x := e.(type) {
 	case *expr.Meta:
-		if x.SourceRegister {
-			rd.emit(metaField(x.Key).name, "set", rd.get(x.Register).name)
-			return
-		}
-		rd.set(x.Register, desc{field: metaField(x.Key), size: metaLen(x.Key)})
+		f, reg, size = metaField(x.Key), x.Register, metaLen(x.Key)
+		sreg, isSet = x.Register, x.SourceRegister
 	case *expr.Payload:
-		f := payloadField(x, rd.nfproto, rd.l4)
-		if x.OperationType == expr.PayloadWrite {
-			rd.emit(f.name, "set", rd.get(x.SourceRegister).name)
-			return
-		}
-		rd.set(x.DestRegister, desc{field: f, size: int(x.Len)})
+		f, reg, size = payloadField(x, rd.nfproto, rd.l4), x.DestRegister, int(x.Len)
+		sreg, isSet = x.SourceRegister, x.OperationType == expr.PayloadWrite
 	case *expr.Ct:
-		if x.SourceRegister {
-			rd.emit(ctField(x).name, "set", rd.get(x.Register).name)
-			return
-		}
-		rd.set(x.Register, desc{field: ctField(x), size: ctLen(x.Key)})
+		f, reg, size = ctField(x), x.Register, ctLen(x.Key)
+		sreg, isSet = x.Register, x.SourceRegister
 	case *expr.Bitwise:
 		d := rd.get(x.SourceRegister)
 		d.mask, d.size = x.Mask, int(x.Len)
 		rd.set(x.DestRegister, d)
+		return
 	case *expr.Byteorder:
 		d := rd.get(x.SourceRegister)
 		d.kind = kHostInt
@@ -90,10 +86,12 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 			d.kind = kDec // now a big-endian number
 		}
 		rd.set(x.DestRegister, d)
+		return
 	case *expr.Immediate:
-		rd.set(x.Register, desc{field: field{hexOf(x.Data), kHex}, size: len(x.Data)})
+		f, reg, size = field{hexOf(x.Data), kHex}, x.Register, len(x.Data)
 	case *expr.Cmp:
 		rd.cmp(x, rest)
+		return
 	case *expr.Range:
 		d := rd.get(x.Register)
 		op := ""
@@ -101,11 +99,19 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 			op = "!="
 		}
 		rd.emit(join(d.name, op, rd.value(d, x.FromData)+"-"+rd.value(d, x.ToData)))
+		return
 	case *expr.Lookup:
 		rd.lookup(x)
+		return
 	default:
 		rd.statement(e)
+		return
 	}
+	if isSet {
+		rd.emit(f.name + " set " + rd.get(sreg).name)
+		return
+	}
+	rd.set(reg, desc{field: f, size: size})
 }
 
 // cmpOps spells the cmp operators, indexed by expr.CmpOp (eq is implicit).
@@ -196,7 +202,7 @@ func (rd *renderer) lookup(x *expr.Lookup) {
 	}
 	switch {
 	case x.IsDestRegSet && x.DestRegister == 0:
-		rd.emit(key.name, "vmap", what)
+		rd.emit(key.name + " vmap " + what)
 	case x.IsDestRegSet:
 		rd.set(x.DestRegister, desc{field: field{key.name + " map " + what, kHex}})
 	default:

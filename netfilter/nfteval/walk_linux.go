@@ -2,9 +2,9 @@ package nfteval
 
 import (
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
-	"sort"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -27,23 +27,25 @@ func (rs *Ruleset) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error
 	if fam != vpn.IPv4 && fam != vpn.IPv6 {
 		return nil, fmt.Errorf("nftables chains: unknown family %q", fam)
 	}
-	var out []*Chain
+	var out []netfilter.Chain
 	for _, t := range rs.Tables {
 		if t.Xtables || t.Dormant() || !familyApplies(t.Family, fam) {
 			continue
 		}
 		for _, c := range t.Chains {
-			if c.Hook == hook {
-				out = append(out, c)
+			if c.Hook != hook {
+				continue
 			}
+			// Insertion in priority order, stable: a handful of chains.
+			i := len(out)
+			out = append(out, c)
+			for ; i > 0 && out[i-1].(*Chain).Priority > c.Priority; i-- {
+				out[i] = out[i-1]
+			}
+			out[i] = c
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
-	chains := make([]netfilter.Chain, len(out))
-	for i, c := range out {
-		chains[i] = c
-	}
-	return chains, nil
+	return out, nil
 }
 
 func familyApplies(tableFam string, fam vpn.Family) bool {
@@ -220,7 +222,8 @@ func (w *walker) clone() *walker {
 	c.stack = append([]frame(nil), w.stack...)
 	k := *w.ev.k
 	k.nh, k.th = k.nh.clone(), k.th.clone()
-	c.ev.k = &k
+	c.ev.k = new(pkt)
+	*c.ev.k = k // one copy: field stores into the heap take write barriers
 	return &c
 }
 
