@@ -3,6 +3,7 @@ package nfteval
 import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
+	"golang.org/x/sys/unix"
 
 	"testing"
 
@@ -151,5 +152,22 @@ func TestFlowOffloadFact(t *testing.T) {
 		if got := build(tb).FlowOffload(); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestDNATOfFamilyMismatch: an `ip` dnat in an inet table holds a 4-byte
+// address; an IPv6 packet that reaches it must not panic DNATOf (the
+// address was sliced to 16 bytes), and gets no IPv4 destination.
+func TestDNATOfFamilyMismatch(t *testing.T) {
+	c := &Chain{Name: "dstnat", Hook: "prerouting", Type: "nat", Priority: -100, Policy: netfilter.Accept}
+	c.Rules = []*Rule{{Handle: 2, Exprs: []expr.Any{
+		&expr.Immediate{Register: 1, Data: []byte{10, 0, 0, 2}},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1},
+	}}}
+	rs := build(&Table{Family: "inet", Name: "unit", Chains: []*Chain{c}})
+	p := netfilter.Packet{Family: vpn.IPv6, L4: vpn.ProtoUDP, DstPort: 500, InIf: "lo", CtState: "new"}
+	d, _, err := rs.DNATOf(p)
+	if err != nil || !d.Found || d.To.IsValid() {
+		t.Errorf("DNATOf = %+v, %v; want found without an address", d, err)
 	}
 }
