@@ -96,9 +96,9 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		d := rd.get(x.Register)
 		op := ""
 		if x.Op == expr.CmpOpNeq {
-			op = "!="
+			op = " !="
 		}
-		rd.emit(join(d.name, op, rd.value(d, x.FromData)+"-"+rd.value(d, x.ToData)))
+		rd.emit(d.name + op + " " + rd.value(d, x.FromData) + "-" + rd.value(d, x.ToData))
 		return
 	case *expr.Lookup:
 		rd.lookup(x)
@@ -114,9 +114,11 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 	rd.set(reg, desc{field: f, size: size})
 }
 
-// cmpOps spells the cmp operators, indexed by expr.CmpOp (eq is implicit).
-var cmpOps = [...]string{expr.CmpOpEq: "", expr.CmpOpNeq: "!=", expr.CmpOpLt: "<",
-	expr.CmpOpLte: "<=", expr.CmpOpGt: ">", expr.CmpOpGte: ">="}
+// cmpOps spells the cmp operators after a field name, indexed by
+// expr.CmpOp (eq is implicit). Names and values are never empty, so a
+// match reads name + op + " " + value.
+var cmpOps = [...]string{expr.CmpOpEq: "", expr.CmpOpNeq: " !=", expr.CmpOpLt: " <",
+	expr.CmpOpLte: " <=", expr.CmpOpGt: " >", expr.CmpOpGte: " >="}
 
 func cmpOp(op expr.CmpOp) string {
 	if op < expr.CmpOp(len(cmpOps)) {
@@ -134,7 +136,7 @@ func (rd *renderer) cmp(x *expr.Cmp, rest []expr.Any) {
 		rd.emit(rd.masked(d, x))
 		return
 	}
-	rd.emit(join(d.name, cmpOp(x.Op), rd.value(d, x.Data)))
+	rd.emit(d.name + cmpOp(x.Op) + " " + rd.value(d, x.Data))
 }
 
 // dependency records the protocol context a `meta nfproto`/`meta l4proto`
@@ -178,10 +180,10 @@ func (rd *renderer) masked(d desc, x *expr.Cmp) string {
 	}
 	op := cmpOp(x.Op)
 	if op == "" {
-		op = "=="
+		op = " =="
 	}
 	plain := desc{field: d.field}
-	return d.name + " & " + rd.value(plain, d.mask) + " " + op + " " + rd.value(plain, x.Data)
+	return d.name + " & " + rd.value(plain, d.mask) + op + " " + rd.value(plain, x.Data)
 }
 
 func (rd *renderer) lookup(x *expr.Lookup) {
@@ -189,7 +191,7 @@ func (rd *renderer) lookup(x *expr.Lookup) {
 	key, parts := rd.keyDesc(x.SourceRegister, set)
 	op := ""
 	if x.Invert {
-		op = "!="
+		op = " !="
 	}
 	var what string
 	switch {
@@ -206,7 +208,7 @@ func (rd *renderer) lookup(x *expr.Lookup) {
 	case x.IsDestRegSet:
 		rd.set(x.DestRegister, desc{field: field{key.name + " map " + what, kHex}})
 	default:
-		rd.emit(join(key.name, op, what))
+		rd.emit(key.name + op + " " + what)
 	}
 }
 
@@ -236,16 +238,6 @@ func (rd *renderer) keyDesc(reg uint32, set *Set) (desc, []desc) {
 		off += max(4, (p.size+3)&^3)
 	}
 	return desc{field: field{strings.Join(names, " . "), kHex}, size: int(set.KeyLen)}, parts
-}
-
-func join(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, " ")
 }
 
 func allZero(b []byte) bool {

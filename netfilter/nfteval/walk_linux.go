@@ -209,8 +209,12 @@ func (w *walker) split(r *Rule, res result) netfilter.Explanation {
 	note := netfilter.Step{Backend: w.base.Table.Kind(), Table: w.base.Table.Name, Chain: r.Chain.Name,
 		Handle: r.Handle, Comment: r.Comment, Effect: "match",
 		Rule: Summary(r) + " (" + res.why + "; " + string(em.Verdict) + " whether it matches or not)"}
+	// The note goes where the split happened; em.Path is the matched
+	// clone's own copy, so it is changed in place.
 	at := len(w.path)
-	em.Path = append(em.Path[:at:at], append([]netfilter.Step{note}, em.Path[at:]...)...)
+	em.Path = append(em.Path, note)
+	copy(em.Path[at+1:], em.Path[at:])
+	em.Path[at] = note
 	return em
 }
 
