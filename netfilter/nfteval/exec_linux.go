@@ -222,7 +222,7 @@ func (ev *evaluator) load(e expr.Any) {
 // the bytes that are the same either way.
 func (ev *evaluator) setMark(mark *kbytes, reg uint32) {
 	v := ev.regs.read(reg, 4)
-	out := kbytes{v: append([]byte(nil), v.v...), known: append([]bool(nil), v.known...)}
+	out := v.clone()
 	if ev.doubtful {
 		for i := range out.v {
 			out.known[i] = out.known[i] && mark.known[i] && mark.v[i] == out.v[i]

@@ -64,7 +64,7 @@ func (ev *evaluator) natReg(reg uint32, n int) kbytes {
 		return kbytes{}
 	}
 	v := ev.regs.read(reg, n) // a view into the registers: copy it
-	return kbytes{v: append([]byte(nil), v.v...), known: append([]bool(nil), v.known...)}
+	return v.clone()
 }
 
 // DNAT is the destination NAT a new inbound packet gets on prerouting.
