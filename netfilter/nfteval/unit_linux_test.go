@@ -1,6 +1,8 @@
 package nfteval
 
 import (
+	"fmt"
+
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
 	"golang.org/x/sys/unix"
@@ -169,5 +171,14 @@ func TestDNATOfFamilyMismatch(t *testing.T) {
 	d, _, err := rs.DNATOf(p)
 	if err != nil || !d.Found || d.To.IsValid() {
 		t.Errorf("DNATOf = %+v, %v; want found without an address", d, err)
+	}
+}
+
+// TestHexOf: hexOf prints what fmt's "0x%x" printed before it.
+func TestHexOf(t *testing.T) {
+	for _, b := range [][]byte{nil, {}, {0}, {0xab, 0x01}, {0xff, 0, 0x10, 0x7f}} {
+		if got, want := hexOf(b), fmt.Sprintf("0x%x", b); got != want {
+			t.Errorf("hexOf(%v) = %q, want %q", b, got, want)
+		}
 	}
 }
