@@ -48,6 +48,7 @@ type tableKey struct{ fam, name string }
 
 // ruleOf is a decoded rule with the names that place it.
 type ruleOf struct {
+	_     noCompare
 	table tableKey
 	chain string
 	rule  *Rule
@@ -115,6 +116,7 @@ func decodeRule(m netlink.Message, names *interner) (ruleOf, error) {
 
 // setOf is a decoded set with the table it belongs to.
 type setOf struct {
+	_     noCompare
 	table tableKey
 	fam   byte
 	set   *Set
@@ -259,6 +261,7 @@ func dataValue(ad *netlink.AttributeDecoder) ([]byte, *expr.Verdict) {
 
 // helperOf is a ct helper object with its table.
 type helperOf struct {
+	_      noCompare
 	table  tableKey
 	helper *Helper
 }
@@ -297,6 +300,7 @@ func (w *wire) helpers() ([]helperOf, error) {
 
 // flowtableOf is a flowtable with its table.
 type flowtableOf struct {
+	_     noCompare
 	table tableKey
 	ft    *Flowtable
 }

@@ -3,7 +3,7 @@ package nfteval
 import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
-	"fmt"
+	"strconv"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
@@ -26,6 +26,7 @@ const (
 
 // result of one rule.
 type result struct {
+	_      noCompare
 	act    action
 	target string // jump/goto
 	why    string // actUncertain
@@ -34,6 +35,10 @@ type result struct {
 	// evaluate): the walker may follow both cases.
 	ifMatched *result
 }
+
+// noCompare, as a struct's first field, makes the struct not comparable, so
+// the compiler emits no equality function for it (~250 bytes of code each).
+type noCompare [0]func()
 
 // stepKind is what one expression does to the rule's evaluation.
 type stepKind int
@@ -47,9 +52,10 @@ const (
 )
 
 type step struct {
-	kind stepKind
-	res  result
-	why  string
+	kind   stepKind
+	act    action // stTerminal
+	target string // stTerminal: jump/goto
+	why    string // stMaybe, stUnknown
 }
 
 var cont = step{}
@@ -90,11 +96,11 @@ func (ev *evaluator) rule(r *Rule) result {
 				doubt = s.why
 			}
 		case stTerminal:
+			res := result{act: s.act, target: s.target}
 			if doubt != "" {
-				res := s.res
 				return result{act: actUncertain, why: doubt, ifMatched: &res}
 			}
-			return s.res
+			return res
 		case stUnknown:
 			return result{act: actUncertain, why: s.why}
 		}
@@ -135,14 +141,14 @@ func (ev *evaluator) statement(e expr.Any) step {
 			// nf_send_unreach6 first verifies the payload's checksum as if
 			// it were the protocol AH carries; a tunnel's inner IPv6 packet
 			// has none, so the verification fails and nothing is sent.
-			return step{kind: stTerminal, res: result{act: actDrop}}
+			return step{kind: stTerminal, act: actDrop}
 		}
-		return step{kind: stTerminal, res: result{act: actReject}}
+		return step{kind: stTerminal, act: actReject}
 	case *expr.Masq, *expr.NAT, *expr.Redir:
 		// nft_nat_eval sets the verdict to NF_ACCEPT.
 		ev.noteNAT(e)
 		ev.k.natted = true
-		return step{kind: stTerminal, res: result{act: actAccept}}
+		return step{kind: stTerminal, act: actAccept}
 	case *expr.Counter, *expr.Log, *expr.Notrack, *expr.Dup, *expr.FlowOffload:
 		return cont
 	case *expr.Limit:
@@ -169,7 +175,7 @@ func (ev *evaluator) statement(e expr.Any) step {
 		}
 		return step{kind: stUnknown, why: "expression " + x.Name + " is not decoded"}
 	}
-	return step{kind: stUnknown, why: fmt.Sprintf("expression %s is not evaluated", exprName(e))}
+	return step{kind: stUnknown, why: "expression " + exprName(e) + " is not evaluated"}
 }
 
 // load runs an expression that writes a register.
@@ -216,7 +222,7 @@ func (ev *evaluator) load(e expr.Any) {
 // the bytes that are the same either way.
 func (ev *evaluator) setMark(mark *kbytes, reg uint32) {
 	v := ev.regs.read(reg, 4)
-	out := kbytes{v: append([]byte(nil), v.v...), known: append([]bool(nil), v.known...)}
+	out := v.clone()
 	if ev.doubtful {
 		for i := range out.v {
 			out.known[i] = out.known[i] && mark.known[i] && mark.v[i] == out.v[i]
@@ -341,25 +347,22 @@ func (ev *evaluator) lookup(x *expr.Lookup) step {
 }
 
 func verdictStep(v *expr.Verdict) step {
-	term := func(a action) step { return step{kind: stTerminal, res: result{act: a, target: v.Chain}} }
 	switch v.Kind {
-	case expr.VerdictAccept:
-		return term(actAccept)
-	case expr.VerdictDrop:
-		return term(actDrop)
-	case expr.VerdictJump:
-		return term(actJump)
-	case expr.VerdictGoto:
-		return term(actGoto)
-	case expr.VerdictReturn:
-		return term(actReturn)
 	case expr.VerdictContinue:
 		return cont
 	case expr.VerdictBreak:
 		return step{kind: stFalse}
 	}
-	return step{kind: stUnknown, why: fmt.Sprintf("verdict %d (queue, stolen, ...) is not evaluated", v.Kind)}
+	if i := v.Kind - expr.VerdictReturn; i >= 0 && i < expr.VerdictKind(len(verdictActs)) && verdictActs[i] != actNone {
+		return step{kind: stTerminal, act: verdictActs[i], target: v.Chain}
+	}
+	return step{kind: stUnknown, why: "verdict " + strconv.FormatInt(int64(v.Kind), 10) + " (queue, stolen, ...) is not evaluated"}
 }
+
+// verdictActs maps verdict kinds from VerdictReturn (-5) on to actions.
+var verdictActs = [...]action{expr.VerdictReturn - expr.VerdictReturn: actReturn,
+	expr.VerdictGoto - expr.VerdictReturn: actGoto, expr.VerdictJump - expr.VerdictReturn: actJump,
+	expr.VerdictDrop - expr.VerdictReturn: actDrop, expr.VerdictAccept - expr.VerdictReturn: actAccept}
 
 // objrefStep: named counters and ct helper/timeout/expectation/secmark
 // assignments are side effects; named limits, quotas and connlimits are
@@ -375,10 +378,8 @@ func objrefStep(x *expr.Objref) step {
 }
 
 func objTypeName(t int) string {
-	names := map[int]string{1: "counter", 2: "quota", 3: "ct helper", 4: "limit", 5: "ct count",
-		6: "tunnel", 7: "ct timeout", 8: "secmark", 9: "ct expectation", 10: "synproxy"}
-	if n, ok := names[t]; ok {
+	if n := nameOr(uint64(t), objTypeNames, ""); n != "" {
 		return n
 	}
-	return fmt.Sprintf("object type %d", t)
+	return "object type " + strconv.Itoa(t)
 }

@@ -3,114 +3,145 @@ package nfteval
 import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 
-	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 )
 
 // statement renders expressions that do something rather than match.
 func (rd *renderer) statement(e expr.Any) {
+	var s string
 	switch x := e.(type) {
 	case *expr.Verdict:
-		rd.emit(nftwire.VerdictText(x))
+		s = nftwire.VerdictText(x)
 	case *expr.Counter:
-		rd.emit("counter")
+		s = "counter"
 	case *expr.Log:
+		s = "log"
 		if len(x.Data) > 0 {
-			rd.emit("log prefix " + strconv.Quote(string(x.Data)))
-		} else {
-			rd.emit("log")
+			s = "log prefix " + strconv.Quote(string(x.Data))
 		}
 	case *expr.Limit:
-		rd.emit(limitString(x))
+		s = limitString(x)
 	case *expr.Quota:
-		rd.emit(join("quota", overWord(x.Over), fmt.Sprintf("%d bytes", x.Bytes)))
+		s = "quota" + overWord(x.Over) + " " + utoa(x.Bytes) + " bytes"
 	case *expr.Connlimit:
-		rd.emit(join("ct count", overWord(x.Flags&1 != 0), strconv.Itoa(int(x.Count))))
+		s = "ct count" + overWord(x.Flags&1 != 0) + " " + utoa(uint64(x.Count))
 	case *expr.Reject:
-		switch x.Type {
-		case 1: // NFT_REJECT_TCP_RST
-			rd.emit("reject with tcp reset")
-		case 2: // NFT_REJECT_ICMPX_UNREACH
-			rd.emit("reject with icmpx")
-		default:
-			rd.emit("reject")
-		}
+		// NFT_REJECT_TCP_RST 1, NFT_REJECT_ICMPX_UNREACH 2
+		s = nameOr(uint64(x.Type), rejectNames, "reject")
 	case *expr.Masq:
-		rd.emit("masquerade")
+		s = "masquerade"
 	case *expr.NAT:
-		rd.emit(natString(rd, x))
-	case *expr.Redir:
-		rd.emit("redirect")
-	case *expr.FlowOffload:
-		rd.emit("flow add @" + x.Name)
-	case *expr.Objref:
-		rd.emit(objrefString(x))
-	case *expr.Dynset:
-		ops := []string{"add", "update", "delete"}
-		op := "update"
-		if int(x.Operation) < len(ops) {
-			op = ops[x.Operation]
+		s = "snat"
+		if x.Type == expr.NATTypeDestNAT {
+			s = "dnat"
 		}
-		rd.emit(op + " @" + x.SetName)
+		if x.RegAddrMin != 0 {
+			s += " to " + rd.get(x.RegAddrMin).name
+		}
+	case *expr.Redir:
+		s = "redirect"
+	case *expr.FlowOffload:
+		s = "flow add @" + x.Name
+	case *expr.Objref:
+		s = objrefString(x)
+	case *expr.Dynset:
+		s = nameOr(uint64(x.Operation), dynsetOps, "update") + " @" + x.SetName
 	case *expr.Numgen:
-		mode := map[uint32]string{0: "inc", 1: "random"}[x.Type]
-		rd.set(x.Register, desc{field: field{join("numgen", mode, "mod", strconv.Itoa(int(x.Modulus))), kDec}})
+		rd.set(x.Register, desc{field: field{"numgen" + nameOr(uint64(x.Type), numgenModes, "") +
+			" mod " + utoa(uint64(x.Modulus)), kDec}})
+		return
 	case *expr.Exthdr:
 		if x.SourceRegister != 0 {
-			rd.emit("exthdr set " + rd.get(x.SourceRegister).name)
-			return
+			s = "exthdr set " + rd.get(x.SourceRegister).name
+			break
 		}
 		rd.set(x.DestRegister, desc{field: field{"exthdr", kHex}})
+		return
 	case *nftwire.Opaque:
 		if x.Dreg != 0 {
 			rd.set(x.Dreg, desc{field: field{"[" + x.Name + "]", kHostInt}}) // rt and xfrm keys are host-order integers
 			return
 		}
-		rd.emit("[" + x.Name + "]")
+		s = "[" + x.Name + "]"
 	default:
 		if reg := loadReg(e); reg != 0 {
 			rd.set(reg, desc{field: field{exprName(e), kHex}})
 			return
 		}
-		rd.emit(exprName(e))
+		s = exprName(e)
 	}
+	rd.emit(s)
 }
 
+// Small value-name tables: static data, searched by nameOr.
+var (
+	rejectNames = []named{{1, "reject with tcp reset"}, {2, "reject with icmpx"}}
+	dynsetOps   = []named{{0, "add"}, {1, "update"}, {2, "delete"}}
+	numgenModes = []named{{0, " inc"}, {1, " random"}}
+	limitUnits  = []named{{uint32(expr.LimitTimeSecond), "second"}, {uint32(expr.LimitTimeMinute), "minute"},
+		{uint32(expr.LimitTimeHour), "hour"}, {uint32(expr.LimitTimeDay), "day"}, {uint32(expr.LimitTimeWeek), "week"}}
+	nfprotoNames = []named{{2, "ipv4"}, {10, "ipv6"}}
+	etherNames   = []named{{0x0800, "ip"}, {0x86dd, "ip6"}, {0x0806, "arp"}}
+	ctDirNames   = []named{{0, "original"}, {1, "reply"}}
+	pkttypeNames = []named{{0, "host"}, {1, "broadcast"}, {2, "multicast"}, {3, "other"}}
+	protoNames   = []named{{1, "icmp"}, {2, "igmp"}, {6, "tcp"}, {17, "udp"}, {47, "gre"}, {50, "esp"},
+		{51, "ah"}, {58, "icmpv6"}, {132, "sctp"}, {136, "udplite"}}
+	objTypeNames = []named{{1, "counter"}, {2, "quota"}, {3, "ct helper"}, {4, "limit"}, {5, "ct count"},
+		{6, "tunnel"}, {7, "ct timeout"}, {8, "secmark"}, {9, "ct expectation"}, {10, "synproxy"}}
+	tcpFlagNames = []string{"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"}
+)
+
+// named is one entry of a value-name table.
+type named struct {
+	v    uint32
+	name string
+}
+
+// nameOr returns v's name in tbl, or def.
+func nameOr(v uint64, tbl []named, def string) string {
+	for _, n := range tbl {
+		if uint64(n.v) == v {
+			return n.name
+		}
+	}
+	return def
+}
+
+func utoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// hexOf prints bytes as fmt's "0x%x" does, without fmt's boxing.
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 2, 2+2*len(b))
+	out[0], out[1] = '0', 'x'
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+// overWord is " over" for an inverted limit, quota or ct count.
 func overWord(over bool) string {
 	if over {
-		return "over"
+		return " over"
 	}
 	return ""
 }
 
 func limitString(l *expr.Limit) string {
-	units := map[expr.LimitTime]string{expr.LimitTimeSecond: "second", expr.LimitTimeMinute: "minute",
-		expr.LimitTimeHour: "hour", expr.LimitTimeDay: "day", expr.LimitTimeWeek: "week"}
-	unit := units[l.Unit]
+	unit := nameOr(uint64(l.Unit), limitUnits, "")
 	if unit == "" {
-		unit = fmt.Sprintf("%ds", l.Unit)
+		unit = utoa(uint64(l.Unit)) + "s"
 	}
-	rate := fmt.Sprintf("%d/%s", l.Rate, unit)
+	per := "/"
 	if l.Type == expr.LimitTypePktBytes {
-		rate = fmt.Sprintf("%d bytes/%s", l.Rate, unit)
+		per = " bytes/"
 	}
-	return join("limit rate", overWord(l.Over), rate)
-}
-
-func natString(rd *renderer, n *expr.NAT) string {
-	s := "snat"
-	if n.Type == expr.NATTypeDestNAT {
-		s = "dnat"
-	}
-	if n.RegAddrMin != 0 {
-		s += " to " + rd.get(n.RegAddrMin).name
-	}
-	return s
+	return "limit rate" + overWord(l.Over) + " " + utoa(l.Rate) + per + unit
 }
 
 func objrefString(x *expr.Objref) string {
@@ -129,36 +160,46 @@ func objrefString(x *expr.Objref) string {
 
 // value prints a field's value as nft would.
 func (rd *renderer) value(d desc, b []byte) string {
+	var tbl []named
 	switch d.kind {
 	case kIfname:
 		return strconv.Quote(nftwire.IfnameString(b))
 	case kIfindex:
 		return rd.ifindexString(b)
 	case kProto:
-		return protoName(b)
+		tbl = protoNames
 	case kNfproto:
-		return lookupName(b, map[uint64]string{2: "ipv4", 10: "ipv6"})
+		tbl = nfprotoNames
 	case kEther:
-		return lookupName(b, map[uint64]string{0x0800: "ip", 0x86dd: "ip6", 0x0806: "arp"})
+		tbl = etherNames
+	case kCtDir:
+		tbl = ctDirNames
+	case kPkttype:
+		tbl = pkttypeNames
 	case kPort, kDec:
 		if len(b) > 8 {
-			return fmt.Sprintf("0x%x", b) // wider than any field nft prints in decimal
+			return hexOf(b) // wider than any field nft prints in decimal
 		}
-		return strconv.FormatUint(beUint(b), 10)
+		return utoa(beUint(b))
 	case kAddr:
 		return addrString(d.name, b)
 	case kCtState:
-		return ctStateString(b)
-	case kCtDir:
-		return lookupName(b, map[uint64]string{0: "original", 1: "reply"})
+		if len(b) == 4 {
+			return nftwire.CtStateText(uint32(hostUint(b)))
+		}
 	case kHostInt:
-		return hostIntString(b)
+		if len(b) == 2 || len(b) == 4 || len(b) == 8 {
+			return "0x" + strconv.FormatUint(hostUint(b), 16)
+		}
 	case kTCPFlags:
-		return tcpFlagsString(b)
-	case kPkttype:
-		return lookupName(b, map[uint64]string{0: "host", 1: "broadcast", 2: "multicast", 3: "other"})
+		if len(b) == 1 {
+			return nftwire.BitNames(uint32(b[0]), tcpFlagNames)
+		}
 	}
-	return fmt.Sprintf("0x%x", b)
+	if tbl != nil {
+		return lookupName(b, tbl)
+	}
+	return hexOf(b)
 }
 
 // beUint reads up to 8 big-endian bytes (the last 8 of a longer value, as
@@ -174,24 +215,32 @@ func beUint(b []byte) uint64 {
 	return v
 }
 
-func lookupName(b []byte, names map[uint64]string) string {
+func lookupName(b []byte, names []named) string {
 	v := beUint(b)
-	if n, ok := names[v]; ok {
+	if n := nameOr(v, names, ""); n != "" {
 		return n
 	}
-	return strconv.FormatUint(v, 10)
+	return utoa(v)
 }
 
-func protoName(b []byte) string {
-	return lookupName(b, map[uint64]string{1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 47: "gre", 50: "esp",
-		51: "ah", 58: "icmpv6", 132: "sctp", 136: "udplite"})
+// hostUint reads up to 8 bytes in host order.
+func hostUint(b []byte) uint64 {
+	var v uint64
+	for i := range b {
+		j := i
+		if !bigEndianHost {
+			j = len(b) - 1 - i
+		}
+		v = v<<8 | uint64(b[j])
+	}
+	return v
 }
 
 func (rd *renderer) ifindexString(b []byte) string {
 	if len(b) != 4 {
-		return fmt.Sprintf("0x%x", b)
+		return hexOf(b)
 	}
-	i := binaryutil.NativeEndian.Uint32(b)
+	i := uint32(hostUint(b))
 	if rd.t.rs != nil {
 		for name, idx := range rd.t.rs.Ifindex {
 			if idx == i {
@@ -199,7 +248,7 @@ func (rd *renderer) ifindexString(b []byte) string {
 			}
 		}
 	}
-	return strconv.FormatUint(uint64(i), 10)
+	return utoa(uint64(i))
 }
 
 // addrString prints an address; a shorter one is a prefix match on whole
@@ -210,41 +259,15 @@ func addrString(name string, b []byte) string {
 		full = 16
 	}
 	if len(b) > full {
-		return fmt.Sprintf("0x%x", b)
+		return hexOf(b)
 	}
 	buf := make([]byte, full)
 	copy(buf, b)
 	a, _ := netip.AddrFromSlice(buf)
 	if len(b) < full {
-		return fmt.Sprintf("%s/%d", a, len(b)*8)
+		return a.String() + "/" + utoa(uint64(len(b)*8))
 	}
 	return a.String()
-}
-
-func ctStateString(b []byte) string {
-	if len(b) != 4 {
-		return fmt.Sprintf("0x%x", b)
-	}
-	return nftwire.CtStateText(binaryutil.NativeEndian.Uint32(b))
-}
-
-func tcpFlagsString(b []byte) string {
-	if len(b) != 1 {
-		return fmt.Sprintf("0x%x", b)
-	}
-	return nftwire.BitNames(uint32(b[0]), []string{"fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr"})
-}
-
-func hostIntString(b []byte) string {
-	switch len(b) {
-	case 2:
-		return fmt.Sprintf("0x%x", binaryutil.NativeEndian.Uint16(b))
-	case 4:
-		return fmt.Sprintf("0x%x", binaryutil.NativeEndian.Uint32(b))
-	case 8:
-		return fmt.Sprintf("0x%x", binaryutil.NativeEndian.Uint64(b))
-	}
-	return fmt.Sprintf("0x%x", b)
 }
 
 // prefixLen returns n when mask is n one bits followed by zeros.

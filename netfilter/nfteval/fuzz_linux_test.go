@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -54,7 +55,7 @@ func FuzzRuleEval(f *testing.F) {
 		&expr.Verdict{Kind: expr.VerdictAccept},
 	}
 	f.Add(ruleMessage(f, unix.NFPROTO_INET, udp500...))
-	f.Add(ruleMessage(f, unix.NFPROTO_INET, ctState(ctStateBits["new"]|ctStateBits["established"])...))
+	f.Add(ruleMessage(f, unix.NFPROTO_INET, ctState(nftwire.CtStateBit("new")|nftwire.CtStateBit("established"))...))
 	f.Add(ruleMessage(f, unix.NFPROTO_IPV4,
 		&expr.Payload{DestRegister: 9, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 16},
 		&expr.Bitwise{SourceRegister: 9, DestRegister: 1, Len: 4, Mask: []byte{255, 255, 0, 0}, Xor: []byte{0, 0, 0, 0}},

@@ -2,7 +2,6 @@ package nfteval
 
 import (
 	"bytes"
-	"fmt"
 	"net"
 	"net/netip"
 	"sort"
@@ -156,13 +155,10 @@ func valueOf(l hostLoad, lo, hi []byte) (netfilter.HostValue, bool) {
 
 // rangeText spells a range as a prefix when it is one.
 func rangeText(a, b netip.Addr) string {
-	for bits := 0; bits <= a.BitLen(); bits++ {
-		p := netip.PrefixFrom(a, bits)
-		if p.Masked().Addr() == a && netfilter.LastAddr(p) == b {
-			return p.String()
-		}
+	if n, ok := cidrLen(a.AsSlice(), b.AsSlice()); ok {
+		return netip.PrefixFrom(a, n).String()
 	}
-	return fmt.Sprintf("%s-%s", a, b)
+	return a.String() + "-" + b.String()
 }
 
 // setValues lists a set's elements as ranges of the field at the start of
@@ -200,12 +196,5 @@ func intervalHi(next []Element, n int) []byte {
 	if len(next) == 0 || len(next[0].Key) < n {
 		return bytes.Repeat([]byte{0xff}, n)
 	}
-	hi := append([]byte(nil), next[0].Key[:n]...)
-	for i := n - 1; i >= 0; i-- { // subtract one
-		hi[i]--
-		if hi[i] != 0xff {
-			break
-		}
-	}
-	return hi
+	return minusOne(next[0].Key[:n])
 }

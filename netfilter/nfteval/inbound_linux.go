@@ -64,7 +64,7 @@ func (ev *evaluator) natReg(reg uint32, n int) kbytes {
 		return kbytes{}
 	}
 	v := ev.regs.read(reg, n) // a view into the registers: copy it
-	return kbytes{v: append([]byte(nil), v.v...), known: append([]bool(nil), v.known...)}
+	return v.clone()
 }
 
 // DNAT is the destination NAT a new inbound packet gets on prerouting.
@@ -128,11 +128,12 @@ func (rs *Ruleset) DNATOf(p netfilter.Packet) (DNAT, netfilter.Explanation, erro
 
 func dnatFrom(n *natSeen, fam vpn.Family, by *netfilter.Decider) DNAT {
 	d := DNAT{Found: true, Redirect: n.redirect, By: by}
-	if n.addr.allKnown() && len(n.addr.v) > 0 {
-		size := 4
-		if fam == vpn.IPv6 {
-			size = 16
-		}
+	size := 4
+	if fam == vpn.IPv6 {
+		size = 16
+	}
+	// An `ip` dnat reached by an IPv6 packet (an inet table) holds 4 bytes.
+	if n.addr.allKnown() && len(n.addr.v) >= size {
 		if a, ok := netip.AddrFromSlice(n.addr.v[:size]); ok {
 			d.To = a
 		}

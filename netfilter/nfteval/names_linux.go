@@ -36,7 +36,9 @@ type field struct {
 	kind kind
 }
 
-var metaFields = map[expr.MetaKey]field{
+// metaFields and ctFields are indexed by key: static tables, no map to
+// build at start.
+var metaFields = [...]field{
 	expr.MetaKeyLEN: {"meta length", kHostInt}, expr.MetaKeyPROTOCOL: {"meta protocol", kEther},
 	expr.MetaKeyPRIORITY: {"meta priority", kHostInt}, expr.MetaKeyMARK: {"meta mark", kHostInt},
 	expr.MetaKeyIIF: {"iif", kIfindex}, expr.MetaKeyOIF: {"oif", kIfindex},
@@ -53,13 +55,13 @@ var metaFields = map[expr.MetaKey]field{
 }
 
 func metaField(k expr.MetaKey) field {
-	if f, ok := metaFields[k]; ok {
-		return f
+	if k < expr.MetaKey(len(metaFields)) && metaFields[k].name != "" {
+		return metaFields[k]
 	}
-	return field{fmt.Sprintf("meta key %d", k), kHex}
+	return field{"meta key " + utoa(uint64(k)), kHex}
 }
 
-var ctFields = map[expr.CtKey]field{
+var ctFields = [...]field{
 	expr.CtKeySTATE: {"ct state", kCtState}, expr.CtKeyDIRECTION: {"ct direction", kCtDir},
 	expr.CtKeySTATUS: {"ct status", kHostInt}, expr.CtKeyMARK: {"ct mark", kHostInt},
 	expr.CtKeySECMARK: {"ct secmark", kHostInt}, expr.CtKeyEXPIRATION: {"ct expiration", kHostInt},
@@ -73,29 +75,29 @@ var ctFields = map[expr.CtKey]field{
 }
 
 func ctField(e *expr.Ct) field {
-	f, ok := ctFields[e.Key]
-	if !ok {
-		f = field{fmt.Sprintf("ct key %d", e.Key), kHex}
+	if e.Key < expr.CtKey(len(ctFields)) && ctFields[e.Key].name != "" {
+		return ctFields[e.Key]
 	}
-	return f
+	return field{"ct key " + utoa(uint64(e.Key)), kHex}
 }
 
 // payloadField names a header field; nfproto and l4 are what the rule has
 // established so far (0: unknown).
 func payloadField(e *expr.Payload, nfproto, l4 byte) field {
+	base := "@ll,"
 	switch e.Base {
 	case expr.PayloadBaseNetworkHeader:
 		if f, ok := networkField(e.Offset, e.Len, nfproto); ok {
 			return f
 		}
-		return field{fmt.Sprintf("@nh,%d,%d", e.Offset*8, e.Len*8), kHex}
+		base = "@nh,"
 	case expr.PayloadBaseTransportHeader:
 		if f, ok := transportField(e.Offset, e.Len, l4); ok {
 			return f
 		}
-		return field{fmt.Sprintf("@th,%d,%d", e.Offset*8, e.Len*8), kHex}
+		base = "@th,"
 	}
-	return field{fmt.Sprintf("@ll,%d,%d", e.Offset*8, e.Len*8), kHex}
+	return field{base + utoa(uint64(e.Offset*8)) + "," + utoa(uint64(e.Len*8)), kHex}
 }
 
 func networkField(off, n uint32, nfproto byte) (field, bool) {
@@ -123,8 +125,11 @@ func networkField(off, n uint32, nfproto byte) (field, bool) {
 }
 
 func transportField(off, n uint32, l4 byte) (field, bool) {
-	proto := map[byte]string{unix.IPPROTO_TCP: "tcp", unix.IPPROTO_UDP: "udp", unix.IPPROTO_UDPLITE: "udplite",
-		unix.IPPROTO_SCTP: "sctp", unix.IPPROTO_ICMP: "icmp", unix.IPPROTO_ICMPV6: "icmpv6"}[l4]
+	proto := ""
+	switch l4 {
+	case unix.IPPROTO_TCP, unix.IPPROTO_UDP, unix.IPPROTO_UDPLITE, unix.IPPROTO_SCTP, unix.IPPROTO_ICMP, unix.IPPROTO_ICMPV6:
+		proto = nameOr(uint64(l4), protoNames, "")
+	}
 	switch {
 	case (proto == "icmp" || proto == "icmpv6") && n == 1 && off <= 1:
 		return field{proto + []string{" type", " code"}[off], kDec}, true

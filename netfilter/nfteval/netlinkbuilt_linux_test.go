@@ -1,9 +1,11 @@
 package nfteval
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -97,8 +99,8 @@ func buildNetlinkRuleset(t *testing.T, c *nftables.Conn, lo uint32) {
 		set *nftables.Set
 		els []nftables.SetElement
 	}{
-		{vmap, []nftables.SetElement{{Key: host(ctStateBits["established"]), VerdictData: accept},
-			{Key: host(ctStateBits["related"]), VerdictData: accept}}},
+		{vmap, []nftables.SetElement{{Key: host(nftwire.CtStateBit("established")), VerdictData: accept},
+			{Key: host(nftwire.CtStateBit("related")), VerdictData: accept}}},
 		{servers, []nftables.SetElement{{Key: []byte{0, 0, 0, 0}, IntervalEnd: true},
 			{Key: []byte{203, 0, 113, 0}}, {Key: []byte{203, 0, 114, 0}, IntervalEnd: true}}},
 	} {
@@ -137,7 +139,7 @@ func buildNetlinkRuleset(t *testing.T, c *nftables.Conn, lo uint32) {
 	}, append(port(unix.IPPROTO_UDP, 500), &expr.Verdict{Kind: expr.VerdictJump, Chain: "side"})...)...)
 	add(fwd, "pptp-new", append([]expr.Any{
 		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: host(ctStateBits["new"]), Xor: host(0)},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: host(nftwire.CtStateBit("new")), Xor: host(0)},
 		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: host(0)},
 	}, append(port(unix.IPPROTO_TCP, 1723), accept)...)...)
 	if err := c.Flush(); err != nil {

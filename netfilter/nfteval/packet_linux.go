@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // pkt is what the expressions can see of a representative packet on one
@@ -25,9 +26,9 @@ type pkt struct {
 	ctDir   kbytes // 1 byte: IP_CT_DIR_ORIGINAL 0, IP_CT_DIR_REPLY 1
 	tracked bool   // a conntrack entry exists (new, established, related)
 	ifindex map[string]uint32
-	// metas holds what the meta keys we model load, computed once; mark
-	// and ctMark change as rules set them.
-	metas        map[expr.MetaKey]kbytes
+	// ifs holds what meta iifname, oifname, iif and oif load, computed
+	// once; mark and ctMark change as rules set them.
+	ifs          [4]kbytes
 	mark, ctMark kbytes // 4 bytes, host order
 	ctStatus     kbytes // 4 bytes, host order
 	ll           kbytes // link-layer header: the source MAC is all we know
@@ -41,20 +42,21 @@ type pkt struct {
 // iface is one side's device: absent on that hook (known empty), named, or
 // not given (unknown).
 type iface struct {
+	_       noCompare
 	name    string
 	absent  bool
 	unknown bool
 }
 
-// ct state bits as nft_ct stores them: NF_CT_STATE_BIT(ctinfo) and the
-// invalid/untracked bits.
-var ctStateBits = map[string]uint32{
-	"invalid": 1 << 0, "established": 1 << 1, "related": 1 << 2, "new": 1 << 3, "untracked": 1 << 6,
-}
+// ctTracked are the ct state bits of a packet with a conntrack entry:
+// established, related, new.
+const ctTracked = 1<<1 | 1<<2 | 1<<3
 
-// newPkt builds the packet model of p as it appears on hook.
+// newPkt builds the packet model of p as it appears on hook. It is built
+// on the stack and copied to the heap once: field by field stores into a
+// heap object each take a write barrier (a lot of code on mips).
 func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
-	k := &pkt{ifindex: ifindex, l4: unknownBytes(1), ctState: unknownBytes(4), ctDir: unknownBytes(1)}
+	k := pkt{ifindex: ifindex, l4: unknownBytes(1), ctState: unknownBytes(4), ctDir: unknownBytes(1)}
 	k.nfproto = unix.NFPROTO_IPV4
 	if p.Family == vpn.IPv6 {
 		k.nfproto = unix.NFPROTO_IPV6
@@ -73,10 +75,10 @@ func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
 	k.th = transportHeader(p)
 	k.iif, k.oif = ifaces(p, hook)
 	k.now = p.Now
-	k.metas = k.metaValues()
-	if bits, ok := ctStateBits[strings.TrimSpace(p.CtState)]; ok {
+	k.ifs = [4]kbytes{k.iif.nameBytes(), k.oif.nameBytes(), k.iif.indexBytes(ifindex), k.oif.indexBytes(ifindex)}
+	if bits := nftwire.CtStateBit(strings.TrimSpace(p.CtState)); bits != 0 {
 		k.ctState = knownBytes(binaryutil.NativeEndian.PutUint32(bits))
-		k.tracked = bits&(ctStateBits["new"]|ctStateBits["established"]|ctStateBits["related"]) != 0
+		k.tracked = bits&ctTracked != 0
 	}
 	k.ctStatus = newCtStatus(p)
 	switch {
@@ -85,7 +87,9 @@ func newPkt(p netfilter.Packet, hook string, ifindex map[string]uint32) *pkt {
 	case p.CtDirection == "original", p.CtDirection == "" && strings.TrimSpace(p.CtState) == "new":
 		k.ctDir = knownBytes([]byte{0})
 	}
-	return k
+	out := new(pkt)
+	*out = k
+	return out
 }
 
 // ifaces says which devices exist on a hook: no output device before
@@ -122,26 +126,18 @@ func addr(a netip.Addr, fam vpn.Family) ([]byte, bool) {
 // networkHeader is the IPv4 (no options) or IPv6 (no extension headers)
 // header with what we know: version, protocol, addresses.
 func networkHeader(p netfilter.Packet) kbytes {
-	if p.Family == vpn.IPv6 {
-		h := unknownBytes(40)
-		setKnown(h, 6, []byte{p.L4}, p.L4 != 0)
-		if b, ok := addr(p.Src, p.Family); ok {
-			setKnown(h, 8, b, true)
-		}
-		if b, ok := addr(p.Dst, p.Family); ok {
-			setKnown(h, 24, b, true)
-		}
-		return h
+	n, proto, src, dst := 20, 9, 12, 16
+	v6 := p.Family == vpn.IPv6
+	if v6 {
+		n, proto, src, dst = 40, 6, 8, 24
 	}
-	h := unknownBytes(20)
-	setKnown(h, 0, []byte{0x45}, true)
-	setKnown(h, 9, []byte{p.L4}, p.L4 != 0)
-	if b, ok := addr(p.Src, p.Family); ok {
-		setKnown(h, 12, b, true)
-	}
-	if b, ok := addr(p.Dst, p.Family); ok {
-		setKnown(h, 16, b, true)
-	}
+	h := unknownBytes(n)
+	setKnown(h, 0, []byte{0x45}, !v6)
+	setKnown(h, proto, []byte{p.L4}, p.L4 != 0)
+	b, ok := addr(p.Src, p.Family)
+	setKnown(h, src, b, ok)
+	b, ok = addr(p.Dst, p.Family)
+	setKnown(h, dst, b, ok)
 	return h
 }
 
@@ -199,39 +195,51 @@ func (f iface) indexBytes(ifindex map[string]uint32) kbytes {
 }
 
 // meta returns what `meta <key>` loads; ok is false for keys we do not
-// model (mark, priority, time, ...), whose length we may not know either.
+// model (priority, skuid, ...), whose length we may not know either.
 func (k *pkt) meta(key expr.MetaKey) (kbytes, bool) {
+	var b []byte
 	switch key {
 	case expr.MetaKeyMARK:
 		return k.mark, true
 	case metaKeyTimeNS, metaKeyTimeDay, metaKeyTimeHour:
-		return timeMetas(k.now)[key], true // rare: computed when a rule asks
+		return timeMeta(k.now, key), true // rare: computed when a rule asks
+	case expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME, expr.MetaKeyIIF, expr.MetaKeyOIF:
+		return k.ifs[ifSlot(key)], true
+	case expr.MetaKeyL4PROTO:
+		return k.l4, true
+	case expr.MetaKeyNFPROTO:
+		b = []byte{k.nfproto}
+	case expr.MetaKeyPROTOCOL:
+		b = []byte{0x08, 0x00} // ETH_P_IP
+		if k.nfproto == unix.NFPROTO_IPV6 {
+			b = []byte{0x86, 0xdd} // ETH_P_IPV6
+		}
+	case expr.MetaKeyPKTTYPE:
+		// The representative packets are unicast to a host: PACKET_HOST.
+		b = []byte{unix.PACKET_HOST}
+	case expr.MetaKeyIIFTYPE:
+		// A known source MAC means the packet came in on an Ethernet device.
+		if !k.ll.known[6] {
+			return kbytes{}, false
+		}
+		b = binaryutil.NativeEndian.PutUint16(unix.ARPHRD_ETHER)
+	default:
+		return kbytes{}, false
 	}
-	v, ok := k.metas[key]
-	return v, ok
+	return knownBytes(b), true
 }
 
-func (k *pkt) metaValues() map[expr.MetaKey]kbytes {
-	proto := uint16(unix.ETH_P_IP)
-	if k.nfproto == unix.NFPROTO_IPV6 {
-		proto = unix.ETH_P_IPV6
+// ifSlot is where pkt.ifs holds a device key's value.
+func ifSlot(key expr.MetaKey) int {
+	switch key {
+	case expr.MetaKeyIIFNAME:
+		return 0
+	case expr.MetaKeyOIFNAME:
+		return 1
+	case expr.MetaKeyIIF:
+		return 2
 	}
-	m := map[expr.MetaKey]kbytes{
-		expr.MetaKeyNFPROTO:  knownBytes([]byte{k.nfproto}),
-		expr.MetaKeyL4PROTO:  k.l4,
-		expr.MetaKeyPROTOCOL: knownBytes(binaryutil.BigEndian.PutUint16(proto)),
-		expr.MetaKeyIIFNAME:  k.iif.nameBytes(),
-		expr.MetaKeyOIFNAME:  k.oif.nameBytes(),
-		expr.MetaKeyIIF:      k.iif.indexBytes(k.ifindex),
-		expr.MetaKeyOIF:      k.oif.indexBytes(k.ifindex),
-		// The representative packets are unicast to a host: PACKET_HOST.
-		expr.MetaKeyPKTTYPE: knownBytes([]byte{unix.PACKET_HOST}),
-	}
-	if k.ll.known[6] {
-		// A known source MAC means the packet came in on an Ethernet device.
-		m[expr.MetaKeyIIFTYPE] = knownBytes(binaryutil.NativeEndian.PutUint16(unix.ARPHRD_ETHER))
-	}
-	return m
+	return 3
 }
 
 // ct returns what `ct <key>` loads, for the keys we model.

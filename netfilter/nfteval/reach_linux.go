@@ -57,7 +57,7 @@ func (ev *evaluator) scan(r *Rule, pred func(expr.Any) bool) (hit bool, res resu
 		case stMaybe, stUnknown:
 			sure = false
 		case stTerminal:
-			return false, s.res, sure
+			return false, result{act: s.act, target: s.target}, sure
 		}
 	}
 	return false, result{act: actMatch}, sure

@@ -74,7 +74,6 @@ func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
 type tableIndex struct {
 	list   []*Table
 	tables map[tableKey]*Table
-	chains map[tableKey]map[string]*Chain
 }
 
 func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
@@ -82,11 +81,10 @@ func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tables: %w", err)
 	}
-	ix := &tableIndex{list: ts, tables: map[tableKey]*Table{}, chains: map[tableKey]map[string]*Chain{}}
+	ix := &tableIndex{list: ts, tables: map[tableKey]*Table{}}
 	for _, t := range ts {
-		k := tableKey{t.Family, t.Name}
-		ix.tables[k] = t
-		ix.chains[k] = map[string]*Chain{}
+		ix.tables[tableKey{t.Family, t.Name}] = t
+		t.chains = map[string]*Chain{} // by name while reading; index() rebuilds it
 	}
 	cs, err := conn.ListChains()
 	if err != nil {
@@ -101,7 +99,7 @@ func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
 		ch := chainFrom(k.fam, c)
 		ch.Table = t
 		t.Chains = append(t.Chains, ch)
-		ix.chains[k][ch.Name] = ch
+		t.chains[ch.Name] = ch
 	}
 	return ix, nil
 }
@@ -122,6 +120,9 @@ func chainFrom(fam string, c *nftables.Chain) *Chain {
 	return ch
 }
 
+// ipHooks are the hooks of the inet, ip, ip6 and bridge families, by number.
+var ipHooks = [...]string{"prerouting", "input", "forward", "output", "postrouting", "ingress"}
+
 // hookName names a hook number, which depends on the family.
 func hookName(fam string, n uint32) string {
 	var names []string
@@ -131,12 +132,12 @@ func hookName(fam string, n uint32) string {
 	case "arp":
 		names = []string{"input", "output", "forward"}
 	default: // inet, ip, ip6, bridge
-		names = []string{"prerouting", "input", "forward", "output", "postrouting", "ingress"}
+		names = ipHooks[:]
 	}
 	if int(n) < len(names) {
 		return names[n]
 	}
-	return fmt.Sprintf("hook%d", n)
+	return "hook" + utoa(uint64(n))
 }
 
 func addRules(w *wire, ix *tableIndex) error {
@@ -145,9 +146,11 @@ func addRules(w *wire, ix *tableIndex) error {
 		return err
 	}
 	for _, r := range rules {
-		if c := ix.chains[r.table][r.chain]; c != nil {
-			r.rule.Chain = c
-			c.Rules = append(c.Rules, r.rule)
+		if t := ix.tables[r.table]; t != nil {
+			if c := t.chains[r.chain]; c != nil {
+				r.rule.Chain = c
+				c.Rules = append(c.Rules, r.rule)
+			}
 		}
 	}
 	return nil

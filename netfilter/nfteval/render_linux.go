@@ -1,7 +1,6 @@
 package nfteval
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/google/nftables/expr"
@@ -54,36 +53,32 @@ func (rd *renderer) get(reg uint32) desc {
 	if off, ok := regOffset(reg); ok && rd.regs[off/4].ok {
 		return rd.regs[off/4]
 	}
-	return desc{field: field{fmt.Sprintf("reg %d", reg), kHex}}
+	return desc{field: field{"reg " + utoa(uint64(reg)), kHex}}
 }
 
-func (rd *renderer) emit(s ...string) { rd.out = append(rd.out, s...) }
+func (rd *renderer) emit(s string) { rd.out = append(rd.out, s) }
 
 func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
+	// Meta, payload and ct load a field into a register or, with a source
+	// register, set it.
+	var f field
+	var reg, sreg uint32
+	size, isSet := 0, false
 	switch x := e.(type) {
 	case *expr.Meta:
-		if x.SourceRegister {
-			rd.emit(metaField(x.Key).name, "set", rd.get(x.Register).name)
-			return
-		}
-		rd.set(x.Register, desc{field: metaField(x.Key), size: metaLen(x.Key)})
+		f, reg, size = metaField(x.Key), x.Register, metaLen(x.Key)
+		sreg, isSet = x.Register, x.SourceRegister
 	case *expr.Payload:
-		f := payloadField(x, rd.nfproto, rd.l4)
-		if x.OperationType == expr.PayloadWrite {
-			rd.emit(f.name, "set", rd.get(x.SourceRegister).name)
-			return
-		}
-		rd.set(x.DestRegister, desc{field: f, size: int(x.Len)})
+		f, reg, size = payloadField(x, rd.nfproto, rd.l4), x.DestRegister, int(x.Len)
+		sreg, isSet = x.SourceRegister, x.OperationType == expr.PayloadWrite
 	case *expr.Ct:
-		if x.SourceRegister {
-			rd.emit(ctField(x).name, "set", rd.get(x.Register).name)
-			return
-		}
-		rd.set(x.Register, desc{field: ctField(x), size: ctLen(x.Key)})
+		f, reg, size = ctField(x), x.Register, ctLen(x.Key)
+		sreg, isSet = x.Register, x.SourceRegister
 	case *expr.Bitwise:
 		d := rd.get(x.SourceRegister)
 		d.mask, d.size = x.Mask, int(x.Len)
 		rd.set(x.DestRegister, d)
+		return
 	case *expr.Byteorder:
 		d := rd.get(x.SourceRegister)
 		d.kind = kHostInt
@@ -91,26 +86,46 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 			d.kind = kDec // now a big-endian number
 		}
 		rd.set(x.DestRegister, d)
+		return
 	case *expr.Immediate:
-		rd.set(x.Register, desc{field: field{"0x" + fmt.Sprintf("%x", x.Data), kHex}, size: len(x.Data)})
+		f, reg, size = field{hexOf(x.Data), kHex}, x.Register, len(x.Data)
 	case *expr.Cmp:
 		rd.cmp(x, rest)
+		return
 	case *expr.Range:
 		d := rd.get(x.Register)
 		op := ""
 		if x.Op == expr.CmpOpNeq {
-			op = "!="
+			op = " !="
 		}
-		rd.emit(join(d.name, op, rd.value(d, x.FromData)+"-"+rd.value(d, x.ToData)))
+		rd.emit(d.name + op + " " + rd.value(d, x.FromData) + "-" + rd.value(d, x.ToData))
+		return
 	case *expr.Lookup:
 		rd.lookup(x)
+		return
 	default:
 		rd.statement(e)
+		return
 	}
+	if isSet {
+		rd.emit(f.name + " set " + rd.get(sreg).name)
+		return
+	}
+	rd.set(reg, desc{field: f, size: size})
 }
 
-var cmpOps = map[expr.CmpOp]string{expr.CmpOpEq: "", expr.CmpOpNeq: "!=", expr.CmpOpLt: "<",
-	expr.CmpOpLte: "<=", expr.CmpOpGt: ">", expr.CmpOpGte: ">="}
+// cmpOps spells the cmp operators after a field name, indexed by
+// expr.CmpOp (eq is implicit). Names and values are never empty, so a
+// match reads name + op + " " + value.
+var cmpOps = [...]string{expr.CmpOpEq: "", expr.CmpOpNeq: " !=", expr.CmpOpLt: " <",
+	expr.CmpOpLte: " <=", expr.CmpOpGt: " >", expr.CmpOpGte: " >="}
+
+func cmpOp(op expr.CmpOp) string {
+	if op < expr.CmpOp(len(cmpOps)) {
+		return cmpOps[op]
+	}
+	return ""
+}
 
 func (rd *renderer) cmp(x *expr.Cmp, rest []expr.Any) {
 	d := rd.get(x.Register)
@@ -121,7 +136,7 @@ func (rd *renderer) cmp(x *expr.Cmp, rest []expr.Any) {
 		rd.emit(rd.masked(d, x))
 		return
 	}
-	rd.emit(join(d.name, cmpOps[x.Op], rd.value(d, x.Data)))
+	rd.emit(d.name + cmpOp(x.Op) + " " + rd.value(d, x.Data))
 }
 
 // dependency records the protocol context a `meta nfproto`/`meta l4proto`
@@ -160,14 +175,15 @@ func (rd *renderer) masked(d desc, x *expr.Cmp) string {
 		return d.name + " != " + rd.value(d, d.mask)
 	case d.kind == kAddr && x.Op == expr.CmpOpEq:
 		if n, ok := prefixLen(d.mask); ok {
-			return fmt.Sprintf("%s %s/%d", d.name, rd.value(desc{field: d.field}, x.Data), n)
+			return d.name + " " + rd.value(desc{field: d.field}, x.Data) + "/" + utoa(uint64(n))
 		}
 	}
-	op := cmpOps[x.Op]
+	op := cmpOp(x.Op)
 	if op == "" {
-		op = "=="
+		op = " =="
 	}
-	return fmt.Sprintf("%s & %s %s %s", d.name, rd.value(desc{field: d.field}, d.mask), op, rd.value(desc{field: d.field}, x.Data))
+	plain := desc{field: d.field}
+	return d.name + " & " + rd.value(plain, d.mask) + op + " " + rd.value(plain, x.Data)
 }
 
 func (rd *renderer) lookup(x *expr.Lookup) {
@@ -175,7 +191,7 @@ func (rd *renderer) lookup(x *expr.Lookup) {
 	key, parts := rd.keyDesc(x.SourceRegister, set)
 	op := ""
 	if x.Invert {
-		op = "!="
+		op = " !="
 	}
 	var what string
 	switch {
@@ -188,11 +204,11 @@ func (rd *renderer) lookup(x *expr.Lookup) {
 	}
 	switch {
 	case x.IsDestRegSet && x.DestRegister == 0:
-		rd.emit(key.name, "vmap", what)
+		rd.emit(key.name + " vmap " + what)
 	case x.IsDestRegSet:
 		rd.set(x.DestRegister, desc{field: field{key.name + " map " + what, kHex}})
 	default:
-		rd.emit(join(key.name, op, what))
+		rd.emit(key.name + op + " " + what)
 	}
 }
 
@@ -222,16 +238,6 @@ func (rd *renderer) keyDesc(reg uint32, set *Set) (desc, []desc) {
 		off += max(4, (p.size+3)&^3)
 	}
 	return desc{field: field{strings.Join(names, " . "), kHex}, size: int(set.KeyLen)}, parts
-}
-
-func join(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, " ")
 }
 
 func allZero(b []byte) bool {

@@ -97,6 +97,7 @@ func (f *Flowtable) Hardware() bool { return f.Flags&flowtableHWOffload != 0 }
 
 // Helper is a named `ct helper` object.
 type Helper struct {
+	_       noCompare
 	Name    string // object name, as rules reference it
 	Type    string // helper type, as the kernel knows it: "pptp"
 	L3Proto uint16
@@ -230,7 +231,7 @@ func (rs *Ruleset) index() {
 
 // xtablesChains are iptables' built-in chain names, which iptables-nft
 // creates as base chains.
-var xtablesChains = map[string]bool{"PREROUTING": true, "INPUT": true, "FORWARD": true, "OUTPUT": true, "POSTROUTING": true}
+var xtablesChains = []string{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
 
 // isXtables recognises a table iptables-nft manages: compat expressions
 // anywhere, or an ip/ip6 table whose base chains carry iptables' names
@@ -248,7 +249,7 @@ func isXtables(t *Table) bool {
 		return false
 	}
 	for _, c := range t.Chains {
-		if c.Hook != "" && xtablesChains[c.Name] {
+		if c.Hook != "" && contains(xtablesChains, c.Name) {
 			return true
 		}
 	}

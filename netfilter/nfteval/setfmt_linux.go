@@ -4,7 +4,6 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
 	"bytes"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,7 +62,7 @@ func (rd *renderer) data(s *Set, e Element) string {
 	case e.Verdict != nil:
 		return " : " + nftwire.VerdictText(e.Verdict)
 	case s.IsMap():
-		return fmt.Sprintf(" : 0x%x", e.Data)
+		return " : " + hexOf(e.Data)
 	}
 	return ""
 }
@@ -118,7 +117,7 @@ func (rd *renderer) rangeString(d desc, first, last []byte) string {
 		return strconv.Quote(string(first[:n]) + "*")
 	case d.kind == kAddr:
 		if n, ok := cidrLen(first, last); ok {
-			return fmt.Sprintf("%s/%d", rd.value(d, first), n)
+			return rd.value(d, first) + "/" + utoa(uint64(n))
 		}
 	}
 	return rd.value(d, first) + "-" + rd.value(d, last)

@@ -75,22 +75,22 @@ func lowByteIndex() int {
 	return 3
 }
 
-// timeMetas are what `meta time`, `meta day` and `meta hour` load at now:
-// nanoseconds since the epoch, and the weekday (0 is Sunday) and seconds
+// timeMeta is what `meta time`, `meta day` or `meta hour` loads at now:
+// nanoseconds since the epoch, or the weekday (0 is Sunday) or the seconds
 // since midnight in the kernel's timezone (sys_tz, which settimeofday sets
 // and gettimeofday reports).
-func timeMetas(now time.Time) map[expr.MetaKey]kbytes {
+func timeMeta(now time.Time, key expr.MetaKey) kbytes {
 	if now.IsZero() {
 		now = time.Now()
 	}
 	secs := now.Unix() - int64(kernelTZMinutesWest())*60
-	day := byte(((secs/86400)+4)%7+7) % 7
-	hour := uint32(((secs % 86400) + 86400) % 86400)
-	return map[expr.MetaKey]kbytes{
-		metaKeyTimeNS:   knownBytes(binaryutil.NativeEndian.PutUint64(uint64(now.UnixNano()))),
-		metaKeyTimeDay:  knownBytes([]byte{day}),
-		metaKeyTimeHour: knownBytes(binaryutil.NativeEndian.PutUint32(hour)),
+	switch key {
+	case metaKeyTimeDay:
+		return knownBytes([]byte{byte(((secs/86400)+4)%7+7) % 7})
+	case metaKeyTimeHour:
+		return knownBytes(binaryutil.NativeEndian.PutUint32(uint32(((secs % 86400) + 86400) % 86400)))
 	}
+	return knownBytes(binaryutil.NativeEndian.PutUint64(uint64(now.UnixNano())))
 }
 
 // kernelTZMinutesWest reads sys_tz (0 when unset or unreadable: the

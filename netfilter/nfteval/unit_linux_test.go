@@ -1,8 +1,11 @@
 package nfteval
 
 import (
+	"fmt"
+
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
+	"golang.org/x/sys/unix"
 
 	"testing"
 
@@ -60,7 +63,7 @@ func TestUnitRules(t *testing.T) {
 	opaque := append(append([]expr.Any{}, udp500...), &nftwire.Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
 	wrongPort := append(append([]expr.Any{}, udp500[:3]...), &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(9)},
 		&nftwire.Opaque{Name: "osf"}, &expr.Verdict{Kind: expr.VerdictDrop})
-	states := ctStateBits["new"] | ctStateBits["established"]
+	states := nftwire.CtStateBit("new") | nftwire.CtStateBit("established")
 	p := lanToWAN(vpn.IPv4, vpn.ProtoUDP, 500, "new")
 	cases := []struct {
 		name    string
@@ -150,6 +153,32 @@ func TestFlowOffloadFact(t *testing.T) {
 		tb.Flowtables = []*Flowtable{{Name: "ft", Flags: c.flags, Devices: []string{"eth0", "eth1"}}}
 		if got := build(tb).FlowOffload(); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestDNATOfFamilyMismatch: an `ip` dnat in an inet table holds a 4-byte
+// address; an IPv6 packet that reaches it must not panic DNATOf (the
+// address was sliced to 16 bytes), and gets no IPv4 destination.
+func TestDNATOfFamilyMismatch(t *testing.T) {
+	c := &Chain{Name: "dstnat", Hook: "prerouting", Type: "nat", Priority: -100, Policy: netfilter.Accept}
+	c.Rules = []*Rule{{Handle: 2, Exprs: []expr.Any{
+		&expr.Immediate{Register: 1, Data: []byte{10, 0, 0, 2}},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1},
+	}}}
+	rs := build(&Table{Family: "inet", Name: "unit", Chains: []*Chain{c}})
+	p := netfilter.Packet{Family: vpn.IPv6, L4: vpn.ProtoUDP, DstPort: 500, InIf: "lo", CtState: "new"}
+	d, _, err := rs.DNATOf(p)
+	if err != nil || !d.Found || d.To.IsValid() {
+		t.Errorf("DNATOf = %+v, %v; want found without an address", d, err)
+	}
+}
+
+// TestHexOf: hexOf prints what fmt's "0x%x" printed before it.
+func TestHexOf(t *testing.T) {
+	for _, b := range [][]byte{nil, {}, {0}, {0xab, 0x01}, {0xff, 0, 0x10, 0x7f}} {
+		if got, want := hexOf(b), fmt.Sprintf("0x%x", b); got != want {
+			t.Errorf("hexOf(%v) = %q, want %q", b, got, want)
 		}
 	}
 }

@@ -246,7 +246,7 @@ func bitwise(src kbytes, mask, xor []byte) kbytes {
 // swapChunks converts between network and host byte order in chunks of size
 // bytes (byteorder expression); on a big-endian host it copies.
 func swapChunks(src kbytes, size int, bigEndianHost bool) kbytes {
-	out := kbytes{v: append([]byte(nil), src.v...), known: append([]bool(nil), src.known...)}
+	out := src.clone()
 	if bigEndianHost || size <= 1 {
 		return out
 	}

@@ -2,9 +2,9 @@ package nfteval
 
 import (
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
-	"sort"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -16,36 +16,36 @@ var _ netfilter.Chain = (*Chain)(nil)
 // maxDepth is the kernel's jump stack size (NFT_JUMP_STACK_SIZE).
 const maxDepth = 16
 
-var hooks = map[string]bool{"prerouting": true, "input": true, "forward": true, "output": true, "postrouting": true}
-
 // Chains returns the base chains on hook that see packets of family, in
 // priority order: inet tables for both families, ip for IPv4, ip6 for IPv6.
 // Dormant tables and tables iptables-nft manages (XtablesTables) are left
 // out. The error is for a hook or family we do not know.
 func (rs *Ruleset) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error) {
-	if !hooks[hook] {
+	if !contains(ipHooks[:5], hook) { // prerouting .. postrouting
 		return nil, fmt.Errorf("nftables chains: unknown hook %q", hook)
 	}
 	if fam != vpn.IPv4 && fam != vpn.IPv6 {
 		return nil, fmt.Errorf("nftables chains: unknown family %q", fam)
 	}
-	var out []*Chain
+	var out []netfilter.Chain
 	for _, t := range rs.Tables {
 		if t.Xtables || t.Dormant() || !familyApplies(t.Family, fam) {
 			continue
 		}
 		for _, c := range t.Chains {
-			if c.Hook == hook {
-				out = append(out, c)
+			if c.Hook != hook {
+				continue
 			}
+			// Insertion in priority order, stable: a handful of chains.
+			i := len(out)
+			out = append(out, c)
+			for ; i > 0 && out[i-1].(*Chain).Priority > c.Priority; i-- {
+				out[i] = out[i-1]
+			}
+			out[i] = c
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
-	chains := make([]netfilter.Chain, len(out))
-	for i, c := range out {
-		chains[i] = c
-	}
-	return chains, nil
+	return out, nil
 }
 
 func familyApplies(tableFam string, fam vpn.Family) bool {
@@ -209,8 +209,12 @@ func (w *walker) split(r *Rule, res result) netfilter.Explanation {
 	note := netfilter.Step{Backend: w.base.Table.Kind(), Table: w.base.Table.Name, Chain: r.Chain.Name,
 		Handle: r.Handle, Comment: r.Comment, Effect: "match",
 		Rule: Summary(r) + " (" + res.why + "; " + string(em.Verdict) + " whether it matches or not)"}
+	// The note goes where the split happened; em.Path is the matched
+	// clone's own copy, so it is changed in place.
 	at := len(w.path)
-	em.Path = append(em.Path[:at:at], append([]netfilter.Step{note}, em.Path[at:]...)...)
+	em.Path = append(em.Path, note)
+	copy(em.Path[at+1:], em.Path[at:])
+	em.Path[at] = note
 	return em
 }
 
@@ -222,11 +226,12 @@ func (w *walker) clone() *walker {
 	c.stack = append([]frame(nil), w.stack...)
 	k := *w.ev.k
 	k.nh, k.th = k.nh.clone(), k.th.clone()
-	c.ev.k = &k
+	c.ev.k = new(pkt)
+	*c.ev.k = k // one copy: field stores into the heap take write barriers
 	return &c
 }
 
-var verdictOf = map[action]netfilter.Verdict{actAccept: netfilter.Accept, actDrop: netfilter.Drop, actReject: netfilter.Reject}
+var verdictOf = [...]netfilter.Verdict{actAccept: netfilter.Accept, actDrop: netfilter.Drop, actReject: netfilter.Reject}
 
 // add records a step; r is nil for an implicit return at a chain's end.
 func (w *walker) add(r *Rule, c *Chain, effect string, v netfilter.Verdict, note string) {

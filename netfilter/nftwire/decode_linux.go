@@ -16,83 +16,12 @@ import (
 // objref through a map). It exists only to be recognised: it must never be
 // marshalled.
 type Opaque struct {
+	_ [0]func() // not comparable: no equality function to emit
 	expr.Any
 	Name string
 	// Dreg, when non-zero, is the register the expression writes: it only
 	// computes a value we cannot know (a shift, say) and has no other effect.
 	Dreg uint32
-}
-
-// newExpr returns an empty expression of the library type for a kernel
-// expression name, or nil when the library has none.
-func newExpr(name string) expr.Any {
-	switch name {
-	case "bitwise":
-		return &expr.Bitwise{}
-	case "cmp":
-		return &expr.Cmp{}
-	case "connlimit":
-		return &expr.Connlimit{}
-	case "counter":
-		return &expr.Counter{}
-	case "ct":
-		return &expr.Ct{}
-	case "dup":
-		return &expr.Dup{}
-	case "dynset":
-		return &expr.Dynset{}
-	case "exthdr":
-		return &expr.Exthdr{}
-	case "fib":
-		return &expr.Fib{}
-	case "flow_offload":
-		return &expr.FlowOffload{}
-	case "hash":
-		return &expr.Hash{}
-	case "immediate":
-		return &expr.Immediate{}
-	case "limit":
-		return &expr.Limit{}
-	case "log":
-		return &expr.Log{}
-	case "lookup":
-		return &expr.Lookup{}
-	case "masq":
-		return &expr.Masq{}
-	case "match":
-		return &expr.Match{}
-	case "meta":
-		return &expr.Meta{}
-	case "nat":
-		return &expr.NAT{}
-	case "notrack":
-		return &expr.Notrack{}
-	case "numgen":
-		return &expr.Numgen{}
-	case "objref":
-		return &expr.Objref{}
-	case "payload":
-		return &expr.Payload{}
-	case "queue":
-		return &expr.Queue{}
-	case "quota":
-		return &expr.Quota{}
-	case "range":
-		return &expr.Range{}
-	case "redir":
-		return &expr.Redir{}
-	case "reject":
-		return &expr.Reject{}
-	case "socket":
-		return &expr.Socket{}
-	case "synproxy":
-		return &expr.SynProxy{}
-	case "target":
-		return &expr.Target{}
-	case "tproxy":
-		return &expr.TProxy{}
-	}
-	return nil
 }
 
 // attrBitwiseOp is NFTA_BITWISE_OP, which the pinned x/sys lacks.
@@ -127,23 +56,20 @@ func DecodeExprs(fam byte, b []byte) (exprs []expr.Any, compat bool, err error) 
 	return exprs, compat, err
 }
 
-// knownNames turns expression names read from the wire into the string
-// constants above without allocating (map lookups by string(b) do not).
-var knownNames = func() map[string]string {
-	m := map[string]string{}
-	for _, n := range []string{"bitwise", "byteorder", "cmp", "connlimit", "counter", "ct", "dup", "dynset",
-		"exthdr", "fib", "flow_offload", "hash", "immediate", "limit", "log", "lookup", "masq", "match", "meta",
-		"nat", "notrack", "numgen", "objref", "payload", "queue", "quota", "range", "redir", "reject", "rt",
-		"socket", "synproxy", "target", "tproxy", "xfrm", "last"} {
-		m[n] = n
-	}
-	return m
-}()
+// exprNames turns expression names read from the wire into string
+// constants without allocating (string(b) == n does not), the most frequent
+// first.
+var exprNames = [...]string{"cmp", "payload", "meta", "immediate", "counter", "lookup", "bitwise", "ct",
+	"byteorder", "connlimit", "dup", "dynset", "exthdr", "fib", "flow_offload", "hash", "limit", "log", "masq",
+	"match", "nat", "notrack", "numgen", "objref", "queue", "quota", "range", "redir", "reject", "rt",
+	"socket", "synproxy", "target", "tproxy", "xfrm", "last"}
 
 func exprNameString(b []byte) string {
 	b = bytes.TrimRight(b, "\x00")
-	if n, ok := knownNames[string(b)]; ok {
-		return n
+	for _, n := range exprNames {
+		if string(b) == n {
+			return n
+		}
 	}
 	return string(b)
 }
@@ -182,36 +108,60 @@ func decodeExpr(fam byte, name string, data []byte) expr.Any {
 	return slowDecode(fam, name, data)
 }
 
-// slowDecode decodes through the library (expr.Unmarshal), with repairs.
-// The library trusts attribute lengths (a verdict of 2 bytes panics it):
-// whatever it cannot take is an *Opaque, never a crash of the daemon.
+// slowDecode decodes through the library, with repairs. The library
+// trusts attribute lengths (a verdict of 2 bytes panics it): whatever it
+// cannot take is an *Opaque, never a crash of the daemon.
 func slowDecode(fam byte, name string, data []byte) (e expr.Any) {
 	defer func() {
 		if recover() != nil {
 			e = &Opaque{Name: name}
 		}
 	}()
+	var direct expr.Any
 	switch name {
 	case "byteorder", "rt", "xfrm":
 		return decodeUnimplemented(name, data)
-	}
-	e = newExpr(name)
-	if e == nil {
-		return &Opaque{Name: name}
-	}
-	if err := expr.Unmarshal(fam, data, e); err != nil {
-		return &Opaque{Name: name}
-	}
-	// A verdict is an immediate into the verdict register without a value
-	// (the library's own special case, repeated here).
-	if imm, ok := e.(*expr.Immediate); ok && imm.Register == unix.NFT_REG_VERDICT && len(imm.Data) == 0 {
-		v := &expr.Verdict{}
-		if err := expr.Unmarshal(fam, data, v); err != nil {
+	case "cthelper", "ctexpect", "secmark", "cttimeout":
+		return &Opaque{Name: name} // object types in the library's table, never rule expressions
+	// Types the library has but its name table lacks:
+	case "dup":
+		direct = &expr.Dup{}
+	case "socket":
+		direct = &expr.Socket{}
+	case "tproxy":
+		direct = &expr.TProxy{}
+	default:
+		if e = libDecode(fam, name, data); e == nil {
 			return &Opaque{Name: name}
 		}
-		return v
+		return fixup(name, data, e)
 	}
-	return fixup(name, data, e)
+	if expr.Unmarshal(fam, data, direct) != nil {
+		return &Opaque{Name: name}
+	}
+	return direct
+}
+
+// libDecode decodes one expression with the library's own name table
+// (unexported): a dynset's NFTA_DYNSET_EXPR holds one expression as a rule
+// does, name and data, and the library decodes it, with its special case
+// of a verdict (an immediate into the verdict register without a value).
+// nil when the library does not know the name or cannot decode the data.
+func libDecode(fam byte, name string, data []byte) expr.Any {
+	elem, err := netlink.MarshalAttributes([]netlink.Attribute{
+		{Type: unix.NFTA_EXPR_NAME, Data: append([]byte(name), 0)}, {Type: unix.NFTA_EXPR_DATA, Data: data}})
+	if err != nil {
+		return nil
+	}
+	outer, err := netlink.MarshalAttributes([]netlink.Attribute{{Type: unix.NFTA_DYNSET_EXPR, Data: elem}})
+	if err != nil {
+		return nil
+	}
+	var d expr.Dynset
+	if expr.Unmarshal(fam, outer, &d) != nil || len(d.Exprs) != 1 {
+		return nil
+	}
+	return d.Exprs[0]
 }
 
 // fixup repairs what the library decodes only in part.

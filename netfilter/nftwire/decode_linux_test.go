@@ -135,3 +135,65 @@ func marshal(t testing.TB, elems [][]byte) []byte {
 }
 
 func be[T ~uint32 | ~int](v T) []byte { return binary.BigEndian.AppendUint32(nil, uint32(v)) }
+
+// TestSlowDecodeEveryName decodes one expression of every name the library
+// decodes through slowDecode (the library's name table, reached through a
+// dynset's expression) and requires what expr.Unmarshal into a fresh value
+// of that type gives: the result of the former name table of our own.
+func TestSlowDecodeEveryName(t *testing.T) {
+	cases := []struct {
+		name string
+		e    expr.Any
+	}{
+		{"bitwise", &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: []byte{6, 0, 0, 0}, Xor: []byte{0, 0, 0, 0}}},
+		{"cmp", &expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{1}}},
+		{"connlimit", &expr.Connlimit{Count: 3, Flags: 1}},
+		{"counter", &expr.Counter{Bytes: 1, Packets: 2}},
+		{"ct", &expr.Ct{Key: expr.CtKeySTATE, Register: 1}},
+		{"dup", &expr.Dup{RegAddr: 1, RegDev: 2, IsRegDevSet: true}},
+		{"dynset", &expr.Dynset{SrcRegKey: 1, SetName: "s", Operation: 1}},
+		{"exthdr", &expr.Exthdr{DestRegister: 1, Type: 43, Offset: 2, Len: 1}},
+		{"fib", &expr.Fib{Register: 1, ResultOIF: true, FlagDADDR: true}},
+		{"flow_offload", &expr.FlowOffload{Name: "ft"}},
+		{"hash", &expr.Hash{SourceRegister: 1, DestRegister: 2, Length: 4, Modulus: 8}},
+		{"immediate", &expr.Immediate{Register: 1, Data: []byte{1, 2}}},
+		{"immediate", &expr.Verdict{Kind: expr.VerdictJump, Chain: "c"}},
+		{"limit", &expr.Limit{Type: expr.LimitTypePkts, Rate: 5, Unit: expr.LimitTimeSecond, Burst: 5}},
+		{"log", &expr.Log{Key: 1 << unix.NFTA_LOG_PREFIX, Data: []byte("x")}},
+		{"lookup", &expr.Lookup{SourceRegister: 1, DestRegister: 0, SetName: "s", Invert: true}},
+		{"masq", &expr.Masq{ToPorts: true, RegProtoMin: 1}},
+		{"meta", &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1}},
+		{"nat", &expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1}},
+		{"notrack", &expr.Notrack{}},
+		{"numgen", &expr.Numgen{Register: 1, Modulus: 2, Type: 1}},
+		{"objref", &expr.Objref{Type: 3, Name: "pptp"}},
+		{"payload", &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 9, Len: 1}},
+		{"queue", &expr.Queue{Num: 1, Total: 1}},
+		{"quota", &expr.Quota{Bytes: 100, Over: true}},
+		{"range", &expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{1}, ToData: []byte{2}}},
+		{"redir", &expr.Redir{RegisterProtoMin: 1}},
+		{"reject", &expr.Reject{Type: 1, Code: 0}},
+		{"socket", &expr.Socket{Key: expr.SocketKeyTransparent, Register: 1}},
+		{"synproxy", &expr.SynProxy{Mss: 1460, Wscale: 7}},
+		{"tproxy", &expr.TProxy{Family: unix.NFPROTO_IPV4, TableFamily: unix.NFPROTO_IPV4, RegPort: 1}},
+	}
+	for _, c := range cases {
+		data, err := expr.MarshalExprData(unix.NFPROTO_INET, c.e)
+		if err != nil {
+			t.Fatalf("%s: marshal: %v", c.name, err)
+		}
+		want := reflect.New(reflect.TypeOf(c.e).Elem()).Interface().(expr.Any)
+		if err := expr.Unmarshal(unix.NFPROTO_INET, data, want); err != nil {
+			want = &Opaque{Name: c.name} // v0.3.0 cannot read its own tproxy
+		}
+		got := slowDecode(unix.NFPROTO_INET, c.name, data)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: decoded %#v, want %#v", c.name, got, want)
+		}
+	}
+	for _, name := range []string{"cthelper", "secmark", "nosuch"} {
+		if o, ok := slowDecode(unix.NFPROTO_INET, name, nil).(*Opaque); !ok || o.Name != name {
+			t.Errorf("%s: decoded %#v, want *Opaque", name, slowDecode(unix.NFPROTO_INET, name, nil))
+		}
+	}
+}

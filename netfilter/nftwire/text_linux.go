@@ -34,6 +34,16 @@ func VerdictText(v *expr.Verdict) string {
 // (NF_CT_STATE_INVALID_BIT is bit 0, ..._UNTRACKED_BIT bit 6).
 var ctStateNames = []string{"invalid", "established", "related", "new", "", "", "untracked"}
 
+// CtStateBit returns the ct state bit nft names name ("new"), 0 for none.
+func CtStateBit(name string) uint32 {
+	for i, n := range ctStateNames {
+		if n != "" && n == name {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
 // CtStateText spells a ct state mask (host order) as nft does:
 // "established,related".
 func CtStateText(mask uint32) string { return BitNames(mask, ctStateNames) }
