@@ -51,6 +51,8 @@ var Rules = []Rule{
 		Cost: "204,958 B net of internal/jsonx, with log/slog 327,680 B stripped", Fix: "internal/jsonx (same names: import it as json)"},
 	{Package: "log/slog", Why: "log/slog (its JSON handler keeps encoding/json linked)",
 		Cost: "~100 KB with its buffer and Value machinery", Fix: "agent/logx (slog's call shape and TextHandler records)"},
+	{Symbol: "golang.org/x/net/bpf.", Why: "x/net/bpf's instruction types and assembler (netlink's SetBPF needs only its RawInstruction type)",
+		Cost: "25,244 B", Fix: "kernel opcodes from x/sys/unix (conntrack/bpf_linux.go)"},
 	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
 		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
 }
