@@ -53,6 +53,9 @@ var Rules = []Rule{
 		Cost: "~100 KB with its buffer and Value machinery", Fix: "agent/logx (slog's call shape and TextHandler records)"},
 	{Symbol: "golang.org/x/net/bpf.", Why: "x/net/bpf's instruction types and assembler (netlink's SetBPF needs only its RawInstruction type)",
 		Cost: "25,244 B", Fix: "kernel opcodes from x/sys/unix (conntrack/bpf_linux.go)"},
+	{Symbol: "time.parse", Why: "time's layout parser (time.Parse, and Time.UnmarshalJSON/UnmarshalText once any interface call names them)",
+		Cost: "26,794 B with ParseDuration", Fix: "internal/tstamp; internal/jsonx decodes time.Time itself and calls no UnmarshalText/UnmarshalJSON"},
+	{Symbol: "time.Parse", Why: "time.Parse and time.ParseDuration", Cost: "(with time.parse)", Fix: "internal/tstamp"},
 	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
 		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
 }

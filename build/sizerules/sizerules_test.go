@@ -87,6 +87,23 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 	}
 }
 
+// The symbol rules for time's parser and x/net/bpf catch a program of the
+// module (testdata/forbidden) that links them.
+func TestSymbolRulesCatchModuleCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a mips program")
+	}
+	got := map[string]bool{}
+	for _, v := range symbolViolations(t, "testdata/forbidden", ".") {
+		got[v.Symbol] = true
+	}
+	for _, want := range []string{"time.parse", "time.Parse", "golang.org/x/net/bpf."} {
+		if !got[want] {
+			t.Errorf("%s not caught: %v", want, got)
+		}
+	}
+}
+
 // symbolViolations builds args (the last is the package) in dir for the
 // release target and checks the binary's symbol table.
 func symbolViolations(t *testing.T, dir string, args ...string) []Violation {

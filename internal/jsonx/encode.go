@@ -48,6 +48,9 @@ func (m *RawMessage) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// DecodeJSON is UnmarshalJSON under jsonx's name (see Unmarshaler).
+func (m *RawMessage) DecodeJSON(data []byte) error { return m.UnmarshalJSON(data) }
+
 // UnsupportedValueError is a value JSON cannot carry (NaN, an infinity).
 type UnsupportedValueError struct{ Str string }
 
