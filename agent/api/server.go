@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/logx"
+	"github.com/vpnpass/vpnpass/internal/errx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
 )
 
@@ -94,8 +95,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosed() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+			if ne, ok := errx.As[net.Error](err); ok && ne.Timeout() || errors.Is(err, errTooManyFiles) {
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 				time.Sleep(backoff)
 				continue

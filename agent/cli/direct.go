@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io"
 	"io/fs"
+
+	"github.com/vpnpass/vpnpass/internal/errx"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -37,8 +39,7 @@ func callDaemon(ctx context.Context, o *opts, call func(*api.Client) error) (ok 
 	if errors.Is(err, api.ErrNoDaemon) {
 		return false, nil
 	}
-	var ae *api.Error
-	if errors.As(err, &ae) && ae.Code == api.CodeBadParams {
+	if ae, ok := errx.As[*api.Error](err); ok && ae.Code == api.CodeBadParams {
 		return true, usageError{ae.Message}
 	}
 	return true, err

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/errx"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -85,8 +86,7 @@ func Restore(live, saved string, now time.Time) (Restored, error) {
 		return Restored{}, nil
 	}
 	db, _, err := openChecked(saved, Options{LockTimeout: time.Second}.withDefaults(), true)
-	var ne *newerError
-	if errors.As(err, &ne) { // kept for the newer vpnpass: our copies would overwrite it
+	if ne, newer := errx.As[*newerError](err); newer { // kept for the newer vpnpass: our copies would overwrite it
 		moved, merr := keepNewer(saved, ne.version)
 		if merr != nil {
 			return Restored{}, fmt.Errorf("saved history %s: %v, and it cannot be kept aside: %w", saved, err, merr)

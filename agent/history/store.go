@@ -3,12 +3,14 @@ package history
 import (
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/errx"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -141,19 +143,19 @@ func Open(path string, opts Options) (*Store, error) {
 	db, data, err := openChecked(path, opts, false)
 	var reset *Reset
 	if err != nil {
-		var ne *newerError
-		if !isCorruption(err) && !errors.As(err, &ne) {
+		ne, newer := errx.As[*newerError](err)
+		if !isCorruption(err) && !newer {
 			return nil, err
 		}
 		move := func() (string, error) { return moveAside(path, opts.Now()) }
-		if ne != nil {
+		if newer {
 			move = func() (string, error) { return keepNewer(path, ne.version) }
 		}
 		moved, merr := move()
 		if merr != nil {
 			return nil, fmt.Errorf("history file %s is corrupt (%v) and cannot be moved aside: %w", path, err, merr)
 		}
-		reset = &Reset{MovedTo: moved, Reason: err.Error(), Newer: ne != nil}
+		reset = &Reset{MovedTo: moved, Reason: err.Error(), Newer: newer}
 		if db, data, err = openChecked(path, opts, false); err != nil {
 			return nil, fmt.Errorf("start a new history file after moving the corrupt one aside: %w", err)
 		}

@@ -56,6 +56,8 @@ var Rules = []Rule{
 	{Symbol: "time.parse", Why: "time's layout parser (time.Parse, and Time.UnmarshalJSON/UnmarshalText once any interface call names them)",
 		Cost: "26,794 B with ParseDuration", Fix: "internal/tstamp; internal/jsonx decodes time.Time itself and calls no UnmarshalText/UnmarshalJSON"},
 	{Symbol: "time.Parse", Why: "time.Parse and time.ParseDuration", Cost: "(with time.parse)", Fix: "internal/tstamp"},
+	{Symbol: "errors.As", Why: "errors.As (its target check links internal/reflectlite's Implements/AssignableTo)",
+		Cost: "17,137 B", Fix: "internal/errx.As"},
 	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
 		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
 }

@@ -87,7 +87,7 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 	}
 }
 
-// The symbol rules for time's parser and x/net/bpf catch a program of the
+// The symbol rules for time's parser, x/net/bpf and errors.As catch a program of the
 // module (testdata/forbidden) that links them.
 func TestSymbolRulesCatchModuleCode(t *testing.T) {
 	if testing.Short() {
@@ -97,7 +97,7 @@ func TestSymbolRulesCatchModuleCode(t *testing.T) {
 	for _, v := range symbolViolations(t, "testdata/forbidden", ".") {
 		got[v.Symbol] = true
 	}
-	for _, want := range []string{"time.parse", "time.Parse", "golang.org/x/net/bpf."} {
+	for _, want := range []string{"time.parse", "time.Parse", "golang.org/x/net/bpf.", "errors.As"} {
 		if !got[want] {
 			t.Errorf("%s not caught: %v", want, got)
 		}

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/errx"
 )
 
 // SSDP search targets for Internet Gateway Devices, version 1 first: a v2
@@ -84,8 +86,7 @@ func collect(ctx context.Context, pc *net.UDPConn, gateway netip.Addr, resend fu
 		_ = pc.SetReadDeadline(deadline)
 		n, from, err := pc.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && !resendAt.IsZero() && ctx.Err() == nil {
+			if ne, ok := errx.As[net.Error](err); ok && ne.Timeout() && !resendAt.IsZero() && ctx.Err() == nil {
 				resendAt = time.Time{}
 				_ = resend()
 				continue

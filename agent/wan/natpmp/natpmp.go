@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/errx"
 )
 
 // Port is the NAT-PMP server port on the gateway.
@@ -114,15 +116,13 @@ func exchange(ctx context.Context, c net.Conn, rto time.Duration) (Result, error
 			_ = c.SetReadDeadline(wait)
 			n, err := c.Read(buf)
 			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
+				if ne, ok := errx.As[net.Error](err); ok && ne.Timeout() {
 					break
 				}
 				return Result{}, fmt.Errorf("receive: %w", err)
 			}
 			res, err := Decode(buf[:n])
-			var re *ResultError
-			if err == nil || errors.As(err, &re) {
+			if _, isResult := errx.As[*ResultError](err); err == nil || isResult {
 				return res, err
 			}
 			ignored = err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/wan/netx"
+	"github.com/vpnpass/vpnpass/internal/errx"
 )
 
 // DefaultPort is the STUN port used when the server string has none.
@@ -119,16 +120,14 @@ func exchange(ctx context.Context, c net.Conn, opt Options) (Result, error) {
 			_ = c.SetReadDeadline(wait)
 			n, err := c.Read(buf)
 			if err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
+				if ne, ok := errx.As[net.Error](err); ok && ne.Timeout() {
 					break // retransmit
 				}
 				// ICMP port unreachable surfaces here as "connection refused".
 				return Result{}, fmt.Errorf("receive: %w", err)
 			}
 			mapped, err := Decode(buf[:n], id)
-			var er *ErrorResponse
-			if errors.As(err, &er) {
+			if _, ok := errx.As[*ErrorResponse](err); ok {
 				return Result{}, err
 			}
 			if err != nil {

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"time"
 
@@ -13,5 +15,9 @@ func main() {
 	prog, _ := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 1}})
 	t, _ := time.Parse(time.RFC3339, os.Args[0])
 	d, _ := time.ParseDuration(os.Args[0])
+	var pe *fs.PathError
+	if errors.As(os.Chdir(os.Args[0]), &pe) {
+		os.Exit(9)
+	}
 	os.Exit(len(prog) + t.Second() + int(d))
 }
