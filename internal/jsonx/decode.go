@@ -1,7 +1,6 @@
 package jsonx
 
 import (
-	"encoding/base64"
 	"reflect"
 	"strconv"
 	"strings"
@@ -203,7 +202,7 @@ func (d *decoder) str(v reflect.Value) error {
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			b, err := base64.StdEncoding.DecodeString(s)
+			b, err := decodeBase64(s)
 			if err != nil {
 				return err
 			}

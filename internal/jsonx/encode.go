@@ -15,7 +15,6 @@ package jsonx
 
 import (
 	"encoding"
-	"encoding/base64"
 	"math"
 	"reflect"
 	"sort"
@@ -128,7 +127,7 @@ func appendValue(b []byte, v reflect.Value) ([]byte, error) {
 		}
 		if t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t.Elem()).Implements(marshalerType) {
 			b = append(b, '"')
-			b = base64.StdEncoding.AppendEncode(b, v.Bytes())
+			b = appendBase64(b, v.Bytes())
 			return append(b, '"'), nil
 		}
 		return appendArray(b, v)

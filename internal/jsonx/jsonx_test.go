@@ -2,6 +2,7 @@ package jsonx
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -346,5 +347,23 @@ func FuzzTextTypes(f *testing.F) {
 		in, _ := json.Marshal(map[string]any{"t": ts, "a": addr, "p": prefix, "ap": ap,
 			"m": map[string]int{addr: 1}, "tm": map[string]int{ts: 2}})
 		fuzzText(t, in)
+	})
+}
+
+// FuzzBase64 checks the []byte encoding against encoding/base64.
+func FuzzBase64(f *testing.F) {
+	for _, s := range []string{"", "QQ==", "QUI=", "QUJD", "QQ=", "Q===", "QUJD\r\nRA==", "QU\nJD", "QQ==x", "QQ==\n",
+		"QQ=\n=", "QQ=x", "QR==", "Q", "QUJ", "QUJDRA", "!!!!", "QUJD=", "QQ==QQ=="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := base64.StdEncoding.DecodeString(s)
+		got, err := decodeBase64(s)
+		if errText(err) != errText(werr) || werr == nil && !bytes.Equal(got, want) {
+			t.Fatalf("decode %q: %q %v, encoding/base64 %q %v", s, got, err, want, werr)
+		}
+		if enc := appendBase64(nil, []byte(s)); string(enc) != base64.StdEncoding.EncodeToString([]byte(s)) {
+			t.Fatalf("encode %q: %s", s, enc)
+		}
 	})
 }
