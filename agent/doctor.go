@@ -1,16 +1,17 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/netfilter/observer"
 
 	"context"
-	"github.com/vpnpass/vpnpass/diagnose"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
-	"sort"
 	"sync"
 	"time"
+
+	"github.com/vpnpass/vpnpass/diagnose"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/history"
@@ -290,7 +291,7 @@ func doctorView(t *diagnose.Tracker, host netip.Addr) api.DoctorResult {
 			res.Findings = append(res.Findings, f)
 		}
 	}
-	sort.SliceStable(res.Findings, func(i, j int) bool { return res.Findings[i].LastSeen.After(res.Findings[j].LastSeen) })
+	sortx.Stable(len(res.Findings), func(i, j int) bool { return res.Findings[i].LastSeen.After(res.Findings[j].LastSeen) }, func(i, j int) { res.Findings[i], res.Findings[j] = res.Findings[j], res.Findings[i] })
 	for _, s := range t.Sessions() {
 		if host.IsValid() && s.Key.Host != host {
 			continue

@@ -1,9 +1,10 @@
 package diagnose
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
-	"sort"
+
+	"github.com/vpnpass/vpnpass/internal/sortx"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // candidate is one cause a rule found, before precedence picks the finding.
@@ -125,7 +126,7 @@ func Diagnose(s *Session, ctx Context) []Finding {
 
 // sortCandidates orders causes by precedence, keeping rule order in a tier.
 func sortCandidates(cands []candidate) {
-	sort.SliceStable(cands, func(i, j int) bool { return rank[cands[i].code] < rank[cands[j].code] })
+	sortx.Stable(len(cands), func(i, j int) bool { return rank[cands[i].code] < rank[cands[j].code] }, func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
 }
 
 // outrank returns the first (most specific) candidate carrying the others:

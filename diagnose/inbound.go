@@ -2,10 +2,10 @@ package diagnose
 
 import (
 	"net/netip"
-	"sort"
 	"time"
 
 	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -161,12 +161,12 @@ func (t *InboundTracker) Attempts() []*InboundAttempt {
 	for _, a := range t.attempts {
 		out = append(out, a)
 	}
-	sort.Slice(out, func(i, j int) bool {
+	sortx.Sort(len(out), func(i, j int) bool {
 		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
 			return out[i].FirstSeen.Before(out[j].FirstSeen)
 		}
 		return out[i].Client.Less(out[j].Client) || out[i].Client == out[j].Client && out[i].Kind < out[j].Kind
-	})
+	}, func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 

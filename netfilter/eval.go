@@ -1,6 +1,6 @@
 package netfilter
 
-import "sort"
+import "github.com/vpnpass/vpnpass/internal/sortx"
 
 // EvaluateHook runs p through every base chain on one hook, in priority order,
 // as the kernel does: an accept in one base chain only hands the packet to the
@@ -8,9 +8,9 @@ import "sort"
 // uncertain and no later chain is definite, the result is uncertain.
 func EvaluateHook(chains []Chain, p Packet) Explanation {
 	sorted := append([]Chain(nil), chains...)
-	sort.SliceStable(sorted, func(i, j int) bool {
+	sortx.Stable(len(sorted), func(i, j int) bool {
 		return sorted[i].Ref().Priority < sorted[j].Ref().Priority
-	})
+	}, func(i, j int) { sorted[i], sorted[j] = sorted[j], sorted[i] })
 	out := Explanation{Verdict: Accept}
 	var uncertainBy *Decider
 	for _, c := range sorted {

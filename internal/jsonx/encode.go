@@ -17,9 +17,10 @@ import (
 	"encoding"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/vpnpass/vpnpass/internal/sortx"
 )
 
 // Marshaler is a type that renders itself as JSON.
@@ -323,7 +324,7 @@ func appendMap(b []byte, v reflect.Value) ([]byte, error) {
 		}
 		kvs = append(kvs, kv{k, it.Value()})
 	}
-	sort.Slice(kvs, func(i, j int) bool { return kvs[i].key < kvs[j].key })
+	sortx.Sort(len(kvs), func(i, j int) bool { return kvs[i].key < kvs[j].key }, func(i, j int) { kvs[i], kvs[j] = kvs[j], kvs[i] })
 	b = append(b, '{')
 	for i, e := range kvs {
 		if i > 0 {

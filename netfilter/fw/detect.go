@@ -5,8 +5,7 @@
 package fw
 
 import (
-	"sort"
-
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -56,7 +55,7 @@ func decide(hs []Hooker) (netfilter.Kind, []netfilter.Kind) {
 	for k := range kinds {
 		list = append(list, k)
 	}
-	sort.Slice(list, func(i, j int) bool {
+	sortx.Sort(len(list), func(i, j int) bool {
 		a, b := list[i], list[j]
 		// fw4 and fw3 are in charge whenever present.
 		if (rank[a] <= 1) != (rank[b] <= 1) {
@@ -66,6 +65,6 @@ func decide(hs []Hooker) (netfilter.Kind, []netfilter.Kind) {
 			return drops[a]
 		}
 		return rank[a] < rank[b]
-	})
+	}, func(i, j int) { list[i], list[j] = list[j], list[i] })
 	return list[0], append([]netfilter.Kind{}, list[1:]...)
 }

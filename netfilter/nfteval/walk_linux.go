@@ -2,9 +2,10 @@ package nfteval
 
 import (
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
-	"sort"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/internal/sortx"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -40,7 +41,7 @@ func (rs *Ruleset) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
+	sortx.Stable(len(out), func(i, j int) bool { return out[i].Priority < out[j].Priority }, func(i, j int) { out[i], out[j] = out[j], out[i] })
 	chains := make([]netfilter.Chain, len(out))
 	for i, c := range out {
 		chains[i] = c
