@@ -133,7 +133,7 @@ func RPCDSignatures() string {
 				b.WriteByte(',')
 			}
 			f := s.params.Field(j)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			name, _, _ := strings.Cut(json.Tag(f.Tag), ",") // not Tag.Get: see jsonx.Tag
 			b.WriteString(`"` + name + `":` + rpcdExample(f.Type))
 		}
 		b.WriteByte('}')

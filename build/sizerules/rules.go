@@ -60,6 +60,10 @@ var Rules = []Rule{
 		Cost: "17,137 B", Fix: "internal/errx.As"},
 	{Package: "encoding/base64", Why: "encoding/base64 (four encodings and their decode maps built at start-up)",
 		Cost: "7,568 B", Fix: "internal/jsonx/base64.go"},
+	{Symbol: "internal/reflectlite.Swapper", Why: "sort.Slice/SliceStable (reflectlite's Swapper and sort's func-based copy)",
+		Cost: "5,278 B with filepath.Match", Fix: "internal/sortx.Sort/Stable"},
+	{Symbol: "path/filepath.Match", Why: "filepath.Match (and Glob)", Cost: "with sort.Slice above", Fix: "strings.CutPrefix/Contains for a fixed pattern"},
+	{Symbol: "reflect.StructTag.", Why: "StructTag.Get/Lookup (strconv.Unquote with it)", Cost: "7,045 B", Fix: "jsonx.Tag"},
 	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
 		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
 }

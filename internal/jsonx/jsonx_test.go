@@ -367,3 +367,15 @@ func FuzzBase64(f *testing.F) {
 		}
 	})
 }
+
+// Tag reads what StructTag.Get reads for every tag without escapes other
+// than \\ and \".
+func TestTagMatchesGet(t *testing.T) {
+	for _, tag := range []reflect.StructTag{``, `json:"a"`, `json:"a,omitempty"`, `xml:"x" json:"b"`, `json:"-"`,
+		`json:",omitempty"`, `xml:"a\"b" json:"c"`, `json:"q\"x\\y"`, "json:\"n\n\"", `json: "a"`, `json:"a`,
+		`jso n:"a"`, `  json:"a"  xml:"b"`, `xml:"b"`, `json:"é"`, `a:"1" json:"2" json:"3"`} {
+		if got, want := Tag(tag), tag.Get("json"); got != want {
+			t.Errorf("Tag(%q) = %q, Get %q", tag, got, want)
+		}
+	}
+}

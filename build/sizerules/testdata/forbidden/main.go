@@ -6,6 +6,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
 	"time"
 
 	"golang.org/x/net/bpf"
@@ -18,6 +21,14 @@ func main() {
 	var pe *fs.PathError
 	if errors.As(os.Chdir(os.Args[0]), &pe) {
 		os.Exit(9)
+	}
+	sort.Slice(os.Args, func(i, j int) bool { return os.Args[i] < os.Args[j] })
+	ok, _ := filepath.Match(os.Args[0], os.Args[1])
+	tag := reflect.TypeOf(struct {
+		A int `json:"a"`
+	}{}).Field(0).Tag.Get(os.Args[0])
+	if ok || tag != "" {
+		os.Exit(8)
 	}
 	os.Exit(len(prog) + t.Second() + int(d))
 }
