@@ -64,6 +64,8 @@ var Rules = []Rule{
 		Cost: "5,278 B with filepath.Match", Fix: "internal/sortx.Sort/Stable"},
 	{Symbol: "path/filepath.Match", Why: "filepath.Match (and Glob)", Cost: "with sort.Slice above", Fix: "strings.CutPrefix/Contains for a fixed pattern"},
 	{Symbol: "reflect.StructTag.", Why: "StructTag.Get/Lookup (strconv.Unquote with it)", Cost: "7,045 B", Fix: "jsonx.Tag"},
+	{Symbol: "bufio.(*Scanner).", Why: "bufio.Scanner (Scan, ScanLines and its errors; bufio.Reader is linked anyway)",
+		Cost: "2,800 B", Fix: "internal/lines.Each"},
 	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
 		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
 }

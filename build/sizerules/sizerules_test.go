@@ -88,7 +88,7 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 }
 
 // The symbol rules for time's parser, x/net/bpf, errors.As, sort.Slice,
-// filepath.Match and StructTag.Get catch a program of the
+// filepath.Match, StructTag.Get and bufio.Scanner catch a program of the
 // module (testdata/forbidden) that links them.
 func TestSymbolRulesCatchModuleCode(t *testing.T) {
 	if testing.Short() {
@@ -99,7 +99,7 @@ func TestSymbolRulesCatchModuleCode(t *testing.T) {
 		got[v.Symbol] = true
 	}
 	for _, want := range []string{"time.parse", "time.Parse", "golang.org/x/net/bpf.", "errors.As",
-		"internal/reflectlite.Swapper", "path/filepath.Match", "reflect.StructTag."} {
+		"internal/reflectlite.Swapper", "path/filepath.Match", "reflect.StructTag.", "bufio.(*Scanner)."} {
 		if !got[want] {
 			t.Errorf("%s not caught: %v", want, got)
 		}

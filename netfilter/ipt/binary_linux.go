@@ -1,15 +1,16 @@
 package ipt
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/internal/lines"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 )
@@ -112,13 +113,11 @@ func legacyTables(fam vpn.Family) (tables map[string]bool, ok bool, err error) {
 	}
 	defer f.Close()
 	tables = map[string]bool{}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if t := strings.TrimSpace(s.Text()); t != "" {
+	if err := lines.Each(f, func(l string) {
+		if t := strings.TrimSpace(l); t != "" {
 			tables[t] = true
 		}
-	}
-	if err := s.Err(); err != nil {
+	}); err != nil {
 		return nil, false, fmt.Errorf("read legacy tables: %w", err)
 	}
 	return tables, true, nil

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"io/fs"
 	"os"
@@ -29,6 +30,9 @@ func main() {
 	}{}).Field(0).Tag.Get(os.Args[0])
 	if ok || tag != "" {
 		os.Exit(8)
+	}
+	if bufio.NewScanner(os.Stdin).Scan() {
+		os.Exit(7)
 	}
 	os.Exit(len(prog) + t.Second() + int(d))
 }
