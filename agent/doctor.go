@@ -1,12 +1,12 @@
 package agent
 
 import (
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/netfilter/observer"
 
 	"context"
 	"net/netip"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -312,7 +312,7 @@ func doctorView(t *diagnose.Tracker, host netip.Addr) api.DoctorResult {
 			res.Findings = append(res.Findings, f)
 		}
 	}
-	sort.SliceStable(res.Findings, func(i, j int) bool { return res.Findings[i].LastSeen.After(res.Findings[j].LastSeen) })
+	sortx.Stable(len(res.Findings), func(i, j int) bool { return res.Findings[i].LastSeen.After(res.Findings[j].LastSeen) }, func(i, j int) { res.Findings[i], res.Findings[j] = res.Findings[j], res.Findings[i] })
 	for _, s := range t.Sessions() {
 		if host.IsValid() && s.Key.Host != host {
 			continue

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/tstamp"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -198,10 +199,10 @@ func (d *Daemon) handleReload(context.Context, *api.NoParams) (*api.ReloadResult
 
 // parseSince takes RFC 3339 or a Go duration back from now ("1h", "30m").
 func parseSince(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, err := tstamp.ParseRFC3339(s); err == nil {
 		return t.UTC(), nil
 	}
-	dur, err := time.ParseDuration(s)
+	dur, err := tstamp.ParseDuration(s)
 	if err != nil || dur < 0 {
 		return time.Time{}, errBadSince
 	}

@@ -1,10 +1,11 @@
 package agent
 
 import (
-	"bufio"
 	"net/netip"
 	"os"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/internal/lines"
 )
 
 // DefaultLeases is dnsmasq's lease file on OpenWrt.
@@ -52,8 +53,5 @@ func readFields(path string, fn func([]string)) {
 		return
 	}
 	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fn(strings.Fields(s.Text()))
-	}
+	_ = lines.Each(f, func(l string) { fn(strings.Fields(l)) })
 }

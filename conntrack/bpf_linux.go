@@ -1,7 +1,9 @@
 package conntrack
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
+
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"golang.org/x/net/bpf"
@@ -19,11 +21,38 @@ const (
 	ctAttrOffset = unix.NLMSG_HDRLEN + 4
 )
 
+// Classic BPF ancillary loads (include/uapi/linux/filter.h): a word load at
+// SKF_AD_OFF+n runs the kernel's extension n. x/sys/unix lacks these.
+const (
+	skfAdOff        = 0xfffff000 // SKF_AD_OFF (-0x1000)
+	skfAdNlattr     = 12         // SKF_AD_NLATTR: A = offset of attribute X from A
+	skfAdNlattrNest = 16         // SKF_AD_NLATTR_NEST: the same inside the nest at A
+)
+
+// The instructions the filter uses, as kernel opcodes (linux/bpf_common.h).
+// The filter is built here rather than with x/net/bpf's assembler, whose
+// instruction types and Assemble cost ~12 KB of a mips binary for these
+// eleven opcodes; bpf_linux_test.go checks each against x/net/bpf.
+const (
+	opLdImm  = unix.BPF_LD | unix.BPF_IMM               // A = k
+	opLdxImm = unix.BPF_LDX | unix.BPF_IMM              // X = k
+	opLdAbsW = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS  // A = word at k (extensions)
+	opLdIndB = unix.BPF_LD | unix.BPF_B | unix.BPF_IND  // A = byte at X+k
+	opLdIndH = unix.BPF_LD | unix.BPF_H | unix.BPF_IND  // A = half-word at X+k
+	opLdMem  = unix.BPF_LD | unix.BPF_MEM               // A = M[k]
+	opSt     = unix.BPF_ST                              // M[k] = A
+	opTax    = unix.BPF_MISC | unix.BPF_TAX             // X = A
+	opJeq    = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K // A == k: skip jt
+	opJa     = unix.BPF_JMP | unix.BPF_JA               // skip k
+	opRet    = unix.BPF_RET | unix.BPF_K                // return k
+)
+
 // op is one instruction of the filter with an optional label and an
-// optional symbolic jump target (for JumpIf's SkipTrue and Jump's Skip).
+// optional symbolic jump target (for opJeq's jt and opJa's k).
 type op struct {
 	label string
-	in    bpf.Instruction
+	code  uint16
+	k     uint32
 	to    string
 }
 
@@ -36,35 +65,32 @@ type op struct {
 func footprintFilter() ([]bpf.RawInstruction, error) {
 	// find(A = offset of the attribute (or nest) to search, X = type):
 	// A = offset of the attribute found, 0 if none.
-	find := func(attr uint32, ext bpf.Extension, missing string) []op {
+	find := func(attr uint32, ext uint32, missing string) []op {
 		return []op{
-			{in: bpf.LoadConstant{Dst: bpf.RegX, Val: attr}},
-			{in: bpf.LoadExtension{Num: ext}},
-			{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0}, to: missing},
+			{code: opLdxImm, k: attr},
+			{code: opLdAbsW, k: skfAdOff + ext},
+			{code: opJeq, k: 0, to: missing},
 		}
 	}
-	p := []op{{in: bpf.LoadConstant{Dst: bpf.RegA, Val: ctAttrOffset}}}
-	p = append(p, find(ctaTupleOrig, bpf.ExtNetlinkAttr, "accept")...)
-	p = append(p, find(ctaTupleProto, bpf.ExtNetlinkAttrNested, "accept")...)
-	p = append(p, op{in: bpf.StoreScratch{Src: bpf.RegA, N: 0}}) // the CTA_TUPLE_PROTO nest
-	p = append(p, find(ctaProtoNum, bpf.ExtNetlinkAttrNested, "accept")...)
-	p = append(p, op{in: bpf.TAX{}})
-	p = append(p,
-		op{in: bpf.LoadIndirect{Off: unix.NLA_HDRLEN, Size: 1}},
-	)
+	p := []op{{code: opLdImm, k: ctAttrOffset}}
+	p = append(p, find(ctaTupleOrig, skfAdNlattr, "accept")...)
+	p = append(p, find(ctaTupleProto, skfAdNlattrNest, "accept")...)
+	p = append(p, op{code: opSt, k: 0}) // the CTA_TUPLE_PROTO nest
+	p = append(p, find(ctaProtoNum, skfAdNlattrNest, "accept")...)
+	p = append(p, op{code: opTax}, op{code: opLdIndB, k: unix.NLA_HDRLEN})
 	for _, l4 := range vpn.PortlessL4() { // ESP, AH, GRE
-		p = append(p, op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(l4)}, to: "accept"})
+		p = append(p, op{code: opJeq, k: uint32(l4), to: "accept"})
 	}
 	p = append(p,
-		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_UDP}, to: "udp"},
-		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_TCP}, to: "tcp"},
-		op{in: bpf.Jump{}, to: "drop"},
+		op{code: opJeq, k: unix.IPPROTO_UDP, to: "udp"},
+		op{code: opJeq, k: unix.IPPROTO_TCP, to: "tcp"},
+		op{code: opJa, to: "drop"},
 	)
 	p = append(p, portBranch("udp", vpn.Ports(vpn.ProtoUDP))...)
 	p = append(p, portBranch("tcp", vpn.Ports(vpn.ProtoTCP))...)
 	p = append(p,
-		op{label: "drop", in: bpf.RetConstant{Val: 0}},
-		op{label: "accept", in: bpf.RetConstant{Val: 0xffffffff}},
+		op{label: "drop", code: opRet, k: 0},
+		op{label: "accept", code: opRet, k: 0xffffffff},
 	)
 	return assemble(p)
 }
@@ -73,48 +99,46 @@ func footprintFilter() ([]bpf.RawInstruction, error) {
 // big-endian in the attribute and BPF half-word loads read network order, so
 // this holds on big-endian routers too.
 func portBranch(label string, ports []uint16) []op {
-	p := []op{{label: label, in: bpf.LoadScratch{Dst: bpf.RegA, N: 0}}}
-	p = append(p,
-		op{in: bpf.LoadConstant{Dst: bpf.RegX, Val: ctaProtoDstPort}},
-		op{in: bpf.LoadExtension{Num: bpf.ExtNetlinkAttrNested}},
-		op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0}, to: "drop"},
-		op{in: bpf.TAX{}},
-		op{in: bpf.LoadIndirect{Off: unix.NLA_HDRLEN, Size: 2}},
-	)
-	for _, port := range ports {
-		p = append(p, op{in: bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(port)}, to: "accept"})
+	p := []op{
+		{label: label, code: opLdMem, k: 0},
+		{code: opLdxImm, k: ctaProtoDstPort},
+		{code: opLdAbsW, k: skfAdOff + skfAdNlattrNest},
+		{code: opJeq, k: 0, to: "drop"},
+		{code: opTax},
+		{code: opLdIndH, k: unix.NLA_HDRLEN},
 	}
-	return append(p, op{in: bpf.Jump{}, to: "drop"})
+	for _, port := range ports {
+		p = append(p, op{code: opJeq, k: uint32(port), to: "accept"})
+	}
+	return append(p, op{code: opJa, to: "drop"})
 }
 
 // assemble resolves labels into the forward-only relative skips of
-// classic BPF.
+// classic BPF (a conditional jump's false branch falls through).
 func assemble(p []op) ([]bpf.RawInstruction, error) {
-	at := map[string]int{}
+	out := make([]bpf.RawInstruction, len(p))
 	for i, o := range p {
-		if o.label != "" {
-			at[o.label] = i
-		}
-	}
-	out := make([]bpf.Instruction, len(p))
-	for i, o := range p {
-		out[i] = o.in
+		out[i] = bpf.RawInstruction{Op: o.code, K: o.k}
 		if o.to == "" {
 			continue
 		}
-		t, ok := at[o.to]
-		if !ok || t <= i || t-i-1 > 255 {
-			return nil, fmt.Errorf("bpf: bad jump from %d to %q", i, o.to)
+		t := i + 1
+		for t < len(p) && p[t].label != o.to {
+			t++
 		}
-		skip := uint32(t - i - 1)
-		switch in := o.in.(type) {
-		case bpf.JumpIf:
-			in.SkipTrue = uint8(skip)
-			out[i] = in
-		case bpf.Jump:
-			in.Skip = skip
-			out[i] = in
+		skip := t - i - 1
+		if t == len(p) || o.code == opJeq && skip > 255 {
+			return nil, errBadJump(i, o.to)
+		}
+		if o.code == opJeq {
+			out[i].Jt = uint8(skip)
+		} else {
+			out[i].K = uint32(skip)
 		}
 	}
-	return bpf.Assemble(out)
+	return out, nil
+}
+
+func errBadJump(i int, to string) error {
+	return errors.New("bpf: bad jump from " + strconv.Itoa(i) + " to " + strconv.Quote(to))
 }

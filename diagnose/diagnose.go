@@ -1,8 +1,9 @@
 package diagnose
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
+
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // candidate is one cause a rule found, before precedence picks the finding.

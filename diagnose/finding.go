@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
+	"github.com/vpnpass/vpnpass/internal/tstamp"
 	"github.com/vpnpass/vpnpass/vpn"
 	"time"
 
@@ -130,6 +131,9 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
+// DecodeJSON is UnmarshalJSON under internal/jsonx's name for it.
+func (f *Finding) DecodeJSON(b []byte) error { return f.UnmarshalJSON(b) }
+
 // UnmarshalJSON reads what MarshalJSON writes (the CLI decodes API results).
 func (f *Finding) UnmarshalJSON(b []byte) error {
 	var j findingJSON
@@ -161,5 +165,5 @@ func parseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	return time.Parse(time.RFC3339, s)
+	return tstamp.ParseRFC3339(s)
 }

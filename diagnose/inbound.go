@@ -2,10 +2,10 @@ package diagnose
 
 import (
 	"net/netip"
-	"sort"
 	"time"
 
 	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -157,12 +157,12 @@ func (t *InboundTracker) Attempts() []*InboundAttempt {
 	for _, a := range t.attempts {
 		out = append(out, a)
 	}
-	sort.Slice(out, func(i, j int) bool {
+	sortx.Sort(len(out), func(i, j int) bool {
 		if a, b := &out[i].FirstSeen, &out[j].FirstSeen; before(a, b) || before(b, a) {
 			return before(a, b)
 		}
 		return out[i].Client.Less(out[j].Client) || out[i].Client == out[j].Client && out[i].Kind < out[j].Kind
-	})
+	}, func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 

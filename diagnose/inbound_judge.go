@@ -2,9 +2,9 @@ package diagnose
 
 import (
 	"net/netip"
-	"sort"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -175,6 +175,6 @@ func sortedServers(m map[netip.Addr][]vpn.Protocol) []netip.Addr {
 	for a := range m {
 		out = append(out, a)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	sortx.Sort(len(out), func(i, j int) bool { return out[i].Less(out[j]) }, func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }

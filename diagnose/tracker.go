@@ -1,12 +1,13 @@
 package diagnose
 
 import (
-	"github.com/vpnpass/vpnpass/conntrack"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/conntrack"
+	"github.com/vpnpass/vpnpass/internal/sortx"
+	"github.com/vpnpass/vpnpass/vpn"
 )
 
 // Limits that keep the tracker's memory bounded during a conntrack storm.
@@ -430,7 +431,7 @@ func (t *Tracker) attachInbound(s *Session) {
 	for _, f := range t.inbound[s.Key.Peer] {
 		s.Inbound = append(s.Inbound, f)
 	}
-	sort.Slice(s.Inbound, func(i, j int) bool { return before(&s.Inbound[i].FirstSeen, &s.Inbound[j].FirstSeen) })
+	sortx.Sort(len(s.Inbound), func(i, j int) bool { return before(&s.Inbound[i].FirstSeen, &s.Inbound[j].FirstSeen) }, func(i, j int) { s.Inbound[i], s.Inbound[j] = s.Inbound[j], s.Inbound[i] })
 }
 
 // fillContext adds the cross-session facts: which hosts send raw ESP to
@@ -479,13 +480,13 @@ func (t *Tracker) sortedSessions() []*Session {
 	for _, s := range t.sessions {
 		out = append(out, s)
 	}
-	sort.Slice(out, func(i, j int) bool {
+	sortx.Sort(len(out), func(i, j int) bool {
 		if a, b := &out[i].FirstSeen, &out[j].FirstSeen; before(a, b) || before(b, a) {
 			return before(a, b)
 		}
 		a, b := out[i].Key, out[j].Key
 		return a.Host.String()+a.Peer.String()+string(a.Protocol) < b.Host.String()+b.Peer.String()+string(b.Protocol)
-	})
+	}, func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/errx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"github.com/vpnpass/vpnpass/internal/sock"
 )
@@ -108,8 +109,7 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 		}
 		resp, err = c.tryCall(ctx, method, params)
 	}
-	var de dialError
-	if errors.As(err, &de) {
+	if de, ok := errx.As[dialError](err); ok {
 		return de.err
 	}
 	if errors.Is(err, errAnsweredAndClosed) {

@@ -2,9 +2,10 @@ package api
 
 import (
 	"context"
-	json "github.com/vpnpass/vpnpass/internal/jsonx"
 	"reflect"
 	"strings"
+
+	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/wan"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -163,7 +164,7 @@ func RPCDSignatures() string {
 				b.WriteByte(',')
 			}
 			sep = true
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			name, _, _ := strings.Cut(json.Tag(f.Tag), ",") // not Tag.Get: see jsonx.Tag
 			b.WriteString(`"` + name + `":` + rpcdExample(f.Type))
 		}
 		b.WriteByte('}')

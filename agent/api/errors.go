@@ -14,6 +14,8 @@ package api
 import (
 	"errors"
 	"fmt"
+
+	"github.com/vpnpass/vpnpass/internal/errx"
 )
 
 // Error codes (docs/interface.md#local-api).
@@ -64,8 +66,7 @@ func Failed(format string, args ...any) *Error {
 // asError maps a handler's error to the wire: an *Error (anywhere in the
 // chain) keeps its code, anything else is `failed` with the error's text.
 func asError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errx.As[*Error](err); ok {
 		return e
 	}
 	return &Error{Code: CodeFailed, Message: err.Error()}

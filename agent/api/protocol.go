@@ -2,12 +2,12 @@ package api
 
 import (
 	"bytes"
-	"errors"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/internal/errx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
 )
 
@@ -68,8 +68,7 @@ func DecodeRequest(line []byte) (Request, *Error) {
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(line, &m); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
+		if se, ok := errx.As[*json.SyntaxError](err); ok {
 			return req, Errorf(CodeBadRequest, "not JSON: %v", se)
 		}
 		return req, Errorf(CodeBadRequest, "a request is a JSON object: {\"id\": 1, \"method\": \"status\"}")
@@ -129,19 +128,19 @@ func DecodeParams(raw json.RawMessage, v any) error {
 }
 
 func paramsError(err error) error {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	var ie *json.InvalidUnmarshalError
-	switch {
-	case errors.As(err, &te):
+	if te, ok := errx.As[*json.UnmarshalTypeError](err); ok {
 		if te.Field == "" {
 			return BadParams("params must be an object")
 		}
 		return BadParams("%s must be %s, not %s", te.Field, kindName(te.Type), te.Value)
-	case errors.As(err, &se):
+	}
+	if se, ok := errx.As[*json.SyntaxError](err); ok {
 		return BadParams("params are not valid JSON: %v", se)
-	case errors.As(err, &ie):
+	}
+	if _, ok := errx.As[*json.InvalidUnmarshalError](err); ok {
 		return Failed("internal error decoding params: %v", err)
+	}
+	switch {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return BadParams("unknown parameter %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/internal/errx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/probe"
@@ -137,12 +138,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 }
 
 func classify(err error) (int, string) {
-	var ue usageError
-	var ee exitError
-	switch {
-	case errors.As(err, &ue):
+	if _, ok := errx.As[usageError](err); ok {
 		return ExitUsage, "bad_params"
-	case errors.As(err, &ee):
+	}
+	if ee, ok := errx.As[exitError](err); ok {
 		if ee.code == ExitNoDaemon {
 			return ee.code, "not_available"
 		}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/vpnpass/vpnpass/internal/errx"
+
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
 	"github.com/vpnpass/vpnpass/agent/config"
@@ -35,8 +37,7 @@ func callDaemon(ctx context.Context, o *opts, call api.Args) (ok bool, err error
 	if errors.Is(err, api.ErrNoDaemon) {
 		return false, nil
 	}
-	var ae *api.Error
-	if errors.As(err, &ae) && ae.Code == api.CodeBadParams {
+	if ae, ok := errx.As[*api.Error](err); ok && ae.Code == api.CodeBadParams {
 		return true, usageError{ae.Message}
 	}
 	return true, err

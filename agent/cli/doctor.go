@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/vpnpass/vpnpass/agent"
 	"github.com/vpnpass/vpnpass/agent/api"
+	"github.com/vpnpass/vpnpass/internal/tstamp"
 )
 
 // runDoctor prints the current findings, newest first: message, then advice.
@@ -66,7 +66,7 @@ func proofLine(p map[string]any) string {
 		return ""
 	}
 	out := "answered " + strings.Join(parts, ", ")
-	if t, err := time.Parse(time.RFC3339, fmt.Sprint(p["since"])); err == nil {
+	if t, err := tstamp.ParseRFC3339(fmt.Sprint(p["since"])); err == nil {
 		out += " since " + t.Local().Format("15:04:05")
 	}
 	out += fmt.Sprintf("; %v packets out, %v in", p["packets_out"], p["packets_in"])

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/errx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
 
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -99,11 +100,10 @@ func rpcdTimeout(env Env, method string) error {
 }
 
 func rpcdDaemonError(env Env, err error) error {
-	var ae *api.Error
-	switch {
-	case errors.As(err, &ae):
+	if ae, ok := errx.As[*api.Error](err); ok {
 		return rpcdError(env, ae.Code, ae.Message)
-	case errors.Is(err, api.ErrNoDaemon):
+	}
+	if errors.Is(err, api.ErrNoDaemon) {
 		return rpcdError(env, "not_available", "the vpnpass daemon is not running: start it with /etc/init.d/vpnpass start")
 	}
 	return rpcdError(env, "failed", err.Error())

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/errx"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -28,8 +29,8 @@ func corrupt(format string, args ...any) error {
 }
 
 func isCorruption(err error) bool {
-	var ce *corruptError
-	return errors.As(err, &ce)
+	_, ok := errx.As[*corruptError](err)
+	return ok
 }
 
 // environmental errors say nothing about the file's content: moving the file
@@ -60,8 +61,7 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (*bolt.D
 	data, err := check(db)
 	if err != nil {
 		closeQuietly(db)
-		var ne *newerError
-		if errors.As(err, &ne) {
+		if _, ok := errx.As[*newerError](err); ok {
 			return nil, 0, err
 		}
 		return nil, 0, corrupt("%v", err)

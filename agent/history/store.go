@@ -3,12 +3,13 @@ package history
 import (
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	bolt "go.etcd.io/bbolt"
 )

@@ -49,12 +49,12 @@ func TestReleaseSymbols(t *testing.T) {
 // The rules must catch what they claim to: a program that links each
 // forbidden thing breaks exactly its rule.
 func TestRulesCatchViolations(t *testing.T) {
-	deps := []string{"fmt", "flag", "crypto/sha256", "net/http", "encoding/xml", "hash/crc32", "math/big"}
+	deps := []string{"fmt", "flag", "crypto/sha256", "net/http", "encoding/xml", "hash/crc32", "math/big", "encoding/base64"}
 	got := map[string]bool{}
 	for _, v := range CheckPackages(deps) {
 		got[v.Package] = true
 	}
-	for _, want := range []string{"flag", "crypto/", "net/http", "encoding/xml", "hash/crc32", "math/big"} {
+	for _, want := range []string{"flag", "crypto/", "net/http", "encoding/xml", "hash/crc32", "math/big", "encoding/base64"} {
 		if !got[want] {
 			t.Errorf("dependency %q not caught", want)
 		}
@@ -104,6 +104,25 @@ func TestSymbolRulesCatchLibraryCalls(t *testing.T) {
 		"github.com/google/nftables.setsFromMsg", "github.com/google/nftables.objFromMsg", "github.com/google/nftables.elementsFromMsg"} {
 		if !got[want] {
 			t.Errorf("%s not caught", want)
+		}
+	}
+}
+
+// The symbol rules for time's parser, x/net/bpf, errors.As, sort.Slice,
+// filepath.Match, StructTag.Get and bufio.Scanner catch a program of the
+// module (testdata/forbidden) that links them.
+func TestSymbolRulesCatchModuleCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a mips program")
+	}
+	got := map[string]bool{}
+	for _, v := range symbolViolations(t, "testdata/forbidden", ".") {
+		got[v.Symbol] = true
+	}
+	for _, want := range []string{"time.parse", "time.Parse", "golang.org/x/net/bpf.", "errors.As",
+		"internal/reflectlite.Swapper", "path/filepath.Match", "reflect.StructTag.", "bufio.(*Scanner)."} {
+		if !got[want] {
+			t.Errorf("%s not caught: %v", want, got)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package jsonx
 
 import (
-	"encoding"
-	"encoding/base64"
 	"reflect"
 	"strconv"
 	"strings"
@@ -10,9 +8,13 @@ import (
 	"unicode/utf8"
 )
 
-// Unmarshaler is a type that decodes itself from JSON.
+// Unmarshaler is a type that decodes itself from JSON (what encoding/json's
+// Unmarshaler does with UnmarshalJSON). DecodeJSON has its own name so that
+// no interface call keeps the standard library's UnmarshalJSON methods
+// linked: see text.go. Types that both packages decode (RawMessage,
+// diagnose.Finding) have both methods, DecodeJSON calling UnmarshalJSON.
 type Unmarshaler interface {
-	UnmarshalJSON([]byte) error
+	DecodeJSON([]byte) error
 }
 
 // UnmarshalTypeError is a JSON value of the wrong kind for its Go target.
@@ -45,10 +47,7 @@ func (e *InvalidUnmarshalError) Error() string {
 	return "json: Unmarshal(nil " + e.Type.String() + ")"
 }
 
-var (
-	unmarshalerType     = reflect.TypeOf((*Unmarshaler)(nil)).Elem()
-	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
-)
+var unmarshalerType = reflect.TypeOf((*Unmarshaler)(nil)).Elem()
 
 // Unmarshal decodes the one JSON value in data into v (a non-nil pointer).
 // Syntax errors win over type errors, as in encoding/json.
@@ -108,9 +107,12 @@ func (d *decoder) value(v reflect.Value) error {
 			if err := d.skipValue(); err != nil {
 				return err
 			}
-			return v.Interface().(Unmarshaler).UnmarshalJSON(d.data[start:d.pos])
+			return v.Interface().(Unmarshaler).DecodeJSON(d.data[start:d.pos])
 		}
 		v = v.Elem()
+	}
+	if v.Type() == timeType {
+		return d.decodeTime(v)
 	}
 	switch c := d.data[d.pos]; c {
 	case '{':
@@ -186,8 +188,8 @@ func (d *decoder) number(v reflect.Value) error {
 func (d *decoder) str(v reflect.Value) error {
 	start := d.pos
 	s := d.readString()
-	if v.Kind() != reflect.Pointer && v.CanAddr() && reflect.PointerTo(v.Type()).Implements(textUnmarshalerType) {
-		return v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+	if isText(v.Type()) {
+		return setText(v, s)
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -200,7 +202,7 @@ func (d *decoder) str(v reflect.Value) error {
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			b, err := base64.StdEncoding.DecodeString(s)
+			b, err := decodeBase64(s)
 			if err != nil {
 				return err
 			}

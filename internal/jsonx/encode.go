@@ -15,12 +15,12 @@ package jsonx
 
 import (
 	"encoding"
-	"encoding/base64"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/vpnpass/vpnpass/internal/sortx"
 )
 
 // Marshaler is a type that renders itself as JSON.
@@ -47,6 +47,9 @@ func (m *RawMessage) UnmarshalJSON(data []byte) error {
 	*m = append((*m)[0:0], data...)
 	return nil
 }
+
+// DecodeJSON is UnmarshalJSON under jsonx's name (see Unmarshaler).
+func (m *RawMessage) DecodeJSON(data []byte) error { return m.UnmarshalJSON(data) }
 
 // UnsupportedValueError is a value JSON cannot carry (NaN, an infinity).
 type UnsupportedValueError struct{ Str string }
@@ -125,7 +128,7 @@ func appendValue(b []byte, v reflect.Value) ([]byte, error) {
 		}
 		if t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t.Elem()).Implements(marshalerType) {
 			b = append(b, '"')
-			b = base64.StdEncoding.AppendEncode(b, v.Bytes())
+			b = appendBase64(b, v.Bytes())
 			return append(b, '"'), nil
 		}
 		return appendArray(b, v)
@@ -321,7 +324,7 @@ func appendMap(b []byte, v reflect.Value) ([]byte, error) {
 		}
 		kvs = append(kvs, kv{k, it.Value()})
 	}
-	sort.Slice(kvs, func(i, j int) bool { return kvs[i].key < kvs[j].key })
+	sortx.Sort(len(kvs), func(i, j int) bool { return kvs[i].key < kvs[j].key }, func(i, j int) { kvs[i], kvs[j] = kvs[j], kvs[i] })
 	b = append(b, '{')
 	for i, e := range kvs {
 		if i > 0 {

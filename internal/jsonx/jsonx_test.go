@@ -2,9 +2,12 @@ package jsonx
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -32,6 +35,7 @@ type textKey struct{ s string }
 
 func (k textKey) MarshalText() ([]byte, error) { return []byte("k-" + k.s), nil }
 
+// UnmarshalText is what encoding/json calls; jsonx does not (text.go).
 func (k *textKey) UnmarshalText(b []byte) error {
 	k.s = strings.TrimPrefix(string(b), "k-")
 	return nil
@@ -39,37 +43,43 @@ func (k *textKey) UnmarshalText(b []byte) error {
 
 type sample struct {
 	Embedded
-	Str     string            `json:"str"`
-	Esc     string            `json:"esc"`
-	Int     int64             `json:"int"`
-	Neg     int8              `json:"neg"`
-	Uint    uint16            `json:"uint"`
-	F       float64           `json:"f"`
-	Small   float64           `json:"small"`
-	Big     float64           `json:"big"`
-	F32     float32           `json:"f32"`
-	Bool    bool              `json:"bool"`
-	Ptr     *inner            `json:"ptr"`
-	NilPtr  *inner            `json:"nil_ptr"`
-	Omit    *inner            `json:"omit,omitempty"`
-	OmitS   []int             `json:"omit_s,omitempty"`
-	OmitI   int               `json:"omit_i,omitempty"`
-	Slice   []inner           `json:"slice"`
-	NilS    []string          `json:"nil_s"`
-	Empty   []string          `json:"empty"`
-	Arr     [2]int            `json:"arr"`
-	Map     map[proto]int     `json:"map"`
-	IntMap  map[int]string    `json:"int_map"`
-	TextMap map[textKey]bool  `json:"text_map"`
-	Any     any               `json:"any"`
-	Raw     RawMessage        `json:"raw"`
-	Bytes   []byte            `json:"bytes"`
-	Time    time.Time         `json:"time"`
-	Iface   map[string]any    `json:"iface"`
-	Skip    string            `json:"-"`
-	private int               //nolint: unused, checks unexported fields stay out
-	Untag   string            //
-	Nested  map[string][]bool `json:"nested"`
+	Str     string              `json:"str"`
+	Esc     string              `json:"esc"`
+	Int     int64               `json:"int"`
+	Neg     int8                `json:"neg"`
+	Uint    uint16              `json:"uint"`
+	F       float64             `json:"f"`
+	Small   float64             `json:"small"`
+	Big     float64             `json:"big"`
+	F32     float32             `json:"f32"`
+	Bool    bool                `json:"bool"`
+	Ptr     *inner              `json:"ptr"`
+	NilPtr  *inner              `json:"nil_ptr"`
+	Omit    *inner              `json:"omit,omitempty"`
+	OmitS   []int               `json:"omit_s,omitempty"`
+	OmitI   int                 `json:"omit_i,omitempty"`
+	Slice   []inner             `json:"slice"`
+	NilS    []string            `json:"nil_s"`
+	Empty   []string            `json:"empty"`
+	Arr     [2]int              `json:"arr"`
+	Map     map[proto]int       `json:"map"`
+	IntMap  map[int]string      `json:"int_map"`
+	TextMap map[netip.Addr]bool `json:"text_map"`
+	Addr    netip.Addr          `json:"addr"`
+	NoAddr  netip.Addr          `json:"no_addr"`
+	Prefix  netip.Prefix        `json:"prefix"`
+	AP      netip.AddrPort      `json:"ap"`
+	TimePtr *time.Time          `json:"time_ptr"`
+	Times   map[time.Time]int   `json:"times"`
+	Any     any                 `json:"any"`
+	Raw     RawMessage          `json:"raw"`
+	Bytes   []byte              `json:"bytes"`
+	Time    time.Time           `json:"time"`
+	Iface   map[string]any      `json:"iface"`
+	Skip    string              `json:"-"`
+	private int                 //nolint: unused, checks unexported fields stay out
+	Untag   string              //
+	Nested  map[string][]bool   `json:"nested"`
 }
 
 func newSample() sample {
@@ -85,7 +95,12 @@ func newSample() sample {
 		Arr:     [2]int{3, 4},
 		Map:     map[proto]int{"pptp": 1, "l2tp": 2, "ipsec": 3},
 		IntMap:  map[int]string{10: "a", 2: "b", -1: "c"},
-		TextMap: map[textKey]bool{{"b"}: true, {"a"}: false},
+		TextMap: map[netip.Addr]bool{netip.MustParseAddr("10.0.0.2"): true, netip.MustParseAddr("::1"): false},
+		Addr:    netip.MustParseAddr("192.0.2.1"),
+		Prefix:  netip.MustParsePrefix("fd00::/8"),
+		AP:      netip.MustParseAddrPort("[fe80::1%eth0]:500"),
+		TimePtr: ptr(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
+		Times:   map[time.Time]int{time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("", -3600)): 1},
 		Any:     []any{1.5, "s", nil, map[string]any{"k": true}},
 		Raw:     RawMessage(` { "x" : [1, 2] , "h":"<>" } `),
 		Bytes:   []byte{0, 1, 2, 250},
@@ -109,6 +124,7 @@ func TestMarshalMatchesEncodingJSON(t *testing.T) {
 		"rawnil":   RawMessage(nil),
 		"emptymap": map[string]int{},
 		"anon":     struct{ X, Y int }{1, 2},
+		"textmap":  map[textKey]bool{{"b"}: true, {"a"}: false},
 	} {
 		want, err := json.Marshal(v)
 		if err != nil {
@@ -273,4 +289,93 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatalf("Marshal(RawMessage %q) = %s, encoding/json %s", in, raw, wraw)
 		}
 	})
+}
+
+// jsonx reads time.Time and the netip types itself, as their UnmarshalJSON
+// and UnmarshalText do, and calls no other type's UnmarshalText (text.go).
+func TestTextTypes(t *testing.T) {
+	var m map[textKey]bool
+	if err := Unmarshal([]byte(`{"k-a":true}`), &m); err == nil {
+		t.Errorf("map[textKey]: no error, got %v", m)
+	}
+	for _, in := range []string{
+		`{"t":"2026-12-05T23:00:00.5+01:00","a":"10.0.0.1","p":"10.0.0.0/8","ap":"1.2.3.4:5"}`,
+		`{"t":null,"a":"","p":"","ap":""}`, `{"t":"2026-12-05T5:00:00,5Z"}`, `{"t":1}`, `{"t":"x"}`,
+		`{"t":"2026-12-05T23:00:00\u005a"}`, `{"a":"1.2.3"}`, `{"p":"10.0.0.1/33"}`, `{"ap":"1.2.3.4"}`,
+		`{"a":1}`, `{"m":{"10.0.0.1":1,"x":2}}`, `{"tm":{"2026-12-05T23:00:00Z":1,"y":2}}`, `{"tp":null}`,
+		`{"tp":"2026-12-05T23:00:00Z"}`,
+	} {
+		fuzzText(t, []byte(in))
+	}
+}
+
+type texts struct {
+	T  time.Time          `json:"t"`
+	TP *time.Time         `json:"tp"`
+	A  netip.Addr         `json:"a"`
+	P  netip.Prefix       `json:"p"`
+	AP netip.AddrPort     `json:"ap"`
+	M  map[netip.Addr]int `json:"m"`
+	TM map[time.Time]int  `json:"tm"`
+}
+
+// fuzzText decodes in into texts with both packages: the same verdict (the
+// texts of time's errors differ) and the same value.
+func fuzzText(t *testing.T, in []byte) {
+	t.Helper()
+	start := texts{T: time.Unix(1, 0)}
+	a, b := start, start
+	werr := json.Unmarshal(in, &a)
+	err := Unmarshal(in, &b)
+	if (werr == nil) != (err == nil) {
+		t.Fatalf("Unmarshal(%s): %v, encoding/json %v", in, err, werr)
+	}
+	// Time keys with a fixed zone beyond ±14h hold a new *Location each.
+	if fmt.Sprint(a.TM) != fmt.Sprint(b.TM) {
+		t.Fatalf("Unmarshal(%s): time keys %v, encoding/json %v", in, b.TM, a.TM)
+	}
+	a.TM, b.TM = nil, nil
+	if werr == nil && !reflect.DeepEqual(a, b) {
+		t.Fatalf("Unmarshal(%s) = %+v, encoding/json %+v", in, b, a)
+	}
+}
+
+func FuzzTextTypes(f *testing.F) {
+	f.Add("2026-12-05T23:00:00Z", "10.0.0.1", "10.0.0.0/8", "[::1]:1")
+	f.Add("2026-12-05T23:00:00,123+24:00", "", "::/0", "")
+	f.Fuzz(func(t *testing.T, ts, addr, prefix, ap string) {
+		in, _ := json.Marshal(map[string]any{"t": ts, "a": addr, "p": prefix, "ap": ap,
+			"m": map[string]int{addr: 1}, "tm": map[string]int{ts: 2}})
+		fuzzText(t, in)
+	})
+}
+
+// FuzzBase64 checks the []byte encoding against encoding/base64.
+func FuzzBase64(f *testing.F) {
+	for _, s := range []string{"", "QQ==", "QUI=", "QUJD", "QQ=", "Q===", "QUJD\r\nRA==", "QU\nJD", "QQ==x", "QQ==\n",
+		"QQ=\n=", "QQ=x", "QR==", "Q", "QUJ", "QUJDRA", "!!!!", "QUJD=", "QQ==QQ=="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := base64.StdEncoding.DecodeString(s)
+		got, err := decodeBase64(s)
+		if errText(err) != errText(werr) || werr == nil && !bytes.Equal(got, want) {
+			t.Fatalf("decode %q: %q %v, encoding/base64 %q %v", s, got, err, want, werr)
+		}
+		if enc := appendBase64(nil, []byte(s)); string(enc) != base64.StdEncoding.EncodeToString([]byte(s)) {
+			t.Fatalf("encode %q: %s", s, enc)
+		}
+	})
+}
+
+// Tag reads what StructTag.Get reads for every tag without escapes other
+// than \\ and \".
+func TestTagMatchesGet(t *testing.T) {
+	for _, tag := range []reflect.StructTag{``, `json:"a"`, `json:"a,omitempty"`, `xml:"x" json:"b"`, `json:"-"`,
+		`json:",omitempty"`, `xml:"a\"b" json:"c"`, `json:"q\"x\\y"`, "json:\"n\n\"", `json: "a"`, `json:"a`,
+		`jso n:"a"`, `  json:"a"  xml:"b"`, `xml:"b"`, `json:"é"`, `a:"1" json:"2" json:"3"`} {
+		if got, want := Tag(tag), tag.Get("json"); got != want {
+			t.Errorf("Tag(%q) = %q, Get %q", tag, got, want)
+		}
+	}
 }

@@ -20,7 +20,10 @@ func (d *decoder) object(v reflect.Value) error {
 		mv := reflect.ValueOf(m)
 		if err := d.members(func(key string) (reflect.Value, error) {
 			return reflect.New(mv.Type().Elem()).Elem(), nil
-		}, func(key string, val reflect.Value) { mv.SetMapIndex(reflect.ValueOf(key), val) }); err != nil {
+		}, func(key string, val reflect.Value) error {
+			mv.SetMapIndex(reflect.ValueOf(key), val)
+			return nil
+		}); err != nil {
 			return err
 		}
 		v.Set(mv)
@@ -40,7 +43,7 @@ func (d *decoder) mapObject(v reflect.Value, start int) error {
 	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 	default:
-		if !reflect.PointerTo(kt).Implements(textUnmarshalerType) {
+		if !isText(kt) {
 			return d.typeError("object", t, start)
 		}
 	}
@@ -49,37 +52,41 @@ func (d *decoder) mapObject(v reflect.Value, start int) error {
 	}
 	return d.members(func(string) (reflect.Value, error) {
 		return reflect.New(t.Elem()).Elem(), nil
-	}, func(key string, val reflect.Value) {
-		if k, ok := d.mapKey(kt, key); ok {
+	}, func(key string, val reflect.Value) error {
+		k, ok, err := d.mapKey(kt, key)
+		if ok {
 			v.SetMapIndex(k, val)
 		}
+		return err
 	})
 }
 
-// mapKey converts an object key to a map key of type kt.
-func (d *decoder) mapKey(kt reflect.Type, key string) (reflect.Value, bool) {
-	k := reflect.New(kt)
-	if tu, ok := k.Interface().(interface{ UnmarshalText([]byte) error }); ok && kt.Kind() != reflect.String {
-		return k.Elem(), tu.UnmarshalText([]byte(key)) == nil
+// mapKey converts an object key to a map key of type kt: ok is false for a
+// number that does not fit (skipped), err a text key's parse error (which
+// ends decoding, as in encoding/json).
+func (d *decoder) mapKey(kt reflect.Type, key string) (k reflect.Value, ok bool, err error) {
+	k = reflect.New(kt).Elem()
+	if isText(kt) {
+		err = setText(k, key)
+		return k, err == nil, err
 	}
-	k = k.Elem()
 	switch kt.Kind() {
 	case reflect.String:
 		k.SetString(key)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n, err := strconv.ParseInt(key, 10, 64)
 		if err != nil || k.OverflowInt(n) {
-			return k, false
+			return k, false, nil
 		}
 		k.SetInt(n)
 	default:
 		n, err := strconv.ParseUint(key, 10, 64)
 		if err != nil || k.OverflowUint(n) {
-			return k, false
+			return k, false, nil
 		}
 		k.SetUint(n)
 	}
-	return k, true
+	return k, true, nil
 }
 
 func (d *decoder) structObject(v reflect.Value) error {
@@ -106,10 +113,11 @@ func (d *decoder) structObject(v reflect.Value) error {
 		d.path = append(d.path, f.name)
 		d.strct = strct
 		return fv, nil
-	}, func(string, reflect.Value) {
+	}, func(string, reflect.Value) error {
 		if len(d.path) > 0 {
 			d.path = d.path[:len(d.path)-1]
 		}
+		return nil
 	})
 }
 
@@ -131,7 +139,7 @@ func lookup(fields []field, key string) *field {
 
 // members walks the object at d.pos: slot gives where a member's value goes
 // (invalid: skip it), done runs after the value was decoded there.
-func (d *decoder) members(slot func(key string) (reflect.Value, error), done func(key string, val reflect.Value)) error {
+func (d *decoder) members(slot func(key string) (reflect.Value, error), done func(key string, val reflect.Value) error) error {
 	d.pos++
 	d.ws()
 	if d.data[d.pos] == '}' {
@@ -156,7 +164,9 @@ func (d *decoder) members(slot func(key string) (reflect.Value, error), done fun
 			if err := d.value(target); err != nil {
 				return err
 			}
-			done(key, target)
+			if err := done(key, target); err != nil {
+				return err
+			}
 		}
 		d.ws()
 		c := d.data[d.pos]

@@ -294,13 +294,6 @@ func compact(b, src []byte) []byte {
 func indent(b, src []byte, prefix, ind string) []byte {
 	depth := 0
 	inStr := false
-	newline := func() {
-		b = append(b, '\n')
-		b = append(b, prefix...)
-		for i := 0; i < depth; i++ {
-			b = append(b, ind...)
-		}
-	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		if inStr {
@@ -325,19 +318,28 @@ func indent(b, src []byte, prefix, ind string) []byte {
 				continue
 			}
 			depth++
-			newline()
+			b = newline(b, prefix, ind, depth)
 		case '}', ']':
 			depth--
-			newline()
+			b = newline(b, prefix, ind, depth)
 			b = append(b, c)
 		case ',':
 			b = append(b, c)
-			newline()
+			b = newline(b, prefix, ind, depth)
 		case ':':
 			b = append(b, ':', ' ')
 		default:
 			b = append(b, c)
 		}
+	}
+	return b
+}
+
+func newline(b []byte, prefix, ind string, depth int) []byte {
+	b = append(b, '\n')
+	b = append(b, prefix...)
+	for i := 0; i < depth; i++ {
+		b = append(b, ind...)
 	}
 	return b
 }

@@ -178,9 +178,13 @@ func (c config) ensureSymlink() error {
 	return nil
 }
 
-// tempPattern matches the temp files of writeInclude (and their `.check`
-// wrappers) that a process killed midway leaves behind.
-const tempPattern = ".fw4-forward-*.nft*"
+// isTemp matches the temp files of writeInclude (and their `.check`
+// wrappers) that a process killed midway leaves behind: the glob
+// ".fw4-forward-*.nft*", without filepath.Match (~4 KB on mips).
+func isTemp(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".fw4-forward-")
+	return ok && strings.Contains(rest, ".nft")
+}
 
 // removeTemps deletes leftovers of an interrupted writeInclude.
 func (c config) removeTemps() error {
@@ -194,7 +198,7 @@ func (c config) removeTemps() error {
 	names, _ := d.Readdirnames(-1)
 	d.Close()
 	for _, n := range names {
-		if ok, _ := filepath.Match(tempPattern, n); !ok {
+		if !isTemp(n) {
 			continue
 		}
 		f := filepath.Join(dir, n)

@@ -2,9 +2,10 @@ package nft
 
 import (
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
-	"sort"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/internal/sortx"
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -48,7 +49,7 @@ func (p *plan) add(phase int, c netfilter.Change, queue func(*nftables.Conn) err
 // sorted returns the ops in batch order, stable within a phase.
 func (p *plan) sorted() []op {
 	out := append([]op(nil), p.ops...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].phase < out[j].phase })
+	sortx.Stable(len(out), func(i, j int) bool { return out[i].phase < out[j].phase }, func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 

@@ -1,8 +1,8 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/vpn"
-	"sort"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
@@ -103,7 +103,7 @@ func dports(t *Table, r *Rule) []uint16 {
 			}
 		}
 	}
-	sort.Slice(ports, func(i, j int) bool { return ports[i] < ports[j] })
+	sortx.Sort(len(ports), func(i, j int) bool { return ports[i] < ports[j] }, func(i, j int) { ports[i], ports[j] = ports[j], ports[i] })
 	return ports
 }
 

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
-	"sort"
 
 	"github.com/google/nftables/expr"
 
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/vpn"
 )
@@ -169,7 +169,7 @@ func setValues(s *Set, l hostLoad) []netfilter.HostValue {
 	els := append([]Element(nil), s.Elements...)
 	interval := s.Interval() && !s.hasKeyEnd()
 	if interval {
-		sort.SliceStable(els, func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 })
+		sortx.Stable(len(els), func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 }, func(i, j int) { els[i], els[j] = els[j], els[i] })
 	}
 	for i, e := range els {
 		if len(e.Key) < l.got {

@@ -1,10 +1,10 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
 	"bytes"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -83,14 +83,14 @@ func sortedElements(els []Element, k kind) []Element {
 		}
 		return r
 	}
-	sort.SliceStable(out, func(i, j int) bool { return bytes.Compare(key(out[i].Key), key(out[j].Key)) < 0 })
+	sortx.Stable(len(out), func(i, j int) bool { return bytes.Compare(key(out[i].Key), key(out[j].Key)) < 0 }, func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 
 // intervals turns rbtree boundaries back into ranges.
 func (rd *renderer) intervals(s *Set, d desc) []string {
 	els := append([]Element(nil), s.Elements...)
-	sort.SliceStable(els, func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 })
+	sortx.Stable(len(els), func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 }, func(i, j int) { els[i], els[j] = els[j], els[i] })
 	var out []string
 	for i, e := range els {
 		if e.IntervalEnd {

@@ -2,10 +2,11 @@ package uci
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"sort"
 	"strconv"
+
+	"github.com/vpnpass/vpnpass/internal/errx"
 )
 
 // Parse reads a UCI file. It follows libuci's tokenizer (file.c) closely:
@@ -40,8 +41,7 @@ func ParseFile(path string) (*File, error) {
 		return nil, err
 	}
 	f, err := Parse(src)
-	var pe *Error
-	if errors.As(err, &pe) {
+	if pe, ok := errx.As[*Error](err); ok {
 		pe.File = path
 	}
 	return f, err

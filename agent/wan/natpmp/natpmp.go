@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/errx"
 	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
@@ -124,8 +125,7 @@ func exchange(ctx context.Context, c *sock.Conn, rto time.Duration) (Result, err
 				return Result{}, fmt.Errorf("receive: %w", err)
 			}
 			res, err := Decode(buf[:n])
-			var re *ResultError
-			if err == nil || errors.As(err, &re) {
+			if _, isResult := errx.As[*ResultError](err); err == nil || isResult {
 				return res, err
 			}
 			ignored = err

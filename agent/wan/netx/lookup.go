@@ -1,7 +1,6 @@
 package netx
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/lines"
 	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
@@ -80,24 +80,25 @@ func (r Resolver) fromHosts(host string) (netip.Addr, bool) {
 	}
 	defer f.Close()
 	host = strings.TrimSuffix(host, ".")
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
+	var found netip.Addr
+	_ = lines.Each(f, func(l string) {
+		line, _, _ := strings.Cut(l, "#")
 		fields := strings.Fields(line)
-		if len(fields) < 2 {
-			continue
+		if found.IsValid() || len(fields) < 2 {
+			return
 		}
 		a, err := netip.ParseAddr(fields[0])
 		if err != nil || !a.Unmap().Is4() {
-			continue
+			return
 		}
 		for _, name := range fields[1:] {
 			if strings.EqualFold(strings.TrimSuffix(name, "."), host) {
-				return a.Unmap(), true
+				found = a.Unmap()
+				return
 			}
 		}
-	}
-	return netip.Addr{}, false
+	})
+	return found, found.IsValid()
 }
 
 type resolvConf struct {
@@ -114,11 +115,10 @@ func (r Resolver) readConf() resolvConf {
 		port = 53
 	}
 	if f, err := os.Open(or(r.ResolvConf, "/etc/resolv.conf")); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
+		_ = lines.Each(f, func(l string) {
+			f := strings.Fields(l)
 			if len(f) < 2 {
-				continue
+				return
 			}
 			switch f[0] {
 			case "nameserver":
@@ -128,7 +128,7 @@ func (r Resolver) readConf() resolvConf {
 			case "search", "domain": // the last one wins
 				c.search = f[1:]
 			}
-		}
+		})
 		f.Close()
 	}
 	if len(c.servers) == 0 {

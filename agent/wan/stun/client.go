@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/wan/netx"
+	"github.com/vpnpass/vpnpass/internal/errx"
 	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
@@ -126,8 +127,7 @@ func exchange(ctx context.Context, c *sock.Conn, opt Options) (Result, error) {
 				return Result{}, fmt.Errorf("receive: %w", err)
 			}
 			mapped, err := Decode(buf[:n], id)
-			var er *ErrorResponse
-			if errors.As(err, &er) {
+			if _, ok := errx.As[*ErrorResponse](err); ok {
 				return Result{}, err
 			}
 			if err != nil {
