@@ -144,8 +144,7 @@ func check(db *bolt.DB) (data int64, err error) {
 // moved to <path>.corrupt-<UTC time> (moveAside). It returns what happened;
 // the error is the move's.
 func setAside(path string, err error, now time.Time) (*Reset, error) {
-	var ne *newerError
-	newer := errors.As(err, &ne)
+	ne, newer := errx.As[*newerError](err)
 	var moved string
 	var merr error
 	if newer {
