@@ -125,3 +125,40 @@ func TestWithoutInbound(t *testing.T) {
 		t.Fatalf("kept %+v, want only %s's count", got, hostB)
 	}
 }
+
+// TestInboundScanBounded: a scan from thousands of distinct sources on a
+// VPN port (each source an unanswered attempt, each judged a finding) keeps
+// at most maxInboundAttempts attempts, so at most that many findings (plus
+// the few double-NAT ones) live on a router under a scan: the newest
+// sources, the oldest evicted first.
+func TestInboundScanBounded(t *testing.T) {
+	const sources = 4 * maxInboundAttempts
+	tr := NewInboundTracker(testNet)
+	for i := 0; i < sources; i++ {
+		ev := inFlow(uint32(i+1), vpn.ProtoUDP, 4500, netip.Addr{}, false)
+		ev.Flow.Orig.Src = netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
+		ev.Time = t0.Add(time.Duration(i) * time.Millisecond)
+		tr.Apply(ev)
+		// The observer's counts of the same scan are attempts too.
+		peer := netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)})
+		tr.ObserveWAN([]vpn.ObserverEntry{{Host: wanIP, Peer: peer, Element: vpn.ObsIKE, Direction: vpn.DirWAN, Packets: 1}},
+			t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	if n := len(tr.Attempts()); n != maxInboundAttempts {
+		t.Fatalf("%d attempts kept after a scan from %d sources, want %d", n, 2*sources, maxInboundAttempts)
+	}
+	fs := tr.Judge(InboundContext{Now: t0.Add(time.Minute)})
+	if len(fs) != maxInboundAttempts {
+		t.Fatalf("%d findings after a scan from %d sources, want %d", len(fs), 2*sources, maxInboundAttempts)
+	}
+	evidence := 0
+	for _, f := range fs {
+		evidence += len(f.Evidence)
+		if f.Peer == "198.18.0.0" {
+			t.Errorf("the oldest source %s survived the scan", f.Peer)
+		}
+	}
+	if evidence != maxInboundAttempts {
+		t.Errorf("%d evidence entries, want one per attempt (%d)", evidence, maxInboundAttempts)
+	}
+}

@@ -25,6 +25,9 @@
 #   VPNPASS_POLL_FIREWALLS_HOST (default nftables-drop,fw4; the VMs have no
 #   nft, so they build nftables-drop over netlink), CROSS_GO_TOOLCHAIN,
 #   VPNPASS_POLL_REV (measure that git revision's release build instead).
+#   VPNPASS_POLL_CT_SRC (wan: the burst comes from outside the LAN, inbound
+#   attempts judged one finding each), VPNPASS_POLL_GODEBUG (runtime checks
+#   added to the agent's gctrace=1, e.g. gccheckmark=1,clobberfree=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
@@ -38,6 +41,7 @@ initenv=$(sed -n 's/^[[:space:]]*procd_set_param env //p' openwrt/files/etc/init
 case $initenv in *GOMEMLIMIT=*) ;; *) echo "the init script sets no GOMEMLIMIT" >&2; exit 1 ;; esac
 knobs="VPNPASS_BENCH_POLL=1 VPNPASS_POLL_N=$n VPNPASS_POLL_INTERVAL_MS=$interval VPNPASS_POLL_SETTLE_S=$settle VPNPASS_POLL_OBSERVE=$observe"
 knobs="$knobs VPNPASS_POLL_IDLE_S=$idle VPNPASS_POLL_CT_FLOWS=$flows VPNPASS_POLL_STEPS=${VPNPASS_POLL_STEPS:-1} VPNPASS_POLL_AGENT_ENV=$(echo $initenv | tr ' ' ,)"
+knobs="$knobs VPNPASS_POLL_CT_SRC=${VPNPASS_POLL_CT_SRC:-lan} VPNPASS_POLL_GODEBUG=${VPNPASS_POLL_GODEBUG:-}"
 tdir=test/pollcost/testdata
 src=. raw=$(mktemp) logs=test/artifacts/bench-poll # the full outputs are kept there
 mkdir -p "$logs"

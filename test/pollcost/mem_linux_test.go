@@ -3,6 +3,7 @@ package pollcost
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
 	"sort"
@@ -31,8 +32,14 @@ const initEnvEnv = "VPNPASS_POLL_AGENT_ENV"
 // script's, and GODEBUG=gctrace=1, the runtime's own report of every GC
 // cycle on stderr (no code in the product: the GC's CPU share is read from
 // those lines, see gcWindow).
+// VPNPASS_POLL_GODEBUG adds runtime checks to gctrace (comma-separated,
+// e.g. gccheckmark=1,clobberfree=1: a GC crash narrowed down).
 func agentEnv() []string {
-	return append([]string{"GODEBUG=gctrace=1"}, initEnv()...)
+	debug := "GODEBUG=gctrace=1"
+	if d := os.Getenv("VPNPASS_POLL_GODEBUG"); d != "" {
+		debug += "," + d
+	}
+	return append([]string{debug}, initEnv()...)
 }
 
 func initEnv() []string {
@@ -228,15 +235,21 @@ func tracedPeak(c client, sock string) (int64, error) {
 // ctnetlink and deletes them again: 2n events (NEW, DESTROY) for the agent,
 // each one it must classify and account. UDP from the LAN host to the lab
 // server's port 4500 (IKE NAT-T: the passthrough case), one source port per
-// flow. (From addresses outside the LAN the same flows are inbound attempts
-// on a VPN port, and each is judged a finding: not the common case.)
+// flow. With VPNPASS_POLL_CT_SRC=wan the flows come from 10.79.0.0/16
+// instead, outside the LAN: inbound attempts on a VPN port, one finding each
+// (a scan: the case of session 4's GC crash in the MIPS VM).
 func ctFlows(t *testing.T, l *lab.Lab, n int) {
 	c, err := ct.Dial(&netlink.Config{NetNS: l.Router.Fd()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	wan := os.Getenv("VPNPASS_POLL_CT_SRC") == "wan"
 	flow := func(i int) ct.Flow {
+		if wan {
+			src := netip.AddrFrom4([4]byte{10, 79, byte(i >> 8), byte(i)})
+			return ct.NewFlow(unix.IPPROTO_UDP, 0, src, lab.Server, 4500, 4500, 600, 0)
+		}
 		return ct.NewFlow(unix.IPPROTO_UDP, 0, lab.LANHost, lab.Server, uint16(10000+i%50000), 4500, 600, 0)
 	}
 	for i := 0; i < n; i++ {
