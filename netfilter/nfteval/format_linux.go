@@ -159,7 +159,7 @@ func objrefString(x *expr.Objref) string {
 }
 
 // value prints a field's value as nft would.
-func (rd *renderer) value(d desc, b []byte) string {
+func (rd *renderer) value(d *desc, b []byte) string {
 	var tbl []named
 	switch d.kind {
 	case kIfname:

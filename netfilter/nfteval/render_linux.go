@@ -98,7 +98,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		if x.Op == expr.CmpOpNeq {
 			op = " !="
 		}
-		rd.emit(d.name + op + " " + rd.value(d, x.FromData) + "-" + rd.value(d, x.ToData))
+		rd.emit(d.name + op + " " + rd.value(&d, x.FromData) + "-" + rd.value(&d, x.ToData))
 		return
 	case *expr.Lookup:
 		rd.lookup(x)
@@ -129,20 +129,20 @@ func cmpOp(op expr.CmpOp) string {
 
 func (rd *renderer) cmp(x *expr.Cmp, rest []expr.Any) {
 	d := rd.get(x.Register)
-	if x.Op == expr.CmpOpEq && len(x.Data) == 1 && d.mask == nil && rd.dependency(d, x.Data[0], rest) {
+	if x.Op == expr.CmpOpEq && len(x.Data) == 1 && d.mask == nil && rd.dependency(&d, x.Data[0], rest) {
 		return
 	}
 	if d.mask != nil {
-		rd.emit(rd.masked(d, x))
+		rd.emit(rd.masked(&d, x))
 		return
 	}
-	rd.emit(d.name + cmpOp(x.Op) + " " + rd.value(d, x.Data))
+	rd.emit(d.name + cmpOp(x.Op) + " " + rd.value(&d, x.Data))
 }
 
 // dependency records the protocol context a `meta nfproto`/`meta l4proto`
 // match sets, and reports whether it only is the dependency of a later
 // header match in the rule (which nft's listing hides as well).
-func (rd *renderer) dependency(d desc, v byte, rest []expr.Any) bool {
+func (rd *renderer) dependency(d *desc, v byte, rest []expr.Any) bool {
 	switch d.name {
 	case "meta nfproto":
 		rd.nfproto = v
@@ -166,7 +166,7 @@ func loadsPayload(exprs []expr.Any, b expr.PayloadBase) bool {
 
 // masked renders `ct state established,related`, `ip saddr 10.0.0.0/8`,
 // or generically `name & mask == value`.
-func (rd *renderer) masked(d desc, x *expr.Cmp) string {
+func (rd *renderer) masked(d *desc, x *expr.Cmp) string {
 	zero := allZero(x.Data)
 	switch {
 	case d.kind == kCtState && zero && x.Op == expr.CmpOpNeq:
@@ -175,7 +175,7 @@ func (rd *renderer) masked(d desc, x *expr.Cmp) string {
 		return d.name + " != " + rd.value(d, d.mask)
 	case d.kind == kAddr && x.Op == expr.CmpOpEq:
 		if n, ok := prefixLen(d.mask); ok {
-			return d.name + " " + rd.value(desc{field: d.field}, x.Data) + "/" + utoa(uint64(n))
+			return d.name + " " + rd.value(&desc{field: d.field}, x.Data) + "/" + utoa(uint64(n))
 		}
 	}
 	op := cmpOp(x.Op)
@@ -183,7 +183,7 @@ func (rd *renderer) masked(d desc, x *expr.Cmp) string {
 		op = " =="
 	}
 	plain := desc{field: d.field}
-	return d.name + " & " + rd.value(plain, d.mask) + op + " " + rd.value(plain, x.Data)
+	return d.name + " & " + rd.value(&plain, d.mask) + op + " " + rd.value(&plain, x.Data)
 }
 
 func (rd *renderer) lookup(x *expr.Lookup) {

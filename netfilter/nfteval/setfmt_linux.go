@@ -17,7 +17,7 @@ const maxShown = 10
 func (rd *renderer) elements(s *Set, parts []desc) string {
 	var items []string
 	if s.Interval() && !s.hasKeyEnd() {
-		items = rd.intervals(s, parts[0])
+		items = rd.intervals(s, &parts[0])
 	} else {
 		for _, e := range sortedElements(s.Elements, parts[0].kind) {
 			items = append(items, rd.element(s, parts, e))
@@ -47,9 +47,9 @@ func (rd *renderer) element(s *Set, parts []desc, e Element) string {
 		if off+int(n) > len(e.Key) {
 			break
 		}
-		v := rd.value(d, e.Key[off:off+int(n)])
+		v := rd.value(&d, e.Key[off:off+int(n)])
 		if e.KeyEnd != nil && off+int(n) <= len(e.KeyEnd) && !bytes.Equal(e.Key[off:off+int(n)], e.KeyEnd[off:off+int(n)]) {
-			v += "-" + rd.value(d, e.KeyEnd[off:off+int(n)])
+			v += "-" + rd.value(&d, e.KeyEnd[off:off+int(n)])
 		}
 		out = append(out, v)
 		off += (int(n) + 3) &^ 3
@@ -88,7 +88,7 @@ func sortedElements(els []Element, k kind) []Element {
 }
 
 // intervals turns rbtree boundaries back into ranges.
-func (rd *renderer) intervals(s *Set, d desc) []string {
+func (rd *renderer) intervals(s *Set, d *desc) []string {
 	els := append([]Element(nil), s.Elements...)
 	sortx.Stable(len(els), func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 }, func(i, j int) { els[i], els[j] = els[j], els[i] })
 	var out []string
@@ -105,7 +105,7 @@ func (rd *renderer) intervals(s *Set, d desc) []string {
 	return out
 }
 
-func (rd *renderer) rangeString(d desc, first, last []byte) string {
+func (rd *renderer) rangeString(d *desc, first, last []byte) string {
 	switch {
 	case bytes.Equal(first, last):
 		return rd.value(d, first)
