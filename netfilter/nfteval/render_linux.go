@@ -37,13 +37,13 @@ type renderer struct {
 
 // set records what reg now holds; the other 32-bit registers a long value
 // spans forget what they held, so concatenations are read back right.
-func (rd *renderer) set(reg uint32, d desc) {
+func (rd *renderer) set(reg uint32, d *desc) {
 	off, ok := regOffset(reg)
 	if !ok {
 		return
 	}
 	d.ok = true
-	rd.regs[off/4] = d
+	rd.regs[off/4] = *d
 	for i := off/4 + 1; i < off/4+(d.size+3)/4 && i < len(rd.regs); i++ {
 		rd.regs[i] = desc{}
 	}
@@ -77,7 +77,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 	case *expr.Bitwise:
 		d := rd.get(x.SourceRegister)
 		d.mask, d.size = x.Mask, int(x.Len)
-		rd.set(x.DestRegister, d)
+		rd.set(x.DestRegister, &d)
 		return
 	case *expr.Byteorder:
 		d := rd.get(x.SourceRegister)
@@ -85,7 +85,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		if x.Op == expr.ByteorderHton {
 			d.kind = kDec // now a big-endian number
 		}
-		rd.set(x.DestRegister, d)
+		rd.set(x.DestRegister, &d)
 		return
 	case *expr.Immediate:
 		f, reg, size = field{hexOf(x.Data), kHex}, x.Register, len(x.Data)
@@ -111,7 +111,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		rd.emit(f.name + " set " + rd.get(sreg).name)
 		return
 	}
-	rd.set(reg, desc{field: f, size: size})
+	rd.set(reg, &desc{field: f, size: size})
 }
 
 // cmpOps spells the cmp operators after a field name, indexed by
@@ -206,7 +206,7 @@ func (rd *renderer) lookup(x *expr.Lookup) {
 	case x.IsDestRegSet && x.DestRegister == 0:
 		rd.emit(key.name + " vmap " + what)
 	case x.IsDestRegSet:
-		rd.set(x.DestRegister, desc{field: field{key.name + " map " + what, kHex}})
+		rd.set(x.DestRegister, &desc{field: field{key.name + " map " + what, kHex}})
 	default:
 		rd.emit(key.name + op + " " + what)
 	}
