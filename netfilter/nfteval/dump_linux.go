@@ -3,7 +3,7 @@ package nfteval
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
+	"strconv"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -12,6 +12,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
@@ -106,7 +107,7 @@ func decodeRule(m netlink.Message, names *interner) (ruleOf, error) {
 		case unix.NFTA_RULE_EXPRESSIONS:
 			var err error
 			if ro.rule.Exprs, ro.rule.Compat, err = nftwire.DecodeExprs(fam, v); err != nil {
-				return fmt.Errorf("rule %d in %s %s: %w", ro.rule.Handle, ro.table.fam, ro.table.name, err)
+				return netfilter.Wrap("rule "+strconv.FormatUint(ro.rule.Handle, 10)+" in "+ro.table.fam+" "+ro.table.name, err)
 			}
 		}
 		return nil
@@ -285,7 +286,7 @@ func (w *wire) helpers() ([]helperOf, error) {
 				typ = ad.Uint32()
 			case unix.NFTA_OBJ_DATA:
 				if err := expr.Unmarshal(fam, ad.Bytes(), &ct); err != nil {
-					return fmt.Errorf("ct helper %s: %w", ho.helper.Name, err)
+					return netfilter.Wrap("ct helper "+ho.helper.Name, err)
 				}
 			}
 		}

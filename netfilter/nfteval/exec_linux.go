@@ -167,7 +167,7 @@ func (ev *evaluator) statement(e expr.Any) step {
 		return objrefStep(x)
 	case *nftwire.Opaque:
 		if x.Dreg != 0 {
-			ev.put(x.Dreg, e, kbytes{}, false, true)
+			ev.put(x.Dreg, e, &kval{}, false, true)
 			return cont
 		}
 		if x.Name == "last" {
@@ -213,7 +213,7 @@ func (ev *evaluator) load(e expr.Any) {
 	case *expr.Immediate:
 		ev.put(x.Register, e, knownBytes(x.Data), true, true)
 	default:
-		ev.put(loadReg(e), e, kbytes{}, false, true)
+		ev.put(loadReg(e), e, &kval{}, false, true)
 	}
 }
 
@@ -223,9 +223,9 @@ func (ev *evaluator) load(e expr.Any) {
 func (ev *evaluator) setMark(mark *kbytes, reg uint32) {
 	v := ev.regs.read(reg, 4)
 	out := v.clone()
-	if ev.doubtful {
+	if old := *mark; ev.doubtful {
 		for i := range out.v {
-			out.known[i] = out.known[i] && mark.known[i] && mark.v[i] == out.v[i]
+			out.known[i] = out.known[i] && old.known[i] && old.v[i] == out.v[i]
 		}
 	}
 	*mark = out

@@ -51,7 +51,7 @@ func (rd *renderer) statement(e expr.Any) {
 	case *expr.Dynset:
 		s = nameOr(uint64(x.Operation), dynsetOps, "update") + " @" + x.SetName
 	case *expr.Numgen:
-		rd.set(x.Register, desc{field: field{"numgen" + nameOr(uint64(x.Type), numgenModes, "") +
+		rd.set(x.Register, &desc{field: field{"numgen" + nameOr(uint64(x.Type), numgenModes, "") +
 			" mod " + utoa(uint64(x.Modulus)), kDec}})
 		return
 	case *expr.Exthdr:
@@ -59,17 +59,17 @@ func (rd *renderer) statement(e expr.Any) {
 			s = "exthdr set " + rd.get(x.SourceRegister).name
 			break
 		}
-		rd.set(x.DestRegister, desc{field: field{"exthdr", kHex}})
+		rd.set(x.DestRegister, &desc{field: field{"exthdr", kHex}})
 		return
 	case *nftwire.Opaque:
 		if x.Dreg != 0 {
-			rd.set(x.Dreg, desc{field: field{"[" + x.Name + "]", kHostInt}}) // rt and xfrm keys are host-order integers
+			rd.set(x.Dreg, &desc{field: field{"[" + x.Name + "]", kHostInt}}) // rt and xfrm keys are host-order integers
 			return
 		}
 		s = "[" + x.Name + "]"
 	default:
 		if reg := loadReg(e); reg != 0 {
-			rd.set(reg, desc{field: field{exprName(e), kHex}})
+			rd.set(reg, &desc{field: field{exprName(e), kHex}})
 			return
 		}
 		s = exprName(e)
@@ -159,7 +159,7 @@ func objrefString(x *expr.Objref) string {
 }
 
 // value prints a field's value as nft would.
-func (rd *renderer) value(d desc, b []byte) string {
+func (rd *renderer) value(d *desc, b []byte) string {
 	var tbl []named
 	switch d.kind {
 	case kIfname:

@@ -52,7 +52,7 @@ func (rs *Ruleset) HostValues(fam vpn.Family) []netfilter.HostValue {
 }
 
 func scanRule(t *Table, r *Rule, fam vpn.Family, add func(netfilter.HostValue)) {
-	regs := map[uint32]hostLoad{}
+	regs := map[uint32]*hostLoad{} // by pointer: a word per map value, never changed once stored
 	for _, e := range r.Exprs {
 		switch x := e.(type) {
 		case *expr.Payload:
@@ -60,14 +60,15 @@ func scanRule(t *Table, r *Rule, fam vpn.Family, add func(netfilter.HostValue)) 
 				continue
 			}
 			if f, n := hostField(x, fam); f != "" {
-				regs[x.DestRegister] = hostLoad{field: f, n: n, got: int(x.Len)}
+				regs[x.DestRegister] = &hostLoad{field: f, n: n, got: int(x.Len)}
 			} else {
 				delete(regs, x.DestRegister)
 			}
 		case *expr.Bitwise:
 			if l, ok := regs[x.SourceRegister]; ok {
-				l.mask = x.Mask
-				regs[x.DestRegister] = l
+				m := *l
+				m.mask = x.Mask
+				regs[x.DestRegister] = &m
 			}
 		case *expr.Cmp:
 			if l, ok := regs[x.Register]; ok && (x.Op == expr.CmpOpEq || x.Op == expr.CmpOpNeq) {
@@ -126,7 +127,7 @@ func maskedHi(data, mask []byte) []byte {
 }
 
 // valueOf turns a compared range into a HostValue.
-func valueOf(l hostLoad, lo, hi []byte) (netfilter.HostValue, bool) {
+func valueOf(l *hostLoad, lo, hi []byte) (netfilter.HostValue, bool) {
 	if len(lo) < l.got || len(hi) < l.got {
 		return netfilter.HostValue{}, false
 	}
@@ -164,7 +165,7 @@ func rangeText(a, b netip.Addr) string {
 // setValues lists a set's elements as ranges of the field at the start of
 // its key: exact keys, rbtree boundaries (an interval runs from a start up
 // to the next boundary) or pipapo key/key-end pairs.
-func setValues(s *Set, l hostLoad) []netfilter.HostValue {
+func setValues(s *Set, l *hostLoad) []netfilter.HostValue {
 	var out []netfilter.HostValue
 	els := append([]Element(nil), s.Elements...)
 	interval := s.Interval() && !s.hasKeyEnd()

@@ -30,20 +30,19 @@ type natSeen struct {
 
 // noteNAT records the NAT statement e the walk reached.
 func (ev *evaluator) noteNAT(e expr.Any) {
+	n := &natSeen{addr: &kval{}, port: &kval{}}
 	switch x := e.(type) {
 	case *expr.Redir:
-		ev.nat = &natSeen{dnat: true, redirect: true, port: ev.natReg(x.RegisterProtoMin, 2)}
+		n.dnat, n.redirect, n.port = true, true, ev.natReg(x.RegisterProtoMin, 2)
 	case *expr.NAT:
-		n := &natSeen{dnat: x.Type == expr.NATTypeDestNAT, port: ev.natReg(x.RegProtoMin, 2)}
+		n.dnat, n.port = x.Type == expr.NATTypeDestNAT, ev.natReg(x.RegProtoMin, 2)
 		size := 4
 		if x.Family == unix.NFPROTO_IPV6 {
 			size = 16
 		}
 		n.addr = ev.natReg(x.RegAddrMin, size)
-		ev.nat = n
-	default:
-		ev.nat = &natSeen{}
 	}
+	ev.nat = n
 }
 
 // noteObj records a ct helper assignment the walk reached (a matching
@@ -61,7 +60,7 @@ func (ev *evaluator) noteObj(x *expr.Objref) {
 
 func (ev *evaluator) natReg(reg uint32, n int) kbytes {
 	if reg == 0 {
-		return kbytes{}
+		return &kval{}
 	}
 	v := ev.regs.read(reg, n) // a view into the registers: copy it
 	return v.clone()

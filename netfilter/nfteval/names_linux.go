@@ -1,9 +1,10 @@
 package nfteval
 
 import (
+	"reflect"
+
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
-	"fmt"
 	"strings"
 
 	"github.com/google/nftables/expr"
@@ -191,8 +192,11 @@ func exprName(e expr.Any) string {
 		return "exthdr"
 	case *expr.Lookup:
 		return "map @" + x.SetName
+	case nil:
+		return "<nil>" // as fmt's %T spells it
 	}
-	return strings.ToLower(strings.TrimPrefix(fmt.Sprintf("%T", e), "*expr."))
+	// The type's name as fmt's %T spells it (which calls the same).
+	return strings.ToLower(strings.TrimPrefix(reflect.TypeOf(e).String(), "*expr."))
 }
 
 // metaLen is the length of what `meta <key>` loads (nft_meta_get_init).

@@ -220,11 +220,11 @@ func (k *pkt) meta(key expr.MetaKey) (kbytes, bool) {
 	case expr.MetaKeyIIFTYPE:
 		// A known source MAC means the packet came in on an Ethernet device.
 		if !k.ll.known[6] {
-			return kbytes{}, false
+			return &kval{}, false
 		}
 		b = binaryutil.NativeEndian.PutUint16(unix.ARPHRD_ETHER)
 	default:
-		return kbytes{}, false
+		return &kval{}, false
 	}
 	return knownBytes(b), true
 }
@@ -271,7 +271,7 @@ func (k *pkt) ct(e *expr.Ct) (kbytes, bool) {
 			return k.ctStatus, true
 		}
 	}
-	return kbytes{}, false
+	return &kval{}, false
 }
 
 // payload returns what a payload load reads, ok false for bases we do not

@@ -1,7 +1,8 @@
 package nfteval
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 
 	"github.com/google/nftables"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -19,21 +20,21 @@ const maxReadTries = 5
 func Read(conn *nftables.Conn) (*Ruleset, error) {
 	w, err := openWire(conn.NetNS, wireBuffer)
 	if err != nil {
-		return nil, fmt.Errorf("read nftables ruleset: open netlink: %w", err)
+		return nil, netfilter.Wrap("read nftables ruleset: open netlink", err)
 	}
 	defer w.close()
 	for try := 0; try < maxReadTries; try++ {
 		before, err := w.generation()
 		if err != nil {
-			return nil, fmt.Errorf("read nftables ruleset: generation: %w", err)
+			return nil, netfilter.Wrap("read nftables ruleset: generation", err)
 		}
 		rs, err := readOnce(conn, w)
 		if err != nil {
-			return nil, fmt.Errorf("read nftables ruleset: %w", err)
+			return nil, netfilter.Wrap("read nftables ruleset", err)
 		}
 		after, err := w.generation()
 		if err != nil {
-			return nil, fmt.Errorf("read nftables ruleset: generation: %w", err)
+			return nil, netfilter.Wrap("read nftables ruleset: generation", err)
 		}
 		if before == after {
 			rs.Generation = after
@@ -41,7 +42,7 @@ func Read(conn *nftables.Conn) (*Ruleset, error) {
 			return rs, nil
 		}
 	}
-	return nil, fmt.Errorf("read nftables ruleset: it changed during each of %d reads", maxReadTries)
+	return nil, errors.New("read nftables ruleset: it changed during each of " + strconv.Itoa(maxReadTries) + " reads")
 }
 
 func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
@@ -61,11 +62,11 @@ func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
 	}
 	for _, s := range steps {
 		if err := s.fn(w, tables); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, err)
+			return nil, netfilter.Wrap(s.name, err)
 		}
 	}
 	if rs.Ifindex, err = links(conn.NetNS); err != nil {
-		return nil, fmt.Errorf("devices: %w", err)
+		return nil, netfilter.Wrap("devices", err)
 	}
 	return rs, nil
 }
@@ -79,7 +80,7 @@ type tableIndex struct {
 func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
 	ts, err := w.tables()
 	if err != nil {
-		return nil, fmt.Errorf("tables: %w", err)
+		return nil, netfilter.Wrap("tables", err)
 	}
 	ix := &tableIndex{list: ts, tables: map[tableKey]*Table{}}
 	for _, t := range ts {
@@ -88,7 +89,7 @@ func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
 	}
 	cs, err := conn.ListChains()
 	if err != nil {
-		return nil, fmt.Errorf("chains: %w", err)
+		return nil, netfilter.Wrap("chains", err)
 	}
 	for _, c := range cs {
 		k := tableKey{familyName(byte(c.Table.Family)), c.Table.Name}
@@ -168,7 +169,7 @@ func addSets(w *wire, ix *tableIndex) error {
 		}
 		so.set.Table = t
 		if so.set.Elements, err = w.elements(so.fam, so.table.name, so.set.Name); err != nil {
-			return fmt.Errorf("elements of %s %s @%s: %w", so.table.fam, so.table.name, so.set.Name, err)
+			return netfilter.Wrap("elements of "+so.table.fam+" "+so.table.name+" @"+so.set.Name, err)
 		}
 		t.Sets = append(t.Sets, so.set)
 	}
@@ -211,12 +212,12 @@ const genBuffer = 4 << 10
 func Generation() (uint32, error) {
 	w, err := openWire(0, genBuffer)
 	if err != nil {
-		return 0, fmt.Errorf("nftables generation: open netlink: %w", err)
+		return 0, netfilter.Wrap("nftables generation: open netlink", err)
 	}
 	defer w.close()
 	gen, err := w.generation()
 	if err != nil {
-		return 0, fmt.Errorf("nftables generation: %w", err)
+		return 0, netfilter.Wrap("nftables generation", err)
 	}
 	return gen, nil
 }

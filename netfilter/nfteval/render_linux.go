@@ -37,13 +37,13 @@ type renderer struct {
 
 // set records what reg now holds; the other 32-bit registers a long value
 // spans forget what they held, so concatenations are read back right.
-func (rd *renderer) set(reg uint32, d desc) {
+func (rd *renderer) set(reg uint32, d *desc) {
 	off, ok := regOffset(reg)
 	if !ok {
 		return
 	}
 	d.ok = true
-	rd.regs[off/4] = d
+	rd.regs[off/4] = *d
 	for i := off/4 + 1; i < off/4+(d.size+3)/4 && i < len(rd.regs); i++ {
 		rd.regs[i] = desc{}
 	}
@@ -77,7 +77,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 	case *expr.Bitwise:
 		d := rd.get(x.SourceRegister)
 		d.mask, d.size = x.Mask, int(x.Len)
-		rd.set(x.DestRegister, d)
+		rd.set(x.DestRegister, &d)
 		return
 	case *expr.Byteorder:
 		d := rd.get(x.SourceRegister)
@@ -85,7 +85,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		if x.Op == expr.ByteorderHton {
 			d.kind = kDec // now a big-endian number
 		}
-		rd.set(x.DestRegister, d)
+		rd.set(x.DestRegister, &d)
 		return
 	case *expr.Immediate:
 		f, reg, size = field{hexOf(x.Data), kHex}, x.Register, len(x.Data)
@@ -98,7 +98,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		if x.Op == expr.CmpOpNeq {
 			op = " !="
 		}
-		rd.emit(d.name + op + " " + rd.value(d, x.FromData) + "-" + rd.value(d, x.ToData))
+		rd.emit(d.name + op + " " + rd.value(&d, x.FromData) + "-" + rd.value(&d, x.ToData))
 		return
 	case *expr.Lookup:
 		rd.lookup(x)
@@ -111,7 +111,7 @@ func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 		rd.emit(f.name + " set " + rd.get(sreg).name)
 		return
 	}
-	rd.set(reg, desc{field: f, size: size})
+	rd.set(reg, &desc{field: f, size: size})
 }
 
 // cmpOps spells the cmp operators after a field name, indexed by
@@ -129,20 +129,20 @@ func cmpOp(op expr.CmpOp) string {
 
 func (rd *renderer) cmp(x *expr.Cmp, rest []expr.Any) {
 	d := rd.get(x.Register)
-	if x.Op == expr.CmpOpEq && len(x.Data) == 1 && d.mask == nil && rd.dependency(d, x.Data[0], rest) {
+	if x.Op == expr.CmpOpEq && len(x.Data) == 1 && d.mask == nil && rd.dependency(&d, x.Data[0], rest) {
 		return
 	}
 	if d.mask != nil {
-		rd.emit(rd.masked(d, x))
+		rd.emit(rd.masked(&d, x))
 		return
 	}
-	rd.emit(d.name + cmpOp(x.Op) + " " + rd.value(d, x.Data))
+	rd.emit(d.name + cmpOp(x.Op) + " " + rd.value(&d, x.Data))
 }
 
 // dependency records the protocol context a `meta nfproto`/`meta l4proto`
 // match sets, and reports whether it only is the dependency of a later
 // header match in the rule (which nft's listing hides as well).
-func (rd *renderer) dependency(d desc, v byte, rest []expr.Any) bool {
+func (rd *renderer) dependency(d *desc, v byte, rest []expr.Any) bool {
 	switch d.name {
 	case "meta nfproto":
 		rd.nfproto = v
@@ -166,7 +166,7 @@ func loadsPayload(exprs []expr.Any, b expr.PayloadBase) bool {
 
 // masked renders `ct state established,related`, `ip saddr 10.0.0.0/8`,
 // or generically `name & mask == value`.
-func (rd *renderer) masked(d desc, x *expr.Cmp) string {
+func (rd *renderer) masked(d *desc, x *expr.Cmp) string {
 	zero := allZero(x.Data)
 	switch {
 	case d.kind == kCtState && zero && x.Op == expr.CmpOpNeq:
@@ -175,7 +175,7 @@ func (rd *renderer) masked(d desc, x *expr.Cmp) string {
 		return d.name + " != " + rd.value(d, d.mask)
 	case d.kind == kAddr && x.Op == expr.CmpOpEq:
 		if n, ok := prefixLen(d.mask); ok {
-			return d.name + " " + rd.value(desc{field: d.field}, x.Data) + "/" + utoa(uint64(n))
+			return d.name + " " + rd.value(&desc{field: d.field}, x.Data) + "/" + utoa(uint64(n))
 		}
 	}
 	op := cmpOp(x.Op)
@@ -183,7 +183,7 @@ func (rd *renderer) masked(d desc, x *expr.Cmp) string {
 		op = " =="
 	}
 	plain := desc{field: d.field}
-	return d.name + " & " + rd.value(plain, d.mask) + op + " " + rd.value(plain, x.Data)
+	return d.name + " & " + rd.value(&plain, d.mask) + op + " " + rd.value(&plain, x.Data)
 }
 
 func (rd *renderer) lookup(x *expr.Lookup) {
@@ -206,7 +206,7 @@ func (rd *renderer) lookup(x *expr.Lookup) {
 	case x.IsDestRegSet && x.DestRegister == 0:
 		rd.emit(key.name + " vmap " + what)
 	case x.IsDestRegSet:
-		rd.set(x.DestRegister, desc{field: field{key.name + " map " + what, kHex}})
+		rd.set(x.DestRegister, &desc{field: field{key.name + " map " + what, kHex}})
 	default:
 		rd.emit(key.name + op + " " + what)
 	}

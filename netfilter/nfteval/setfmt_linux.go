@@ -17,10 +17,11 @@ const maxShown = 10
 func (rd *renderer) elements(s *Set, parts []desc) string {
 	var items []string
 	if s.Interval() && !s.hasKeyEnd() {
-		items = rd.intervals(s, parts[0])
+		items = rd.intervals(s, &parts[0])
 	} else {
-		for _, e := range sortedElements(s.Elements, parts[0].kind) {
-			items = append(items, rd.element(s, parts, e))
+		els := sortedElements(s.Elements, parts[0].kind)
+		for i := range els {
+			items = append(items, rd.element(s, parts, &els[i]))
 		}
 	}
 	if len(items) > maxShown {
@@ -29,7 +30,7 @@ func (rd *renderer) elements(s *Set, parts []desc) string {
 	return "{ " + strings.Join(items, ", ") + " }"
 }
 
-func (rd *renderer) element(s *Set, parts []desc, e Element) string {
+func (rd *renderer) element(s *Set, parts []desc, e *Element) string {
 	fields := []uint32{uint32(len(e.Key))}
 	if len(parts) > 1 {
 		fields = fields[:0]
@@ -47,9 +48,9 @@ func (rd *renderer) element(s *Set, parts []desc, e Element) string {
 		if off+int(n) > len(e.Key) {
 			break
 		}
-		v := rd.value(d, e.Key[off:off+int(n)])
+		v := rd.value(&d, e.Key[off:off+int(n)])
 		if e.KeyEnd != nil && off+int(n) <= len(e.KeyEnd) && !bytes.Equal(e.Key[off:off+int(n)], e.KeyEnd[off:off+int(n)]) {
-			v += "-" + rd.value(d, e.KeyEnd[off:off+int(n)])
+			v += "-" + rd.value(&d, e.KeyEnd[off:off+int(n)])
 		}
 		out = append(out, v)
 		off += (int(n) + 3) &^ 3
@@ -57,7 +58,7 @@ func (rd *renderer) element(s *Set, parts []desc, e Element) string {
 	return strings.Join(out, " . ") + rd.data(s, e)
 }
 
-func (rd *renderer) data(s *Set, e Element) string {
+func (rd *renderer) data(s *Set, e *Element) string {
 	switch {
 	case e.Verdict != nil:
 		return " : " + nftwire.VerdictText(e.Verdict)
@@ -88,11 +89,12 @@ func sortedElements(els []Element, k kind) []Element {
 }
 
 // intervals turns rbtree boundaries back into ranges.
-func (rd *renderer) intervals(s *Set, d desc) []string {
+func (rd *renderer) intervals(s *Set, d *desc) []string {
 	els := append([]Element(nil), s.Elements...)
 	sortx.Stable(len(els), func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 }, func(i, j int) { els[i], els[j] = els[j], els[i] })
 	var out []string
-	for i, e := range els {
+	for i := range els {
+		e := &els[i]
 		if e.IntervalEnd {
 			continue
 		}
@@ -105,7 +107,7 @@ func (rd *renderer) intervals(s *Set, d desc) []string {
 	return out
 }
 
-func (rd *renderer) rangeString(d desc, first, last []byte) string {
+func (rd *renderer) rangeString(d *desc, first, last []byte) string {
 	switch {
 	case bytes.Equal(first, last):
 		return rd.value(d, first)

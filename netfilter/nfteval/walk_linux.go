@@ -1,7 +1,8 @@
 package nfteval
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/vpnpass/vpnpass/vpn"
@@ -22,10 +23,10 @@ const maxDepth = 16
 // out. The error is for a hook or family we do not know.
 func (rs *Ruleset) Chains(hook string, fam vpn.Family) ([]netfilter.Chain, error) {
 	if !contains(ipHooks[:5], hook) { // prerouting .. postrouting
-		return nil, fmt.Errorf("nftables chains: unknown hook %q", hook)
+		return nil, errors.New("nftables chains: unknown hook " + strconv.Quote(hook))
 	}
 	if fam != vpn.IPv4 && fam != vpn.IPv6 {
-		return nil, fmt.Errorf("nftables chains: unknown family %q", fam)
+		return nil, errors.New("nftables chains: unknown family " + strconv.Quote(string(fam)))
 	}
 	var out []netfilter.Chain
 	for _, t := range rs.Tables {

@@ -1,10 +1,12 @@
 package nfteval
 
 import (
+	"errors"
+	"strconv"
+
 	"github.com/vpnpass/vpnpass/netfilter"
 
 	"encoding/binary"
-	"fmt"
 	"syscall"
 
 	"github.com/google/nftables/binaryutil"
@@ -119,7 +121,7 @@ func (w *wire) recv() (int, error) {
 	case rerr != nil:
 		return 0, rerr
 	case n > len(w.buf):
-		return 0, fmt.Errorf("netlink reply of %d bytes truncated", n)
+		return 0, errors.New("netlink reply of " + strconv.Itoa(n) + " bytes truncated")
 	}
 	return n, nil
 }
@@ -143,7 +145,7 @@ func (w *wire) each(typ uint16, fam byte, attrs []netlink.Attribute, single bool
 // reply's family.
 func decoder(m netlink.Message) (*netlink.AttributeDecoder, byte, error) {
 	if len(m.Data) < 4 {
-		return nil, 0, fmt.Errorf("short nfnetlink message (%d bytes)", len(m.Data))
+		return nil, 0, errors.New("short nfnetlink message (" + strconv.Itoa(len(m.Data)) + " bytes)")
 	}
 	ad, err := netlink.NewAttributeDecoder(m.Data[4:])
 	if err != nil {
@@ -166,7 +168,7 @@ func (w *wire) generation() (uint32, error) {
 		return nil
 	})
 	if err == nil && !found {
-		err = fmt.Errorf("no generation in reply")
+		err = errors.New("no generation in reply")
 	}
 	return gen, err
 }

@@ -2,7 +2,7 @@ package nftwire
 
 import (
 	"bytes"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/google/nftables/expr"
@@ -27,7 +27,7 @@ func VerdictText(v *expr.Verdict) string {
 	case expr.VerdictQueue:
 		return "queue"
 	}
-	return fmt.Sprintf("verdict %d", v.Kind)
+	return "verdict " + strconv.FormatInt(int64(v.Kind), 10)
 }
 
 // ctStateNames names the bits of a ct state mask, bit i at index i
@@ -59,7 +59,7 @@ func BitNames(v uint32, names []string) string {
 		}
 	}
 	if v != 0 || len(out) == 0 {
-		out = append(out, fmt.Sprintf("0x%x", v))
+		out = append(out, "0x"+strconv.FormatUint(uint64(v), 16))
 	}
 	return strings.Join(out, ",")
 }
