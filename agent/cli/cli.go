@@ -78,7 +78,7 @@ type errorObject struct {
 
 type command struct {
 	name    string
-	run     func(ctx context.Context, o *opts, env Env) error
+	run     func(ctx context.Context, o *opts, env *Env) error
 	minArgs int
 	maxArgs int
 	mode    netfilter.Mode // enable, block, disable: the mode they set
@@ -117,7 +117,8 @@ func lookupCommand(name string) *command {
 }
 
 // Main runs one invocation and returns the process exit code.
-func Main(ctx context.Context, args []string, env Env) int {
+func Main(ctx context.Context, args []string, e Env) int {
+	env := &e // one pointer down the calls, not a 7-word copy at each
 	o, cmd, err := parse(args, env)
 	if err == nil && cmd.run == nil {
 		err = runHelp(ctx, o, env)
@@ -154,7 +155,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // parse accepts flags before and after the command and its arguments, as
 // people type them (`vpnpass enable ipsec --json`).
-func parse(args []string, env Env) (*opts, *command, error) {
+func parse(args []string, env *Env) (*opts, *command, error) {
 	o, fs := newFlags(env)
 	var pos []string
 	for {
@@ -187,7 +188,7 @@ func parse(args []string, env Env) (*opts, *command, error) {
 }
 
 // newFlags returns the options with their defaults and the flags that set them.
-func newFlags(env Env) (*opts, flagSet) {
+func newFlags(env *Env) (*opts, flagSet) {
 	o := &opts{config: "/etc/config/vpnpass", socket: env.Getenv("VPNPASS_SOCKET"), limit: 50}
 	if o.socket == "" {
 		o.socket = "/var/run/vpnpass.sock"
@@ -252,7 +253,7 @@ func commandList() string {
 	return "commands are agent, status, enable, block, disable, explain, doctor, probe, nat, history, metrics, cleanup, handover, rpcd, version"
 }
 
-func runHelp(_ context.Context, _ *opts, env Env) error {
+func runHelp(_ context.Context, _ *opts, env *Env) error {
 	b := &strings.Builder{}
 	b.WriteString("usage: vpnpass [--json] [--config PATH] [--socket PATH] [--direct] COMMAND [ARGS]\n\ncommands:\n")
 	for i := range commands {
@@ -263,7 +264,7 @@ func runHelp(_ context.Context, _ *opts, env Env) error {
 	return err
 }
 
-func runVersion(_ context.Context, o *opts, env Env) error {
+func runVersion(_ context.Context, o *opts, env *Env) error {
 	v := map[string]string{"version": version, "commit": commit, "goos": runtime.GOOS, "goarch": runtime.GOARCH}
 	if gomips != "" {
 		v["gomips"] = gomips

@@ -52,7 +52,7 @@ type direct struct {
 
 // loadDirect reads the config and finds the router's devices. A missing LAN
 // device only stops commands that change rules (needLAN); a look goes on.
-func loadDirect(o *opts, env Env, needLAN bool) (*direct, error) {
+func loadDirect(o *opts, env *Env, needLAN bool) (*direct, error) {
 	cfg, problems, err := config.Load(o.config)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -93,7 +93,7 @@ func (d *direct) status(ctx context.Context) (api.Status, error) {
 
 // lookup asks the daemon and, when none runs (or --direct), makes the same
 // read-only look in this process.
-func lookup(ctx context.Context, o *opts, env Env, call api.Args, look func(*direct) error) error {
+func lookup(ctx context.Context, o *opts, env *Env, call api.Args, look func(*direct) error) error {
 	ok, err := callDaemon(ctx, o, call)
 	if err != nil || ok {
 		return err
@@ -107,7 +107,7 @@ func lookup(ctx context.Context, o *opts, env Env, call api.Args, look func(*dir
 
 // show prints a result as JSON (--json) or for people. T is a pointer:
 // every instantiation shares one copy of the code.
-func show[T any](o *opts, env Env, v T, human func(io.Writer, T) error) error {
+func show[T any](o *opts, env *Env, v T, human func(io.Writer, T) error) error {
 	if o.json {
 		return printJSON(env.Stdout, v)
 	}

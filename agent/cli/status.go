@@ -13,7 +13,7 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
-func runStatus(ctx context.Context, o *opts, env Env) error {
+func runStatus(ctx context.Context, o *opts, env *Env) error {
 	var st api.Status
 	err := lookup(ctx, o, env, api.MethodStatus.Args(&api.NoParams{}, &st), func(d *direct) (err error) {
 		st, err = d.status(ctx)
