@@ -83,7 +83,13 @@ func (c *Client) Close() error {
 // receives the decoded result.
 func (c *Client) Call(ctx context.Context, method string, params, result any) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	err := c.call(ctx, method, params, result)
+	c.mu.Unlock()
+	return err
+}
+
+// call is Call under c.mu (a call is smaller than a defer).
+func (c *Client) call(ctx context.Context, method string, params, result any) error {
 	if c.conn != nil && time.Since(c.lastUsed) > durationOr(c.RedialAfter, 4*time.Second) {
 		c.conn.Close()
 		c.conn = nil
