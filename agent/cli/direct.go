@@ -91,18 +91,18 @@ func (d *direct) status(ctx context.Context) (api.Status, error) {
 	return agent.CollectStatus(ctx, agent.LiveSources(d.cfg, d.paths.Network), in)
 }
 
-// lookup asks the daemon and, when none runs (or --direct), makes the same
-// read-only look in this process.
-func lookup(ctx context.Context, o *opts, env *Env, call api.Args, look func(*direct) error) error {
+// lookup asks the daemon; when none runs (or --direct) it returns the
+// direct look the caller then makes itself (d nil: the daemon answered or
+// err). No closure per command: a plain call is smaller.
+func lookup(ctx context.Context, o *opts, env *Env, call api.Args) (d *direct, err error) {
 	ok, err := callDaemon(ctx, o, call)
 	if err != nil || ok {
-		return err
+		return nil, err
 	}
-	d, err := loadDirect(o, env, false)
-	if err != nil {
-		return err
+	if d, err = loadDirect(o, env, false); err != nil {
+		return nil, err // no look on a failed load
 	}
-	return look(d)
+	return d, nil
 }
 
 // show prints a result as JSON (--json) or for people. T is a pointer:

@@ -166,14 +166,14 @@ func runExplain(ctx context.Context, o *opts, env *Env) error {
 	}
 	var ex netfilter.Explanation
 	p := api.ExplainParams{Proto: o.proto, Dst: o.dst, Dport: o.dport, Src: o.src}
-	err = lookup(ctx, o, env, api.MethodExplain.Args(&p, &ex), func(d *direct) (err error) {
+	d, err := lookup(ctx, o, env, api.MethodExplain.Args(&p, &ex))
+	if d != nil {
 		pk.OutIf = d.router.WAN.Primary(pk.Family)
 		if len(d.router.LANDevices) > 0 {
 			pk.InIf = d.router.LANDevices[0]
 		}
 		ex, err = fw.Explain(pk)
-		return err
-	})
+	}
 	if err != nil {
 		return err
 	}

@@ -72,10 +72,10 @@ func printHistory(w io.Writer, evs []history.Event) error {
 // runNat prints the WAN / double-NAT verdict.
 func runNat(ctx context.Context, o *opts, env *Env) error {
 	var n wan.Nat
-	err := lookup(ctx, o, env, api.MethodNat.Args(&api.NatParams{Probe: o.probe}, &n), func(d *direct) (err error) {
+	d, err := lookup(ctx, o, env, api.MethodNat.Args(&api.NatParams{Probe: o.probe}, &n))
+	if d != nil {
 		n, err = agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
-		return err
-	})
+	}
 	if err != nil {
 		return err
 	}
