@@ -31,7 +31,7 @@ type Caller struct {
 }
 
 // Details are the caller's fields of a history event's details.
-func (c Caller) Details() map[string]any {
+func (c *Caller) Details() map[string]any {
 	d := map[string]any{"origin": c.Origin}
 	if c.User != "" {
 		d["user"] = c.User
@@ -40,7 +40,7 @@ func (c Caller) Details() map[string]any {
 }
 
 // String is the caller for people: "rpcd, user isp".
-func (c Caller) String() string {
+func (c *Caller) String() string {
 	if c.User != "" {
 		return c.Origin + ", user " + c.User
 	}

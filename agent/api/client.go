@@ -69,12 +69,12 @@ func (c *Client) dial() error {
 // Close closes the connection.
 func (c *Client) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.conn == nil {
-		return nil
+	var err error
+	if c.conn != nil {
+		err = c.conn.Close()
+		c.conn = nil
 	}
-	err := c.conn.Close()
-	c.conn = nil
+	c.mu.Unlock()
 	return err
 }
 
@@ -83,7 +83,13 @@ func (c *Client) Close() error {
 // receives the decoded result.
 func (c *Client) Call(ctx context.Context, method string, params, result any) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	err := c.call(ctx, method, params, result)
+	c.mu.Unlock()
+	return err
+}
+
+// call is Call under c.mu (a call is smaller than a defer).
+func (c *Client) call(ctx context.Context, method string, params, result any) error {
 	if c.conn != nil && time.Since(c.lastUsed) > durationOr(c.RedialAfter, 4*time.Second) {
 		c.conn.Close()
 		c.conn = nil
@@ -170,11 +176,12 @@ func (e dialError) Error() string { return e.err.Error() }
 func (c *Client) roundTrip(ctx context.Context, method string, params any) (*Response, error) {
 	c.id++
 	req := struct {
-		ID     int64   `json:"id"`
-		Method string  `json:"method"`
-		Params any     `json:"params,omitempty"`
-		Caller *Caller `json:"caller,omitempty"`
-	}{c.id, method, params, c.Caller}
+		_      [0]func() // not comparable: no equality function in the binary
+		ID     int64     `json:"id"`
+		Method string    `json:"method"`
+		Params any       `json:"params,omitempty"`
+		Caller *Caller   `json:"caller,omitempty"`
+	}{ID: c.id, Method: method, Params: params, Caller: c.Caller}
 	line, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode params: %w", err)

@@ -61,20 +61,26 @@ type Response struct {
 
 // DecodeRequest parses one request line. On error the returned Request still
 // carries the id when the line was a JSON object, so the error can echo it.
-func DecodeRequest(line []byte) (Request, *Error) {
-	var req Request
+func DecodeRequest(line []byte) (req Request, e *Error) {
+	e = decodeRequest(line, &req)
+	return req, e
+}
+
+// decodeRequest is DecodeRequest filling req in place: each error exit
+// returns one pointer instead of copying the whole Request.
+func decodeRequest(line []byte, req *Request) *Error {
 	if depth(line) > MaxDepth {
-		return req, Errorf(CodeBadRequest, "request nested deeper than %d levels", MaxDepth)
+		return Errorf(CodeBadRequest, "request nested deeper than %d levels", MaxDepth)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(line, &m); err != nil {
 		if se, ok := errx.As[*json.SyntaxError](err); ok {
-			return req, Errorf(CodeBadRequest, "not JSON: %v", se)
+			return Errorf(CodeBadRequest, "not JSON: %v", se)
 		}
-		return req, Errorf(CodeBadRequest, "a request is a JSON object: {\"id\": 1, \"method\": \"status\"}")
+		return Errorf(CodeBadRequest, "a request is a JSON object: {\"id\": 1, \"method\": \"status\"}")
 	}
 	if m == nil {
-		return req, Errorf(CodeBadRequest, "a request is a JSON object, not null")
+		return Errorf(CodeBadRequest, "a request is a JSON object, not null")
 	}
 	req.ID = m["id"]
 	var unknown []string
@@ -85,28 +91,28 @@ func DecodeRequest(line []byte) (Request, *Error) {
 	}
 	if len(unknown) > 0 {
 		sort.StringSlice(unknown).Sort()
-		return req, Errorf(CodeBadRequest, "unknown request field %q (fields: id, method, params, caller)", unknown[0])
+		return Errorf(CodeBadRequest, "unknown request field %q (fields: id, method, params, caller)", unknown[0])
 	}
 	raw, ok := m["method"]
 	if !ok {
-		return req, Errorf(CodeBadRequest, "the request has no method")
+		return Errorf(CodeBadRequest, "the request has no method")
 	}
 	if err := json.Unmarshal(raw, &req.Method); err != nil || req.Method == "" {
-		return req, Errorf(CodeBadRequest, "method must be a non-empty string")
+		return Errorf(CodeBadRequest, "method must be a non-empty string")
 	}
 	if raw, ok := m["caller"]; ok {
 		var e *Error
 		if req.Caller, e = decodeCaller(raw); e != nil {
-			return req, e
+			return e
 		}
 	}
 	if p, ok := m["params"]; ok && string(p) != "null" {
 		if p = bytes.TrimSpace(p); len(p) == 0 || p[0] != '{' {
-			return req, BadParams("params must be an object")
+			return BadParams("params must be an object")
 		}
 		req.Params = p
 	}
-	return req, nil
+	return nil
 }
 
 // DecodeParams decodes a request's params into v (a pointer to a struct with

@@ -63,8 +63,8 @@ func NewServer() *Server {
 // Handle registers h for method, replacing any previous handler.
 func (s *Server) Handle(method string, h Handler) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.handlers[method] = h
+	s.mu.Unlock()
 }
 
 // ErrServerClosed is returned by Serve after Close.
@@ -136,7 +136,13 @@ const BusyMessage = "server busy: too many API connections; try again"
 // 2*MaxConns however many connect.
 func (s *Server) track(c *sock.Conn) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	ok := s.trackLocked(c)
+	s.mu.Unlock()
+	return ok
+}
+
+// trackLocked is track under s.mu (no defer: a call is smaller).
+func (s *Server) trackLocked(c *sock.Conn) bool {
 	limit := s.MaxConns
 	if limit <= 0 {
 		limit = DefaultMaxConns
@@ -178,11 +184,11 @@ func (s *Server) longestWaiting(now time.Time) *sock.Conn {
 // reporting false when c has been evicted.
 func (s *Server) setBusy(c *sock.Conn, busy bool) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	st := s.conns[c]
 	if st != nil {
 		st.busy, st.since = busy, time.Now()
 	}
+	s.mu.Unlock()
 	return st != nil
 }
 
@@ -206,8 +212,9 @@ func refuse(c *sock.Conn) {
 
 func (s *Server) isClosed() bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
+	closed := s.closed
+	s.mu.Unlock()
+	return closed
 }
 
 // Close stops all listeners, closes every connection and waits for running
@@ -314,11 +321,11 @@ func (s *Server) call(h Handler, req Request) (result any, err error) {
 // Methods are the names of the methods s serves, sorted.
 func (s *Server) Methods() []string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	var m []string
 	for k := range s.handlers {
 		m = append(m, k)
 	}
+	s.mu.Unlock()
 	sort.StringSlice(m).Sort()
 	return m
 }

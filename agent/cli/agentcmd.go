@@ -13,7 +13,7 @@ import (
 
 // runAgent runs the daemon in the foreground (procd style). SIGTERM/SIGINT
 // end the context (main); SIGHUP re-reads the config.
-func runAgent(ctx context.Context, o *opts, env Env) error {
+func runAgent(ctx context.Context, o *opts, env *Env) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGHUP)
 	defer signal.Stop(sig)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -65,4 +66,30 @@ func TestJSONErrorObject(t *testing.T) {
 	if code != ExitUsage || json.Unmarshal(out.Bytes(), &eo) != nil || eo.Error.Code != "bad_params" || eo.Error.Message == "" {
 		t.Fatalf("exit %d, stdout %q: want exit 2 and the error object", code, out.String())
 	}
+}
+
+// TestVersionJSON: `version --json` prints the bytes encoding/json gives
+// for the map[string]string it printed before (sorted keys, gomips/goarm
+// only when set at link time).
+func TestVersionJSON(t *testing.T) {
+	for _, set := range []struct{ gomips, goarm string }{{"", ""}, {"softfloat", ""}, {"", "7"}} {
+		gomips, goarm = set.gomips, set.goarm
+		var out bytes.Buffer
+		env := Env{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+		if code := Main(context.Background(), []string{"version", "--json"}, env); code != ExitOK {
+			t.Fatalf("exit %d: %s", code, out.String())
+		}
+		want := map[string]string{"version": version, "commit": commit, "goos": runtime.GOOS, "goarch": runtime.GOARCH}
+		if gomips != "" {
+			want["gomips"] = gomips
+		}
+		if goarm != "" {
+			want["goarm"] = goarm
+		}
+		b, _ := json.Marshal(want)
+		if out.String() != string(b)+"\n" {
+			t.Errorf("gomips %q goarm %q: got %q, want %q", gomips, goarm, out.String(), string(b)+"\n")
+		}
+	}
+	gomips, goarm = "", ""
 }

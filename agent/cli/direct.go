@@ -52,7 +52,7 @@ type direct struct {
 
 // loadDirect reads the config and finds the router's devices. A missing LAN
 // device only stops commands that change rules (needLAN); a look goes on.
-func loadDirect(o *opts, env Env, needLAN bool) (*direct, error) {
+func loadDirect(o *opts, env *Env, needLAN bool) (*direct, error) {
 	cfg, problems, err := config.Load(o.config)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -91,23 +91,23 @@ func (d *direct) status(ctx context.Context) (api.Status, error) {
 	return agent.CollectStatus(ctx, agent.LiveSources(d.cfg, d.paths.Network), in)
 }
 
-// lookup asks the daemon and, when none runs (or --direct), makes the same
-// read-only look in this process.
-func lookup(ctx context.Context, o *opts, env Env, call api.Args, look func(*direct) error) error {
+// lookup asks the daemon; when none runs (or --direct) it returns the
+// direct look the caller then makes itself (d nil: the daemon answered or
+// err). No closure per command: a plain call is smaller.
+func lookup(ctx context.Context, o *opts, env *Env, call api.Args) (d *direct, err error) {
 	ok, err := callDaemon(ctx, o, call)
 	if err != nil || ok {
-		return err
+		return nil, err
 	}
-	d, err := loadDirect(o, env, false)
-	if err != nil {
-		return err
+	if d, err = loadDirect(o, env, false); err != nil {
+		return nil, err // no look on a failed load
 	}
-	return look(d)
+	return d, nil
 }
 
 // show prints a result as JSON (--json) or for people. T is a pointer:
 // every instantiation shares one copy of the code.
-func show[T any](o *opts, env Env, v T, human func(io.Writer, T) error) error {
+func show[T any](o *opts, env *Env, v T, human func(io.Writer, T) error) error {
 	if o.json {
 		return printJSON(env.Stdout, v)
 	}

@@ -12,12 +12,12 @@ import (
 )
 
 // runDoctor prints the current findings, newest first: message, then advice.
-func runDoctor(ctx context.Context, o *opts, env Env) error {
+func runDoctor(ctx context.Context, o *opts, env *Env) error {
 	var res api.DoctorResult
-	err := lookup(ctx, o, env, api.MethodDoctor.Args(&api.DoctorParams{Host: o.host}, &res), func(d *direct) (err error) {
+	d, err := lookup(ctx, o, env, api.MethodDoctor.Args(&api.DoctorParams{Host: o.host}, &res))
+	if d != nil {
 		res, err = agent.DoctorSnapshot(ctx, d.cfg, d.router, d.paths, o.host)
-		return err
-	})
+	}
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // runMode runs enable, block and disable: o.mode is the mode they set.
-func runMode(ctx context.Context, o *opts, env Env) error {
+func runMode(ctx context.Context, o *opts, env *Env) error {
 	mode := o.mode
 	p, err := vpn.ParseProtocol(o.args[0])
 	if err != nil {
@@ -47,7 +47,7 @@ func runMode(ctx context.Context, o *opts, env Env) error {
 // setDirect is the daemon's set (agent.Set) without a daemon: on a firewall
 // and config of its own, recorded in the history when it can be opened
 // (the daemon is not running, so its lock is free).
-func setDirect(ctx context.Context, o *opts, env Env, p api.SetParams) (api.SetResult, error) {
+func setDirect(ctx context.Context, o *opts, env *Env, p api.SetParams) (api.SetResult, error) {
 	s, err := agent.ParseSetting(p, api.Caller{Origin: api.OriginCLI})
 	if err != nil {
 		return api.SetResult{}, usageError{err.Error()}
@@ -79,11 +79,11 @@ func setDirect(ctx context.Context, o *opts, env Env, p api.SetParams) (api.SetR
 }
 
 // unrecorded tells that a direct change could not go into the history.
-func unrecorded(env Env, err error) {
+func unrecorded(env *Env, err error) {
 	io.WriteString(env.Stderr, "vpnpass: the change is not recorded in the history: "+err.Error()+"\n")
 }
 
-func recordDirect(env Env, store *history.Store, ev history.Event) {
+func recordDirect(env *Env, store *history.Store, ev history.Event) {
 	if err := store.Append(ev); err != nil {
 		unrecorded(env, err)
 	}
@@ -91,7 +91,7 @@ func recordDirect(env Env, store *history.Store, ev history.Event) {
 
 // closeHistory writes what was appended (the store batches): a failure
 // shows only here.
-func closeHistory(env Env, store *history.Store) {
+func closeHistory(env *Env, store *history.Store) {
 	if err := store.Close(); err != nil {
 		unrecorded(env, err)
 	}
@@ -123,7 +123,7 @@ func printSet(w io.Writer, p vpn.Protocol, mode netfilter.Mode, dry bool, res ap
 	return err
 }
 
-func runCleanup(_ context.Context, o *opts, env Env) error {
+func runCleanup(_ context.Context, o *opts, env *Env) error {
 	// Wait for an agent that is shutting down (rc.common's stop does not
 	// wait for it): cleaning up under it races its shutdown, and a running
 	// agent would put back what we remove. A new agent waits for us in turn.
@@ -151,7 +151,7 @@ func runCleanup(_ context.Context, o *opts, env Env) error {
 
 // runHandover is the init script's restart: the stopping agent leaves its
 // rules and the next one adopts them (runlock.Handover).
-func runHandover(_ context.Context, o *opts, env Env) error {
+func runHandover(_ context.Context, o *opts, env *Env) error {
 	if err := runlock.Handover(o.socket); err != nil {
 		return err
 	}
@@ -159,21 +159,21 @@ func runHandover(_ context.Context, o *opts, env Env) error {
 	return err
 }
 
-func runExplain(ctx context.Context, o *opts, env Env) error {
+func runExplain(ctx context.Context, o *opts, env *Env) error {
 	pk, err := agent.ExplainPacket(o.proto, o.dst, o.src, o.dport)
 	if err != nil {
 		return usageError{err.Error()}
 	}
 	var ex netfilter.Explanation
 	p := api.ExplainParams{Proto: o.proto, Dst: o.dst, Dport: o.dport, Src: o.src}
-	err = lookup(ctx, o, env, api.MethodExplain.Args(&p, &ex), func(d *direct) (err error) {
+	d, err := lookup(ctx, o, env, api.MethodExplain.Args(&p, &ex))
+	if d != nil {
 		pk.OutIf = d.router.WAN.Primary(pk.Family)
 		if len(d.router.LANDevices) > 0 {
 			pk.InIf = d.router.LANDevices[0]
 		}
 		ex, err = fw.Explain(pk)
-		return err
-	})
+	}
 	if err != nil {
 		return err
 	}

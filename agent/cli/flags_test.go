@@ -12,7 +12,7 @@ import (
 )
 
 // reference builds a flag.FlagSet with the same options as newFlags.
-func reference(env Env) (*opts, *flag.FlagSet) {
+func reference(env *Env) (*opts, *flag.FlagSet) {
 	o, ours := newFlags(env)
 	ref := *o
 	fs := flag.NewFlagSet("vpnpass", flag.ContinueOnError)
@@ -42,9 +42,9 @@ func field[T any](ref, o *opts, p *T) *T {
 func compare(t *testing.T, args []string) {
 	t.Helper()
 	env := Env{Getenv: func(string) string { return "" }}
-	o, ours := newFlags(env)
+	o, ours := newFlags(&env)
 	rest, err := ours.parse(append([]string(nil), args...))
-	ref, fs := reference(env)
+	ref, fs := reference(&env)
 	rerr := fs.Parse(append([]string(nil), args...))
 	if fmt.Sprint(err) != fmt.Sprint(rerr) {
 		t.Fatalf("%q: error %v, flag package says %v", args, err, rerr)

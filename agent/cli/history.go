@@ -16,7 +16,7 @@ import (
 
 // runHistory prints events newest first. Without a daemon it opens the file
 // read-only (the daemon holds bbolt's lock while it runs).
-func runHistory(ctx context.Context, o *opts, env Env) error {
+func runHistory(ctx context.Context, o *opts, env *Env) error {
 	p := api.HistoryParams{Since: o.since, Kind: o.kind, Limit: o.limit, Until: o.until, Protocol: o.protocol, Before: o.before}
 	f, err := agent.HistoryFilter(p)
 	if err != nil {
@@ -70,12 +70,12 @@ func printHistory(w io.Writer, evs []history.Event) error {
 }
 
 // runNat prints the WAN / double-NAT verdict.
-func runNat(ctx context.Context, o *opts, env Env) error {
+func runNat(ctx context.Context, o *opts, env *Env) error {
 	var n wan.Nat
-	err := lookup(ctx, o, env, api.MethodNat.Args(&api.NatParams{Probe: o.probe}, &n), func(d *direct) (err error) {
+	d, err := lookup(ctx, o, env, api.MethodNat.Args(&api.NatParams{Probe: o.probe}, &n))
+	if d != nil {
 		n, err = agent.LiveSources(d.cfg, d.paths.Network).WAN(ctx, o.probe)
-		return err
-	})
+	}
 	if err != nil {
 		return err
 	}

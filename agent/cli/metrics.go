@@ -13,7 +13,7 @@ var errMetricsNeedDaemon = exitError{code: ExitNoDaemon, err: errors.New(
 	"the vpnpass daemon is not running, and only it counts what the metrics show: start it (/etc/init.d/vpnpass start, or `vpnpass agent`)")}
 
 // runMetrics prints the Prometheus exposition (--json: {"text": ...}).
-func runMetrics(ctx context.Context, o *opts, env Env) error {
+func runMetrics(ctx context.Context, o *opts, env *Env) error {
 	if o.direct {
 		return errMetricsNeedDaemon
 	}

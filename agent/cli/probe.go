@@ -13,7 +13,7 @@ import (
 
 // runProbe checks a VPN server from the router: the daemon does it when it
 // runs (same result), else this process does.
-func runProbe(ctx context.Context, o *opts, env Env) error {
+func runProbe(ctx context.Context, o *opts, env *Env) error {
 	p := api.ProbeParams{Host: o.args[0], Protocol: o.protocol}
 	if p.Protocol == "" {
 		p.Protocol = o.proto

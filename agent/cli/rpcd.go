@@ -28,7 +28,7 @@ const rpcdBudget = 9 * time.Second
 // runRPCD is the rpcd exec plugin behind /usr/libexec/rpcd/vpnpass. rpcd
 // ignores exit codes and rejects anything but a JSON object, so every answer
 // is one object and the exit code is 0, errors included.
-func runRPCD(ctx context.Context, o *opts, env Env) error {
+func runRPCD(ctx context.Context, o *opts, env *Env) error {
 	switch o.args[0] {
 	case "list":
 		// rpcd's exec-plugin protocol: one entry per method of the contract
@@ -46,7 +46,7 @@ func runRPCD(ctx context.Context, o *opts, env Env) error {
 	return usageError{"rpcd " + strconv.Quote(o.args[0]) + ": must be list or call"}
 }
 
-func rpcdCall(ctx context.Context, o *opts, env Env, method string) error {
+func rpcdCall(ctx context.Context, o *opts, env *Env, method string) error {
 	if _, ok := api.Lookup(method); !ok {
 		return rpcdError(env, "unknown_method", "unknown method "+strconv.Quote(method))
 	}
@@ -90,7 +90,7 @@ func rpcdCaller(ctx context.Context, method string, in rpcdInput) *api.Caller {
 	return c
 }
 
-func rpcdTimeout(env Env, method string) error {
+func rpcdTimeout(env *Env, method string) error {
 	msg := "the vpnpass daemon did not answer " + method + " within " + strconv.Itoa(int(rpcdBudget/time.Second)) +
 		" s: it may be hung or busy (restart it with /etc/init.d/vpnpass restart)"
 	if method == api.MethodSet.Name {
@@ -99,7 +99,7 @@ func rpcdTimeout(env Env, method string) error {
 	return rpcdError(env, "failed", msg)
 }
 
-func rpcdDaemonError(env Env, err error) error {
+func rpcdDaemonError(env *Env, err error) error {
 	if ae, ok := errx.As[*api.Error](err); ok {
 		return rpcdError(env, ae.Code, ae.Message)
 	}
@@ -109,7 +109,7 @@ func rpcdDaemonError(env Env, err error) error {
 	return rpcdError(env, "failed", err.Error())
 }
 
-func rpcdError(env Env, code, msg string) error {
+func rpcdError(env *Env, code, msg string) error {
 	var eo errorObject
 	eo.Error.Code, eo.Error.Message = code, msg
 	return json.NewEncoder(env.Stdout).Encode(eo)

@@ -13,12 +13,12 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
-func runStatus(ctx context.Context, o *opts, env Env) error {
+func runStatus(ctx context.Context, o *opts, env *Env) error {
 	var st api.Status
-	err := lookup(ctx, o, env, api.MethodStatus.Args(&api.NoParams{}, &st), func(d *direct) (err error) {
+	d, err := lookup(ctx, o, env, api.MethodStatus.Args(&api.NoParams{}, &st))
+	if d != nil {
 		st, err = d.status(ctx)
-		return err
-	})
+	}
 	if err != nil {
 		return err
 	}

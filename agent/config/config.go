@@ -98,7 +98,8 @@ func (c *Config) Desired() netfilter.Desired {
 }
 
 // clone copies c so that edits of slices and maps do not alias.
-func (c Config) clone() Config {
+func (o *Config) clone() Config {
+	c := *o // by pointer: a value receiver copies the whole Config at each call
 	c.LANDevices = append([]string(nil), c.LANDevices...)
 	c.PublicRanges = append([]netip.Prefix(nil), c.PublicRanges...)
 	m := netfilter.Desired{}

@@ -80,7 +80,6 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
 	// One error exit: each step names itself (and the file it acts on).
 	step, name := "write", tmp.Name()
 	_, err = tmp.Write(data)
@@ -97,6 +96,7 @@ func WriteFileAtomic(path string, data []byte) error {
 		step, name, err = "replace", path, os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
+		os.Remove(tmp.Name()) // no defer: the one exit that leaves it behind
 		return fmt.Errorf("%s %s: %w", step, name, err)
 	}
 	if d, err := os.Open(dir); err == nil {

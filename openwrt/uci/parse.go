@@ -3,7 +3,6 @@ package uci
 import (
 	"bytes"
 	"os"
-	"sort"
 	"strconv"
 
 	"github.com/vpnpass/vpnpass/internal/errx"
@@ -66,8 +65,18 @@ func (p *parser) indexLines() {
 }
 
 // lineAt returns the 1-based line of byte offset off.
+// (sort.Search's bisection written out: no closure.)
 func (p *parser) lineAt(off int) int {
-	return sort.Search(len(p.lineStarts), func(i int) bool { return p.lineStarts[i] > off })
+	lo, hi := 0, len(p.lineStarts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if p.lineStarts[m] > off {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
 }
 
 func (p *parser) errAt(off int, msg string) error {
