@@ -3,6 +3,8 @@ package diagnose
 import (
 	"net/netip"
 
+	"github.com/vpnpass/vpnpass/internal/jsonx"
+
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -146,7 +148,7 @@ func outrank(cands []candidate) candidate {
 	for _, other := range cands[1:] {
 		also = append(also, string(other.code))
 		for _, e := range other.evidence {
-			if !hasEvidence(main.evidence, e) {
+			if !hasEvidence(main.evidence, &e) {
 				e.Code = other.code
 				main.evidence = append(main.evidence, e)
 			}
@@ -157,14 +159,27 @@ func outrank(cands []candidate) candidate {
 	return main
 }
 
-func hasEvidence(list []Evidence, e Evidence) bool {
-	for _, x := range list {
-		x.Code = e.Code
-		if x == e {
+// hasEvidence reports whether list holds the fact e, whatever the Code. Equal
+// JSON is equal fields (every field is a string or an integer, and omitempty
+// leaves out only zero values); compared so, Evidence needs no generated
+// equality function.
+func hasEvidence(list []Evidence, e *Evidence) bool {
+	key := evidenceKey(e)
+	for i := range list {
+		if evidenceKey(&list[i]) == key {
 			return true
 		}
 	}
 	return false
+}
+
+// evidenceKey is e's JSON without its Code (cleared for the call, then put back).
+func evidenceKey(e *Evidence) string {
+	code := e.Code
+	e.Code = ""
+	b, _ := jsonx.Marshal(e)
+	e.Code = code
+	return string(b)
 }
 
 // finding builds the Finding of a candidate: message and advice from the

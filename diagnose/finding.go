@@ -41,6 +41,7 @@ const (
 // "observer"; the other fields are filled as the kind needs. Code is set when
 // the fact supports a less specific cause that the finding outranked.
 type Evidence struct {
+	_    incomparable // hasEvidence compares the JSON: no 1.8 KB equality function
 	Kind string `json:"kind"`
 	Code Code   `json:"code,omitempty"`
 	Note string `json:"note,omitempty"`
