@@ -46,7 +46,7 @@ type flowKey struct {
 	orig conntrack.Tuple
 }
 
-func keyOf(f conntrack.Flow) flowKey { return flowKey{f.ID, f.L4, f.Orig} }
+func keyOf(f *conntrack.Flow) flowKey { return flowKey{f.ID, f.L4, f.Orig} }
 
 type obsKey struct {
 	host, peer netip.Addr
@@ -80,14 +80,14 @@ func (t *Tracker) Apply(ev conntrack.Event) {
 	switch {
 	case kind == vpn.KindNone:
 	case role == RoleLAN || role == RoleRouter:
-		t.applyFlow(ev, kind, role)
+		t.applyFlow(&ev, kind, role)
 	case role == RoleInbound && kind == vpn.KindGRE:
-		t.applyInbound(ev, kind, role)
+		t.applyInbound(&ev, kind, role)
 	}
 }
 
-func (t *Tracker) applyFlow(ev conntrack.Event, kind vpn.Kind, role Role) {
-	k := keyOf(ev.Flow)
+func (t *Tracker) applyFlow(ev *conntrack.Event, kind vpn.Kind, role Role) {
+	k := keyOf(&ev.Flow)
 	s := t.flows[k]
 	if s == nil {
 		key := SessionKey{Host: ev.Flow.Orig.Src.Unmap(), Peer: ev.Flow.Orig.Dst.Unmap(), Protocol: kind.Protocol()}
@@ -100,14 +100,14 @@ func (t *Tracker) applyFlow(ev conntrack.Event, kind vpn.Kind, role Role) {
 		t.trimFlows(s)
 	}
 	for _, sf := range s.Flows {
-		if keyOf(sf.Flow) == k {
+		if keyOf(&sf.Flow) == k {
 			t.updateFlow(sf, ev)
 		}
 	}
 	s.update(ev.Time)
 }
 
-func newSessionFlow(ev conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
+func newSessionFlow(ev *conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
 	first := ev.Time
 	if st := ev.Flow.Start; !isZero(&st) && before(&st, &first) {
 		first = st // the kernel knew it earlier (timestamps on, learned from a dump)
@@ -115,7 +115,7 @@ func newSessionFlow(ev conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
 	return &SessionFlow{Flow: ev.Flow, Kind: kind, Role: role, FirstSeen: first}
 }
 
-func (t *Tracker) updateFlow(sf *SessionFlow, ev conntrack.Event) {
+func (t *Tracker) updateFlow(sf *SessionFlow, ev *conntrack.Event) {
 	sf.Flow = ev.Flow
 	sf.LastSeen = ev.Time
 	sf.gen = t.gen
@@ -133,8 +133,8 @@ func (t *Tracker) updateFlow(sf *SessionFlow, ev conntrack.Event) {
 
 // trackOffload notes when a flow entered a flowtable and when its counters
 // first moved both ways after that.
-func trackOffload(sf *SessionFlow, ev conntrack.Event) {
-	fl := ev.Flow
+func trackOffload(sf *SessionFlow, ev *conntrack.Event) {
+	fl := &ev.Flow
 	if !fl.Status.Offloaded() {
 		return
 	}
@@ -148,20 +148,20 @@ func trackOffload(sf *SessionFlow, ev conntrack.Event) {
 	}
 }
 
-func (t *Tracker) applyInbound(ev conntrack.Event, kind vpn.Kind, role Role) {
+func (t *Tracker) applyInbound(ev *conntrack.Event, kind vpn.Kind, role Role) {
 	peer := ev.Flow.Orig.Src.Unmap()
 	m := t.inbound[peer]
 	if m == nil {
 		m = map[flowKey]*SessionFlow{}
 		t.inbound[peer] = m
 	}
-	sf := m[keyOf(ev.Flow)]
+	sf := m[keyOf(&ev.Flow)]
 	if sf == nil {
 		if len(m) >= maxInboundPerPeer {
 			return
 		}
 		sf = newSessionFlow(ev, kind, role)
-		m[keyOf(ev.Flow)] = sf
+		m[keyOf(&ev.Flow)] = sf
 	}
 	t.updateFlow(sf, ev)
 	for key, s := range t.sessions {
@@ -194,7 +194,7 @@ func (t *Tracker) newAttempt(s *Session, at time.Time) {
 		return
 	}
 	for _, f := range s.Flows {
-		delete(t.flows, keyOf(f.Flow))
+		delete(t.flows, keyOf(&f.Flow))
 	}
 	s.Flows, s.Observed, s.Milestones = nil, nil, Milestones{}
 	s.FirstSeen, s.LastSeen = at, at
@@ -214,7 +214,7 @@ func (t *Tracker) evictOldest() {
 
 func (t *Tracker) remove(s *Session) {
 	for _, f := range s.Flows {
-		delete(t.flows, keyOf(f.Flow))
+		delete(t.flows, keyOf(&f.Flow))
 	}
 	delete(t.sessions, s.Key)
 }
@@ -229,7 +229,7 @@ func (t *Tracker) trimFlows(s *Session) {
 				break
 			}
 		}
-		delete(t.flows, keyOf(s.Flows[drop].Flow))
+		delete(t.flows, keyOf(&s.Flows[drop].Flow))
 		s.Flows = append(s.Flows[:drop], s.Flows[drop+1:]...)
 	}
 }
@@ -374,16 +374,16 @@ func (t *Tracker) FastPathFlows() []conntrack.Flow {
 // status or counters moved counts as an update of its session.
 func (t *Tracker) Refresh(flows []conntrack.Flow, now time.Time) {
 	for _, fl := range flows {
-		s := t.flows[keyOf(fl)]
+		s := t.flows[keyOf(&fl)]
 		if s == nil {
 			continue
 		}
 		for _, sf := range s.Flows {
-			old := sf.Flow
-			if keyOf(old) != keyOf(fl) || (old.Status == fl.Status && old.CounterOrig == fl.CounterOrig && old.CounterReply == fl.CounterReply) {
+			old := &sf.Flow
+			if keyOf(old) != keyOf(&fl) || (old.Status == fl.Status && old.CounterOrig == fl.CounterOrig && old.CounterReply == fl.CounterReply) {
 				continue
 			}
-			t.updateFlow(sf, conntrack.Event{Type: conntrack.EventUpdate, Flow: fl, Time: now})
+			t.updateFlow(sf, &conntrack.Event{Type: conntrack.EventUpdate, Flow: fl, Time: now})
 			s.update(now)
 		}
 	}
