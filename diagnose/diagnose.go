@@ -20,7 +20,7 @@ type candidate struct {
 // rules stay one screen each.
 type facts struct {
 	s          *Session
-	ctx        Context
+	ctx        *Context // by pointer: facts are passed by value to every rule
 	host, peer string // the session's addresses as text
 	v4         bool
 	nat        bool // this router rewrites the session's source address
@@ -33,7 +33,7 @@ type facts struct {
 	ctl        []*SessionFlow // the protocol's control flows (IKE for IPsec)
 }
 
-func newFacts(s *Session, ctx Context) facts {
+func newFacts(s *Session, ctx *Context) facts {
 	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4(), host: s.Key.Host.String(), peer: s.Key.Peer.String()}
 	f.quietOrEnd = s.QuietOrEnded(ctx.Now)
 	f.ike, f.natt = s.FlowsOf(vpn.KindIKE), s.FlowsOf(vpn.KindNATT)
@@ -109,7 +109,9 @@ var rules = []func(facts) (candidate, bool){
 // the precedence of docs/design.md#the-doctor, with the others' facts as evidence), plus
 // vpn-behind-double-nat or ipv4-sharing beside a failure, or vpn-ok when the
 // session is healthy. An inconclusive session gives nothing.
-func Diagnose(s *Session, ctx Context) []Finding {
+func Diagnose(s *Session, ctx Context) []Finding { return diagnose(s, &ctx) }
+
+func diagnose(s *Session, ctx *Context) []Finding {
 	f := newFacts(s, ctx)
 	var cands []candidate
 	for _, r := range rules {

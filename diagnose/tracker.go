@@ -309,12 +309,12 @@ func (t *Tracker) Judge(ctx Context) []Finding {
 		switch {
 		case s.Due(ctx.Now):
 			t.attachInbound(s)
-			fs = Diagnose(s, ctx)
+			fs = diagnose(s, &ctx)
 			s.dirty, s.judged, s.judgedAt = false, true, ctx.Now
 		case s.liveDue(ctx.Now):
 			t.attachInbound(s)
 			s.liveSeen = s.version
-			if fs = Diagnose(s, ctx); !worksLive(s, fs, ctx) {
+			if fs = diagnose(s, &ctx); !worksLive(s, fs, &ctx) {
 				continue
 			}
 		default:
@@ -333,7 +333,7 @@ func (t *Tracker) Judge(ctx Context) []Finding {
 // by the same rules its full judgement applies, and nothing a full
 // judgement adds later can turn it into a failure (plain L2TP that never
 // carried data becomes l2tp-without-ipsec once quiet).
-func worksLive(s *Session, fs []Finding, ctx Context) bool {
+func worksLive(s *Session, fs []Finding, ctx *Context) bool {
 	if len(fs) != 1 || fs[0].Code != CodeOK {
 		return false
 	}
