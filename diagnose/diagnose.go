@@ -264,7 +264,7 @@ func flowEvidence(sf *SessionFlow) Evidence {
 		e.NATSrc = fl.Reply.Dst.String()
 	}
 	e.State = flowState(sf)
-	e.FirstSeen, e.LastSeen = rfc3339(sf.FirstSeen), rfc3339(sf.LastSeen)
+	e.FirstSeen, e.LastSeen = rfc3339(&sf.FirstSeen), rfc3339(&sf.LastSeen)
 	return e
 }
 
@@ -302,7 +302,7 @@ func flowsEvidence(fs ...[]*SessionFlow) []Evidence {
 func observedEvidence(o *ObservedCount, host, peer string) Evidence {
 	e := Evidence{Kind: "observer", Match: string(o.Element), Direction: string(o.Direction),
 		Packets: o.Packets, Bytes: o.Bytes, Src: host, Dst: peer,
-		FirstSeen: rfc3339(o.FirstSeen), LastSeen: rfc3339(o.LastSeen)}
+		FirstSeen: rfc3339(&o.FirstSeen), LastSeen: rfc3339(&o.LastSeen)}
 	if o.Direction == vpn.DirIn {
 		e.Src, e.Dst = e.Dst, e.Src
 	}

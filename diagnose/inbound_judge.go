@@ -139,7 +139,7 @@ func doubleNAT(ctx *InboundContext, seen map[vpn.Protocol]bool) []Finding {
 func attemptEvidence(a *InboundAttempt) Evidence {
 	e := Evidence{Kind: "observer", Src: a.Client.String(), Dst: a.Target.String(), Match: a.Kind.Match(),
 		Direction: string(vpn.DirWAN), Packets: a.Packets, State: "unreplied",
-		FirstSeen: rfc3339(a.FirstSeen), LastSeen: rfc3339(a.LastSeen)}
+		FirstSeen: rfc3339(&a.FirstSeen), LastSeen: rfc3339(&a.LastSeen)}
 	if a.flow {
 		e.Kind, e.Match, e.Direction, e.DstPort = "flow", "", "", a.Port
 		e.Proto = vpn.L4Name(protoL4(a.Kind))

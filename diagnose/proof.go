@@ -35,10 +35,10 @@ func (f facts) addProof(out map[string]any) {
 	setParams(out, "answered", answered, "offloaded", offloaded,
 		"packets_out", t[0].Packets, "packets_in", t[1].Packets, "bytes_out", t[0].Bytes, "bytes_in", t[1].Bytes)
 	if !isZero(&since) {
-		out["since"] = rfc3339(since)
+		out["since"] = rfc3339(&since)
 	}
 	if !isZero(&s.DataAnswered) {
-		out["data_since"] = rfc3339(s.DataAnswered)
+		out["data_since"] = rfc3339(&s.DataAnswered)
 	}
 }
 
