@@ -91,9 +91,9 @@ func (t *Tracker) applyFlow(ev *conntrack.Event, kind vpn.Kind, role Role) {
 	s := t.flows[k]
 	if s == nil {
 		key := SessionKey{Host: ev.Flow.Orig.Src.Unmap(), Peer: ev.Flow.Orig.Dst.Unmap(), Protocol: kind.Protocol()}
-		s = t.session(key, role == RoleRouter, ev.Time)
+		s = t.session(key, role == RoleRouter, &ev.Time)
 		if ev.Type != conntrack.EventDestroy {
-			t.newAttempt(s, ev.Time)
+			t.newAttempt(s, &ev.Time)
 		}
 		s.Flows = append(s.Flows, newSessionFlow(ev, kind, role))
 		t.flows[k] = s
@@ -104,7 +104,7 @@ func (t *Tracker) applyFlow(ev *conntrack.Event, kind vpn.Kind, role Role) {
 			t.updateFlow(sf, ev)
 		}
 	}
-	s.update(ev.Time)
+	s.update(&ev.Time)
 }
 
 func newSessionFlow(ev *conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
@@ -166,21 +166,21 @@ func (t *Tracker) applyInbound(ev *conntrack.Event, kind vpn.Kind, role Role) {
 	t.updateFlow(sf, ev)
 	for key, s := range t.sessions {
 		if key.Peer == peer && key.Protocol == vpn.PPTP {
-			s.update(ev.Time)
+			s.update(&ev.Time)
 		}
 	}
 }
 
 // session finds or creates the session of key, evicting the least recently
 // active one when the tracker is full.
-func (t *Tracker) session(key SessionKey, router bool, at time.Time) *Session {
+func (t *Tracker) session(key SessionKey, router bool, at *time.Time) *Session {
 	if s := t.sessions[key]; s != nil {
 		return s
 	}
 	if max := t.MaxSessions; max > 0 && len(t.sessions) >= max {
 		t.evictOldest()
 	}
-	s := &Session{Key: key, Router: router, FirstSeen: at, LastSeen: at}
+	s := &Session{Key: key, Router: router, FirstSeen: *at, LastSeen: *at}
 	t.sessions[key] = s
 	return s
 }
@@ -189,7 +189,7 @@ func (t *Tracker) session(key SessionKey, router bool, at time.Time) *Session {
 // this new traffic: a reconnect is judged on its own flows, so a later
 // failure replaces an earlier vpn-ok (and a later success a failure). The
 // earlier findings stay until the new attempt is judged.
-func (t *Tracker) newAttempt(s *Session, at time.Time) {
+func (t *Tracker) newAttempt(s *Session, at *time.Time) {
 	if !s.Ended() || s.dirty {
 		return
 	}
@@ -197,7 +197,7 @@ func (t *Tracker) newAttempt(s *Session, at time.Time) {
 		delete(t.flows, keyOf(&f.Flow))
 	}
 	s.Flows, s.Observed, s.Milestones = nil, nil, Milestones{}
-	s.FirstSeen, s.LastSeen = at, at
+	s.FirstSeen, s.LastSeen = *at, *at
 }
 
 func (t *Tracker) evictOldest() {
@@ -250,7 +250,7 @@ func (t *Tracker) syncDone(at time.Time) {
 			}
 		}
 		if changed {
-			s.update(at)
+			s.update(&at)
 		}
 	}
 	for _, m := range t.inbound {
@@ -267,19 +267,20 @@ func (t *Tracker) syncDone(at time.Time) {
 // about sessions it can judge.
 func (t *Tracker) Observe(entries []vpn.ObserverEntry, now time.Time) {
 	next := make(map[obsKey]uint64, len(entries))
-	for _, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		k := obsKey{e.Host.Unmap(), e.Peer.Unmap(), e.Element, e.Direction}
 		next[k] = e.Packets
 		prev, known := t.obsPrev[k]
 		grew := (!known && t.obsReady) || (known && e.Packets != prev)
 		if grew && e.Packets > 0 {
-			t.observed(k, e, now)
+			t.observed(&k, e, &now)
 		}
 	}
 	t.obsPrev, t.obsReady, t.obsAt = next, true, now
 }
 
-func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
+func (t *Tracker) observed(k *obsKey, e *vpn.ObserverEntry, now *time.Time) {
 	role := t.Classifier.role(k.host, k.peer)
 	if role != RoleLAN && role != RoleRouter {
 		return
@@ -288,10 +289,10 @@ func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
 	t.newAttempt(s, now)
 	o := s.ObservedOf(e.Element, e.Direction)
 	if o == nil {
-		o = &ObservedCount{Element: e.Element, Direction: e.Direction, FirstSeen: now}
+		o = &ObservedCount{Element: e.Element, Direction: e.Direction, FirstSeen: *now}
 		s.Observed = append(s.Observed, o)
 	}
-	o.Packets, o.Bytes, o.LastSeen, o.GrewAfter = e.Packets, e.Bytes, now, t.obsAt
+	o.Packets, o.Bytes, o.LastSeen, o.GrewAfter = e.Packets, e.Bytes, *now, t.obsAt
 	s.update(now)
 }
 
@@ -384,7 +385,7 @@ func (t *Tracker) Refresh(flows []conntrack.Flow, now time.Time) {
 				continue
 			}
 			t.updateFlow(sf, &conntrack.Event{Type: conntrack.EventUpdate, Flow: fl, Time: now})
-			s.update(now)
+			s.update(&now)
 		}
 	}
 }
