@@ -21,7 +21,7 @@ type candidate struct {
 type facts struct {
 	s          *Session
 	ctx        *Context // by pointer: facts are passed by value to every rule
-	host, peer string // the session's addresses as text
+	host, peer string   // the session's addresses as text
 	v4         bool
 	nat        bool // this router rewrites the session's source address
 	quietOrEnd bool // the session ended or has been quiet for QuietAfter

@@ -42,9 +42,9 @@ const (
 // the fact supports a less specific cause that the finding outranked.
 type Evidence struct {
 	_    incomparable // hasEvidence compares the JSON: no 1.8 KB equality function
-	Kind string `json:"kind"`
-	Code Code   `json:"code,omitempty"`
-	Note string `json:"note,omitempty"`
+	Kind string       `json:"kind"`
+	Code Code         `json:"code,omitempty"`
+	Note string       `json:"note,omitempty"`
 
 	// flow and observer
 	Proto     string `json:"proto,omitempty"` // udp, tcp, gre, esp, ah
