@@ -66,7 +66,7 @@ func (d *Daemon) record(ev history.Event) {
 	}
 	d.emit(ev)
 	// The store stamps the time: it follows clock steps (history/clock.go).
-	if err := d.store.Append(ev); err != nil && d.limit.allow("history") {
+	if err := d.store.Append(&ev); err != nil && d.limit.allow("history") {
 		d.log.Error("history append failed", "err", err)
 	}
 }

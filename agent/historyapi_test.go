@@ -47,7 +47,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 		{Kind: history.KindNATChanged, Message: "invalid UTF-8 \xff\xfe kept as replacement"},
 	} {
 		ev.Time = base.Add(time.Duration(i) * time.Second)
-		if err := s.Append(ev); err != nil {
+		if err := s.Append(&ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,7 +91,7 @@ func TestHistoryHandlerShape(t *testing.T) {
 func BenchmarkHistoryHandlerLast100(b *testing.B) {
 	d, s := historyDaemon(b)
 	for i := 0; i < 5000; i++ {
-		s.Append(history.Event{Kind: history.KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "ipsec",
+		s.Append(&history.Event{Kind: history.KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "ipsec",
 			Host: "192.168.1.10", Peer: "203.0.113.10",
 			Message: "UDP 4500 never answered: NAT-T is blocked between this router and the server",
 			Details: map[string]any{"code": "natt-blocked", "n": i}})

@@ -3,6 +3,8 @@ package diagnose
 import (
 	"net/netip"
 
+	"github.com/vpnpass/vpnpass/internal/jsonx"
+
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -18,8 +20,8 @@ type candidate struct {
 // rules stay one screen each.
 type facts struct {
 	s          *Session
-	ctx        Context
-	host, peer string // the session's addresses as text
+	ctx        *Context // by pointer: facts are passed by value to every rule
+	host, peer string   // the session's addresses as text
 	v4         bool
 	nat        bool // this router rewrites the session's source address
 	quietOrEnd bool // the session ended or has been quiet for QuietAfter
@@ -31,7 +33,7 @@ type facts struct {
 	ctl        []*SessionFlow // the protocol's control flows (IKE for IPsec)
 }
 
-func newFacts(s *Session, ctx Context) facts {
+func newFacts(s *Session, ctx *Context) facts {
 	f := facts{s: s, ctx: ctx, v4: s.Key.Host.Unmap().Is4(), host: s.Key.Host.String(), peer: s.Key.Peer.String()}
 	f.quietOrEnd = s.QuietOrEnded(ctx.Now)
 	f.ike, f.natt = s.FlowsOf(vpn.KindIKE), s.FlowsOf(vpn.KindNATT)
@@ -107,7 +109,9 @@ var rules = []func(facts) (candidate, bool){
 // the precedence of docs/design.md#the-doctor, with the others' facts as evidence), plus
 // vpn-behind-double-nat or ipv4-sharing beside a failure, or vpn-ok when the
 // session is healthy. An inconclusive session gives nothing.
-func Diagnose(s *Session, ctx Context) []Finding {
+func Diagnose(s *Session, ctx Context) []Finding { return diagnose(s, &ctx) }
+
+func diagnose(s *Session, ctx *Context) []Finding {
 	f := newFacts(s, ctx)
 	var cands []candidate
 	for _, r := range rules {
@@ -146,7 +150,7 @@ func outrank(cands []candidate) candidate {
 	for _, other := range cands[1:] {
 		also = append(also, string(other.code))
 		for _, e := range other.evidence {
-			if !hasEvidence(main.evidence, e) {
+			if !hasEvidence(main.evidence, &e) {
 				e.Code = other.code
 				main.evidence = append(main.evidence, e)
 			}
@@ -157,14 +161,27 @@ func outrank(cands []candidate) candidate {
 	return main
 }
 
-func hasEvidence(list []Evidence, e Evidence) bool {
-	for _, x := range list {
-		x.Code = e.Code
-		if x == e {
+// hasEvidence reports whether list holds the fact e, whatever the Code. Equal
+// JSON is equal fields (every field is a string or an integer, and omitempty
+// leaves out only zero values); compared so, Evidence needs no generated
+// equality function.
+func hasEvidence(list []Evidence, e *Evidence) bool {
+	key := evidenceKey(e)
+	for i := range list {
+		if evidenceKey(&list[i]) == key {
 			return true
 		}
 	}
 	return false
+}
+
+// evidenceKey is e's JSON without its Code (cleared for the call, then put back).
+func evidenceKey(e *Evidence) string {
+	code := e.Code
+	e.Code = ""
+	b, _ := jsonx.Marshal(e)
+	e.Code = code
+	return string(b)
 }
 
 // finding builds the Finding of a candidate: message and advice from the
@@ -247,7 +264,7 @@ func flowEvidence(sf *SessionFlow) Evidence {
 		e.NATSrc = fl.Reply.Dst.String()
 	}
 	e.State = flowState(sf)
-	e.FirstSeen, e.LastSeen = rfc3339(sf.FirstSeen), rfc3339(sf.LastSeen)
+	e.FirstSeen, e.LastSeen = rfc3339(&sf.FirstSeen), rfc3339(&sf.LastSeen)
 	return e
 }
 
@@ -285,7 +302,7 @@ func flowsEvidence(fs ...[]*SessionFlow) []Evidence {
 func observedEvidence(o *ObservedCount, host, peer string) Evidence {
 	e := Evidence{Kind: "observer", Match: string(o.Element), Direction: string(o.Direction),
 		Packets: o.Packets, Bytes: o.Bytes, Src: host, Dst: peer,
-		FirstSeen: rfc3339(o.FirstSeen), LastSeen: rfc3339(o.LastSeen)}
+		FirstSeen: rfc3339(&o.FirstSeen), LastSeen: rfc3339(&o.LastSeen)}
 	if o.Direction == vpn.DirIn {
 		e.Src, e.Dst = e.Dst, e.Src
 	}

@@ -273,3 +273,31 @@ func TestDiagnoseScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestHasEvidence pins the fact comparison outrank uses: every field counts
+// except Code.
+func TestHasEvidence(t *testing.T) {
+	list := []Evidence{
+		{Kind: "flow", Proto: "udp", Src: "192.168.1.10", SrcPort: 500, Code: "x"},
+		{Kind: "rule", Table: "fw4", Chain: "forward", Handle: 7, Verdict: "drop"},
+	}
+	cases := []struct {
+		name string
+		e    Evidence
+		want bool
+	}{
+		{"same flow, other code", Evidence{Kind: "flow", Proto: "udp", Src: "192.168.1.10", SrcPort: 500, Code: "y"}, true},
+		{"same rule", Evidence{Kind: "rule", Table: "fw4", Chain: "forward", Handle: 7, Verdict: "drop"}, true},
+		{"other port", Evidence{Kind: "flow", Proto: "udp", Src: "192.168.1.10", SrcPort: 4500}, false},
+		{"other handle", Evidence{Kind: "rule", Table: "fw4", Chain: "forward", Handle: 8, Verdict: "drop"}, false},
+		{"extra field", Evidence{Kind: "flow", Proto: "udp", Src: "192.168.1.10", SrcPort: 500, Packets: 1}, false},
+	}
+	for _, c := range cases {
+		if got := hasEvidence(list, &c.e); got != c.want {
+			t.Errorf("%s: hasEvidence = %v, want %v", c.name, got, c.want)
+		}
+		if list[0].Code != "x" {
+			t.Fatalf("%s: hasEvidence changed a Code: %q", c.name, list[0].Code)
+		}
+	}
+}

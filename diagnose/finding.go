@@ -41,9 +41,10 @@ const (
 // "observer"; the other fields are filled as the kind needs. Code is set when
 // the fact supports a less specific cause that the finding outranked.
 type Evidence struct {
-	Kind string `json:"kind"`
-	Code Code   `json:"code,omitempty"`
-	Note string `json:"note,omitempty"`
+	_    incomparable // hasEvidence compares the JSON: no 1.8 KB equality function
+	Kind string       `json:"kind"`
+	Code Code         `json:"code,omitempty"`
+	Note string       `json:"note,omitempty"`
 
 	// flow and observer
 	Proto     string `json:"proto,omitempty"` // udp, tcp, gre, esp, ah
@@ -119,7 +120,7 @@ func (f Finding) MarshalJSON() ([]byte, error) {
 	j := findingJSON{
 		Code: f.Code, Severity: f.Severity, Protocol: f.Protocol,
 		Host: f.Host, HostName: f.HostName, HostMAC: f.HostMAC, Peer: f.Peer,
-		FirstSeen: rfc3339(f.FirstSeen), LastSeen: rfc3339(f.LastSeen),
+		FirstSeen: rfc3339(&f.FirstSeen), LastSeen: rfc3339(&f.LastSeen),
 		Message: f.Message, Advice: f.Advice, Params: f.Params, Evidence: f.Evidence,
 	}
 	if j.Params == nil {
@@ -154,8 +155,9 @@ func (f *Finding) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func rfc3339(t time.Time) string {
-	if isZero(&t) {
+// rfc3339 takes t by pointer, as isZero does.
+func rfc3339(t *time.Time) string {
+	if isZero(t) {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)

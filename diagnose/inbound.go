@@ -76,8 +76,8 @@ func (t *InboundTracker) Apply(ev conntrack.Event) {
 	if kind == vpn.KindNone || role != RoleInbound || ev.Flow.Status.Expected() {
 		return // an expected GRE belongs to a PPTP call already counted
 	}
-	f := ev.Flow
-	a := t.attempt(attemptKey{f.Orig.Src.Unmap(), f.Orig.Dst.Unmap(), kind}, ev.Time)
+	f := &ev.Flow
+	a := t.attempt(attemptKey{f.Orig.Src.Unmap(), f.Orig.Dst.Unmap(), kind}, &ev.Time)
 	if a == nil {
 		return
 	}
@@ -109,7 +109,7 @@ func (t *InboundTracker) ObserveWAN(entries []vpn.ObserverEntry, now time.Time) 
 		if n == 0 || (known && n == prev) || (!known && !t.obsReady) {
 			continue
 		}
-		if a := t.attempt(k, now); a != nil {
+		if a := t.attempt(k, &now); a != nil {
 			a.LastSeen = now
 			if n > a.Packets {
 				a.Packets = n
@@ -119,14 +119,14 @@ func (t *InboundTracker) ObserveWAN(entries []vpn.ObserverEntry, now time.Time) 
 	t.obsPrev, t.obsReady = next, true
 }
 
-func (t *InboundTracker) attempt(k attemptKey, at time.Time) *InboundAttempt {
+func (t *InboundTracker) attempt(k attemptKey, at *time.Time) *InboundAttempt {
 	if a := t.attempts[k]; a != nil {
 		return a
 	}
 	if len(t.attempts) >= maxInboundAttempts {
 		t.evictOldest()
 	}
-	a := &InboundAttempt{Client: k.client, Target: k.target, Kind: k.kind, FirstSeen: at, LastSeen: at}
+	a := &InboundAttempt{Client: k.client, Target: k.target, Kind: k.kind, FirstSeen: *at, LastSeen: *at}
 	t.attempts[k] = a
 	return a
 }

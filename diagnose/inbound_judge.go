@@ -26,11 +26,11 @@ func (t *InboundTracker) Judge(ctx InboundContext) []Finding {
 	seen := map[vpn.Protocol]bool{}
 	for _, g := range t.groups() {
 		seen[g.proto] = true
-		if f, ok := g.notForwarded(ctx); ok {
+		if f, ok := g.notForwarded(&ctx); ok {
 			out = append(out, f)
 		}
 	}
-	return append(out, doubleNAT(ctx, seen)...)
+	return append(out, doubleNAT(&ctx, seen)...)
 }
 
 // attemptGroup is one client's attempts of one protocol.
@@ -59,7 +59,7 @@ func (t *InboundTracker) groups() []*attemptGroup {
 
 // notForwarded judges a group: no attempt answered within
 // InboundAnswerWait means nothing on the LAN took the client's packets.
-func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
+func (g *attemptGroup) notForwarded(ctx *InboundContext) (Finding, bool) {
 	first, last := g.attempts[0].FirstSeen, g.attempts[0].LastSeen
 	var server, target netip.Addr
 	var ev []Evidence
@@ -96,7 +96,7 @@ func (g *attemptGroup) notForwarded(ctx InboundContext) (Finding, bool) {
 	return f, true
 }
 
-func (f *Finding) fillHost(host netip.Addr, ctx InboundContext) {
+func (f *Finding) fillHost(host netip.Addr, ctx *InboundContext) {
 	if !host.IsValid() {
 		return
 	}
@@ -110,7 +110,7 @@ func (f *Finding) fillHost(host netip.Addr, ctx InboundContext) {
 // doubleNAT: a configured server whose protocol no client's packet reached
 // while the router's WAN sits behind another NAT: the box in front keeps
 // them.
-func doubleNAT(ctx InboundContext, seen map[vpn.Protocol]bool) []Finding {
+func doubleNAT(ctx *InboundContext, seen map[vpn.Protocol]bool) []Finding {
 	if ctx.NAT.Code != vpn.NATDouble && ctx.NAT.Code != vpn.NATCGNAT {
 		return nil
 	}
@@ -139,7 +139,7 @@ func doubleNAT(ctx InboundContext, seen map[vpn.Protocol]bool) []Finding {
 func attemptEvidence(a *InboundAttempt) Evidence {
 	e := Evidence{Kind: "observer", Src: a.Client.String(), Dst: a.Target.String(), Match: a.Kind.Match(),
 		Direction: string(vpn.DirWAN), Packets: a.Packets, State: "unreplied",
-		FirstSeen: rfc3339(a.FirstSeen), LastSeen: rfc3339(a.LastSeen)}
+		FirstSeen: rfc3339(&a.FirstSeen), LastSeen: rfc3339(&a.LastSeen)}
 	if a.flow {
 		e.Kind, e.Match, e.Direction, e.DstPort = "flow", "", "", a.Port
 		e.Proto = vpn.L4Name(protoL4(a.Kind))

@@ -16,34 +16,36 @@ func (f facts) addProof(out map[string]any) {
 	s := f.s
 	answered := []string{}
 	var since time.Time
-	earliest := func(t time.Time) {
-		if !isZero(&t) && (isZero(&since) || before(&t, &since)) {
-			since = t
-		}
-	}
 	offloaded := false
 	for _, fl := range s.Flows {
 		if fl.Answered() || !isZero(&fl.FastBoth) {
 			answered = addOnce(answered, fl.Kind.Match())
-			earliest(fl.AnsweredAt)
-			earliest(fl.FastBoth)
+			earliest(&since, &fl.AnsweredAt)
+			earliest(&since, &fl.FastBoth)
 		}
 		offloaded = offloaded || !isZero(&fl.OffloadedAt)
 	}
 	for _, o := range s.Observed {
 		if o.Direction == vpn.DirIn && o.Packets > 0 {
 			answered = addOnce(answered, string(o.Element))
-			earliest(o.FirstSeen)
+			earliest(&since, &o.FirstSeen)
 		}
 	}
 	t := f.traffic()
 	setParams(out, "answered", answered, "offloaded", offloaded,
 		"packets_out", t[0].Packets, "packets_in", t[1].Packets, "bytes_out", t[0].Bytes, "bytes_in", t[1].Bytes)
 	if !isZero(&since) {
-		out["since"] = rfc3339(since)
+		out["since"] = rfc3339(&since)
 	}
 	if !isZero(&s.DataAnswered) {
-		out["data_since"] = rfc3339(s.DataAnswered)
+		out["data_since"] = rfc3339(&s.DataAnswered)
+	}
+}
+
+// earliest sets *since to *t when t is set and earlier (or since is unset).
+func earliest(since, t *time.Time) {
+	if !isZero(t) && (isZero(since) || before(t, since)) {
+		*since = *t
 	}
 }
 

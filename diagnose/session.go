@@ -225,11 +225,11 @@ func (s *Session) liveDue(now time.Time) bool {
 
 // update recomputes the milestones after a change at time at. It is the
 // session's state machine: flows feed it, milestones only move forward.
-func (s *Session) update(at time.Time) {
+func (s *Session) update(at *time.Time) {
 	s.dirty = true
 	s.version++
-	if before(&s.LastSeen, &at) {
-		s.LastSeen = at
+	if before(&s.LastSeen, at) {
+		s.LastSeen = *at
 	}
 	for _, f := range s.Flows {
 		s.advance(f)

@@ -46,7 +46,7 @@ type flowKey struct {
 	orig conntrack.Tuple
 }
 
-func keyOf(f conntrack.Flow) flowKey { return flowKey{f.ID, f.L4, f.Orig} }
+func keyOf(f *conntrack.Flow) flowKey { return flowKey{f.ID, f.L4, f.Orig} }
 
 type obsKey struct {
 	host, peer netip.Addr
@@ -80,34 +80,34 @@ func (t *Tracker) Apply(ev conntrack.Event) {
 	switch {
 	case kind == vpn.KindNone:
 	case role == RoleLAN || role == RoleRouter:
-		t.applyFlow(ev, kind, role)
+		t.applyFlow(&ev, kind, role)
 	case role == RoleInbound && kind == vpn.KindGRE:
-		t.applyInbound(ev, kind, role)
+		t.applyInbound(&ev, kind, role)
 	}
 }
 
-func (t *Tracker) applyFlow(ev conntrack.Event, kind vpn.Kind, role Role) {
-	k := keyOf(ev.Flow)
+func (t *Tracker) applyFlow(ev *conntrack.Event, kind vpn.Kind, role Role) {
+	k := keyOf(&ev.Flow)
 	s := t.flows[k]
 	if s == nil {
 		key := SessionKey{Host: ev.Flow.Orig.Src.Unmap(), Peer: ev.Flow.Orig.Dst.Unmap(), Protocol: kind.Protocol()}
-		s = t.session(key, role == RoleRouter, ev.Time)
+		s = t.session(key, role == RoleRouter, &ev.Time)
 		if ev.Type != conntrack.EventDestroy {
-			t.newAttempt(s, ev.Time)
+			t.newAttempt(s, &ev.Time)
 		}
 		s.Flows = append(s.Flows, newSessionFlow(ev, kind, role))
 		t.flows[k] = s
 		t.trimFlows(s)
 	}
 	for _, sf := range s.Flows {
-		if keyOf(sf.Flow) == k {
+		if keyOf(&sf.Flow) == k {
 			t.updateFlow(sf, ev)
 		}
 	}
-	s.update(ev.Time)
+	s.update(&ev.Time)
 }
 
-func newSessionFlow(ev conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
+func newSessionFlow(ev *conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
 	first := ev.Time
 	if st := ev.Flow.Start; !isZero(&st) && before(&st, &first) {
 		first = st // the kernel knew it earlier (timestamps on, learned from a dump)
@@ -115,7 +115,7 @@ func newSessionFlow(ev conntrack.Event, kind vpn.Kind, role Role) *SessionFlow {
 	return &SessionFlow{Flow: ev.Flow, Kind: kind, Role: role, FirstSeen: first}
 }
 
-func (t *Tracker) updateFlow(sf *SessionFlow, ev conntrack.Event) {
+func (t *Tracker) updateFlow(sf *SessionFlow, ev *conntrack.Event) {
 	sf.Flow = ev.Flow
 	sf.LastSeen = ev.Time
 	sf.gen = t.gen
@@ -133,8 +133,8 @@ func (t *Tracker) updateFlow(sf *SessionFlow, ev conntrack.Event) {
 
 // trackOffload notes when a flow entered a flowtable and when its counters
 // first moved both ways after that.
-func trackOffload(sf *SessionFlow, ev conntrack.Event) {
-	fl := ev.Flow
+func trackOffload(sf *SessionFlow, ev *conntrack.Event) {
+	fl := &ev.Flow
 	if !fl.Status.Offloaded() {
 		return
 	}
@@ -148,39 +148,39 @@ func trackOffload(sf *SessionFlow, ev conntrack.Event) {
 	}
 }
 
-func (t *Tracker) applyInbound(ev conntrack.Event, kind vpn.Kind, role Role) {
+func (t *Tracker) applyInbound(ev *conntrack.Event, kind vpn.Kind, role Role) {
 	peer := ev.Flow.Orig.Src.Unmap()
 	m := t.inbound[peer]
 	if m == nil {
 		m = map[flowKey]*SessionFlow{}
 		t.inbound[peer] = m
 	}
-	sf := m[keyOf(ev.Flow)]
+	sf := m[keyOf(&ev.Flow)]
 	if sf == nil {
 		if len(m) >= maxInboundPerPeer {
 			return
 		}
 		sf = newSessionFlow(ev, kind, role)
-		m[keyOf(ev.Flow)] = sf
+		m[keyOf(&ev.Flow)] = sf
 	}
 	t.updateFlow(sf, ev)
 	for key, s := range t.sessions {
 		if key.Peer == peer && key.Protocol == vpn.PPTP {
-			s.update(ev.Time)
+			s.update(&ev.Time)
 		}
 	}
 }
 
 // session finds or creates the session of key, evicting the least recently
 // active one when the tracker is full.
-func (t *Tracker) session(key SessionKey, router bool, at time.Time) *Session {
+func (t *Tracker) session(key SessionKey, router bool, at *time.Time) *Session {
 	if s := t.sessions[key]; s != nil {
 		return s
 	}
 	if max := t.MaxSessions; max > 0 && len(t.sessions) >= max {
 		t.evictOldest()
 	}
-	s := &Session{Key: key, Router: router, FirstSeen: at, LastSeen: at}
+	s := &Session{Key: key, Router: router, FirstSeen: *at, LastSeen: *at}
 	t.sessions[key] = s
 	return s
 }
@@ -189,15 +189,15 @@ func (t *Tracker) session(key SessionKey, router bool, at time.Time) *Session {
 // this new traffic: a reconnect is judged on its own flows, so a later
 // failure replaces an earlier vpn-ok (and a later success a failure). The
 // earlier findings stay until the new attempt is judged.
-func (t *Tracker) newAttempt(s *Session, at time.Time) {
+func (t *Tracker) newAttempt(s *Session, at *time.Time) {
 	if !s.Ended() || s.dirty {
 		return
 	}
 	for _, f := range s.Flows {
-		delete(t.flows, keyOf(f.Flow))
+		delete(t.flows, keyOf(&f.Flow))
 	}
 	s.Flows, s.Observed, s.Milestones = nil, nil, Milestones{}
-	s.FirstSeen, s.LastSeen = at, at
+	s.FirstSeen, s.LastSeen = *at, *at
 }
 
 func (t *Tracker) evictOldest() {
@@ -214,7 +214,7 @@ func (t *Tracker) evictOldest() {
 
 func (t *Tracker) remove(s *Session) {
 	for _, f := range s.Flows {
-		delete(t.flows, keyOf(f.Flow))
+		delete(t.flows, keyOf(&f.Flow))
 	}
 	delete(t.sessions, s.Key)
 }
@@ -229,7 +229,7 @@ func (t *Tracker) trimFlows(s *Session) {
 				break
 			}
 		}
-		delete(t.flows, keyOf(s.Flows[drop].Flow))
+		delete(t.flows, keyOf(&s.Flows[drop].Flow))
 		s.Flows = append(s.Flows[:drop], s.Flows[drop+1:]...)
 	}
 }
@@ -250,7 +250,7 @@ func (t *Tracker) syncDone(at time.Time) {
 			}
 		}
 		if changed {
-			s.update(at)
+			s.update(&at)
 		}
 	}
 	for _, m := range t.inbound {
@@ -267,19 +267,20 @@ func (t *Tracker) syncDone(at time.Time) {
 // about sessions it can judge.
 func (t *Tracker) Observe(entries []vpn.ObserverEntry, now time.Time) {
 	next := make(map[obsKey]uint64, len(entries))
-	for _, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		k := obsKey{e.Host.Unmap(), e.Peer.Unmap(), e.Element, e.Direction}
 		next[k] = e.Packets
 		prev, known := t.obsPrev[k]
 		grew := (!known && t.obsReady) || (known && e.Packets != prev)
 		if grew && e.Packets > 0 {
-			t.observed(k, e, now)
+			t.observed(&k, e, &now)
 		}
 	}
 	t.obsPrev, t.obsReady, t.obsAt = next, true, now
 }
 
-func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
+func (t *Tracker) observed(k *obsKey, e *vpn.ObserverEntry, now *time.Time) {
 	role := t.Classifier.role(k.host, k.peer)
 	if role != RoleLAN && role != RoleRouter {
 		return
@@ -288,10 +289,10 @@ func (t *Tracker) observed(k obsKey, e vpn.ObserverEntry, now time.Time) {
 	t.newAttempt(s, now)
 	o := s.ObservedOf(e.Element, e.Direction)
 	if o == nil {
-		o = &ObservedCount{Element: e.Element, Direction: e.Direction, FirstSeen: now}
+		o = &ObservedCount{Element: e.Element, Direction: e.Direction, FirstSeen: *now}
 		s.Observed = append(s.Observed, o)
 	}
-	o.Packets, o.Bytes, o.LastSeen, o.GrewAfter = e.Packets, e.Bytes, now, t.obsAt
+	o.Packets, o.Bytes, o.LastSeen, o.GrewAfter = e.Packets, e.Bytes, *now, t.obsAt
 	s.update(now)
 }
 
@@ -309,12 +310,12 @@ func (t *Tracker) Judge(ctx Context) []Finding {
 		switch {
 		case s.Due(ctx.Now):
 			t.attachInbound(s)
-			fs = Diagnose(s, ctx)
+			fs = diagnose(s, &ctx)
 			s.dirty, s.judged, s.judgedAt = false, true, ctx.Now
 		case s.liveDue(ctx.Now):
 			t.attachInbound(s)
 			s.liveSeen = s.version
-			if fs = Diagnose(s, ctx); !worksLive(s, fs, ctx) {
+			if fs = diagnose(s, &ctx); !worksLive(s, fs, &ctx) {
 				continue
 			}
 		default:
@@ -333,7 +334,7 @@ func (t *Tracker) Judge(ctx Context) []Finding {
 // by the same rules its full judgement applies, and nothing a full
 // judgement adds later can turn it into a failure (plain L2TP that never
 // carried data becomes l2tp-without-ipsec once quiet).
-func worksLive(s *Session, fs []Finding, ctx Context) bool {
+func worksLive(s *Session, fs []Finding, ctx *Context) bool {
 	if len(fs) != 1 || fs[0].Code != CodeOK {
 		return false
 	}
@@ -374,17 +375,17 @@ func (t *Tracker) FastPathFlows() []conntrack.Flow {
 // status or counters moved counts as an update of its session.
 func (t *Tracker) Refresh(flows []conntrack.Flow, now time.Time) {
 	for _, fl := range flows {
-		s := t.flows[keyOf(fl)]
+		s := t.flows[keyOf(&fl)]
 		if s == nil {
 			continue
 		}
 		for _, sf := range s.Flows {
-			old := sf.Flow
-			if keyOf(old) != keyOf(fl) || (old.Status == fl.Status && old.CounterOrig == fl.CounterOrig && old.CounterReply == fl.CounterReply) {
+			old := &sf.Flow
+			if keyOf(old) != keyOf(&fl) || (old.Status == fl.Status && old.CounterOrig == fl.CounterOrig && old.CounterReply == fl.CounterReply) {
 				continue
 			}
-			t.updateFlow(sf, conntrack.Event{Type: conntrack.EventUpdate, Flow: fl, Time: now})
-			s.update(now)
+			t.updateFlow(sf, &conntrack.Event{Type: conntrack.EventUpdate, Flow: fl, Time: now})
+			s.update(&now)
 		}
 	}
 }

@@ -73,7 +73,7 @@ func TestPrecedence(t *testing.T) {
 		ctx.Now = t0.Add(sc.judgeAt)
 		tr.fillContext(&ctx)
 		for _, s := range tr.Sessions() {
-			f := newFacts(s, ctx)
+			f := newFacts(s, &ctx)
 			for i, r := range rules {
 				c, ok := r(f)
 				if !ok {

@@ -84,7 +84,7 @@ func unrecorded(env *Env, err error) {
 }
 
 func recordDirect(env *Env, store *history.Store, ev history.Event) {
-	if err := store.Append(ev); err != nil {
+	if err := store.Append(&ev); err != nil {
 		unrecorded(env, err)
 	}
 }

@@ -22,7 +22,7 @@ func BenchmarkAppend(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		if err := s.Append(ev); err != nil {
+		if err := s.Append(&ev); err != nil {
 			b.Fatal(err)
 		}
 	}

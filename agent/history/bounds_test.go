@@ -14,7 +14,7 @@ func fill(tb testing.TB, s *Store, n, burst int) int64 {
 	tb.Helper()
 	var maxSize int64
 	for i := 0; i < n; i++ {
-		err := s.Append(Event{
+		err := s.Append(&Event{
 			Kind: KindVPNFinding, Severity: vpn.SeverityWarning, Protocol: "ipsec",
 			Host: "192.168.1.10", Peer: "203.0.113.10",
 			Message: fmt.Sprintf("UDP 4500 never answered (session %d): NAT-T is blocked between this router and the server", i),

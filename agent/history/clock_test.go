@@ -35,7 +35,7 @@ func TestClockSteps(t *testing.T) {
 	mustAppend(t, s, Event{Kind: KindAgentStarted, Message: "boot"})
 	mono.Add(20 * time.Second)
 	wall.Add(20 * time.Second)
-	if err := s.Append(Event{Kind: KindWANChanged, Message: "wan up"}); err != nil { // pending when the clock steps
+	if err := s.Append(&Event{Kind: KindWANChanged, Message: "wan up"}); err != nil { // pending when the clock steps
 		t.Fatal(err)
 	}
 	mono.Add(time.Second)

@@ -45,7 +45,7 @@ func crashChild(path string, maxBytes int64) {
 	w := bufio.NewWriter(os.Stdout)
 	for n := 0; ; n++ {
 		for i := 0; i < 20; i++ {
-			s.Append(Event{Kind: KindVPNFinding, Message: fmt.Sprintf("pid%d-round%d-%d", os.Getpid(), n, i)})
+			s.Append(&Event{Kind: KindVPNFinding, Message: fmt.Sprintf("pid%d-round%d-%d", os.Getpid(), n, i)})
 		}
 		if n%2 == 0 {
 			s.Flush()

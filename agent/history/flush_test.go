@@ -29,7 +29,7 @@ func TestFlushUnderSustainedAppend(t *testing.T) {
 				case <-stop:
 					return
 				default:
-					s.Append(Event{Kind: KindVPNFinding, Message: "storm"})
+					s.Append(&Event{Kind: KindVPNFinding, Message: "storm"})
 				}
 			}
 		}()
@@ -42,7 +42,7 @@ func TestFlushUnderSustainedAppend(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the queue is full by now
 	for i := 0; i < 3; i++ {
 		mine := fmt.Sprintf("mine-%d", i)
-		if err := s.Append(Event{Kind: KindError, Message: mine}); err != nil {
+		if err := s.Append(&Event{Kind: KindError, Message: mine}); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)

@@ -175,7 +175,7 @@ func Open(path string, opts Options) (*Store, error) {
 	})
 	go s.run()
 	if reset != nil {
-		s.Append(Event{
+		s.Append(&Event{
 			Kind: KindHistoryReset, Severity: vpn.SeverityError,
 			Message: resetMessage(reset),
 			Details: map[string]any{"moved_to": reset.MovedTo, "reason": reset.Reason},
@@ -231,32 +231,34 @@ func (s *Store) Stats() Stats {
 	return st
 }
 
-// Append queues an event; it is committed with its batch within
-// BatchWindow, or at Flush. Time defaults to now and Severity to info.
-// Append blocks only while the queue is full (4×MaxBatch events).
-func (s *Store) Append(ev Event) error {
+// Append queues a copy of *ev (ev is left as it is); it is committed with its
+// batch within BatchWindow, or at Flush. Time defaults to now and Severity to
+// info. Append blocks only while the queue is full (4×MaxBatch events).
+func (s *Store) Append(ev *Event) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
 	if ev.Kind == "" {
 		return errors.New("history: event without kind")
 	}
-	if ev.Time.IsZero() {
-		ev.Time = s.opts.Now()
+	e := *ev
+	if e.Time.IsZero() {
+		e.Time = s.opts.Now()
 		if s.opts.Elapsed != nil {
-			ev.mono, ev.stamped = s.opts.Elapsed(), true
+			e.mono, e.stamped = s.opts.Elapsed(), true
 		}
 	}
-	ev.Time = ev.Time.UTC()
-	if ev.Severity == "" {
-		ev.Severity = vpn.SeverityInfo
+	e.Time = e.Time.UTC()
+	if e.Severity == "" {
+		e.Severity = vpn.SeverityInfo
 	}
 	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
 	if s.closed {
+		s.closeMu.RUnlock()
 		return ErrClosed
 	}
-	s.in <- ev
+	s.in <- e // Close waits for the write lock: s.in stays open while we send
+	s.closeMu.RUnlock()
 	return nil
 }
 

@@ -42,7 +42,7 @@ func openT(t *testing.T, path string, opts Options) *Store {
 func mustAppend(t *testing.T, s *Store, evs ...Event) {
 	t.Helper()
 	for _, ev := range evs {
-		if err := s.Append(ev); err != nil {
+		if err := s.Append(&ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,7 +67,7 @@ func TestAppendQueryFilter(t *testing.T) {
 	for i, k := range kinds {
 		clk.Add(time.Minute)
 		proto := map[int]vpn.Protocol{2: vpn.IPsec, 4: vpn.PPTP, 6: vpn.IPsec, 9: vpn.PPTP}[i+1]
-		if err := s.Append(Event{Kind: k, Protocol: string(proto), Message: fmt.Sprint("event ", i+1)}); err != nil {
+		if err := s.Append(&Event{Kind: k, Protocol: string(proto), Message: fmt.Sprint("event ", i+1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -116,7 +116,7 @@ func TestAppendQueryFilter(t *testing.T) {
 func TestDefaultLimit(t *testing.T) {
 	s := openT(t, filepath.Join(t.TempDir(), "h.db"), Options{})
 	for i := 0; i < 60; i++ {
-		s.Append(Event{Kind: KindVPNFinding, Message: "x"})
+		s.Append(&Event{Kind: KindVPNFinding, Message: "x"})
 	}
 	s.Flush()
 	evs, _ := s.Query(Filter{})
@@ -145,7 +145,7 @@ func TestEventJSON(t *testing.T) {
 
 func TestBatchWindowCommitsWithoutFlush(t *testing.T) {
 	s := openT(t, filepath.Join(t.TempDir(), "h.db"), Options{BatchWindow: 10 * time.Millisecond})
-	s.Append(Event{Kind: KindError, Message: "x"})
+	s.Append(&Event{Kind: KindError, Message: "x"})
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if evs, _ := s.Query(Filter{}); len(evs) == 1 {
@@ -161,11 +161,11 @@ func TestAppendValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Append(Event{Message: "no kind"}); err == nil {
+	if err := s.Append(&Event{Message: "no kind"}); err == nil {
 		t.Fatal("want error for an event without kind")
 	}
 	s.Close()
-	if err := s.Append(Event{Kind: KindError}); !errors.Is(err, ErrClosed) {
+	if err := s.Append(&Event{Kind: KindError}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)
 	}
 	if err := s.Flush(); !errors.Is(err, ErrClosed) {
@@ -213,7 +213,7 @@ func TestSeqSurvivesReopenAndCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3000; i++ { // far more than 64 KiB: prunes and compacts
-		s.Append(Event{Kind: KindVPNFinding, Message: fmt.Sprintf("event %d with some words in it", i)})
+		s.Append(&Event{Kind: KindVPNFinding, Message: fmt.Sprintf("event %d with some words in it", i)})
 	}
 	if err := s.Flush(); err != nil {
 		t.Fatal(err)
@@ -259,7 +259,7 @@ func TestOpenReadOnly(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(seqs(evs), []uint64{2, 1}) {
 		t.Fatalf("%v %v", seqs(evs), err)
 	}
-	if err := ro.Append(Event{Kind: KindError}); !errors.Is(err, ErrReadOnly) {
+	if err := ro.Append(&Event{Kind: KindError}); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("append read-only: %v", err)
 	}
 }
@@ -272,7 +272,7 @@ func TestConcurrentAppendAndQuery(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 500; i++ {
-				s.Append(Event{Kind: KindVPNFinding, Message: "concurrent"})
+				s.Append(&Event{Kind: KindVPNFinding, Message: "concurrent"})
 			}
 		}()
 		go func() {
