@@ -77,6 +77,7 @@ type ruleSpec struct {
 
 // element is one (l4, port) of a footprint with the families it applies to.
 type element struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
 	l4   uint8
 	port uint16
 	v4   bool
@@ -288,6 +289,7 @@ func (r ruleSpec) replyStates() string {
 
 // chainSpec is a base chain of our table.
 type chainSpec struct {
+	_ [0]func() // not comparable: no generated equality function (binary size)
 	name string
 	hook string
 	prio int32
@@ -316,7 +318,7 @@ func (c config) ours(d netfilter.Desired) ourState {
 		h := c.helperSpecs()
 		s.rules[chainPrerouting] = h[:1]
 		s.rules[chainOutput] = h[1:]
-		s.chains = append(s.chains, chainSpec{chainPrerouting, "prerouting", prioHelper}, chainSpec{chainOutput, "output", prioHelper})
+		s.chains = append(s.chains, chainSpec{name: chainPrerouting, hook: "prerouting", prio: prioHelper}, chainSpec{name: chainOutput, hook: "output", prio: prioHelper})
 	}
 	for _, p := range vpn.Toggled {
 		if d.Mode(p) == netfilter.ModeBlock {
@@ -324,7 +326,7 @@ func (c config) ours(d netfilter.Desired) ourState {
 		}
 	}
 	if len(s.rules[chainForward]) > 0 {
-		s.chains = append(s.chains, chainSpec{chainForward, "forward", prioBlock})
+		s.chains = append(s.chains, chainSpec{name: chainForward, hook: "forward", prio: prioBlock})
 	}
 	return s
 }
