@@ -50,7 +50,7 @@ const (
 // op is one instruction of the filter with an optional label and an
 // optional symbolic jump target (for opJeq's jt and opJa's k).
 type op struct {
-	_ [0]func() // not comparable: no generated equality function (binary size)
+	_     [0]func() // not comparable: no generated equality function (binary size)
 	label string
 	code  uint16
 	k     uint32

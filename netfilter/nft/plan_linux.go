@@ -63,7 +63,7 @@ func (p *plan) changes() []netfilter.Change {
 
 // existing is a rule of ours read back, with its canonical form.
 type existing struct {
-	_ [0]func() // not comparable: no generated equality function (binary size)
+	_     [0]func() // not comparable: no generated equality function (binary size)
 	rule  *nftables.Rule
 	proto vpn.Protocol
 	canon string // "" when the rule could not be read back in full

@@ -77,7 +77,7 @@ type ruleSpec struct {
 
 // element is one (l4, port) of a footprint with the families it applies to.
 type element struct {
-	_ [0]func() // not comparable: no generated equality function (binary size)
+	_    [0]func() // not comparable: no generated equality function (binary size)
 	l4   uint8
 	port uint16
 	v4   bool
@@ -289,7 +289,7 @@ func (r ruleSpec) replyStates() string {
 
 // chainSpec is a base chain of our table.
 type chainSpec struct {
-	_ [0]func() // not comparable: no generated equality function (binary size)
+	_    [0]func() // not comparable: no generated equality function (binary size)
 	name string
 	hook string
 	prio int32
