@@ -3,9 +3,10 @@ package nft
 import (
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"strconv"
 	"sync"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 

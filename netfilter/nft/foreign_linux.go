@@ -4,6 +4,7 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
 	"fmt"
+
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
