@@ -45,18 +45,26 @@ type obsFamily struct {
 	peerReg          uint32
 	protoReg         uint32
 	portReg          uint32
-	keyType          nftables.SetDatatype
-	outName, inName  string
-	keyLen, protoOff int // for parsing keys read back
+	sets             [3]string // by obsDir.set: out, in, wan (inbound)
+	keyLen, protoOff int       // for parsing keys read back
+}
+
+// keyType is the set key: host . peer . l4proto . port. A method, not a
+// field: the library's types are variables, so a field would make the
+// family table code run at every start.
+func (f *obsFamily) keyType() nftables.SetDatatype {
+	addr := nftables.TypeIPAddr
+	if f.addrLen == 16 {
+		addr = nftables.TypeIP6Addr
+	}
+	return nftables.MustConcatSetType(addr, addr, nftables.TypeInetProto, nftables.TypeInetService)
 }
 
 var obsFamilies = []obsFamily{
 	{nfproto: unix.NFPROTO_IPV4, addrLen: 4, srcOff: 12, dstOff: 16, peerReg: reg32_01, protoReg: reg32_02, portReg: reg32_03,
-		keyType: nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService),
-		outName: "out4", inName: "in4", keyLen: 16, protoOff: 8},
+		sets: [3]string{"out4", "in4", "wan4"}, keyLen: 16, protoOff: 8},
 	{nfproto: unix.NFPROTO_IPV6, addrLen: 16, srcOff: 8, dstOff: 24, peerReg: unix.NFT_REG_2, protoReg: reg32_08, portReg: reg32_09,
-		keyType: nftables.MustConcatSetType(nftables.TypeIP6Addr, nftables.TypeIP6Addr, nftables.TypeInetProto, nftables.TypeInetService),
-		outName: "out6", inName: "in6", keyLen: 40, protoOff: 32},
+		sets: [3]string{"out6", "in6", "wan6"}, keyLen: 40, protoOff: 32},
 }
 
 // dir is one direction's view: which address is the host, which port
@@ -65,15 +73,15 @@ type obsDir struct {
 	chain    string
 	hostOff  uint32
 	peerOff  uint32
-	portOff  uint32 // transport header offset of the well-known port
-	setName  func(obsFamily) string
+	portOff  uint32       // transport header offset of the well-known port
+	set      int          // index of the family's set name (obsFamily.sets)
 	dispatch expr.MetaKey // iifname (out) or oifname (in) matched against @lan
 }
 
 var obsDirs = []obsDir{
-	{chain: obsChainOut, portOff: 2, setName: func(f obsFamily) string { return f.outName }, dispatch: expr.MetaKeyIIFNAME},
-	{chain: obsChainIn, portOff: 0, setName: func(f obsFamily) string { return f.inName }, dispatch: expr.MetaKeyOIFNAME},
-	{chain: obsChainWAN, portOff: 2, setName: wanSetName}, // inbound_linux.go
+	{chain: obsChainOut, portOff: 2, set: 0, dispatch: expr.MetaKeyIIFNAME},
+	{chain: obsChainIn, portOff: 0, set: 1, dispatch: expr.MetaKeyOIFNAME},
+	{chain: obsChainWAN, portOff: 2, set: 2}, // inbound_linux.go
 }
 
 func (d obsDir) offsets(f obsFamily) (host, peer uint32) {
