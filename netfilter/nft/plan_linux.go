@@ -41,9 +41,11 @@ type plan struct {
 	ops  []op
 }
 
-func (p *plan) add(phase int, c netfilter.Change, queue func(*nftables.Conn) error) {
-	c.Backend = p.kind
-	p.ops = append(p.ops, op{change: c, phase: phase, queue: queue})
+// add queues an op and its change in one step (no Change passed by value:
+// on mips every copy of the wide struct is code at each call site).
+func (p *plan) add(phase int, action string, t *nftables.Table, chain string, proto vpn.Protocol, rule string, queue func(*nftables.Conn) error) {
+	p.ops = append(p.ops, op{phase: phase, queue: queue, change: netfilter.Change{Action: action, Backend: p.kind,
+		Family: familyName(t.Family), Table: t.Name, Chain: chain, Protocol: proto, Rule: rule}})
 }
 
 // sorted returns the ops in batch order, stable within a phase.
