@@ -48,6 +48,12 @@ func (p *plan) add(phase int, action string, t *nftables.Table, chain string, pr
 		Family: familyName(t.Family), Table: t.Name, Chain: chain, Protocol: proto, Rule: rule}})
 }
 
+// addFile queues a change of a file of ours (the fw4 include, its symlink).
+func (p *plan) addFile(action, path, what string, file func() error) {
+	p.ops = append(p.ops, op{phase: phaseFile, file: file,
+		change: netfilter.Change{Action: action, Backend: p.kind, Family: "file", Table: path, Rule: what}})
+}
+
 // sorted returns the ops in batch order, stable within a phase.
 func (p *plan) sorted() []op {
 	out := append([]op(nil), p.ops...)
