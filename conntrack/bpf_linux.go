@@ -50,10 +50,47 @@ const (
 // op is one instruction of the filter with an optional label and an
 // optional symbolic jump target (for opJeq's jt and opJa's k).
 type op struct {
+	_     [0]func() // not comparable: no generated equality function (binary size)
 	label string
 	code  uint16
 	k     uint32
 	to    string
+}
+
+// filterHead walks the original tuple to its protocol number: find
+// (A = offset of the attribute (or nest) to search, X = type, then an
+// extension load) leaves A = offset of the attribute found, 0 if none.
+// The fixed parts of the filter are tables the linker lays out, not code.
+var filterHead = [...]op{
+	{code: opLdImm, k: ctAttrOffset},
+	{code: opLdxImm, k: ctaTupleOrig}, {code: opLdAbsW, k: skfAdOff + skfAdNlattr}, {code: opJeq, k: 0, to: "accept"},
+	{code: opLdxImm, k: ctaTupleProto}, {code: opLdAbsW, k: skfAdOff + skfAdNlattrNest}, {code: opJeq, k: 0, to: "accept"},
+	{code: opSt, k: 0}, // the CTA_TUPLE_PROTO nest
+	{code: opLdxImm, k: ctaProtoNum}, {code: opLdAbsW, k: skfAdOff + skfAdNlattrNest}, {code: opJeq, k: 0, to: "accept"},
+	{code: opTax}, {code: opLdIndB, k: unix.NLA_HDRLEN},
+}
+
+// filterPorted sends UDP and TCP to their port branches, the rest to drop.
+var filterPorted = [...]op{
+	{code: opJeq, k: unix.IPPROTO_UDP, to: "udp"},
+	{code: opJeq, k: unix.IPPROTO_TCP, to: "tcp"},
+	{code: opJa, to: "drop"},
+}
+
+// portHead loads the destination port of the nest stored in M[0]; the
+// branch's label goes on its first instruction.
+var portHead = [...]op{
+	{code: opLdMem, k: 0},
+	{code: opLdxImm, k: ctaProtoDstPort},
+	{code: opLdAbsW, k: skfAdOff + skfAdNlattrNest},
+	{code: opJeq, k: 0, to: "drop"},
+	{code: opTax},
+	{code: opLdIndH, k: unix.NLA_HDRLEN},
+}
+
+var filterTail = [...]op{
+	{label: "drop", code: opRet, k: 0},
+	{label: "accept", code: opRet, k: 0xffffffff},
 }
 
 // footprintFilter builds a classic BPF socket filter for the conntrack
@@ -63,52 +100,30 @@ type op struct {
 // never reach userspace: that keeps a storm of non-VPN flows cheap. An event
 // whose attributes cannot be found is passed; userspace filters again.
 func footprintFilter() ([]bpf.RawInstruction, error) {
-	// find(A = offset of the attribute (or nest) to search, X = type):
-	// A = offset of the attribute found, 0 if none.
-	find := func(attr uint32, ext uint32, missing string) []op {
-		return []op{
-			{code: opLdxImm, k: attr},
-			{code: opLdAbsW, k: skfAdOff + ext},
-			{code: opJeq, k: 0, to: missing},
-		}
-	}
-	p := []op{{code: opLdImm, k: ctAttrOffset}}
-	p = append(p, find(ctaTupleOrig, skfAdNlattr, "accept")...)
-	p = append(p, find(ctaTupleProto, skfAdNlattrNest, "accept")...)
-	p = append(p, op{code: opSt, k: 0}) // the CTA_TUPLE_PROTO nest
-	p = append(p, find(ctaProtoNum, skfAdNlattrNest, "accept")...)
-	p = append(p, op{code: opTax}, op{code: opLdIndB, k: unix.NLA_HDRLEN})
+	p := append([]op(nil), filterHead[:]...)
 	for _, l4 := range vpn.PortlessL4() { // ESP, AH, GRE
-		p = append(p, op{code: opJeq, k: uint32(l4), to: "accept"})
+		p = jeqAccept(p, uint32(l4))
 	}
-	p = append(p,
-		op{code: opJeq, k: unix.IPPROTO_UDP, to: "udp"},
-		op{code: opJeq, k: unix.IPPROTO_TCP, to: "tcp"},
-		op{code: opJa, to: "drop"},
-	)
-	p = append(p, portBranch("udp", vpn.Ports(vpn.ProtoUDP))...)
-	p = append(p, portBranch("tcp", vpn.Ports(vpn.ProtoTCP))...)
-	p = append(p,
-		op{label: "drop", code: opRet, k: 0},
-		op{label: "accept", code: opRet, k: 0xffffffff},
-	)
-	return assemble(p)
+	p = append(p, filterPorted[:]...)
+	p = portBranch(p, "udp", vpn.Ports(vpn.ProtoUDP))
+	p = portBranch(p, "tcp", vpn.Ports(vpn.ProtoTCP))
+	return assemble(append(p, filterTail[:]...))
+}
+
+// jeqAccept appends a jump to accept when A == k.
+func jeqAccept(p []op, k uint32) []op {
+	return append(p, op{code: opJeq, k: k, to: "accept"})
 }
 
 // portBranch loads the destination port and accepts it if listed. Ports are
 // big-endian in the attribute and BPF half-word loads read network order, so
 // this holds on big-endian routers too.
-func portBranch(label string, ports []uint16) []op {
-	p := []op{
-		{label: label, code: opLdMem, k: 0},
-		{code: opLdxImm, k: ctaProtoDstPort},
-		{code: opLdAbsW, k: skfAdOff + skfAdNlattrNest},
-		{code: opJeq, k: 0, to: "drop"},
-		{code: opTax},
-		{code: opLdIndH, k: unix.NLA_HDRLEN},
-	}
+func portBranch(p []op, label string, ports []uint16) []op {
+	n := len(p)
+	p = append(p, portHead[:]...)
+	p[n].label = label
 	for _, port := range ports {
-		p = append(p, op{code: opJeq, k: uint32(port), to: "accept"})
+		p = jeqAccept(p, uint32(port))
 	}
 	return append(p, op{code: opJa, to: "drop"})
 }

@@ -61,6 +61,7 @@ type Counter struct {
 // Flow is a snapshot of one conntrack entry, reduced to what the diagnosis
 // needs and independent of the netlink library.
 type Flow struct {
+	_     [0]func() // not comparable: no generated equality function (binary size)
 	ID    uint32
 	L4    uint8 // IP protocol number: netfilter.ProtoUDP, ProtoTCP, ProtoGRE, ...
 	Orig  Tuple // as the initiator sent it (before NAT)
@@ -137,6 +138,7 @@ func (t EventType) String() string {
 // Event is one conntrack event as delivered by Watch. Time is when vpnpass
 // received it (from the watch's clock), not a kernel timestamp.
 type Event struct {
+	_    [0]func() // not comparable: no generated equality function (binary size)
 	Type EventType
 	Flow Flow
 	Time time.Time

@@ -39,6 +39,7 @@ func (c WatchConfig) now() time.Time {
 // WatchStats counts what the watch did; the agent reports overruns as
 // conntrack.overrun events.
 type WatchStats struct {
+	_            [0]func() // not comparable: no generated equality function (binary size)
 	Received     uint64    // event messages read from the socket
 	Delivered    uint64    // events sent on the channel, dumps included
 	Ignored      uint64    // events or dumped flows outside the footprint, dropped in userspace

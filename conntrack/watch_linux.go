@@ -70,6 +70,7 @@ func ctxOr(ctx context.Context, err error) error {
 // overrun both move its read deadline; the mutex keeps a drain from undoing
 // a stop.
 type subscription struct {
+	_       [0]func() // not comparable: no generated equality function (binary size)
 	c       *netlink.Conn
 	mu      sync.Mutex
 	stopped bool

@@ -1,11 +1,12 @@
 package nft
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"

@@ -3,9 +3,10 @@ package nft
 import (
 	"errors"
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"strconv"
 	"sync"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 
@@ -199,24 +200,15 @@ func (b *Backend) planInclude(d netfilter.Desired, p *plan) error {
 	if err != nil {
 		return err
 	}
-	fileChange := func(action, path, what string) netfilter.Change {
-		return netfilter.Change{Action: action, Backend: b.cfg.kind, Family: "file", Table: path, Rule: what}
-	}
 	n := len(b.cfg.foreignSpecs(d, famInet))
 	if write {
-		p.ops = append(p.ops, op{phase: phaseFile,
-			change: fileChange("add", b.cfg.includeFile(), "fw4 include, "+strconv.Itoa(n)+" rules"),
-			file:   func() error { return b.cfg.writeInclude(want) }})
+		p.addFile("add", b.cfg.includeFile(), "fw4 include, "+strconv.Itoa(n)+" rules", func() error { return b.cfg.writeInclude(want) })
 	}
 	if remove {
-		p.ops = append(p.ops, op{phase: phaseFile,
-			change: fileChange("delete", b.cfg.includeFile(), "fw4 include"),
-			file:   b.cfg.removeInclude})
+		p.addFile("delete", b.cfg.includeFile(), "fw4 include", b.cfg.removeInclude)
 	}
 	if link {
-		p.ops = append(p.ops, op{phase: phaseFile,
-			change: fileChange("add", b.cfg.includeSymlink(), "symlink to "+b.cfg.includeFile()),
-			file:   b.cfg.ensureSymlink})
+		p.addFile("add", b.cfg.includeSymlink(), "symlink to "+b.cfg.includeFile(), b.cfg.ensureSymlink)
 	}
 	return nil
 }

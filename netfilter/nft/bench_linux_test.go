@@ -1,8 +1,9 @@
 package nft
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"

@@ -2,12 +2,13 @@ package nft
 
 import (
 	"bufio"
-	"github.com/vpnpass/vpnpass/vpn"
 	"math/rand"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 

@@ -101,6 +101,7 @@ func dump(netns int, typ uint16, t *nftables.Table, attrs []netlink.Attribute) (
 // object is a named object (NFT_OBJECT_*) of a table, as read back; for a
 // ct helper, with what it assigns.
 type object struct {
+	_      [0]func() // not comparable: no generated equality function (binary size)
 	name   string
 	typ    uint32
 	helper expr.CtHelper

@@ -2,13 +2,14 @@ package nft
 
 import (
 	"errors"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 

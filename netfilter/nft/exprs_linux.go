@@ -1,6 +1,8 @@
 package nft
 
 import (
+	"strings"
+
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
 	"github.com/google/nftables"
@@ -47,7 +49,31 @@ func ctStateExprs(mask uint32) []expr.Any {
 	}
 }
 
-// exprs renders the rule as netlink expressions, in the order of text().
+// text renders the rule in nft syntax, as it goes into the include file and
+// the dry-run: the rule's expressions read back by describe, the one
+// renderer of this package (so a rule we add and the same rule read back
+// from the kernel read the same; the golden include files pin the text).
+func (r ruleSpec) text() string {
+	return describe(r.exprs(markerLookup), netfilter.Tag(r.proto), resolveMarker)
+}
+
+// includeText renders the allow rules of d for fw4's forward chain (inet).
+// It returns "" when d allows nothing: then no file is needed.
+func (c config) includeText(d netfilter.Desired) string {
+	specs := c.foreignSpecs(d, famInet)
+	if len(specs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(includeHeader)
+	for _, s := range specs {
+		b.WriteString(s.text())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// exprs renders the rule as netlink expressions, in the nft order of its text.
 func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
 	var out []expr.Any
 	add := func(e ...expr.Any) { out = append(out, e...) }

@@ -4,7 +4,6 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -45,14 +44,10 @@ func queueRule(conn *nftables.Conn, t *nftables.Table, chain string, r ruleSpec,
 	return nil
 }
 
-func change(action string, t *nftables.Table, chain string, p vpn.Protocol, rule string) netfilter.Change {
-	return netfilter.Change{Action: action, Family: familyName(t.Family), Table: t.Name, Chain: chain, Protocol: p, Rule: rule}
-}
-
 // delRule plans the removal of one rule of ours by handle.
 func (p *plan) delRule(t *nftables.Table, chain string, h existing) {
 	r := &nftables.Rule{Table: t, Chain: &nftables.Chain{Name: chain, Table: t}, Handle: h.rule.Handle}
-	p.add(phaseDelRule, change("delete", t, chain, h.proto, h.text), func(c *nftables.Conn) error {
+	p.add(phaseDelRule, "delete", t, chain, h.proto, h.text, func(c *nftables.Conn) error {
 		if err := c.DelRule(r); err != nil {
 			return fmt.Errorf("delete rule %d from %s %s: %w", h.rule.Handle, t.Name, chain, err)
 		}
@@ -75,7 +70,7 @@ func (p *plan) insertRules(t *nftables.Table, chain string, specs []ruleSpec) {
 				return nil
 			}
 		}
-		p.add(phaseAddRule, change("add", t, chain, r.proto, r.text()), q)
+		p.add(phaseAddRule, "add", t, chain, r.proto, r.text(), q)
 	}
 }
 

@@ -19,22 +19,6 @@ import (
 const includeHeader = "# Written by vpnpass: LAN->WAN VPN passthrough, ahead of fw4's forward rules.\n" +
 	"# Regenerated on every change; edits are lost. Remove with `vpnpass cleanup`.\n"
 
-// includeText renders the allow rules of d for fw4's forward chain (inet).
-// It returns "" when d allows nothing: then no file is needed.
-func (c config) includeText(d netfilter.Desired) string {
-	specs := c.foreignSpecs(d, famInet)
-	if len(specs) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString(includeHeader)
-	for _, s := range specs {
-		b.WriteString(s.text())
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
 // usesInclude tells whether fw4 will render our include when it (re)loads:
 // fw4 with auto_includes, installed as a package (its nftables.d directory
 // exists under Root). That holds also while fw4 is not running (kind

@@ -92,7 +92,7 @@ func (p *plan) planOurObjects(t *nftables.Table, objs []object, want ourState) {
 			continue
 		}
 		obj := &nftables.NamedObj{Table: t, Name: o.name, Type: nftables.ObjType(o.typ)}
-		p.add(phaseDelObj, change("delete", t, "", "", "object "+o.name), func(c *nftables.Conn) error {
+		p.add(phaseDelObj, "delete", t, "", "", "object "+o.name, func(c *nftables.Conn) error {
 			c.DeleteObject(obj)
 			return nil
 		})
@@ -103,7 +103,7 @@ func (p *plan) planOurObjects(t *nftables.Table, objs []object, want ourState) {
 }
 
 func (p *plan) addHelper(t *nftables.Table) {
-	p.add(phaseAddObj, change("add", t, "", "pptp", helperObjectText), func(c *nftables.Conn) error {
+	p.add(phaseAddObj, "add", t, "", "pptp", helperObjectText, func(c *nftables.Conn) error {
 		c.AddObj(helperObj(t))
 		return nil
 	})
@@ -142,13 +142,13 @@ func (p *plan) planOurChains(s *snapshot, t *nftables.Table, want ourState) erro
 }
 
 func (p *plan) appendRule(t *nftables.Table, chain string, r ruleSpec) {
-	p.add(phaseAddRule, change("add", t, chain, r.proto, r.text()), func(c *nftables.Conn) error {
+	p.add(phaseAddRule, "add", t, chain, r.proto, r.text(), func(c *nftables.Conn) error {
 		return queueRule(c, t, chain, r, false)
 	})
 }
 
 func (p *plan) addOurChain(t *nftables.Table, c chainSpec, rules []ruleSpec) {
-	p.add(phaseAddChain, change("add", t, c.name, "", c.text()), func(conn *nftables.Conn) error {
+	p.add(phaseAddChain, "add", t, c.name, "", c.text(), func(conn *nftables.Conn) error {
 		conn.AddChain(c.chain(t))
 		return nil
 	})
@@ -164,10 +164,10 @@ func (p *plan) delOurChain(s *snapshot, t *nftables.Table, name string) error {
 		return err
 	}
 	for _, h := range have {
-		p.add(phaseDelRule, change("delete", t, name, h.proto, h.text), nil)
+		p.add(phaseDelRule, "delete", t, name, h.proto, h.text, nil)
 	}
 	ch := &nftables.Chain{Name: name, Table: t}
-	p.add(phaseDelChain, change("delete", t, name, "", "chain "+name), func(c *nftables.Conn) error {
+	p.add(phaseDelChain, "delete", t, name, "", "chain "+name, func(c *nftables.Conn) error {
 		c.FlushChain(ch)
 		c.DelChain(ch)
 		return nil
@@ -177,7 +177,7 @@ func (p *plan) delOurChain(s *snapshot, t *nftables.Table, name string) error {
 
 func (p *plan) addOurTable(want ourState) {
 	t := ourTableRef
-	p.add(phaseAddTable, change("add", t, "", "", "table inet "+OurTable), func(c *nftables.Conn) error {
+	p.add(phaseAddTable, "add", t, "", "", "table inet "+OurTable, func(c *nftables.Conn) error {
 		c.AddTable(t)
 		return nil
 	})
@@ -198,10 +198,10 @@ func (p *plan) delOurTable(s *snapshot, t *nftables.Table) error {
 			return err
 		}
 		for _, h := range have {
-			p.add(phaseDelRule, change("delete", t, c.Name, h.proto, h.text), nil)
+			p.add(phaseDelRule, "delete", t, c.Name, h.proto, h.text, nil)
 		}
 	}
-	p.add(phaseDelTable, change("delete", t, "", "", "table inet "+OurTable), func(c *nftables.Conn) error {
+	p.add(phaseDelTable, "delete", t, "", "", "table inet "+OurTable, func(c *nftables.Conn) error {
 		c.DelTable(t)
 		return nil
 	})

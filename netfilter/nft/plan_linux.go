@@ -41,9 +41,17 @@ type plan struct {
 	ops  []op
 }
 
-func (p *plan) add(phase int, c netfilter.Change, queue func(*nftables.Conn) error) {
-	c.Backend = p.kind
-	p.ops = append(p.ops, op{change: c, phase: phase, queue: queue})
+// add queues an op and its change in one step (no Change passed by value:
+// on mips every copy of the wide struct is code at each call site).
+func (p *plan) add(phase int, action string, t *nftables.Table, chain string, proto vpn.Protocol, rule string, queue func(*nftables.Conn) error) {
+	p.ops = append(p.ops, op{phase: phase, queue: queue, change: netfilter.Change{Action: action, Backend: p.kind,
+		Family: familyName(t.Family), Table: t.Name, Chain: chain, Protocol: proto, Rule: rule}})
+}
+
+// addFile queues a change of a file of ours (the fw4 include, its symlink).
+func (p *plan) addFile(action, path, what string, file func() error) {
+	p.ops = append(p.ops, op{phase: phaseFile, file: file,
+		change: netfilter.Change{Action: action, Backend: p.kind, Family: "file", Table: path, Rule: what}})
 }
 
 // sorted returns the ops in batch order, stable within a phase.
@@ -63,6 +71,7 @@ func (p *plan) changes() []netfilter.Change {
 
 // existing is a rule of ours read back, with its canonical form.
 type existing struct {
+	_     [0]func() // not comparable: no generated equality function (binary size)
 	rule  *nftables.Rule
 	proto vpn.Protocol
 	canon string // "" when the rule could not be read back in full

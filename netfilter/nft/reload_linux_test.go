@@ -1,10 +1,11 @@
 package nft
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 

@@ -3,7 +3,6 @@ package observer
 import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
-	"golang.org/x/sys/unix"
 )
 
 // Inbound attempts: packets from outside the LAN to the router's own
@@ -16,14 +15,6 @@ const (
 	obsChainInput = "input"
 	obsChainWAN   = "count_wan"
 )
-
-// wanSetName names the inbound set of a family: wan4, wan6.
-func wanSetName(f obsFamily) string {
-	if f.nfproto == unix.NFPROTO_IPV6 {
-		return "wan6"
-	}
-	return "wan4"
-}
 
 // addInboundHook queues the input base chain and its one rule:
 //

@@ -105,7 +105,7 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 	}
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
-			if !sets[d.setName(f)] {
+			if !sets[f.sets[d.set]] {
 				return false, nil
 			}
 		}
@@ -166,7 +166,7 @@ func build(c *nftables.Conn, lanDevices []string) error {
 }
 
 func addCountRules(c *nftables.Conn, t *nftables.Table, f obsFamily, d obsDir) error {
-	set := &nftables.Set{Table: t, Name: d.setName(f), KeyType: f.keyType, Concatenation: true,
+	set := &nftables.Set{Table: t, Name: f.sets[d.set], KeyType: f.keyType(), Concatenation: true,
 		Dynamic: true, HasTimeout: true, Timeout: Timeout * time.Second, Counter: true, Size: SetSize}
 	if err := c.AddSet(set, nil); err != nil {
 		return fmt.Errorf("add set %s: %w", set.Name, err)
@@ -237,9 +237,9 @@ func (o Table) Read() ([]vpn.ObserverEntry, error) {
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
 			// The kernel answers ENOENT for a missing table or set.
-			elems, err := nft.ReadSetElements(o.NetNS, obsTable, d.setName(f))
+			elems, err := nft.ReadSetElements(o.NetNS, obsTable, f.sets[d.set])
 			if err != nil {
-				return nil, fmt.Errorf("read set %s of %s: %w", d.setName(f), TableName, err)
+				return nil, fmt.Errorf("read set %s of %s: %w", f.sets[d.set], TableName, err)
 			}
 			for _, e := range elems {
 				if entry, ok := parseEntry(f, d, e); ok {

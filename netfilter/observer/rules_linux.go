@@ -45,18 +45,26 @@ type obsFamily struct {
 	peerReg          uint32
 	protoReg         uint32
 	portReg          uint32
-	keyType          nftables.SetDatatype
-	outName, inName  string
-	keyLen, protoOff int // for parsing keys read back
+	sets             [3]string // by obsDir.set: out, in, wan (inbound)
+	keyLen, protoOff int       // for parsing keys read back
+}
+
+// keyType is the set key: host . peer . l4proto . port. A method, not a
+// field: the library's types are variables, so a field would make the
+// family table code run at every start.
+func (f *obsFamily) keyType() nftables.SetDatatype {
+	addr := nftables.TypeIPAddr
+	if f.addrLen == 16 {
+		addr = nftables.TypeIP6Addr
+	}
+	return nftables.MustConcatSetType(addr, addr, nftables.TypeInetProto, nftables.TypeInetService)
 }
 
 var obsFamilies = []obsFamily{
 	{nfproto: unix.NFPROTO_IPV4, addrLen: 4, srcOff: 12, dstOff: 16, peerReg: reg32_01, protoReg: reg32_02, portReg: reg32_03,
-		keyType: nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService),
-		outName: "out4", inName: "in4", keyLen: 16, protoOff: 8},
+		sets: [3]string{"out4", "in4", "wan4"}, keyLen: 16, protoOff: 8},
 	{nfproto: unix.NFPROTO_IPV6, addrLen: 16, srcOff: 8, dstOff: 24, peerReg: unix.NFT_REG_2, protoReg: reg32_08, portReg: reg32_09,
-		keyType: nftables.MustConcatSetType(nftables.TypeIP6Addr, nftables.TypeIP6Addr, nftables.TypeInetProto, nftables.TypeInetService),
-		outName: "out6", inName: "in6", keyLen: 40, protoOff: 32},
+		sets: [3]string{"out6", "in6", "wan6"}, keyLen: 40, protoOff: 32},
 }
 
 // dir is one direction's view: which address is the host, which port
@@ -65,15 +73,15 @@ type obsDir struct {
 	chain    string
 	hostOff  uint32
 	peerOff  uint32
-	portOff  uint32 // transport header offset of the well-known port
-	setName  func(obsFamily) string
+	portOff  uint32       // transport header offset of the well-known port
+	set      int          // index of the family's set name (obsFamily.sets)
 	dispatch expr.MetaKey // iifname (out) or oifname (in) matched against @lan
 }
 
 var obsDirs = []obsDir{
-	{chain: obsChainOut, portOff: 2, setName: func(f obsFamily) string { return f.outName }, dispatch: expr.MetaKeyIIFNAME},
-	{chain: obsChainIn, portOff: 0, setName: func(f obsFamily) string { return f.inName }, dispatch: expr.MetaKeyOIFNAME},
-	{chain: obsChainWAN, portOff: 2, setName: wanSetName}, // inbound_linux.go
+	{chain: obsChainOut, portOff: 2, set: 0, dispatch: expr.MetaKeyIIFNAME},
+	{chain: obsChainIn, portOff: 0, set: 1, dispatch: expr.MetaKeyOIFNAME},
+	{chain: obsChainWAN, portOff: 2, set: 2}, // inbound_linux.go
 }
 
 func (d obsDir) offsets(f obsFamily) (host, peer uint32) {
@@ -98,54 +106,71 @@ func pad4(b []byte) []byte { return append(b, make([]byte, (4-len(b)%4)%4)...) }
 // A NAT keepalive (one byte of payload) is too short for the 4-byte load
 // and matches neither 4500 rule.
 func countRules(f obsFamily, d obsDir, portSet, protoSet *nftables.Set, set *nftables.Set) [][]expr.Any {
-	head := []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{f.nfproto}},
-	}
-	hostOff, peerOff := d.offsets(f)
-	key := func(proto, port expr.Any) []expr.Any {
-		return []expr.Any{
-			&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseNetworkHeader, Offset: hostOff, Len: f.addrLen},
-			&expr.Payload{DestRegister: f.peerReg, Base: expr.PayloadBaseNetworkHeader, Offset: peerOff, Len: f.addrLen},
-			proto, port,
-			&expr.Dynset{SrcRegKey: regKey, SetName: set.Name, SetID: set.ID, Operation: unix.NFT_DYNSET_OP_UPDATE},
-		}
-	}
+	k := countKey{f: &f, set: set}
+	k.hostOff, k.peerOff = d.offsets(f)
 	metaProto := &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: f.protoReg}
 	port := &expr.Payload{DestRegister: f.portReg, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2}
-	// Immediates carry the field's own length (1 byte protocol, 2 byte
-	// port): the kernel zeroes the rest of the register, and nft can
-	// display the rule.
-	imm := func(reg uint32, b []byte) expr.Any { return &expr.Immediate{Register: reg, Data: b} }
-	natt := func(op expr.CmpOp, proto byte) []expr.Any {
-		r := append(clone(head),
-			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(vpn.PortNATT)},
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 4},
-			&expr.Cmp{Op: op, Register: 1, Data: []byte{0, 0, 0, 0}},
-		)
-		return append(r, key(imm(f.protoReg, []byte{proto}), imm(f.portReg, be16(vpn.PortNATT)))...)
-	}
-	ports := append(clone(head),
+	ports := append(nfprotoMatch(&f),
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Payload{DestRegister: reg32_01, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2},
 		&expr.Lookup{SourceRegister: 1, SetName: portSet.Name, SetID: portSet.ID},
 	)
-	protos := append(clone(head),
+	protos := append(nfprotoMatch(&f),
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Lookup{SourceRegister: 1, SetName: protoSet.Name, SetID: protoSet.ID},
 	)
 	return [][]expr.Any{
-		append(ports, key(metaProto, port)...),
-		natt(expr.CmpOpEq, unix.IPPROTO_UDP),
-		natt(expr.CmpOpNeq, unix.IPPROTO_ESP),
-		append(protos, key(metaProto, imm(f.portReg, []byte{0, 0}))...),
+		k.update(ports, metaProto, port),
+		k.natt(d.portOff, expr.CmpOpEq, unix.IPPROTO_UDP),
+		k.natt(d.portOff, expr.CmpOpNeq, unix.IPPROTO_ESP),
+		k.update(protos, metaProto, imm(f.portReg, []byte{0, 0})),
 	}
 }
 
-func clone(e []expr.Any) []expr.Any { return append([]expr.Any(nil), e...) }
+// nfprotoMatch is the head of every counting rule: `meta nfproto <family>`.
+func nfprotoMatch(f *obsFamily) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{f.nfproto}},
+	}
+}
+
+// imm loads a key field. Immediates carry the field's own length (1 byte
+// protocol, 2 byte port): the kernel zeroes the rest of the register, and
+// nft can display the rule.
+func imm(reg uint32, b []byte) expr.Any { return &expr.Immediate{Register: reg, Data: b} }
+
+// countKey builds the set update ending each counting rule of one family
+// and direction.
+type countKey struct {
+	f                *obsFamily
+	hostOff, peerOff uint32
+	set              *nftables.Set
+}
+
+// update appends `update @set { host . peer . proto . port }` to r.
+func (k *countKey) update(r []expr.Any, proto, port expr.Any) []expr.Any {
+	return append(r,
+		&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseNetworkHeader, Offset: k.hostOff, Len: k.f.addrLen},
+		&expr.Payload{DestRegister: k.f.peerReg, Base: expr.PayloadBaseNetworkHeader, Offset: k.peerOff, Len: k.f.addrLen},
+		proto, port,
+		&expr.Dynset{SrcRegKey: regKey, SetName: k.set.Name, SetID: k.set.ID, Operation: unix.NFT_DYNSET_OP_UPDATE},
+	)
+}
+
+// natt is a UDP 4500 rule: the 4 bytes after the UDP header compared with
+// zero (op) tell IKE (the non-ESP marker) from ESP, counted as proto.
+func (k *countKey) natt(portOff uint32, op expr.CmpOp, proto byte) []expr.Any {
+	r := append(nfprotoMatch(k.f),
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_UDP}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: portOff, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(vpn.PortNATT)},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 4},
+		&expr.Cmp{Op: op, Register: 1, Data: []byte{0, 0, 0, 0}},
+	)
+	return k.update(r, imm(k.f.protoReg, []byte{proto}), imm(k.f.portReg, be16(vpn.PortNATT)))
+}
 
 // portElements are the (protocol . port) pairs counted by port.
 func portElements() []nftables.SetElement {

@@ -2,10 +2,11 @@ package nft
 
 import (
 	"flag"
-	"github.com/vpnpass/vpnpass/vpn"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )

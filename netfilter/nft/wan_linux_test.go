@@ -1,9 +1,10 @@
 package nft
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"testing"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
