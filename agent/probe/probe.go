@@ -28,7 +28,6 @@ package probe
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -139,7 +138,7 @@ func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
 	case !h.IsValid():
 		return nil, invalidError("host must be an IP address")
 	case h.IsUnspecified(), h.IsMulticast(), h == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return nil, invalidError(fmt.Sprintf("host %s is not a unicast address", h))
+		return nil, invalidError("host " + h.String() + " is not a unicast address")
 	}
 	want := map[string]bool{}
 	for _, p := range protocols {
@@ -152,7 +151,9 @@ func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
 		}
 	}
 	if len(want) == 0 {
-		want = map[string]bool{IPsec: true, PPTP: true, L2TP: true}
+		for _, p := range [...]string{IPsec, PPTP, L2TP} {
+			want[p] = true
+		}
 	}
 	return want, nil
 }
