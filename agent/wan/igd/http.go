@@ -164,12 +164,19 @@ func readHeaders(r *bufio.Reader) (map[string]string, error) {
 		if n >= maxHeaders {
 			return nil, errors.New("too many headers")
 		}
-		name, value, ok := strings.Cut(line, ":")
+		name, value, ok := headerField(line)
 		if !ok {
 			return nil, errors.New("bad header line " + strconv.Quote(clip(line)))
 		}
-		h[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
+		h[name] = value
 	}
+}
+
+// headerField splits a header line into its lower-case name and its value,
+// for HTTP responses and SSDP answers alike.
+func headerField(line string) (name, value string, ok bool) {
+	name, value, ok = strings.Cut(line, ":")
+	return strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(value), ok
 }
 
 func readBody(r *bufio.Reader, h map[string]string) (string, error) {
