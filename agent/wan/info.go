@@ -40,7 +40,7 @@ func (i Info) Same(o Info) bool {
 
 // IPv4 returns the address the router's own traffic leaves from: the first
 // IPv4 address that is not link-local, else the first IPv4 address.
-func (i Info) IPv4() netip.Addr {
+func (i *Info) IPv4() netip.Addr {
 	var ll netip.Addr
 	for _, p := range i.Addresses {
 		a := p.Addr().Unmap()
