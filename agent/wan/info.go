@@ -32,7 +32,7 @@ type Info struct {
 
 // Same reports whether two observations are equal, so a change event that
 // changes nothing (a route added elsewhere) does not re-evaluate.
-func (i Info) Same(o Info) bool {
+func (i *Info) Same(o *Info) bool {
 	return i.Device == o.Device && i.Kind == o.Kind && i.Proto == o.Proto &&
 		i.Gateway == o.Gateway && i.IPv6Device == o.IPv6Device &&
 		slices.Equal(i.Addresses, o.Addresses) && slices.Equal(i.IPv6Addresses, o.IPv6Addresses)

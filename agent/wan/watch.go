@@ -165,7 +165,7 @@ func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 		return cur, err
 	}
 	w.mu.Lock()
-	if !force && w.have && in.Info.Same(w.curInfo) {
+	if !force && w.have && in.Info.Same(&w.curInfo) {
 		cur := w.cur
 		w.mu.Unlock()
 		return cur, nil
