@@ -30,13 +30,13 @@ type Event struct {
 // Diff lists the events between two verdicts. prev nil means the first look
 // after start: then only a NAT problem is reported (a nat.changed with the
 // problem's change word), since agent.started already marks the moment.
-func Diff(prev *Nat, next Nat) []Event {
+func Diff(prev, next *Nat) []Event {
 	var out []Event
-	if prev != nil && wanMoved(prev, &next) {
+	if prev != nil && wanMoved(prev, next) {
 		out = append(out, Event{
 			Kind:     KindWANChanged,
 			Severity: vpn.SeverityInfo,
-			Message:  "WAN changed: " + describeWAN(prev) + " → " + describeWAN(&next) + ".",
+			Message:  "WAN changed: " + describeWAN(prev) + " → " + describeWAN(next) + ".",
 			Details: fields(
 				"wan_device", next.WANDevice, "addresses", nonNil(next.Addresses), "gateway", next.Gateway,
 				"previous_wan_device", prev.WANDevice, "previous_addresses", nonNil(prev.Addresses),

@@ -183,7 +183,7 @@ func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 	}
 	w.cur, w.curInfo, w.have = next, in.Info, true
 	w.mu.Unlock()
-	if ev := Diff(prev, next); len(ev) > 0 && w.OnEvents != nil {
+	if ev := Diff(prev, &next); len(ev) > 0 && w.OnEvents != nil {
 		w.OnEvents(ev)
 	}
 	return next, nil
