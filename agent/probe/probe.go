@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/sock"
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -163,12 +164,7 @@ func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
 func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o Options) []Result {
 	var checks []udpCheck
 	if want[IPsec] {
-		for _, c := range []struct {
-			port   int
-			marker bool
-		}{{p.ike, false}, {p.natt, true}} {
-			checks = append(checks, newIKECheck(c.port, c.marker))
-		}
+		checks = append(checks, newIKECheck(p.ike, false), newIKECheck(p.natt, true))
 	}
 	if want[L2TP] {
 		checks = append(checks, newL2TPCheck(p.l2tp))
@@ -182,11 +178,7 @@ func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o 
 			done <- struct{}{}
 			continue
 		}
-		go func() {
-			defer func() { done <- struct{}{} }()
-			defer conn.Close()
-			results[i] = exchangeUDP(ctx, conn, c, o)
-		}()
+		go exchangeAsync(ctx, conn, c, o, &results[i], done)
 	}
 	var pptp []Result
 	if want[PPTP] {
@@ -201,6 +193,13 @@ func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o 
 		n = 2
 	}
 	return append(append(results[:n:n], pptp...), results[n:]...)
+}
+
+// exchangeAsync runs one UDP exchange on its own goroutine and signals done.
+func exchangeAsync(ctx context.Context, conn *sock.Conn, c udpCheck, o Options, out *Result, done chan<- struct{}) {
+	*out = exchangeUDP(ctx, conn, c, o)
+	conn.Close()
+	done <- struct{}{}
 }
 
 func newIKECheck(port int, marker bool) udpCheck {
