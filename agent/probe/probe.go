@@ -171,14 +171,14 @@ func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o 
 	}
 	results := make([]Result, len(checks))
 	done := make(chan struct{}, len(checks))
-	for i, c := range checks {
-		conn, res, ok := dialUDP(host, c)
+	for i := range checks {
+		conn, res, ok := dialUDP(host, &checks[i])
 		if !ok {
 			results[i] = res
 			done <- struct{}{}
 			continue
 		}
-		go exchangeAsync(ctx, conn, c, o, &results[i], done)
+		go exchangeAsync(ctx, conn, &checks[i], &o, &results[i], done)
 	}
 	var pptp []Result
 	if want[PPTP] {
@@ -196,7 +196,7 @@ func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o 
 }
 
 // exchangeAsync runs one UDP exchange on its own goroutine and signals done.
-func exchangeAsync(ctx context.Context, conn *sock.Conn, c udpCheck, o Options, out *Result, done chan<- struct{}) {
+func exchangeAsync(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options, out *Result, done chan<- struct{}) {
 	*out = exchangeUDP(ctx, conn, c, o)
 	conn.Close()
 	done <- struct{}{}
