@@ -34,7 +34,7 @@ func (c ProbeConfig) Enabled() bool { return c.STUNServer != "" || c.NATPMP || c
 // all=true also runs NAT-PMP and IGD when not configured (`nat --probe`);
 // STUN always needs a configured server. Failures end up in the results'
 // Err fields: a probe never fails the verdict.
-func RunProbes(ctx context.Context, info Info, cfg ProbeConfig, all bool) Probes {
+func RunProbes(ctx context.Context, info *Info, cfg ProbeConfig, all bool) Probes {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 3 * time.Second
 	}

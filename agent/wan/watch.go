@@ -41,7 +41,7 @@ func Evaluate(ctx context.Context, src InterfaceSource, cfg Config, probe bool) 
 		return Nat{}, err
 	}
 	if probe || cfg.Probe.Enabled() {
-		in.Probes = RunProbes(ctx, in.Info, cfg.Probe, probe)
+		in.Probes = RunProbes(ctx, &in.Info, cfg.Probe, probe)
 	}
 	return Classify(in), nil
 }
@@ -172,7 +172,7 @@ func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 	}
 	w.mu.Unlock()
 	if probe || w.Config.Probe.Enabled() {
-		in.Probes = RunProbes(ctx, in.Info, w.Config.Probe, probe)
+		in.Probes = RunProbes(ctx, &in.Info, w.Config.Probe, probe)
 	}
 	next := Classify(in)
 	w.mu.Lock()
