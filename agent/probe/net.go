@@ -25,7 +25,7 @@ type udpCheck struct {
 
 // dialUDP opens a connected UDP socket (on the calling thread). A failure
 // to connect is itself an outcome, e.g. no route: refused.
-func dialUDP(host netip.Addr, c udpCheck) (*sock.Conn, Result, bool) {
+func dialUDP(host netip.Addr, c *udpCheck) (*sock.Conn, Result, bool) {
 	conn, err := sock.DialUDP(netip.AddrPortFrom(host, uint16(c.res.Port)))
 	if err != nil {
 		res := c.res
@@ -38,7 +38,7 @@ func dialUDP(host netip.Addr, c udpCheck) (*sock.Conn, Result, bool) {
 // exchangeUDP sends the request, waits Timeout, resends with a doubled wait
 // up to Retries times, and returns at the first answer or ICMP error.
 // Datagrams that are not an answer (stray, wrong SPI) are ignored.
-func exchangeUDP(ctx context.Context, conn *sock.Conn, c udpCheck, o Options) Result {
+func exchangeUDP(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options) Result {
 	res := c.res
 	stop := conn.ReadsEndWith(ctx)
 	defer stop()

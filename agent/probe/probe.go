@@ -28,12 +28,12 @@ package probe
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/vpnpass/vpnpass/internal/sock"
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
@@ -139,7 +139,7 @@ func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
 	case !h.IsValid():
 		return nil, invalidError("host must be an IP address")
 	case h.IsUnspecified(), h.IsMulticast(), h == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return nil, invalidError(fmt.Sprintf("host %s is not a unicast address", h))
+		return nil, invalidError("host " + h.String() + " is not a unicast address")
 	}
 	want := map[string]bool{}
 	for _, p := range protocols {
@@ -152,7 +152,9 @@ func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
 		}
 	}
 	if len(want) == 0 {
-		want = map[string]bool{IPsec: true, PPTP: true, L2TP: true}
+		for _, p := range [...]string{IPsec, PPTP, L2TP} {
+			want[p] = true
+		}
 	}
 	return want, nil
 }
@@ -162,30 +164,21 @@ func validate(host netip.Addr, protocols []string) (map[string]bool, error) {
 func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o Options) []Result {
 	var checks []udpCheck
 	if want[IPsec] {
-		for _, c := range []struct {
-			port   int
-			marker bool
-		}{{p.ike, false}, {p.natt, true}} {
-			checks = append(checks, newIKECheck(c.port, c.marker))
-		}
+		checks = append(checks, newIKECheck(p.ike, false), newIKECheck(p.natt, true))
 	}
 	if want[L2TP] {
 		checks = append(checks, newL2TPCheck(p.l2tp))
 	}
 	results := make([]Result, len(checks))
 	done := make(chan struct{}, len(checks))
-	for i, c := range checks {
-		conn, res, ok := dialUDP(host, c)
+	for i := range checks {
+		conn, res, ok := dialUDP(host, &checks[i])
 		if !ok {
 			results[i] = res
 			done <- struct{}{}
 			continue
 		}
-		go func() {
-			defer func() { done <- struct{}{} }()
-			defer conn.Close()
-			results[i] = exchangeUDP(ctx, conn, c, o)
-		}()
+		go exchangeAsync(ctx, conn, &checks[i], &o, &results[i], done)
 	}
 	var pptp []Result
 	if want[PPTP] {
@@ -200,6 +193,13 @@ func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o 
 		n = 2
 	}
 	return append(append(results[:n:n], pptp...), results[n:]...)
+}
+
+// exchangeAsync runs one UDP exchange on its own goroutine and signals done.
+func exchangeAsync(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options, out *Result, done chan<- struct{}) {
+	*out = exchangeUDP(ctx, conn, c, o)
+	conn.Close()
+	done <- struct{}{}
 }
 
 func newIKECheck(port int, marker bool) udpCheck {

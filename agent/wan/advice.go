@@ -45,7 +45,7 @@ func (v *verdict) words() {
 }
 
 func (v *verdict) noIPv4() (string, string) {
-	n := v.nat
+	n := &v.nat
 	if n.WANDevice == "" {
 		return "No IPv4 default route: the WAN is down or not configured, so nothing can be said about NAT.",
 			"Check the WAN connection (cable, upstream box, PPPoE or DHCP settings)."
@@ -69,7 +69,7 @@ func (v *verdict) upstreamName() string {
 }
 
 func (v *verdict) doubleNAT() (string, string) {
-	n := v.nat
+	n := &v.nat
 	box := v.upstreamName()
 	var msg string
 	switch {
@@ -95,7 +95,7 @@ func (v *verdict) doubleNAT() (string, string) {
 
 // confirmation says which active check agreed.
 func (v *verdict) confirmation() string {
-	n := v.nat
+	n := &v.nat
 	switch {
 	case slices.Contains(n.ConfirmedBy, confirmedSTUN) && n.PublicAddress != "":
 		return " Confirmed: a STUN server sees this router as " + n.PublicAddress + "."

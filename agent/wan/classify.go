@@ -36,7 +36,7 @@ func Classify(in Input) Nat {
 		WANDevice:   in.Info.Device,
 		Addresses:   addrStrings(in.Info.Addresses),
 		ConfirmedBy: []string{},
-		IPv6Global:  hasGlobal6(in.Info, in.PublicRanges),
+		IPv6Global:  hasGlobal6(&in.Info, in.PublicRanges),
 		Probes:      in.Probes,
 	}
 	if in.Info.Gateway.IsValid() {
@@ -52,7 +52,7 @@ func Classify(in Input) Nat {
 
 // passive decides from addressing and configuration alone.
 func (v *verdict) passive() {
-	v.sharing = detectSharing(v.in.Info, v.in.Network)
+	v.sharing = detectSharing(&v.in.Info, v.in.Network)
 	switch {
 	case v.sharing.class != "":
 		v.nat.Class, v.nat.Code = v.sharing.class, vpn.NATIPv4Sharing
@@ -153,7 +153,7 @@ func addrStrings(ps []netip.Prefix) []string {
 	return out
 }
 
-func hasGlobal6(info Info, public []netip.Prefix) bool {
+func hasGlobal6(info *Info, public []netip.Prefix) bool {
 	for _, list := range [][]netip.Prefix{info.Addresses, info.IPv6Addresses} {
 		for _, p := range list {
 			if IsGlobal6(p.Addr(), public) {
@@ -180,12 +180,12 @@ var dsLiteB4 = special{addr: [4]byte{192, 0, 0, 0}, bits: 29}
 // the tunnel device's name or type, or from the network config when the
 // IPv4 default route is not (yet) known. An ipip6 tunnel is not sharing: it
 // carries a whole, unshared IPv4 address (fixed-IP IPv4-over-IPv6 services).
-func detectSharing(info Info, network []NetInterface) sharing {
+func detectSharing(info *Info, network []NetInterface) sharing {
 	if s, ok := sharingOfProto(info.Proto, "", ""); ok {
 		return s
 	}
-	for _, n := range network {
-		if !n.Disabled && info.Device != "" && info.Device == n.TunnelDevice() {
+	for i := range network {
+		if n := &network[i]; !n.Disabled && info.Device != "" && info.Device == n.TunnelDevice() {
 			if s, ok := sharingOfProto(n.Proto, n.Type, n.Name); ok {
 				return s
 			}
@@ -202,8 +202,8 @@ func detectSharing(info Info, network []NetInterface) sharing {
 	if info.Device != "" && info.IPv4().IsValid() {
 		return sharing{} // IPv4 runs over something else (e.g. PPPoE beside IPoE)
 	}
-	for _, n := range network {
-		if !n.Disabled {
+	for i := range network {
+		if n := &network[i]; !n.Disabled {
 			if s, ok := sharingOfProto(n.Proto, n.Type, n.Name); ok {
 				return s
 			}

@@ -30,18 +30,18 @@ type Event struct {
 // Diff lists the events between two verdicts. prev nil means the first look
 // after start: then only a NAT problem is reported (a nat.changed with the
 // problem's change word), since agent.started already marks the moment.
-func Diff(prev *Nat, next Nat) []Event {
+func Diff(prev, next *Nat) []Event {
 	var out []Event
-	if prev != nil && wanMoved(*prev, next) {
+	if prev != nil && wanMoved(prev, next) {
 		out = append(out, Event{
 			Kind:     KindWANChanged,
 			Severity: vpn.SeverityInfo,
-			Message:  "WAN changed: " + describeWAN(*prev) + " → " + describeWAN(next) + ".",
-			Details: map[string]any{
-				"wan_device": next.WANDevice, "addresses": nonNil(next.Addresses), "gateway": next.Gateway,
-				"previous_wan_device": prev.WANDevice, "previous_addresses": nonNil(prev.Addresses),
-				"previous_gateway": prev.Gateway,
-			},
+			Message:  "WAN changed: " + describeWAN(prev) + " → " + describeWAN(next) + ".",
+			Details: fields(
+				"wan_device", next.WANDevice, "addresses", nonNil(next.Addresses), "gateway", next.Gateway,
+				"previous_wan_device", prev.WANDevice, "previous_addresses", nonNil(prev.Addresses),
+				"previous_gateway", prev.Gateway,
+			),
 		})
 	}
 	prevCode := vpn.NATCode("")
@@ -52,12 +52,12 @@ func Diff(prev *Nat, next Nat) []Event {
 		return out
 	}
 	change, severity := changeWord(next.Code)
-	details := map[string]any{
-		"change": change, "code": string(next.Code), "class": string(next.Class),
-		"previous_code": string(prevCode), "confirmed_by": nonNil(next.ConfirmedBy),
-		"public_address": next.PublicAddress, "upstream_address": next.Upstream.Address,
-		"upstream_model": next.Upstream.Model, "wan_device": next.WANDevice,
-	}
+	details := fields(
+		"change", change, "code", string(next.Code), "class", string(next.Class),
+		"previous_code", string(prevCode), "confirmed_by", nonNil(next.ConfirmedBy),
+		"public_address", next.PublicAddress, "upstream_address", next.Upstream.Address,
+		"upstream_model", next.Upstream.Model, "wan_device", next.WANDevice,
+	)
 	if prev != nil {
 		details["previous_class"] = string(prev.Class)
 	}
@@ -82,11 +82,11 @@ func changeWord(c vpn.NATCode) (string, vpn.Severity) {
 	return ChangeUnknown, vpn.SeverityInfo
 }
 
-func wanMoved(a, b Nat) bool {
+func wanMoved(a, b *Nat) bool {
 	return a.WANDevice != b.WANDevice || a.Gateway != b.Gateway || !slices.Equal(a.Addresses, b.Addresses)
 }
 
-func describeWAN(n Nat) string {
+func describeWAN(n *Nat) string {
 	if n.WANDevice == "" {
 		return "none"
 	}
@@ -98,6 +98,16 @@ func describeWAN(n Nat) string {
 		s += " via " + n.Gateway
 	}
 	return s
+}
+
+// fields builds a details map from name, value pairs: one loop instead of a
+// map assignment per literal entry (binary size).
+func fields(kv ...any) map[string]any {
+	m := make(map[string]any, len(kv)/2+1)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
 }
 
 func nonNil(s []string) []string {

@@ -35,7 +35,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			evs := Diff(tc.prev, tc.next)
+			evs := Diff(tc.prev, &tc.next)
 			var kinds, changes []string
 			for _, e := range evs {
 				kinds = append(kinds, e.Kind)
@@ -51,7 +51,7 @@ func TestDiff(t *testing.T) {
 			}
 		})
 	}
-	evs := Diff(&double, public)
+	evs := Diff(&double, &public)
 	if !strings.Contains(evs[0].Message, "eth1 192.168.0.2 via 192.168.0.1 → eth1 198.51.100.7 via 198.51.100.1") {
 		t.Errorf("wan.changed message: %s", evs[0].Message)
 	}

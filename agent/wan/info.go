@@ -32,7 +32,7 @@ type Info struct {
 
 // Same reports whether two observations are equal, so a change event that
 // changes nothing (a route added elsewhere) does not re-evaluate.
-func (i Info) Same(o Info) bool {
+func (i *Info) Same(o *Info) bool {
 	return i.Device == o.Device && i.Kind == o.Kind && i.Proto == o.Proto &&
 		i.Gateway == o.Gateway && i.IPv6Device == o.IPv6Device &&
 		slices.Equal(i.Addresses, o.Addresses) && slices.Equal(i.IPv6Addresses, o.IPv6Addresses)
@@ -40,7 +40,7 @@ func (i Info) Same(o Info) bool {
 
 // IPv4 returns the address the router's own traffic leaves from: the first
 // IPv4 address that is not link-local, else the first IPv4 address.
-func (i Info) IPv4() netip.Addr {
+func (i *Info) IPv4() netip.Addr {
 	var ll netip.Addr
 	for _, p := range i.Addresses {
 		a := p.Addr().Unmap()

@@ -3,6 +3,7 @@ package wan
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -33,7 +34,7 @@ func (c ProbeConfig) Enabled() bool { return c.STUNServer != "" || c.NATPMP || c
 // all=true also runs NAT-PMP and IGD when not configured (`nat --probe`);
 // STUN always needs a configured server. Failures end up in the results'
 // Err fields: a probe never fails the verdict.
-func RunProbes(ctx context.Context, info Info, cfg ProbeConfig, all bool) Probes {
+func RunProbes(ctx context.Context, info *Info, cfg ProbeConfig, all bool) Probes {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 3 * time.Second
 	}
@@ -43,6 +44,7 @@ func RunProbes(ctx context.Context, info Info, cfg ProbeConfig, all bool) Probes
 	}
 	var p Probes
 	var wg sync.WaitGroup
+	gw, timeout := info.Gateway, cfg.Timeout
 	run := func(fn func()) {
 		wg.Add(1)
 		go func() {
@@ -52,43 +54,43 @@ func RunProbes(ctx context.Context, info Info, cfg ProbeConfig, all bool) Probes
 	}
 	if cfg.STUNServer != "" {
 		p.STUN = &STUNResult{Server: cfg.STUNServer}
-		run(func() { runSTUN(ctx, cfg, p.STUN) })
+		run(func() { runSTUN(ctx, p.STUN, timeout) })
 	}
 	if cfg.NATPMP || all {
 		p.NATPMP = &ExternalResult{Gateway: info.Gateway}
-		run(func() { runNATPMP(ctx, info, cfg, p.NATPMP) })
+		run(func() { runNATPMP(ctx, gw, timeout, p.NATPMP) })
 	}
 	if cfg.IGD || all {
 		p.IGD = &ExternalResult{}
-		run(func() { runIGD(ctx, info, cfg, p.IGD) })
+		run(func() { runIGD(ctx, gw, timeout, p.IGD) })
 	}
 	wg.Wait()
 	return p
 }
 
-func runSTUN(ctx context.Context, cfg ProbeConfig, out *STUNResult) {
-	res, err := stun.Query(ctx, cfg.STUNServer, stun.Options{Timeout: cfg.Timeout})
+func runSTUN(ctx context.Context, out *STUNResult, timeout time.Duration) {
+	res, err := stun.Query(ctx, out.Server, stun.Options{Timeout: timeout})
 	out.Local, out.Mapped, out.Err = res.Local, res.Mapped, err
 }
 
 var errNoGateway = errors.New("no IPv4 gateway to ask")
 
-func runNATPMP(ctx context.Context, info Info, cfg ProbeConfig, out *ExternalResult) {
-	if !info.Gateway.Is4() {
+func runNATPMP(ctx context.Context, gw netip.Addr, timeout time.Duration, out *ExternalResult) {
+	if !gw.Is4() {
 		out.Err = errNoGateway
 		return
 	}
-	res, err := natpmp.ExternalAddress(ctx, info.Gateway, natpmp.Options{Timeout: cfg.Timeout})
+	res, err := natpmp.ExternalAddress(ctx, gw, natpmp.Options{Timeout: timeout})
 	out.External, out.Err = res.External, err
 }
 
 // runIGD searches only where there is an IPv4 gateway: without one (PPP,
 // tunnels) there is no upstream LAN box to ask, and no search is sent.
-func runIGD(ctx context.Context, info Info, cfg ProbeConfig, out *ExternalResult) {
-	if !info.Gateway.Is4() {
+func runIGD(ctx context.Context, gw netip.Addr, timeout time.Duration, out *ExternalResult) {
+	if !gw.Is4() {
 		out.Err = errNoGateway
 		return
 	}
-	res, err := igd.Probe(ctx, igd.Options{Gateway: info.Gateway, Timeout: cfg.Timeout})
+	res, err := igd.Probe(ctx, igd.Options{Gateway: gw, Timeout: timeout})
 	out.Gateway, out.External, out.Model, out.Err = res.Address, res.External, res.Device.Model(), err
 }

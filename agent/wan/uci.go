@@ -26,7 +26,7 @@ type NetInterface struct {
 
 // TunnelDevice is the device netifd creates for a tunnel protocol
 // ("map-<name>", "ds-<name>", "ipip6-<name>"), or "" for other protocols.
-func (n NetInterface) TunnelDevice() string {
+func (n *NetInterface) TunnelDevice() string {
 	switch n.Proto {
 	case "map":
 		return "map-" + n.Name
@@ -65,7 +65,7 @@ var protos = [...]struct {
 }
 
 // proto finds n's protocol in protos (famBoth and no prefix when unknown).
-func (n NetInterface) proto() (l3 string, fam uint8) {
+func (n *NetInterface) proto() (l3 string, fam uint8) {
 	for _, p := range protos {
 		if p.proto == n.Proto {
 			return p.l3, p.fam
@@ -77,7 +77,7 @@ func (n NetInterface) proto() (l3 string, fam uint8) {
 // L3Device is the device the interface's traffic leaves by, as netifd names
 // it, or "" when only the running system knows it (a Wi-Fi uplink without
 // a fixed ifname). A device "@other" is an alias: resolve it with Resolve.
-func (n NetInterface) L3Device() string {
+func (n *NetInterface) L3Device() string {
 	if l3, _ := n.proto(); l3 != "" {
 		return l3 + "-" + n.Name
 	}
@@ -93,7 +93,7 @@ func (n NetInterface) L3Device() string {
 // Families tells which address families the interface carries to the
 // internet: IPv6-only protocols (wan6, 6in4) carry no IPv4, and IPv4 over
 // IPv6 (MAP-E, DS-Lite, 464xlat) carries IPv4 on its tunnel device only.
-func (n NetInterface) Families() (v4, v6 bool) {
+func (n *NetInterface) Families() (v4, v6 bool) {
 	switch _, fam := n.proto(); fam {
 	case fam6:
 		return false, true

@@ -41,7 +41,7 @@ func Evaluate(ctx context.Context, src InterfaceSource, cfg Config, probe bool) 
 		return Nat{}, err
 	}
 	if probe || cfg.Probe.Enabled() {
-		in.Probes = RunProbes(ctx, in.Info, cfg.Probe, probe)
+		in.Probes = RunProbes(ctx, &in.Info, cfg.Probe, probe)
 	}
 	return Classify(in), nil
 }
@@ -165,14 +165,14 @@ func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 		return cur, err
 	}
 	w.mu.Lock()
-	if !force && w.have && in.Info.Same(w.curInfo) {
+	if !force && w.have && in.Info.Same(&w.curInfo) {
 		cur := w.cur
 		w.mu.Unlock()
 		return cur, nil
 	}
 	w.mu.Unlock()
 	if probe || w.Config.Probe.Enabled() {
-		in.Probes = RunProbes(ctx, in.Info, w.Config.Probe, probe)
+		in.Probes = RunProbes(ctx, &in.Info, w.Config.Probe, probe)
 	}
 	next := Classify(in)
 	w.mu.Lock()
@@ -183,7 +183,7 @@ func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 	}
 	w.cur, w.curInfo, w.have = next, in.Info, true
 	w.mu.Unlock()
-	if ev := Diff(prev, next); len(ev) > 0 && w.OnEvents != nil {
+	if ev := Diff(prev, &next); len(ev) > 0 && w.OnEvents != nil {
 		w.OnEvents(ev)
 	}
 	return next, nil

@@ -97,11 +97,19 @@ type response struct {
 }
 
 // do sends one request and reads the whole response. headers are written as
-// given (no user input reaches them unchecked).
+// given (no user input reaches them unchecked). Every error names the request.
 func do(ctx context.Context, method string, u httpURL, headers []string, body string) (response, error) {
-	c, err := sock.DialTCP(ctx, u.host)
+	resp, err := exchange(ctx, method, u, headers, body)
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", method, u, err)
+	}
+	return resp, nil
+}
+
+func exchange(ctx context.Context, method string, u httpURL, headers []string, body string) (response, error) {
+	c, err := sock.DialTCP(ctx, u.host)
+	if err != nil {
+		return response{}, err
 	}
 	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -109,23 +117,18 @@ func do(ctx context.Context, method string, u httpURL, headers []string, body st
 	}
 	stop := c.CallsEndWith(ctx)
 	defer stop()
-	var req strings.Builder
-	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: vpnpass\r\n", method, u.path, u.host)
+	req := method + " " + u.path + " HTTP/1.1\r\nHost: " + u.host.String() +
+		"\r\nConnection: close\r\nUser-Agent: vpnpass\r\n"
 	for _, h := range headers {
-		req.WriteString(h + "\r\n")
+		req += h + "\r\n"
 	}
 	if body != "" || method == "POST" {
-		fmt.Fprintf(&req, "Content-Length: %d\r\n", len(body))
+		req += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
 	}
-	req.WriteString("\r\n" + body)
-	if _, err := io.WriteString(c, req.String()); err != nil {
-		return response{}, fmt.Errorf("%s %s: send: %w", method, u, err)
+	if _, err := io.WriteString(c, req+"\r\n"+body); err != nil {
+		return response{}, fmt.Errorf("send: %w", err)
 	}
-	resp, err := readResponse(bufio.NewReader(c))
-	if err != nil {
-		return response{}, fmt.Errorf("%s %s: %w", method, u, err)
-	}
-	return resp, nil
+	return readResponse(bufio.NewReader(c))
 }
 
 // readResponse parses a status line, headers and body.
@@ -161,12 +164,19 @@ func readHeaders(r *bufio.Reader) (map[string]string, error) {
 		if n >= maxHeaders {
 			return nil, errors.New("too many headers")
 		}
-		name, value, ok := strings.Cut(line, ":")
+		name, value, ok := headerField(line)
 		if !ok {
 			return nil, errors.New("bad header line " + strconv.Quote(clip(line)))
 		}
-		h[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
+		h[name] = value
 	}
+}
+
+// headerField splits a header line into its lower-case name and its value,
+// for HTTP responses and SSDP answers alike.
+func headerField(line string) (name, value string, ok bool) {
+	name, value, ok = strings.Cut(line, ":")
+	return strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(value), ok
 }
 
 func readBody(r *bufio.Reader, h map[string]string) (string, error) {

@@ -118,16 +118,28 @@ func parseAnnouncement(b []byte) (Announcement, bool) {
 	if !strings.HasPrefix(lines[0], "HTTP/1.") || !strings.Contains(lines[0], " 200") {
 		return Announcement{}, false
 	}
-	h := map[string]string{}
+	var a Announcement
 	for _, l := range lines[1:] {
-		if name, value, ok := strings.Cut(l, ":"); ok {
-			h[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
+		name, value, ok := headerField(l)
+		switch {
+		case !ok:
+		case name == "location":
+			a.Location = value
+		case name == "st":
+			a.ST = value
+		case name == "server":
+			a.Server = value
 		}
 	}
 	// The location is fetched next: a control character (a lone CR)
 	// would end up in our HTTP request line.
-	if h["location"] == "" || strings.IndexFunc(h["location"], func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+	if a.Location == "" {
 		return Announcement{}, false
 	}
-	return Announcement{Location: h["location"], ST: h["st"], Server: h["server"]}, true
+	for i := 0; i < len(a.Location); i++ {
+		if c := a.Location[i]; c < 0x20 || c == 0x7f {
+			return Announcement{}, false
+		}
+	}
+	return a, true
 }

@@ -44,7 +44,7 @@ func (r Resolver) LookupIPv4(ctx context.Context, host string) (netip.Addr, erro
 	return a, nil
 }
 
-func (r Resolver) lookup(ctx context.Context, host string) (netip.Addr, error) {
+func (r *Resolver) lookup(ctx context.Context, host string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		if a = a.Unmap(); !a.Is4() {
 			return netip.Addr{}, ErrNotFound
@@ -73,7 +73,7 @@ func (r Resolver) lookup(ctx context.Context, host string) (netip.Addr, error) {
 }
 
 // fromHosts looks host up in the hosts file (names are case-insensitive).
-func (r Resolver) fromHosts(host string) (netip.Addr, bool) {
+func (r *Resolver) fromHosts(host string) (netip.Addr, bool) {
 	f, err := os.Open(or(r.Hosts, "/etc/hosts"))
 	if err != nil {
 		return netip.Addr{}, false
@@ -108,7 +108,7 @@ type resolvConf struct {
 
 // readConf reads nameserver and search/domain lines. Without nameservers it
 // asks the local host, as the C library and Go do.
-func (r Resolver) readConf() resolvConf {
+func (r *Resolver) readConf() resolvConf {
 	var c resolvConf
 	port := r.Port
 	if port == 0 {
@@ -159,7 +159,7 @@ func (c resolvConf) candidates(host string) []string {
 // first A record of the first real answer. A server that fails (timeout,
 // SERVFAIL, unreachable) hands over to the next; "no such name" and "no A
 // record" are answers and end the search with ErrNotFound.
-func (r Resolver) ask(ctx context.Context, servers []netip.AddrPort, msg []byte, id uint16) (netip.Addr, error) {
+func (r *Resolver) ask(ctx context.Context, servers []netip.AddrPort, msg []byte, id uint16) (netip.Addr, error) {
 	wait := r.Timeout
 	if wait <= 0 {
 		wait = time.Second
