@@ -262,7 +262,7 @@ func (d *Daemon) loadConfig(last config.Config, first bool) config.Config {
 	for _, p := range problems {
 		d.log.Warn("config problem", "problem", p.String())
 		d.record(history.Event{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning,
-			Message: p.String(), Details: map[string]any{"file": p.File, "line": p.Line, "option": p.Option, "value": p.Value}})
+			Message: p.String(), Details: details("file", p.File, "line", p.Line, "option", p.Option, "value", p.Value)})
 	}
 	return cfg
 }
@@ -282,7 +282,7 @@ func (d *Daemon) fail(step string, err error) {
 		Message: "could not " + step + ": " + err.Error()}
 	if suppressed > 0 {
 		ev.Message += " (" + strconv.Itoa(suppressed) + " more like it in the last " + d.limit.every.String() + ")"
-		ev.Details = map[string]any{"suppressed": suppressed}
+		ev.Details = details("suppressed", suppressed)
 	}
 	d.record(ev)
 }

@@ -79,7 +79,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	w := conntrack.NewWatcher(conntrack.WatchConfig{OnOverrun: func(st conntrack.WatchStats) {
 		d.record(history.Event{Kind: history.KindConntrackOverrun, Severity: vpn.SeverityWarning,
 			Message: "Too many new connections at once: some connection notifications were lost; vpnpass re-read the connection table and carries on.",
-			Details: map[string]any{"overruns": st.Overruns, "resyncs": st.Resyncs}})
+			Details: details("overruns", st.Overruns, "resyncs", st.Resyncs)})
 	}})
 	doc.stats = w.Stats
 	d.doc = doc
@@ -179,7 +179,7 @@ func (d *Daemon) judge(now time.Time) {
 	for _, f := range changed {
 		d.record(history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
-			Details: map[string]any{"code": string(f.Code), "advice": f.Advice, "params": f.Params}})
+			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
 	}
 	d.judgeInbound(now, wan, c, facts)
 }

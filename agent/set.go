@@ -94,13 +94,13 @@ func WithStatus(ctx context.Context, res api.SetResult, s Setting, status func(c
 // (origin, and user when known: an audit trail for routers an ISP also
 // manages), byText says who for people.
 func modeChangeEvent(p vpn.Protocol, from, to netfilter.Mode, who map[string]any, byText string) history.Event {
-	details := map[string]any{"from": string(from), "to": string(to)}
+	det := details("from", string(from), "to", string(to))
 	for k, v := range who {
-		details[k] = v
+		det[k] = v
 	}
 	return history.Event{Kind: history.KindPassthroughChanged, Severity: vpn.SeverityInfo, Protocol: string(p),
 		Message: string(p) + " passthrough: " + string(from) + " → " + string(to) + " (" + byText + ")",
-		Details: details}
+		Details: det}
 }
 
 // historyOptions are the history's bounds from the config.
