@@ -98,7 +98,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("local API: %w: the agent must run as root (/etc/init.d/vpnpass start)", err)
 	}
 	if err != nil {
-		return fmt.Errorf("local API: %w", err) // err names the socket
+		return netfilter.Wrap("local API", err) // err names the socket
 	}
 	// The run lock before anything else of ours: an old agent still shutting
 	// down (rc.common's stop does not wait) or a running cleanup would
@@ -106,7 +106,7 @@ func Run(ctx context.Context, o Options) error {
 	lock, err := runlock.Acquire(runlock.PathFor(o.SocketPath), RunLockWait)
 	if err != nil {
 		ln.Close()
-		return fmt.Errorf("wait for the previous agent to exit: %w", err)
+		return netfilter.Wrap("wait for the previous agent to exit", err)
 	}
 	defer lock.Release()
 	d.restoreHistory()

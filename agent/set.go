@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -116,7 +115,7 @@ func historyOptions(cfg config.Config) history.Options {
 func OpenHistory(cfg config.Config) (*history.Store, error) {
 	if cfg.HistoryPersistHours > 0 {
 		if _, err := history.Restore(cfg.HistoryPath, cfg.HistoryPersistPath, time.Now()); err != nil {
-			return nil, fmt.Errorf("restore the history saved on flash: %w", err)
+			return nil, netfilter.Wrap("restore the history saved on flash", err)
 		}
 	}
 	return history.Open(cfg.HistoryPath, historyOptions(cfg))
