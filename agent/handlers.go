@@ -232,7 +232,7 @@ func parseHost(s string) (netip.Addr, error) {
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return a, fmt.Errorf("host %q: must be an IP address", s)
+		return a, badArg("host", s, "must be an IP address")
 	}
 	return a.Unmap(), nil
 }
