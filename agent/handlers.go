@@ -159,8 +159,8 @@ func (d *Daemon) handleHistory(_ context.Context, p *api.HistoryParams) (any, er
 }
 
 // HistoryFilter validates the history parameters (API and CLI).
-func HistoryFilter(p api.HistoryParams) (history.Filter, error) {
-	f := history.Filter{Kind: p.Kind, Limit: p.Limit}
+func HistoryFilter(p api.HistoryParams) (f history.Filter, err error) {
+	f.Kind, f.Limit = p.Kind, p.Limit
 	if p.Since != "" {
 		t, err := parseSince(p.Since)
 		if err != nil {

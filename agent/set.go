@@ -31,14 +31,14 @@ type SetTarget struct {
 }
 
 // ParseSetting validates set's params.
-func ParseSetting(p api.SetParams, by api.Caller) (Setting, error) {
+func ParseSetting(p api.SetParams, by api.Caller) (s Setting, err error) {
 	proto, err := vpn.ParseProtocol(p.Protocol)
 	if err != nil {
-		return Setting{}, err
+		return s, err
 	}
 	mode, err := netfilter.ParseMode(p.Mode)
 	if err != nil {
-		return Setting{}, err
+		return s, err
 	}
 	return Setting{Protocol: proto, Mode: mode, DryRun: p.DryRun, By: by}, nil
 }

@@ -60,13 +60,13 @@ type statusCache struct {
 	st   api.Status
 }
 
-func (c *statusCache) get(k statusKey) (api.Status, bool) {
+func (c *statusCache) get(k statusKey) (st api.Status, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.have && c.key.same(k) {
 		return c.st, true
 	}
-	return api.Status{}, false
+	return st, false
 }
 
 func (c *statusCache) put(k statusKey, st api.Status) {
