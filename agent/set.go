@@ -47,11 +47,11 @@ func ParseSetting(p api.SetParams, by api.Caller) (s Setting, err error) {
 // the daemon, now or when it starts, keeps it), apply it, and record who
 // asked when the mode changed. A dry run only plans. The caller holds
 // whatever guards t (the daemon's mutex).
-func Set(t SetTarget, s Setting) (api.SetResult, error) {
+func Set(t SetTarget, s Setting) (res api.SetResult, err error) {
 	desired := t.Config.Desired()
 	old := desired.Mode(s.Protocol)
 	desired[s.Protocol] = s.Mode
-	res := api.SetResult{Plan: []netfilter.Change{}}
+	res.Plan = []netfilter.Change{}
 	if s.DryRun {
 		plan, err := t.Firewall.Plan(desired)
 		res.Plan = append(res.Plan, plan...)
