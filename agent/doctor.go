@@ -235,11 +235,11 @@ func (d *Daemon) readObserver() []vpn.ObserverEntry {
 
 // factsFor returns what the diagnosis needs to know about this router,
 // refreshed every factsEvery.
-func (d *Daemon) factsFor(now time.Time) diagnose.Context {
+func (d *Daemon) factsFor(now time.Time) (facts diagnose.Context) {
 	doc := d.doc
 	doc.mu.Lock()
 	fresh := now.Sub(doc.factsAt) < factsEvery
-	facts := doc.facts
+	facts = doc.facts
 	doc.mu.Unlock()
 	if fresh {
 		return facts
