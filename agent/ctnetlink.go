@@ -47,5 +47,5 @@ func (d *Daemon) noteNoCtNetlink() {
 	}
 	d.log.Error(ctNetlinkMessage, "package", CtNetlinkPackage)
 	d.record(history.Event{Kind: history.KindError, Severity: vpn.SeverityError,
-		Message: ctNetlinkMessage, Details: map[string]any{"package": CtNetlinkPackage}})
+		Message: ctNetlinkMessage, Details: details("package", CtNetlinkPackage)})
 }

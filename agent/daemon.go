@@ -98,7 +98,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("local API: %w: the agent must run as root (/etc/init.d/vpnpass start)", err)
 	}
 	if err != nil {
-		return fmt.Errorf("local API: %w", err) // err names the socket
+		return netfilter.Wrap("local API", err) // err names the socket
 	}
 	// The run lock before anything else of ours: an old agent still shutting
 	// down (rc.common's stop does not wait) or a running cleanup would
@@ -106,7 +106,7 @@ func Run(ctx context.Context, o Options) error {
 	lock, err := runlock.Acquire(runlock.PathFor(o.SocketPath), RunLockWait)
 	if err != nil {
 		ln.Close()
-		return fmt.Errorf("wait for the previous agent to exit: %w", err)
+		return netfilter.Wrap("wait for the previous agent to exit", err)
 	}
 	defer lock.Release()
 	d.restoreHistory()
@@ -262,7 +262,7 @@ func (d *Daemon) loadConfig(last config.Config, first bool) config.Config {
 	for _, p := range problems {
 		d.log.Warn("config problem", "problem", p.String())
 		d.record(history.Event{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning,
-			Message: p.String(), Details: map[string]any{"file": p.File, "line": p.Line, "option": p.Option, "value": p.Value}})
+			Message: p.String(), Details: details("file", p.File, "line", p.Line, "option", p.Option, "value", p.Value)})
 	}
 	return cfg
 }
@@ -282,7 +282,7 @@ func (d *Daemon) fail(step string, err error) {
 		Message: "could not " + step + ": " + err.Error()}
 	if suppressed > 0 {
 		ev.Message += " (" + strconv.Itoa(suppressed) + " more like it in the last " + d.limit.every.String() + ")"
-		ev.Details = map[string]any{"suppressed": suppressed}
+		ev.Details = details("suppressed", suppressed)
 	}
 	d.record(ev)
 }

@@ -79,7 +79,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	w := conntrack.NewWatcher(conntrack.WatchConfig{OnOverrun: func(st conntrack.WatchStats) {
 		d.record(history.Event{Kind: history.KindConntrackOverrun, Severity: vpn.SeverityWarning,
 			Message: "Too many new connections at once: some connection notifications were lost; vpnpass re-read the connection table and carries on.",
-			Details: map[string]any{"overruns": st.Overruns, "resyncs": st.Resyncs}})
+			Details: details("overruns", st.Overruns, "resyncs", st.Resyncs)})
 	}})
 	doc.stats = w.Stats
 	d.doc = doc
@@ -179,7 +179,7 @@ func (d *Daemon) judge(now time.Time) {
 	for _, f := range changed {
 		d.record(history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
-			Details: map[string]any{"code": string(f.Code), "advice": f.Advice, "params": f.Params}})
+			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
 	}
 	d.judgeInbound(now, wan, c, facts)
 }
@@ -235,11 +235,11 @@ func (d *Daemon) readObserver() []vpn.ObserverEntry {
 
 // factsFor returns what the diagnosis needs to know about this router,
 // refreshed every factsEvery.
-func (d *Daemon) factsFor(now time.Time) diagnose.Context {
+func (d *Daemon) factsFor(now time.Time) (facts diagnose.Context) {
 	doc := d.doc
 	doc.mu.Lock()
 	fresh := now.Sub(doc.factsAt) < factsEvery
-	facts := doc.facts
+	facts = doc.facts
 	doc.mu.Unlock()
 	if fresh {
 		return facts

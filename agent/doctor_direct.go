@@ -15,14 +15,14 @@ import (
 // the VPN footprint, judged as it stands now. It cannot know what happened
 // before the dump or what the firewall dropped (no observer history), so the
 // result says source "snapshot".
-func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, host string) (api.DoctorResult, error) {
+func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, host string) (res api.DoctorResult, err error) {
 	h, err := parseHost(host)
 	if err != nil {
-		return api.DoctorResult{}, err
+		return res, err
 	}
 	flows, err := conntrack.DumpFootprint(0)
 	if err != nil {
-		return api.DoctorResult{}, err
+		return res, err
 	}
 	t := diagnose.NewTracker(classifier(r.LANDevices))
 	now := time.Now()
@@ -38,7 +38,7 @@ func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, h
 	// Judge everything as it stands: a snapshot has no later to wait for.
 	facts.Now = now.Add(diagnose.QuietAfter)
 	t.Judge(facts)
-	res := doctorView(t, h)
+	res = doctorView(t, h)
 	res.Source = "snapshot"
 	return res, nil
 }

@@ -31,31 +31,38 @@ type attr struct {
 	val any
 }
 
+// attrs collects an event's attrs: one append site instead of one per key.
+type attrs []attr
+
+func (as *attrs) add(key string, val any) { *as = append(*as, attr{key: key, val: val}) }
+
 // shareable is the event's view for ubus and the log, in a fixed order.
 func shareable(ev history.Event, shareHosts bool) []attr {
-	out := []attr{{key: "kind", val: ev.Kind}, {key: "severity", val: string(ev.Severity)}}
+	out := make(attrs, 0, 8)
+	out.add("kind", ev.Kind)
+	out.add("severity", string(ev.Severity))
 	if ev.Protocol != "" {
-		out = append(out, attr{key: "protocol", val: ev.Protocol})
+		out.add("protocol", ev.Protocol)
 	}
 	for _, k := range shareableDetails {
 		if v, ok := ev.Details[k]; ok && v != nil && v != "" {
-			out = append(out, attr{key: k, val: v})
+			out.add(k, v)
 		}
 	}
 	if !shareHosts {
 		return out
 	}
 	if ev.Host != "" {
-		out = append(out, attr{key: "host", val: ev.Host})
+		out.add("host", ev.Host)
 	}
 	if ev.Peer != "" {
-		out = append(out, attr{key: "peer", val: ev.Peer})
+		out.add("peer", ev.Peer)
 	}
-	out = append(out, attr{key: "message", val: ev.Message})
+	out.add("message", ev.Message)
 	if p, ok := ev.Details["params"].(map[string]any); ok {
-		for _, k := range []string{"host_name", "host_mac"} {
+		for _, k := range [...]string{"host_name", "host_mac"} {
 			if v, ok := p[k]; ok && v != "" {
-				out = append(out, attr{key: k, val: v})
+				out.add(k, v)
 			}
 		}
 	}

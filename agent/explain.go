@@ -10,8 +10,7 @@ import (
 )
 
 // ExplainPacket validates explain's flags into a LAN→WAN packet.
-func ExplainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) {
-	var pk netfilter.Packet
+func ExplainPacket(proto, dst, src string, dport int) (pk netfilter.Packet, err error) {
 	switch proto {
 	case "udp":
 		pk.L4 = vpn.ProtoUDP
@@ -24,11 +23,11 @@ func ExplainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) 
 	case "ah":
 		pk.L4 = vpn.ProtoAH
 	default:
-		return pk, fmt.Errorf("proto %q: must be one of udp, tcp, gre, esp, ah", proto)
+		return pk, badArg("proto", proto, "must be one of udp, tcp, gre, esp, ah")
 	}
 	a, err := netip.ParseAddr(dst)
 	if err != nil {
-		return pk, fmt.Errorf("dst %q: must be an IP address", dst)
+		return pk, badArg("dst", dst, "must be an IP address")
 	}
 	pk.Dst, pk.Family = a.Unmap(), vpn.IPv4
 	if a.Is6() && !a.Is4In6() {
@@ -37,7 +36,7 @@ func ExplainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) 
 	if src != "" {
 		s, err := netip.ParseAddr(src)
 		if err != nil {
-			return pk, fmt.Errorf("src %q: must be an IP address", src)
+			return pk, badArg("src", src, "must be an IP address")
 		}
 		pk.Src = s.Unmap()
 	}
@@ -46,4 +45,10 @@ func ExplainPacket(proto, dst, src string, dport int) (netfilter.Packet, error) 
 	}
 	pk.DstPort, pk.SrcPort, pk.CtState = uint16(dport), 40000, "new"
 	return pk, nil
+}
+
+// badArg is the error of an argument that cannot be used: `name "value":
+// must ...` (one fmt call site for all of them).
+func badArg(name, value, must string) error {
+	return fmt.Errorf("%s %q: %s", name, value, must)
 }

@@ -48,7 +48,7 @@ func (d *Daemon) followLocked() {
 	d.log.Info("firewall in charge changed: rules moved", "from", from, "to", next.Kind(), "also", det.Also)
 	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityInfo,
 		Message: "The firewall in charge changed (" + string(from) + " → " + string(next.Kind()) + "); vpnpass moved its rules without interrupting connections.",
-		Details: map[string]any{"firewall_from": string(from), "firewall_to": string(next.Kind())}})
+		Details: details("firewall_from", string(from), "firewall_to", string(next.Kind()))})
 }
 
 // ensureObserverLocked puts the observer table back after a foreign flush

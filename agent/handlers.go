@@ -37,7 +37,7 @@ func (d *Daemon) server() *api.Server {
 func (d *Daemon) handleStatus(ctx context.Context, _ *api.NoParams) (*api.Status, error) {
 	st, err := d.status(ctx)
 	if err != nil {
-		return nil, api.Failed("%v", err)
+		return nil, apiError(api.CodeFailed, err)
 	}
 	return &st, nil
 }
@@ -80,11 +80,11 @@ func Drift(m *fw.Manager, desired netfilter.Desired) map[vpn.Protocol]bool {
 func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResult, error) {
 	s, err := ParseSetting(*p, api.CallerFrom(ctx))
 	if err != nil {
-		return nil, api.BadParams("%v", err)
+		return nil, apiError(api.CodeBadParams, err)
 	}
 	res, err := d.set(s)
 	if err != nil {
-		return nil, api.Failed("%v", err)
+		return nil, apiError(api.CodeFailed, err)
 	}
 	// The answer acknowledges the change: its event must be on disk first,
 	// not waiting for the history's next batch (a crash right after the
@@ -112,7 +112,7 @@ func (d *Daemon) set(s Setting) (api.SetResult, error) {
 func (d *Daemon) handleExplain(_ context.Context, p *api.ExplainParams) (*netfilter.Explanation, error) {
 	pk, err := ExplainPacket(p.Proto, p.Dst, p.Src, p.Dport)
 	if err != nil {
-		return nil, api.BadParams("%v", err)
+		return nil, apiError(api.CodeBadParams, err)
 	}
 	d.mu.Lock()
 	pk.OutIf = d.router.WAN.Primary(pk.Family)
@@ -122,7 +122,7 @@ func (d *Daemon) handleExplain(_ context.Context, p *api.ExplainParams) (*netfil
 	d.mu.Unlock()
 	ex, err := fw.Explain(pk)
 	if err != nil {
-		return nil, api.Failed("%v", err)
+		return nil, apiError(api.CodeFailed, err)
 	}
 	return &ex, nil
 }
@@ -133,7 +133,7 @@ func (d *Daemon) handleNat(ctx context.Context, p *api.NatParams) (*wan.Nat, err
 	}
 	n, err := d.watcher.Refresh(ctx, p.Probe)
 	if err != nil {
-		return nil, api.Failed("%v", err)
+		return nil, apiError(api.CodeFailed, err)
 	}
 	return &n, nil
 }
@@ -143,24 +143,24 @@ func (d *Daemon) handleNat(ctx context.Context, p *api.NatParams) (*wan.Nat, err
 func (d *Daemon) handleHistory(_ context.Context, p *api.HistoryParams) (any, error) {
 	f, err := HistoryFilter(*p)
 	if err != nil {
-		return nil, api.BadParams("%v", err)
+		return nil, apiError(api.CodeBadParams, err)
 	}
 	if d.store == nil {
 		return nil, api.NotAvailable("the history could not be opened: see the agent's log")
 	}
 	if err := d.store.Flush(); err != nil {
-		return nil, api.Failed("%v", err)
+		return nil, apiError(api.CodeFailed, err)
 	}
 	evs, err := d.store.QueryJSON(f)
 	if err != nil {
-		return nil, api.Failed("%v", err)
+		return nil, apiError(api.CodeFailed, err)
 	}
 	return map[string]any{"events": evs}, nil
 }
 
 // HistoryFilter validates the history parameters (API and CLI).
-func HistoryFilter(p api.HistoryParams) (history.Filter, error) {
-	f := history.Filter{Kind: p.Kind, Limit: p.Limit}
+func HistoryFilter(p api.HistoryParams) (f history.Filter, err error) {
+	f.Kind, f.Limit = p.Kind, p.Limit
 	if p.Since != "" {
 		t, err := parseSince(p.Since)
 		if err != nil {
@@ -212,7 +212,7 @@ func parseSince(s string) (time.Time, error) {
 func (d *Daemon) handleDoctor(_ context.Context, p *api.DoctorParams) (*api.DoctorResult, error) {
 	host, err := parseHost(p.Host)
 	if err != nil {
-		return nil, api.BadParams("%v", err)
+		return nil, apiError(api.CodeBadParams, err)
 	}
 	if d.doc == nil {
 		return nil, api.NotAvailable("the conntrack watch is not running: see the agent's log")
@@ -232,7 +232,7 @@ func parseHost(s string) (netip.Addr, error) {
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return a, fmt.Errorf("host %q: must be an IP address", s)
+		return a, badArg("host", s, "must be an IP address")
 	}
 	return a.Unmap(), nil
 }
@@ -240,10 +240,10 @@ func parseHost(s string) (netip.Addr, error) {
 func handleProbe(ctx context.Context, p *api.ProbeParams) (*api.ProbeResult, error) {
 	res, err := RunProbe(ctx, *p)
 	if errors.Is(err, probe.ErrInvalid) {
-		return nil, api.BadParams("%v", err)
+		return nil, apiError(api.CodeBadParams, err)
 	}
 	if err != nil {
-		return nil, api.Failed("%v", err)
+		return nil, apiError(api.CodeFailed, err)
 	}
 	return &res, nil
 }
@@ -259,4 +259,10 @@ func RunProbe(ctx context.Context, p api.ProbeParams) (api.ProbeResult, error) {
 		res = []probe.Result{}
 	}
 	return api.ProbeResult{Results: res}, err
+}
+
+// apiError is api.Failed("%v", err) (or another code) without fmt: the
+// message is err's text.
+func apiError(code string, err error) *api.Error {
+	return &api.Error{Code: code, Message: err.Error()}
 }

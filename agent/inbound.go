@@ -158,7 +158,7 @@ func (d *Daemon) judgeInbound(now time.Time, wan []vpn.ObserverEntry, c diagnose
 	for _, f := range changed {
 		d.record(history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
-			Details: map[string]any{"code": string(f.Code), "advice": f.Advice, "params": f.Params}})
+			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
 	}
 }
 

@@ -50,7 +50,7 @@ func (d *Daemon) restoreHistory() {
 		d.log.Log(context.Background(), lvl, msg, key, r.Reset.MovedTo, "reason", r.Reset.Reason)
 		d.record(history.Event{Kind: history.KindHistoryReset, Severity: vpn.SeverityWarning,
 			Message: text + " and the history starts empty.",
-			Details: map[string]any{"moved_to": r.Reset.MovedTo, "reason": r.Reset.Reason}})
+			Details: details("moved_to", r.Reset.MovedTo, "reason", r.Reset.Reason)})
 	case r.From != "":
 		d.log.Info("history restored from flash", "from", r.From, "to", d.cfg.HistoryPath)
 	}

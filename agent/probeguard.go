@@ -46,8 +46,7 @@ func (g *probeGuard) admit(caller api.Caller, host netip.Addr) (release func(), 
 		return nil, api.BadParams("probe of %s refused: %s may be probed only from the router's shell "+
 			"(vpnpass probe), not through %s", h, why, caller.Origin)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.mu.Lock() // no defer: nothing below can panic (smaller code)
 	now := g.now()
 	if !g.last.IsZero() {
 		g.tokens = min(probeBurst, g.tokens+float64(now.Sub(g.last))/float64(probeRefill))
@@ -55,13 +54,18 @@ func (g *probeGuard) admit(caller api.Caller, host netip.Addr) (release func(), 
 	g.last = now
 	switch {
 	case g.running:
-		return nil, api.Failed("another probe is running; try again when it has finished (probes through %s run one at a time)", caller.Origin)
+		err = api.Failed("another probe is running; try again when it has finished (probes through %s run one at a time)", caller.Origin)
 	case g.tokens < 1:
 		wait := time.Duration((1 - g.tokens) * float64(probeRefill)).Round(time.Second)
-		return nil, api.Failed("probe rate limit: %d probes a minute through %s; try again in %v", int(time.Minute/probeRefill), caller.Origin, wait)
+		err = api.Failed("probe rate limit: %d probes a minute through %s; try again in %v", int(time.Minute/probeRefill), caller.Origin, wait)
+	default:
+		g.tokens--
+		g.running = true
 	}
-	g.tokens--
-	g.running = true
+	g.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	return func() {
 		g.mu.Lock()
 		g.running = false

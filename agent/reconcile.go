@@ -79,7 +79,7 @@ func (d *Daemon) repair(follow bool) {
 	}
 	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityWarning,
 		Message: "Someone changed the firewall (e.g. a firewall reload) and removed vpnpass rules; they were put back.",
-		Details: map[string]any{"changes": len(done), "protocols": protos}})
+		Details: details("changes", len(done), "protocols", protos)})
 }
 
 // reload re-reads the config (SIGHUP) and applies what changed.
@@ -107,7 +107,7 @@ func (d *Daemon) reload() {
 	was, now := old.Desired(), d.cfg.Desired()
 	for _, p := range vpn.Toggled {
 		if was.Mode(p) != now.Mode(p) {
-			d.record(modeChangeEvent(p, was.Mode(p), now.Mode(p), map[string]any{"origin": originConfig}, "config reload"))
+			d.record(modeChangeEvent(p, was.Mode(p), now.Mode(p), details("origin", originConfig), "config reload"))
 		}
 	}
 }

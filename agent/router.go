@@ -47,8 +47,8 @@ func DefaultPaths() Paths {
 // (ZoneSides) decide, joined on the WAN side by the IPv4 default route's
 // device (a Wi-Fi uplink named only at run time); without a firewall
 // config the WAN is the default route's device and the LAN `lan`.
-func ResolveRouter(cfg config.Config, p Paths) (Router, error) {
-	r := Router{AutoIncludes: autoIncludes(p.Firewall)}
+func ResolveRouter(cfg config.Config, p Paths) (r Router, err error) {
+	r.AutoIncludes = autoIncludes(p.Firewall)
 	sides, zoned, err := ZoneSides(p.Firewall, p.Network)
 	if err != nil {
 		return r, err

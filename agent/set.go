@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/vpnpass/vpnpass/agent/api"
@@ -32,14 +31,14 @@ type SetTarget struct {
 }
 
 // ParseSetting validates set's params.
-func ParseSetting(p api.SetParams, by api.Caller) (Setting, error) {
+func ParseSetting(p api.SetParams, by api.Caller) (s Setting, err error) {
 	proto, err := vpn.ParseProtocol(p.Protocol)
 	if err != nil {
-		return Setting{}, err
+		return s, err
 	}
 	mode, err := netfilter.ParseMode(p.Mode)
 	if err != nil {
-		return Setting{}, err
+		return s, err
 	}
 	return Setting{Protocol: proto, Mode: mode, DryRun: p.DryRun, By: by}, nil
 }
@@ -48,11 +47,11 @@ func ParseSetting(p api.SetParams, by api.Caller) (Setting, error) {
 // the daemon, now or when it starts, keeps it), apply it, and record who
 // asked when the mode changed. A dry run only plans. The caller holds
 // whatever guards t (the daemon's mutex).
-func Set(t SetTarget, s Setting) (api.SetResult, error) {
+func Set(t SetTarget, s Setting) (res api.SetResult, err error) {
 	desired := t.Config.Desired()
 	old := desired.Mode(s.Protocol)
 	desired[s.Protocol] = s.Mode
-	res := api.SetResult{Plan: []netfilter.Change{}}
+	res.Plan = []netfilter.Change{}
 	if s.DryRun {
 		plan, err := t.Firewall.Plan(desired)
 		res.Plan = append(res.Plan, plan...)
@@ -94,13 +93,13 @@ func WithStatus(ctx context.Context, res api.SetResult, s Setting, status func(c
 // (origin, and user when known: an audit trail for routers an ISP also
 // manages), byText says who for people.
 func modeChangeEvent(p vpn.Protocol, from, to netfilter.Mode, who map[string]any, byText string) history.Event {
-	details := map[string]any{"from": string(from), "to": string(to)}
+	det := details("from", string(from), "to", string(to))
 	for k, v := range who {
-		details[k] = v
+		det[k] = v
 	}
 	return history.Event{Kind: history.KindPassthroughChanged, Severity: vpn.SeverityInfo, Protocol: string(p),
 		Message: string(p) + " passthrough: " + string(from) + " → " + string(to) + " (" + byText + ")",
-		Details: details}
+		Details: det}
 }
 
 // historyOptions are the history's bounds from the config.
@@ -116,7 +115,7 @@ func historyOptions(cfg config.Config) history.Options {
 func OpenHistory(cfg config.Config) (*history.Store, error) {
 	if cfg.HistoryPersistHours > 0 {
 		if _, err := history.Restore(cfg.HistoryPath, cfg.HistoryPersistPath, time.Now()); err != nil {
-			return nil, fmt.Errorf("restore the history saved on flash: %w", err)
+			return nil, netfilter.Wrap("restore the history saved on flash", err)
 		}
 	}
 	return history.Open(cfg.HistoryPath, historyOptions(cfg))

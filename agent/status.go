@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 
@@ -49,17 +48,26 @@ type StatusInput struct {
 
 // CollectStatus builds a Status: WAN first (the inspection needs its device),
 // then the firewalls, then the helpers.
-func CollectStatus(ctx context.Context, src Sources, in StatusInput) (api.Status, error) {
-	st := api.Status{Helpers: map[string]helpers.Info{}, FlowOffload: "none", Inbound: noInbound()}
+func CollectStatus(ctx context.Context, src Sources, in StatusInput) (st api.Status, err error) {
+	st = api.Status{Helpers: map[string]helpers.Info{}, FlowOffload: "none", Inbound: noInbound()}
 	nat, err := src.WAN(ctx, false)
 	if err != nil {
-		return st, fmt.Errorf("status: WAN: %w", err)
+		return st, netfilter.Wrap("status: WAN", err)
 	}
 	st.WAN = nat
+	if err := collectFirewall(&st, src, in, nat); err != nil {
+		return st, netfilter.Wrap("status", err)
+	}
+	return st, nil
+}
+
+// collectFirewall fills in what the firewalls, the helpers and the inbound
+// servers tell (CollectStatus wraps its error once).
+func collectFirewall(st *api.Status, src Sources, in StatusInput, nat wan.Nat) error {
 	ins, err := src.Inspect(fw.InspectOptions{LANDevices: in.LANDevices, WANDevice: nat.WANDevice,
 		Desired: in.Desired, Drift: in.Drift})
 	if err != nil {
-		return st, fmt.Errorf("status: %w", err)
+		return err
 	}
 	also := ins.Detection.Also
 	if also == nil {
@@ -69,13 +77,11 @@ func CollectStatus(ctx context.Context, src Sources, in StatusInput) (api.Status
 	st.Protocols, st.Masquerade, st.FlowOffload = ins.Protocols, ins.Masquerade, ins.FlowOffload
 	rep, err := src.Helpers()
 	if err != nil {
-		return st, fmt.Errorf("status: %w", err)
+		return err
 	}
 	rep.PPTP.AssignedBy = append(rep.PPTP.AssignedBy, ins.PPTPAssignedBy...)
 	sort.StringSlice(rep.PPTP.AssignedBy).Sort()
 	st.Helpers["pptp"], st.Helpers["gre"] = rep.PPTP, rep.GRE
-	if st.Inbound, err = collectInbound(src, in, nat); err != nil {
-		return st, fmt.Errorf("status: %w", err)
-	}
-	return st, nil
+	st.Inbound, err = collectInbound(src, in, nat)
+	return err
 }

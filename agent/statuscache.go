@@ -60,13 +60,13 @@ type statusCache struct {
 	st   api.Status
 }
 
-func (c *statusCache) get(k statusKey) (api.Status, bool) {
+func (c *statusCache) get(k statusKey) (st api.Status, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.have && c.key.same(k) {
 		return c.st, true
 	}
-	return api.Status{}, false
+	return st, false
 }
 
 func (c *statusCache) put(k statusKey, st api.Status) {
@@ -77,14 +77,15 @@ func (c *statusCache) put(k statusKey, st api.Status) {
 
 // status is the live status: the last one when nothing it is made of
 // changed, else a new one. Callers only read it (it is shared).
-func (d *Daemon) status(ctx context.Context) (api.Status, error) {
+func (d *Daemon) status(ctx context.Context) (st api.Status, err error) {
 	k, reuse := d.statusKey()
 	if reuse {
-		if st, ok := d.statuses.get(k); ok {
+		var ok bool
+		if st, ok = d.statuses.get(k); ok {
 			return st, nil
 		}
 	}
-	st, err := d.buildStatus(ctx, k)
+	st, err = d.buildStatus(ctx, k)
 	if err == nil && reuse {
 		d.statuses.put(k, st)
 	}

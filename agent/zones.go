@@ -38,14 +38,14 @@ type zone struct {
 func ZoneSides(firewallPath, networkPath string) (s Sides, ok bool, err error) {
 	fwf, err := uci.ParseFile(firewallPath)
 	if errors.Is(err, fs.ErrNotExist) || firewallPath == "" {
-		return Sides{}, false, nil
+		return s, false, nil
 	}
 	if err != nil {
-		return Sides{}, false, err
+		return s, false, err
 	}
 	ifaces, err := networkIfaces(networkPath)
 	if err != nil {
-		return Sides{}, false, err
+		return s, false, err
 	}
 	zones := readZones(fwf)
 	lanZones := forwardingToWAN(fwf, zones)
