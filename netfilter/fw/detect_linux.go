@@ -219,7 +219,7 @@ func legacyFilterHooker(bin string) (Hooker, bool, error) {
 		return Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Drops: true, Variant: "legacy"}, true, nil
 	}
 	tool := ipt.NewTool(path, 0)
-	chains, err := tool.ListChains("filter")
+	rules, err := tool.ListTable("filter")
 	if err != nil {
 		return Hooker{}, false, netfilter.Wrap("detect firewall: "+bin+" list chains", err)
 	}
@@ -227,21 +227,15 @@ func legacyFilterHooker(bin string) (Hooker, bool, error) {
 	// Merely listing a legacy table registers it: a filter table with no
 	// rule and ACCEPT policies filters nothing and is not a firewall.
 	used := false
-	for _, c := range chains {
-		if c == "forwarding_rule" {
+	for _, r := range rules {
+		if r == "-N forwarding_rule" {
 			h.Kind = netfilter.KindFW3
 		}
-		rules, err := tool.List("filter", c)
-		if err != nil {
-			return Hooker{}, false, netfilter.Wrap("detect firewall: "+bin+" list "+c, err)
+		if r == "-P FORWARD DROP" || strings.HasSuffix(r, " -j DROP") || strings.Contains(r, " -j REJECT") {
+			h.Drops = true
 		}
-		for _, r := range rules {
-			if (c == "FORWARD" && r == "-P FORWARD DROP") || strings.HasSuffix(r, " -j DROP") || strings.Contains(r, " -j REJECT") {
-				h.Drops = true
-			}
-			if strings.HasPrefix(r, "-A ") || (strings.HasPrefix(r, "-P ") && !strings.HasSuffix(r, " ACCEPT")) {
-				used = true
-			}
+		if strings.HasPrefix(r, "-A ") || (strings.HasPrefix(r, "-P ") && !strings.HasSuffix(r, " ACCEPT")) {
+			used = true
 		}
 	}
 	return h, used, nil

@@ -92,10 +92,11 @@ func tablesToClean(variant string, f vpn.Family) ([]string, error) {
 // cleanTable deletes tagged rules from every chain, then empties and
 // deletes our chains.
 func cleanTable(r cleaner, table string) error {
-	names, err := r.ListChains(table)
+	tl, err := listTable(r, table)
 	if err != nil {
-		return netfilter.Wrap("list chains of "+table, err)
+		return err
 	}
+	names := tl.names
 	sort.StringSlice(names).Sort()
 	var ours []string
 	for _, n := range names {
@@ -103,7 +104,7 @@ func cleanTable(r cleaner, table string) error {
 			ours = append(ours, n)
 			continue
 		}
-		c, err := readChain(r, table, n)
+		c, err := tl.chain(table, n)
 		if err != nil {
 			return err
 		}

@@ -122,28 +122,24 @@ func (in *Inspector) snapshot(fam vpn.Family, table string, bases ...string) (*t
 	if err != nil {
 		return nil, err
 	}
-	names, err := r.ListChains(table)
+	tl, err := listTable(r, table)
 	if err != nil {
-		return nil, netfilter.Wrap(string(in.Kind)+" inspector: list chains of "+famName(fam)+" "+table, err)
-	}
-	exists := map[string]bool{}
-	for _, n := range names {
-		exists[n] = true
+		return nil, netfilter.Wrap(string(in.Kind)+" inspector: "+famName(fam), err)
 	}
 	queue := append([]string(nil), bases...)
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
-		if snap.chains[n] != nil || !exists[n] {
+		if snap.chains[n] != nil || !tl.has(n) {
 			continue
 		}
-		c, err := readChain(r, table, n)
+		c, err := tl.chain(table, n)
 		if err != nil {
 			return nil, netfilter.Wrap(string(in.Kind)+" inspector: "+famName(fam), err)
 		}
 		snap.chains[n] = c
 		for _, rule := range c.Rules {
-			if exists[rule.Target] {
+			if tl.has(rule.Target) {
 				queue = append(queue, rule.Target)
 			}
 		}
