@@ -14,6 +14,8 @@ import (
 // creates a table: legacy tables that are not instantiated and nf_tables
 // tables that do not exist are simply not there.
 type Inspector struct {
+	_ [0]func() // never compared: no generated eq function
+
 	// Kind is what decisions are attributed to; KindOf(variant) by default,
 	// set it to fw3 when fw3 manages these tables.
 	Kind    netfilter.Kind
