@@ -86,9 +86,9 @@ func nftTableHooker(conn *nftables.Conn, chains []*nftables.Chain) (Hooker, bool
 		return Hooker{}, false, nil
 	}
 	var fwd *nftables.Chain
-	names := map[string]bool{}
+	fw3 := false // has fw3's forwarding_rule chain
 	for _, c := range chains {
-		names[c.Name] = true
+		fw3 = fw3 || c.Name == "forwarding_rule"
 		if c.Hooknum != nil && *c.Hooknum == *nftables.ChainHookForward && c.Type == nftables.ChainTypeFilter &&
 			(t.Family == nftables.TableFamilyINet || t.Family == nftables.TableFamilyIPv4 || t.Family == nftables.TableFamilyIPv6) {
 			fwd = c
@@ -101,7 +101,7 @@ func nftTableHooker(conn *nftables.Conn, chains []*nftables.Chain) (Hooker, bool
 	switch {
 	case t.Family == nftables.TableFamilyINet && t.Name == "fw4":
 		h.Kind = netfilter.KindFW4
-	case fwd.Name == "FORWARD" && names["forwarding_rule"]:
+	case fwd.Name == "FORWARD" && fw3:
 		h.Kind, h.Variant = netfilter.KindFW3, "nft" // fw3 on iptables-nft (OpenWrt 22.03 with fw3)
 	case isXtables(t, fwd):
 		h.Kind, h.Variant = netfilter.KindIptablesNft, "nft"
