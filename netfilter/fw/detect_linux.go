@@ -51,18 +51,21 @@ func nftHookers() ([]Hooker, bool, error) {
 		}
 		return nil, false, netfilter.Wrap("detect firewall: list nftables chains", err)
 	}
-	byTable := map[string][]*nftables.Chain{}
-	var order []string
+	// The chains by table, in first-seen order (a handful of tables: no map).
+	var byTable [][]*nftables.Chain
 	for _, c := range chains {
-		k := tableKey(c.Table)
-		if _, seen := byTable[k]; !seen {
-			order = append(order, k)
+		i := 0
+		for i < len(byTable) && (byTable[i][0].Table.Family != c.Table.Family || byTable[i][0].Table.Name != c.Table.Name) {
+			i++
 		}
-		byTable[k] = append(byTable[k], c)
+		if i == len(byTable) {
+			byTable = append(byTable, nil)
+		}
+		byTable[i] = append(byTable[i], c)
 	}
 	var out []Hooker
-	for _, k := range order {
-		h, ok, err := nftTableHooker(conn, byTable[k])
+	for _, tc := range byTable {
+		h, ok, err := nftTableHooker(conn, tc)
 		if err != nil {
 			return nil, true, err
 		}
