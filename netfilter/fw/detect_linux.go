@@ -51,18 +51,21 @@ func nftHookers() ([]Hooker, bool, error) {
 		}
 		return nil, false, netfilter.Wrap("detect firewall: list nftables chains", err)
 	}
-	byTable := map[string][]*nftables.Chain{}
-	var order []string
+	// The chains by table, in first-seen order (a handful of tables: no map).
+	var byTable [][]*nftables.Chain
 	for _, c := range chains {
-		k := tableKey(c.Table)
-		if _, seen := byTable[k]; !seen {
-			order = append(order, k)
+		i := 0
+		for i < len(byTable) && (byTable[i][0].Table.Family != c.Table.Family || byTable[i][0].Table.Name != c.Table.Name) {
+			i++
 		}
-		byTable[k] = append(byTable[k], c)
+		if i == len(byTable) {
+			byTable = append(byTable, nil)
+		}
+		byTable[i] = append(byTable[i], c)
 	}
 	var out []Hooker
-	for _, k := range order {
-		h, ok, err := nftTableHooker(conn, byTable[k])
+	for _, tc := range byTable {
+		h, ok, err := nftTableHooker(conn, tc)
 		if err != nil {
 			return nil, true, err
 		}
@@ -86,9 +89,9 @@ func nftTableHooker(conn *nftables.Conn, chains []*nftables.Chain) (Hooker, bool
 		return Hooker{}, false, nil
 	}
 	var fwd *nftables.Chain
-	names := map[string]bool{}
+	fw3 := false // has fw3's forwarding_rule chain
 	for _, c := range chains {
-		names[c.Name] = true
+		fw3 = fw3 || c.Name == "forwarding_rule"
 		if c.Hooknum != nil && *c.Hooknum == *nftables.ChainHookForward && c.Type == nftables.ChainTypeFilter &&
 			(t.Family == nftables.TableFamilyINet || t.Family == nftables.TableFamilyIPv4 || t.Family == nftables.TableFamilyIPv6) {
 			fwd = c
@@ -101,7 +104,7 @@ func nftTableHooker(conn *nftables.Conn, chains []*nftables.Chain) (Hooker, bool
 	switch {
 	case t.Family == nftables.TableFamilyINet && t.Name == "fw4":
 		h.Kind = netfilter.KindFW4
-	case fwd.Name == "FORWARD" && names["forwarding_rule"]:
+	case fwd.Name == "FORWARD" && fw3:
 		h.Kind, h.Variant = netfilter.KindFW3, "nft" // fw3 on iptables-nft (OpenWrt 22.03 with fw3)
 	case isXtables(t, fwd):
 		h.Kind, h.Variant = netfilter.KindIptablesNft, "nft"
@@ -219,7 +222,7 @@ func legacyFilterHooker(bin string) (Hooker, bool, error) {
 		return Hooker{Kind: netfilter.KindIptablesLegacy, Table: "filter", Drops: true, Variant: "legacy"}, true, nil
 	}
 	tool := ipt.NewTool(path, 0)
-	chains, err := tool.ListChains("filter")
+	rules, err := tool.ListTable("filter")
 	if err != nil {
 		return Hooker{}, false, netfilter.Wrap("detect firewall: "+bin+" list chains", err)
 	}
@@ -227,21 +230,15 @@ func legacyFilterHooker(bin string) (Hooker, bool, error) {
 	// Merely listing a legacy table registers it: a filter table with no
 	// rule and ACCEPT policies filters nothing and is not a firewall.
 	used := false
-	for _, c := range chains {
-		if c == "forwarding_rule" {
+	for _, r := range rules {
+		if r == "-N forwarding_rule" {
 			h.Kind = netfilter.KindFW3
 		}
-		rules, err := tool.List("filter", c)
-		if err != nil {
-			return Hooker{}, false, netfilter.Wrap("detect firewall: "+bin+" list "+c, err)
+		if r == "-P FORWARD DROP" || strings.HasSuffix(r, " -j DROP") || strings.Contains(r, " -j REJECT") {
+			h.Drops = true
 		}
-		for _, r := range rules {
-			if (c == "FORWARD" && r == "-P FORWARD DROP") || strings.HasSuffix(r, " -j DROP") || strings.Contains(r, " -j REJECT") {
-				h.Drops = true
-			}
-			if strings.HasPrefix(r, "-A ") || (strings.HasPrefix(r, "-P ") && !strings.HasSuffix(r, " ACCEPT")) {
-				used = true
-			}
+		if strings.HasPrefix(r, "-A ") || (strings.HasPrefix(r, "-P ") && !strings.HasSuffix(r, " ACCEPT")) {
+			used = true
 		}
 	}
 	return h, used, nil

@@ -24,6 +24,7 @@ type Backend struct {
 
 // family is one address family of the variant.
 type family struct {
+	_    [0]func() // never compared: no generated eq function
 	fam  vpn.Family
 	name string // "iptables" / "ip6tables"
 	run  runner

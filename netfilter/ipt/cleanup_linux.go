@@ -62,19 +62,15 @@ func tablesToClean(variant string, f vpn.Family) ([]string, error) {
 	if _, err := binaryPath(variant, f); err != nil {
 		return nil, nil
 	}
-	var exist map[string]bool // legacy: the tables; nft: those holding ours
+	var exist map[string]bool   // legacy: the tables
+	var nt map[string]*nftTable // nft: the tables, flagged when holding ours
 	var err error
 	if variant == VariantLegacy {
 		exist, _, err = legacyTables(f)
 	} else {
-		var nt map[string]*nftTable
 		nt, err = nftXtables(f, true)
 		if errors.Is(err, unix.EPROTONOSUPPORT) {
 			return nil, nil // no nf_tables in this kernel: nothing of ours there
-		}
-		exist = map[string]bool{}
-		for t, x := range nt {
-			exist[t] = x.ours
 		}
 	}
 	if err != nil {
@@ -82,7 +78,7 @@ func tablesToClean(variant string, f vpn.Family) ([]string, error) {
 	}
 	var out []string
 	for _, t := range cleanupTables {
-		if exist[t] {
+		if exist[t] || (nt[t] != nil && nt[t].ours) {
 			out = append(out, t)
 		}
 	}
@@ -92,10 +88,11 @@ func tablesToClean(variant string, f vpn.Family) ([]string, error) {
 // cleanTable deletes tagged rules from every chain, then empties and
 // deletes our chains.
 func cleanTable(r cleaner, table string) error {
-	names, err := r.ListChains(table)
+	tl, err := listTable(r, table)
 	if err != nil {
-		return netfilter.Wrap("list chains of "+table, err)
+		return err
 	}
+	names := tl.names
 	sort.StringSlice(names).Sort()
 	var ours []string
 	for _, n := range names {
@@ -103,7 +100,7 @@ func cleanTable(r cleaner, table string) error {
 			ours = append(ours, n)
 			continue
 		}
-		c, err := readChain(r, table, n)
+		c, err := tl.chain(table, n)
 		if err != nil {
 			return err
 		}

@@ -163,12 +163,12 @@ func elemMatch(e vpn.Element, reply bool) []string {
 }
 
 func dedupe(in []spec) []spec {
-	seen := map[string]bool{}
+	var seen []string // keys of out: a handful of specs, no map
 	var out []spec
 	for _, s := range in {
 		k := s.rule().Key()
-		if !seen[k] {
-			seen[k] = true
+		if !contains(seen, k) {
+			seen = append(seen, k)
 			out = append(out, s)
 		}
 	}

@@ -9,6 +9,8 @@
 // specs it returns (`iptables -S` lines, the format go-iptables returned
 // too) are the one output format of iptables we read; this package parses
 // them into a typed rule (rules.go) and never reads any other tool's output.
+// A table is read with one `iptables -t T -S` (listTable): its -P/-N lines
+// name the chains, and each chain's -A lines are parsed when it is needed.
 //
 // Ownership: our chains are vpnpass_fwd (filter) and vpnpass_helper (raw), each
 // reached by one jump tagged vpnpass:jump; every rule carries the comment

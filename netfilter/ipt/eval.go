@@ -170,16 +170,14 @@ func (w *walker) stepWhy(chain string, r *Rule, i int, why string) {
 
 // reachable lists the chains reachable from base through jumps and gotos.
 func (s *tableSnap) reachable(bases ...string) []string {
-	seen := map[string]bool{}
-	var order []string
+	var order []string // also the chains seen: a handful, no map
 	queue := append([]string(nil), bases...)
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
-		if seen[n] || s.chains[n] == nil {
+		if contains(order, n) || s.chains[n] == nil {
 			continue
 		}
-		seen[n] = true
 		order = append(order, n)
 		for _, r := range s.chains[n].Rules {
 			if s.chains[r.Target] != nil {

@@ -56,7 +56,8 @@ func (f *fakeIPT) chain(table, chain string) (*fakeChain, error) {
 	return c, nil
 }
 
-func (f *fakeIPT) ListChains(table string) ([]string, error) {
+// chains lists a table's chains as -S does: built-in, then user chains.
+func (f *fakeIPT) chains(table string) []string {
 	var builtin, user []string
 	for n, c := range f.tables[table] {
 		if c.policy != "" {
@@ -67,22 +68,26 @@ func (f *fakeIPT) ListChains(table string) ([]string, error) {
 	}
 	sort.Strings(builtin)
 	sort.Strings(user)
-	return append(builtin, user...), nil
+	return append(builtin, user...)
 }
 
-func (f *fakeIPT) List(table, chain string) ([]string, error) {
-	c, err := f.chain(table, chain)
-	if err != nil {
-		return nil, err
+// ListTable prints the whole table as `iptables -t table -S` does: the -P
+// and -N lines, then each chain's rules.
+func (f *fakeIPT) ListTable(table string) ([]string, error) {
+	names := f.chains(table)
+	var out, rules []string
+	for _, n := range names {
+		c := f.tables[table][n]
+		if c.policy != "" {
+			out = append(out, "-P "+n+" "+c.policy)
+		} else {
+			out = append(out, "-N "+n)
+		}
+		for _, r := range c.rules {
+			rules = append(rules, "-A "+n+" "+joinArgs(r))
+		}
 	}
-	out := []string{"-N " + chain}
-	if c.policy != "" {
-		out[0] = "-P " + chain + " " + c.policy
-	}
-	for _, r := range c.rules {
-		out = append(out, "-A "+chain+" "+joinArgs(r))
-	}
-	return out, nil
+	return append(out, rules...), nil
 }
 
 func (f *fakeIPT) NewChain(table, chain string) error {
@@ -169,10 +174,9 @@ func (f *fakeIPT) dump() string {
 	}
 	sort.Strings(tables)
 	for _, t := range tables {
-		names, _ := f.ListChains(t)
-		for _, n := range names {
-			lines, _ := f.List(t, n)
-			fmt.Fprintf(&b, "%s: %s\n", t, strings.Join(lines, "\n"+t+": "))
+		lines, _ := f.ListTable(t)
+		for _, l := range lines {
+			fmt.Fprintf(&b, "%s: %s\n", t, l)
 		}
 	}
 	return b.String()

@@ -126,3 +126,54 @@ func TestParseChain(t *testing.T) {
 		t.Error("garbage line: no error")
 	}
 }
+
+// listRunner is a runner whose ListTable returns fixed lines.
+type listRunner struct {
+	runner
+	lines []string
+}
+
+func (l listRunner) ListTable(string) ([]string, error) { return l.lines, nil }
+
+func TestListTableGroupsByChain(t *testing.T) {
+	tests := []struct {
+		name    string
+		lines   []string
+		names   []string
+		forward int // rules of FORWARD
+		err     string
+	}{
+		{"policies, user chains, rules in any chain order", []string{
+			"-P INPUT ACCEPT", "-P FORWARD DROP", "-N vpnpass_fwd", "",
+			"-A FORWARD -j vpnpass_fwd", "-A vpnpass_fwd -p gre -j ACCEPT", "-A FORWARD -j DROP",
+		}, []string{"INPUT", "FORWARD", "vpnpass_fwd"}, 2, ""},
+		{"counters moved behind the rule still group", []string{
+			"-P FORWARD ACCEPT", "-A FORWARD -j ACCEPT -c 3 180",
+		}, []string{"FORWARD"}, 1, ""},
+		{"garbage is an error naming the table", []string{"-P FORWARD ACCEPT", "garbage here"}, nil, 0,
+			`list filter: unexpected line "garbage here"`},
+		{"a bad rule is an error of its chain", []string{"-P FORWARD ACCEPT", `-A FORWARD -m comment --comment "x`}, nil, 0,
+			"read filter FORWARD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tl, err := listTable(listRunner{lines: tt.lines}, "filter")
+			var c *ChainRules
+			if err == nil {
+				c, err = tl.chain("filter", "FORWARD")
+			}
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(tl.names, tt.names) || len(c.Rules) != tt.forward {
+				t.Errorf("names %q, FORWARD rules %d; want %q, %d", tl.names, len(c.Rules), tt.names, tt.forward)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,8 +14,7 @@ import (
 // runner is the part of *Tool this package uses, so the
 // plan logic is testable without a kernel.
 type runner interface {
-	ListChains(table string) ([]string, error)
-	List(table, chain string) ([]string, error)
+	ListTable(table string) ([]string, error)
 	NewChain(table, chain string) error
 	DeleteChain(table, chain string) error
 	Append(table, chain string, rulespec ...string) error
@@ -136,34 +136,62 @@ func readTable(r runner, table string, present bool) (*tableState, error) {
 	if !present {
 		return ts, nil
 	}
-	names, err := r.ListChains(table)
+	tl, err := listTable(r, table)
 	if err != nil {
-		return nil, netfilter.Wrap("list chains of "+table, err)
+		return nil, err
 	}
-	for _, n := range names {
+	for _, n := range tl.names {
 		ts.names[n] = true
-	}
-	for _, n := range names {
 		if !isOurChain(n) && !contains(parentsOf(table), n) {
 			continue
 		}
-		c, err := readChain(r, table, n)
-		if err != nil {
+		if ts.chains[n], err = tl.chain(table, n); err != nil {
 			return nil, err
 		}
-		ts.chains[n] = c
 	}
 	return ts, nil
 }
 
-func readChain(r runner, table, chain string) (*ChainRules, error) {
-	lines, err := r.List(table, chain)
+// tableLines is one `iptables -t T -S` listing: the chains in listing order
+// (their -P and -N lines come before any rule) and each chain's lines. One
+// exec per table, not one more per chain read.
+type tableLines struct {
+	names []string
+	lines map[string][]string
+}
+
+// listTable lists a whole table and sorts its lines by chain.
+func listTable(r runner, table string) (*tableLines, error) {
+	all, err := r.ListTable(table)
 	if err != nil {
-		return nil, netfilter.Wrap("list "+table+" "+chain, err)
+		return nil, netfilter.Wrap("list chains of "+table, err)
 	}
-	c, err := parseChain(chain, lines)
+	tl := &tableLines{lines: map[string][]string{}}
+	for _, l := range all {
+		t := strings.TrimSpace(l)
+		if t == "" || t[0] == '#' {
+			continue
+		}
+		f := strings.Fields(t)
+		if len(f) < 2 || (f[0] != "-P" && f[0] != "-N" && f[0] != "-A") {
+			return nil, errors.New("list " + table + ": unexpected line " + strconv.Quote(t))
+		}
+		if f[0] != "-A" && tl.lines[f[1]] == nil {
+			tl.names = append(tl.names, f[1])
+		}
+		tl.lines[f[1]] = append(tl.lines[f[1]], l)
+	}
+	return tl, nil
+}
+
+// has says whether the table has the chain.
+func (tl *tableLines) has(name string) bool { return tl.lines[name] != nil }
+
+// chain parses one chain of the listing.
+func (tl *tableLines) chain(table, name string) (*ChainRules, error) {
+	c, err := parseChain(name, tl.lines[name])
 	if err != nil {
-		return nil, netfilter.Wrap("read "+table+" "+chain, err)
+		return nil, netfilter.Wrap("read "+table+" "+name, err)
 	}
 	return c, nil
 }

@@ -106,28 +106,10 @@ func digits(s string) bool {
 	return s != ""
 }
 
-// List returns the rules of a chain in -S form ("-P ..." / "-N ..." / "-A ...").
-func (t *Tool) List(table, chain string) ([]string, error) {
-	return t.list("-t", table, "-S", chain)
-}
-
-// ListChains returns the built-in and user chains of a table: -S prints
-// their -P and -N lines before any rule.
-func (t *Tool) ListChains(table string) ([]string, error) {
-	lines, err := t.list("-t", table, "-S")
-	if err != nil {
-		return nil, err
-	}
-	var chains []string
-	for _, l := range lines {
-		if !strings.HasPrefix(l, "-P") && !strings.HasPrefix(l, "-N") {
-			break
-		}
-		if f := strings.Fields(l); len(f) > 1 {
-			chains = append(chains, f[1])
-		}
-	}
-	return chains, nil
+// ListTable returns a whole table in -S form: the -P lines of the built-in
+// chains and the -N lines of the user chains, then every chain's -A lines.
+func (t *Tool) ListTable(table string) ([]string, error) {
+	return t.list("-t", table, "-S")
 }
 
 // edit runs "-t table verb chain words...".

@@ -37,27 +37,20 @@ func fakeTool(t *testing.T, out string, code int) (*Tool, string) {
 	return NewTool(path, 5), args
 }
 
-func TestToolListChainsAndArgs(t *testing.T) {
+func TestToolListTableAndArgs(t *testing.T) {
 	tool, args := fakeTool(t, "-P INPUT ACCEPT\n-P FORWARD DROP\n-N vpnpass_fwd\n-A FORWARD -j vpnpass_fwd\n", 0)
-	chains, err := tool.ListChains("filter")
+	lines, err := tool.ListTable("filter")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"INPUT", "FORWARD", "vpnpass_fwd"}; !reflect.DeepEqual(chains, want) {
-		t.Errorf("chains = %q, want %q", chains, want)
-	}
-	rules, err := tool.List("filter", "FORWARD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rules) != 4 || rules[3] != "-A FORWARD -j vpnpass_fwd" {
-		t.Errorf("rules = %q", rules)
+	if want := []string{"-P INPUT ACCEPT", "-P FORWARD DROP", "-N vpnpass_fwd", "-A FORWARD -j vpnpass_fwd"}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("lines = %q, want %q", lines, want)
 	}
 	if err := tool.Insert("filter", "FORWARD", 2, "-p", "gre", "-j", "ACCEPT"); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(args)
-	want := "-t filter -S --wait 5\n-t filter -S FORWARD --wait 5\n-t filter -I FORWARD 2 -p gre -j ACCEPT --wait 5\n"
+	want := "-t filter -S --wait 5\n-t filter -I FORWARD 2 -p gre -j ACCEPT --wait 5\n"
 	if string(b) != want {
 		t.Errorf("argv:\n%s\nwant:\n%s", b, want)
 	}
