@@ -25,11 +25,11 @@ var product = []string{"agent", "cmd", "conntrack", "diagnose", "helpers", "inte
 // site, or a changed argument list, fails the test until it is reviewed and
 // listed here.
 var allowed = map[string]string{
-	`helpers/helpers_linux.go: exec.Command(argv[0], argv[1:]...)`:                                                       "argv is a constant of modprobeCommands, looked up by module name; an unknown name is refused before",
-	`netfilter/ipt/xtables_linux.go: exec.Command(t.path, args...)`:                                                      "t.path is iptables/ip6tables(-legacy|-nft) found on PATH; args are table, chain and rule specs the ipt backend renders from the footprint table and device names (UCI/netlink, validated as interface names), plus --wait; one argv element each, no shell",
-	`netfilter/nft/include.go: exec.Command(bin, "-c", "-f", wrapper)`:                                                   "bin is nft found on PATH; wrapper is the include path from the config plus .check, written by us",
-	`agent/wan/openwrt.go: exec.CommandContext(ctx, "ubus", args...)`:                                                    "args are \"call\", \"network.interface.\"+name, \"status\": name is a netifd interface from UCI; each is one argv element, no shell",
-	`agent/events_ubus.go: exec.CommandContext(ctx, p.path, "send", e.name, e.payload)`:                                  "p.path is ubus found on PATH at start; name is vpnpass.<kind> (kind from our own event table); payload is JSON we marshal from the event after the share_hosts filter; one argv element each, no shell",
+	`helpers/helpers_linux.go: exec.Command(argv[0], argv[1:]...)`:                                               "argv is a constant of modprobeCommands, looked up by module name; an unknown name is refused before",
+	`netfilter/ipt/xtables_linux.go: exec.Command(t.path, args...)`:                                              "t.path is iptables/ip6tables(-legacy|-nft) found on PATH; args are table, chain and rule specs the ipt backend renders from the footprint table and device names (UCI/netlink, validated as interface names), plus --wait; one argv element each, no shell",
+	`netfilter/nft/include.go: exec.Command(bin, "-c", "-f", wrapper)`:                                           "bin is nft found on PATH; wrapper is the include path from the config plus .check, written by us",
+	`agent/wan/openwrt.go: exec.CommandContext(ctx, "ubus", args...)`:                                            "args are \"call\", \"network.interface.\"+name, \"status\": name is a netifd interface from UCI; each is one argv element, no shell",
+	`agent/events_ubus.go: exec.CommandContext(ctx, p.path, "send", e.name, e.payload)`:                          "p.path is ubus found on PATH at start; name is vpnpass.<kind> (kind from our own event table); payload is JSON we marshal from the event after the share_hosts filter; one argv element each, no shell",
 	`agent/cli/rpcdsession.go: exec.CommandContext(ctx, ubusCommand, "-t", secs, "call", "session", "get", arg)`: "arg is JSON we build from a constant and the session id, which validSID restricts to 32 hex digits (nothing to escape); one argv element, no shell",
 }
 
