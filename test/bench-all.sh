@@ -43,6 +43,8 @@ awk -v logs="$logs" '
 	function num(file, pat, k,    line, f, n, i, c) {
 		while ((getline line < file) > 0) {
 			if (!match(line, pat)) continue
+			# a part that did not measure says so: no figure (not the budget)
+			if (index(line, "(not run)")) { close(file); return "" }
 			n = split(substr(line, RSTART + RLENGTH), f, /[ \t|\/]+/)
 			for (i = 1; i <= n; i++) {
 				if (f[i] !~ /^-?[0-9]+(\.[0-9]+)?%?$/) continue
