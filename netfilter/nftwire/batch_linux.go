@@ -33,6 +33,10 @@ const (
 // Len is the number of messages queued.
 func (b *Batch) Len() int { return len(b.msgs) }
 
+// Err is the first expression that could not be encoded (Send would send
+// nothing).
+func (b *Batch) Err() error { return b.err }
+
 // add queues one message of type typ for family fam with attributes e.
 func (b *Batch) add(typ uint16, flags netlink.HeaderFlags, fam byte, e *enc) {
 	b.msgs = append(b.msgs, netlink.Message{
