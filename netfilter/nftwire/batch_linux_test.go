@@ -159,7 +159,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 	b.DelRule(fam, "vpnpass", "forward", 42)
 	b.AddCtHelper(fam, "vpnpass", "vpnpass_pptp", "pptp", unix.NFPROTO_IPV4, unix.IPPROTO_TCP)
 	b.DelObj(fam, "vpnpass", "vpnpass_pptp", unix.NFT_OBJECT_CT_HELPER)
-	sameMessages(t, b.messages(), lib)
+	sameMessages(t, b.Messages(), lib)
 }
 
 // TestExprDataMatchesLibrary: ExprData is the library's MarshalExprData

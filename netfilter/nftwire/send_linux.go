@@ -19,8 +19,9 @@ func Dial(netns int) (*netlink.Conn, error) {
 	return c, nil
 }
 
-// messages returns the batch framed by BATCH_BEGIN and BATCH_END.
-func (b *Batch) messages() []netlink.Message {
+// Messages returns the batch framed by BATCH_BEGIN and BATCH_END, as Send
+// sends it (tests compare it with the library's).
+func (b *Batch) Messages() []netlink.Message {
 	mark := func(typ uint16) netlink.Message {
 		return netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(typ), Flags: netlink.Request},
 			Data: []byte{0, unix.NFNETLINK_V0, 0, unix.NFNL_SUBSYS_NFTABLES}}
@@ -36,7 +37,7 @@ func (b *Batch) messages() []netlink.Message {
 // the errors of the messages it refused (it then applied nothing). An
 // empty batch sends nothing. The batch is emptied either way.
 func (b *Batch) Send(c *netlink.Conn) error {
-	msgs, err := b.messages(), b.err
+	msgs, err := b.Messages(), b.err
 	*b = Batch{}
 	if err != nil {
 		return err
