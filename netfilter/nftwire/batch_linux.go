@@ -37,18 +37,21 @@ func (b *Batch) Len() int { return len(b.msgs) }
 // nothing).
 func (b *Batch) Err() error { return b.err }
 
-// add queues one message of type typ for family fam with attributes e.
-func (b *Batch) add(typ uint16, flags netlink.HeaderFlags, fam byte, e *enc) {
+// add queues one message of type typ: e is its nfgenmsg and attributes.
+func (b *Batch) add(typ uint16, flags netlink.HeaderFlags, e *enc) {
 	b.msgs = append(b.msgs, netlink.Message{
 		Header: netlink.Header{Type: netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | typ), Flags: flags},
-		Data:   append([]byte{fam, unix.NFNETLINK_V0, 0, 0}, e.b...),
+		Data:   e.b,
 	})
 }
 
-// names starts the attributes of a message with a table and an object
-// name (the attribute types differ by object; both are NUL-terminated).
-func names(tableAttr uint16, table string, nameAttr uint16, name string) *enc {
-	e := &enc{}
+// msg starts a message for family fam: its nfgenmsg header.
+func msg(fam byte) *enc { return &enc{b: []byte{fam, unix.NFNETLINK_V0, 0, 0}} }
+
+// names starts a message for family fam with a table and an object name
+// (the attribute types differ by object; both are NUL-terminated).
+func names(fam byte, tableAttr uint16, table string, nameAttr uint16, name string) *enc {
+	e := msg(fam)
 	e.str(tableAttr, table)
 	e.str(nameAttr, name)
 	return e
@@ -61,10 +64,10 @@ func (b *Batch) AddTable(fam byte, name string) { b.table(unix.NFT_MSG_NEWTABLE,
 func (b *Batch) DelTable(fam byte, name string) { b.table(unix.NFT_MSG_DELTABLE, flagsDel, fam, name) }
 
 func (b *Batch) table(typ uint16, flags netlink.HeaderFlags, fam byte, name string) {
-	e := &enc{}
+	e := msg(fam)
 	e.str(unix.NFTA_TABLE_NAME, name)
 	e.u32(unix.NFTA_TABLE_FLAGS, 0)
-	b.add(typ, flags, fam, e)
+	b.add(typ, flags, e)
 }
 
 // Hook makes a chain a base chain: `type filter hook <Num> priority
@@ -76,7 +79,7 @@ type Hook struct {
 
 // AddChain queues a chain of table; hook nil makes a regular chain.
 func (b *Batch) AddChain(fam byte, table, name string, hook *Hook) {
-	e := names(unix.NFTA_CHAIN_TABLE, table, unix.NFTA_CHAIN_NAME, name)
+	e := names(fam, unix.NFTA_CHAIN_TABLE, table, unix.NFTA_CHAIN_NAME, name)
 	if hook != nil {
 		at := e.begin(unix.NLA_F_NESTED | unix.NFTA_CHAIN_HOOK)
 		e.u32(unix.NFTA_HOOK_HOOKNUM, hook.Num)
@@ -85,23 +88,23 @@ func (b *Batch) AddChain(fam byte, table, name string, hook *Hook) {
 		e.u32(unix.NFTA_CHAIN_POLICY, 1) // NF_ACCEPT
 		e.str(unix.NFTA_CHAIN_TYPE, "filter")
 	}
-	b.add(unix.NFT_MSG_NEWCHAIN, flagsNew, fam, e)
+	b.add(unix.NFT_MSG_NEWCHAIN, flagsNew, e)
 }
 
 // DelChain queues the deletion of an empty chain (see FlushChain).
 func (b *Batch) DelChain(fam byte, table, name string) {
-	b.add(unix.NFT_MSG_DELCHAIN, flagsDel, fam, names(unix.NFTA_CHAIN_TABLE, table, unix.NFTA_CHAIN_NAME, name))
+	b.add(unix.NFT_MSG_DELCHAIN, flagsDel, names(fam, unix.NFTA_CHAIN_TABLE, table, unix.NFTA_CHAIN_NAME, name))
 }
 
 // FlushChain queues the deletion of every rule of a chain.
 func (b *Batch) FlushChain(fam byte, table, chain string) {
-	b.add(unix.NFT_MSG_DELRULE, flagsDel, fam, names(unix.NFTA_RULE_TABLE, table, unix.NFTA_RULE_CHAIN, chain))
+	b.add(unix.NFT_MSG_DELRULE, flagsDel, names(fam, unix.NFTA_RULE_TABLE, table, unix.NFTA_RULE_CHAIN, chain))
 }
 
 // AddRule queues a rule at the end of chain, or at its head when insert is
 // set. userData nil sends none (a comment is a userdata TLV).
 func (b *Batch) AddRule(fam byte, table, chain string, exprs []expr.Any, userData []byte, insert bool) {
-	e := names(unix.NFTA_RULE_TABLE, table, unix.NFTA_RULE_CHAIN, chain)
+	e := names(fam, unix.NFTA_RULE_TABLE, table, unix.NFTA_RULE_CHAIN, chain)
 	at := e.begin(unix.NLA_F_NESTED | unix.NFTA_RULE_EXPRESSIONS)
 	for _, x := range exprs {
 		if err := e.expr(x); err != nil && b.err == nil {
@@ -116,15 +119,15 @@ func (b *Batch) AddRule(fam byte, table, chain string, exprs []expr.Any, userDat
 	if insert {
 		flags = flagsInsert
 	}
-	b.add(unix.NFT_MSG_NEWRULE, flags, fam, e)
+	b.add(unix.NFT_MSG_NEWRULE, flags, e)
 }
 
 // DelRule queues the deletion of the rule with handle h (the kernel's
 // handles are never 0).
 func (b *Batch) DelRule(fam byte, table, chain string, h uint64) {
-	e := names(unix.NFTA_RULE_TABLE, table, unix.NFTA_RULE_CHAIN, chain)
+	e := names(fam, unix.NFTA_RULE_TABLE, table, unix.NFTA_RULE_CHAIN, chain)
 	e.u64(unix.NFTA_RULE_HANDLE, h)
-	b.add(unix.NFT_MSG_DELRULE, flagsDel, fam, e)
+	b.add(unix.NFT_MSG_DELRULE, flagsDel, e)
 }
 
 // Set describes a set vpnpass creates.
@@ -197,7 +200,7 @@ func (b *Batch) AddSet(fam byte, table string, s *Set, keys [][]byte) (string, u
 	if s.Fields != nil {
 		flags |= setFlagConcat
 	}
-	e := names(unix.NFTA_SET_TABLE, table, unix.NFTA_SET_NAME, name)
+	e := names(fam, unix.NFTA_SET_TABLE, table, unix.NFTA_SET_NAME, name)
 	e.u32(unix.NFTA_SET_FLAGS, flags)
 	e.u32(unix.NFTA_SET_KEY_TYPE, s.KeyType)
 	e.u32(unix.NFTA_SET_KEY_LEN, s.KeyLen)
@@ -225,7 +228,7 @@ func (b *Batch) AddSet(fam byte, table string, s *Set, keys [][]byte) (string, u
 		e.bytes(unix.NFTA_SET_ELEM_PAD|unix.NFTA_SET_ELEM_DATA, nil)
 		e.end(at)
 	}
-	b.add(unix.NFT_MSG_NEWSET, flagsNew, fam, e)
+	b.add(unix.NFT_MSG_NEWSET, flagsNew, e)
 	if len(keys) > 0 {
 		b.elements(fam, table, name, id, keys)
 	}
@@ -259,7 +262,7 @@ func (b *Batch) SetAddElements(fam byte, table, set string, keys [][]byte) {
 }
 
 func (b *Batch) elements(fam byte, table, set string, id uint32, keys [][]byte) {
-	e := &enc{}
+	e := msg(fam)
 	e.str(unix.NFTA_SET_NAME, set)
 	// The library sends the set ID with the type of NFTA_LOOKUP_SET_ID (4,
 	// NFTA_SET_ELEM_LIST_TOKEN here); kept byte for byte.
@@ -272,18 +275,18 @@ func (b *Batch) elements(fam byte, table, set string, id uint32, keys [][]byte) 
 		e.end(el)
 	}
 	e.end(list)
-	b.add(unix.NFT_MSG_NEWSETELEM, flagsNew, fam, e)
+	b.add(unix.NFT_MSG_NEWSETELEM, flagsNew, e)
 }
 
 // FlushSet queues the removal of every element of a set.
 func (b *Batch) FlushSet(fam byte, table, set string) {
-	b.add(unix.NFT_MSG_DELSETELEM, flagsDel, fam, names(unix.NFTA_SET_TABLE, table, unix.NFTA_SET_NAME, set))
+	b.add(unix.NFT_MSG_DELSETELEM, flagsDel, names(fam, unix.NFTA_SET_TABLE, table, unix.NFTA_SET_NAME, set))
 }
 
 // AddCtHelper queues a ct helper object: conntrack helper helper for IP
 // protocol l4 of layer-3 protocol l3.
 func (b *Batch) AddCtHelper(fam byte, table, name, helper string, l3 uint16, l4 uint8) {
-	e := b.obj(table, name, unix.NFT_OBJECT_CT_HELPER)
+	e := b.obj(fam, table, name, unix.NFT_OBJECT_CT_HELPER)
 	at := e.begin(unix.NLA_F_NESTED | unix.NFTA_OBJ_DATA)
 	e.bytes(unix.NFTA_CT_HELPER_NAME, []byte(helper)) // no NUL, as the library sends it
 	if l3 != 0 {
@@ -293,19 +296,19 @@ func (b *Batch) AddCtHelper(fam byte, table, name, helper string, l3 uint16, l4 
 		e.bytes(unix.NFTA_CT_HELPER_L4PROTO, []byte{l4})
 	}
 	e.end(at)
-	b.add(unix.NFT_MSG_NEWOBJ, flagsNew, fam, e)
+	b.add(unix.NFT_MSG_NEWOBJ, flagsNew, e)
 }
 
 // DelObj queues the deletion of the named object of type typ
 // (NFT_OBJECT_*).
 func (b *Batch) DelObj(fam byte, table, name string, typ uint32) {
-	e := b.obj(table, name, typ)
+	e := b.obj(fam, table, name, typ)
 	e.bytes(unix.NLA_F_NESTED|unix.NFTA_OBJ_DATA, nil)
-	b.add(unix.NFT_MSG_DELOBJ, flagsDel, fam, e)
+	b.add(unix.NFT_MSG_DELOBJ, flagsDel, e)
 }
 
-func (b *Batch) obj(table, name string, typ uint32) *enc {
-	e := names(unix.NFTA_OBJ_TABLE, table, unix.NFTA_OBJ_NAME, name)
+func (b *Batch) obj(fam byte, table, name string, typ uint32) *enc {
+	e := names(fam, unix.NFTA_OBJ_TABLE, table, unix.NFTA_OBJ_NAME, name)
 	e.u32(unix.NFTA_OBJ_TYPE, typ)
 	return e
 }

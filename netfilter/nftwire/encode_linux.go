@@ -44,9 +44,17 @@ func (e *enc) str(typ uint16, s string) {
 	e.end(at)
 }
 
-func (e *enc) u32(typ uint16, v uint32) { e.bytes(typ, binary.BigEndian.AppendUint32(nil, v)) }
+func (e *enc) u32(typ uint16, v uint32) {
+	at := e.begin(typ)
+	e.b = binary.BigEndian.AppendUint32(e.b, v)
+	e.end(at)
+}
 
-func (e *enc) u64(typ uint16, v uint64) { e.bytes(typ, binary.BigEndian.AppendUint64(nil, v)) }
+func (e *enc) u64(typ uint16, v uint64) {
+	at := e.begin(typ)
+	e.b = binary.BigEndian.AppendUint64(e.b, v)
+	e.end(at)
+}
 
 // value is a nested attribute holding one NFTA_DATA_VALUE.
 func (e *enc) value(typ uint16, v []byte) {
@@ -67,45 +75,16 @@ func (e *enc) reg(src bool, sreg, dreg uint16, r uint32) {
 // expr appends one expression as a rule's list element: its name and its
 // data, exactly as the library's Marshal does.
 func (e *enc) expr(x expr.Any) error {
-	name := exprName(x)
-	if name == "" {
-		return fmt.Errorf("encode expression %T: not one vpnpass writes", x)
+	var d enc
+	name, err := d.exprData(x)
+	if err != nil {
+		return err
 	}
 	el := e.begin(unix.NLA_F_NESTED | unix.NFTA_LIST_ELEM)
 	e.str(unix.NFTA_EXPR_NAME, name)
-	at := e.begin(unix.NLA_F_NESTED | unix.NFTA_EXPR_DATA)
-	if err := e.exprData(x); err != nil {
-		return err
-	}
-	e.end(at)
+	e.bytes(unix.NLA_F_NESTED|unix.NFTA_EXPR_DATA, d.b)
 	e.end(el)
 	return nil
-}
-
-// exprName is the kernel's name of an expression vpnpass encodes ("" for
-// any other).
-func exprName(x expr.Any) string {
-	switch x.(type) {
-	case *expr.Meta:
-		return "meta"
-	case *expr.Cmp:
-		return "cmp"
-	case *expr.Lookup:
-		return "lookup"
-	case *expr.Verdict, *expr.Immediate:
-		return "immediate"
-	case *expr.Payload:
-		return "payload"
-	case *expr.Ct:
-		return "ct"
-	case *expr.Bitwise:
-		return "bitwise"
-	case *expr.Dynset:
-		return "dynset"
-	case *expr.Objref:
-		return "objref"
-	}
-	return ""
 }
 
 // ExprData encodes the data of an expression (what the library's
@@ -113,21 +92,26 @@ func exprName(x expr.Any) string {
 // is an error.
 func ExprData(x expr.Any) ([]byte, error) {
 	var e enc
-	err := e.exprData(x)
+	_, err := e.exprData(x)
 	return e.b, err
 }
 
-func (e *enc) exprData(x expr.Any) error {
+// exprData appends the data of an expression vpnpass writes and returns
+// the kernel's name of it.
+func (e *enc) exprData(x expr.Any) (string, error) {
 	switch x := x.(type) {
 	case *expr.Meta:
 		e.u32(unix.NFTA_META_KEY, uint32(x.Key))
 		e.reg(x.SourceRegister, unix.NFTA_META_SREG, unix.NFTA_META_DREG, x.Register)
+		return "meta", nil
 	case *expr.Cmp:
 		e.u32(unix.NFTA_CMP_SREG, x.Register)
 		e.u32(unix.NFTA_CMP_OP, uint32(x.Op))
 		e.value(unix.NFTA_CMP_DATA, x.Data)
+		return "cmp", nil
 	case *expr.Lookup:
 		e.lookup(x)
+		return "lookup", nil
 	case *expr.Verdict:
 		e.u32(unix.NFTA_IMMEDIATE_DREG, unix.NFT_REG_VERDICT)
 		imm := e.begin(unix.NLA_F_NESTED | unix.NFTA_IMMEDIATE_DATA)
@@ -138,11 +122,14 @@ func (e *enc) exprData(x expr.Any) error {
 		}
 		e.end(v)
 		e.end(imm)
+		return "immediate", nil
 	case *expr.Immediate:
 		e.u32(unix.NFTA_IMMEDIATE_DREG, x.Register)
 		e.value(unix.NFTA_IMMEDIATE_DATA, x.Data)
+		return "immediate", nil
 	case *expr.Payload:
 		e.payload(x)
+		return "payload", nil
 	case *expr.Ct:
 		e.u32(unix.NFTA_CT_KEY, uint32(x.Key))
 		e.reg(x.SourceRegister, unix.NFTA_CT_SREG, unix.NFTA_CT_DREG, x.Register)
@@ -150,21 +137,22 @@ func (e *enc) exprData(x expr.Any) error {
 		case expr.CtKeySRC, expr.CtKeyDST, expr.CtKeyPROTOSRC, expr.CtKeyPROTODST:
 			e.u32(unix.NFTA_CT_DIRECTION, x.Direction) // as the library sends it
 		}
+		return "ct", nil
 	case *expr.Bitwise:
 		e.u32(unix.NFTA_BITWISE_SREG, x.SourceRegister)
 		e.u32(unix.NFTA_BITWISE_DREG, x.DestRegister)
 		e.u32(unix.NFTA_BITWISE_LEN, x.Len)
 		e.value(unix.NFTA_BITWISE_MASK, x.Mask)
 		e.value(unix.NFTA_BITWISE_XOR, x.Xor)
+		return "bitwise", nil
 	case *expr.Dynset:
-		return e.dynset(x)
+		return "dynset", e.dynset(x)
 	case *expr.Objref:
 		e.u32(unix.NFTA_OBJREF_IMM_TYPE, uint32(x.Type))
 		e.bytes(unix.NFTA_OBJREF_IMM_NAME, []byte(x.Name)) // no NUL, as the library sends it
-	default:
-		return fmt.Errorf("encode expression %T: not one vpnpass writes", x)
+		return "objref", nil
 	}
-	return nil
+	return "", fmt.Errorf("encode expression %T: not one vpnpass writes", x)
 }
 
 func (e *enc) lookup(x *expr.Lookup) {

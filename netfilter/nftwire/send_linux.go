@@ -22,15 +22,17 @@ func Dial(netns int) (*netlink.Conn, error) {
 // Messages returns the batch framed by BATCH_BEGIN and BATCH_END, as Send
 // sends it (tests compare it with the library's).
 func (b *Batch) Messages() []netlink.Message {
-	mark := func(typ uint16) netlink.Message {
-		return netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(typ), Flags: netlink.Request},
-			Data: []byte{0, unix.NFNETLINK_V0, 0, unix.NFNL_SUBSYS_NFTABLES}}
-	}
-	out := make([]netlink.Message, 0, len(b.msgs)+2)
-	out = append(out, mark(unix.NFNL_MSG_BATCH_BEGIN))
-	out = append(out, b.msgs...)
-	return append(out, mark(unix.NFNL_MSG_BATCH_END))
+	out := append([]netlink.Message{batchBegin}, b.msgs...)
+	return append(out, batchEnd)
 }
+
+// The frame of a batch (static data: no code builds them).
+var (
+	batchBegin = netlink.Message{Header: netlink.Header{Type: unix.NFNL_MSG_BATCH_BEGIN, Flags: netlink.Request},
+		Data: []byte{0, unix.NFNETLINK_V0, 0, unix.NFNL_SUBSYS_NFTABLES}}
+	batchEnd = netlink.Message{Header: netlink.Header{Type: unix.NFNL_MSG_BATCH_END, Flags: netlink.Request},
+		Data: []byte{0, unix.NFNETLINK_V0, 0, unix.NFNL_SUBSYS_NFTABLES}}
+)
 
 // Send sends the batch over c as one transaction and reads the kernel's
 // answer to every message: nil when the kernel applied it all, otherwise
