@@ -50,19 +50,22 @@ type obsFamily struct {
 	portReg          uint32
 	sets             [3]string // by obsDir.set: out, in, wan (inbound)
 	keyLen, protoOff int       // for parsing keys read back
+	keyType          uint32    // nft's type of the key host . peer . l4proto . port
+	fields           []uint32  // the key's field lengths
 }
+
+// Key types of the counting sets: concatenations of nft datatypes,
+// 6 bits each (nftwire.Concat, as constants: the family table is static).
+const (
+	keyTypeV4 = nftwire.TypeIPAddr<<18 | nftwire.TypeIPAddr<<12 | nftwire.TypeInetProto<<6 | nftwire.TypeInetService
+	keyTypeV6 = nftwire.TypeIP6Addr<<18 | nftwire.TypeIP6Addr<<12 | nftwire.TypeInetProto<<6 | nftwire.TypeInetService
+)
 
 // countSet is the counting set of direction d: keys host . peer .
 // l4proto . port, each entry with a counter, expiring Timeout after its
 // last update, at most SetSize of them.
 func (f *obsFamily) countSet(d obsDir) *nftwire.Set {
-	addr := uint32(nftwire.TypeIPAddr)
-	if f.addrLen == 16 {
-		addr = nftwire.TypeIP6Addr
-	}
-	fields := []uint32{f.addrLen, f.addrLen, 1, 2}
-	typ, n := nftwire.Concat([]uint32{addr, addr, nftwire.TypeInetProto, nftwire.TypeInetService}, fields)
-	return &nftwire.Set{Name: f.sets[d.set], KeyType: typ, KeyLen: n, Fields: fields,
+	return &nftwire.Set{Name: f.sets[d.set], KeyType: f.keyType, KeyLen: uint32(f.keyLen), Fields: f.fields,
 		Timeout: Timeout * time.Second, Dynamic: true, Counter: true, Size: SetSize}
 }
 
@@ -72,9 +75,9 @@ var portSet = nftwire.Set{KeyType: nftwire.TypeInetProto<<6 | nftwire.TypeInetSe
 
 var obsFamilies = []obsFamily{
 	{nfproto: unix.NFPROTO_IPV4, addrLen: 4, srcOff: 12, dstOff: 16, peerReg: reg32_01, protoReg: reg32_02, portReg: reg32_03,
-		sets: [3]string{"out4", "in4", "wan4"}, keyLen: 16, protoOff: 8},
+		sets: [3]string{"out4", "in4", "wan4"}, keyLen: 16, protoOff: 8, keyType: keyTypeV4, fields: []uint32{4, 4, 1, 2}},
 	{nfproto: unix.NFPROTO_IPV6, addrLen: 16, srcOff: 8, dstOff: 24, peerReg: unix.NFT_REG_2, protoReg: reg32_08, portReg: reg32_09,
-		sets: [3]string{"out6", "in6", "wan6"}, keyLen: 40, protoOff: 32},
+		sets: [3]string{"out6", "in6", "wan6"}, keyLen: 40, protoOff: 32, keyType: keyTypeV6, fields: []uint32{16, 16, 1, 2}},
 }
 
 // dir is one direction's view: which address is the host, which port
