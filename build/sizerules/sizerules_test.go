@@ -101,7 +101,10 @@ func TestSymbolRulesCatchLibraryCalls(t *testing.T) {
 		got[v.Symbol] = true
 	}
 	for _, want := range []string{"github.com/ti-mo/conntrack.Flow.marshal", "github.com/google/nftables.(*Monitor).",
-		"github.com/google/nftables.setsFromMsg", "github.com/google/nftables.objFromMsg", "github.com/google/nftables.elementsFromMsg"} {
+		"github.com/google/nftables.setsFromMsg", "github.com/google/nftables.objFromMsg", "github.com/google/nftables.elementsFromMsg",
+		"github.com/google/nftables/expr.(*Cmp).marshal", "github.com/google/nftables.(*Conn).newRule", "github.com/google/nftables.(*Conn).AddSet",
+		"github.com/google/nftables.(*Set).makeElemList", "github.com/google/nftables.(*Conn).AddChain", "github.com/google/nftables.(*Conn).AddObj",
+		"github.com/google/nftables.(*Conn).Flush"} {
 		if !got[want] {
 			t.Errorf("%s not caught", want)
 		}

@@ -9,16 +9,19 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
+	"github.com/mdlayher/netlink"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // Backend is the fw4 / plain nftables netfilter.Backend.
 type Backend struct {
 	mu      sync.Mutex
 	cfg     config
-	conn    *nftables.Conn
+	conn    *nftables.Conn // reads
 	ownConn bool
+	w       *netlink.Conn // writes: our batches (nftwire)
 }
 
 var _ netfilter.Backend = (*Backend)(nil)
@@ -36,15 +39,24 @@ func New(opts Options) (*Backend, error) {
 		}
 		b.ownConn = true
 	}
+	// Like the reading connection, the writing socket lasts, opened now in
+	// the namespace the reads use.
+	if b.w, err = nftwire.Dial(b.conn.NetNS); err != nil {
+		if b.ownConn {
+			_ = b.conn.CloseLasting()
+		}
+		return nil, fmt.Errorf("open nftables netlink: %w", err)
+	}
 	return b, nil
 }
 
-// Close releases the netlink connection New opened (not one passed in).
+// Close releases the netlink connections New opened (not one passed in).
 func (b *Backend) Close() error {
+	err := b.w.Close()
 	if b.ownConn {
-		return b.conn.CloseLasting()
+		err = errors.Join(err, b.conn.CloseLasting())
 	}
-	return nil
+	return err
 }
 
 // Kind names the firewall this backend writes to.
@@ -131,23 +143,20 @@ func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 
 var errBatch = errors.New("nftables batch failed")
 
-// execute queues the kernel ops of p in batch order and flushes them at once.
+// execute queues the kernel ops of p in batch order and sends them at once.
 func (b *Backend) execute(p *plan) error {
+	var batch nftwire.Batch
 	n := 0
 	for _, o := range p.sorted() {
-		if o.queue == nil {
-			continue
+		if o.queue != nil {
+			o.queue(&batch)
+			n++
 		}
-		if err := o.queue(b.conn); err != nil {
-			b.discard()
-			return err
-		}
-		n++
 	}
-	if n == 0 {
-		return nil
+	if err := batch.Err(); err != nil {
+		return err // nothing sent
 	}
-	if err := b.conn.Flush(); err != nil {
+	if err := batch.Send(b.w); err != nil {
 		if p.addsHelper() {
 			err = fmt.Errorf("%w (creating ct helper %s needs the kernel's pptp conntrack helper: nf_conntrack_pptp)", err, HelperObject)
 		}
@@ -164,19 +173,6 @@ func (p *plan) addsHelper() bool {
 	}
 	return false
 }
-
-// discard empties the connection's queue after a queue function failed
-// midway. The library cannot drop queued messages, so the batch is sent with
-// a deletion of a table we never create appended: the kernel rejects the
-// whole transaction (ENOENT) and nothing of it is applied.
-func (b *Backend) discard() {
-	b.conn.DelTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: abortTable})
-	_ = b.conn.Flush()
-}
-
-// abortTable is never created by anyone: our names start with "vpnpass"
-// and this one is reserved for discard.
-const abortTable = OurTable + "_abort_batch"
 
 func (b *Backend) executeFiles(p *plan) error {
 	for _, o := range p.sorted() {

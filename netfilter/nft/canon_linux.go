@@ -18,7 +18,7 @@ import (
 type setResolver func(setName string) ([]string, error)
 
 // canonical is a comparable form of a rule's expressions. Each expression is
-// pushed through the library's own marshal and unmarshal, so a rule we build
+// pushed through our encoder and the library's unmarshal, so a rule we build
 // and the same rule read back (or rendered by nft from our include) give the
 // same string, while any change someone makes to a rule gives another.
 // Lookups are compared by the sorted members of their set, not by the set's
@@ -43,11 +43,14 @@ func canonical(fam byte, exprs []expr.Any, sets setResolver) (string, error) {
 	return b.String(), nil
 }
 
-// normalize round-trips e through marshal/unmarshal into a fresh value.
+// normalize round-trips e through our batch encoder (the bytes we send,
+// which are the library's: nftwire's TestExprDataMatchesLibrary) and the
+// library's unmarshal into a fresh value. An expression vpnpass never
+// writes fails to encode: its rule is then no rule of ours (canon "").
 func normalize(fam byte, e expr.Any) (expr.Any, error) {
-	data, err := expr.MarshalExprData(fam, e)
+	data, err := nftwire.ExprData(e)
 	if err != nil {
-		return nil, fmt.Errorf("marshal %T: %w", e, err)
+		return nil, err
 	}
 	fresh, ok := reflect.New(reflect.TypeOf(e).Elem()).Interface().(expr.Any)
 	if !ok {

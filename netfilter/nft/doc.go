@@ -1,5 +1,6 @@
 // Package nft is the nftables backend of vpnpass: OpenWrt's fw4 and any
-// plain nftables ruleset, driven over netlink with google/nftables.
+// plain nftables ruleset, driven over netlink: read with google/nftables
+// and our dump readers, written with netfilter/nftwire's batches.
 //
 // What it owns (docs/design.md#backends):
 //   - the table `inet vpnpass`: the ct helper object `vpnpass_pptp` and its

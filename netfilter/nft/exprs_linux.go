@@ -158,9 +158,3 @@ func ruleProto(r *nftables.Rule) (vpn.Protocol, bool) {
 	}
 	return p, true
 }
-
-// helperObj is our ct helper object: type "pptp", tcp, IPv4.
-func helperObj(t *nftables.Table) *nftables.NamedObj {
-	return &nftables.NamedObj{Table: t, Name: HelperObject, Type: nftables.ObjTypeCtHelper,
-		Obj: &expr.CtHelper{Name: "pptp", L3Proto: unix.NFPROTO_IPV4, L4Proto: unix.IPPROTO_TCP}}
-}

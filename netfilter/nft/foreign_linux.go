@@ -3,55 +3,40 @@ package nft
 import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
-	"fmt"
-
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
+// ifnameSet is an anonymous constant set of interface names.
+var ifnameSet = nftwire.Set{KeyType: nftwire.TypeIFName, KeyLen: unix.IFNAMSIZ}
+
 // setMaker returns a lookupFunc that creates, in the batch, the anonymous
 // constant set of interface names a rule of table t matches against (as nft
-// does for `iifname { "a", "b" }`). The first error is kept in *errp.
-func setMaker(conn *nftables.Conn, t *nftables.Table, errp *error) lookupFunc {
+// does for `iifname { "a", "b" }`).
+func setMaker(b *nftwire.Batch, t *nftables.Table) lookupFunc {
 	return func(names []string) expr.Any {
-		set := &nftables.Set{Table: t, Anonymous: true, Constant: true, KeyType: nftables.TypeIFName}
-		els := make([]nftables.SetElement, len(names))
+		keys := make([][]byte, len(names))
 		for i, n := range names {
-			els[i] = nftables.SetElement{Key: nftwire.IfnameBytes(n)}
+			keys[i] = nftwire.IfnameBytes(n)
 		}
-		if err := conn.AddSet(set, els); err != nil && *errp == nil {
-			*errp = fmt.Errorf("add interface set to %s: %w", t.Name, err)
-		}
-		return &expr.Lookup{SourceRegister: reg1, SetName: set.Name, SetID: set.ID}
+		name, id := b.AddSet(byte(t.Family), t.Name, &ifnameSet, keys)
+		return &expr.Lookup{SourceRegister: reg1, SetName: name, SetID: id}
 	}
 }
 
 // queueRule queues one rule of ours; insert puts it at the head of the chain.
-func queueRule(conn *nftables.Conn, t *nftables.Table, chain string, r ruleSpec, insert bool) error {
-	var err error
-	rule := &nftables.Rule{Table: t, Chain: &nftables.Chain{Name: chain, Table: t},
-		Exprs: r.exprs(setMaker(conn, t, &err)), UserData: tagUserData(r.proto)}
-	if err != nil {
-		return err
-	}
-	if insert {
-		conn.InsertRule(rule)
-	} else {
-		conn.AddRule(rule)
-	}
-	return nil
+func queueRule(b *nftwire.Batch, t *nftables.Table, chain string, r ruleSpec, insert bool) {
+	b.AddRule(byte(t.Family), t.Name, chain, r.exprs(setMaker(b, t)), tagUserData(r.proto), insert)
 }
 
 // delRule plans the removal of one rule of ours by handle.
 func (p *plan) delRule(t *nftables.Table, chain string, h existing) {
-	r := &nftables.Rule{Table: t, Chain: &nftables.Chain{Name: chain, Table: t}, Handle: h.rule.Handle}
-	p.add(phaseDelRule, "delete", t, chain, h.proto, h.text, func(c *nftables.Conn) error {
-		if err := c.DelRule(r); err != nil {
-			return fmt.Errorf("delete rule %d from %s %s: %w", h.rule.Handle, t.Name, chain, err)
-		}
-		return nil
+	handle := h.rule.Handle
+	p.add(phaseDelRule, "delete", t, chain, h.proto, h.text, func(b *nftwire.Batch) {
+		b.DelRule(byte(t.Family), t.Name, chain, handle)
 	})
 }
 
@@ -59,15 +44,12 @@ func (p *plan) delRule(t *nftables.Table, chain string, h existing) {
 // last first, each at the head, so they end up in the order given.
 func (p *plan) insertRules(t *nftables.Table, chain string, specs []ruleSpec) {
 	for i, r := range specs {
-		var q func(*nftables.Conn) error
+		var q func(*nftwire.Batch)
 		if i == 0 {
-			q = func(c *nftables.Conn) error {
+			q = func(b *nftwire.Batch) {
 				for j := len(specs) - 1; j >= 0; j-- {
-					if err := queueRule(c, t, chain, specs[j], true); err != nil {
-						return err
-					}
+					queueRule(b, t, chain, specs[j], true)
 				}
-				return nil
 			}
 		}
 		p.add(phaseAddRule, "add", t, chain, r.proto, r.text(), q)

@@ -21,9 +21,10 @@ type Options struct {
 	// pass true unless the config says '0'. When false, fw4 never reads our
 	// include: rules are repaired over netlink only (see Persistent).
 	AutoIncludes bool
-	// Conn is the netlink connection to use; nil opens a lasting one in the
-	// caller's network namespace. Apply flushes the Conn's batch: do not
-	// share it with code that queues messages of its own concurrently.
+	// Conn is the netlink connection the backend reads the ruleset with;
+	// nil opens a lasting one in the caller's network namespace. Writes go
+	// through a lasting socket of the backend's own (netfilter/nftwire's
+	// batches), opened by New in Conn's namespace.
 	Conn *nftables.Conn
 }
 

@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/nftables"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 var ourTableRef = &nftables.Table{Family: nftables.TableFamilyINet, Name: OurTable}
@@ -20,10 +22,9 @@ func (c chainSpec) hooknum() *nftables.ChainHook {
 	return nftables.ChainHookForward
 }
 
-func (c chainSpec) chain(t *nftables.Table) *nftables.Chain {
-	accept := nftables.ChainPolicyAccept
-	return &nftables.Chain{Name: c.name, Table: t, Type: nftables.ChainTypeFilter,
-		Hooknum: c.hooknum(), Priority: nftables.ChainPriorityRef(nftables.ChainPriority(c.prio)), Policy: &accept}
+// base makes the chain a base chain: type filter, policy accept.
+func (c chainSpec) base() *nftwire.Hook {
+	return &nftwire.Hook{Num: uint32(*c.hooknum()), Priority: c.prio}
 }
 
 // matches reports whether a chain read back is this base chain.
@@ -91,10 +92,9 @@ func (p *plan) planOurObjects(t *nftables.Table, objs []object, want ourState) {
 			have = true
 			continue
 		}
-		obj := &nftables.NamedObj{Table: t, Name: o.name, Type: nftables.ObjType(o.typ)}
-		p.add(phaseDelObj, "delete", t, "", "", "object "+o.name, func(c *nftables.Conn) error {
-			c.DeleteObject(obj)
-			return nil
+		name, typ := o.name, o.typ
+		p.add(phaseDelObj, "delete", t, "", "", "object "+o.name, func(b *nftwire.Batch) {
+			b.DelObj(byte(t.Family), t.Name, name, typ)
 		})
 	}
 	if want.helper && !have {
@@ -103,9 +103,8 @@ func (p *plan) planOurObjects(t *nftables.Table, objs []object, want ourState) {
 }
 
 func (p *plan) addHelper(t *nftables.Table) {
-	p.add(phaseAddObj, "add", t, "", "pptp", helperObjectText, func(c *nftables.Conn) error {
-		c.AddObj(helperObj(t))
-		return nil
+	p.add(phaseAddObj, "add", t, "", "pptp", helperObjectText, func(b *nftwire.Batch) {
+		b.AddCtHelper(byte(t.Family), t.Name, HelperObject, "pptp", unix.NFPROTO_IPV4, unix.IPPROTO_TCP)
 	})
 }
 
@@ -142,15 +141,14 @@ func (p *plan) planOurChains(s *snapshot, t *nftables.Table, want ourState) erro
 }
 
 func (p *plan) appendRule(t *nftables.Table, chain string, r ruleSpec) {
-	p.add(phaseAddRule, "add", t, chain, r.proto, r.text(), func(c *nftables.Conn) error {
-		return queueRule(c, t, chain, r, false)
+	p.add(phaseAddRule, "add", t, chain, r.proto, r.text(), func(b *nftwire.Batch) {
+		queueRule(b, t, chain, r, false)
 	})
 }
 
 func (p *plan) addOurChain(t *nftables.Table, c chainSpec, rules []ruleSpec) {
-	p.add(phaseAddChain, "add", t, c.name, "", c.text(), func(conn *nftables.Conn) error {
-		conn.AddChain(c.chain(t))
-		return nil
+	p.add(phaseAddChain, "add", t, c.name, "", c.text(), func(b *nftwire.Batch) {
+		b.AddChain(byte(t.Family), t.Name, c.name, c.base())
 	})
 	for _, r := range rules {
 		p.appendRule(t, c.name, r)
@@ -166,20 +164,17 @@ func (p *plan) delOurChain(s *snapshot, t *nftables.Table, name string) error {
 	for _, h := range have {
 		p.add(phaseDelRule, "delete", t, name, h.proto, h.text, nil)
 	}
-	ch := &nftables.Chain{Name: name, Table: t}
-	p.add(phaseDelChain, "delete", t, name, "", "chain "+name, func(c *nftables.Conn) error {
-		c.FlushChain(ch)
-		c.DelChain(ch)
-		return nil
+	p.add(phaseDelChain, "delete", t, name, "", "chain "+name, func(b *nftwire.Batch) {
+		b.FlushChain(byte(t.Family), t.Name, name)
+		b.DelChain(byte(t.Family), t.Name, name)
 	})
 	return nil
 }
 
 func (p *plan) addOurTable(want ourState) {
 	t := ourTableRef
-	p.add(phaseAddTable, "add", t, "", "", "table inet "+OurTable, func(c *nftables.Conn) error {
-		c.AddTable(t)
-		return nil
+	p.add(phaseAddTable, "add", t, "", "", "table inet "+OurTable, func(b *nftwire.Batch) {
+		b.AddTable(byte(t.Family), t.Name)
 	})
 	if want.helper {
 		p.addHelper(t)
@@ -201,9 +196,8 @@ func (p *plan) delOurTable(s *snapshot, t *nftables.Table) error {
 			p.add(phaseDelRule, "delete", t, c.Name, h.proto, h.text, nil)
 		}
 	}
-	p.add(phaseDelTable, "delete", t, "", "", "table inet "+OurTable, func(c *nftables.Conn) error {
-		c.DelTable(t)
-		return nil
+	p.add(phaseDelTable, "delete", t, "", "", "table inet "+OurTable, func(b *nftwire.Batch) {
+		b.DelTable(byte(t.Family), t.Name)
 	})
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/nftables/expr"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // Phases order the messages of the one batch: deletions before additions,
@@ -31,7 +32,7 @@ const (
 type op struct {
 	change netfilter.Change
 	phase  int
-	queue  func(*nftables.Conn) error
+	queue  func(*nftwire.Batch)
 	file   func() error
 }
 
@@ -43,7 +44,7 @@ type plan struct {
 
 // add queues an op and its change in one step (no Change passed by value:
 // on mips every copy of the wide struct is code at each call site).
-func (p *plan) add(phase int, action string, t *nftables.Table, chain string, proto vpn.Protocol, rule string, queue func(*nftables.Conn) error) {
+func (p *plan) add(phase int, action string, t *nftables.Table, chain string, proto vpn.Protocol, rule string, queue func(*nftwire.Batch)) {
 	p.ops = append(p.ops, op{phase: phase, queue: queue, change: netfilter.Change{Action: action, Backend: p.kind,
 		Family: familyName(t.Family), Table: t.Name, Chain: chain, Protocol: proto, Rule: rule}})
 }

@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/google/nftables"
-	"github.com/google/nftables/expr"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // ProbeTablePrefix names the throw-away tables of ProbeCtHelper; the pid of
@@ -23,21 +25,20 @@ const ProbeTablePrefix = "vpnpass_probe_"
 // (built in or loaded). A probe killed mid-way leaves its table behind;
 // RemoveProbeTables removes it.
 func ProbeCtHelper(name string, l4 uint8) (bool, error) {
-	conn, err := nftables.New()
+	conn, err := nftwire.Dial(0)
 	if err != nil {
 		return false, fmt.Errorf("probe ct helper %s: open nftables netlink: %w", name, err)
 	}
-	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: ProbeTablePrefix + strconv.Itoa(os.Getpid())}
-	conn.AddTable(t)
-	conn.AddObj(&nftables.NamedObj{
-		Table: t, Name: "vpnpass_probe", Type: nftables.ObjTypeCtHelper,
-		Obj: &expr.CtHelper{Name: name, L4Proto: l4, L3Proto: unix.NFPROTO_IPV4},
-	})
-	flushErr := conn.Flush()
+	defer conn.Close()
+	t := ProbeTablePrefix + strconv.Itoa(os.Getpid())
+	var b nftwire.Batch
+	b.AddTable(unix.NFPROTO_INET, t)
+	b.AddCtHelper(unix.NFPROTO_INET, t, "vpnpass_probe", name, unix.NFPROTO_IPV4, l4)
+	flushErr := b.Send(conn)
 	// The table exists only if the batch went through; remove it either way
 	// (a failed batch is rolled back by the kernel, so this may say ENOENT).
-	conn.DelTable(t)
-	_ = conn.Flush()
+	b.DelTable(unix.NFPROTO_INET, t)
+	_ = b.Send(conn)
 	switch {
 	case flushErr == nil:
 		return true, nil
@@ -66,12 +67,20 @@ func RemoveProbeTables() error {
 		return fmt.Errorf("remove probe tables: list tables: %w", err)
 	}
 	var errs []error
+	var w *netlink.Conn
 	for _, t := range tables {
 		if !strings.HasPrefix(t.Name, ProbeTablePrefix) {
 			continue
 		}
-		conn.DelTable(t)
-		if err := conn.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		if w == nil {
+			if w, err = nftwire.Dial(0); err != nil {
+				return fmt.Errorf("remove probe tables: open nftables netlink: %w", err)
+			}
+			defer w.Close()
+		}
+		var b nftwire.Batch
+		b.DelTable(byte(t.Family), t.Name)
+		if err := b.Send(w); err != nil && !errors.Is(err, unix.ENOENT) {
 			errs = append(errs, fmt.Errorf("remove probe table %s: %w", t.Name, err))
 		}
 	}

@@ -1,8 +1,10 @@
 package observer
 
 import (
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // Inbound attempts: packets from outside the LAN to the router's own
@@ -19,16 +21,13 @@ const (
 // addInboundHook queues the input base chain and its one rule:
 //
 //	iifname != @lan ct direction original jump count_wan
-func addInboundHook(c *nftables.Conn, t *nftables.Table, lan *nftables.Set) {
-	prio := nftables.ChainPriority(obsPriority)
-	accept := nftables.ChainPolicyAccept
-	input := c.AddChain(&nftables.Chain{Name: obsChainInput, Table: t, Type: nftables.ChainTypeFilter,
-		Hooknum: nftables.ChainHookInput, Priority: &prio, Policy: &accept})
-	c.AddRule(&nftables.Rule{Table: t, Chain: input, Exprs: []expr.Any{
+func addInboundHook(b *nftwire.Batch, lan setRef) {
+	b.AddChain(inet, TableName, obsChainInput, &nftwire.Hook{Num: unix.NF_INET_LOCAL_IN, Priority: obsPriority})
+	b.AddRule(inet, TableName, obsChainInput, []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
-		&expr.Lookup{SourceRegister: 1, SetName: lan.Name, SetID: lan.ID, Invert: true},
+		&expr.Lookup{SourceRegister: 1, SetName: lan.name, SetID: lan.id, Invert: true},
 		&expr.Ct{Key: expr.CtKeyDIRECTION, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0}}, // IP_CT_DIR_ORIGINAL
 		&expr.Verdict{Kind: expr.VerdictJump, Chain: obsChainWAN},
-	}})
+	}, nil, false)
 }

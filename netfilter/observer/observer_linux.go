@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"time"
 
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
-	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
@@ -61,27 +59,25 @@ func (o Table) Ensure(lanDevices []string) error {
 	if err != nil {
 		return err
 	}
+	var b nftwire.Batch
 	if intact {
-		lan := &nftables.Set{Table: obsTable, Name: obsSetLAN, KeyType: nftables.TypeIFName}
 		// Write nothing when nothing changed: every write of ours is a
 		// ruleset event, the agent repairs on ruleset events, and a repair
 		// ensures the observer: rewriting the set each time looped
 		// (~18 rewrites/s, 87% CPU on a MIPS router).
-		same, err := hasElements(c, lan, lanElements(lanDevices))
+		same, err := hasElements(o.NetNS, lanElements(lanDevices))
 		if err != nil {
 			return err
 		}
 		if same {
 			return nil
 		}
-		c.FlushSet(lan)
-		if err := c.SetAddElements(lan, lanElements(lanDevices)); err != nil {
-			return fmt.Errorf("set LAN devices of %s: %w", TableName, err)
-		}
-	} else if err := build(c, lanDevices); err != nil {
-		return err
+		b.FlushSet(inet, TableName, obsSetLAN)
+		b.SetAddElements(inet, TableName, obsSetLAN, lanElements(lanDevices))
+	} else {
+		build(&b, lanDevices)
 	}
-	if err := c.Flush(); err != nil {
+	if err := b.SendIn(o.NetNS); err != nil {
 		return fmt.Errorf("install table inet %s: %w", TableName, err)
 	}
 	return nil
@@ -123,83 +119,80 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 	return true, nil
 }
 
+// inet is the observer table's family on the wire.
+const inet = unix.NFPROTO_INET
+
+// Sets of the observer besides the counting sets: the LAN devices (named;
+// interface names are strings, which nft keeps in host byte order: say so,
+// or `nft list` shows them reversed (empty)), and the anonymous constant
+// sets of the counted protocols with and without a port.
+var (
+	lanSet   = nftwire.Set{Name: obsSetLAN, KeyType: nftwire.TypeIFName, KeyLen: unix.IFNAMSIZ, HostOrder: true}
+	protoSet = nftwire.Set{KeyType: nftwire.TypeInetProto, KeyLen: 1}
+)
+
 // build queues the whole table: add, delete (drops any damaged leftover),
 // add again, then everything inside.
-func build(c *nftables.Conn, lanDevices []string) error {
-	c.AddTable(obsTable)
-	c.DelTable(obsTable)
-	t := c.AddTable(obsTable)
-	// Interface names are strings, which nft keeps in host byte order: say
-	// so, or `nft list` shows them reversed (empty).
-	lan := &nftables.Set{Table: t, Name: obsSetLAN, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian}
-	if err := c.AddSet(lan, lanElements(lanDevices)); err != nil {
-		return fmt.Errorf("add set %s: %w", obsSetLAN, err)
+func build(b *nftwire.Batch, lanDevices []string) {
+	b.AddTable(inet, TableName)
+	b.DelTable(inet, TableName)
+	b.AddTable(inet, TableName)
+	lan := setRef{}
+	lan.name, lan.id = b.AddSet(inet, TableName, &lanSet, lanElements(lanDevices))
+	for _, ch := range [...]string{obsChainOut, obsChainIn, obsChainWAN} {
+		b.AddChain(inet, TableName, ch, nil)
 	}
-	out := c.AddChain(&nftables.Chain{Name: obsChainOut, Table: t})
-	in := c.AddChain(&nftables.Chain{Name: obsChainIn, Table: t})
-	c.AddChain(&nftables.Chain{Name: obsChainWAN, Table: t})
 	for _, d := range obsDirs {
 		for _, f := range obsFamilies {
-			if err := addCountRules(c, t, f, d); err != nil {
-				return err
-			}
+			addCountRules(b, f, d)
 		}
 	}
-	prio := nftables.ChainPriority(obsPriority)
-	accept := nftables.ChainPolicyAccept
-	fwd := c.AddChain(&nftables.Chain{Name: obsChainForward, Table: t, Type: nftables.ChainTypeFilter,
-		Hooknum: nftables.ChainHookForward, Priority: &prio, Policy: &accept})
-	output := c.AddChain(&nftables.Chain{Name: obsChainOutput, Table: t, Type: nftables.ChainTypeFilter,
-		Hooknum: nftables.ChainHookOutput, Priority: &prio, Policy: &accept})
-	jump := func(ch *nftables.Chain, key expr.MetaKey, invert bool, to *nftables.Chain) {
-		c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
-			&expr.Meta{Key: key, Register: 1},
-			&expr.Lookup{SourceRegister: 1, SetName: lan.Name, SetID: lan.ID, Invert: invert},
-			&expr.Verdict{Kind: expr.VerdictJump, Chain: to.Name},
-		}})
-	}
-	jump(fwd, expr.MetaKeyIIFNAME, false, out) // from the LAN: the host's requests
-	jump(fwd, expr.MetaKeyOIFNAME, false, in)  // to the LAN: the servers' answers
-	jump(output, expr.MetaKeyOIFNAME, true, out)
-	addInboundHook(c, t, lan)
-	return nil
+	b.AddChain(inet, TableName, obsChainForward, &nftwire.Hook{Num: unix.NF_INET_FORWARD, Priority: obsPriority})
+	b.AddChain(inet, TableName, obsChainOutput, &nftwire.Hook{Num: unix.NF_INET_LOCAL_OUT, Priority: obsPriority})
+	jump(b, obsChainForward, expr.MetaKeyIIFNAME, lan, false, obsChainOut) // from the LAN: the host's requests
+	jump(b, obsChainForward, expr.MetaKeyOIFNAME, lan, false, obsChainIn)  // to the LAN: the servers' answers
+	jump(b, obsChainOutput, expr.MetaKeyOIFNAME, lan, true, obsChainOut)
+	addInboundHook(b, lan)
 }
 
-func addCountRules(c *nftables.Conn, t *nftables.Table, f obsFamily, d obsDir) error {
-	set := &nftables.Set{Table: t, Name: f.sets[d.set], KeyType: f.keyType(), Concatenation: true,
-		Dynamic: true, HasTimeout: true, Timeout: Timeout * time.Second, Counter: true, Size: SetSize}
-	if err := c.AddSet(set, nil); err != nil {
-		return fmt.Errorf("add set %s: %w", set.Name, err)
-	}
-	portSet := &nftables.Set{Table: t, Anonymous: true, Constant: true, Concatenation: true,
-		KeyType: nftables.MustConcatSetType(nftables.TypeInetProto, nftables.TypeInetService)}
-	if err := c.AddSet(portSet, portElements()); err != nil {
-		return fmt.Errorf("add port set for %s: %w", set.Name, err)
-	}
-	protoSet := &nftables.Set{Table: t, Anonymous: true, Constant: true, KeyType: nftables.TypeInetProto}
-	if err := c.AddSet(protoSet, protoElements()); err != nil {
-		return fmt.Errorf("add protocol set for %s: %w", set.Name, err)
-	}
-	chain := &nftables.Chain{Name: d.chain, Table: t}
-	for _, exprs := range countRules(f, d, portSet, protoSet, set) {
-		c.AddRule(&nftables.Rule{Table: t, Chain: chain, Exprs: exprs})
-	}
-	return nil
+// jump queues `<key> [!=] @lan jump <to>` in chain.
+func jump(b *nftwire.Batch, chain string, key expr.MetaKey, lan setRef, invert bool, to string) {
+	b.AddRule(inet, TableName, chain, []expr.Any{
+		&expr.Meta{Key: key, Register: 1},
+		&expr.Lookup{SourceRegister: 1, SetName: lan.name, SetID: lan.id, Invert: invert},
+		&expr.Verdict{Kind: expr.VerdictJump, Chain: to},
+	}, nil, false)
 }
 
-func lanElements(devices []string) []nftables.SetElement {
-	out := make([]nftables.SetElement, 0, len(devices))
+// setRef names a set created in the same batch, for lookups and updates.
+type setRef struct {
+	name string
+	id   uint32
+}
+
+func addCountRules(b *nftwire.Batch, f obsFamily, d obsDir) {
+	var set, ports, protos setRef
+	set.name, set.id = b.AddSet(inet, TableName, f.countSet(d), nil)
+	ports.name, ports.id = b.AddSet(inet, TableName, &portSet, portElements())
+	protos.name, protos.id = b.AddSet(inet, TableName, &protoSet, protoElements())
+	for _, exprs := range countRules(f, d, ports, protos, set) {
+		b.AddRule(inet, TableName, d.chain, exprs, nil, false)
+	}
+}
+
+func lanElements(devices []string) [][]byte {
+	out := make([][]byte, 0, len(devices))
 	for _, d := range devices {
-		out = append(out, nftables.SetElement{Key: nftwire.IfnameBytes(d)})
+		out = append(out, nftwire.IfnameBytes(d))
 	}
 	return out
 }
 
-// hasElements reports whether set holds exactly want.
-func hasElements(c *nftables.Conn, set *nftables.Set, want []nftables.SetElement) (bool, error) {
-	got, err := nft.ReadSetElements(c.NetNS, set.Table, set.Name)
+// hasElements reports whether the LAN set holds exactly want.
+func hasElements(netns int, want [][]byte) (bool, error) {
+	got, err := nft.ReadSetElements(netns, obsTable, obsSetLAN)
 	if err != nil {
-		return false, fmt.Errorf("read set %s of %s: %w", set.Name, TableName, err)
+		return false, fmt.Errorf("read set %s of %s: %w", obsSetLAN, TableName, err)
 	}
 	if len(got) != len(want) {
 		return false, nil
@@ -208,8 +201,8 @@ func hasElements(c *nftables.Conn, set *nftables.Set, want []nftables.SetElement
 	for _, e := range got {
 		have[string(bytes.TrimRight(e.Key, "\x00"))] = true
 	}
-	for _, e := range want {
-		if !have[string(bytes.TrimRight(e.Key, "\x00"))] {
+	for _, k := range want {
+		if !have[string(bytes.TrimRight(k, "\x00"))] {
 			return false, nil
 		}
 	}
@@ -218,13 +211,10 @@ func hasElements(c *nftables.Conn, set *nftables.Set, want []nftables.SetElement
 
 // Remove deletes the observer table; a missing table is not an error.
 func (o Table) Remove() error {
-	c, err := o.conn()
-	if err != nil {
-		return err
-	}
-	c.AddTable(obsTable)
-	c.DelTable(obsTable)
-	if err := c.Flush(); err != nil {
+	var b nftwire.Batch
+	b.AddTable(inet, TableName)
+	b.DelTable(inet, TableName)
+	if err := b.SendIn(o.NetNS); err != nil {
 		return fmt.Errorf("remove table inet %s: %w", TableName, err)
 	}
 	return nil

@@ -1,10 +1,13 @@
 package observer
 
 import (
-	"github.com/google/nftables"
+	"time"
+
 	"github.com/google/nftables/expr"
 	"github.com/vpnpass/vpnpass/vpn"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // Names inside the observer table.
@@ -47,24 +50,34 @@ type obsFamily struct {
 	portReg          uint32
 	sets             [3]string // by obsDir.set: out, in, wan (inbound)
 	keyLen, protoOff int       // for parsing keys read back
+	keyType          uint32    // nft's type of the key host . peer . l4proto . port
+	fields           []uint32  // the key's field lengths
 }
 
-// keyType is the set key: host . peer . l4proto . port. A method, not a
-// field: the library's types are variables, so a field would make the
-// family table code run at every start.
-func (f *obsFamily) keyType() nftables.SetDatatype {
-	addr := nftables.TypeIPAddr
-	if f.addrLen == 16 {
-		addr = nftables.TypeIP6Addr
-	}
-	return nftables.MustConcatSetType(addr, addr, nftables.TypeInetProto, nftables.TypeInetService)
+// Key types of the counting sets: concatenations of nft datatypes,
+// 6 bits each (nftwire.Concat, as constants: the family table is static).
+const (
+	keyTypeV4 = nftwire.TypeIPAddr<<18 | nftwire.TypeIPAddr<<12 | nftwire.TypeInetProto<<6 | nftwire.TypeInetService
+	keyTypeV6 = nftwire.TypeIP6Addr<<18 | nftwire.TypeIP6Addr<<12 | nftwire.TypeInetProto<<6 | nftwire.TypeInetService
+)
+
+// countSet is the counting set of direction d: keys host . peer .
+// l4proto . port, each entry with a counter, expiring Timeout after its
+// last update, at most SetSize of them.
+func (f *obsFamily) countSet(d obsDir) *nftwire.Set {
+	return &nftwire.Set{Name: f.sets[d.set], KeyType: f.keyType, KeyLen: uint32(f.keyLen), Fields: f.fields,
+		Timeout: Timeout * time.Second, Dynamic: true, Counter: true, Size: SetSize}
 }
+
+// portSet is the anonymous constant set of the (protocol . port) pairs
+// counted by port (portElements).
+var portSet = nftwire.Set{KeyType: nftwire.TypeInetProto<<6 | nftwire.TypeInetService, KeyLen: 8, Fields: []uint32{1, 2}}
 
 var obsFamilies = []obsFamily{
 	{nfproto: unix.NFPROTO_IPV4, addrLen: 4, srcOff: 12, dstOff: 16, peerReg: reg32_01, protoReg: reg32_02, portReg: reg32_03,
-		sets: [3]string{"out4", "in4", "wan4"}, keyLen: 16, protoOff: 8},
+		sets: [3]string{"out4", "in4", "wan4"}, keyLen: 16, protoOff: 8, keyType: keyTypeV4, fields: []uint32{4, 4, 1, 2}},
 	{nfproto: unix.NFPROTO_IPV6, addrLen: 16, srcOff: 8, dstOff: 24, peerReg: unix.NFT_REG_2, protoReg: reg32_08, portReg: reg32_09,
-		sets: [3]string{"out6", "in6", "wan6"}, keyLen: 40, protoOff: 32},
+		sets: [3]string{"out6", "in6", "wan6"}, keyLen: 40, protoOff: 32, keyType: keyTypeV6, fields: []uint32{16, 16, 1, 2}},
 }
 
 // dir is one direction's view: which address is the host, which port
@@ -105,7 +118,7 @@ func pad4(b []byte) []byte { return append(b, make([]byte, (4-len(b)%4)%4)...) }
 //
 // A NAT keepalive (one byte of payload) is too short for the 4-byte load
 // and matches neither 4500 rule.
-func countRules(f obsFamily, d obsDir, portSet, protoSet *nftables.Set, set *nftables.Set) [][]expr.Any {
+func countRules(f obsFamily, d obsDir, portSet, protoSet, set setRef) [][]expr.Any {
 	k := countKey{f: &f, set: set}
 	k.hostOff, k.peerOff = d.offsets(f)
 	metaProto := &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: f.protoReg}
@@ -113,11 +126,11 @@ func countRules(f obsFamily, d obsDir, portSet, protoSet *nftables.Set, set *nft
 	ports := append(nfprotoMatch(&f),
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Payload{DestRegister: reg32_01, Base: expr.PayloadBaseTransportHeader, Offset: d.portOff, Len: 2},
-		&expr.Lookup{SourceRegister: 1, SetName: portSet.Name, SetID: portSet.ID},
+		&expr.Lookup{SourceRegister: 1, SetName: portSet.name, SetID: portSet.id},
 	)
 	protos := append(nfprotoMatch(&f),
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-		&expr.Lookup{SourceRegister: 1, SetName: protoSet.Name, SetID: protoSet.ID},
+		&expr.Lookup{SourceRegister: 1, SetName: protoSet.name, SetID: protoSet.id},
 	)
 	return [][]expr.Any{
 		k.update(ports, metaProto, port),
@@ -145,7 +158,7 @@ func imm(reg uint32, b []byte) expr.Any { return &expr.Immediate{Register: reg, 
 type countKey struct {
 	f                *obsFamily
 	hostOff, peerOff uint32
-	set              *nftables.Set
+	set              setRef
 }
 
 // update appends `update @set { host . peer . proto . port }` to r.
@@ -154,7 +167,7 @@ func (k *countKey) update(r []expr.Any, proto, port expr.Any) []expr.Any {
 		&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseNetworkHeader, Offset: k.hostOff, Len: k.f.addrLen},
 		&expr.Payload{DestRegister: k.f.peerReg, Base: expr.PayloadBaseNetworkHeader, Offset: k.peerOff, Len: k.f.addrLen},
 		proto, port,
-		&expr.Dynset{SrcRegKey: regKey, SetName: k.set.Name, SetID: k.set.ID, Operation: unix.NFT_DYNSET_OP_UPDATE},
+		&expr.Dynset{SrcRegKey: regKey, SetName: k.set.name, SetID: k.set.id, Operation: unix.NFT_DYNSET_OP_UPDATE},
 	)
 }
 
@@ -173,19 +186,19 @@ func (k *countKey) natt(portOff uint32, op expr.CmpOp, proto byte) []expr.Any {
 }
 
 // portElements are the (protocol . port) pairs counted by port.
-func portElements() []nftables.SetElement {
-	var out []nftables.SetElement
+func portElements() [][]byte {
+	var out [][]byte
 	for _, p := range vpn.ObservedPorts() {
-		out = append(out, nftables.SetElement{Key: append(pad4([]byte{byte(p[0])}), pad4(be16(p[1]))...)})
+		out = append(out, append(pad4([]byte{byte(p[0])}), pad4(be16(p[1]))...))
 	}
 	return out
 }
 
 // protoElements are the IP protocols counted without a port.
-func protoElements() []nftables.SetElement {
-	var out []nftables.SetElement
+func protoElements() [][]byte {
+	var out [][]byte
 	for _, l4 := range vpn.ObservedL4() {
-		out = append(out, nftables.SetElement{Key: []byte{l4}})
+		out = append(out, []byte{l4})
 	}
 	return out
 }

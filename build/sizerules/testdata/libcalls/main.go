@@ -5,6 +5,7 @@ package main
 
 import (
 	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"github.com/ti-mo/conntrack"
 )
 
@@ -15,6 +16,13 @@ func main() {
 	_, _ = c.GetSets(t)
 	_, _ = c.GetNamedObjects(t)
 	_, _ = c.GetSetElements(&nftables.Set{Table: t, Name: "s"})
+	// The writers: a rule (every expression's marshal), a chain, a set
+	// with elements, an object, the batch.
+	c.AddChain(&nftables.Chain{Name: "c", Table: t})
+	c.AddRule(&nftables.Rule{Table: t, Chain: &nftables.Chain{Name: "c"}, Exprs: []expr.Any{&expr.Cmp{}}})
+	_ = c.AddSet(&nftables.Set{Table: t, Name: "s", KeyType: nftables.TypeInetProto}, []nftables.SetElement{{Key: []byte{6}}})
+	c.AddObj(&nftables.NamedObj{Table: t, Name: "h", Type: nftables.ObjTypeCtHelper, Obj: &expr.CtHelper{Name: "pptp"}})
+	_ = c.Flush()
 	ct, _ := conntrack.Dial(nil)
 	_, _ = ct.Get(conntrack.Flow{})
 }
