@@ -46,11 +46,12 @@ const (
 	attrTypeMask = 0xff
 )
 
+// One error each for a malformed attribute (bad length, or the wrong size
+// for its type) and a message that is no flow: the watcher only counts
+// them, a get names the step.
 var (
-	errAttr      = errors.New("malformed netlink attribute")
-	errAttrSize  = errors.New("conntrack attribute of the wrong size")
-	errNotFlow   = errors.New("not a conntrack flow message")
-	errShortBody = errors.New("conntrack message shorter than its netfilter header")
+	errAttr    = errors.New("malformed conntrack attribute")
+	errNotFlow = errors.New("not a conntrack flow message")
 )
 
 // eachAttr walks a netlink attribute stream (host-order headers, 4-byte
@@ -83,21 +84,21 @@ func eachAttr(b []byte, fn func(typ uint16, data []byte) error) error {
 // be16, be32 and be64 read a big-endian attribute of exactly that size.
 func be16(d []byte) (uint16, error) {
 	if len(d) != 2 {
-		return 0, errAttrSize
+		return 0, errAttr
 	}
 	return binary.BigEndian.Uint16(d), nil
 }
 
 func be32(d []byte) (uint32, error) {
 	if len(d) != 4 {
-		return 0, errAttrSize
+		return 0, errAttr
 	}
 	return binary.BigEndian.Uint32(d), nil
 }
 
 func be64(d []byte) (uint64, error) {
 	if len(d) != 8 {
-		return 0, errAttrSize
+		return 0, errAttr
 	}
 	return binary.BigEndian.Uint64(d), nil
 }
@@ -123,7 +124,7 @@ func decodeMessage(typ, flags uint16, body []byte) (EventType, Flow, error) {
 		return 0, f, errNotFlow
 	}
 	if len(body) < 4 {
-		return 0, f, errShortBody
+		return 0, f, errNotFlow
 	}
 	return et, f, eachAttr(body[4:], f.decodeAttr)
 }
@@ -177,10 +178,11 @@ func (f *Flow) decodeTimestamp(typ uint16, d []byte) error {
 		return nil // CTA_TIMESTAMP_PAD
 	}
 	ns, err := be64(d)
+	t := time.Unix(0, int64(ns))
 	if typ == 1 {
-		f.Start = time.Unix(0, int64(ns))
+		f.Start = t
 	} else {
-		f.Stop = time.Unix(0, int64(ns))
+		f.Stop = t
 	}
 	return err
 }
@@ -214,7 +216,7 @@ func decodeTuple(b []byte, t *Tuple, l4 *uint8) error {
 				switch typ {
 				case ctaProtoNum:
 					if len(d) != 1 {
-						return errAttrSize
+						return errAttr
 					}
 					num = d[0]
 				case ctaProtoSrcPort:
@@ -238,7 +240,7 @@ func (t *Tuple) decodeAddr(typ uint16, d []byte) error {
 	case typ != ctaIPv4Src && typ != ctaIPv4Dst && typ != ctaIPv6Src && typ != ctaIPv6Dst:
 		return nil
 	case !ok:
-		return errAttrSize
+		return errAttr
 	case typ == ctaIPv4Src || typ == ctaIPv6Src:
 		t.Src = a
 	default:
