@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net/netip"
@@ -150,49 +151,40 @@ func (f *Flow) decodeAttr(typ uint16, d []byte) (err error) {
 		f.Mark, err = be32(d)
 	case ctaZone:
 		f.Zone, err = be16(d)
-	case ctaHelp:
-		return eachAttr(d, f.decodeHelper)
-	case ctaCountersOrig:
-		return eachAttr(d, f.CounterOrig.decodeAttr)
-	case ctaCountersReply:
-		return eachAttr(d, f.CounterReply.decodeAttr)
-	case ctaTimestamp:
-		return eachAttr(d, f.decodeTimestamp)
+	case ctaHelp, ctaCountersOrig, ctaCountersReply, ctaTimestamp:
+		return eachAttr(d, func(sub uint16, d []byte) error { return f.decodeChild(typ, sub, d) })
 	}
 	return err
 }
 
-// decodeHelper reads CTA_HELP_NAME; the kernel NUL-terminates it.
-func (f *Flow) decodeHelper(typ uint16, d []byte) error {
-	if typ == 1 {
-		for len(d) > 0 && d[len(d)-1] == 0 {
-			d = d[:len(d)-1]
+// decodeChild decodes child sub of the nested attribute typ: the helper's
+// name (CTA_HELP_NAME, NUL-terminated), or the two 64-bit values of the
+// counters (packets, bytes) and the timestamp (start, stop). Their pads
+// and other children are skipped.
+func (f *Flow) decodeChild(typ, sub uint16, d []byte) error {
+	switch {
+	case typ == ctaHelp:
+		if sub == 1 {
+			f.Helper = string(bytes.TrimRight(d, "\x00"))
 		}
-		f.Helper = string(d)
+		return nil
+	case sub != 1 && sub != 2:
+		return nil
 	}
-	return nil
-}
-
-func (f *Flow) decodeTimestamp(typ uint16, d []byte) error {
-	if typ != 1 && typ != 2 {
-		return nil // CTA_TIMESTAMP_PAD
-	}
-	ns, err := be64(d)
-	t := time.Unix(0, int64(ns))
-	if typ == 1 {
-		f.Start = t
-	} else {
-		f.Stop = t
-	}
-	return err
-}
-
-func (c *Counter) decodeAttr(typ uint16, d []byte) (err error) {
-	switch typ {
-	case 1: // CTA_COUNTERS_PACKETS
-		c.Packets, err = be64(d)
-	case 2: // CTA_COUNTERS_BYTES
-		c.Bytes, err = be64(d)
+	v, err := be64(d)
+	switch typ<<8 | sub {
+	case ctaCountersOrig<<8 | 1:
+		f.CounterOrig.Packets = v
+	case ctaCountersOrig<<8 | 2:
+		f.CounterOrig.Bytes = v
+	case ctaCountersReply<<8 | 1:
+		f.CounterReply.Packets = v
+	case ctaCountersReply<<8 | 2:
+		f.CounterReply.Bytes = v
+	case ctaTimestamp<<8 | 1:
+		f.Start = time.Unix(0, int64(v))
+	default:
+		f.Stop = time.Unix(0, int64(v))
 	}
 	return err
 }
