@@ -107,7 +107,7 @@ func be64(d []byte) (uint64, error) {
 // decodeMessage decodes one ctnetlink message (header type, flags and
 // body: nfgenmsg then attributes). The flow's addresses are as the kernel
 // sent them (not unmapped): DeleteFootprints must ask by the entry's own
-// family. Counted is left to fromKernel.
+// family. Counted is left to Flow.fromKernel.
 func decodeMessage(typ, flags uint16, body []byte) (EventType, Flow, error) {
 	var f Flow
 	if typ>>8 != unix.NFNL_SUBSYS_CTNETLINK {

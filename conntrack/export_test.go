@@ -10,7 +10,7 @@ const (
 // Refresh do (header type, flags, body), with fromKernel applied.
 func DecodeMessage(typ, flags uint16, body []byte) (EventType, Flow, error) {
 	et, f, err := decodeMessage(typ, flags, body)
-	return et, fromKernel(&f), err
+	return et, *f.fromKernel(), err
 }
 
 // EntryRequest is the get or delete request Refresh and DeleteFootprints

@@ -196,7 +196,7 @@ func (w *Watcher) sync(ctx context.Context, events chan<- Event, beforeDone func
 			w.count(func(s *WatchStats) { s.Ignored++ })
 			return nil
 		}
-		return w.send(ctx, events, Event{Type: EventDump, Flow: fromKernel(f), Time: at})
+		return w.send(ctx, events, Event{Type: EventDump, Flow: *f.fromKernel(), Time: at})
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -221,7 +221,7 @@ func (w *Watcher) deliverMessage(ctx context.Context, m netlink.Message, events 
 		w.count(func(s *WatchStats) { s.Ignored++ })
 		return nil
 	}
-	return w.send(ctx, events, Event{Type: t, Flow: fromKernel(&f), Time: w.cfg.now()})
+	return w.send(ctx, events, Event{Type: t, Flow: *f.fromKernel(), Time: w.cfg.now()})
 }
 
 func (w *Watcher) send(ctx context.Context, events chan<- Event, ev Event) error {
@@ -241,7 +241,7 @@ func DumpFootprint(netns int) ([]Flow, error) {
 	var out []Flow
 	err := dumpEach(netns, func(f *Flow) error {
 		if isFootprint(f) {
-			out = append(out, fromKernel(f))
+			out = append(out, *f.fromKernel())
 		}
 		return nil
 	})
