@@ -58,8 +58,6 @@ func appendNested(b []byte, typ uint16, children []byte) []byte {
 	return appendAttr(b, typ|unix.NLA_F_NESTED, children...)
 }
 
-func beBytes16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
-
 // entryRequest is a request of type typ for the entry with original tuple t
 // (protocol l4) in zone. The message family is the tuple's: the kernel
 // parses the addresses by it.
@@ -74,11 +72,11 @@ func entryRequest(typ uint16, l4 uint8, t Tuple, zone uint16) (netlink.Message, 
 	}
 	ip := appendAttr(appendAttr(nil, ipType, t.Src.AsSlice()...), ipType+1, t.Dst.AsSlice()...)
 	proto := appendAttr(nil, ctaProtoNum, l4)
-	proto = appendAttr(proto, ctaProtoSrcPort, beBytes16(t.SrcPort)...)
-	proto = appendAttr(proto, ctaProtoDstPort, beBytes16(t.DstPort)...)
+	proto = appendAttr(proto, ctaProtoSrcPort, byte(t.SrcPort>>8), byte(t.SrcPort))
+	proto = appendAttr(proto, ctaProtoDstPort, byte(t.DstPort>>8), byte(t.DstPort))
 	attrs := appendNested(nil, ctaTupleOrig, appendNested(appendNested(nil, ctaTupleIP, ip), ctaTupleProto, proto))
 	if zone != 0 {
-		attrs = appendAttr(attrs, ctaZone, beBytes16(zone)...)
+		attrs = appendAttr(attrs, ctaZone, byte(zone>>8), byte(zone))
 	}
 	return ctMessage(typ, netlink.Request|netlink.Acknowledge, fam, attrs), nil
 }
