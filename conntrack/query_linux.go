@@ -13,7 +13,7 @@ import (
 // through ti-mo/conntrack: its Conn.Get and Conn.Delete marshal every field
 // a Flow can carry (protocol info, sequence adjustment, synproxy, labels,
 // master tuple...), where we only ever send the original tuple and the
-// zone, and the library with ti-mo/netfilter and pkg/errors was ~50 KB of
+// zone, and the library with ti-mo/netfilter and pkg/errors was ~60 KB of
 // the release binary (issue 16).
 
 // Kernel ABI values of linux/netfilter/nfnetlink_conntrack.h (x/sys/unix
