@@ -18,10 +18,9 @@ import (
 // values (FuzzDecodeFlow and the kernel cross-checks compare them). It is
 // stricter nowhere and more lenient in one way: attributes we do not read
 // (protocol info, master tuple, sequence adjustment, labels...) and unknown
-// children are skipped, not validated, so a kernel that adds one (or pads a
-// 64-bit timestamp with CTA_TIMESTAMP_PAD, as a kernel without efficient
-// unaligned access, MIPS, may) does not cost
-// the whole flow.
+// children are skipped, not validated, so a kernel that adds one (or pads
+// a 64-bit timestamp with CTA_TIMESTAMP_PAD, as a kernel without efficient
+// unaligned access, MIPS, may) does not cost the whole flow.
 
 // Attribute types of linux/netfilter/nfnetlink_conntrack.h not named in
 // bpf_linux.go or query_linux.go.
