@@ -7,14 +7,12 @@ import (
 	"syscall"
 
 	"github.com/mdlayher/netlink"
-	ct "github.com/ti-mo/conntrack"
-	nf "github.com/ti-mo/netfilter"
 	"golang.org/x/sys/unix"
 )
 
 // ctGet is IPCTNL_MSG_CT_GET (linux/netfilter/nfnetlink_conntrack.h); with
 // the dump flag it asks for the whole table.
-const ctGet nf.MessageType = 1
+const ctGet = 1
 
 // dumpReadSize is the buffer of one read of the dump. The kernel fills
 // each read with whole messages up to about a page (NLMSG_GOODSIZE), so
@@ -24,21 +22,16 @@ const dumpReadSize = 32 << 10
 // dumpEach streams the conntrack table of the namespace netns (0: the
 // calling thread's) to fn, one read of the kernel's dump at a time: memory
 // stays one buffer and one flow whatever the table size. ti-mo's Dump
-// holds the whole table twice (its messages, then its flows): on a 65k
+// held the whole table twice (its messages, then its flows): on a 65k
 // table that was over 100 MiB for an agent meant to live in 10 (issue 15).
 // fn must not block for long: the kernel holds the rest of the dump.
-func dumpEach(netns int, fn func(*ct.Flow) error) error {
+func dumpEach(netns int, fn func(*Flow) error) error {
 	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: netns})
 	if err != nil {
 		return fmt.Errorf("open conntrack dump socket: %w", err)
 	}
 	defer c.Close()
-	req, err := nf.MarshalNetlink(nf.Header{SubsystemID: nf.NFSubsysCTNetlink, MessageType: ctGet,
-		Family: nf.ProtoUnspec, Flags: netlink.Request | netlink.Dump}, nil)
-	if err != nil {
-		return fmt.Errorf("build conntrack dump request: %w", err)
-	}
-	sent, err := c.Send(req)
+	sent, err := c.Send(ctMessage(ctGet, netlink.Request|netlink.Dump, unix.AF_UNSPEC, nil))
 	if err != nil {
 		return fmt.Errorf("send conntrack dump request: %w", err)
 	}
@@ -74,7 +67,7 @@ func recvOnce(rc syscall.RawConn, buf []byte) (int, error) {
 }
 
 // dumpMessages hands the flows of one read to fn; done is the dump's end.
-func dumpMessages(b []byte, seq uint32, fn func(*ct.Flow) error) (done bool, err error) {
+func dumpMessages(b []byte, seq uint32, fn func(*Flow) error) (done bool, err error) {
 	msgs, err := syscall.ParseNetlinkMessage(b)
 	if err != nil {
 		return false, fmt.Errorf("parse conntrack dump: %w", err)
@@ -94,13 +87,11 @@ func dumpMessages(b []byte, seq uint32, fn func(*ct.Flow) error) (done bool, err
 			}
 			return true, nil
 		}
-		var ev ct.Event
-		nm := netlink.Message{Header: netlink.Header{Length: m.Header.Len, Type: netlink.HeaderType(m.Header.Type),
-			Flags: netlink.HeaderFlags(m.Header.Flags), Sequence: m.Header.Seq, PID: m.Header.Pid}, Data: m.Data}
-		if err := ev.Unmarshal(nm); err != nil || ev.Flow == nil {
+		_, f, err := decodeMessage(m.Header.Type, m.Header.Flags, m.Data)
+		if err != nil {
 			continue // not a flow (cannot happen for a CT_GET dump); skip rather than abort
 		}
-		if err := fn(ev.Flow); err != nil {
+		if err := fn(&f); err != nil {
 			return true, err
 		}
 	}

@@ -12,15 +12,6 @@ import (
 	"github.com/vpnpass/vpnpass/vpn"
 )
 
-// More attribute types of linux/netfilter/nfnetlink_conntrack.h (bpf_linux.go
-// and query_linux.go have the others; x/sys has none).
-const (
-	ctaID      = 12
-	ctaIPv4Dst = 2
-	ctaStatus  = 3
-	ctaTimeout = 7
-)
-
 // ctEvent is a ctnetlink event payload (nfgenmsg + attributes) built with
 // the library's encoder: an IPv4 flow from src to dst:dport.
 func ctEvent(tb testing.TB, l4 uint8, src, dst string, dport uint16) []byte {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/mdlayher/netlink"
-	ct "github.com/ti-mo/conntrack"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,7 +34,7 @@ func EnableAccounting() (changed bool, err error) {
 
 // DeleteFootprints deletes the conntrack entries of the footprint elements
 // in match from the calling thread's network namespace, in one dump of the
-// table, streamed (ti-mo's kernel-side dump filters know marks, zones and status, not
+// table, streamed (the kernel-side dump filters know marks, zones and status, not
 // protocols or ports, so the elements are matched in one pass here). It
 // returns how many entries it deleted. Only a mode change calls it, so that
 // existing flows meet the new rules: a helper only attaches to new
@@ -54,20 +53,19 @@ func DeleteFootprints(match []FlowMatch) (int, error) {
 	// Deleted from inside the dump, on the other socket (as conntrack -D
 	// does): nothing is held, however many entries match.
 	n := 0
-	err = dumpEach(0, func(f *ct.Flow) error {
-		if !matchesAny(match, f.TupleOrig.Proto.Protocol, f.TupleOrig.Proto.DestinationPort) {
+	err = dumpEach(0, func(f *Flow) error {
+		if !matchesAny(match, f.L4, f.Orig.DstPort) {
 			return nil
 		}
 		// Only the identity: the original tuple and the zone the kernel
 		// looks the entry up by (not Unmap-ped: the family must stay the
 		// entry's).
-		o := f.TupleOrig
-		t := Tuple{Src: o.IP.SourceAddress, Dst: o.IP.DestinationAddress, SrcPort: o.Proto.SourcePort, DstPort: o.Proto.DestinationPort}
-		if _, err := queryEntry(c, ctDelete, o.Proto.Protocol, t, f.Zone); err != nil {
+		t := f.Orig
+		if _, err := queryEntry(c, ctDelete, f.L4, t, f.Zone); err != nil {
 			if errors.Is(err, unix.ENOENT) {
 				return nil // expired meanwhile (or went with its PPTP master)
 			}
-			return fmt.Errorf("delete conntrack entry %s: %w", Flow{L4: o.Proto.Protocol, Orig: t}, err)
+			return fmt.Errorf("delete conntrack entry %s: %w", Flow{L4: f.L4, Orig: t}, err)
 		}
 		n++
 		return nil

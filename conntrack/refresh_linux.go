@@ -32,7 +32,7 @@ func Refresh(flows []Flow) ([]Flow, error) {
 		if err != nil {
 			return out, fmt.Errorf("get conntrack entry %s: %w", f, err)
 		}
-		out = append(out, fromKernel(k))
+		out = append(out, *k.fromKernel())
 	}
 	return out, nil
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/mdlayher/netlink"
-	ct "github.com/ti-mo/conntrack"
-	nf "github.com/ti-mo/netfilter"
 	"golang.org/x/sys/unix"
 )
 
@@ -148,8 +146,8 @@ func (w *Watcher) setup(c *netlink.Conn) error {
 		}
 		w.count(func(s *WatchStats) { s.KernelFilter = true })
 	}
-	for _, g := range []nf.NetlinkGroup{nf.GroupCTNew, nf.GroupCTUpdate, nf.GroupCTDestroy} {
-		if err := c.JoinGroup(uint32(g)); err != nil {
+	for _, g := range [...]uint32{unix.NFNLGRP_CONNTRACK_NEW, unix.NFNLGRP_CONNTRACK_UPDATE, unix.NFNLGRP_CONNTRACK_DESTROY} {
+		if err := c.JoinGroup(g); err != nil {
 			return fmt.Errorf("join conntrack event group %d: %w", g, err)
 		}
 	}
@@ -193,12 +191,12 @@ func (w *Watcher) overrun(ctx context.Context, sub *subscription, events chan<- 
 // beforeDone (if any) and delivers EventSyncDone.
 func (w *Watcher) sync(ctx context.Context, events chan<- Event, beforeDone func()) error {
 	at := w.cfg.now()
-	err := dumpEach(w.cfg.NetNS, func(f *ct.Flow) error {
+	err := dumpEach(w.cfg.NetNS, func(f *Flow) error {
 		if !w.cfg.AllFlows && !isFootprint(f) {
 			w.count(func(s *WatchStats) { s.Ignored++ })
 			return nil
 		}
-		return w.send(ctx, events, Event{Type: EventDump, Flow: fromKernel(f), Time: at})
+		return w.send(ctx, events, Event{Type: EventDump, Flow: *f.fromKernel(), Time: at})
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -214,27 +212,16 @@ func (w *Watcher) sync(ctx context.Context, events chan<- Event, beforeDone func
 
 func (w *Watcher) deliverMessage(ctx context.Context, m netlink.Message, events chan<- Event) error {
 	w.count(func(s *WatchStats) { s.Received++ })
-	var ev ct.Event
-	if err := ev.Unmarshal(m); err != nil || ev.Flow == nil {
+	t, f, err := decodeMessage(uint16(m.Header.Type), uint16(m.Header.Flags), m.Data)
+	if err != nil {
 		w.count(func(s *WatchStats) { s.DecodeErrors++ })
 		return nil
 	}
-	if !w.cfg.AllFlows && !isFootprint(ev.Flow) {
+	if !w.cfg.AllFlows && !isFootprint(&f) {
 		w.count(func(s *WatchStats) { s.Ignored++ })
 		return nil
 	}
-	var t EventType
-	switch ev.Type {
-	case ct.EventNew:
-		t = EventNew
-	case ct.EventUpdate:
-		t = EventUpdate
-	case ct.EventDestroy:
-		t = EventDestroy
-	default:
-		return nil
-	}
-	return w.send(ctx, events, Event{Type: t, Flow: fromKernel(ev.Flow), Time: w.cfg.now()})
+	return w.send(ctx, events, Event{Type: t, Flow: *f.fromKernel(), Time: w.cfg.now()})
 }
 
 func (w *Watcher) send(ctx context.Context, events chan<- Event, ev Event) error {
@@ -252,9 +239,9 @@ func (w *Watcher) send(ctx context.Context, events chan<- Event, ev Event) error
 // without a running watch.
 func DumpFootprint(netns int) ([]Flow, error) {
 	var out []Flow
-	err := dumpEach(netns, func(f *ct.Flow) error {
+	err := dumpEach(netns, func(f *Flow) error {
 		if isFootprint(f) {
-			out = append(out, fromKernel(f))
+			out = append(out, *f.fromKernel())
 		}
 		return nil
 	})

@@ -72,6 +72,8 @@ var Rules = []Rule{
 		Cost: "2,800 B", Fix: "internal/lines.Each"},
 	{Symbol: "os/signal.NotifyContext", Why: "signal.NotifyContext (its context type and String method)",
 		Cost: "7,596 B", Fix: "signal.Notify with a channel (cmd/vpnpass)"},
+	{Package: "github.com/ti-mo/", Why: "ti-mo/conntrack and ti-mo/netfilter (with github.com/pkg/errors): a decoder and encoder for every conntrack attribute, copying each",
+		Cost: "60,419 B", Fix: "conntrack's own decoder and requests (conntrack/decode_linux.go, query_linux.go) on mdlayher/netlink"},
 	{Symbol: "github.com/ti-mo/conntrack.Flow.marshal", Why: "ti-mo/conntrack's Conn.Get/Delete/Create/Update (marshal every field a flow can carry)",
 		Cost: "29,084 B", Fix: "conntrack/query_linux.go's entry request (original tuple and zone)"},
 	{Symbol: "github.com/google/nftables.(*Monitor).", Why: "google/nftables' Monitor (decodes every object of every event)",

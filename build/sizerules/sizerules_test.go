@@ -90,6 +90,26 @@ func TestSymbolRuleCatchesResolver(t *testing.T) {
 	}
 }
 
+// The package rules catch a program that imports a forbidden library
+// (testdata/libcalls imports ti-mo/conntrack, and through it ti-mo/netfilter).
+func TestPackageRulesCatchLibraryImports(t *testing.T) {
+	c := goCmd(t, "list", "-deps", "./testdata/libcalls")
+	out, err := c.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	got := map[string]string{}
+	for _, v := range CheckPackages(strings.Fields(string(out))) {
+		got[v.Package] = v.Found
+	}
+	if f := got["github.com/ti-mo/"]; !strings.HasPrefix(f, "github.com/ti-mo/") {
+		t.Errorf("github.com/ti-mo/ not caught: %v", got)
+	}
+	if vs := CheckPackages([]string{"github.com/mdlayher/netlink", "github.com/ti-mox"}); len(vs) != 0 {
+		t.Errorf("false positives: %v", vs)
+	}
+}
+
 // The library rules catch the calls that link what they forbid
 // (testdata/libcalls calls each).
 func TestSymbolRulesCatchLibraryCalls(t *testing.T) {

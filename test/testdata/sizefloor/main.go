@@ -12,7 +12,6 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
-	"github.com/ti-mo/conntrack"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -50,14 +49,8 @@ func run() error {
 	if _, err := rt.Execute(netlink.Message{}); err != nil {
 		return err
 	}
-	ct, err := conntrack.Dial(nil)
-	if err != nil {
-		return err
-	}
-	defer ct.Close()
-	if _, err := ct.Dump(nil); err != nil {
-		return err
-	}
+	// conntrack: vpnpass decodes ctnetlink itself (conntrack/decode_linux.go)
+	// on mdlayher/netlink, above; ti-mo/conntrack is no longer linked.
 	db, err := bolt.Open(os.Args[0]+".db", 0o600, nil)
 	if err != nil {
 		return err
