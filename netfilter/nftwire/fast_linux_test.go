@@ -110,7 +110,7 @@ func TestFastDecode(t *testing.T) {
 		if !ok {
 			return
 		}
-		slow := slowDecode(fam, name, data)
+		slow := libSlowDecode(fam, name, data)
 		if _, opaque := slow.(*Opaque); opaque {
 			return // the library cannot decode it: nothing to compare
 		}
