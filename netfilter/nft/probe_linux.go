@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"golang.org/x/sys/unix"
 )
 
@@ -58,7 +59,7 @@ func RemoveProbeTables() error {
 	if err != nil {
 		return fmt.Errorf("remove probe tables: open nftables netlink: %w", err)
 	}
-	tables, err := conn.ListTables()
+	tables, err := nftwire.Tables(conn.NetNS, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		if errors.Is(err, unix.EPROTONOSUPPORT) {
 			return nil // no nf_tables in this kernel: no probe table either

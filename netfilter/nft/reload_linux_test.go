@@ -121,7 +121,7 @@ func TestDriftDetected(t *testing.T) {
 // taggedHandles returns the handles of our rules in a chain, as strings.
 func (r *rig) taggedHandles(t *nftables.Table, chain string) []string {
 	r.t.Helper()
-	s, err := readSnapshot(r.conn)
+	s, err := readSnapshot(r.conn.NetNS)
 	if err != nil {
 		r.t.Fatal(err)
 	}

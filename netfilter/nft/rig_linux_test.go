@@ -153,7 +153,7 @@ func (r *rig) listTable(fam, name string) string {
 // over netlink from every chain of every table.
 func (r *rig) tagged() map[string]int {
 	r.t.Helper()
-	s, err := readSnapshot(r.conn)
+	s, err := readSnapshot(r.conn.NetNS)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -5,16 +5,19 @@ import (
 	"strconv"
 
 	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
+
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // maxReadTries bounds the retries when the ruleset changes under a read.
 const maxReadTries = 5
 
 // Read takes one consistent snapshot of the ruleset in conn's network
-// namespace: chains through the library; tables, rules, sets with their
-// elements, ct helper objects and flowtables through our own decoder, which
-// keeps what the library would drop or misread. The
+// namespace, with our own decoders (nftwire, and this package's for what
+// only the evaluator reads), which keep what google/nftables would drop or
+// misread. The
 // ruleset generation is compared before and after; a read that raced a
 // transaction is repeated.
 func Read(conn *nftables.Conn) (*Ruleset, error) {
@@ -87,7 +90,7 @@ func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
 		ix.tables[tableKey{t.Family, t.Name}] = t
 		t.chains = map[string]*Chain{} // by name while reading; index() rebuilds it
 	}
-	cs, err := conn.ListChains()
+	cs, err := nftwire.Chains(conn.NetNS, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, netfilter.Wrap("chains", err)
 	}

@@ -57,7 +57,7 @@ func (o Table) Ensure(lanDevices []string) error {
 	if err != nil {
 		return err
 	}
-	intact, err := o.intact(c)
+	intact, err := o.intact()
 	if err != nil {
 		return err
 	}
@@ -88,13 +88,10 @@ func (o Table) Ensure(lanDevices []string) error {
 }
 
 // intact reports whether the table exists with every chain, set and rule.
-func (o Table) intact(c *nftables.Conn) (bool, error) {
-	t, err := c.ListTableOfFamily(TableName, nftables.TableFamilyINet)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOENT) {
-			return false, nil
-		}
-		return false, fmt.Errorf("look up table inet %s: %w", TableName, err)
+func (o Table) intact() (bool, error) {
+	t, err := ourTable(o.NetNS)
+	if t == nil {
+		return false, err
 	}
 	sets, err := nft.SetNames(o.NetNS, t)
 	if err != nil {
@@ -115,12 +112,26 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 		n     int
 	}{{obsChainForward, 2}, {obsChainOutput, 1}, {obsChainOut, 8}, {obsChainIn, 8}, {obsChainInput, 1}, {obsChainWAN, 8}}
 	for _, r := range rules {
-		got, err := c.GetRules(t, &nftables.Chain{Name: r.chain, Table: t})
+		got, _, err := nftwire.Rules(o.NetNS, t, r.chain)
 		if err != nil || len(got) != r.n {
 			return false, nil // missing chain or edited rules: rebuild
 		}
 	}
 	return true, nil
+}
+
+// ourTable finds the observer's table in namespace netns (nil if absent).
+func ourTable(netns int) (*nftables.Table, error) {
+	ts, err := nftwire.Tables(netns, unix.NFPROTO_INET)
+	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("look up table inet %s: %w", TableName, err)
+	}
+	for _, t := range ts {
+		if t.Name == TableName {
+			return t, nil
+		}
+	}
+	return nil, nil
 }
 
 // build queues the whole table: add, delete (drops any damaged leftover),
