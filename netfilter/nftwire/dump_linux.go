@@ -1,6 +1,7 @@
 package nftwire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -179,3 +180,7 @@ func DecodeRule(fam byte, b []byte) (r *nftables.Rule, complete bool, err error)
 	})
 	return r, complete, err
 }
+
+// str is netlink's string (google/nftables' reading): every trailing NUL
+// cut.
+func str(v []byte) string { return string(bytes.TrimRight(v, "\x00")) }

@@ -62,6 +62,7 @@ func loadNS(t *testing.T, ruleset string) *netlink.Conn {
 		t.Fatalf("namespace with ruleset: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { h.Close() })
+	lastNS = int(h)
 	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: int(h)})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +111,7 @@ func TestFastDecode(t *testing.T) {
 		if !ok {
 			return
 		}
-		slow := libSlowDecode(fam, name, data)
+		slow := slowDecode(fam, name, data)
 		if _, opaque := slow.(*Opaque); opaque {
 			return // the library cannot decode it: nothing to compare
 		}
