@@ -82,6 +82,12 @@ var Rules = []Rule{
 		Cost: "9,482 B", Fix: "netfilter/nft's dumpObjects (name, type, ct helper)"},
 	{Symbol: "github.com/google/nftables.elementsFromMsg", Why: "google/nftables' GetSetElements (its generic element decoder)",
 		Cost: "2,642 B", Fix: "nft.ReadSetElements (key, expiry, counter)"},
+	{Symbol: "github.com/google/nftables.ruleFromMsg", Why: "google/nftables' GetRules (its rule decoder, ack-aware receive)",
+		Cost: "~3.7 KB (8,353 B with the two below, net of nftwire's dumps)", Fix: "nftwire.Rules"},
+	{Symbol: "github.com/google/nftables.chainFromMsg", Why: "google/nftables' ListChains/ListChainsOfTableFamily",
+		Cost: "~2.8 KB", Fix: "nftwire.Chains"},
+	{Symbol: "github.com/google/nftables.tableFromMsg", Why: "google/nftables' ListTables/ListTablesOfFamily/ListTableOfFamily",
+		Cost: "~2.4 KB", Fix: "nftwire.Tables"},
 }
 
 // Violation is a broken rule: the rule and what showed it.

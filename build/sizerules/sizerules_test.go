@@ -101,7 +101,8 @@ func TestSymbolRulesCatchLibraryCalls(t *testing.T) {
 		got[v.Symbol] = true
 	}
 	for _, want := range []string{"github.com/ti-mo/conntrack.Flow.marshal", "github.com/google/nftables.(*Monitor).",
-		"github.com/google/nftables.setsFromMsg", "github.com/google/nftables.objFromMsg", "github.com/google/nftables.elementsFromMsg"} {
+		"github.com/google/nftables.setsFromMsg", "github.com/google/nftables.objFromMsg", "github.com/google/nftables.elementsFromMsg",
+		"github.com/google/nftables.ruleFromMsg", "github.com/google/nftables.chainFromMsg", "github.com/google/nftables.tableFromMsg"} {
 		if !got[want] {
 			t.Errorf("%s not caught", want)
 		}

@@ -15,6 +15,9 @@ func main() {
 	_, _ = c.GetSets(t)
 	_, _ = c.GetNamedObjects(t)
 	_, _ = c.GetSetElements(&nftables.Set{Table: t, Name: "s"})
+	_, _ = c.GetRules(t, &nftables.Chain{Table: t, Name: "c"})
+	_, _ = c.ListChains()
+	_, _ = c.ListTables()
 	ct, _ := conntrack.Dial(nil)
 	_, _ = ct.Get(conntrack.Flow{})
 }
