@@ -8,7 +8,6 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
-	"github.com/google/nftables/userdata"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
@@ -103,7 +102,7 @@ func decodeRule(m netlink.Message, names *interner) (ruleOf, error) {
 				ro.rule.Handle = binary.BigEndian.Uint64(v)
 			}
 		case unix.NFTA_RULE_USERDATA:
-			ro.rule.Comment, _ = userdata.GetString(v, userdata.TypeComment)
+			ro.rule.Comment = nftwire.RuleComment(v)
 		case unix.NFTA_RULE_EXPRESSIONS:
 			var err error
 			if ro.rule.Exprs, ro.rule.Compat, err = nftwire.DecodeExprs(fam, v); err != nil {

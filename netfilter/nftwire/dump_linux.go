@@ -184,3 +184,23 @@ func DecodeRule(fam byte, b []byte) (r *nftables.Rule, complete bool, err error)
 // str is netlink's string (google/nftables' reading): every trailing NUL
 // cut.
 func str(v []byte) string { return string(bytes.TrimRight(v, "\x00")) }
+
+// udataComment is NFTNL_UDATA_RULE_COMMENT, the user data type nft stores a
+// rule's comment under.
+const udataComment = 0
+
+// RuleComment reads the comment TLV of a rule's user data (NUL cut). It
+// parses defensively: foreign rules may carry anything.
+func RuleComment(ud []byte) string {
+	for len(ud) >= 2 {
+		typ, n := ud[0], int(ud[1])
+		if len(ud) < 2+n {
+			return ""
+		}
+		if typ == udataComment {
+			return str(ud[2 : 2+n])
+		}
+		ud = ud[2+n:]
+	}
+	return ""
+}
