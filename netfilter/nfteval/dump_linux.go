@@ -22,27 +22,6 @@ const (
 	attrSetFieldLen   = 1  // NFTA_SET_FIELD_LEN
 )
 
-// tables dumps the tables of every family. (The library's table decoding
-// reads NFTA_TABLE_FLAGS in host byte order, so dormant tables would not
-// show on little-endian hosts.)
-func (w *wire) tables() ([]*Table, error) {
-	var out []*Table
-	err := w.each(unix.NFT_MSG_GETTABLE, unix.AF_UNSPEC, nil, false, func(ad *netlink.AttributeDecoder, fam byte) error {
-		t := &Table{Family: familyName(fam)}
-		for ad.Next() {
-			switch ad.Type() {
-			case unix.NFTA_TABLE_NAME:
-				t.Name = ad.String()
-			case unix.NFTA_TABLE_FLAGS:
-				t.Flags = ad.Uint32()
-			}
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out, err
-}
-
 // tableKey identifies a table across families.
 type tableKey struct{ fam, name string }
 

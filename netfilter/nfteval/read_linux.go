@@ -50,7 +50,7 @@ func Read(conn *nftables.Conn) (*Ruleset, error) {
 
 func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
 	rs := &Ruleset{}
-	tables, err := readTables(conn, w)
+	tables, err := readTables(conn)
 	if err != nil {
 		return nil, err
 	}
@@ -80,10 +80,17 @@ type tableIndex struct {
 	tables map[tableKey]*Table
 }
 
-func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
-	ts, err := w.tables()
+// readTables lists tables and chains through nftwire (which reads table
+// flags big-endian, as the kernel sends them: google/nftables read them in
+// host order, so dormant tables did not show on little-endian hosts).
+func readTables(conn *nftables.Conn) (*tableIndex, error) {
+	nts, err := nftwire.Tables(conn.NetNS, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, netfilter.Wrap("tables", err)
+	}
+	ts := make([]*Table, len(nts))
+	for i, t := range nts {
+		ts[i] = &Table{Family: familyName(byte(t.Family)), Name: t.Name, Flags: t.Flags}
 	}
 	ix := &tableIndex{list: ts, tables: map[tableKey]*Table{}}
 	for _, t := range ts {
