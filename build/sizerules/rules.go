@@ -98,6 +98,12 @@ var Rules = []Rule{
 	{Symbol: "github.com/google/nftables.(*Conn).AddObj", Why: "google/nftables' AddObj/AddObject", Cost: "~1 KB", Fix: "nftwire.Batch.AddCtHelper"},
 	{Symbol: "github.com/google/nftables.(*Conn).Flush", Why: "google/nftables' batch writer (Flush, FlushChain/FlushSet/FlushTable/FlushRuleset)",
 		Cost: "~2 KB", Fix: "nftwire.Batch.Send, FlushChain, FlushSet"},
+	{Symbol: "github.com/google/nftables.ruleFromMsg", Why: "google/nftables' GetRules (its rule decoder, ack-aware receive)",
+		Cost: "~3.7 KB (8,353 B with the two below, net of nftwire's dumps)", Fix: "nftwire.Rules"},
+	{Symbol: "github.com/google/nftables.chainFromMsg", Why: "google/nftables' ListChains/ListChainsOfTableFamily",
+		Cost: "~2.8 KB", Fix: "nftwire.Chains"},
+	{Symbol: "github.com/google/nftables.tableFromMsg", Why: "google/nftables' ListTables/ListTablesOfFamily/ListTableOfFamily",
+		Cost: "~2.4 KB", Fix: "nftwire.Tables"},
 }
 
 // Violation is a broken rule: the rule and what showed it.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/ipt"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // Detect probes the kernel of the calling thread's network namespace for the
@@ -37,11 +38,7 @@ func Detect() (Detection, error) {
 }
 
 func nftHookers() ([]Hooker, bool, error) {
-	conn, err := nftables.New()
-	if err != nil {
-		return nil, false, netfilter.Wrap("detect firewall: open nftables netlink", err)
-	}
-	chains, err := conn.ListChains()
+	chains, err := nftwire.Chains(0, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		if errors.Is(err, unix.EPROTONOSUPPORT) || errors.Is(err, unix.ENOENT) {
 			return nil, false, nil // no nf_tables in this kernel
@@ -65,7 +62,7 @@ func nftHookers() ([]Hooker, bool, error) {
 	}
 	var out []Hooker
 	for _, tc := range byTable {
-		h, ok, err := nftTableHooker(conn, tc)
+		h, ok, err := nftTableHooker(tc)
 		if err != nil {
 			return nil, true, err
 		}
@@ -83,7 +80,7 @@ func familyName(f nftables.TableFamily) string { return netfilter.NFTFamilyName(
 
 // nftTableHooker classifies one table if it has a filter base chain on the
 // forward hook. Our own tables never count as a foreign firewall.
-func nftTableHooker(conn *nftables.Conn, chains []*nftables.Chain) (Hooker, bool, error) {
+func nftTableHooker(chains []*nftables.Chain) (Hooker, bool, error) {
 	t := chains[0].Table
 	if strings.HasPrefix(t.Name, netfilter.TablePrefix) {
 		return Hooker{}, false, nil
@@ -109,7 +106,7 @@ func nftTableHooker(conn *nftables.Conn, chains []*nftables.Chain) (Hooker, bool
 	case isXtables(t, fwd):
 		h.Kind, h.Variant = netfilter.KindIptablesNft, "nft"
 	}
-	drops, err := tableCanDrop(conn, fwd, chains)
+	drops, err := tableCanDrop(fwd, chains)
 	if err != nil {
 		return Hooker{}, false, err
 	}
@@ -132,12 +129,12 @@ func isXtables(t *nftables.Table, fwd *nftables.Chain) bool {
 
 // tableCanDrop: a drop policy on the forward chain, or any drop/reject rule in
 // the table (reachable or not: a conservative "could drop").
-func tableCanDrop(conn *nftables.Conn, fwd *nftables.Chain, chains []*nftables.Chain) (bool, error) {
+func tableCanDrop(fwd *nftables.Chain, chains []*nftables.Chain) (bool, error) {
 	if fwd.Policy != nil && *fwd.Policy == nftables.ChainPolicyDrop {
 		return true, nil
 	}
 	for _, c := range chains {
-		rules, err := conn.GetRules(c.Table, c)
+		rules, _, err := nftwire.Rules(0, c.Table, c.Name)
 		if err != nil {
 			return false, netfilter.Wrap("detect firewall: read rules of "+tableKey(c.Table)+" "+c.Name, err)
 		}

@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
-
-	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
 )
 
 // binaryPath finds the iptables binary of a variant and family:
@@ -139,10 +139,6 @@ func Available(variant string) bool {
 		_, ok, err := legacyTables(vpn.IPv4)
 		return ok && err == nil
 	}
-	c, err := nftables.New()
-	if err != nil {
-		return false
-	}
-	_, err = c.ListTablesOfFamily(nftables.TableFamilyIPv4)
+	_, err := nftwire.Tables(0, unix.NFPROTO_IPV4)
 	return err == nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/xt"
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // nftTable is what netlink tells of an xtables-managed nf_tables table.
@@ -24,11 +25,7 @@ func nftXtables(fam vpn.Family, scan bool) (map[string]*nftTable, error) {
 	if fam == vpn.IPv6 {
 		tf = nftables.TableFamilyIPv6
 	}
-	c, err := nftables.New()
-	if err != nil {
-		return nil, netfilter.Wrap("open nftables netlink", err)
-	}
-	chains, err := c.ListChainsOfTableFamily(tf)
+	chains, err := nftwire.Chains(0, byte(tf))
 	if err != nil {
 		return nil, netfilter.Wrap("list "+famName(fam)+" chains over netlink", err)
 	}
@@ -47,7 +44,7 @@ func nftXtables(fam vpn.Family, scan bool) (map[string]*nftTable, error) {
 		if t.ours || !scan {
 			continue
 		}
-		rules, err := c.GetRules(ch.Table, ch)
+		rules, _, err := nftwire.Rules(0, ch.Table, ch.Name)
 		if err != nil {
 			return nil, netfilter.Wrap("list rules of "+ch.Table.Name+" "+ch.Name+" over netlink", err)
 		}

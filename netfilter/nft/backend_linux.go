@@ -91,7 +91,7 @@ func (b *Backend) makePlan(d netfilter.Desired) (*plan, error) {
 	if err := validDesired(d); err != nil {
 		return nil, err
 	}
-	s, err := readSnapshot(b.conn)
+	s, err := readSnapshot(b.conn.NetNS)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func (b *Backend) Cleanup() error {
 	var err error
 	for try := 0; try < 2; try++ {
 		var s *snapshot
-		if s, err = readSnapshot(b.conn); err != nil {
+		if s, err = readSnapshot(b.conn.NetNS); err != nil {
 			return err
 		}
 		p := &plan{kind: b.cfg.kind}

@@ -92,8 +92,8 @@ func TestRuleComment(t *testing.T) {
 		{[]byte{0, 200, 'x'}, ""}, // length beyond the data: ignored, no panic
 		{[]byte{1, 1, 'x', 0, 3, 'a', 'b', 0}, "ab"},
 	} {
-		if got := ruleComment(tc.ud); got != tc.want {
-			t.Errorf("ruleComment(%v) = %q, want %q", tc.ud, got, tc.want)
+		if got := nftwire.RuleComment(tc.ud); got != tc.want {
+			t.Errorf("nftwire.RuleComment(%v) = %q, want %q", tc.ud, got, tc.want)
 		}
 	}
 }

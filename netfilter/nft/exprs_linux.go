@@ -125,30 +125,10 @@ func tagUserData(p vpn.Protocol) []byte {
 	return userdata.AppendString(nil, userdata.TypeComment, netfilter.Tag(p))
 }
 
-// ruleComment reads the comment TLV of a rule's user data. It parses
-// defensively: foreign rules may carry anything.
-func ruleComment(ud []byte) string {
-	for len(ud) >= 2 {
-		typ, n := ud[0], int(ud[1])
-		if len(ud) < 2+n {
-			return ""
-		}
-		if userdata.Type(typ) == userdata.TypeComment {
-			v := ud[2 : 2+n]
-			for len(v) > 0 && v[len(v)-1] == 0 {
-				v = v[:len(v)-1]
-			}
-			return string(v)
-		}
-		ud = ud[2+n:]
-	}
-	return ""
-}
-
 // ruleProto returns the protocol a tagged rule belongs to ("" if untagged,
 // or tagged with a protocol we do not know).
 func ruleProto(r *nftables.Rule) (vpn.Protocol, bool) {
-	c := ruleComment(r.UserData)
+	c := nftwire.RuleComment(r.UserData)
 	if !netfilter.IsOurTag(c) {
 		return "", false
 	}

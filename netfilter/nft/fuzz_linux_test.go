@@ -46,7 +46,7 @@ func FuzzDecodeRule(f *testing.F) {
 	f.Add(rule(&expr.Ct{Key: expr.CtKeyHELPER, Register: 1}, &expr.Objref{Type: 3, Name: "pptp"}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, _, err := decodeRule(unix.NFPROTO_INET, b)
+		r, _, err := nftwire.DecodeRule(unix.NFPROTO_INET, b)
 		if err != nil {
 			return
 		}

@@ -37,7 +37,7 @@ func TestGoldenIncludesAgreeWithNft(t *testing.T) {
 			r.nft("-f", wrapper)
 			defer r.nft("delete", "table", "inet", table)
 
-			s, err := readSnapshot(r.conn)
+			s, err := readSnapshot(r.conn.NetNS)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -55,7 +55,7 @@ func (b *Backend) planOurs(s *snapshot, want ourState, p *plan) error {
 	case want.empty():
 		return p.delOurTable(s, t)
 	}
-	objs, err := dumpObjects(s.conn.NetNS, t)
+	objs, err := dumpObjects(s.netns, t)
 	if err != nil {
 		return fmt.Errorf("list objects of table inet %s: %w", OurTable, err)
 	}

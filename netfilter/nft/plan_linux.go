@@ -5,13 +5,13 @@ import (
 	"strings"
 
 	"github.com/vpnpass/vpnpass/internal/sortx"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 
 	"github.com/vpnpass/vpnpass/netfilter"
-	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // Phases order the messages of the one batch: deletions before additions,
@@ -98,7 +98,7 @@ func (s *snapshot) readOurs(t *nftables.Table, chain string, all bool) ([]existi
 		if cerr != nil || s.incomplete[r] {
 			canon = ""
 		}
-		out = append(out, existing{rule: r, proto: p, canon: canon, text: describe(r.Exprs, ruleComment(r.UserData), res)})
+		out = append(out, existing{rule: r, proto: p, canon: canon, text: describe(r.Exprs, nftwire.RuleComment(r.UserData), res)})
 		pos = append(pos, i)
 	}
 	return out, pos, nil

@@ -9,9 +9,8 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
-
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
+	"golang.org/x/sys/unix"
 )
 
 // ProbeTablePrefix names the throw-away tables of ProbeCtHelper; the pid of
@@ -59,7 +58,7 @@ func RemoveProbeTables() error {
 	if err != nil {
 		return fmt.Errorf("remove probe tables: open nftables netlink: %w", err)
 	}
-	tables, err := conn.ListTables()
+	tables, err := nftwire.Tables(conn.NetNS, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		if errors.Is(err, unix.EPROTONOSUPPORT) {
 			return nil // no nf_tables in this kernel: no probe table either

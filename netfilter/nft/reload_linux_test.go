@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables"
@@ -121,7 +122,7 @@ func TestDriftDetected(t *testing.T) {
 // taggedHandles returns the handles of our rules in a chain, as strings.
 func (r *rig) taggedHandles(t *nftables.Table, chain string) []string {
 	r.t.Helper()
-	s, err := readSnapshot(r.conn)
+	s, err := readSnapshot(r.conn.NetNS)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func (r *rig) taggedHandles(t *nftables.Table, chain string) []string {
 	}
 	var out []string
 	for _, rule := range rules {
-		if netfilter.IsOurTag(ruleComment(rule.UserData)) {
+		if netfilter.IsOurTag(nftwire.RuleComment(rule.UserData)) {
 			out = append(out, strconv.FormatUint(rule.Handle, 10))
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/nftables"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
@@ -153,7 +154,7 @@ func (r *rig) listTable(fam, name string) string {
 // over netlink from every chain of every table.
 func (r *rig) tagged() map[string]int {
 	r.t.Helper()
-	s, err := readSnapshot(r.conn)
+	s, err := readSnapshot(r.conn.NetNS)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func (r *rig) tagged() map[string]int {
 				r.t.Fatal(err)
 			}
 			for _, rule := range rules {
-				if netfilter.IsOurTag(ruleComment(rule.UserData)) {
+				if netfilter.IsOurTag(nftwire.RuleComment(rule.UserData)) {
 					out[familyName(t.Family)+" "+t.Name+" "+c.Name]++
 				}
 			}

@@ -32,7 +32,7 @@ type setKey struct {
 // snapshot is one read of the ruleset over netlink. Rules and sets are read
 // lazily, each at most once per snapshot.
 type snapshot struct {
-	conn   *nftables.Conn
+	netns  int // of the backend's connection
 	tables []*nftables.Table
 	chains map[tableKey][]*nftables.Chain
 	rules  map[chainKey][]*nftables.Rule
@@ -41,16 +41,19 @@ type snapshot struct {
 	incomplete map[*nftables.Rule]bool
 }
 
-func readSnapshot(conn *nftables.Conn) (*snapshot, error) {
-	tables, err := conn.ListTables()
+// readSnapshot lists the tables and chains of namespace netns with our own
+// dumps (nftwire): google/nftables' List* and GetRules linked its whole
+// decoding (issue 16).
+func readSnapshot(netns int) (*snapshot, error) {
+	tables, err := nftwire.Tables(netns, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
-	chains, err := conn.ListChains()
+	chains, err := nftwire.Chains(netns, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, fmt.Errorf("list chains: %w", err)
 	}
-	s := &snapshot{conn: conn, tables: tables, chains: map[tableKey][]*nftables.Chain{},
+	s := &snapshot{netns: netns, tables: tables, chains: map[tableKey][]*nftables.Chain{},
 		rules: map[chainKey][]*nftables.Rule{}, elems: map[setKey][]string{}, incomplete: map[*nftables.Rule]bool{}}
 	for _, c := range chains {
 		k := keyOf(c.Table)
@@ -86,19 +89,12 @@ func (s *snapshot) chainRules(t *nftables.Table, chain string) ([]*nftables.Rule
 	if r, ok := s.rules[k]; ok {
 		return r, nil
 	}
-	r, err := s.conn.GetRules(t, &nftables.Chain{Name: chain, Table: t})
+	r, incomplete, err := nftwire.Rules(s.netns, t, chain)
 	if err != nil {
-		var incomplete map[*nftables.Rule]bool
-		r, incomplete, err = dumpRules(s.conn.NetNS, t, chain)
-		if err != nil {
-			return nil, fmt.Errorf("list rules of %s %s %s: %w", familyName(t.Family), t.Name, chain, err)
-		}
-		for x := range incomplete {
-			s.incomplete[x] = true
-		}
+		return nil, fmt.Errorf("list rules of %s %s %s: %w", familyName(t.Family), t.Name, chain, err)
 	}
-	for _, x := range r {
-		x.Table = t
+	for x := range incomplete {
+		s.incomplete[x] = true
 	}
 	s.rules[k] = r
 	return r, nil
@@ -114,7 +110,7 @@ func (s *snapshot) resolver(t *nftables.Table) setResolver {
 		if names, ok := s.elems[k]; ok {
 			return names, nil
 		}
-		els, err := ReadSetElements(s.conn.NetNS, t, name)
+		els, err := ReadSetElements(s.netns, t, name)
 		if err != nil {
 			return nil, fmt.Errorf("list elements of set %s in %s %s: %w", name, familyName(t.Family), t.Name, err)
 		}

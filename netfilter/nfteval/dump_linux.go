@@ -8,7 +8,6 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
-	"github.com/google/nftables/userdata"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
@@ -22,27 +21,6 @@ const (
 	attrSetDescConcat = 2  // NFTA_SET_DESC_CONCAT
 	attrSetFieldLen   = 1  // NFTA_SET_FIELD_LEN
 )
-
-// tables dumps the tables of every family. (The library's table decoding
-// reads NFTA_TABLE_FLAGS in host byte order, so dormant tables would not
-// show on little-endian hosts.)
-func (w *wire) tables() ([]*Table, error) {
-	var out []*Table
-	err := w.each(unix.NFT_MSG_GETTABLE, unix.AF_UNSPEC, nil, false, func(ad *netlink.AttributeDecoder, fam byte) error {
-		t := &Table{Family: familyName(fam)}
-		for ad.Next() {
-			switch ad.Type() {
-			case unix.NFTA_TABLE_NAME:
-				t.Name = ad.String()
-			case unix.NFTA_TABLE_FLAGS:
-				t.Flags = ad.Uint32()
-			}
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out, err
-}
 
 // tableKey identifies a table across families.
 type tableKey struct{ fam, name string }
@@ -103,7 +81,7 @@ func decodeRule(m netlink.Message, names *interner) (ruleOf, error) {
 				ro.rule.Handle = binary.BigEndian.Uint64(v)
 			}
 		case unix.NFTA_RULE_USERDATA:
-			ro.rule.Comment, _ = userdata.GetString(v, userdata.TypeComment)
+			ro.rule.Comment = nftwire.RuleComment(v)
 		case unix.NFTA_RULE_EXPRESSIONS:
 			var err error
 			if ro.rule.Exprs, ro.rule.Compat, err = nftwire.DecodeExprs(fam, v); err != nil {

@@ -5,16 +5,19 @@ import (
 	"strconv"
 
 	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
+
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // maxReadTries bounds the retries when the ruleset changes under a read.
 const maxReadTries = 5
 
 // Read takes one consistent snapshot of the ruleset in conn's network
-// namespace: chains through the library; tables, rules, sets with their
-// elements, ct helper objects and flowtables through our own decoder, which
-// keeps what the library would drop or misread. The
+// namespace, with our own decoders (nftwire, and this package's for what
+// only the evaluator reads), which keep what google/nftables would drop or
+// misread. The
 // ruleset generation is compared before and after; a read that raced a
 // transaction is repeated.
 func Read(conn *nftables.Conn) (*Ruleset, error) {
@@ -47,7 +50,7 @@ func Read(conn *nftables.Conn) (*Ruleset, error) {
 
 func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
 	rs := &Ruleset{}
-	tables, err := readTables(conn, w)
+	tables, err := readTables(conn)
 	if err != nil {
 		return nil, err
 	}
@@ -77,17 +80,24 @@ type tableIndex struct {
 	tables map[tableKey]*Table
 }
 
-func readTables(conn *nftables.Conn, w *wire) (*tableIndex, error) {
-	ts, err := w.tables()
+// readTables lists tables and chains through nftwire (which reads table
+// flags big-endian, as the kernel sends them: google/nftables read them in
+// host order, so dormant tables did not show on little-endian hosts).
+func readTables(conn *nftables.Conn) (*tableIndex, error) {
+	nts, err := nftwire.Tables(conn.NetNS, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, netfilter.Wrap("tables", err)
+	}
+	ts := make([]*Table, len(nts))
+	for i, t := range nts {
+		ts[i] = &Table{Family: familyName(byte(t.Family)), Name: t.Name, Flags: t.Flags}
 	}
 	ix := &tableIndex{list: ts, tables: map[tableKey]*Table{}}
 	for _, t := range ts {
 		ix.tables[tableKey{t.Family, t.Name}] = t
 		t.chains = map[string]*Chain{} // by name while reading; index() rebuilds it
 	}
-	cs, err := conn.ListChains()
+	cs, err := nftwire.Chains(conn.NetNS, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, netfilter.Wrap("chains", err)
 	}

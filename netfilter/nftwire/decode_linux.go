@@ -170,18 +170,18 @@ func fixup(name string, data []byte, e expr.Any) expr.Any {
 	case *expr.Ct:
 		// `ct mark set ...`: the library ignores NFTA_CT_SREG and would
 		// present the statement as a load into the verdict register.
-		if sreg, ok := rawAttrs(data)[unix.NFTA_CT_SREG]; ok {
+		if sreg := rawAttrs(data)[unix.NFTA_CT_SREG]; sreg != nil {
 			x.SourceRegister, x.Register = true, be32(sreg)
 		}
 	case *expr.Bitwise:
 		// Shifts (and newer boolean ops) are not mask/xor: we only know
 		// they write their destination register.
-		if op, ok := rawAttrs(data)[attrBitwiseOp]; ok && be32(op) != 0 {
+		if op := rawAttrs(data)[attrBitwiseOp]; op != nil && be32(op) != 0 {
 			return &Opaque{Name: name, Dreg: x.DestRegister}
 		}
 	case *expr.Objref:
 		// `ct helper set udp dport map {...}`: the library reads no name.
-		if _, ok := rawAttrs(data)[unix.NFTA_OBJREF_SET_SREG]; ok {
+		if rawAttrs(data)[unix.NFTA_OBJREF_SET_SREG] != nil {
 			return &Opaque{Name: "objref map"}
 		}
 	}
@@ -203,16 +203,16 @@ func decodeUnimplemented(name string, data []byte) expr.Any {
 		Op: expr.ByteorderOp(be32(a[3])), Len: be32(a[4]), Size: be32(a[5])}
 }
 
-// rawAttrs maps attribute types to their data (top level only).
-func rawAttrs(b []byte) map[uint16][]byte {
-	out := map[uint16][]byte{}
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return out
-	}
-	for ad.Next() {
-		out[ad.Type()] = ad.Bytes()
-	}
+// rawAttrs indexes the top-level attributes of types below 8 (all that
+// fixup and decodeUnimplemented read) by type; nil: absent. An array, not
+// a map: no map code for a handful of lookups (issue 16).
+func rawAttrs(b []byte) (out [8][]byte) {
+	_ = EachAttr(b, func(t uint16, v []byte) error {
+		if int(t) < len(out) {
+			out[t] = v
+		}
+		return nil
+	})
 	return out
 }
 

@@ -62,6 +62,7 @@ func loadNS(t *testing.T, ruleset string) *netlink.Conn {
 		t.Fatalf("namespace with ruleset: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { h.Close() })
+	lastNS = int(h)
 	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: int(h)})
 	if err != nil {
 		t.Fatal(err)

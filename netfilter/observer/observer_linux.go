@@ -35,14 +35,6 @@ func Read() ([]vpn.ObserverEntry, error) { return Table{}.Read() }
 // netfilter/fw.CleanupAll does); see Table.Remove.
 func Remove() error { return Table{}.Remove() }
 
-func (o Table) conn() (*nftables.Conn, error) {
-	c, err := nftables.New(nftables.WithNetNSFd(o.NetNS))
-	if err != nil {
-		return nil, fmt.Errorf("open nftables connection: %w", err)
-	}
-	return c, nil
-}
-
 var obsTable = &nftables.Table{Family: nftables.TableFamilyINet, Name: TableName}
 
 // Ensure makes the observer match: counting chains hooked at forward and
@@ -51,11 +43,7 @@ var obsTable = &nftables.Table{Family: nftables.TableFamilyINet, Name: TableName
 // replaced, so counters survive; otherwise the table is rebuilt. Either way
 // in one atomic batch.
 func (o Table) Ensure(lanDevices []string) error {
-	c, err := o.conn()
-	if err != nil {
-		return err
-	}
-	intact, err := o.intact(c)
+	intact, err := o.intact()
 	if err != nil {
 		return err
 	}
@@ -84,13 +72,10 @@ func (o Table) Ensure(lanDevices []string) error {
 }
 
 // intact reports whether the table exists with every chain, set and rule.
-func (o Table) intact(c *nftables.Conn) (bool, error) {
-	t, err := c.ListTableOfFamily(TableName, nftables.TableFamilyINet)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOENT) {
-			return false, nil
-		}
-		return false, fmt.Errorf("look up table inet %s: %w", TableName, err)
+func (o Table) intact() (bool, error) {
+	t, err := ourTable(o.NetNS)
+	if t == nil {
+		return false, err
 	}
 	sets, err := nft.SetNames(o.NetNS, t)
 	if err != nil {
@@ -111,7 +96,7 @@ func (o Table) intact(c *nftables.Conn) (bool, error) {
 		n     int
 	}{{obsChainForward, 2}, {obsChainOutput, 1}, {obsChainOut, 8}, {obsChainIn, 8}, {obsChainInput, 1}, {obsChainWAN, 8}}
 	for _, r := range rules {
-		got, err := c.GetRules(t, &nftables.Chain{Name: r.chain, Table: t})
+		got, _, err := nftwire.Rules(o.NetNS, t, r.chain)
 		if err != nil || len(got) != r.n {
 			return false, nil // missing chain or edited rules: rebuild
 		}
@@ -130,6 +115,20 @@ var (
 	lanSet   = nftwire.Set{Name: obsSetLAN, KeyType: nftwire.TypeIFName, KeyLen: unix.IFNAMSIZ, HostOrder: true}
 	protoSet = nftwire.Set{KeyType: nftwire.TypeInetProto, KeyLen: 1}
 )
+
+// ourTable finds the observer's table in namespace netns (nil if absent).
+func ourTable(netns int) (*nftables.Table, error) {
+	ts, err := nftwire.Tables(netns, unix.NFPROTO_INET)
+	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("look up table inet %s: %w", TableName, err)
+	}
+	for _, t := range ts {
+		if t.Name == TableName {
+			return t, nil
+		}
+	}
+	return nil, nil
+}
 
 // build queues the whole table: add, delete (drops any damaged leftover),
 // add again, then everything inside.

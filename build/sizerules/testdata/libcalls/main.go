@@ -16,6 +16,9 @@ func main() {
 	_, _ = c.GetSets(t)
 	_, _ = c.GetNamedObjects(t)
 	_, _ = c.GetSetElements(&nftables.Set{Table: t, Name: "s"})
+	_, _ = c.GetRules(t, &nftables.Chain{Table: t, Name: "c"})
+	_, _ = c.ListChains()
+	_, _ = c.ListTables()
 	// The writers: a rule (every expression's marshal), a chain, a set
 	// with elements, an object, the batch.
 	c.AddChain(&nftables.Chain{Name: "c", Table: t})
