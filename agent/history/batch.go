@@ -40,7 +40,7 @@ func (s *Store) run() {
 				commit()
 				return
 			}
-			add(*ev)
+			add(ev)
 			if timer == nil && len(batch) > 0 {
 				timer = time.After(s.opts.BatchWindow)
 			}
@@ -69,7 +69,7 @@ func (s *Store) drain(add func(Event)) {
 		if !ok {
 			return
 		}
-		add(*ev)
+		add(ev)
 	}
 }
 

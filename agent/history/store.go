@@ -95,7 +95,7 @@ type Store struct {
 
 	closeMu sync.RWMutex
 	closed  bool
-	in      chan *Event
+	in      chan Event
 	flushes chan chan error
 	done    chan struct{}
 
@@ -159,7 +159,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		path: path, opts: opts, db: db, dataBytes: data, reset: reset,
-		in:      make(chan *Event, 4*opts.MaxBatch),
+		in:      make(chan Event, 4*opts.MaxBatch),
 		flushes: make(chan chan error),
 		done:    make(chan struct{}),
 	}
@@ -241,11 +241,7 @@ func (s *Store) Append(ev *Event) error {
 	if ev.Kind == "" {
 		return errors.New("history: event without kind")
 	}
-	// The queue holds pointers, not 148-byte Events: a channel's ring walks
-	// its whole buffer as events pass, so 4×MaxBatch Events would end up
-	// resident (608 KiB) and counted in the live heap for good.
-	e := new(Event)
-	*e = *ev
+	e := *ev
 	if e.Time.IsZero() {
 		e.Time = s.opts.Now()
 		if s.opts.Elapsed != nil {
