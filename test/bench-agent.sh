@@ -3,7 +3,10 @@
 # (benchmarks only; nothing here asserts a time):
 #  - idle RSS: VmRSS from /proc/<pid>/status of `vpnpass agent` in a lab fw4
 #    router, 5 s after its start, for the host build made like the package's
-#    (CGO_ENABLED=0, -trimpath, -s -w); without GOMEMLIMIT and with the
+#    (build/cross.sh: CGO_ENABLED=0, -trimpath, -gcflags=all=-l, -s -w, Go
+#    1.23 through GOTOOLCHAIN or $CROSS_GO_TOOLCHAIN; VPNPASS_BENCH_SMAPS=<dir>
+#    keeps its smaps, status and runtime/metrics at that moment, from the
+#    test hooks' build); without GOMEMLIMIT and with the
 #    init script's environment (GOMEMLIMIT=10MiB GOGC=50; DESIGN: <= 8 MiB
 #    idle under it);
 #  - peak RSS (VmHWM) with an empty and a 65k-entry conntrack table through

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,6 +68,10 @@ func procKB(pid int, key string) int64 {
 // (openwrt/files/etc/init.d/vpnpass: GOMEMLIMIT=10MiB GOGC=50).
 func BenchmarkAgentIdleRSS(b *testing.B) {
 	bin := releaseBinary(b, false)
+	smaps := os.Getenv("VPNPASS_BENCH_SMAPS")
+	if smaps != "" { // the test hooks' build writes runtime/metrics too
+		bin = releaseBinary(b, true)
+	}
 	l := lab.New(b, lab.Config{Topology: lab.Single, Firewalls: []lab.Firewall{lab.FW4}})
 	for _, c := range []struct {
 		name string
@@ -75,6 +80,9 @@ func BenchmarkAgentIdleRSS(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			a := newAgent(b, l)
 			a.bin, a.env = bin, c.env
+			if smaps != "" {
+				a.env = append(c.env[:len(c.env):len(c.env)], "VPNPASS_TEST_MEM_FILE="+filepath.Join(smaps, c.name+".metrics"))
+			}
 			a.writeConfig(b, "default", "default", "allow")
 			a.start(b)
 			time.Sleep(5 * time.Second)
@@ -85,12 +93,37 @@ func BenchmarkAgentIdleRSS(b *testing.B) {
 			// Where it is: the heap and stacks (anon) or the binary's
 			// touched pages (file, shared with every CLI run of it).
 			anon, file := procKB(a.cmd.Process.Pid, "RssAnon"), procKB(a.cmd.Process.Pid, "RssFile")
+			keepSmaps(b, a.cmd.Process.Pid, c.name)
 			a.stop(b)
 			b.ReportMetric(float64(rss)/1024, "RSS-MiB")
 			b.ReportMetric(float64(hwm)/1024, "peak-RSS-MiB")
 			b.ReportMetric(float64(anon)/1024, "anon-MiB")
 			b.ReportMetric(float64(file)/1024, "file-MiB")
 		})
+	}
+}
+
+// keepSmaps copies /proc/<pid>/smaps and status into $VPNPASS_BENCH_SMAPS
+// (a directory) when it is set: where the idle RSS goes, per mapping. Then
+// SIGUSR2 makes the test hooks' build write its runtime/metrics beside them
+// (agent/testhooks_mem.go).
+func keepSmaps(b *testing.B, pid int, name string) {
+	dir := os.Getenv("VPNPASS_BENCH_SMAPS")
+	if dir == "" {
+		return
+	}
+	defer func() {
+		_ = syscall.Kill(pid, syscall.SIGUSR2)
+		time.Sleep(500 * time.Millisecond)
+	}()
+	for _, f := range []string{"smaps", "status"} {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"."+f), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -34,18 +34,25 @@ func floodBinary(t testing.TB) string {
 	return variant(t, "vpnpass-testhooks", nil, "-tags", "vpnpass_testhooks")
 }
 
-// releaseBinary returns vpnpass built as `make build` and the packages build
-// it (static, no cgo, stripped), for measurements of the shipped program;
-// with testhooks it also has the flood hook.
+// releaseBinary returns vpnpass built as the packages build it
+// (build/cross.sh: static, no cgo, stripped, -gcflags=all=-l, with the
+// OpenWrt SDK's Go 1.23 through GOTOOLCHAIN, or $CROSS_GO_TOOLCHAIN as
+// test/bench-poll.sh takes it), for measurements of the shipped program:
+// the installed Go and inlining give another binary (more file pages) and
+// another runtime. With testhooks it also has the flood hook.
 func releaseBinary(t testing.TB, testhooks bool) string {
 	t.Helper()
-	args := []string{"-trimpath", "-ldflags", "-s -w"}
+	args := []string{"-trimpath", "-gcflags=all=-l", "-ldflags", "-s -w"}
 	name := "vpnpass-release"
 	if testhooks {
 		args = append(args, "-tags", "vpnpass_testhooks")
 		name += "-testhooks"
 	}
-	return variant(t, name, []string{"CGO_ENABLED=0"}, args...)
+	tc := os.Getenv("CROSS_GO_TOOLCHAIN")
+	if tc == "" {
+		tc = "go1.23.12"
+	}
+	return variant(t, name, []string{"CGO_ENABLED=0", "GOTOOLCHAIN=" + tc}, args...)
 }
 
 // variant builds cmd/vpnpass once per run with extra environment and flags.
