@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -134,7 +135,7 @@ func (f *family) read() (famState, error) {
 	st := famState{}
 	tables := []string{tableFilter}
 	if f.fam == vpn.IPv4 {
-		tables = append(tables, tableRaw)
+		slicex.Strings(&tables, tableRaw)
 	}
 	for _, t := range tables {
 		ts, err := readTable(f.run, t, exist == nil || exist[t])

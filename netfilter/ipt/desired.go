@@ -3,6 +3,7 @@ package ipt
 import (
 	"strconv"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -102,16 +103,16 @@ func fwdSpecs(p vpn.Protocol, mode netfilter.Mode, e vpn.Element, lan, wan strin
 func ruleArgs(in, out string, match []string, state, tag string, target ...string) []string {
 	var a []string
 	if in != "" {
-		a = append(a, "-i", in)
+		slicex.Strings(&a, "-i", in)
 	}
 	if out != "" {
-		a = append(a, "-o", out)
+		slicex.Strings(&a, "-o", out)
 	}
-	a = append(a, match...)
+	slicex.Strings(&a, match...)
 	if state != "" {
-		a = append(a, "-m", "conntrack", "--ctstate", state)
+		slicex.Strings(&a, "-m", "conntrack", "--ctstate", state)
 	}
-	a = append(a, "-m", "comment", "--comment", tag, "-j")
+	slicex.Strings(&a, "-m", "comment", "--comment", tag, "-j")
 	return append(a, target...)
 }
 
@@ -168,7 +169,7 @@ func dedupe(in []spec) []spec {
 	for _, s := range in {
 		k := s.rule().Key()
 		if !contains(seen, k) {
-			seen = append(seen, k)
+			slicex.Strings(&seen, k)
 			out = append(out, s)
 		}
 	}

@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -178,10 +179,10 @@ func (s *tableSnap) reachable(bases ...string) []string {
 		if contains(order, n) || s.chains[n] == nil {
 			continue
 		}
-		order = append(order, n)
+		slicex.Strings(&order, n)
 		for _, r := range s.chains[n].Rules {
 			if s.chains[r.Target] != nil {
-				queue = append(queue, r.Target)
+				slicex.Strings(&queue, r.Target)
 			}
 		}
 	}

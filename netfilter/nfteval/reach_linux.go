@@ -1,6 +1,8 @@
 package nfteval
 
-import "github.com/google/nftables/expr"
+import (
+	"github.com/google/nftables/expr"
+)
 
 // mayReach reports whether an expression pred accepts can be reached from
 // chain c by the packet, counting matches we cannot decide as possibly

@@ -1,6 +1,7 @@
 package nfteval
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
@@ -21,7 +22,7 @@ func (rd *renderer) elements(s *Set, parts []desc) string {
 	} else {
 		els := sortedElements(s.Elements, parts[0].kind)
 		for i := range els {
-			items = append(items, rd.element(s, parts, &els[i]))
+			slicex.Strings(&items, rd.element(s, parts, &els[i]))
 		}
 	}
 	if len(items) > maxShown {
@@ -52,7 +53,7 @@ func (rd *renderer) element(s *Set, parts []desc, e *Element) string {
 		if e.KeyEnd != nil && off+int(n) <= len(e.KeyEnd) && !bytes.Equal(e.Key[off:off+int(n)], e.KeyEnd[off:off+int(n)]) {
 			v += "-" + rd.value(&d, e.KeyEnd[off:off+int(n)])
 		}
-		out = append(out, v)
+		slicex.Strings(&out, v)
 		off += (int(n) + 3) &^ 3
 	}
 	return strings.Join(out, " . ") + rd.data(s, e)
@@ -102,7 +103,7 @@ func (rd *renderer) intervals(s *Set, d *desc) []string {
 		if i+1 < len(els) && els[i+1].IntervalEnd {
 			last = minusOne(els[i+1].Key)
 		}
-		out = append(out, rd.rangeString(d, e.Key, last)+rd.data(s, e))
+		slicex.Strings(&out, rd.rangeString(d, e.Key, last)+rd.data(s, e))
 	}
 	return out
 }
