@@ -11,3 +11,6 @@ package slicex
 
 // Strings appends v to *s.
 func Strings(s *[]string, v ...string) { *s = append(*s, v...) }
+
+// Errors appends v to *s (errors gathered to be joined).
+func Errors(s *[]error, v ...error) { *s = append(*s, v...) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -62,11 +63,11 @@ func (b *Backend) rollback(done []op, before []famState, cause error) error {
 	for i, f := range b.fams {
 		st, err := f.read()
 		if err != nil {
-			errs = append(errs, err)
+			slicex.Errors(&errs, err)
 			continue
 		}
 		if ownView(st) != ownView(before[i]) {
-			errs = append(errs, errors.New(f.name+": our rules differ from before the apply"))
+			slicex.Errors(&errs, errors.New(f.name+": our rules differ from before the apply"))
 		}
 	}
 	if len(errs) > 0 {

@@ -32,7 +32,7 @@ func Cleanup() error {
 	for _, v := range Variants {
 		for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 			if err := cleanupFamily(v, f); err != nil {
-				errs = append(errs, netfilter.Wrap("cleanup "+famName(f)+"-"+v, err))
+				slicex.Errors(&errs, netfilter.Wrap("cleanup "+famName(f)+"-"+v, err))
 			}
 		}
 	}
