@@ -214,6 +214,10 @@ type Step struct {
 	Verdict Verdict `json:"verdict,omitempty"`
 }
 
+// AddSteps appends v to *path: one call instead of append's inline
+// growslice and 15-word copies at every site (see internal/slicex).
+func AddSteps(path *[]Step, v ...Step) { *path = append(*path, v...) }
+
 // Explanation is the verdict of one packet and the path that led to it.
 type Explanation struct {
 	Verdict   Verdict  `json:"verdict"`

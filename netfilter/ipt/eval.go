@@ -161,7 +161,7 @@ func (w *walker) step(chain string, r *Rule, i int, effect string, v netfilter.V
 	if r != nil {
 		s.Handle, s.Rule, s.Comment = uint64(i+1), r.String(), r.Comment
 	}
-	w.path = append(w.path, s)
+	netfilter.AddSteps(&w.path, s)
 }
 
 func (w *walker) stepWhy(chain string, r *Rule, i int, why string) {

@@ -104,7 +104,7 @@ func (rs *Ruleset) DNATOf(p netfilter.Packet) (DNAT, netfilter.Explanation, erro
 		}
 		w := &walker{ev: evaluator{t: c.Table, k: newPkt(p, c.Hook, c.Table.ifindex())}, base: c}
 		ex := w.run()
-		out.Path = append(out.Path, ex.Path...)
+		netfilter.AddSteps(&out.Path, ex.Path...)
 		if c.Priority > ctPriority {
 			// Before conntrack there is no entry to attach a helper to.
 			slicex.Strings(&helpers, w.ev.helpers...)
