@@ -22,6 +22,10 @@ type Hooker struct {
 	Variant string
 }
 
+// addHookers appends v to *s: one call instead of append's inline code at
+// each site (see internal/slicex).
+func addHookers(s *[]Hooker, v ...Hooker) { *s = append(*s, v...) }
+
 // Detection says which firewalls hook forward and which one is in charge.
 type Detection struct {
 	InCharge netfilter.Kind

@@ -31,6 +31,10 @@ type spec struct {
 	args         []string
 }
 
+// addSpecs appends v to *s: one call instead of append's inline code at
+// each site (see internal/slicex).
+func addSpecs(s *[]spec, v ...spec) { *s = append(*s, v...) }
+
 func (s spec) rule() *Rule { return parseRule(s.chain, s.args) }
 
 // layout is what we want in one family: our chains' rules and the jumps.
@@ -66,7 +70,7 @@ func desiredLayout(d netfilter.Desired, fam vpn.Family, lans, wans []string) lay
 			for _, wan := range wans {
 				for _, e := range vpn.Footprint(p) {
 					if e.Family == fam {
-						l.fwd = append(l.fwd, fwdSpecs(p, mode, e, lan, wan)...)
+						addSpecs(&l.fwd, fwdSpecs(p, mode, e, lan, wan)...)
 					}
 				}
 			}
@@ -113,7 +117,8 @@ func ruleArgs(in, out string, match []string, state, tag string, target ...strin
 		slicex.Strings(&a, "-m", "conntrack", "--ctstate", state)
 	}
 	slicex.Strings(&a, "-m", "comment", "--comment", tag, "-j")
-	return append(a, target...)
+	slicex.Strings(&a, target...)
+	return a
 }
 
 // helperSpecs assigns the pptp helper to TCP 1723 from each LAN device
@@ -127,10 +132,10 @@ func helperSpecs(lans, wans []string) []spec {
 	m := elemMatch(vpn.Element{Family: vpn.IPv4, L4: vpn.ProtoTCP, Port: vpn.PortPPTP}, false)
 	tag := netfilter.Tag(vpn.PPTP)
 	for _, lan := range lans {
-		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs(lan, "", m, "", tag, "CT", "--helper", "pptp")})
+		addSpecs(&out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs(lan, "", m, "", tag, "CT", "--helper", "pptp")})
 	}
 	for _, wan := range wans {
-		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs("", wan, m, "", tag, "CT", "--helper", "pptp")})
+		addSpecs(&out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs("", wan, m, "", tag, "CT", "--helper", "pptp")})
 	}
 	return out
 }
@@ -170,7 +175,7 @@ func dedupe(in []spec) []spec {
 		k := s.rule().Key()
 		if !contains(seen, k) {
 			slicex.Strings(&seen, k)
-			out = append(out, s)
+			addSpecs(&out, s)
 		}
 	}
 	return out

@@ -2,6 +2,8 @@ package nfteval
 
 import (
 	"github.com/google/nftables/expr"
+
+	"github.com/vpnpass/vpnpass/internal/slicex"
 )
 
 // mayReach reports whether an expression pred accepts can be reached from
@@ -122,5 +124,6 @@ func appendOnce(list []string, s string) []string {
 			return list
 		}
 	}
-	return append(list, s)
+	slicex.Strings(&list, s)
+	return list
 }
