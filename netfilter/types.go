@@ -125,6 +125,10 @@ type Change struct {
 	Rule     string       `json:"rule"` // human-readable, nft or iptables syntax
 }
 
+// AddChanges appends v to *s: one call instead of append's inline code at
+// each site (see internal/slicex).
+func AddChanges(s *[]Change, v ...Change) { *s = append(*s, v...) }
+
 // Decider names what decided a verdict: a rule, or a chain's policy.
 type Decider struct {
 	_       noCompare

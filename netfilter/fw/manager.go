@@ -69,7 +69,7 @@ func (m *Manager) Plan(d netfilter.Desired) ([]netfilter.Change, error) {
 		if err != nil {
 			return all, netfilter.Wrap("plan "+string(s.Backend.Kind()), err)
 		}
-		all = append(all, ch...)
+		netfilter.AddChanges(&all, ch...)
 	}
 	return all, nil
 }
@@ -82,7 +82,7 @@ func (m *Manager) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 	var errs []error
 	for _, s := range m.subs {
 		ch, err := s.Backend.Apply(m.desiredFor(s, d))
-		all = append(all, ch...)
+		netfilter.AddChanges(&all, ch...)
 		if err != nil {
 			slicex.Errors(&errs, fmt.Errorf("apply %s: %w%s", s.Backend.Kind(), err, fixFor(s.Backend.Kind(), err)))
 		}

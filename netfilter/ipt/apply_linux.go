@@ -27,7 +27,7 @@ func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 	for i, o := range ops {
 		err := o.run(b.family(o.fam).run)
 		if err == nil {
-			done = append(done, o)
+			addOps(&done, o)
 			if b.afterOp != nil {
 				err = b.afterOp(i, o)
 			}
@@ -57,7 +57,7 @@ func (b *Backend) rollback(done []op, before []famState, cause error) error {
 	for i := len(done) - 1; i >= 0; i-- {
 		inv := done[i].inverse()
 		if err := inv.run(b.family(inv.fam).run); err != nil {
-			stepErrs = append(stepErrs, err)
+			slicex.Errors(&stepErrs, err)
 		}
 	}
 	for i, f := range b.fams {

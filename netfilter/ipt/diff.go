@@ -52,12 +52,12 @@ const (
 // opGroups collects ops by phase (one append site for all of them).
 type opGroups [phases][]op
 
-func (g *opGroups) add(ph int, o op) { g[ph] = append(g[ph], o) }
+func (g *opGroups) add(ph int, o op) { addOps(&g[ph], o) }
 
 func (g *opGroups) ordered() []op {
 	var out []op
 	for _, p := range g {
-		out = append(out, p...)
+		addOps(&out, p...)
 	}
 	return out
 }

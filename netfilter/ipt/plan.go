@@ -45,6 +45,10 @@ type op struct {
 	proto        vpn.Protocol
 }
 
+// addOps appends v to *s: one call instead of append's inline code at
+// each site (see internal/slicex).
+func addOps(s *[]op, v ...op) { *s = append(*s, v...) }
+
 // opVerbs spell each kind as a Change's rule starts (a delete shows the
 // rule deleted, as -A).
 var opVerbs = [...]string{opNewChain: "-N ", opDelChain: "-X ", opAppend: "-A ", opInsert: "-I ", opDelete: "-A "}
