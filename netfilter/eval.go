@@ -17,7 +17,7 @@ func EvaluateHook(chains []Chain, p Packet) Explanation {
 	var uncertainBy *Decider
 	for _, c := range sorted {
 		e := c.Evaluate(p)
-		out.Path = append(out.Path, e.Path...)
+		AddSteps(&out.Path, e.Path...)
 		if e.After != nil {
 			p = *e.After // marks set in a mangle chain are seen by the filter chains after it
 		}

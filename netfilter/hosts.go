@@ -25,6 +25,10 @@ type HostValue struct {
 	Value string
 }
 
+// AddHostValues appends v to *s: one call instead of append's inline
+// growslice and 19-word copies at every site (see internal/slicex).
+func AddHostValues(s *[]HostValue, v ...HostValue) { *s = append(*s, v...) }
+
 // Contains tells whether a is in the value's range.
 func (v HostValue) Contains(a netip.Addr) bool {
 	a = a.Unmap()

@@ -125,6 +125,10 @@ type Change struct {
 	Rule     string       `json:"rule"` // human-readable, nft or iptables syntax
 }
 
+// AddChanges appends v to *s: one call instead of append's inline code at
+// each site (see internal/slicex).
+func AddChanges(s *[]Change, v ...Change) { *s = append(*s, v...) }
+
 // Decider names what decided a verdict: a rule, or a chain's policy.
 type Decider struct {
 	_       noCompare
@@ -213,6 +217,10 @@ type Step struct {
 	Effect  string  `json:"effect"` // "match", "jump", "goto", "return", "accept", "drop", "reject", "policy", "uncertain"
 	Verdict Verdict `json:"verdict,omitempty"`
 }
+
+// AddSteps appends v to *path: one call instead of append's inline
+// growslice and 15-word copies at every site (see internal/slicex).
+func AddSteps(path *[]Step, v ...Step) { *path = append(*path, v...) }
 
 // Explanation is the verdict of one packet and the path that led to it.
 type Explanation struct {

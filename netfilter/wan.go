@@ -1,7 +1,11 @@
 package netfilter
 
-import "github.com/vpnpass/vpnpass/vpn"
-import "sort"
+import (
+	"sort"
+
+	"github.com/vpnpass/vpnpass/internal/slicex"
+	"github.com/vpnpass/vpnpass/vpn"
+)
 
 // WAN is the router's WAN side as rules see it: per address family, the
 // devices traffic to the internet leaves by (several with mwan3, a Wi-Fi
@@ -72,7 +76,7 @@ func SortedUnique(names []string) []string {
 	for _, n := range names {
 		if n != "" && !seen[n] {
 			seen[n] = true
-			out = append(out, n)
+			slicex.Strings(&out, n)
 		}
 	}
 	sort.Sort(sort.StringSlice(out)) // not sort.Strings: see build/sizerules

@@ -2,7 +2,6 @@ package fw
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -58,7 +57,7 @@ func Plan(d Detection, force netfilter.Kind) ([]Spec, error) {
 	// fw4 is plain nftables too: its backend also covers other nft tables.
 	seen := coveredBy(nil, primary)
 	for _, h := range d.Hookers {
-		if !h.Drops || slices.Contains(seen, h.Kind) {
+		if !h.Drops || kindIndex(seen, h.Kind) >= 0 {
 			continue
 		}
 		seen = coveredBy(seen, h.Kind)

@@ -5,8 +5,6 @@
 package fw
 
 import (
-	"slices"
-
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -23,6 +21,10 @@ type Hooker struct {
 	// either), "" for nftables.
 	Variant string
 }
+
+// addHookers appends v to *s: one call instead of append's inline code at
+// each site (see internal/slicex).
+func addHookers(s *[]Hooker, v ...Hooker) { *s = append(*s, v...) }
 
 // Detection says which firewalls hook forward and which one is in charge.
 type Detection struct {
@@ -54,6 +56,17 @@ func rank(k netfilter.Kind) int {
 	return 0
 }
 
+// kindIndex is slices.Index for kinds (one plain loop: the generic
+// Index and Contains instances cost more mips code than it).
+func kindIndex(list []netfilter.Kind, k netfilter.Kind) int {
+	for i, x := range list {
+		if x == k {
+			return i
+		}
+	}
+	return -1
+}
+
 // decide fills InCharge and Also from the hookers found (pure, tested).
 func decide(hs []Hooker) (netfilter.Kind, []netfilter.Kind) {
 	if len(hs) == 0 {
@@ -63,7 +76,7 @@ func decide(hs []Hooker) (netfilter.Kind, []netfilter.Kind) {
 	var list []netfilter.Kind
 	var drops []bool
 	for _, h := range hs {
-		i := slices.Index(list, h.Kind)
+		i := kindIndex(list, h.Kind)
 		if i < 0 {
 			i = len(list)
 			list, drops = append(list, h.Kind), append(drops, false)

@@ -26,13 +26,13 @@ func Detect() (Detection, error) {
 		return d, err
 	}
 	d.NFTables = nftOK
-	d.Hookers = append(d.Hookers, hs...)
+	addHookers(&d.Hookers, hs...)
 	lh, legacy, err := legacyHookers()
 	if err != nil {
 		return d, err
 	}
 	d.Legacy = legacy
-	d.Hookers = append(d.Hookers, lh...)
+	addHookers(&d.Hookers, lh...)
 	d.InCharge, d.Also = decide(d.Hookers)
 	return d, nil
 }
@@ -67,7 +67,7 @@ func nftHookers() ([]Hooker, bool, error) {
 			return nil, true, err
 		}
 		if ok {
-			out = append(out, h)
+			addHookers(&out, h)
 		}
 	}
 	return out, true, nil
@@ -174,7 +174,7 @@ func legacyHookers() ([]Hooker, bool, error) {
 		}
 		if inUse {
 			used = true
-			out = append(out, h)
+			addHookers(&out, h)
 		}
 	}
 	return out, used, nil

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/nfteval"
 	"github.com/vpnpass/vpnpass/vpn"
@@ -34,7 +35,7 @@ func (j *inboundJudge) server(addr netip.Addr, p vpn.Protocol) netfilter.Inbound
 			st.ForwardedTo = &to
 		}
 		if ex.Verdict != netfilter.Accept {
-			st.Blocked = append(st.Blocked, e.Match())
+			slicex.Strings(&st.Blocked, e.Match())
 		}
 		if w := netfilter.Worst(st.Verdict, ex.Verdict); st.Verdict == "" || w != st.Verdict {
 			st.Verdict, st.DecidedBy = w, ex.DecidedBy

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/internal/sock"
 	"github.com/vpnpass/vpnpass/vpn"
 
@@ -148,10 +149,10 @@ func readFirewalls(det Detection) (firewalls, error) {
 	}
 	variants := []string{}
 	if det.Legacy {
-		variants = append(variants, ipt.VariantLegacy)
+		slicex.Strings(&variants, ipt.VariantLegacy)
 	}
 	if xtables {
-		variants = append(variants, ipt.VariantNft)
+		slicex.Strings(&variants, ipt.VariantNft)
 	}
 	for _, v := range variants {
 		if !ipt.Available(v) {
@@ -250,7 +251,7 @@ func (f firewalls) facts(in *Inspection, wan string) error {
 		}
 	}
 	for o := range owners {
-		in.PPTPAssignedBy = append(in.PPTPAssignedBy, o)
+		slicex.Strings(&in.PPTPAssignedBy, o)
 	}
 	sort.StringSlice(in.PPTPAssignedBy).Sort()
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -68,7 +69,7 @@ func (m *Manager) Plan(d netfilter.Desired) ([]netfilter.Change, error) {
 		if err != nil {
 			return all, netfilter.Wrap("plan "+string(s.Backend.Kind()), err)
 		}
-		all = append(all, ch...)
+		netfilter.AddChanges(&all, ch...)
 	}
 	return all, nil
 }
@@ -81,16 +82,16 @@ func (m *Manager) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 	var errs []error
 	for _, s := range m.subs {
 		ch, err := s.Backend.Apply(m.desiredFor(s, d))
-		all = append(all, ch...)
+		netfilter.AddChanges(&all, ch...)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("apply %s: %w%s", s.Backend.Kind(), err, fixFor(s.Backend.Kind(), err)))
+			slicex.Errors(&errs, fmt.Errorf("apply %s: %w%s", s.Backend.Kind(), err, fixFor(s.Backend.Kind(), err)))
 		}
 	}
 	changed := modeChanges(m.applied, d)
 	m.applied = copyDesired(d)
 	if m.forget != nil && len(changed) > 0 {
 		if err := m.forget(changed); err != nil {
-			errs = append(errs, err)
+			slicex.Errors(&errs, err)
 		}
 	}
 	return all, errors.Join(errs...)
@@ -113,7 +114,7 @@ func (m *Manager) Cleanup() error {
 	var errs []error
 	for _, s := range m.subs {
 		if err := s.Backend.Cleanup(); err != nil {
-			errs = append(errs, netfilter.Wrap("cleanup "+string(s.Backend.Kind()), err))
+			slicex.Errors(&errs, netfilter.Wrap("cleanup "+string(s.Backend.Kind()), err))
 		}
 	}
 	return errors.Join(errs...)

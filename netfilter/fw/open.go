@@ -1,7 +1,9 @@
 package fw
 
-import "github.com/vpnpass/vpnpass/vpn"
-import "github.com/vpnpass/vpnpass/netfilter"
+import (
+	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/vpn"
+)
 
 // Options configure the composed firewall backend.
 type Options struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/ipt"
 	"github.com/vpnpass/vpnpass/netfilter/nft"
@@ -94,21 +95,21 @@ func CleanupBeside(m *Manager, det Detection, root string, keepObserver bool) er
 				err = b.Cleanup()
 			}
 			if err != nil {
-				errs = append(errs, netfilter.Wrap("cleanup nftables", err))
+				slicex.Errors(&errs, netfilter.Wrap("cleanup nftables", err))
 			}
 		}
 		if !keepObserver {
 			if err := observer.Remove(); err != nil {
-				errs = append(errs, netfilter.Wrap("cleanup nftables", err))
+				slicex.Errors(&errs, netfilter.Wrap("cleanup nftables", err))
 			}
 		}
 		if err := nft.RemoveProbeTables(); err != nil {
-			errs = append(errs, netfilter.Wrap("cleanup nftables", err))
+			slicex.Errors(&errs, netfilter.Wrap("cleanup nftables", err))
 		}
 	}
 	if !uses[classIptables] {
 		if err := ipt.Cleanup(); err != nil {
-			errs = append(errs, netfilter.Wrap("cleanup iptables", err))
+			slicex.Errors(&errs, netfilter.Wrap("cleanup iptables", err))
 		}
 	}
 	return errors.Join(errs...)

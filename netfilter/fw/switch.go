@@ -3,6 +3,7 @@ package fw
 import (
 	"errors"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -63,7 +64,7 @@ func (m *Manager) Retire(next *Manager) error {
 		}
 		done[c] = true
 		if err := s.Backend.Cleanup(); err != nil {
-			errs = append(errs, netfilter.Wrap("retire "+string(s.Backend.Kind()), err))
+			slicex.Errors(&errs, netfilter.Wrap("retire "+string(s.Backend.Kind()), err))
 		}
 	}
 	return errors.Join(errs...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -26,7 +27,7 @@ func (b *Backend) Apply(d netfilter.Desired) ([]netfilter.Change, error) {
 	for i, o := range ops {
 		err := o.run(b.family(o.fam).run)
 		if err == nil {
-			done = append(done, o)
+			addOps(&done, o)
 			if b.afterOp != nil {
 				err = b.afterOp(i, o)
 			}
@@ -56,17 +57,17 @@ func (b *Backend) rollback(done []op, before []famState, cause error) error {
 	for i := len(done) - 1; i >= 0; i-- {
 		inv := done[i].inverse()
 		if err := inv.run(b.family(inv.fam).run); err != nil {
-			stepErrs = append(stepErrs, err)
+			slicex.Errors(&stepErrs, err)
 		}
 	}
 	for i, f := range b.fams {
 		st, err := f.read()
 		if err != nil {
-			errs = append(errs, err)
+			slicex.Errors(&errs, err)
 			continue
 		}
 		if ownView(st) != ownView(before[i]) {
-			errs = append(errs, errors.New(f.name+": our rules differ from before the apply"))
+			slicex.Errors(&errs, errors.New(f.name+": our rules differ from before the apply"))
 		}
 	}
 	if len(errs) > 0 {

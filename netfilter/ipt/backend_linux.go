@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -93,7 +94,7 @@ func (b *Backend) Plan(d netfilter.Desired) ([]netfilter.Change, error) {
 func (b *Backend) changes(ops []op) []netfilter.Change {
 	out := make([]netfilter.Change, 0, len(ops))
 	for _, o := range ops {
-		out = append(out, o.change(b.Kind()))
+		netfilter.AddChanges(&out, o.change(b.Kind()))
 	}
 	return out
 }
@@ -116,7 +117,7 @@ func (b *Backend) plan(d netfilter.Desired) ([]op, []famState, error) {
 		if b.opts.NoHelper {
 			l.helper = nil
 		}
-		ops = append(ops, diffFamily(f.name, st, l, b.opts.FW3)...)
+		addOps(&ops, diffFamily(f.name, st, l, b.opts.FW3)...)
 	}
 	return ops, states, nil
 }
@@ -134,7 +135,7 @@ func (f *family) read() (famState, error) {
 	st := famState{}
 	tables := []string{tableFilter}
 	if f.fam == vpn.IPv4 {
-		tables = append(tables, tableRaw)
+		slicex.Strings(&tables, tableRaw)
 	}
 	for _, t := range tables {
 		ts, err := readTable(f.run, t, exist == nil || exist[t])

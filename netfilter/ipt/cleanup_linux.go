@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -31,7 +32,7 @@ func Cleanup() error {
 	for _, v := range Variants {
 		for _, f := range []vpn.Family{vpn.IPv4, vpn.IPv6} {
 			if err := cleanupFamily(v, f); err != nil {
-				errs = append(errs, netfilter.Wrap("cleanup "+famName(f)+"-"+v, err))
+				slicex.Errors(&errs, netfilter.Wrap("cleanup "+famName(f)+"-"+v, err))
 			}
 		}
 	}
@@ -79,7 +80,7 @@ func tablesToClean(variant string, f vpn.Family) ([]string, error) {
 	var out []string
 	for _, t := range cleanupTables {
 		if exist[t] || (nt[t] != nil && nt[t].ours) {
-			out = append(out, t)
+			slicex.Strings(&out, t)
 		}
 	}
 	return out, nil
@@ -97,7 +98,7 @@ func cleanTable(r cleaner, table string) error {
 	var ours []string
 	for _, n := range names {
 		if isOurChain(n) {
-			ours = append(ours, n)
+			slicex.Strings(&ours, n)
 			continue
 		}
 		c, err := tl.chain(table, n)

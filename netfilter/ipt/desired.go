@@ -3,6 +3,7 @@ package ipt
 import (
 	"strconv"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -29,6 +30,10 @@ type spec struct {
 	proto        vpn.Protocol // "" for jumps
 	args         []string
 }
+
+// addSpecs appends v to *s: one call instead of append's inline code at
+// each site (see internal/slicex).
+func addSpecs(s *[]spec, v ...spec) { *s = append(*s, v...) }
 
 func (s spec) rule() *Rule { return parseRule(s.chain, s.args) }
 
@@ -65,7 +70,7 @@ func desiredLayout(d netfilter.Desired, fam vpn.Family, lans, wans []string) lay
 			for _, wan := range wans {
 				for _, e := range vpn.Footprint(p) {
 					if e.Family == fam {
-						l.fwd = append(l.fwd, fwdSpecs(p, mode, e, lan, wan)...)
+						addSpecs(&l.fwd, fwdSpecs(p, mode, e, lan, wan)...)
 					}
 				}
 			}
@@ -102,17 +107,18 @@ func fwdSpecs(p vpn.Protocol, mode netfilter.Mode, e vpn.Element, lan, wan strin
 func ruleArgs(in, out string, match []string, state, tag string, target ...string) []string {
 	var a []string
 	if in != "" {
-		a = append(a, "-i", in)
+		slicex.Strings(&a, "-i", in)
 	}
 	if out != "" {
-		a = append(a, "-o", out)
+		slicex.Strings(&a, "-o", out)
 	}
-	a = append(a, match...)
+	slicex.Strings(&a, match...)
 	if state != "" {
-		a = append(a, "-m", "conntrack", "--ctstate", state)
+		slicex.Strings(&a, "-m", "conntrack", "--ctstate", state)
 	}
-	a = append(a, "-m", "comment", "--comment", tag, "-j")
-	return append(a, target...)
+	slicex.Strings(&a, "-m", "comment", "--comment", tag, "-j")
+	slicex.Strings(&a, target...)
+	return a
 }
 
 // helperSpecs assigns the pptp helper to TCP 1723 from each LAN device
@@ -126,10 +132,10 @@ func helperSpecs(lans, wans []string) []spec {
 	m := elemMatch(vpn.Element{Family: vpn.IPv4, L4: vpn.ProtoTCP, Port: vpn.PortPPTP}, false)
 	tag := netfilter.Tag(vpn.PPTP)
 	for _, lan := range lans {
-		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs(lan, "", m, "", tag, "CT", "--helper", "pptp")})
+		addSpecs(&out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs(lan, "", m, "", tag, "CT", "--helper", "pptp")})
 	}
 	for _, wan := range wans {
-		out = append(out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs("", wan, m, "", tag, "CT", "--helper", "pptp")})
+		addSpecs(&out, spec{tableRaw, ChainHelper, vpn.PPTP, ruleArgs("", wan, m, "", tag, "CT", "--helper", "pptp")})
 	}
 	return out
 }
@@ -168,8 +174,8 @@ func dedupe(in []spec) []spec {
 	for _, s := range in {
 		k := s.rule().Key()
 		if !contains(seen, k) {
-			seen = append(seen, k)
-			out = append(out, s)
+			slicex.Strings(&seen, k)
+			addSpecs(&out, s)
 		}
 	}
 	return out

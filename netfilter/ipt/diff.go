@@ -3,6 +3,7 @@ package ipt
 import (
 	"sort"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -51,12 +52,12 @@ const (
 // opGroups collects ops by phase (one append site for all of them).
 type opGroups [phases][]op
 
-func (g *opGroups) add(ph int, o op) { g[ph] = append(g[ph], o) }
+func (g *opGroups) add(ph int, o op) { addOps(&g[ph], o) }
 
 func (g *opGroups) ordered() []op {
 	var out []op
 	for _, p := range g {
-		out = append(out, p...)
+		addOps(&out, p...)
 	}
 	return out
 }
@@ -84,7 +85,7 @@ func diffOwnChains(g *opGroups, fam string, ts *tableState, ot ownTable) {
 	var names []string
 	for n := range ts.chains {
 		if isOurChain(n) && (n != ot.chain || len(ot.specs) == 0) {
-			names = append(names, n)
+			slicex.Strings(&names, n)
 		}
 	}
 	sort.StringSlice(names).Sort()
@@ -200,7 +201,7 @@ func placeOps(st famState, ops []op) {
 			delete(sim, id)
 			continue
 		case opAppend:
-			cur = append(cur, k)
+			slicex.Strings(&cur, k)
 			o.pos = len(cur)
 		case opInsert:
 			at := min(o.pos-1, len(cur))

@@ -1,6 +1,7 @@
 package ipt
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -160,7 +161,7 @@ func (w *walker) step(chain string, r *Rule, i int, effect string, v netfilter.V
 	if r != nil {
 		s.Handle, s.Rule, s.Comment = uint64(i+1), r.String(), r.Comment
 	}
-	w.path = append(w.path, s)
+	netfilter.AddSteps(&w.path, s)
 }
 
 func (w *walker) stepWhy(chain string, r *Rule, i int, why string) {
@@ -178,10 +179,10 @@ func (s *tableSnap) reachable(bases ...string) []string {
 		if contains(order, n) || s.chains[n] == nil {
 			continue
 		}
-		order = append(order, n)
+		slicex.Strings(&order, n)
 		for _, r := range s.chains[n].Rules {
 			if s.chains[r.Target] != nil {
-				queue = append(queue, r.Target)
+				slicex.Strings(&queue, r.Target)
 			}
 		}
 	}

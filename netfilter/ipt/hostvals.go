@@ -20,8 +20,9 @@ func (c *baseChain) HostValues() []netfilter.HostValue {
 						continue
 					}
 					if mac, err := net.ParseMAC(firstVal(o.Vals)); err == nil {
-						out = append(out, netfilter.HostValue{Field: netfilter.FieldEtherSaddr, MAC: mac,
-							Match: "-m mac --mac-source " + mac.String(), Value: mac.String()})
+						m := mac.String()
+						netfilter.AddHostValues(&out, netfilter.HostValue{Field: netfilter.FieldEtherSaddr, MAC: mac,
+							Match: "-m mac --mac-source " + m, Value: m})
 					}
 				}
 			}
@@ -35,7 +36,9 @@ func appendAddr(out []netfilter.HostValue, field, flag string, m addrMatch) []ne
 		return out
 	}
 	p := m.Prefix.Masked()
-	return append(out, netfilter.HostValue{Field: field, Lo: p.Addr(), Hi: netfilter.LastAddr(p), Match: flag + " " + p.String(), Value: p.String()})
+	v := p.String()
+	netfilter.AddHostValues(&out, netfilter.HostValue{Field: field, Lo: p.Addr(), Hi: netfilter.LastAddr(p), Match: flag + " " + v, Value: v})
+	return out
 }
 
 func firstVal(v []string) string {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -142,7 +143,7 @@ func (in *Inspector) snapshot(fam vpn.Family, table string, bases ...string) (*t
 		snap.chains[n] = c
 		for _, rule := range c.Rules {
 			if tl.has(rule.Target) {
-				queue = append(queue, rule.Target)
+				slicex.Strings(&queue, rule.Target)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -91,7 +92,7 @@ func parseRule(chain string, toks []string) *Rule {
 			i += 2
 			continue
 		}
-		r.Args = append(r.Args, t)
+		slicex.Strings(&r.Args, t)
 		if t == "!" {
 			neg = true
 			continue
@@ -113,7 +114,7 @@ func parseRule(chain string, toks []string) *Rule {
 			}
 			if j > i+1 {
 				o.Vals = toks[i+1 : j : j]
-				r.Args = append(r.Args, o.Vals...)
+				slicex.Strings(&r.Args, o.Vals...)
 			}
 			i = j - 1
 			cur.Opts = append(cur.Opts, o)
@@ -126,11 +127,11 @@ func parseRule(chain string, toks []string) *Rule {
 		default:
 			i++
 			v := toks[i]
-			r.Args = append(r.Args, v)
+			slicex.Strings(&r.Args, v)
 			if k >= flJump { // -j / -g: the rest is the target's
 				r.Target, r.Goto = v, k == flGoto
 				r.TargetArgs = targetArgs(toks[i+1:])
-				r.Args = append(r.Args, r.TargetArgs...)
+				slicex.Strings(&r.Args, r.TargetArgs...)
 				return r
 			}
 			cur = r.setFlag(k, v, neg, cur)
@@ -175,7 +176,7 @@ func targetArgs(toks []string) []string {
 			i += 2
 			continue
 		}
-		out = append(out, toks[i])
+		slicex.Strings(&out, toks[i])
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -43,6 +44,10 @@ type op struct {
 	args         []string
 	proto        vpn.Protocol
 }
+
+// addOps appends v to *s: one call instead of append's inline code at
+// each site (see internal/slicex).
+func addOps(s *[]op, v ...op) { *s = append(*s, v...) }
 
 // opVerbs spell each kind as a Change's rule starts (a delete shows the
 // rule deleted, as -A).
@@ -177,7 +182,7 @@ func listTable(r runner, table string) (*tableLines, error) {
 			return nil, errors.New("list " + table + ": unexpected line " + strconv.Quote(t))
 		}
 		if f[0] != "-A" && tl.lines[f[1]] == nil {
-			tl.names = append(tl.names, f[1])
+			slicex.Strings(&tl.names, f[1])
 		}
 		tl.lines[f[1]] = append(tl.lines[f[1]], l)
 	}
@@ -213,13 +218,13 @@ func ownView(st famState) string {
 	for table, ts := range st {
 		for n := range ts.names {
 			if isOurChain(n) {
-				lines = append(lines, table+" chain "+n)
+				slicex.Strings(&lines, table+" chain "+n)
 			}
 		}
 		for n, c := range ts.chains {
 			for i, r := range c.Rules {
 				if isOurChain(n) || netfilter.IsOurTag(r.Comment) {
-					lines = append(lines, table+" "+n+" "+strconv.Itoa(i+1)+" "+r.Key())
+					slicex.Strings(&lines, table+" "+n+" "+strconv.Itoa(i+1)+" "+r.Key())
 				}
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/internal/slicex"
 )
 
 // Rule is one `iptables -S` line (`-A chain spec...`) parsed into the parts
@@ -206,7 +208,7 @@ func tokenize(line string) ([]string, error) {
 			inQuote, inWord = true, true
 		case !inQuote && (c == ' ' || c == '\t'):
 			if inWord {
-				out = append(out, cur.String())
+				slicex.Strings(&out, cur.String())
 				cur.Reset()
 				inWord = false
 			}
@@ -219,7 +221,7 @@ func tokenize(line string) ([]string, error) {
 		return nil, errors.New("unterminated quote in " + strconv.Quote(line))
 	}
 	if inWord {
-		out = append(out, cur.String())
+		slicex.Strings(&out, cur.String())
 	}
 	return out, nil
 }

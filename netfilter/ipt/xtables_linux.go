@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -45,9 +46,9 @@ func (e *ToolError) Error() string {
 
 // run executes the binary with args (and --wait), stdout into out when set.
 func (t *Tool) run(out *bytes.Buffer, args ...string) error {
-	args = append(args, "--wait")
+	slicex.Strings(&args, "--wait")
 	if t.wait != "" {
-		args = append(args, t.wait)
+		slicex.Strings(&args, t.wait)
 	}
 	var stderr bytes.Buffer
 	cmd := exec.Command(t.path, args...)

@@ -1,7 +1,8 @@
 package nfteval
 
 import (
-	"github.com/vpnpass/vpnpass/internal/sortx"
+	"slices"
+
 	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables/binaryutil"
@@ -103,8 +104,21 @@ func dports(t *Table, r *Rule) []uint16 {
 			}
 		}
 	}
-	sortx.Sort(len(ports), func(i, j int) bool { return ports[i] < ports[j] }, func(i, j int) { ports[i], ports[j] = ports[j], ports[i] })
+	sortPorts(ports)
 	return ports
+}
+
+// sortPorts sorts ascending through slices.Sort on ints: the binary has
+// that instance already, a less and a swap closure would be new code.
+func sortPorts(ports []uint16) {
+	n := make([]int, len(ports))
+	for i, p := range ports {
+		n[i] = int(p)
+	}
+	slices.Sort(n)
+	for i, v := range n {
+		ports[i] = uint16(v)
+	}
 }
 
 // matchesNfproto reports a `meta nfproto <fam>` match in the rule.

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"sort"
 
 	"github.com/google/nftables/expr"
 
-	"github.com/vpnpass/vpnpass/internal/sortx"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/vpn"
 )
@@ -35,7 +35,7 @@ func (rs *Ruleset) HostValues(fam vpn.Family) []netfilter.HostValue {
 	add := func(v netfilter.HostValue) {
 		if !seen[v.Match] && len(out) < maxHostValues {
 			seen[v.Match] = true
-			out = append(out, v)
+			netfilter.AddHostValues(&out, v)
 		}
 	}
 	for _, t := range rs.Tables {
@@ -170,7 +170,7 @@ func setValues(s *Set, l *hostLoad) []netfilter.HostValue {
 	els := append([]Element(nil), s.Elements...)
 	interval := s.Interval() && !s.hasKeyEnd()
 	if interval {
-		sortx.Stable(len(els), func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 }, func(i, j int) { els[i], els[j] = els[j], els[i] })
+		sort.Stable(byKey{els: els})
 	}
 	for i, e := range els {
 		if len(e.Key) < l.got {
@@ -186,7 +186,7 @@ func setValues(s *Set, l *hostLoad) []netfilter.HostValue {
 			hi = intervalHi(els[i+1:], l.got)
 		}
 		if v, ok := valueOf(l, lo, hi); ok {
-			out = append(out, v)
+			netfilter.AddHostValues(&out, v)
 		}
 	}
 	return out

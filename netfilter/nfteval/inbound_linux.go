@@ -3,6 +3,8 @@ package nfteval
 import (
 	"net/netip"
 
+	"github.com/vpnpass/vpnpass/internal/slicex"
+
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
@@ -51,9 +53,9 @@ func (ev *evaluator) noteNAT(e expr.Any) {
 func (ev *evaluator) noteObj(x *expr.Objref) {
 	if x.Type == 3 { // NFT_OBJECT_CT_HELPER
 		if h := ev.t.Helper(x.Name); h != nil {
-			ev.helpers = append(ev.helpers, h.Type)
+			slicex.Strings(&ev.helpers, h.Type)
 		} else {
-			ev.helpers = append(ev.helpers, x.Name)
+			slicex.Strings(&ev.helpers, x.Name)
 		}
 	}
 }
@@ -102,10 +104,10 @@ func (rs *Ruleset) DNATOf(p netfilter.Packet) (DNAT, netfilter.Explanation, erro
 		}
 		w := &walker{ev: evaluator{t: c.Table, k: newPkt(p, c.Hook, c.Table.ifindex())}, base: c}
 		ex := w.run()
-		out.Path = append(out.Path, ex.Path...)
+		netfilter.AddSteps(&out.Path, ex.Path...)
 		if c.Priority > ctPriority {
 			// Before conntrack there is no entry to attach a helper to.
-			helpers = append(helpers, w.ev.helpers...)
+			slicex.Strings(&helpers, w.ev.helpers...)
 		}
 		switch ex.Verdict {
 		case netfilter.Drop, netfilter.Reject, netfilter.Uncertain:

@@ -1,10 +1,11 @@
 package nfteval
 
 import (
-	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"

@@ -1,6 +1,10 @@
 package nfteval
 
-import "github.com/google/nftables/expr"
+import (
+	"github.com/google/nftables/expr"
+
+	"github.com/vpnpass/vpnpass/internal/slicex"
+)
 
 // mayReach reports whether an expression pred accepts can be reached from
 // chain c by the packet, counting matches we cannot decide as possibly
@@ -120,5 +124,6 @@ func appendOnce(list []string, s string) []string {
 			return list
 		}
 	}
-	return append(list, s)
+	slicex.Strings(&list, s)
+	return list
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
+
+	"github.com/vpnpass/vpnpass/internal/slicex"
 )
 
 // Summary renders a rule in nft-like syntax for explanations:
@@ -56,7 +58,7 @@ func (rd *renderer) get(reg uint32) desc {
 	return desc{field: field{"reg " + utoa(uint64(reg)), kHex}}
 }
 
-func (rd *renderer) emit(s string) { rd.out = append(rd.out, s) }
+func (rd *renderer) emit(s string) { slicex.Strings(&rd.out, s) }
 
 func (rd *renderer) expr(e expr.Any, rest []expr.Any) {
 	// Meta, payload and ct load a field into a register or, with a source

@@ -1,12 +1,13 @@
 package nfteval
 
 import (
-	"github.com/vpnpass/vpnpass/internal/sortx"
-	"github.com/vpnpass/vpnpass/netfilter/nftwire"
-
 	"bytes"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/vpnpass/vpnpass/internal/slicex"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // maxShown bounds how many set elements a summary lists.
@@ -21,7 +22,7 @@ func (rd *renderer) elements(s *Set, parts []desc) string {
 	} else {
 		els := sortedElements(s.Elements, parts[0].kind)
 		for i := range els {
-			items = append(items, rd.element(s, parts, &els[i]))
+			slicex.Strings(&items, rd.element(s, parts, &els[i]))
 		}
 	}
 	if len(items) > maxShown {
@@ -52,7 +53,7 @@ func (rd *renderer) element(s *Set, parts []desc, e *Element) string {
 		if e.KeyEnd != nil && off+int(n) <= len(e.KeyEnd) && !bytes.Equal(e.Key[off:off+int(n)], e.KeyEnd[off:off+int(n)]) {
 			v += "-" + rd.value(&d, e.KeyEnd[off:off+int(n)])
 		}
-		out = append(out, v)
+		slicex.Strings(&out, v)
 		off += (int(n) + 3) &^ 3
 	}
 	return strings.Join(out, " . ") + rd.data(s, e)
@@ -74,24 +75,38 @@ func (rd *renderer) data(s *Set, e *Element) string {
 func sortedElements(els []Element, k kind) []Element {
 	out := append([]Element(nil), els...)
 	hostOrder := k == kCtState || k == kHostInt || k == kIfindex
-	key := func(b []byte) []byte {
-		if !hostOrder || bigEndianHost {
-			return b
-		}
-		r := make([]byte, len(b))
-		for i := range b {
-			r[i] = b[len(b)-1-i]
-		}
-		return r
-	}
-	sortx.Stable(len(out), func(i, j int) bool { return bytes.Compare(key(out[i].Key), key(out[j].Key)) < 0 }, func(i, j int) { out[i], out[j] = out[j], out[i] })
+	sort.Stable(byKey{out, hostOrder && !bigEndianHost})
 	return out
+}
+
+// byKey orders elements by their key bytes, each key reversed when rev
+// (host-order numbers on a little-endian host). One sort.Interface for
+// every sort of elements: less and swap closures per site cost more.
+type byKey struct {
+	els []Element
+	rev bool
+}
+
+func (b byKey) Len() int           { return len(b.els) }
+func (b byKey) Swap(i, j int)      { b.els[i], b.els[j] = b.els[j], b.els[i] }
+func (b byKey) Less(i, j int) bool { return bytes.Compare(b.key(i), b.key(j)) < 0 }
+
+func (b byKey) key(i int) []byte {
+	k := b.els[i].Key
+	if !b.rev {
+		return k
+	}
+	r := make([]byte, len(k))
+	for i := range k {
+		r[i] = k[len(k)-1-i]
+	}
+	return r
 }
 
 // intervals turns rbtree boundaries back into ranges.
 func (rd *renderer) intervals(s *Set, d *desc) []string {
 	els := append([]Element(nil), s.Elements...)
-	sortx.Stable(len(els), func(i, j int) bool { return bytes.Compare(els[i].Key, els[j].Key) < 0 }, func(i, j int) { els[i], els[j] = els[j], els[i] })
+	sort.Stable(byKey{els: els})
 	var out []string
 	for i := range els {
 		e := &els[i]
@@ -102,7 +117,7 @@ func (rd *renderer) intervals(s *Set, d *desc) []string {
 		if i+1 < len(els) && els[i+1].IntervalEnd {
 			last = minusOne(els[i+1].Key)
 		}
-		out = append(out, rd.rangeString(d, e.Key, last)+rd.data(s, e))
+		slicex.Strings(&out, rd.rangeString(d, e.Key, last)+rd.data(s, e))
 	}
 	return out
 }

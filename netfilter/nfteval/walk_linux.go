@@ -213,7 +213,7 @@ func (w *walker) split(r *Rule, res result) netfilter.Explanation {
 	// The note goes where the split happened; em.Path is the matched
 	// clone's own copy, so it is changed in place.
 	at := len(w.path)
-	em.Path = append(em.Path, note)
+	netfilter.AddSteps(&em.Path, note)
 	copy(em.Path[at+1:], em.Path[at:])
 	em.Path[at] = note
 	return em
@@ -246,7 +246,7 @@ func (w *walker) add(r *Rule, c *Chain, effect string, v netfilter.Verdict, note
 		}
 		s.Rule += "(" + note + ")"
 	}
-	w.path = append(w.path, s)
+	netfilter.AddSteps(&w.path, s)
 }
 
 func (w *walker) decided(v netfilter.Verdict, r *Rule) netfilter.Explanation {
@@ -262,7 +262,7 @@ func (w *walker) uncertain(r *Rule, why string) netfilter.Explanation {
 
 func (w *walker) policy() netfilter.Explanation {
 	c, t := w.base, w.base.Table
-	w.path = append(w.path, netfilter.Step{Backend: t.Kind(), Table: t.Name, Chain: c.Name,
+	netfilter.AddSteps(&w.path, netfilter.Step{Backend: t.Kind(), Table: t.Name, Chain: c.Name,
 		Rule: "policy " + string(c.Policy), Effect: "policy", Verdict: c.Policy})
 	return netfilter.Explanation{Verdict: c.Policy, Path: w.path, DecidedBy: &netfilter.Decider{
 		Table: t.Name, Chain: c.Name, Policy: string(c.Policy), Backend: t.Kind()}}
