@@ -153,8 +153,8 @@ func (d *decoder) number(v reflect.Value) error {
 	switch v.Kind() {
 	case reflect.Interface:
 		if v.NumMethod() == 0 {
-			f, err := strconv.ParseFloat(lit, 64)
-			if err != nil {
+			f, ok := parseFloat(lit, 64)
+			if !ok {
 				return d.typeError("number "+lit, reflect.TypeOf(f), start)
 			}
 			v.Set(reflect.ValueOf(f))
@@ -175,8 +175,8 @@ func (d *decoder) number(v reflect.Value) error {
 		v.SetUint(n)
 		return nil
 	case reflect.Float32, reflect.Float64:
-		f, err := strconv.ParseFloat(lit, v.Type().Bits())
-		if err != nil || v.OverflowFloat(f) {
+		f, ok := parseFloat(lit, v.Type().Bits())
+		if !ok { // a float32 result is in float32's range
 			return d.typeError("number "+lit, v.Type(), start)
 		}
 		v.SetFloat(f)
