@@ -20,6 +20,7 @@ type Unmarshaler interface {
 // UnmarshalTypeError is a JSON value of the wrong kind for its Go target.
 // Field is the dotted path of JSON names from the top value ("" at the top).
 type UnmarshalTypeError struct {
+	_      [0]func()    // not comparable: no generated equality function (issue 16)
 	Value  string       // "string", "number", "number 70000", "bool", "array", "object"
 	Type   reflect.Type // the Go type it could not go into
 	Offset int64

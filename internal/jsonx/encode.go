@@ -63,6 +63,7 @@ func (e *UnsupportedTypeError) Error() string { return "json: unsupported type: 
 
 // MarshalerError wraps an error a MarshalJSON or MarshalText method returned.
 type MarshalerError struct {
+	_    [0]func() // not comparable: no generated equality function (issue 16)
 	Type reflect.Type
 	Err  error
 }
@@ -98,7 +99,7 @@ func appendValue(b []byte, v reflect.Value) ([]byte, error) {
 	if t.Kind() != reflect.Pointer && t.Implements(textMarshalerType) {
 		txt, err := v.Interface().(encoding.TextMarshaler).MarshalText()
 		if err != nil {
-			return b, &MarshalerError{t, err}
+			return b, &MarshalerError{Type: t, Err: err}
 		}
 		return appendString(b, string(txt)), nil
 	}
@@ -144,10 +145,10 @@ func appendMarshaler(b []byte, v reflect.Value) ([]byte, error) {
 	}
 	out, err := v.Interface().(Marshaler).MarshalJSON()
 	if err != nil {
-		return b, &MarshalerError{v.Type(), err}
+		return b, &MarshalerError{Type: v.Type(), Err: err}
 	}
 	if err := checkValid(out); err != nil {
-		return b, &MarshalerError{v.Type(), err}
+		return b, &MarshalerError{Type: v.Type(), Err: err}
 	}
 	return compact(b, out), nil
 }
@@ -299,6 +300,7 @@ func isEmpty(v reflect.Value) bool {
 }
 
 type kv struct {
+	_   [0]func() // not comparable: no generated equality function (issue 16)
 	key string
 	val reflect.Value
 }
@@ -322,7 +324,7 @@ func appendMap(b []byte, v reflect.Value) ([]byte, error) {
 		if err != nil {
 			return b, err
 		}
-		kvs = append(kvs, kv{k, it.Value()})
+		kvs = append(kvs, kv{key: k, val: it.Value()})
 	}
 	sortx.Sort(len(kvs), func(i, j int) bool { return kvs[i].key < kvs[j].key }, func(i, j int) { kvs[i], kvs[j] = kvs[j], kvs[i] })
 	b = append(b, '{')
@@ -350,7 +352,7 @@ func mapKey(k reflect.Value) (string, error) {
 		}
 		txt, err := tm.MarshalText()
 		if err != nil {
-			return "", &MarshalerError{k.Type(), err}
+			return "", &MarshalerError{Type: k.Type(), Err: err}
 		}
 		return string(txt), nil
 	}

@@ -7,6 +7,7 @@ import (
 
 // SyntaxError is invalid JSON, with encoding/json's message texts.
 type SyntaxError struct {
+	_      [0]func() // not comparable: no generated equality function (issue 16)
 	msg    string
 	Offset int64 // bytes read before the error
 	eof    bool  // the input ended inside a value
@@ -47,16 +48,16 @@ func (s *scanner) ws() {
 
 func (s *scanner) fail(context string) error {
 	if s.pos >= len(s.data) {
-		return &SyntaxError{"unexpected end of JSON input", int64(s.pos), true}
+		return &SyntaxError{msg: "unexpected end of JSON input", Offset: int64(s.pos), eof: true}
 	}
-	return &SyntaxError{"invalid character " + quoteChar(s.data[s.pos]) + " " + context, int64(s.pos + 1), false}
+	return &SyntaxError{msg: "invalid character " + quoteChar(s.data[s.pos]) + " " + context, Offset: int64(s.pos + 1)}
 }
 
 // failIn is fail inside a token, where encoding/json's scanner meets the end
 // of input as a space and names that character.
 func (s *scanner) failIn(context string) error {
 	if s.pos >= len(s.data) {
-		return &SyntaxError{"invalid character ' ' " + context, int64(s.pos + 1), true}
+		return &SyntaxError{msg: "invalid character ' ' " + context, Offset: int64(s.pos + 1), eof: true}
 	}
 	return s.fail(context)
 }
