@@ -64,9 +64,9 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 				*v.b = true
 				continue
 			}
-			b, err := strconv.ParseBool(value)
+			b, ok := parseBool(value)
 			*v.b = b // set even on error, as flag does
-			if err != nil {
+			if !ok {
 				return args, errors.New("invalid boolean value " + strconv.Quote(value) + " for -" + name + ": " + errParse.Error())
 			}
 			continue
@@ -92,4 +92,16 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 		}
 	}
 	return args, nil
+}
+
+// parseBool accepts what strconv.ParseBool accepts (flag's rule), without
+// linking it: its error (a *NumError) is never shown, errParse is.
+func parseBool(s string) (v, ok bool) {
+	switch s {
+	case "1", "t", "T", "TRUE", "true", "True":
+		return true, true
+	case "0", "f", "F", "FALSE", "false", "False":
+		return false, true
+	}
+	return false, false
 }
