@@ -97,11 +97,10 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 // parseBool accepts what strconv.ParseBool accepts (flag's rule), without
 // linking it: its error (a *NumError) is never shown, errParse is.
 func parseBool(s string) (v, ok bool) {
-	switch s {
-	case "1", "t", "T", "TRUE", "true", "True":
-		return true, true
-	case "0", "f", "F", "FALSE", "false", "False":
-		return false, true
+	for i, w := range [...]string{"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"} {
+		if s == w {
+			return i < 6, true
+		}
 	}
 	return false, false
 }
