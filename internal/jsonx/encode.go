@@ -18,6 +18,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/vpnpass/vpnpass/internal/sortx"
@@ -178,54 +179,43 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
 const hex = "0123456789abcdef"
 
 // appendString quotes s as encoding/json does: HTML-safe (<, >, & as \u00XX),
-// U+2028/2029 escaped, invalid UTF-8 as U+FFFD.
+// U+2028/2029 escaped, invalid UTF-8 as U+FFFD. Every escape goes through
+// one 6-byte buffer and one append (an append per escape kind was 3 KB of
+// mips code).
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			i++
+			continue
+		}
+		e := [6]byte{'\\', 'u', '0', '0'}
+		n, size := 6, 1
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
+			if k := strings.IndexByte("\"\\\b\f\n\r\t", c); k >= 0 {
+				e[1], n = "\"\\bfnrt"[k], 2
+			} else {
+				e[4], e[5] = hex[c>>4], hex[c&0xf]
+			}
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				e = [6]byte{'\\', 'u', 'f', 'f', 'f', 'd'}
+			case r == '\u2028' || r == '\u2029':
+				e[2], e[3], e[4], e[5] = '2', '0', '2', hex[r&0xf]
+			default:
+				i += size
 				continue
 			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
+		b = append(b, s[start:i]...)
+		b = append(b, e[:n]...)
 		i += size
+		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
