@@ -231,36 +231,29 @@ func (d *decoder) readString() string {
 			continue
 		}
 		i++
-		switch raw[i] {
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r := hex4(raw[i+1 : i+5])
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					r2 = hex4(raw[i+3 : i+7])
-				}
-				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-					r = dec
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			b = utf8.AppendRune(b, r)
-		default: // " \ /
-			b = append(b, raw[i])
+		c = raw[i]
+		if k := strings.IndexByte("bfnrt", c); k >= 0 {
+			c = "\b\f\n\r\t"[k]
 		}
+		if c != 'u' { // also " \ /
+			b = append(b, c)
+			continue
+		}
+		r := hex4(raw[i+1 : i+5])
+		i += 4
+		if utf16.IsSurrogate(r) {
+			r2 := rune(-1)
+			if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				r2 = hex4(raw[i+3 : i+7])
+			}
+			if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+				r = dec
+				i += 6
+			} else {
+				r = utf8.RuneError
+			}
+		}
+		b = utf8.AppendRune(b, r)
 	}
 	return validUTF8(b)
 }
