@@ -293,70 +293,58 @@ func hex4(h []byte) rune {
 	return r
 }
 
+var anySliceType = reflect.TypeOf([]any(nil))
+
+// array decodes the array at d.pos into a slice, an array or an empty
+// interface (as []any). One loop for the three (closures per kind cost more).
 func (d *decoder) array(v reflect.Value) error {
 	start := d.pos
+	t := v.Type()
 	switch v.Kind() {
 	case reflect.Interface:
 		if v.NumMethod() != 0 {
-			return d.typeError("array", v.Type(), start)
+			return d.typeError("array", t, start)
 		}
-		var out []any
-		if err := d.elems(func(i int) reflect.Value {
-			out = append(out, nil)
-			return reflect.ValueOf(out).Index(i)
-		}); err != nil {
-			return err
-		}
-		if out == nil {
-			out = []any{}
-		}
-		v.Set(reflect.ValueOf(out))
-		return nil
-	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 0, 0)
-		if err := d.elems(func(i int) reflect.Value {
-			s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
-			return s.Index(i)
-		}); err != nil {
-			return err
-		}
-		v.Set(s)
-		return nil
-	case reflect.Array:
-		n := 0
-		err := d.elems(func(i int) reflect.Value {
-			n++
-			if i < v.Len() {
-				return v.Index(i)
-			}
-			return reflect.New(v.Type().Elem()).Elem()
-		})
-		for ; n < v.Len(); n++ {
-			v.Index(n).Set(reflect.Zero(v.Type().Elem()))
-		}
-		return err
+		t = anySliceType
+	case reflect.Slice, reflect.Array:
+	default:
+		return d.typeError("array", t, start)
 	}
-	return d.typeError("array", v.Type(), start)
-}
-
-// elems decodes each element of the array at d.pos into slot(i).
-func (d *decoder) elems(slot func(i int) reflect.Value) error {
+	s := v
+	if v.Kind() != reflect.Array {
+		s = reflect.MakeSlice(t, 0, 0)
+	}
+	n, err := 0, error(nil)
 	d.pos++
 	d.ws()
 	if d.data[d.pos] == ']' {
 		d.pos++
-		return nil
-	}
-	for i := 0; ; i++ {
-		d.ws()
-		if err := d.value(slot(i)); err != nil {
-			return err
+	} else {
+		for c := byte(','); c != ']' && err == nil; n++ {
+			var slot reflect.Value
+			switch {
+			case s.Kind() == reflect.Slice:
+				s = reflect.Append(s, reflect.Zero(t.Elem()))
+				slot = s.Index(n)
+			case n < s.Len():
+				slot = s.Index(n)
+			default: // past the end of an array: decoded, dropped
+				slot = reflect.New(t.Elem()).Elem()
+			}
+			d.ws()
+			if err = d.value(slot); err == nil {
+				d.ws()
+				c = d.data[d.pos]
+				d.pos++
+			}
 		}
-		d.ws()
-		c := d.data[d.pos]
-		d.pos++
-		if c == ']' {
-			return nil
-		}
 	}
+	if v.Kind() == reflect.Array {
+		for ; n < v.Len(); n++ {
+			v.Index(n).Set(reflect.Zero(t.Elem()))
+		}
+	} else if err == nil {
+		v.Set(s)
+	}
+	return err
 }
