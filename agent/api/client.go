@@ -123,7 +123,7 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", method, ctx.Err())
+			err = ctx.Err()
 		}
 		return fmt.Errorf("%s: %w", method, err)
 	}

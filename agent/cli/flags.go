@@ -64,9 +64,9 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 				*v.b = true
 				continue
 			}
-			b, err := strconv.ParseBool(value)
+			b, ok := parseBool(value)
 			*v.b = b // set even on error, as flag does
-			if err != nil {
+			if !ok {
 				return args, errors.New("invalid boolean value " + strconv.Quote(value) + " for -" + name + ": " + errParse.Error())
 			}
 			continue
@@ -92,4 +92,15 @@ func (fs flagSet) parse(args []string) ([]string, error) {
 		}
 	}
 	return args, nil
+}
+
+// parseBool accepts what strconv.ParseBool accepts (flag's rule), without
+// linking it: its error (a *NumError) is never shown, errParse is.
+func parseBool(s string) (v, ok bool) {
+	for i, w := range [...]string{"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"} {
+		if s == w {
+			return i < 6, true
+		}
+	}
+	return false, false
 }

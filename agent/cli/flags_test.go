@@ -61,6 +61,7 @@ func TestFlagsLikeFlagPackage(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"status"}, {"--json", "status"}, {"-json", "status", "--json"},
 		{"--json=false"}, {"--json=0"}, {"--json=maybe"}, {"--json", "false"},
+		{"--json=t"}, {"--json=TRUE"}, {"--json=True"}, {"--json=F"}, {"--json=FALSE"}, {"--json=False"}, {"--json=tRUE"}, {"--json=yes"}, {"--json=1"},
 		{"--config", "/tmp/x", "--socket=/s"}, {"--config"}, {"--config="},
 		{"--dport", "500"}, {"--dport=0x1f4"}, {"--dport", "abc"}, {"--dport", "99999999999999999999"},
 		{"--limit", "-5"}, {"--limit=-5"}, {"--nope"}, {"-h"}, {"--help"}, {"-help=1"},

@@ -20,6 +20,7 @@ type Unmarshaler interface {
 // UnmarshalTypeError is a JSON value of the wrong kind for its Go target.
 // Field is the dotted path of JSON names from the top value ("" at the top).
 type UnmarshalTypeError struct {
+	_      [0]func()    // not comparable: no generated equality function (issue 16)
 	Value  string       // "string", "number", "number 70000", "bool", "array", "object"
 	Type   reflect.Type // the Go type it could not go into
 	Offset int64
@@ -153,8 +154,8 @@ func (d *decoder) number(v reflect.Value) error {
 	switch v.Kind() {
 	case reflect.Interface:
 		if v.NumMethod() == 0 {
-			f, err := strconv.ParseFloat(lit, 64)
-			if err != nil {
+			f, ok := parseFloat(lit, 64)
+			if !ok {
 				return d.typeError("number "+lit, reflect.TypeOf(f), start)
 			}
 			v.Set(reflect.ValueOf(f))
@@ -175,8 +176,8 @@ func (d *decoder) number(v reflect.Value) error {
 		v.SetUint(n)
 		return nil
 	case reflect.Float32, reflect.Float64:
-		f, err := strconv.ParseFloat(lit, v.Type().Bits())
-		if err != nil || v.OverflowFloat(f) {
+		f, ok := parseFloat(lit, v.Type().Bits())
+		if !ok { // a float32 result is in float32's range
 			return d.typeError("number "+lit, v.Type(), start)
 		}
 		v.SetFloat(f)
@@ -230,36 +231,29 @@ func (d *decoder) readString() string {
 			continue
 		}
 		i++
-		switch raw[i] {
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r := hex4(raw[i+1 : i+5])
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					r2 = hex4(raw[i+3 : i+7])
-				}
-				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-					r = dec
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			b = utf8.AppendRune(b, r)
-		default: // " \ /
-			b = append(b, raw[i])
+		c = raw[i]
+		if k := strings.IndexByte("bfnrt", c); k >= 0 {
+			c = "\b\f\n\r\t"[k]
 		}
+		if c != 'u' { // also " \ /
+			b = append(b, c)
+			continue
+		}
+		r := hex4(raw[i+1 : i+5])
+		i += 4
+		if utf16.IsSurrogate(r) {
+			r2 := rune(-1)
+			if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				r2 = hex4(raw[i+3 : i+7])
+			}
+			if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+				r = dec
+				i += 6
+			} else {
+				r = utf8.RuneError
+			}
+		}
+		b = utf8.AppendRune(b, r)
 	}
 	return validUTF8(b)
 }
@@ -299,70 +293,58 @@ func hex4(h []byte) rune {
 	return r
 }
 
+var anySliceType = reflect.TypeOf([]any(nil))
+
+// array decodes the array at d.pos into a slice, an array or an empty
+// interface (as []any). One loop for the three (closures per kind cost more).
 func (d *decoder) array(v reflect.Value) error {
 	start := d.pos
+	t := v.Type()
 	switch v.Kind() {
 	case reflect.Interface:
 		if v.NumMethod() != 0 {
-			return d.typeError("array", v.Type(), start)
+			return d.typeError("array", t, start)
 		}
-		var out []any
-		if err := d.elems(func(i int) reflect.Value {
-			out = append(out, nil)
-			return reflect.ValueOf(out).Index(i)
-		}); err != nil {
-			return err
-		}
-		if out == nil {
-			out = []any{}
-		}
-		v.Set(reflect.ValueOf(out))
-		return nil
-	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 0, 0)
-		if err := d.elems(func(i int) reflect.Value {
-			s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
-			return s.Index(i)
-		}); err != nil {
-			return err
-		}
-		v.Set(s)
-		return nil
-	case reflect.Array:
-		n := 0
-		err := d.elems(func(i int) reflect.Value {
-			n++
-			if i < v.Len() {
-				return v.Index(i)
-			}
-			return reflect.New(v.Type().Elem()).Elem()
-		})
-		for ; n < v.Len(); n++ {
-			v.Index(n).Set(reflect.Zero(v.Type().Elem()))
-		}
-		return err
+		t = anySliceType
+	case reflect.Slice, reflect.Array:
+	default:
+		return d.typeError("array", t, start)
 	}
-	return d.typeError("array", v.Type(), start)
-}
-
-// elems decodes each element of the array at d.pos into slot(i).
-func (d *decoder) elems(slot func(i int) reflect.Value) error {
+	s := v
+	if v.Kind() != reflect.Array {
+		s = reflect.MakeSlice(t, 0, 0)
+	}
+	n, err := 0, error(nil)
 	d.pos++
 	d.ws()
 	if d.data[d.pos] == ']' {
 		d.pos++
-		return nil
-	}
-	for i := 0; ; i++ {
-		d.ws()
-		if err := d.value(slot(i)); err != nil {
-			return err
+	} else {
+		for c := byte(','); c != ']' && err == nil; n++ {
+			var slot reflect.Value
+			switch {
+			case s.Kind() == reflect.Slice:
+				s = reflect.Append(s, reflect.Zero(t.Elem()))
+				slot = s.Index(n)
+			case n < s.Len():
+				slot = s.Index(n)
+			default: // past the end of an array: decoded, dropped
+				slot = reflect.New(t.Elem()).Elem()
+			}
+			d.ws()
+			if err = d.value(slot); err == nil {
+				d.ws()
+				c = d.data[d.pos]
+				d.pos++
+			}
 		}
-		d.ws()
-		c := d.data[d.pos]
-		d.pos++
-		if c == ']' {
-			return nil
-		}
 	}
+	if v.Kind() == reflect.Array {
+		for ; n < v.Len(); n++ {
+			v.Index(n).Set(reflect.Zero(t.Elem()))
+		}
+	} else if err == nil {
+		v.Set(s)
+	}
+	return err
 }

@@ -18,6 +18,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/vpnpass/vpnpass/internal/sortx"
@@ -63,6 +64,7 @@ func (e *UnsupportedTypeError) Error() string { return "json: unsupported type: 
 
 // MarshalerError wraps an error a MarshalJSON or MarshalText method returned.
 type MarshalerError struct {
+	_    [0]func() // not comparable: no generated equality function (issue 16)
 	Type reflect.Type
 	Err  error
 }
@@ -98,7 +100,7 @@ func appendValue(b []byte, v reflect.Value) ([]byte, error) {
 	if t.Kind() != reflect.Pointer && t.Implements(textMarshalerType) {
 		txt, err := v.Interface().(encoding.TextMarshaler).MarshalText()
 		if err != nil {
-			return b, &MarshalerError{t, err}
+			return b, &MarshalerError{Type: t, Err: err}
 		}
 		return appendString(b, string(txt)), nil
 	}
@@ -144,10 +146,10 @@ func appendMarshaler(b []byte, v reflect.Value) ([]byte, error) {
 	}
 	out, err := v.Interface().(Marshaler).MarshalJSON()
 	if err != nil {
-		return b, &MarshalerError{v.Type(), err}
+		return b, &MarshalerError{Type: v.Type(), Err: err}
 	}
 	if err := checkValid(out); err != nil {
-		return b, &MarshalerError{v.Type(), err}
+		return b, &MarshalerError{Type: v.Type(), Err: err}
 	}
 	return compact(b, out), nil
 }
@@ -177,54 +179,43 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
 const hex = "0123456789abcdef"
 
 // appendString quotes s as encoding/json does: HTML-safe (<, >, & as \u00XX),
-// U+2028/2029 escaped, invalid UTF-8 as U+FFFD.
+// U+2028/2029 escaped, invalid UTF-8 as U+FFFD. Every escape goes through
+// one 6-byte buffer and one append (an append per escape kind was 3 KB of
+// mips code).
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			i++
+			continue
+		}
+		e := [6]byte{'\\', 'u', '0', '0'}
+		n, size := 6, 1
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
+			if k := strings.IndexByte("\"\\\b\f\n\r\t", c); k >= 0 {
+				e[1], n = "\"\\bfnrt"[k], 2
+			} else {
+				e[4], e[5] = hex[c>>4], hex[c&0xf]
+			}
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				e = [6]byte{'\\', 'u', 'f', 'f', 'f', 'd'}
+			case r == '\u2028' || r == '\u2029':
+				e[2], e[3], e[4], e[5] = '2', '0', '2', hex[r&0xf]
+			default:
+				i += size
 				continue
 			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
+		b = append(b, s[start:i]...)
+		b = append(b, e[:n]...)
 		i += size
+		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
@@ -299,6 +290,7 @@ func isEmpty(v reflect.Value) bool {
 }
 
 type kv struct {
+	_   [0]func() // not comparable: no generated equality function (issue 16)
 	key string
 	val reflect.Value
 }
@@ -322,7 +314,7 @@ func appendMap(b []byte, v reflect.Value) ([]byte, error) {
 		if err != nil {
 			return b, err
 		}
-		kvs = append(kvs, kv{k, it.Value()})
+		kvs = append(kvs, kv{key: k, val: it.Value()})
 	}
 	sortx.Sort(len(kvs), func(i, j int) bool { return kvs[i].key < kvs[j].key }, func(i, j int) { kvs[i], kvs[j] = kvs[j], kvs[i] })
 	b = append(b, '{')
@@ -350,7 +342,7 @@ func mapKey(k reflect.Value) (string, error) {
 		}
 		txt, err := tm.MarshalText()
 		if err != nil {
-			return "", &MarshalerError{k.Type(), err}
+			return "", &MarshalerError{Type: k.Type(), Err: err}
 		}
 		return string(txt), nil
 	}

@@ -379,3 +379,33 @@ func TestTagMatchesGet(t *testing.T) {
 		}
 	}
 }
+
+// TestArraysLikeEncodingJSON: short, long and failing arrays leave Go
+// arrays, slices and interfaces as encoding/json leaves them.
+func TestArraysLikeEncodingJSON(t *testing.T) {
+	for _, in := range []string{`[]`, `[1]`, `[1,2]`, `[1,2,3]`, `[1,"x",3]`, `["x"]`, `[[1],[2,3]]`, ` [ 1 , 2 ] `} {
+		type set struct {
+			A [2]int
+			S []int
+			I any
+			N [][]int
+		}
+		var got, want set
+		failed := false
+		got.A, want.A = [2]int{7, 8}, [2]int{7, 8}
+		got.S, want.S = []int{9}, []int{9}
+		for _, p := range [][2]any{{&got.A, &want.A}, {&got.S, &want.S}, {&got.I, &want.I}, {&got.N, &want.N}} {
+			errGot, errWant := Unmarshal([]byte(in), p[0]), json.Unmarshal([]byte(in), p[1])
+			if (errGot == nil) != (errWant == nil) {
+				t.Errorf("%s into %T: error %v, encoding/json %v", in, p[0], errGot, errWant)
+			}
+			if errGot != nil {
+				failed = true
+			}
+		}
+		// jsonx stops at the first type error where encoding/json goes on.
+		if !failed && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %+v, encoding/json %+v", in, got, want)
+		}
+	}
+}

@@ -16,14 +16,9 @@ func (d *decoder) object(v reflect.Value) error {
 		if v.NumMethod() != 0 {
 			return d.typeError("object", v.Type(), start)
 		}
-		m := map[string]any{}
-		mv := reflect.ValueOf(m)
-		if err := d.members(func(key string) (reflect.Value, error) {
-			return reflect.New(mv.Type().Elem()).Elem(), nil
-		}, func(key string, val reflect.Value) error {
-			mv.SetMapIndex(reflect.ValueOf(key), val)
-			return nil
-		}); err != nil {
+		m := map[string]any{} // as a map[string]any target (no closures of its own)
+		mv := reflect.ValueOf(&m).Elem()
+		if err := d.mapObject(mv, start); err != nil {
 			return err
 		}
 		v.Set(mv)
@@ -238,6 +233,7 @@ func (dec *Decoder) More() bool {
 
 // Encoder writes JSON values, each followed by a newline.
 type Encoder struct {
+	_              [0]func() // not comparable: no generated equality function (issue 16)
 	w              io.Writer
 	prefix, indent string
 }

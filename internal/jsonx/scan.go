@@ -7,6 +7,7 @@ import (
 
 // SyntaxError is invalid JSON, with encoding/json's message texts.
 type SyntaxError struct {
+	_      [0]func() // not comparable: no generated equality function (issue 16)
 	msg    string
 	Offset int64 // bytes read before the error
 	eof    bool  // the input ended inside a value
@@ -47,16 +48,16 @@ func (s *scanner) ws() {
 
 func (s *scanner) fail(context string) error {
 	if s.pos >= len(s.data) {
-		return &SyntaxError{"unexpected end of JSON input", int64(s.pos), true}
+		return &SyntaxError{msg: "unexpected end of JSON input", Offset: int64(s.pos), eof: true}
 	}
-	return &SyntaxError{"invalid character " + quoteChar(s.data[s.pos]) + " " + context, int64(s.pos + 1), false}
+	return &SyntaxError{msg: "invalid character " + quoteChar(s.data[s.pos]) + " " + context, Offset: int64(s.pos + 1)}
 }
 
 // failIn is fail inside a token, where encoding/json's scanner meets the end
 // of input as a space and names that character.
 func (s *scanner) failIn(context string) error {
 	if s.pos >= len(s.data) {
-		return &SyntaxError{"invalid character ' ' " + context, int64(s.pos + 1), true}
+		return &SyntaxError{msg: "invalid character ' ' " + context, Offset: int64(s.pos + 1), eof: true}
 	}
 	return s.fail(context)
 }
@@ -255,84 +256,76 @@ func checkValid(data []byte) error {
 // compact appends valid JSON src without insignificant space, with <, >, &,
 // U+2028 and U+2029 in strings escaped (encoding/json's Marshal does this to
 // what a MarshalJSON method returns).
-func compact(b, src []byte) []byte {
-	inStr := false
-	start := 0
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		if inStr {
-			switch {
-			case c == '\\':
-				i++
-			case c == '"':
-				inStr = false
-			case c == '<' || c == '>' || c == '&':
-				b = append(b, src[start:i]...)
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-				start = i + 1
-			case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
-				b = append(b, src[start:i]...)
-				b = append(b, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xf])
-				start = i + 3
-				i += 2
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-		case ' ', '\t', '\n', '\r':
-			b = append(b, src[start:i]...)
-			start = i + 1
-		}
-	}
-	return append(b, src[start:]...)
-}
+func compact(b, src []byte) []byte { return reformat(b, src, "", "", false) }
 
 // indent appends compact JSON src laid out as encoding/json's Indent does:
 // one member per line, empty objects and arrays kept as {} and [].
-func indent(b, src []byte, prefix, ind string) []byte {
+func indent(b, src []byte, prefix, ind string) []byte { return reformat(b, src, prefix, ind, true) }
+
+// reformat is compact, and indent when pretty: one walk for both (their
+// strings need the same care; indent's input has no space and no raw
+// characters to escape).
+func reformat(b, src []byte, prefix, ind string, pretty bool) []byte {
 	depth := 0
-	inStr := false
 	for i := 0; i < len(src); i++ {
 		c := src[i]
-		if inStr {
-			b = append(b, c)
-			if c == '\\' && i+1 < len(src) {
-				i++
-				b = append(b, src[i])
-			} else if c == '"' {
-				inStr = false
-			}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			b, i = copyString(b, src, i)
+			continue
+		}
+		b = append(b, c)
+		if !pretty {
 			continue
 		}
 		switch c {
-		case '"':
-			inStr = true
-			b = append(b, c)
 		case '{', '[':
-			b = append(b, c)
-			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+			if c2 := src[i+1]; c2 == '}' || c2 == ']' {
 				i++
-				b = append(b, src[i])
+				b = append(b, c2)
 				continue
 			}
 			depth++
 			b = newline(b, prefix, ind, depth)
-		case '}', ']':
+		case '}', ']': // the line break goes before it
 			depth--
-			b = newline(b, prefix, ind, depth)
-			b = append(b, c)
+			b = append(newline(b[:len(b)-1], prefix, ind, depth), c)
 		case ',':
-			b = append(b, c)
 			b = newline(b, prefix, ind, depth)
 		case ':':
-			b = append(b, ':', ' ')
-		default:
-			b = append(b, c)
+			b = append(b, ' ')
 		}
 	}
 	return b
+}
+
+// copyString appends the string starting at src[i] with <, >, &, U+2028
+// and U+2029 escaped, and returns the index of its closing quote.
+func copyString(b, src []byte, i int) ([]byte, int) {
+	b = append(b, '"')
+	for i++; ; i++ {
+		c := src[i]
+		e := [6]byte{'\\', 'u', '0', '0'}
+		switch {
+		case c == '"':
+			return append(b, c), i
+		case c == '\\':
+			i++
+			b = append(b, c, src[i])
+			continue
+		case c == '<' || c == '>' || c == '&':
+			e[4], e[5] = hex[c>>4], hex[c&0xf]
+		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
+			e[2], e[3], e[4], e[5] = '2', '0', '2', hex[src[i+2]&0xf]
+			i += 2
+		default:
+			b = append(b, c)
+			continue
+		}
+		b = append(b, e[:]...)
+	}
 }
 
 func newline(b []byte, prefix, ind string, depth int) []byte {

@@ -58,7 +58,7 @@ func setText(v reflect.Value, text string) error {
 		x = p
 	}
 	if err != nil {
-		v.SetZero()
+		v.Set(reflect.Zero(v.Type()))
 		return err
 	}
 	v.Set(reflect.ValueOf(x))

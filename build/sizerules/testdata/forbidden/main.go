@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"time"
 
 	"golang.org/x/net/bpf"
@@ -30,6 +31,9 @@ func main() {
 	}{}).Field(0).Tag.Get(os.Args[0])
 	if ok || tag != "" {
 		os.Exit(8)
+	}
+	if f, _ := strconv.ParseFloat(os.Args[0], 64); f == 2 {
+		os.Exit(6)
 	}
 	if bufio.NewScanner(os.Stdin).Scan() {
 		os.Exit(7)
