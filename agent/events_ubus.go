@@ -82,17 +82,18 @@ func (p *ubusPublisher) publish(ev history.Event, shareHosts bool) {
 		p.failed.Add(1)
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	e := ubusEvent{name: ubusEventPrefix + ev.Kind, payload: string(b)}
+	p.mu.Lock() // no defer: closed guards the send, nothing below can panic (smaller code)
 	if p.closed {
 		p.dropped.Add(1)
-		return
+	} else {
+		select {
+		case p.ch <- e:
+		default:
+			p.dropped.Add(1)
+		}
 	}
-	select {
-	case p.ch <- ubusEvent{name: ubusEventPrefix + ev.Kind, payload: string(b)}:
-	default:
-		p.dropped.Add(1)
-	}
+	p.mu.Unlock()
 }
 
 func (p *ubusPublisher) run() {

@@ -61,12 +61,12 @@ type statusCache struct {
 }
 
 func (c *statusCache) get(k statusKey) (st api.Status, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.have && c.key.same(k) {
-		return c.st, true
+	c.mu.Lock() // no defer: comparing keys and copying cannot panic (smaller code)
+	if ok = c.have && c.key.same(k); ok {
+		st = c.st
 	}
-	return st, false
+	c.mu.Unlock()
+	return st, ok
 }
 
 func (c *statusCache) put(k statusKey, st api.Status) {

@@ -99,9 +99,10 @@ func (w *Watcher) ChangeSeq() (n uint64, ok bool) {
 
 // Current returns the latest verdict and whether there is one yet.
 func (w *Watcher) Current() (Nat, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.cur, w.have
+	w.mu.Lock() // no defer: a copy cannot panic (smaller code)
+	cur, have := w.cur, w.have
+	w.mu.Unlock()
+	return cur, have
 }
 
 // Run evaluates the WAN now and after every change until ctx ends.
