@@ -187,7 +187,8 @@ func TestReadResponse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := readResponse(bufio.NewReader(strings.NewReader(tc.raw)))
+			var r response
+			err := readResponse(bufio.NewReader(strings.NewReader(tc.raw)), &r)
 			if tc.bad {
 				if err == nil {
 					t.Fatalf("got %+v, want an error", r)
