@@ -43,7 +43,7 @@ func (d *Daemon) handleStatus(ctx context.Context, _ *api.NoParams) (*api.Status
 }
 
 // buildStatus builds the live status with the drift of our rules.
-func (d *Daemon) buildStatus(ctx context.Context, k statusKey) (api.Status, error) {
+func (d *Daemon) buildStatus(ctx context.Context, k *statusKey) (api.Status, error) {
 	d.mu.Lock()
 	cfg, router := d.cfg, d.router
 	drift := Drift(d.mgr, cfg.Desired())
