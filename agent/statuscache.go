@@ -104,9 +104,9 @@ func (d *Daemon) status(ctx context.Context) (st api.Status, err error) {
 func (d *Daemon) statusKey() (statusKey, bool) {
 	d.mu.Lock()
 	k := statusKey{state: d.stateVer}
-	cfg := d.cfg
+	servers := d.cfg.Servers
 	d.mu.Unlock()
-	k.servers = d.inboundServers(cfg)
+	k.servers = d.inboundServers(servers)
 	reuse := d.watcher != nil && !fw.LegacyFilter()
 	if d.watcher != nil {
 		var have, listening bool
