@@ -181,7 +181,7 @@ func (d *Daemon) judge(now time.Time) {
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
 			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
 	}
-	d.judgeInbound(now, wan, c, facts)
+	d.judgeInbound(now, wan, &c, &facts)
 }
 
 // classifierNow returns the classifier for the router's addresses of now.
@@ -257,7 +257,7 @@ func (d *Daemon) factsFor(now time.Time) (facts diagnose.Context) {
 				Address: first(n.Addresses), Upstream: upstreamName(n.Upstream.Model, n.Upstream.Address)}
 		}
 	}
-	if err := inspectFacts(&facts, router, desired); err != nil && d.limit.allow("doctor-inspect") {
+	if err := inspectFacts(&facts, &router, desired); err != nil && d.limit.allow("doctor-inspect") {
 		d.log.Warn("doctor: inspection failed", "err", err)
 	}
 	if rep, err := d.helps.get(); err == nil {
@@ -271,7 +271,7 @@ func (d *Daemon) factsFor(now time.Time) (facts diagnose.Context) {
 
 // inspectFacts adds what one inspection of the firewall tells the
 // diagnosis (daemon and snapshot).
-func inspectFacts(facts *diagnose.Context, r Router, desired netfilter.Desired) error {
+func inspectFacts(facts *diagnose.Context, r *Router, desired netfilter.Desired) error {
 	ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WAN.Primary(vpn.IPv4), Desired: desired})
 	if err != nil {
 		return err

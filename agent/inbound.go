@@ -138,7 +138,7 @@ func splitInbound(entries []vpn.ObserverEntry) (lan, wan []vpn.ObserverEntry) {
 
 // judgeInbound feeds the inbound counts, judges the attempts and records
 // the findings that are new since the last judgement as vpn.finding events.
-func (d *Daemon) judgeInbound(now time.Time, wan []vpn.ObserverEntry, c diagnose.Classifier, facts diagnose.Context) {
+func (d *Daemon) judgeInbound(now time.Time, wan []vpn.ObserverEntry, c *diagnose.Classifier, facts *diagnose.Context) {
 	d.mu.Lock()
 	servers := map[netip.Addr][]vpn.Protocol{}
 	for _, s := range configServers(d.cfg.Servers) {
@@ -148,7 +148,7 @@ func (d *Daemon) judgeInbound(now time.Time, wan []vpn.ObserverEntry, c diagnose
 	doc := d.doc
 	doc.mu.Lock()
 	in := &doc.in
-	in.tracker.Classifier = c
+	in.tracker.Classifier = *c
 	in.tracker.ObserveWAN(wan, now)
 	fs := in.tracker.Judge(diagnose.InboundContext{Now: now, NAT: facts.NAT, Servers: servers, HostInfo: facts.HostInfo})
 	in.tracker.Expire(now)
