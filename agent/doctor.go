@@ -85,8 +85,8 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	d.doc = doc
 	events := make(chan conntrack.Event, 1024)
 	wg.Add(2)
+	// No defers in these goroutines: a panic there ends the process.
 	go func() {
-		defer wg.Done()
 		if err := w.Run(ctx, events); err != nil && ctx.Err() == nil {
 			if ctNetlinkMissing(err) {
 				d.noteNoCtNetlink() // one message naming the package
@@ -94,10 +94,11 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 				d.fail("watch conntrack", err)
 			}
 		}
+		wg.Done()
 	}()
 	go func() {
-		defer wg.Done()
 		d.doctorLoop(ctx, events)
+		wg.Done()
 	}()
 }
 
@@ -110,11 +111,11 @@ func classifier(lans []string) diagnose.Classifier {
 
 func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) {
 	tick := time.NewTicker(liveEvery)
-	defer tick.Stop()
 	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
+			tick.Stop()
 			return
 		case ev := <-events:
 			d.doc.mu.Lock()

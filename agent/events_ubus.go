@@ -96,8 +96,8 @@ func (p *ubusPublisher) publish(ev history.Event, shareHosts bool) {
 	p.mu.Unlock()
 }
 
+// run is the publisher's goroutine (no defer: a panic there ends the process).
 func (p *ubusPublisher) run() {
-	defer close(p.done)
 	for e := range p.ch {
 		ctx, cancel := context.WithTimeout(context.Background(), ubusTimeout)
 		err := exec.CommandContext(ctx, p.path, "send", e.name, e.payload).Run()
@@ -111,6 +111,7 @@ func (p *ubusPublisher) run() {
 		}
 		p.sent.Add(1)
 	}
+	close(p.done)
 }
 
 // close sends what is queued (agent.stopped at the end), waiting at most wait.
