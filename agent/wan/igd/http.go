@@ -112,12 +112,19 @@ func exchange(ctx context.Context, method string, u httpURL, headers []string, b
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
+	// No defers (smaller code): see Probe.
 	stop := c.CallsEndWith(ctx)
-	defer stop()
+	err = send(c, method, u, headers, body, resp)
+	stop()
+	c.Close()
+	return err
+}
+
+// send writes the request and reads the response into resp.
+func send(c *sock.Conn, method string, u httpURL, headers []string, body string, resp *response) error {
 	req := method + " " + u.path + " HTTP/1.1\r\nHost: " + u.host.String() +
 		"\r\nConnection: close\r\nUser-Agent: vpnpass\r\n"
 	for _, h := range headers {

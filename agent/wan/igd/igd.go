@@ -70,8 +70,9 @@ func Probe(ctx context.Context, opt Options) (res Result, err error) {
 	if opt.Search <= 0 {
 		opt.Search = 1500 * time.Millisecond
 	}
+	// No defer (smaller code): the agent probes only on wan.RunProbes'
+	// goroutines, where a panic ends the process.
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
-	defer cancel()
 	sctx, scancel := context.WithTimeout(ctx, opt.Search)
 	found, err := Discover(sctx, opt.Gateway)
 	scancel()
@@ -87,6 +88,7 @@ func Probe(ctx context.Context, opt Options) (res Result, err error) {
 			}
 		}
 	}
+	cancel()
 	if err != nil {
 		err = fmt.Errorf("igd: %w", err)
 	}

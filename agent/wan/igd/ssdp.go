@@ -41,9 +41,17 @@ func Discover(ctx context.Context, gateway netip.Addr) ([]Announcement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssdp: listen: %w", err)
 	}
-	defer pc.Close()
+	// No defers (smaller code): the agent discovers only on wan.RunProbes'
+	// goroutines, where a panic ends the process.
 	stop := pc.ReadsEndWith(ctx)
-	defer stop()
+	found, err := search(ctx, pc, gateway)
+	stop()
+	pc.Close()
+	return found, err
+}
+
+// search sends the searches and collects the answers.
+func search(ctx context.Context, pc *sock.Conn, gateway netip.Addr) ([]Announcement, error) {
 	dests := []netip.AddrPort{ssdpGroup}
 	if gateway.Is4() {
 		dests = append(dests, netip.AddrPortFrom(gateway, ssdpGroup.Port()))

@@ -75,18 +75,21 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (res 
 	if !gateway.Is4() {
 		return res, fmt.Errorf("natpmp: gateway %v is not an IPv4 address", gateway)
 	}
-	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
-	defer cancel()
 	// A connected socket only receives from the gateway's address and port,
 	// which RFC 6886 3.1 requires the client to check anyway.
 	c, err := sock.DialUDP(netip.AddrPortFrom(gateway, Port))
 	if err != nil {
 		return res, fmt.Errorf("natpmp: dial %v: %w", gateway, err)
 	}
-	defer c.Close()
+	// No defers (smaller code): the agent asks only on wan.RunProbes'
+	// goroutines, where a panic ends the process.
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	stop := c.ReadsEndWith(ctx)
-	defer stop()
-	if err = exchange(ctx, c, opt.RTO, &res); err != nil {
+	err = exchange(ctx, c, opt.RTO, &res)
+	stop()
+	c.Close()
+	cancel()
+	if err != nil {
 		return Result{}, fmt.Errorf("natpmp: %v: %w", gateway, err)
 	}
 	res.Gateway = gateway

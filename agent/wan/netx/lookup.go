@@ -187,14 +187,22 @@ func exchange(ctx context.Context, srv netip.AddrPort, msg []byte, id uint16, wa
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	defer c.Close()
 	dl := time.Now().Add(wait)
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
 	}
 	_ = c.SetReadDeadline(dl)
+	// No defers (smaller code): the agent resolves only on wan.RunProbes'
+	// goroutines (STUN), where a panic ends the process.
 	stop := c.ReadsEndWith(ctx)
-	defer stop()
+	a, err := sendAndRead(c, msg, id)
+	stop()
+	c.Close()
+	return a, err
+}
+
+// sendAndRead sends msg on c and reads until the answer to it.
+func sendAndRead(c *sock.Conn, msg []byte, id uint16) (netip.Addr, error) {
 	if _, err := c.Write(msg); err != nil {
 		return netip.Addr{}, err
 	}

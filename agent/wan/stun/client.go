@@ -58,8 +58,6 @@ type Result struct {
 // nothing valid arrives the error says what was seen instead.
 func Query(ctx context.Context, server string, opt Options) (res Result, err error) {
 	opt = opt.withDefaults()
-	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
-	defer cancel()
 	if _, _, ok := sock.SplitHostPort(server); !ok {
 		server = sock.JoinHostPort(server, DefaultPort)
 	}
@@ -67,18 +65,23 @@ func Query(ctx context.Context, server string, opt Options) (res Result, err err
 	if host == "" {
 		return res, fmt.Errorf("stun: server %q has no host", server)
 	}
+	// No defers (smaller code): the agent queries only on wan.RunProbes'
+	// goroutines, where a panic ends the process.
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	c, err := dial(ctx, host, port)
 	if err != nil {
-		return res, fmt.Errorf("stun: dial %s: %w", server, err)
+		err = fmt.Errorf("stun: dial %s: %w", server, err)
+	} else {
+		// Unblock a pending read when the context ends early.
+		stop := c.ReadsEndWith(ctx)
+		if err = exchange(ctx, c, &opt, &res); err != nil {
+			err = fmt.Errorf("stun: %s: %w", server, err)
+		}
+		stop()
+		c.Close()
 	}
-	defer c.Close()
-	// Unblock a pending read when the context ends early.
-	stop := c.ReadsEndWith(ctx)
-	defer stop()
-	if err = exchange(ctx, c, &opt, &res); err != nil {
-		return res, fmt.Errorf("stun: %s: %w", server, err)
-	}
-	return res, nil
+	cancel()
+	return res, err
 }
 
 // dial resolves host (an IPv4 literal, a hosts entry or a DNS name) with
