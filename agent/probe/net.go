@@ -38,11 +38,9 @@ func dialUDP(host netip.Addr, c *udpCheck, res *Result) *sock.Conn {
 // exchangeUDP sends the request, waits Timeout, resends with a doubled wait
 // up to Retries times, and returns at the first answer or ICMP error.
 // Datagrams that are not an answer (stray, wrong SPI) are ignored. The
-// outcome is written to res.
+// outcome is written to res. The caller ends conn's reads with ctx.
 func exchangeUDP(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options, res *Result) {
 	*res = c.res
-	stop := conn.ReadsEndWith(ctx)
-	defer stop()
 	req := c.request(conn.LocalAddr(), conn.RemoteAddr())
 	buf := make([]byte, 2048)
 	wait, ignored, sent := o.Timeout, 0, 0

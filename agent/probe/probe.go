@@ -198,8 +198,11 @@ func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o 
 }
 
 // exchangeAsync runs one UDP exchange on its own goroutine and signals done.
+// No defers (smaller code): a panic on this goroutine ends the process.
 func exchangeAsync(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options, out *Result, done chan<- struct{}) {
+	stop := conn.ReadsEndWith(ctx)
 	exchangeUDP(ctx, conn, c, o, out)
+	stop()
 	conn.Close()
 	done <- struct{}{}
 }
