@@ -34,11 +34,12 @@ func (s *Store) Persist(dst string) error {
 	}
 	return writeAtomic(dst, func(w io.Writer) error {
 		s.mu.RLock() // no compaction swaps the file under us
-		defer s.mu.RUnlock()
-		return s.db.View(func(tx *bolt.Tx) error {
+		err := s.db.View(func(tx *bolt.Tx) error {
 			_, err := tx.WriteTo(w)
 			return err
 		})
+		s.mu.RUnlock() // no defer: see highWater
+		return err
 	})
 }
 
@@ -134,23 +135,25 @@ func NewPersister(s *Store, path string, now time.Time) *Persister {
 
 // Tick copies the history if a copy is due at now.
 func (p *Persister) Tick(now time.Time, every time.Duration) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if every <= 0 || now.Sub(p.last) < every {
-		return false, nil
+	p.mu.Lock() // no defer (smaller code): the agent's persist goroutine, a panic ends the process
+	saved, err := false, error(nil)
+	if every > 0 && now.Sub(p.last) >= every {
+		saved, err = p.saveLocked(now)
 	}
-	return p.saveLocked(now)
+	p.mu.Unlock()
+	return saved, err
 }
 
 // Final copies the history at a clean stop if anything was added since the
 // last copy.
 func (p *Persister) Final(now time.Time, every time.Duration) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if every <= 0 {
-		return false, nil
+	p.mu.Lock() // no defer (smaller code): the agent's stop, a panic ends the process
+	saved, err := false, error(nil)
+	if every > 0 {
+		saved, err = p.saveLocked(now)
 	}
-	return p.saveLocked(now)
+	p.mu.Unlock()
+	return saved, err
 }
 
 func (p *Persister) saveLocked(now time.Time) (bool, error) {

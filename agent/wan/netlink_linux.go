@@ -149,9 +149,17 @@ func (n *Netlink) subscribeOnce(ctx context.Context, notify func()) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	// No defers (smaller code): the WAN watch's goroutine subscribes, and a
+	// panic there ends the process.
 	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
-	defer stop()
+	err = receive(ctx, c, notify)
+	stop()
+	c.Close()
+	return err
+}
+
+// receive notifies of every change c reads until ctx ends or c fails.
+func receive(ctx context.Context, c *netlink.Conn, notify func()) error {
 	notify()
 	for {
 		_, err := c.Receive()

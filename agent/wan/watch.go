@@ -113,7 +113,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	kick := make(chan struct{}, 1)
 	subErr := make(chan error, 1)
-	defer w.subDone.Store(true)
+	// No defer (smaller code): the agent runs the watch on its own goroutine,
+	// where a panic ends the process; both exits mark the subscription done.
 	if w.Changes != nil {
 		go func() {
 			subErr <- w.Changes.Subscribe(ctx, func() {
@@ -132,6 +133,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
+			w.subDone.Store(true)
 			return nil
 		case err := <-subErr:
 			w.subDone.Store(true)
