@@ -30,8 +30,11 @@ type verdict struct {
 }
 
 // Classify decides the verdict. It is pure: same input, same Nat.
-func Classify(in Input) Nat {
-	v := &verdict{in: in, v4: in.Info.IPv4()}
+func Classify(in Input) Nat { return classify(&in) }
+
+// classify is Classify without copying the input.
+func classify(in *Input) Nat {
+	v := &verdict{in: *in, v4: in.Info.IPv4()}
 	v.nat = Nat{
 		WANDevice:   in.Info.Device,
 		Addresses:   addrStrings(in.Info.Addresses),

@@ -36,19 +36,19 @@ type ChangeSource interface {
 // Evaluate looks at the WAN once: discovery, classification and, when
 // configured or when probe is set, the active checks.
 func Evaluate(ctx context.Context, src InterfaceSource, cfg Config, probe bool) (Nat, error) {
-	in, err := gather(src, cfg)
+	in, err := gather(src, &cfg)
 	if err != nil {
 		return Nat{}, err
 	}
 	if probe || cfg.Probe.Enabled() {
 		in.Probes = RunProbes(ctx, &in.Info, cfg.Probe, probe)
 	}
-	return Classify(in), nil
+	return classify(&in), nil
 }
 
 // gather reads the WAN and the network config. No WAN is not an error: the
 // verdict says so.
-func gather(src InterfaceSource, cfg Config) (Input, error) {
+func gather(src InterfaceSource, cfg *Config) (Input, error) {
 	in := Input{PublicRanges: cfg.PublicRanges}
 	info, err := src.WAN()
 	switch {
@@ -161,7 +161,7 @@ func (w *Watcher) Refresh(ctx context.Context, probe bool) (Nat, error) {
 func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 	w.evalMu.Lock()
 	defer w.evalMu.Unlock()
-	in, err := gather(w.Source, w.Config)
+	in, err := gather(w.Source, &w.Config)
 	if err != nil {
 		w.fail(err)
 		cur, _ := w.Current()
@@ -177,7 +177,7 @@ func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 	if probe || w.Config.Probe.Enabled() {
 		in.Probes = RunProbes(ctx, &in.Info, w.Config.Probe, probe)
 	}
-	next := Classify(in)
+	next := classify(&in)
 	w.mu.Lock()
 	var prev *Nat
 	if w.have {
