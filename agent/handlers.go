@@ -99,11 +99,11 @@ func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResul
 }
 
 // set is Set on the daemon's firewall and config, under its lock.
-func (d *Daemon) set(s Setting) (api.SetResult, error) {
+func (d *Daemon) set(s Setting) (none api.SetResult, _ error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.mgr == nil {
-		return api.SetResult{}, errNoFirewall
+		return none, errNoFirewall
 	}
 	d.stateVer++ // the config changes (the ruleset's generation follows)
 	return Set(SetTarget{Firewall: d.mgr, Config: &d.cfg, ConfigPath: d.opts.ConfigPath, Record: d.record}, s)
@@ -249,10 +249,10 @@ func handleProbe(ctx context.Context, p *api.ProbeParams) (*api.ProbeResult, err
 }
 
 // RunProbe checks a VPN server from the router itself (API and CLI).
-func RunProbe(ctx context.Context, p api.ProbeParams) (api.ProbeResult, error) {
+func RunProbe(ctx context.Context, p api.ProbeParams) (none api.ProbeResult, _ error) {
 	host, err := netip.ParseAddr(p.Host)
 	if err != nil {
-		return api.ProbeResult{}, fmt.Errorf("%w: host %q must be an IP address", probe.ErrInvalid, p.Host)
+		return none, fmt.Errorf("%w: host %q must be an IP address", probe.ErrInvalid, p.Host)
 	}
 	res, err := probe.Run(ctx, host.Unmap(), []string{p.Protocol}, probe.Options{})
 	if res == nil {

@@ -104,14 +104,14 @@ func recordHeader(v []byte) (time.Time, string, []byte, error) {
 	return t, string(v[10 : 10+n]), v[10+n:], nil
 }
 
-func decodeRecord(k, v []byte) (Event, error) {
+func decodeRecord(k, v []byte) (none Event, _ error) {
 	_, _, body, err := recordHeader(v)
 	if err != nil || len(k) != 8 {
-		return Event{}, errBadRecord
+		return none, errBadRecord
 	}
 	var ev Event
 	if err := json.Unmarshal(body, &ev); err != nil {
-		return Event{}, fmt.Errorf("%w: %v", errBadRecord, err)
+		return none, fmt.Errorf("%w: %v", errBadRecord, err)
 	}
 	ev.Seq = binary.BigEndian.Uint64(k)
 	ev.Time = ev.Time.UTC()

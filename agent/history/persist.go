@@ -78,38 +78,38 @@ type Restored struct {
 // does not exist (after a reboot: tmpfs is empty). A corrupt copy is moved
 // aside to <saved>.corrupt-<UTC time> and the history starts empty; that is
 // not an error. Errors are environmental (unreadable flash, full tmpfs).
-func Restore(live, saved string, now time.Time) (Restored, error) {
+func Restore(live, saved string, now time.Time) (none Restored, _ error) {
 	if _, err := os.Lstat(live); !errors.Is(err, fs.ErrNotExist) {
-		return Restored{}, err // live exists (nil), or cannot be looked at
+		return none, err // live exists (nil), or cannot be looked at
 	}
 	if _, err := os.Stat(saved); errors.Is(err, fs.ErrNotExist) {
-		return Restored{}, nil
+		return none, nil
 	}
 	db, _, err := openChecked(saved, DefaultLockTimeout, true)
 	if err != nil {
 		// A newer vpnpass's copy is kept for it: our copies would overwrite it.
 		newer := errors.Is(err, ErrNewerFormat)
 		if !newer && !isCorruption(err) {
-			return Restored{}, fmt.Errorf("read the saved history: %w", err)
+			return none, fmt.Errorf("read the saved history: %w", err)
 		}
 		reset, merr := setAside(saved, err, now)
 		switch {
 		case merr != nil && newer:
-			return Restored{}, fmt.Errorf("saved history %s: %v, and it cannot be kept aside: %w", saved, err, merr)
+			return none, fmt.Errorf("saved history %s: %v, and it cannot be kept aside: %w", saved, err, merr)
 		case merr != nil:
-			return Restored{}, fmt.Errorf("saved history %s is corrupt (%v) and cannot be moved aside: %w", saved, err, merr)
+			return none, fmt.Errorf("saved history %s is corrupt (%v) and cannot be moved aside: %w", saved, err, merr)
 		}
 		return Restored{Reset: reset}, nil
 	}
 	defer db.Close()
 	if err := os.MkdirAll(filepath.Dir(live), 0o755); err != nil {
-		return Restored{}, fmt.Errorf("history directory: %w", err)
+		return none, fmt.Errorf("history directory: %w", err)
 	}
 	err = writeAtomic(live, func(w io.Writer) error {
 		return db.View(func(tx *bolt.Tx) error { _, err := tx.WriteTo(w); return err })
 	})
 	if err != nil {
-		return Restored{}, err
+		return none, err
 	}
 	return Restored{From: saved}, nil
 }
