@@ -198,13 +198,13 @@ func (d *Daemon) handleReload(context.Context, *api.NoParams) (*api.ReloadResult
 }
 
 // parseSince takes RFC 3339 or a Go duration back from now ("1h", "30m").
-func parseSince(s string) (time.Time, error) {
+func parseSince(s string) (none time.Time, _ error) {
 	if t, err := tstamp.ParseRFC3339(s); err == nil {
 		return t.UTC(), nil
 	}
 	dur, err := tstamp.ParseDuration(s)
 	if err != nil || dur < 0 {
-		return time.Time{}, errBadSince
+		return none, errBadSince
 	}
 	return time.Now().Add(-dur).UTC(), nil
 }
@@ -226,9 +226,9 @@ func (d *Daemon) handleDoctor(_ context.Context, p *api.DoctorParams) (*api.Doct
 }
 
 // parseHost validates an optional host address.
-func parseHost(s string) (netip.Addr, error) {
+func parseHost(s string) (none netip.Addr, _ error) {
 	if s == "" {
-		return netip.Addr{}, nil
+		return none, nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {

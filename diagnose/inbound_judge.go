@@ -161,13 +161,13 @@ func inboundMatches(p vpn.Protocol) []string {
 
 // configuredServer returns the configured server of protocol p (IPv4
 // first: what a port forward names), when there is exactly one candidate.
-func configuredServer(servers map[netip.Addr][]vpn.Protocol, p vpn.Protocol) (netip.Addr, bool) {
+func configuredServer(servers map[netip.Addr][]vpn.Protocol, p vpn.Protocol) (none netip.Addr, _ bool) {
 	for _, s := range sortedServers(servers) {
 		if s.Is4() && (containsProto(servers[s], p) || p == vpn.IPsec && containsProto(servers[s], vpn.L2TP)) {
 			return s, true
 		}
 	}
-	return netip.Addr{}, false
+	return none, false
 }
 
 func sortedServers(m map[netip.Addr][]vpn.Protocol) []netip.Addr {

@@ -95,9 +95,9 @@ func encodeRecord(ev *Event) ([]byte, error) {
 var errBadRecord = errors.New("malformed history record")
 
 // recordHeader returns a record's time and kind and the JSON after them.
-func recordHeader(v []byte) (time.Time, string, []byte, error) {
+func recordHeader(v []byte) (none time.Time, _ string, _ []byte, _ error) {
 	if len(v) < 10 || v[0] != recordVersion || len(v) < 10+int(v[9]) {
-		return time.Time{}, "", nil, errBadRecord
+		return none, "", nil, errBadRecord
 	}
 	t := time.Unix(0, int64(binary.BigEndian.Uint64(v[1:9]))).UTC()
 	n := int(v[9])

@@ -73,10 +73,10 @@ func ParseUbusStatus(b []byte) (none Info, _ error) {
 	return info, nil
 }
 
-func prefixOf(addr string, bits int) (netip.Prefix, error) {
+func prefixOf(addr string, bits int) (none netip.Prefix, _ error) {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
-		return netip.Prefix{}, err
+		return none, err
 	}
 	p := netip.PrefixFrom(a, bits) // keeps the host bits, unlike a.Prefix
 	if !p.IsValid() {

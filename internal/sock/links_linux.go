@@ -64,14 +64,14 @@ func dump(c *netlink.Conn, typ uint16, hdrLen int) ([]netlink.Message, error) {
 // ParseAddr reads an RTM_NEWADDR: the address with its prefix length and
 // the interface index. On point-to-point links IFA_ADDRESS is the peer and
 // IFA_LOCAL our own address, so IFA_LOCAL wins when present.
-func ParseAddr(b []byte) (netip.Prefix, uint32, bool) {
+func ParseAddr(b []byte) (none netip.Prefix, _ uint32, _ bool) {
 	if len(b) < sizeofIfaddrmsg {
-		return netip.Prefix{}, 0, false
+		return none, 0, false
 	}
 	bits, index := int(b[1]), nlenc.Uint32(b[4:8])
 	ad, err := netlink.NewAttributeDecoder(b[sizeofIfaddrmsg:])
 	if err != nil {
-		return netip.Prefix{}, 0, false
+		return none, 0, false
 	}
 	var address, local netip.Addr
 	for ad.Next() {

@@ -182,17 +182,17 @@ func parseDescription(d *Device, body string, loc httpURL) error {
 
 // ExternalIP calls GetExternalIPAddress on the device's WAN connection
 // service. The control URL must be on the same host as the description.
-func ExternalIP(ctx context.Context, d *Device) (netip.Addr, error) {
+func ExternalIP(ctx context.Context, d *Device) (none netip.Addr, _ error) {
 	loc, err := parseURL(d.Location)
 	if err != nil {
-		return netip.Addr{}, err
+		return none, err
 	}
 	ctl, err := parseURL(d.ControlURL)
 	if err != nil {
-		return netip.Addr{}, err
+		return none, err
 	}
 	if ctl.host.Addr() != loc.host.Addr() {
-		return netip.Addr{}, fmt.Errorf("control URL %s is not on the described device %v", ctl, loc.host.Addr())
+		return none, fmt.Errorf("control URL %s is not on the described device %v", ctl, loc.host.Addr())
 	}
 	// ServiceType is one of our constants (chosen by exact match), so it is
 	// safe to place in the header and the body.
@@ -205,35 +205,35 @@ func ExternalIP(ctx context.Context, d *Device) (netip.Addr, error) {
 	}
 	resp, err := do(ctx, "POST", ctl, headers, body)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: %w", err)
+		return none, fmt.Errorf("GetExternalIPAddress: %w", err)
 	}
 	return parseExternalIP(resp)
 }
 
 // parseExternalIP reads the SOAP answer or fault.
-func parseExternalIP(resp response) (netip.Addr, error) {
+func parseExternalIP(resp response) (none netip.Addr, _ error) {
 	doc, err := parseXML(resp.body)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: HTTP %d: %w", resp.status, err)
+		return none, fmt.Errorf("GetExternalIPAddress: HTTP %d: %w", resp.status, err)
 	}
 	if resp.status != 200 {
 		if f := doc.find("UPnPError"); len(f) > 0 {
-			return netip.Addr{}, errors.New("GetExternalIPAddress: UPnP error " +
+			return none, errors.New("GetExternalIPAddress: UPnP error " +
 				clean(f[0].value("errorCode")) + " " + clean(f[0].value("errorDescription")))
 		}
-		return netip.Addr{}, errors.New("GetExternalIPAddress: HTTP status " + strconv.Itoa(resp.status))
+		return none, errors.New("GetExternalIPAddress: HTTP status " + strconv.Itoa(resp.status))
 	}
 	el := doc.find("NewExternalIPAddress")
 	if len(el) == 0 {
-		return netip.Addr{}, errors.New("GetExternalIPAddress: no NewExternalIPAddress in the answer")
+		return none, errors.New("GetExternalIPAddress: no NewExternalIPAddress in the answer")
 	}
 	s := strings.TrimSpace(el[0].text.String())
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is4() {
-		return netip.Addr{}, errors.New("GetExternalIPAddress: " + strconv.Quote(clip(s)) + " is not an IPv4 address")
+		return none, errors.New("GetExternalIPAddress: " + strconv.Quote(clip(s)) + " is not an IPv4 address")
 	}
 	if a.IsUnspecified() {
-		return netip.Addr{}, errors.New("GetExternalIPAddress: the gateway reports 0.0.0.0 (it has no usable external address)")
+		return none, errors.New("GetExternalIPAddress: the gateway reports 0.0.0.0 (it has no usable external address)")
 	}
 	return a, nil
 }
