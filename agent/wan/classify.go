@@ -215,7 +215,7 @@ func detectSharing(info *Info, network []NetInterface) sharing {
 	return sharing{}
 }
 
-func sharingOfProto(proto, typ, name string) (sharing, bool) {
+func sharingOfProto(proto, typ, name string) (none sharing, _ bool) {
 	switch proto {
 	case "map":
 		what := "MAP (" + typ + ")"
@@ -231,5 +231,5 @@ func sharingOfProto(proto, typ, name string) (sharing, bool) {
 	case "dslite":
 		return sharing{class: ClassDSLite, what: "DS-Lite", iface: name}, true
 	}
-	return sharing{}, false
+	return none, false
 }

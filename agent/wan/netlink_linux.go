@@ -30,10 +30,10 @@ var (
 // override), its addresses and gateway, and the IPv6 default route's device
 // when that is another one. No IPv4 default route gives an Info without
 // Device, not an error.
-func (n *Netlink) WAN() (Info, error) {
+func (n *Netlink) WAN() (none Info, _ error) {
 	c, err := dialRoute(n.NetNS, 0)
 	if err != nil {
-		return Info{}, err
+		return none, err
 	}
 	defer c.Close()
 	var info Info

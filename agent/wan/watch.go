@@ -35,10 +35,10 @@ type ChangeSource interface {
 
 // Evaluate looks at the WAN once: discovery, classification and, when
 // configured or when probe is set, the active checks.
-func Evaluate(ctx context.Context, src InterfaceSource, cfg Config, probe bool) (Nat, error) {
+func Evaluate(ctx context.Context, src InterfaceSource, cfg Config, probe bool) (none Nat, _ error) {
 	in, err := gather(src, &cfg)
 	if err != nil {
-		return Nat{}, err
+		return none, err
 	}
 	if probe || cfg.Probe.Enabled() {
 		in.Probes = RunProbes(ctx, &in.Info, cfg.Probe, probe)
