@@ -126,7 +126,7 @@ func Run(ctx context.Context, o Options) error {
 	// (The socket exists already, so early clients wait in its backlog.)
 	srv := d.server()
 	wg.Add(1)
-	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
+	go func() { _ = srv.Serve(ln); wg.Done() }() // no defer: a panic here ends the process
 	d.reconcileLoop(ctx)
 
 	srv.Close()

@@ -85,8 +85,8 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 	d.doc = doc
 	events := make(chan conntrack.Event, 1024)
 	wg.Add(2)
+	// No defers in these goroutines: a panic there ends the process.
 	go func() {
-		defer wg.Done()
 		if err := w.Run(ctx, events); err != nil && ctx.Err() == nil {
 			if ctNetlinkMissing(err) {
 				d.noteNoCtNetlink() // one message naming the package
@@ -94,10 +94,11 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 				d.fail("watch conntrack", err)
 			}
 		}
+		wg.Done()
 	}()
 	go func() {
-		defer wg.Done()
 		d.doctorLoop(ctx, events)
+		wg.Done()
 	}()
 }
 
@@ -110,11 +111,11 @@ func classifier(lans []string) diagnose.Classifier {
 
 func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) {
 	tick := time.NewTicker(liveEvery)
-	defer tick.Stop()
 	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
+			tick.Stop()
 			return
 		case ev := <-events:
 			d.doc.mu.Lock()
@@ -181,7 +182,7 @@ func (d *Daemon) judge(now time.Time) {
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
 			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
 	}
-	d.judgeInbound(now, wan, c, facts)
+	d.judgeInbound(now, wan, &c, &facts)
 }
 
 // classifierNow returns the classifier for the router's addresses of now.
@@ -257,7 +258,7 @@ func (d *Daemon) factsFor(now time.Time) (facts diagnose.Context) {
 				Address: first(n.Addresses), Upstream: upstreamName(n.Upstream.Model, n.Upstream.Address)}
 		}
 	}
-	if err := inspectFacts(&facts, router, desired); err != nil && d.limit.allow("doctor-inspect") {
+	if err := inspectFacts(&facts, &router, desired); err != nil && d.limit.allow("doctor-inspect") {
 		d.log.Warn("doctor: inspection failed", "err", err)
 	}
 	if rep, err := d.helps.get(); err == nil {
@@ -271,7 +272,7 @@ func (d *Daemon) factsFor(now time.Time) (facts diagnose.Context) {
 
 // inspectFacts adds what one inspection of the firewall tells the
 // diagnosis (daemon and snapshot).
-func inspectFacts(facts *diagnose.Context, r Router, desired netfilter.Desired) error {
+func inspectFacts(facts *diagnose.Context, r *Router, desired netfilter.Desired) error {
 	ins, err := fw.Inspect(fw.InspectOptions{LANDevices: r.LANDevices, WANDevice: r.WAN.Primary(vpn.IPv4), Desired: desired})
 	if err != nil {
 		return err

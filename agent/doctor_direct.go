@@ -31,7 +31,7 @@ func DoctorSnapshot(ctx context.Context, cfg config.Config, r Router, p Paths, h
 	}
 	t.Apply(conntrack.Event{Type: conntrack.EventSyncDone, Time: now})
 	facts := diagnose.Context{HostInfo: hostNamer(DefaultLeases)}
-	_ = inspectFacts(&facts, r, cfg.Desired()) // without them the judging still runs
+	_ = inspectFacts(&facts, &r, cfg.Desired()) // without them the judging still runs
 	if n, err := LiveSources(cfg, p.Network).WAN(ctx, false); err == nil {
 		facts.NAT = diagnose.NATVerdict{Code: n.Code, Class: string(n.Class), Device: n.WANDevice, Address: first(n.Addresses)}
 	}

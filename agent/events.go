@@ -17,7 +17,7 @@ import (
 // the store; we say so in the log (the store records history.reset). If the
 // store cannot be opened at all the daemon runs on without history.
 func (d *Daemon) openHistory() {
-	opts, path := historyOptions(d.cfg), d.cfg.HistoryPath
+	opts, path := historyOptions(&d.cfg), d.cfg.HistoryPath
 	opts.OnError = func(err error) { // on the store's goroutine: d.cfg is not read there
 		if ok, suppressed := d.limit.pass("write the history"); ok {
 			d.log.Error("history write failed: events are lost; "+historyFix(path, err), "err", err, "suppressed", suppressed)

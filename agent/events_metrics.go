@@ -264,15 +264,15 @@ func (d *Daemon) startMetrics(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	go func() { // no defers: a panic here ends the process (smaller code)
 		var last string
 		t := time.NewTimer(0)
-		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				removeTextfile(last)
+				t.Stop()
+				wg.Done()
 				return
 			case now := <-t.C:
 				d.mu.Lock()

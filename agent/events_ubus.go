@@ -82,21 +82,22 @@ func (p *ubusPublisher) publish(ev history.Event, shareHosts bool) {
 		p.failed.Add(1)
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	e := ubusEvent{name: ubusEventPrefix + ev.Kind, payload: string(b)}
+	p.mu.Lock() // no defer: closed guards the send, nothing below can panic (smaller code)
 	if p.closed {
 		p.dropped.Add(1)
-		return
+	} else {
+		select {
+		case p.ch <- e:
+		default:
+			p.dropped.Add(1)
+		}
 	}
-	select {
-	case p.ch <- ubusEvent{name: ubusEventPrefix + ev.Kind, payload: string(b)}:
-	default:
-		p.dropped.Add(1)
-	}
+	p.mu.Unlock()
 }
 
+// run is the publisher's goroutine (no defer: a panic there ends the process).
 func (p *ubusPublisher) run() {
-	defer close(p.done)
 	for e := range p.ch {
 		ctx, cancel := context.WithTimeout(context.Background(), ubusTimeout)
 		err := exec.CommandContext(ctx, p.path, "send", e.name, e.payload).Run()
@@ -110,6 +111,7 @@ func (p *ubusPublisher) run() {
 		}
 		p.sent.Add(1)
 	}
+	close(p.done)
 }
 
 // close sends what is queued (agent.stopped at the end), waiting at most wait.

@@ -43,7 +43,7 @@ func (d *Daemon) handleStatus(ctx context.Context, _ *api.NoParams) (*api.Status
 }
 
 // buildStatus builds the live status with the drift of our rules.
-func (d *Daemon) buildStatus(ctx context.Context, k statusKey) (api.Status, error) {
+func (d *Daemon) buildStatus(ctx context.Context, k *statusKey) (api.Status, error) {
 	d.mu.Lock()
 	cfg, router := d.cfg, d.router
 	drift := Drift(d.mgr, cfg.Desired())
@@ -99,11 +99,11 @@ func (d *Daemon) handleSet(ctx context.Context, p *api.SetParams) (*api.SetResul
 }
 
 // set is Set on the daemon's firewall and config, under its lock.
-func (d *Daemon) set(s Setting) (api.SetResult, error) {
+func (d *Daemon) set(s Setting) (none api.SetResult, _ error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.mgr == nil {
-		return api.SetResult{}, errNoFirewall
+		return none, errNoFirewall
 	}
 	d.stateVer++ // the config changes (the ruleset's generation follows)
 	return Set(SetTarget{Firewall: d.mgr, Config: &d.cfg, ConfigPath: d.opts.ConfigPath, Record: d.record}, s)
@@ -198,13 +198,13 @@ func (d *Daemon) handleReload(context.Context, *api.NoParams) (*api.ReloadResult
 }
 
 // parseSince takes RFC 3339 or a Go duration back from now ("1h", "30m").
-func parseSince(s string) (time.Time, error) {
+func parseSince(s string) (none time.Time, _ error) {
 	if t, err := tstamp.ParseRFC3339(s); err == nil {
 		return t.UTC(), nil
 	}
 	dur, err := tstamp.ParseDuration(s)
 	if err != nil || dur < 0 {
-		return time.Time{}, errBadSince
+		return none, errBadSince
 	}
 	return time.Now().Add(-dur).UTC(), nil
 }
@@ -226,9 +226,9 @@ func (d *Daemon) handleDoctor(_ context.Context, p *api.DoctorParams) (*api.Doct
 }
 
 // parseHost validates an optional host address.
-func parseHost(s string) (netip.Addr, error) {
+func parseHost(s string) (none netip.Addr, _ error) {
 	if s == "" {
-		return netip.Addr{}, nil
+		return none, nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
@@ -249,10 +249,10 @@ func handleProbe(ctx context.Context, p *api.ProbeParams) (*api.ProbeResult, err
 }
 
 // RunProbe checks a VPN server from the router itself (API and CLI).
-func RunProbe(ctx context.Context, p api.ProbeParams) (api.ProbeResult, error) {
+func RunProbe(ctx context.Context, p api.ProbeParams) (none api.ProbeResult, _ error) {
 	host, err := netip.ParseAddr(p.Host)
 	if err != nil {
-		return api.ProbeResult{}, fmt.Errorf("%w: host %q must be an IP address", probe.ErrInvalid, p.Host)
+		return none, fmt.Errorf("%w: host %q must be an IP address", probe.ErrInvalid, p.Host)
 	}
 	res, err := probe.Run(ctx, host.Unmap(), []string{p.Protocol}, probe.Options{})
 	if res == nil {

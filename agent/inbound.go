@@ -40,9 +40,9 @@ func collectInbound(src Sources, in StatusInput, nat wan.Nat) (map[vpn.Protocol]
 
 // configServers lists the `config server` sections as servers to judge:
 // each address with the section's protocols.
-func configServers(cfg config.Config) []fw.InboundServer {
+func configServers(servers []config.Server) []fw.InboundServer {
 	var out []fw.InboundServer
-	for _, s := range cfg.Servers {
+	for _, s := range servers {
 		for _, a := range s.Addresses {
 			out = addServer(out, a, s.Protocols...)
 		}
@@ -85,12 +85,12 @@ func parseHostAddr(s string) (netip.Addr, error) {
 
 // ConfigServers lists the `config server` sections as servers to judge:
 // each address with the section's protocols.
-func ConfigServers(cfg config.Config) []fw.InboundServer { return configServers(cfg) }
+func ConfigServers(cfg config.Config) []fw.InboundServer { return configServers(cfg.Servers) }
 
 // inboundServers are the configured servers plus the LAN hosts port
 // forwards sent inbound attempts to.
-func (d *Daemon) inboundServers(cfg config.Config) []fw.InboundServer {
-	out := configServers(cfg)
+func (d *Daemon) inboundServers(servers []config.Server) []fw.InboundServer {
+	out := configServers(servers)
 	if d.doc == nil {
 		return out
 	}
@@ -138,17 +138,17 @@ func splitInbound(entries []vpn.ObserverEntry) (lan, wan []vpn.ObserverEntry) {
 
 // judgeInbound feeds the inbound counts, judges the attempts and records
 // the findings that are new since the last judgement as vpn.finding events.
-func (d *Daemon) judgeInbound(now time.Time, wan []vpn.ObserverEntry, c diagnose.Classifier, facts diagnose.Context) {
+func (d *Daemon) judgeInbound(now time.Time, wan []vpn.ObserverEntry, c *diagnose.Classifier, facts *diagnose.Context) {
 	d.mu.Lock()
 	servers := map[netip.Addr][]vpn.Protocol{}
-	for _, s := range configServers(d.cfg) {
+	for _, s := range configServers(d.cfg.Servers) {
 		servers[s.Addr] = s.Protocols
 	}
 	d.mu.Unlock()
 	doc := d.doc
 	doc.mu.Lock()
 	in := &doc.in
-	in.tracker.Classifier = c
+	in.tracker.Classifier = *c
 	in.tracker.ObserveWAN(wan, now)
 	fs := in.tracker.Judge(diagnose.InboundContext{Now: now, NAT: facts.NAT, Servers: servers, HostInfo: facts.HostInfo})
 	in.tracker.Expire(now)

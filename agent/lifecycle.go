@@ -63,13 +63,13 @@ func (d *Daemon) startPersist(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	d.persister = history.NewPersister(d.store, d.cfg.HistoryPersistPath, time.Now())
 	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	go func() { // no defers: a panic here ends the process (smaller code)
 		t := time.NewTicker(persistCheck)
-		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
+				t.Stop()
+				wg.Done()
 				return
 			case now := <-t.C:
 				if _, err := d.persister.Tick(now, d.persistEvery()); err != nil {

@@ -103,7 +103,7 @@ func modeChangeEvent(p vpn.Protocol, from, to netfilter.Mode, who map[string]any
 }
 
 // historyOptions are the history's bounds from the config.
-func historyOptions(cfg config.Config) history.Options {
+func historyOptions(cfg *config.Config) history.Options {
 	return history.Options{MaxBytes: int64(cfg.HistoryMaxKB) << 10,
 		MaxAge: time.Duration(cfg.HistoryMaxDays) * 24 * time.Hour}
 }
@@ -118,5 +118,5 @@ func OpenHistory(cfg config.Config) (*history.Store, error) {
 			return nil, netfilter.Wrap("restore the history saved on flash", err)
 		}
 	}
-	return history.Open(cfg.HistoryPath, historyOptions(cfg))
+	return history.Open(cfg.HistoryPath, historyOptions(&cfg))
 }

@@ -34,18 +34,24 @@ type statusKey struct {
 	servers []fw.InboundServer
 }
 
-func (k statusKey) same(o statusKey) bool {
-	return k.gen == o.gen && k.state == o.state && k.helpers.Equal(o.helpers) &&
-		k.net == o.net && sameNat(k.wan, o.wan) &&
-		slices.EqualFunc(k.servers, o.servers, func(a, b fw.InboundServer) bool {
-			return a.Addr == b.Addr && slices.Equal(a.Protocols, b.Protocols)
-		})
+func (k *statusKey) same(o *statusKey) bool {
+	if k.gen != o.gen || k.state != o.state || !k.helpers.Equal(o.helpers) ||
+		k.net != o.net || !sameNat(&k.wan, &o.wan) || len(k.servers) != len(o.servers) {
+		return false
+	}
+	for i := range k.servers {
+		a, b := &k.servers[i], &o.servers[i]
+		if a.Addr != b.Addr || !slices.Equal(a.Protocols, b.Protocols) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameNat compares the JSON fields of two WAN looks and their probes by
 // identity (a new evaluation has new ones: a rebuild, never a stale reuse).
 // Not reflect.DeepEqual: it would link ~8 KB more into the binary.
-func sameNat(a, b wan.Nat) bool {
+func sameNat(a, b *wan.Nat) bool {
 	return a.WANDevice == b.WANDevice && slices.Equal(a.Addresses, b.Addresses) && a.Gateway == b.Gateway &&
 		a.Class == b.Class && a.Code == b.Code && slices.Equal(a.ConfirmedBy, b.ConfirmedBy) &&
 		a.PublicAddress == b.PublicAddress && a.Upstream == b.Upstream && a.IPv6Global == b.IPv6Global &&
@@ -60,18 +66,18 @@ type statusCache struct {
 	st   api.Status
 }
 
-func (c *statusCache) get(k statusKey) (st api.Status, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.have && c.key.same(k) {
-		return c.st, true
+func (c *statusCache) get(k *statusKey) (st api.Status, ok bool) {
+	c.mu.Lock() // no defer: comparing keys and copying cannot panic (smaller code)
+	if ok = c.have && c.key.same(k); ok {
+		st = c.st
 	}
-	return st, false
+	c.mu.Unlock()
+	return st, ok
 }
 
-func (c *statusCache) put(k statusKey, st api.Status) {
+func (c *statusCache) put(k *statusKey, st *api.Status) {
 	c.mu.Lock()
-	c.have, c.key, c.st = true, k, st
+	c.have, c.key, c.st = true, *k, *st
 	c.mu.Unlock()
 }
 
@@ -81,13 +87,13 @@ func (d *Daemon) status(ctx context.Context) (st api.Status, err error) {
 	k, reuse := d.statusKey()
 	if reuse {
 		var ok bool
-		if st, ok = d.statuses.get(k); ok {
+		if st, ok = d.statuses.get(&k); ok {
 			return st, nil
 		}
 	}
-	st, err = d.buildStatus(ctx, k)
+	st, err = d.buildStatus(ctx, &k)
 	if err == nil && reuse {
-		d.statuses.put(k, st)
+		d.statuses.put(&k, &st)
 	}
 	return st, err
 }
@@ -98,9 +104,9 @@ func (d *Daemon) status(ctx context.Context) (st api.Status, err error) {
 func (d *Daemon) statusKey() (statusKey, bool) {
 	d.mu.Lock()
 	k := statusKey{state: d.stateVer}
-	cfg := d.cfg
+	servers := d.cfg.Servers
 	d.mu.Unlock()
-	k.servers = d.inboundServers(cfg)
+	k.servers = d.inboundServers(servers)
 	reuse := d.watcher != nil && !fw.LegacyFilter()
 	if d.watcher != nil {
 		var have, listening bool

@@ -11,7 +11,7 @@ import (
 // later included) must not reuse the cached status.
 func TestSameNatSeesEveryField(t *testing.T) {
 	base := wan.Nat{WANDevice: "eth1", Addresses: []string{"198.51.100.2"}}
-	if !sameNat(base, base) {
+	if !sameNat(&base, &base) {
 		t.Fatal("a WAN look differs from itself")
 	}
 	typ := reflect.TypeOf(base)
@@ -41,7 +41,7 @@ func TestSameNatSeesEveryField(t *testing.T) {
 			default:
 				t.Fatalf("no way to change %s (%s): teach this test and sameNat", f.Name, v.Kind())
 			}
-			if sameNat(base, other) {
+			if sameNat(&base, &other) {
 				t.Errorf("sameNat ignores %s", f.Name)
 			}
 		})

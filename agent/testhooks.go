@@ -20,9 +20,9 @@ var testPaths []func(p *Paths)
 func (d *Daemon) startTestHooks(ctx context.Context, wg *sync.WaitGroup) {
 	for _, h := range testHooks {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		go func() { // no defer: a panic here ends the process (smaller code)
 			h(ctx, d)
+			wg.Done()
 		}()
 	}
 }

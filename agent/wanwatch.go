@@ -35,11 +35,11 @@ func (d *Daemon) startWAN(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	d.watcher = w
 	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	go func() { // no defer: a panic here ends the process (smaller code)
 		if err := w.Run(ctx); err != nil {
 			d.fail("watch the WAN", err)
 		}
+		wg.Done()
 	}()
 }
 

@@ -216,9 +216,9 @@ func (f facts) baseParams() map[string]any {
 
 // natBeside adds vpn-behind-double-nat or ipv4-sharing next to a failure
 // when the WAN watch says the router's IPv4 sits behind another NAT.
-func natBeside(f facts, main candidate) (candidate, bool) {
+func natBeside(f facts, main candidate) (cand candidate, ok bool) {
 	if !f.v4 || main.severity == vpn.SeverityOK {
-		return candidate{}, false
+		return cand, false
 	}
 	n := f.ctx.NAT
 	ev := addressEvidence(n)
@@ -234,7 +234,7 @@ func natBeside(f facts, main candidate) (candidate, bool) {
 		}
 		return candidate{CodeIPv4Sharing, sev, params, ev}, true
 	}
-	return candidate{}, false
+	return cand, false
 }
 
 // hostLabel is how messages name the host.

@@ -163,9 +163,9 @@ func rfc3339(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func parseTime(s string) (time.Time, error) {
+func parseTime(s string) (none time.Time, _ error) {
 	if s == "" {
-		return time.Time{}, nil
+		return none, nil
 	}
 	return tstamp.ParseRFC3339(s)
 }

@@ -59,13 +59,13 @@ func (t *InboundTracker) groups() []*attemptGroup {
 
 // notForwarded judges a group: no attempt answered within
 // InboundAnswerWait means nothing on the LAN took the client's packets.
-func (g *attemptGroup) notForwarded(ctx *InboundContext) (Finding, bool) {
+func (g *attemptGroup) notForwarded(ctx *InboundContext) (f Finding, ok bool) {
 	first, last := g.attempts[0].FirstSeen, g.attempts[0].LastSeen
 	var server, target netip.Addr
 	var ev []Evidence
 	for _, a := range g.attempts {
 		if !isZero(&a.AnsweredAt) {
-			return Finding{}, false
+			return f, false
 		}
 		if a.Server.IsValid() {
 			server = a.Server
@@ -77,7 +77,7 @@ func (g *attemptGroup) notForwarded(ctx *InboundContext) (Finding, bool) {
 		ev = append(ev, attemptEvidence(a))
 	}
 	if sub(&ctx.Now, &first) < InboundAnswerWait {
-		return Finding{}, false
+		return f, false
 	}
 	client := g.client.String()
 	params := newParams("protocol", string(g.proto), "peer", client,
@@ -89,8 +89,8 @@ func (g *attemptGroup) notForwarded(ctx *InboundContext) (Finding, bool) {
 		host = s
 		params["server"] = s.String()
 	}
-	f := Finding{Code: CodeInboundNotForwarded, Severity: vpn.SeverityError, Protocol: g.proto,
-		Peer: client, FirstSeen: first, LastSeen: last, Params: params, Evidence: ev}
+	f.Code, f.Severity, f.Protocol, f.Peer = CodeInboundNotForwarded, vpn.SeverityError, g.proto, client
+	f.FirstSeen, f.LastSeen, f.Params, f.Evidence = first, last, params, ev
 	f.fillHost(host, ctx)
 	f.Message, f.Advice = describe(f.Code, params, "")
 	return f, true
@@ -161,13 +161,13 @@ func inboundMatches(p vpn.Protocol) []string {
 
 // configuredServer returns the configured server of protocol p (IPv4
 // first: what a port forward names), when there is exactly one candidate.
-func configuredServer(servers map[netip.Addr][]vpn.Protocol, p vpn.Protocol) (netip.Addr, bool) {
+func configuredServer(servers map[netip.Addr][]vpn.Protocol, p vpn.Protocol) (none netip.Addr, _ bool) {
 	for _, s := range sortedServers(servers) {
 		if s.Is4() && (containsProto(servers[s], p) || p == vpn.IPsec && containsProto(servers[s], vpn.L2TP)) {
 			return s, true
 		}
 	}
-	return netip.Addr{}, false
+	return none, false
 }
 
 func sortedServers(m map[netip.Addr][]vpn.Protocol) []netip.Addr {

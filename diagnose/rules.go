@@ -13,7 +13,7 @@ import (
 // an entry (the filter dropped them before confirmation), or inspection says
 // the firewall drops the element the session needed next and it never
 // appeared in conntrack.
-func ruleFirewallDrops(f facts) (candidate, bool) {
+func ruleFirewallDrops(f facts) (cand candidate, ok bool) {
 	var ev []Evidence
 	var matches []string
 	for _, o := range f.s.Observed {
@@ -35,7 +35,7 @@ func ruleFirewallDrops(f facts) (candidate, bool) {
 		matches = addOnce(matches, d.Element.Match())
 	}
 	if len(ev) == 0 {
-		return candidate{}, false
+		return cand, false
 	}
 	return candidate{CodeFirewallDrops, vpn.SeverityError, newParams("matches", matches, "what", describeMatches(matches)), ev}, true
 }
@@ -86,9 +86,9 @@ func (f facts) pptpStuck() bool {
 
 // ruleHelperUnavailable: PPTP through NAT needs the kernel's PPTP helper and
 // this kernel has none.
-func ruleHelperUnavailable(f facts) (candidate, bool) {
+func ruleHelperUnavailable(f facts) (cand candidate, ok bool) {
 	if f.ctx.PPTPHelper != helpers.Absent || !f.pptpStuck() {
-		return candidate{}, false
+		return cand, false
 	}
 	params := newParams("helper", "pptp", "package", helpers.PackagePPTP, "alt_package", "kmod-nf-nathelper-pptp")
 	return candidate{CodeHelperUnavailable, vpn.SeverityError, params, flowsEvidence(f.ctl, f.gre, f.s.Inbound)}, true
@@ -96,13 +96,13 @@ func ruleHelperUnavailable(f facts) (candidate, bool) {
 
 // rulePPTPNoHelper: the control connection carries no PPTP helper, so the
 // NAT cannot map the server's GRE back to the LAN host.
-func rulePPTPNoHelper(f facts) (candidate, bool) {
+func rulePPTPNoHelper(f facts) (cand candidate, ok bool) {
 	if !f.pptpStuck() {
-		return candidate{}, false
+		return cand, false
 	}
 	for _, c := range f.ctl {
 		if c.Flow.Helper != "" {
-			return candidate{}, false
+			return cand, false
 		}
 	}
 	params := newParams("helper_state", string(f.ctx.PPTPHelper), "assigned", f.ctx.PPTPAssigned)
@@ -110,9 +110,9 @@ func rulePPTPNoHelper(f facts) (candidate, bool) {
 }
 
 // ruleAHThroughNAT: AH authenticates the addresses NAT rewrites.
-func ruleAHThroughNAT(f facts) (candidate, bool) {
+func ruleAHThroughNAT(f facts) (cand candidate, ok bool) {
 	if len(f.ah) == 0 || !f.nat {
-		return candidate{}, false
+		return cand, false
 	}
 	return candidate{CodeAHThroughNAT, vpn.SeverityError, nil, flowsEvidence(f.ah)}, true
 }
@@ -140,9 +140,9 @@ func unansweredCode(p vpn.Protocol) Code {
 }
 
 // ruleControlUnanswered: the first request of the protocol got no reply.
-func ruleControlUnanswered(f facts) (candidate, bool) {
+func ruleControlUnanswered(f facts) (cand candidate, ok bool) {
 	if !f.unanswered(f.ctl) || (f.s.Key.Protocol == vpn.IPsec && anyAnswered(f.natt)) {
-		return candidate{}, false
+		return cand, false
 	}
 	c := f.ctl[0]
 	params := newParams("port", c.Flow.Orig.DstPort, "transport", vpn.L4Name(c.Flow.L4))
@@ -151,9 +151,9 @@ func ruleControlUnanswered(f facts) (candidate, bool) {
 
 // ruleNATTBlocked: IKE answered on UDP 500, the switch to UDP 4500 was never
 // answered: something beyond this router blocks UDP 4500.
-func ruleNATTBlocked(f facts) (candidate, bool) {
+func ruleNATTBlocked(f facts) (cand candidate, ok bool) {
 	if !anyAnswered(f.ike) || !f.unanswered(f.natt) {
-		return candidate{}, false
+		return cand, false
 	}
 	params := newParams("port", vpn.PortNATT, "transport", "udp")
 	return candidate{CodeNATTBlocked, vpn.SeverityError, params, flowsEvidence(f.natt, f.ike)}, true
@@ -172,25 +172,25 @@ func (f facts) espClash() bool {
 
 // ruleESPBlocked: raw ESP sent, never answered, and not explained by another
 // host holding the server's ESP mapping on this NAT.
-func ruleESPBlocked(f facts) (candidate, bool) {
+func ruleESPBlocked(f facts) (cand candidate, ok bool) {
 	if !f.unanswered(f.esp) || (f.nat && f.espClash()) {
-		return candidate{}, false
+		return cand, false
 	}
 	return candidate{CodeESPBlocked, vpn.SeverityError, nil, flowsEvidence(f.esp, f.ike)}, true
 }
 
 // ruleGREBlocked: the control connection is up and has its helper (or no NAT
 // needs one), GRE was sent and never answered: blocked beyond this router.
-func ruleGREBlocked(f facts) (candidate, bool) {
+func ruleGREBlocked(f facts) (cand candidate, ok bool) {
 	if f.s.Key.Protocol != vpn.PPTP || !anyAnswered(f.ctl) || !f.unanswered(f.gre) {
-		return candidate{}, false
+		return cand, false
 	}
 	helped := false
 	for _, c := range f.ctl {
 		helped = helped || c.Flow.Helper != ""
 	}
 	if f.nat && !helped {
-		return candidate{}, false // pptp-no-helper explains it
+		return cand, false // pptp-no-helper explains it
 	}
 	return candidate{CodeGREBlocked, vpn.SeverityError, nil, flowsEvidence(f.ctl, f.gre)}, true
 }
@@ -198,9 +198,9 @@ func ruleGREBlocked(f facts) (candidate, bool) {
 // ruleIKEAuthFailed: IKE was answered where the exchange finishes (UDP 4500
 // after the NAT-T switch, UDP 500 without NAT) and the session ended or fell
 // quiet before any data: the path works, the login did not.
-func ruleIKEAuthFailed(f facts) (candidate, bool) {
+func ruleIKEAuthFailed(f facts) (cand candidate, ok bool) {
 	if f.s.Key.Protocol != vpn.IPsec || !f.quietOrEnd || f.dataAnswered() || f.fastBlind() {
-		return candidate{}, false
+		return cand, false
 	}
 	switch {
 	case len(f.natt) > 0 && anyAnswered(f.natt) && (len(f.ike) == 0 || anyAnswered(f.ike)):
@@ -208,17 +208,17 @@ func ruleIKEAuthFailed(f facts) (candidate, bool) {
 	case len(f.natt) == 0 && !f.nat && anyAnswered(f.ike) && f.s.ObservedOf(vpn.ObsIKE4500, vpn.DirOut) == nil:
 		return candidate{CodeIKEAuthFailed, vpn.SeverityError, newParams("port", vpn.PortIKE), flowsEvidence(f.ike)}, true
 	}
-	return candidate{}, false
+	return cand, false
 }
 
 // ruleNATTNotNegotiated: IKE answered on UDP 500 behind this router's NAT but
 // never moved to UDP 4500. Raw ESP may work for one host; it is fragile.
-func ruleNATTNotNegotiated(f facts) (candidate, bool) {
+func ruleNATTNotNegotiated(f facts) (cand candidate, ok bool) {
 	if f.s.Key.Protocol != vpn.IPsec || !f.nat || !anyAnswered(f.ike) || len(f.natt) > 0 || !f.quietOrEnd {
-		return candidate{}, false
+		return cand, false
 	}
 	if f.s.ObservedOf(vpn.ObsIKE4500, vpn.DirOut) != nil || f.s.ObservedOf(vpn.ObsESPInUDP, vpn.DirOut) != nil {
-		return candidate{}, false // 4500 was tried: firewall-drops explains it
+		return cand, false // 4500 was tried: firewall-drops explains it
 	}
 	sev := vpn.SeverityError
 	if anyAnswered(f.esp) {
@@ -229,12 +229,12 @@ func ruleNATTNotNegotiated(f facts) (candidate, bool) {
 
 // ruleL2TPWithoutIPsec: L2TP in the clear with no IPsec to the same server,
 // and it never carried data: most servers refuse L2TP without IPsec.
-func ruleL2TPWithoutIPsec(f facts) (candidate, bool) {
+func ruleL2TPWithoutIPsec(f facts) (cand candidate, ok bool) {
 	if f.s.Key.Protocol != vpn.L2TP || len(f.ctl) == 0 || !isZero(&f.s.DataAnswered) || !f.quietOrEnd {
-		return candidate{}, false
+		return cand, false
 	}
 	if f.ctx.IPsecPairs[[2]netip.Addr{f.s.Key.Host, f.s.Key.Peer}] {
-		return candidate{}, false
+		return cand, false
 	}
 	return candidate{CodeL2TPWithoutIPsec, vpn.SeverityError, nil, flowsEvidence(f.ctl)}, true
 }
@@ -262,10 +262,10 @@ func (f facts) espClashed() bool {
 // through this NAT; only one can hold the mapping. The others' ESP is
 // either unanswered in conntrack or, when it clashed at the NAT, only
 // counted by the observer.
-func ruleESPMultipleClients(f facts) (candidate, bool) {
+func ruleESPMultipleClients(f facts) (cand candidate, ok bool) {
 	clashed := f.espClashed()
 	if !clashed && (len(f.esp) == 0 || anyAnswered(f.esp) || !f.nat) {
-		return candidate{}, false
+		return cand, false
 	}
 	var others []string
 	for _, c := range f.ctx.ESPClients[f.s.Key.Peer] {
@@ -274,7 +274,7 @@ func ruleESPMultipleClients(f facts) (candidate, bool) {
 		}
 	}
 	if len(others) == 0 {
-		return candidate{}, false
+		return cand, false
 	}
 	ev := flowsEvidence(f.esp)
 	if clashed {
@@ -328,12 +328,12 @@ func (f facts) fastBlind() bool {
 // ruleHealthy: the server answered and, where the protocol has a data plane,
 // data flowed both ways. Its params say what proves it: the elements that
 // answered, since when, and the packets counted each way.
-func ruleHealthy(f facts) (candidate, bool) {
+func ruleHealthy(f facts) (cand candidate, ok bool) {
 	if len(f.ctl) == 0 && len(f.natt) == 0 {
-		return candidate{}, false
+		return cand, false
 	}
 	if !f.dataAnswered() {
-		return candidate{}, false
+		return cand, false
 	}
 	params := newParams("natt", len(f.natt) > 0, "nat", f.nat, "live", !f.quietOrEnd)
 	f.addProof(params)

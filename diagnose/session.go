@@ -294,14 +294,14 @@ func (s *Session) advanceObserved(o *ObservedCount) {
 // observer saw nothing after that; zero otherwise. Packets counted by the
 // first snapshot after the end may have passed before it: they do not
 // reopen the session.
-func (s *Session) endTime() time.Time {
+func (s *Session) endTime() (none time.Time) {
 	if len(s.Flows) == 0 {
-		return time.Time{}
+		return none
 	}
 	var end time.Time
 	for _, f := range s.Flows {
 		if isZero(&f.EndedAt) {
-			return time.Time{}
+			return none
 		}
 		if before(&end, &f.EndedAt) {
 			end = f.EndedAt
@@ -309,7 +309,7 @@ func (s *Session) endTime() time.Time {
 	}
 	for _, o := range s.Observed {
 		if !before(&o.GrewAfter, &end) {
-			return time.Time{}
+			return none
 		}
 	}
 	return end

@@ -459,9 +459,9 @@ func (t *Tracker) fillContext(ctx *Context) {
 // espClient describes a LAN session's raw ESP: from its conntrack flows, or
 // from the observer alone when the kernel confirmed none (a NAT clash or a
 // filter drop, which the diagnosis tells apart).
-func espClient(s *Session) (ESPClient, bool) {
+func espClient(s *Session) (none ESPClient, _ bool) {
 	if s.Router {
-		return ESPClient{}, false
+		return none, false
 	}
 	if esp := s.FlowsOf(vpn.KindESP); len(esp) > 0 {
 		c := ESPClient{Host: s.Key.Host, Answered: anyAnswered(esp), Confirmed: true}
@@ -473,7 +473,7 @@ func espClient(s *Session) (ESPClient, bool) {
 	if o := s.ObservedOf(vpn.ObsESP, vpn.DirOut); o != nil && o.Packets > 0 {
 		return ESPClient{Host: s.Key.Host, Answered: s.ObservedOf(vpn.ObsESP, vpn.DirIn) != nil}, true
 	}
-	return ESPClient{}, false
+	return none, false
 }
 
 func (t *Tracker) sortedSessions() []*Session {

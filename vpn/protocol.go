@@ -53,13 +53,13 @@ var All = []Protocol{PPTP, L2TP, IPsec, OpenVPN, WireGuard}
 // turn it on and off), in their stable display order: All's first ones.
 var Toggled = []Protocol{PPTP, L2TP, IPsec}
 
-func info(p Protocol) (protocolInfo, bool) {
+func info(p Protocol) (none protocolInfo, _ bool) {
 	for _, i := range protocols {
 		if i.p == p {
 			return i, true
 		}
 	}
-	return protocolInfo{}, false
+	return none, false
 }
 
 // Name is the protocol's display name ("IPsec"); "" for an unknown one.

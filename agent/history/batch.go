@@ -11,13 +11,12 @@ import (
 
 // run is the single writer: it gathers appended events into batches and
 // commits each batch in one transaction (one fsync).
+// No defers: it runs on its own goroutine, where a panic ends the process.
 func (s *Store) run() {
-	defer close(s.done)
 	var batch []Event
 	var batchBytes int64
 	var timer <-chan time.Time
 	ageTick := time.NewTicker(time.Hour) // ages out events even when none arrive
-	defer ageTick.Stop()
 	commit := func() {
 		if len(batch) > 0 {
 			s.commit(batch)
@@ -38,6 +37,8 @@ func (s *Store) run() {
 		case ev, ok := <-s.in:
 			if !ok {
 				commit()
+				ageTick.Stop()
+				close(s.done)
 				return
 			}
 			add(ev)

@@ -55,13 +55,15 @@ func (s *Store) maybeCompact() error {
 }
 
 // highWater returns the bytes below bbolt's high-water mark (pages in use or free).
+// No defer (smaller code): it runs on the writer's goroutine (run), where a
+// panic ends the process; so do compact and Persist.
 func (s *Store) highWater() int64 {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var n int64
 	if s.db != nil {
 		s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 	}
+	s.mu.RUnlock()
 	return n
 }
 
@@ -78,7 +80,13 @@ func (s *Store) compact() error {
 		return fmt.Errorf("history: compact: %w", err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	err = s.compactLocked(dst, tmp)
+	s.mu.Unlock()
+	return err
+}
+
+// compactLocked is compact's part under s.mu.
+func (s *Store) compactLocked(dst *bolt.DB, tmp string) error {
 	if err := bolt.Compact(dst, s.db, 0); err != nil {
 		dst.Close()
 		os.Remove(tmp)

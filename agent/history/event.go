@@ -95,23 +95,23 @@ func encodeRecord(ev *Event) ([]byte, error) {
 var errBadRecord = errors.New("malformed history record")
 
 // recordHeader returns a record's time and kind and the JSON after them.
-func recordHeader(v []byte) (time.Time, string, []byte, error) {
+func recordHeader(v []byte) (none time.Time, _ string, _ []byte, _ error) {
 	if len(v) < 10 || v[0] != recordVersion || len(v) < 10+int(v[9]) {
-		return time.Time{}, "", nil, errBadRecord
+		return none, "", nil, errBadRecord
 	}
 	t := time.Unix(0, int64(binary.BigEndian.Uint64(v[1:9]))).UTC()
 	n := int(v[9])
 	return t, string(v[10 : 10+n]), v[10+n:], nil
 }
 
-func decodeRecord(k, v []byte) (Event, error) {
+func decodeRecord(k, v []byte) (none Event, _ error) {
 	_, _, body, err := recordHeader(v)
 	if err != nil || len(k) != 8 {
-		return Event{}, errBadRecord
+		return none, errBadRecord
 	}
 	var ev Event
 	if err := json.Unmarshal(body, &ev); err != nil {
-		return Event{}, fmt.Errorf("%w: %v", errBadRecord, err)
+		return none, fmt.Errorf("%w: %v", errBadRecord, err)
 	}
 	ev.Seq = binary.BigEndian.Uint64(k)
 	ev.Time = ev.Time.UTC()

@@ -34,11 +34,12 @@ func (s *Store) Persist(dst string) error {
 	}
 	return writeAtomic(dst, func(w io.Writer) error {
 		s.mu.RLock() // no compaction swaps the file under us
-		defer s.mu.RUnlock()
-		return s.db.View(func(tx *bolt.Tx) error {
+		err := s.db.View(func(tx *bolt.Tx) error {
 			_, err := tx.WriteTo(w)
 			return err
 		})
+		s.mu.RUnlock() // no defer: see highWater
+		return err
 	})
 }
 
@@ -77,38 +78,38 @@ type Restored struct {
 // does not exist (after a reboot: tmpfs is empty). A corrupt copy is moved
 // aside to <saved>.corrupt-<UTC time> and the history starts empty; that is
 // not an error. Errors are environmental (unreadable flash, full tmpfs).
-func Restore(live, saved string, now time.Time) (Restored, error) {
+func Restore(live, saved string, now time.Time) (none Restored, _ error) {
 	if _, err := os.Lstat(live); !errors.Is(err, fs.ErrNotExist) {
-		return Restored{}, err // live exists (nil), or cannot be looked at
+		return none, err // live exists (nil), or cannot be looked at
 	}
 	if _, err := os.Stat(saved); errors.Is(err, fs.ErrNotExist) {
-		return Restored{}, nil
+		return none, nil
 	}
 	db, _, err := openChecked(saved, DefaultLockTimeout, true)
 	if err != nil {
 		// A newer vpnpass's copy is kept for it: our copies would overwrite it.
 		newer := errors.Is(err, ErrNewerFormat)
 		if !newer && !isCorruption(err) {
-			return Restored{}, fmt.Errorf("read the saved history: %w", err)
+			return none, fmt.Errorf("read the saved history: %w", err)
 		}
 		reset, merr := setAside(saved, err, now)
 		switch {
 		case merr != nil && newer:
-			return Restored{}, fmt.Errorf("saved history %s: %v, and it cannot be kept aside: %w", saved, err, merr)
+			return none, fmt.Errorf("saved history %s: %v, and it cannot be kept aside: %w", saved, err, merr)
 		case merr != nil:
-			return Restored{}, fmt.Errorf("saved history %s is corrupt (%v) and cannot be moved aside: %w", saved, err, merr)
+			return none, fmt.Errorf("saved history %s is corrupt (%v) and cannot be moved aside: %w", saved, err, merr)
 		}
 		return Restored{Reset: reset}, nil
 	}
 	defer db.Close()
 	if err := os.MkdirAll(filepath.Dir(live), 0o755); err != nil {
-		return Restored{}, fmt.Errorf("history directory: %w", err)
+		return none, fmt.Errorf("history directory: %w", err)
 	}
 	err = writeAtomic(live, func(w io.Writer) error {
 		return db.View(func(tx *bolt.Tx) error { _, err := tx.WriteTo(w); return err })
 	})
 	if err != nil {
-		return Restored{}, err
+		return none, err
 	}
 	return Restored{From: saved}, nil
 }
@@ -134,23 +135,25 @@ func NewPersister(s *Store, path string, now time.Time) *Persister {
 
 // Tick copies the history if a copy is due at now.
 func (p *Persister) Tick(now time.Time, every time.Duration) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if every <= 0 || now.Sub(p.last) < every {
-		return false, nil
+	p.mu.Lock() // no defer (smaller code): the agent's persist goroutine, a panic ends the process
+	saved, err := false, error(nil)
+	if every > 0 && now.Sub(p.last) >= every {
+		saved, err = p.saveLocked(now)
 	}
-	return p.saveLocked(now)
+	p.mu.Unlock()
+	return saved, err
 }
 
 // Final copies the history at a clean stop if anything was added since the
 // last copy.
 func (p *Persister) Final(now time.Time, every time.Duration) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if every <= 0 {
-		return false, nil
+	p.mu.Lock() // no defer (smaller code): the agent's stop, a panic ends the process
+	saved, err := false, error(nil)
+	if every > 0 {
+		saved, err = p.saveLocked(now)
 	}
-	return p.saveLocked(now)
+	p.mu.Unlock()
+	return saved, err
 }
 
 func (p *Persister) saveLocked(now time.Time) (bool, error) {

@@ -183,19 +183,19 @@ var errNotOurs = errors.New("not a reply to our request")
 // (header only is enough to count as an answer; payloads add detail) or an
 // IKEv1 message with our SPI as initiator cookie, which is how an
 // IKEv1-only server answers. Anything else is errNotOurs.
-func decodeIKE(b []byte, spi [8]byte) (ikeReply, error) {
+func decodeIKE(b []byte, spi [8]byte) (none ikeReply, _ error) {
 	if len(b) < ikeHeaderLen || [8]byte(b[:8]) != spi {
-		return ikeReply{}, errNotOurs
+		return none, errNotOurs
 	}
 	r := ikeReply{major: b[17] >> 4, exchange: b[18]}
 	if r.major != 1 && r.major != 2 {
-		return ikeReply{}, errNotOurs
+		return none, errNotOurs
 	}
 	if r.major == 1 {
 		return r, nil
 	}
 	if b[19]&flagResponse == 0 || r.exchange != exchSAInit {
-		return ikeReply{}, errNotOurs
+		return none, errNotOurs
 	}
 	n := int(be.Uint32(b[24:28]))
 	if n < ikeHeaderLen || n > len(b) {

@@ -24,24 +24,23 @@ type udpCheck struct {
 }
 
 // dialUDP opens a connected UDP socket (on the calling thread). A failure
-// to connect is itself an outcome, e.g. no route: refused.
-func dialUDP(host netip.Addr, c *udpCheck) (*sock.Conn, Result, bool) {
+// to connect is itself an outcome, e.g. no route: refused; it is written to
+// res and the socket is nil.
+func dialUDP(host netip.Addr, c *udpCheck, res *Result) *sock.Conn {
 	conn, err := sock.DialUDP(netip.AddrPortFrom(host, uint16(c.res.Port)))
 	if err != nil {
-		res := c.res
+		*res = c.res
 		res.Outcome, res.Detail = classify(err, "udp")
-		return nil, res, false
 	}
-	return conn, Result{}, true
+	return conn
 }
 
 // exchangeUDP sends the request, waits Timeout, resends with a doubled wait
 // up to Retries times, and returns at the first answer or ICMP error.
-// Datagrams that are not an answer (stray, wrong SPI) are ignored.
-func exchangeUDP(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options) Result {
-	res := c.res
-	stop := conn.ReadsEndWith(ctx)
-	defer stop()
+// Datagrams that are not an answer (stray, wrong SPI) are ignored. The
+// outcome is written to res. The caller ends conn's reads with ctx.
+func exchangeUDP(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options, res *Result) {
+	*res = c.res
 	req := c.request(conn.LocalAddr(), conn.RemoteAddr())
 	buf := make([]byte, 2048)
 	wait, ignored, sent := o.Timeout, 0, 0
@@ -50,7 +49,7 @@ func exchangeUDP(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options) 
 		if _, err := conn.Write(req); err != nil {
 			res.Outcome, res.Detail = classify(err, "udp")
 			res.RTTMs = ms(time.Since(start))
-			return res
+			return
 		}
 		sent++
 		_ = conn.SetReadDeadline(start.Add(wait))
@@ -65,7 +64,7 @@ func exchangeUDP(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options) 
 			if err != nil {
 				res.Outcome, res.Detail = classify(err, "udp")
 				res.RTTMs = ms(time.Since(start))
-				return res
+				return
 			}
 			detail, bye, ok := c.match(buf[:n])
 			if !ok {
@@ -77,7 +76,7 @@ func exchangeUDP(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options) 
 			if bye != nil {
 				_, _ = conn.Write(bye)
 			}
-			return res
+			return
 		}
 		if ctx.Err() != nil {
 			break
@@ -85,7 +84,6 @@ func exchangeUDP(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options) 
 		wait *= 2
 	}
 	res.Outcome, res.Detail = Silent, silentDetail(ctx, sent, ignored)
-	return res
 }
 
 func silentDetail(ctx context.Context, sent, ignored int) string {
@@ -103,9 +101,10 @@ func silentDetail(ctx context.Context, sent, ignored int) string {
 }
 
 // runPPTP connects to TCP port and runs Start-Control-Connection. The
-// socket is created on the calling goroutine (its thread's namespace).
-func runPPTP(ctx context.Context, host netip.Addr, port int, o Options) Result {
-	res := Result{Protocol: PPTP, Port: port, Transport: "tcp"}
+// socket is created on the calling goroutine (its thread's namespace). The
+// outcome is written to res.
+func runPPTP(ctx context.Context, host netip.Addr, port int, o *Options, res *Result) {
+	res.Protocol, res.Port, res.Transport = PPTP, port, "tcp"
 	ctx, cancel := context.WithTimeout(ctx, o.budget())
 	defer cancel()
 	start := time.Now()
@@ -113,11 +112,11 @@ func runPPTP(ctx context.Context, host netip.Addr, port int, o Options) Result {
 	if err != nil {
 		if isTimeout(err) || ctx.Err() != nil {
 			res.Outcome, res.Detail = Silent, "no answer to the TCP connection request (SYN)"
-			return res
+			return
 		}
 		res.Outcome, res.Detail = classify(err, "tcp")
 		res.RTTMs = ms(time.Since(start))
-		return res
+		return
 	}
 	defer conn.Close()
 	stop := conn.CallsEndWith(ctx)
@@ -130,7 +129,7 @@ func runPPTP(ctx context.Context, host netip.Addr, port int, o Options) Result {
 			res.Outcome, res.Detail, res.RTTMs = Answered, reply.describe(), ms(time.Since(start))
 			_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 			_, _ = conn.Write(encodeStopCCRQ())
-			return res
+			return
 		}
 	}
 	connected := fmt.Sprintf("TCP connected in %.2f ms, then ", handshake)
@@ -148,7 +147,6 @@ func runPPTP(ctx context.Context, host netip.Addr, port int, o Options) Result {
 	if res.Outcome != Silent {
 		res.RTTMs = ms(time.Since(start))
 	}
-	return res
 }
 
 func isTimeout(err error) bool {

@@ -65,36 +65,36 @@ type pptpReply struct {
 var errNotPPTP = errors.New("the reply is not PPTP")
 
 // readPPTP reads one control message.
-func readPPTP(r io.Reader) (pptpReply, error) {
+func readPPTP(r io.Reader) (none pptpReply, _ error) {
 	hdr := make([]byte, pptpHeaderLen)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return pptpReply{}, err
+		return none, err
 	}
 	n := int(be.Uint16(hdr[0:2]))
 	if n < pptpHeaderLen || n > pptpMaxMessage {
-		return pptpReply{}, errNotPPTP
+		return none, errNotPPTP
 	}
 	msg := make([]byte, n)
 	copy(msg, hdr)
 	if _, err := io.ReadFull(r, msg[pptpHeaderLen:]); err != nil {
-		return pptpReply{}, err
+		return none, err
 	}
 	return decodePPTP(msg)
 }
 
 // decodePPTP checks the header of a whole control message and, for an
 // SCCRP, reads the result code, host name and vendor.
-func decodePPTP(b []byte) (pptpReply, error) {
+func decodePPTP(b []byte) (none pptpReply, _ error) {
 	if len(b) < pptpHeaderLen || int(be.Uint16(b[0:2])) != len(b) ||
 		be.Uint16(b[2:4]) != pptpControl || be.Uint32(b[4:8]) != pptpMagic {
-		return pptpReply{}, errNotPPTP
+		return none, errNotPPTP
 	}
 	r := pptpReply{ctype: be.Uint16(b[8:10])}
 	if r.ctype != ctrlSCCRP {
 		return r, nil
 	}
 	if len(b) != pptpSCCRxLen {
-		return pptpReply{}, fmt.Errorf("SCCRP of %d bytes, want %d: %w", len(b), pptpSCCRxLen, errNotPPTP)
+		return none, fmt.Errorf("SCCRP of %d bytes, want %d: %w", len(b), pptpSCCRxLen, errNotPPTP)
 	}
 	r.result = b[14]
 	r.hostName = printable(b[28:92])

@@ -172,32 +172,37 @@ func run(ctx context.Context, host netip.Addr, want map[string]bool, p ports, o 
 	results := make([]Result, len(checks))
 	done := make(chan struct{}, len(checks))
 	for i := range checks {
-		conn, res, ok := dialUDP(host, &checks[i])
-		if !ok {
-			results[i] = res
+		conn := dialUDP(host, &checks[i], &results[i])
+		if conn == nil {
 			done <- struct{}{}
 			continue
 		}
 		go exchangeAsync(ctx, conn, &checks[i], &o, &results[i], done)
 	}
-	var pptp []Result
+	var pptp Result
 	if want[PPTP] {
-		pptp = append(pptp, runPPTP(ctx, host, p.pptp, o))
+		runPPTP(ctx, host, p.pptp, &o, &pptp)
 	}
 	for range checks {
 		<-done
+	}
+	if !want[PPTP] {
+		return results
 	}
 	// Report order: ipsec, pptp, l2tp.
 	n := 0
 	if want[IPsec] {
 		n = 2
 	}
-	return append(append(results[:n:n], pptp...), results[n:]...)
+	return append(append(results[:n:n], pptp), results[n:]...)
 }
 
 // exchangeAsync runs one UDP exchange on its own goroutine and signals done.
+// No defers (smaller code): a panic on this goroutine ends the process.
 func exchangeAsync(ctx context.Context, conn *sock.Conn, c *udpCheck, o *Options, out *Result, done chan<- struct{}) {
-	*out = exchangeUDP(ctx, conn, c, o)
+	stop := conn.ReadsEndWith(ctx)
+	exchangeUDP(ctx, conn, c, o, out)
+	stop()
 	conn.Close()
 	done <- struct{}{}
 }

@@ -30,8 +30,11 @@ type verdict struct {
 }
 
 // Classify decides the verdict. It is pure: same input, same Nat.
-func Classify(in Input) Nat {
-	v := &verdict{in: in, v4: in.Info.IPv4()}
+func Classify(in Input) Nat { return classify(&in) }
+
+// classify is Classify without copying the input.
+func classify(in *Input) Nat {
+	v := &verdict{in: *in, v4: in.Info.IPv4()}
 	v.nat = Nat{
 		WANDevice:   in.Info.Device,
 		Addresses:   addrStrings(in.Info.Addresses),
@@ -212,7 +215,7 @@ func detectSharing(info *Info, network []NetInterface) sharing {
 	return sharing{}
 }
 
-func sharingOfProto(proto, typ, name string) (sharing, bool) {
+func sharingOfProto(proto, typ, name string) (none sharing, _ bool) {
 	switch proto {
 	case "map":
 		what := "MAP (" + typ + ")"
@@ -228,5 +231,5 @@ func sharingOfProto(proto, typ, name string) (sharing, bool) {
 	case "dslite":
 		return sharing{class: ClassDSLite, what: "DS-Lite", iface: name}, true
 	}
-	return sharing{}, false
+	return none, false
 }

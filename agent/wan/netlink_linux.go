@@ -30,10 +30,10 @@ var (
 // override), its addresses and gateway, and the IPv6 default route's device
 // when that is another one. No IPv4 default route gives an Info without
 // Device, not an error.
-func (n *Netlink) WAN() (Info, error) {
+func (n *Netlink) WAN() (none Info, _ error) {
 	c, err := dialRoute(n.NetNS, 0)
 	if err != nil {
-		return Info{}, err
+		return none, err
 	}
 	defer c.Close()
 	var info Info
@@ -149,9 +149,17 @@ func (n *Netlink) subscribeOnce(ctx context.Context, notify func()) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	// No defers (smaller code): the WAN watch's goroutine subscribes, and a
+	// panic there ends the process.
 	stop := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
-	defer stop()
+	err = receive(ctx, c, notify)
+	stop()
+	c.Close()
+	return err
+}
+
+// receive notifies of every change c reads until ctx ends or c fails.
+func receive(ctx context.Context, c *netlink.Conn, notify func()) error {
 	notify()
 	for {
 		_, err := c.Receive()

@@ -35,13 +35,13 @@ type ubusStatus struct {
 // ParseUbusStatus reads the JSON of `ubus call network.interface.wan status`.
 // A down interface yields ErrNoWAN. Malformed addresses are skipped, not
 // fatal: one odd entry must not hide the rest.
-func ParseUbusStatus(b []byte) (Info, error) {
+func ParseUbusStatus(b []byte) (none Info, _ error) {
 	var st ubusStatus
 	if err := json.Unmarshal(b, &st); err != nil {
-		return Info{}, fmt.Errorf("ubus interface status: %w", err)
+		return none, fmt.Errorf("ubus interface status: %w", err)
 	}
 	if !st.Up {
-		return Info{}, fmt.Errorf("%w (interface is down)", ErrNoWAN)
+		return none, fmt.Errorf("%w (interface is down)", ErrNoWAN)
 	}
 	info := Info{Device: st.L3Device, Proto: st.Proto}
 	if info.Device == "" {
@@ -73,10 +73,10 @@ func ParseUbusStatus(b []byte) (Info, error) {
 	return info, nil
 }
 
-func prefixOf(addr string, bits int) (netip.Prefix, error) {
+func prefixOf(addr string, bits int) (none netip.Prefix, _ error) {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
-		return netip.Prefix{}, err
+		return none, err
 	}
 	p := netip.PrefixFrom(a, bits) // keeps the host bits, unlike a.Prefix
 	if !p.IsValid() {
@@ -98,14 +98,14 @@ type UbusSource struct {
 }
 
 // WAN implements InterfaceSource.
-func (u UbusSource) WAN() (Info, error) {
+func (u UbusSource) WAN() (none Info, _ error) {
 	name := u.Interface
 	if name == "" {
 		name = "wan"
 	}
 	info, err := u.status(name)
 	if err != nil {
-		return Info{}, err
+		return none, err
 	}
 	if u.IPv6Interface != "" && u.IPv6Interface != name {
 		if v6, err := u.status(u.IPv6Interface); err == nil {
@@ -115,7 +115,7 @@ func (u UbusSource) WAN() (Info, error) {
 	return info, nil
 }
 
-func (u UbusSource) status(name string) (Info, error) {
+func (u UbusSource) status(name string) (none Info, _ error) {
 	run := u.Run
 	if run == nil {
 		run = runUbus
@@ -124,11 +124,11 @@ func (u UbusSource) status(name string) (Info, error) {
 	defer cancel()
 	out, err := run(ctx, "call", "network.interface."+name, "status")
 	if err != nil {
-		return Info{}, fmt.Errorf("ubus call network.interface.%s status: %w", name, err)
+		return none, fmt.Errorf("ubus call network.interface.%s status: %w", name, err)
 	}
 	info, err := ParseUbusStatus(out)
 	if err != nil {
-		return Info{}, fmt.Errorf("network.interface.%s: %w", name, err)
+		return none, fmt.Errorf("network.interface.%s: %w", name, err)
 	}
 	return info, nil
 }

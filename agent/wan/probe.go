@@ -47,9 +47,9 @@ func RunProbes(ctx context.Context, info *Info, cfg ProbeConfig, all bool) Probe
 	gw, timeout := info.Gateway, cfg.Timeout
 	run := func(fn func()) {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		go func() { // no defer: a panic here ends the process (smaller code)
 			_ = exec(func() error { fn(); return nil })
+			wg.Done()
 		}()
 	}
 	if cfg.STUNServer != "" {

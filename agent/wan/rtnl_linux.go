@@ -71,14 +71,14 @@ func listRoutes(c *netlink.Conn, family uint8) ([]route, error) {
 	return out, nil
 }
 
-func parseRoute(b []byte) (route, error) {
+func parseRoute(b []byte) (none route, _ error) {
 	if len(b) < sizeofRtmsg {
-		return route{}, errors.New("short rtmsg")
+		return none, errors.New("short rtmsg")
 	}
 	r := route{family: b[0], dstLen: b[1], table: uint32(b[4]), typ: b[7]}
 	ad, err := netlink.NewAttributeDecoder(b[sizeofRtmsg:])
 	if err != nil {
-		return route{}, err
+		return none, err
 	}
 	for ad.Next() {
 		switch ad.Type() {
@@ -139,7 +139,7 @@ func listAddrs(c *netlink.Conn, index uint32) ([]netip.Prefix, error) {
 }
 
 // getLink asks for one interface by index (name "") or by name.
-func getLink(c *netlink.Conn, index uint32, name string) (sock.Link, error) {
+func getLink(c *netlink.Conn, index uint32, name string) (none sock.Link, _ error) {
 	hdr := make([]byte, sizeofIfinfomsg)
 	hdr[0] = unix.AF_UNSPEC
 	nlenc.PutUint32(hdr[4:8], index)
@@ -148,18 +148,18 @@ func getLink(c *netlink.Conn, index uint32, name string) (sock.Link, error) {
 		ae.String(unix.IFLA_IFNAME, name)
 		attrs, err := ae.Encode()
 		if err != nil {
-			return sock.Link{}, err
+			return none, err
 		}
 		hdr = append(hdr, attrs...)
 	}
 	msgs, err := request(c, unix.RTM_GETLINK, 0, hdr)
 	if err != nil {
-		return sock.Link{}, err
+		return none, err
 	}
 	for _, m := range msgs {
 		if l, err := sock.ParseLink(m.Data); err == nil {
 			return l, nil
 		}
 	}
-	return sock.Link{}, errors.New("no such interface")
+	return none, errors.New("no such interface")
 }

@@ -35,20 +35,20 @@ type ChangeSource interface {
 
 // Evaluate looks at the WAN once: discovery, classification and, when
 // configured or when probe is set, the active checks.
-func Evaluate(ctx context.Context, src InterfaceSource, cfg Config, probe bool) (Nat, error) {
-	in, err := gather(src, cfg)
+func Evaluate(ctx context.Context, src InterfaceSource, cfg Config, probe bool) (none Nat, _ error) {
+	in, err := gather(src, &cfg)
 	if err != nil {
-		return Nat{}, err
+		return none, err
 	}
 	if probe || cfg.Probe.Enabled() {
 		in.Probes = RunProbes(ctx, &in.Info, cfg.Probe, probe)
 	}
-	return Classify(in), nil
+	return classify(&in), nil
 }
 
 // gather reads the WAN and the network config. No WAN is not an error: the
 // verdict says so.
-func gather(src InterfaceSource, cfg Config) (Input, error) {
+func gather(src InterfaceSource, cfg *Config) (Input, error) {
 	in := Input{PublicRanges: cfg.PublicRanges}
 	info, err := src.WAN()
 	switch {
@@ -99,9 +99,10 @@ func (w *Watcher) ChangeSeq() (n uint64, ok bool) {
 
 // Current returns the latest verdict and whether there is one yet.
 func (w *Watcher) Current() (Nat, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.cur, w.have
+	w.mu.Lock() // no defer: a copy cannot panic (smaller code)
+	cur, have := w.cur, w.have
+	w.mu.Unlock()
+	return cur, have
 }
 
 // Run evaluates the WAN now and after every change until ctx ends.
@@ -112,7 +113,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	kick := make(chan struct{}, 1)
 	subErr := make(chan error, 1)
-	defer w.subDone.Store(true)
+	// No defer (smaller code): the agent runs the watch on its own goroutine,
+	// where a panic ends the process; both exits mark the subscription done.
 	if w.Changes != nil {
 		go func() {
 			subErr <- w.Changes.Subscribe(ctx, func() {
@@ -131,6 +133,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
+			w.subDone.Store(true)
 			return nil
 		case err := <-subErr:
 			w.subDone.Store(true)
@@ -158,7 +161,7 @@ func (w *Watcher) Refresh(ctx context.Context, probe bool) (Nat, error) {
 func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 	w.evalMu.Lock()
 	defer w.evalMu.Unlock()
-	in, err := gather(w.Source, w.Config)
+	in, err := gather(w.Source, &w.Config)
 	if err != nil {
 		w.fail(err)
 		cur, _ := w.Current()
@@ -174,7 +177,7 @@ func (w *Watcher) update(ctx context.Context, force, probe bool) (Nat, error) {
 	if probe || w.Config.Probe.Enabled() {
 		in.Probes = RunProbes(ctx, &in.Info, w.Config.Probe, probe)
 	}
-	next := Classify(in)
+	next := classify(&in)
 	w.mu.Lock()
 	var prev *Nat
 	if w.have {

@@ -64,14 +64,14 @@ func dump(c *netlink.Conn, typ uint16, hdrLen int) ([]netlink.Message, error) {
 // ParseAddr reads an RTM_NEWADDR: the address with its prefix length and
 // the interface index. On point-to-point links IFA_ADDRESS is the peer and
 // IFA_LOCAL our own address, so IFA_LOCAL wins when present.
-func ParseAddr(b []byte) (netip.Prefix, uint32, bool) {
+func ParseAddr(b []byte) (none netip.Prefix, _ uint32, _ bool) {
 	if len(b) < sizeofIfaddrmsg {
-		return netip.Prefix{}, 0, false
+		return none, 0, false
 	}
 	bits, index := int(b[1]), nlenc.Uint32(b[4:8])
 	ad, err := netlink.NewAttributeDecoder(b[sizeofIfaddrmsg:])
 	if err != nil {
-		return netip.Prefix{}, 0, false
+		return none, 0, false
 	}
 	var address, local netip.Addr
 	for ad.Next() {
@@ -91,15 +91,15 @@ func ParseAddr(b []byte) (netip.Prefix, uint32, bool) {
 
 // ParseLink reads an RTM_NEWLINK: index, flags, name and kind (no
 // addresses: those come in RTM_NEWADDR).
-func ParseLink(b []byte) (Link, error) {
+func ParseLink(b []byte) (none Link, _ error) {
 	if len(b) < sizeofIfinfomsg {
-		return Link{}, errors.New("short ifinfomsg")
+		return none, errors.New("short ifinfomsg")
 	}
 	flags := nlenc.Uint32(b[8:12])
 	l := Link{Index: int(nlenc.Uint32(b[4:8])), Up: flags&unix.IFF_UP != 0, Loopback: flags&unix.IFF_LOOPBACK != 0}
 	ad, err := netlink.NewAttributeDecoder(b[sizeofIfinfomsg:])
 	if err != nil {
-		return Link{}, err
+		return none, err
 	}
 	for ad.Next() {
 		switch ad.Type() {
@@ -120,14 +120,14 @@ func ParseLink(b []byte) (Link, error) {
 }
 
 // LinkByName is the interface called name; ok false when there is none.
-func LinkByName(name string) (Link, bool, error) {
+func LinkByName(name string) (none Link, _ bool, _ error) {
 	ls, err := Links()
 	for _, l := range ls {
 		if l.Name == name {
 			return l, true, nil
 		}
 	}
-	return Link{}, false, err
+	return none, false, err
 }
 
 // zoneIndex maps an IPv6 zone (interface name or index) to its index.

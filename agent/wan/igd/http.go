@@ -37,10 +37,10 @@ func (u httpURL) String() string { return "http://" + u.host.String() + u.path }
 // parseURL accepts only http:// URLs with an IPv4 or IPv6 literal host: a
 // gateway's description never needs DNS, and refusing names keeps the client
 // from being pointed at arbitrary hosts.
-func parseURL(s string) (httpURL, error) {
+func parseURL(s string) (u httpURL, err error) {
 	rest, ok := strings.CutPrefix(s, "http://")
 	if !ok {
-		return httpURL{}, fmt.Errorf("URL %q: only http:// is supported", s)
+		return u, fmt.Errorf("URL %q: only http:// is supported", s)
 	}
 	hostport, path := rest, "/"
 	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
@@ -53,7 +53,7 @@ func parseURL(s string) (httpURL, error) {
 		path = path[:j]
 	}
 	if strings.ContainsAny(path, " \r\n\t") {
-		return httpURL{}, fmt.Errorf("URL %q: bad characters in the path", s)
+		return u, fmt.Errorf("URL %q: bad characters in the path", s)
 	}
 	host, port := hostport, "80"
 	if h, p, ok := sock.SplitHostPort(hostport); ok {
@@ -61,13 +61,14 @@ func parseURL(s string) (httpURL, error) {
 	}
 	addr, err := netip.ParseAddr(strings.Trim(host, "[]"))
 	if err != nil {
-		return httpURL{}, fmt.Errorf("URL %q: host is not an IP address", s)
+		return u, fmt.Errorf("URL %q: host is not an IP address", s)
 	}
 	pn, err := strconv.ParseUint(port, 10, 16)
 	if err != nil || pn == 0 {
-		return httpURL{}, fmt.Errorf("URL %q: bad port", s)
+		return u, fmt.Errorf("URL %q: bad port", s)
 	}
-	return httpURL{host: netip.AddrPortFrom(addr.Unmap(), uint16(pn)), path: path}, nil
+	u.host, u.path = netip.AddrPortFrom(addr.Unmap(), uint16(pn)), path
+	return u, nil
 }
 
 // resolve returns ref relative to base (RFC 3986 in the forms UPnP uses:
@@ -79,7 +80,7 @@ func (u httpURL) resolve(ref string) (httpURL, error) {
 	case strings.HasPrefix(ref, "/"):
 		return parseURL("http://" + u.host.String() + ref)
 	case strings.Contains(ref, "://"):
-		return httpURL{}, fmt.Errorf("URL %q: only http:// is supported", ref)
+		return parseURL(ref) // says what parseURL says of any other scheme
 	}
 	dir := u.path
 	if j := strings.IndexByte(dir, '?'); j >= 0 {
@@ -98,25 +99,32 @@ type response struct {
 
 // do sends one request and reads the whole response. headers are written as
 // given (no user input reaches them unchecked). Every error names the request.
-func do(ctx context.Context, method string, u httpURL, headers []string, body string) (response, error) {
-	resp, err := exchange(ctx, method, u, headers, body)
-	if err != nil {
+func do(ctx context.Context, method string, u httpURL, headers []string, body string) (resp response, err error) {
+	if err = exchange(ctx, method, u, headers, body, &resp); err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", method, u, err)
 	}
 	return resp, nil
 }
 
-func exchange(ctx context.Context, method string, u httpURL, headers []string, body string) (response, error) {
+// exchange sends the request and reads the response into resp.
+func exchange(ctx context.Context, method string, u httpURL, headers []string, body string, resp *response) error {
 	c, err := sock.DialTCP(ctx, u.host)
 	if err != nil {
-		return response{}, err
+		return err
 	}
-	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
+	// No defers (smaller code): see Probe.
 	stop := c.CallsEndWith(ctx)
-	defer stop()
+	err = send(c, method, u, headers, body, resp)
+	stop()
+	c.Close()
+	return err
+}
+
+// send writes the request and reads the response into resp.
+func send(c *sock.Conn, method string, u httpURL, headers []string, body string, resp *response) error {
 	req := method + " " + u.path + " HTTP/1.1\r\nHost: " + u.host.String() +
 		"\r\nConnection: close\r\nUser-Agent: vpnpass\r\n"
 	for _, h := range headers {
@@ -126,29 +134,30 @@ func exchange(ctx context.Context, method string, u httpURL, headers []string, b
 		req += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
 	}
 	if _, err := io.WriteString(c, req+"\r\n"+body); err != nil {
-		return response{}, fmt.Errorf("send: %w", err)
+		return fmt.Errorf("send: %w", err)
 	}
-	return readResponse(bufio.NewReader(c))
+	return readResponse(bufio.NewReader(c), resp)
 }
 
 // readResponse parses a status line, headers and body.
-func readResponse(r *bufio.Reader) (response, error) {
+// On an error resp may be partly filled.
+func readResponse(r *bufio.Reader, resp *response) error {
 	line, err := readLine(r)
 	if err != nil {
-		return response{}, fmt.Errorf("status line: %w", err)
+		return fmt.Errorf("status line: %w", err)
 	}
 	proto, rest, _ := strings.Cut(line, " ")
 	code, _, _ := strings.Cut(rest, " ")
 	status, err := strconv.Atoi(code)
 	if !strings.HasPrefix(proto, "HTTP/1.") || err != nil || status < 100 || status > 999 {
-		return response{}, errors.New("not an HTTP response: " + strconv.Quote(clip(line)))
+		return errors.New("not an HTTP response: " + strconv.Quote(clip(line)))
 	}
-	resp := response{status: status, header: map[string]string{}}
+	resp.status = status
 	if resp.header, err = readHeaders(r); err != nil {
-		return response{}, err
+		return err
 	}
 	resp.body, err = readBody(r, resp.header)
-	return resp, err
+	return err
 }
 
 func readHeaders(r *bufio.Reader) (map[string]string, error) {

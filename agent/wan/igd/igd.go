@@ -36,7 +36,7 @@ type Device struct {
 }
 
 // Model is the best short name for the box: model name, else friendly name.
-func (d Device) Model() string {
+func (d *Device) Model() string {
 	if d.ModelName != "" {
 		return d.ModelName
 	}
@@ -63,97 +63,104 @@ type Options struct {
 // Probe discovers the gateway's IGD and asks it for its external address.
 // When the description was read but the SOAP call failed, the result keeps
 // the device with the error.
-func Probe(ctx context.Context, opt Options) (Result, error) {
+func Probe(ctx context.Context, opt Options) (res Result, err error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = 4 * time.Second
 	}
 	if opt.Search <= 0 {
 		opt.Search = 1500 * time.Millisecond
 	}
+	// No defer (smaller code): the agent probes only on wan.RunProbes'
+	// goroutines, where a panic ends the process.
 	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
-	defer cancel()
 	sctx, scancel := context.WithTimeout(ctx, opt.Search)
 	found, err := Discover(sctx, opt.Gateway)
 	scancel()
+	if err == nil {
+		a := choose(found, opt.Gateway)
+		if a == nil {
+			err = ErrNotFound
+		} else {
+			res.Address = a.From
+			err = describe(ctx, &res.Device, a.Location, a.From)
+			if err == nil {
+				res.External, err = ExternalIP(ctx, &res.Device)
+			}
+		}
+	}
+	cancel()
 	if err != nil {
-		return Result{}, fmt.Errorf("igd: %w", err)
+		err = fmt.Errorf("igd: %w", err)
 	}
-	a, ok := choose(found, opt.Gateway)
-	if !ok {
-		return Result{}, fmt.Errorf("igd: %w", ErrNotFound)
-	}
-	res := Result{Address: a.From}
-	res.Device, err = Describe(ctx, a.Location, a.From)
-	if err != nil {
-		return res, fmt.Errorf("igd: %w", err)
-	}
-	res.External, err = ExternalIP(ctx, res.Device)
-	if err != nil {
-		return res, fmt.Errorf("igd: %w", err)
-	}
-	return res, nil
+	return res, err
 }
 
-// choose prefers the answer from the gateway, else the first one.
-func choose(found []Announcement, gateway netip.Addr) (Announcement, bool) {
-	for _, a := range found {
-		if a.From == gateway {
-			return a, true
+// choose prefers the answer from the gateway, else the first one; nil when
+// nothing answered.
+func choose(found []Announcement, gateway netip.Addr) *Announcement {
+	for i := range found {
+		if found[i].From == gateway {
+			return &found[i]
 		}
 	}
 	if len(found) > 0 {
-		return found[0], true
+		return &found[0]
 	}
-	return Announcement{}, false
+	return nil
 }
 
 // Describe fetches and parses the device description at location. The URL
 // must point at from, the address that answered SSDP.
-func Describe(ctx context.Context, location string, from netip.Addr) (Device, error) {
+func Describe(ctx context.Context, location string, from netip.Addr) (d Device, err error) {
+	err = describe(ctx, &d, location, from)
+	return d, err
+}
+
+// describe is Describe filling d, which is left zero on an error.
+func describe(ctx context.Context, d *Device, location string, from netip.Addr) error {
 	u, err := parseURL(location)
 	if err != nil {
-		return Device{}, fmt.Errorf("description: %w", err)
+		return fmt.Errorf("description: %w", err)
 	}
 	if from.IsValid() && u.host.Addr() != from {
-		return Device{}, fmt.Errorf("description URL %s is not on %v, the device that answered", u, from)
+		return fmt.Errorf("description URL %s is not on %v, the device that answered", u, from)
 	}
 	resp, err := do(ctx, "GET", u, nil, "")
 	if err != nil {
-		return Device{}, fmt.Errorf("description: %w", err)
+		return fmt.Errorf("description: %w", err)
 	}
 	if resp.status != 200 {
-		return Device{}, fmt.Errorf("description: GET %s: HTTP status %d", u, resp.status)
+		return fmt.Errorf("description: GET %s: HTTP status %d", u, resp.status)
 	}
-	d, err := parseDescription(resp.body, u)
-	if err != nil {
-		return Device{}, fmt.Errorf("description %s: %w", u, err)
+	if err := parseDescription(d, resp.body, u); err != nil {
+		*d = Device{}
+		return fmt.Errorf("description %s: %w", u, err)
 	}
 	d.Location = u.String()
-	return d, nil
+	return nil
 }
 
-// parseDescription reads the root device and the WAN connection service.
-func parseDescription(body string, loc httpURL) (Device, error) {
+// parseDescription reads the root device and the WAN connection service
+// into d.
+func parseDescription(d *Device, body string, loc httpURL) error {
 	doc, err := parseXML(body)
 	if err != nil {
-		return Device{}, err
+		return err
 	}
 	root := doc.child("root")
 	dev := root.child("device")
 	if dev == nil {
-		return Device{}, errors.New("no root device")
+		return errors.New("no root device")
 	}
-	d := Device{
-		DeviceType:   dev.value("deviceType"),
-		FriendlyName: clean(dev.value("friendlyName")),
-		Manufacturer: clean(dev.value("manufacturer")),
-		ModelName:    clean(dev.value("modelName")),
-		ModelNumber:  clean(dev.value("modelNumber")),
-	}
+	d.DeviceType = dev.value("deviceType")
+	d.FriendlyName = clean(dev.value("friendlyName"))
+	d.Manufacturer = clean(dev.value("manufacturer"))
+	d.ModelName = clean(dev.value("modelName"))
+	d.ModelNumber = clean(dev.value("modelNumber"))
 	base := loc
 	if b := root.value("URLBase"); b != "" {
 		if base, err = parseURL(b); err != nil {
-			return d, fmt.Errorf("URLBase: %w", err)
+			return fmt.Errorf("URLBase: %w", err)
 		}
 	}
 	services := dev.find("service")
@@ -164,28 +171,28 @@ func parseDescription(body string, loc httpURL) (Device, error) {
 			}
 			ctl, err := base.resolve(s.value("controlURL"))
 			if err != nil {
-				return d, fmt.Errorf("controlURL: %w", err)
+				return fmt.Errorf("controlURL: %w", err)
 			}
 			d.ServiceType, d.ControlURL = want, ctl.String()
-			return d, nil
+			return nil
 		}
 	}
-	return d, errors.New("no WANIPConnection or WANPPPConnection service")
+	return errors.New("no WANIPConnection or WANPPPConnection service")
 }
 
 // ExternalIP calls GetExternalIPAddress on the device's WAN connection
 // service. The control URL must be on the same host as the description.
-func ExternalIP(ctx context.Context, d Device) (netip.Addr, error) {
+func ExternalIP(ctx context.Context, d *Device) (none netip.Addr, _ error) {
 	loc, err := parseURL(d.Location)
 	if err != nil {
-		return netip.Addr{}, err
+		return none, err
 	}
 	ctl, err := parseURL(d.ControlURL)
 	if err != nil {
-		return netip.Addr{}, err
+		return none, err
 	}
 	if ctl.host.Addr() != loc.host.Addr() {
-		return netip.Addr{}, fmt.Errorf("control URL %s is not on the described device %v", ctl, loc.host.Addr())
+		return none, fmt.Errorf("control URL %s is not on the described device %v", ctl, loc.host.Addr())
 	}
 	// ServiceType is one of our constants (chosen by exact match), so it is
 	// safe to place in the header and the body.
@@ -198,35 +205,35 @@ func ExternalIP(ctx context.Context, d Device) (netip.Addr, error) {
 	}
 	resp, err := do(ctx, "POST", ctl, headers, body)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: %w", err)
+		return none, fmt.Errorf("GetExternalIPAddress: %w", err)
 	}
 	return parseExternalIP(resp)
 }
 
 // parseExternalIP reads the SOAP answer or fault.
-func parseExternalIP(resp response) (netip.Addr, error) {
+func parseExternalIP(resp response) (none netip.Addr, _ error) {
 	doc, err := parseXML(resp.body)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("GetExternalIPAddress: HTTP %d: %w", resp.status, err)
+		return none, fmt.Errorf("GetExternalIPAddress: HTTP %d: %w", resp.status, err)
 	}
 	if resp.status != 200 {
 		if f := doc.find("UPnPError"); len(f) > 0 {
-			return netip.Addr{}, errors.New("GetExternalIPAddress: UPnP error " +
+			return none, errors.New("GetExternalIPAddress: UPnP error " +
 				clean(f[0].value("errorCode")) + " " + clean(f[0].value("errorDescription")))
 		}
-		return netip.Addr{}, errors.New("GetExternalIPAddress: HTTP status " + strconv.Itoa(resp.status))
+		return none, errors.New("GetExternalIPAddress: HTTP status " + strconv.Itoa(resp.status))
 	}
 	el := doc.find("NewExternalIPAddress")
 	if len(el) == 0 {
-		return netip.Addr{}, errors.New("GetExternalIPAddress: no NewExternalIPAddress in the answer")
+		return none, errors.New("GetExternalIPAddress: no NewExternalIPAddress in the answer")
 	}
 	s := strings.TrimSpace(el[0].text.String())
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is4() {
-		return netip.Addr{}, errors.New("GetExternalIPAddress: " + strconv.Quote(clip(s)) + " is not an IPv4 address")
+		return none, errors.New("GetExternalIPAddress: " + strconv.Quote(clip(s)) + " is not an IPv4 address")
 	}
 	if a.IsUnspecified() {
-		return netip.Addr{}, errors.New("GetExternalIPAddress: the gateway reports 0.0.0.0 (it has no usable external address)")
+		return none, errors.New("GetExternalIPAddress: the gateway reports 0.0.0.0 (it has no usable external address)")
 	}
 	return a, nil
 }

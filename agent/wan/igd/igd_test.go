@@ -71,7 +71,7 @@ func FuzzParseXML(f *testing.F) {
 		if err == nil && doc == nil {
 			t.Fatal("nil document without error")
 		}
-		_, _ = parseDescription(s, httpURL{host: netip.MustParseAddrPort("192.168.0.1:80"), path: "/"})
+		_, _ = parseDesc(s, httpURL{host: netip.MustParseAddrPort("192.168.0.1:80"), path: "/"})
 	})
 }
 
@@ -81,7 +81,7 @@ func TestParseDescription(t *testing.T) {
 		t.Fatal(err)
 	}
 	loc, _ := parseURL("http://192.168.0.1:5000/rootDesc.xml")
-	d, err := parseDescription(string(b), loc)
+	d, err := parseDesc(string(b), loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,10 +97,10 @@ func TestParseDescription(t *testing.T) {
 	if d != want {
 		t.Fatalf("got  %+v\nwant %+v", d, want)
 	}
-	if _, err := parseDescription(`<root><device><modelName>x</modelName></device></root>`, loc); err == nil {
+	if _, err := parseDesc(`<root><device><modelName>x</modelName></device></root>`, loc); err == nil {
 		t.Error("a description without a WAN connection service gave no error")
 	}
-	if _, err := parseDescription(`<root></root>`, loc); err == nil {
+	if _, err := parseDesc(`<root></root>`, loc); err == nil {
 		t.Error("a description without a device gave no error")
 	}
 }
@@ -113,7 +113,7 @@ func TestParseMiniupnpdDescription(t *testing.T) {
 		t.Fatal(err)
 	}
 	loc, _ := parseURL("http://192.168.0.1:5000/rootDesc.xml")
-	d, err := parseDescription(string(b), loc)
+	d, err := parseDesc(string(b), loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,8 @@ func TestReadResponse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := readResponse(bufio.NewReader(strings.NewReader(tc.raw)))
+			var r response
+			err := readResponse(bufio.NewReader(strings.NewReader(tc.raw)), &r)
 			if tc.bad {
 				if err == nil {
 					t.Fatalf("got %+v, want an error", r)
@@ -325,7 +326,7 @@ func TestDescribeAndExternalIP(t *testing.T) {
 	if d.Model() != "HG-8045Q" {
 		t.Errorf("model %q", d.Model())
 	}
-	ext, err := ExternalIP(ctx, d)
+	ext, err := ExternalIP(ctx, &d)
 	if err != nil || ext.String() != "203.0.113.7" {
 		t.Fatalf("external %v, %v", ext, err)
 	}
@@ -336,7 +337,7 @@ func TestDescribeAndExternalIP(t *testing.T) {
 		t.Errorf("missing description: %v", err)
 	}
 	d.ControlURL = "http://192.168.0.99:1/ctl"
-	if _, err := ExternalIP(ctx, d); err == nil {
+	if _, err := ExternalIP(ctx, &d); err == nil {
 		t.Error("a control URL on another host was called")
 	}
 }
@@ -369,13 +370,20 @@ func TestChoose(t *testing.T) {
 	gw := netip.MustParseAddr("192.168.0.1")
 	other := Announcement{From: netip.MustParseAddr("192.168.0.7"), Location: "a"}
 	mine := Announcement{From: gw, Location: "b"}
-	if a, _ := choose([]Announcement{other, mine}, gw); a.Location != mine.Location {
+	if a := choose([]Announcement{other, mine}, gw); a == nil || a.Location != mine.Location {
 		t.Errorf("chose %+v, want the gateway's", a)
 	}
-	if a, _ := choose([]Announcement{other}, gw); a.Location != other.Location {
+	if a := choose([]Announcement{other}, gw); a == nil || a.Location != other.Location {
 		t.Errorf("chose %+v, want the only one", a)
 	}
-	if _, ok := choose(nil, gw); ok {
+	if a := choose(nil, gw); a != nil {
 		t.Error("chose from nothing")
 	}
+}
+
+// parseDesc is parseDescription returning the device, as Describe sees it.
+func parseDesc(body string, loc httpURL) (Device, error) {
+	var d Device
+	err := parseDescription(&d, body, loc)
+	return d, err
 }

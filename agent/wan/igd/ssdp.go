@@ -41,9 +41,17 @@ func Discover(ctx context.Context, gateway netip.Addr) ([]Announcement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssdp: listen: %w", err)
 	}
-	defer pc.Close()
+	// No defers (smaller code): the agent discovers only on wan.RunProbes'
+	// goroutines, where a panic ends the process.
 	stop := pc.ReadsEndWith(ctx)
-	defer stop()
+	found, err := search(ctx, pc, gateway)
+	stop()
+	pc.Close()
+	return found, err
+}
+
+// search sends the searches and collects the answers.
+func search(ctx context.Context, pc *sock.Conn, gateway netip.Addr) ([]Announcement, error) {
 	dests := []netip.AddrPort{ssdpGroup}
 	if gateway.Is4() {
 		dests = append(dests, netip.AddrPortFrom(gateway, ssdpGroup.Port()))
@@ -113,10 +121,10 @@ func collect(ctx context.Context, pc *sock.Conn, gateway netip.Addr, resend func
 
 // parseAnnouncement reads an HTTPU "200 OK" answer with a LOCATION header.
 // Devices differ in line endings and in the final empty line; accept both.
-func parseAnnouncement(b []byte) (Announcement, bool) {
+func parseAnnouncement(b []byte) (none Announcement, _ bool) {
 	lines := strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
 	if !strings.HasPrefix(lines[0], "HTTP/1.") || !strings.Contains(lines[0], " 200") {
-		return Announcement{}, false
+		return none, false
 	}
 	var a Announcement
 	for _, l := range lines[1:] {
@@ -134,11 +142,11 @@ func parseAnnouncement(b []byte) (Announcement, bool) {
 	// The location is fetched next: a control character (a lone CR)
 	// would end up in our HTTP request line.
 	if a.Location == "" {
-		return Announcement{}, false
+		return none, false
 	}
 	for i := 0; i < len(a.Location); i++ {
 		if c := a.Location[i]; c < 0x20 || c == 0x7f {
-			return Announcement{}, false
+			return none, false
 		}
 	}
 	return a, true

@@ -65,7 +65,7 @@ func (e *ResultError) Error() string {
 var ErrTimeout = errors.New("no NAT-PMP answer in time")
 
 // ExternalAddress asks gateway for its external IPv4 address.
-func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Result, error) {
+func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (res Result, err error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = 2 * time.Second
 	}
@@ -73,20 +73,22 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Resu
 		opt.RTO = 250 * time.Millisecond
 	}
 	if !gateway.Is4() {
-		return Result{}, fmt.Errorf("natpmp: gateway %v is not an IPv4 address", gateway)
+		return res, fmt.Errorf("natpmp: gateway %v is not an IPv4 address", gateway)
 	}
-	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
-	defer cancel()
 	// A connected socket only receives from the gateway's address and port,
 	// which RFC 6886 3.1 requires the client to check anyway.
 	c, err := sock.DialUDP(netip.AddrPortFrom(gateway, Port))
 	if err != nil {
-		return Result{}, fmt.Errorf("natpmp: dial %v: %w", gateway, err)
+		return res, fmt.Errorf("natpmp: dial %v: %w", gateway, err)
 	}
-	defer c.Close()
+	// No defers (smaller code): the agent asks only on wan.RunProbes'
+	// goroutines, where a panic ends the process.
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	stop := c.ReadsEndWith(ctx)
-	defer stop()
-	res, err := exchange(ctx, c, opt.RTO)
+	err = exchange(ctx, c, opt.RTO, &res)
+	stop()
+	c.Close()
+	cancel()
 	if err != nil {
 		return Result{}, fmt.Errorf("natpmp: %v: %w", gateway, err)
 	}
@@ -94,13 +96,14 @@ func ExternalAddress(ctx context.Context, gateway netip.Addr, opt Options) (Resu
 	return res, nil
 }
 
-func exchange(ctx context.Context, c *sock.Conn, rto time.Duration) (Result, error) {
+// exchange asks until an answer decodes into res (or is a result error).
+func exchange(ctx context.Context, c *sock.Conn, rto time.Duration, res *Result) error {
 	req := []byte{0, opExternalAddress}
 	buf := make([]byte, 64)
 	var ignored error
 	for {
 		if _, err := c.Write(req); err != nil {
-			return Result{}, fmt.Errorf("send: %w", err)
+			return fmt.Errorf("send: %w", err)
 		}
 		wait := time.Now().Add(rto)
 		if dl, ok := ctx.Deadline(); ok && dl.Before(wait) {
@@ -109,12 +112,12 @@ func exchange(ctx context.Context, c *sock.Conn, rto time.Duration) (Result, err
 		for {
 			if err := ctx.Err(); err != nil {
 				if errors.Is(err, context.Canceled) {
-					return Result{}, err
+					return err
 				}
 				if ignored != nil {
-					return Result{}, fmt.Errorf("%w (ignored an answer: %v)", ErrTimeout, ignored)
+					return fmt.Errorf("%w (ignored an answer: %v)", ErrTimeout, ignored)
 				}
-				return Result{}, ErrTimeout
+				return ErrTimeout
 			}
 			_ = c.SetReadDeadline(wait)
 			n, err := c.Read(buf)
@@ -122,11 +125,11 @@ func exchange(ctx context.Context, c *sock.Conn, rto time.Duration) (Result, err
 				if sock.IsTimeout(err) {
 					break
 				}
-				return Result{}, fmt.Errorf("receive: %w", err)
+				return fmt.Errorf("receive: %w", err)
 			}
-			res, err := Decode(buf[:n])
+			err = decode(res, buf[:n])
 			if _, isResult := errx.As[*ResultError](err); err == nil || isResult {
-				return res, err
+				return err
 			}
 			ignored = err
 		}
@@ -135,20 +138,27 @@ func exchange(ctx context.Context, c *sock.Conn, rto time.Duration) (Result, err
 }
 
 // Decode parses an external address response (RFC 6886 3.2).
-func Decode(b []byte) (Result, error) {
+func Decode(b []byte) (res Result, err error) {
+	err = decode(&res, b)
+	return res, err
+}
+
+// decode is Decode into res, which it leaves alone when the answer is not
+// one (a result error still sets the epoch).
+func decode(res *Result, b []byte) error {
 	if len(b) < replyLen {
-		return Result{}, fmt.Errorf("answer of %d bytes, want %d", len(b), replyLen)
+		return fmt.Errorf("answer of %d bytes, want %d", len(b), replyLen)
 	}
 	if b[0] != 0 {
-		return Result{}, fmt.Errorf("answer has version %d, want 0 (a PCP-only server?)", b[0])
+		return fmt.Errorf("answer has version %d, want 0 (a PCP-only server?)", b[0])
 	}
 	if b[1] != opReply+opExternalAddress {
-		return Result{}, fmt.Errorf("answer has opcode %d, want %d", b[1], opReply+opExternalAddress)
+		return fmt.Errorf("answer has opcode %d, want %d", b[1], opReply+opExternalAddress)
 	}
-	res := Result{Epoch: binary.BigEndian.Uint32(b[4:8])}
+	res.Epoch = binary.BigEndian.Uint32(b[4:8])
 	if code := binary.BigEndian.Uint16(b[2:4]); code != 0 {
-		return res, &ResultError{Code: code}
+		return &ResultError{Code: code}
 	}
 	res.External = netip.AddrFrom4([4]byte(b[8:12]))
-	return res, nil
+	return nil
 }

@@ -114,7 +114,8 @@ func TestExchange(t *testing.T) {
 			c := serve(t, tc.answer)
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
-			res, err := exchange(ctx, c, 50*time.Millisecond)
+			var res Result
+			err := exchange(ctx, c, 50*time.Millisecond, &res)
 			if tc.wantErr != nil {
 				if !tc.wantErr(err) {
 					t.Fatalf("got %+v, %v", res, err)

@@ -44,10 +44,10 @@ func (r Resolver) LookupIPv4(ctx context.Context, host string) (netip.Addr, erro
 	return a, nil
 }
 
-func (r *Resolver) lookup(ctx context.Context, host string) (netip.Addr, error) {
+func (r *Resolver) lookup(ctx context.Context, host string) (none netip.Addr, _ error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		if a = a.Unmap(); !a.Is4() {
-			return netip.Addr{}, ErrNotFound
+			return none, ErrNotFound
 		}
 		return a, nil
 	}
@@ -59,26 +59,26 @@ func (r *Resolver) lookup(ctx context.Context, host string) (netip.Addr, error) 
 	for _, name := range conf.candidates(host) {
 		msg, id, qerr := newQuery(name)
 		if qerr != nil {
-			return netip.Addr{}, qerr
+			return none, qerr
 		}
 		var a netip.Addr
 		if a, err = r.ask(ctx, conf.servers, msg, id); err == nil {
 			return a, nil
 		}
 		if !errors.Is(err, ErrNotFound) {
-			return netip.Addr{}, err
+			return none, err
 		}
 	}
-	return netip.Addr{}, err
+	return none, err
 }
 
 // fromHosts looks host up in the hosts file (names are case-insensitive).
-func (r *Resolver) fromHosts(host string) (netip.Addr, bool) {
+func (r *Resolver) fromHosts(host string) (none netip.Addr, _ bool) {
 	f, err := os.Open(or(r.Hosts, "/etc/hosts"))
 	if err != nil {
-		return netip.Addr{}, false
+		return none, false
 	}
-	defer f.Close()
+	// No defer (smaller code): see exchange.
 	host = strings.TrimSuffix(host, ".")
 	var found netip.Addr
 	_ = lines.Each(f, func(l string) {
@@ -98,6 +98,7 @@ func (r *Resolver) fromHosts(host string) (netip.Addr, bool) {
 			}
 		}
 	})
+	f.Close()
 	return found, found.IsValid()
 }
 
@@ -159,7 +160,7 @@ func (c resolvConf) candidates(host string) []string {
 // first A record of the first real answer. A server that fails (timeout,
 // SERVFAIL, unreachable) hands over to the next; "no such name" and "no A
 // record" are answers and end the search with ErrNotFound.
-func (r *Resolver) ask(ctx context.Context, servers []netip.AddrPort, msg []byte, id uint16) (netip.Addr, error) {
+func (r *Resolver) ask(ctx context.Context, servers []netip.AddrPort, msg []byte, id uint16) (none netip.Addr, _ error) {
 	wait := r.Timeout
 	if wait <= 0 {
 		wait = time.Second
@@ -172,37 +173,45 @@ func (r *Resolver) ask(ctx context.Context, servers []netip.AddrPort, msg []byte
 				return a, err
 			}
 			if ctx.Err() != nil {
-				return netip.Addr{}, ctx.Err()
+				return none, ctx.Err()
 			}
 			last = fmt.Errorf("nameserver %v: %w", srv, err)
 		}
 	}
-	return netip.Addr{}, last
+	return none, last
 }
 
 // exchange sends msg to one server and waits up to wait for a matching
 // answer; datagrams that are not one (wrong ID or question) are skipped.
-func exchange(ctx context.Context, srv netip.AddrPort, msg []byte, id uint16, wait time.Duration) (netip.Addr, error) {
+func exchange(ctx context.Context, srv netip.AddrPort, msg []byte, id uint16, wait time.Duration) (none netip.Addr, _ error) {
 	c, err := sock.DialUDP(srv)
 	if err != nil {
-		return netip.Addr{}, err
+		return none, err
 	}
-	defer c.Close()
 	dl := time.Now().Add(wait)
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
 	}
 	_ = c.SetReadDeadline(dl)
+	// No defers (smaller code): the agent resolves only on wan.RunProbes'
+	// goroutines (STUN), where a panic ends the process.
 	stop := c.ReadsEndWith(ctx)
-	defer stop()
+	a, err := sendAndRead(c, msg, id)
+	stop()
+	c.Close()
+	return a, err
+}
+
+// sendAndRead sends msg on c and reads until the answer to it.
+func sendAndRead(c *sock.Conn, msg []byte, id uint16) (none netip.Addr, _ error) {
 	if _, err := c.Write(msg); err != nil {
-		return netip.Addr{}, err
+		return none, err
 	}
 	buf := make([]byte, 1232)
 	for {
 		n, err := c.Read(buf)
 		if err != nil {
-			return netip.Addr{}, err
+			return none, err
 		}
 		a, err := parseAnswer(buf[:n], msg, id)
 		if errors.Is(err, errNotOurs) {

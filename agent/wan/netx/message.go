@@ -46,22 +46,22 @@ func newQuery(name string) (msg []byte, id uint16, err error) {
 // parseAnswer checks that resp answers query (same ID, same question) and
 // returns its first A record. A CNAME chain arrives with the A records of
 // its target in the same answer section, so any A record there counts.
-func parseAnswer(resp, query []byte, id uint16) (netip.Addr, error) {
+func parseAnswer(resp, query []byte, id uint16) (none netip.Addr, _ error) {
 	q := query[headerLen:]
 	if len(resp) < headerLen+len(q) || binary.BigEndian.Uint16(resp) != id ||
 		binary.BigEndian.Uint16(resp[4:]) != 1 || !strings.EqualFold(string(resp[headerLen:headerLen+len(q)]), string(q)) {
-		return netip.Addr{}, errNotOurs
+		return none, errNotOurs
 	}
 	flags := binary.BigEndian.Uint16(resp[2:])
 	if flags&flagQR == 0 {
-		return netip.Addr{}, errNotOurs
+		return none, errNotOurs
 	}
 	switch rc := flags & rcodeMask; rc {
 	case 0:
 	case rcodeNX:
-		return netip.Addr{}, ErrNotFound
+		return none, ErrNotFound
 	default:
-		return netip.Addr{}, errors.New("server answered with error code " + strconv.Itoa(int(rc)))
+		return none, errors.New("server answered with error code " + strconv.Itoa(int(rc)))
 	}
 	n := int(binary.BigEndian.Uint16(resp[6:]))
 	off := headerLen + len(q)
@@ -82,9 +82,9 @@ func parseAnswer(resp, query []byte, id uint16) (netip.Addr, error) {
 		off += rdlen
 	}
 	if flags&flagTC != 0 {
-		return netip.Addr{}, errors.New("answer truncated")
+		return none, errors.New("answer truncated")
 	}
-	return netip.Addr{}, ErrNotFound
+	return none, ErrNotFound
 }
 
 // skipName steps over a domain name: labels up to a zero byte, or up to a

@@ -56,30 +56,32 @@ type Result struct {
 // "host:port") and returns the mapped address. Answers that do not decode
 // (wrong transaction ID, truncated, not STUN) are ignored while waiting; if
 // nothing valid arrives the error says what was seen instead.
-func Query(ctx context.Context, server string, opt Options) (Result, error) {
+func Query(ctx context.Context, server string, opt Options) (res Result, err error) {
 	opt = opt.withDefaults()
-	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
-	defer cancel()
 	if _, _, ok := sock.SplitHostPort(server); !ok {
 		server = sock.JoinHostPort(server, DefaultPort)
 	}
 	host, port, _ := sock.SplitHostPort(server)
 	if host == "" {
-		return Result{}, fmt.Errorf("stun: server %q has no host", server)
+		return res, fmt.Errorf("stun: server %q has no host", server)
 	}
+	// No defers (smaller code): the agent queries only on wan.RunProbes'
+	// goroutines, where a panic ends the process.
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	c, err := dial(ctx, host, port)
 	if err != nil {
-		return Result{}, fmt.Errorf("stun: dial %s: %w", server, err)
+		err = fmt.Errorf("stun: dial %s: %w", server, err)
+	} else {
+		// Unblock a pending read when the context ends early.
+		stop := c.ReadsEndWith(ctx)
+		if err = exchange(ctx, c, &opt, &res); err != nil {
+			err = fmt.Errorf("stun: %s: %w", server, err)
+		}
+		stop()
+		c.Close()
 	}
-	defer c.Close()
-	// Unblock a pending read when the context ends early.
-	stop := c.ReadsEndWith(ctx)
-	defer stop()
-	res, err := exchange(ctx, c, opt)
-	if err != nil {
-		return Result{}, fmt.Errorf("stun: %s: %w", server, err)
-	}
-	return res, nil
+	cancel()
+	return res, err
 }
 
 // dial resolves host (an IPv4 literal, a hosts entry or a DNS name) with
@@ -97,8 +99,9 @@ func dial(ctx context.Context, host, port string) (*sock.Conn, error) {
 	return sock.DialUDP(netip.AddrPortFrom(ip, uint16(pn)))
 }
 
-// exchange runs the retransmission loop on a connected UDP socket.
-func exchange(ctx context.Context, c *sock.Conn, opt Options) (Result, error) {
+// exchange runs the retransmission loop on a connected UDP socket; res is
+// set only on success.
+func exchange(ctx context.Context, c *sock.Conn, opt *Options, res *Result) error {
 	id := newTxID()
 	req := BindingRequest(id, opt.Fingerprint)
 	buf := make([]byte, 1500)
@@ -107,7 +110,7 @@ func exchange(ctx context.Context, c *sock.Conn, opt Options) (Result, error) {
 	start := time.Now()
 	for attempt := 0; attempt < opt.Attempts; attempt++ {
 		if _, err := c.Write(req); err != nil {
-			return Result{}, fmt.Errorf("send: %w", err)
+			return fmt.Errorf("send: %w", err)
 		}
 		wait := time.Now().Add(rto)
 		if attempt == opt.Attempts-1 {
@@ -115,7 +118,7 @@ func exchange(ctx context.Context, c *sock.Conn, opt Options) (Result, error) {
 		}
 		for {
 			if ctx.Err() != nil {
-				return Result{}, timeoutError(ctx, ignored)
+				return timeoutError(ctx, ignored)
 			}
 			_ = c.SetReadDeadline(wait)
 			n, err := c.Read(buf)
@@ -124,26 +127,22 @@ func exchange(ctx context.Context, c *sock.Conn, opt Options) (Result, error) {
 					break // retransmit
 				}
 				// ICMP port unreachable surfaces here as "connection refused".
-				return Result{}, fmt.Errorf("receive: %w", err)
+				return fmt.Errorf("receive: %w", err)
 			}
 			mapped, err := Decode(buf[:n], id)
 			if _, ok := errx.As[*ErrorResponse](err); ok {
-				return Result{}, err
+				return err
 			}
 			if err != nil {
 				ignored = err
 				continue
 			}
-			return Result{
-				Server: c.RemoteAddr(),
-				Local:  c.LocalAddr(),
-				Mapped: mapped,
-				RTT:    time.Since(start),
-			}, nil
+			res.Server, res.Local, res.Mapped, res.RTT = c.RemoteAddr(), c.LocalAddr(), mapped, time.Since(start)
+			return nil
 		}
 		rto *= 2
 	}
-	return Result{}, timeoutError(ctx, ignored)
+	return timeoutError(ctx, ignored)
 }
 
 // newTxID draws a transaction ID from math/rand/v2, whose generator is

@@ -82,10 +82,10 @@ func BindingRequest(id TxID, fingerprint bool) []byte {
 // MAPPED-ADDRESS. A Binding error response yields *ErrorResponse. Unknown
 // attributes are skipped: servers add many optional ones and a diagnostic
 // client gains nothing from refusing them.
-func Decode(b []byte, id TxID) (netip.AddrPort, error) {
+func Decode(b []byte, id TxID) (none netip.AddrPort, _ error) {
 	typ, err := checkHeader(b, id)
 	if err != nil {
-		return netip.AddrPort{}, err
+		return none, err
 	}
 	var xor, plain netip.AddrPort
 	var errResp *ErrorResponse
@@ -120,18 +120,18 @@ func Decode(b []byte, id TxID) (netip.AddrPort, error) {
 	})
 	switch {
 	case err != nil:
-		return netip.AddrPort{}, err
+		return none, err
 	case typ == typeBindingError:
 		if errResp == nil {
 			errResp = &ErrorResponse{Reason: "(no ERROR-CODE attribute)"}
 		}
-		return netip.AddrPort{}, errResp
+		return none, errResp
 	case xor.IsValid():
 		return xor, nil
 	case plain.IsValid():
 		return plain, nil
 	}
-	return netip.AddrPort{}, ErrNoAddress
+	return none, ErrNoAddress
 }
 
 // checkHeader validates the fixed header and returns the message type.
@@ -178,9 +178,9 @@ func walkAttributes(b []byte, fn func(t uint16, v []byte, off int) error) error 
 }
 
 // decodeAddress reads a (XOR-)MAPPED-ADDRESS value (RFC 5389 15.1, 15.2).
-func decodeAddress(v []byte, xored bool, id TxID) (netip.AddrPort, error) {
+func decodeAddress(v []byte, xored bool, id TxID) (none netip.AddrPort, _ error) {
 	if len(v) < 4 {
-		return netip.AddrPort{}, errBadAddrValue
+		return none, errBadAddrValue
 	}
 	port := binary.BigEndian.Uint16(v[2:4])
 	var key [16]byte
@@ -203,7 +203,7 @@ func decodeAddress(v []byte, xored bool, id TxID) (netip.AddrPort, error) {
 		}
 		return netip.AddrPortFrom(netip.AddrFrom16(a), port), nil
 	}
-	return netip.AddrPort{}, fmt.Errorf("%w: family %d with %d bytes", errBadAddrValue, v[1], len(v))
+	return none, fmt.Errorf("%w: family %d with %d bytes", errBadAddrValue, v[1], len(v))
 }
 
 // decodeErrorCode reads ERROR-CODE (RFC 5389 15.6); a short value still
