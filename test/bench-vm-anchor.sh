@@ -43,8 +43,8 @@ knobs="$knobs VPNPASS_POLL_AGENT_ENV=$(echo $initenv | tr ' ' ,)"
 VPNPASS_VM_ANCHOR=1 VPNPASS_VM_PKGS="./netfilter/nft ./netfilter/nfteval ./test/pollcost" \
 	VPNPASS_VM_RUN='^TestPollCost$' VPNPASS_VM_ENV="$knobs" \
 	VPNPASS_VM_BENCH='^(BenchmarkToggle|BenchmarkNftReloadFW4|BenchmarkInspect10k)$' \
-	VPNPASS_VM_BENCHTIME=${VPNPASS_VM_ANCHOR_BENCHTIME:-5s} VPNPASS_VM_TEST_TIMEOUT=10m \
-	VPNPASS_VM_TIMEOUT=1500 VPNPASS_VM_LOGDIR=$logs build/vm/test-vm.sh mipsel >&2 || true
+	VPNPASS_VM_BENCHTIME=${VPNPASS_VM_ANCHOR_BENCHTIME:-5s} VPNPASS_VM_TEST_TIMEOUT=${VPNPASS_VM_ANCHOR_TIMEOUT:-30m} \
+	VPNPASS_VM_TIMEOUT=3600 VPNPASS_VM_LOGDIR=$logs build/vm/test-vm.sh mipsel >&2 || true
 log=$logs/vm-mipsel.log
 grep -a -E '^(Benchmark|POLLCOST-CT |--- (FAIL|SKIP)|VMTEST-(PKG|ERROR))|_test.go:[0-9]+:' "$log" >&2 || true
 # The table: fixed labels ending in ", mipsel VM" that test/bench-all.sh
