@@ -23,8 +23,12 @@
 # times, with the amd64 rows (qemu-system's TCG costs differ per instruction
 # mix, so the ratio is an indication, not a router measurement).
 # Needs root (the VM). Usage: test/bench-vm-anchor.sh
+# Run time: one VM boot; about 10.5 min of guest time (nft 1.7, nfteval 5.5,
+# pollcost 3.2) on a host with a load average of ~30, less when it is quiet.
 # Environment: VPNPASS_VM_ANCHOR_BENCHTIME (-test.benchtime, default 5s:
-#   the slow 10k-rule runs do one or two iterations, a toggle dozens).
+#   the slow 10k-rule runs do one iteration, a toggle a dozen),
+#   VPNPASS_VM_ANCHOR_FLOWS (ordinary flows of the burst, default 5000),
+#   VPNPASS_VM_ANCHOR_TIMEOUT (-test.timeout per package, default 30m).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 logs=test/artifacts/bench-vm-anchor # the guest's console is kept there
@@ -60,6 +64,7 @@ awk '
 	/^POLLCOST-CT / {
 		for (i = 2; i <= NF; i++) { e = index($i, "="); f[substr($i, 1, e - 1)] = substr($i, e + 1) }
 		ev = f["events"]; sw = f["wall_ms"]; sa = f["cpu_ms"]; se = f["anchor_cpu_ms"]; lost = f["anchor_enobufs"]
+		net = f["us_per_event"] * ev / 1000 # the agent above its own rest rate
 	}
 	function r(a, b) { return (a && b) ? sprintf("%.2f", a / b) : "-" }
 	function ms(v) { return v ? sprintf("%.1f", v / 1e6) : "-" }
@@ -78,6 +83,7 @@ awk '
 		if (oc) line("nfteval: Read + evaluate 10k, mipsel VM", ms(ow), ms(oc), r(oc, nc))
 		if (se != "") line("storm: conntrack -E CPU, mipsel VM", sw, se, "1.00")
 		if (sa != "") line("storm: agent CPU, mipsel VM", sw, sa, (se + 0 > 0) ? sprintf("%.2f", sa / se) : "-")
+		if (sa != "") line("storm: agent CPU above its rest rate, mipsel VM", sw, sprintf("%.0f", net), (se + 0 > 0) ? sprintf("%.2f", net / se) : "-")
 		if (ev) print "storm: " ev " conntrack events (NEW + DESTROY of " ev / 2 " ordinary flows); conntrack -E ENOBUFS warnings: " (lost != "" ? lost : "-")
 		print "ratio: ours / anchor (toggle: wall, as test/bench-toggle.sh; inspect and storm: CPU)"
 		print "storm CPU: utime+stime over the burst and 2 s after it (10 ms ticks), the agent at rest included"
