@@ -23,8 +23,8 @@
 # times, with the amd64 rows (qemu-system's TCG costs differ per instruction
 # mix, so the ratio is an indication, not a router measurement).
 # Needs root (the VM). Usage: test/bench-vm-anchor.sh
-# Run time: one VM boot; about 10.5 min of guest time (nft 1.7, nfteval 5.5,
-# pollcost 3.2) on a host with a load average of ~30, less when it is quiet.
+# Run time: one VM boot; 7.5 min on a quiet 2-core host (nft 76 s, nfteval
+# 48 s, pollcost ~4 min, plus the cross builds), ~18 min at a load average of 30.
 # Environment: VPNPASS_VM_ANCHOR_BENCHTIME (-test.benchtime, default 5s:
 #   the slow 10k-rule runs do one iteration, a toggle a dozen),
 #   VPNPASS_VM_ANCHOR_FLOWS (ordinary flows of the burst, default 5000),
