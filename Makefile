@@ -75,7 +75,8 @@ demo: deps build
 	$(GO) run ./test/demo --vpnpass "$(CURDIR)/bin/vpnpass"
 
 # Every benchmark in one run (sizes, toggle, inspect, storm, agent RSS and
-# history, LuCI poll on the host and in the big-endian MIPS VM), one table with
+# history, LuCI poll on the host and in the big-endian MIPS VM, ours beside
+# Debian's nft and conntrack in the mipsel VM), one table with
 # the anchor and ratio beside each figure (test/bench-all.sh; not in make test;
 # needs root). BENCH_PARTS picks parts: make bench BENCH_PARTS="size poll".
 BENCH_PARTS ?=

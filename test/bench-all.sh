@@ -14,12 +14,15 @@
 #                                 agent at rest there (RSS anon/file, wake-ups, CPU per
 #                                 judging tick, GC share), CPU per conntrack VPN event,
 #                                 the plugin process's peak RSS
+#   vm-anchor test/bench-vm-anchor.sh the mipsel VM with Debian's own nft and
+#                                 conntrack: toggle, inspect and a conntrack
+#                                 burst, ours beside the anchor on a MIPS CPU
 # Needs root (network namespaces, the VM). Usage: test/bench-all.sh [part...]
 # (default: all parts; e.g. `test/bench-all.sh size poll`).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 parts=("$@")
-[ "${#parts[@]}" -gt 0 ] || parts=(size toggle inspect storm agent poll)
+[ "${#parts[@]}" -gt 0 ] || parts=(size toggle inspect storm agent poll vm-anchor)
 logs=${BENCH_LOGS:-test/artifacts/bench}
 mkdir -p "$logs"
 
@@ -30,7 +33,7 @@ for p in "${parts[@]}"; do
 	case $p in
 	size) SIZE_ONLY=1 SIZE_RAW="$logs/size.raw" test/bench-size.sh >"$logs/size.log" 2>&1 ;;
 	poll) test/bench-poll.sh host mips >"$logs/poll.log" 2>&1 ;;
-	toggle | inspect | storm | agent) "test/bench-$p.sh" >"$logs/$p.log" 2>&1 ;;
+	toggle | inspect | storm | agent | vm-anchor) "test/bench-$p.sh" >"$logs/$p.log" 2>&1 ;;
 	*) echo "unknown part $p" >&2; exit 2 ;;
 	esac || echo "$p: failed, see $logs/$p.log" >&2
 	tail -n 25 "$logs/$p.log" >&2
@@ -90,6 +93,13 @@ awk -v logs="$logs" '
 		row("peak RSS: start, set, doctor, 65k conntrack", num(a, "^peak RSS, 65k conntrack entries", 1), "MiB", "same, empty table", num(a, "^peak RSS, empty conntrack table", 1), "<= 16 MiB")
 		row("history append through the daemon", num(a, "^append through the daemon, as fast as it goes", 1), "ev/s", "", "", ">= 10000 ev/s")
 		row("last 100 events, API round trip", num(a, "^last 100: API round trip, open connection", 1), "ms", "", "", "<= 1 ms")
+		# The same comparisons on a MIPS CPU (test/bench-vm-anchor.sh: the
+		# mipsel VM, nft and conntrack of Debian 12; a burst of ordinary
+		# conntrack flows instead of the storm, see there).
+		v = logs "/vm-anchor.log"
+		row("toggle ipsec (netlink only), mipsel VM", num(v, "^toggle ipsec, netlink only, mipsel VM", 1), "ms", "nft -f fw4 ruleset", num(v, "^nft -f fw4 ruleset, mipsel VM", 1), "ratio <= 0.2")
+		row("inspect 10k rules (CPU), mipsel VM", num(v, "^nfteval: Read [+] evaluate 10k, mipsel VM", 2), "ms", "nft -j list ruleset (CPU)", num(v, "^nft -j list ruleset 10k, mipsel VM", 2), "ratio <= 0.50")
+		row("conntrack burst: agent CPU, mipsel VM", num(v, "^storm: agent CPU, mipsel VM", 2), "ms", "conntrack -E CPU", num(v, "^storm: conntrack -E CPU, mipsel VM", 2), "ratio <= 0.5")
 		p = logs "/poll.log"
 		row("LuCI poll, amd64: plugin CPU (median)", num(p, "^host ", 2), "ms", "", "", "")
 		row("LuCI poll, amd64: total CPU, % of 10 s", num(p, "^host ", 9), "%", "", "", "")

@@ -1,6 +1,7 @@
 # Assembles a guest's initramfs (sourced by test-vm.sh): the Go /init, the
 # test binaries with the testdata they read, busybox where Debian has one for
-# the architecture, the kernel modules to preload, and /etc/vmtest.conf.
+# the architecture, the kernel modules to preload, Debian's nft and conntrack
+# when a bench asks (VPNPASS_VM_ANCHOR=1), and /etc/vmtest.conf.
 # shellcheck shell=bash
 
 # Busybox applets linked into the Debian guests: a shell and coreutils for
@@ -75,6 +76,8 @@ write_config() {
 		echo "halt=poweroff"
 		echo "timeout=$VM_TEST_TIMEOUT"
 		[ -z "$VM_RUN" ] || echo "run=$VM_RUN"
+		[ -z "${VM_BENCH:-}" ] || echo "bench=$VM_BENCH"
+		[ -z "${VM_BENCHTIME:-}" ] || echo "benchtime=$VM_BENCHTIME"
 		# Routers raise the conntrack limit (OpenWrt: 16384 and up); a 256 MB
 		# guest would otherwise stop at ~4096 flows, and the VMs test byte
 		# order, not capacity.
@@ -94,6 +97,7 @@ build_initramfs() {
 	if [ -n "$root" ]; then
 		stage_busybox "$s" "$root"
 		stage_modules "$s" "$root" "$kver" "$conf"
+		[ "${VM_ANCHOR:-0}" != 1 ] || stage_anchor_tools "$s" "$target"
 	fi
 	stage_tests "$s" "$bindir" "$conf"
 	(cd "$s" && find . -print0 | cpio --null -o -H newc --owner 0:0 --quiet) | gzip -4 >"$out.tmp"

@@ -7,6 +7,10 @@
 # Environment:
 #   VPNPASS_VM_CACHE         cache dir (default /var/cache/vpnpass-vm)
 #   VPNPASS_VM_RUN           -test.run for every package (same as --run)
+#   VPNPASS_VM_BENCH         -test.bench for every package (benches only; with
+#                            VPNPASS_VM_RUN='^$' no test runs), VPNPASS_VM_BENCHTIME
+#   VPNPASS_VM_ANCHOR=1      stage Debian's nft and conntrack into the Debian
+#                            guests (build/vm/anchor-tools.sh; for the benches)
 #   VPNPASS_VM_PKGS          package patterns to test (default: see default_pkgs)
 #   VPNPASS_VM_TIMEOUT       seconds one VM may run (default 900)
 #   VPNPASS_VM_TEST_TIMEOUT  -test.timeout per package (default 5m)
@@ -20,6 +24,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$VM_DIR/guest-kernel.sh"
 . "$VM_DIR/initramfs.sh"
+. "$VM_DIR/anchor-tools.sh"
 
 ALL_TARGETS=(s390x mipsel mips)
 declare -A GOARCH_OF=([s390x]=s390x [mipsel]=mipsle [mips]=mips)
@@ -32,6 +37,8 @@ declare -A QEMU_ARGS=(
 declare -A CONSOLE_OF=([s390x]=ttysclp0 [mipsel]=ttyS0 [mips]=ttyS0)
 
 VM_RUN=${VPNPASS_VM_RUN:-}
+VM_BENCH=${VPNPASS_VM_BENCH:-} VM_BENCHTIME=${VPNPASS_VM_BENCHTIME:-}
+VM_ANCHOR=${VPNPASS_VM_ANCHOR:-0}
 GO=${GO:-go}
 VM_TIMEOUT=${VPNPASS_VM_TIMEOUT:-900}
 VM_TEST_TIMEOUT=${VPNPASS_VM_TEST_TIMEOUT:-5m}
@@ -54,8 +61,13 @@ has_target() { [[ " ${targets[*]} " == *" $1 "* ]]; }
 
 [ "$(id -u)" = 0 ] || die "run as root: installs packages, creates device nodes for the initramfs"
 mkdir -p "$VM_CACHE" "$VM_LOGDIR"
-exec 8>"$VM_CACHE/.run.lock"
-flock -n 8 || { log "another test-vm run holds $VM_CACHE; waiting"; flock 8; }
+# One lock per target (its bin/, initrd, kernel build), taken in a fixed
+# order: a bench on mipsel need not wait for a run on mips.
+for t in "${ALL_TARGETS[@]}"; do
+	has_target "$t" || continue
+	exec {lockfd}>"$VM_CACHE/.run-$t.lock"
+	flock -n "$lockfd" || { log "another test-vm run holds $t in $VM_CACHE; waiting"; flock "$lockfd"; }
+done
 
 # host_packages lists what this run needs on the host.
 host_packages() {
@@ -139,7 +151,7 @@ run_vm() {
 	# shellcheck disable=SC2086
 	timeout -k 10 "$VM_TIMEOUT" "${QEMU_OF[$target]}" ${QEMU_ARGS[$target]} \
 		-nographic -no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append" \
-		</dev/null 2>&1 | tr -d '\r' >"$log" || true
+		</dev/null 2>&1 | stdbuf -oL tr -d '\r' >"$log" || true
 }
 
 # field <line> <key> prints the value of key=value in a VMTEST line (0 if absent).
@@ -227,6 +239,7 @@ main() {
 	start_mips_kernel
 	for t in "${targets[@]}"; do
 		[ "$t" = mips ] || fetch_guest_kernel "$t"
+		[ "$t" = mips ] || [ "$VM_ANCHOR" != 1 ] || fetch_anchor_tools "$t"
 	done
 	RESULTS=()
 	for t in "${targets[@]}"; do

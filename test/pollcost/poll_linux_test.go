@@ -96,6 +96,8 @@ func envInt(t *testing.T, key string, def int) int {
 // default 500), VPNPASS_POLL_SETTLE_S (after the agent's start, default 5),
 // VPNPASS_POLL_IDLE_S (the window at rest, default 60), VPNPASS_POLL_CT_FLOWS
 // (VPN flows created and deleted for the per-event CPU, default 2000; 0: none),
+// VPNPASS_POLL_CT_SRC (lan, wan or ordinary: see ctFlows), VPNPASS_POLL_CT_ANCHOR
+// (1: `conntrack -E` consumes the same burst, its CPU beside the agent's),
 // VPNPASS_POLL_AGENT_ENV (the init script's environment for the agent),
 // VPNPASS_POLL_RELEASE (the release build's path, instead of testdata's),
 // VPNPASS_POLL_STEPS (0: the status steps are not timed alone),
@@ -211,13 +213,15 @@ func (p plan) run(t *testing.T, l *lab.Lab, fw lab.Firewall, observe string) {
 	// A burst of VPN conntrack events (NEW and DESTROY of n flows): the
 	// agent's CPU per event, less its idle rate over the same time.
 	if nf := envInt(t, "VPNPASS_POLL_CT_FLOWS", 2000); nf > 0 {
-		log0 := logs.Len()
+		anchor := startAnchorCT(t, l)
+		log0, a0 := logs.Len(), anchor.cpu(t)
 		burst := agentCPU(t, pid, func() { ctFlows(t, l, nf); time.Sleep(2 * time.Second) })
-		gc := gcWindow(logs, log0, logs.Len())
+		gc, acpu := gcWindow(logs, log0, logs.Len()), anchor.cpu(t)-a0
 		extra := burst.cpu - time.Duration(float64(idle.cpu)*burst.wall.Seconds()/idle.wall.Seconds())
-		fmt.Printf("POLLCOST-CT arch=%s firewall=%s observe=%s initenv=%s events=%d wall_ms=%.0f cpu_ms=%.0f us_per_event=%.1f gc_cycles=%d gc_cpu_ms=%.2f gc_idle_ms=%.2f gc_pct_of_cpu=%.2f gc_busy_pct_of_cpu=%.2f%s\n",
-			runtime.GOARCH, fw, observe, ienv, 2*nf, ms(burst.wall), ms(burst.cpu), float64(extra.Microseconds())/float64(2*nf),
-			gc.cycles, ms(gc.cpu), ms(gc.idle), pct(gc.cpu, burst.cpu), pct(gc.cpu-gc.idle, burst.cpu), memWords(pid))
+		fmt.Printf("POLLCOST-CT arch=%s firewall=%s observe=%s initenv=%s src=%s events=%d wall_ms=%.0f cpu_ms=%.0f us_per_event=%.1f gc_cycles=%d gc_cpu_ms=%.2f gc_idle_ms=%.2f gc_pct_of_cpu=%.2f gc_busy_pct_of_cpu=%.2f%s%s\n",
+			runtime.GOARCH, fw, observe, ienv, ctSrc(), 2*nf, ms(burst.wall), ms(burst.cpu), float64(extra.Microseconds())/float64(2*nf),
+			gc.cycles, ms(gc.cpu), ms(gc.idle), pct(gc.cpu, burst.cpu), pct(gc.cpu-gc.idle, burst.cpu), memWords(pid),
+			anchor.words(t, acpu, 2*nf))
 	}
 	// The plugin process's peak RSS (traced, outside the timed polls).
 	for _, c := range p.clients {

@@ -13,19 +13,23 @@ import (
 //
 //	halt=poweroff|reboot   how to stop the machine when done
 //	run=<regexp>           passed to every test binary as -test.run
+//	bench=<regexp>         passed as -test.bench (the benches of test/bench-vm-anchor.sh)
+//	benchtime=<value>      passed as -test.benchtime (with bench)
 //	timeout=<duration>     -test.timeout per package
 //	env=KEY=VALUE          added to the tests' environment (repeatable)
 //	module=<path>          module to load, relative to /lib/modules/<release> (repeatable, in order)
 //	sysctl=<key>=<value>   written under /proc/sys after the modules are loaded (repeatable)
 //	test=<binary> <dir>    test binary under /tests, run in /src/<dir> (repeatable, in order)
 type config struct {
-	halt    string
-	run     string
-	timeout time.Duration
-	env     []string
-	modules []string
-	sysctls []string
-	tests   []testBinary
+	halt      string
+	run       string
+	bench     string
+	benchtime string
+	timeout   time.Duration
+	env       []string
+	modules   []string
+	sysctls   []string
+	tests     []testBinary
 }
 
 // testBinary is one package's compiled tests and the directory `go test`
@@ -75,6 +79,10 @@ func (c *config) set(key, val string) error {
 		c.halt = val
 	case "run":
 		c.run = val
+	case "bench":
+		c.bench = val
+	case "benchtime":
+		c.benchtime = val
 	case "timeout":
 		d, err := time.ParseDuration(val)
 		if err != nil {

@@ -11,6 +11,8 @@ func TestParseConfig(t *testing.T) {
 	in := `# written by build/vm/test-vm.sh
 halt=reboot
 run=TestCt|TestHelper
+bench=^BenchmarkToggle$
+benchtime=20x
 timeout=90s
 env=VPNPASS_WRONG_ENDIAN=1
 module=kernel/net/netfilter/nf_tables.ko
@@ -24,12 +26,14 @@ test=vmtest.test test/vmtest
 		t.Fatal(err)
 	}
 	want := config{
-		halt:    "reboot",
-		run:     "TestCt|TestHelper",
-		timeout: 90 * time.Second,
-		env:     []string{"VPNPASS_WRONG_ENDIAN=1"},
-		modules: []string{"kernel/net/netfilter/nf_tables.ko", "kernel/net/netfilter/nft_ct.ko"},
-		sysctls: []string{"net/netfilter/nf_conntrack_max=65536"},
+		halt:      "reboot",
+		run:       "TestCt|TestHelper",
+		bench:     "^BenchmarkToggle$",
+		benchtime: "20x",
+		timeout:   90 * time.Second,
+		env:       []string{"VPNPASS_WRONG_ENDIAN=1"},
+		modules:   []string{"kernel/net/netfilter/nf_tables.ko", "kernel/net/netfilter/nft_ct.ko"},
+		sysctls:   []string{"net/netfilter/nf_conntrack_max=65536"},
 		tests: []testBinary{
 			{name: "netfilter_nft.test", dir: "netfilter/nft"},
 			{name: "vmtest.test", dir: "test/vmtest"},

@@ -23,6 +23,12 @@ func runTest(cfg config, tb testBinary) result {
 	if cfg.run != "" {
 		args = append(args, "-test.run="+cfg.run)
 	}
+	if cfg.bench != "" {
+		args = append(args, "-test.bench="+cfg.bench)
+		if cfg.benchtime != "" {
+			args = append(args, "-test.benchtime="+cfg.benchtime)
+		}
+	}
 	// The guard outlives -test.timeout so the test binary gets to print its
 	// own panic with goroutine stacks first.
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout+time.Minute)

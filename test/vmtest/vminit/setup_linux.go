@@ -11,12 +11,13 @@ import (
 )
 
 // mountAll mounts what the tests expect of a Linux system: /proc, /sys,
-// devtmpfs on /dev, and tmpfs on /run and /tmp (netns bind-mounts live under
-// /run/netns, reached as /var/run/netns through the initramfs's symlink).
+// devtmpfs on /dev, and tmpfs on /dev/shm, /run and /tmp (netns bind-mounts
+// live under /run/netns, reached as /var/run/netns through the initramfs's
+// symlink; netfilter/nft's BenchmarkToggle keeps its files on /dev/shm).
 func mountAll() error {
 	mounts := []struct{ fstype, dir string }{
 		{"proc", "/proc"}, {"sysfs", "/sys"}, {"devtmpfs", "/dev"},
-		{"tmpfs", "/run"}, {"tmpfs", "/tmp"},
+		{"tmpfs", "/dev/shm"}, {"tmpfs", "/run"}, {"tmpfs", "/tmp"},
 	}
 	var errs []error
 	for _, m := range mounts {
