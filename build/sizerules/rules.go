@@ -106,6 +106,13 @@ var Rules = []Rule{
 		Cost: "~2.8 KB", Fix: "nftwire.Chains"},
 	{Symbol: "github.com/google/nftables.tableFromMsg", Why: "google/nftables' ListTables/ListTablesOfFamily/ListTableOfFamily",
 		Cost: "~2.4 KB", Fix: "nftwire.Tables"},
+	// The root package itself, even for its types or nftables.New: its init
+	// builds name maps and links the test-dial and lasting-connection code.
+	// Package "github.com/google/nftables" would not do: expr (nfteval's IR,
+	// kept) shares the prefix; the root package's init is always linked.
+	{Symbol: "github.com/google/nftables.init", Why: "google/nftables' root package (imported even only for Table/Chain/Rule/Conn)",
+		Cost: "23,019 B (with nftables.New and the Conn that carried a namespace fd)",
+		Fix:  "nftwire's Table, Chain, Rule, SetElement and constants; a namespace fd (int) instead of *nftables.Conn"},
 }
 
 // Violation is a broken rule: the rule and what showed it.

@@ -125,7 +125,8 @@ func TestSymbolRulesCatchLibraryCalls(t *testing.T) {
 		"github.com/google/nftables/expr.(*Cmp).marshal", "github.com/google/nftables.(*Conn).newRule", "github.com/google/nftables.(*Conn).AddSet",
 		"github.com/google/nftables.(*Set).makeElemList", "github.com/google/nftables.(*Conn).AddChain", "github.com/google/nftables.(*Conn).AddObj",
 		"github.com/google/nftables.(*Conn).Flush",
-		"github.com/google/nftables.ruleFromMsg", "github.com/google/nftables.chainFromMsg", "github.com/google/nftables.tableFromMsg"} {
+		"github.com/google/nftables.ruleFromMsg", "github.com/google/nftables.chainFromMsg", "github.com/google/nftables.tableFromMsg",
+		"github.com/google/nftables.init"} {
 		if !got[want] {
 			t.Errorf("%s not caught", want)
 		}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/nftables"
-
 	"github.com/vpnpass/vpnpass/netfilter/nfteval"
 	"github.com/vpnpass/vpnpass/test/lab"
 	"github.com/vpnpass/vpnpass/test/truth"
@@ -34,11 +32,7 @@ func BenchmarkEvaluateRuleset(b *testing.B) {
 		if err := truth.LoadText(b, l.Router, s); err != nil {
 			b.Fatal(err)
 		}
-		conn, err := nftables.New(nftables.WithNetNSFd(l.Router.Fd()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		rs, err := nfteval.Read(conn)
+		rs, err := nfteval.Read(l.Router.Fd())
 		if err != nil {
 			b.Fatal(err)
 		}

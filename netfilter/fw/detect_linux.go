@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
@@ -49,7 +48,7 @@ func nftHookers() ([]Hooker, bool, error) {
 		return nil, false, netfilter.Wrap("detect firewall: list nftables chains", err)
 	}
 	// The chains by table, in first-seen order (a handful of tables: no map).
-	var byTable [][]*nftables.Chain
+	var byTable [][]*nftwire.Chain
 	for _, c := range chains {
 		i := 0
 		for i < len(byTable) && (byTable[i][0].Table.Family != c.Table.Family || byTable[i][0].Table.Name != c.Table.Name) {
@@ -73,24 +72,24 @@ func nftHookers() ([]Hooker, bool, error) {
 	return out, true, nil
 }
 
-func tableKey(t *nftables.Table) string { return familyName(t.Family) + " " + t.Name }
+func tableKey(t *nftwire.Table) string { return familyName(t.Family) + " " + t.Name }
 
 // familyName spells a table family as nft does.
-func familyName(f nftables.TableFamily) string { return netfilter.NFTFamilyName(uint8(f)) }
+func familyName(f nftwire.Family) string { return netfilter.NFTFamilyName(uint8(f)) }
 
 // nftTableHooker classifies one table if it has a filter base chain on the
 // forward hook. Our own tables never count as a foreign firewall.
-func nftTableHooker(chains []*nftables.Chain) (Hooker, bool, error) {
+func nftTableHooker(chains []*nftwire.Chain) (Hooker, bool, error) {
 	t := chains[0].Table
 	if strings.HasPrefix(t.Name, netfilter.TablePrefix) {
 		return Hooker{}, false, nil
 	}
-	var fwd *nftables.Chain
+	var fwd *nftwire.Chain
 	fw3 := false // has fw3's forwarding_rule chain
 	for _, c := range chains {
 		fw3 = fw3 || c.Name == "forwarding_rule"
-		if c.Hooknum != nil && *c.Hooknum == *nftables.ChainHookForward && c.Type == nftables.ChainTypeFilter &&
-			(t.Family == nftables.TableFamilyINet || t.Family == nftables.TableFamilyIPv4 || t.Family == nftables.TableFamilyIPv6) {
+		if c.Hooknum != nil && *c.Hooknum == nftwire.HookForward && c.Type == nftwire.ChainFilter &&
+			(t.Family == nftwire.FamilyINet || t.Family == nftwire.FamilyIPv4 || t.Family == nftwire.FamilyIPv6) {
 			fwd = c
 		}
 	}
@@ -99,7 +98,7 @@ func nftTableHooker(chains []*nftables.Chain) (Hooker, bool, error) {
 	}
 	h := Hooker{Table: tableKey(t), Kind: netfilter.KindNftables}
 	switch {
-	case t.Family == nftables.TableFamilyINet && t.Name == "fw4":
+	case t.Family == nftwire.FamilyINet && t.Name == "fw4":
 		h.Kind = netfilter.KindFW4
 	case fwd.Name == "FORWARD" && fw3:
 		h.Kind, h.Variant = netfilter.KindFW3, "nft" // fw3 on iptables-nft (OpenWrt 22.03 with fw3)
@@ -116,8 +115,8 @@ func nftTableHooker(chains []*nftables.Chain) (Hooker, bool, error) {
 
 // isXtables recognises tables that iptables-nft manages: ip/ip6 tables with
 // the classic names and upper-case built-in chains.
-func isXtables(t *nftables.Table, fwd *nftables.Chain) bool {
-	if t.Family != nftables.TableFamilyIPv4 && t.Family != nftables.TableFamilyIPv6 {
+func isXtables(t *nftwire.Table, fwd *nftwire.Chain) bool {
+	if t.Family != nftwire.FamilyIPv4 && t.Family != nftwire.FamilyIPv6 {
 		return false
 	}
 	switch t.Name {
@@ -129,8 +128,8 @@ func isXtables(t *nftables.Table, fwd *nftables.Chain) bool {
 
 // tableCanDrop: a drop policy on the forward chain, or any drop/reject rule in
 // the table (reachable or not: a conservative "could drop").
-func tableCanDrop(fwd *nftables.Chain, chains []*nftables.Chain) (bool, error) {
-	if fwd.Policy != nil && *fwd.Policy == nftables.ChainPolicyDrop {
+func tableCanDrop(fwd *nftwire.Chain, chains []*nftwire.Chain) (bool, error) {
+	if fwd.Policy != nil && *fwd.Policy == nftwire.PolicyDrop {
 		return true, nil
 	}
 	for _, c := range chains {

@@ -10,8 +10,6 @@ import (
 	"github.com/vpnpass/vpnpass/internal/sock"
 	"github.com/vpnpass/vpnpass/vpn"
 
-	"github.com/google/nftables"
-
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/ipt"
 	"github.com/vpnpass/vpnpass/netfilter/nfteval"
@@ -138,11 +136,8 @@ func readFirewalls(det Detection) (firewalls, error) {
 	var f firewalls
 	xtables := false
 	if det.NFTables {
-		conn, err := nftables.New()
-		if err != nil {
-			return f, netfilter.Wrap("inspect: open nftables netlink", err)
-		}
-		if f.rs, err = nfteval.Read(conn); err != nil {
+		var err error
+		if f.rs, err = nfteval.Read(0); err != nil {
 			return f, netfilter.Wrap("inspect", err)
 		}
 		xtables = len(f.rs.XtablesTables()) > 0

@@ -3,7 +3,6 @@ package ipt
 import (
 	"github.com/vpnpass/vpnpass/vpn"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/xt"
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -21,9 +20,9 @@ type nftTable struct {
 // that exist, and Cleanup only on tables holding something of ours. Rules
 // are read only when scan is set (to fill ours).
 func nftXtables(fam vpn.Family, scan bool) (map[string]*nftTable, error) {
-	tf := nftables.TableFamilyIPv4
+	tf := nftwire.FamilyIPv4
 	if fam == vpn.IPv6 {
-		tf = nftables.TableFamilyIPv6
+		tf = nftwire.FamilyIPv6
 	}
 	chains, err := nftwire.Chains(0, byte(tf))
 	if err != nil {
@@ -61,7 +60,7 @@ func nftXtables(fam vpn.Family, scan bool) (map[string]*nftTable, error) {
 // nftRuleIsOurs finds our tag in the xt comment match iptables-nft writes.
 // A native nft rule tagged in its user data belongs to the nft backend,
 // which cleans it itself: iptables-nft must not be pointed at it.
-func nftRuleIsOurs(r *nftables.Rule) bool {
+func nftRuleIsOurs(r *nftwire.Rule) bool {
 	for _, e := range r.Exprs {
 		m, ok := e.(*expr.Match)
 		if !ok || m.Name != "comment" {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/vpnpass/vpnpass/vpn"
 
-	"github.com/google/nftables"
 	"github.com/mdlayher/netlink"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -17,11 +16,10 @@ import (
 
 // Backend is the fw4 / plain nftables netfilter.Backend.
 type Backend struct {
-	mu      sync.Mutex
-	cfg     config
-	conn    *nftables.Conn // reads
-	ownConn bool
-	w       *netlink.Conn // writes: our batches (nftwire)
+	mu    sync.Mutex
+	cfg   config
+	netns int           // reads (nftwire's dumps, a socket each) and writes
+	w     *netlink.Conn // writes: our batches (nftwire)
 }
 
 var _ netfilter.Backend = (*Backend)(nil)
@@ -32,32 +30,16 @@ func New(opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{cfg: cfg, conn: opts.Conn}
-	if b.conn == nil {
-		if b.conn, err = nftables.New(nftables.AsLasting()); err != nil {
-			return nil, fmt.Errorf("open nftables netlink: %w", err)
-		}
-		b.ownConn = true
-	}
-	// Like the reading connection, the writing socket lasts, opened now in
-	// the namespace the reads use.
-	if b.w, err = nftwire.Dial(b.conn.NetNS); err != nil {
-		if b.ownConn {
-			_ = b.conn.CloseLasting()
-		}
+	b := &Backend{cfg: cfg, netns: opts.NetNS}
+	// The writing socket lasts, opened now in the namespace the reads use.
+	if b.w, err = nftwire.Dial(b.netns); err != nil {
 		return nil, fmt.Errorf("open nftables netlink: %w", err)
 	}
 	return b, nil
 }
 
-// Close releases the netlink connections New opened (not one passed in).
-func (b *Backend) Close() error {
-	err := b.w.Close()
-	if b.ownConn {
-		err = errors.Join(err, b.conn.CloseLasting())
-	}
-	return err
-}
+// Close releases the writing socket New opened.
+func (b *Backend) Close() error { return b.w.Close() }
 
 // Kind names the firewall this backend writes to.
 func (b *Backend) Kind() netfilter.Kind { return b.cfg.kind }
@@ -91,7 +73,7 @@ func (b *Backend) makePlan(d netfilter.Desired) (*plan, error) {
 	if err := validDesired(d); err != nil {
 		return nil, err
 	}
-	s, err := readSnapshot(b.conn.NetNS)
+	s, err := readSnapshot(b.netns)
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +200,11 @@ func (b *Backend) Cleanup() error {
 	var err error
 	for try := 0; try < 2; try++ {
 		var s *snapshot
-		if s, err = readSnapshot(b.conn.NetNS); err != nil {
+		if s, err = readSnapshot(b.netns); err != nil {
 			return err
 		}
 		p := &plan{kind: b.cfg.kind}
-		if t := s.table(nftables.TableFamilyINet, OurTable); t != nil {
+		if t := s.table(nftwire.FamilyINet, OurTable); t != nil {
 			if err = p.delOurTable(s, t); err != nil {
 				return err
 			}

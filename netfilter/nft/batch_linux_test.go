@@ -73,7 +73,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgs = append(cfgs, multi)
-	tables := []*nftables.Table{ourTableRef, {Family: nftables.TableFamilyIPv4, Name: "filter"}, {Family: nftables.TableFamilyIPv6, Name: "filter"}}
+	tables := []*nftwire.Table{ourTableRef, {Family: nftwire.FamilyIPv4, Name: "filter"}, {Family: nftwire.FamilyIPv6, Name: "filter"}}
 	for _, c := range cfgs {
 		for _, tb := range tables {
 			for _, insert := range []bool{false, true} {
@@ -84,7 +84,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 				id := uint32(0)
 				want := libraryMessages(t, func(conn *nftables.Conn) {
 					for _, s := range allSpecs(c) {
-						libraryRule(t, conn, tb, "forward", s, insert, &id)
+						libraryRule(t, conn, libTable(tb), "forward", s, insert, &id)
 					}
 				})
 				compare(t, b.Messages(), want)
@@ -99,7 +99,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 	all[vpn.PPTP] = netfilter.ModeAllow
 	p := &plan{}
 	p.addOurTable(cfgs[len(cfgs)-1].ours(all))
-	p.delRule(ourTableRef, "forward", existing{rule: &nftables.Rule{Handle: 7}})
+	p.delRule(ourTableRef, "forward", existing{rule: &nftwire.Rule{Handle: 7}})
 	p.add(phaseDelObj, "delete", ourTableRef, "", "", "", func(b *nftwire.Batch) {
 		b.DelObj(unix.NFPROTO_INET, OurTable, HelperObject, unix.NFT_OBJECT_CT_HELPER)
 	})
@@ -111,7 +111,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 	}
 	id := uint32(0)
 	want := libraryMessages(t, func(c *nftables.Conn) {
-		tb := ourTableRef
+		tb := libTable(ourTableRef)
 		c.DelRule(&nftables.Rule{Table: tb, Chain: &nftables.Chain{Name: "forward", Table: tb}, Handle: 7})
 		c.DeleteObject(&nftables.NamedObj{Table: tb, Name: HelperObject, Type: nftables.ObjTypeCtHelper})
 		c.AddTable(tb)
@@ -119,9 +119,9 @@ func TestBatchMatchesLibrary(t *testing.T) {
 			Obj: &expr.CtHelper{Name: "pptp", L3Proto: unix.NFPROTO_IPV4, L4Proto: unix.IPPROTO_TCP}})
 		want := cfgs[len(cfgs)-1].ours(all)
 		for _, ch := range want.chains {
-			accept := nftables.ChainPolicyAccept
+			accept, hook := nftables.ChainPolicyAccept, nftables.ChainHook(ch.hooknum())
 			c.AddChain(&nftables.Chain{Name: ch.name, Table: tb, Type: nftables.ChainTypeFilter,
-				Hooknum: ch.hooknum(), Priority: nftables.ChainPriorityRef(nftables.ChainPriority(ch.prio)), Policy: &accept})
+				Hooknum: &hook, Priority: nftables.ChainPriorityRef(nftables.ChainPriority(ch.prio)), Policy: &accept})
 		}
 		for _, ch := range want.chains {
 			for _, r := range want.rules[ch.name] {
@@ -144,4 +144,10 @@ func compare(t *testing.T, got, want []netlink.Message) {
 				w.Header.Type, w.Header.Flags, w.Data)
 		}
 	}
+}
+
+// libTable is t as google/nftables spells it, for the library's batches the
+// tests compare ours with.
+func libTable(t *nftwire.Table) *nftables.Table {
+	return &nftables.Table{Name: t.Name, Family: nftables.TableFamily(t.Family)}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/vpnpass/vpnpass/vpn"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -67,7 +66,7 @@ func TestCanonicalDistinguishes(t *testing.T) {
 	for _, g := range goldenCases {
 		c := g.config(t)
 		for _, s := range allSpecs(c) {
-			for _, fam := range []nftables.TableFamily{nftables.TableFamilyINet} {
+			for _, fam := range []nftwire.Family{nftwire.FamilyINet} {
 				k := wantCanon(fam, s)
 				if k != wantCanon(fam, s) {
 					t.Fatalf("unstable canonical form for %s", s.text())

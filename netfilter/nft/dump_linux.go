@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -14,7 +13,7 @@ import (
 
 // dump asks for the objects of message type typ (a GET) in table t,
 // filtered by attrs, in namespace netns (nftwire.Dump).
-func dump(netns int, typ uint16, t *nftables.Table, attrs []netlink.Attribute) ([]netlink.Message, error) {
+func dump(netns int, typ uint16, t *nftwire.Table, attrs []netlink.Attribute) ([]netlink.Message, error) {
 	return nftwire.Dump(netns, typ, byte(t.Family), attrs)
 }
 
@@ -30,7 +29,7 @@ type object struct {
 // dumpObjects reads the named objects of table t. Only names, types and a
 // ct helper's definition are decoded: google/nftables' GetNamedObjects
 // decodes every kind of object (~9 KB of the release binary, issue 16).
-func dumpObjects(netns int, t *nftables.Table) ([]object, error) {
+func dumpObjects(netns int, t *nftwire.Table) ([]object, error) {
 	msgs, err := dump(netns, unix.NFT_MSG_GETOBJ, t, []netlink.Attribute{
 		{Type: unix.NFTA_OBJ_TABLE, Data: []byte(t.Name + "\x00")},
 	})
@@ -88,7 +87,7 @@ func cString(b []byte) string {
 // GetSetElements decodes every element attribute through its generic
 // expression parser (~7 KB of the release binary, issue 16). The kernel
 // answers ENOENT for a table or set that is not there.
-func ReadSetElements(netns int, t *nftables.Table, name string) ([]nftables.SetElement, error) {
+func ReadSetElements(netns int, t *nftwire.Table, name string) ([]nftwire.SetElement, error) {
 	msgs, err := dump(netns, unix.NFT_MSG_GETSETELEM, t, []netlink.Attribute{
 		{Type: unix.NFTA_SET_ELEM_LIST_TABLE, Data: []byte(t.Name + "\x00")},
 		{Type: unix.NFTA_SET_ELEM_LIST_SET, Data: []byte(name + "\x00")},
@@ -96,7 +95,7 @@ func ReadSetElements(netns int, t *nftables.Table, name string) ([]nftables.SetE
 	if err != nil {
 		return nil, err
 	}
-	var out []nftables.SetElement
+	var out []nftwire.SetElement
 	for _, m := range msgs {
 		if out, err = decodeElements(out, m.Data[4:]); err != nil {
 			return nil, err
@@ -107,13 +106,13 @@ func ReadSetElements(netns int, t *nftables.Table, name string) ([]nftables.SetE
 
 // decodeElements appends the elements of one GETSETELEM answer (after its
 // nfgenmsg) to out. Keys are copies: b may be reused.
-func decodeElements(out []nftables.SetElement, b []byte) ([]nftables.SetElement, error) {
+func decodeElements(out []nftwire.SetElement, b []byte) ([]nftwire.SetElement, error) {
 	err := nftwire.EachAttr(b, func(typ uint16, v []byte) error {
 		if typ != unix.NFTA_SET_ELEM_LIST_ELEMENTS {
 			return nil
 		}
 		return nftwire.EachAttr(v, func(_ uint16, v []byte) error {
-			var e nftables.SetElement
+			var e nftwire.SetElement
 			err := nftwire.EachAttr(v, (*setElement)(&e).attr)
 			out = append(out, e)
 			return err
@@ -123,7 +122,7 @@ func decodeElements(out []nftables.SetElement, b []byte) ([]nftables.SetElement,
 }
 
 // setElement decodes the attributes of one set element.
-type setElement nftables.SetElement
+type setElement nftwire.SetElement
 
 func (e *setElement) attr(typ uint16, v []byte) error {
 	switch typ {
@@ -175,7 +174,7 @@ func (e *setElement) counter(b []byte) error {
 // the calling thread's). Only the names are decoded: google/nftables'
 // GetSets decodes every set attribute (key types, concatenations,
 // descriptions), ~9 KB of the release binary for a presence check.
-func SetNames(netns int, t *nftables.Table) (map[string]bool, error) {
+func SetNames(netns int, t *nftwire.Table) (map[string]bool, error) {
 	msgs, err := dump(netns, unix.NFT_MSG_GETSET, t, []netlink.Attribute{
 		{Type: unix.NFTA_SET_TABLE, Data: []byte(t.Name + "\x00")},
 	})

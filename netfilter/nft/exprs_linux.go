@@ -5,7 +5,6 @@ import (
 
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
@@ -114,7 +113,7 @@ func (r ruleSpec) exprs(lookup lookupFunc) []expr.Any {
 	case kindBlock:
 		add(&expr.Verdict{Kind: expr.VerdictDrop})
 	default:
-		add(&expr.Objref{Type: int(nftables.ObjTypeCtHelper), Name: HelperObject})
+		add(&expr.Objref{Type: int(nftwire.ObjCtHelper), Name: HelperObject})
 	}
 	return out
 }
@@ -127,7 +126,7 @@ func tagUserData(p vpn.Protocol) []byte {
 
 // ruleProto returns the protocol a tagged rule belongs to ("" if untagged,
 // or tagged with a protocol we do not know).
-func ruleProto(r *nftables.Rule) (vpn.Protocol, bool) {
+func ruleProto(r *nftwire.Rule) (vpn.Protocol, bool) {
 	c := nftwire.RuleComment(r.UserData)
 	if !netfilter.IsOurTag(c) {
 		return "", false

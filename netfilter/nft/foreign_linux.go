@@ -3,7 +3,6 @@ package nft
 import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
@@ -16,7 +15,7 @@ var ifnameSet = nftwire.Set{KeyType: nftwire.TypeIFName, KeyLen: unix.IFNAMSIZ}
 // setMaker returns a lookupFunc that creates, in the batch, the anonymous
 // constant set of interface names a rule of table t matches against (as nft
 // does for `iifname { "a", "b" }`).
-func setMaker(b *nftwire.Batch, t *nftables.Table) lookupFunc {
+func setMaker(b *nftwire.Batch, t *nftwire.Table) lookupFunc {
 	return func(names []string) expr.Any {
 		keys := make([][]byte, len(names))
 		for i, n := range names {
@@ -28,12 +27,12 @@ func setMaker(b *nftwire.Batch, t *nftables.Table) lookupFunc {
 }
 
 // queueRule queues one rule of ours; insert puts it at the head of the chain.
-func queueRule(b *nftwire.Batch, t *nftables.Table, chain string, r ruleSpec, insert bool) {
+func queueRule(b *nftwire.Batch, t *nftwire.Table, chain string, r ruleSpec, insert bool) {
 	b.AddRule(byte(t.Family), t.Name, chain, r.exprs(setMaker(b, t)), tagUserData(r.proto), insert)
 }
 
 // delRule plans the removal of one rule of ours by handle.
-func (p *plan) delRule(t *nftables.Table, chain string, h existing) {
+func (p *plan) delRule(t *nftwire.Table, chain string, h existing) {
 	handle := h.rule.Handle
 	p.add(phaseDelRule, "delete", t, chain, h.proto, h.text, func(b *nftwire.Batch) {
 		b.DelRule(byte(t.Family), t.Name, chain, handle)
@@ -42,7 +41,7 @@ func (p *plan) delRule(t *nftables.Table, chain string, h existing) {
 
 // insertRules plans rules for the head of a foreign chain. They are inserted
 // last first, each at the head, so they end up in the order given.
-func (p *plan) insertRules(t *nftables.Table, chain string, specs []ruleSpec) {
+func (p *plan) insertRules(t *nftwire.Table, chain string, specs []ruleSpec) {
 	for i, r := range specs {
 		var q func(*nftwire.Batch)
 		if i == 0 {

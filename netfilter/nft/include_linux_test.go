@@ -6,9 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/nftables"
-
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
 
@@ -41,7 +40,7 @@ func TestGoldenIncludesAgreeWithNft(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tab := &nftables.Table{Family: nftables.TableFamilyINet, Name: table}
+			tab := &nftwire.Table{Family: nftwire.FamilyINet, Name: table}
 			have, _, err := s.readOurs(tab, "forward", true)
 			if err != nil {
 				t.Fatal(err)
@@ -51,8 +50,8 @@ func TestGoldenIncludesAgreeWithNft(t *testing.T) {
 				t.Fatalf("nft made %d rules, want %d", len(have), len(want))
 			}
 			for j, w := range want {
-				if have[j].key() != wantCanon(nftables.TableFamilyINet, w) {
-					t.Errorf("rule %d: nft built\n  %s\nwe build\n  %s", j, have[j].key(), wantCanon(nftables.TableFamilyINet, w))
+				if have[j].key() != wantCanon(nftwire.FamilyINet, w) {
+					t.Errorf("rule %d: nft built\n  %s\nwe build\n  %s", j, have[j].key(), wantCanon(nftwire.FamilyINet, w))
 				}
 				if have[j].text != w.text() {
 					t.Errorf("rule %d reads back as %q, want %q", j, have[j].text, w.text())

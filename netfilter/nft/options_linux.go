@@ -1,8 +1,6 @@
 package nft
 
 import (
-	"github.com/google/nftables"
-
 	"github.com/vpnpass/vpnpass/netfilter"
 )
 
@@ -21,11 +19,11 @@ type Options struct {
 	// pass true unless the config says '0'. When false, fw4 never reads our
 	// include: rules are repaired over netlink only (see Persistent).
 	AutoIncludes bool
-	// Conn is the netlink connection the backend reads the ruleset with;
-	// nil opens a lasting one in the caller's network namespace. Writes go
-	// through a lasting socket of the backend's own (netfilter/nftwire's
-	// batches), opened by New in Conn's namespace.
-	Conn *nftables.Conn
+	// NetNS is the network namespace (an open fd; 0: the caller's) the
+	// backend reads and writes the ruleset in. Reads open a socket each
+	// (netfilter/nftwire's dumps); writes go through a lasting socket of
+	// the backend's own (nftwire's batches), opened by New in NetNS.
+	NetNS int
 }
 
 func (o Options) validate() (config, error) {

@@ -3,40 +3,39 @@ package nft
 import (
 	"fmt"
 
-	"github.com/google/nftables"
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
-var ourTableRef = &nftables.Table{Family: nftables.TableFamilyINet, Name: OurTable}
+var ourTableRef = &nftwire.Table{Family: nftwire.FamilyINet, Name: OurTable}
 
 // hooknum is the hook of the chain (a switch: a map costs init code).
-func (c chainSpec) hooknum() *nftables.ChainHook {
+func (c chainSpec) hooknum() nftwire.HookNum {
 	switch c.hook {
 	case "prerouting":
-		return nftables.ChainHookPrerouting
+		return nftwire.HookPrerouting
 	case "output":
-		return nftables.ChainHookOutput
+		return nftwire.HookOutput
 	}
-	return nftables.ChainHookForward
+	return nftwire.HookForward
 }
 
 // base makes the chain a base chain: type filter, policy accept.
 func (c chainSpec) base() *nftwire.Hook {
-	return &nftwire.Hook{Num: uint32(*c.hooknum()), Priority: c.prio}
+	return &nftwire.Hook{Num: uint32(c.hooknum()), Priority: c.prio}
 }
 
 // matches reports whether a chain read back is this base chain.
-func (c chainSpec) matches(got *nftables.Chain) bool {
-	return got.Type == nftables.ChainTypeFilter && got.Hooknum != nil && *got.Hooknum == *c.hooknum() &&
+func (c chainSpec) matches(got *nftwire.Chain) bool {
+	return got.Type == nftwire.ChainFilter && got.Hooknum != nil && *got.Hooknum == c.hooknum() &&
 		got.Priority != nil && int32(*got.Priority) == c.prio &&
-		got.Policy != nil && *got.Policy == nftables.ChainPolicyAccept
+		got.Policy != nil && *got.Policy == nftwire.PolicyAccept
 }
 
 func isOurHelper(o object) bool {
 	h := o.helper
-	return o.name == HelperObject && o.typ == uint32(nftables.ObjTypeCtHelper) &&
+	return o.name == HelperObject && o.typ == uint32(nftwire.ObjCtHelper) &&
 		h.Name == "pptp" && h.L3Proto == unix.NFPROTO_IPV4 && h.L4Proto == unix.IPPROTO_TCP
 }
 
@@ -45,7 +44,7 @@ func isOurHelper(o object) bool {
 // the wrong definition cannot be altered in place: then the table is
 // recreated, still within the one batch.
 func (b *Backend) planOurs(s *snapshot, want ourState, p *plan) error {
-	t := s.table(nftables.TableFamilyINet, OurTable)
+	t := s.table(nftwire.FamilyINet, OurTable)
 	switch {
 	case t == nil && want.empty():
 		return nil
@@ -71,7 +70,7 @@ func (b *Backend) planOurs(s *snapshot, want ourState, p *plan) error {
 }
 
 // structureOK: every wanted chain or object that exists has the wanted form.
-func structureOK(s *snapshot, t *nftables.Table, objs []object, want ourState) bool {
+func structureOK(s *snapshot, t *nftwire.Table, objs []object, want ourState) bool {
 	for _, c := range want.chains {
 		if got := s.chain(t, c.name); got != nil && !c.matches(got) {
 			return false
@@ -85,7 +84,7 @@ func structureOK(s *snapshot, t *nftables.Table, objs []object, want ourState) b
 	return true
 }
 
-func (p *plan) planOurObjects(t *nftables.Table, objs []object, want ourState) {
+func (p *plan) planOurObjects(t *nftwire.Table, objs []object, want ourState) {
 	have := false
 	for _, o := range objs {
 		if o.name == HelperObject && want.helper {
@@ -102,13 +101,13 @@ func (p *plan) planOurObjects(t *nftables.Table, objs []object, want ourState) {
 	}
 }
 
-func (p *plan) addHelper(t *nftables.Table) {
+func (p *plan) addHelper(t *nftwire.Table) {
 	p.add(phaseAddObj, "add", t, "", "pptp", helperObjectText, func(b *nftwire.Batch) {
 		b.AddCtHelper(byte(t.Family), t.Name, HelperObject, "pptp", unix.NFPROTO_IPV4, unix.IPPROTO_TCP)
 	})
 }
 
-func (p *plan) planOurChains(s *snapshot, t *nftables.Table, want ourState) error {
+func (p *plan) planOurChains(s *snapshot, t *nftwire.Table, want ourState) error {
 	wanted := map[string]bool{}
 	for _, c := range want.chains {
 		wanted[c.name] = true
@@ -140,13 +139,13 @@ func (p *plan) planOurChains(s *snapshot, t *nftables.Table, want ourState) erro
 	return nil
 }
 
-func (p *plan) appendRule(t *nftables.Table, chain string, r ruleSpec) {
+func (p *plan) appendRule(t *nftwire.Table, chain string, r ruleSpec) {
 	p.add(phaseAddRule, "add", t, chain, r.proto, r.text(), func(b *nftwire.Batch) {
 		queueRule(b, t, chain, r, false)
 	})
 }
 
-func (p *plan) addOurChain(t *nftables.Table, c chainSpec, rules []ruleSpec) {
+func (p *plan) addOurChain(t *nftwire.Table, c chainSpec, rules []ruleSpec) {
 	p.add(phaseAddChain, "add", t, c.name, "", c.text(), func(b *nftwire.Batch) {
 		b.AddChain(byte(t.Family), t.Name, c.name, c.base())
 	})
@@ -156,7 +155,7 @@ func (p *plan) addOurChain(t *nftables.Table, c chainSpec, rules []ruleSpec) {
 }
 
 // delOurChain removes a chain of ours, reporting each rule it held.
-func (p *plan) delOurChain(s *snapshot, t *nftables.Table, name string) error {
+func (p *plan) delOurChain(s *snapshot, t *nftwire.Table, name string) error {
 	have, _, err := s.readOurs(t, name, true)
 	if err != nil {
 		return err
@@ -186,7 +185,7 @@ func (p *plan) addOurTable(want ourState) {
 
 // delOurTable removes table inet vpnpass with everything in it, reporting
 // each rule so a dry run shows what stops.
-func (p *plan) delOurTable(s *snapshot, t *nftables.Table) error {
+func (p *plan) delOurTable(s *snapshot, t *nftwire.Table) error {
 	for _, c := range s.chains[keyOf(t)] {
 		have, _, err := s.readOurs(t, c.Name, true)
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -44,7 +43,7 @@ type plan struct {
 
 // add queues an op and its change in one step (no Change passed by value:
 // on mips every copy of the wide struct is code at each call site).
-func (p *plan) add(phase int, action string, t *nftables.Table, chain string, proto vpn.Protocol, rule string, queue func(*nftwire.Batch)) {
+func (p *plan) add(phase int, action string, t *nftwire.Table, chain string, proto vpn.Protocol, rule string, queue func(*nftwire.Batch)) {
 	p.ops = append(p.ops, op{phase: phase, queue: queue, change: netfilter.Change{Action: action, Backend: p.kind,
 		Family: familyName(t.Family), Table: t.Name, Chain: chain, Protocol: proto, Rule: rule}})
 }
@@ -73,7 +72,7 @@ func (p *plan) changes() []netfilter.Change {
 // existing is a rule of ours read back, with its canonical form.
 type existing struct {
 	_     [0]func() // not comparable: no generated equality function (binary size)
-	rule  *nftables.Rule
+	rule  *nftwire.Rule
 	proto vpn.Protocol
 	canon string // "" when the rule could not be read back in full
 	text  string
@@ -81,7 +80,7 @@ type existing struct {
 
 // readOurs reads the tagged rules of a chain (all rules, when all is set:
 // in our own table every rule is ours). pos is each rule's chain index.
-func (s *snapshot) readOurs(t *nftables.Table, chain string, all bool) ([]existing, []int, error) {
+func (s *snapshot) readOurs(t *nftwire.Table, chain string, all bool) ([]existing, []int, error) {
 	rules, err := s.chainRules(t, chain)
 	if err != nil {
 		return nil, nil, err
@@ -106,7 +105,7 @@ func (s *snapshot) readOurs(t *nftables.Table, chain string, all bool) ([]existi
 
 // wantCanon is the tagged canonical form of a spec in a table of family
 // fam. Its set lookups carry their members in the set name (see marker).
-func wantCanon(fam nftables.TableFamily, r ruleSpec) string {
+func wantCanon(fam nftwire.Family, r ruleSpec) string {
 	canon, err := canonical(byte(fam), r.exprs(markerLookup), resolveMarker)
 	if err != nil {
 		// Our own expressions always marshal; a failure here is a bug.
@@ -140,7 +139,7 @@ func (e existing) key() string {
 // diffRules matches wanted specs against existing rules as multisets.
 // keep[i] says whether existing rule i may stay; missing lists the specs
 // that must be added.
-func diffRules(fam nftables.TableFamily, want []ruleSpec, have []existing, placed func(i int) bool) (keep []bool, missing []ruleSpec) {
+func diffRules(fam nftwire.Family, want []ruleSpec, have []existing, placed func(i int) bool) (keep []bool, missing []ruleSpec) {
 	keep = make([]bool, len(have))
 	for _, w := range want {
 		k := wantCanon(fam, w)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/nftables"
 	"github.com/mdlayher/netlink"
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"golang.org/x/sys/unix"
@@ -54,11 +53,7 @@ func ProbeCtHelper(name string, l4 uint8) (bool, error) {
 // finds the table gone, which it ignores). Each table goes in a batch of its
 // own, so one that vanished meanwhile cannot fail the others.
 func RemoveProbeTables() error {
-	conn, err := nftables.New()
-	if err != nil {
-		return fmt.Errorf("remove probe tables: open nftables netlink: %w", err)
-	}
-	tables, err := nftwire.Tables(conn.NetNS, unix.NFPROTO_UNSPEC)
+	tables, err := nftwire.Tables(0, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		if errors.Is(err, unix.EPROTONOSUPPORT) {
 			return nil // no nf_tables in this kernel: no probe table either

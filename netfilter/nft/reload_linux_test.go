@@ -126,7 +126,7 @@ func (r *rig) taggedHandles(t *nftables.Table, chain string) []string {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	rules, err := s.chainRules(t, chain)
+	rules, err := s.chainRules(&nftwire.Table{Name: t.Name, Family: nftwire.Family(t.Family)}, chain)
 	if err != nil {
 		r.t.Fatal(err)
 	}

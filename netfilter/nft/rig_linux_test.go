@@ -84,7 +84,7 @@ func (r *rig) newConn() *nftables.Conn {
 func (r *rig) backend(kind netfilter.Kind, lan []string, autoIncludes bool) *Backend {
 	r.t.Helper()
 	b, err := New(Options{Kind: kind, LANDevices: lan, WAN: netfilter.OneWAN(r.l.WANDevice), Root: r.root,
-		AutoIncludes: autoIncludes, Conn: r.conn})
+		AutoIncludes: autoIncludes, NetNS: r.conn.NetNS})
 	if err != nil {
 		r.t.Fatalf("New: %v", err)
 	}

@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
 
 // tableKey names a table: nft table names are unique per family.
 type tableKey struct {
-	fam  nftables.TableFamily
+	fam  nftwire.Family
 	name string
 }
 
@@ -33,12 +32,12 @@ type setKey struct {
 // lazily, each at most once per snapshot.
 type snapshot struct {
 	netns  int // of the backend's connection
-	tables []*nftables.Table
-	chains map[tableKey][]*nftables.Chain
-	rules  map[chainKey][]*nftables.Rule
+	tables []*nftwire.Table
+	chains map[tableKey][]*nftwire.Chain
+	rules  map[chainKey][]*nftwire.Rule
 	elems  map[setKey][]string
 	// incomplete marks rules read back with an expression left out.
-	incomplete map[*nftables.Rule]bool
+	incomplete map[*nftwire.Rule]bool
 }
 
 // readSnapshot lists the tables and chains of namespace netns with our own
@@ -53,8 +52,8 @@ func readSnapshot(netns int) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list chains: %w", err)
 	}
-	s := &snapshot{netns: netns, tables: tables, chains: map[tableKey][]*nftables.Chain{},
-		rules: map[chainKey][]*nftables.Rule{}, elems: map[setKey][]string{}, incomplete: map[*nftables.Rule]bool{}}
+	s := &snapshot{netns: netns, tables: tables, chains: map[tableKey][]*nftwire.Chain{},
+		rules: map[chainKey][]*nftwire.Rule{}, elems: map[setKey][]string{}, incomplete: map[*nftwire.Rule]bool{}}
 	for _, c := range chains {
 		k := keyOf(c.Table)
 		s.chains[k] = append(s.chains[k], c)
@@ -62,9 +61,9 @@ func readSnapshot(netns int) (*snapshot, error) {
 	return s, nil
 }
 
-func keyOf(t *nftables.Table) tableKey { return tableKey{t.Family, t.Name} }
+func keyOf(t *nftwire.Table) tableKey { return tableKey{t.Family, t.Name} }
 
-func (s *snapshot) table(fam nftables.TableFamily, name string) *nftables.Table {
+func (s *snapshot) table(fam nftwire.Family, name string) *nftwire.Table {
 	for _, t := range s.tables {
 		if t.Family == fam && t.Name == name {
 			return t
@@ -74,7 +73,7 @@ func (s *snapshot) table(fam nftables.TableFamily, name string) *nftables.Table 
 }
 
 // chain finds a chain of table t by name (nil if absent).
-func (s *snapshot) chain(t *nftables.Table, name string) *nftables.Chain {
+func (s *snapshot) chain(t *nftwire.Table, name string) *nftwire.Chain {
 	for _, c := range s.chains[keyOf(t)] {
 		if c.Name == name {
 			return c
@@ -84,7 +83,7 @@ func (s *snapshot) chain(t *nftables.Table, name string) *nftables.Chain {
 }
 
 // chainRules returns the rules of a chain, in chain order.
-func (s *snapshot) chainRules(t *nftables.Table, chain string) ([]*nftables.Rule, error) {
+func (s *snapshot) chainRules(t *nftwire.Table, chain string) ([]*nftwire.Rule, error) {
 	k := chainKey{keyOf(t), chain}
 	if r, ok := s.rules[k]; ok {
 		return r, nil
@@ -104,7 +103,7 @@ func (s *snapshot) chainRules(t *nftables.Table, chain string) ([]*nftables.Rule
 // elements are read by the set's name alone (the kernel answers ENOENT for
 // a set that is not there): listing the table's sets first would link
 // google/nftables' whole set decoder for nothing (issue 16).
-func (s *snapshot) resolver(t *nftables.Table) setResolver {
+func (s *snapshot) resolver(t *nftwire.Table) setResolver {
 	return func(name string) ([]string, error) {
 		k := setKey{keyOf(t), name}
 		if names, ok := s.elems[k]; ok {
@@ -124,7 +123,7 @@ func (s *snapshot) resolver(t *nftables.Table) setResolver {
 }
 
 // familyName spells a table family as nft does.
-func familyName(f nftables.TableFamily) string { return netfilter.NFTFamilyName(uint8(f)) }
+func familyName(f nftwire.Family) string { return netfilter.NFTFamilyName(uint8(f)) }
 
 // tableOwnerFlag is NFT_TABLE_F_OWNER: the table belongs to the netlink
 // socket that created it and nobody else may change it.
@@ -154,7 +153,7 @@ func oneOf(s string, set ...string) bool {
 // xtablesByName reports tables that iptables-nft manages, judged by their
 // names and their built-in chains. Such tables belong to the iptables
 // backend: we never edit them over raw netlink.
-func (s *snapshot) xtablesByName(t *nftables.Table) bool {
+func (s *snapshot) xtablesByName(t *nftwire.Table) bool {
 	if !mayBeXtables(t) {
 		return false
 	}
@@ -166,16 +165,16 @@ func (s *snapshot) xtablesByName(t *nftables.Table) bool {
 	return false
 }
 
-func mayBeXtables(t *nftables.Table) bool {
+func mayBeXtables(t *nftwire.Table) bool {
 	switch t.Family {
-	case nftables.TableFamilyIPv4, nftables.TableFamilyIPv6, nftables.TableFamilyBridge, nftables.TableFamilyARP:
+	case nftwire.FamilyIPv4, nftwire.FamilyIPv6, nftwire.FamilyBridge, nftwire.FamilyARP:
 		return xtablesName(t.Name)
 	}
 	return false
 }
 
 // hasCompat reports rules using iptables' compat match/target expressions.
-func hasCompat(rules []*nftables.Rule) bool {
+func hasCompat(rules []*nftwire.Rule) bool {
 	for _, r := range rules {
 		for _, e := range r.Exprs {
 			switch e.(type) {
@@ -190,27 +189,27 @@ func hasCompat(rules []*nftables.Rule) bool {
 // writable reports tables we may put rules into or remove ours from: not
 // ours (our table is handled on its own), not iptables-nft's, not owned by
 // another process, and of a family that routes.
-func (s *snapshot) writable(t *nftables.Table) bool {
+func (s *snapshot) writable(t *nftwire.Table) bool {
 	if strings.HasPrefix(t.Name, OurTable) || t.Flags&tableOwnerFlag != 0 || s.xtablesByName(t) {
 		return false
 	}
 	switch t.Family {
-	case nftables.TableFamilyINet, nftables.TableFamilyIPv4, nftables.TableFamilyIPv6:
+	case nftwire.FamilyINet, nftwire.FamilyIPv4, nftwire.FamilyIPv6:
 		return true
 	}
 	return false
 }
 
 // isForwardBase reports a base chain on the forward hook.
-func isForwardBase(c *nftables.Chain) bool {
-	return c.Hooknum != nil && *c.Hooknum == unix.NF_INET_FORWARD && c.Type == nftables.ChainTypeFilter
+func isForwardBase(c *nftwire.Chain) bool {
+	return c.Hooknum != nil && *c.Hooknum == unix.NF_INET_FORWARD && c.Type == nftwire.ChainFilter
 }
 
-func tableFamily(t *nftables.Table) family {
+func tableFamily(t *nftwire.Table) family {
 	switch t.Family {
-	case nftables.TableFamilyIPv4:
+	case nftwire.FamilyIPv4:
 		return famIP
-	case nftables.TableFamilyIPv6:
+	case nftwire.FamilyIPv6:
 		return famIP6
 	}
 	return famInet

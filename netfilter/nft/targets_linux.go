@@ -1,10 +1,10 @@
 package nft
 
 import (
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 
 	"github.com/vpnpass/vpnpass/netfilter"
+	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 )
 
 // fw4Table and fw4Forward name the chain fw4 renders its forward policy in.
@@ -15,9 +15,9 @@ const (
 
 // forwardChain is a foreign forward base chain with its rules.
 type forwardChain struct {
-	table  *nftables.Table
-	chain  *nftables.Chain
-	rules  []*nftables.Rule
+	table  *nftwire.Table
+	chain  *nftwire.Chain
+	rules  []*nftwire.Rule
 	target bool // our allow rules belong here
 }
 
@@ -45,7 +45,7 @@ func (s *snapshot) forwardChains(kind netfilter.Kind) ([]forwardChain, error) {
 				compat = true
 				break
 			}
-			target := kind == netfilter.KindFW4 && t.Family == nftables.TableFamilyINet && t.Name == fw4Table && c.Name == fw4Forward
+			target := kind == netfilter.KindFW4 && t.Family == nftwire.FamilyINet && t.Name == fw4Table && c.Name == fw4Forward
 			if !target {
 				if target, err = s.mayDrop(t, c); err != nil {
 					return nil, err
@@ -64,14 +64,14 @@ func (s *snapshot) forwardChains(kind netfilter.Kind) ([]forwardChain, error) {
 // policy, or a rule (directly or through jumps and gotos) that ends in drop,
 // reject or queue, or a verdict map (whose elements we do not inspect:
 // assume the worst). Our own tagged rules are not counted.
-func (s *snapshot) mayDrop(t *nftables.Table, c *nftables.Chain) (bool, error) {
-	if c.Policy != nil && *c.Policy == nftables.ChainPolicyDrop {
+func (s *snapshot) mayDrop(t *nftwire.Table, c *nftwire.Chain) (bool, error) {
+	if c.Policy != nil && *c.Policy == nftwire.PolicyDrop {
 		return true, nil
 	}
 	return s.chainMayDrop(t, c.Name, map[string]bool{})
 }
 
-func (s *snapshot) chainMayDrop(t *nftables.Table, chain string, seen map[string]bool) (bool, error) {
+func (s *snapshot) chainMayDrop(t *nftwire.Table, chain string, seen map[string]bool) (bool, error) {
 	if seen[chain] {
 		return false, nil
 	}
@@ -114,7 +114,7 @@ func stops(e expr.Any) bool {
 // firstStop is the index of the first foreign rule of a chain that may end
 // a packet's walk through it (drop, reject, queue, jump, goto, verdict
 // map). Our allow rules must all come before it; len(rules) if none.
-func firstStop(rules []*nftables.Rule) int {
+func firstStop(rules []*nftwire.Rule) int {
 	for i, r := range rules {
 		if _, ours := ruleProto(r); ours {
 			continue

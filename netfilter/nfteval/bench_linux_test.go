@@ -2,11 +2,12 @@ package nfteval
 
 import (
 	"fmt"
-	"github.com/vpnpass/vpnpass/vpn"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/vpn"
 
 	"github.com/vpnpass/vpnpass/netfilter"
 )
@@ -71,7 +72,7 @@ func BenchmarkInspect10k(b *testing.B) {
 	b.Run("ours", func(b *testing.B) {
 		cpu := processCPU()
 		for i := 0; i < b.N; i++ {
-			rs, err := Read(ns.conn)
+			rs, err := Read(ns.conn.NetNS)
 			if err != nil {
 				b.Fatal(err)
 			}

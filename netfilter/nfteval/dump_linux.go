@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"strconv"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
@@ -286,17 +285,17 @@ type flowtableOf struct {
 
 func (w *wire) flowtables() ([]flowtableOf, error) {
 	var out []flowtableOf
-	err := w.each(nftables.NFT_MSG_GETFLOWTABLE, unix.AF_UNSPEC, nil, false, func(ad *netlink.AttributeDecoder, fam byte) error {
+	err := w.each(msgGetFlowtable, unix.AF_UNSPEC, nil, false, func(ad *netlink.AttributeDecoder, fam byte) error {
 		fo := flowtableOf{table: tableKey{fam: familyName(fam)}, ft: &Flowtable{}}
 		for ad.Next() {
 			switch ad.Type() {
-			case nftables.NFTA_FLOWTABLE_TABLE:
+			case ftTable:
 				fo.table.name = ad.String()
-			case nftables.NFTA_FLOWTABLE_NAME:
+			case ftName:
 				fo.ft.Name = ad.String()
-			case nftables.NFTA_FLOWTABLE_FLAGS:
+			case ftFlags:
 				fo.ft.Flags = ad.Uint32()
-			case nftables.NFTA_FLOWTABLE_HOOK:
+			case ftHook:
 				ad.Nested(fo.ft.decodeHook)
 			}
 		}
@@ -309,9 +308,9 @@ func (w *wire) flowtables() ([]flowtableOf, error) {
 func (f *Flowtable) decodeHook(ad *netlink.AttributeDecoder) error {
 	for ad.Next() {
 		switch ad.Type() {
-		case nftables.NFTA_FLOWTABLE_PRIORITY:
+		case ftHookPriority:
 			f.Priority = int32(ad.Uint32())
-		case nftables.NFTA_FLOWTABLE_DEVS:
+		case ftHookDevs:
 			ad.Nested(func(dad *netlink.AttributeDecoder) error {
 				for dad.Next() {
 					f.Devices = append(f.Devices, dad.String())
@@ -322,3 +321,18 @@ func (f *Flowtable) decodeHook(ad *netlink.AttributeDecoder) error {
 	}
 	return nil
 }
+
+// The flowtable message and attributes of nf_tables.h (NFT_MSG_GETFLOWTABLE,
+// NFTA_FLOWTABLE_*, NFTA_FLOWTABLE_HOOK_*) that x/sys/unix does
+// not define.
+const (
+	msgGetFlowtable = 0x17
+
+	ftTable = 1
+	ftName  = 2
+	ftHook  = 3
+	ftFlags = 7
+
+	ftHookPriority = 2 // in ftHook
+	ftHookDevs     = 3 // in ftHook
+)

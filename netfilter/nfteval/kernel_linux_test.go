@@ -2,7 +2,6 @@ package nfteval
 
 import (
 	"errors"
-	"github.com/vpnpass/vpnpass/vpn"
 	"net"
 	"net/netip"
 	"os"
@@ -11,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/nftables"
+	"github.com/vpnpass/vpnpass/vpn"
+
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/test/lab"
 )
@@ -32,11 +32,7 @@ func TestAgreesWithKernel(t *testing.T) {
 				cfg.Firewalls = []lab.Firewall{fw}
 			}
 			l := lab.New(t, cfg)
-			conn, err := nftables.New(nftables.WithNetNSFd(l.Router.Fd()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rs, err := Read(conn)
+			rs, err := Read(l.Router.Fd())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -136,7 +136,7 @@ func (n *testNS) load(t testing.TB, ruleset string) {
 
 func (n *testNS) read(t testing.TB) *Ruleset {
 	t.Helper()
-	rs, err := Read(n.conn)
+	rs, err := Read(n.conn.NetNS)
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/google/nftables"
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -14,14 +13,14 @@ import (
 // maxReadTries bounds the retries when the ruleset changes under a read.
 const maxReadTries = 5
 
-// Read takes one consistent snapshot of the ruleset in conn's network
-// namespace, with our own decoders (nftwire, and this package's for what
+// Read takes one consistent snapshot of the ruleset in network namespace
+// netns (an open fd; 0: the calling thread's), with our own decoders (nftwire, and this package's for what
 // only the evaluator reads), which keep what google/nftables would drop or
 // misread. The
 // ruleset generation is compared before and after; a read that raced a
 // transaction is repeated.
-func Read(conn *nftables.Conn) (*Ruleset, error) {
-	w, err := openWire(conn.NetNS, wireBuffer)
+func Read(netns int) (*Ruleset, error) {
+	w, err := openWire(netns, wireBuffer)
 	if err != nil {
 		return nil, netfilter.Wrap("read nftables ruleset: open netlink", err)
 	}
@@ -31,7 +30,7 @@ func Read(conn *nftables.Conn) (*Ruleset, error) {
 		if err != nil {
 			return nil, netfilter.Wrap("read nftables ruleset: generation", err)
 		}
-		rs, err := readOnce(conn, w)
+		rs, err := readOnce(netns, w)
 		if err != nil {
 			return nil, netfilter.Wrap("read nftables ruleset", err)
 		}
@@ -48,9 +47,9 @@ func Read(conn *nftables.Conn) (*Ruleset, error) {
 	return nil, errors.New("read nftables ruleset: it changed during each of " + strconv.Itoa(maxReadTries) + " reads")
 }
 
-func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
+func readOnce(netns int, w *wire) (*Ruleset, error) {
 	rs := &Ruleset{}
-	tables, err := readTables(conn)
+	tables, err := readTables(netns)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +67,7 @@ func readOnce(conn *nftables.Conn, w *wire) (*Ruleset, error) {
 			return nil, netfilter.Wrap(s.name, err)
 		}
 	}
-	if rs.Ifindex, err = links(conn.NetNS); err != nil {
+	if rs.Ifindex, err = links(netns); err != nil {
 		return nil, netfilter.Wrap("devices", err)
 	}
 	return rs, nil
@@ -83,8 +82,8 @@ type tableIndex struct {
 // readTables lists tables and chains through nftwire (which reads table
 // flags big-endian, as the kernel sends them: google/nftables read them in
 // host order, so dormant tables did not show on little-endian hosts).
-func readTables(conn *nftables.Conn) (*tableIndex, error) {
-	nts, err := nftwire.Tables(conn.NetNS, unix.NFPROTO_UNSPEC)
+func readTables(netns int) (*tableIndex, error) {
+	nts, err := nftwire.Tables(netns, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, netfilter.Wrap("tables", err)
 	}
@@ -97,7 +96,7 @@ func readTables(conn *nftables.Conn) (*tableIndex, error) {
 		ix.tables[tableKey{t.Family, t.Name}] = t
 		t.chains = map[string]*Chain{} // by name while reading; index() rebuilds it
 	}
-	cs, err := nftwire.Chains(conn.NetNS, unix.NFPROTO_UNSPEC)
+	cs, err := nftwire.Chains(netns, unix.NFPROTO_UNSPEC)
 	if err != nil {
 		return nil, netfilter.Wrap("chains", err)
 	}
@@ -115,7 +114,7 @@ func readTables(conn *nftables.Conn) (*tableIndex, error) {
 	return ix, nil
 }
 
-func chainFrom(fam string, c *nftables.Chain) *Chain {
+func chainFrom(fam string, c *nftwire.Chain) *Chain {
 	ch := &Chain{Name: c.Name, Type: string(c.Type)}
 	if c.Hooknum == nil {
 		return ch
@@ -125,7 +124,7 @@ func chainFrom(fam string, c *nftables.Chain) *Chain {
 		ch.Priority = int32(*c.Priority)
 	}
 	ch.Policy = netfilter.Accept
-	if c.Policy != nil && *c.Policy == nftables.ChainPolicyDrop {
+	if c.Policy != nil && *c.Policy == nftwire.PolicyDrop {
 		ch.Policy = netfilter.Drop
 	}
 	return ch

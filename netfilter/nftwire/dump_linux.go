@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/google/nftables"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -41,14 +40,14 @@ func Dump(netns int, typ uint16, fam byte, attrs []netlink.Attribute) ([]netlink
 // namespace netns: name, family, flags and use count, as google/nftables'
 // ListTablesOfFamily did (but for flags and use, which it read in host
 // byte order: here in the kernel's, big-endian).
-func Tables(netns int, fam byte) ([]*nftables.Table, error) {
+func Tables(netns int, fam byte) ([]*Table, error) {
 	msgs, err := Dump(netns, unix.NFT_MSG_GETTABLE, fam, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*nftables.Table, 0, len(msgs))
+	out := make([]*Table, 0, len(msgs))
 	for _, m := range msgs {
-		t := &nftables.Table{Family: nftables.TableFamily(m.Data[0])}
+		t := &Table{Family: Family(m.Data[0])}
 		err := EachAttr(m.Data[4:], func(typ uint16, v []byte) error {
 			switch typ {
 			case unix.NFTA_TABLE_NAME:
@@ -72,14 +71,14 @@ func Tables(netns int, fam byte) ([]*nftables.Table, error) {
 // namespace netns, as google/nftables' ListChainsOfTableFamily did: name,
 // table (name and family), type, and for a base chain its hook, priority
 // and policy.
-func Chains(netns int, fam byte) ([]*nftables.Chain, error) {
+func Chains(netns int, fam byte) ([]*Chain, error) {
 	msgs, err := Dump(netns, unix.NFT_MSG_GETCHAIN, fam, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*nftables.Chain, 0, len(msgs))
+	out := make([]*Chain, 0, len(msgs))
 	for _, m := range msgs {
-		c := &nftables.Chain{}
+		c := &Chain{}
 		if err := EachAttr(m.Data[4:], (*chain)(c).attr(m.Data[0])); err != nil {
 			return nil, err
 		}
@@ -88,7 +87,7 @@ func Chains(netns int, fam byte) ([]*nftables.Chain, error) {
 	return out, nil
 }
 
-type chain nftables.Chain
+type chain Chain
 
 func (c *chain) attr(fam byte) func(uint16, []byte) error {
 	return func(typ uint16, v []byte) error {
@@ -96,22 +95,22 @@ func (c *chain) attr(fam byte) func(uint16, []byte) error {
 		case unix.NFTA_CHAIN_NAME:
 			c.Name = str(v)
 		case unix.NFTA_CHAIN_TABLE:
-			c.Table = &nftables.Table{Name: str(v), Family: nftables.TableFamily(fam)}
+			c.Table = &Table{Name: str(v), Family: Family(fam)}
 		case unix.NFTA_CHAIN_TYPE:
-			c.Type = nftables.ChainType(str(v))
+			c.Type = ChainType(str(v))
 		case unix.NFTA_CHAIN_POLICY:
-			p := nftables.ChainPolicy(u32(v))
+			p := Policy(u32(v))
 			c.Policy = &p
 		case unix.NFTA_CHAIN_HOOK:
-			var hook nftables.ChainHook
-			var prio nftables.ChainPriority
+			var hook HookNum
+			var prio Priority
 			c.Hooknum, c.Priority = &hook, &prio
 			return EachAttr(v, func(typ uint16, v []byte) error {
 				switch typ {
 				case unix.NFTA_HOOK_HOOKNUM:
-					hook = nftables.ChainHook(u32(v))
+					hook = HookNum(u32(v))
 				case unix.NFTA_HOOK_PRIORITY:
-					prio = nftables.ChainPriority(u32(v))
+					prio = Priority(u32(v))
 				}
 				return nil
 			})
@@ -124,7 +123,7 @@ func (c *chain) attr(fam byte) func(uint16, []byte) error {
 // order. Every expression is decoded on its own (DecodeExprs); one we
 // cannot decode (an *Opaque) is left out and its rule reported in
 // incomplete: it can then never compare equal to a rule of ours.
-func Rules(netns int, t *nftables.Table, chain string) ([]*nftables.Rule, map[*nftables.Rule]bool, error) {
+func Rules(netns int, t *Table, chain string) ([]*Rule, map[*Rule]bool, error) {
 	msgs, err := Dump(netns, unix.NFT_MSG_GETRULE, byte(t.Family), []netlink.Attribute{
 		{Type: unix.NFTA_RULE_TABLE, Data: []byte(t.Name + "\x00")},
 		{Type: unix.NFTA_RULE_CHAIN, Data: []byte(chain + "\x00")},
@@ -132,14 +131,14 @@ func Rules(netns int, t *nftables.Table, chain string) ([]*nftables.Rule, map[*n
 	if err != nil {
 		return nil, nil, fmt.Errorf("dump rules: %w", err)
 	}
-	rules := make([]*nftables.Rule, 0, len(msgs))
-	incomplete := map[*nftables.Rule]bool{}
+	rules := make([]*Rule, 0, len(msgs))
+	incomplete := map[*Rule]bool{}
 	for _, m := range msgs {
 		r, complete, err := DecodeRule(byte(t.Family), m.Data[4:])
 		if err != nil {
 			return nil, nil, err
 		}
-		r.Table, r.Chain = t, &nftables.Chain{Name: chain, Table: t}
+		r.Table, r.Chain = t, &Chain{Name: chain, Table: t}
 		if !complete {
 			incomplete[r] = true
 		}
@@ -151,8 +150,8 @@ func Rules(netns int, t *nftables.Table, chain string) ([]*nftables.Rule, map[*n
 // DecodeRule decodes a rule (after its nfgenmsg): handle, position, user
 // data and expressions. complete is false when an expression could not be
 // decoded (an *Opaque): it is left out.
-func DecodeRule(fam byte, b []byte) (r *nftables.Rule, complete bool, err error) {
-	r, complete = &nftables.Rule{}, true
+func DecodeRule(fam byte, b []byte) (r *Rule, complete bool, err error) {
+	r, complete = &Rule{}, true
 	err = EachAttr(b, func(typ uint16, v []byte) error {
 		switch typ {
 		case unix.NFTA_RULE_HANDLE:

@@ -214,7 +214,7 @@ func compareDumps(t *testing.T, name string, ns int) int {
 	for _, lt := range libTables {
 		lt.Flags, lt.Use = hostOrder(lt.Flags), hostOrder(lt.Use)
 	}
-	if !reflect.DeepEqual(tables, libTables) {
+	if !reflect.DeepEqual(tables, ofLib(libTables, ofLibTable)) {
 		t.Errorf("%s: tables %+v, library %+v", name, tables, libTables)
 	}
 	libChains, err := conn.ListChains()
@@ -225,10 +225,10 @@ func compareDumps(t *testing.T, name string, ns int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(chains, libChains) {
+	if !reflect.DeepEqual(chains, ofLib(libChains, ofLibChain)) {
 		t.Errorf("%s: chains differ", name)
 		for i := range chains {
-			if i < len(libChains) && !reflect.DeepEqual(chains[i], libChains[i]) {
+			if i < len(libChains) && !reflect.DeepEqual(chains[i], ofLibChain(libChains[i])) {
 				t.Errorf("%s: chain %+v, library %+v", name, chains[i], libChains[i])
 			}
 		}
@@ -239,7 +239,8 @@ func compareDumps(t *testing.T, name string, ns int) int {
 		if err != nil {
 			t.Fatalf("%s: rules of %s %s: %v", name, c.Table.Name, c.Name, err)
 		}
-		libRules, err := conn.GetRules(c.Table, c)
+		lt := &nftables.Table{Name: c.Table.Name, Family: nftables.TableFamily(c.Table.Family)}
+		libRules, err := conn.GetRules(lt, &nftables.Chain{Name: c.Name, Table: lt})
 		if err != nil {
 			continue // `ct original ...`: the library fails the chain
 		}
@@ -250,7 +251,7 @@ func compareDumps(t *testing.T, name string, ns int) int {
 		for i, r := range rules {
 			l := libRules[i]
 			if r.Handle != l.Handle || r.Position != l.Position || !reflect.DeepEqual(r.UserData, l.UserData) ||
-				r.Table.Name != l.Table.Name || r.Table.Family != l.Table.Family || r.Chain.Name != l.Chain.Name ||
+				r.Table.Name != l.Table.Name || r.Table.Family != Family(l.Table.Family) || r.Chain.Name != l.Chain.Name ||
 				(!incomplete[r] && !sameExprs(r.Exprs, l.Exprs)) {
 				t.Errorf("%s: %s %s rule %d: %+v, library %+v", name, c.Table.Name, c.Name, i, r, l)
 			}
@@ -291,4 +292,35 @@ func sameExprs(ours, lib []expr.Any) bool {
 
 func hostOrder(v uint32) uint32 {
 	return binary.BigEndian.Uint32(binary.NativeEndian.AppendUint32(nil, v))
+}
+
+// ofLib converts the library's list to ours, to compare them.
+func ofLib[L, O any](ls []*L, of func(*L) *O) []*O {
+	out := make([]*O, len(ls))
+	for i, l := range ls {
+		out[i] = of(l)
+	}
+	return out
+}
+
+func ofLibTable(l *nftables.Table) *Table {
+	return &Table{Name: l.Name, Family: Family(l.Family), Flags: l.Flags, Use: l.Use}
+}
+
+// ofLibChain is the library's chain as ours (its table: name and family).
+func ofLibChain(l *nftables.Chain) *Chain {
+	c := &Chain{Name: l.Name, Table: &Table{Name: l.Table.Name, Family: Family(l.Table.Family)}, Type: ChainType(l.Type)}
+	if l.Hooknum != nil {
+		h := HookNum(*l.Hooknum)
+		c.Hooknum = &h
+	}
+	if l.Priority != nil {
+		p := Priority(*l.Priority)
+		c.Priority = &p
+	}
+	if l.Policy != nil {
+		p := Policy(*l.Policy)
+		c.Policy = &p
+	}
+	return c
 }

@@ -26,9 +26,9 @@ func libraryBuild(t *testing.T, c *nftables.Conn, lanDevices []string) {
 		}
 		return out
 	}
-	c.AddTable(obsTable)
-	c.DelTable(obsTable)
-	tb := c.AddTable(obsTable)
+	c.AddTable(libObsTable)
+	c.DelTable(libObsTable)
+	tb := c.AddTable(libObsTable)
 	lan := &nftables.Set{Table: tb, Name: obsSetLAN, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian, ID: next()}
 	must(t, c.AddSet(lan, keys(lanElements(lanDevices))))
 	out := c.AddChain(&nftables.Chain{Name: obsChainOut, Table: tb})
@@ -118,7 +118,7 @@ func TestBuildMatchesLibrary(t *testing.T) {
 	b.FlushSet(inet, TableName, obsSetLAN)
 	b.SetAddElements(inet, TableName, obsSetLAN, lanElements(lanDevices))
 	compare(t, "LAN devices", b.Messages(), libraryMessages(t, func(c *nftables.Conn) {
-		lan := &nftables.Set{Table: obsTable, Name: obsSetLAN, KeyType: nftables.TypeIFName}
+		lan := &nftables.Set{Table: libObsTable, Name: obsSetLAN, KeyType: nftables.TypeIFName}
 		c.FlushSet(lan)
 		must(t, c.SetAddElements(lan, []nftables.SetElement{{Key: lanElements(lanDevices)[0]}, {Key: lanElements(lanDevices)[1]}}))
 	}))
@@ -137,3 +137,6 @@ func compare(t *testing.T, what string, got, want []netlink.Message) {
 		}
 	}
 }
+
+// libObsTable is obsTable as google/nftables spells it.
+var libObsTable = &nftables.Table{Family: nftables.TableFamily(obsTable.Family), Name: obsTable.Name}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vpnpass/vpnpass/vpn"
 
-	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
@@ -35,7 +34,7 @@ func Read() ([]vpn.ObserverEntry, error) { return Table{}.Read() }
 // netfilter/fw.CleanupAll does); see Table.Remove.
 func Remove() error { return Table{}.Remove() }
 
-var obsTable = &nftables.Table{Family: nftables.TableFamilyINet, Name: TableName}
+var obsTable = &nftwire.Table{Family: nftwire.FamilyINet, Name: TableName}
 
 // Ensure makes the observer match: counting chains hooked at forward and
 // output (priority -10, never a verdict), the four counting sets, and the
@@ -117,7 +116,7 @@ var (
 )
 
 // ourTable finds the observer's table in namespace netns (nil if absent).
-func ourTable(netns int) (*nftables.Table, error) {
+func ourTable(netns int) (*nftwire.Table, error) {
 	ts, err := nftwire.Tables(netns, unix.NFPROTO_INET)
 	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOENT) {
 		return nil, fmt.Errorf("look up table inet %s: %w", TableName, err)
@@ -242,7 +241,7 @@ func (o Table) Read() ([]vpn.ObserverEntry, error) {
 
 // parseEntry decodes a key host . peer . proto . port (each field padded to
 // 4 bytes). Addresses and ports are big-endian, as on the wire.
-func parseEntry(f obsFamily, d obsDir, e nftables.SetElement) (vpn.ObserverEntry, bool) {
+func parseEntry(f obsFamily, d obsDir, e nftwire.SetElement) (vpn.ObserverEntry, bool) {
 	if len(e.Key) < f.keyLen {
 		return vpn.ObserverEntry{}, false
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/nftables"
-
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/netfilter/nfteval"
 	"github.com/vpnpass/vpnpass/test/lab"
@@ -93,11 +91,7 @@ func (r *Rig) Check(t *testing.T, name, text string, inspect Inspect) (Tally, er
 	if err := LoadText(t, r.Lab.Router, text); err != nil {
 		return total, err
 	}
-	conn, err := nftables.New(nftables.WithNetNSFd(r.Lab.Router.Fd()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := nfteval.Read(conn)
+	rs, err := nfteval.Read(r.Lab.Router.Fd())
 	if err != nil {
 		t.Fatalf("%s: read: %v", name, err)
 	}
