@@ -23,7 +23,7 @@ func ruleFirewallDrops(f facts) (cand candidate, ok bool) {
 		if o.Element == vpn.ObsESP && f.espClashed() {
 			continue // the NAT refused it, not the filter: esp-multiple-clients
 		}
-		ev = append(ev, observedEvidence(o, f.host, f.peer))
+		observedEvidence(addEvidence(&ev), o, f.host, f.peer)
 		matches = addOnce(matches, o.Element.Kind().Match())
 	}
 	for _, d := range f.dropsOfSession() {
@@ -31,7 +31,7 @@ func ruleFirewallDrops(f facts) (cand candidate, ok bool) {
 		if len(f.s.FlowsOf(k)) > 0 || !(contains(matches, d.Element.Match()) || f.expects(k)) {
 			continue
 		}
-		ev = append(ev, ruleEvidence(d))
+		ruleEvidence(addEvidence(&ev), &d)
 		matches = addOnce(matches, d.Element.Match())
 	}
 	if len(ev) == 0 {
@@ -278,7 +278,7 @@ func ruleESPMultipleClients(f facts) (cand candidate, ok bool) {
 	}
 	ev := flowsEvidence(f.esp)
 	if clashed {
-		ev = append(ev, observedEvidence(f.s.ObservedOf(vpn.ObsESP, vpn.DirOut), f.host, f.peer))
+		observedEvidence(addEvidence(&ev), f.s.ObservedOf(vpn.ObsESP, vpn.DirOut), f.host, f.peer)
 	}
 	return candidate{CodeESPMultipleClients, vpn.SeverityError, newParams("others", others), ev}, true
 }
