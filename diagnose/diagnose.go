@@ -127,9 +127,11 @@ func diagnose(s *Session, ctx *Context) []Finding {
 	} else {
 		return nil
 	}
-	out := []Finding{f.finding(main)}
+	out := make([]Finding, 1, 2)
+	f.finding(&out[0], &main)
 	if c, ok := natBeside(f, main); ok {
-		out = append(out, f.finding(c))
+		out = out[:2]
+		f.finding(&out[1], &c)
 	}
 	return out
 }
@@ -185,24 +187,21 @@ func evidenceKey(e *Evidence) string {
 }
 
 // finding builds the Finding of a candidate: message and advice from the
-// code and params, identity and times from the session.
-func (f facts) finding(c candidate) Finding {
+// code and params, identity and times from the session, into out (zero).
+func (f facts) finding(out *Finding, c *candidate) {
 	s := f.s
 	params := f.baseParams()
 	for k, v := range c.params {
 		params[k] = v
 	}
-	out := Finding{
-		Code: c.code, Severity: c.severity, Protocol: s.Key.Protocol,
-		Host: f.host, Peer: f.peer,
-		FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
-		Params: params, Evidence: c.evidence,
-	}
+	out.Code, out.Severity, out.Protocol = c.code, c.severity, s.Key.Protocol
+	out.Host, out.Peer = f.host, f.peer
+	out.FirstSeen, out.LastSeen = s.FirstSeen, s.LastSeen
+	out.Params, out.Evidence = params, c.evidence
 	if f.ctx.HostInfo != nil && !s.Router {
 		out.HostName, out.HostMAC = f.ctx.HostInfo(s.Key.Host)
 	}
 	out.Message, out.Advice = describe(out.Code, params, hostLabel(s.Router, f.host, out.HostName))
-	return out
 }
 
 func (f facts) baseParams() map[string]any {
