@@ -151,10 +151,11 @@ func outrank(cands []candidate) candidate {
 	var also []string
 	for _, other := range cands[1:] {
 		also = append(also, string(other.code))
-		for _, e := range other.evidence {
-			if !hasEvidence(main.evidence, &e) {
-				e.Code = other.code
-				main.evidence = append(main.evidence, e)
+		for i := range other.evidence {
+			if e := &other.evidence[i]; !hasEvidence(main.evidence, e) {
+				n := addEvidence(&main.evidence)
+				*n = *e
+				n.Code = other.code
 			}
 		}
 	}
