@@ -156,7 +156,7 @@ func (d *Daemon) judgeInbound(now time.Time, wan []vpn.ObserverEntry, c *diagnos
 	in.findings = fs
 	doc.mu.Unlock()
 	for _, f := range changed {
-		d.record(history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
+		d.record(&history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
 			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
 	}

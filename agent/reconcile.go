@@ -77,7 +77,7 @@ func (d *Daemon) repair(follow bool) {
 	if d.limit.allow("drift") {
 		d.log.Info("repaired firewall drift", "changes", len(done), "protocols", protos)
 	}
-	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityWarning,
+	d.record(&history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityWarning,
 		Message: "Someone changed the firewall (e.g. a firewall reload) and removed vpnpass rules; they were put back.",
 		Details: details("changes", len(done), "protocols", protos)})
 }
@@ -107,7 +107,8 @@ func (d *Daemon) reload() {
 	was, now := old.Desired(), d.cfg.Desired()
 	for _, p := range vpn.Toggled {
 		if was.Mode(p) != now.Mode(p) {
-			d.record(modeChangeEvent(p, was.Mode(p), now.Mode(p), details("origin", originConfig), "config reload"))
+			ev := modeChangeEvent(p, was.Mode(p), now.Mode(p), details("origin", originConfig), "config reload")
+			d.record(&ev)
 		}
 	}
 }
