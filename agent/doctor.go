@@ -177,12 +177,19 @@ func (d *Daemon) judge(now time.Time) {
 	changed := doc.tracker.Judge(facts)
 	doc.tracker.Expire(now)
 	doc.mu.Unlock()
-	for _, f := range changed {
+	d.recordFindings(changed)
+	d.judgeInbound(now, wan, &c, &facts)
+}
+
+// recordFindings records findings that changed, one event each (the
+// session doctor's and the inbound tracker's).
+func (d *Daemon) recordFindings(changed []diagnose.Finding) {
+	for i := range changed {
+		f := &changed[i]
 		d.record(&history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
 			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
 	}
-	d.judgeInbound(now, wan, &c, &facts)
 }
 
 // classifierNow returns the classifier for the router's addresses of now.
