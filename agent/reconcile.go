@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"slices"
 	"sync"
 	"time"
@@ -160,7 +161,7 @@ func protocolsOf(ch []netfilter.Change) []string {
 	for _, c := range ch {
 		if c.Protocol != "" && !seen[c.Protocol] {
 			seen[c.Protocol] = true
-			out = append(out, string(c.Protocol))
+			slicex.Strings(&out, string(c.Protocol))
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -58,16 +59,16 @@ func ZoneSides(firewallPath, networkPath string) (s Sides, ok bool, err error) {
 		s.Unresolved = append(s.Unresolved, unresolved...)
 		if !z.wan {
 			for _, d := range devs {
-				lan = append(lan, d.name)
+				slicex.Strings(&lan, d.name)
 			}
 			continue
 		}
 		for _, d := range devs {
 			if d.v4 && z.v4 {
-				v4 = append(v4, d.name)
+				slicex.Strings(&v4, d.name)
 			}
 			if d.v6 && z.v6 {
-				v6 = append(v6, d.name)
+				slicex.Strings(&v6, d.name)
 			}
 		}
 	}
@@ -139,7 +140,7 @@ func zoneDevices(z zone, ifaces map[string]wan.NetInterface) (devs []zoneDev, un
 		v4, v6 := n.Families()
 		switch {
 		case dev == "":
-			unresolved = append(unresolved, name)
+			slicex.Strings(&unresolved, name)
 		case plainDevice(dev) && (v4 || v6):
 			devs = append(devs, zoneDev{name: dev, v4: v4, v6: v6})
 		}

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"net/netip"
 
 	"github.com/vpnpass/vpnpass/internal/jsonx"
@@ -150,7 +151,7 @@ func outrank(cands []candidate) candidate {
 	}
 	var also []string
 	for _, other := range cands[1:] {
-		also = append(also, string(other.code))
+		slicex.Strings(&also, string(other.code))
 		for i := range other.evidence {
 			if e := &other.evidence[i]; !hasEvidence(main.evidence, e) {
 				n := addEvidence(&main.evidence)

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"net/netip"
 	"time"
 
@@ -153,7 +154,7 @@ func attemptEvidence(e *Evidence, a *InboundAttempt) {
 func inboundMatches(p vpn.Protocol) []string {
 	var out []string
 	for _, e := range vpn.InboundElements(p, vpn.IPv4) {
-		out = append(out, e.Match())
+		slicex.Strings(&out, e.Match())
 	}
 	return out
 }

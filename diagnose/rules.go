@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
@@ -270,7 +271,7 @@ func ruleESPMultipleClients(f facts) (cand candidate, ok bool) {
 	var others []string
 	for _, c := range f.ctx.ESPClients[f.s.Key.Peer] {
 		if c.Host != f.s.Key.Host {
-			others = append(others, c.Host.String())
+			slicex.Strings(&others, c.Host.String())
 		}
 	}
 	if len(others) == 0 {

@@ -3,6 +3,7 @@ package history
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -212,7 +213,7 @@ func withPrefix(prefix string) []string {
 	var out []string
 	for _, n := range names {
 		if strings.HasPrefix(n, base) {
-			out = append(out, dir+n)
+			slicex.Strings(&out, dir+n)
 		}
 	}
 	return out

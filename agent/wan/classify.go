@@ -152,7 +152,7 @@ func appendOnce(list []string, s string) []string {
 func addrStrings(ps []netip.Prefix) []string {
 	out := make([]string, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, p.Addr().String())
+		slicex.Strings(&out, p.Addr().String())
 	}
 	return out
 }
