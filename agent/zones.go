@@ -56,7 +56,7 @@ func ZoneSides(firewallPath, networkPath string) (s Sides, ok bool, err error) {
 			continue
 		}
 		devs, unresolved := zoneDevices(z, ifaces)
-		s.Unresolved = append(s.Unresolved, unresolved...)
+		slicex.Strings(&s.Unresolved, unresolved...)
 		if !z.wan {
 			for _, d := range devs {
 				slicex.Strings(&lan, d.name)
@@ -210,7 +210,7 @@ func words(o *uci.Option) []string {
 	}
 	var out []string
 	for _, v := range o.Values {
-		out = append(out, strings.Fields(v)...)
+		slicex.Strings(&out, strings.Fields(v)...)
 	}
 	return out
 }
