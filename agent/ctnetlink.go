@@ -46,6 +46,6 @@ func (d *Daemon) noteNoCtNetlink() {
 		return
 	}
 	d.log.Error(ctNetlinkMessage, "package", CtNetlinkPackage)
-	d.record(history.Event{Kind: history.KindError, Severity: vpn.SeverityError,
+	d.record(&history.Event{Kind: history.KindError, Severity: vpn.SeverityError,
 		Message: ctNetlinkMessage, Details: details("package", CtNetlinkPackage)})
 }

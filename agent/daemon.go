@@ -108,12 +108,10 @@ func Run(ctx context.Context, o Options) error {
 		ln.Close()
 		return netfilter.Wrap("wait for the previous agent to exit", err)
 	}
-	defer lock.Release()
+	defer d.stopHistory(lock)
 	d.restoreHistory()
 	d.openHistory()
-	defer d.closeHistory()
-	defer d.persistHistory()
-	d.record(history.Event{Kind: history.KindAgentStarted, Severity: vpn.SeverityInfo, Message: "vpnpass agent started"})
+	d.record(&history.Event{Kind: history.KindAgentStarted, Severity: vpn.SeverityInfo, Message: "vpnpass agent started"})
 
 	var wg sync.WaitGroup
 	d.startWAN(ctx, &wg)
@@ -232,7 +230,7 @@ func (d *Daemon) shutdown() {
 	defer d.mu.Unlock()
 	if runlock.HandingOver(d.opts.SocketPath) {
 		d.closeManager()
-		d.record(history.Event{Kind: history.KindAgentStopped, Severity: vpn.SeverityInfo,
+		d.record(&history.Event{Kind: history.KindAgentStopped, Severity: vpn.SeverityInfo,
 			Message: "vpnpass agent stopped for a restart; its rules stay for the next agent"})
 		return
 	}
@@ -244,7 +242,7 @@ func (d *Daemon) shutdown() {
 	if err := fw.CleanupAll(d.opts.Paths.Root); err != nil {
 		d.fail("final cleanup", err)
 	}
-	d.record(history.Event{Kind: history.KindAgentStopped, Severity: vpn.SeverityInfo, Message: "vpnpass agent stopped; its rules were removed"})
+	d.record(&history.Event{Kind: history.KindAgentStopped, Severity: vpn.SeverityInfo, Message: "vpnpass agent stopped; its rules were removed"})
 }
 
 // loadConfig reads the config; bad values are logged with their line and
@@ -261,7 +259,7 @@ func (d *Daemon) loadConfig(last config.Config, first bool) config.Config {
 	}
 	for _, p := range problems {
 		d.log.Warn("config problem", "problem", p.String())
-		d.record(history.Event{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning,
+		d.record(&history.Event{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning,
 			Message: p.String(), Details: details("file", p.File, "line", p.Line, "option", p.Option, "value", p.Value)})
 	}
 	return cfg
@@ -284,7 +282,7 @@ func (d *Daemon) fail(step string, err error) {
 		ev.Message += " (" + strconv.Itoa(suppressed) + " more like it in the last " + d.limit.every.String() + ")"
 		ev.Details = details("suppressed", suppressed)
 	}
-	d.record(ev)
+	d.record(&ev)
 }
 
 // closeManager releases the current manager's netlink sockets (not its rules).
@@ -294,4 +292,13 @@ func (d *Daemon) closeManager() {
 		d.mgr = nil
 		d.stateVer++
 	}
+}
+
+// stopHistory is Run's last word (deferred, also on a panic): save the
+// history to flash, close it, then let the next agent in. One defer
+// instead of three: smaller code.
+func (d *Daemon) stopHistory(lock *runlock.Lock) {
+	d.persistHistory()
+	d.closeHistory()
+	lock.Release()
 }

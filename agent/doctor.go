@@ -58,7 +58,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 		if changed, err := conntrack.EnableAccounting(); err != nil {
 			d.fail("turn on conntrack accounting", err)
 		} else if changed {
-			d.record(history.Event{Kind: history.KindConntrackAccountingOn, Severity: vpn.SeverityInfo,
+			d.record(&history.Event{Kind: history.KindConntrackAccountingOn, Severity: vpn.SeverityInfo,
 				Message: "Turned on packet counting per connection (net.netfilter.nf_conntrack_acct), so vpnpass can tell \"sent but never answered\" from the counts."})
 		}
 	}
@@ -77,7 +77,7 @@ func (d *Daemon) startDoctor(ctx context.Context, wg *sync.WaitGroup) {
 		}
 	}
 	w := conntrack.NewWatcher(conntrack.WatchConfig{OnOverrun: func(st conntrack.WatchStats) {
-		d.record(history.Event{Kind: history.KindConntrackOverrun, Severity: vpn.SeverityWarning,
+		d.record(&history.Event{Kind: history.KindConntrackOverrun, Severity: vpn.SeverityWarning,
 			Message: "Too many new connections at once: some connection notifications were lost; vpnpass re-read the connection table and carries on.",
 			Details: details("overruns", st.Overruns, "resyncs", st.Resyncs)})
 	}})
@@ -177,12 +177,19 @@ func (d *Daemon) judge(now time.Time) {
 	changed := doc.tracker.Judge(facts)
 	doc.tracker.Expire(now)
 	doc.mu.Unlock()
-	for _, f := range changed {
-		d.record(history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
+	d.recordFindings(changed)
+	d.judgeInbound(now, wan, &c, &facts)
+}
+
+// recordFindings records findings that changed, one event each (the
+// session doctor's and the inbound tracker's).
+func (d *Daemon) recordFindings(changed []diagnose.Finding) {
+	for i := range changed {
+		f := &changed[i]
+		d.record(&history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
 			Host: f.Host, Peer: f.Peer, Message: f.Message,
 			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
 	}
-	d.judgeInbound(now, wan, &c, &facts)
 }
 
 // classifierNow returns the classifier for the router's addresses of now.

@@ -29,8 +29,8 @@ func (d *Daemon) openHistory() {
 	d.early = nil
 	if err != nil {
 		d.log.Error("history unavailable: events are not kept; "+historyFix(d.cfg.HistoryPath, err), "path", d.cfg.HistoryPath, "err", err)
-		for _, ev := range early { // they still count, log and go out on ubus
-			d.emit(ev)
+		for i := range early { // they still count, log and go out on ubus
+			d.emit(&early[i])
 		}
 		return
 	}
@@ -40,8 +40,8 @@ func (d *Daemon) openHistory() {
 		d.log.Error("history file was corrupt: moved aside, a fresh one started", "moved_to", r.MovedTo, "reason", r.Reason)
 	}
 	d.store = s
-	for _, ev := range early {
-		d.record(ev)
+	for i := range early {
+		d.record(&early[i])
 	}
 }
 
@@ -51,8 +51,11 @@ func (d *Daemon) closeHistory() {
 	}
 }
 
-// record appends an event; history problems never stop the daemon.
-func (d *Daemon) record(ev history.Event) {
+// record appends an event; history problems never stop the daemon. The
+// event comes by pointer (one copy here instead of one at every call site)
+// and is copied: the caller's stays as it was (Append stamps Seq and Time).
+func (d *Daemon) record(in *history.Event) {
+	ev := *in
 	if d.store == nil {
 		if !d.historyOpen { // only Run's goroutine records this early
 			if ev.Time.IsZero() {
@@ -61,10 +64,10 @@ func (d *Daemon) record(ev history.Event) {
 			d.early = append(d.early, ev) // emitted when replayed
 			return
 		}
-		d.emit(ev)
+		d.emit(&ev)
 		return
 	}
-	d.emit(ev)
+	d.emit(&ev)
 	// The store stamps the time: it follows clock steps (history/clock.go).
 	if err := d.store.Append(&ev); err != nil && d.limit.allow("history") {
 		d.log.Error("history append failed", "err", err)
@@ -89,7 +92,7 @@ func (d *Daemon) recordWAN(evs []wan.Event) {
 		if sev == "" {
 			sev = vpn.SeverityInfo
 		}
-		d.record(history.Event{Kind: e.Kind, Severity: sev, Message: e.Message, Details: e.Details})
+		d.record(&history.Event{Kind: e.Kind, Severity: sev, Message: e.Message, Details: e.Details})
 	}
 }
 

@@ -76,7 +76,7 @@ func newFleet(o Options, onUbusError func(error)) *fleet {
 }
 
 // emit counts the event, logs it and sends it on ubus (once per event).
-func (d *Daemon) emit(ev history.Event) {
+func (d *Daemon) emit(ev *history.Event) {
 	if d.fleet == nil {
 		return
 	}

@@ -37,7 +37,7 @@ type attrs []attr
 func (as *attrs) add(key string, val any) { *as = append(*as, attr{key: key, val: val}) }
 
 // shareable is the event's view for ubus and the log, in a fixed order.
-func shareable(ev history.Event, shareHosts bool) []attr {
+func shareable(ev *history.Event, shareHosts bool) []attr {
 	out := make(attrs, 0, 8)
 	out.add("kind", ev.Kind)
 	out.add("severity", string(ev.Severity))
@@ -72,7 +72,7 @@ func shareable(ev history.Event, shareHosts bool) []attr {
 // logEvent writes the event's one log line: `msg=event kind=... code=...`
 // in logfmt (slog's text handler; the history's kind and code), at the
 // event's severity, rate-limited. Every event goes through here.
-func (d *Daemon) logEvent(ev history.Event, shareHosts bool) {
+func (d *Daemon) logEvent(ev *history.Event, shareHosts bool) {
 	ok, held := d.fleet.logGate.take(time.Now())
 	if !ok {
 		return

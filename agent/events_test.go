@@ -84,7 +84,7 @@ func TestEventsKeepHostsByDefault(t *testing.T) {
 		sent := fakeUbus(t)
 		d, logs := fleetDaemon(t, share)
 		for _, ev := range fleetEvents() {
-			d.record(ev)
+			d.record(&ev)
 		}
 		d.fleet.ubus.close(5 * time.Second)
 		calls := sentUbus(t, sent)
@@ -126,7 +126,7 @@ func TestEventsKeepHostsByDefault(t *testing.T) {
 func TestEventLogLine(t *testing.T) {
 	d, logs := fleetDaemon(t, false)
 	d.fleet.ubus = nil
-	d.record(fleetEvents()[0])
+	d.record(&fleetEvents()[0])
 	line := strings.TrimSpace(logs.String())
 	if strings.Count(line, "\n") != 0 || !strings.Contains(line, "level=ERROR msg=event kind=vpn.finding severity=error protocol=ipsec code=natt-blocked") {
 		t.Errorf("log line %q", line)
@@ -140,10 +140,10 @@ func TestUbusRateLimit(t *testing.T) {
 	d, _ := fleetDaemon(t, false)
 	ev := fleetEvents()[2]
 	for i := 0; i < ubusBurst+7; i++ {
-		d.record(ev)
+		d.record(&ev)
 	}
 	d.fleet.ubus.gate.last = d.fleet.ubus.gate.last.Add(-time.Second) // a second later
-	d.record(ev)
+	d.record(&ev)
 	d.fleet.ubus.close(10 * time.Second)
 	calls := sentUbus(t, sent)
 	if len(calls) != ubusBurst+1 || d.fleet.ubus.dropped.Load() != 7 {
@@ -172,7 +172,7 @@ func TestMetricsText(t *testing.T) {
 	defer func() { ubusCommand = old }()
 	d, _ := fleetDaemon(t, false)
 	for _, ev := range fleetEvents() {
-		d.record(ev)
+		d.record(&ev)
 	}
 	d.fail("read the observer", os.ErrPermission)
 	d.fail("read the observer", os.ErrPermission) // suppressed, still counted
@@ -219,7 +219,7 @@ func TestEarlyEventsWithoutHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.cfg.HistoryPath = filepath.Join(blocker, "history.db") // under a file: cannot open
-	d.record(history.Event{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning, Message: "bad option"})
+	d.record(&history.Event{Kind: history.KindConfigInvalid, Severity: vpn.SeverityWarning, Message: "bad option"})
 	if got := d.fleet.events.Get(history.KindConfigInvalid); got != 0 {
 		t.Fatalf("counted %d before the history opened, want 0 (it is replayed)", got)
 	}

@@ -61,7 +61,7 @@ func newUbusPublisher(onError func(error)) *ubusPublisher {
 
 // publish queues the event; over the rate or with a full queue it is
 // dropped and counted (the next one carries "dropped": n).
-func (p *ubusPublisher) publish(ev history.Event, shareHosts bool) {
+func (p *ubusPublisher) publish(ev *history.Event, shareHosts bool) {
 	if p == nil {
 		return
 	}

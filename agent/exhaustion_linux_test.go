@@ -83,7 +83,7 @@ func exhaustChild(t *testing.T, dir string) {
 	}
 	events := func(d *Daemon, n int) {
 		for i := 0; i < n; i++ {
-			d.record(history.Event{Kind: history.KindVPNFinding, Severity: vpn.SeverityWarning, Message: strings.Repeat("x", 200)})
+			d.record(&history.Event{Kind: history.KindVPNFinding, Severity: vpn.SeverityWarning, Message: strings.Repeat("x", 200)})
 		}
 	}
 

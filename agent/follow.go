@@ -46,7 +46,7 @@ func (d *Daemon) followLocked() {
 	}
 	old.Close()
 	d.log.Info("firewall in charge changed: rules moved", "from", from, "to", next.Kind(), "also", det.Also)
-	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityInfo,
+	d.record(&history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityInfo,
 		Message: "The firewall in charge changed (" + string(from) + " → " + string(next.Kind()) + "); vpnpass moved its rules without interrupting connections.",
 		Details: details("firewall_from", string(from), "firewall_to", string(next.Kind()))})
 }

@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/vpnpass/vpnpass/agent/history"
 	"github.com/vpnpass/vpnpass/diagnose"
 
 	"github.com/vpnpass/vpnpass/agent/config"
@@ -155,11 +154,7 @@ func (d *Daemon) judgeInbound(now time.Time, wan []vpn.ObserverEntry, c *diagnos
 	changed := newFindings(in.findings, fs)
 	in.findings = fs
 	doc.mu.Unlock()
-	for _, f := range changed {
-		d.record(history.Event{Kind: history.KindVPNFinding, Severity: f.Severity, Protocol: string(f.Protocol),
-			Host: f.Host, Peer: f.Peer, Message: f.Message,
-			Details: details("code", string(f.Code), "advice", f.Advice, "params", f.Params)})
-	}
+	d.recordFindings(changed)
 }
 
 // newFindings returns the findings of next that prev did not have.

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"io/fs"
 	"strings"
 
@@ -40,7 +41,7 @@ func LANDevices(configured []string, networkConfig, wanDevice string, links func
 		}
 		for _, p := range i.Prefixes {
 			if p.Addr().Is4() && p.Addr().IsPrivate() {
-				out = append(out, i.Name)
+				slicex.Strings(&out, i.Name)
 				break
 			}
 		}

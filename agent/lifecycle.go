@@ -48,7 +48,7 @@ func (d *Daemon) restoreHistory() {
 			text = "The history saved on flash was not read: " + r.Reset.Reason + "; it was kept as " + r.Reset.MovedTo
 		}
 		d.log.Log(context.Background(), lvl, msg, key, r.Reset.MovedTo, "reason", r.Reset.Reason)
-		d.record(history.Event{Kind: history.KindHistoryReset, Severity: vpn.SeverityWarning,
+		d.record(&history.Event{Kind: history.KindHistoryReset, Severity: vpn.SeverityWarning,
 			Message: text + " and the history starts empty.",
 			Details: details("moved_to", r.Reset.MovedTo, "reason", r.Reset.Reason)})
 	case r.From != "":

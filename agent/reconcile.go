@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"slices"
 	"sync"
 	"time"
@@ -77,7 +78,7 @@ func (d *Daemon) repair(follow bool) {
 	if d.limit.allow("drift") {
 		d.log.Info("repaired firewall drift", "changes", len(done), "protocols", protos)
 	}
-	d.record(history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityWarning,
+	d.record(&history.Event{Kind: history.KindFirewallDriftRepaired, Severity: vpn.SeverityWarning,
 		Message: "Someone changed the firewall (e.g. a firewall reload) and removed vpnpass rules; they were put back.",
 		Details: details("changes", len(done), "protocols", protos)})
 }
@@ -107,7 +108,8 @@ func (d *Daemon) reload() {
 	was, now := old.Desired(), d.cfg.Desired()
 	for _, p := range vpn.Toggled {
 		if was.Mode(p) != now.Mode(p) {
-			d.record(modeChangeEvent(p, was.Mode(p), now.Mode(p), details("origin", originConfig), "config reload"))
+			ev := modeChangeEvent(p, was.Mode(p), now.Mode(p), details("origin", originConfig), "config reload")
+			d.record(&ev)
 		}
 	}
 }
@@ -159,7 +161,7 @@ func protocolsOf(ch []netfilter.Change) []string {
 	for _, c := range ch {
 		if c.Protocol != "" && !seen[c.Protocol] {
 			seen[c.Protocol] = true
-			out = append(out, string(c.Protocol))
+			slicex.Strings(&out, string(c.Protocol))
 		}
 	}
 	return out

@@ -27,7 +27,7 @@ type SetTarget struct {
 	Firewall   *fw.Manager
 	Config     *config.Config
 	ConfigPath string
-	Record     func(history.Event)
+	Record     func(*history.Event)
 }
 
 // ParseSetting validates set's params.
@@ -66,7 +66,8 @@ func Set(t SetTarget, s Setting) (res api.SetResult, err error) {
 	res.Plan = append(res.Plan, ch...)
 	res.Changed = setChanged(old, s.Mode, res.Plan)
 	if old != s.Mode {
-		t.Record(modeChangeEvent(s.Protocol, old, s.Mode, s.By.Details(), s.By.String()))
+		ev := modeChangeEvent(s.Protocol, old, s.Mode, s.By.Details(), s.By.String())
+		t.Record(&ev)
 	}
 	return res, err
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 	"sort"
 
@@ -79,7 +80,7 @@ func collectFirewall(st *api.Status, src Sources, in StatusInput, nat wan.Nat) e
 	if err != nil {
 		return err
 	}
-	rep.PPTP.AssignedBy = append(rep.PPTP.AssignedBy, ins.PPTPAssignedBy...)
+	slicex.Strings(&rep.PPTP.AssignedBy, ins.PPTPAssignedBy...)
 	sort.StringSlice(rep.PPTP.AssignedBy).Sort()
 	st.Helpers["pptp"], st.Helpers["gre"] = rep.PPTP, rep.GRE
 	st.Inbound, err = collectInbound(src, in, nat)

@@ -61,7 +61,7 @@ func (d *Daemon) flood(ctx context.Context, rate int) {
 					return
 				}
 				// Small on purpose: crash tests keep every event under the cap.
-				d.record(history.Event{Kind: kindTestFlood, Severity: vpn.SeverityInfo,
+				d.record(&history.Event{Kind: kindTestFlood, Severity: vpn.SeverityInfo,
 					Message: "flood " + strconv.FormatInt(sent, 10)})
 			}
 		}

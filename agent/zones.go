@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -55,19 +56,19 @@ func ZoneSides(firewallPath, networkPath string) (s Sides, ok bool, err error) {
 			continue
 		}
 		devs, unresolved := zoneDevices(z, ifaces)
-		s.Unresolved = append(s.Unresolved, unresolved...)
+		slicex.Strings(&s.Unresolved, unresolved...)
 		if !z.wan {
 			for _, d := range devs {
-				lan = append(lan, d.name)
+				slicex.Strings(&lan, d.name)
 			}
 			continue
 		}
 		for _, d := range devs {
 			if d.v4 && z.v4 {
-				v4 = append(v4, d.name)
+				slicex.Strings(&v4, d.name)
 			}
 			if d.v6 && z.v6 {
-				v6 = append(v6, d.name)
+				slicex.Strings(&v6, d.name)
 			}
 		}
 	}
@@ -139,7 +140,7 @@ func zoneDevices(z zone, ifaces map[string]wan.NetInterface) (devs []zoneDev, un
 		v4, v6 := n.Families()
 		switch {
 		case dev == "":
-			unresolved = append(unresolved, name)
+			slicex.Strings(&unresolved, name)
 		case plainDevice(dev) && (v4 || v6):
 			devs = append(devs, zoneDev{name: dev, v4: v4, v6: v6})
 		}
@@ -209,7 +210,7 @@ func words(o *uci.Option) []string {
 	}
 	var out []string
 	for _, v := range o.Values {
-		out = append(out, strings.Fields(v)...)
+		slicex.Strings(&out, strings.Fields(v)...)
 	}
 	return out
 }

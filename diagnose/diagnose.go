@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"net/netip"
 
 	"github.com/vpnpass/vpnpass/internal/jsonx"
@@ -127,9 +128,11 @@ func diagnose(s *Session, ctx *Context) []Finding {
 	} else {
 		return nil
 	}
-	out := []Finding{f.finding(main)}
+	out := make([]Finding, 1, 2)
+	f.finding(&out[0], &main)
 	if c, ok := natBeside(f, main); ok {
-		out = append(out, f.finding(c))
+		out = out[:2]
+		f.finding(&out[1], &c)
 	}
 	return out
 }
@@ -148,11 +151,12 @@ func outrank(cands []candidate) candidate {
 	}
 	var also []string
 	for _, other := range cands[1:] {
-		also = append(also, string(other.code))
-		for _, e := range other.evidence {
-			if !hasEvidence(main.evidence, &e) {
-				e.Code = other.code
-				main.evidence = append(main.evidence, e)
+		slicex.Strings(&also, string(other.code))
+		for i := range other.evidence {
+			if e := &other.evidence[i]; !hasEvidence(main.evidence, e) {
+				n := addEvidence(&main.evidence)
+				*n = *e
+				n.Code = other.code
 			}
 		}
 	}
@@ -185,24 +189,21 @@ func evidenceKey(e *Evidence) string {
 }
 
 // finding builds the Finding of a candidate: message and advice from the
-// code and params, identity and times from the session.
-func (f facts) finding(c candidate) Finding {
+// code and params, identity and times from the session, into out (zero).
+func (f facts) finding(out *Finding, c *candidate) {
 	s := f.s
 	params := f.baseParams()
 	for k, v := range c.params {
 		params[k] = v
 	}
-	out := Finding{
-		Code: c.code, Severity: c.severity, Protocol: s.Key.Protocol,
-		Host: f.host, Peer: f.peer,
-		FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
-		Params: params, Evidence: c.evidence,
-	}
+	out.Code, out.Severity, out.Protocol = c.code, c.severity, s.Key.Protocol
+	out.Host, out.Peer = f.host, f.peer
+	out.FirstSeen, out.LastSeen = s.FirstSeen, s.LastSeen
+	out.Params, out.Evidence = params, c.evidence
 	if f.ctx.HostInfo != nil && !s.Router {
 		out.HostName, out.HostMAC = f.ctx.HostInfo(s.Key.Host)
 	}
 	out.Message, out.Advice = describe(out.Code, params, hostLabel(s.Router, f.host, out.HostName))
-	return out
 }
 
 func (f facts) baseParams() map[string]any {
@@ -248,12 +249,20 @@ func hostLabel(router bool, host, name string) string {
 	return "Your device " + host
 }
 
-// flowEvidence renders a session flow as evidence.
-func flowEvidence(sf *SessionFlow) Evidence {
+// addEvidence appends a zero Evidence to *ev and returns it to fill in place:
+// Evidence is wide, and building it in the slice saves a copy per result and
+// the inline append at each site (mips passes and returns it on the stack).
+func addEvidence(ev *[]Evidence) *Evidence {
+	*ev = append(*ev, Evidence{})
+	return &(*ev)[len(*ev)-1]
+}
+
+// flowEvidence renders a session flow as evidence into e.
+func flowEvidence(e *Evidence, sf *SessionFlow) {
 	fl := sf.Flow
-	e := Evidence{Kind: "flow", Proto: vpn.L4Name(fl.L4), Src: addrString(fl.Orig.Src), Dst: addrString(fl.Orig.Dst),
-		Helper: fl.Helper, Packets: fl.CounterOrig.Packets, Bytes: fl.CounterOrig.Bytes,
-		RPackets: fl.CounterReply.Packets, RBytes: fl.CounterReply.Bytes}
+	e.Kind, e.Proto, e.Src, e.Dst = "flow", vpn.L4Name(fl.L4), addrString(fl.Orig.Src), addrString(fl.Orig.Dst)
+	e.Helper, e.Packets, e.Bytes = fl.Helper, fl.CounterOrig.Packets, fl.CounterOrig.Bytes
+	e.RPackets, e.RBytes = fl.CounterReply.Packets, fl.CounterReply.Bytes
 	switch fl.L4 {
 	case vpn.ProtoTCP, vpn.ProtoUDP:
 		e.SrcPort, e.DstPort = fl.Orig.SrcPort, fl.Orig.DstPort
@@ -265,7 +274,6 @@ func flowEvidence(sf *SessionFlow) Evidence {
 	}
 	e.State = flowState(sf)
 	e.FirstSeen, e.LastSeen = rfc3339(&sf.FirstSeen), rfc3339(&sf.LastSeen)
-	return e
 }
 
 func flowState(sf *SessionFlow) string {
@@ -293,20 +301,19 @@ func flowsEvidence(fs ...[]*SessionFlow) []Evidence {
 	var out []Evidence
 	for _, group := range fs {
 		for _, sf := range group {
-			out = append(out, flowEvidence(sf))
+			flowEvidence(addEvidence(&out), sf)
 		}
 	}
 	return out
 }
 
-func observedEvidence(o *ObservedCount, host, peer string) Evidence {
-	e := Evidence{Kind: "observer", Match: string(o.Element), Direction: string(o.Direction),
-		Packets: o.Packets, Bytes: o.Bytes, Src: host, Dst: peer,
-		FirstSeen: rfc3339(&o.FirstSeen), LastSeen: rfc3339(&o.LastSeen)}
+func observedEvidence(e *Evidence, o *ObservedCount, host, peer string) {
+	e.Kind, e.Match, e.Direction = "observer", string(o.Element), string(o.Direction)
+	e.Packets, e.Bytes, e.Src, e.Dst = o.Packets, o.Bytes, host, peer
+	e.FirstSeen, e.LastSeen = rfc3339(&o.FirstSeen), rfc3339(&o.LastSeen)
 	if o.Direction == vpn.DirIn {
 		e.Src, e.Dst = e.Dst, e.Src
 	}
-	return e
 }
 
 // addressEvidence is the WAN watch's verdict as evidence. (Built with make:
@@ -317,8 +324,8 @@ func addressEvidence(n NATVerdict) []Evidence {
 	return ev
 }
 
-func ruleEvidence(d DropRule) Evidence {
-	return Evidence{Kind: "rule", Match: d.Element.Match(), Verdict: d.Verdict,
-		Table: d.DecidedBy.Table, Chain: d.DecidedBy.Chain, Handle: d.DecidedBy.Handle,
-		Comment: d.DecidedBy.Comment, Backend: d.DecidedBy.Backend}
+func ruleEvidence(e *Evidence, d *DropRule) {
+	e.Kind, e.Match, e.Verdict = "rule", d.Element.Match(), d.Verdict
+	e.Table, e.Chain, e.Handle = d.DecidedBy.Table, d.DecidedBy.Chain, d.DecidedBy.Handle
+	e.Comment, e.Backend = d.DecidedBy.Comment, d.DecidedBy.Backend
 }

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"net/netip"
 	"time"
 
@@ -74,7 +75,7 @@ func (g *attemptGroup) notForwarded(ctx *InboundContext) (f Finding, ok bool) {
 		if before(&last, &a.LastSeen) {
 			last = a.LastSeen
 		}
-		ev = append(ev, attemptEvidence(a))
+		attemptEvidence(addEvidence(&ev), a)
 	}
 	if sub(&ctx.Now, &first) < InboundAnswerWait {
 		return f, false
@@ -136,10 +137,10 @@ func doubleNAT(ctx *InboundContext, seen map[vpn.Protocol]bool) []Finding {
 	return out
 }
 
-func attemptEvidence(a *InboundAttempt) Evidence {
-	e := Evidence{Kind: "observer", Src: a.Client.String(), Dst: a.Target.String(), Match: a.Kind.Match(),
-		Direction: string(vpn.DirWAN), Packets: a.Packets, State: "unreplied",
-		FirstSeen: rfc3339(&a.FirstSeen), LastSeen: rfc3339(&a.LastSeen)}
+func attemptEvidence(e *Evidence, a *InboundAttempt) {
+	e.Kind, e.Src, e.Dst, e.Match = "observer", a.Client.String(), a.Target.String(), a.Kind.Match()
+	e.Direction, e.Packets, e.State = string(vpn.DirWAN), a.Packets, "unreplied"
+	e.FirstSeen, e.LastSeen = rfc3339(&a.FirstSeen), rfc3339(&a.LastSeen)
 	if a.flow {
 		e.Kind, e.Match, e.Direction, e.DstPort = "flow", "", "", a.Port
 		e.Proto = vpn.L4Name(protoL4(a.Kind))
@@ -147,14 +148,13 @@ func attemptEvidence(a *InboundAttempt) Evidence {
 	if a.Server.IsValid() {
 		e.Note = "forwarded to " + a.Server.String()
 	}
-	return e
 }
 
 // inboundMatches are the match strings a server of p needs forwarded.
 func inboundMatches(p vpn.Protocol) []string {
 	var out []string
 	for _, e := range vpn.InboundElements(p, vpn.IPv4) {
-		out = append(out, e.Match())
+		slicex.Strings(&out, e.Match())
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/netfilter"
 	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
@@ -23,7 +24,7 @@ func ruleFirewallDrops(f facts) (cand candidate, ok bool) {
 		if o.Element == vpn.ObsESP && f.espClashed() {
 			continue // the NAT refused it, not the filter: esp-multiple-clients
 		}
-		ev = append(ev, observedEvidence(o, f.host, f.peer))
+		observedEvidence(addEvidence(&ev), o, f.host, f.peer)
 		matches = addOnce(matches, o.Element.Kind().Match())
 	}
 	for _, d := range f.dropsOfSession() {
@@ -31,7 +32,7 @@ func ruleFirewallDrops(f facts) (cand candidate, ok bool) {
 		if len(f.s.FlowsOf(k)) > 0 || !(contains(matches, d.Element.Match()) || f.expects(k)) {
 			continue
 		}
-		ev = append(ev, ruleEvidence(d))
+		ruleEvidence(addEvidence(&ev), &d)
 		matches = addOnce(matches, d.Element.Match())
 	}
 	if len(ev) == 0 {
@@ -270,7 +271,7 @@ func ruleESPMultipleClients(f facts) (cand candidate, ok bool) {
 	var others []string
 	for _, c := range f.ctx.ESPClients[f.s.Key.Peer] {
 		if c.Host != f.s.Key.Host {
-			others = append(others, c.Host.String())
+			slicex.Strings(&others, c.Host.String())
 		}
 	}
 	if len(others) == 0 {
@@ -278,7 +279,7 @@ func ruleESPMultipleClients(f facts) (cand candidate, ok bool) {
 	}
 	ev := flowsEvidence(f.esp)
 	if clashed {
-		ev = append(ev, observedEvidence(f.s.ObservedOf(vpn.ObsESP, vpn.DirOut), f.host, f.peer))
+		observedEvidence(addEvidence(&ev), f.s.ObservedOf(vpn.ObsESP, vpn.DirOut), f.host, f.peer)
 	}
 	return candidate{CodeESPMultipleClients, vpn.SeverityError, newParams("others", others), ev}, true
 }

@@ -61,14 +61,14 @@ func setDirect(ctx context.Context, o *opts, env *Env, p api.SetParams) (api.Set
 		return api.SetResult{}, err
 	}
 	defer m.Close()
-	t := agent.SetTarget{Firewall: m, Config: &d.cfg, ConfigPath: o.config, Record: func(history.Event) {}}
+	t := agent.SetTarget{Firewall: m, Config: &d.cfg, ConfigPath: o.config, Record: func(*history.Event) {}}
 	if !s.DryRun {
 		store, err := agent.OpenHistory(d.cfg)
 		if err != nil {
 			unrecorded(env, err)
 		} else {
 			defer closeHistory(env, store)
-			t.Record = func(ev history.Event) { recordDirect(env, store, ev) }
+			t.Record = func(ev *history.Event) { recordDirect(env, store, *ev) }
 		}
 	}
 	res, err := agent.Set(t, s)

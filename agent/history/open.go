@@ -3,6 +3,7 @@ package history
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -78,11 +79,12 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (*bolt.D
 func openBolt(path string, lockTimeout time.Duration, readOnly bool) (db *bolt.DB, err error) {
 	// bbolt reads the file through mmap: a truncated file faults (SIGBUS), and
 	// a damaged page makes bbolt panic. Both become errors here.
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
+	old := debug.SetPanicOnFault(true)
+	defer func() { // one defer for both (smaller code): recover, then restore
 		if p := recover(); p != nil {
 			db, err = nil, corrupt("bbolt failed reading the file: %v", p)
 		}
+		debug.SetPanicOnFault(old)
 	}()
 	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly})
 	switch {
@@ -99,11 +101,12 @@ func openBolt(path string, lockTimeout time.Duration, readOnly bool) (db *bolt.D
 // check walks every record: the file must hold every page bbolt's meta page
 // claims, and every record must have our header.
 func check(db *bolt.DB) (data int64, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
+	old := debug.SetPanicOnFault(true)
+	defer func() { // one defer for both (smaller code): recover, then restore
 		if p := recover(); p != nil {
 			err = fmt.Errorf("bbolt failed reading the file: %v", p)
 		}
+		debug.SetPanicOnFault(old)
 	}()
 	fi, err := os.Stat(db.Path())
 	if err != nil {
@@ -210,7 +213,7 @@ func withPrefix(prefix string) []string {
 	var out []string
 	for _, n := range names {
 		if strings.HasPrefix(n, base) {
-			out = append(out, dir+n)
+			slicex.Strings(&out, dir+n)
 		}
 	}
 	return out

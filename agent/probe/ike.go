@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -358,7 +359,7 @@ func proposalName(ts []transform) string {
 	for rank := 0; rank < 4; rank++ { // a stable sort by rank
 		for _, t := range ts {
 			if typeRank(t.typ) == rank {
-				parts = append(parts, transformLabel(t))
+				slicex.Strings(&parts, transformLabel(t))
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package wan
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 	"slices"
 	"strings"
@@ -140,13 +141,13 @@ func (v *verdict) probeTrouble() string {
 	p := v.in.Probes
 	var out []string
 	if p.STUN != nil && p.STUN.Err != nil {
-		out = append(out, "STUN: "+p.STUN.Err.Error())
+		slicex.Strings(&out, "STUN: "+p.STUN.Err.Error())
 	}
 	if p.NATPMP != nil && p.NATPMP.Err != nil {
-		out = append(out, "NAT-PMP: "+p.NATPMP.Err.Error())
+		slicex.Strings(&out, "NAT-PMP: "+p.NATPMP.Err.Error())
 	}
 	if p.IGD != nil && p.IGD.Err != nil {
-		out = append(out, "UPnP: "+p.IGD.Err.Error())
+		slicex.Strings(&out, "UPnP: "+p.IGD.Err.Error())
 	}
 	if len(out) == 0 {
 		return ""

@@ -1,6 +1,7 @@
 package wan
 
 import (
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"github.com/vpnpass/vpnpass/vpn"
 	"net/netip"
 	"strings"
@@ -65,7 +66,7 @@ func (v *verdict) passive() {
 		v.nat.Class, v.why = ClassifyAddr(v.v4, v.in.PublicRanges)
 		v.nat.Code = codeFor(v.nat.Class)
 	}
-	v.nat.ConfirmedBy = append(v.nat.ConfirmedBy, confirmedAddress)
+	slicex.Strings(&v.nat.ConfirmedBy, confirmedAddress)
 	if v.nat.Code == vpn.NATDouble && v.in.Info.Gateway.IsValid() {
 		v.nat.Upstream.Address = v.in.Info.Gateway.String()
 	}
@@ -94,12 +95,12 @@ func (v *verdict) applySTUN() {
 	mapped := s.Mapped.Addr()
 	if mapped == v.v4 {
 		if v.nat.Code == vpn.NATOK || v.nat.Code == vpn.NATIPv4Sharing {
-			v.nat.ConfirmedBy = append(v.nat.ConfirmedBy, confirmedSTUN)
+			slicex.Strings(&v.nat.ConfirmedBy, confirmedSTUN)
 			v.nat.PublicAddress = mapped.String()
 		}
 		return
 	}
-	v.nat.ConfirmedBy = append(v.nat.ConfirmedBy, confirmedSTUN)
+	slicex.Strings(&v.nat.ConfirmedBy, confirmedSTUN)
 	v.nat.PublicAddress = mapped.String()
 	if v.nat.Code == vpn.NATOK || v.nat.Code == "" {
 		v.nat.Code = vpn.NATDouble
@@ -122,7 +123,7 @@ func (v *verdict) applyGateway(r *ExternalResult, source, what string) {
 	if r.Err != nil || !r.External.Is4() || r.External == v.v4 {
 		return
 	}
-	v.nat.ConfirmedBy = append(v.nat.ConfirmedBy, source)
+	slicex.Strings(&v.nat.ConfirmedBy, source)
 	extClass, extWhy := ClassifyAddr(r.External, v.in.PublicRanges)
 	if v.nat.PublicAddress == "" && extClass == ClassPublic {
 		v.nat.PublicAddress = r.External.String()
@@ -151,7 +152,7 @@ func appendOnce(list []string, s string) []string {
 func addrStrings(ps []netip.Prefix) []string {
 	out := make([]string, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, p.Addr().String())
+		slicex.Strings(&out, p.Addr().String())
 	}
 	return out
 }

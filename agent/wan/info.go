@@ -3,6 +3,7 @@ package wan
 import (
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"net/netip"
 	"slices"
 	"strings"
@@ -78,7 +79,7 @@ func (f firstOf) WAN() (Info, error) {
 		if err == nil {
 			return info, nil
 		}
-		errs = append(errs, err.Error())
+		slicex.Strings(&errs, err.Error())
 	}
 	if len(errs) == 0 {
 		return Info{}, ErrNoWAN

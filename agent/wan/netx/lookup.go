@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vpnpass/vpnpass/internal/slicex"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -148,7 +149,7 @@ func (c resolvConf) candidates(host string) []string {
 	}
 	var out []string
 	for _, s := range c.search {
-		out = append(out, host+"."+strings.TrimSuffix(s, "."))
+		slicex.Strings(&out, host+"."+strings.TrimSuffix(s, "."))
 	}
 	if strings.Contains(host, ".") {
 		return append([]string{host}, out...)
