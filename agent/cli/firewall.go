@@ -47,18 +47,18 @@ func runMode(ctx context.Context, o *opts, env *Env) error {
 // setDirect is the daemon's set (agent.Set) without a daemon: on a firewall
 // and config of its own, recorded in the history when it can be opened
 // (the daemon is not running, so its lock is free).
-func setDirect(ctx context.Context, o *opts, env *Env, p api.SetParams) (api.SetResult, error) {
+func setDirect(ctx context.Context, o *opts, env *Env, p api.SetParams) (none api.SetResult, err error) {
 	s, err := agent.ParseSetting(p, api.Caller{Origin: api.OriginCLI})
 	if err != nil {
-		return api.SetResult{}, usageError{err.Error()}
+		return none, usageError{err.Error()}
 	}
 	d, err := loadDirect(o, env, true)
 	if err != nil {
-		return api.SetResult{}, err
+		return none, err
 	}
 	m, err := d.manager()
 	if err != nil {
-		return api.SetResult{}, err
+		return none, err
 	}
 	defer m.Close()
 	t := agent.SetTarget{Firewall: m, Config: &d.cfg, ConfigPath: o.config, Record: func(history.Event) {}}
