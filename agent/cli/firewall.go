@@ -60,22 +60,27 @@ func setDirect(ctx context.Context, o *opts, env *Env, p api.SetParams) (none ap
 	if err != nil {
 		return none, err
 	}
-	defer m.Close()
 	t := agent.SetTarget{Firewall: m, Config: &d.cfg, ConfigPath: o.config, Record: func(history.Event) {}}
+	var store *history.Store
 	if !s.DryRun {
-		store, err := agent.OpenHistory(d.cfg)
-		if err != nil {
+		if store, err = agent.OpenHistory(d.cfg); err != nil {
 			unrecorded(env, err)
+			store = nil
 		} else {
-			defer closeHistory(env, store)
 			t.Record = func(ev history.Event) { recordDirect(env, store, ev) }
 		}
 	}
 	res, err := agent.Set(t, s)
-	if err != nil {
-		return res, err
+	if err == nil {
+		res = agent.WithStatus(ctx, res, s, d.status)
 	}
-	return agent.WithStatus(ctx, res, s, d.status), nil
+	// No defers (the CLI recovers nothing): the history is written, then
+	// the firewall closed, at the one exit.
+	if store != nil {
+		closeHistory(env, store)
+	}
+	m.Close()
+	return res, err
 }
 
 // unrecorded tells that a direct change could not go into the history.
