@@ -136,7 +136,13 @@ func runCleanup(_ context.Context, o *opts, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("cleanup refused: a vpnpass agent is running and keeps its rules (stop it first: /etc/init.d/vpnpass stop): %w", err)
 	}
-	defer lock.Release()
+	err = cleanup(o, env)
+	lock.Release() // no defer: the CLI recovers nothing, a call is smaller
+	return err
+}
+
+// cleanup is runCleanup's work under the run lock.
+func cleanup(o *opts, env *Env) error {
 	if runlock.HandingOver(o.socket) {
 		// service_stopped during a restart: the old agent is gone (we waited
 		// for it, so the new one can take the socket), and the new agent
@@ -150,7 +156,7 @@ func runCleanup(_ context.Context, o *opts, env *Env) error {
 	if o.json {
 		return printJSON(env.Stdout, map[string]bool{"cleaned": true})
 	}
-	_, err = io.WriteString(env.Stdout, "Removed every rule, chain and table vpnpass had added.\n")
+	_, err := io.WriteString(env.Stdout, "Removed every rule, chain and table vpnpass had added.\n")
 	return err
 }
 
