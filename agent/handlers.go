@@ -22,15 +22,15 @@ import (
 func (d *Daemon) server() *api.Server {
 	s := api.NewServer()
 	s.Logger = d.log
-	api.MethodStatus.Handle(s, d.handleStatus)
-	api.MethodSet.Handle(s, d.handleSet)
-	api.MethodExplain.Handle(s, d.handleExplain)
-	api.MethodNat.Handle(s, d.handleNat)
-	api.MethodHistory.HandleEncoded(s, d.handleHistory)
-	api.MethodReload.Handle(s, d.handleReload)
-	api.MethodDoctor.Handle(s, d.handleDoctor)
-	api.MethodProbe.Handle(s, d.handleProbe)
-	api.MethodMetrics.Handle(s, d.handleMetrics)
+	api.Serve(s, api.MethodStatus, d, (*Daemon).handleStatus)
+	api.Serve(s, api.MethodSet, d, (*Daemon).handleSet)
+	api.Serve(s, api.MethodExplain, d, (*Daemon).handleExplain)
+	api.Serve(s, api.MethodNat, d, (*Daemon).handleNat)
+	api.ServeEncoded(s, api.MethodHistory, d, (*Daemon).handleHistory)
+	api.Serve(s, api.MethodReload, d, (*Daemon).handleReload)
+	api.Serve(s, api.MethodDoctor, d, (*Daemon).handleDoctor)
+	api.Serve(s, api.MethodProbe, d, (*Daemon).handleProbe)
+	api.Serve(s, api.MethodMetrics, d, (*Daemon).handleMetrics)
 	return s
 }
 

@@ -55,31 +55,40 @@ var (
 	errNotFlow = errors.New("not a conntrack flow message")
 )
 
-// eachAttr walks a netlink attribute stream (host-order headers, 4-byte
-// aligned) without copying: fn gets views into b. Like the netlink
-// library's decoder it visits an attribute of length 0 (with no data) and
-// rejects lengths 1 to 3 and lengths beyond the buffer; a tail shorter
-// than a header is ignored.
-func eachAttr(b []byte, fn func(typ uint16, data []byte) error) error {
-	for len(b) >= 4 {
-		n := int(binary.NativeEndian.Uint16(b))
-		typ := binary.NativeEndian.Uint16(b[2:]) & attrTypeMask
-		var data []byte
-		switch {
-		case n > len(b) || n > 0 && n < 4:
-			return errAttr
-		case n >= 4:
-			data = b[4:n]
-		}
-		if err := fn(typ, data); err != nil {
-			return err
-		}
-		if n = (max(n, 4) + 3) &^ 3; n > len(b) {
-			n = len(b)
-		}
-		b = b[n:]
+// attrs walks a netlink attribute stream (host-order headers, 4-byte
+// aligned) without copying: typ and data are views into the stream. Like
+// the netlink library's decoder it visits an attribute of length 0 (with no
+// data) and rejects lengths 1 to 3 and lengths beyond the buffer (err); a
+// tail shorter than a header is ignored. A loop over next, not a callback
+// per attribute: no closures or method values (docs/design.md#size).
+type attrs struct {
+	b    []byte
+	typ  uint16
+	data []byte
+	err  error
+}
+
+// next steps to the next attribute: false at the end or on a bad length.
+func (a *attrs) next() bool {
+	b := a.b
+	if len(b) < 4 {
+		return false
 	}
-	return nil
+	n := int(binary.NativeEndian.Uint16(b))
+	a.typ = binary.NativeEndian.Uint16(b[2:]) & attrTypeMask
+	a.data = nil
+	switch {
+	case n > len(b) || n > 0 && n < 4:
+		a.err = errAttr
+		return false
+	case n >= 4:
+		a.data = b[4:n]
+	}
+	if n = (max(n, 4) + 3) &^ 3; n > len(b) {
+		n = len(b)
+	}
+	a.b = b[n:]
+	return true
 }
 
 // be16, be32 and be64 read a big-endian attribute of exactly that size.
@@ -127,7 +136,11 @@ func decodeMessage(typ, flags uint16, body []byte) (EventType, Flow, error) {
 	if len(body) < 4 {
 		return 0, f, errNotFlow
 	}
-	return et, f, eachAttr(body[4:], f.decodeAttr)
+	a := attrs{b: body[4:]}
+	for a.err == nil && a.next() {
+		a.err = f.decodeAttr(a.typ, a.data)
+	}
+	return et, f, a.err
 }
 
 // decodeAttr decodes one top-level attribute of a flow message. A repeated
@@ -152,7 +165,11 @@ func (f *Flow) decodeAttr(typ uint16, d []byte) (err error) {
 	case ctaZone:
 		f.Zone, err = be16(d)
 	case ctaHelp, ctaCountersOrig, ctaCountersReply, ctaTimestamp:
-		return eachAttr(d, func(sub uint16, d []byte) error { return f.decodeChild(typ, sub, d) })
+		a := attrs{b: d}
+		for a.err == nil && a.next() {
+			a.err = f.decodeChild(typ, a.typ, a.data)
+		}
+		return a.err
 	}
 	return err
 }
@@ -194,35 +211,52 @@ func (f *Flow) decodeChild(typ, sub uint16, d []byte) error {
 // addresses or protocol and ports wholly. For GRE the kernel puts the keys
 // (PPTP call IDs) where the ports go; ICMP ids are not read.
 func decodeTuple(b []byte, t *Tuple, l4 *uint8) error {
-	return eachAttr(b, func(typ uint16, d []byte) error {
-		switch typ {
+	a := attrs{b: b}
+	for a.err == nil && a.next() {
+		switch a.typ {
 		case ctaTupleIP:
-			var ip Tuple
-			err := eachAttr(d, ip.decodeAddr)
-			t.Src, t.Dst = ip.Src, ip.Dst
-			return err
+			a.err = t.decodeAddrs(a.data)
 		case ctaTupleProto:
-			var p Tuple
-			var num uint8
-			err := eachAttr(d, func(typ uint16, d []byte) (err error) {
-				switch typ {
-				case ctaProtoNum:
-					if len(d) != 1 {
-						return errAttr
-					}
-					num = d[0]
-				case ctaProtoSrcPort:
-					p.SrcPort, err = be16(d)
-				case ctaProtoDstPort:
-					p.DstPort, err = be16(d)
-				}
-				return err
-			})
-			t.SrcPort, t.DstPort, *l4 = p.SrcPort, p.DstPort, num
-			return err
+			a.err = t.decodeProto(a.data, l4)
 		}
-		return nil
-	})
+	}
+	return a.err
+}
+
+// decodeAddrs decodes CTA_TUPLE_IP: both addresses are replaced, by the
+// zero address where one is missing.
+func (t *Tuple) decodeAddrs(d []byte) error {
+	var ip Tuple
+	a := attrs{b: d}
+	for a.err == nil && a.next() {
+		a.err = ip.decodeAddr(a.typ, a.data)
+	}
+	t.Src, t.Dst = ip.Src, ip.Dst
+	return a.err
+}
+
+// decodeProto decodes CTA_TUPLE_PROTO: the protocol number and both ports
+// are replaced, by zero where one is missing.
+func (t *Tuple) decodeProto(d []byte, l4 *uint8) error {
+	var p Tuple
+	var num uint8
+	a := attrs{b: d}
+	for a.err == nil && a.next() {
+		switch a.typ {
+		case ctaProtoNum:
+			if len(a.data) != 1 {
+				a.err = errAttr
+				break
+			}
+			num = a.data[0]
+		case ctaProtoSrcPort:
+			p.SrcPort, a.err = be16(a.data)
+		case ctaProtoDstPort:
+			p.DstPort, a.err = be16(a.data)
+		}
+	}
+	t.SrcPort, t.DstPort, *l4 = p.SrcPort, p.DstPort, num
+	return a.err
 }
 
 // decodeAddr reads one address of CTA_TUPLE_IP.

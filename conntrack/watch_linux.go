@@ -28,10 +28,17 @@ func (w *Watcher) Run(ctx context.Context, events chan<- Event) error {
 	if err != nil {
 		return err
 	}
-	defer sub.c.Close()
+	// No defers: Run is the agent's conntrack-watch goroutine, where nothing
+	// recovers; the socket is released at the one exit (docs/design.md#size).
 	stop := context.AfterFunc(ctx, sub.stop)
-	defer stop()
+	err = w.watch(ctx, sub, events)
+	stop()
+	sub.c.Close()
+	return err
+}
 
+// watch is Run's work on the subscribed socket.
+func (w *Watcher) watch(ctx context.Context, sub *subscription, events chan<- Event) error {
 	if err := w.sync(ctx, events, nil); err != nil {
 		return ctxOr(ctx, err)
 	}
@@ -76,17 +83,17 @@ type subscription struct {
 
 func (s *subscription) stop() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.stopped = true
 	_ = s.c.SetReadDeadline(time.Unix(1, 0))
+	s.mu.Unlock()
 }
 
 func (s *subscription) setDeadline(t time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.stopped {
 		_ = s.c.SetReadDeadline(t)
 	}
+	s.mu.Unlock()
 }
 
 // drain reads and discards what is queued. After an overrun the kernel marks

@@ -192,7 +192,13 @@ func (c *Client) roundTrip(ctx context.Context, method string, params any) (*Res
 	}
 	c.conn.SetDeadline(deadline)
 	stop := c.conn.CallsEndWith(ctx) // bound to this conn: the caller may drop c.conn meanwhile
-	defer stop()
+	resp, err := c.exchange(line)
+	stop() // no defer: nothing here recovers (the CLI's side), a call is smaller
+	return resp, err
+}
+
+// exchange writes the request line and reads the response to it.
+func (c *Client) exchange(line []byte) (*Response, error) {
 	_, werr := c.conn.Write(append(line, '\n'))
 	raw, err := c.r.ReadBytes('\n')
 	if err != nil {

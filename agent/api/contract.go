@@ -23,7 +23,7 @@ const (
 
 // Method is one API method of the contract: its entry in Methods (name,
 // access), and as type parameters its params P and result R, both pointers
-// to structs. The daemon serves it with Handle, the CLI calls it with Call:
+// to structs. The daemon serves it with Serve, the CLI calls it with Call:
 // both sides are checked by the compiler against the same types.
 // (Pointers: Go compiles a generic function once per shape of its type
 // arguments, and all pointers have one shape, so every method shares one
@@ -112,23 +112,26 @@ func (a *Args) Call(ctx context.Context, c *Client) error {
 	return c.Call(ctx, a.Name, a.Params, a.Result)
 }
 
-// Handle serves the method on s with h, which gets the decoded params
-// (never nil) and returns the result.
-func (m Method[P, R]) Handle(s *Server, h func(context.Context, P) (R, error)) {
-	m.HandleEncoded(s, func(ctx context.Context, p P) (any, error) { return h(ctx, p) })
+// Serve serves the method m on s with h, a method expression of d's type
+// (`api.Serve(s, api.MethodStatus, d, (*Daemon).handleStatus)`), which gets
+// d and the decoded params (never nil) and returns the result. A method
+// expression is the method itself; a method value (d.handleStatus) would
+// link a wrapper function per handler (docs/design.md#size).
+func Serve[D, P, R any](s *Server, m Method[P, R], d D, h func(D, context.Context, P) (R, error)) {
+	ServeEncoded(s, m, d, func(d D, ctx context.Context, p P) (any, error) { return h(d, ctx, p) })
 }
 
-// HandleEncoded is Handle for a handler that returns its result already in
+// ServeEncoded is Serve for a handler that returns its result already in
 // R's JSON shape (e.g. stored events as raw JSON): nothing is re-encoded.
 // A test of that handler must show the shape is R's.
-func (m Method[P, R]) HandleEncoded(s *Server, h func(context.Context, P) (any, error)) {
+func ServeEncoded[D, P, R any](s *Server, m Method[P, R], d D, h func(D, context.Context, P) (any, error)) {
 	params := m.paramsType()
 	s.Handle(m.Name, func(ctx context.Context, raw json.RawMessage) (any, error) {
 		p := reflect.New(params).Interface()
 		if err := decodeFor(raw, p); err != nil {
 			return nil, err
 		}
-		return h(ctx, p.(P))
+		return h(d, ctx, p.(P))
 	})
 }
 

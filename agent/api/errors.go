@@ -8,7 +8,7 @@
 //
 // The contract is contract.go (the methods: name, access, params and result
 // types) and types.go (those types). Server dispatches methods to handlers
-// (Method.Handle); Client is what the CLI uses (Method.Call).
+// (api.Serve); Client is what the CLI uses (Method.Call).
 package api
 
 import (

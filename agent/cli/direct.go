@@ -31,9 +31,9 @@ func callDaemon(ctx context.Context, o *opts, call api.Args) (ok bool, err error
 	if err != nil {
 		return false, err
 	}
-	defer c.Close()
 	c.Caller = &api.Caller{Origin: api.OriginCLI}
 	err = call.Call(ctx, c)
+	c.Close() // no defer: the CLI recovers nothing, a call is smaller
 	if errors.Is(err, api.ErrNoDaemon) {
 		return false, nil
 	}

@@ -47,35 +47,40 @@ func runMode(ctx context.Context, o *opts, env *Env) error {
 // setDirect is the daemon's set (agent.Set) without a daemon: on a firewall
 // and config of its own, recorded in the history when it can be opened
 // (the daemon is not running, so its lock is free).
-func setDirect(ctx context.Context, o *opts, env *Env, p api.SetParams) (api.SetResult, error) {
+func setDirect(ctx context.Context, o *opts, env *Env, p api.SetParams) (none api.SetResult, err error) {
 	s, err := agent.ParseSetting(p, api.Caller{Origin: api.OriginCLI})
 	if err != nil {
-		return api.SetResult{}, usageError{err.Error()}
+		return none, usageError{err.Error()}
 	}
 	d, err := loadDirect(o, env, true)
 	if err != nil {
-		return api.SetResult{}, err
+		return none, err
 	}
 	m, err := d.manager()
 	if err != nil {
-		return api.SetResult{}, err
+		return none, err
 	}
-	defer m.Close()
 	t := agent.SetTarget{Firewall: m, Config: &d.cfg, ConfigPath: o.config, Record: func(*history.Event) {}}
+	var store *history.Store
 	if !s.DryRun {
-		store, err := agent.OpenHistory(d.cfg)
-		if err != nil {
+		if store, err = agent.OpenHistory(d.cfg); err != nil {
 			unrecorded(env, err)
+			store = nil
 		} else {
-			defer closeHistory(env, store)
 			t.Record = func(ev *history.Event) { recordDirect(env, store, *ev) }
 		}
 	}
 	res, err := agent.Set(t, s)
-	if err != nil {
-		return res, err
+	if err == nil {
+		res = agent.WithStatus(ctx, res, s, d.status)
 	}
-	return agent.WithStatus(ctx, res, s, d.status), nil
+	// No defers (the CLI recovers nothing): the history is written, then
+	// the firewall closed, at the one exit.
+	if store != nil {
+		closeHistory(env, store)
+	}
+	m.Close()
+	return res, err
 }
 
 // unrecorded tells that a direct change could not go into the history.
@@ -131,7 +136,13 @@ func runCleanup(_ context.Context, o *opts, env *Env) error {
 	if err != nil {
 		return fmt.Errorf("cleanup refused: a vpnpass agent is running and keeps its rules (stop it first: /etc/init.d/vpnpass stop): %w", err)
 	}
-	defer lock.Release()
+	err = cleanup(o, env)
+	lock.Release() // no defer: the CLI recovers nothing, a call is smaller
+	return err
+}
+
+// cleanup is runCleanup's work under the run lock.
+func cleanup(o *opts, env *Env) error {
 	if runlock.HandingOver(o.socket) {
 		// service_stopped during a restart: the old agent is gone (we waited
 		// for it, so the new one can take the socket), and the new agent
@@ -145,7 +156,7 @@ func runCleanup(_ context.Context, o *opts, env *Env) error {
 	if o.json {
 		return printJSON(env.Stdout, map[string]bool{"cleaned": true})
 	}
-	_, err = io.WriteString(env.Stdout, "Removed every rule, chain and table vpnpass had added.\n")
+	_, err := io.WriteString(env.Stdout, "Removed every rule, chain and table vpnpass had added.\n")
 	return err
 }
 

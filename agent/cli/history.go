@@ -33,8 +33,9 @@ func runHistory(ctx context.Context, o *opts, env *Env) error {
 		if err != nil {
 			return fmt.Errorf("read history %s: %w", cfg.HistoryPath, err)
 		}
-		defer s.Close()
-		if res.Events, err = s.Query(f); err != nil {
+		res.Events, err = s.Query(f)
+		s.Close()
+		if err != nil {
 			return err
 		}
 	}

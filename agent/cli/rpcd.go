@@ -40,8 +40,9 @@ func runRPCD(ctx context.Context, o *opts, env *Env) error {
 			return usageError{"usage: vpnpass rpcd call METHOD (params on stdin)"}
 		}
 		ctx, cancel := context.WithTimeout(ctx, rpcdBudget)
-		defer cancel()
-		return rpcdCall(ctx, o, env, o.args[1])
+		err := rpcdCall(ctx, o, env, o.args[1])
+		cancel() // no defers in the CLI where a call does (docs/design.md#size)
+		return err
 	}
 	return usageError{"rpcd " + strconv.Quote(o.args[0]) + ": must be list or call"}
 }
@@ -58,10 +59,11 @@ func rpcdCall(ctx context.Context, o *opts, env *Env, method string) error {
 	if err != nil {
 		return rpcdDaemonError(env, err)
 	}
-	defer c.Close()
 	c.Caller = rpcdCaller(ctx, method, in)
 	var result json.RawMessage
-	if err := c.Call(ctx, method, in.params, &result); err != nil {
+	err = c.Call(ctx, method, in.params, &result)
+	c.Close()
+	if err != nil {
 		// The connection's deadline is the context's: either may fire first.
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 			return rpcdTimeout(env, method)

@@ -33,7 +33,7 @@ type rpcdInput struct {
 // and takes the session key out: the one place it is removed, so every
 // other unknown key still reaches the daemon's strict decoder (bad_params).
 // rpcd writes stdin once and closes it; ctx bounds a writer that does not.
-func readParams(ctx context.Context, r io.Reader) (rpcdInput, error) {
+func readParams(ctx context.Context, r io.Reader) (none rpcdInput, err error) {
 	if r == nil {
 		return rpcdInput{params: json.RawMessage("{}")}, nil
 	}
@@ -50,25 +50,25 @@ func readParams(ctx context.Context, r io.Reader) (rpcdInput, error) {
 	select {
 	case got = <-done:
 	case <-ctx.Done():
-		return rpcdInput{}, errors.New("the params on stdin did not end (rpcd closes stdin after writing them)")
+		return none, errors.New("the params on stdin did not end (rpcd closes stdin after writing them)")
 	}
 	if got.err != nil {
-		return rpcdInput{}, fmt.Errorf("read params: %w", got.err)
+		return none, fmt.Errorf("read params: %w", got.err)
 	}
 	return splitSession(got.b)
 }
 
 // splitSession parses the params object and removes the session key.
-func splitSession(b []byte) (rpcdInput, error) {
+func splitSession(b []byte) (none rpcdInput, err error) {
 	if len(b) > rpcdMaxInput {
-		return rpcdInput{}, errors.New("params over 64 KiB")
+		return none, errors.New("params over 64 KiB")
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return rpcdInput{params: json.RawMessage("{}")}, nil
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil || m == nil {
-		return rpcdInput{}, fmt.Errorf("params must be one JSON object: %v", err) // err may be nil (null)
+		return none, fmt.Errorf("params must be one JSON object: %v", err) // err may be nil (null)
 	}
 	raw, ok := m[sessionKey]
 	if !ok {

@@ -125,15 +125,15 @@ func (lg *Logger) write(level Level, msg string, args []any) {
 	o := lg.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	b := append(o.buf[:0], "time="...)
+	b := add(o.buf[:0], "time=")
 	b = appendTime(b, o.now())
-	b = append(b, " level="...)
-	b = append(b, level.String()...)
-	b = append(b, " msg="...)
+	b = add(b, " level=")
+	b = add(b, level.String())
+	b = add(b, " msg=")
 	b = appendString(b, msg)
 	b = append(b, lg.attrs...)
 	b = appendArgs(b, args)
-	b = append(b, '\n')
+	b = add(b, "\n")
 	_, _ = o.w.Write(b)
 	if cap(b) <= 4096 {
 		o.buf = b
@@ -151,9 +151,9 @@ func appendArgs(b []byte, args []any) []byte {
 		} else {
 			val, args = args[1], args[2:]
 		}
-		b = append(b, ' ')
+		b = add(b, " ")
 		b = appendString(b, key)
-		b = append(b, '=')
+		b = add(b, "=")
 		b = appendValue(b, val)
 	}
 	return b
@@ -174,13 +174,13 @@ func appendValue(b []byte, v any) []byte {
 	case float64:
 		return strconv.AppendFloat(b, v, 'g', -1, 64)
 	case time.Duration:
-		return append(b, v.String()...)
+		return add(b, v.String())
 	case time.Time:
 		return appendTime(b, v)
 	case interface{ MarshalText() ([]byte, error) }:
 		t, err := v.MarshalText()
 		if err != nil {
-			return append(b, "!ERROR:"...)
+			return add(b, "!ERROR:")
 		}
 		return appendString(b, string(t))
 	case error:
@@ -206,8 +206,12 @@ func appendString(b []byte, s string) []byte {
 	if needsQuoting(s) {
 		return strconv.AppendQuote(b, s)
 	}
-	return append(b, s...)
+	return add(b, s)
 }
+
+// add appends s to b: one call instead of an inline append at each site
+// (docs/design.md#size).
+func add(b []byte, s string) []byte { return append(b, s...) }
 
 func needsQuoting(s string) bool {
 	if s == "" {

@@ -10,18 +10,23 @@ import "strconv"
 const alphabet64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 func appendBase64(b, src []byte) []byte {
-	for len(src) >= 3 {
-		v := uint(src[0])<<16 | uint(src[1])<<8 | uint(src[2])
-		b = append(b, alphabet64[v>>18], alphabet64[v>>12&63], alphabet64[v>>6&63], alphabet64[v&63])
-		src = src[3:]
-	}
-	switch len(src) {
-	case 1:
-		v := uint(src[0]) << 16
-		b = append(b, alphabet64[v>>18], alphabet64[v>>12&63], '=', '=')
-	case 2:
-		v := uint(src[0])<<16 | uint(src[1])<<8
-		b = append(b, alphabet64[v>>18], alphabet64[v>>12&63], alphabet64[v>>6&63], '=')
+	// One group of up to three bytes per turn, the tail padded: one append
+	// site (each multi-byte append was ~200 B of mips code).
+	for len(src) > 0 {
+		n := min(len(src), 3)
+		var v uint
+		for i := 0; i < n; i++ {
+			v |= uint(src[i]) << (16 - 8*i)
+		}
+		q := [4]byte{alphabet64[v>>18], alphabet64[v>>12&63], '=', '='}
+		if n > 1 {
+			q[2] = alphabet64[v>>6&63]
+		}
+		if n > 2 {
+			q[3] = alphabet64[v&63]
+		}
+		b = append(b, q[:]...)
+		src = src[n:]
 	}
 	return b
 }

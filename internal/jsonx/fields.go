@@ -41,7 +41,6 @@ func collectInto(t reflect.Type, index []int, list *[]tagged, seen map[reflect.T
 		return
 	}
 	seen[t] = true
-	defer delete(seen, t)
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		tag := Tag(sf.Tag)
@@ -76,6 +75,8 @@ func collectInto(t reflect.Type, index []int, list *[]tagged, seen map[reflect.T
 		f.omitEmpty = strings.Contains(","+opts+",", ",omitempty,")
 		*list = append(*list, f)
 	}
+	// No defer: seen is fieldsOf's own, dropped if anything here panics.
+	delete(seen, t)
 }
 
 // dominant drops the fields another field of the same name hides.

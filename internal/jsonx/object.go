@@ -45,15 +45,22 @@ func (d *decoder) mapObject(v reflect.Value, start int) error {
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(t))
 	}
-	return d.members(func(string) (reflect.Value, error) {
-		return reflect.New(t.Elem()).Elem(), nil
-	}, func(key string, val reflect.Value) error {
-		k, ok, err := d.mapKey(kt, key)
-		if ok {
-			v.SetMapIndex(k, val)
-		}
+	return d.members(v, nil, "")
+}
+
+// mapMember decodes a member's value into a new element of the map v and
+// stores it under the converted key.
+func (d *decoder) mapMember(v reflect.Value, key string) error {
+	t := v.Type()
+	val := reflect.New(t.Elem()).Elem()
+	if err := d.value(val); err != nil {
 		return err
-	})
+	}
+	k, ok, err := d.mapKey(t.Key(), key)
+	if ok {
+		v.SetMapIndex(k, val)
+	}
+	return err
 }
 
 // mapKey converts an object key to a map key of type kt: ok is false for a
@@ -85,35 +92,38 @@ func (d *decoder) mapKey(kt reflect.Type, key string) (k reflect.Value, ok bool,
 }
 
 func (d *decoder) structObject(v reflect.Value) error {
-	fields := fieldsOf(v.Type())
-	strct := v.Type().Name()
-	return d.members(func(key string) (reflect.Value, error) {
-		f := lookup(fields, key)
-		if f == nil {
-			if d.strict {
-				return reflect.Value{}, errors.New("json: unknown field " + strconv.Quote(key))
+	return d.members(v, fieldsOf(v.Type()), v.Type().Name())
+}
+
+// structMember decodes a member's value into the struct v's field named key
+// (skipped, or an error when strict, if v has none).
+func (d *decoder) structMember(v reflect.Value, fields []field, strct, key string) error {
+	f := lookup(fields, key)
+	if f == nil {
+		if d.strict {
+			return errors.New("json: unknown field " + strconv.Quote(key))
+		}
+		return d.skipValue()
+	}
+	fv := v
+	for i, x := range f.index {
+		if i > 0 && fv.Kind() == reflect.Pointer {
+			if fv.IsNil() {
+				fv.Set(reflect.New(fv.Type().Elem()))
 			}
-			return reflect.Value{}, nil
+			fv = fv.Elem()
 		}
-		fv := v
-		for i, x := range f.index {
-			if i > 0 && fv.Kind() == reflect.Pointer {
-				if fv.IsNil() {
-					fv.Set(reflect.New(fv.Type().Elem()))
-				}
-				fv = fv.Elem()
-			}
-			fv = fv.Field(x)
-		}
-		d.path = append(d.path, f.name)
-		d.strct = strct
-		return fv, nil
-	}, func(string, reflect.Value) error {
-		if len(d.path) > 0 {
-			d.path = d.path[:len(d.path)-1]
-		}
-		return nil
-	})
+		fv = fv.Field(x)
+	}
+	d.path = append(d.path, f.name)
+	d.strct = strct
+	if err := d.value(fv); err != nil {
+		return err
+	}
+	if len(d.path) > 0 {
+		d.path = d.path[:len(d.path)-1]
+	}
+	return nil
 }
 
 // lookup finds a field by exact name, else case-insensitively (as
@@ -132,9 +142,10 @@ func lookup(fields []field, key string) *field {
 	return nil
 }
 
-// members walks the object at d.pos: slot gives where a member's value goes
-// (invalid: skip it), done runs after the value was decoded there.
-func (d *decoder) members(slot func(key string) (reflect.Value, error), done func(key string, val reflect.Value) error) error {
+// members walks the object at d.pos into v: a map's elements, or a struct's
+// fields (fields, strct: its field table and name). One loop, no closures.
+func (d *decoder) members(v reflect.Value, fields []field, strct string) error {
+	isMap := v.Kind() == reflect.Map
 	d.pos++
 	d.ws()
 	if d.data[d.pos] == '}' {
@@ -147,21 +158,14 @@ func (d *decoder) members(slot func(key string) (reflect.Value, error), done fun
 		d.ws()
 		d.pos++ // ':'
 		d.ws()
-		target, err := slot(key)
+		var err error
+		if isMap {
+			err = d.mapMember(v, key)
+		} else {
+			err = d.structMember(v, fields, strct, key)
+		}
 		if err != nil {
 			return err
-		}
-		if !target.IsValid() {
-			if err := d.skipValue(); err != nil {
-				return err
-			}
-		} else {
-			if err := d.value(target); err != nil {
-				return err
-			}
-			if err := done(key, target); err != nil {
-				return err
-			}
 		}
 		d.ws()
 		c := d.data[d.pos]

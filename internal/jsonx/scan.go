@@ -295,7 +295,7 @@ func reformat(b, src []byte, prefix, ind string, pretty bool) []byte {
 		case ',':
 			b = newline(b, prefix, ind, depth)
 		case ':':
-			b = append(b, ' ')
+			b = add(b, " ")
 		}
 	}
 	return b
@@ -304,13 +304,13 @@ func reformat(b, src []byte, prefix, ind string, pretty bool) []byte {
 // copyString appends the string starting at src[i] with <, >, &, U+2028
 // and U+2029 escaped, and returns the index of its closing quote.
 func copyString(b, src []byte, i int) ([]byte, int) {
-	b = append(b, '"')
+	b = add(b, `"`)
 	for i++; ; i++ {
 		c := src[i]
 		e := [6]byte{'\\', 'u', '0', '0'}
 		switch {
 		case c == '"':
-			return append(b, c), i
+			return add(b, `"`), i
 		case c == '\\':
 			i++
 			b = append(b, c, src[i])
@@ -329,10 +329,10 @@ func copyString(b, src []byte, i int) ([]byte, int) {
 }
 
 func newline(b []byte, prefix, ind string, depth int) []byte {
-	b = append(b, '\n')
-	b = append(b, prefix...)
+	b = add(b, "\n")
+	b = add(b, prefix)
 	for i := 0; i < depth; i++ {
-		b = append(b, ind...)
+		b = add(b, ind)
 	}
 	return b
 }

@@ -27,12 +27,10 @@ loop:
 			break loop
 		case '\\':
 			if p.backslash() {
-				b = append(b, p.src[p.pos])
-				p.pos++
+				p.take(&b)
 			}
 		default:
-			b = append(b, c)
-			p.pos++
+			p.take(&b)
 		}
 		if c := p.cur(); c == 0 || isSpace(c) {
 			break
@@ -74,8 +72,7 @@ func (p *parser) singleQuote(b *[]byte) error {
 				return p.errAt(open, "EOF with unterminated '")
 			}
 		default:
-			*b = append(*b, c)
-			p.pos++
+			p.take(b)
 		}
 	}
 }
@@ -97,12 +94,17 @@ func (p *parser) doubleQuote(b *[]byte) error {
 			}
 		case '\\':
 			if p.backslash() {
-				*b = append(*b, p.src[p.pos])
-				p.pos++
+				p.take(b)
 			}
 		default:
-			*b = append(*b, c)
-			p.pos++
+			p.take(b)
 		}
 	}
+}
+
+// take appends the character at p.pos to b and steps over it: one call at
+// each site instead of an inline append (docs/design.md#size).
+func (p *parser) take(b *[]byte) {
+	*b = append(*b, p.src[p.pos])
+	p.pos++
 }
