@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,7 +95,7 @@ func TestParseDescription(t *testing.T) {
 		ServiceType:  "urn:schemas-upnp-org:service:WANPPPConnection:1",
 		ControlURL:   "http://192.168.0.1:2869/upnp/control/WANPPPConn1",
 	}
-	if d != want {
+	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("got  %+v\nwant %+v", d, want)
 	}
 	if _, err := parseDesc(`<root><device><modelName>x</modelName></device></root>`, loc); err == nil {
