@@ -116,6 +116,7 @@ func classifier(lans []string) diagnose.Classifier {
 
 func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) {
 	tick := time.NewTicker(liveEvery)
+	every := liveEvery
 	var last time.Time
 	for {
 		select {
@@ -127,6 +128,7 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 			d.doc.tracker.Apply(ev)
 			d.doc.in.tracker.Apply(ev)
 			d.doc.mu.Unlock()
+			every = pace(tick, every, liveEvery)
 		case now := <-tick.C:
 			d.doc.mu.Lock()
 			pending := d.doc.tracker.Pending(now)
@@ -135,8 +137,27 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 				d.judge(now)
 				last = now
 			}
+			// With no session at all nothing can be pending before the next
+			// event (which brings the 1 s tick back) or judgement: tick
+			// only at judgeEvery, half the wake-ups of a router at rest.
+			d.doc.mu.Lock()
+			rest := !pending && d.doc.tracker.Idle()
+			d.doc.mu.Unlock()
+			want := liveEvery
+			if rest {
+				want = judgeEvery
+			}
+			every = pace(tick, every, want)
 		}
 	}
+}
+
+// pace makes t tick every want (it ticks every cur) and returns want.
+func pace(t *time.Ticker, cur, want time.Duration) time.Duration {
+	if cur != want {
+		t.Reset(want)
+	}
+	return want
 }
 
 // refreshFastPath reads again the flows that sit in a flowtable (fw4's
