@@ -33,10 +33,15 @@ const (
 // doctor owns the conntrack tracker. The tracker is not safe for concurrent
 // use: the doctor goroutine feeds it and the API reads under mu.
 type doctor struct {
-	mu        sync.Mutex
-	tracker   *diagnose.Tracker
-	facts     diagnose.Context
-	factsAt   time.Time
+	mu      sync.Mutex
+	tracker *diagnose.Tracker
+	facts   diagnose.Context
+	factsAt time.Time
+	// What the last inspection was made from (factsFor): the status
+	// cache's key, so the same inputs read the ruleset again neither there
+	// nor here.
+	inspKey   statusKey
+	inspOK    bool
 	observing bool
 	stats     func() conntrack.WatchStats
 	in        inboundDoctor // inbound.go
@@ -111,6 +116,7 @@ func classifier(lans []string) diagnose.Classifier {
 
 func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) {
 	tick := time.NewTicker(liveEvery)
+	every := liveEvery
 	var last time.Time
 	for {
 		select {
@@ -122,6 +128,7 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 			d.doc.tracker.Apply(ev)
 			d.doc.in.tracker.Apply(ev)
 			d.doc.mu.Unlock()
+			every = pace(tick, every, liveEvery)
 		case now := <-tick.C:
 			d.doc.mu.Lock()
 			pending := d.doc.tracker.Pending(now)
@@ -130,8 +137,27 @@ func (d *Daemon) doctorLoop(ctx context.Context, events <-chan conntrack.Event) 
 				d.judge(now)
 				last = now
 			}
+			// With no session at all nothing can be pending before the next
+			// event (which brings the 1 s tick back) or judgement: tick
+			// only at judgeEvery, half the wake-ups of a router at rest.
+			d.doc.mu.Lock()
+			rest := !pending && d.doc.tracker.Idle()
+			d.doc.mu.Unlock()
+			want := liveEvery
+			if rest {
+				want = judgeEvery
+			}
+			every = pace(tick, every, want)
 		}
 	}
+}
+
+// pace makes t tick every want (it ticks every cur) and returns want.
+func pace(t *time.Ticker, cur, want time.Duration) time.Duration {
+	if cur != want {
+		t.Reset(want)
+	}
+	return want
 }
 
 // refreshFastPath reads again the flows that sit in a flowtable (fw4's
@@ -265,16 +291,40 @@ func (d *Daemon) factsFor(now time.Time) (facts diagnose.Context) {
 				Address: first(n.Addresses), Upstream: upstreamName(n.Upstream.Model, n.Upstream.Address)}
 		}
 	}
-	if err := inspectFacts(&facts, &router, desired); err != nil && d.limit.allow("doctor-inspect") {
-		d.log.Warn("doctor: inspection failed", "err", err)
-	}
+	// The helper probe first: when it probes again (a throw-away table) the
+	// generation it moved is already in the inspection's key.
 	if rep, err := d.helps.get(); err == nil {
 		facts.PPTPHelper = rep.PPTP.State
 	}
+	d.inspectFor(&facts, &router, desired)
 	doc.mu.Lock()
 	doc.facts, doc.factsAt = facts, now
 	doc.mu.Unlock()
 	return facts
+}
+
+// inspectFor adds the firewall's facts to facts: those of the last
+// inspection while nothing it was made of changed (the nftables generation,
+// config, router, WAN and LAN: statusKey), else a new inspection. At rest
+// the ruleset is read and evaluated again only when it changed, not every
+// factsEvery (most of a router's idle CPU).
+func (d *Daemon) inspectFor(facts *diagnose.Context, router *Router, desired netfilter.Desired) {
+	doc := d.doc
+	k, reuse := d.statusKey()
+	doc.mu.Lock()
+	same, old := reuse && doc.inspOK && doc.inspKey.same(&k), doc.facts
+	doc.mu.Unlock()
+	if same {
+		facts.RouterNATs, facts.Drops, facts.PPTPAssigned = old.RouterNATs, old.Drops, old.PPTPAssigned
+		return
+	}
+	err := inspectFacts(facts, router, desired)
+	if err != nil && d.limit.allow("doctor-inspect") {
+		d.log.Warn("doctor: inspection failed", "err", err)
+	}
+	doc.mu.Lock()
+	doc.inspKey, doc.inspOK = k, reuse && err == nil
+	doc.mu.Unlock()
 }
 
 // inspectFacts adds what one inspection of the firewall tells the

@@ -403,6 +403,9 @@ func (t *Tracker) Findings() []Finding {
 // tracker's own: read them on the tracker's goroutine only.
 func (t *Tracker) Sessions() []*Session { return t.sortedSessions() }
 
+// Idle says whether the tracker has no session at all.
+func (t *Tracker) Idle() bool { return len(t.sessions) == 0 }
+
 // Expire forgets sessions that ended and were judged more than Retain ago,
 // or saw nothing for IdleLimit, and inbound flows that ended long ago.
 func (t *Tracker) Expire(now time.Time) {

@@ -88,7 +88,18 @@ func cString(b []byte) string {
 // expression parser (~7 KB of the release binary, issue 16). The kernel
 // answers ENOENT for a table or set that is not there.
 func ReadSetElements(netns int, t *nftwire.Table, name string) ([]nftwire.SetElement, error) {
-	msgs, err := dump(netns, unix.NFT_MSG_GETSETELEM, t, []netlink.Attribute{
+	conn, err := nftwire.Dial(netns)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return ReadSetElementsOn(conn, t, name)
+}
+
+// ReadSetElementsOn is ReadSetElements on an open socket (nftwire.Dial), for
+// a reader of several sets.
+func ReadSetElementsOn(conn *netlink.Conn, t *nftwire.Table, name string) ([]nftwire.SetElement, error) {
+	msgs, err := nftwire.DumpOn(conn, unix.NFT_MSG_GETSETELEM, byte(t.Family), []netlink.Attribute{
 		{Type: unix.NFTA_SET_ELEM_LIST_TABLE, Data: []byte(t.Name + "\x00")},
 		{Type: unix.NFTA_SET_ELEM_LIST_SET, Data: []byte(name + "\x00")},
 	})

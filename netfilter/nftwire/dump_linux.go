@@ -14,11 +14,18 @@ import (
 // own in namespace netns (0: the calling thread's), and returns the answers
 // that carry a body. Errors are netlink's (errors.Is finds the errno).
 func Dump(netns int, typ uint16, fam byte, attrs []netlink.Attribute) ([]netlink.Message, error) {
-	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: netns})
+	conn, err := Dial(netns)
 	if err != nil {
-		return nil, fmt.Errorf("dial netfilter netlink: %w", err)
+		return nil, err
 	}
 	defer conn.Close()
+	return DumpOn(conn, typ, fam, attrs)
+}
+
+// DumpOn is Dump on an open socket (Dial): a reader of several dumps at a
+// time (the agent's observer read, every judging tick) opens one socket,
+// not one per dump.
+func DumpOn(conn *netlink.Conn, typ uint16, fam byte, attrs []netlink.Attribute) ([]netlink.Message, error) {
 	b, err := netlink.MarshalAttributes(attrs)
 	if err != nil {
 		return nil, err

@@ -221,11 +221,17 @@ func (o Table) Remove() error {
 // Read returns every counter of the observer. A missing table reads as no
 // entries with an error, so the agent can repair it.
 func (o Table) Read() ([]vpn.ObserverEntry, error) {
+	// One socket for the four dumps: this runs every judging tick.
+	conn, err := nftwire.Dial(o.NetNS)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", TableName, err)
+	}
+	defer conn.Close()
 	var out []vpn.ObserverEntry
 	for _, f := range obsFamilies {
 		for _, d := range obsDirs {
 			// The kernel answers ENOENT for a missing table or set.
-			elems, err := nft.ReadSetElements(o.NetNS, obsTable, f.sets[d.set])
+			elems, err := nft.ReadSetElementsOn(conn, obsTable, f.sets[d.set])
 			if err != nil {
 				return nil, fmt.Errorf("read set %s of %s: %w", f.sets[d.set], TableName, err)
 			}
