@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/internal/errx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
+	"github.com/vpnpass/vpnpass/internal/lines"
 	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
@@ -34,7 +34,7 @@ type Client struct {
 	path     string
 	mu       sync.Mutex
 	conn     *sock.Conn
-	r        *bufio.Reader
+	r        *lines.Reader
 	lastUsed time.Time
 	id       int64
 }
@@ -62,7 +62,7 @@ func (c *Client) dial() error {
 	default:
 		return fmt.Errorf("connect to %s: %w", c.path, err)
 	}
-	c.conn, c.r, c.lastUsed = conn, bufio.NewReader(conn), time.Now()
+	c.conn, c.r, c.lastUsed = conn, lines.NewReader(conn, 4096), time.Now()
 	return nil
 }
 

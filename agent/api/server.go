@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/vpnpass/vpnpass/agent/logx"
 	json "github.com/vpnpass/vpnpass/internal/jsonx"
+	"github.com/vpnpass/vpnpass/internal/lines"
 	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
@@ -251,7 +251,7 @@ func durationOr(d, def time.Duration) time.Duration {
 // serveConn reads requests one line at a time and answers each in order.
 func (s *Server) serveConn(c *sock.Conn) {
 	defer s.untrack(c)
-	r := bufio.NewReaderSize(c, 4096)
+	r := lines.NewReader(c, 4096)
 	idle := durationOr(s.IdleTimeout, DefaultIdleTimeout)
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
@@ -338,7 +338,7 @@ var errTooManyFiles = syscall.EMFILE
 
 // readLine returns the next line without its newline. A last line without a
 // newline is returned with the read error (io.EOF).
-func readLine(r *bufio.Reader, limit int) ([]byte, error) {
+func readLine(r *lines.Reader, limit int) ([]byte, error) {
 	var line []byte
 	for {
 		chunk, err := r.ReadSlice('\n')
@@ -349,7 +349,7 @@ func readLine(r *bufio.Reader, limit int) ([]byte, error) {
 		switch {
 		case err == nil:
 			return line[:len(line)-1], nil
-		case errors.Is(err, bufio.ErrBufferFull):
+		case err == lines.ErrBufferFull:
 			continue
 		default:
 			return line, err

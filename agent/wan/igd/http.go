@@ -1,7 +1,6 @@
 package igd
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vpnpass/vpnpass/internal/lines"
 	"github.com/vpnpass/vpnpass/internal/sock"
 )
 
@@ -136,12 +136,12 @@ func send(c *sock.Conn, method string, u httpURL, headers []string, body string,
 	if _, err := io.WriteString(c, req+"\r\n"+body); err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
-	return readResponse(bufio.NewReader(c), resp)
+	return readResponse(lines.NewReader(c, 4096), resp)
 }
 
 // readResponse parses a status line, headers and body.
 // On an error resp may be partly filled.
-func readResponse(r *bufio.Reader, resp *response) error {
+func readResponse(r *lines.Reader, resp *response) error {
 	line, err := readLine(r)
 	if err != nil {
 		return fmt.Errorf("status line: %w", err)
@@ -160,7 +160,7 @@ func readResponse(r *bufio.Reader, resp *response) error {
 	return err
 }
 
-func readHeaders(r *bufio.Reader) (map[string]string, error) {
+func readHeaders(r *lines.Reader) (map[string]string, error) {
 	h := map[string]string{}
 	for n := 0; ; n++ {
 		line, err := readLine(r)
@@ -188,7 +188,7 @@ func headerField(line string) (name, value string, ok bool) {
 	return strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(value), ok
 }
 
-func readBody(r *bufio.Reader, h map[string]string) (string, error) {
+func readBody(r *lines.Reader, h map[string]string) (string, error) {
 	if strings.EqualFold(h["transfer-encoding"], "chunked") {
 		return readChunked(r)
 	}
@@ -213,7 +213,7 @@ func readBody(r *bufio.Reader, h map[string]string) (string, error) {
 	return string(b), nil
 }
 
-func readChunked(r *bufio.Reader) (string, error) {
+func readChunked(r *lines.Reader) (string, error) {
 	var body strings.Builder
 	for {
 		line, err := readLine(r)
@@ -240,7 +240,7 @@ func readChunked(r *bufio.Reader) (string, error) {
 }
 
 // readLine reads one CRLF- or LF-terminated line of bounded length.
-func readLine(r *bufio.Reader) (string, error) {
+func readLine(r *lines.Reader) (string, error) {
 	var line []byte
 	for {
 		frag, err := r.ReadSlice('\n')
@@ -248,7 +248,7 @@ func readLine(r *bufio.Reader) (string, error) {
 		if len(line) > maxHeaderLine {
 			return "", errors.New("line too long")
 		}
-		if err == bufio.ErrBufferFull {
+		if err == lines.ErrBufferFull {
 			continue
 		}
 		if err != nil {

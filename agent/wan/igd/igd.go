@@ -24,7 +24,7 @@ var connectionServices = []string{
 
 // Device is what the description says about the gateway.
 type Device struct {
-	_ [0]func() // not comparable: no generated equality function (binary size)
+	_            [0]func() // not comparable: no generated equality function (binary size)
 	Location     string
 	DeviceType   string
 	FriendlyName string

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnpass/vpnpass/internal/lines"
 )
 
 func TestParseXML(t *testing.T) {
@@ -189,7 +191,7 @@ func TestReadResponse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var r response
-			err := readResponse(bufio.NewReader(strings.NewReader(tc.raw)), &r)
+			err := readResponse(lines.NewReader(strings.NewReader(tc.raw), 4096), &r)
 			if tc.bad {
 				if err == nil {
 					t.Fatalf("got %+v, want an error", r)
