@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/vpnpass/vpnpass/netfilter/nftwire/nftwiretest"
+
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/mdlayher/netlink"
@@ -13,27 +15,6 @@ import (
 	"github.com/vpnpass/vpnpass/netfilter/nftwire"
 	"github.com/vpnpass/vpnpass/vpn"
 )
-
-// libraryMessages returns what google/nftables sends for queue.
-func libraryMessages(t *testing.T, queue func(c *nftables.Conn)) []netlink.Message {
-	t.Helper()
-	var sent []netlink.Message
-	c, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
-		if req != nil {
-			sent = append(sent, req...)
-			return nil, nil
-		}
-		return []netlink.Message{{Header: netlink.Header{Type: netlink.Error}, Data: make([]byte, 20)}}, nil
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	queue(c)
-	if err := c.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return sent
-}
 
 // libraryRule queues r as the backend did with the library's Conn: its
 // interface sets as anonymous constant sets (IDs from *id, in the order the
@@ -82,7 +63,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 					queueRule(&b, tb, "forward", s, insert)
 				}
 				id := uint32(0)
-				want := libraryMessages(t, func(conn *nftables.Conn) {
+				want := nftwiretest.LibraryMessages(t, func(conn *nftables.Conn) {
 					for _, s := range allSpecs(c) {
 						libraryRule(t, conn, libTable(tb), "forward", s, insert, &id)
 					}
@@ -110,7 +91,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 		}
 	}
 	id := uint32(0)
-	want := libraryMessages(t, func(c *nftables.Conn) {
+	want := nftwiretest.LibraryMessages(t, func(c *nftables.Conn) {
 		tb := libTable(ourTableRef)
 		c.DelRule(&nftables.Rule{Table: tb, Chain: &nftables.Chain{Name: "forward", Table: tb}, Handle: 7})
 		c.DeleteObject(&nftables.NamedObj{Table: tb, Name: HelperObject, Type: nftables.ObjTypeCtHelper})

@@ -49,7 +49,7 @@ func dumpObjects(netns int, t *nftwire.Table) ([]object, error) {
 func (o *object) attr(typ uint16, v []byte) error {
 	switch typ {
 	case unix.NFTA_OBJ_NAME:
-		o.name = cString(v)
+		o.name = nftwire.CString(v)
 	case unix.NFTA_OBJ_TYPE:
 		if len(v) == 4 {
 			o.typ = binary.BigEndian.Uint32(v)
@@ -65,20 +65,13 @@ func (o *object) attr(typ uint16, v []byte) error {
 func (o *object) helperAttr(typ uint16, v []byte) error {
 	switch {
 	case typ == unix.NFTA_CT_HELPER_NAME:
-		o.helper.Name = cString(v)
+		o.helper.Name = nftwire.CString(v)
 	case typ == unix.NFTA_CT_HELPER_L3PROTO && len(v) == 2:
 		o.helper.L3Proto = binary.BigEndian.Uint16(v)
 	case typ == unix.NFTA_CT_HELPER_L4PROTO && len(v) == 1:
 		o.helper.L4Proto = v[0]
 	}
 	return nil
-}
-
-func cString(b []byte) string {
-	for len(b) > 0 && b[len(b)-1] == 0 {
-		b = b[:len(b)-1]
-	}
-	return string(b)
 }
 
 // ReadSetElements reads the elements of the set name in table t of
@@ -161,7 +154,7 @@ func (e *setElement) counter(b []byte) error {
 	err := nftwire.EachAttr(b, func(typ uint16, v []byte) error {
 		switch typ {
 		case unix.NFTA_EXPR_NAME:
-			name = cString(v)
+			name = nftwire.CString(v)
 		case unix.NFTA_EXPR_DATA:
 			return nftwire.EachAttr(v, func(typ uint16, v []byte) error {
 				switch {
@@ -196,7 +189,7 @@ func SetNames(netns int, t *nftwire.Table) (map[string]bool, error) {
 	for _, m := range msgs {
 		err := nftwire.EachAttr(m.Data[4:], func(typ uint16, v []byte) error {
 			if typ == unix.NFTA_SET_NAME {
-				names[cString(v)] = true
+				names[nftwire.CString(v)] = true
 			}
 			return nil
 		})

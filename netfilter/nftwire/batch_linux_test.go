@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/netfilter/nftwire/nftwiretest"
+
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
@@ -12,28 +14,6 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
-
-// libraryMessages returns the messages google/nftables sends for what
-// queue queues, batch framing included.
-func libraryMessages(t *testing.T, queue func(c *nftables.Conn)) []netlink.Message {
-	t.Helper()
-	var sent []netlink.Message
-	c, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
-		if req != nil {
-			sent = append(sent, req...)
-			return nil, nil
-		}
-		return []netlink.Message{{Header: netlink.Header{Type: netlink.Error}, Data: make([]byte, 20)}}, nil
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	queue(c)
-	if err := c.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return sent
-}
 
 func sameMessages(t *testing.T, got, want []netlink.Message) {
 	t.Helper()
@@ -93,7 +73,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 	v4Type, v4Len := Concat([]uint32{TypeIPAddr, TypeIPAddr, TypeInetProto, TypeInetService}, []uint32{4, 4, 1, 2})
 	portType, portLen := Concat([]uint32{TypeInetProto, TypeInetService}, []uint32{1, 2})
 
-	lib := libraryMessages(t, func(c *nftables.Conn) {
+	lib := nftwiretest.LibraryMessages(t, func(c *nftables.Conn) {
 		c.AddTable(tbl)
 		c.DelTable(tbl)
 		c.AddChain(&nftables.Chain{Name: "forward", Table: tbl, Type: nftables.ChainTypeFilter,

@@ -1,7 +1,6 @@
 package nftwire
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -58,7 +57,7 @@ func Tables(netns int, fam byte) ([]*Table, error) {
 		err := EachAttr(m.Data[4:], func(typ uint16, v []byte) error {
 			switch typ {
 			case unix.NFTA_TABLE_NAME:
-				t.Name = str(v)
+				t.Name = CString(v)
 			case unix.NFTA_TABLE_USE:
 				t.Use = u32(v)
 			case unix.NFTA_TABLE_FLAGS:
@@ -100,11 +99,11 @@ func (c *chain) attr(fam byte) func(uint16, []byte) error {
 	return func(typ uint16, v []byte) error {
 		switch typ {
 		case unix.NFTA_CHAIN_NAME:
-			c.Name = str(v)
+			c.Name = CString(v)
 		case unix.NFTA_CHAIN_TABLE:
-			c.Table = &Table{Name: str(v), Family: Family(fam)}
+			c.Table = &Table{Name: CString(v), Family: Family(fam)}
 		case unix.NFTA_CHAIN_TYPE:
-			c.Type = ChainType(str(v))
+			c.Type = ChainType(CString(v))
 		case unix.NFTA_CHAIN_POLICY:
 			p := Policy(u32(v))
 			c.Policy = &p
@@ -189,8 +188,6 @@ func DecodeRule(fam byte, b []byte) (r *Rule, complete bool, err error) {
 
 // str is netlink's string (google/nftables' reading): every trailing NUL
 // cut.
-func str(v []byte) string { return string(bytes.TrimRight(v, "\x00")) }
-
 // udataComment is NFTNL_UDATA_RULE_COMMENT, the user data type nft stores a
 // rule's comment under.
 const udataComment = 0
@@ -204,7 +201,7 @@ func RuleComment(ud []byte) string {
 			return ""
 		}
 		if typ == udataComment {
-			return str(ud[2 : 2+n])
+			return CString(ud[2 : 2+n])
 		}
 		ud = ud[2+n:]
 	}

@@ -135,7 +135,7 @@ func fastVerdict(b []byte) *expr.Verdict {
 		case unix.NFTA_VERDICT_CODE:
 			v.Kind = expr.VerdictKind(int32(u32(d)))
 		case unix.NFTA_VERDICT_CHAIN:
-			v.Chain = cString(d)
+			v.Chain = CString(d)
 		}
 		return nil
 	})
@@ -147,7 +147,7 @@ func fastLookup(data []byte) (expr.Any, error) {
 	err := EachAttr(data, func(t uint16, v []byte) error {
 		switch t {
 		case unix.NFTA_LOOKUP_SET:
-			l.SetName = cString(v)
+			l.SetName = CString(v)
 		case unix.NFTA_LOOKUP_SET_ID:
 			l.SetID = u32(v)
 		case unix.NFTA_LOOKUP_SREG:
@@ -239,8 +239,9 @@ func firstByte(b []byte) byte {
 	return b[0]
 }
 
-// cString is a NUL-terminated attribute string.
-func cString(b []byte) string {
+// CString is a NUL-terminated netlink string attribute as a Go string (cut
+// at the first NUL): the one definition for nftwire and nft.
+func CString(b []byte) string {
 	for i, c := range b {
 		if c == 0 {
 			return string(b[:i])

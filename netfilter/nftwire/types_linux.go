@@ -30,7 +30,7 @@ const (
 // Table names a table: name and family, with the flags (dormant, owner)
 // and the use count the kernel reports when it is listed.
 type Table struct {
-	_ [0]func() // not comparable: no generated equality function (binary size)
+	_      [0]func() // not comparable: no generated equality function (binary size)
 	Name   string
 	Family Family
 	Flags  uint32
@@ -77,7 +77,7 @@ const ObjCtHelper = unix.NFT_OBJECT_CT_HELPER
 // Chain is a chain of a table as listed. Hooknum, Priority and Policy are
 // set only for a base chain (the kernel sends a hook attribute for it).
 type Chain struct {
-	_ [0]func() // not comparable: no generated equality function (binary size)
+	_        [0]func() // not comparable: no generated equality function (binary size)
 	Name     string
 	Table    *Table
 	Hooknum  *HookNum

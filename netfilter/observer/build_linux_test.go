@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpnpass/vpnpass/netfilter/nftwire/nftwiretest"
+
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
@@ -89,35 +91,18 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// libraryMessages returns what the library sends for queue.
-func libraryMessages(t *testing.T, queue func(c *nftables.Conn)) []netlink.Message {
-	t.Helper()
-	var sent []netlink.Message
-	c, err := nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
-		if req != nil {
-			sent = append(sent, req...)
-			return nil, nil
-		}
-		return []netlink.Message{{Header: netlink.Header{Type: netlink.Error}, Data: make([]byte, 20)}}, nil
-	}))
-	must(t, err)
-	queue(c)
-	must(t, c.Flush())
-	return sent
-}
-
 // TestBuildMatchesLibrary: the observer's batches (the whole table, the LAN
 // set's update, the removal) are the library's message for message.
 func TestBuildMatchesLibrary(t *testing.T) {
 	lanDevices := []string{"br-lan", "wlan0"}
 	var b nftwire.Batch
 	build(&b, lanDevices)
-	compare(t, "build", b.Messages(), libraryMessages(t, func(c *nftables.Conn) { libraryBuild(t, c, lanDevices) }))
+	compare(t, "build", b.Messages(), nftwiretest.LibraryMessages(t, func(c *nftables.Conn) { libraryBuild(t, c, lanDevices) }))
 
 	b = nftwire.Batch{}
 	b.FlushSet(inet, TableName, obsSetLAN)
 	b.SetAddElements(inet, TableName, obsSetLAN, lanElements(lanDevices))
-	compare(t, "LAN devices", b.Messages(), libraryMessages(t, func(c *nftables.Conn) {
+	compare(t, "LAN devices", b.Messages(), nftwiretest.LibraryMessages(t, func(c *nftables.Conn) {
 		lan := &nftables.Set{Table: libObsTable, Name: obsSetLAN, KeyType: nftables.TypeIFName}
 		c.FlushSet(lan)
 		must(t, c.SetAddElements(lan, []nftables.SetElement{{Key: lanElements(lanDevices)[0]}, {Key: lanElements(lanDevices)[1]}}))
