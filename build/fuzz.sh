@@ -18,12 +18,27 @@ cache="$($GO env GOCACHE)/fuzz"
 module="$($GO list -m)"
 failed=0
 start=$SECONDS
+# fuzz_one runs one target for $fuzztime, its output in $3.
+fuzz_one() {
+	$GO test -run '^$' -fuzz "^${2}\$" -fuzztime "$fuzztime" "./$1" >"$3" 2>&1
+}
+
+# deadline_flake: the failure is Go's fuzz coordinator racing its own
+# -fuzztime deadline (go.dev/issue/75804, fixed in Go 1.27; seen here under
+# CI load on a 1 s run): the bare "context deadline exceeded" and no failing
+# input written under testdata/fuzz. A real failure always writes its input.
+deadline_flake() {
+	grep -q 'context deadline exceeded' "$3" && ! grep -q 'Failing input written to' "$3"
+}
+
 printf '%-24s %-26s %12s %s\n' package target execs result
 while IFS=: read -r file name; do
 	dir=$(dirname "$file")
 	log=$(mktemp)
-	if $GO test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./$dir" >"$log" 2>&1; then
+	if fuzz_one "$dir" "$name" "$log"; then
 		result=ok
+	elif deadline_flake "$dir" "$name" "$log" && fuzz_one "$dir" "$name" "$log"; then
+		result="ok (retried: go.dev/issue/75804)"
 	else
 		result=FAIL
 		failed=1
