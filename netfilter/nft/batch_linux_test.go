@@ -1,14 +1,12 @@
 package nft
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/vpnpass/vpnpass/netfilter/nftwire/nftwiretest"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/vpnpass/vpnpass/netfilter"
@@ -68,7 +66,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 						libraryRule(t, conn, libTable(tb), "forward", s, insert, &id)
 					}
 				})
-				compare(t, b.Messages(), want)
+				nftwiretest.SameMessages(t, b.Messages(), want)
 			}
 		}
 	}
@@ -110,21 +108,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 			}
 		}
 	})
-	compare(t, b.Messages(), want)
-}
-
-func compare(t *testing.T, got, want []netlink.Message) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d messages, the library sends %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i], want[i]
-		if g.Header.Type != w.Header.Type || g.Header.Flags != w.Header.Flags || !bytes.Equal(g.Data, w.Data) {
-			t.Errorf("message %d:\n got  %v %v % x\n want %v %v % x", i, g.Header.Type, g.Header.Flags, g.Data,
-				w.Header.Type, w.Header.Flags, w.Data)
-		}
-	}
+	nftwiretest.SameMessages(t, b.Messages(), want)
 }
 
 // libTable is t as google/nftables spells it, for the library's batches the

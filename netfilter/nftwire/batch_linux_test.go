@@ -11,23 +11,8 @@ import (
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
-
-func sameMessages(t *testing.T, got, want []netlink.Message) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d messages, the library sends %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i], want[i]
-		if g.Header.Type != w.Header.Type || g.Header.Flags != w.Header.Flags || !bytes.Equal(g.Data, w.Data) {
-			t.Errorf("message %d:\n got  %v %v % x\n want %v %v % x", i, g.Header.Type, g.Header.Flags, g.Data,
-				w.Header.Type, w.Header.Flags, w.Data)
-		}
-	}
-}
 
 // ourExprs holds every expression shape vpnpass writes (netfilter/nft's
 // rules and the observer's), with the optional attributes set and unset.
@@ -139,7 +124,7 @@ func TestBatchMatchesLibrary(t *testing.T) {
 	b.DelRule(fam, "vpnpass", "forward", 42)
 	b.AddCtHelper(fam, "vpnpass", "vpnpass_pptp", "pptp", unix.NFPROTO_IPV4, unix.IPPROTO_TCP)
 	b.DelObj(fam, "vpnpass", "vpnpass_pptp", unix.NFT_OBJECT_CT_HELPER)
-	sameMessages(t, b.Messages(), lib)
+	nftwiretest.SameMessages(t, b.Messages(), lib)
 }
 
 // TestExprDataMatchesLibrary: ExprData is the library's MarshalExprData

@@ -5,6 +5,7 @@
 package nftwiretest
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/google/nftables"
@@ -32,4 +33,20 @@ func LibraryMessages(t testing.TB, queue func(c *nftables.Conn)) []netlink.Messa
 		t.Fatal(err)
 	}
 	return sent
+}
+
+// SameMessages fails t unless got has want's messages: type, flags and
+// data (sequence numbers and the port are the socket's business).
+func SameMessages(t testing.TB, got, want []netlink.Message) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d messages, the library sends %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Header.Type != w.Header.Type || g.Header.Flags != w.Header.Flags || !bytes.Equal(g.Data, w.Data) {
+			t.Errorf("message %d:\n got  %v %v % x\n want %v %v % x", i, g.Header.Type, g.Header.Flags, g.Data,
+				w.Header.Type, w.Header.Flags, w.Data)
+		}
+	}
 }
